@@ -1,0 +1,43 @@
+"""Exit codes and the error hierarchy shared by the core and the CLI."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, in the diff/cmp/grep convention."""
+
+    OK = 0
+    """No feature drifted."""
+    DRIFT = 1
+    """At least one feature drifted."""
+    ERROR = 2
+    """Trouble: bad usage, unreadable input, corrupt store or an internal error."""
+
+
+class DriftcliError(Exception):
+    """An error the user can act on; the CLI prints it on one line and exits 2.
+
+    `hint` is an optional second sentence telling the user what to try.
+    """
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(DriftcliError):
+    """The command line or settings ask for something impossible."""
+
+
+class InputError(DriftcliError):
+    """An input file or stream cannot be read, or holds data driftcli cannot use."""
+
+
+class SchemaError(DriftcliError):
+    """Reference and live data have nothing to compare."""

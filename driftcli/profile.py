@@ -1,0 +1,410 @@
+"""Buckets fixed by the reference, and bucket counts for any batch of rows.
+
+The reference decides, per feature, how values are bucketed; live data is then
+counted over the same buckets, so the two sides always line up (the bug of the
+seed sketch was binning each side on its own range). Counts are additive: two
+counts over the same buckets merge by adding.
+
+Every feature's count vector ends with two special buckets, `missing` and
+`invalid`; discrete numeric and categorical features also have an `other`
+bucket, just before them, for values the reference did not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from driftcli.values import TypeClass, read_numbers, read_texts, share_numeric, type_class
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+DEFAULT_BINS = 20
+DEFAULT_MAX_CATEGORIES = 20
+TEXT_NUMERIC_SHARE = 0.99
+"""A CSV column is numeric when at least this share of its first values parse as numbers."""
+
+ID_MIN_ROWS = 100
+ID_DISTINCT_SHARE = 0.9
+"""A text column with this share of distinct values is taken for an identifier, not scored."""
+
+OTHER = "other"
+MISSING = "missing"
+INVALID = "invalid"
+
+
+class Kind(str, Enum):
+    """How a feature is bucketed."""
+
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature's buckets, fixed by the reference.
+
+    Exactly one of `edges`, `values` or `categories` is set:
+
+    - `edges`: interior bin edges, sorted and distinct; bucket i holds
+      edges[i-1] <= x < edges[i], and the outer buckets are open.
+    - `values`: a low-cardinality numeric feature's distinct reference values,
+      one bucket each, then `other`.
+    - `categories`: the reference's most frequent labels, one bucket each,
+      then `other`.
+    """
+
+    name: str
+    kind: Kind
+    source_type: TypeClass
+    """What the reference column arrived as; live data of another family is a type change."""
+    edges: FloatArray | None = None
+    values: FloatArray | None = None
+    categories: tuple[str, ...] | None = None
+
+    @property
+    def n_value_buckets(self) -> int:
+        """Buckets for values, `other` included, `missing` and `invalid` not."""
+        if self.edges is not None:
+            return len(self.edges) + 1
+        if self.values is not None:
+            return len(self.values) + 1
+        assert self.categories is not None
+        return len(self.categories) + 1
+
+    @property
+    def n_buckets(self) -> int:
+        return self.n_value_buckets + 2
+
+    @property
+    def missing_bucket(self) -> int:
+        return self.n_value_buckets
+
+    @property
+    def invalid_bucket(self) -> int:
+        return self.n_value_buckets + 1
+
+    def labels(self) -> list[str]:
+        """A short label per bucket, in count-vector order."""
+        if self.edges is not None:
+            edges = [_number_label(e) for e in self.edges]
+            inner = [f"[{lo}, {hi})" for lo, hi in zip(edges, edges[1:], strict=False)]
+            value_labels = [f"< {edges[0]}", *inner, f">= {edges[-1]}"] if edges else ["all"]
+        elif self.values is not None:
+            value_labels = [_number_label(v) for v in self.values] + [OTHER]
+        else:
+            assert self.categories is not None
+            value_labels = [*self.categories, OTHER]
+        return [*value_labels, MISSING, INVALID]
+
+    def count(self, column: pa.Array | pa.ChunkedArray | None, n_rows: int) -> IntArray:
+        """Count one batch's values of this feature over its buckets.
+
+        `column` is None when the batch lacks the column: every row is missing.
+        """
+        counts = np.zeros(self.n_buckets, dtype=np.int64)
+        if column is None:
+            counts[self.missing_bucket] = n_rows
+            return counts
+        if self.kind is Kind.NUMERIC:
+            index = self._numeric_index(column)
+        else:
+            index = self._categorical_index(column)
+        counts += np.bincount(index, minlength=self.n_buckets)
+        return counts
+
+    def _numeric_index(self, column: pa.Array | pa.ChunkedArray) -> IntArray:
+        numbers = read_numbers(column)
+        values = numbers.values
+        if self.edges is not None:
+            index = np.searchsorted(self.edges, values, side="right").astype(np.int64)
+        else:
+            assert self.values is not None
+            index = _match_values(self.values, values)
+        index[numbers.missing] = self.missing_bucket
+        index[numbers.invalid] = self.invalid_bucket
+        return index
+
+    def _categorical_index(self, column: pa.Array | pa.ChunkedArray) -> IntArray:
+        assert self.categories is not None
+        texts = read_texts(column)
+        found = pc.index_in(texts.values, value_set=pa.array(self.categories, pa.string()))
+        other = len(self.categories)
+        index = np.asarray(pc.fill_null(found, other).to_numpy(zero_copy_only=False), np.int64)
+        index[texts.missing] = self.missing_bucket
+        index[texts.invalid] = self.invalid_bucket
+        return index
+
+
+def _match_values(known: FloatArray, values: FloatArray) -> IntArray:
+    """Index of each value among `known` (sorted), or len(known) for `other`."""
+    position = np.searchsorted(known, values, side="left")
+    clipped = np.minimum(position, len(known) - 1)
+    hit = known[clipped] == values
+    return np.where(hit, clipped, len(known)).astype(np.int64)
+
+
+def _number_label(value: float) -> str:
+    return f"{value:.4g}"
+
+
+@dataclass
+class FeatureCounts:
+    """Counts of one feature over its buckets, plus what types its values came as."""
+
+    buckets: IntArray
+    types: TypeClass = TypeClass.NONE
+
+    def merge(self, other: FeatureCounts) -> FeatureCounts:
+        return FeatureCounts(self.buckets + other.buckets, self.types | other.types)
+
+    @property
+    def rows(self) -> int:
+        return int(self.buckets.sum())
+
+
+@dataclass
+class Counts:
+    """Bucket counts of every feature over a set of rows."""
+
+    rows: int
+    features: dict[str, FeatureCounts]
+    columns: list[str] = field(default_factory=list)
+    """Every column name seen in the data, in order of first appearance."""
+
+    def merge(self, other: Counts) -> Counts:
+        """Counts of the union of both row sets (same features, same buckets)."""
+        features = {
+            name: counts.merge(other.features[name]) for name, counts in self.features.items()
+        }
+        columns = self.columns + [c for c in other.columns if c not in set(self.columns)]
+        return Counts(self.rows + other.rows, features, columns)
+
+
+class Counter:
+    """Accumulates counts over the reference's buckets, batch by batch."""
+
+    def __init__(self, features: Sequence[Feature]) -> None:
+        self._features = list(features)
+        self._counts = {
+            f.name: FeatureCounts(np.zeros(f.n_buckets, dtype=np.int64)) for f in self._features
+        }
+        self._rows = 0
+        self._columns: dict[str, None] = {}
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Count one batch; a feature absent from it is missing on every row."""
+        self._rows += batch.num_rows
+        names = batch.schema.names
+        self._columns.update(dict.fromkeys(names))
+        for feature in self._features:
+            column = batch.column(feature.name) if feature.name in names else None
+            counts = self._counts[feature.name]
+            counts.buckets += feature.count(column, batch.num_rows)
+            if column is not None and column.null_count < len(column):
+                counts.types |= type_class(column.type)
+
+    def result(self) -> Counts:
+        return Counts(self._rows, dict(self._counts), list(self._columns))
+
+
+def count_batches(features: Sequence[Feature], batches: Iterable[pa.RecordBatch]) -> Counts:
+    """Count every batch over the features' buckets."""
+    counter = Counter(features)
+    for batch in batches:
+        counter.add(batch)
+    return counter.result()
+
+
+@dataclass
+class Profile:
+    """The reference: each feature's buckets and the reference's counts over them."""
+
+    features: list[Feature]
+    counts: Counts
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Reference columns that cannot be scored, with the reason."""
+
+
+class _ColumnAccumulator:
+    """Everything the reference pass keeps of one column until buckets are fixed."""
+
+    def __init__(self) -> None:
+        self.kind: Kind | None = None
+        self.source_type = TypeClass.NONE
+        self.numbers: list[FloatArray] = []
+        self.labels: dict[str, int] = {}
+        self.missing = 0
+        self.invalid = 0
+        self.unsupported: str | None = None
+
+    def add(self, column: pa.Array | pa.ChunkedArray | None, n_rows: int, infer_text: bool) -> None:
+        if column is None or column.null_count == len(column):
+            self.missing += n_rows
+            return
+        family = type_class(column.type)
+        if self.kind is None:
+            self.kind = self._decide_kind(column, family, infer_text)
+            self.source_type = family
+            if self.kind is None:
+                return
+        if self.kind is Kind.NUMERIC:
+            numbers = read_numbers(column)
+            self.numbers.append(numbers.values[~(numbers.missing | numbers.invalid)])
+            self.missing += int(np.count_nonzero(numbers.missing))
+            self.invalid += int(np.count_nonzero(numbers.invalid))
+        else:
+            texts = read_texts(column)
+            self.missing += int(np.count_nonzero(texts.missing))
+            self.invalid += int(np.count_nonzero(texts.invalid))
+            tallies = pc.value_counts(texts.values.drop_null())
+            for label, n in zip(
+                tallies.field("values").to_pylist(), tallies.field("counts").to_pylist(), strict=True
+            ):
+                self.labels[label] = self.labels.get(label, 0) + n
+
+    def _decide_kind(
+        self, column: pa.Array | pa.ChunkedArray, family: TypeClass, infer_text: bool
+    ) -> Kind | None:
+        if family is TypeClass.NUMBER:
+            return Kind.NUMERIC
+        if family is TypeClass.TEXT:
+            if infer_text and share_numeric(column) >= TEXT_NUMERIC_SHARE:
+                return Kind.NUMERIC
+            return Kind.CATEGORICAL
+        if family is TypeClass.BOOL:
+            return Kind.CATEGORICAL
+        self.unsupported = f"unsupported type {column.type}"
+        return None
+
+    def build(self, name: str, bins: int, max_categories: int) -> tuple[Feature, IntArray] | str:
+        """The feature and its reference counts, or why it cannot be scored."""
+        if self.unsupported:
+            return self.unsupported
+        if self.kind is None:
+            return "no values in the reference"
+        present = sum(self.labels.values())
+        if self.kind is Kind.CATEGORICAL and present >= ID_MIN_ROWS:
+            if len(self.labels) >= ID_DISTINCT_SHARE * present:
+                return "nearly every value is distinct, like an identifier; --exclude it"
+        if self.kind is Kind.NUMERIC:
+            sorted_values = np.sort(np.concatenate(self.numbers)) if self.numbers else np.empty(0)
+            feature, value_counts = numeric_buckets(name, sorted_values, bins, self.source_type)
+        else:
+            feature, value_counts = categorical_buckets(
+                name, self.labels, max_categories, self.source_type
+            )
+        counts = np.concatenate([value_counts, [self.missing, self.invalid]]).astype(np.int64)
+        return feature, counts
+
+
+def numeric_buckets(
+    name: str, sorted_values: FloatArray, bins: int, source_type: TypeClass = TypeClass.NUMBER
+) -> tuple[Feature, IntArray]:
+    """Buckets for a numeric feature from its sorted, non-missing reference values.
+
+    At most `bins` distinct values: one bucket per value (plus `other`).
+    Otherwise interior edges at the finite values' quantiles k/bins (numpy's
+    default linear interpolation), duplicates merged, outer bins open.
+    Returns the feature and the reference counts of its value buckets.
+    """
+    n = len(sorted_values)
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]]) if n else []
+    if len(starts) <= bins:
+        distinct = sorted_values[starts]
+        runs = np.diff(np.r_[starts, n]).astype(np.int64)
+        feature = Feature(name, Kind.NUMERIC, source_type, values=distinct)
+        return feature, np.r_[runs, 0].astype(np.int64)
+    # Infinities sit at both ends of the sorted values: quantiles use the finite middle.
+    lo = int(np.searchsorted(sorted_values, -np.inf, side="right"))
+    hi = int(np.searchsorted(sorted_values, np.inf, side="left"))
+    finite = sorted_values[lo:hi]
+    edges = np.unique(_sorted_quantiles(finite, np.arange(1, bins) / bins))
+    below = np.searchsorted(sorted_values, edges, side="left")
+    counts = np.diff(np.r_[0, below, n]).astype(np.int64)
+    return Feature(name, Kind.NUMERIC, source_type, edges=edges), counts
+
+
+def _sorted_quantiles(sorted_values: FloatArray, q: FloatArray) -> FloatArray:
+    """np.quantile(..., method="linear") on data that is already sorted."""
+    position = q * (len(sorted_values) - 1)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, len(sorted_values) - 1)
+    fraction = position - below
+    low, high = sorted_values[below], sorted_values[above]
+    return np.asarray(low + (high - low) * fraction, dtype=np.float64)
+
+
+def categorical_buckets(
+    name: str, labels: dict[str, int], max_categories: int, source_type: TypeClass = TypeClass.TEXT
+) -> tuple[Feature, IntArray]:
+    """The most frequent labels (ties by label) get a bucket each; the rest go to `other`."""
+    ranked = sorted(labels.items(), key=lambda item: (-item[1], item[0]))
+    kept = ranked[:max_categories]
+    rest = sum(n for _, n in ranked[max_categories:])
+    feature = Feature(
+        name, Kind.CATEGORICAL, source_type, categories=tuple(label for label, _ in kept)
+    )
+    return feature, np.array([n for _, n in kept] + [rest], dtype=np.int64)
+
+
+def build_profile(
+    batches: Iterable[pa.RecordBatch],
+    *,
+    bins: int = DEFAULT_BINS,
+    max_categories: int = DEFAULT_MAX_CATEGORIES,
+    infer_text: bool = False,
+    columns: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+) -> Profile:
+    """Fix every feature's buckets from the reference rows and count them.
+
+    `infer_text` says the source stores numbers as text (CSV), so a text
+    column whose values read as numbers is numeric. `columns` limits the
+    features to those names and `exclude` leaves names out; every column is
+    still listed in the counts' `columns`.
+    """
+    accumulators: dict[str, _ColumnAccumulator] = {}
+    seen: dict[str, None] = {}
+    wanted = None if columns is None else set(columns)
+    unwanted = set(exclude)
+    rows = 0
+    for batch in batches:
+        names = batch.schema.names
+        seen.update(dict.fromkeys(names))
+        for name in names:
+            if name in accumulators or name in unwanted:
+                continue
+            if wanted is not None and name not in wanted:
+                continue
+            accumulators[name] = _new_accumulator(rows)
+        for name, acc in accumulators.items():
+            column = batch.column(name) if name in names else None
+            acc.add(column, batch.num_rows, infer_text)
+        rows += batch.num_rows
+    features: list[Feature] = []
+    counts: dict[str, FeatureCounts] = {}
+    skipped: dict[str, str] = {}
+    for name, acc in accumulators.items():
+        built = acc.build(name, bins, max_categories)
+        if isinstance(built, str):
+            skipped[name] = built
+            continue
+        feature, feature_counts = built
+        features.append(feature)
+        counts[name] = FeatureCounts(feature_counts, acc.source_type)
+    return Profile(features, Counts(rows, counts, list(seen)), skipped)
+
+
+def _new_accumulator(rows_before: int) -> _ColumnAccumulator:
+    """A column first seen after `rows_before` rows was missing on all of them."""
+    acc = _ColumnAccumulator()
+    acc.missing = rows_before
+    return acc

@@ -1,0 +1,205 @@
+"""Renderers: a check result as a rich table for people or JSON for programs.
+
+Renderers return text or a rich renderable; they never print and never
+decide the exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from driftcli import __version__
+from driftcli.results import CheckResult, FeatureResult, Status
+
+JSON_SCHEMA_VERSION = 1
+
+_BLOCKS = " ▁▂▃▄▅▆▇█"
+_STATUS_STYLE = {
+    Status.OK: "green",
+    Status.DRIFT: "bold red",
+    Status.INSUFFICIENT: "yellow",
+    Status.MISSING: "bold red",
+    Status.TYPE_CHANGED: "bold red",
+}
+
+
+def render_json(result: CheckResult) -> str:
+    """The result as one JSON document (schema documented in the README)."""
+    return json.dumps(to_json(result), indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def to_json(result: CheckResult) -> dict[str, Any]:
+    settings = result.settings
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "driftcli_version": __version__,
+        "drift": result.drift,
+        "summary": {
+            "features": len(result.features),
+            "drifted": len(result.drifted),
+            **{
+                s.value.replace(" ", "_"): sum(f.status is s for f in result.features)
+                for s in Status
+            },
+        },
+        "settings": {
+            "metric": settings.metric,
+            "threshold": settings.threshold,
+            "bins": settings.bins,
+            "max_categories": settings.max_categories,
+            "min_rows": settings.min_rows,
+            "smoothing": settings.smoothing,
+            "features": list(settings.features),
+            "exclude": list(settings.exclude),
+        },
+        "reference": _source_json(result.reference),
+        "live": _source_json(result.live),
+        "features": [_feature_json(f) for f in result.features],
+        "new_columns": result.new_columns,
+        "skipped": [{"name": name, "reason": why} for name, why in result.skipped.items()],
+    }
+
+
+def _source_json(source: Any) -> dict[str, Any]:
+    return {"source": source.name, "format": source.format, "rows": source.rows}
+
+
+def _feature_json(f: FeatureResult) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "kind": f.kind.value,
+        "status": f.status.value,
+        "drift": f.drift,
+        "score": _finite(f.score),
+        "p_value": _finite(f.p_value),
+        "threshold": f.threshold,
+        "min_rows": f.min_rows,
+        "rows": {"reference": f.reference_rows, "live": f.live_rows},
+        "missing": {"reference": f.reference_missing, "live": f.live_missing},
+        "invalid": {"reference": f.reference_invalid, "live": f.live_invalid},
+        "buckets": list(f.labels),
+        "counts": {"reference": f.reference.tolist(), "live": f.live.tolist()},
+    }
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def render_table(result: CheckResult) -> RenderableType:
+    """A table with one row per feature, a summary line, and notes."""
+    table = Table(
+        title=_title(result),
+        title_justify="left",
+        show_lines=True,
+        expand=False,
+    )
+    table.add_column("feature", overflow="fold")
+    table.add_column("kind")
+    table.add_column("rows\nref → live", justify="right", no_wrap=True)
+    table.add_column("missing\nref → live", justify="right", no_wrap=True)
+    table.add_column(f"{result.settings.metric.upper()}\n> {result.settings.threshold:g}", justify="right")
+    table.add_column("p-value", justify="right")
+    table.add_column("status", no_wrap=True)
+    table.add_column("histogram\nref / live", no_wrap=True)
+    for f in result.features:
+        table.add_row(
+            f.name,
+            f.kind.value,
+            f"{f.reference_rows:,}\n{f.live_rows:,}",
+            f"{_percent(f.reference_missing, f.reference_rows)}\n{_percent(f.live_missing, f.live_rows)}",
+            "—" if f.score is None else f"{f.score:.3f}",
+            "—" if f.p_value is None else format_p_value(f.p_value),
+            Text(f.status.value, style=_STATUS_STYLE[f.status]),
+            _histograms(f),
+        )
+    return Group(table, _summary(result), *_notes(result))
+
+
+def _title(result: CheckResult) -> str:
+    live, ref = result.live, result.reference
+    return f"driftcli: {live.name} ({live.rows:,} rows) vs reference {ref.name} ({ref.rows:,} rows)"
+
+
+def _percent(part: int, whole: int) -> str:
+    if whole == 0:
+        return "—"
+    share = 100.0 * part / whole
+    return f"{share:.1f}%" if share == 0 or share >= 0.1 else "<0.1%"
+
+
+def format_p_value(p: float) -> str:
+    if p < 1e-16:
+        return "<1e-16"
+    return f"{p:.2g}"
+
+
+def _histograms(f: FeatureResult) -> Text:
+    """Ref and live shares of each value bucket, drawn on one scale."""
+    if f.status is Status.MISSING:
+        return Text("(not in live)", style="dim")
+    ref = _shares(f.reference[: f.value_buckets])
+    live = _shares(f.live[: f.value_buckets])
+    top = max(float(ref.max(initial=0.0)), float(live.max(initial=0.0)))
+    text = Text()
+    text.append(sparkline(ref, top), style="cyan")
+    text.append("\n")
+    text.append(sparkline(live, top), style="magenta")
+    return text
+
+
+def _shares(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    total = counts.sum()
+    return counts / total if total else np.zeros(len(counts))
+
+
+def sparkline(shares: npt.NDArray[np.float64], top: float) -> str:
+    """One block character per bucket; a non-empty bucket is never drawn blank."""
+    if top <= 0:
+        return _BLOCKS[0] * len(shares)
+    levels = np.ceil(shares / top * (len(_BLOCKS) - 1)).astype(int)
+    return "".join(_BLOCKS[level] for level in levels)
+
+
+def _summary(result: CheckResult) -> Text:
+    drifted = result.drifted
+    checked = len(result.features)
+    if drifted:
+        names = ", ".join(f"{f.name} ({f.status.value})" for f in drifted)
+        return Text.assemble(
+            ("DRIFT", "bold red"), f": {len(drifted)} of {checked} features drifted: {names}"
+        )
+    insufficient = sum(f.status is Status.INSUFFICIENT for f in result.features)
+    tail = f" ({insufficient} with too few live rows for a verdict)" if insufficient else ""
+    return Text.assemble(("no drift", "bold green"), f": {checked} features checked{tail}")
+
+
+def _notes(result: CheckResult) -> list[Text]:
+    notes: list[str] = []
+    for f in result.features:
+        if f.live_invalid or f.reference_invalid:
+            what = "numbers" if f.kind.value == "numeric" else "labels"
+            notes.append(
+                f"{f.name}: {f.live_invalid:,} live and {f.reference_invalid:,} reference values "
+                f"could not be read as {what} (counted in the invalid bucket)"
+            )
+        if f.status is Status.INSUFFICIENT:
+            need = "no window is enough at this threshold (reference too small)"
+            if f.min_rows is not None:
+                need = f"{f.min_rows:,} needed for a verdict at threshold {f.threshold:g}"
+            notes.append(f"{f.name}: insufficient: {f.live_rows:,} live rows, {need}")
+        if f.status is Status.TYPE_CHANGED:
+            notes.append(f"{f.name}: the live values are not of the reference's type")
+    if result.new_columns:
+        notes.append("new in live, not scored: " + ", ".join(result.new_columns))
+    for name, why in result.skipped.items():
+        notes.append(f"not scored: {name}: {why}")
+    return [Text(note, style="dim") for note in notes]

@@ -1,0 +1,133 @@
+"""What a check finds: the result dataclasses shared by the core and the renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+import numpy.typing as npt
+
+from driftcli.metrics import DEFAULT_SMOOTHING
+from driftcli.profile import DEFAULT_BINS, DEFAULT_MAX_CATEGORIES, Kind
+
+DEFAULT_THRESHOLD = 0.5
+"""KL(live || ref) above this many nats is drift."""
+
+
+class Status(str, Enum):
+    """A feature's verdict."""
+
+    OK = "ok"
+    DRIFT = "drift"
+    INSUFFICIENT = "insufficient"
+    """Too few live rows for a verdict: neither drift nor no drift."""
+    MISSING = "missing"
+    """The reference column is absent from the live data (counts as drift)."""
+    TYPE_CHANGED = "type changed"
+    """The live values are of another type than the reference's (counts as drift)."""
+
+    @property
+    def is_drift(self) -> bool:
+        return self in (Status.DRIFT, Status.MISSING, Status.TYPE_CHANGED)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings a check ran with; reported beside its results."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    bins: int = DEFAULT_BINS
+    max_categories: int = DEFAULT_MAX_CATEGORIES
+    min_rows: int | None = None
+    """Fixed minimum live rows for a verdict; None derives it per feature."""
+    smoothing: float = DEFAULT_SMOOTHING
+    features: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    metric: str = "kl"
+
+
+@dataclass(frozen=True)
+class FeatureResult:
+    """One feature compared: its counts on both sides and the verdict."""
+
+    name: str
+    kind: Kind
+    status: Status
+    score: float | None
+    """KL(live || ref) in nats; None when the feature is missing from live."""
+    p_value: float | None
+    """G-test of homogeneity p-value; None when the feature is missing from live."""
+    threshold: float
+    min_rows: int | None
+    """Live rows needed for a verdict; None when no window is enough."""
+    labels: tuple[str, ...]
+    reference: npt.NDArray[np.int64]
+    live: npt.NDArray[np.int64]
+
+    @property
+    def drift(self) -> bool:
+        return self.status.is_drift
+
+    @property
+    def reference_rows(self) -> int:
+        return int(self.reference.sum())
+
+    @property
+    def live_rows(self) -> int:
+        return int(self.live.sum())
+
+    # The last two buckets are always `missing` and `invalid` (see profile.py);
+    # found by position because a category may itself be called "missing".
+    @property
+    def reference_missing(self) -> int:
+        return int(self.reference[-2])
+
+    @property
+    def live_missing(self) -> int:
+        return int(self.live[-2])
+
+    @property
+    def reference_invalid(self) -> int:
+        return int(self.reference[-1])
+
+    @property
+    def live_invalid(self) -> int:
+        return int(self.live[-1])
+
+    @property
+    def value_buckets(self) -> int:
+        """Buckets that hold values: all but `missing` and `invalid`."""
+        return len(self.labels) - 2
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where one side of a check came from."""
+
+    name: str
+    format: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Everything a check found; renderers turn it into text, the CLI into an exit code."""
+
+    features: list[FeatureResult]
+    reference: SourceInfo
+    live: SourceInfo
+    settings: Settings
+    new_columns: list[str] = field(default_factory=list)
+    """Live columns the reference does not have: listed, not scored."""
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Reference columns that could not be scored, with the reason."""
+
+    @property
+    def drift(self) -> bool:
+        """The verdict behind the exit code: did any feature drift?"""
+        return any(f.drift for f in self.features)
+
+    @property
+    def drifted(self) -> list[FeatureResult]:
+        return [f for f in self.features if f.drift]

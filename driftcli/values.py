@@ -1,0 +1,155 @@
+"""Read an Arrow column as a feature's type: numbers or text, with masks.
+
+Whatever format a column came from, the profile sees it through these two
+functions. Missing means null, NaN or an empty string; invalid means a value
+that is present but cannot be read as the feature's type (a word in a numeric
+column). Both are counted, never dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntFlag
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+# What pyarrow's string-to-double cast accepts, after trimming whitespace.
+_NUMBER = r"(?i)^[+-]?((\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?|inf(inity)?|nan)$"
+
+
+class TypeClass(IntFlag):
+    """The Arrow type families a column's values arrived as; OR-able."""
+
+    NONE = 0
+    NUMBER = 1
+    TEXT = 2
+    BOOL = 4
+    OTHER = 8
+
+
+def type_class(arrow_type: pa.DataType) -> TypeClass:
+    """The family of an Arrow type (dictionaries by their value type)."""
+    if pa.types.is_dictionary(arrow_type):
+        return type_class(arrow_type.value_type)
+    if pa.types.is_null(arrow_type):
+        return TypeClass.NONE
+    if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
+        return TypeClass.NUMBER
+    if pa.types.is_decimal(arrow_type):
+        return TypeClass.NUMBER
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return TypeClass.TEXT
+    if pa.types.is_string_view(arrow_type):
+        return TypeClass.TEXT
+    if pa.types.is_boolean(arrow_type):
+        return TypeClass.BOOL
+    return TypeClass.OTHER
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """A column read as float64: `values` is NaN wherever the value is missing or invalid."""
+
+    values: FloatArray
+    missing: BoolArray
+    invalid: BoolArray
+
+
+@dataclass(frozen=True)
+class Texts:
+    """A column read as text: `values` is null wherever the value is missing or invalid."""
+
+    values: pa.Array
+    missing: BoolArray
+    invalid: BoolArray
+
+
+def _decoded(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    return column
+
+
+def read_numbers(column: pa.Array | pa.ChunkedArray) -> Numbers:
+    """Read a column as numbers; text that does not parse is invalid."""
+    array = _decoded(column)
+    family = type_class(array.type)
+    size = len(array)
+    if family is TypeClass.NUMBER:
+        values = _to_float(array)
+        missing = np.isnan(values)
+        return Numbers(values, missing, np.zeros(size, dtype=bool))
+    if family is TypeClass.TEXT:
+        return _parse_numbers(array)
+    # Booleans, dates, nested values: present but not numbers.
+    nulls = _null_mask(array)
+    return Numbers(np.full(size, np.nan), nulls, ~nulls)
+
+
+def read_texts(column: pa.Array | pa.ChunkedArray) -> Texts:
+    """Read a column as category labels; numbers and booleans become their text."""
+    array = _decoded(column)
+    family = type_class(array.type)
+    if family is TypeClass.TEXT:
+        text = array if pa.types.is_string(array.type) else array.cast(pa.string())
+    elif family in (TypeClass.NUMBER, TypeClass.BOOL):
+        text = pc.cast(array, pa.string())
+        if family is TypeClass.NUMBER and pa.types.is_floating(array.type):
+            text = pc.if_else(pc.is_nan(array), pa.scalar(None, pa.string()), text)
+    elif family is TypeClass.NONE:
+        text = pa.nulls(len(array), pa.string())
+    else:
+        nulls = _null_mask(array)
+        return Texts(pa.nulls(len(array), pa.string()), nulls, ~nulls)
+    # An empty string is missing, as it is in CSV, so every format agrees.
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    missing = _null_mask(text)
+    return Texts(text, missing, np.zeros(len(array), dtype=bool))
+
+
+def share_numeric(column: pa.Array | pa.ChunkedArray) -> float:
+    """The share of a text column's present values that read as numbers (1.0 if none)."""
+    numbers = read_numbers(column)
+    present = int(np.count_nonzero(~numbers.missing))
+    if present == 0:
+        return 1.0
+    return 1.0 - int(np.count_nonzero(numbers.invalid)) / present
+
+
+def _to_float(array: pa.Array) -> FloatArray:
+    as_float = pc.cast(array, pa.float64(), safe=False)
+    values = as_float.to_numpy(zero_copy_only=False)
+    if not values.flags.writeable:
+        values = values.copy()
+    return np.asarray(values, dtype=np.float64)
+
+
+def _null_mask(array: pa.Array) -> BoolArray:
+    if array.null_count == 0:
+        return np.zeros(len(array), dtype=bool)
+    return np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _parse_numbers(text: pa.Array) -> Numbers:
+    try:
+        values = _to_float(text)
+    except pa.ArrowInvalid:
+        pass  # some value is not a number: take the slow path below
+    else:
+        return Numbers(values, np.isnan(values), np.zeros(len(text), dtype=bool))
+    trimmed = pc.utf8_trim_whitespace(text)
+    empty = pc.fill_null(pc.equal(trimmed, ""), True)
+    readable = pc.fill_null(pc.match_substring_regex(trimmed, _NUMBER), False)
+    values = _to_float(pc.if_else(readable, trimmed, pa.scalar(None, pa.string())))
+    missing = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+    invalid = ~missing & ~np.asarray(readable.to_numpy(zero_copy_only=False), dtype=bool)
+    missing |= np.isnan(values) & ~invalid
+    return Numbers(values, missing, invalid)
