@@ -93,7 +93,9 @@ def check(
     features: Annotated[
         list[str] | None,
         typer.Option(
-            "--features", help="Only these features (comma-separated or repeated).", show_default=False
+            "--features",
+            help="Only these features (comma-separated or repeated).",
+            show_default=False,
         ),
     ] = None,
     exclude: Annotated[
@@ -108,7 +110,9 @@ def check(
     ] = None,
     ref_format: Annotated[
         InputFormat | None,
-        typer.Option(help="Format of --ref when neither suffix nor content tells it.", show_default=False),
+        typer.Option(
+            help="Format of --ref when neither suffix nor content tells it.", show_default=False
+        ),
     ] = None,
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when drift is found (report only).")

@@ -1,8 +1,7 @@
 """The library API the CLI and the tests both call. Never prints, never exits.
 
-    from driftcli.core import check
-    result = check("live.parquet", "ref.parquet")
-    result.drift            # the verdict behind the exit code
+`check("live.parquet", "ref.parquet")` returns a `CheckResult`; its `drift`
+is the verdict behind the exit code.
 """
 
 from __future__ import annotations
@@ -11,10 +10,10 @@ from dataclasses import dataclass
 
 from driftcli.compare import compare, new_columns
 from driftcli.errors import InputError, UsageError
-from driftcli.profile import Profile, build_profile, count_batches
 from driftcli.formats import InputFormat
+from driftcli.profile import Profile, build_profile, count_batches
 from driftcli.readers import STDIN, open_source
-from driftcli.results import CheckResult, Settings, SourceInfo
+from driftcli.results import DEFAULT_SETTINGS, CheckResult, Settings, SourceInfo
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class Reference:
 
 
 def build_reference(
-    spec: str, settings: Settings = Settings(), input_format: InputFormat | None = None
+    spec: str, settings: Settings = DEFAULT_SETTINGS, input_format: InputFormat | None = None
 ) -> Reference:
     """Read the reference data and fix every selected feature's buckets."""
     _validate(settings)
@@ -45,16 +44,15 @@ def build_reference(
     _check_selection(profile, settings, info.name)
     if not profile.features:
         reasons = "; ".join(f"{name}: {why}" for name, why in profile.skipped.items())
-        raise InputError(
-            f"{info.name}: no column in the reference can be scored" + (f" ({reasons})" if reasons else "")
-        )
+        detail = f" ({reasons})" if reasons else ""
+        raise InputError(f"{info.name}: no column in the reference can be scored{detail}")
     return Reference(profile, info)
 
 
 def check(
     live: str,
     ref: str,
-    settings: Settings = Settings(),
+    settings: Settings = DEFAULT_SETTINGS,
     *,
     live_format: InputFormat | None = None,
     ref_format: InputFormat | None = None,
@@ -69,7 +67,7 @@ def check(
 def check_against(
     live: str,
     reference: Reference,
-    settings: Settings = Settings(),
+    settings: Settings = DEFAULT_SETTINGS,
     *,
     live_format: InputFormat | None = None,
 ) -> CheckResult:

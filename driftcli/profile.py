@@ -12,6 +12,7 @@ bucket, just before them, for values the reference did not have.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -95,7 +96,7 @@ class Feature:
         """A short label per bucket, in count-vector order."""
         if self.edges is not None:
             edges = [_number_label(e) for e in self.edges]
-            inner = [f"[{lo}, {hi})" for lo, hi in zip(edges, edges[1:], strict=False)]
+            inner = [f"[{lo}, {hi})" for lo, hi in itertools.pairwise(edges)]
             value_labels = [f"< {edges[0]}", *inner, f">= {edges[-1]}"] if edges else ["all"]
         elif self.values is not None:
             value_labels = [_number_label(v) for v in self.values] + [OTHER]
@@ -265,9 +266,8 @@ class _ColumnAccumulator:
             self.missing += int(np.count_nonzero(texts.missing))
             self.invalid += int(np.count_nonzero(texts.invalid))
             tallies = pc.value_counts(texts.values.drop_null())
-            for label, n in zip(
-                tallies.field("values").to_pylist(), tallies.field("counts").to_pylist(), strict=True
-            ):
+            labels = tallies.field("values").to_pylist()
+            for label, n in zip(labels, tallies.field("counts").to_pylist(), strict=True):
                 self.labels[label] = self.labels.get(label, 0) + n
 
     def _decide_kind(
@@ -291,11 +291,13 @@ class _ColumnAccumulator:
         if self.kind is None:
             return "no values in the reference"
         present = sum(self.labels.values())
-        if self.kind is Kind.CATEGORICAL and present >= ID_MIN_ROWS:
-            if len(self.labels) >= ID_DISTINCT_SHARE * present:
-                return "nearly every value is distinct, like an identifier; --exclude it"
+        identifier_like = present >= ID_MIN_ROWS and len(self.labels) >= ID_DISTINCT_SHARE * present
+        if self.kind is Kind.CATEGORICAL and identifier_like:
+            return "nearly every value is distinct, like an identifier; --exclude it"
         if self.kind is Kind.NUMERIC:
             sorted_values = np.sort(np.concatenate(self.numbers)) if self.numbers else np.empty(0)
+            if not len(sorted_values):
+                return "no values in the reference"
             feature, value_counts = numeric_buckets(name, sorted_values, bins, self.source_type)
         else:
             feature, value_counts = categorical_buckets(
@@ -316,7 +318,7 @@ def numeric_buckets(
     Returns the feature and the reference counts of its value buckets.
     """
     n = len(sorted_values)
-    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]]) if n else []
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]][:n])
     if len(starts) <= bins:
         distinct = sorted_values[starts]
         runs = np.diff(np.r_[starts, n]).astype(np.int64)

@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -108,7 +108,7 @@ class Source:
     """What error messages call the input: the path as given, or `<stdin>`."""
     format: InputFormat
     compression: str | None
-    _stream: BinaryIO | None = field(default=None, repr=False)
+    _stream: _Readable | None = field(default=None, repr=False)
     _path: Path | None = field(default=None, repr=False)
     _cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
@@ -137,16 +137,18 @@ class Source:
     def _format_hint(self) -> str:
         return "if the format was guessed wrong, pass --input-format csv|parquet|jsonl"
 
-    def _byte_stream(self) -> BinaryIO:
+    def _byte_stream(self) -> _Readable:
         """The decompressed content as a forward-only stream."""
         if self._stream is not None:
             return self._stream
         assert self._path is not None
         if self.compression:
-            return self._cleanup.enter_context(
+            stream: _Readable = self._cleanup.enter_context(
                 pa.input_stream(str(self._path), compression=self.compression)
             )
-        return self._cleanup.enter_context(open(self._path, "rb"))  # noqa: SIM115
+            return stream
+        file: _Readable = self._cleanup.enter_context(open(self._path, "rb"))  # noqa: SIM115
+        return file
 
     def _csv_batches(self) -> Iterator[pa.RecordBatch]:
         import pyarrow.csv as pcsv
@@ -163,26 +165,30 @@ class Source:
         # infers CSV types from the first block only, so one stray string deep
         # in a numeric column would otherwise abort the read instead of being
         # counted as an invalid value.
-        reader = pcsv.open_csv(
-            source,
-            read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=True),
-            convert_options=pcsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=True,
-            ),
-        )
         rows = 0
         try:
+            reader = pcsv.open_csv(
+                source,
+                read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=True),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=dict.fromkeys(header, pa.string()),
+                    strings_can_be_null=True,
+                ),
+            )
             for batch in reader:
                 rows += batch.num_rows
                 yield batch
         except pa.ArrowInvalid as exc:
-            located = self._locate_csv_error(len(header), rows)
+            located = self._locate_csv_error(len(header))
             if located:
                 raise InputError(f"{self.name}: {located}") from exc
+            if rows:
+                raise InputError(
+                    f"{self.name}: cannot read as CSV after row {rows:,}: {_reason(exc)}"
+                ) from exc
             raise
 
-    def _locate_csv_error(self, n_columns: int, rows_read: int) -> str | None:
+    def _locate_csv_error(self, n_columns: int) -> str | None:
         """Name the first row whose field count is wrong (error path only)."""
         if self._path is None:
             return None
@@ -236,7 +242,7 @@ class Source:
         if self._path is not None and not self.compression:
             parquet = pq.ParquetFile(str(self._path))
         else:
-            spool = self._cleanup.enter_context(tempfile.TemporaryFile(prefix="driftcli-"))
+            spool = self._cleanup.enter_context(tempfile.TemporaryFile(prefix="driftcli-"))  # noqa: SIM115
             shutil.copyfileobj(self._byte_stream(), spool, 1 << 20)
             spool.seek(0)
             parquet = pq.ParquetFile(spool)
@@ -300,7 +306,7 @@ def _open_stdin(input_format: InputFormat | None) -> Source:
     if not head:
         raise InputError(f"{name}: no data on stdin")
     compression = _sniff_compression(head)
-    stream: BinaryIO = peek
+    stream: _Readable = peek
     if compression:
         decompressed = pa.CompressedInputStream(pa.PythonFile(peek, mode="r"), compression)
         stream = _PeekStream(decompressed)
@@ -333,10 +339,7 @@ def _sniff_format(head: bytes, name: str) -> InputFormat:
     if text.startswith(b"{"):
         return InputFormat.JSONL
     if text.startswith(b"["):
-        raise InputError(
-            f"{name}: looks like a JSON array; driftcli reads JSON lines (one object per line)",
-            hint="convert it with: jq -c '.[]' FILE",
-        )
+        return InputFormat.JSONL  # the JSON lines reader explains that arrays are not read
     if not text:
         raise InputError(f"{name}: no data (only whitespace)")
     return InputFormat.CSV
@@ -379,6 +382,11 @@ def _parse_json_chunk(chunk: bytes, name: str, first_line: int) -> Iterator[pa.R
 
 
 def _parse_json_chunk_slowly(chunk: bytes, name: str, first_line: int) -> pa.Table:
+    if first_line == 1 and chunk.lstrip().startswith(b"["):
+        raise InputError(
+            f"{name}: holds a JSON array; driftcli reads JSON lines (one object per line)",
+            hint="convert it with: jq -c '.[]' FILE",
+        )
     rows: list[dict[str, Any]] = []
     for offset, raw_line in enumerate(chunk.split(b"\n")):
         if not raw_line.strip():
@@ -398,7 +406,7 @@ def _parse_json_chunk_slowly(chunk: bytes, name: str, first_line: int) -> pa.Tab
     for index, row in enumerate(rows):
         for key, value in row.items():
             columns.setdefault(key, [None] * index).append(value)
-        for key, values in columns.items():
+        for values in columns.values():
             if len(values) <= index:
                 values.append(None)
     return pa.table({key: _column_from_python(values) for key, values in columns.items()})

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcli import __version__
-from driftcli.results import CheckResult, FeatureResult, Status
+from driftcli.results import CheckResult, FeatureResult, SourceInfo, Status
 
 JSON_SCHEMA_VERSION = 1
 
@@ -68,7 +68,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
     }
 
 
-def _source_json(source: Any) -> dict[str, Any]:
+def _source_json(source: SourceInfo) -> dict[str, Any]:
     return {"source": source.name, "format": source.format, "rows": source.rows}
 
 
@@ -106,7 +106,8 @@ def render_table(result: CheckResult) -> RenderableType:
     table.add_column("kind")
     table.add_column("rows\nref → live", justify="right", no_wrap=True)
     table.add_column("missing\nref → live", justify="right", no_wrap=True)
-    table.add_column(f"{result.settings.metric.upper()}\n> {result.settings.threshold:g}", justify="right")
+    metric = f"{result.settings.metric.upper()}\n> {result.settings.threshold:g}"
+    table.add_column(metric, justify="right")
     table.add_column("p-value", justify="right")
     table.add_column("status", no_wrap=True)
     table.add_column("histogram\nref / live", no_wrap=True)
@@ -115,7 +116,9 @@ def render_table(result: CheckResult) -> RenderableType:
             f.name,
             f.kind.value,
             f"{f.reference_rows:,}\n{f.live_rows:,}",
-            f"{_percent(f.reference_missing, f.reference_rows)}\n{_percent(f.live_missing, f.live_rows)}",
+            _percent(f.reference_missing, f.reference_rows)
+            + "\n"
+            + _percent(f.live_missing, f.live_rows),
             "—" if f.score is None else f"{f.score:.3f}",
             "—" if f.p_value is None else format_p_value(f.p_value),
             Text(f.status.value, style=_STATUS_STYLE[f.status]),

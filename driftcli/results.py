@@ -47,6 +47,9 @@ class Settings:
     metric: str = "kl"
 
 
+DEFAULT_SETTINGS = Settings()
+
+
 @dataclass(frozen=True)
 class FeatureResult:
     """One feature compared: its counts on both sides and the verdict."""

@@ -1,0 +1,375 @@
+"""`driftcli check`: wiring, output, messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from tests.conftest import Invoke, write_table
+
+REF = "sample_data/ref.parquet"
+
+
+def run_json(invoke: Invoke, *args: str | Path, input: bytes | None = None) -> dict:
+    result = invoke("check", *args, "--format", "json", input=input)
+    assert result.exit_code in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+# --- exit codes -------------------------------------------------------------
+
+
+def test_no_drift_exits_0_with_a_table(invoke: Invoke, sample: Path) -> None:
+    result = invoke("check", sample / "live_ok.parquet", "--ref", sample / "ref.parquet")
+    assert result.exit_code == 0
+    assert "no drift" in result.stdout
+    for name in ["age", "income", "score", "country", "device"]:
+        assert name in result.stdout
+    assert result.stderr == ""
+
+
+def test_drift_exits_1_and_names_the_drifted_features(invoke: Invoke, sample: Path) -> None:
+    result = invoke("check", sample / "live_drift.parquet", "--ref", sample / "ref.parquet")
+    assert result.exit_code == 1
+    assert "DRIFT: 3 of 5 features drifted: income (drift), score (drift), device (drift)" in (
+        result.stdout
+    )
+    assert any(ch in result.stdout for ch in "▁▂▃▄▅▆▇█")  # the histograms
+
+
+def test_exit_zero_reports_drift_but_exits_0(invoke: Invoke, sample: Path) -> None:
+    result = invoke("check", sample / "live_drift.csv", "--ref", sample / "ref.csv", "--exit-zero")
+    assert result.exit_code == 0
+    assert "DRIFT" in result.stdout
+
+
+def test_threshold_moves_the_verdict(invoke: Invoke, sample: Path) -> None:
+    live, ref = sample / "live_drift.parquet", sample / "ref.parquet"
+    assert invoke("check", live, "--ref", ref, "--threshold", "5").exit_code == 0
+    lenient = run_json(invoke, live, "--ref", ref, "--threshold", "5")
+    assert lenient["settings"]["threshold"] == 5.0
+    assert not lenient["drift"]
+
+
+def test_help_documents_the_exit_codes(invoke: Invoke) -> None:
+    result = invoke("check", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "0 no feature drifted" in text and "1 drift found" in text and "2 trouble" in text
+
+
+def test_bad_option_is_a_usage_error_exit_2(invoke: Invoke, sample: Path) -> None:
+    result = invoke("check", sample / "live_ok.csv", "--ref", REF, "--bins", "1")
+    assert result.exit_code == 2
+    result = invoke("check", sample / "live_ok.csv")
+    assert result.exit_code == 2
+    assert "--ref" in result.stderr
+
+
+# --- JSON output ------------------------------------------------------------
+
+
+def test_json_shape(invoke: Invoke, sample: Path) -> None:
+    doc = run_json(invoke, sample / "live_drift.parquet", "--ref", sample / "ref.parquet")
+    assert doc["schema_version"] == 1
+    assert doc["drift"] is True
+    assert doc["summary"]["drifted"] == 3
+    assert doc["settings"] == {
+        "metric": "kl",
+        "threshold": 0.5,
+        "bins": 20,
+        "max_categories": 20,
+        "min_rows": None,
+        "smoothing": 0.5,
+        "features": [],
+        "exclude": [],
+    }
+    assert doc["reference"] == {
+        "source": str(sample / "ref.parquet"),
+        "format": "parquet",
+        "rows": 2000,
+    }
+    assert doc["live"]["rows"] == 500
+    by_name = {f["name"]: f for f in doc["features"]}
+    income = by_name["income"]
+    assert set(income) == {
+        "name", "kind", "status", "drift", "score", "p_value", "threshold", "min_rows",
+        "rows", "missing", "invalid", "buckets", "counts",
+    }  # fmt: skip
+    assert income["kind"] == "numeric" and income["status"] == "drift" and income["drift"]
+    assert income["score"] > 0.5 and income["p_value"] < 1e-6
+    assert (
+        len(income["buckets"])
+        == len(income["counts"]["reference"])
+        == len(income["counts"]["live"])
+    )
+    assert sum(income["counts"]["live"]) == 500
+    assert income["buckets"][-2:] == ["missing", "invalid"]
+    device = by_name["device"]
+    assert device["kind"] == "categorical"
+    assert device["counts"]["live"][device["buckets"].index("other")] > 0  # the new "smartwatch"
+    assert by_name["score"]["missing"]["live"] > 100
+    assert doc["new_columns"] == [] and doc["skipped"] == []
+
+
+def test_json_is_not_wrapped_when_piped(invoke: Invoke, sample: Path) -> None:
+    result = invoke(
+        "check", sample / "live_ok.parquet", "--ref", sample / "ref.parquet", "-f", "json"
+    )
+    json.loads(result.stdout)
+    assert max(len(line) for line in result.stdout.splitlines()) < 400
+
+
+# --- every format, from a path and from stdin -------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+@pytest.mark.parametrize("ref_fmt", ["csv", "parquet", "jsonl"])
+def test_formats_and_stdin_give_identical_scores(
+    invoke: Invoke, sample: Path, fmt: str, ref_fmt: str
+) -> None:
+    ref = sample / f"ref.{ref_fmt}"
+    expected = run_json(invoke, sample / "live_drift.parquet", "--ref", sample / "ref.parquet")
+    from_path = run_json(invoke, sample / f"live_drift.{fmt}", "--ref", ref)
+    from_stdin = run_json(
+        invoke, "-", "--ref", ref, input=(sample / f"live_drift.{fmt}").read_bytes()
+    )
+    for doc in (from_path, from_stdin):
+        assert [(f["name"], f["score"], f["p_value"], f["counts"]) for f in doc["features"]] == [
+            (f["name"], f["score"], f["p_value"], f["counts"]) for f in expected["features"]
+        ]
+
+
+def test_reference_from_stdin(invoke: Invoke, sample: Path) -> None:
+    doc = run_json(
+        invoke, sample / "live_ok.csv", "--ref", "-", input=(sample / "ref.jsonl").read_bytes()
+    )
+    assert doc["reference"]["source"] == "<stdin>"
+    assert not doc["drift"]
+
+
+def test_both_inputs_on_stdin_is_a_usage_error(invoke: Invoke) -> None:
+    result = invoke("check", "-", "--ref", "-", input=b"a\n1\n")
+    assert result.exit_code == 2
+    assert "only one input can come from stdin" in result.stderr
+
+
+# --- bad inputs: exit 2 and one clear line ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("live", "message"),
+    [
+        ("tests/data/does_not_exist.csv", "tests/data/does_not_exist.csv: no such file"),
+        ("tests/data", "tests/data: is a directory"),
+        ("tests/data/header_only.csv", "tests/data/header_only.csv: no data rows"),
+        ("tests/data/bad_line.jsonl", "tests/data/bad_line.jsonl: line 57: not valid JSON"),
+    ],
+)
+def test_bad_live_input_exits_2_with_one_line(invoke: Invoke, live: str, message: str) -> None:
+    result = invoke("check", live, "--ref", REF)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: {message}")
+    assert "Traceback" not in result.stderr
+
+
+def test_empty_file_exits_2(invoke: Invoke, tmp_path: Path) -> None:
+    empty = tmp_path / "live.csv"
+    empty.touch()
+    result = invoke("check", empty, "--ref", REF)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {empty}: file is empty\n"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_damaged_parquet_exits_2(invoke: Invoke, sample: Path, tmp_path: Path, damage: str) -> None:
+    bad = tmp_path / "live.parquet"
+    whole = (sample / "live_ok.parquet").read_bytes()
+    bad.write_bytes(os.urandom(4096) if damage == "garbage" else whole[: len(whole) - 100])
+    result = invoke("check", bad, "--ref", REF)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {bad}: cannot read as Parquet")
+    assert "hint: if the format was guessed wrong" in result.stderr
+
+
+def test_empty_stdin_exits_2(invoke: Invoke) -> None:
+    result = invoke("check", "-", "--ref", REF, input=b"")
+    assert result.exit_code == 2
+    assert "<stdin>: no data on stdin" in result.stderr
+
+
+def test_header_only_reference_exits_2(invoke: Invoke, sample: Path) -> None:
+    result = invoke("check", sample / "live_ok.csv", "--ref", "tests/data/header_only.csv")
+    assert result.exit_code == 2
+    assert "no data rows in the reference" in result.stderr
+
+
+def test_no_common_columns_exits_2(invoke: Invoke, tmp_path: Path) -> None:
+    other = write_table(pa.table({"x": list(range(100)), "y": ["a"] * 100}), tmp_path / "o.csv")
+    result = invoke("check", other, "--ref", REF)
+    assert result.exit_code == 2
+    assert "the live data has none of the reference's features" in result.stderr
+
+
+def test_string_in_numeric_column_is_counted_invalid_and_reported(
+    invoke: Invoke, data: Path
+) -> None:
+    result = invoke(
+        "check", data / "string_in_numeric.csv", "--ref", data / "string_in_numeric.csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "could not be read as numbers (counted in the invalid bucket)" in result.stdout
+    doc = run_json(invoke, data / "string_in_numeric.csv", "--ref", data / "string_in_numeric.csv")
+    invalid = {f["name"]: f["invalid"] for f in doc["features"]}
+    assert invalid == {"age": {"reference": 1, "live": 1}, "income": {"reference": 1, "live": 1}}
+
+
+def test_nan_and_infinities_work(invoke: Invoke, data: Path) -> None:
+    doc = run_json(invoke, data / "nan_inf.csv", "--ref", data / "nan_inf.csv")
+    by_name = {f["name"]: f for f in doc["features"]}
+    assert by_name["x"]["missing"]["live"] == 2 and by_name["y"]["missing"]["live"] == 2
+    assert all(
+        f["status"] == "ok" and f["score"] == pytest.approx(0.0, abs=1e-12) for f in doc["features"]
+    )
+
+
+def test_unicode_column_names_work(invoke: Invoke, data: Path) -> None:
+    result = invoke("check", data / "unicode.csv", "--ref", data / "unicode.csv")
+    assert result.exit_code == 0, result.stderr
+    doc = run_json(invoke, data / "unicode.csv", "--ref", data / "unicode.csv")
+    assert [f["name"] for f in doc["features"]] == ["âge", "revenu €", "país", "設備"]
+    assert (
+        "Côte d\u2019Ivoire" in next(f for f in doc["features"] if f["name"] == "país")["buckets"]
+    )
+
+
+# --- schema drift and column selection --------------------------------------
+
+
+def live_variant(sample: Path, tmp_path: Path, **changes: object) -> Path:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(sample / "live_ok.parquet")
+    for name, values in changes.items():
+        if values is None:
+            table = table.drop_columns([name])
+        elif name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, pa.array(values))
+        else:
+            table = table.append_column(name, pa.array(values))
+    return write_table(table, tmp_path / "live.parquet")
+
+
+def test_missing_feature_is_drift(invoke: Invoke, sample: Path, tmp_path: Path) -> None:
+    live = live_variant(sample, tmp_path, income=None)
+    doc = run_json(invoke, live, "--ref", REF)
+    income = next(f for f in doc["features"] if f["name"] == "income")
+    assert income["status"] == "missing" and income["drift"] and income["score"] is None
+    assert invoke("check", live, "--ref", REF).exit_code == 1
+
+
+def test_type_change_is_drift(invoke: Invoke, sample: Path, tmp_path: Path) -> None:
+    live = live_variant(sample, tmp_path, age=["forty"] * 500, device=list(range(500)))
+    doc = run_json(invoke, live, "--ref", REF)
+    status = {f["name"]: f["status"] for f in doc["features"]}
+    assert status["age"] == "type changed" and status["device"] == "type changed"
+    assert doc["drift"]
+
+
+def test_new_live_column_is_listed_not_scored(invoke: Invoke, sample: Path, tmp_path: Path) -> None:
+    live = live_variant(sample, tmp_path, session_id=[f"s{i}" for i in range(500)])
+    doc = run_json(invoke, live, "--ref", REF)
+    assert doc["new_columns"] == ["session_id"]
+    assert "session_id" not in {f["name"] for f in doc["features"]}
+    assert not doc["drift"]
+    table = invoke("check", live, "--ref", REF).stdout
+    assert "new in live, not scored: session_id" in table
+
+
+def test_features_and_exclude_choose_columns(invoke: Invoke, sample: Path) -> None:
+    live = sample / "live_drift.parquet"
+    doc = run_json(invoke, live, "--ref", REF, "--features", "age,country")
+    assert [f["name"] for f in doc["features"]] == ["age", "country"]
+    assert not doc["drift"]
+    doc = run_json(invoke, live, "--ref", REF, "--exclude", "income", "--exclude", "score,device")
+    assert [f["name"] for f in doc["features"]] == ["age", "country"]
+    assert doc["new_columns"] == []
+
+
+def test_unknown_feature_name_is_a_usage_error(invoke: Invoke, sample: Path) -> None:
+    result = invoke("check", sample / "live_ok.csv", "--ref", REF, "--features", "incme")
+    assert result.exit_code == 2
+    assert "--features: 'incme' is not a column of sample_data/ref.parquet" in result.stderr
+
+
+def test_small_live_window_is_insufficient_not_drift(
+    invoke: Invoke, sample: Path, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    few = write_table(
+        pq.read_table(sample / "live_drift.parquet").slice(0, 5), tmp_path / "f.parquet"
+    )
+    result = invoke("check", few, "--ref", REF)
+    assert result.exit_code == 0
+    assert "insufficient: 5 live rows" in result.stdout
+    assert "no drift: 5 features checked (5 with too few live rows for a verdict)" in result.stdout
+    forced = run_json(invoke, few, "--ref", REF, "--min-rows", "3")
+    assert forced["settings"]["min_rows"] == 3
+    assert {f["status"] for f in forced["features"]} <= {"ok", "drift"}
+
+
+# --- failures never show a traceback without --debug ------------------------
+
+
+def test_internal_error_is_one_line_without_debug(
+    invoke: Invoke, sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import driftcli.core
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret row content")
+
+    monkeypatch.setattr(driftcli.core, "check", explode)
+    result = invoke("check", sample / "live_ok.csv", "--ref", REF)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "error: internal error (RuntimeError)"
+    assert "Traceback" not in result.stderr and "secret row content" not in result.stderr
+    debug = invoke("check", sample / "live_ok.csv", "--ref", REF, "--debug")
+    assert debug.exit_code == 2
+    assert "Traceback" in debug.stderr
+
+
+def test_python_dash_m_and_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "driftcli", "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("driftcli ")
+
+
+def test_dash_with_stdin_on_a_terminal_exits_2() -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "driftcli", "check", "-", "--ref", REF],
+            stdin=follower,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 2
+    assert "stdin is a terminal" in done.stderr

@@ -1,0 +1,129 @@
+"""Metrics against independent computations, and their properties."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import chi2, chi2_contingency, entropy
+
+from driftcli.metrics import chi2_quantile, chi2_sf, g_test, kl_divergence, min_live_rows
+
+counts = st.lists(st.integers(0, 10_000), min_size=1, max_size=40)
+
+
+def pair_of_counts() -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+    return st.integers(1, 40).flatmap(
+        lambda k: st.tuples(
+            st.lists(st.integers(0, 5_000), min_size=k, max_size=k),
+            st.lists(st.integers(0, 5_000), min_size=k, max_size=k),
+        ).map(lambda pair: (np.array(pair[0]), np.array(pair[1])))
+    )
+
+
+def test_kl_matches_scipy_entropy_on_smoothed_counts() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        k = int(rng.integers(2, 30))
+        live = rng.integers(0, 50, k) * (rng.random(k) < 0.8)
+        ref = rng.integers(0, 500, k) * (rng.random(k) < 0.8)
+        used = (live + ref) > 0
+        expected = entropy(live[used] + 0.5, ref[used] + 0.5) if used.any() else 0.0
+        assert kl_divergence(live, ref) == pytest.approx(expected, abs=1e-9)
+
+
+def test_kl_direction_is_live_given_reference() -> None:
+    live, ref = np.array([90, 10]), np.array([50, 50])
+    assert kl_divergence(live, ref) == pytest.approx(entropy([90.5, 10.5], [50.5, 50.5]), abs=1e-12)
+    assert kl_divergence(live, ref) != pytest.approx(kl_divergence(ref, live), abs=1e-3)
+
+
+def test_buckets_empty_on_both_sides_do_not_change_the_score() -> None:
+    live, ref = np.array([5, 3, 2]), np.array([50, 30, 20])
+    padded = kl_divergence(np.r_[live, 0, 0], np.r_[ref, 0, 0])
+    assert padded == kl_divergence(live, ref)
+
+
+@given(pair_of_counts())
+def test_kl_is_finite_and_non_negative(pair: tuple[np.ndarray, np.ndarray]) -> None:
+    live, ref = pair
+    score = kl_divergence(live, ref)
+    assert math.isfinite(score)
+    assert score >= 0.0
+
+
+@given(counts, st.integers(1, 50))
+def test_kl_of_same_distribution_is_zero(base: list[int], factor: int) -> None:
+    ref = np.array(base)
+    # The same proportions at another size: zero up to smoothing, which
+    # pulls the smaller side towards uniform.
+    assert kl_divergence(ref, ref) == pytest.approx(0.0, abs=1e-12)
+    assert kl_divergence(ref * factor, ref * factor) == pytest.approx(0.0, abs=1e-12)
+
+
+@given(pair_of_counts())
+def test_kl_does_not_depend_on_bucket_order(pair: tuple[np.ndarray, np.ndarray]) -> None:
+    live, ref = pair
+    order = np.random.default_rng(len(live)).permutation(len(live))
+    assert kl_divergence(live[order], ref[order]) == pytest.approx(
+        kl_divergence(live, ref), abs=1e-12
+    )
+
+
+def test_g_test_matches_scipy_log_likelihood_contingency() -> None:
+    rng = np.random.default_rng(2)
+    for _ in range(100):
+        k = int(rng.integers(2, 25))
+        live = rng.integers(1, 80, k)
+        ref = rng.integers(1, 800, k)
+        stat, p, dof, _ = chi2_contingency(
+            np.vstack([live, ref]), lambda_="log-likelihood", correction=False
+        )
+        result = g_test(live, ref)
+        assert result.statistic == pytest.approx(stat, rel=1e-9)
+        assert result.df == dof
+        assert result.p_value == pytest.approx(p, rel=1e-9, abs=1e-300)
+
+
+def test_g_test_with_one_bucket_or_empty_side_is_not_significant() -> None:
+    assert g_test(np.array([5, 0]), np.array([7, 0])).p_value == 1.0
+    assert g_test(np.array([0, 0]), np.array([7, 3])).p_value == 1.0
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 7, 19, 20, 50, 200, 1000])
+def test_chi2_sf_matches_scipy(df: int) -> None:
+    for x in [1e-3, 0.1, 0.5, 1, 3, 10, 19, 30, 60, 100, 400, 1500, 5000]:
+        expected = chi2.sf(x, df)
+        got = chi2_sf(x, df)
+        if expected > 1e-290:
+            assert got == pytest.approx(expected, rel=1e-12, abs=1e-300)
+        else:
+            assert got < 1e-280
+    assert chi2_sf(0.0, df) == 1.0
+
+
+@pytest.mark.parametrize("df", [1, 3, 19, 100])
+def test_chi2_quantile_inverts_sf(df: int) -> None:
+    for p in [0.5, 0.9, 0.99, 0.999]:
+        assert chi2_quantile(p, df) == pytest.approx(chi2.ppf(p, df), rel=1e-9)
+
+
+def test_min_live_rows_grows_with_buckets_and_shrinks_with_threshold() -> None:
+    assert min_live_rows(20, 0.5, 2000) == 37
+    assert min_live_rows(4, 0.5, 2000) < min_live_rows(20, 0.5, 2000)
+    assert min_live_rows(20, 1.0, 2000) < min_live_rows(20, 0.5, 2000)  # type: ignore[operator]
+    # A reference too small for a tiny threshold: no window is enough.
+    assert min_live_rows(20, 0.01, 100) is None
+
+
+@settings(max_examples=50)
+@given(st.integers(2, 60), st.floats(0.05, 5.0), st.integers(50, 10**6))
+def test_min_live_rows_holds_chance_below_one_percent(k: int, threshold: float, m: int) -> None:
+    n = min_live_rows(k, threshold, m)
+    if n is None:
+        return
+    # At n, the inflated chi-square tail beyond 2 n t stays within 1%.
+    assert chi2.sf(2 * n * threshold / (1 + n / m), k - 1) <= 0.01 + 1e-9

@@ -1,0 +1,211 @@
+"""Buckets fixed by the reference, and counting batches over them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from driftcli.profile import (
+    Kind,
+    build_profile,
+    categorical_buckets,
+    count_batches,
+    numeric_buckets,
+)
+from driftcli.values import TypeClass
+
+
+def profile_of(**columns: list[object] | np.ndarray) -> object:
+    return build_profile([pa.record_batch({k: pa.array(v) for k, v in columns.items()})])
+
+
+def test_numeric_edges_are_reference_quantiles_with_open_outer_bins() -> None:
+    values = np.random.default_rng(0).normal(size=10_000)
+    feature, counts = numeric_buckets("x", np.sort(values), bins=20)
+    assert feature.edges is not None
+    np.testing.assert_allclose(feature.edges, np.quantile(values, np.arange(1, 20) / 20))
+    assert feature.n_value_buckets == 20
+    assert counts.sum() == 10_000
+    assert counts.min() >= 499 and counts.max() <= 501  # quantile bins are (nearly) equal
+    # Live values far outside the reference range land in the outer bins.
+    live = feature.count(pa.array([-1e9, 1e9, 0.0]), 3)
+    assert live[0] == 1 and live[19] == 1 and live.sum() == 3
+
+
+def test_duplicate_edges_are_merged() -> None:
+    values = np.r_[np.zeros(800), np.linspace(1, 2, 200)]
+    feature, counts = numeric_buckets("x", np.sort(values), bins=20)
+    assert feature.edges is not None
+    assert len(np.unique(feature.edges)) == len(feature.edges)
+    assert len(feature.edges) < 19
+    assert counts.sum() == 1000
+
+
+def test_low_cardinality_numeric_gets_a_bucket_per_value_and_other() -> None:
+    values = np.sort(np.array([0, 1, 1, 2, 2, 2, 5] * 10, dtype=float))
+    feature, counts = numeric_buckets("kids", values, bins=20)
+    assert feature.values is not None and feature.edges is None
+    assert list(feature.values) == [0, 1, 2, 5]
+    assert list(counts) == [10, 20, 30, 10, 0]  # last is `other`
+    live = feature.count(pa.array([1.0, 3.0, 7.0, 5.0, None]), 5)
+    assert feature.labels() == ["0", "1", "2", "5", "other", "missing", "invalid"]
+    assert list(live) == [0, 1, 0, 1, 2, 1, 0]
+
+
+def test_categorical_keeps_most_frequent_labels_and_counts_the_rest_as_other() -> None:
+    tallies = {"a": 50, "b": 30, "c": 30, "d": 5, "e": 1}
+    feature, counts = categorical_buckets("c", tallies, max_categories=3)
+    assert feature.categories == ("a", "b", "c")  # ties broken by label
+    assert list(counts) == [50, 30, 30, 6]
+    live = feature.count(pa.array(["a", "zzz", None, "", "c"]), 5)
+    assert list(live) == [1, 0, 1, 1, 2, 0]  # "" is missing, like an empty CSV cell
+
+
+def test_missing_and_nan_go_to_the_missing_bucket() -> None:
+    profile = profile_of(x=[float(i) for i in range(100)] + [None, float("nan")])
+    [feature] = profile.features
+    ref = profile.counts.features["x"].buckets
+    assert ref[feature.missing_bucket] == 2
+    assert ref.sum() == 102
+
+
+def test_infinities_are_values_in_the_outer_bins() -> None:
+    values = [float(i) for i in range(100)] + [float("inf"), float("-inf")]
+    profile = profile_of(x=values)
+    [feature] = profile.features
+    assert feature.edges is not None and np.all(np.isfinite(feature.edges))
+    ref = profile.counts.features["x"].buckets
+    assert ref[feature.missing_bucket] == 0
+    assert ref[0] >= 1 and ref[feature.n_value_buckets - 1] >= 1
+
+
+def test_text_numbers_in_csv_are_numeric_and_bad_ones_invalid() -> None:
+    column = [str(i) for i in range(300)] + ["abc", " 12 ", "1e3", ""]
+    profile = build_profile([pa.record_batch({"x": pa.array(column)})], infer_text=True)
+    [feature] = profile.features
+    assert feature.kind is Kind.NUMERIC
+    ref = profile.counts.features["x"].buckets
+    assert ref[feature.invalid_bucket] == 1
+    assert ref[feature.missing_bucket] == 1
+    assert ref.sum() == 304
+
+
+def test_text_is_categorical_unless_the_source_is_untyped() -> None:
+    column = [str(i % 7) for i in range(100)]
+    typed = build_profile([pa.record_batch({"x": pa.array(column)})])
+    assert typed.features[0].kind is Kind.CATEGORICAL
+    untyped = build_profile([pa.record_batch({"x": pa.array(column)})], infer_text=True)
+    assert untyped.features[0].kind is Kind.NUMERIC
+
+
+def test_string_in_numeric_live_column_is_invalid() -> None:
+    profile = profile_of(x=np.arange(100.0))
+    live = count_batches(profile.features, [pa.record_batch({"x": pa.array(["5", "oops", None])})])
+    feature = profile.features[0]
+    counts = live.features["x"].buckets
+    assert counts[feature.invalid_bucket] == 1
+    assert counts[feature.missing_bucket] == 1
+    assert live.features["x"].types is TypeClass.TEXT
+
+
+def test_booleans_are_categorical_and_match_text_true_false() -> None:
+    profile = profile_of(flag=[True, False, True, None] * 10)
+    [feature] = profile.features
+    assert feature.kind is Kind.CATEGORICAL
+    assert set(feature.categories or ()) == {"true", "false"}
+    live = count_batches(profile.features, [pa.record_batch({"flag": pa.array(["true", "false"])})])
+    assert live.features["flag"].buckets[: feature.n_value_buckets].sum() == 2
+
+
+def test_unsupported_and_empty_columns_are_skipped_with_a_reason() -> None:
+    batch = pa.record_batch(
+        {
+            "x": pa.array(np.arange(50.0)),
+            "nested": pa.array([[1, 2]] * 50),
+            "empty": pa.nulls(50),
+        }
+    )
+    profile = build_profile([batch])
+    assert [f.name for f in profile.features] == ["x"]
+    assert "unsupported type" in profile.skipped["nested"]
+    assert "no values" in profile.skipped["empty"]
+
+
+def test_identifier_like_text_column_is_skipped() -> None:
+    ids = [f"user-{i}" for i in range(500)]
+    profile = profile_of(id=ids, x=np.arange(500.0))
+    assert "identifier" in profile.skipped["id"]
+
+
+def test_column_absent_from_some_batches_counts_as_missing_there() -> None:
+    first = pa.record_batch({"x": pa.array(np.arange(100.0))})
+    second = pa.record_batch({"y": pa.array(["a"] * 30)})
+    profile = build_profile([first, second])
+    x = profile.counts.features["x"].buckets
+    y = profile.counts.features["y"].buckets
+    assert x[profile.features[0].missing_bucket] == 30
+    assert y[profile.features[1].missing_bucket] == 100
+    assert profile.counts.rows == 130
+
+
+def test_dictionary_columns_count_like_plain_text() -> None:
+    labels = ["a", "b", "c", "a", None] * 20
+    plain = profile_of(c=labels)
+    encoded = build_profile([pa.record_batch({"c": pa.array(labels).dictionary_encode()})])
+    assert encoded.features[0].categories == plain.features[0].categories
+    np.testing.assert_array_equal(
+        encoded.counts.features["c"].buckets, plain.counts.features["c"].buckets
+    )
+
+
+finite_values = st.lists(
+    st.floats(-1e6, 1e6, allow_nan=False) | st.none(), min_size=1, max_size=300
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(finite_values, finite_values, st.integers(0, 299))
+def test_counts_are_additive_and_order_free(
+    ref: list[float | None], live: list[float | None], cut: int
+) -> None:
+    profile = build_profile([pa.record_batch({"x": pa.array([*ref, 1.0], pa.float64())})])
+    whole = count_batches(profile.features, [pa.record_batch({"x": pa.array(live, pa.float64())})])
+    cut = min(cut, len(live))
+    parts = [live[:cut], live[cut:]]
+    split = [
+        count_batches(profile.features, [pa.record_batch({"x": pa.array(p, pa.float64())})])
+        for p in parts
+    ]
+    merged = split[0].merge(split[1])
+    np.testing.assert_array_equal(merged.features["x"].buckets, whole.features["x"].buckets)
+    shuffled = list(reversed(live))
+    reordered = count_batches(
+        profile.features, [pa.record_batch({"x": pa.array(shuffled, pa.float64())})]
+    )
+    np.testing.assert_array_equal(reordered.features["x"].buckets, whole.features["x"].buckets)
+    assert whole.features["x"].buckets.sum() == len(live)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", "d", None]), min_size=1, max_size=200))
+def test_reference_counts_equal_counting_the_reference_again(labels: list[str | None]) -> None:
+    batch = pa.record_batch({"c": pa.array(labels, pa.string())})
+    profile = build_profile([batch])
+    if not profile.features:
+        assert "no values" in profile.skipped["c"]
+        return
+    again = count_batches(profile.features, [batch])
+    np.testing.assert_array_equal(again.features["c"].buckets, profile.counts.features["c"].buckets)
+
+
+@pytest.mark.parametrize("bins", [2, 5, 20, 50])
+def test_reference_counts_equal_counting_numeric_reference_again(bins: int) -> None:
+    values = np.random.default_rng(bins).lognormal(size=3_000)
+    values[::37] = np.nan
+    batch = pa.record_batch({"x": pa.array(values)})
+    profile = build_profile([batch], bins=bins)
+    again = count_batches(profile.features, [batch])
+    np.testing.assert_array_equal(again.features["x"].buckets, profile.counts.features["x"].buckets)

@@ -1,0 +1,208 @@
+"""Reading every format, from a path and from stdin, into the same batches."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from driftcli.errors import InputError, UsageError
+from driftcli.formats import InputFormat
+from driftcli.profile import build_profile
+from driftcli.readers import open_source, read_all_batches
+
+FORMATS = ["csv", "parquet", "jsonl"]
+
+
+def feed_stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def profile_from(spec: str, input_format: InputFormat | None = None) -> object:
+    with open_source(spec, input_format) as source:
+        return build_profile(source.batches(), infer_text=source.format is InputFormat.CSV)
+
+
+def summary(profile: object) -> list[tuple[str, str, list[int], list[str]]]:
+    return [
+        (
+            f.name,
+            f.kind.value,
+            profile.counts.features[f.name].buckets.tolist(),  # type: ignore[attr-defined]
+            f.labels(),
+        )
+        for f in profile.features  # type: ignore[attr-defined]
+    ]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("via", ["path", "stdin", "gzip-path", "gzip-stdin"])
+def test_every_format_and_route_gives_the_same_profile(
+    fmt: str, via: str, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = summary(profile_from(str(sample / "ref.parquet")))
+    path = sample / f"ref.{fmt}"
+    if via.startswith("gzip"):
+        zipped = tmp_path / f"ref.{fmt}.gz"
+        zipped.write_bytes(gzip.compress(path.read_bytes()))
+        path = zipped
+    if via.endswith("stdin"):
+        feed_stdin(monkeypatch, path.read_bytes())
+        got = profile_from("-")
+    else:
+        got = profile_from(str(path))
+    assert got.counts.rows == 2000  # type: ignore[attr-defined]
+    assert summary(got) == expected
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_format_is_sniffed_without_a_suffix(fmt: str, sample: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "data"
+    bare.write_bytes((sample / f"live_ok.{fmt}").read_bytes())
+    with open_source(str(bare)) as source:
+        assert source.format.value == fmt
+        assert sum(b.num_rows for b in source.batches()) == 500
+
+
+def test_input_format_overrides_the_suffix(sample: Path, tmp_path: Path) -> None:
+    odd = tmp_path / "rows.txt.csv"
+    odd.write_bytes((sample / "live_ok.jsonl").read_bytes())
+    with open_source(str(odd), InputFormat.JSONL) as source:
+        assert source.format is InputFormat.JSONL
+        assert sum(b.num_rows for b in source.batches()) == 500
+
+
+def test_zstd_is_read(sample: Path, tmp_path: Path) -> None:
+    packed = tmp_path / "live.csv.zst"
+    with pa.output_stream(str(packed), compression="zstd") as out:
+        out.write((sample / "live_ok.csv").read_bytes())
+    assert sum(b.num_rows for b in read_all_batches(str(packed))) == 500
+
+
+def test_jsonl_with_bom_blank_lines_and_no_final_newline(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"a": 1}\n\n{"a": 2}\n   \n{"a": 3}')
+    batches = read_all_batches(str(path))
+    assert pa.Table.from_batches(batches).column("a").to_pylist() == [1, 2, 3]
+
+
+def test_jsonl_with_types_varying_by_line_is_read_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"a": 1}\n{"a": "two"}\n{"a": 3.5, "b": true}\n')
+    table = pa.Table.from_batches(read_all_batches(str(path)))
+    assert table.column("a").to_pylist() == ["1", "two", "3.5"]
+    assert table.column("b").to_pylist() == [None, None, True]
+
+
+def test_jsonl_chunks_keep_line_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import driftcli.readers as readers
+
+    monkeypatch.setattr(readers, "JSON_CHUNK_BYTES", 64)
+    lines = [f'{{"a": {i}}}' for i in range(40)]
+    lines[33] = '{"a": 1,,}'
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"line 34: not valid JSON"):
+        read_all_batches(str(path))
+
+
+def test_jsonl_chunking_keeps_every_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import driftcli.readers as readers
+
+    monkeypatch.setattr(readers, "JSON_CHUNK_BYTES", 100)
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(f'{{"a": {i}, "s": "{"x" * (i % 30)}"}}\n' for i in range(1000)))
+    table = pa.Table.from_batches(read_all_batches(str(path)))
+    assert table.column("a").to_pylist() == list(range(1000))
+
+
+def test_csv_is_read_in_several_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import driftcli.readers as readers
+
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 1 << 10)
+    path = tmp_path / "rows.csv"
+    path.write_text("a,b\n" + "".join(f"{i},x{i % 3}\n" for i in range(5000)))
+    batches = read_all_batches(str(path))
+    assert len(batches) > 5
+    assert sum(b.num_rows for b in batches) == 5000
+
+
+def test_parquet_is_read_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as pq
+
+    import driftcli.readers as readers
+
+    monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", 1000)
+    path = tmp_path / "big.parquet"
+    pq.write_table(pa.table({"x": np.arange(10_000.0)}), path, row_group_size=3000)
+    batches = read_all_batches(str(path))
+    assert max(b.num_rows for b in batches) <= 1000
+    assert sum(b.num_rows for b in batches) == 10_000
+
+
+def test_dash_on_a_terminal_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal(io.BytesIO(b"")))
+    with pytest.raises(UsageError, match="stdin is a terminal"), open_source("-"):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (None, "absent.csv", "no such file"),
+        (b"", "empty.csv", "file is empty"),
+        (b"[1, 2]\n", "array.json", "JSON array"),
+        (b"PAR1 this is not parquet at all PAR1", "garbage.parquet", "cannot read as Parquet"),
+        (b'{"a": 1}\n{"a": 2\n', "broken.jsonl", "line 2: not valid JSON"),
+        (b'{"a": 1}\n[1]\n', "listy.jsonl", "line 2: expected a JSON object, got an array"),
+        (b"a,b\n1,2\n3,4,5\n", "ragged.csv", "line 3: row has 3 fields, the header has 2"),
+        (b"a,a\n1,2\n", "dup.csv", "names column 'a' twice"),
+        (b"\x1f\x8bnot really gzip", "fake.csv.gz", "cannot read"),
+    ],
+)
+def test_unreadable_inputs_raise_input_errors_naming_the_file(
+    tmp_path: Path, content: bytes | None, name: str, message: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as caught:
+        read_all_batches(str(path))
+    assert str(caught.value).startswith(str(path))
+
+
+def test_a_directory_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is a directory"):
+        read_all_batches(str(tmp_path))
+
+
+def test_truncated_parquet_is_an_input_error(sample: Path, tmp_path: Path) -> None:
+    whole = (sample / "ref.parquet").read_bytes()
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError, match="cannot read as Parquet"):
+        read_all_batches(str(cut))
+
+
+def test_parquet_on_stdin_is_spooled(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    feed_stdin(monkeypatch, (sample / "live_ok.parquet").read_bytes())
+    with open_source("-") as source:
+        assert source.format is InputFormat.PARQUET
+        assert sum(b.num_rows for b in source.batches()) == 500
+
+
+def test_error_messages_do_not_echo_row_contents(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b\n1,2\nsecret-value,4,5\n")
+    with pytest.raises(InputError) as caught:
+        read_all_batches(str(path))
+    assert "secret-value" not in str(caught.value)

@@ -1,0 +1,67 @@
+"""Renderers: the table and JSON say what the result holds, nothing more."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from driftcli.core import check
+from driftcli.report import format_p_value, render_json, render_table, sparkline
+
+
+def text_of(renderable: object) -> str:
+    console = Console(width=160, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_sparkline_draws_shares_on_a_common_scale() -> None:
+    shares = np.array([0.0, 0.05, 0.5, 1.0])
+    assert sparkline(shares, 1.0) == " ▁▄█"
+    assert sparkline(np.array([0.001]), 1.0) == "▁"  # non-empty is never blank
+    assert sparkline(np.zeros(3), 0.0) == "   "
+
+
+@pytest.mark.parametrize(
+    ("p", "shown"), [(0.5, "0.5"), (0.0123, "0.012"), (1e-20, "<1e-16"), (0.0, "<1e-16")]
+)
+def test_p_value_format(p: float, shown: str) -> None:
+    assert format_p_value(p) == shown
+
+
+def test_table_has_a_row_per_feature_a_summary_and_notes() -> None:
+    result = check("sample_data/live_drift.csv", "sample_data/ref.csv")
+    text = text_of(render_table(result))
+    for name in ("age", "income", "score", "country", "device"):
+        assert f"│ {name}" in text
+    assert "DRIFT: 3 of 5 features drifted" in text
+    assert "KL" in text and "p-value" in text and "histogram" in text
+    assert "25.4%" in text  # score's missing rate in live
+
+
+def test_json_round_trips_and_matches_the_result() -> None:
+    result = check("sample_data/live_drift.parquet", "sample_data/ref.parquet")
+    doc = json.loads(render_json(result))
+    assert doc["drift"] == result.drift
+    assert [f["score"] for f in doc["features"]] == [f.score for f in result.features]
+    assert doc["summary"]["type_changed"] == 0
+
+
+def test_core_imports_no_terminal_library_and_help_no_numeric_library() -> None:
+    code = (
+        "import sys, driftcli.core, driftcli.profile, driftcli.metrics, driftcli.readers;"
+        "assert 'rich' not in sys.modules and 'typer' not in sys.modules, 'core imports rich';"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    code = (
+        "import sys, driftcli.cli;"
+        "heavy = {'numpy', 'pyarrow', 'scipy'} & set(sys.modules);"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
