@@ -64,12 +64,18 @@ def check(
         str,
         typer.Argument(
             help="Live data: a CSV, Parquet or JSON-lines file (.gz/.zst too), or - for stdin.",
+            metavar="LIVE",
             show_default=False,
         ),
     ],
     ref: Annotated[
         str,
-        typer.Option("--ref", "-r", help="Reference data the live data is compared with."),
+        typer.Option(
+            "--ref",
+            "-r",
+            help="Reference data the live data is compared with (a file, or - for stdin).",
+            metavar="REF",
+        ),
     ],
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output: a table, or JSON for programs.")
@@ -95,12 +101,15 @@ def check(
         typer.Option(
             "--features",
             help="Only these features (comma-separated or repeated).",
+            metavar="NAMES",
             show_default=False,
         ),
     ] = None,
     exclude: Annotated[
         list[str] | None,
-        typer.Option("--exclude", help="Leave these features out.", show_default=False),
+        typer.Option(
+            "--exclude", help="Leave these features out.", metavar="NAMES", show_default=False
+        ),
     ] = None,
     input_format: Annotated[
         InputFormat | None,
