@@ -185,11 +185,16 @@ def _fail(message: str, hint: str | None) -> NoReturn:
 def _emit(result: CheckResult, output_format: OutputFormat) -> None:
     from driftcli.report import render_json, render_table
 
-    if output_format is OutputFormat.JSON:
-        # Straight to stdout: a rich console would wrap long lines when piped.
-        sys.stdout.write(render_json(result) + "\n")
-        return
-    _console().print(render_table(result))
+    try:
+        if output_format is OutputFormat.JSON:
+            # Straight to stdout: a rich console would wrap long lines when piped.
+            sys.stdout.write(render_json(result) + "\n")
+        else:
+            _console().print(render_table(result))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) left early: not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _console() -> Console:

@@ -203,8 +203,8 @@ class Counter:
     def add(self, batch: pa.RecordBatch) -> None:
         """Count one batch; a feature absent from it is missing on every row."""
         self._rows += batch.num_rows
-        names = batch.schema.names
-        self._columns.update(dict.fromkeys(names))
+        names = set(batch.schema.names)
+        self._columns.update(dict.fromkeys(batch.schema.names))
         for feature in self._features:
             column = batch.column(feature.name) if feature.name in names else None
             counts = self._counts[feature.name]
@@ -379,9 +379,9 @@ def build_profile(
     unwanted = set(exclude)
     rows = 0
     for batch in batches:
-        names = batch.schema.names
-        seen.update(dict.fromkeys(names))
-        for name in names:
+        seen.update(dict.fromkeys(batch.schema.names))
+        names = set(batch.schema.names)
+        for name in batch.schema.names:
             if name in accumulators or name in unwanted:
                 continue
             if wanted is not None and name not in wanted:

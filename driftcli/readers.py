@@ -239,13 +239,15 @@ class Source:
     def _parquet_batches(self) -> Iterator[pa.RecordBatch]:
         import pyarrow.parquet as pq
 
+        # pre_buffer would cache every column chunk read so far: memory then
+        # grows with the file instead of staying at one batch (measured).
         if self._path is not None and not self.compression:
-            parquet = pq.ParquetFile(str(self._path))
+            parquet = pq.ParquetFile(str(self._path), pre_buffer=False)
         else:
             spool = self._cleanup.enter_context(tempfile.TemporaryFile(prefix="driftcli-"))  # noqa: SIM115
             shutil.copyfileobj(self._byte_stream(), spool, 1 << 20)
             spool.seek(0)
-            parquet = pq.ParquetFile(spool)
+            parquet = pq.ParquetFile(spool, pre_buffer=False)
         self._cleanup.callback(parquet.close)
         yield from parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS)
 
