@@ -5,43 +5,47 @@ Every command reads through `open_source`. The format comes from
 gzip and zstd compression are detected the same way. Nothing downstream knows
 which format the rows came from.
 
-Memory stays bounded by the batch size: CSV and JSON lines are parsed a block
-at a time, Parquet a row group slice at a time. Parquet needs random access,
-so Parquet arriving on stdin (or compressed) is spooled to a temporary file.
+Memory stays bounded by the chunk size: CSV and JSON lines are parsed a chunk
+at a time (see text_formats.py), Parquet a batch at a time. Parquet needs
+random access, so Parquet arriving on stdin (or compressed) is spooled to a
+temporary file first.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
-import json
-import re
+import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pyarrow as pa
 
 from driftcli.errors import InputError, UsageError
 from driftcli.formats import InputFormat
+from driftcli.text_formats import (
+    BadLines,
+    Chunk,
+    Readable,
+    csv_boundary,
+    csv_header_end,
+    cut_chunks,
+    jsonl_boundary,
+    parse_csv,
+    parse_jsonl,
+    read_csv_header,
+)
 
 STDIN = "-"
 
-CSV_BLOCK_BYTES = 1 << 22
-"""CSV is parsed in blocks of this many bytes."""
-JSON_CHUNK_BYTES = 1 << 24
-"""JSON lines are cut into chunks of about this many bytes, on line boundaries."""
-JSON_BLOCK_BYTES = 1 << 20
-"""Within a chunk, pyarrow parses blocks of this size in parallel."""
 PARQUET_BATCH_ROWS = 1 << 16
-SNIFF_BYTES = 1 << 12
+SNIFF_BYTES = 4
 MAX_HEADER_BYTES = 1 << 24
-
 
 _SUFFIX_FORMATS = {
     ".csv": InputFormat.CSV,
@@ -56,8 +60,23 @@ _MAGIC_COMPRESSION = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
-class _Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
+class _FdReader:
+    """Unbuffered reads straight from a file descriptor (stdin).
+
+    Python's buffered stdin could hold bytes that select() does not see;
+    reading the descriptor directly keeps `--flush-seconds` honest.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def read(self, size: int = -1, /) -> bytes:
+        return os.read(self._fd, size if size > 0 else 1 << 20)
+
+    read1 = read
+
+    def fileno(self) -> int:
+        return self._fd
 
 
 class _PeekStream(io.RawIOBase):
@@ -67,23 +86,35 @@ class _PeekStream(io.RawIOBase):
     them again; this keeps what was peeked and serves it before the rest.
     """
 
-    def __init__(self, raw: _Readable) -> None:
+    def __init__(self, raw: Readable) -> None:
         super().__init__()
         self._raw = raw
         self._head = b""
         self._pos = 0
 
-    def peek_exact(self, size: int) -> bytes:
-        """Return up to `size` leading bytes (fewer only at end of stream)."""
-        while len(self._head) < size:
-            more = self._raw.read(size - len(self._head))
+    def peek_until(self, enough: Callable[[bytes], bool], limit: int) -> bytes:
+        """Read ahead until `enough(head)`, `limit` bytes, or the end; return the head."""
+        reader = getattr(self._raw, "read1", self._raw.read)
+        while not enough(self._head) and len(self._head) < limit:
+            more = reader(max(limit - len(self._head), 1))
             if not more:
                 break
             self._head += more
-        return self._head[:size]
+        return self._head
 
     def readable(self) -> bool:
         return True
+
+    def fileno(self) -> int:
+        fileno = getattr(self._raw, "fileno", None)
+        if fileno is None:
+            raise io.UnsupportedOperation("fileno")
+        fd: int = fileno()
+        return fd
+
+    def has_buffered(self) -> bool:
+        """Peeked bytes not yet read: a read will not block, whatever select() says."""
+        return self._pos < len(self._head)
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
@@ -91,13 +122,19 @@ class _PeekStream(io.RawIOBase):
             n = min(len(view), len(self._head) - self._pos)
             view[:n] = self._head[self._pos : self._pos + n]
             self._pos += n
-            if self._pos == len(self._head):
-                self._head, self._pos = b"", 0
             return n
         reader = getattr(self._raw, "read1", self._raw.read)
         data = reader(len(view))
         view[: len(data)] = data
         return len(data)
+
+    def read1(self, size: int = -1, /) -> bytes:
+        return self.read(size if size > 0 else 1 << 20) or b""
+
+
+def _sniffable(head: bytes) -> bool:
+    """Enough bytes to tell the compression and the format apart."""
+    return len(head) >= SNIFF_BYTES and bool(head.removeprefix(_UTF8_BOM).strip())
 
 
 @dataclass
@@ -108,23 +145,36 @@ class Source:
     """What error messages call the input: the path as given, or `<stdin>`."""
     format: InputFormat
     compression: str | None
-    _stream: _Readable | None = field(default=None, repr=False)
+    bad_lines: BadLines = field(default_factory=BadLines)
+    """Malformed lines: an error, or counted and skipped with `skip=True`."""
+    _stream: _PeekStream | None = field(default=None, repr=False)
     _path: Path | None = field(default=None, repr=False)
     _cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Yield the rows as record batches; parse errors become `InputError`s."""
-        readers: dict[InputFormat, Callable[[], Iterator[pa.RecordBatch]]] = {
-            InputFormat.CSV: self._csv_batches,
-            InputFormat.JSONL: self._jsonl_batches,
-            InputFormat.PARQUET: self._parquet_batches,
+        for chunk in self.chunks():
+            if chunk is not None:
+                yield from chunk.table.to_batches()
+
+    def chunks(self, max_latency: float | None = None) -> Iterator[Chunk | None]:
+        """Yield the rows chunk by chunk, each with a way back to its input lines.
+
+        With `max_latency` (seconds), rows waiting on a slow stream are yielded
+        within about that delay, and None is yielded whenever that long passes
+        without rows, so a caller can act on time (flush) while the stream idles.
+        """
+        readers: dict[InputFormat, Callable[[float | None], Iterator[Chunk | None]]] = {
+            InputFormat.CSV: self._csv_chunks,
+            InputFormat.JSONL: self._jsonl_chunks,
+            InputFormat.PARQUET: self._parquet_chunks,
         }
         try:
-            yield from readers[self.format]()
+            yield from readers[self.format](max_latency)
         except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
             raise InputError(
                 f"{self.name}: cannot read as {self._describe()}: {_reason(exc)}",
-                hint=self._format_hint(),
+                hint="if the format was guessed wrong, pass --input-format csv|parquet|jsonl",
             ) from exc
 
     def close(self) -> None:
@@ -134,109 +184,55 @@ class Source:
         what = {InputFormat.CSV: "CSV", InputFormat.JSONL: "JSON lines"}.get(self.format, "Parquet")
         return f"{self.compression}-compressed {what}" if self.compression else what
 
-    def _format_hint(self) -> str:
-        return "if the format was guessed wrong, pass --input-format csv|parquet|jsonl"
-
-    def _byte_stream(self) -> _Readable:
-        """The decompressed content as a forward-only stream."""
+    def _text_stream(self) -> _PeekStream:
+        """The decompressed content as a forward-only stream that can be peeked."""
         if self._stream is not None:
             return self._stream
         assert self._path is not None
+        raw: Readable
         if self.compression:
-            stream: _Readable = self._cleanup.enter_context(
-                pa.input_stream(str(self._path), compression=self.compression)
-            )
-            return stream
-        file: _Readable = self._cleanup.enter_context(open(self._path, "rb"))  # noqa: SIM115
-        return file
-
-    def _csv_batches(self) -> Iterator[pa.RecordBatch]:
-        import pyarrow.csv as pcsv
-
-        stream = self._byte_stream()
-        if self._path is not None and not self.compression:
-            source: Any = str(self._path)
-            header = _read_csv_header(_PeekStream(stream), self.name)
+            raw = pa.input_stream(str(self._path), compression=self.compression)
         else:
-            peek = stream if isinstance(stream, _PeekStream) else _PeekStream(stream)
-            header = _read_csv_header(peek, self.name)
-            source = peek
-        # Every column is read as text and typed later, by the profile: pyarrow
-        # infers CSV types from the first block only, so one stray string deep
-        # in a numeric column would otherwise abort the read instead of being
-        # counted as an invalid value.
+            raw = open(self._path, "rb")  # noqa: SIM115 - closed by the exit stack below
+        self._cleanup.callback(raw.close)  # type: ignore[attr-defined]
+        self._stream = _PeekStream(raw)
+        return self._stream
+
+    def _jsonl_chunks(self, max_latency: float | None) -> Iterator[Chunk | None]:
         rows = 0
-        try:
-            reader = pcsv.open_csv(
-                source,
-                read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=True),
-                convert_options=pcsv.ConvertOptions(
-                    column_types=dict.fromkeys(header, pa.string()),
-                    strings_can_be_null=True,
-                ),
-            )
-            for batch in reader:
-                rows += batch.num_rows
-                yield batch
-        except pa.ArrowInvalid as exc:
-            located = self._locate_csv_error(len(header))
-            if located:
-                raise InputError(f"{self.name}: {located}") from exc
-            if rows:
-                raise InputError(
-                    f"{self.name}: cannot read as CSV after row {rows:,}: {_reason(exc)}"
-                ) from exc
-            raise
-
-    def _locate_csv_error(self, n_columns: int) -> str | None:
-        """Name the first row whose field count is wrong (error path only)."""
-        if self._path is None:
-            return None
-        with contextlib.ExitStack() as stack:
-            if self.compression:
-                raw: Any = stack.enter_context(
-                    pa.input_stream(str(self._path), compression=self.compression)
-                )
-                text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
-            else:
-                text = stack.enter_context(
-                    open(self._path, encoding="utf-8-sig", errors="replace", newline="")
-                )
-            reader = csv.reader(text)
-            next(reader, None)
-            for record in reader:
-                if record and len(record) != n_columns:
-                    return (
-                        f"line {reader.line_num}: row has {len(record)} fields, "
-                        f"the header has {n_columns}"
-                    )
-        return None
-
-    def _jsonl_batches(self) -> Iterator[pa.RecordBatch]:
-        stream = self._byte_stream()
-        # read1 returns what a pipe holds now instead of waiting for a full chunk.
-        read = getattr(stream, "read1", stream.read)
-        first_line = 1
-        pending = bytearray()
-        at_end = False
-        while not at_end:
-            block = read(JSON_CHUNK_BYTES)
-            at_end = not block
-            if not pending:
-                block = block.removeprefix(_UTF8_BOM) if first_line == 1 else block
-            pending += block
-            if not at_end and len(pending) < JSON_CHUNK_BYTES:
+        for piece in cut_chunks(self._text_stream(), jsonl_boundary, max_latency):
+            if piece is None:
+                yield None
                 continue
-            cut = len(pending) if at_end else pending.rfind(b"\n") + 1
-            if cut == 0:
-                continue  # one line longer than a chunk: keep reading
-            chunk = bytes(pending[:cut])
-            del pending[:cut]
-            if chunk.strip():
-                yield from _parse_json_chunk(chunk, self.name, first_line)
-            first_line += chunk.count(b"\n")
+            raw, first_line = piece
+            if not raw.strip():
+                continue
+            table, lines = parse_jsonl(raw, first_line, self.name, self.bad_lines)
+            yield Chunk(table, first_line, rows, lines)
+            rows += table.num_rows
 
-    def _parquet_batches(self) -> Iterator[pa.RecordBatch]:
+    def _csv_chunks(self, max_latency: float | None) -> Iterator[Chunk | None]:
+        stream = self._text_stream()
+        head = stream.peek_until(
+            lambda h: csv_header_end(h.removeprefix(_UTF8_BOM)) > 0, MAX_HEADER_BYTES
+        )
+        header, skip = read_csv_header(head.removeprefix(_UTF8_BOM), self.name)
+        rows = 0
+        for piece in cut_chunks(stream, csv_boundary, max_latency):
+            if piece is None:
+                yield None
+                continue
+            raw, first_line = piece
+            if skip:
+                first_line += raw[:skip].count(b"\n")
+                raw, skip = raw[skip:], max(0, skip - len(raw))
+            if not raw.strip():
+                continue
+            table, lines = parse_csv(raw, first_line, header, self.name, self.bad_lines)
+            yield Chunk(table, first_line, rows, lines)
+            rows += table.num_rows
+
+    def _parquet_chunks(self, max_latency: float | None) -> Iterator[Chunk | None]:
         import pyarrow.parquet as pq
 
         # pre_buffer would cache every column chunk read so far: memory then
@@ -245,30 +241,34 @@ class Source:
             parquet = pq.ParquetFile(str(self._path), pre_buffer=False)
         else:
             spool = self._cleanup.enter_context(tempfile.TemporaryFile(prefix="driftcli-"))  # noqa: SIM115
-            shutil.copyfileobj(self._byte_stream(), spool, 1 << 20)
+            shutil.copyfileobj(self._text_stream(), spool, 1 << 20)
             spool.seek(0)
             parquet = pq.ParquetFile(spool, pre_buffer=False)
         self._cleanup.callback(parquet.close)
-        yield from parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS)
+        rows = 0
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            yield Chunk(pa.Table.from_batches([batch]), None, rows)
+            rows += batch.num_rows
 
 
 @contextlib.contextmanager
-def open_source(spec: str, input_format: InputFormat | None = None) -> Iterator[Source]:
+def open_source(
+    spec: str, input_format: InputFormat | None = None, *, skip_bad_lines: bool = False
+) -> Iterator[Source]:
     """Open a path, or `-` for stdin, and settle its format and compression.
 
     Raises `UsageError` for `-` on a terminal and `InputError` for a path that
     cannot be read. The source is closed (and any spool file removed) on exit.
     """
-    source = _open(spec, input_format)
+    source = _open_stdin(input_format) if spec == STDIN else _open_path(spec, input_format)
+    source.bad_lines.skip = skip_bad_lines
     try:
         yield source
     finally:
         source.close()
 
 
-def _open(spec: str, input_format: InputFormat | None) -> Source:
-    if spec == STDIN:
-        return _open_stdin(input_format)
+def _open_path(spec: str, input_format: InputFormat | None) -> Source:
     path = Path(spec)
     if not path.exists():
         raise InputError(f"{spec}: no such file")
@@ -276,7 +276,7 @@ def _open(spec: str, input_format: InputFormat | None) -> Source:
         raise InputError(f"{spec}: is a directory, not a data file")
     try:
         with open(path, "rb") as fh:
-            head = fh.read(SNIFF_BYTES)
+            head = fh.read(1 << 12)
     except OSError as exc:
         raise InputError(f"{spec}: cannot open: {exc.strerror or exc}") from exc
     if not head:
@@ -287,12 +287,20 @@ def _open(spec: str, input_format: InputFormat | None) -> Source:
         suffixes = suffixes[:-1]
     compression = compression or _sniff_compression(head)
     fmt = input_format or (_SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None)
+    source = Source(name=spec, format=fmt or InputFormat.CSV, compression=compression, _path=path)
     if fmt is None:
         if compression:
-            with pa.input_stream(str(path), compression=compression) as stream:
-                head = _safe_read(stream, SNIFF_BYTES, spec)
-        fmt = _sniff_format(head, spec)
-    return Source(name=spec, format=fmt, compression=compression, _path=path)
+            head = _peek_decompressed(source)
+        source.format = _sniff_format(head, spec)
+    return source
+
+
+def _peek_decompressed(source: Source) -> bytes:
+    try:
+        return source._text_stream().peek_until(_sniffable, 1 << 12)
+    except (pa.ArrowException, OSError) as exc:
+        source.close()
+        raise InputError(f"{source.name}: cannot decompress: {_reason(exc)}") from exc
 
 
 def _open_stdin(input_format: InputFormat | None) -> Source:
@@ -303,28 +311,26 @@ def _open_stdin(input_format: InputFormat | None) -> Source:
             hint="pipe data in, e.g. cat live.jsonl | driftcli check - --ref ref.parquet",
         )
     name = "<stdin>"
-    peek = _PeekStream(stdin.buffer)
-    head = peek.peek_exact(SNIFF_BYTES)
+    try:
+        raw: Readable = _FdReader(stdin.fileno())
+    except (AttributeError, OSError, ValueError):
+        raw = stdin.buffer  # not a real descriptor (tests): plain reads
+    peek = _PeekStream(raw)
+    head = peek.peek_until(_sniffable, 1 << 12)
     if not head:
         raise InputError(f"{name}: no data on stdin")
     compression = _sniff_compression(head)
-    stream: _Readable = peek
+    source = Source(name=name, format=input_format or InputFormat.CSV, compression=compression)
     if compression:
-        decompressed = pa.CompressedInputStream(pa.PythonFile(peek, mode="r"), compression)
-        stream = _PeekStream(decompressed)
-        head = _safe_read(stream, SNIFF_BYTES, name)
-    fmt = input_format or _sniff_format(head, name)
-    return Source(name=name, format=fmt, compression=compression, _stream=stream)
-
-
-def _safe_read(stream: Any, size: int, name: str) -> bytes:
-    try:
-        if isinstance(stream, _PeekStream):
-            return stream.peek_exact(size)
-        data: bytes = stream.read(size)
-        return data
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{name}: cannot decompress: {_reason(exc)}") from exc
+        source._stream = _PeekStream(
+            pa.CompressedInputStream(pa.PythonFile(peek, mode="r"), compression)
+        )
+        head = _peek_decompressed(source)
+    else:
+        source._stream = peek
+    if input_format is None:
+        source.format = _sniff_format(head, name)
+    return source
 
 
 def _sniff_compression(head: bytes) -> str | None:
@@ -338,125 +344,19 @@ def _sniff_format(head: bytes, name: str) -> InputFormat:
     if head.startswith(b"PAR1"):
         return InputFormat.PARQUET
     text = head.removeprefix(_UTF8_BOM).lstrip()
-    if text.startswith(b"{"):
-        return InputFormat.JSONL
-    if text.startswith(b"["):
+    if text.startswith((b"{", b"[")):
         return InputFormat.JSONL  # the JSON lines reader explains that arrays are not read
     if not text:
         raise InputError(f"{name}: no data (only whitespace)")
     return InputFormat.CSV
 
 
-def _read_csv_header(stream: _PeekStream, name: str) -> list[str]:
-    size = SNIFF_BYTES
-    while True:
-        head = stream.peek_exact(size)
-        newline = head.find(b"\n")
-        if newline >= 0 or len(head) < size or size >= MAX_HEADER_BYTES:
-            break
-        size *= 4
-    line = head if newline < 0 else head[: newline + 1]
-    text = line.removeprefix(_UTF8_BOM).decode("utf-8", errors="replace")
-    header = next(csv.reader(io.StringIO(text)), [])
-    if not header or all(not col.strip() for col in header):
-        raise InputError(f"{name}: CSV has no header row")
-    seen: set[str] = set()
-    for col in header:
-        if col in seen:
-            raise InputError(f"{name}: CSV header names column {col!r} twice")
-        seen.add(col)
-    return header
-
-
-def _parse_json_chunk(chunk: bytes, name: str, first_line: int) -> Iterator[pa.RecordBatch]:
-    import pyarrow.json as pj
-
-    try:
-        table = pj.read_json(
-            pa.py_buffer(chunk),
-            read_options=pj.ReadOptions(block_size=JSON_BLOCK_BYTES, use_threads=True),
-        )
-    except pa.ArrowInvalid:
-        # The fast parser only says something is wrong; find out what and
-        # where, or build the table by hand when types merely vary by line.
-        table = _parse_json_chunk_slowly(chunk, name, first_line)
-    yield from table.to_batches()
-
-
-def _parse_json_chunk_slowly(chunk: bytes, name: str, first_line: int) -> pa.Table:
-    if first_line == 1 and chunk.lstrip().startswith(b"["):
-        raise InputError(
-            f"{name}: holds a JSON array; driftcli reads JSON lines (one object per line)",
-            hint="convert it with: jq -c '.[]' FILE",
-        )
-    rows: list[dict[str, Any]] = []
-    for offset, raw_line in enumerate(chunk.split(b"\n")):
-        if not raw_line.strip():
-            continue
-        line_no = first_line + offset
-        try:
-            value = json.loads(raw_line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid UTF-8"
-            raise InputError(f"{name}: line {line_no}: not valid JSON ({reason})") from exc
-        if not isinstance(value, dict):
-            raise InputError(
-                f"{name}: line {line_no}: expected a JSON object, got {_json_kind(value)}"
-            )
-        rows.append(value)
-    columns: dict[str, list[Any]] = {}
-    for index, row in enumerate(rows):
-        for key, value in row.items():
-            columns.setdefault(key, [None] * index).append(value)
-        for values in columns.values():
-            if len(values) <= index:
-                values.append(None)
-    return pa.table({key: _column_from_python(values) for key, values in columns.items()})
-
-
-def _column_from_python(values: list[Any]) -> pa.Array:
-    """An Arrow array from JSON values whose types may differ line to line.
-
-    A column mixing numbers and strings becomes text; the profile then parses
-    it and counts what does not read as a number as invalid.
-    """
-    try:
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        return pa.array([_as_text(v) for v in values], type=pa.string())
-
-
-def _as_text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(value)
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if value is None:
-        return "null"
-    return "a number" if not isinstance(value, bool) else "a boolean"
-
-
-_COLUMN_COUNT = re.compile(r"Expected (\d+) columns, got (\d+)")
-
-
 def _reason(exc: BaseException) -> str:
     """A one-line reason that does not echo row contents into logs."""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    counted = _COLUMN_COUNT.search(message)
-    if counted:
-        return f"a row has {counted.group(2)} fields, the header has {counted.group(1)}"
     message = message.removeprefix("CSV parse error: ").removeprefix("JSON parse error: ")
-    return message[:200]
+    cut = message.find(": ") if "Expected" in message and "columns" in message else -1
+    return (message[:cut] if cut > 0 else message)[:200]
 
 
 def read_all_batches(spec: str, input_format: InputFormat | None = None) -> list[pa.RecordBatch]:
@@ -465,4 +365,4 @@ def read_all_batches(spec: str, input_format: InputFormat | None = None) -> list
         return list(source.batches())
 
 
-__all__ = ["STDIN", "InputFormat", "Source", "open_source", "read_all_batches"]
+__all__ = ["STDIN", "Chunk", "InputFormat", "Source", "open_source", "read_all_batches"]

@@ -100,9 +100,9 @@ def test_jsonl_with_types_varying_by_line_is_read_as_text(tmp_path: Path) -> Non
 
 
 def test_jsonl_chunks_keep_line_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import driftcli.readers as readers
+    import driftcli.text_formats as text_formats
 
-    monkeypatch.setattr(readers, "JSON_CHUNK_BYTES", 64)
+    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 64)
     lines = [f'{{"a": {i}}}' for i in range(40)]
     lines[33] = '{"a": 1,,}'
     path = tmp_path / "rows.jsonl"
@@ -112,9 +112,9 @@ def test_jsonl_chunks_keep_line_numbers(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_jsonl_chunking_keeps_every_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import driftcli.readers as readers
+    import driftcli.text_formats as text_formats
 
-    monkeypatch.setattr(readers, "JSON_CHUNK_BYTES", 100)
+    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 100)
     path = tmp_path / "rows.jsonl"
     path.write_text("".join(f'{{"a": {i}, "s": "{"x" * (i % 30)}"}}\n' for i in range(1000)))
     table = pa.Table.from_batches(read_all_batches(str(path)))
@@ -122,9 +122,9 @@ def test_jsonl_chunking_keeps_every_row(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_csv_is_read_in_several_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import driftcli.readers as readers
+    import driftcli.text_formats as text_formats
 
-    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 1 << 10)
+    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 1 << 10)
     path = tmp_path / "rows.csv"
     path.write_text("a,b\n" + "".join(f"{i},x{i % 3}\n" for i in range(5000)))
     batches = read_all_batches(str(path))
@@ -206,3 +206,96 @@ def test_error_messages_do_not_echo_row_contents(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_all_batches(str(path))
     assert "secret-value" not in str(caught.value)
+
+
+def test_csv_quoted_newlines_survive_chunking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import driftcli.text_formats as text_formats
+
+    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 40)
+    rows = "".join(f'{i},"note {i}\nsecond line, with comma"\r\n' for i in range(200))
+    path = tmp_path / "notes.csv"
+    path.write_text('id,"multi\nline header"\r\n' + rows)
+    table = pa.Table.from_batches(read_all_batches(str(path)))
+    assert table.column_names == ["id", "multi\nline header"]
+    assert table.column("id").to_pylist() == [str(i) for i in range(200)]
+    assert table.column(1)[5].as_py() == "note 5\nsecond line, with comma"
+
+
+def test_csv_bad_row_is_named_by_its_line_even_from_stdin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = 'a,b\n1,"two\nlines"\n3,4\n5,6,7\n'
+    feed_stdin(monkeypatch, data.encode())
+    with pytest.raises(InputError, match=r"<stdin>: line 5: row has 3 fields, the header has 2"):
+        read_all_batches("-")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content", "bad"),
+    [
+        ("jsonl", b'{"a": 1}\n{"a": 2,}\n{"a": 3}\n[4]\n{"a": 5}\n', [2, 4]),
+        ("csv", b"a,b\n1,2\n3\n4,5\n6,7,8\n9,10\n", [3, 5]),
+        ("csv", b"a,b\n1,2\n\xff\xfe,3\n4,5\n", [3]),
+    ],
+)
+def test_skip_bad_lines_keeps_the_good_ones(
+    tmp_path: Path, fmt: str, content: bytes, bad: list[int]
+) -> None:
+    path = tmp_path / f"rows.{fmt}"
+    path.write_bytes(content)
+    with open_source(str(path), skip_bad_lines=True) as source:
+        chunks = [c for c in source.chunks() if c is not None]
+        assert source.bad_lines.count == len(bad)
+        assert source.bad_lines.first == bad
+    rows = sum(c.table.num_rows for c in chunks)
+    assert rows == content.count(b"\n") - len(bad) - (fmt == "csv")
+    lines = np.concatenate([c.row_lines() for c in chunks]).tolist()
+    assert not set(lines) & set(bad)
+
+
+def test_row_lines_map_rows_to_input_lines(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"a": 1}\n\n{"a": 2}\n{"a": 3}\n')
+    with open_source(str(path)) as source:
+        [chunk] = [c for c in source.chunks() if c is not None]
+    assert chunk.row_lines().tolist() == [1, 3, 4]
+    csv_path = tmp_path / "rows.csv"
+    csv_path.write_text('a\n1\n"2\n2"\n\n3\n')
+    with open_source(str(csv_path)) as source:
+        [chunk] = [c for c in source.chunks() if c is not None]
+    assert chunk.row_lines().tolist() == [2, 3, 6]
+
+
+def test_slow_stream_delivers_rows_within_the_latency(tmp_path: Path) -> None:
+    import subprocess
+    import time
+
+    script = (
+        "import sys, time\n"
+        'sys.stdout.write(\'{"a": 1}\\n{"a": 2}\\n\'); sys.stdout.flush()\n'
+        "time.sleep(30)\n"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    try:
+        assert writer.stdout is not None
+        from driftcli.readers import Source, _FdReader, _PeekStream
+
+        source = Source("<pipe>", InputFormat.JSONL, None)
+        source._stream = _PeekStream(_FdReader(writer.stdout.fileno()))
+        started = time.monotonic()
+        for chunk in source.chunks(max_latency=0.2):
+            if chunk is not None:
+                assert chunk.table.column("a").to_pylist() == [1, 2]
+                break
+        assert time.monotonic() - started < 5
+        for ticks, chunk in enumerate(source.chunks(max_latency=0.1), start=1):
+            assert chunk is None  # nothing more arrives: the caller still gets control
+            if ticks == 3:
+                break
+    finally:
+        writer.kill()
+        writer.wait()
+        if writer.stdout is not None:
+            writer.stdout.close()

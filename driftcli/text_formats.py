@@ -1,0 +1,382 @@
+"""CSV and JSON lines: cut a byte stream into whole records, parse each chunk.
+
+Both formats are cut on record boundaries into chunks of about
+`CHUNK_BYTES` and parsed by pyarrow, many threads per chunk. Cutting the
+stream ourselves is what gives every error a line number (pyarrow's own
+streaming readers do not know them), lets `--skip-bad-lines` drop a bad line
+and keep its neighbours, and lets a slow stream (`tail -F | driftcli ingest
+-`) deliver its rows within a bounded delay instead of waiting for a full
+chunk.
+
+When pyarrow rejects a chunk, a slow path parses it line by line in Python:
+it names the first bad line, or skips bad lines when asked, and builds the
+table by hand when JSON types merely vary from line to line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import select
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from driftcli.errors import InputError
+
+CHUNK_BYTES = 1 << 24
+"""Text is cut into chunks of about this many bytes, on record boundaries."""
+PARSE_BLOCK_BYTES = 1 << 20
+"""Within a chunk, pyarrow parses blocks of this size in parallel."""
+_UTF8_BOM = b"\xef\xbb\xbf"
+_QUOTE = ord('"')
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+@dataclass
+class BadLines:
+    """Where malformed lines go: an error by default, or counted and skipped."""
+
+    skip: bool = False
+    count: int = 0
+    first: list[int] = field(default_factory=list)
+    keep_first: int = 10
+
+    def report(self, name: str, line: int, reason: str) -> None:
+        """Raise for a bad line, or note it when skipping."""
+        if not self.skip:
+            raise InputError(
+                f"{name}: line {line}: {reason}",
+                hint="pass --skip-bad-lines to count and skip such lines",
+            )
+        self.count += 1
+        if len(self.first) < self.keep_first:
+            self.first.append(line)
+
+
+@dataclass
+class Chunk:
+    """Rows parsed from one run of whole lines, and where they came from."""
+
+    table: pa.Table
+    first_line: int | None
+    """The input line the chunk starts at (None for Parquet, which has rows, not lines)."""
+    first_row: int
+    """How many rows of the input came before this chunk."""
+    _line_numbers: Callable[[], npt.NDArray[np.int64]] | None = field(default=None, repr=False)
+
+    def row_lines(self) -> npt.NDArray[np.int64]:
+        """The input line each row starts at, or its 1-based row number without lines."""
+        if self._line_numbers is None:
+            return np.arange(self.first_row + 1, self.first_row + 1 + self.table.num_rows)
+        return self._line_numbers()
+
+
+def cut_chunks(
+    stream: Readable,
+    boundary: Callable[[bytes | bytearray], int],
+    max_latency: float | None = None,
+) -> Iterator[tuple[bytes, int] | None]:
+    """Cut a byte stream into (chunk, first line number) runs of whole records.
+
+    `boundary(buffer)` gives the length of the longest prefix made of whole
+    records (0 if none). With `max_latency`, whole records waiting longer
+    than that are yielded without waiting for a full chunk, and None is
+    yielded whenever that long passes with nothing to give, so the caller
+    gets control back (needs a stream with a real file descriptor).
+    """
+    read = getattr(stream, "read1", stream.read)
+    fd = _file_descriptor(stream) if max_latency is not None else None
+    pending = bytearray()
+    first_line = 1
+    waiting_since: float | None = None
+    at_start = True
+    buffered = getattr(stream, "has_buffered", lambda: False)
+    while True:
+        if fd is not None and max_latency is not None and not buffered():
+            deadline = (waiting_since or time.monotonic()) + max_latency
+            timeout = max(0.0, deadline - time.monotonic())
+            if not select.select([fd], [], [], timeout)[0]:
+                cut = boundary(pending) if pending else 0
+                if cut:
+                    chunk = bytes(pending[:cut])
+                    del pending[:cut]
+                    yield chunk, first_line
+                    first_line += chunk.count(b"\n")
+                else:
+                    yield None
+                waiting_since = time.monotonic() if pending else None
+                continue
+        block = read(CHUNK_BYTES)
+        if not block:
+            break
+        if at_start:
+            block = block.removeprefix(_UTF8_BOM)
+            at_start = False
+        if waiting_since is None:
+            waiting_since = time.monotonic()
+        pending += block
+        if len(pending) < CHUNK_BYTES:
+            continue
+        cut = boundary(pending)
+        if cut == 0:
+            continue  # a record longer than a chunk: keep reading
+        chunk = bytes(pending[:cut])
+        del pending[:cut]
+        yield chunk, first_line
+        first_line += chunk.count(b"\n")
+        waiting_since = time.monotonic() if pending else None
+    if pending:
+        yield bytes(pending), first_line
+
+
+def _file_descriptor(stream: Any) -> int | None:
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    return fd if isinstance(fd, int) and not os.isatty(fd) else None
+
+
+def jsonl_boundary(buffer: bytes | bytearray) -> int:
+    return buffer.rfind(b"\n") + 1
+
+
+def csv_boundary(buffer: bytes | bytearray) -> int:
+    """The end of the last newline outside quotes (RFC 4180: quotes pair up)."""
+    end = buffer.rfind(b"\n")
+    if end < 0:
+        return 0
+    quotes = buffer.count(_QUOTE, 0, end)
+    while end >= 0:
+        if quotes % 2 == 0:
+            return end + 1
+        previous = buffer.rfind(b"\n", 0, end)
+        quotes -= buffer.count(_QUOTE, max(previous, 0), end)
+        end = previous
+    return 0
+
+
+# --- JSON lines -------------------------------------------------------------
+
+
+def parse_jsonl(raw: bytes, first_line: int, name: str, bad: BadLines) -> tuple[pa.Table, Any]:
+    """Parse a chunk of JSON lines; returns the table and a row-to-line mapper."""
+    import pyarrow.json as pj
+
+    try:
+        table = pj.read_json(
+            pa.py_buffer(raw),
+            read_options=pj.ReadOptions(block_size=PARSE_BLOCK_BYTES, use_threads=True),
+        )
+    except pa.ArrowInvalid:
+        return _parse_jsonl_slowly(raw, first_line, name, bad)
+    return table, lambda: _nonblank_lines(raw, first_line)
+
+
+def _nonblank_lines(raw: bytes, first_line: int) -> npt.NDArray[np.int64]:
+    lines = raw.split(b"\n")
+    return np.array([first_line + i for i, line in enumerate(lines) if line.strip()], np.int64)
+
+
+def _parse_jsonl_slowly(
+    raw: bytes, first_line: int, name: str, bad: BadLines
+) -> tuple[pa.Table, Any]:
+    if first_line == 1 and raw.lstrip().startswith(b"["):
+        raise InputError(
+            f"{name}: holds a JSON array; driftcli reads JSON lines (one object per line)",
+            hint="convert it with: jq -c '.[]' FILE",
+        )
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    for offset, text in enumerate(raw.split(b"\n")):
+        if not text.strip():
+            continue
+        line = first_line + offset
+        try:
+            value = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid UTF-8"
+            bad.report(name, line, f"not valid JSON ({reason})")
+            continue
+        if not isinstance(value, dict):
+            bad.report(name, line, f"expected a JSON object, got {_json_kind(value)}")
+            continue
+        rows.append(value)
+        lines.append(line)
+    columns: dict[str, list[Any]] = {}
+    for index, row in enumerate(rows):
+        for key, value in row.items():
+            columns.setdefault(key, [None] * index).append(value)
+        for values in columns.values():
+            if len(values) <= index:
+                values.append(None)
+    if columns:
+        table = pa.table({key: _column_from_python(values) for key, values in columns.items()})
+    else:  # lines of `{}`: rows without columns still count (all missing)
+        table = pa.table({"_": pa.nulls(len(rows))}).drop_columns(["_"])
+    found = np.array(lines, np.int64)
+    return table, lambda: found
+
+
+def _column_from_python(values: list[Any]) -> pa.Array:
+    """An Arrow array from JSON values whose types may differ line to line.
+
+    A column mixing numbers and strings becomes text; the profile then parses
+    it and counts what does not read as a number as invalid.
+    """
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([_as_text(v) for v in values], type=pa.string())
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return "a boolean" if isinstance(value, bool) else "a number"
+
+
+# --- CSV --------------------------------------------------------------------
+
+
+def csv_header_end(raw: bytes) -> int:
+    """The length of the first record (the header), or 0 if it is not complete yet."""
+    start = quotes = 0
+    while True:
+        newline = raw.find(b"\n", start)
+        if newline < 0:
+            return 0
+        quotes += raw.count(_QUOTE, start, newline)
+        if quotes % 2 == 0:
+            return newline + 1
+        start = newline + 1
+
+
+def read_csv_header(raw: bytes, name: str) -> tuple[list[str], int]:
+    """The header row's names and its length in bytes, from the stream's first bytes.
+
+    `raw` is the start of the stream without a byte-order mark; a stream that
+    is all header and no newline is a header.
+    """
+    end = csv_header_end(raw) or len(raw)
+    text = raw[:end].decode("utf-8", errors="replace")
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    if not header or all(not column.strip() for column in header):
+        raise InputError(f"{name}: CSV has no header row")
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            raise InputError(f"{name}: CSV header names column {column!r} twice")
+        seen.add(column)
+    return header, end
+
+
+_NULL_TOKENS: frozenset[str] | None = None
+
+
+def _csv_null_tokens() -> frozenset[str]:
+    global _NULL_TOKENS
+    if _NULL_TOKENS is None:
+        import pyarrow.csv as pcsv
+
+        _NULL_TOKENS = frozenset(pcsv.ConvertOptions().null_values)
+    return _NULL_TOKENS
+
+
+def parse_csv(
+    raw: bytes, first_line: int, header: list[str], name: str, bad: BadLines
+) -> tuple[pa.Table, Any]:
+    """Parse a chunk of CSV records (no header) with every column as text.
+
+    Every column is read as text and typed later, by the profile: pyarrow
+    infers CSV types from the first block only, so one stray string deep in a
+    numeric column would otherwise abort the read instead of being counted as
+    an invalid value.
+    """
+    import pyarrow.csv as pcsv
+
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(raw),
+            read_options=pcsv.ReadOptions(
+                column_names=header, block_size=PARSE_BLOCK_BYTES, use_threads=True
+            ),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
+            ),
+        )
+    except pa.ArrowInvalid:
+        return _parse_csv_slowly(raw, first_line, header, name, bad)
+    return table, lambda: _csv_record_lines(raw, first_line)[0]
+
+
+def _csv_records(raw: bytes, first_line: int) -> Iterator[tuple[int, list[str]]]:
+    """Each non-empty record with the line it starts at."""
+    reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"), newline=""))
+    line = first_line
+    for record in reader:
+        start = line
+        line = first_line + reader.line_num
+        if record:
+            yield start, record
+
+
+def _csv_record_lines(raw: bytes, first_line: int) -> tuple[npt.NDArray[np.int64], None]:
+    return np.array([start for start, _ in _csv_records(raw, first_line)], np.int64), None
+
+
+def _parse_csv_slowly(
+    raw: bytes, first_line: int, header: list[str], name: str, bad: BadLines
+) -> tuple[pa.Table, Any]:
+    physical = raw.split(b"\n")
+    for offset, text in enumerate(physical):
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.report(name, first_line + offset, "not valid UTF-8")
+            physical[offset] = b""  # keeps the line numbers of the lines after it
+    raw = b"\n".join(physical)
+    nulls = _csv_null_tokens()
+    columns: list[list[str | None]] = [[] for _ in header]
+    lines: list[int] = []
+    for line, record in _csv_records(raw, first_line):
+        if len(record) != len(header):
+            bad.report(name, line, f"row has {len(record)} fields, the header has {len(header)}")
+            continue
+        for values, value in zip(columns, record, strict=True):
+            values.append(None if value in nulls else value)
+        lines.append(line)
+    table = pa.table(
+        {
+            column: pa.array(values, pa.string())
+            for column, values in zip(header, columns, strict=True)
+        }
+    )
+    found = np.array(lines, np.int64)
+    return table, lambda: found
