@@ -7,9 +7,12 @@ inside commands so that `driftcli --help` stays fast.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
@@ -19,15 +22,18 @@ from driftcli.errors import DriftcliError, ExitCode
 from driftcli.formats import InputFormat, OutputFormat
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
 
-    from driftcli.results import CheckResult
+    from driftcli.core import IngestReport
+    from driftcli.results import CheckResult, Settings
+    from driftcli.snapshot import Snapshot
+    from driftcli.store import Store
 
 T = TypeVar("T")
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 no feature drifted; 1 drift found; "
-    "2 trouble (bad usage, unreadable input, internal error)."
+    "2 trouble (bad usage, unreadable input, corrupt store, internal error)."
 )
 
 app = typer.Typer(
@@ -38,6 +44,53 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+# --- options shared by several commands ---------------------------------------
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        envvar="DRIFTCLI_STORE",
+        help="Store directory (default: .driftcli in the working directory).",
+        show_default=False,
+    ),
+]
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="Show the traceback of an internal error.")
+]
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="Output: a table, or JSON for programs.")
+]
+ThresholdOption = Annotated[
+    float, typer.Option(help="Drift when KL(live || ref) in nats is above this.", min=0.0)
+]
+BinsOption = Annotated[
+    int,
+    typer.Option(
+        help="Quantile bins per numeric feature, and the cap on categories "
+        "(used when a reference is built from data).",
+        min=2,
+    ),
+]
+FeaturesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--features",
+        help="Only these features (comma-separated or repeated).",
+        metavar="NAMES",
+        show_default=False,
+    ),
+]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude", help="Leave these features out.", metavar="NAMES", show_default=False
+    ),
+]
+WindowOption = Annotated[
+    str, typer.Option("--window", "-w", help="Name of the live window in the store.")
+]
 
 
 def _show_version(value: bool) -> None:
@@ -58,35 +111,36 @@ def _root(
     """Detect drift between live and reference ML data, feature by feature."""
 
 
+# --- check --------------------------------------------------------------------
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 def check(
     live: Annotated[
-        str,
+        str | None,
         typer.Argument(
-            help="Live data: a CSV, Parquet or JSON-lines file (.gz/.zst too), or - for stdin.",
-            metavar="LIVE",
+            help="Live data: a CSV, Parquet or JSON-lines file (.gz/.zst too), or - for stdin. "
+            "Without it, the store's live window is checked.",
+            metavar="[LIVE]",
             show_default=False,
         ),
-    ],
+    ] = None,
     ref: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--ref",
             "-r",
-            help="Reference data the live data is compared with (a file, or - for stdin).",
+            help="Reference: data (a file, or - for stdin) or a snapshot file. "
+            "Without it, the store's reference.",
             metavar="REF",
+            show_default=False,
         ),
-    ],
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output: a table, or JSON for programs.")
-    ] = OutputFormat.TABLE,
-    threshold: Annotated[
-        float,
-        typer.Option(help="Drift when KL(live || ref) in nats is above this.", min=0.0),
-    ] = 0.5,
-    bins: Annotated[
-        int, typer.Option(help="Quantile bins per numeric feature (from the reference).", min=2)
-    ] = 20,
+    ] = None,
+    window: WindowOption = "live",
+    store: StoreOption = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+    threshold: ThresholdOption = 0.5,
+    bins: BinsOption = 20,
     min_rows: Annotated[
         int | None,
         typer.Option(
@@ -96,21 +150,8 @@ def check(
             show_default=False,
         ),
     ] = None,
-    features: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--features",
-            help="Only these features (comma-separated or repeated).",
-            metavar="NAMES",
-            show_default=False,
-        ),
-    ] = None,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exclude", help="Leave these features out.", metavar="NAMES", show_default=False
-        ),
-    ] = None,
+    features: FeaturesOption = None,
+    exclude: ExcludeOption = None,
     input_format: Annotated[
         InputFormat | None,
         typer.Option(
@@ -126,15 +167,253 @@ def check(
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when drift is found (report only).")
     ] = False,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show the traceback of an internal error.")
-    ] = False,
+    debug: DebugOption = False,
 ) -> None:
-    """Compare LIVE with the reference and report drift per feature."""
-    from driftcli.core import check as run_check
+    """Compare live data with the reference and report drift per feature.
+
+    With files: driftcli check LIVE --ref REF. With the store: driftcli check
+    (the live window against the stored reference), driftcli check LIVE (a
+    file against the stored reference), or driftcli check --window NAME.
+    """
+    settings = _settings(threshold, bins, min_rows, features, exclude)
+
+    def run() -> CheckResult:
+        from driftcli import core
+
+        if live is not None and ref is not None:
+            return core.check(live, ref, settings, live_format=input_format, ref_format=ref_format)
+        if ref is not None:
+            reference = core.load_reference(ref, settings, ref_format)
+        else:
+            reference = core.restrict(_open_store(store, create=False).load_reference(), settings)
+        if live is not None:
+            return core.check_against(live, reference, settings, live_format=input_format)
+        return core.check_window(
+            _open_store(store, create=False).window(window), reference, settings
+        )
+
+    result = _guarded(debug, run)
+    _emit_check(result, output_format)
+    raise typer.Exit(ExitCode.DRIFT if result.drift and not exit_zero else ExitCode.OK)
+
+
+# --- reference ----------------------------------------------------------------
+
+
+@app.command()
+def reference(
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            help="Reference data: a CSV, Parquet or JSON-lines file, or - for stdin.",
+            metavar="[DATA]",
+            show_default=False,
+        ),
+    ] = None,
+    from_window: Annotated[
+        str | None,
+        typer.Option(
+            "--from-window",
+            help="Promote this live window to be the new reference, instead of DATA.",
+            metavar="NAME",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the snapshot to this file instead of the store (usable as --ref).",
+            show_default=False,
+        ),
+    ] = None,
+    store: StoreOption = None,
+    bins: BinsOption = 20,
+    features: FeaturesOption = None,
+    exclude: ExcludeOption = None,
+    sample_size: Annotated[
+        int, typer.Option(help="Raw rows kept in the snapshot as a uniform sample.", min=0)
+    ] = 10_000,
+    input_format: Annotated[
+        InputFormat | None,
+        typer.Option(
+            help="Format of DATA when neither suffix nor content tells it.", show_default=False
+        ),
+    ] = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+    debug: DebugOption = False,
+) -> None:
+    """Build the reference snapshot from DATA (or promote a window) and store it."""
+    if (data is None) == (from_window is None):
+        _fail("give either DATA or --from-window NAME", "driftcli reference DATA")
+    settings = _settings(0.5, bins, None, features, exclude)
+
+    def run() -> tuple[Snapshot, str]:
+        from driftcli import core
+        from driftcli.snapshot import write_snapshot
+
+        if from_window is not None:
+            home = _open_store(store, create=False)
+            snapshot = core.reference_from_window(
+                home.window(from_window), settings, sample_rows=sample_size
+            )
+        else:
+            assert data is not None
+            snapshot = core.build_reference(data, settings, input_format, sample_rows=sample_size)
+        if output is not None:
+            write_snapshot(snapshot, output)
+            return snapshot, str(output)
+        home = _open_store(store, create=True)
+        home.save_reference(snapshot)
+        return snapshot, str(home.reference_path)
+
+    snapshot, where = _guarded(debug, run)
+    from driftcli.report import reference_json, render_reference
+
+    if output_format is OutputFormat.JSON:
+        _write_json(reference_json(snapshot, where))
+    else:
+        _print(render_reference(snapshot, where))
+
+
+# --- ingest -------------------------------------------------------------------
+
+
+@app.command(epilog="Exit codes: 0 stored; 1 a --check-every check found drift; 2 trouble.")
+def ingest(
+    data: Annotated[
+        str,
+        typer.Argument(
+            help="Rows to append: a CSV, Parquet or JSON-lines file, or - for stdin.",
+            metavar="DATA",
+            show_default=False,
+        ),
+    ],
+    window: WindowOption = "live",
+    store: StoreOption = None,
+    window_size: Annotated[
+        int | None,
+        typer.Option(
+            help="Keep only the last N rows in the window (stored with it; default 10,000).",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    flush_rows: Annotated[
+        int, typer.Option(help="Write rows to the store every N rows...", min=1)
+    ] = 10_000,
+    flush_seconds: Annotated[
+        float, typer.Option(help="...or every S seconds, whichever comes first.", min=0.01)
+    ] = 5.0,
+    check_every: Annotated[
+        int | None,
+        typer.Option(
+            help="Check the window every N rows; print one line per drifted feature to stderr.",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    threshold: ThresholdOption = 0.5,
+    skip_bad_lines: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad-lines",
+            help="Count and skip malformed lines and values of the wrong type, instead of "
+            "stopping at the first.",
+        ),
+    ] = False,
+    input_format: Annotated[
+        InputFormat | None,
+        typer.Option(
+            help="Format of DATA when neither suffix nor content tells it.", show_default=False
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Print a line on stderr at every flush.")
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Append rows to a live window in the store (bounded to its last N rows)."""
+    settings = _settings(threshold, 20, None, None, None)
+    drift_seen = False
+
+    def on_flush(rows: int, window_rows: int) -> None:
+        if verbose:
+            _note(f"stored {rows:,} rows; window {window!r} holds {window_rows:,}")
+
+    def on_check(result: CheckResult) -> None:
+        nonlocal drift_seen
+        from driftcli.report import alert_lines
+
+        drift_seen = drift_seen or result.drift
+        for line in alert_lines(result, window):
+            _note(line)
+
+    def run() -> IngestReport:
+        from driftcli import core
+
+        options = core.IngestOptions(
+            window=window,
+            max_rows=window_size,
+            flush_rows=flush_rows,
+            flush_seconds=flush_seconds,
+            check_every=check_every,
+            skip_bad_lines=skip_bad_lines,
+            input_format=input_format,
+        )
+        home = _open_store(store, create=True)
+        return core.ingest(data, home, options, settings, on_flush=on_flush, on_check=on_check)
+
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        report = _guarded(debug, run)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    from driftcli.report import ingest_summary
+
+    for line in ingest_summary(report, window):
+        _note(line)
+    raise typer.Exit(ExitCode.DRIFT if drift_seen else ExitCode.OK)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+# --- status -------------------------------------------------------------------
+
+
+@app.command()
+def status(
+    store: StoreOption = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+    debug: DebugOption = False,
+) -> None:
+    """Show what the store holds: the reference, the windows, their rows and time spans."""
+    from driftcli.core import store_status
+    from driftcli.report import render_status, status_json
+
+    state = _guarded(debug, lambda: store_status(_open_store(store, create=False)))
+    if output_format is OutputFormat.JSON:
+        _write_json(status_json(state))
+    else:
+        _print(render_status(state))
+
+
+# --- plumbing -----------------------------------------------------------------
+
+
+def _settings(
+    threshold: float,
+    bins: int,
+    min_rows: int | None,
+    features: list[str] | None,
+    exclude: list[str] | None,
+) -> Settings:
     from driftcli.results import Settings
 
-    settings = Settings(
+    return Settings(
         threshold=threshold,
         bins=bins,
         max_categories=bins,
@@ -142,13 +421,12 @@ def check(
         features=_split_names(features),
         exclude=_split_names(exclude),
     )
-    result = _guarded(
-        debug,
-        lambda: run_check(live, ref, settings, live_format=input_format, ref_format=ref_format),
-    )
-    _emit(result, output_format)
-    drifted = result.drift and not exit_zero
-    raise typer.Exit(ExitCode.DRIFT if drifted else ExitCode.OK)
+
+
+def _open_store(root: Path | None, *, create: bool) -> Store:
+    from driftcli.store import DEFAULT_STORE, Store
+
+    return Store.open(root or Path(DEFAULT_STORE), create=create)
 
 
 def _split_names(values: list[str] | None) -> tuple[str, ...]:
@@ -163,7 +441,7 @@ def _guarded(debug: bool, action: Callable[[], T]) -> T:
     except DriftcliError as exc:
         _fail(exc.message, exc.hint)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        _note("interrupted")
         raise typer.Exit(130) from None
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback without --debug
         if debug:
@@ -176,21 +454,37 @@ def _guarded(debug: bool, action: Callable[[], T]) -> T:
 
 
 def _fail(message: str, hint: str | None) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    _note(f"error: {message}")
     if hint:
-        typer.echo(f"hint: {hint}", err=True)
+        _note(f"hint: {hint}")
     raise typer.Exit(ExitCode.ERROR)
 
 
-def _emit(result: CheckResult, output_format: OutputFormat) -> None:
+def _note(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+def _emit_check(result: CheckResult, output_format: OutputFormat) -> None:
     from driftcli.report import render_json, render_table
 
+    if output_format is OutputFormat.JSON:
+        _write_json(render_json(result))
+    else:
+        _print(render_table(result))
+
+
+def _write_json(document: str) -> None:
+    # Straight to stdout: a rich console would wrap long lines when piped.
+    _stdout(lambda: sys.stdout.write(document + "\n"))
+
+
+def _print(renderable: RenderableType) -> None:
+    _stdout(lambda: _console().print(renderable))
+
+
+def _stdout(write: Callable[[], object]) -> None:
     try:
-        if output_format is OutputFormat.JSON:
-            # Straight to stdout: a rich console would wrap long lines when piped.
-            sys.stdout.write(render_json(result) + "\n")
-        else:
-            _console().print(render_table(result))
+        write()
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader (e.g. `| head`) left early: not an error worth a traceback.

@@ -1,52 +1,137 @@
 """The library API the CLI and the tests both call. Never prints, never exits.
 
 `check("live.parquet", "ref.parquet")` returns a `CheckResult`; its `drift`
-is the verdict behind the exit code.
+is the verdict behind the exit code. `build_reference`, `check_window` and
+`ingest` work with the on-disk store (store.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
 
 from driftcli.compare import compare, new_columns
 from driftcli.errors import InputError, UsageError
 from driftcli.formats import InputFormat
-from driftcli.profile import Profile, build_profile, count_batches
-from driftcli.readers import STDIN, open_source
-from driftcli.results import DEFAULT_SETTINGS, CheckResult, Settings, SourceInfo
+from driftcli.profile import Counts, Feature, Kind, Profile, build_profile, count_batches
+from driftcli.readers import STDIN, Chunk, Source, open_source
+from driftcli.results import (
+    DEFAULT_SETTINGS,
+    CheckResult,
+    ReferenceStatus,
+    Settings,
+    SourceInfo,
+    StoreStatus,
+    WindowStatus,
+)
+from driftcli.sample import DEFAULT_SAMPLE_ROWS, Reservoir
+from driftcli.snapshot import Snapshot, read_snapshot, snapshot_document
+from driftcli.store import Store, Window, now_utc
+from driftcli.text_formats import BadLines
+from driftcli.values import concat_tables, read_numbers, read_texts
 
-
-@dataclass(frozen=True)
-class Reference:
-    """A profiled reference and where it came from."""
-
-    profile: Profile
-    source: SourceInfo
+# --- references -------------------------------------------------------------
 
 
 def build_reference(
-    spec: str, settings: Settings = DEFAULT_SETTINGS, input_format: InputFormat | None = None
-) -> Reference:
-    """Read the reference data and fix every selected feature's buckets."""
+    spec: str,
+    settings: Settings = DEFAULT_SETTINGS,
+    input_format: InputFormat | None = None,
+    *,
+    sample_rows: int = 0,
+) -> Snapshot:
+    """Read reference data and fix every selected feature's buckets."""
     _validate(settings)
     with open_source(spec, input_format) as source:
-        profile = build_profile(
+        return _snapshot_of(
             source.batches(),
-            bins=settings.bins,
-            max_categories=settings.max_categories,
+            settings,
+            SourceInfo(source.name, source.format.value, 0),
             infer_text=source.format is InputFormat.CSV,
-            columns=settings.features or None,
-            exclude=settings.exclude,
+            sample_rows=sample_rows,
         )
-        info = SourceInfo(source.name, source.format.value, profile.counts.rows)
+
+
+def reference_from_window(
+    window: Window, settings: Settings = DEFAULT_SETTINGS, *, sample_rows: int = DEFAULT_SAMPLE_ROWS
+) -> Snapshot:
+    """Profile a window's raw rows as a new reference (promotion)."""
+    _validate(settings)
+    if not window.exists():
+        raise UsageError(f"no window named {window.name!r} in the store {window.store.root}")
+    batches = (batch for table in window.tables() for batch in table.to_batches())
+    source = SourceInfo(f"window {window.name}", "window", 0)
+    return _snapshot_of(batches, settings, source, infer_text=False, sample_rows=sample_rows)
+
+
+def _snapshot_of(
+    batches: Iterable[pa.RecordBatch],
+    settings: Settings,
+    source: SourceInfo,
+    *,
+    infer_text: bool,
+    sample_rows: int,
+) -> Snapshot:
+    reservoir = Reservoir(sample_rows)
+    profile = build_profile(
+        reservoir.observe(batches),
+        bins=settings.bins,
+        max_categories=settings.max_categories,
+        infer_text=infer_text,
+        columns=settings.features or None,
+        exclude=settings.exclude,
+    )
+    source = replace(source, rows=profile.counts.rows)
     if profile.counts.rows == 0:
-        raise InputError(f"{info.name}: no data rows in the reference")
-    _check_selection(profile, settings, info.name)
+        raise InputError(f"{source.name}: no data rows in the reference")
+    _check_selection(profile, settings, source.name)
     if not profile.features:
         reasons = "; ".join(f"{name}: {why}" for name, why in profile.skipped.items())
         detail = f" ({reasons})" if reasons else ""
-        raise InputError(f"{info.name}: no column in the reference can be scored{detail}")
-    return Reference(profile, info)
+        raise InputError(f"{source.name}: no column in the reference can be scored{detail}")
+    sample = reservoir.table()
+    if settings.exclude and sample.num_columns:
+        sample = sample.drop_columns([c for c in settings.exclude if c in sample.column_names])
+    return Snapshot(
+        profile=profile,
+        source=source,
+        created=now_utc(),
+        bins=settings.bins,
+        max_categories=settings.max_categories,
+        sample=sample,
+    )
+
+
+def load_reference(
+    spec: str, settings: Settings = DEFAULT_SETTINGS, input_format: InputFormat | None = None
+) -> Snapshot:
+    """A reference from raw data, or from a snapshot file without re-reading its data."""
+    if spec != STDIN and input_format in (None, InputFormat.PARQUET):
+        path = Path(spec)
+        if path.is_file() and snapshot_document(path) is not None:
+            return restrict(read_snapshot(path), settings)
+    return build_reference(spec, settings, input_format)
+
+
+def restrict(snapshot: Snapshot, settings: Settings) -> Snapshot:
+    """Apply --features / --exclude to an already profiled reference."""
+    profile = snapshot.profile
+    _check_selection(profile, settings, snapshot.source.name)
+    wanted = set(settings.features) or {f.name for f in profile.features}
+    kept = [f for f in profile.features if f.name in wanted and f.name not in settings.exclude]
+    if not kept:
+        raise UsageError("no feature left to check after --features / --exclude")
+    if len(kept) == len(profile.features):
+        return snapshot
+    return replace(snapshot, profile=replace(profile, features=kept))
+
+
+# --- checks -----------------------------------------------------------------
 
 
 def check(
@@ -57,35 +142,252 @@ def check(
     live_format: InputFormat | None = None,
     ref_format: InputFormat | None = None,
 ) -> CheckResult:
-    """Compare live data with reference data, feature by feature."""
+    """Compare live data with reference data (raw or a snapshot), feature by feature."""
     if live == STDIN and ref == STDIN:
         raise UsageError("only one input can come from stdin ('-')")
-    reference = build_reference(ref, settings, ref_format)
+    reference = load_reference(ref, settings, ref_format)
     return check_against(live, reference, settings, live_format=live_format)
 
 
 def check_against(
     live: str,
-    reference: Reference,
+    reference: Snapshot,
     settings: Settings = DEFAULT_SETTINGS,
     *,
     live_format: InputFormat | None = None,
 ) -> CheckResult:
     """Compare live data with an already profiled reference."""
-    profile = reference.profile
     with open_source(live, live_format) as source:
-        counts = count_batches(profile.features, source.batches())
+        counts = count_batches(reference.profile.features, source.batches())
         info = SourceInfo(source.name, source.format.value, counts.rows)
     if counts.rows == 0:
         raise InputError(f"{info.name}: no data rows in the live data")
+    return _result(reference, counts, info, settings)
+
+
+def check_window(
+    window: Window, reference: Snapshot, settings: Settings = DEFAULT_SETTINGS
+) -> CheckResult:
+    """Compare a stored window with a reference."""
+    if not window.exists():
+        raise UsageError(
+            f"no window named {window.name!r} in the store {window.store.root}",
+            hint="fill it with: driftcli ingest DATA --window " + window.name,
+        )
+    counts = window.counts(reference.profile.features, reference.reference_id)
+    if counts.rows == 0:
+        raise InputError(f"window {window.name!r} holds no rows yet")
+    return _result(
+        reference, counts, SourceInfo(f"window {window.name}", "window", counts.rows), settings
+    )
+
+
+def _result(
+    reference: Snapshot, counts: Counts, live: SourceInfo, settings: Settings
+) -> CheckResult:
+    settings = replace(settings, bins=reference.bins, max_categories=reference.max_categories)
+    profile = reference.profile
     return CheckResult(
         features=compare(profile, counts, settings),
         reference=reference.source,
-        live=info,
+        live=live,
         settings=settings,
         new_columns=new_columns(profile, counts, settings.exclude),
         skipped=dict(profile.skipped),
     )
+
+
+# --- ingest -----------------------------------------------------------------
+
+DEFAULT_FLUSH_ROWS = 10_000
+DEFAULT_FLUSH_SECONDS = 5.0
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    rows_read: int = 0
+    rows_stored: int = 0
+    window_rows: int = 0
+    flushes: int = 0
+    checks: int = 0
+    bad_lines: BadLines = field(default_factory=BadLines)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    window: str = "live"
+    max_rows: int | None = None
+    """The window's bound; None keeps the window's own (default 10,000 rows)."""
+    flush_rows: int = DEFAULT_FLUSH_ROWS
+    flush_seconds: float = DEFAULT_FLUSH_SECONDS
+    check_every: int | None = None
+    skip_bad_lines: bool = False
+    input_format: InputFormat | None = None
+
+
+def ingest(
+    spec: str,
+    store: Store,
+    options: IngestOptions = IngestOptions(),
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    on_flush: Callable[[int, int], None] | None = None,
+    on_check: Callable[[CheckResult], None] | None = None,
+) -> IngestReport:
+    """Append rows to a window: flush every `flush_rows` rows or `flush_seconds`.
+
+    A malformed line, or a value that does not read as its feature's type,
+    stops the ingest with an `InputError` naming the line; rows not yet
+    flushed are dropped, so the store holds only what earlier flushes
+    reported. With `skip_bad_lines` such lines are counted and skipped.
+    With `check_every`, the window is checked after every that many rows and
+    `on_check` gets the result. An interrupt (Ctrl-C, SIGTERM turned into
+    KeyboardInterrupt) flushes what was read, then re-raises.
+    """
+    _validate_ingest(options)
+    reference = store.load_reference() if store.has_reference() else None
+    if options.check_every and reference is None:
+        raise UsageError(
+            "--check-every needs a reference in the store",
+            hint="build one first with: driftcli reference DATA",
+        )
+    window = store.window(options.window)
+    features = reference.profile.features if reference else None
+    reference_id = reference.reference_id if reference else None
+    report = IngestReport()
+    pending: list[pa.Table] = []
+    pending_since = 0.0
+    since_check = 0
+
+    def flush() -> None:
+        nonlocal pending
+        if not pending:
+            return
+        table = concat_tables(pending)
+        pending = []
+        report.window_rows = window.append(
+            table, features=features, reference_id=reference_id, max_rows=options.max_rows
+        )
+        report.rows_stored += table.num_rows
+        report.flushes += 1
+        if on_flush:
+            on_flush(table.num_rows, report.window_rows)
+
+    latency = max(0.05, options.flush_seconds / 2)
+    with open_source(spec, options.input_format, skip_bad_lines=options.skip_bad_lines) as source:
+        report.bad_lines = source.bad_lines
+        try:
+            for chunk in source.chunks(max_latency=latency):
+                if chunk is not None:
+                    table = _valid_rows(chunk, features, source)
+                    report.rows_read += chunk.table.num_rows
+                    while table.num_rows:
+                        take = table.num_rows
+                        if options.check_every:
+                            take = min(take, options.check_every - since_check)
+                        if not pending:
+                            pending_since = time.monotonic()
+                        pending.append(table.slice(0, take))
+                        table = table.slice(take)
+                        since_check += take
+                        if options.check_every and since_check >= options.check_every:
+                            flush()
+                            since_check = 0
+                            assert reference is not None
+                            report.checks += 1
+                            if on_check:
+                                on_check(check_window(window, reference, settings))
+                        elif sum(t.num_rows for t in pending) >= options.flush_rows:
+                            flush()
+                if pending and time.monotonic() - pending_since >= options.flush_seconds:
+                    flush()
+        except KeyboardInterrupt:
+            flush()
+            raise
+        flush()
+    if report.rows_read == 0 and report.bad_lines.count == 0:
+        raise InputError(f"{source.name}: no data rows to ingest")
+    return report
+
+
+def _validate_ingest(options: IngestOptions) -> None:
+    if options.flush_rows < 1:
+        raise UsageError(f"--flush-rows must be at least 1, not {options.flush_rows}")
+    if not options.flush_seconds > 0:
+        raise UsageError(f"--flush-seconds must be above 0, not {options.flush_seconds}")
+    if options.max_rows is not None and options.max_rows < 1:
+        raise UsageError(f"--window-size must be at least 1, not {options.max_rows}")
+    if options.check_every is not None and options.check_every < 1:
+        raise UsageError(f"--check-every must be at least 1, not {options.check_every}")
+
+
+def _valid_rows(chunk: Chunk, features: list[Feature] | None, source: Source) -> pa.Table:
+    """The chunk's rows whose values read as their features' types.
+
+    A bad row is an error naming its line, or with --skip-bad-lines, a
+    skipped line (counted with the malformed ones).
+    """
+    table = chunk.table
+    if not features or not table.num_rows:
+        return table
+    masks: list[tuple[str, np.ndarray]] = []
+    for feature in features:
+        if feature.name in table.column_names:
+            column = table.column(feature.name)
+            read = read_numbers if feature.kind is Kind.NUMERIC else read_texts
+            invalid = read(column).invalid
+            if invalid.any():
+                masks.append((feature.name, invalid))
+    if not masks:
+        return table
+    bad = np.logical_or.reduce([mask for _, mask in masks])
+    first = int(np.argmax(bad))
+    culprit = next(name for name, mask in masks if mask[first])
+    source.bad_lines.report_many(
+        source.name,
+        chunk.row_lines()[bad].tolist(),
+        f"{culprit}: value is not of the reference's type",
+        unit="line" if chunk.first_line is not None else "row",
+    )
+    return table.filter(pa.array(~bad))
+
+
+# --- status -----------------------------------------------------------------
+
+
+def store_status(store: Store) -> StoreStatus:
+    """What the store holds: the reference, and each window's rows and time span."""
+    reference = None
+    if store.has_reference():
+        snapshot = store.load_reference()
+        reference = ReferenceStatus(
+            source=snapshot.source,
+            created=snapshot.created,
+            features=len(snapshot.profile.features),
+            sample_rows=snapshot.sample.num_rows,
+            reference_id=snapshot.reference_id,
+            tool_version=snapshot.tool_version,
+        )
+    windows = []
+    for name in store.window_names():
+        window = store.window(name)
+        segments = window.segments()
+        windows.append(
+            WindowStatus(
+                name=name,
+                rows=sum(s.rows for s in segments),
+                max_rows=window.max_rows(),
+                segments=len(segments),
+                first_ingested=segments[0].first_ingested if segments else None,
+                last_ingested=segments[-1].last_ingested if segments else None,
+            )
+        )
+    return StoreStatus(str(store.root), reference, windows)
+
+
+# --- shared -----------------------------------------------------------------
 
 
 def _validate(settings: Settings) -> None:

@@ -41,3 +41,7 @@ class InputError(DriftcliError):
 
 class SchemaError(DriftcliError):
     """Reference and live data have nothing to compare."""
+
+
+class StoreError(DriftcliError):
+    """The store or a snapshot is missing, corrupt, from a newer version, or not driftcli's."""

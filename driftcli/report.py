@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +17,11 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcli import __version__
-from driftcli.results import CheckResult, FeatureResult, SourceInfo, Status
+from driftcli.results import CheckResult, FeatureResult, SourceInfo, Status, StoreStatus
+
+if TYPE_CHECKING:
+    from driftcli.core import IngestReport
+    from driftcli.snapshot import Snapshot
 
 JSON_SCHEMA_VERSION = 1
 
@@ -206,3 +210,143 @@ def _notes(result: CheckResult) -> list[Text]:
     for name, why in result.skipped.items():
         notes.append(f"not scored: {name}: {why}")
     return [Text(note, style="dim") for note in notes]
+
+
+# --- alerts and the ingest summary (lines for stderr) ---------------------------
+
+
+def alert_lines(result: CheckResult, window: str) -> list[str]:
+    """One stable, greppable line per drifted feature, for logs and pagers."""
+    lines = []
+    for f in result.drifted:
+        fields = [f"feature={_token(f.name)}", f"status={_token(f.status.value)}"]
+        if f.score is not None:
+            fields.append(f"{result.settings.metric.upper()}={f.score:.3f}")
+        fields.append(f"threshold={f.threshold:g}")
+        fields.append(f"window={_token(window)}")
+        fields.append(f"rows={f.live_rows}")
+        lines.append("[DRIFT] " + " ".join(fields))
+    return lines
+
+
+def _token(value: str) -> str:
+    """A value as one shell-like token: quoted when it holds spaces, quotes or '='."""
+    if value and not any(c.isspace() or c in "\"'=" for c in value):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def ingest_summary(report: IngestReport, window: str) -> list[str]:
+    lines = [
+        f"ingested {report.rows_stored:,} rows into window {window!r} "
+        f"(it holds {report.window_rows:,}); {report.flushes} flush(es)"
+    ]
+    bad = report.bad_lines
+    if bad.count:
+        shown = ", ".join(str(n) for n in bad.first)
+        more = ", ..." if bad.count > len(bad.first) else ""
+        lines.append(f"skipped {bad.count:,} bad line(s): {shown}{more}")
+    return lines
+
+
+# --- reference and status -------------------------------------------------------
+
+
+def reference_json(snapshot: Snapshot, where: str) -> str:
+    from driftcli.snapshot import encode_snapshot
+
+    document = encode_snapshot(snapshot)
+    document["path"] = where
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def render_reference(snapshot: Snapshot, where: str) -> RenderableType:
+    table = Table(title=f"reference saved to {where}", title_justify="left")
+    for column in ("feature", "kind", "buckets", "missing", "invalid"):
+        table.add_column(column, justify="left" if column in ("feature", "kind") else "right")
+    counts = snapshot.profile.counts
+    for feature in snapshot.profile.features:
+        buckets = counts.features[feature.name].buckets
+        rows = int(buckets.sum())
+        table.add_row(
+            feature.name,
+            feature.kind.value,
+            str(feature.n_value_buckets),
+            _percent(int(buckets[-2]), rows),
+            f"{int(buckets[-1]):,}",
+        )
+    source = snapshot.source
+    lines = [
+        Text(
+            f"{len(snapshot.profile.features)} features from {source.name} "
+            f"({source.rows:,} rows, {source.format}); sample of {snapshot.sample.num_rows:,} rows"
+        )
+    ]
+    lines += [
+        Text(f"not scored: {n}: {why}", style="dim") for n, why in snapshot.profile.skipped.items()
+    ]
+    return Group(table, *lines)
+
+
+def status_json(state: StoreStatus) -> str:
+    reference = None
+    if state.reference is not None:
+        ref = state.reference
+        reference = {
+            **_source_json(ref.source),
+            "created": ref.created,
+            "features": ref.features,
+            "sample_rows": ref.sample_rows,
+            "reference_id": ref.reference_id,
+            "tool_version": ref.tool_version,
+        }
+    document = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "store": state.root,
+        "reference": reference,
+        "windows": [
+            {
+                "name": w.name,
+                "rows": w.rows,
+                "max_rows": w.max_rows,
+                "segments": w.segments,
+                "first_ingested": w.first_ingested,
+                "last_ingested": w.last_ingested,
+            }
+            for w in state.windows
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def render_status(state: StoreStatus) -> RenderableType:
+    parts: list[RenderableType] = [Text(f"store: {state.root}")]
+    if state.reference is None:
+        parts.append(Text("reference: none (build one with: driftcli reference DATA)"))
+    else:
+        ref = state.reference
+        parts.append(
+            Text(
+                f"reference: {ref.features} features from {ref.source.name} "
+                f"({ref.source.rows:,} rows), created {ref.created}"
+            )
+        )
+    if not state.windows:
+        parts.append(Text("windows: none (fill one with: driftcli ingest DATA)"))
+        return Group(*parts)
+    table = Table(title="windows", title_justify="left")
+    for column in ("window", "rows", "of at most", "segments", "first ingested", "last ingested"):
+        table.add_column(
+            column, justify="right" if column in ("rows", "of at most", "segments") else "left"
+        )
+    for w in state.windows:
+        table.add_row(
+            w.name,
+            f"{w.rows:,}",
+            f"{w.max_rows:,}",
+            str(w.segments),
+            w.first_ingested or "—",
+            w.last_ingested or "—",
+        )
+    parts.append(table)
+    return Group(*parts)

@@ -134,3 +134,36 @@ class CheckResult:
     @property
     def drifted(self) -> list[FeatureResult]:
         return [f for f in self.features if f.drift]
+
+
+@dataclass(frozen=True)
+class WindowStatus:
+    """One live window, as `driftcli status` shows it."""
+
+    name: str
+    rows: int
+    max_rows: int
+    segments: int
+    first_ingested: str | None
+    last_ingested: str | None
+
+
+@dataclass(frozen=True)
+class ReferenceStatus:
+    """The stored reference, as `driftcli status` shows it."""
+
+    source: SourceInfo
+    created: str
+    features: int
+    sample_rows: int
+    reference_id: str
+    tool_version: str
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """What a store holds."""
+
+    root: str
+    reference: ReferenceStatus | None
+    windows: list[WindowStatus]

@@ -54,14 +54,19 @@ class BadLines:
 
     def report(self, name: str, line: int, reason: str) -> None:
         """Raise for a bad line, or note it when skipping."""
+        self.report_many(name, [line], reason)
+
+    def report_many(self, name: str, lines: list[int], reason: str, unit: str = "line") -> None:
+        """Raise for the first of some bad lines (`reason` is the first's), or note them all."""
+        if not lines:
+            return
         if not self.skip:
             raise InputError(
-                f"{name}: line {line}: {reason}",
+                f"{name}: {unit} {lines[0]}: {reason}",
                 hint="pass --skip-bad-lines to count and skip such lines",
             )
-        self.count += 1
-        if len(self.first) < self.keep_first:
-            self.first.append(line)
+        self.count += len(lines)
+        self.first.extend(lines[: max(0, self.keep_first - len(self.first))])
 
 
 @dataclass

@@ -153,3 +153,35 @@ def _parse_numbers(text: pa.Array) -> Numbers:
     invalid = ~missing & ~np.asarray(readable.to_numpy(zero_copy_only=False), dtype=bool)
     missing |= np.isnan(values) & ~invalid
     return Numbers(values, missing, invalid)
+
+
+def concat_tables(tables: list[pa.Table]) -> pa.Table:
+    """Stack tables whose schemas may differ (JSON chunks infer their types apart).
+
+    Numeric types widen; columns typed differently in different tables
+    become text, as the CSV reader keeps them; a column that cannot become
+    text (nested values) is left out.
+    """
+    if len(tables) == 1:
+        return tables[0]
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    columns = {}
+    for name in dict.fromkeys(n for t in tables for n in t.column_names):
+        parts = [t.column(name) if name in t.column_names else None for t in tables]
+        types = {p.type for p in parts if p is not None and not pa.types.is_null(p.type)}
+        target = next(iter(types)) if len(types) == 1 else pa.string()
+        try:
+            pieces = [
+                p.cast(target) if p is not None else pa.nulls(len(t), target)
+                for p, t in zip(parts, tables, strict=True)
+            ]
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        chunks = [c for piece in pieces for c in getattr(piece, "chunks", [piece])]
+        columns[name] = pa.chunked_array(chunks, type=target)
+    if columns:
+        return pa.table(columns)
+    return pa.table({"_": pa.nulls(sum(len(t) for t in tables))}).drop_columns(["_"])

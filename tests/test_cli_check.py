@@ -67,9 +67,19 @@ def test_help_documents_the_exit_codes(invoke: Invoke) -> None:
 def test_bad_option_is_a_usage_error_exit_2(invoke: Invoke, sample: Path) -> None:
     result = invoke("check", sample / "live_ok.csv", "--ref", REF, "--bins", "1")
     assert result.exit_code == 2
+    result = invoke("check", sample / "live_ok.csv", "--no-such-option")
+    assert result.exit_code == 2
+
+
+def test_without_ref_and_without_a_store_exits_2(
+    invoke: Invoke, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DRIFTCLI_STORE", raising=False)
     result = invoke("check", sample / "live_ok.csv")
     assert result.exit_code == 2
-    assert "--ref" in result.stderr
+    assert result.stderr.startswith("error: no driftcli store at .driftcli")
+    assert "hint: build one with: driftcli reference DATA" in result.stderr
 
 
 # --- JSON output ------------------------------------------------------------

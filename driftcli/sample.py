@@ -1,0 +1,64 @@
+"""A bounded, uniform sample of raw rows from a stream of batches.
+
+Every row gets a random key; the sample is the rows with the smallest keys
+seen so far (bottom-k sampling, equivalent to a reservoir sample). Only rows
+whose key beats the current k-th smallest are looked at, so late in a long
+stream almost every batch is dismissed with one vectorised comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from driftcli.values import concat_tables
+
+DEFAULT_SAMPLE_ROWS = 10_000
+SEED = 20261126
+
+
+class Reservoir:
+    """Keeps a uniform random sample of at most `size` rows, in arrival order."""
+
+    def __init__(self, size: int = DEFAULT_SAMPLE_ROWS, seed: int = SEED) -> None:
+        self.size = size
+        self._rng = np.random.default_rng(seed)
+        self._keys = np.empty(0)
+        self._order = np.empty(0, dtype=np.int64)
+        self._rows: pa.Table | None = None
+        self._seen = 0
+
+    def observe(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """Pass batches through, sampling them on the way."""
+        for batch in batches:
+            self.add(batch)
+            yield batch
+
+    def add(self, batch: pa.RecordBatch | pa.Table) -> None:
+        n = batch.num_rows
+        keys = self._rng.random(n)
+        order = np.arange(self._seen, self._seen + n)
+        self._seen += n
+        if self.size <= 0 or n == 0:
+            return
+        if len(self._keys) >= self.size:
+            wanted = keys < self._keys.max()
+            if not wanted.any():
+                return
+            index = np.flatnonzero(wanted)
+            batch, keys, order = batch.take(pa.array(index)), keys[index], order[index]
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        rows = table if self._rows is None else concat_tables([self._rows, table])
+        keys = np.concatenate([self._keys, keys])
+        order = np.concatenate([self._order, order])
+        if len(keys) > self.size:
+            keep = np.sort(np.argpartition(keys, self.size - 1)[: self.size])
+            keep = keep[np.argsort(order[keep], kind="stable")]
+            rows, keys, order = rows.take(pa.array(keep)), keys[keep], order[keep]
+        self._rows, self._keys, self._order = rows, keys, order
+
+    def table(self) -> pa.Table:
+        """The sample so far (an empty table when nothing was kept)."""
+        return self._rows.combine_chunks() if self._rows is not None else pa.table({})
