@@ -243,7 +243,7 @@ def ingest_summary(report: IngestReport, window: str) -> list[str]:
     ]
     bad = report.bad_lines
     if bad.count:
-        shown = ", ".join(str(n) for n in bad.first)
+        shown = ", ".join(str(n) for n in sorted(bad.first))
         more = ", ..." if bad.count > len(bad.first) else ""
         lines.append(f"skipped {bad.count:,} bad line(s): {shown}{more}")
     return lines

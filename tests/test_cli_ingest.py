@@ -1,0 +1,371 @@
+"""`driftcli ingest`, `reference` and `status`, through the real command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import Invoke
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory with a store path in DRIFTCLI_STORE."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DRIFTCLI_STORE", str(tmp_path / "store"))
+    return tmp_path
+
+
+def driftcli(*args: str, cwd: Path, **kwargs: object) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DRIFTCLI_STORE": str(cwd / "store"), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+        [sys.executable, "-m", "driftcli", *args], cwd=cwd, env=env, **kwargs
+    )
+
+
+def jsonl_rows(start: int, n: int, shift: float = 0.0) -> bytes:
+    import numpy as np
+
+    rng = np.random.default_rng(start)
+    lines = [
+        json.dumps({"id": i, "x": float(v) + shift, "c": ["a", "b", "c"][i % 3]})
+        for i, v in zip(range(start, start + n), rng.normal(size=n), strict=True)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def window_ids(store: Path, window: str = "live") -> list[int]:
+    segments = sorted((store / "windows" / window).glob("seg-*.parquet"))
+    if not segments:
+        return []
+    return pa.concat_tables([pq.read_table(s) for s in segments]).column("id").to_pylist()
+
+
+def reference_file(tmp: Path, n: int = 2000) -> Path:
+    path = tmp / "ref.jsonl"
+    path.write_bytes(jsonl_rows(10**6, n))
+    return path
+
+
+# --- the round trip ---------------------------------------------------------
+
+
+def test_stored_window_scores_equal_file_scores(invoke: Invoke, home: Path, sample: Path) -> None:
+    assert invoke("reference", sample / "ref.parquet").exit_code == 0
+    drift = pq.read_table(sample / "live_drift.parquet")
+    pq.write_table(drift.slice(0, 200), home / "a.parquet")
+    (home / "b.csv").write_bytes(b"")
+    import pyarrow.csv as pcsv
+
+    pcsv.write_csv(drift.slice(200, 150), home / "b.csv")
+    rest = "".join(json.dumps(r) + "\n" for r in drift.slice(350).to_pylist())
+    assert invoke("ingest", home / "a.parquet").exit_code == 0
+    assert invoke("ingest", home / "b.csv").exit_code == 0
+    assert invoke("ingest", "-", input=rest.encode()).exit_code == 0
+    stored = json.loads(invoke("check", "-f", "json").stdout)
+    direct = json.loads(
+        invoke(
+            "check", sample / "live_drift.parquet", "--ref", sample / "ref.parquet", "-f", "json"
+        ).stdout
+    )
+    assert stored["live"] == {"source": "window live", "format": "window", "rows": 500}
+    for a, b in zip(stored["features"], direct["features"], strict=True):
+        assert a["name"] == b["name"]
+        assert a["score"] == pytest.approx(b["score"], abs=1e-9)
+        assert a["counts"] == b["counts"]
+    assert invoke("check").exit_code == 1
+    # A live file against the stored reference, and the snapshot as --ref.
+    by_store = json.loads(invoke("check", sample / "live_drift.csv", "-f", "json").stdout)
+    by_snapshot = json.loads(
+        invoke(
+            "check",
+            sample / "live_drift.csv",
+            "--ref",
+            home / "store/reference.parquet",
+            "-f",
+            "json",
+        ).stdout
+    )
+    assert [f["score"] for f in by_store["features"]] == [f["score"] for f in direct["features"]]
+    assert [f["score"] for f in by_snapshot["features"]] == [f["score"] for f in direct["features"]]
+
+
+def test_status_shows_reference_and_windows(invoke: Invoke, home: Path, sample: Path) -> None:
+    invoke("reference", sample / "ref.parquet")
+    invoke("ingest", sample / "live_ok.parquet", "--window", "canary", "--window-size", "300")
+    doc = json.loads(invoke("status", "-f", "json").stdout)
+    assert doc["reference"]["rows"] == 2000 and doc["reference"]["features"] == 5
+    [canary] = doc["windows"]
+    assert canary["name"] == "canary" and canary["rows"] == 300 and canary["max_rows"] == 300
+    assert canary["first_ingested"] <= canary["last_ingested"]
+    table = invoke("status").stdout
+    assert "canary" in table and "2,000 rows" in table
+
+
+def test_promote_a_window_to_reference(invoke: Invoke, home: Path, sample: Path) -> None:
+    invoke("reference", sample / "ref.parquet")
+    invoke("ingest", sample / "live_drift.parquet")
+    assert invoke("check").exit_code == 1
+    result = invoke("reference", "--from-window", "live")
+    assert result.exit_code == 0, result.stderr
+    assert "window live" in result.stdout
+    assert invoke("check").exit_code == 0  # the window now is the reference
+
+
+def test_reference_to_a_file_does_not_touch_the_store(
+    invoke: Invoke, home: Path, sample: Path
+) -> None:
+    result = invoke(
+        "reference", sample / "ref.csv", "-o", home / "snap.parquet", "--sample-size", "0"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert not (home / "store").exists()
+    doc = json.loads(
+        invoke("check", sample / "live_ok.csv", "--ref", home / "snap.parquet", "-f", "json").stdout
+    )
+    assert not doc["drift"]
+
+
+def test_reference_needs_data_or_a_window(invoke: Invoke, home: Path) -> None:
+    result = invoke("reference")
+    assert result.exit_code == 2
+    assert "give either DATA or --from-window NAME" in result.stderr
+
+
+# --- bad input --------------------------------------------------------------
+
+
+def store_files(store: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(store)): p.read_bytes()
+        for p in store.rglob("*")
+        if p.is_file() and p.name != ".lock"
+    }
+
+
+def test_malformed_stream_exits_2_and_leaves_the_store_unchanged(
+    invoke: Invoke, home: Path
+) -> None:
+    invoke("reference", reference_file(home))
+    invoke("ingest", "-", input=jsonl_rows(0, 50))
+    before = store_files(home / "store")
+    bad = jsonl_rows(50, 100).splitlines()
+    bad[40] = b'{"id": 90, "x": 1.0,,}'
+    result = invoke("ingest", "-", input=b"\n".join(bad) + b"\n")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: <stdin>: line 41: not valid JSON")
+    assert "hint: pass --skip-bad-lines" in result.stderr
+    assert store_files(home / "store") == before
+
+
+def test_wrongly_typed_value_exits_2_naming_line_and_feature(invoke: Invoke, home: Path) -> None:
+    invoke("reference", reference_file(home))
+    rows = jsonl_rows(0, 30).splitlines()
+    rows[7] = b'{"id": 7, "x": "seven", "c": "a"}'
+    result = invoke("ingest", "-", input=b"\n".join(rows) + b"\n")
+    assert result.exit_code == 2
+    assert "<stdin>: line 8: x: value is not of the reference's type" in result.stderr
+    assert "seven" not in result.stderr
+
+
+def test_skip_bad_lines_stores_the_good_rows_and_reports_the_bad(
+    invoke: Invoke, home: Path
+) -> None:
+    invoke("reference", reference_file(home))
+    rows = jsonl_rows(0, 100).splitlines()
+    rows[9] = b"not json"
+    rows[19] = b'{"id": 19, "x": "nineteen", "c": "b"}'
+    rows[29] = b"[1, 2]"
+    result = invoke("ingest", "-", "--skip-bad-lines", input=b"\n".join(rows) + b"\n")
+    assert result.exit_code == 0, result.stderr
+    assert "skipped 3 bad line(s): 10, 20, 30" in result.stderr
+    assert "ingested 97 rows" in result.stderr
+    assert len(window_ids(home / "store")) == 97
+
+
+def test_bad_window_name_and_corrupt_store_exit_2(invoke: Invoke, home: Path, sample: Path) -> None:
+    result = invoke("ingest", sample / "live_ok.csv", "--window", "../../x")
+    assert result.exit_code == 2
+    assert "invalid window name '../../x'" in result.stderr
+    assert not (home / "x").exists()
+    invoke("reference", sample / "ref.parquet")
+    (home / "store" / "reference.parquet").write_bytes(b"PAR1 nonsense PAR1")
+    result = invoke("check", sample / "live_ok.csv")
+    assert result.exit_code == 2
+    assert "reference.parquet: not a driftcli snapshot" in result.stderr
+
+
+def test_check_every_needs_a_reference(invoke: Invoke, home: Path, sample: Path) -> None:
+    result = invoke("ingest", sample / "live_ok.csv", "--check-every", "100")
+    assert result.exit_code == 2
+    assert "--check-every needs a reference" in result.stderr
+
+
+# --- alerts -----------------------------------------------------------------
+
+
+def test_check_every_alerts_on_drifted_rows_only(invoke: Invoke, home: Path) -> None:
+    invoke("reference", reference_file(home), "--exclude", "id")
+    calm = invoke(
+        "ingest", "-", "--check-every", "200", "--window-size", "400", input=jsonl_rows(0, 800)
+    )
+    assert calm.exit_code == 0, calm.stderr
+    assert "[DRIFT]" not in calm.stderr
+    shifted = invoke(
+        "ingest", "-", "--check-every", "200", "--window-size", "400",
+        input=jsonl_rows(800, 800, shift=3.0),
+    )  # fmt: skip
+    assert shifted.exit_code == 1
+    alerts = [line for line in shifted.stderr.splitlines() if line.startswith("[DRIFT]")]
+    assert alerts, shifted.stderr
+    assert alerts[-1].startswith("[DRIFT] feature=x status=drift KL=")
+    assert alerts[-1].endswith("threshold=0.5 window=live rows=400")
+    assert all("feature=c" not in a and "feature=id" not in a for a in alerts)
+
+
+# --- durability -------------------------------------------------------------
+
+
+def wait_for(predicate: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_sigkill_mid_stream_loses_no_flushed_row(tmp_path: Path) -> None:
+    proc = driftcli(
+        "ingest", "-", "--flush-rows", "100", "--flush-seconds", "60", "--window-size", "100000",
+        "--verbose", cwd=tmp_path, stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stderr is not None
+    reported = 0
+    for start in range(0, 1000, 250):
+        proc.stdin.write(jsonl_rows(start, 250))
+        proc.stdin.flush()
+    proc.stdin.write(b'{"id": 1000, "x": 0.5, "c": "a"}\n')  # a row that never gets flushed
+    proc.stdin.flush()
+    # Read the flush reports: each one promises rows that are on disk.
+    while reported < 1000:
+        line = proc.stderr.readline().decode()
+        assert line, "driftcli ended early"
+        if line.startswith("stored "):
+            reported += int(line.split()[1].replace(",", ""))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdin.close()
+    proc.stderr.close()
+    ids = window_ids(tmp_path / "store")
+    assert ids[:reported] == list(range(reported))
+    status = driftcli("status", "-f", "json", cwd=tmp_path, stdout=subprocess.PIPE)
+    out, _ = status.communicate(timeout=60)
+    assert status.returncode == 0
+    assert json.loads(out)["windows"][0]["rows"] >= reported
+
+
+def test_flush_seconds_makes_rows_visible_while_the_stream_idles(tmp_path: Path) -> None:
+    proc = driftcli(
+        "ingest", "-", "--flush-seconds", "0.3", cwd=tmp_path,
+        stdin=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(jsonl_rows(0, 10))
+        proc.stdin.flush()
+        wait_for(lambda: len(window_ids(tmp_path / "store")) == 10, timeout=20)
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
+
+
+def test_sigterm_flushes_what_was_read(tmp_path: Path) -> None:
+    proc = driftcli(
+        "ingest", "-", "--flush-seconds", "600", "--verbose", cwd=tmp_path,
+        stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stderr is not None
+    proc.stdin.write(jsonl_rows(0, 25))
+    proc.stdin.flush()
+    time.sleep(3)  # the rows reach the ingest loop within its read latency (0.5 s)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert window_ids(tmp_path / "store") == list(range(25))
+
+
+def test_two_concurrent_ingests_lose_no_rows(tmp_path: Path) -> None:
+    k = 3000
+    procs = []
+    for start in (0, 10**5):
+        proc = driftcli(
+            "ingest", "-", "--flush-rows", "50", "--window-size", "100000", cwd=tmp_path,
+            stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        procs.append((proc, jsonl_rows(start, k)))
+    for proc, rows in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(rows[: len(rows) // 2])
+    for proc, rows in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(rows[len(rows) // 2 :])
+        proc.stdin.close()
+    for proc, _ in procs:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+        if proc.stderr:
+            proc.stderr.close()
+    ids = window_ids(tmp_path / "store")
+    assert len(ids) == 2 * k
+    assert sorted(ids) == list(range(k)) + list(range(10**5, 10**5 + k))
+
+
+def test_check_during_ingest_sees_a_consistent_window(tmp_path: Path) -> None:
+    (tmp_path / "ref.jsonl").write_bytes(jsonl_rows(10**6, 2000))
+    built = driftcli("reference", "ref.jsonl", cwd=tmp_path, stdout=subprocess.DEVNULL)
+    assert built.wait(timeout=60) == 0
+    writer = driftcli(
+        "ingest", "-", "--flush-rows", "40", "--window-size", "500", cwd=tmp_path,
+        stdin=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert writer.stdin is not None
+    seen = set()
+    try:
+        for start in range(0, 4000, 400):
+            writer.stdin.write(jsonl_rows(start, 400))
+            writer.stdin.flush()
+            reader = driftcli(
+                "check",
+                "-f",
+                "json",
+                "--exit-zero",
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            out, err = reader.communicate(timeout=60)
+            not_yet = b"holds no rows yet" in err or b"no window named" in err
+            if reader.returncode == 2 and not_yet:
+                continue
+            assert reader.returncode == 0, err
+            doc = json.loads(out)
+            rows = doc["live"]["rows"]
+            seen.add(rows)
+            assert all(sum(f["counts"]["live"]) == rows for f in doc["features"])
+            assert rows <= 500 + 400  # never a half-trimmed mixture
+    finally:
+        writer.stdin.close()
+        writer.wait(timeout=60)
+    assert seen

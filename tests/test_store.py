@@ -1,0 +1,224 @@
+"""The store: snapshots, windows, trimming, durability checks, safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from driftcli.core import build_reference, check, check_window, load_reference
+from driftcli.errors import StoreError, UsageError
+from driftcli.snapshot import SNAPSHOT_KEY, read_snapshot, write_snapshot
+from driftcli.store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "store", create=True)
+
+
+@pytest.fixture
+def snapshot(sample: Path) -> object:
+    return build_reference(str(sample / "ref.parquet"), sample_rows=500)
+
+
+def numbered(start: int, n: int) -> pa.Table:
+    return pa.table(
+        {"i": np.arange(start, start + n), "x": np.random.default_rng(start).normal(size=n)}
+    )
+
+
+def test_snapshot_round_trips_exactly(snapshot: object, tmp_path: Path) -> None:
+    path = tmp_path / "ref.parquet"
+    write_snapshot(snapshot, path)  # type: ignore[arg-type]
+    loaded = read_snapshot(path)
+    original = snapshot.profile  # type: ignore[attr-defined]
+    assert [f.name for f in loaded.profile.features] == [f.name for f in original.features]
+    for a, b in zip(loaded.profile.features, original.features, strict=True):
+        assert a.labels() == b.labels() and a.kind == b.kind and a.source_type == b.source_type
+        if a.edges is not None:
+            np.testing.assert_array_equal(a.edges, b.edges)
+        np.testing.assert_array_equal(
+            loaded.profile.counts.features[a.name].buckets, original.counts.features[b.name].buckets
+        )
+    assert loaded.reference_id == snapshot.reference_id  # type: ignore[attr-defined]
+    assert loaded.sample.num_rows == 500
+    assert loaded.source.rows == 2000
+    # Readable by any Parquet reader, with the profile as JSON in the footer.
+    document = json.loads(pq.read_metadata(path).metadata[SNAPSHOT_KEY])
+    assert document["kind"] == "reference-snapshot" and document["format_version"] == 1
+    assert pq.read_table(path).num_rows == 500
+
+
+def test_snapshot_with_infinite_discrete_values_round_trips(tmp_path: Path) -> None:
+    data = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"x": [1.0, float("inf"), float("-inf"), 2.0] * 25}), data)
+    snap = build_reference(str(data))
+    write_snapshot(snap, tmp_path / "s.parquet")
+    loaded = read_snapshot(tmp_path / "s.parquet")
+    assert loaded.profile.features[0].labels()[:4] == ["-inf", "1", "2", "inf"]
+
+
+def test_snapshot_as_ref_gives_the_same_scores_as_raw_data(
+    snapshot: object, sample: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "snap.parquet"
+    write_snapshot(snapshot, path)  # type: ignore[arg-type]
+    live = str(sample / "live_drift.csv")
+    from_raw = check(live, str(sample / "ref.parquet"))
+    from_snapshot = check(live, str(path))
+    assert [f.score for f in from_snapshot.features] == [f.score for f in from_raw.features]
+    assert from_snapshot.reference.name == str(sample / "ref.parquet")
+
+
+def test_window_keeps_exactly_the_last_n_rows(store: Store) -> None:
+    window = store.window("live")
+    for start in range(0, 3000, 700):
+        window.append(numbered(start, 700), features=None, reference_id=None, max_rows=1000)
+    rows = pa.concat_tables(list(window.tables()))
+    assert rows.column("i").to_pylist() == list(range(3500 - 1000, 3500))
+    assert sum(s.rows for s in window.segments()) == 1000
+
+
+def test_window_bound_after_three_times_its_size_in_one_append(store: Store) -> None:
+    window = store.window("w")
+    window.append(numbered(0, 100), features=None, reference_id=None, max_rows=250)
+    window.append(numbered(100, 750), features=None, reference_id=None)
+    rows = pa.concat_tables(list(window.tables()))
+    assert rows.column("i").to_pylist() == list(range(600, 850))
+    assert window.max_rows() == 250  # remembered from the first append
+
+
+def test_window_counts_equal_counting_its_rows(
+    store: Store, snapshot: object, sample: Path
+) -> None:
+    features = snapshot.profile.features  # type: ignore[attr-defined]
+    rid = snapshot.reference_id  # type: ignore[attr-defined]
+    table = pq.read_table(sample / "live_drift.parquet")
+    window = store.window("live")
+    for start in range(0, 500, 120):
+        window.append(table.slice(start, 120), features=features, reference_id=rid)
+    direct = check(str(sample / "live_drift.parquet"), str(sample / "ref.parquet"))
+    stored = check_window(window, snapshot)  # type: ignore[arg-type]
+    for a, b in zip(stored.features, direct.features, strict=True):
+        assert a.score == pytest.approx(b.score, abs=1e-9)
+        np.testing.assert_array_equal(a.live, b.live)
+
+
+def test_segments_counted_over_other_buckets_are_recounted(
+    store: Store, snapshot: object, sample: Path
+) -> None:
+    table = pq.read_table(sample / "live_drift.parquet")
+    window = store.window("live")
+    window.append(table, features=None, reference_id=None)  # ingested before any reference
+    coarse = build_reference(str(sample / "ref.parquet"), replace_bins(5))
+    for reference in (snapshot, coarse):
+        direct = check(
+            str(sample / "live_drift.parquet"),
+            str(sample / "ref.parquet"),
+            replace_bins(reference.bins),
+        )  # type: ignore[attr-defined]
+        stored = check_window(window, reference)  # type: ignore[arg-type]
+        assert [f.score for f in stored.features] == pytest.approx(
+            [f.score for f in direct.features], abs=1e-9
+        )
+
+
+def replace_bins(bins: int) -> object:
+    from driftcli.results import Settings
+
+    return Settings(bins=bins, max_categories=bins)
+
+
+@pytest.mark.parametrize("name", ["../x", "..", ".", "a/b", "", "-rf", "x" * 65, "a b"])
+def test_window_names_cannot_escape_the_store(store: Store, name: str) -> None:
+    with pytest.raises(UsageError, match="invalid window name"):
+        store.window(name)
+
+
+def test_symlinks_inside_the_store_are_not_followed(store: Store, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (store.root / "windows").mkdir()
+    (store.root / "windows" / "live").symlink_to(outside)
+    with pytest.raises(StoreError, match="symbolic link"):
+        store.window("live").append(numbered(0, 5), features=None, reference_id=None)
+    assert list(outside.iterdir()) == []
+    store.reference_path.symlink_to(outside / "ref.parquet")
+    with pytest.raises(StoreError, match="symbolic link"):
+        store.load_reference()
+
+
+def test_store_files_follow_the_umask(tmp_path: Path, snapshot: object) -> None:
+    old = os.umask(0o002)
+    try:
+        home = Store.open(tmp_path / "s", create=True)
+        home.save_reference(snapshot)  # type: ignore[arg-type]
+        home.window("live").append(numbered(0, 5), features=None, reference_id=None)
+    finally:
+        os.umask(old)
+    for path in (tmp_path / "s").rglob("*"):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert not mode & stat.S_IWOTH, path
+        if path.is_file() and path.name != ".lock":
+            assert mode & stat.S_IRGRP, path  # umask 002: not tempfile's private 0600
+
+
+def test_a_directory_with_other_files_is_not_taken_for_a_store(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(StoreError, match="is not a driftcli store"):
+        Store.open(tmp_path, create=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_missing_store_and_missing_reference(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no driftcli store at"):
+        Store.open(tmp_path / "nope", create=False)
+    home = Store.open(tmp_path / "new", create=True)
+    with pytest.raises(StoreError, match="no reference in the store"):
+        home.load_reference()
+
+
+def test_corrupt_and_foreign_files_are_store_errors(store: Store, snapshot: object) -> None:
+    store.save_reference(snapshot)  # type: ignore[arg-type]
+    window = store.window("live")
+    window.append(numbered(0, 10), features=None, reference_id=None)
+    segment = next(window.path.glob("seg-*.parquet"))
+    segment.write_bytes(segment.read_bytes()[:-30])
+    with pytest.raises(StoreError, match="corrupt window segment"):
+        window.segments()
+    pq.write_table(numbered(0, 3), segment)  # a Parquet file, but not one of ours
+    with pytest.raises(StoreError, match="not a driftcli window segment"):
+        window.segments()
+    store.reference_path.write_bytes(b"garbage")
+    with pytest.raises(StoreError, match="not a driftcli snapshot"):
+        store.load_reference()
+
+
+def test_snapshot_from_a_newer_version_is_refused(snapshot: object, tmp_path: Path) -> None:
+    path = tmp_path / "future.parquet"
+    write_snapshot(snapshot, path)  # type: ignore[arg-type]
+    table = pq.read_table(path)
+    document = json.loads(table.schema.metadata[SNAPSHOT_KEY])
+    document["format_version"] = 99
+    pq.write_table(table.replace_schema_metadata({SNAPSHOT_KEY: json.dumps(document)}), path)
+    with pytest.raises(StoreError, match="newer driftcli"):
+        read_snapshot(path)
+    with pytest.raises(StoreError, match="newer driftcli"):
+        load_reference(str(path))
+
+
+def test_left_over_temp_files_are_ignored_and_cleaned(store: Store) -> None:
+    window = store.window("live")
+    window.append(numbered(0, 5), features=None, reference_id=None)
+    leftover = window.path / ".tmp-deadbeef.parquet"
+    leftover.write_bytes(b"half a file")
+    assert sum(s.rows for s in window.segments()) == 5
+    window.append(numbered(5, 5), features=None, reference_id=None)
+    assert not leftover.exists()
