@@ -43,7 +43,7 @@ from driftcli.text_formats import (
 
 STDIN = "-"
 
-PARQUET_BATCH_ROWS = 1 << 16
+PARQUET_BATCH_ROWS = 1 << 18
 SNIFF_BYTES = 4
 MAX_HEADER_BYTES = 1 << 24
 

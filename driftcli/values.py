@@ -115,6 +115,45 @@ def read_texts(column: pa.Array | pa.ChunkedArray) -> Texts:
     return Texts(text, missing, np.zeros(len(array), dtype=bool))
 
 
+@dataclass(frozen=True)
+class Tally:
+    """A column read as labels and counted: each distinct label once, with its count."""
+
+    labels: pa.Array
+    """Distinct present labels (text), never null or empty."""
+    counts: npt.NDArray[np.int64]
+    missing: int
+    invalid: int
+
+
+def tally_texts(column: pa.Array | pa.ChunkedArray) -> Tally:
+    """Count a column's labels without touching each row in Python.
+
+    Counting happens on the column as it is (dictionary indices for
+    dictionary columns); only the distinct labels are then read as text,
+    so the cost is one hash pass over the rows.
+    """
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    family = type_class(column.type)
+    if family not in (TypeClass.TEXT, TypeClass.NUMBER, TypeClass.BOOL, TypeClass.NONE):
+        nulls = column.null_count
+        return Tally(pa.array([], pa.string()), np.zeros(0, np.int64), nulls, len(column) - nulls)
+    tallies = pc.value_counts(column)
+    values = tallies.field("values")
+    counts = np.asarray(tallies.field("counts").to_numpy(zero_copy_only=False), np.int64)
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    texts = read_texts(values)
+    present = ~texts.missing
+    return Tally(
+        labels=texts.values.filter(pa.array(present)),
+        counts=counts[present],
+        missing=int(counts[texts.missing].sum()),
+        invalid=0,
+    )
+
+
 def share_numeric(column: pa.Array | pa.ChunkedArray) -> float:
     """The share of a text column's present values that read as numbers (1.0 if none)."""
     numbers = read_numbers(column)
@@ -125,11 +164,9 @@ def share_numeric(column: pa.Array | pa.ChunkedArray) -> float:
 
 
 def _to_float(array: pa.Array) -> FloatArray:
+    # Read-only when Arrow's buffer is shared; nothing downstream writes to it.
     as_float = pc.cast(array, pa.float64(), safe=False)
-    values = as_float.to_numpy(zero_copy_only=False)
-    if not values.flags.writeable:
-        values = values.copy()
-    return np.asarray(values, dtype=np.float64)
+    return np.asarray(as_float.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def _null_mask(array: pa.Array) -> BoolArray:
