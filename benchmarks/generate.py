@@ -1,6 +1,8 @@
 """Seeded benchmark data: reference and live, N rows x 25 columns, as Parquet.
 
-    python benchmarks/generate.py --rows 1000000     # writes benchmarks/data/{ref,live}_1000000.parquet
+    python benchmarks/generate.py --rows 1000000
+
+writes benchmarks/data/ref_1000000.parquet and live_1000000.parquet.
 
 20 numeric columns (normal, lognormal, uniform, integer-valued, with a few
 missing values) and 5 categorical ones (3 to 200 categories). The live file

@@ -121,7 +121,7 @@ def check(
         typer.Argument(
             help="Live data: a CSV, Parquet or JSON-lines file (.gz/.zst too), or - for stdin. "
             "Without it, the store's live window is checked.",
-            metavar="[LIVE]",
+            metavar="LIVE",
             show_default=False,
         ),
     ] = None,
@@ -193,7 +193,7 @@ def check(
         )
 
     result = _guarded(debug, run)
-    _emit_check(result, output_format)
+    _guarded(debug, lambda: _emit_check(result, output_format))
     raise typer.Exit(ExitCode.DRIFT if result.drift and not exit_zero else ExitCode.OK)
 
 
@@ -206,7 +206,7 @@ def reference(
         str | None,
         typer.Argument(
             help="Reference data: a CSV, Parquet or JSON-lines file, or - for stdin.",
-            metavar="[DATA]",
+            metavar="DATA",
             show_default=False,
         ),
     ] = None,
@@ -269,12 +269,16 @@ def reference(
         return snapshot, str(home.reference_path)
 
     snapshot, where = _guarded(debug, run)
-    from driftcli.report import reference_json, render_reference
 
-    if output_format is OutputFormat.JSON:
-        _write_json(reference_json(snapshot, where))
-    else:
-        _print(render_reference(snapshot, where))
+    def show() -> None:
+        from driftcli.report import reference_json, render_reference
+
+        if output_format is OutputFormat.JSON:
+            _write_json(reference_json(snapshot, where))
+        else:
+            _print(render_reference(snapshot, where))
+
+    _guarded(debug, show)
 
 
 # --- ingest -------------------------------------------------------------------
@@ -396,9 +400,9 @@ def status(
 
     state = _guarded(debug, lambda: store_status(_open_store(store, create=False)))
     if output_format is OutputFormat.JSON:
-        _write_json(status_json(state))
+        _guarded(debug, lambda: _write_json(status_json(state)))
     else:
-        _print(render_status(state))
+        _guarded(debug, lambda: _print(render_status(state)))
 
 
 # --- plumbing -----------------------------------------------------------------
@@ -430,8 +434,12 @@ def _open_store(root: Path | None, *, create: bool) -> Store:
 
 
 def _split_names(values: list[str] | None) -> tuple[str, ...]:
-    names = [name.strip() for value in values or [] for name in value.split(",")]
-    return tuple(dict.fromkeys(name for name in names if name))
+    """Repeated and comma-separated names; `--exclude ""` names the unnamed column."""
+    names: list[str] = []
+    for value in values or []:
+        parts = value.split(",") if "," in value else [value]
+        names += [part for part in parts if part.strip() or len(parts) == 1]
+    return tuple(dict.fromkeys(names))
 
 
 def _guarded(debug: bool, action: Callable[[], T]) -> T:

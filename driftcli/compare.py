@@ -8,12 +8,14 @@ import numpy as np
 
 from driftcli.errors import SchemaError
 from driftcli.metrics import g_test, kl_divergence, min_live_rows
-from driftcli.profile import Counts, Feature, FeatureCounts, Kind, Profile
+from driftcli.profile import Counts, Feature, FeatureCounts, Kind, Profile, name_key
 from driftcli.results import FeatureResult, Settings, Status
 from driftcli.values import TypeClass
 
 
-def compare(profile: Profile, live: Counts, settings: Settings) -> list[FeatureResult]:
+def compare(
+    profile: Profile, live: Counts, settings: Settings, live_name: str = "the live data"
+) -> list[FeatureResult]:
     """Score every reference feature against the live counts.
 
     Raises `SchemaError` when the live data has none of the features.
@@ -21,7 +23,7 @@ def compare(profile: Profile, live: Counts, settings: Settings) -> list[FeatureR
     present = set(live.columns)
     if profile.features and not any(f.name in present for f in profile.features):
         raise SchemaError(
-            "the live data has none of the reference's features",
+            f"{live_name}: has none of the reference's features",
             hint="check that both inputs are the same kind of data; "
             f"reference features: {_names(f.name for f in profile.features)}",
         )
@@ -82,22 +84,24 @@ def _type_changed(feature: Feature, live: FeatureCounts) -> bool:
     """No live value could be read as the reference's type.
 
     Numeric: every present live value is invalid. Categorical: the values
-    arrived only as another type family than the reference's (text, being
-    untyped in CSV, is compatible with any).
+    arrived only as another type family than the reference's; text is
+    compatible with any type, and so is an untyped (CSV) reference.
     """
     present = live.rows - int(live.buckets[feature.missing_bucket])
     if present == 0:
         return False
     if feature.kind is Kind.NUMERIC:
         return int(live.buckets[feature.invalid_bucket]) == present
+    if feature.source_type & TypeClass.UNTYPED:
+        return False
     compatible = feature.source_type | TypeClass.TEXT
     return live.types is not TypeClass.NONE and not (live.types & compatible)
 
 
 def new_columns(profile: Profile, live: Counts, ignored: tuple[str, ...] = ()) -> list[str]:
     """Live columns the reference does not have (and the user did not exclude)."""
-    known = set(profile.counts.columns) | set(ignored)
-    return [c for c in live.columns if c not in known]
+    known = {name_key(c) for c in [*profile.counts.columns, *ignored]}
+    return [c for c in live.columns if name_key(c) not in known]
 
 
 def _names(names: Iterable[str]) -> str:

@@ -7,6 +7,7 @@ is the verdict behind the exit code. `build_reference`, `check_window` and
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -18,7 +19,15 @@ import pyarrow as pa
 from driftcli.compare import compare, new_columns
 from driftcli.errors import InputError, UsageError
 from driftcli.formats import InputFormat
-from driftcli.profile import Counts, Feature, Kind, Profile, build_profile, count_batches
+from driftcli.profile import (
+    Counts,
+    Feature,
+    Kind,
+    Profile,
+    build_profile,
+    count_batches,
+    name_key,
+)
 from driftcli.readers import STDIN, Chunk, Source, open_source
 from driftcli.results import (
     DEFAULT_SETTINGS,
@@ -52,7 +61,6 @@ def build_reference(
             source.batches(),
             settings,
             SourceInfo(source.name, source.format.value, 0),
-            infer_text=source.format is InputFormat.CSV,
             sample_rows=sample_rows,
         )
 
@@ -66,7 +74,14 @@ def reference_from_window(
         raise UsageError(f"no window named {window.name!r} in the store {window.store.root}")
     batches = (batch for table in window.tables() for batch in table.to_batches())
     source = SourceInfo(f"window {window.name}", "window", 0)
-    return _snapshot_of(batches, settings, source, infer_text=False, sample_rows=sample_rows)
+    # Rows stored from CSV are text: keep the kinds the current reference gave them.
+    store = window.store
+    kinds = (
+        {f.name: f.kind for f in store.load_reference().profile.features}
+        if store.has_reference()
+        else {}
+    )
+    return _snapshot_of(batches, settings, source, sample_rows=sample_rows, kinds=kinds)
 
 
 def _snapshot_of(
@@ -74,15 +89,15 @@ def _snapshot_of(
     settings: Settings,
     source: SourceInfo,
     *,
-    infer_text: bool,
     sample_rows: int,
+    kinds: dict[str, Kind] | None = None,
 ) -> Snapshot:
     reservoir = Reservoir(sample_rows)
     profile = build_profile(
         reservoir.observe(batches),
         bins=settings.bins,
         max_categories=settings.max_categories,
-        infer_text=infer_text,
+        kinds=kinds,
         columns=settings.features or None,
         exclude=settings.exclude,
     )
@@ -96,7 +111,8 @@ def _snapshot_of(
         raise InputError(f"{source.name}: no column in the reference can be scored{detail}")
     sample = reservoir.table()
     if settings.exclude and sample.num_columns:
-        sample = sample.drop_columns([c for c in settings.exclude if c in sample.column_names])
+        excluded = {name_key(c) for c in settings.exclude}
+        sample = sample.drop_columns([c for c in sample.column_names if name_key(c) in excluded])
     return Snapshot(
         profile=profile,
         source=source,
@@ -122,8 +138,15 @@ def restrict(snapshot: Snapshot, settings: Settings) -> Snapshot:
     """Apply --features / --exclude to an already profiled reference."""
     profile = snapshot.profile
     _check_selection(profile, settings, snapshot.source.name)
-    wanted = set(settings.features) or {f.name for f in profile.features}
-    kept = [f for f in profile.features if f.name in wanted and f.name not in settings.exclude]
+    wanted = {name_key(n) for n in settings.features} or {
+        name_key(f.name) for f in profile.features
+    }
+    excluded = {name_key(n) for n in settings.exclude}
+    kept = [
+        f
+        for f in profile.features
+        if name_key(f.name) in wanted and name_key(f.name) not in excluded
+    ]
     if not kept:
         raise UsageError("no feature left to check after --features / --exclude")
     if len(kept) == len(profile.features):
@@ -185,10 +208,11 @@ def check_window(
 def _result(
     reference: Snapshot, counts: Counts, live: SourceInfo, settings: Settings
 ) -> CheckResult:
+    _validate(settings)
     settings = replace(settings, bins=reference.bins, max_categories=reference.max_categories)
     profile = reference.profile
     return CheckResult(
-        features=compare(profile, counts, settings),
+        features=compare(profile, counts, settings, live.name),
         reference=reference.source,
         live=live,
         settings=settings,
@@ -397,8 +421,8 @@ def _validate(settings: Settings) -> None:
         raise UsageError(f"--bins must be at least 2, not {settings.bins}")
     if settings.max_categories < 1:
         raise UsageError(f"the category cap must be at least 1, not {settings.max_categories}")
-    if not settings.threshold > 0:
-        raise UsageError(f"--threshold must be above 0, not {settings.threshold}")
+    if not (settings.threshold > 0 and math.isfinite(settings.threshold)):
+        raise UsageError(f"--threshold must be a number above 0, not {settings.threshold}")
     if settings.min_rows is not None and settings.min_rows < 1:
         raise UsageError(f"--min-rows must be at least 1, not {settings.min_rows}")
     overlap = set(settings.features) & set(settings.exclude)
@@ -408,9 +432,9 @@ def _validate(settings: Settings) -> None:
 
 def _check_selection(profile: Profile, settings: Settings, name: str) -> None:
     """Names in --features / --exclude that the reference lacks are usage errors."""
-    known = set(profile.counts.columns)
+    known = {name_key(c) for c in profile.counts.columns}
     for option, wanted in (("--features", settings.features), ("--exclude", settings.exclude)):
-        unknown = [w for w in wanted if w not in known]
+        unknown = [w for w in wanted if name_key(w) not in known]
         if unknown:
             raise UsageError(
                 f"{option}: {unknown[0]!r} is not a column of {name}",

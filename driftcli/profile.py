@@ -13,6 +13,7 @@ bucket, just before them, for values the reference did not have.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -26,6 +27,7 @@ from driftcli.parallel import map_columns, prefetch
 from driftcli.sketch import NumericSketch
 from driftcli.sketch import quantiles as sorted_quantiles
 from driftcli.values import (
+    UNTYPED_KEY,
     TypeClass,
     read_numbers,
     share_numeric,
@@ -270,7 +272,8 @@ class Profile:
 class _ColumnAccumulator:
     """Everything the reference pass keeps of one column until buckets are fixed."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: Kind | None = None) -> None:
+        self.forced = kind
         self.kind: Kind | None = None
         self.source_type = TypeClass.NONE
         self.numbers = NumericSketch()
@@ -280,15 +283,15 @@ class _ColumnAccumulator:
         self.unsupported: str | None = None
 
     def add(
-        self, column: pa.Array | pa.ChunkedArray | None, n_rows: int, infer_text: bool, bins: int
+        self, column: pa.Array | pa.ChunkedArray | None, n_rows: int, untyped: bool, bins: int
     ) -> None:
         if column is None or column.null_count == len(column):
             self.missing += n_rows
             return
         family = type_class(column.type)
         if self.kind is None:
-            self.kind = self._decide_kind(column, family, infer_text)
-            self.source_type = family
+            self.kind = self._decide_kind(column, family, untyped)
+            self.source_type = family | (TypeClass.UNTYPED if untyped else TypeClass.NONE)
             if self.kind is None:
                 return
         if self.kind is Kind.NUMERIC:
@@ -306,12 +309,16 @@ class _ColumnAccumulator:
                 self.labels[label] = self.labels.get(label, 0) + n
 
     def _decide_kind(
-        self, column: pa.Array | pa.ChunkedArray, family: TypeClass, infer_text: bool
+        self, column: pa.Array | pa.ChunkedArray, family: TypeClass, untyped: bool
     ) -> Kind | None:
+        if self.forced is Kind.CATEGORICAL and family is not TypeClass.OTHER:
+            return Kind.CATEGORICAL
+        if self.forced is Kind.NUMERIC and family in (TypeClass.NUMBER, TypeClass.TEXT):
+            return Kind.NUMERIC
         if family is TypeClass.NUMBER:
             return Kind.NUMERIC
         if family is TypeClass.TEXT:
-            if infer_text and share_numeric(column) >= TEXT_NUMERIC_SHARE:
+            if untyped and share_numeric(column) >= TEXT_NUMERIC_SHARE:
                 return Kind.NUMERIC
             return Kind.CATEGORICAL
         if family is TypeClass.BOOL:
@@ -413,41 +420,50 @@ def build_profile(
     *,
     bins: int = DEFAULT_BINS,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
-    infer_text: bool = False,
     columns: Sequence[str] | None = None,
     exclude: Sequence[str] = (),
+    kinds: dict[str, Kind] | None = None,
 ) -> Profile:
     """Fix every feature's buckets from the reference rows and count them.
 
-    `infer_text` says the source stores numbers as text (CSV), so a text
-    column whose values read as numbers is numeric. `columns` limits the
-    features to those names and `exclude` leaves names out; every column is
-    still listed in the counts' `columns`.
+    A text column marked untyped by the reader (CSV, or JSON of mixed types)
+    is numeric when its values read as numbers. `kinds` fixes the kind of
+    the columns it names. `columns` limits the features to those names and
+    `exclude` leaves names out; every column is still listed in the counts'
+    `columns`.
     """
     accumulators: dict[str, _ColumnAccumulator] = {}
+    skipped: dict[str, str] = {}
     seen: dict[str, None] = {}
-    wanted = None if columns is None else set(columns)
-    unwanted = set(exclude)
+    wanted = None if columns is None else {name_key(c) for c in columns}
+    unwanted = {name_key(c) for c in exclude}
     rows = 0
     for batch in prefetch(batches):
         seen.update(dict.fromkeys(batch.schema.names))
         names = set(batch.schema.names)
         for name in batch.schema.names:
-            if name in accumulators or name in unwanted:
+            key = name_key(name)
+            if name in accumulators or name in skipped or key in unwanted:
                 continue
-            if wanted is not None and name not in wanted:
+            if wanted is not None and key not in wanted:
                 continue
-            accumulators[name] = _new_accumulator(rows)
+            if wanted is None and _UNNAMED.fullmatch(name):
+                skipped[name] = "an unnamed column (a saved row index?); name it in --features"
+                continue
+            accumulators[name] = _new_accumulator(rows, (kinds or {}).get(name))
 
+        schema = batch.schema
+        n_rows = batch.num_rows
         work = [
-            (acc, batch.column(name) if name in names else None, batch.num_rows)
+            (acc, batch.column(name), n_rows, _is_untyped(schema.field(name)))
+            if name in names
+            else (acc, None, n_rows, False)
             for name, acc in accumulators.items()
         ]
-        map_columns(lambda item: item[0].add(item[1], item[2], infer_text, bins), work)
+        map_columns(lambda item: item[0].add(item[1], item[2], item[3], bins), work)
         rows += batch.num_rows
     features: list[Feature] = []
     counts: dict[str, FeatureCounts] = {}
-    skipped: dict[str, str] = {}
     built_all = map_columns(
         lambda item: item[1].build(item[0], bins, max_categories), list(accumulators.items())
     )
@@ -461,8 +477,21 @@ def build_profile(
     return Profile(features, Counts(rows, counts, list(seen)), skipped)
 
 
-def _new_accumulator(rows_before: int) -> _ColumnAccumulator:
+def _new_accumulator(rows_before: int, kind: Kind | None) -> _ColumnAccumulator:
     """A column first seen after `rows_before` rows was missing on all of them."""
-    acc = _ColumnAccumulator()
+    acc = _ColumnAccumulator(kind)
     acc.missing = rows_before
     return acc
+
+
+_UNNAMED = re.compile(r"\s*|Unnamed: \d+")
+"""Names pandas gives an index column saved without a name."""
+
+
+def name_key(name: str) -> str:
+    """How a column name given on the command line is matched: surrounding spaces ignored."""
+    return name.strip()
+
+
+def _is_untyped(field: pa.Field) -> bool:
+    return bool(field.metadata and UNTYPED_KEY in field.metadata)

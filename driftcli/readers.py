@@ -274,19 +274,30 @@ def _open_path(spec: str, input_format: InputFormat | None) -> Source:
         raise InputError(f"{spec}: no such file")
     if path.is_dir():
         raise InputError(f"{spec}: is a directory, not a data file")
+    suffixes = [s.lower() for s in path.suffixes]
+    suffix_compression = _SUFFIX_COMPRESSION.get(suffixes[-1]) if suffixes else None
+    if suffix_compression:
+        suffixes = suffixes[:-1]
+    fmt = input_format or (_SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None)
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 12)
+        file = open(path, "rb")  # noqa: SIM115 - handed to the source, or closed below
     except OSError as exc:
         raise InputError(f"{spec}: cannot open: {exc.strerror or exc}") from exc
+    if not path.is_file():
+        # A named pipe or <(process substitution): its bytes can be read only
+        # once, so it is read as a stream, like stdin.
+        try:
+            source = _open_stream(_FdReader(file.fileno()), spec, fmt, suffix_compression)
+        except BaseException:
+            file.close()
+            raise
+        source._cleanup.callback(file.close)
+        return source
+    with file:
+        head = file.read(1 << 12)
     if not head:
         raise InputError(f"{spec}: file is empty")
-    suffixes = [s.lower() for s in path.suffixes]
-    compression = _SUFFIX_COMPRESSION.get(suffixes[-1]) if suffixes else None
-    if compression:
-        suffixes = suffixes[:-1]
-    compression = compression or _sniff_compression(head)
-    fmt = input_format or (_SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None)
+    compression = suffix_compression or _sniff_compression(head)
     source = Source(name=spec, format=fmt or InputFormat.CSV, compression=compression, _path=path)
     if fmt is None:
         if compression:
@@ -310,16 +321,26 @@ def _open_stdin(input_format: InputFormat | None) -> Source:
             "'-' reads data from stdin, but stdin is a terminal",
             hint="pipe data in, e.g. cat live.jsonl | driftcli check - --ref ref.parquet",
         )
-    name = "<stdin>"
     try:
         raw: Readable = _FdReader(stdin.fileno())
     except (AttributeError, OSError, ValueError):
         raw = stdin.buffer  # not a real descriptor (tests): plain reads
+    return _open_stream(raw, "<stdin>", input_format, None, empty="no data on stdin")
+
+
+def _open_stream(
+    raw: Readable,
+    name: str,
+    input_format: InputFormat | None,
+    compression: str | None,
+    empty: str = "no data",
+) -> Source:
+    """A source over bytes that can be read only once: sniff from a peeked head."""
     peek = _PeekStream(raw)
     head = peek.peek_until(_sniffable, 1 << 12)
     if not head:
-        raise InputError(f"{name}: no data on stdin")
-    compression = _sniff_compression(head)
+        raise InputError(f"{name}: {empty}")
+    compression = compression or _sniff_compression(head)
     source = Source(name=name, format=input_format or InputFormat.CSV, compression=compression)
     if compression:
         source._stream = _PeekStream(

@@ -117,7 +117,7 @@ def render_table(result: CheckResult) -> RenderableType:
     table.add_column("histogram\nref / live", no_wrap=True)
     for f in result.features:
         table.add_row(
-            f.name,
+            Text(f.name),
             f.kind.value,
             f"{f.reference_rows:,}\n{f.live_rows:,}",
             _percent(f.reference_missing, f.reference_rows)
@@ -131,9 +131,12 @@ def render_table(result: CheckResult) -> RenderableType:
     return Group(table, _summary(result), *_notes(result))
 
 
-def _title(result: CheckResult) -> str:
+def _title(result: CheckResult) -> Text:
+    # Text, not str: rich would read "[...]" in a path or name as markup.
     live, ref = result.live, result.reference
-    return f"driftcli: {live.name} ({live.rows:,} rows) vs reference {ref.name} ({ref.rows:,} rows)"
+    return Text(
+        f"driftcli: {live.name} ({live.rows:,} rows) vs reference {ref.name} ({ref.rows:,} rows)"
+    )
 
 
 def _percent(part: int, whole: int) -> str:
@@ -261,7 +264,7 @@ def reference_json(snapshot: Snapshot, where: str) -> str:
 
 
 def render_reference(snapshot: Snapshot, where: str) -> RenderableType:
-    table = Table(title=f"reference saved to {where}", title_justify="left")
+    table = Table(title=Text(f"reference saved to {where}"), title_justify="left")
     for column in ("feature", "kind", "buckets", "missing", "invalid"):
         table.add_column(column, justify="left" if column in ("feature", "kind") else "right")
     counts = snapshot.profile.counts
@@ -269,7 +272,7 @@ def render_reference(snapshot: Snapshot, where: str) -> RenderableType:
         buckets = counts.features[feature.name].buckets
         rows = int(buckets.sum())
         table.add_row(
-            feature.name,
+            Text(feature.name),
             feature.kind.value,
             str(feature.n_value_buckets),
             _percent(int(buckets[-2]), rows),
@@ -341,7 +344,7 @@ def render_status(state: StoreStatus) -> RenderableType:
         )
     for w in state.windows:
         table.add_row(
-            w.name,
+            Text(w.name),
             f"{w.rows:,}",
             f"{w.max_rows:,}",
             str(w.segments),

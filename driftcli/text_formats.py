@@ -30,12 +30,14 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from driftcli.errors import InputError
+from driftcli.values import UNTYPED_KEY
 
 CHUNK_BYTES = 1 << 24
 """Text is cut into chunks of about this many bytes, on record boundaries."""
 PARSE_BLOCK_BYTES = 1 << 20
 """Within a chunk, pyarrow parses blocks of this size in parallel."""
 _UTF8_BOM = b"\xef\xbb\xbf"
+
 _QUOTE = ord('"')
 
 
@@ -133,9 +135,9 @@ def cut_chunks(
         pending += block
         if len(pending) < CHUNK_BYTES:
             continue
-        cut = boundary(pending)
+        cut = boundary(pending) or jsonl_boundary(pending)
         if cut == 0:
-            continue  # a record longer than a chunk: keep reading
+            continue  # a line longer than a chunk: keep reading
         chunk = bytes(pending[:cut])
         del pending[:cut]
         yield chunk, first_line
@@ -179,11 +181,26 @@ def parse_jsonl(raw: bytes, first_line: int, name: str, bad: BadLines) -> tuple[
     """Parse a chunk of JSON lines; returns the table and a row-to-line mapper."""
     import pyarrow.json as pj
 
-    try:
-        table = pj.read_json(
+    def read(block_size: int, schema: pa.Schema | None = None) -> pa.Table:
+        return pj.read_json(
             pa.py_buffer(raw),
-            read_options=pj.ReadOptions(block_size=PARSE_BLOCK_BYTES, use_threads=True),
+            read_options=pj.ReadOptions(block_size=block_size, use_threads=True),
+            parse_options=pj.ParseOptions(explicit_schema=schema),
         )
+
+    try:
+        try:
+            table = read(PARSE_BLOCK_BYTES)
+        except pa.ArrowInvalid as exc:
+            if "straddling" not in str(exc):
+                raise
+            table = read(len(raw) + 1)  # a line longer than a parse block
+        # pyarrow reads date-like strings as timestamps; they are text here,
+        # as they are in CSV, so every format types a column alike.
+        stamped = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
+        if stamped:
+            table = read(len(raw) + 1, pa.schema([(n, pa.string()) for n in stamped]))
+        table.validate(full=True)  # the JSON parser does not check UTF-8
     except pa.ArrowInvalid:
         return _parse_jsonl_slowly(raw, first_line, name, bad)
     return table, lambda: _nonblank_lines(raw, first_line)
@@ -219,19 +236,34 @@ def _parse_jsonl_slowly(
             continue
         rows.append(value)
         lines.append(line)
-    columns: dict[str, list[Any]] = {}
-    for index, row in enumerate(rows):
-        for key, value in row.items():
-            columns.setdefault(key, [None] * index).append(value)
-        for values in columns.values():
-            if len(values) <= index:
-                values.append(None)
-    if columns:
-        table = pa.table({key: _column_from_python(values) for key, values in columns.items()})
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    if keys:
+        table = pa.table(
+            [_column_from_python([row.get(k) for row in rows]) for k in keys], names=keys
+        )
+        table = _mark_untyped(table, [k for k in keys if _mixed(table.column(k).type, rows, k)])
     else:  # lines of `{}`: rows without columns still count (all missing)
         table = pa.table({"_": pa.nulls(len(rows))}).drop_columns(["_"])
     found = np.array(lines, np.int64)
     return table, lambda: found
+
+
+def _mixed(arrow_type: pa.DataType, rows: list[dict[str, Any]], key: str) -> bool:
+    """Did a text column come from values of several JSON types?"""
+    if not pa.types.is_string(arrow_type):
+        return False
+    return any(not isinstance(row.get(key), str | None) for row in rows)
+
+
+def _mark_untyped(table: pa.Table, names: list[str]) -> pa.Table:
+    """Mark text columns whose type is unknown: the profile decides by their values."""
+    if not names:
+        return table
+    fields = [
+        field.with_metadata({UNTYPED_KEY: b"1"}) if field.name in names else field
+        for field in table.schema
+    ]
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
 
 
 def _column_from_python(values: list[Any]) -> pa.Array:
@@ -240,6 +272,10 @@ def _column_from_python(values: list[Any]) -> pa.Array:
     A column mixing numbers and strings becomes text; the profile then parses
     it and counts what does not read as a number as invalid.
     """
+    bools = sum(isinstance(v, bool) for v in values)
+    if 0 < bools < sum(v is not None for v in values):
+        # pyarrow would read true as 1.0 among numbers; keep it a (wrong) word.
+        return pa.array([_as_text(v) for v in values], type=pa.string())
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
@@ -325,24 +361,33 @@ def parse_csv(
     """
     import pyarrow.csv as pcsv
 
-    try:
-        table = pcsv.read_csv(
+    def read(block_size: int) -> pa.Table:
+        return pcsv.read_csv(
             pa.py_buffer(raw),
             read_options=pcsv.ReadOptions(
-                column_names=header, block_size=PARSE_BLOCK_BYTES, use_threads=True
+                column_names=header, block_size=block_size, use_threads=True
             ),
             parse_options=pcsv.ParseOptions(newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
             ),
         )
+
+    try:
+        try:
+            table = read(PARSE_BLOCK_BYTES)
+        except pa.ArrowInvalid:
+            table = read(len(raw) + 1)  # perhaps a row longer than a parse block
     except pa.ArrowInvalid:
-        return _parse_csv_slowly(raw, first_line, header, name, bad)
-    return table, lambda: _csv_record_lines(raw, first_line)[0]
+        table, lines = _parse_csv_slowly(raw, first_line, header, name, bad)
+        return _mark_untyped(table, header), lines
+    return _mark_untyped(table, header), lambda: _csv_record_lines(raw, first_line)[0]
 
 
 def _csv_records(raw: bytes, first_line: int) -> Iterator[tuple[int, list[str]]]:
     """Each non-empty record with the line it starts at."""
+    # Python's csv module refuses fields over 128 KiB by default; pyarrow does not.
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
     reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"), newline=""))
     line = first_line
     for record in reader:

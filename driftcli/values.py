@@ -19,8 +19,15 @@ import pyarrow.compute as pc
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
+_BOOLEAN_WORDS = pa.array(["true", "false"])
+
 # What pyarrow's string-to-double cast accepts, after trimming whitespace.
 _NUMBER = r"(?i)^[+-]?((\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?|inf(inity)?|nan)$"
+
+
+UNTYPED_KEY = b"driftcli.untyped"
+"""Field metadata a reader puts on text columns whose values' type is unknown
+(CSV, or JSON whose lines disagree): the reference decides by the values."""
 
 
 class TypeClass(IntFlag):
@@ -31,6 +38,8 @@ class TypeClass(IntFlag):
     TEXT = 2
     BOOL = 4
     OTHER = 8
+    UNTYPED = 16
+    """Text whose type is unknown (CSV): a reference of it takes live values of any type."""
 
 
 def type_class(arrow_type: pa.DataType) -> TypeClass:
@@ -109,8 +118,12 @@ def read_texts(column: pa.Array | pa.ChunkedArray) -> Texts:
     else:
         nulls = _null_mask(array)
         return Texts(pa.nulls(len(array), pa.string()), nulls, ~nulls)
-    # An empty string is missing, as it is in CSV, so every format agrees.
+    # An empty string is missing, as it is in CSV, so every format agrees; and
+    # True/FALSE (pandas, Python) read as the true/false of a boolean column.
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    if family is TypeClass.TEXT:
+        lower = pc.utf8_lower(text)
+        text = pc.if_else(pc.is_in(lower, value_set=_BOOLEAN_WORDS), lower, text)
     missing = _null_mask(text)
     return Texts(text, missing, np.zeros(len(array), dtype=bool))
 

@@ -225,7 +225,7 @@ def test_no_common_columns_exits_2(invoke: Invoke, tmp_path: Path) -> None:
     other = write_table(pa.table({"x": list(range(100)), "y": ["a"] * 100}), tmp_path / "o.csv")
     result = invoke("check", other, "--ref", REF)
     assert result.exit_code == 2
-    assert "the live data has none of the reference's features" in result.stderr
+    assert f"error: {other}: has none of the reference's features" in result.stderr
 
 
 def test_string_in_numeric_column_is_counted_invalid_and_reported(

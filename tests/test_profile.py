@@ -15,7 +15,7 @@ from driftcli.profile import (
     count_batches,
     numeric_buckets,
 )
-from driftcli.values import TypeClass
+from driftcli.values import UNTYPED_KEY, TypeClass
 
 
 def profile_of(**columns: list[object] | np.ndarray) -> object:
@@ -82,9 +82,15 @@ def test_infinities_are_values_in_the_outer_bins() -> None:
     assert ref[0] >= 1 and ref[feature.n_value_buckets - 1] >= 1
 
 
+def untyped_batch(column: list[str]) -> pa.RecordBatch:
+    """A text column as the CSV reader marks it: of unknown type."""
+    field = pa.field("x", pa.string(), metadata={UNTYPED_KEY: b"1"})
+    return pa.record_batch([pa.array(column)], schema=pa.schema([field]))
+
+
 def test_text_numbers_in_csv_are_numeric_and_bad_ones_invalid() -> None:
     column = [str(i) for i in range(300)] + ["abc", " 12 ", "1e3", ""]
-    profile = build_profile([pa.record_batch({"x": pa.array(column)})], infer_text=True)
+    profile = build_profile([untyped_batch(column)])
     [feature] = profile.features
     assert feature.kind is Kind.NUMERIC
     ref = profile.counts.features["x"].buckets
@@ -97,7 +103,7 @@ def test_text_is_categorical_unless_the_source_is_untyped() -> None:
     column = [str(i % 7) for i in range(100)]
     typed = build_profile([pa.record_batch({"x": pa.array(column)})])
     assert typed.features[0].kind is Kind.CATEGORICAL
-    untyped = build_profile([pa.record_batch({"x": pa.array(column)})], infer_text=True)
+    untyped = build_profile([untyped_batch(column)])
     assert untyped.features[0].kind is Kind.NUMERIC
 
 

@@ -25,7 +25,7 @@ def feed_stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
 
 def profile_from(spec: str, input_format: InputFormat | None = None) -> object:
     with open_source(spec, input_format) as source:
-        return build_profile(source.batches(), infer_text=source.format is InputFormat.CSV)
+        return build_profile(source.batches())
 
 
 def summary(profile: object) -> list[tuple[str, str, list[int], list[str]]]:
