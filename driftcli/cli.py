@@ -271,11 +271,13 @@ def reference(
     snapshot, where = _guarded(debug, run)
 
     def show() -> None:
-        from driftcli.report import reference_json, render_reference
-
         if output_format is OutputFormat.JSON:
+            from driftcli.serialize import reference_json
+
             _write_json(reference_json(snapshot, where))
         else:
+            from driftcli.report import render_reference
+
             _print(render_reference(snapshot, where))
 
     _guarded(debug, show)
@@ -348,7 +350,7 @@ def ingest(
 
     def on_check(result: CheckResult) -> None:
         nonlocal drift_seen
-        from driftcli.report import alert_lines
+        from driftcli.serialize import alert_lines
 
         drift_seen = drift_seen or result.drift
         for line in alert_lines(result, window):
@@ -374,7 +376,7 @@ def ingest(
         report = _guarded(debug, run)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    from driftcli.report import ingest_summary
+    from driftcli.serialize import ingest_summary
 
     for line in ingest_summary(report, window):
         _note(line)
@@ -396,12 +398,14 @@ def status(
 ) -> None:
     """Show what the store holds: the reference, the windows, their rows and time spans."""
     from driftcli.core import store_status
-    from driftcli.report import render_status, status_json
+    from driftcli.serialize import status_json
 
     state = _guarded(debug, lambda: store_status(_open_store(store, create=False)))
     if output_format is OutputFormat.JSON:
         _guarded(debug, lambda: _write_json(status_json(state)))
     else:
+        from driftcli.report import render_status
+
         _guarded(debug, lambda: _print(render_status(state)))
 
 
@@ -473,11 +477,13 @@ def _note(line: str) -> None:
 
 
 def _emit_check(result: CheckResult, output_format: OutputFormat) -> None:
-    from driftcli.report import render_json, render_table
-
     if output_format is OutputFormat.JSON:
+        from driftcli.serialize import render_json
+
         _write_json(render_json(result))
     else:
+        from driftcli.report import render_table
+
         _print(render_table(result))
 
 

@@ -155,7 +155,9 @@ class Source:
         """Yield the rows as record batches; parse errors become `InputError`s."""
         for chunk in self.chunks():
             if chunk is not None:
-                yield from chunk.table.to_batches()
+                # One batch per chunk: pyarrow's JSON and CSV readers return a
+                # batch per 1 MB block, and per-batch work would dominate.
+                yield from chunk.table.combine_chunks().to_batches()
 
     def chunks(self, max_latency: float | None = None) -> Iterator[Chunk | None]:
         """Yield the rows chunk by chunk, each with a way back to its input lines.

@@ -12,7 +12,8 @@ import pytest
 from rich.console import Console
 
 from driftcli.core import check
-from driftcli.report import format_p_value, render_json, render_table, sparkline
+from driftcli.report import format_p_value, render_table, sparkline
+from driftcli.serialize import render_json
 
 
 def text_of(renderable: object) -> str:
@@ -55,7 +56,8 @@ def test_json_round_trips_and_matches_the_result() -> None:
 
 def test_core_imports_no_terminal_library_and_help_no_numeric_library() -> None:
     code = (
-        "import sys, driftcli.core, driftcli.profile, driftcli.metrics, driftcli.readers;"
+        "import sys, driftcli.core, driftcli.profile, driftcli.metrics, driftcli.readers,"
+        " driftcli.serialize;"
         "assert 'rich' not in sys.modules and 'typer' not in sys.modules, 'core imports rich';"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

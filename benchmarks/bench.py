@@ -1,0 +1,218 @@
+"""driftcli's speed and memory, as ratios against baselines measured in the same run.
+
+    python benchmarks/bench.py                 # 1M and 5M rows (generates data on first run)
+    python benchmarks/bench.py --rows 1000000  # one size
+    python benchmarks/bench.py --quick         # 200k rows, for a smoke run
+
+Every command runs as its own process, timed by wall clock (best of
+--repeat runs, the machine is noisy) with its peak memory from wait4's
+rusage. The baselines:
+
+- read-only: a Python process that imports pyarrow and reads both Parquet
+  files whole (pq.read_table), the floor any tool pays;
+- straightforward numpy: benchmarks/baseline.py, whole tables in memory,
+  np.quantile edges, searchsorted + bincount per column.
+
+Prints a table, the targets of issue 5 with PASS/FAIL, and checks that
+driftcli's scores equal the baseline's (to 1e-9) or reports the largest gap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from generate import ensure, ensure_jsonl  # noqa: E402
+
+PYTHON = sys.executable
+DRIFTCLI = [PYTHON, "-m", "driftcli"]
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mib: float
+    output: bytes
+
+
+def measure(
+    argv: list[str], repeat: int, stdin: Path | None = None, env: dict[str, str] | None = None
+) -> Run:
+    """Best wall time of `repeat` runs, and the peak RSS of the fastest."""
+    best: Run | None = None
+    for _ in range(repeat):
+        with tempfile.TemporaryFile() as out:
+            source = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
+            started = time.perf_counter()
+            proc = subprocess.Popen(
+                argv, stdin=source, stdout=out, stderr=subprocess.PIPE,
+                cwd=ROOT, env={**os.environ, **(env or {})},
+            )  # fmt: skip
+            assert proc.stderr is not None
+            err = proc.stderr.read()
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - started
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            if stdin:
+                source.close()  # type: ignore[union-attr]
+            if proc.returncode not in (0, 1):
+                raise SystemExit(f"{argv} failed ({proc.returncode}): {err.decode()[-500:]}")
+            out.seek(0)
+            run = Run(seconds, usage.ru_maxrss / 1024, out.read())
+        if best is None or run.seconds < best.seconds:
+            best = run
+    assert best is not None
+    return best
+
+
+def read_only(live: Path, ref: Path) -> list[str]:
+    code = (
+        f"import pyarrow.parquet as pq; pq.read_table({str(ref)!r}); pq.read_table({str(live)!r})"
+    )
+    return [PYTHON, "-c", code]
+
+
+def scores_gap(driftcli_json: bytes, baseline_json: bytes) -> float:
+    ours = {f["name"]: f["score"] for f in json.loads(driftcli_json)["features"]}
+    theirs = json.loads(baseline_json)
+    return max(abs(ours[name] - theirs[name]) for name in theirs)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def bench_size(rows: int, repeat: int) -> dict[str, Run]:
+    ref, live = ensure(rows)
+    runs = {
+        "read-only (pyarrow, both files)": measure(read_only(live, ref), repeat),
+        "straightforward numpy": measure(
+            [PYTHON, str(HERE / "baseline.py"), str(live), str(ref)], repeat
+        ),
+        "driftcli check": measure(
+            [*DRIFTCLI, "check", str(live), "--ref", str(ref), "--format", "json"], repeat
+        ),
+    }
+    print(
+        f"\n## {rows:,} rows x 25 columns (Parquet, {live.stat().st_size / 2**20:,.0f} MiB each)\n"
+    )
+    print(f"| {'command':34} | wall s | x read | peak MiB |")
+    print(f"|{'-' * 36}|--------|--------|----------|")
+    floor = runs["read-only (pyarrow, both files)"].seconds
+    for name, run in runs.items():
+        print(
+            f"| {name:34} | {run.seconds:6.2f} | {run.seconds / floor:6.2f} | {run.peak_mib:8.0f} |"
+        )
+    gap = scores_gap(runs["driftcli check"].output, runs["straightforward numpy"].output)
+    print(f"\nlargest |score(driftcli) - score(baseline)|: {gap:.2e}")
+    return runs
+
+
+def bench_jsonl(rows: int, repeat: int) -> None:
+    ref, _ = ensure(rows)
+    jsonl = ensure_jsonl(rows)
+    size = jsonl.stat().st_size
+    parse = measure(
+        [PYTHON, "-c", f"import pyarrow.json as pj; pj.read_json({str(jsonl)!r})"], repeat
+    )
+    both = measure(
+        [
+            PYTHON,
+            "-c",
+            "import pyarrow.json as pj, pyarrow.parquet as pq; "
+            f"pj.read_json({str(jsonl)!r}); pq.read_table({str(ref)!r})",
+        ],
+        repeat,
+    )
+    check = measure([*DRIFTCLI, "check", str(jsonl), "--ref", str(ref), "-f", "json"], repeat)
+    with tempfile.TemporaryDirectory() as store:
+        env = {"DRIFTCLI_STORE": store}
+        measure([*DRIFTCLI, "reference", str(ref), "--sample-size", "0"], 1, env=env)
+        ingest = measure([*DRIFTCLI, "ingest", "-"], repeat, stdin=jsonl, env=env)
+    floor = both.seconds
+    print(f"\n## JSON lines: {rows:,} rows, {size / 2**20:,.0f} MiB\n")
+    print("| command | wall s | MB/s | peak MiB |")
+    print("|---|---|---|---|")
+    for name, run in (
+        ("pyarrow.json.read_json (parse only)", parse),
+        ("driftcli check LIVE.jsonl --ref REF.parquet", check),
+        ("driftcli ingest - (stdin)", ingest),
+    ):
+        rate = size / 2**20 / run.seconds
+        print(f"| {name} | {run.seconds:.2f} | {rate:.0f} | {run.peak_mib:.0f} |")
+    print(
+        f"\ntarget 3a: check <= 1.3 x (parse + reference read, one process: {floor:.2f} s): "
+        f"{check.seconds / floor:.2f} x {verdict(check.seconds <= 1.3 * floor)}"
+    )
+    print(
+        f"target 3b: ingest >= 70% of parse throughput: "
+        f"{parse.seconds / ingest.seconds:.0%} {verdict(parse.seconds / ingest.seconds >= 0.7)}"
+    )
+
+
+def bench_startup(repeat: int) -> None:
+    helps = measure([*DRIFTCLI, "--help"], repeat)
+    sample = measure(
+        [*DRIFTCLI, "check", "sample_data/live_drift.parquet", "--ref", "sample_data/ref.parquet"],
+        repeat,
+    )
+    print("\n## Start-up\n")
+    print(f"driftcli --help: {helps.seconds:.2f} s {verdict(helps.seconds < 0.3)} (target < 0.3 s)")
+    print(
+        f"driftcli check on sample_data: {sample.seconds:.2f} s "
+        f"{verdict(sample.seconds < 0.6)} (target < 0.6 s)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, action="append", help="sizes (default 1M and 5M)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="200k rows, one repeat")
+    args = parser.parse_args()
+    sizes = [200_000] if args.quick else (args.rows or [1_000_000, 5_000_000])
+    repeat = 1 if args.quick else args.repeat
+    print(
+        f"# driftcli benchmark, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    results = {rows: bench_size(rows, repeat) for rows in sizes}
+    print("\n## Targets\n")
+    for rows, runs in results.items():
+        floor = runs["read-only (pyarrow, both files)"].seconds
+        ours = runs["driftcli check"]
+        print(
+            f"target 1 ({rows:,} rows): check <= 1.5 x read-only: "
+            f"{ours.seconds / floor:.2f} x {verdict(ours.seconds <= 1.5 * floor)}"
+        )
+        print(
+            f"target 2 ({rows:,} rows): peak memory <= 1 GiB: "
+            f"{ours.peak_mib:.0f} MiB {verdict(ours.peak_mib <= 1024)}"
+        )
+    if len(results) > 1:
+        small, large = (results[r]["driftcli check"].peak_mib for r in (min(results), max(results)))
+        growth = large / small - 1
+        print(
+            f"target 2 (growth {min(results):,} -> {max(results):,} rows): <= 30%: "
+            f"{growth:+.0%} {verdict(growth <= 0.3)}"
+        )
+    bench_jsonl(min(sizes), repeat)
+    bench_startup(repeat)
+
+
+if __name__ == "__main__":
+    main()
