@@ -19,6 +19,7 @@ import pyarrow as pa
 from driftcli.compare import compare, new_columns
 from driftcli.errors import InputError, UsageError
 from driftcli.formats import InputFormat
+from driftcli.parallel import prefetch
 from driftcli.profile import (
     Counts,
     Feature,
@@ -42,7 +43,7 @@ from driftcli.sample import DEFAULT_SAMPLE_ROWS, Reservoir
 from driftcli.snapshot import Snapshot, read_snapshot, snapshot_document
 from driftcli.store import Store, Window, now_utc
 from driftcli.text_formats import BadLines
-from driftcli.values import concat_tables, read_numbers, read_texts
+from driftcli.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
 
 # --- references -------------------------------------------------------------
 
@@ -305,7 +306,8 @@ def ingest(
     with open_source(spec, options.input_format, skip_bad_lines=options.skip_bad_lines) as source:
         report.bad_lines = source.bad_lines
         try:
-            for chunk in source.chunks(max_latency=latency):
+            # Parse the next chunk in a thread while this one is checked and stored.
+            for chunk in prefetch(source.chunks(max_latency=latency), depth=1):
                 if chunk is not None:
                     table = _valid_rows(chunk, features, source)
                     report.rows_read += chunk.table.num_rows
@@ -362,6 +364,14 @@ def _valid_rows(chunk: Chunk, features: list[Feature] | None, source: Source) ->
     for feature in features:
         if feature.name in table.column_names:
             column = table.column(feature.name)
+            family = type_class(column.type)
+            # Only words, booleans (in a numeric feature) and nested values can
+            # be of the wrong type; skip the pass over every other column.
+            numeric = feature.kind is Kind.NUMERIC
+            if family is not TypeClass.OTHER and not (
+                numeric and family in (TypeClass.TEXT, TypeClass.BOOL)
+            ):
+                continue
             read = read_numbers if feature.kind is Kind.NUMERIC else read_texts
             invalid = read(column).invalid
             if invalid.any():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import mmap
 import os
 import shutil
 import sys
@@ -31,11 +32,14 @@ from driftcli.formats import InputFormat
 from driftcli.text_formats import (
     BadLines,
     Chunk,
+    Cutter,
     Readable,
-    csv_boundary,
+    Run,
+    csv_cut,
     csv_header_end,
-    cut_chunks,
-    jsonl_boundary,
+    cut_stream,
+    cut_view,
+    jsonl_cut,
     parse_csv,
     parse_jsonl,
     read_csv_header,
@@ -74,6 +78,9 @@ class _FdReader:
         return os.read(self._fd, size if size > 0 else 1 << 20)
 
     read1 = read
+
+    def readinto(self, view: memoryview) -> int:
+        return os.readv(self._fd, [view])
 
     def fileno(self) -> int:
         return self._fd
@@ -123,6 +130,10 @@ class _PeekStream(io.RawIOBase):
             view[:n] = self._head[self._pos : self._pos + n]
             self._pos += n
             return n
+        readinto = getattr(self._raw, "readinto", None)
+        if readinto is not None:
+            count: int = readinto(view)
+            return count
         reader = getattr(self._raw, "read1", self._raw.read)
         data = reader(len(view))
         view[: len(data)] = data
@@ -130,6 +141,11 @@ class _PeekStream(io.RawIOBase):
 
     def read1(self, size: int = -1, /) -> bytes:
         return self.read(size if size > 0 else 1 << 20) or b""
+
+
+def _blank(raw: memoryview) -> bool:
+    """Nothing but white space (checked cheaply: a run of records is rarely blank)."""
+    return len(raw) < 1 << 16 and not bytes(raw).strip()
 
 
 def _sniffable(head: bytes) -> bool:
@@ -149,15 +165,14 @@ class Source:
     """Malformed lines: an error, or counted and skipped with `skip=True`."""
     _stream: _PeekStream | None = field(default=None, repr=False)
     _path: Path | None = field(default=None, repr=False)
+    _view: memoryview | None = field(default=None, repr=False)
     _cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Yield the rows as record batches; parse errors become `InputError`s."""
         for chunk in self.chunks():
             if chunk is not None:
-                # One batch per chunk: pyarrow's JSON and CSV readers return a
-                # batch per 1 MB block, and per-batch work would dominate.
-                yield from chunk.table.combine_chunks().to_batches()
+                yield from chunk.table.to_batches()
 
     def chunks(self, max_latency: float | None = None) -> Iterator[Chunk | None]:
         """Yield the rows chunk by chunk, each with a way back to its input lines.
@@ -200,38 +215,72 @@ class Source:
         self._stream = _PeekStream(raw)
         return self._stream
 
+    def _runs(
+        self, cutter: Cutter, max_latency: float | None, skip: int = 0
+    ) -> Iterator[Run | None]:
+        """Runs of whole records, `skip` leading bytes (a CSV header) left out.
+
+        A regular uncompressed file is memory-mapped and cut without copying;
+        anything else is read as a stream into a reused buffer.
+        """
+        if self._path is not None and not self.compression:
+            runs: Iterator[Run | None] = cut_view(self._mapped(), cutter)
+        else:
+            runs = cut_stream(self._text_stream(), cutter, max_latency)
+        for run in runs:
+            if run is not None and skip:
+                taken = min(skip, len(run.data))
+                header_lines = bytes(run.data[:taken]).count(b"\n")
+                run = Run(run.data[taken:], run.first_line + header_lines, run.lines - header_lines)
+                skip -= taken
+            yield run
+
+    def _mapped(self) -> memoryview:
+        if self._view is not None:
+            return self._view
+        assert self._path is not None
+        with open(self._path, "rb") as file:
+            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        view = memoryview(mapped)
+
+        def release() -> None:
+            view.release()
+            with contextlib.suppress(BufferError):  # a caller still holds a slice
+                mapped.close()
+
+        self._cleanup.callback(release)
+        self._view = view
+        return view
+
     def _jsonl_chunks(self, max_latency: float | None) -> Iterator[Chunk | None]:
         rows = 0
-        for piece in cut_chunks(self._text_stream(), jsonl_boundary, max_latency):
-            if piece is None:
+        for run in self._runs(jsonl_cut, max_latency):
+            if run is None:
                 yield None
                 continue
-            raw, first_line = piece
-            if not raw.strip():
+            if _blank(run.data):
                 continue
-            table, lines = parse_jsonl(raw, first_line, self.name, self.bad_lines)
-            yield Chunk(table, first_line, rows, lines)
+            table, lines = parse_jsonl(run, self.name, self.bad_lines)
+            yield Chunk(table.combine_chunks(), run.first_line, rows, lines)
             rows += table.num_rows
 
     def _csv_chunks(self, max_latency: float | None) -> Iterator[Chunk | None]:
-        stream = self._text_stream()
-        head = stream.peek_until(
-            lambda h: csv_header_end(h.removeprefix(_UTF8_BOM)) > 0, MAX_HEADER_BYTES
-        )
+        if self._path is not None and not self.compression:
+            head = bytes(self._mapped()[:MAX_HEADER_BYTES])
+        else:
+            head = self._text_stream().peek_until(
+                lambda h: csv_header_end(h.removeprefix(_UTF8_BOM)) > 0, MAX_HEADER_BYTES
+            )
         header, skip = read_csv_header(head.removeprefix(_UTF8_BOM), self.name)
         rows = 0
-        for piece in cut_chunks(stream, csv_boundary, max_latency):
-            if piece is None:
+        for run in self._runs(csv_cut, max_latency, skip):
+            if run is None:
                 yield None
                 continue
-            raw, first_line = piece
-            if skip:
-                first_line += raw[:skip].count(b"\n")
-                raw, skip = raw[skip:], max(0, skip - len(raw))
-            if not raw.strip():
+            if _blank(run.data):
                 continue
-            table, lines = parse_csv(raw, first_line, header, self.name, self.bad_lines)
-            yield Chunk(table, first_line, rows, lines)
+            table, lines = parse_csv(run, header, self.name, self.bad_lines)
+            yield Chunk(table.combine_chunks(), run.first_line, rows, lines)
             rows += table.num_rows
 
     def _parquet_chunks(self, max_latency: float | None) -> Iterator[Chunk | None]:

@@ -23,7 +23,7 @@ import select
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +39,7 @@ PARSE_BLOCK_BYTES = 1 << 20
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 _QUOTE = ord('"')
+_NEWLINE = ord("\n")
 
 
 class Readable(Protocol):
@@ -89,62 +90,156 @@ class Chunk:
         return self._line_numbers()
 
 
-def cut_chunks(
-    stream: Readable,
-    boundary: Callable[[bytes | bytearray], int],
-    max_latency: float | None = None,
-) -> Iterator[tuple[bytes, int] | None]:
-    """Cut a byte stream into (chunk, first line number) runs of whole records.
+class Cut(NamedTuple):
+    """Where a run of whole records ends in a buffer, and how many lines it holds."""
 
-    `boundary(buffer)` gives the length of the longest prefix made of whole
-    records (0 if none). With `max_latency`, whole records waiting longer
-    than that are yielded without waiting for a full chunk, and None is
-    yielded whenever that long passes with nothing to give, so the caller
-    gets control back (needs a stream with a real file descriptor).
+    end: int
+    newlines: int
+
+
+class Run(NamedTuple):
+    """Whole records cut from the input: their bytes, first line, and line count."""
+
+    data: memoryview
+    first_line: int
+    lines: int
+
+
+def _tail_run(data: memoryview, first_line: int) -> Run:
+    """The last run of an input, which need not end with a newline."""
+    newlines = int(np.count_nonzero(np.frombuffer(data, np.uint8) == _NEWLINE))
+    ends_open = len(data) > 0 and data[-1] != _NEWLINE
+    return Run(data, first_line, newlines + int(ends_open))
+
+
+Cutter = Callable[[memoryview, bool], Cut]
+"""`cutter(view, final)`: the longest prefix of whole records (Cut(0, 0) if none).
+`final` says no more bytes will join this buffer soon (it is full, or the
+stream ended), so an unbalanced CSV quote must not hold the cut back."""
+
+
+def jsonl_cut(view: memoryview, final: bool = True) -> Cut:
+    newlines = np.flatnonzero(np.frombuffer(view, np.uint8) == _NEWLINE)
+    return Cut(int(newlines[-1]) + 1, len(newlines)) if len(newlines) else Cut(0, 0)
+
+
+def csv_cut(view: memoryview, final: bool = True) -> Cut:
+    """The last newline outside quotes (RFC 4180: quotes pair up).
+
+    A stray quote inside a field (`5" screen`, which pyarrow reads fine)
+    would leave no balanced newline: when the buffer is full, cut at the
+    last newline anyway rather than buffer the rest of the input.
     """
-    read = getattr(stream, "read1", stream.read)
+    data = np.frombuffer(view, np.uint8)
+    newlines = np.flatnonzero(data == _NEWLINE)
+    if not len(newlines):
+        return Cut(0, 0)
+    quotes = np.flatnonzero(data == _QUOTE)
+    balanced = np.flatnonzero(np.searchsorted(quotes, newlines) % 2 == 0)
+    if len(balanced):
+        last = int(balanced[-1])
+        return Cut(int(newlines[last]) + 1, last + 1)
+    return Cut(int(newlines[-1]) + 1, len(newlines)) if final else Cut(0, 0)
+
+
+def cut_view(view: memoryview, cutter: Cutter) -> Iterator[Run]:
+    """Cut a whole input already in memory (a mapped file) into runs of whole records.
+
+    The runs are views: nothing is copied.
+    """
+    if bytes(view[:3]) == _UTF8_BOM:
+        view = view[3:]
+    position, first_line = 0, 1
+    while position < len(view):
+        window = CHUNK_BYTES
+        while True:
+            end = min(position + window, len(view))
+            cut = cutter(view[position:end], True)
+            if cut.end or end == len(view):
+                break
+            window *= 2  # a record longer than a chunk
+        if cut.end:
+            yield Run(view[position : position + cut.end], first_line, cut.newlines)
+        else:
+            yield _tail_run(view[position:end], first_line)
+        first_line += cut.newlines
+        position += cut.end or end - position
+
+
+def cut_stream(
+    stream: Readable, cutter: Cutter, max_latency: float | None = None
+) -> Iterator[Run | None]:
+    """Cut a byte stream into (run, first line number) runs of whole records.
+
+    Reads into one reused buffer: fresh 16 MB buffers cost more in page
+    faults than parsing them (measured). So a run is a view into that
+    buffer, valid only until the next one is asked for.
+
+    With `max_latency`, whole records waiting longer than that are yielded
+    without waiting for a full buffer, and None is yielded whenever that
+    long passes with nothing to give, so the caller gets control back
+    (needs a stream with a real file descriptor).
+    """
+    readinto = getattr(stream, "readinto", None) or _reader_into(stream)
     fd = _file_descriptor(stream) if max_latency is not None else None
-    pending = bytearray()
+    buffered = getattr(stream, "has_buffered", lambda: False)
+    buffer = bytearray(CHUNK_BYTES)
+    filled = 0
     first_line = 1
     waiting_since: float | None = None
     at_start = True
-    buffered = getattr(stream, "has_buffered", lambda: False)
+
+    def emit(cut: Cut) -> Run:
+        return Run(memoryview(buffer)[: cut.end], first_line, cut.newlines)
+
     while True:
         if fd is not None and max_latency is not None and not buffered():
             deadline = (waiting_since or time.monotonic()) + max_latency
-            timeout = max(0.0, deadline - time.monotonic())
-            if not select.select([fd], [], [], timeout)[0]:
-                cut = boundary(pending) if pending else 0
-                if cut:
-                    chunk = bytes(pending[:cut])
-                    del pending[:cut]
-                    yield chunk, first_line
-                    first_line += chunk.count(b"\n")
+            if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                cut = cutter(memoryview(buffer)[:filled], False) if filled else Cut(0, 0)
+                if cut.end:
+                    yield emit(cut)
+                    buffer[: filled - cut.end] = buffer[cut.end : filled]
+                    filled -= cut.end
+                    first_line += cut.newlines
                 else:
                     yield None
-                waiting_since = time.monotonic() if pending else None
+                waiting_since = time.monotonic() if filled else None
                 continue
-        block = read(CHUNK_BYTES)
-        if not block:
+        if filled == len(buffer):
+            cut = cutter(memoryview(buffer), True)
+            if not cut.end:  # a record longer than the buffer: grow it
+                buffer = buffer + bytearray(len(buffer))
+                continue
+            yield emit(cut)
+            buffer[: filled - cut.end] = buffer[cut.end : filled]
+            filled -= cut.end
+            first_line += cut.newlines
+            waiting_since = time.monotonic() if filled else None
+        read = readinto(memoryview(buffer)[filled:])
+        if not read:
             break
-        if at_start:
-            block = block.removeprefix(_UTF8_BOM)
+        filled += read
+        if at_start and filled >= len(_UTF8_BOM):
+            if buffer.startswith(_UTF8_BOM):
+                buffer[: filled - 3] = buffer[3:filled]
+                filled -= 3
             at_start = False
         if waiting_since is None:
             waiting_since = time.monotonic()
-        pending += block
-        if len(pending) < CHUNK_BYTES:
-            continue
-        cut = boundary(pending) or jsonl_boundary(pending)
-        if cut == 0:
-            continue  # a line longer than a chunk: keep reading
-        chunk = bytes(pending[:cut])
-        del pending[:cut]
-        yield chunk, first_line
-        first_line += chunk.count(b"\n")
-        waiting_since = time.monotonic() if pending else None
-    if pending:
-        yield bytes(pending), first_line
+    if filled:
+        yield _tail_run(memoryview(buffer)[:filled], first_line)
+
+
+def _reader_into(stream: Readable) -> Callable[[memoryview], int]:
+    read = getattr(stream, "read1", stream.read)
+
+    def readinto(view: memoryview) -> int:
+        data = read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    return readinto
 
 
 def _file_descriptor(stream: Any) -> int | None:
@@ -155,31 +250,14 @@ def _file_descriptor(stream: Any) -> int | None:
     return fd if isinstance(fd, int) and not os.isatty(fd) else None
 
 
-def jsonl_boundary(buffer: bytes | bytearray) -> int:
-    return buffer.rfind(b"\n") + 1
-
-
-def csv_boundary(buffer: bytes | bytearray) -> int:
-    """The end of the last newline outside quotes (RFC 4180: quotes pair up)."""
-    end = buffer.rfind(b"\n")
-    if end < 0:
-        return 0
-    quotes = buffer.count(_QUOTE, 0, end)
-    while end >= 0:
-        if quotes % 2 == 0:
-            return end + 1
-        previous = buffer.rfind(b"\n", 0, end)
-        quotes -= buffer.count(_QUOTE, max(previous, 0), end)
-        end = previous
-    return 0
-
-
 # --- JSON lines -------------------------------------------------------------
 
 
-def parse_jsonl(raw: bytes, first_line: int, name: str, bad: BadLines) -> tuple[pa.Table, Any]:
-    """Parse a chunk of JSON lines; returns the table and a row-to-line mapper."""
+def parse_jsonl(run: Run, name: str, bad: BadLines) -> tuple[pa.Table, LineMap]:
+    """Parse a run of JSON lines; returns the table and a row-to-line mapper."""
     import pyarrow.json as pj
+
+    raw, first_line = run.data, run.first_line
 
     def read(block_size: int, schema: pa.Schema | None = None) -> pa.Table:
         return pj.read_json(
@@ -203,7 +281,24 @@ def parse_jsonl(raw: bytes, first_line: int, name: str, bad: BadLines) -> tuple[
         table.validate(full=True)  # the JSON parser does not check UTF-8
     except pa.ArrowInvalid:
         return _parse_jsonl_slowly(raw, first_line, name, bad)
-    return table, lambda: _nonblank_lines(raw, first_line)
+    return table, _line_map(run, table.num_rows, _nonblank_lines)
+
+
+LineMap = Callable[[], npt.NDArray[np.int64]]
+
+
+def _line_map(run: Run, rows: int, scan: Callable[[bytes, int], npt.NDArray[np.int64]]) -> LineMap:
+    """Map rows to lines without keeping the run's bytes, which may be a reused buffer.
+
+    When every line is one row (the usual case) the map is arithmetic;
+    otherwise (blank lines, quoted newlines) the bytes are copied and
+    scanned only if the map is ever asked for.
+    """
+    if rows == run.lines:
+        first = run.first_line
+        return lambda: np.arange(first, first + rows, dtype=np.int64)
+    kept, first = bytes(run.data), run.first_line
+    return lambda: scan(kept, first)
 
 
 def _nonblank_lines(raw: bytes, first_line: int) -> npt.NDArray[np.int64]:
@@ -212,8 +307,9 @@ def _nonblank_lines(raw: bytes, first_line: int) -> npt.NDArray[np.int64]:
 
 
 def _parse_jsonl_slowly(
-    raw: bytes, first_line: int, name: str, bad: BadLines
+    raw: bytes | memoryview, first_line: int, name: str, bad: BadLines
 ) -> tuple[pa.Table, Any]:
+    raw = bytes(raw)
     if first_line == 1 and raw.lstrip().startswith(b"["):
         raise InputError(
             f"{name}: holds a JSON array; driftcli reads JSON lines (one object per line)",
@@ -349,9 +445,7 @@ def _csv_null_tokens() -> frozenset[str]:
     return _NULL_TOKENS
 
 
-def parse_csv(
-    raw: bytes, first_line: int, header: list[str], name: str, bad: BadLines
-) -> tuple[pa.Table, Any]:
+def parse_csv(run: Run, header: list[str], name: str, bad: BadLines) -> tuple[pa.Table, LineMap]:
     """Parse a chunk of CSV records (no header) with every column as text.
 
     Every column is read as text and typed later, by the profile: pyarrow
@@ -360,6 +454,8 @@ def parse_csv(
     an invalid value.
     """
     import pyarrow.csv as pcsv
+
+    raw, first_line = run.data, run.first_line
 
     def read(block_size: int) -> pa.Table:
         return pcsv.read_csv(
@@ -381,7 +477,7 @@ def parse_csv(
     except pa.ArrowInvalid:
         table, lines = _parse_csv_slowly(raw, first_line, header, name, bad)
         return _mark_untyped(table, header), lines
-    return _mark_untyped(table, header), lambda: _csv_record_lines(raw, first_line)[0]
+    return _mark_untyped(table, header), _line_map(run, table.num_rows, _csv_record_lines)
 
 
 def _csv_records(raw: bytes, first_line: int) -> Iterator[tuple[int, list[str]]]:
@@ -397,13 +493,14 @@ def _csv_records(raw: bytes, first_line: int) -> Iterator[tuple[int, list[str]]]
             yield start, record
 
 
-def _csv_record_lines(raw: bytes, first_line: int) -> tuple[npt.NDArray[np.int64], None]:
-    return np.array([start for start, _ in _csv_records(raw, first_line)], np.int64), None
+def _csv_record_lines(raw: bytes, first_line: int) -> npt.NDArray[np.int64]:
+    return np.array([start for start, _ in _csv_records(raw, first_line)], np.int64)
 
 
 def _parse_csv_slowly(
-    raw: bytes, first_line: int, header: list[str], name: str, bad: BadLines
+    raw: bytes | memoryview, first_line: int, header: list[str], name: str, bad: BadLines
 ) -> tuple[pa.Table, Any]:
+    raw = bytes(raw)
     physical = raw.split(b"\n")
     for offset, text in enumerate(physical):
         try:

@@ -299,3 +299,33 @@ def test_slow_stream_delivers_rows_within_the_latency(tmp_path: Path) -> None:
         writer.wait()
         if writer.stdout is not None:
             writer.stdout.close()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("chunk", [7, 64, 1000])
+def test_stream_chunking_with_small_buffers_keeps_every_row_and_line(
+    fmt: str, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import driftcli.text_formats as text_formats
+
+    monkeypatch.setattr(text_formats, "CHUNK_BYTES", chunk)
+    if fmt == "csv":
+        body = "\ufeffid,note\n" + "".join(
+            f'{i},"n{i}{chr(10) * (i % 3 == 0)}x"\n' for i in range(300)
+        )
+    else:
+        body = "\ufeff" + "".join(f'{{"id": {i}, "s": "{"y" * (i % 90)}"}}\n' for i in range(300))
+    feed_stdin(monkeypatch, body.encode() + b'{"id": 300}' * (fmt == "jsonl"))
+    with open_source("-") as source:
+        chunks = [c for c in source.chunks() if c is not None]
+    ids = [int(v) for c in chunks for v in c.table.column("id").to_pylist()]
+    assert ids == list(range(300 + (fmt == "jsonl")))
+    lines = np.concatenate([c.row_lines() for c in chunks]).tolist()
+    if fmt == "jsonl":
+        assert lines == list(range(1, 302))
+    else:  # every third note spans two lines
+        expected, line = [], 2
+        for i in range(300):
+            expected.append(line)
+            line += 2 if i % 3 == 0 else 1
+        assert lines == expected
