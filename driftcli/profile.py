@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftcli.parallel import map_columns, prefetch
-from driftcli.sketch import NumericSketch
+from driftcli.sketch import NumericSketch, sorted_scratch
 from driftcli.sketch import quantiles as sorted_quantiles
 from driftcli.values import (
     UNTYPED_KEY,
@@ -158,7 +158,7 @@ class Feature:
         cuts = self.edges if self.edges is not None else self.values
         assert cuts is not None
         if len(cuts) > 64:
-            return self.count_sorted(np.sort(values)[:present])
+            return self.count_sorted(sorted_scratch(values)[:present])
         if self.edges is not None:
             below = [np.count_nonzero(values < edge) for edge in self.edges]
             counts: IntArray = np.diff(np.r_[0, below, present]).astype(np.int64)

@@ -18,6 +18,8 @@ distribution, and counts are exact either way.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import numpy.typing as npt
 
@@ -67,7 +69,7 @@ class NumericSketch:
             if self._held_count - self._held_absent > self._hold:
                 self._start_grid(max_distinct)
             return
-        ordered = np.sort(values)[:present]
+        ordered = sorted_scratch(values)[:present]
         self._count_on_grid(ordered)
         self._track_distinct(ordered)
 
@@ -138,6 +140,26 @@ class NumericSketch:
         edges = self._grid[chosen]
         counts = np.diff(np.r_[0, below[chosen], self.count]).astype(np.int64)
         return edges, counts
+
+
+_SCRATCH = threading.local()
+
+
+def sorted_scratch(values: FloatArray) -> FloatArray:
+    """`values` sorted, in a buffer this thread reuses: valid until its next call.
+
+    np.sort allocates a fresh array each time, and on this kind of machine
+    the page faults of that fresh memory cost as much as the sort (measured:
+    80 sorts of 256k values, 396 ms with np.sort, 194 ms in a reused buffer).
+    """
+    buffer: FloatArray | None = getattr(_SCRATCH, "buffer", None)
+    if buffer is None or len(buffer) < len(values):
+        buffer = np.empty(max(len(values), 1 << 18))
+        _SCRATCH.buffer = buffer
+    out = buffer[: len(values)]
+    np.copyto(out, values)
+    out.sort()
+    return out
 
 
 def quantiles(sorted_values: FloatArray, q: FloatArray) -> FloatArray:
