@@ -117,11 +117,11 @@ def _root(
 @app.command(epilog=EXIT_CODES_HELP)
 def check(
     live: Annotated[
-        str | None,
+        list[str] | None,
         typer.Argument(
-            help="Live data: a CSV, Parquet or JSON-lines file (.gz/.zst too), or - for stdin. "
-            "Without it, the store's live window is checked.",
-            metavar="LIVE",
+            help="Live data: CSV, Parquet or JSON-lines files (.gz/.zst too), a directory or "
+            "glob of them, or - for stdin. Without it, the store's live window is checked.",
+            metavar="LIVE...",
             show_default=False,
         ),
     ] = None,
@@ -180,13 +180,13 @@ def check(
     def run() -> CheckResult:
         from driftcli import core
 
-        if live is not None and ref is not None:
+        if live and ref is not None:
             return core.check(live, ref, settings, live_format=input_format, ref_format=ref_format)
         if ref is not None:
             reference = core.load_reference(ref, settings, ref_format)
         else:
             reference = core.restrict(_open_store(store, create=False).load_reference(), settings)
-        if live is not None:
+        if live:
             return core.check_against(live, reference, settings, live_format=input_format)
         return core.check_window(
             _open_store(store, create=False).window(window), reference, settings

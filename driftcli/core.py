@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -45,11 +45,19 @@ from driftcli.store import Store, Window, now_utc
 from driftcli.text_formats import BadLines
 from driftcli.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
 
+Input = str | Sequence[str]
+"""A path, `-` for stdin, a directory or glob, or a list of paths (see readers.open_source)."""
+
+
+def _reads_stdin(spec: Input) -> bool:
+    return spec == STDIN if isinstance(spec, str) else STDIN in spec
+
+
 # --- references -------------------------------------------------------------
 
 
 def build_reference(
-    spec: str,
+    spec: Input,
     settings: Settings = DEFAULT_SETTINGS,
     input_format: InputFormat | None = None,
     *,
@@ -125,10 +133,10 @@ def _snapshot_of(
 
 
 def load_reference(
-    spec: str, settings: Settings = DEFAULT_SETTINGS, input_format: InputFormat | None = None
+    spec: Input, settings: Settings = DEFAULT_SETTINGS, input_format: InputFormat | None = None
 ) -> Snapshot:
     """A reference from raw data, or from a snapshot file without re-reading its data."""
-    if spec != STDIN and input_format in (None, InputFormat.PARQUET):
+    if isinstance(spec, str) and spec != STDIN and input_format in (None, InputFormat.PARQUET):
         path = Path(spec)
         if path.is_file() and snapshot_document(path) is not None:
             return restrict(read_snapshot(path), settings)
@@ -159,22 +167,22 @@ def restrict(snapshot: Snapshot, settings: Settings) -> Snapshot:
 
 
 def check(
-    live: str,
-    ref: str,
+    live: Input,
+    ref: Input,
     settings: Settings = DEFAULT_SETTINGS,
     *,
     live_format: InputFormat | None = None,
     ref_format: InputFormat | None = None,
 ) -> CheckResult:
     """Compare live data with reference data (raw or a snapshot), feature by feature."""
-    if live == STDIN and ref == STDIN:
+    if _reads_stdin(live) and _reads_stdin(ref):
         raise UsageError("only one input can come from stdin ('-')")
     reference = load_reference(ref, settings, ref_format)
     return check_against(live, reference, settings, live_format=live_format)
 
 
 def check_against(
-    live: str,
+    live: Input,
     reference: Snapshot,
     settings: Settings = DEFAULT_SETTINGS,
     *,
@@ -253,7 +261,7 @@ class IngestOptions:
 
 
 def ingest(
-    spec: str,
+    spec: Input,
     store: Store,
     options: IngestOptions = IngestOptions(),
     settings: Settings = DEFAULT_SETTINGS,

@@ -20,7 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -313,19 +313,47 @@ class Source:
 
 @contextlib.contextmanager
 def open_source(
-    spec: str, input_format: InputFormat | None = None, *, skip_bad_lines: bool = False
+    spec: str | Sequence[str],
+    input_format: InputFormat | None = None,
+    *,
+    skip_bad_lines: bool = False,
 ) -> Iterator[Source]:
-    """Open a path, or `-` for stdin, and settle its format and compression.
+    """Open an input: a path, `-` for stdin, or several files (a directory, a glob, a list).
 
-    Raises `UsageError` for `-` on a terminal and `InputError` for a path that
-    cannot be read. The source is closed (and any spool file removed) on exit.
+    Settles the format and compression. Raises `UsageError` for `-` on a
+    terminal and `InputError` for a path that cannot be read. The source is
+    closed (and any spool file removed) on exit.
     """
-    source = _open_stdin(input_format) if spec == STDIN else _open_path(spec, input_format)
+    from driftcli.datasets import is_dataset, open_dataset
+
+    if is_dataset(spec):
+        source: Source = open_dataset(spec, input_format)
+    else:
+        only = spec if isinstance(spec, str) else spec[0]
+        source = _open_stdin(input_format) if only == STDIN else _open_path(only, input_format)
     source.bad_lines.skip = skip_bad_lines
     try:
         yield source
     finally:
         source.close()
+
+
+@contextlib.contextmanager
+def open_one(spec: str, input_format: InputFormat | None) -> Iterator[Source]:
+    """Open one file (or stdin); see `open_source`."""
+    source = _open_stdin(input_format) if spec == STDIN else _open_path(spec, input_format)
+    try:
+        yield source
+    finally:
+        source.close()
+
+
+def format_of_path(path: Path) -> InputFormat | None:
+    """The format a file's suffix names (a compression suffix looked through)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in _SUFFIX_COMPRESSION:
+        suffixes = suffixes[:-1]
+    return _SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None
 
 
 def _open_path(spec: str, input_format: InputFormat | None) -> Source:
@@ -336,9 +364,7 @@ def _open_path(spec: str, input_format: InputFormat | None) -> Source:
         raise InputError(f"{spec}: is a directory, not a data file")
     suffixes = [s.lower() for s in path.suffixes]
     suffix_compression = _SUFFIX_COMPRESSION.get(suffixes[-1]) if suffixes else None
-    if suffix_compression:
-        suffixes = suffixes[:-1]
-    fmt = input_format or (_SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None)
+    fmt = input_format or format_of_path(path)
     try:
         file = open(path, "rb")  # noqa: SIM115 - handed to the source, or closed below
     except OSError as exc:

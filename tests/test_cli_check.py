@@ -177,7 +177,7 @@ def test_both_inputs_on_stdin_is_a_usage_error(invoke: Invoke) -> None:
     ("live", "message"),
     [
         ("tests/data/does_not_exist.csv", "tests/data/does_not_exist.csv: no such file"),
-        ("tests/data", "tests/data: is a directory"),
+        ("tests/data", "tests/data: mixes file formats (csv, jsonl)"),
         ("tests/data/header_only.csv", "tests/data/header_only.csv: no data rows"),
         ("tests/data/bad_line.jsonl", "tests/data/bad_line.jsonl: line 57: not valid JSON"),
     ],

@@ -180,8 +180,10 @@ def test_unreadable_inputs_raise_input_errors_naming_the_file(
     assert str(caught.value).startswith(str(path))
 
 
-def test_a_directory_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="is a directory"):
+def test_an_empty_directory_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "_SUCCESS").touch()
+    (tmp_path / ".hidden.csv").write_text("a\n1\n")
+    with pytest.raises(InputError, match="matches no data files"):
         read_all_batches(str(tmp_path))
 
 

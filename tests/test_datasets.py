@@ -1,0 +1,91 @@
+"""Several files as one input: directories, globs, lists, hive partitions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from driftcli.core import check
+from driftcli.errors import InputError
+from driftcli.readers import read_all_batches
+from tests.conftest import Invoke, write_table
+
+
+def split_sample(sample: Path, root: Path, fmt: str, parts: int = 4) -> Path:
+    """The drifted live rows written as `parts` files under day=N/ directories."""
+    table = pq.read_table(sample / "live_drift.parquet")
+    size = table.num_rows // parts
+    for i in range(parts):
+        folder = root / f"day={i + 1}"
+        folder.mkdir(parents=True)
+        write_table(table.slice(i * size, size), folder / f"part-{i}.{fmt}")
+    (root / "_SUCCESS").touch()
+    return root
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_directory_equals_single_file(sample: Path, tmp_path: Path, fmt: str) -> None:
+    root = split_sample(sample, tmp_path / "live", fmt)
+    whole = check(str(sample / "live_drift.parquet"), str(sample / "ref.parquet"))
+    parts = check(str(root), str(sample / "ref.parquet"))
+    assert [f.score for f in parts.features] == [f.score for f in whole.features]
+    assert parts.live.rows == 500
+    assert parts.new_columns == ["day"]  # the hive partition became a column
+
+
+def test_glob_and_list_of_files(sample: Path, tmp_path: Path) -> None:
+    root = split_sample(sample, tmp_path / "live", "parquet")
+    whole = check(str(sample / "live_drift.parquet"), str(sample / "ref.parquet"))
+    by_glob = check(str(root / "day=*" / "*.parquet"), str(sample / "ref.parquet"))
+    listed = sorted(str(p) for p in root.rglob("*.parquet"))
+    by_list = check(listed, str(sample / "ref.parquet"))
+    for result in (by_glob, by_list):
+        assert [f.score for f in result.features] == [f.score for f in whole.features]
+        assert result.new_columns == []  # no partition root: no partition columns
+
+
+def test_partition_values_are_typed_by_their_values(tmp_path: Path) -> None:
+    for day in (1, 2):
+        for country in ("DE", "FR"):
+            folder = tmp_path / f"day={day}" / f"country={country}"
+            folder.mkdir(parents=True)
+            pq.write_table(pa.table({"x": [1.0, 2.0, 3.0]}), folder / "p.parquet")
+    table = pa.Table.from_batches(read_all_batches(str(tmp_path)))
+    assert table.num_rows == 12
+    result = check(str(tmp_path), str(tmp_path))
+    kinds = {f.name: f.kind.value for f in result.features}
+    assert kinds == {"x": "numeric", "day": "numeric", "country": "categorical"}
+
+
+def test_mixed_formats_and_empty_globs_are_input_errors(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    (tmp_path / "b.jsonl").write_text(json.dumps({"x": 1}) + "\n")
+    with pytest.raises(InputError, match="mixes file formats"):
+        read_all_batches(str(tmp_path))
+    with pytest.raises(InputError, match="matches no data files"):
+        read_all_batches(str(tmp_path / "*.parquet"))
+
+
+def test_errors_name_the_file_inside_the_dataset(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text('{"x": 1}\n')
+    (tmp_path / "b.jsonl").write_text('{"x": 1}\n{"x": 2,,}\n')
+    with pytest.raises(InputError, match=r"b\.jsonl: line 2: not valid JSON"):
+        read_all_batches(str(tmp_path))
+
+
+def test_cli_takes_several_live_files(invoke: Invoke, sample: Path) -> None:
+    doc = json.loads(
+        invoke(
+            "check", sample / "live_drift.csv", sample / "live_drift.csv",
+            "--ref", sample / "ref.parquet", "-f", "json",
+        ).stdout
+    )  # fmt: skip
+    assert doc["live"]["rows"] == 1000 and doc["drift"]
+    mixed = invoke(
+        "check", sample / "live_ok.csv", sample / "live_ok.jsonl", "--ref", sample / "ref.csv"
+    )
+    assert mixed.exit_code == 2 and "mixes file formats (csv, jsonl)" in mixed.stderr
