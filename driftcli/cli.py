@@ -6,11 +6,12 @@ inside commands so that `driftcli --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
@@ -19,13 +20,14 @@ import typer
 
 from driftcli import __version__
 from driftcli.errors import DriftcliError, ExitCode
-from driftcli.formats import InputFormat, OutputFormat
+from driftcli.formats import Correction, InputFormat, OutputFormat
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
+    from driftcli.config import Resolved
     from driftcli.core import IngestReport
-    from driftcli.results import CheckResult, Settings
+    from driftcli.results import CheckResult
     from driftcli.snapshot import Snapshot
     from driftcli.store import Store
 
@@ -51,8 +53,15 @@ StoreOption = Annotated[
     Path | None,
     typer.Option(
         "--store",
-        envvar="DRIFTCLI_STORE",
-        help="Store directory (default: .driftcli in the working directory).",
+        help="Store directory (default: .driftcli; or DRIFTCLI_STORE, or store in the config).",
+        show_default=False,
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Config file (default: driftcli.toml, else [tool.driftcli] in pyproject.toml).",
         show_default=False,
     ),
 ]
@@ -63,14 +72,27 @@ FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="Output: a table, or JSON for programs.")
 ]
 ThresholdOption = Annotated[
-    float, typer.Option(help="Drift when KL(live || ref) in nats is above this.", min=0.0)
+    float | None,
+    typer.Option(
+        help="Drift when the score is above this (default: the metric's own; kl 0.5).",
+        min=0.0,
+        show_default=False,
+    ),
+]
+MetricOption = Annotated[
+    str | None,
+    typer.Option(
+        help="kl (default), psi, js, hellinger; on raw numeric samples: ks, wasserstein.",
+        show_default=False,
+    ),
 ]
 BinsOption = Annotated[
-    int,
+    int | None,
     typer.Option(
         help="Quantile bins per numeric feature, and the cap on categories "
-        "(used when a reference is built from data).",
+        "(used when a reference is built from data) [default: 20].",
         min=2,
+        show_default=False,
     ),
 ]
 FeaturesOption = Annotated[
@@ -139,8 +161,38 @@ def check(
     window: WindowOption = "live",
     store: StoreOption = None,
     output_format: FormatOption = OutputFormat.TABLE,
-    threshold: ThresholdOption = 0.5,
-    bins: BinsOption = 20,
+    metric: MetricOption = None,
+    threshold: ThresholdOption = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(
+            help="Also require significance: p-value, adjusted across features, at most alpha.",
+            show_default=False,
+        ),
+    ] = None,
+    correction: Annotated[
+        Correction | None,
+        typer.Option(
+            help="Adjustment of p-values across features [default: holm].", show_default=False
+        ),
+    ] = None,
+    max_drift_share: Annotated[
+        float | None,
+        typer.Option(
+            help="Fail only when more than this share of the features drift (0 to 1).",
+            show_default=False,
+        ),
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            help="Features whose drift always fails the check.",
+            metavar="NAMES",
+            show_default=False,
+        ),
+    ] = None,
+    bins: BinsOption = None,
     min_rows: Annotated[
         int | None,
         typer.Option(
@@ -164,8 +216,45 @@ def check(
             help="Format of --ref when neither suffix nor content tells it.", show_default=False
         ),
     ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the --format report to FILE instead of stdout.",
+            show_default=False,
+        ),
+    ] = None,
+    json_file: Annotated[
+        Path | None,
+        typer.Option("--json", help="Also write the JSON report to FILE.", show_default=False),
+    ] = None,
+    junit_file: Annotated[
+        Path | None,
+        typer.Option("--junit", help="Also write a JUnit XML report to FILE.", show_default=False),
+    ] = None,
+    markdown_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--markdown", help="Also write a Markdown report to FILE.", show_default=False
+        ),
+    ] = None,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary",
+            help="Append the Markdown report to $GITHUB_STEP_SUMMARY (GitHub Actions job summary).",
+        ),
+    ] = False,
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when drift is found (report only).")
+    ] = False,
+    config: ConfigOption = None,
+    show_config: Annotated[
+        bool,
+        typer.Option(
+            "--show-config", help="Print the effective settings and their sources, then exit."
+        ),
     ] = False,
     debug: DebugOption = False,
 ) -> None:
@@ -175,7 +264,25 @@ def check(
     (the live window against the stored reference), driftcli check LIVE (a
     file against the stored reference), or driftcli check --window NAME.
     """
-    settings = _settings(threshold, bins, min_rows, features, exclude)
+    flags = {
+        "threshold": threshold,
+        "metric": metric,
+        "alpha": alpha,
+        "correction": correction,
+        "bins": bins,
+        "min_rows": min_rows,
+        "features": _split_names(features) or None,
+        "exclude": _split_names(exclude) or None,
+        "max_drift_share": max_drift_share,
+        "fail_on": _split_names(fail_on) or None,
+        "store": str(store) if store else None,
+    }
+    resolved = _guarded(debug, lambda: _resolve(flags, config))
+    if show_config:
+        _show_config(resolved)
+        raise typer.Exit(ExitCode.OK)
+    settings = resolved.settings()
+    store = Path(resolved.values["store"])
 
     def run() -> CheckResult:
         from driftcli import core
@@ -192,8 +299,11 @@ def check(
             _open_store(store, create=False).window(window), reference, settings
         )
 
-    result = _guarded(debug, run)
-    _guarded(debug, lambda: _emit_check(result, output_format))
+    with _progress():
+        result = _guarded(debug, run)
+    reports = {OutputFormat.JSON: json_file, OutputFormat.JUNIT: junit_file}
+    reports[OutputFormat.MARKDOWN] = markdown_file
+    _guarded(debug, lambda: _emit_check(result, output_format, output, reports, summary))
     raise typer.Exit(ExitCode.DRIFT if result.drift and not exit_zero else ExitCode.OK)
 
 
@@ -229,9 +339,10 @@ def reference(
         ),
     ] = None,
     store: StoreOption = None,
-    bins: BinsOption = 20,
+    bins: BinsOption = None,
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
+    config: ConfigOption = None,
     sample_size: Annotated[
         int, typer.Option(help="Raw rows kept in the snapshot as a uniform sample.", min=0)
     ] = 10_000,
@@ -247,7 +358,15 @@ def reference(
     """Build the reference snapshot from DATA (or promote a window) and store it."""
     if (data is None) == (from_window is None):
         _fail("give either DATA or --from-window NAME", "driftcli reference DATA")
-    settings = _settings(0.5, bins, None, features, exclude)
+    flags = {
+        "bins": bins,
+        "features": _split_names(features) or None,
+        "exclude": _split_names(exclude) or None,
+        "store": str(store) if store else None,
+    }
+    resolved = _guarded(debug, lambda: _resolve(flags, config))
+    settings = resolved.settings()
+    store = Path(resolved.values["store"])
 
     def run() -> tuple[Snapshot, str]:
         from driftcli import core
@@ -338,10 +457,14 @@ def ingest(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print a line on stderr at every flush.")
     ] = False,
+    config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Append rows to a live window in the store (bounded to its last N rows)."""
-    settings = _settings(threshold, 20, None, None, None)
+    flags = {"threshold": threshold, "store": str(store) if store else None}
+    resolved = _guarded(debug, lambda: _resolve(flags, config))
+    settings = resolved.settings()
+    store = Path(resolved.values["store"])
     drift_seen = False
 
     def on_flush(rows: int, window_rows: int) -> None:
@@ -412,29 +535,11 @@ def status(
 # --- plumbing -----------------------------------------------------------------
 
 
-def _settings(
-    threshold: float,
-    bins: int,
-    min_rows: int | None,
-    features: list[str] | None,
-    exclude: list[str] | None,
-) -> Settings:
-    from driftcli.results import Settings
-
-    return Settings(
-        threshold=threshold,
-        bins=bins,
-        max_categories=bins,
-        min_rows=min_rows,
-        features=_split_names(features),
-        exclude=_split_names(exclude),
-    )
-
-
 def _open_store(root: Path | None, *, create: bool) -> Store:
     from driftcli.store import DEFAULT_STORE, Store
 
-    return Store.open(root or Path(DEFAULT_STORE), create=create)
+    root = root or Path(os.environ.get("DRIFTCLI_STORE") or DEFAULT_STORE)
+    return Store.open(root, create=create)
 
 
 def _split_names(values: list[str] | None) -> tuple[str, ...]:
@@ -476,15 +581,92 @@ def _note(line: str) -> None:
     typer.echo(line, err=True)
 
 
-def _emit_check(result: CheckResult, output_format: OutputFormat) -> None:
-    if output_format is OutputFormat.JSON:
-        from driftcli.serialize import render_json
+def _emit_check(
+    result: CheckResult,
+    output_format: OutputFormat,
+    output: Path | None,
+    reports: dict[OutputFormat, Path | None],
+    summary: bool,
+) -> None:
+    """The report on stdout (or --output), plus any report files and the job summary."""
+    from driftcli import serialize
 
-        _write_json(render_json(result))
-    else:
+    texts = {
+        OutputFormat.JSON: lambda: serialize.render_json(result),
+        OutputFormat.MARKDOWN: lambda: serialize.render_markdown(result),
+        OutputFormat.JUNIT: lambda: serialize.render_junit(result),
+    }
+    for fmt, path in reports.items():
+        if path is not None:
+            _write_file(path, texts[fmt]())
+    if summary:
+        target = os.environ.get("GITHUB_STEP_SUMMARY")
+        if not target:
+            _note("warning: --summary: GITHUB_STEP_SUMMARY is not set (not in GitHub Actions?)")
+        else:
+            with open(target, "a", encoding="utf-8") as out:
+                out.write(serialize.render_markdown(result) + "\n")
+    if output_format is OutputFormat.TABLE:
         from driftcli.report import render_table
 
-        _print(render_table(result))
+        if output is not None:
+            _write_file(output, _plain_text(render_table(result)))
+        else:
+            _print(render_table(result))
+    elif output is not None:
+        _write_file(output, texts[output_format]())
+    else:
+        _write_json(texts[output_format]())
+
+
+def _write_file(path: Path, text: str) -> None:
+    try:
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise DriftcliError(f"{path}: cannot write the report: {exc.strerror or exc}") from exc
+
+
+def _plain_text(renderable: RenderableType) -> str:
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=140, no_color=True, highlight=False)
+    console.print(renderable)
+    text: str = console.file.getvalue()  # type: ignore[attr-defined]
+    return text.rstrip()
+
+
+def _resolve(flags: Mapping[str, object], config: Path | None) -> Resolved:
+    from driftcli.config import resolve
+
+    return resolve(flags, config=config)
+
+
+def _show_config(resolved: Resolved) -> None:
+    from driftcli.config import describe
+
+    where = (
+        resolved.config_path or "none found (driftcli.toml or [tool.driftcli] in pyproject.toml)"
+    )
+    lines = [f"config file: {where}"]
+    rows = describe(resolved)
+    width = max(len(key) for key, _, _ in rows)
+    lines += [f"{key:<{width}}  {value}  ({source})" for key, value, source in rows]
+    _stdout(lambda: sys.stdout.write("\n".join(lines) + "\n"))
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[None]:
+    """A progress bar on stderr while inputs are read, when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from driftcli.progress import listening
+    from driftcli.report import ProgressBar
+
+    with ProgressBar() as bar, listening(bar.update):
+        yield
 
 
 def _write_json(document: str) -> None:

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from driftcli.compare import compare, new_columns
+from driftcli.compare import compare, decide, metric_for, new_columns
 from driftcli.errors import InputError, UsageError
 from driftcli.formats import InputFormat
+from driftcli.metrics import METRICS, On
 from driftcli.parallel import prefetch
 from driftcli.profile import (
     Counts,
@@ -102,13 +103,16 @@ def _snapshot_of(
     kinds: dict[str, Kind] | None = None,
 ) -> Snapshot:
     reservoir = Reservoir(sample_rows)
+    overrides = dict(settings.overrides)
+    kinds = {**(kinds or {}), **{n: o.kind for n, o in overrides.items() if o.kind is not None}}
     profile = build_profile(
         reservoir.observe(batches),
         bins=settings.bins,
         max_categories=settings.max_categories,
         kinds=kinds,
+        bins_for={n: o.bins for n, o in overrides.items() if o.bins is not None},
         columns=settings.features or None,
-        exclude=settings.exclude,
+        exclude=settings.excluded(),
     )
     source = replace(source, rows=profile.counts.rows)
     if profile.counts.rows == 0:
@@ -119,8 +123,8 @@ def _snapshot_of(
         detail = f" ({reasons})" if reasons else ""
         raise InputError(f"{source.name}: no column in the reference can be scored{detail}")
     sample = reservoir.table()
-    if settings.exclude and sample.num_columns:
-        excluded = {name_key(c) for c in settings.exclude}
+    if settings.excluded() and sample.num_columns:
+        excluded = {name_key(c) for c in settings.excluded()}
         sample = sample.drop_columns([c for c in sample.column_names if name_key(c) in excluded])
     return Snapshot(
         profile=profile,
@@ -140,7 +144,8 @@ def load_reference(
         path = Path(spec)
         if path.is_file() and snapshot_document(path) is not None:
             return restrict(read_snapshot(path), settings)
-    return build_reference(spec, settings, input_format)
+    sample_rows = DEFAULT_SAMPLE_ROWS if uses_samples(settings) else 0
+    return build_reference(spec, settings, input_format, sample_rows=sample_rows)
 
 
 def restrict(snapshot: Snapshot, settings: Settings) -> Snapshot:
@@ -150,7 +155,7 @@ def restrict(snapshot: Snapshot, settings: Settings) -> Snapshot:
     wanted = {name_key(n) for n in settings.features} or {
         name_key(f.name) for f in profile.features
     }
-    excluded = {name_key(n) for n in settings.exclude}
+    excluded = {name_key(n) for n in settings.excluded()}
     kept = [
         f
         for f in profile.features
@@ -189,8 +194,9 @@ def check_against(
     live_format: InputFormat | None = None,
 ) -> CheckResult:
     """Compare live data with an already profiled reference."""
+    sampled = _sampled(reference, settings)
     with open_source(live, live_format) as source:
-        counts = count_batches(reference.profile.features, source.batches())
+        counts = count_batches(reference.profile.features, source.batches(), sampled)
         info = SourceInfo(source.name, source.format.value, counts.rows)
     if counts.rows == 0:
         raise InputError(f"{info.name}: no data rows in the live data")
@@ -209,6 +215,10 @@ def check_window(
     counts = window.counts(reference.profile.features, reference.reference_id)
     if counts.rows == 0:
         raise InputError(f"window {window.name!r} holds no rows yet")
+    sampled = _sampled(reference, settings)
+    if sampled:  # the window keeps its raw rows: sample them
+        rows = (b for table in window.tables() for b in table.to_batches())
+        counts.samples = count_batches(reference.profile.features, rows, sampled).samples
     return _result(
         reference, counts, SourceInfo(f"window {window.name}", "window", counts.rows), settings
     )
@@ -220,14 +230,40 @@ def _result(
     _validate(settings)
     settings = replace(settings, bins=reference.bins, max_categories=reference.max_categories)
     profile = reference.profile
+    samples = (counts.samples, _reference_samples(reference, set(counts.samples)))
+    features = compare(profile, counts, settings, live.name, samples)
     return CheckResult(
-        features=compare(profile, counts, settings, live.name),
+        features=features,
         reference=reference.source,
         live=live,
         settings=settings,
-        new_columns=new_columns(profile, counts, settings.exclude),
+        new_columns=new_columns(profile, counts, settings.excluded()),
         skipped=dict(profile.skipped),
+        decision=decide(features, settings),
     )
+
+
+def uses_samples(settings: Settings) -> bool:
+    """Does any feature's metric need raw values (ks, wasserstein)?"""
+    names = [settings.metric, *(o.metric for _, o in settings.overrides if o.metric)]
+    return any(METRICS[n].on is On.SAMPLES for n in names if n in METRICS)
+
+
+def _sampled(reference: Snapshot, settings: Settings) -> set[str]:
+    """The features whose metric compares raw values."""
+    return {
+        f.name for f in reference.profile.features if metric_for(f, settings)[0].on is On.SAMPLES
+    }
+
+
+def _reference_samples(reference: Snapshot, names: set[str]) -> dict[str, np.ndarray]:
+    sample = reference.sample
+    out = {}
+    for name in names:
+        if name in sample.column_names:
+            numbers = read_numbers(sample.column(name))
+            out[name] = np.asarray(numbers.values[~(numbers.missing | numbers.invalid)])
+    return out
 
 
 # --- ingest -----------------------------------------------------------------
@@ -439,8 +475,32 @@ def _validate(settings: Settings) -> None:
         raise UsageError(f"--bins must be at least 2, not {settings.bins}")
     if settings.max_categories < 1:
         raise UsageError(f"the category cap must be at least 1, not {settings.max_categories}")
-    if not (settings.threshold > 0 and math.isfinite(settings.threshold)):
-        raise UsageError(f"--threshold must be a number above 0, not {settings.threshold}")
+    thresholds = [("--threshold", settings.threshold)] + [
+        (f"features.{n}.threshold", o.threshold) for n, o in settings.overrides
+    ]
+    for option, value in thresholds:
+        if value is None:
+            continue
+        if not (value >= 0 and math.isfinite(value)):
+            raise UsageError(f"{option} must be a number above 0, not {value}")
+        if value == 0 and settings.alpha is None:
+            raise UsageError(
+                f"{option} 0 counts every change as drift",
+                hint="use it with --alpha to gate on significance alone",
+            )
+    for option, metric in [("--metric", settings.metric)] + [
+        (f"features.{n}.metric", o.metric) for n, o in settings.overrides if o.metric
+    ]:
+        if metric not in METRICS:
+            choices = ", ".join(METRICS)
+            raise UsageError(
+                f"{option}: unknown metric {metric!r}", hint=f"choose one of {choices}"
+            )
+    if settings.alpha is not None and not 0 < settings.alpha < 1:
+        raise UsageError(f"--alpha must be between 0 and 1, not {settings.alpha}")
+    share = settings.max_drift_share
+    if share is not None and not 0 <= share < 1:
+        raise UsageError(f"--max-drift-share must be at least 0 and below 1, not {share}")
     if settings.min_rows is not None and settings.min_rows < 1:
         raise UsageError(f"--min-rows must be at least 1, not {settings.min_rows}")
     overlap = set(settings.features) & set(settings.exclude)
@@ -451,7 +511,12 @@ def _validate(settings: Settings) -> None:
 def _check_selection(profile: Profile, settings: Settings, name: str) -> None:
     """Names in --features / --exclude that the reference lacks are usage errors."""
     known = {name_key(c) for c in profile.counts.columns}
-    for option, wanted in (("--features", settings.features), ("--exclude", settings.exclude)):
+    selections = (
+        ("--features", settings.features),
+        ("--exclude", settings.exclude),
+        ("--fail-on", settings.fail_on),
+    )
+    for option, wanted in selections:
         unknown = [w for w in wanted if name_key(w) not in known]
         if unknown:
             raise UsageError(

@@ -1,4 +1,4 @@
-"""The closed sets of formats named on the command line.
+"""The closed sets named on the command line: formats and corrections.
 
 Kept apart from the readers and renderers so the CLI can declare its options
 without importing pyarrow or numpy (`driftcli --help` stays fast).
@@ -22,3 +22,15 @@ class OutputFormat(str, Enum):
 
     TABLE = "table"
     JSON = "json"
+    MARKDOWN = "markdown"
+    JUNIT = "junit"
+
+
+class Correction(str, Enum):
+    """How p-values are adjusted for testing many features at once."""
+
+    HOLM = "holm"
+    """Holm-Bonferroni: controls the chance of any false alarm (family-wise)."""
+    BH = "bh"
+    """Benjamini-Hochberg: controls the expected share of false alarms among alarms."""
+    NONE = "none"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftcli.parallel import map_columns, prefetch
+from driftcli.sample import ValueReservoir
 from driftcli.sketch import NumericSketch, sorted_scratch
 from driftcli.sketch import quantiles as sorted_quantiles
 from driftcli.values import (
@@ -46,6 +47,9 @@ TEXT_NUMERIC_SHARE = 0.99
 ID_MIN_ROWS = 100
 ID_DISTINCT_SHARE = 0.9
 """A text column with this share of distinct values is taken for an identifier, not scored."""
+
+LIVE_SAMPLE_VALUES = 50_000
+"""Raw live values kept per feature for the sample metrics."""
 
 OTHER = "other"
 MISSING = "missing"
@@ -208,6 +212,8 @@ class Counts:
     features: dict[str, FeatureCounts]
     columns: list[str] = field(default_factory=list)
     """Every column name seen in the data, in order of first appearance."""
+    samples: dict[str, FloatArray] = field(default_factory=dict)
+    """Bounded random samples of raw values, for the features that asked for them."""
 
     def merge(self, other: Counts) -> Counts:
         """Counts of the union of both row sets (same features, same buckets)."""
@@ -221,13 +227,15 @@ class Counts:
 class Counter:
     """Accumulates counts over the reference's buckets, batch by batch."""
 
-    def __init__(self, features: Sequence[Feature]) -> None:
+    def __init__(self, features: Sequence[Feature], sampled: Collection[str] = ()) -> None:
         self._features = list(features)
         self._counts = {
             f.name: FeatureCounts(np.zeros(f.n_buckets, dtype=np.int64)) for f in self._features
         }
         self._rows = 0
         self._columns: dict[str, None] = {}
+        # Raw values kept for the sample metrics (ks, wasserstein), bounded.
+        self._samples = {name: ValueReservoir(LIVE_SAMPLE_VALUES) for name in sampled}
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Count one batch; a feature absent from it is missing on every row."""
@@ -246,14 +254,22 @@ class Counter:
             counts.buckets += buckets
             if column is not None and column.null_count < len(column):
                 counts.types |= type_class(column.type)
+            if column is not None and feature.name in self._samples:
+                numbers = read_numbers(column)
+                self._samples[feature.name].add(
+                    numbers.values[~(numbers.missing | numbers.invalid)]
+                )
 
     def result(self) -> Counts:
-        return Counts(self._rows, dict(self._counts), list(self._columns))
+        samples = {name: reservoir.values() for name, reservoir in self._samples.items()}
+        return Counts(self._rows, dict(self._counts), list(self._columns), samples)
 
 
-def count_batches(features: Sequence[Feature], batches: Iterable[pa.RecordBatch]) -> Counts:
-    """Count every batch over the features' buckets."""
-    counter = Counter(features)
+def count_batches(
+    features: Sequence[Feature], batches: Iterable[pa.RecordBatch], sampled: Collection[str] = ()
+) -> Counts:
+    """Count every batch over the features' buckets (and sample the `sampled` features)."""
+    counter = Counter(features, sampled)
     for batch in prefetch(batches):
         counter.add(batch)
     return counter.result()
@@ -423,6 +439,7 @@ def build_profile(
     columns: Sequence[str] | None = None,
     exclude: Sequence[str] = (),
     kinds: dict[str, Kind] | None = None,
+    bins_for: dict[str, int] | None = None,
 ) -> Profile:
     """Fix every feature's buckets from the reference rows and count them.
 
@@ -430,8 +447,10 @@ def build_profile(
     is numeric when its values read as numbers. `kinds` fixes the kind of
     the columns it names. `columns` limits the features to those names and
     `exclude` leaves names out; every column is still listed in the counts'
-    `columns`.
+    `columns`. `bins_for` sets the bins (and category cap) of the columns it
+    names.
     """
+    own_bins = {name_key(n): b for n, b in (bins_for or {}).items()}
     accumulators: dict[str, _ColumnAccumulator] = {}
     skipped: dict[str, str] = {}
     seen: dict[str, None] = {}
@@ -455,18 +474,27 @@ def build_profile(
         schema = batch.schema
         n_rows = batch.num_rows
         work = [
-            (acc, batch.column(name), n_rows, _is_untyped(schema.field(name)))
+            (acc, batch.column(name), n_rows, _is_untyped(schema.field(name)), name)
             if name in names
-            else (acc, None, n_rows, False)
+            else (acc, None, n_rows, False, name)
             for name, acc in accumulators.items()
         ]
-        map_columns(lambda item: item[0].add(item[1], item[2], item[3], bins), work)
+        map_columns(
+            lambda item: item[0].add(
+                item[1], item[2], item[3], own_bins.get(name_key(item[4]), bins)
+            ),
+            work,
+        )
         rows += batch.num_rows
     features: list[Feature] = []
     counts: dict[str, FeatureCounts] = {}
-    built_all = map_columns(
-        lambda item: item[1].build(item[0], bins, max_categories), list(accumulators.items())
-    )
+
+    def build(item: tuple[str, _ColumnAccumulator]) -> tuple[Feature, IntArray] | str:
+        name, acc = item
+        own = own_bins.get(name_key(name))
+        return acc.build(name, own or bins, own or max_categories)
+
+    built_all = map_columns(build, list(accumulators.items()))
     for (name, acc), built in zip(accumulators.items(), built_all, strict=True):
         if isinstance(built, str):
             skipped[name] = built

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from driftcli.errors import InputError, UsageError
 from driftcli.formats import InputFormat
+from driftcli.progress import report
 from driftcli.text_formats import (
     BadLines,
     Chunk,
@@ -166,6 +167,8 @@ class Source:
     _stream: _PeekStream | None = field(default=None, repr=False)
     _path: Path | None = field(default=None, repr=False)
     _view: memoryview | None = field(default=None, repr=False)
+    _bytes_done: int = field(default=0, repr=False)
+    _total_rows: int | None = field(default=None, repr=False)
     _cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
@@ -186,8 +189,13 @@ class Source:
             InputFormat.JSONL: self._jsonl_chunks,
             InputFormat.PARQUET: self._parquet_chunks,
         }
+        rows = 0
         try:
-            yield from readers[self.format](max_latency)
+            for chunk in readers[self.format](max_latency):
+                if chunk is not None:
+                    rows += chunk.table.num_rows
+                    report(self.name, rows, *self._progress(rows))
+                yield chunk
         except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
             raise InputError(
                 f"{self.name}: cannot read as {self._describe()}: {_reason(exc)}",
@@ -196,6 +204,14 @@ class Source:
 
     def close(self) -> None:
         self._cleanup.close()
+
+    def _progress(self, rows: int) -> tuple[int, int | None]:
+        """(done, in all) in bytes of a mapped file, rows of a Parquet file, else rows and None."""
+        if self._total_rows is not None:
+            return rows, self._total_rows
+        if self._view is not None:
+            return self._bytes_done, len(self._view)
+        return rows, None
 
     def _describe(self) -> str:
         what = {InputFormat.CSV: "CSV", InputFormat.JSONL: "JSON lines"}.get(self.format, "Parquet")
@@ -228,6 +244,8 @@ class Source:
         else:
             runs = cut_stream(self._text_stream(), cutter, max_latency)
         for run in runs:
+            if run is not None and self._view is not None:
+                self._bytes_done += len(run.data)
             if run is not None and skip:
                 taken = min(skip, len(run.data))
                 header_lines = bytes(run.data[:taken]).count(b"\n")
@@ -304,6 +322,7 @@ class Source:
             f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
         ]
         parquet = pq.ParquetFile(where, pre_buffer=False, read_dictionary=text)
+        self._total_rows = parquet.metadata.num_rows
         self._cleanup.callback(parquet.close)
         rows = 0
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):

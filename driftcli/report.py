@@ -6,7 +6,7 @@ exit code. JSON and log lines are in serialize.py, which does not import rich.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +14,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from driftcli.metrics import FALLBACK_METRIC
 from driftcli.results import CheckResult, FeatureResult, Status, StoreStatus
 
 if TYPE_CHECKING:
@@ -42,9 +43,9 @@ def render_table(result: CheckResult) -> RenderableType:
     table.add_column("kind")
     table.add_column("rows\nref → live", justify="right", no_wrap=True)
     table.add_column("missing\nref → live", justify="right", no_wrap=True)
-    metric = f"{result.settings.metric.upper()}\n> {result.settings.threshold:g}"
-    table.add_column(metric, justify="right")
-    table.add_column("p-value", justify="right")
+    table.add_column("score\nmetric > limit", justify="right", no_wrap=True)
+    adjusted = result.settings.alpha is not None
+    table.add_column("p-value\n(adjusted)" if adjusted else "p-value", justify="right")
     table.add_column("status", no_wrap=True)
     table.add_column("histogram\nref / live", no_wrap=True)
     for f in result.features:
@@ -55,12 +56,26 @@ def render_table(result: CheckResult) -> RenderableType:
             _percent(f.reference_missing, f.reference_rows)
             + "\n"
             + _percent(f.live_missing, f.live_rows),
-            "—" if f.score is None else f"{f.score:.3f}",
-            "—" if f.p_value is None else format_p_value(f.p_value),
+            _score_cell(f),
+            _p_cell(f),
             Text(f.status.value, style=_STATUS_STYLE[f.status]),
             _histograms(f),
         )
     return Group(table, _summary(result), *_notes(result))
+
+
+def _score_cell(f: FeatureResult) -> Text:
+    text = Text("—" if f.score is None else f"{f.score:.3f}")
+    text.append(f"\n{f.metric}{'*' if f.fallback else ''} > {f.threshold:g}", style="dim")
+    return text
+
+
+def _p_cell(f: FeatureResult) -> str:
+    if f.p_value is None:
+        return "—"
+    if f.p_adjusted is None:
+        return format_p_value(f.p_value)
+    return f"{format_p_value(f.p_value)}\n({format_p_value(f.p_adjusted)})"
 
 
 def _title(result: CheckResult) -> Text:
@@ -114,14 +129,21 @@ def sparkline(shares: npt.NDArray[np.float64], top: float) -> str:
 def _summary(result: CheckResult) -> Text:
     drifted = result.drifted
     checked = len(result.features)
-    if drifted:
-        names = ", ".join(f"{f.name} ({f.status.value})" for f in drifted)
-        return Text.assemble(
-            ("DRIFT", "bold red"), f": {len(drifted)} of {checked} features drifted: {names}"
-        )
     insufficient = sum(f.status is Status.INSUFFICIENT for f in result.features)
     tail = f" ({insufficient} with too few live rows for a verdict)" if insufficient else ""
+    names = ", ".join(f"{f.name} ({f.status.value})" for f in drifted)
+    counted = f"{len(drifted)} of {checked} features drifted" + (f": {names}" if names else "")
+    rule = f" [{result.decision.rule}]" if _rule_worth_saying(result) else ""
+    if result.drift:
+        return Text.assemble(("DRIFT", "bold red"), f": {counted}{tail}{rule}")
+    if drifted:
+        return Text.assemble(("no drift", "bold green"), f" by the rule: {counted}{tail}{rule}")
     return Text.assemble(("no drift", "bold green"), f": {checked} features checked{tail}")
+
+
+def _rule_worth_saying(result: CheckResult) -> bool:
+    settings = result.settings
+    return bool(settings.fail_on) or settings.max_drift_share is not None
 
 
 def _notes(result: CheckResult) -> list[Text]:
@@ -140,6 +162,12 @@ def _notes(result: CheckResult) -> list[Text]:
             notes.append(f"{f.name}: insufficient: {f.live_rows:,} live rows, {need}")
         if f.status is Status.TYPE_CHANGED:
             notes.append(f"{f.name}: the live values are not of the reference's type")
+    fallbacks = [f.name for f in result.features if f.fallback]
+    if fallbacks:
+        notes.append(
+            f"* categorical, scored with {FALLBACK_METRIC} ({result.settings.metric} needs "
+            "numbers): " + ", ".join(fallbacks)
+        )
     if result.new_columns:
         notes.append("new in live, not scored: " + ", ".join(result.new_columns))
     for name, why in result.skipped.items():
@@ -212,3 +240,60 @@ def render_status(state: StoreStatus) -> RenderableType:
         )
     parts.append(table)
     return Group(*parts)
+
+
+class ProgressBar:
+    """Reading progress on stderr (rows, size, rate), shown once a read takes a moment.
+
+    Short reads show nothing: the bar appears only after half a second, and
+    disappears when done. Used only when stderr is a terminal.
+    """
+
+    DELAY = 0.5
+
+    def __init__(self) -> None:
+        import time
+
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._clock = time.monotonic
+        self._started = self._clock()
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rows]:>12,} rows  {task.fields[rate]}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._tasks: dict[str, Any] = {}
+        self._shown = False
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._shown:
+            self._progress.stop()
+
+    def update(self, name: str, rows: int, done: int, total: int | None) -> None:
+        elapsed = self._clock() - self._started
+        if not self._shown:
+            if elapsed < self.DELAY:
+                return
+            self._progress.start()
+            self._shown = True
+        rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+        if name not in self._tasks:
+            self._tasks[name] = self._progress.add_task(
+                Text(name).plain, total=total, rows=0, rate=""
+            )
+        self._progress.update(self._tasks[name], completed=done, total=total, rows=rows, rate=rate)

@@ -8,11 +8,11 @@ from enum import Enum
 import numpy as np
 import numpy.typing as npt
 
+from driftcli.formats import Correction
 from driftcli.metrics import DEFAULT_SMOOTHING
 from driftcli.profile import DEFAULT_BINS, DEFAULT_MAX_CATEGORIES, Kind
 
-DEFAULT_THRESHOLD = 0.5
-"""KL(live || ref) above this many nats is drift."""
+DEFAULT_METRIC = "kl"
 
 
 class Status(str, Enum):
@@ -33,10 +33,22 @@ class Status(str, Enum):
 
 
 @dataclass(frozen=True)
+class FeatureSettings:
+    """Per-feature overrides from the config file; None keeps the global setting."""
+
+    threshold: float | None = None
+    metric: str | None = None
+    kind: Kind | None = None
+    bins: int | None = None
+    exclude: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     """The settings a check ran with; reported beside its results."""
 
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float | None = None
+    """None: each metric's own default threshold."""
     bins: int = DEFAULT_BINS
     max_categories: int = DEFAULT_MAX_CATEGORIES
     min_rows: int | None = None
@@ -44,10 +56,36 @@ class Settings:
     smoothing: float = DEFAULT_SMOOTHING
     features: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    metric: str = "kl"
+    metric: str = DEFAULT_METRIC
+    alpha: float | None = None
+    """Also require significance: adjusted p-value at or below alpha."""
+    correction: Correction = Correction.HOLM
+    max_drift_share: float | None = None
+    """Fail only when more than this share of the scored features drift."""
+    fail_on: tuple[str, ...] = ()
+    """Features whose drift always fails the check."""
+    overrides: tuple[tuple[str, FeatureSettings], ...] = ()
+
+    def for_feature(self, name: str) -> FeatureSettings:
+        for key, value in self.overrides:
+            if key == name:
+                return value
+        return FeatureSettings()
+
+    def excluded(self) -> tuple[str, ...]:
+        """--exclude plus the features the config excludes."""
+        return self.exclude + tuple(name for name, o in self.overrides if o.exclude)
 
 
 DEFAULT_SETTINGS = Settings()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict behind the exit code, and the rule that reached it."""
+
+    drift: bool
+    rule: str
 
 
 @dataclass(frozen=True)
@@ -58,15 +96,20 @@ class FeatureResult:
     kind: Kind
     status: Status
     score: float | None
-    """KL(live || ref) in nats; None when the feature is missing from live."""
+    """The metric's score; None when the feature is missing from live."""
     p_value: float | None
-    """G-test of homogeneity p-value; None when the feature is missing from live."""
+    """G-test of homogeneity p-value (KS p-value for ks); None when missing from live."""
     threshold: float
     min_rows: int | None
     """Live rows needed for a verdict; None when no window is enough."""
     labels: tuple[str, ...]
     reference: npt.NDArray[np.int64]
     live: npt.NDArray[np.int64]
+    metric: str = DEFAULT_METRIC
+    fallback: bool = False
+    """Scored with the fallback bucket metric (a numeric-only metric on a categorical feature)."""
+    p_adjusted: float | None = None
+    """The p-value adjusted across features (with --alpha)."""
 
     @property
     def drift(self) -> bool:
@@ -125,11 +168,12 @@ class CheckResult:
     """Live columns the reference does not have: listed, not scored."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Reference columns that could not be scored, with the reason."""
+    decision: Decision = Decision(False, "no feature drifted")
 
     @property
     def drift(self) -> bool:
-        """The verdict behind the exit code: did any feature drift?"""
-        return any(f.drift for f in self.features)
+        """The verdict behind the exit code."""
+        return self.decision.drift
 
     @property
     def drifted(self) -> list[FeatureResult]:

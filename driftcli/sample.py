@@ -62,3 +62,31 @@ class Reservoir:
     def table(self) -> pa.Table:
         """The sample so far (an empty table when nothing was kept)."""
         return self._rows.combine_chunks() if self._rows is not None else pa.table({})
+
+
+class ValueReservoir:
+    """A uniform random sample of at most `size` numeric values from a stream."""
+
+    def __init__(self, size: int = DEFAULT_SAMPLE_ROWS, seed: int = SEED) -> None:
+        self.size = size
+        self._rng = np.random.default_rng(seed)
+        self._keys = np.empty(0)
+        self._values = np.empty(0)
+
+    def add(self, values: np.ndarray) -> None:
+        """Take present values (no NaN)."""
+        if not len(values) or self.size <= 0:
+            return
+        keys = self._rng.random(len(values))
+        if len(self._keys) >= self.size:
+            wanted = keys < self._keys.max()
+            keys, values = keys[wanted], values[wanted]
+        keys = np.concatenate([self._keys, keys])
+        values = np.concatenate([self._values, values])
+        if len(keys) > self.size:
+            keep = np.argpartition(keys, self.size - 1)[: self.size]
+            keys, values = keys[keep], values[keep]
+        self._keys, self._values = keys, values
+
+    def values(self) -> np.ndarray:
+        return self._values

@@ -11,7 +11,14 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from driftcli import __version__
-from driftcli.results import CheckResult, FeatureResult, SourceInfo, Status, StoreStatus
+from driftcli.results import (
+    CheckResult,
+    FeatureResult,
+    FeatureSettings,
+    SourceInfo,
+    Status,
+    StoreStatus,
+)
 
 if TYPE_CHECKING:
     from driftcli.core import IngestReport
@@ -31,6 +38,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         "schema_version": JSON_SCHEMA_VERSION,
         "driftcli_version": __version__,
         "drift": result.drift,
+        "decision": {"drift": result.decision.drift, "rule": result.decision.rule},
         "summary": {
             "features": len(result.features),
             "drifted": len(result.drifted),
@@ -42,12 +50,20 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         "settings": {
             "metric": settings.metric,
             "threshold": settings.threshold,
+            "alpha": settings.alpha,
+            "correction": settings.correction.value if settings.alpha is not None else None,
+            "max_drift_share": settings.max_drift_share,
+            "fail_on": list(settings.fail_on),
             "bins": settings.bins,
             "max_categories": settings.max_categories,
             "min_rows": settings.min_rows,
             "smoothing": settings.smoothing,
             "features": list(settings.features),
             "exclude": list(settings.exclude),
+            "feature_settings": {
+                name: {k: v for k, v in _override_json(o).items() if v is not None}
+                for name, o in settings.overrides
+            },
         },
         "reference": _source_json(result.reference),
         "live": _source_json(result.live),
@@ -67,8 +83,11 @@ def _feature_json(f: FeatureResult) -> dict[str, Any]:
         "kind": f.kind.value,
         "status": f.status.value,
         "drift": f.drift,
+        "metric": f.metric,
+        "metric_fallback": f.fallback,
         "score": _finite(f.score),
         "p_value": _finite(f.p_value),
+        "p_value_adjusted": _finite(f.p_adjusted),
         "threshold": f.threshold,
         "min_rows": f.min_rows,
         "rows": {"reference": f.reference_rows, "live": f.live_rows},
@@ -76,6 +95,16 @@ def _feature_json(f: FeatureResult) -> dict[str, Any]:
         "invalid": {"reference": f.reference_invalid, "live": f.live_invalid},
         "buckets": list(f.labels),
         "counts": {"reference": f.reference.tolist(), "live": f.live.tolist()},
+    }
+
+
+def _override_json(o: FeatureSettings) -> dict[str, Any]:
+    return {
+        "threshold": o.threshold,
+        "metric": o.metric,
+        "kind": o.kind.value if o.kind else None,
+        "bins": o.bins,
+        "exclude": o.exclude or None,
     }
 
 
@@ -89,8 +118,10 @@ def alert_lines(result: CheckResult, window: str) -> list[str]:
     for f in result.drifted:
         fields = [f"feature={_token(f.name)}", f"status={_token(f.status.value)}"]
         if f.score is not None:
-            fields.append(f"{result.settings.metric.upper()}={f.score:.3f}")
+            fields.append(f"{f.metric.upper()}={f.score:.3f}")
         fields.append(f"threshold={f.threshold:g}")
+        if f.p_adjusted is not None:
+            fields.append(f"p_adjusted={f.p_adjusted:.3g}")
         fields.append(f"window={_token(window)}")
         fields.append(f"rows={f.live_rows}")
         lines.append("[DRIFT] " + " ".join(fields))
@@ -154,3 +185,96 @@ def status_json(state: StoreStatus) -> str:
         ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+# --- CI reports -----------------------------------------------------------------
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return "—"
+    return "<1e-16" if p < 1e-16 else f"{p:.2g}"
+
+
+def _cell(text: str) -> str:
+    """Markdown table cell text: pipes escaped, no line breaks."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "—"
+
+
+def render_markdown(result: CheckResult) -> str:
+    """A GitHub-flavoured Markdown report: a heading with the verdict, and a table."""
+    drifted = len(result.drifted)
+    verdict = "DRIFT" if result.drift else "no drift"
+    live, ref = result.live, result.reference
+    lines = [
+        f"### driftcli: {verdict} ({drifted} of {len(result.features)} features drifted)",
+        "",
+        f"Live `{_cell(live.name)}` ({live.rows:,} rows) vs reference `{_cell(ref.name)}` "
+        f"({ref.rows:,} rows). Rule: {_cell(result.decision.rule)}.",
+        "",
+        "| feature | kind | status | score | metric > threshold | p-value | rows ref → live "
+        "| missing ref → live |",
+        "|---|---|---|---:|---|---:|---:|---:|",
+    ]
+    for f in result.features:
+        status = f"**{f.status.value}**" if f.drift else f.status.value
+        score = "—" if f.score is None else f"{f.score:.3f}"
+        metric = f"{f.metric}{' (fallback)' if f.fallback else ''} > {f.threshold:g}"
+        p = _p(f.p_value) + (f" (adj. {_p(f.p_adjusted)})" if f.p_adjusted is not None else "")
+        lines.append(
+            f"| {_cell(f.name)} | {f.kind.value} | {status} | {score} | {metric} | {p} "
+            f"| {f.reference_rows:,} → {f.live_rows:,} "
+            f"| {_share(f.reference_missing, f.reference_rows)} → "
+            f"{_share(f.live_missing, f.live_rows)} |"
+        )
+    if result.new_columns:
+        lines += [
+            "",
+            "New in live, not scored: " + ", ".join(f"`{_cell(c)}`" for c in result.new_columns),
+        ]
+    return "\n".join(lines)
+
+
+def render_junit(result: CheckResult) -> str:
+    """JUnit XML: one test case per feature; drift is a failure, too few rows a skip."""
+    import xml.etree.ElementTree as ET
+
+    failures = sum(f.drift for f in result.features)
+    skipped = sum(f.status is Status.INSUFFICIENT for f in result.features)
+    counts = {
+        "tests": str(len(result.features)),
+        "failures": str(failures),
+        "errors": "0",
+        "skipped": str(skipped),
+        "time": "0",
+    }
+    suites = ET.Element("testsuites", {"name": "driftcli", **counts})
+    suite_name = f"driftcli check: {result.live.name} vs {result.reference.name}"
+    suite = ET.SubElement(suites, "testsuite", {"name": suite_name, **counts})
+    for f in result.features:
+        case = ET.SubElement(
+            suite, "testcase", classname=f"driftcli.{f.kind.value}", name=f.name, time="0"
+        )
+        score = "—" if f.score is None else f"{f.score:.4g}"
+        detail = (
+            f"status: {f.status.value}\nmetric: {f.metric}\nscore: {score}\n"
+            f"threshold: {f.threshold:g}\np-value: {_p(f.p_value)}\n"
+            f"rows: {f.reference_rows} reference, {f.live_rows} live"
+        )
+        if f.drift:
+            failure = ET.SubElement(
+                case,
+                "failure",
+                message=f"{f.name}: {f.status.value} ({f.metric} {score} > {f.threshold:g})",
+                type=f.status.value.replace(" ", "_"),
+            )
+            failure.text = detail
+        elif f.status is Status.INSUFFICIENT:
+            ET.SubElement(case, "skipped", message=f"{f.live_rows} live rows, {f.min_rows} needed")
+        ET.SubElement(case, "system-out").text = detail
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")

@@ -54,6 +54,7 @@ def test_threshold_moves_the_verdict(invoke: Invoke, sample: Path) -> None:
     assert invoke("check", live, "--ref", ref, "--threshold", "5").exit_code == 0
     lenient = run_json(invoke, live, "--ref", ref, "--threshold", "5")
     assert lenient["settings"]["threshold"] == 5.0
+    assert lenient["features"][0]["threshold"] == 5.0
     assert not lenient["drift"]
 
 
@@ -92,14 +93,20 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
     assert doc["summary"]["drifted"] == 3
     assert doc["settings"] == {
         "metric": "kl",
-        "threshold": 0.5,
+        "threshold": None,
+        "alpha": None,
+        "correction": None,
+        "max_drift_share": None,
+        "fail_on": [],
         "bins": 20,
         "max_categories": 20,
         "min_rows": None,
         "smoothing": 0.5,
         "features": [],
         "exclude": [],
+        "feature_settings": {},
     }
+    assert doc["decision"] == {"drift": True, "rule": "a feature drifted"}
     assert doc["reference"] == {
         "source": str(sample / "ref.parquet"),
         "format": "parquet",
@@ -109,8 +116,9 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
     by_name = {f["name"]: f for f in doc["features"]}
     income = by_name["income"]
     assert set(income) == {
-        "name", "kind", "status", "drift", "score", "p_value", "threshold", "min_rows",
-        "rows", "missing", "invalid", "buckets", "counts",
+        "name", "kind", "status", "drift", "metric", "metric_fallback", "score", "p_value",
+        "p_value_adjusted", "threshold", "min_rows", "rows", "missing", "invalid", "buckets",
+        "counts",
     }  # fmt: skip
     assert income["kind"] == "numeric" and income["status"] == "drift" and income["drift"]
     assert income["score"] > 0.5 and income["p_value"] < 1e-6

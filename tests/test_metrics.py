@@ -10,7 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2, chi2_contingency, entropy
 
-from driftcli.metrics import chi2_quantile, chi2_sf, g_test, kl_divergence, min_live_rows
+from driftcli.metrics import METRICS, kl_divergence, min_live_rows
+from driftcli.significance import chi2_quantile, chi2_sf, g_test
+
+KL = METRICS["kl"]
 
 counts = st.lists(st.integers(0, 10_000), min_size=1, max_size=40)
 
@@ -112,18 +115,102 @@ def test_chi2_quantile_inverts_sf(df: int) -> None:
 
 
 def test_min_live_rows_grows_with_buckets_and_shrinks_with_threshold() -> None:
-    assert min_live_rows(20, 0.5, 2000) == 37
-    assert min_live_rows(4, 0.5, 2000) < min_live_rows(20, 0.5, 2000)
-    assert min_live_rows(20, 1.0, 2000) < min_live_rows(20, 0.5, 2000)  # type: ignore[operator]
+    assert min_live_rows(KL, 0.5, 20, 2000) == 40
+    assert min_live_rows(KL, 0.5, 4, 2000) < min_live_rows(KL, 0.5, 20, 2000)  # type: ignore[operator]
+    assert min_live_rows(KL, 1.0, 20, 2000) < min_live_rows(KL, 0.5, 20, 2000)  # type: ignore[operator]
     # A reference too small for a tiny threshold: no window is enough.
-    assert min_live_rows(20, 0.01, 100) is None
+    assert min_live_rows(KL, 0.01, 20, 100) is None
 
 
 @settings(max_examples=50)
 @given(st.integers(2, 60), st.floats(0.05, 5.0), st.integers(50, 10**6))
 def test_min_live_rows_holds_chance_below_one_percent(k: int, threshold: float, m: int) -> None:
-    n = min_live_rows(k, threshold, m)
+    n = min_live_rows(KL, threshold, k, m)
     if n is None:
         return
     # At n, the inflated chi-square tail beyond 2 n t stays within 1%.
     assert chi2.sf(2 * n * threshold / (1 + n / m), k - 1) <= 0.01 + 1e-9
+
+
+# --- the other metrics ------------------------------------------------------
+
+from scipy.spatial.distance import jensenshannon  # noqa: E402
+from scipy.stats import ks_2samp, wasserstein_distance  # noqa: E402
+
+from driftcli.metrics import (  # noqa: E402
+    hellinger,
+    js_divergence,
+    ks_test,
+    psi,
+    smoothed,
+    wasserstein_normalised,
+)
+
+
+def random_pairs(seed: int, trials: int = 100) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for _ in range(trials):
+        k = int(rng.integers(2, 30))
+        pairs.append(
+            (
+                rng.integers(0, 60, k) * (rng.random(k) < 0.8),
+                rng.integers(0, 600, k) * (rng.random(k) < 0.8),
+            )
+        )
+    return pairs
+
+
+def test_bucket_metrics_match_independent_computations() -> None:
+    for live, ref in random_pairs(5):
+        p, q = smoothed(live, ref)
+        if not p.size:
+            continue
+        assert psi(live, ref) == pytest.approx(entropy(p, q) + entropy(q, p), abs=1e-9)
+        assert js_divergence(live, ref) == pytest.approx(jensenshannon(p, q) ** 2, abs=1e-9)
+        bhattacharyya = np.sqrt(0.5 * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2))
+        assert hellinger(live, ref) == pytest.approx(bhattacharyya, abs=1e-9)
+
+
+def test_sample_metrics_match_scipy() -> None:
+    rng = np.random.default_rng(6)
+    for _ in range(30):
+        live = rng.normal(rng.normal(), 1, int(rng.integers(20, 400)))
+        ref = rng.lognormal(0, 1, int(rng.integers(20, 400)))
+        expected = ks_2samp(live, ref)
+        statistic, p_value = ks_test(live, ref)
+        assert statistic == pytest.approx(expected.statistic, abs=1e-9)
+        assert p_value == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
+        w = wasserstein_distance(live, ref) / np.std(ref)
+        assert wasserstein_normalised(live, ref) == pytest.approx(w, abs=1e-9)
+
+
+@given(pair_of_counts())
+def test_bucket_metrics_are_finite_non_negative_and_symmetric(
+    pair: tuple[np.ndarray, np.ndarray],
+) -> None:
+    live, ref = pair
+    for metric in (psi, js_divergence, hellinger):
+        score = metric(live, ref)
+        assert math.isfinite(score) and score >= 0
+    # Symmetric metrics, on equal-size sides (the smoothing depends on the size).
+    assert psi(live, live[::-1]) == pytest.approx(psi(live[::-1], live), abs=1e-9)
+    assert js_divergence(live, live[::-1]) == pytest.approx(
+        js_divergence(live[::-1], live), abs=1e-9
+    )
+    assert hellinger(live, live[::-1]) == pytest.approx(hellinger(live[::-1], live), abs=1e-9)
+
+
+@given(counts)
+def test_every_bucket_metric_scores_identical_inputs_zero(base: list[int]) -> None:
+    ref = np.array(base)
+    for metric in (psi, js_divergence, hellinger):
+        assert metric(ref, ref) == pytest.approx(0.0, abs=1e-7)
+
+
+@settings(max_examples=40)
+@given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=200))
+def test_sample_metrics_of_identical_samples_are_zero(values: list[float]) -> None:
+    data = np.array(values)
+    assert ks_test(data, data)[0] == 0.0
+    assert wasserstein_normalised(data, data) == 0.0

@@ -1,0 +1,292 @@
+"""Settings from flags, DRIFTCLI_* environment variables and a config file.
+
+Precedence, highest first: command-line flags, then environment variables,
+then the config file, then the defaults. The config file is `driftcli.toml`
+in the working directory, else the `[tool.driftcli]` table of
+`pyproject.toml` there (or the file `--config` names):
+
+    threshold = 0.3
+    metric = "kl"
+    exclude = ["id"]
+    [features.income]          # [tool.driftcli.features.income] in pyproject.toml
+    threshold = 0.2
+
+A key the file does not know, or a value of the wrong type, is an error
+naming the file and the key: a typo must not silently change a CI gate.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from driftcli.errors import UsageError
+from driftcli.formats import Correction
+from driftcli.profile import DEFAULT_BINS, Kind
+from driftcli.results import DEFAULT_METRIC, FeatureSettings, Settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("a number")
+    return float(value)
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("a whole number")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("a string")
+    return value
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(part for part in value.split(",") if part.strip())
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("a list of names")
+    return tuple(value)
+
+
+def _correction(value: Any) -> Correction:
+    try:
+        return Correction(_text(value))
+    except ValueError:
+        raise TypeError("one of " + ", ".join(c.value for c in Correction)) from None
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("true or false")
+    return value
+
+
+def _kind(value: Any) -> Kind:
+    try:
+        return Kind(_text(value))
+    except ValueError:
+        raise TypeError("numeric or categorical") from None
+
+
+GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
+    "threshold": _number,
+    "metric": _text,
+    "alpha": _number,
+    "correction": _correction,
+    "bins": _integer,
+    "min_rows": _integer,
+    "features": _names,
+    "exclude": _names,
+    "max_drift_share": _number,
+    "fail_on": _names,
+    "store": _text,
+}
+"""Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
+
+FEATURE_KEYS: dict[str, Callable[[Any], Any]] = {
+    "threshold": _number,
+    "metric": _text,
+    "kind": _kind,
+    "bins": _integer,
+    "exclude": _flag,
+}
+
+DEFAULTS: dict[str, Any] = {
+    "threshold": None,
+    "metric": DEFAULT_METRIC,
+    "alpha": None,
+    "correction": Correction.HOLM,
+    "bins": DEFAULT_BINS,
+    "min_rows": None,
+    "features": (),
+    "exclude": (),
+    "max_drift_share": None,
+    "fail_on": (),
+    "store": ".driftcli",
+}
+
+
+@dataclass
+class Resolved:
+    """The effective settings, and where each came from."""
+
+    values: dict[str, Any]
+    sources: dict[str, str]
+    features: dict[str, FeatureSettings] = field(default_factory=dict)
+    config_path: Path | None = None
+
+    def settings(self) -> Settings:
+        v = self.values
+        return Settings(
+            threshold=v["threshold"],
+            bins=v["bins"],
+            max_categories=v["bins"],
+            min_rows=v["min_rows"],
+            features=v["features"],
+            exclude=v["exclude"],
+            metric=v["metric"],
+            alpha=v["alpha"],
+            correction=v["correction"],
+            max_drift_share=v["max_drift_share"],
+            fail_on=v["fail_on"],
+            overrides=tuple(self.features.items()),
+        )
+
+
+def find_config(
+    directory: Path, explicit: Path | None = None
+) -> tuple[Path, dict[str, Any]] | None:
+    """The config file and its driftcli table, if there is one."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise UsageError(f"--config {explicit}: no such file")
+        return explicit, _table(explicit)
+    own = directory / "driftcli.toml"
+    if own.is_file():
+        return own, _table(own)
+    project = directory / "pyproject.toml"
+    if project.is_file():
+        table = _table(project)
+        if table is not None:
+            return project, table
+    return None
+
+
+def _table(path: Path) -> dict[str, Any]:
+    try:
+        document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise UsageError(f"{path}: not valid TOML ({exc})") from exc
+    if path.name == "pyproject.toml":
+        tool = document.get("tool", {})
+        table = tool.get("driftcli") if isinstance(tool, dict) else None
+        if table is None:
+            return None  # type: ignore[return-value]
+        if not isinstance(table, dict):
+            raise UsageError(f"{path}: [tool.driftcli] must be a table")
+        return table
+    return document
+
+
+def resolve(
+    flags: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    directory: Path | None = None,
+    config: Path | None = None,
+) -> Resolved:
+    """Merge flags > DRIFTCLI_* environment > config file > defaults, checking every value."""
+    environ = os.environ if environ is None else environ
+    found = find_config(directory or Path.cwd(), config)
+    path, table = found if found else (None, {})
+    where = str(path) if path else ""
+    prefix = "[tool.driftcli]" if path and path.name == "pyproject.toml" else ""
+    file_values, features = _parse_table(table or {}, where, prefix)
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, parse in GLOBAL_KEYS.items():
+        env_name = f"DRIFTCLI_{key.upper()}"
+        if flags.get(key) is not None:
+            values[key], sources[key] = flags[key], "flag"
+        elif environ.get(env_name, "") != "":
+            values[key], sources[key] = _from_env(env_name, environ[env_name], parse), env_name
+        elif key in file_values:
+            values[key], sources[key] = file_values[key], where
+        else:
+            values[key], sources[key] = DEFAULTS[key], "default"
+    return Resolved(values, sources, features, path)
+
+
+def _parse_table(
+    table: dict[str, Any], where: str, prefix: str
+) -> tuple[dict[str, Any], dict[str, FeatureSettings]]:
+    values: dict[str, Any] = {}
+    features: dict[str, FeatureSettings] = {}
+    for key, value in table.items():
+        if key == "features":
+            if not isinstance(value, dict):
+                raise UsageError(f"{where}: {prefix}features must be a table of feature names")
+            for name, options in value.items():
+                features[name] = _feature_settings(name, options, where, prefix)
+            continue
+        parse = GLOBAL_KEYS.get(key)
+        if parse is None:
+            raise UsageError(
+                f"{where}: unknown key {prefix}{key!r}", hint=_did_you_mean(key, GLOBAL_KEYS)
+            )
+        values[key] = _checked(parse, value, f"{where}: {prefix}{key}")
+    return values, features
+
+
+def _feature_settings(name: str, options: Any, where: str, prefix: str) -> FeatureSettings:
+    label = f"{where}: {prefix}features.{name}"
+    if not isinstance(options, dict):
+        raise UsageError(f"{label} must be a table")
+    parsed = {}
+    for key, value in options.items():
+        parse = FEATURE_KEYS.get(key)
+        if parse is None:
+            raise UsageError(f"{label}: unknown key {key!r}", hint=_did_you_mean(key, FEATURE_KEYS))
+        parsed[key] = _checked(parse, value, f"{label}.{key}")
+    return FeatureSettings(**parsed)
+
+
+def _checked(parse: Callable[[Any], Any], value: Any, label: str) -> Any:
+    try:
+        return parse(value)
+    except TypeError as exc:
+        raise UsageError(f"{label} must be {exc}, not {value!r}") from None
+
+
+def _from_env(name: str, raw: str, parse: Callable[[Any], Any]) -> Any:
+    value: Any = raw
+    if parse in (_number, _integer):
+        try:
+            value = int(raw) if parse is _integer else float(raw)
+        except ValueError:
+            kind = "a whole number" if parse is _integer else "a number"
+            raise UsageError(f"{name} must be {kind}, not {raw!r}") from None
+    return _checked(parse, value, name)
+
+
+def _did_you_mean(key: str, known: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    choices = ", ".join(known)
+    return (
+        f"did you mean {close[0]!r}? known keys: {choices}" if close else f"known keys: {choices}"
+    )
+
+
+def describe(resolved: Resolved) -> list[tuple[str, str, str]]:
+    """(key, value, source) rows for --show-config, per-feature settings last."""
+    rows = [(key, _shown(resolved.values[key]), resolved.sources[key]) for key in GLOBAL_KEYS]
+    if resolved.values["threshold"] is None:
+        rows[0] = ("threshold", "each metric's default", resolved.sources["threshold"])
+    where = str(resolved.config_path) if resolved.config_path else ""
+    for name, options in resolved.features.items():
+        for key in FEATURE_KEYS:
+            value = getattr(options, key)
+            if value not in (None, False):
+                rows.append((f"features.{name}.{key}", _shown(value), where))
+    return rows
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, tuple):
+        return ", ".join(value) if value else "-"
+    return str(getattr(value, "value", value))
