@@ -27,10 +27,9 @@ def false_alarm_rate(
         ref_values = rng.normal(size=n_ref)
         profile = build_profile([pa.record_batch({"x": ref_values})])
         if size is None:  # the smallest window that gets a verdict
-            probe = compare(
-                profile, count_batches(profile.features, [pa.record_batch({"x": ref_values[:5]})], ["x"]),
-                settings, samples=({"x": ref_values[:5]}, {"x": ref_values}),
-            )[0]  # fmt: skip
+            few = count_batches(profile.features, [pa.record_batch({"x": ref_values[:5]})], ["x"])
+            samples = ({"x": ref_values[:5]}, {"x": ref_values})
+            probe = compare(profile, few, settings, samples=samples)[0]
             assert probe.min_rows is not None
             size = probe.min_rows
         live_values = rng.normal(size=size)

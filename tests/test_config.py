@@ -1,0 +1,111 @@
+"""Settings from flags, DRIFTCLI_* environment and config files: precedence and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from driftcli.config import resolve
+from driftcli.errors import UsageError
+from driftcli.profile import Kind
+from tests.conftest import Invoke
+
+
+def test_precedence_flags_over_environment_over_file_over_defaults(tmp_path: Path) -> None:
+    (tmp_path / "driftcli.toml").write_text('threshold = 0.3\nmetric = "psi"\nbins = 10\n')
+    env = {"DRIFTCLI_THRESHOLD": "0.4", "DRIFTCLI_METRIC": "js"}
+    resolved = resolve({"threshold": 0.7}, env, tmp_path)
+    assert resolved.values["threshold"] == 0.7 and resolved.sources["threshold"] == "flag"
+    assert resolved.values["metric"] == "js" and resolved.sources["metric"] == "DRIFTCLI_METRIC"
+    assert resolved.values["bins"] == 10
+    assert resolved.sources["bins"] == str(tmp_path / "driftcli.toml")
+    assert resolved.values["alpha"] is None and resolved.sources["alpha"] == "default"
+
+
+def test_pyproject_tool_table_and_per_feature_overrides(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.driftcli]\nthreshold = 0.3\nexclude = ["id"]\n\n'
+        '[tool.driftcli.features.income]\nthreshold = 0.2\nmetric = "psi"\n\n'
+        '[tool.driftcli.features.zip]\nkind = "categorical"\nbins = 5\n'
+    )
+    settings = resolve({}, {}, tmp_path).settings()
+    assert settings.threshold == 0.3 and settings.exclude == ("id",)
+    income = settings.for_feature("income")
+    assert income.threshold == 0.2 and income.metric == "psi"
+    assert settings.for_feature("zip").kind is Kind.CATEGORICAL
+    assert settings.for_feature("zip").bins == 5
+
+
+def test_driftcli_toml_wins_over_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.driftcli]\nthreshold = 0.9\n")
+    (tmp_path / "driftcli.toml").write_text("threshold = 0.1\n")
+    assert resolve({}, {}, tmp_path).values["threshold"] == 0.1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("treshold = 0.3\n", "unknown key 'treshold'"),
+        ('threshold = "high"\n', "threshold must be a number, not 'high'"),
+        ("bins = 2.5\n", "bins must be a whole number"),
+        ('correction = "bonferroni"\n', "correction must be one of holm, bh, none"),
+        ("[features.x]\nthreshhold = 1\n", "features.x: unknown key 'threshhold'"),
+        ('[features.x]\nkind = "text"\n', "features.x.kind must be numeric or categorical"),
+        ("threshold = \n", "not valid TOML"),
+    ],
+)
+def test_config_errors_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "driftcli.toml").write_text(text)
+    with pytest.raises(UsageError, match=message) as caught:
+        resolve({}, {}, tmp_path)
+    assert str(tmp_path / "driftcli.toml") in str(caught.value)
+
+
+def test_typo_gets_a_suggestion(tmp_path: Path) -> None:
+    (tmp_path / "driftcli.toml").write_text("treshold = 0.3\n")
+    with pytest.raises(UsageError) as caught:
+        resolve({}, {}, tmp_path)
+    assert caught.value.hint is not None and "did you mean 'threshold'" in caught.value.hint
+
+
+def test_bad_environment_value_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="DRIFTCLI_ALPHA must be a number, not 'tiny'"):
+        resolve({}, {"DRIFTCLI_ALPHA": "tiny"}, tmp_path)
+
+
+def test_cli_reads_the_config_and_shows_it(
+    invoke: Invoke, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "driftcli.toml").write_text(
+        'exclude = ["country"]\n'
+        "[features.income]\nthreshold = 5.0\n"
+        "[features.device]\nexclude = true\n"
+    )
+    doc = json.loads(
+        invoke(
+            "check", sample / "live_drift.parquet", "--ref", sample / "ref.parquet", "-f", "json"
+        ).stdout
+    )
+    names = [f["name"] for f in doc["features"]]
+    assert names == ["age", "income", "score"]
+    income = next(f for f in doc["features"] if f["name"] == "income")
+    assert income["threshold"] == 5.0 and income["status"] == "ok"
+    shown = invoke("check", "--show-config", "--metric", "psi")
+    assert shown.exit_code == 0
+    assert f"config file: {tmp_path / 'driftcli.toml'}" in shown.stdout
+    rows = {line.split()[0]: line.split()[1:] for line in shown.stdout.splitlines()[1:]}
+    assert rows["metric"] == ["psi", "(flag)"]
+    assert rows["features.income.threshold"][0] == "5.0"
+
+
+def test_cli_config_error_exits_2(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "driftcli.toml").write_text("metrik = 'kl'\n")
+    result = invoke("check", "--show-config")
+    assert result.exit_code == 2
+    assert "unknown key 'metrik'" in result.stderr and "did you mean 'metric'" in result.stderr

@@ -1,0 +1,116 @@
+"""CI reports: Markdown, JUnit XML, report files, the job summary, dataset rules."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Invoke
+
+LIVE, REF = "sample_data/live_drift.parquet", "sample_data/ref.parquet"
+
+
+def test_junit_has_the_shape_ci_systems_read(invoke: Invoke) -> None:
+    result = invoke("check", LIVE, "--ref", REF, "--format", "junit")
+    assert result.exit_code == 1
+    root = ET.fromstring(result.stdout.split("\n", 1)[1])
+    assert root.tag == "testsuites"
+    [suite] = root.findall("testsuite")
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == ["age", "income", "score", "country", "device"]
+    failed = [c.get("name") for c in cases if c.find("failure") is not None]
+    assert failed == ["income", "score", "device"]
+    assert suite.get("tests") == "5" and suite.get("failures") == "3" and suite.get("errors") == "0"
+    failure = cases[1].find("failure")
+    assert failure is not None and "income: drift (kl" in (failure.get("message") or "")
+    assert all(c.get("classname", "").startswith("driftcli.") for c in cases)
+
+
+def test_markdown_is_a_table(invoke: Invoke) -> None:
+    text = invoke("check", LIVE, "--ref", REF, "--format", "markdown").stdout
+    lines = text.strip().splitlines()
+    assert lines[0] == "### driftcli: DRIFT (3 of 5 features drifted)"
+    header = next(i for i, line in enumerate(lines) if line.startswith("| feature |"))
+    assert set(lines[header + 1].replace("|", "").replace(":", "")) == {"-"}
+    rows = lines[header + 2 : header + 7]
+    assert all(row.startswith("| ") and row.endswith(" |") for row in rows)
+    assert all(row.count("|") == lines[header].count("|") for row in rows)
+    assert "| income | numeric | **drift** |" in text
+
+
+def test_several_reports_at_once(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = invoke(
+        "check", LIVE, "--ref", REF,
+        "--json", tmp_path / "r.json", "--junit", tmp_path / "r.xml",
+        "--markdown", tmp_path / "r.md", "--summary",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "DRIFT" in result.stdout  # the table still goes to the terminal
+    assert json.loads((tmp_path / "r.json").read_text())["drift"] is True
+    assert ET.parse(tmp_path / "r.xml").getroot().tag == "testsuites"
+    assert (tmp_path / "r.md").read_text().startswith("### driftcli: DRIFT")
+    assert summary.read_text().startswith("### driftcli: DRIFT")
+    quiet = invoke("check", LIVE, "--ref", REF, "-f", "json", "--output", tmp_path / "out.json")
+    assert quiet.stdout == "" and json.loads((tmp_path / "out.json").read_text())["drift"]
+
+
+def test_max_drift_share_and_fail_on_decide_the_exit_code(invoke: Invoke) -> None:
+    lenient = invoke("check", LIVE, "--ref", REF, "--max-drift-share", "0.7", "-f", "json")
+    assert lenient.exit_code == 0
+    assert json.loads(lenient.stdout)["decision"]["rule"].startswith(
+        "3 of 5 features drifted (60%)"
+    )
+    strict = invoke("check", LIVE, "--ref", REF, "--max-drift-share", "0.5")
+    assert strict.exit_code == 1
+    assert "above --max-drift-share 50%" in strict.stdout
+    watched = invoke("check", LIVE, "--ref", REF, "--max-drift-share", "0.9", "--fail-on", "device")
+    assert watched.exit_code == 1
+    assert "--fail-on feature drifted: device" in watched.stdout
+    calm = invoke("check", LIVE, "--ref", REF, "--max-drift-share", "0.9", "--fail-on", "age")
+    assert calm.exit_code == 0
+
+
+def test_unknown_fail_on_name_and_bad_alpha_are_usage_errors(invoke: Invoke) -> None:
+    result = invoke("check", LIVE, "--ref", REF, "--fail-on", "incom")
+    assert result.exit_code == 2 and "--fail-on: 'incom' is not a column" in result.stderr
+    result = invoke("check", LIVE, "--ref", REF, "--alpha", "2")
+    assert result.exit_code == 2 and "--alpha must be between 0 and 1" in result.stderr
+    result = invoke("check", LIVE, "--ref", REF, "--metric", "chi2")
+    assert result.exit_code == 2 and "unknown metric 'chi2'" in result.stderr
+
+
+def test_sample_metrics_work_on_a_stored_window_and_snapshot(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DRIFTCLI_STORE", str(tmp_path / "store"))
+    root = Path(__file__).parent.parent
+    invoke("reference", root / REF)
+    invoke("ingest", root / LIVE)
+    doc = json.loads(invoke("check", "--metric", "ks", "-f", "json").stdout)
+    direct = json.loads(
+        invoke("check", root / LIVE, "--ref", root / REF, "--metric", "ks", "-f", "json").stdout
+    )
+    by_name = {f["name"]: f for f in doc["features"]}
+    assert by_name["income"]["metric"] == "ks" and by_name["income"]["status"] == "drift"
+    assert by_name["device"]["metric"] == "kl" and by_name["device"]["metric_fallback"]
+    for a, b in zip(doc["features"], direct["features"], strict=True):
+        assert a["score"] == pytest.approx(b["score"], abs=1e-12)
+    table = invoke("check", "--metric", "wasserstein").stdout
+    assert "categorical, scored with kl (wasserstein needs numbers): country, device" in table
+
+
+def test_sample_metric_without_a_reference_sample_is_explained(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    snap = tmp_path / "snap.parquet"
+    invoke("reference", REF, "-o", snap, "--sample-size", "0")
+    result = invoke("check", LIVE, "--ref", snap, "--metric", "ks")
+    assert result.exit_code == 2
+    assert "needs raw reference values" in result.stderr and "--sample-size" in result.stderr
