@@ -257,8 +257,8 @@ class ProgressBar:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
-            MofNCompleteColumn,
             Progress,
+            TaskProgressColumn,
             TextColumn,
             TimeElapsedColumn,
         )
@@ -267,9 +267,9 @@ class ProgressBar:
         self._started = self._clock()
         self._progress = Progress(
             TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rows]:>12,} rows  {task.fields[rate]}"),
+            BarColumn(bar_width=24),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rows]:>11,} rows  {task.fields[rate]}"),
             TimeElapsedColumn(),
             console=Console(stderr=True),
             transient=True,

@@ -114,3 +114,33 @@ def test_sample_metric_without_a_reference_sample_is_explained(
     result = invoke("check", LIVE, "--ref", snap, "--metric", "ks")
     assert result.exit_code == 2
     assert "needs raw reference values" in result.stderr and "--sample-size" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["ref.parquet", "ref.csv", "ref.jsonl"])
+def test_readers_report_progress_to_a_listener(name: str) -> None:
+    from driftcli.progress import listening
+    from driftcli.readers import read_all_batches
+
+    seen: list[tuple[str, int, int, int | None]] = []
+    with listening(lambda *args: seen.append(args)):
+        read_all_batches(f"sample_data/{name}")
+    assert seen
+    source, rows, done, total = seen[-1]
+    assert source.endswith(name) and rows == 2000
+    assert total is not None and done == total  # a file: done is measured against its size
+
+
+def test_progress_bar_draws_after_its_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from driftcli.report import ProgressBar
+
+    monkeypatch.setattr(ProgressBar, "DELAY", 0.0)
+    bar = ProgressBar()
+    bar._progress.console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    with bar:
+        bar.update("live.csv", 500, 50, 100)
+        bar.update("live.csv", 1000, 100, 100)
+    assert bar._shown
