@@ -139,7 +139,7 @@ def test_progress_bar_draws_after_its_delay(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(ProgressBar, "DELAY", 0.0)
     bar = ProgressBar()
-    bar._progress.console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    bar._progress.live.console = Console(file=io.StringIO(), force_terminal=True, width=100)
     with bar:
         bar.update("live.csv", 500, 50, 100)
         bar.update("live.csv", 1000, 100, 100)
