@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from driftcli.config import Resolved
     from driftcli.core import IngestReport
+    from driftcli.engine import Engine
     from driftcli.results import CheckResult
     from driftcli.snapshot import Snapshot
     from driftcli.store import Store
@@ -110,6 +111,22 @@ ExcludeOption = Annotated[
         "--exclude", help="Leave these features out.", metavar="NAMES", show_default=False
     ),
 ]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Where to count: local (default) or dask (pip install 'driftcli[dask]').",
+        show_default=False,
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address (tcp://HOST:8786); without it, a local Dask cluster.",
+        show_default=False,
+    ),
+]
 WindowOption = Annotated[
     str, typer.Option("--window", "-w", help="Name of the live window in the store.")
 ]
@@ -160,6 +177,8 @@ def check(
     ] = None,
     window: WindowOption = "live",
     store: StoreOption = None,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
     output_format: FormatOption = OutputFormat.TABLE,
     metric: MetricOption = None,
     threshold: ThresholdOption = None,
@@ -276,6 +295,8 @@ def check(
         "max_drift_share": max_drift_share,
         "fail_on": _split_names(fail_on) or None,
         "store": str(store) if store else None,
+        "engine": engine,
+        "scheduler": scheduler,
     }
     resolved = _guarded(debug, lambda: _resolve(flags, config))
     if show_config:
@@ -287,17 +308,28 @@ def check(
     def run() -> CheckResult:
         from driftcli import core
 
-        if live and ref is not None:
-            return core.check(live, ref, settings, live_format=input_format, ref_format=ref_format)
-        if ref is not None:
-            reference = core.load_reference(ref, settings, ref_format)
-        else:
-            reference = core.restrict(_open_store(store, create=False).load_reference(), settings)
-        if live:
-            return core.check_against(live, reference, settings, live_format=input_format)
-        return core.check_window(
-            _open_store(store, create=False).window(window), reference, settings
-        )
+        with _engine(resolved) as engine:
+            if live and ref is not None:
+                return core.check(
+                    live,
+                    ref,
+                    settings,
+                    live_format=input_format,
+                    ref_format=ref_format,
+                    engine=engine,
+                )
+            if ref is not None:
+                reference = core.load_reference(ref, settings, ref_format, engine)
+            else:
+                stored = _open_store(store, create=False).load_reference()
+                reference = core.restrict(stored, settings)
+            if live:
+                return core.check_against(
+                    live, reference, settings, live_format=input_format, engine=engine
+                )
+            return core.check_window(
+                _open_store(store, create=False).window(window), reference, settings
+            )
 
     with _progress():
         result = _guarded(debug, run)
@@ -339,6 +371,8 @@ def reference(
         ),
     ] = None,
     store: StoreOption = None,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
     bins: BinsOption = None,
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
@@ -363,6 +397,8 @@ def reference(
         "features": _split_names(features) or None,
         "exclude": _split_names(exclude) or None,
         "store": str(store) if store else None,
+        "engine": engine,
+        "scheduler": scheduler,
     }
     resolved = _guarded(debug, lambda: _resolve(flags, config))
     settings = resolved.settings()
@@ -379,7 +415,10 @@ def reference(
             )
         else:
             assert data is not None
-            snapshot = core.build_reference(data, settings, input_format, sample_rows=sample_size)
+            with _engine(resolved) as engine:
+                snapshot = core.build_reference(
+                    data, settings, input_format, sample_rows=sample_size, engine=engine
+                )
         if output is not None:
             write_snapshot(snapshot, output)
             return snapshot, str(output)
@@ -654,6 +693,21 @@ def _show_config(resolved: Resolved) -> None:
     width = max(len(key) for key, _, _ in rows)
     lines += [f"{key:<{width}}  {value}  ({source})" for key, value, source in rows]
     _stdout(lambda: sys.stdout.write("\n".join(lines) + "\n"))
+
+
+@contextlib.contextmanager
+def _engine(resolved: Resolved) -> Iterator[Engine | None]:
+    """The engine the settings name; None for the local one (the core's default path)."""
+    if resolved.values["engine"] == "local" and not resolved.values["scheduler"]:
+        yield None
+        return
+    from driftcli.engine import open_engine
+
+    engine = open_engine(resolved.values["engine"], resolved.values["scheduler"])
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 @contextlib.contextmanager

@@ -75,6 +75,12 @@ def _flag(value: Any) -> bool:
     return value
 
 
+def _engine(value: Any) -> str:
+    if _text(value) not in ("local", "dask"):
+        raise TypeError("local or dask")
+    return str(value)
+
+
 def _kind(value: Any) -> Kind:
     try:
         return Kind(_text(value))
@@ -94,6 +100,8 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "max_drift_share": _number,
     "fail_on": _names,
     "store": _text,
+    "engine": _engine,
+    "scheduler": _text,
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
@@ -117,6 +125,8 @@ DEFAULTS: dict[str, Any] = {
     "max_drift_share": None,
     "fail_on": (),
     "store": ".driftcli",
+    "engine": "local",
+    "scheduler": None,
 }
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from driftcli.compare import compare, decide, metric_for, new_columns
+from driftcli.engine import Engine, count_with, fragments_of, summarize_with
 from driftcli.errors import InputError, UsageError
 from driftcli.formats import InputFormat
 from driftcli.metrics import METRICS, On
@@ -43,6 +44,7 @@ from driftcli.results import (
 from driftcli.sample import DEFAULT_SAMPLE_ROWS, Reservoir
 from driftcli.snapshot import Snapshot, read_snapshot, snapshot_document
 from driftcli.store import Store, Window, now_utc
+from driftcli.summary import features_from
 from driftcli.text_formats import BadLines
 from driftcli.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
 
@@ -63,9 +65,16 @@ def build_reference(
     input_format: InputFormat | None = None,
     *,
     sample_rows: int = 0,
+    engine: Engine | None = None,
 ) -> Snapshot:
-    """Read reference data and fix every selected feature's buckets."""
+    """Read reference data and fix every selected feature's buckets.
+
+    On a distributed engine, in two passes over the files (summary.py): the
+    buckets from merged summaries, then exact counts over them.
+    """
     _validate(settings)
+    if engine is not None and engine.distributed:
+        return _distributed_reference(spec, settings, input_format, sample_rows, engine)
     with open_source(spec, input_format) as source:
         return _snapshot_of(
             source.batches(),
@@ -136,8 +145,50 @@ def _snapshot_of(
     )
 
 
+def _distributed_reference(
+    spec: Input,
+    settings: Settings,
+    input_format: InputFormat | None,
+    sample_rows: int,
+    engine: Engine,
+) -> Snapshot:
+    fragments = fragments_of(spec, input_format)
+    summary = summarize_with(engine, fragments, sample_rows)
+    name = spec if isinstance(spec, str) else f"{spec[0]} (+{len(spec) - 1} more)"
+    if summary.rows == 0:
+        raise InputError(f"{name}: no data rows in the reference")
+    overrides = dict(settings.overrides)
+    features, skipped = features_from(
+        summary,
+        bins=settings.bins,
+        max_categories=settings.max_categories,
+        columns={name_key(c) for c in settings.features} or None,
+        exclude=frozenset(name_key(c) for c in settings.excluded()),
+        kinds={n: o.kind for n, o in overrides.items() if o.kind is not None},
+        bins_for={name_key(n): o.bins for n, o in overrides.items() if o.bins is not None},
+    )
+    counts = count_with(engine, fragments, features, set())
+    counts.columns = list(summary.columns)
+    profile = Profile(features, counts, skipped)
+    source = SourceInfo(name, fragments[0].format.value, counts.rows)
+    _check_selection(profile, settings, name)
+    if not features:
+        raise InputError(f"{name}: no column in the reference can be scored")
+    return Snapshot(
+        profile=profile,
+        source=source,
+        created=now_utc(),
+        bins=settings.bins,
+        max_categories=settings.max_categories,
+        sample=summary.sample.table(),
+    )
+
+
 def load_reference(
-    spec: Input, settings: Settings = DEFAULT_SETTINGS, input_format: InputFormat | None = None
+    spec: Input,
+    settings: Settings = DEFAULT_SETTINGS,
+    input_format: InputFormat | None = None,
+    engine: Engine | None = None,
 ) -> Snapshot:
     """A reference from raw data, or from a snapshot file without re-reading its data."""
     if isinstance(spec, str) and spec != STDIN and input_format in (None, InputFormat.PARQUET):
@@ -145,7 +196,7 @@ def load_reference(
         if path.is_file() and snapshot_document(path) is not None:
             return restrict(read_snapshot(path), settings)
     sample_rows = DEFAULT_SAMPLE_ROWS if uses_samples(settings) else 0
-    return build_reference(spec, settings, input_format, sample_rows=sample_rows)
+    return build_reference(spec, settings, input_format, sample_rows=sample_rows, engine=engine)
 
 
 def restrict(snapshot: Snapshot, settings: Settings) -> Snapshot:
@@ -178,12 +229,13 @@ def check(
     *,
     live_format: InputFormat | None = None,
     ref_format: InputFormat | None = None,
+    engine: Engine | None = None,
 ) -> CheckResult:
     """Compare live data with reference data (raw or a snapshot), feature by feature."""
     if _reads_stdin(live) and _reads_stdin(ref):
         raise UsageError("only one input can come from stdin ('-')")
-    reference = load_reference(ref, settings, ref_format)
-    return check_against(live, reference, settings, live_format=live_format)
+    reference = load_reference(ref, settings, ref_format, engine)
+    return check_against(live, reference, settings, live_format=live_format, engine=engine)
 
 
 def check_against(
@@ -192,12 +244,19 @@ def check_against(
     settings: Settings = DEFAULT_SETTINGS,
     *,
     live_format: InputFormat | None = None,
+    engine: Engine | None = None,
 ) -> CheckResult:
-    """Compare live data with an already profiled reference."""
+    """Compare live data with an already profiled reference (counted on `engine`)."""
     sampled = _sampled(reference, settings)
-    with open_source(live, live_format) as source:
-        counts = count_batches(reference.profile.features, source.batches(), sampled)
-        info = SourceInfo(source.name, source.format.value, counts.rows)
+    if engine is not None and engine.distributed:
+        fragments = fragments_of(live, live_format)
+        counts = count_with(engine, fragments, reference.profile.features, sampled)
+        name = live if isinstance(live, str) else f"{live[0]} (+{len(live) - 1} more)"
+        info = SourceInfo(name, fragments[0].format.value, counts.rows)
+    else:
+        with open_source(live, live_format) as source:
+            counts = count_batches(reference.profile.features, source.batches(), sampled)
+            info = SourceInfo(source.name, source.format.value, counts.rows)
     if counts.rows == 0:
         raise InputError(f"{info.name}: no data rows in the live data")
     return _result(reference, counts, info, settings)

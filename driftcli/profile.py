@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftcli.parallel import map_columns, prefetch
-from driftcli.sample import ValueReservoir
+from driftcli.sample import SEED, ValueReservoir
 from driftcli.sketch import NumericSketch, sorted_scratch
 from driftcli.sketch import quantiles as sorted_quantiles
 from driftcli.values import (
@@ -227,7 +227,9 @@ class Counts:
 class Counter:
     """Accumulates counts over the reference's buckets, batch by batch."""
 
-    def __init__(self, features: Sequence[Feature], sampled: Collection[str] = ()) -> None:
+    def __init__(
+        self, features: Sequence[Feature], sampled: Collection[str] = (), seed: int = SEED
+    ) -> None:
         self._features = list(features)
         self._counts = {
             f.name: FeatureCounts(np.zeros(f.n_buckets, dtype=np.int64)) for f in self._features
@@ -235,7 +237,9 @@ class Counter:
         self._rows = 0
         self._columns: dict[str, None] = {}
         # Raw values kept for the sample metrics (ks, wasserstein), bounded.
-        self._samples = {name: ValueReservoir(LIVE_SAMPLE_VALUES) for name in sampled}
+        self._samples = {
+            name: ValueReservoir(LIVE_SAMPLE_VALUES, seed + i) for i, name in enumerate(sampled)
+        }
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Count one batch; a feature absent from it is missing on every row."""
@@ -263,6 +267,10 @@ class Counter:
     def result(self) -> Counts:
         samples = {name: reservoir.values() for name, reservoir in self._samples.items()}
         return Counts(self._rows, dict(self._counts), list(self._columns), samples)
+
+    def reservoirs(self) -> dict[str, ValueReservoir]:
+        """The live samples with their keys, to merge with other fragments' (engine.py)."""
+        return dict(self._samples)
 
 
 def count_batches(

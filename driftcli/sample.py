@@ -63,6 +63,30 @@ class Reservoir:
         """The sample so far (an empty table when nothing was kept)."""
         return self._rows.combine_chunks() if self._rows is not None else pa.table({})
 
+    def merge(self, other: Reservoir) -> Reservoir:
+        """The sample of both streams (this one first), as if one reservoir had seen them all.
+
+        Bottom-k samples merge exactly: the union's k smallest keys. The two
+        must draw keys from different random streams (different seeds).
+        """
+        if other._rows is None:
+            return self
+        if self._rows is None:
+            other._order = other._order + self._seen
+            other._seen += self._seen
+            return other
+        rows = concat_tables([self._rows, other._rows])
+        keys = np.concatenate([self._keys, other._keys])
+        order = np.concatenate([self._order, other._order + self._seen])
+        merged = Reservoir(self.size)
+        merged._seen = self._seen + other._seen
+        if len(keys) > self.size:
+            keep = np.sort(np.argpartition(keys, self.size - 1)[: self.size])
+            keep = keep[np.argsort(order[keep], kind="stable")]
+            rows, keys, order = rows.take(pa.array(keep)), keys[keep], order[keep]
+        merged._rows, merged._keys, merged._order = rows, keys, order
+        return merged
+
 
 class ValueReservoir:
     """A uniform random sample of at most `size` numeric values from a stream."""
@@ -90,3 +114,14 @@ class ValueReservoir:
 
     def values(self) -> np.ndarray:
         return self._values
+
+    def merge(self, other: ValueReservoir) -> ValueReservoir:
+        """The sample of both streams: the union's `size` smallest keys (see Reservoir.merge)."""
+        merged = ValueReservoir(self.size)
+        keys = np.concatenate([self._keys, other._keys])
+        values = np.concatenate([self._values, other._values])
+        if len(keys) > self.size:
+            keep = np.argpartition(keys, self.size - 1)[: self.size]
+            keys, values = keys[keep], values[keep]
+        merged._keys, merged._values = keys, values
+        return merged
