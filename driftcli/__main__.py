@@ -2,4 +2,7 @@
 
 from driftcli.cli import main
 
-main()
+# Guarded: a local Dask cluster starts its workers by re-importing the main
+# module, which must not run the command line again.
+if __name__ == "__main__":
+    main()

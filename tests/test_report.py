@@ -59,11 +59,12 @@ def test_core_imports_no_terminal_library_and_help_no_numeric_library() -> None:
         "import sys, driftcli.core, driftcli.profile, driftcli.metrics, driftcli.readers,"
         " driftcli.serialize;"
         "assert 'rich' not in sys.modules and 'typer' not in sys.modules, 'core imports rich';"
+        "assert 'distributed' not in sys.modules, 'core imports dask';"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     code = (
         "import sys, driftcli.cli;"
-        "heavy = {'numpy', 'pyarrow', 'scipy'} & set(sys.modules);"
+        "heavy = {'numpy', 'pyarrow', 'scipy', 'dask', 'distributed'} & set(sys.modules);"
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

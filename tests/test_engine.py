@@ -1,0 +1,216 @@
+"""The Dask engine gives the local engine's answers (a 2-worker cluster on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from driftcli.core import build_reference, check_against
+from driftcli.engine import DaskEngine, EngineError, LocalEngine, open_engine
+from driftcli.errors import UsageError
+from driftcli.results import Settings
+from tests.conftest import Invoke, write_table
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None, silence_logs=50,
+    ) as local:  # fmt: skip
+        yield local.scheduler_address
+
+
+@pytest.fixture
+def dask(cluster: str) -> Iterator[DaskEngine]:
+    engine = DaskEngine(cluster)
+    yield engine
+    engine.close()
+
+
+def split(table: pa.Table, root: Path, fmt: str, parts: int) -> Path:
+    size = -(-table.num_rows // parts)
+    for i in range(parts):
+        folder = root / f"part={i}"
+        folder.mkdir(parents=True)
+        write_table(table.slice(i * size, size), folder / f"data.{fmt}")
+    return root
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_check_counts_and_scores_equal_the_local_engine(
+    dask: DaskEngine, sample: Path, tmp_path: Path, fmt: str
+) -> None:
+    live = split(pq.read_table(sample / "live_drift.parquet"), tmp_path / "live", fmt, 5)
+    reference = build_reference(str(sample / "ref.parquet"), sample_rows=2000)
+    settings = Settings()
+    local = check_against(str(live), reference, settings)
+    remote = check_against(str(live), reference, settings, engine=dask)
+    assert remote.live.rows == local.live.rows == 500
+    for a, b in zip(remote.features, local.features, strict=True):
+        np.testing.assert_array_equal(a.live, b.live)
+        assert a.score == b.score and a.status == b.status
+    assert remote.new_columns == local.new_columns == ["part"]
+    ks = Settings(metric="ks")
+    assert [f.score for f in check_against(str(live), reference, ks, engine=dask).features] == [
+        f.score for f in check_against(str(live), reference, ks).features
+    ]
+
+
+def test_reference_on_dask_has_exact_counts_and_edges_within_the_sketch_accuracy(
+    dask: DaskEngine, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(3)
+    n = 200_000
+    table = pa.table(
+        {
+            "x": rng.lognormal(0, 1, n),
+            "k": rng.integers(0, 5, n).astype(np.float64),
+            "c": pa.array(rng.choice(["a", "b", "c"], n)),
+        }
+    )
+    data = split(table, tmp_path / "ref", "parquet", 8)
+    local = build_reference(str(data))
+    remote = build_reference(str(data), engine=dask, sample_rows=1000)
+    assert remote.profile.counts.rows == n and remote.sample.num_rows == 1000
+    by_name = {f.name: f for f in remote.profile.features}
+    local_by_name = {f.name: f for f in local.profile.features}
+    # Discrete and categorical buckets: identical, and so are the counts.
+    for name in ("k", "c", "part"):
+        assert by_name[name].labels() == local_by_name[name].labels()
+        np.testing.assert_array_equal(
+            remote.profile.counts.features[name].buckets,
+            local.profile.counts.features[name].buckets,
+        )
+    # Numeric edges from the merged sample: each within 4 standard errors in rank.
+    values = np.sort(table.column("x").to_numpy())
+    edges = by_name["x"].edges
+    assert edges is not None and len(edges) == 19
+    ranks = np.searchsorted(values, edges) / n
+    targets = np.arange(1, 20) / 20
+    error = 4 * np.sqrt(targets * (1 - targets) / 2**17)
+    assert np.all(np.abs(ranks - targets) <= error)
+    # Counts over those edges are exact: the local engine counts the same.
+    recount = check_against(str(data), remote, Settings())
+    np.testing.assert_array_equal(
+        next(f for f in recount.features if f.name == "x").live,
+        remote.profile.counts.features["x"].buckets,
+    )
+
+
+def test_a_killed_worker_never_gives_a_wrong_verdict(
+    cluster: str, sample: Path, tmp_path: Path
+) -> None:
+    big = pa.concat_tables([pq.read_table(sample / "live_drift.parquet")] * 1200)
+    live = split(big, tmp_path / "live", "csv", 24)
+    reference = build_reference(str(sample / "ref.parquet"))
+    expected = [f.score for f in check_against(str(live), reference, Settings()).features]
+    engine = DaskEngine(cluster)
+    try:
+        workers = engine.client.run(os.getpid)
+        outcome: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = check_against(str(live), reference, Settings(), engine=engine)
+            except EngineError as exc:
+                outcome["error"] = exc
+
+        job = threading.Thread(target=run)
+        job.start()
+        # Kill a worker once it is busy with this job's fragments.
+        deadline = time.monotonic() + 30
+        busy: list[str] = []
+        while not busy and time.monotonic() < deadline:
+            busy = [w for w, tasks in engine.client.processing().items() if tasks]
+            time.sleep(0.01)
+        assert busy, "the job never started"
+        os.kill(workers[busy[0]], signal.SIGKILL)
+        job.join(timeout=180)
+        assert not job.is_alive()
+        if "result" in outcome:  # Dask re-ran the lost fragments elsewhere
+            result = outcome["result"]
+            assert [f.score for f in result.features] == expected  # type: ignore[attr-defined]
+        else:
+            assert "no verdict was reached" in str(outcome["error"])
+    finally:
+        engine.close()
+
+
+def test_unreachable_scheduler_is_a_clear_error_in_bounded_time() -> None:
+    started = time.monotonic()
+    with pytest.raises(
+        EngineError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"
+    ):
+        DaskEngine("tcp://127.0.0.1:9")
+    assert time.monotonic() - started < 30
+
+
+def test_missing_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(UsageError, match="needs Dask") as caught:
+        DaskEngine()
+    assert caught.value.hint == "pip install 'driftcli[dask]'"
+
+
+def test_engine_choice_and_stdin() -> None:
+    assert isinstance(open_engine("local"), LocalEngine)
+    with pytest.raises(UsageError, match="--scheduler goes with --engine dask"):
+        open_engine("local", "tcp://x:1")
+    with pytest.raises(UsageError, match="cannot read stdin"):
+        check_against("-", build_reference("sample_data/ref.parquet"), engine=_FakeDistributed())
+
+
+class _FakeDistributed(LocalEngine):
+    distributed = True
+
+
+def test_cli_engine_flags(invoke: Invoke, cluster: str, sample: Path, tmp_path: Path) -> None:
+    live = split(pq.read_table(sample / "live_drift.parquet"), tmp_path / "live", "parquet", 3)
+    result = invoke(
+        "check", live, "--ref", sample / "ref.parquet", "--engine", "dask", "--scheduler", cluster
+    )
+    assert result.exit_code == 1, result.stderr
+    local = invoke("check", live, "--ref", sample / "ref.parquet")
+    assert result.stdout.splitlines()[-2:] == local.stdout.splitlines()[-2:]
+    down = invoke(
+        "check",
+        live,
+        "--ref",
+        sample / "ref.parquet",
+        "--engine",
+        "dask",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+    )
+    assert down.exit_code == 2 and "cannot reach the Dask scheduler" in down.stderr
+
+
+@pytest.mark.parametrize(
+    "entry", [["-m", "driftcli"], ["-c", "from driftcli.cli import main; main()"]]
+)
+def test_local_dask_cluster_from_the_command_line(
+    entry: list[str], sample: Path, tmp_path: Path
+) -> None:
+    import subprocess
+
+    live = split(pq.read_table(sample / "live_ok.parquet"), tmp_path / "live", "parquet", 2)
+    done = subprocess.run(
+        [sys.executable, *entry, "check", str(live), "--ref", str(sample / "ref.parquet"),
+         "--engine", "dask", "-f", "json"],
+        capture_output=True, text=True, timeout=180, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"drift": false' in done.stdout
