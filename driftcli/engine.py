@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from driftcli.errors import DriftcliError, UsageError
 from driftcli.formats import InputFormat
+from driftcli.parallel import serial
 from driftcli.profile import Counter, Counts, Feature
 from driftcli.sample import ValueReservoir
 from driftcli.summary import Summary, summarize
@@ -154,14 +155,16 @@ def count_fragment(
     """Counts of one fragment over the buckets, and its raw-value samples (with keys)."""
     fragment, seed = fragment_and_seed
     counter = Counter(features, sampled, seed=seed)
-    for batch in _batches(fragment):
-        counter.add(batch)
+    with serial():
+        for batch in _batches(fragment):
+            counter.add(batch)
     return counter.result(), counter.reservoirs()
 
 
 def summarize_fragment(fragment_and_seed: tuple[Fragment, int], sample_rows: int) -> Summary:
     fragment, seed = fragment_and_seed
-    return summarize(_batches(fragment), seed, sample_rows)
+    with serial():
+        return summarize(_batches(fragment), seed, sample_rows)
 
 
 def count_with(

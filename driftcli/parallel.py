@@ -8,6 +8,7 @@ thread and the read-ahead only hides I/O waits.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -22,8 +23,24 @@ _POOL: ThreadPoolExecutor | None = None
 _LOCK = threading.Lock()
 
 
+_SERIAL = threading.local()
+
+
+@contextlib.contextmanager
+def serial() -> Iterator[None]:
+    """Count in this thread only: an engine's task runs beside others on the same cores."""
+    previous = getattr(_SERIAL, "on", False)
+    _SERIAL.on = True
+    try:
+        yield
+    finally:
+        _SERIAL.on = previous
+
+
 def workers() -> int:
     """Threads for column work: the cores this process may use (at most 8)."""
+    if getattr(_SERIAL, "on", False):
+        return 1
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -19,6 +19,20 @@ DEFAULT_SAMPLE_ROWS = 10_000
 SEED = 20261126
 
 
+def _keys_below(
+    rng: np.random.Generator, n: int, limit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of n new items draw a key below `limit`, and those keys, without drawing n keys.
+
+    Each key is uniform on [0, 1): how many fall below the limit is binomial,
+    which they are is a uniform subset, and their keys are uniform below the
+    limit. Late in a long stream that is a handful of draws, not one per value.
+    """
+    hits = int(rng.binomial(n, limit))
+    index = np.sort(rng.choice(n, hits, replace=False)) if hits else np.empty(0, np.int64)
+    return index, rng.random(hits) * limit
+
+
 class Reservoir:
     """Keeps a uniform random sample of at most `size` rows, in arrival order."""
 
@@ -38,17 +52,16 @@ class Reservoir:
 
     def add(self, batch: pa.RecordBatch | pa.Table) -> None:
         n = batch.num_rows
-        keys = self._rng.random(n)
+        keys = self._rng.random(n) if len(self._keys) < self.size else np.empty(0)
         order = np.arange(self._seen, self._seen + n)
         self._seen += n
         if self.size <= 0 or n == 0:
             return
         if len(self._keys) >= self.size:
-            wanted = keys < self._keys.max()
-            if not wanted.any():
+            index, keys = _keys_below(self._rng, n, float(self._keys.max()))
+            if not len(index):
                 return
-            index = np.flatnonzero(wanted)
-            batch, keys, order = batch.take(pa.array(index)), keys[index], order[index]
+            batch, order = batch.take(pa.array(index)), order[index]
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         rows = table if self._rows is None else concat_tables([self._rows, table])
         keys = np.concatenate([self._keys, keys])
@@ -101,10 +114,11 @@ class ValueReservoir:
         """Take present values (no NaN)."""
         if not len(values) or self.size <= 0:
             return
-        keys = self._rng.random(len(values))
         if len(self._keys) >= self.size:
-            wanted = keys < self._keys.max()
-            keys, values = keys[wanted], values[wanted]
+            chosen, keys = _keys_below(self._rng, len(values), float(self._keys.max()))
+            values = values[chosen]
+        else:
+            keys = self._rng.random(len(values))
         keys = np.concatenate([self._keys, keys])
         values = np.concatenate([self._values, values])
         if len(keys) > self.size:

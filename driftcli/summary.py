@@ -13,9 +13,9 @@ reference in two passes:
    its files over those buckets; counts merge by adding, so the reference's
    counts are exact.
 
-Accuracy: with a sample of S values (default 2^17), each numeric edge sits
+Accuracy: with a sample of S values (default 2^16), each numeric edge sits
 at the quantile k/B of the reference within about sqrt(q(1-q)/S) in rank
-(0.14% at the median for S = 2^17), and a numeric column with at most B
+(0.2% at the median for S = 2^16), and a numeric column with at most B
 distinct values keeps one bucket per value when all of them show in the
 sample (a value rarer than about 1/S may land in `other`).
 """
@@ -41,7 +41,7 @@ from driftcli.profile import (
 from driftcli.sample import Reservoir, ValueReservoir
 from driftcli.values import UNTYPED_KEY, TypeClass, read_numbers, tally_texts, type_class
 
-SUMMARY_SAMPLE_VALUES = 1 << 17
+SUMMARY_SAMPLE_VALUES = 1 << 16
 """Numeric values per column each summary keeps for the edges."""
 
 
@@ -64,7 +64,8 @@ class ColumnSummary:
         family = type_class(column.type)
         self.types |= family
         self.untyped = self.untyped or untyped
-        if family in (TypeClass.NUMBER, TypeClass.TEXT):
+        # Text is read as numbers only where its type is unknown (CSV).
+        if family is TypeClass.NUMBER or (family is TypeClass.TEXT and untyped):
             numbers = read_numbers(column)
             present = numbers.values[~(numbers.missing | numbers.invalid)]
             self.numeric_present += len(present)

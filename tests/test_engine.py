@@ -100,7 +100,7 @@ def test_reference_on_dask_has_exact_counts_and_edges_within_the_sketch_accuracy
     assert edges is not None and len(edges) == 19
     ranks = np.searchsorted(values, edges) / n
     targets = np.arange(1, 20) / 20
-    error = 4 * np.sqrt(targets * (1 - targets) / 2**17)
+    error = 4 * np.sqrt(targets * (1 - targets) / 2**16)
     assert np.all(np.abs(ranks - targets) <= error)
     # Counts over those edges are exact: the local engine counts the same.
     recount = check_against(str(data), remote, Settings())
