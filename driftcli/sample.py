@@ -19,9 +19,7 @@ DEFAULT_SAMPLE_ROWS = 10_000
 SEED = 20261126
 
 
-def _keys_below(
-    rng: np.random.Generator, n: int, limit: float
-) -> tuple[np.ndarray, np.ndarray]:
+def _keys_below(rng: np.random.Generator, n: int, limit: float) -> tuple[np.ndarray, np.ndarray]:
     """Which of n new items draw a key below `limit`, and those keys, without drawing n keys.
 
     Each key is uniform on [0, 1): how many fall below the limit is binomial,
