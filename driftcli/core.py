@@ -123,7 +123,15 @@ def _snapshot_of(
         columns=settings.features or None,
         exclude=settings.excluded(),
     )
-    source = replace(source, rows=profile.counts.rows)
+    return _snapshot(
+        profile, replace(source, rows=profile.counts.rows), settings, reservoir.table()
+    )
+
+
+def _snapshot(
+    profile: Profile, source: SourceInfo, settings: Settings, sample: pa.Table
+) -> Snapshot:
+    """Check a freshly profiled reference and wrap it as a snapshot."""
     if profile.counts.rows == 0:
         raise InputError(f"{source.name}: no data rows in the reference")
     _check_selection(profile, settings, source.name)
@@ -131,7 +139,6 @@ def _snapshot_of(
         reasons = "; ".join(f"{name}: {why}" for name, why in profile.skipped.items())
         detail = f" ({reasons})" if reasons else ""
         raise InputError(f"{source.name}: no column in the reference can be scored{detail}")
-    sample = reservoir.table()
     if settings.excluded() and sample.num_columns:
         excluded = {name_key(c) for c in settings.excluded()}
         sample = sample.drop_columns([c for c in sample.column_names if name_key(c) in excluded])
@@ -154,9 +161,6 @@ def _distributed_reference(
 ) -> Snapshot:
     fragments = fragments_of(spec, input_format)
     summary = summarize_with(engine, fragments, sample_rows)
-    name = spec if isinstance(spec, str) else f"{spec[0]} (+{len(spec) - 1} more)"
-    if summary.rows == 0:
-        raise InputError(f"{name}: no data rows in the reference")
     overrides = dict(settings.overrides)
     features, skipped = features_from(
         summary,
@@ -167,21 +171,16 @@ def _distributed_reference(
         kinds={n: o.kind for n, o in overrides.items() if o.kind is not None},
         bins_for={name_key(n): o.bins for n, o in overrides.items() if o.bins is not None},
     )
-    counts = count_with(engine, fragments, features, set())
-    counts.columns = list(summary.columns)
-    profile = Profile(features, counts, skipped)
-    source = SourceInfo(name, fragments[0].format.value, counts.rows)
-    _check_selection(profile, settings, name)
-    if not features:
-        raise InputError(f"{name}: no column in the reference can be scored")
-    return Snapshot(
-        profile=profile,
-        source=source,
-        created=now_utc(),
-        bins=settings.bins,
-        max_categories=settings.max_categories,
-        sample=summary.sample.table(),
+    counts = (
+        count_with(engine, fragments, features, set()) if features else Counts(summary.rows, {})
     )
+    counts.columns = list(summary.columns)
+    source = SourceInfo(_input_name(spec), fragments[0].format.value, summary.rows)
+    return _snapshot(Profile(features, counts, skipped), source, settings, summary.sample.table())
+
+
+def _input_name(spec: Input) -> str:
+    return spec if isinstance(spec, str) else f"{spec[0]} (+{len(spec) - 1} more)"
 
 
 def load_reference(
@@ -251,8 +250,7 @@ def check_against(
     if engine is not None and engine.distributed:
         fragments = fragments_of(live, live_format)
         counts = count_with(engine, fragments, reference.profile.features, sampled)
-        name = live if isinstance(live, str) else f"{live[0]} (+{len(live) - 1} more)"
-        info = SourceInfo(name, fragments[0].format.value, counts.rows)
+        info = SourceInfo(_input_name(live), fragments[0].format.value, counts.rows)
     else:
         with open_source(live, live_format) as source:
             counts = count_batches(reference.profile.features, source.batches(), sampled)
