@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from driftcli.errors import InputError
 from driftcli.formats import InputFormat
-from driftcli.readers import Source, format_of_path, open_one
+from driftcli.readers import Source, format_of_path, is_url, open_one, url_filesystem
 from driftcli.text_formats import Chunk
 from driftcli.values import UNTYPED_KEY
 
@@ -37,26 +37,29 @@ def is_dataset(spec: str | Sequence[str]) -> bool:
     """Does this input name several files (a list, a directory, a glob)?"""
     if not isinstance(spec, str):
         return len(spec) != 1 or is_dataset(spec[0])
-    path = Path(spec)
-    if path.is_dir():
+    if is_url(spec):
+        fs, inside = url_filesystem(spec)
+        return bool(_GLOB_CHARS & set(inside)) or bool(fs.isdir(inside))
+    local = Path(spec)
+    if local.is_dir():
         return True
-    return bool(_GLOB_CHARS & set(spec)) and not path.exists()  # "data[1].csv" is a file
+    return bool(_GLOB_CHARS & set(spec)) and not local.exists()  # "data[1].csv" is a file
 
 
 @dataclass
 class DatasetSource(Source):
     """Many files read as one input, in a stable (sorted) order."""
 
-    files: list[Path] = field(default_factory=list)
-    root: Path | None = None
+    files: list[str] = field(default_factory=list)
+    root: str | None = None
     """The directory hive partitions are named relative to."""
 
     def chunks(self, max_latency: float | None = None) -> Iterator[Chunk | None]:
         rows = 0
         for path in self.files:
-            with open_one(str(path), self.format) as part:
+            with open_one(path, self.format) as part:
                 part.bad_lines = self.bad_lines
-                partitions = self._partitions(path)
+                partitions = partitions_of(path, self.root)
                 for chunk in part.chunks(max_latency):
                     if chunk is None:
                         yield None
@@ -65,44 +68,38 @@ class DatasetSource(Source):
                     yield Chunk(table, chunk.first_line, rows, chunk._line_numbers)
                     rows += table.num_rows
 
-    def _partitions(self, path: Path) -> dict[str, str]:
-        if self.root is None:
-            return {}
-        parts = path.parent.relative_to(self.root).parts
-        return dict(part.split("=", 1) for part in parts if "=" in part)
+
+def partitions_of(path: str, root: str | None) -> dict[str, str]:
+    """Hive partitions (`key=value` directories) between `root` and the file."""
+    if root is None:
+        return {}
+    relative = path[len(root) :].strip("/").split("/")[:-1]
+    return dict(part.split("=", 1) for part in relative if "=" in part)
 
 
 def _with_partitions(table: pa.Table, partitions: dict[str, str]) -> pa.Table:
     for key, value in partitions.items():
         if key in table.column_names:
             continue  # the file's own column wins over its directory's name
-        field = pa.field(key, pa.string(), metadata={UNTYPED_KEY: b"1"})
-        table = table.append_column(field, pa.array([value] * table.num_rows, pa.string()))
+        field_ = pa.field(key, pa.string(), metadata={UNTYPED_KEY: b"1"})
+        table = table.append_column(field_, pa.array([value] * table.num_rows, pa.string()))
     return table
 
 
 def open_dataset(spec: str | Sequence[str], input_format: InputFormat | None) -> DatasetSource:
-    """Expand a directory, glob or list into files of one format."""
+    """Expand directories, globs and lists (local paths or URLs) into files of one format."""
     specs = [spec] if isinstance(spec, str) else list(spec)
     name = specs[0] if len(specs) == 1 else f"{specs[0]} (+{len(specs) - 1} more)"
-    files: list[Path] = []
-    root: Path | None = None
+    files: list[str] = []
+    root: str | None = None
     for item in specs:
-        path = Path(item)
-        if path.is_dir():
-            root = path if len(specs) == 1 else None
-            found = [p for p in path.rglob("*") if p.is_file() and _is_data(p, path)]
-        elif _GLOB_CHARS & set(item) and not path.exists():
-            matched = glob.glob(item, recursive=True)  # noqa: PTH207 - absolute patterns too
-            found = [Path(p) for p in matched if Path(p).is_file()]
-        elif path.exists():
-            found = [path]
-        else:
-            raise InputError(f"{item}: no such file")
+        found, item_root = _expand_url(item) if is_url(item) else _expand_path(item)
+        if len(specs) == 1:
+            root = item_root
         if not found:
             raise InputError(f"{item}: matches no data files")
         files += sorted(found)
-    formats = {input_format or format_of_path(p) for p in files}
+    formats = {input_format or format_of_path(Path(p)) for p in files}
     formats.discard(None)
     if len(formats) > 1:
         listed = ", ".join(sorted(f.value for f in formats if f is not None))
@@ -114,12 +111,40 @@ def open_dataset(spec: str | Sequence[str], input_format: InputFormat | None) ->
     return DatasetSource(name=name, format=fmt, compression=None, files=files, root=root)
 
 
+def _expand_path(item: str) -> tuple[list[str], str | None]:
+    path = Path(item)
+    if path.is_dir():
+        found = [p for p in path.rglob("*") if p.is_file() and _is_data(p, path)]
+        return [str(p) for p in found], str(path)
+    if _GLOB_CHARS & set(item) and not path.exists():
+        matched = glob.glob(item, recursive=True)  # noqa: PTH207 - absolute patterns too
+        return [p for p in matched if Path(p).is_file()], None
+    if path.exists():
+        return [item], None
+    raise InputError(f"{item}: no such file")
+
+
+def _expand_url(item: str) -> tuple[list[str], str | None]:
+    fs, path = url_filesystem(item)
+    if _GLOB_CHARS & set(path):
+        matched, root = fs.glob(path), None
+    elif fs.isdir(path):
+        root = path.rstrip("/")
+        matched = [p for p in fs.find(path) if _is_data(Path(p), Path(root))]
+    elif fs.exists(path):
+        matched, root = [path], None
+    else:
+        raise InputError(f"{item}: no such file")
+    urls = [fs.unstrip_protocol(p) for p in matched]
+    return urls, fs.unstrip_protocol(root) if root else None
+
+
 def _is_data(path: Path, root: Path) -> bool:
     """Skip hidden and marker files (.crc, _SUCCESS, _metadata) as Spark and Hive write them."""
     relative = path.relative_to(root).parts
     return not any(part.startswith((".", "_")) for part in relative)
 
 
-def _sniffed_format(path: Path) -> InputFormat:
-    with open_one(str(path), None) as source:
+def _sniffed_format(path: str) -> InputFormat:
+    with open_one(path, None) as source:
         return source.format

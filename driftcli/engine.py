@@ -22,6 +22,7 @@ from driftcli.errors import DriftcliError, UsageError
 from driftcli.formats import InputFormat
 from driftcli.parallel import serial
 from driftcli.profile import Counter, Counts, Feature
+from driftcli.readers import is_url
 from driftcli.sample import ValueReservoir
 from driftcli.summary import Summary, summarize
 
@@ -131,20 +132,23 @@ def fragments_of(spec: str | Sequence[str], input_format: InputFormat | None) ->
     if "-" in specs:
         raise UsageError("Dask workers cannot read stdin", hint="give files, or use --engine local")
     source = open_dataset(specs, input_format)
-    root = str(source.root.resolve()) if source.root else None
-    return [Fragment(str(Path(p).resolve()), source.format, root) for p in source.files]
+
+    def where(path: str) -> str:  # workers may run elsewhere: absolute paths, URLs as they are
+        return path if is_url(path) else str(Path(path).resolve())
+
+    root = where(source.root) if source.root else None
+    return [Fragment(where(p), source.format, root) for p in source.files]
 
 
 def _batches(fragment: Fragment) -> Any:
     from driftcli.datasets import DatasetSource
 
-    root = Path(fragment.root) if fragment.root else None
     source = DatasetSource(
         name=fragment.path,
         format=fragment.format,
         compression=None,
-        files=[Path(fragment.path)],
-        root=root,
+        files=[fragment.path],
+        root=fragment.root,
     )
     return source.batches()
 

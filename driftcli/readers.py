@@ -17,6 +17,7 @@ import contextlib
 import io
 import mmap
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -375,7 +376,57 @@ def format_of_path(path: Path) -> InputFormat | None:
     return _SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None
 
 
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_url(spec: str) -> bool:
+    """An fsspec URL (s3://, gs://, abfs://, http://, memory://...), not a local path."""
+    return bool(_URL.match(spec))
+
+
+def url_filesystem(spec: str) -> tuple[Any, str]:
+    """The fsspec filesystem for a URL, and the path within it."""
+    try:
+        import fsspec
+    except ImportError:
+        raise UsageError(
+            f"{spec}: reading URLs needs fsspec",
+            hint="pip install fsspec (and e.g. s3fs for s3://)",
+        ) from None
+    try:
+        fs, path = fsspec.core.url_to_fs(spec)
+    except (ImportError, ValueError) as exc:
+        raise UsageError(
+            f"{spec}: no filesystem for this URL is installed ({exc})",
+            hint="install the fsspec package for it, e.g. s3fs, gcsfs, adlfs",
+        ) from None
+    return fs, path
+
+
+def _open_url(spec: str, input_format: InputFormat | None) -> Source:
+    """A file behind an fsspec URL, read as a stream (Parquet is spooled, as from stdin)."""
+    fs, path = url_filesystem(spec)
+    try:
+        file = fs.open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{spec}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{spec}: cannot open: {exc}") from exc
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    compression = _SUFFIX_COMPRESSION.get(suffixes[-1]) if suffixes else None
+    fmt = input_format or format_of_path(Path(path))
+    try:
+        source = _open_stream(file, spec, fmt, compression, empty="file is empty")
+    except BaseException:
+        file.close()
+        raise
+    source._cleanup.callback(file.close)
+    return source
+
+
 def _open_path(spec: str, input_format: InputFormat | None) -> Source:
+    if is_url(spec):
+        return _open_url(spec, input_format)
     path = Path(spec)
     if not path.exists():
         raise InputError(f"{spec}: no such file")

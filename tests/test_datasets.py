@@ -89,3 +89,25 @@ def test_cli_takes_several_live_files(invoke: Invoke, sample: Path) -> None:
         "check", sample / "live_ok.csv", sample / "live_ok.jsonl", "--ref", sample / "ref.csv"
     )
     assert mixed.exit_code == 2 and "mixes file formats (csv, jsonl)" in mixed.stderr
+
+
+def test_fsspec_urls_single_files_directories_and_globs(sample: Path, tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    memory = fsspec.filesystem("memory")
+    table = pq.read_table(sample / "live_drift.parquet")
+    for i, fmt in enumerate(["parquet", "csv", "jsonl"]):
+        local = write_table(table.slice(i * 100, 100), tmp_path / f"part.{fmt}")
+        memory.pipe(f"/drift/day={i}/part.{fmt}", local.read_bytes())
+        memory.pipe(f"/csv/day={i}/part.csv", (sample / "live_drift.csv").read_bytes())
+    memory.pipe("/one/live.jsonl", (sample / "live_drift.jsonl").read_bytes())
+    whole = check(str(sample / "live_drift.jsonl"), str(sample / "ref.parquet"))
+    one = check("memory:///one/live.jsonl", str(sample / "ref.parquet"))
+    assert [f.score for f in one.features] == [f.score for f in whole.features]
+    folder = check("memory:///csv", str(sample / "ref.parquet"))
+    assert folder.live.rows == 1500 and folder.new_columns == ["day"]
+    globbed = check("memory:///csv/day=*/part.csv", str(sample / "ref.parquet"))
+    assert globbed.live.rows == 1500
+    with pytest.raises(InputError, match="no such file"):
+        check("memory:///nope.csv", str(sample / "ref.parquet"))
+    with pytest.raises(InputError, match="mixes file formats"):
+        check("memory:///drift", str(sample / "ref.parquet"))
