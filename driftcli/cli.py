@@ -478,7 +478,7 @@ def ingest(
             show_default=False,
         ),
     ] = None,
-    threshold: ThresholdOption = 0.5,
+    threshold: ThresholdOption = None,
     skip_bad_lines: Annotated[
         bool,
         typer.Option(
@@ -556,13 +556,17 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def status(
     store: StoreOption = None,
     output_format: FormatOption = OutputFormat.TABLE,
+    config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Show what the store holds: the reference, the windows, their rows and time spans."""
     from driftcli.core import store_status
     from driftcli.serialize import status_json
 
-    state = _guarded(debug, lambda: store_status(_open_store(store, create=False)))
+    flags = {"store": str(store) if store else None}
+    resolved = _guarded(debug, lambda: _resolve(flags, config))
+    home = Path(resolved.values["store"])
+    state = _guarded(debug, lambda: store_status(_open_store(home, create=False)))
     if output_format is OutputFormat.JSON:
         _guarded(debug, lambda: _write_json(status_json(state)))
     else:
@@ -643,8 +647,13 @@ def _emit_check(
         if not target:
             _note("warning: --summary: GITHUB_STEP_SUMMARY is not set (not in GitHub Actions?)")
         else:
-            with open(target, "a", encoding="utf-8") as out:
-                out.write(serialize.render_markdown(result) + "\n")
+            try:
+                with open(target, "a", encoding="utf-8") as out:
+                    out.write(serialize.render_markdown(result) + "\n")
+            except OSError as exc:
+                raise DriftcliError(
+                    f"--summary: cannot write GITHUB_STEP_SUMMARY {target}: {exc.strerror or exc}"
+                ) from exc
     if output_format is OutputFormat.TABLE:
         from driftcli.report import render_table
 

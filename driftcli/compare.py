@@ -173,7 +173,8 @@ def _gate_on_significance(results: list[FeatureResult], settings: Settings) -> l
     if settings.alpha is None:
         return results
     judged = [i for i, r in enumerate(results) if r.status in (Status.OK, Status.DRIFT)]
-    adjusted = adjust([results[i].p_value or 1.0 for i in judged], settings.correction)
+    p_values = [results[i].p_value for i in judged]
+    adjusted = adjust([1.0 if p is None else p for p in p_values], settings.correction)
     out = list(results)
     for i, p in zip(judged, adjusted, strict=True):
         result = results[i]

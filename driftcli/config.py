@@ -57,7 +57,7 @@ def _text(value: Any) -> str:
 def _names(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(part for part in value.split(",") if part.strip())
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise TypeError("a list of names")
     return tuple(value)
 
@@ -210,7 +210,8 @@ def resolve(
     for key, parse in GLOBAL_KEYS.items():
         env_name = f"DRIFTCLI_{key.upper()}"
         if flags.get(key) is not None:
-            values[key], sources[key] = flags[key], "flag"
+            flag = f"--{key.replace('_', '-')}"
+            values[key], sources[key] = _checked(parse, flags[key], flag), "flag"
         elif environ.get(env_name, "") != "":
             values[key], sources[key] = _from_env(env_name, environ[env_name], parse), env_name
         elif key in file_values:
@@ -226,9 +227,7 @@ def _parse_table(
     values: dict[str, Any] = {}
     features: dict[str, FeatureSettings] = {}
     for key, value in table.items():
-        if key == "features":
-            if not isinstance(value, dict):
-                raise UsageError(f"{where}: {prefix}features must be a table of feature names")
+        if key == "features" and isinstance(value, dict):
             for name, options in value.items():
                 features[name] = _feature_settings(name, options, where, prefix)
             continue

@@ -405,6 +405,7 @@ def ingest(
     # an interrupt can flush them and a time-based flush is never late by much.
     latency = min(0.5, max(0.05, options.flush_seconds / 2))
     with open_source(spec, options.input_format, skip_bad_lines=options.skip_bad_lines) as source:
+        source.bad_lines.hint = "pass --skip-bad-lines to count and skip such lines"
         report.bad_lines = source.bad_lines
         try:
             # Parse the next chunk in a thread while this one is checked and stored.
@@ -413,7 +414,8 @@ def ingest(
                     table = _valid_rows(chunk, features, source)
                     report.rows_read += chunk.table.num_rows
                     while table.num_rows:
-                        take = table.num_rows
+                        # Cut at the next flush or check, so neither is late by a chunk.
+                        take = min(table.num_rows, options.flush_rows - _rows(pending))
                         if options.check_every:
                             take = min(take, options.check_every - since_check)
                         if not pending:
@@ -428,7 +430,7 @@ def ingest(
                             report.checks += 1
                             if on_check:
                                 on_check(check_window(window, reference, settings))
-                        elif sum(t.num_rows for t in pending) >= options.flush_rows:
+                        elif _rows(pending) >= options.flush_rows:
                             flush()
                 if pending and time.monotonic() - pending_since >= options.flush_seconds:
                     flush()
@@ -439,6 +441,10 @@ def ingest(
     if report.rows_read == 0 and report.bad_lines.count == 0:
         raise InputError(f"{source.name}: no data rows to ingest")
     return report
+
+
+def _rows(tables: list[pa.Table]) -> int:
+    return sum(t.num_rows for t in tables)
 
 
 def _validate_ingest(options: IngestOptions) -> None:
@@ -560,13 +566,38 @@ def _validate(settings: Settings) -> None:
         raise UsageError(f"--max-drift-share must be at least 0 and below 1, not {share}")
     if settings.min_rows is not None and settings.min_rows < 1:
         raise UsageError(f"--min-rows must be at least 1, not {settings.min_rows}")
+    for feature_name, override in settings.overrides:
+        if override.bins is not None and override.bins < 2:
+            raise UsageError(
+                f"features.{feature_name}.bins must be at least 2, not {override.bins}"
+            )
     overlap = set(settings.features) & set(settings.exclude)
     if overlap:
         raise UsageError(f"{sorted(overlap)[0]!r} is both selected and excluded")
 
 
 def _check_selection(profile: Profile, settings: Settings, name: str) -> None:
-    """Names in --features / --exclude that the reference lacks are usage errors."""
+    """Names the settings give that the reference cannot honour are usage errors.
+
+    --features and --fail-on must name scored features (a skipped or excluded
+    column would silently drop out of the check); --exclude and the config's
+    per-feature sections must name columns of the reference.
+    """
+    known = {name_key(c) for c in profile.counts.columns}
+    scored = {name_key(f.name) for f in profile.features}
+    skipped = {name_key(c): why for c, why in profile.skipped.items()}
+    for option, wanted in (("--features", settings.features), ("--fail-on", settings.fail_on)):
+        for want in wanted:
+            key = name_key(want)
+            if key in known and key not in scored:
+                why = skipped.get(key, "left out by --features/--exclude, now or in the reference")
+                raise UsageError(f"{option}: {want!r} is not among the features checked ({why})")
+    for feature_name, _ in settings.overrides:
+        if name_key(feature_name) not in known:
+            raise UsageError(
+                f"config [features.{feature_name}]: {feature_name!r} is not a column of {name}",
+                hint=f"its columns: {', '.join(profile.counts.columns[:12])}",
+            )
     known = {name_key(c) for c in profile.counts.columns}
     selections = (
         ("--features", settings.features),

@@ -28,7 +28,7 @@ from driftcli.errors import InputError
 from driftcli.formats import InputFormat
 from driftcli.readers import Source, format_of_path, is_url, open_one, url_filesystem
 from driftcli.text_formats import Chunk
-from driftcli.values import UNTYPED_KEY
+from driftcli.values import PARTITION_KEY, UNTYPED_KEY
 
 _GLOB_CHARS = set("*?[")
 
@@ -51,15 +51,13 @@ class DatasetSource(Source):
     """Many files read as one input, in a stable (sorted) order."""
 
     files: list[str] = field(default_factory=list)
-    root: str | None = None
-    """The directory hive partitions are named relative to."""
 
     def chunks(self, max_latency: float | None = None) -> Iterator[Chunk | None]:
         rows = 0
         for path in self.files:
             with open_one(path, self.format) as part:
                 part.bad_lines = self.bad_lines
-                partitions = partitions_of(path, self.root)
+                partitions = partitions_of(path)
                 for chunk in part.chunks(max_latency):
                     if chunk is None:
                         yield None
@@ -69,19 +67,21 @@ class DatasetSource(Source):
                     rows += table.num_rows
 
 
-def partitions_of(path: str, root: str | None) -> dict[str, str]:
-    """Hive partitions (`key=value` directories) between `root` and the file."""
-    if root is None:
-        return {}
-    relative = path[len(root) :].strip("/").split("/")[:-1]
-    return dict(part.split("=", 1) for part in relative if "=" in part)
+def partitions_of(path: str) -> dict[str, str]:
+    """Hive partitions: the `key=value` directories in a file's path.
+
+    Read from the path itself, so a directory, a glob and a list of the same
+    files give the same columns.
+    """
+    directories = path.split("://", 1)[-1].split("/")[:-1]
+    return dict(part.split("=", 1) for part in directories if "=" in part and part[0] != "=")
 
 
 def _with_partitions(table: pa.Table, partitions: dict[str, str]) -> pa.Table:
     for key, value in partitions.items():
         if key in table.column_names:
             continue  # the file's own column wins over its directory's name
-        field_ = pa.field(key, pa.string(), metadata={UNTYPED_KEY: b"1"})
+        field_ = pa.field(key, pa.string(), metadata={UNTYPED_KEY: b"1", PARTITION_KEY: b"1"})
         table = table.append_column(field_, pa.array([value] * table.num_rows, pa.string()))
     return table
 
@@ -91,11 +91,8 @@ def open_dataset(spec: str | Sequence[str], input_format: InputFormat | None) ->
     specs = [spec] if isinstance(spec, str) else list(spec)
     name = specs[0] if len(specs) == 1 else f"{specs[0]} (+{len(specs) - 1} more)"
     files: list[str] = []
-    root: str | None = None
     for item in specs:
-        found, item_root = _expand_url(item) if is_url(item) else _expand_path(item)
-        if len(specs) == 1:
-            root = item_root
+        found = _expand_url(item) if is_url(item) else _expand_path(item)
         if not found:
             raise InputError(f"{item}: matches no data files")
         files += sorted(found)
@@ -108,35 +105,33 @@ def open_dataset(spec: str | Sequence[str], input_format: InputFormat | None) ->
             hint="give the files of one format, e.g. with a glob like 'dir/*.parquet'",
         )
     fmt = next(iter(formats), None) or _sniffed_format(files[0])
-    return DatasetSource(name=name, format=fmt, compression=None, files=files, root=root)
+    return DatasetSource(name=name, format=fmt, compression=None, files=files)
 
 
-def _expand_path(item: str) -> tuple[list[str], str | None]:
+def _expand_path(item: str) -> list[str]:
     path = Path(item)
     if path.is_dir():
-        found = [p for p in path.rglob("*") if p.is_file() and _is_data(p, path)]
-        return [str(p) for p in found], str(path)
+        return [str(p) for p in path.rglob("*") if p.is_file() and _is_data(p, path)]
     if _GLOB_CHARS & set(item) and not path.exists():
         matched = glob.glob(item, recursive=True)  # noqa: PTH207 - absolute patterns too
-        return [p for p in matched if Path(p).is_file()], None
+        return [p for p in matched if Path(p).is_file()]
     if path.exists():
-        return [item], None
+        return [item]
     raise InputError(f"{item}: no such file")
 
 
-def _expand_url(item: str) -> tuple[list[str], str | None]:
+def _expand_url(item: str) -> list[str]:
     fs, path = url_filesystem(item)
     if _GLOB_CHARS & set(path):
-        matched, root = fs.glob(path), None
+        matched = fs.glob(path)
     elif fs.isdir(path):
-        root = path.rstrip("/")
-        matched = [p for p in fs.find(path) if _is_data(Path(p), Path(root))]
+        root = Path(path.rstrip("/"))
+        matched = [p for p in fs.find(path) if _is_data(Path(p), root)]
     elif fs.exists(path):
-        matched, root = [path], None
+        matched = [path]
     else:
         raise InputError(f"{item}: no such file")
-    urls = [fs.unstrip_protocol(p) for p in matched]
-    return urls, fs.unstrip_protocol(root) if root else None
+    return [fs.unstrip_protocol(p) for p in matched]
 
 
 def _is_data(path: Path, root: Path) -> bool:

@@ -46,11 +46,10 @@ class EngineError(DriftcliError):
 
 @dataclass(frozen=True)
 class Fragment:
-    """One file of an input, and the hive partition directory it sits under."""
+    """One file of an input (its hive partitions are read from its path)."""
 
     path: str
     format: InputFormat
-    root: str | None = None
 
 
 class LocalEngine:
@@ -136,8 +135,7 @@ def fragments_of(spec: str | Sequence[str], input_format: InputFormat | None) ->
     def where(path: str) -> str:  # workers may run elsewhere: absolute paths, URLs as they are
         return path if is_url(path) else str(Path(path).resolve())
 
-    root = where(source.root) if source.root else None
-    return [Fragment(where(p), source.format, root) for p in source.files]
+    return [Fragment(where(p), source.format) for p in source.files]
 
 
 def _batches(fragment: Fragment) -> Any:
@@ -148,7 +146,6 @@ def _batches(fragment: Fragment) -> Any:
         format=fragment.format,
         compression=None,
         files=[fragment.path],
-        root=fragment.root,
     )
     return source.batches()
 

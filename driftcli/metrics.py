@@ -86,10 +86,11 @@ def wasserstein_normalised(live: Values, ref: Values) -> float:
     """Earth mover's distance between the two samples, in reference standard deviations.
 
     W1 = integral |F_live(x) - F_ref(x)| dx over the empirical distribution
-    functions; divided by the reference sample's standard deviation (a
-    constant reference scores 0 against itself and inf against anything else).
+    functions of the finite values; divided by the reference sample's
+    standard deviation (a constant reference scores 0 against itself and inf
+    against anything else).
     """
-    live, ref = np.sort(live), np.sort(ref)
+    live, ref = np.sort(_finite(live)), np.sort(_finite(ref))
     if not len(live) or not len(ref):
         return 0.0
     points = np.sort(np.concatenate([live, ref]))
@@ -107,10 +108,17 @@ def ks_test(live: Values, ref: Values) -> tuple[float, float]:
     """Two-sample Kolmogorov-Smirnov statistic and p-value (scipy's ks_2samp, imported here)."""
     from scipy.stats import ks_2samp
 
+    live, ref = _finite(live), _finite(ref)
     if not len(live) or not len(ref):
         return 0.0, 1.0
     result = ks_2samp(live, ref)
     return float(result.statistic), float(result.pvalue)
+
+
+def _finite(values: Values) -> Values:
+    """Sample metrics compare finite values; infinities count only in the buckets."""
+    values = np.asarray(values, dtype=np.float64)
+    return values[np.isfinite(values)]
 
 
 class On(str, Enum):

@@ -28,6 +28,7 @@ from driftcli.sample import SEED, ValueReservoir
 from driftcli.sketch import NumericSketch, sorted_scratch
 from driftcli.sketch import quantiles as sorted_quantiles
 from driftcli.values import (
+    PARTITION_KEY,
     UNTYPED_KEY,
     TypeClass,
     read_numbers,
@@ -468,6 +469,7 @@ def build_profile(
     for batch in prefetch(batches):
         seen.update(dict.fromkeys(batch.schema.names))
         names = set(batch.schema.names)
+        schema = batch.schema
         for name in batch.schema.names:
             key = name_key(name)
             if name in accumulators or name in skipped or key in unwanted:
@@ -476,6 +478,9 @@ def build_profile(
                 continue
             if wanted is None and _UNNAMED.fullmatch(name):
                 skipped[name] = "an unnamed column (a saved row index?); name it in --features"
+                continue
+            if wanted is None and _is_partition(schema.field(name)):
+                skipped[name] = "a hive partition directory; name it in --features to score it"
                 continue
             accumulators[name] = _new_accumulator(rows, (kinds or {}).get(name))
 
@@ -500,7 +505,7 @@ def build_profile(
     def build(item: tuple[str, _ColumnAccumulator]) -> tuple[Feature, IntArray] | str:
         name, acc = item
         own = own_bins.get(name_key(name))
-        return acc.build(name, own or bins, own or max_categories)
+        return acc.build(name, bins if own is None else own, max_categories if own is None else own)
 
     built_all = map_columns(build, list(accumulators.items()))
     for (name, acc), built in zip(accumulators.items(), built_all, strict=True):
@@ -527,6 +532,10 @@ _UNNAMED = re.compile(r"\s*|Unnamed: \d+")
 def name_key(name: str) -> str:
     """How a column name given on the command line is matched: surrounding spaces ignored."""
     return name.strip()
+
+
+def _is_partition(field: pa.Field) -> bool:
+    return bool(field.metadata and PARTITION_KEY in field.metadata)
 
 
 def _is_untyped(field: pa.Field) -> bool:

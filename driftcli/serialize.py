@@ -274,7 +274,8 @@ def render_junit(result: CheckResult) -> str:
             )
             failure.text = detail
         elif f.status is Status.INSUFFICIENT:
-            ET.SubElement(case, "skipped", message=f"{f.live_rows} live rows, {f.min_rows} needed")
+            need = "no window is enough" if f.min_rows is None else f"{f.min_rows} needed"
+            ET.SubElement(case, "skipped", message=f"{f.live_rows} live rows, {need}")
         ET.SubElement(case, "system-out").text = detail
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")

@@ -39,7 +39,14 @@ from driftcli.profile import (
     numeric_buckets,
 )
 from driftcli.sample import Reservoir, ValueReservoir
-from driftcli.values import UNTYPED_KEY, TypeClass, read_numbers, tally_texts, type_class
+from driftcli.values import (
+    PARTITION_KEY,
+    UNTYPED_KEY,
+    TypeClass,
+    read_numbers,
+    tally_texts,
+    type_class,
+)
 
 SUMMARY_SAMPLE_VALUES = 1 << 16
 """Numeric values per column each summary keeps for the edges."""
@@ -52,6 +59,7 @@ class ColumnSummary:
     values: ValueReservoir
     types: TypeClass = TypeClass.NONE
     untyped: bool = False
+    partition: bool = False
     numeric_present: int = 0
     """Present values that read as numbers."""
     text_present: int = 0
@@ -84,6 +92,7 @@ class ColumnSummary:
             values=self.values.merge(other.values),
             types=self.types | other.types,
             untyped=self.untyped or other.untyped,
+            partition=self.partition or other.partition,
             numeric_present=self.numeric_present + other.numeric_present,
             text_present=self.text_present + other.text_present,
             labels=labels,
@@ -130,6 +139,9 @@ def summarize(batches: Iterable[pa.RecordBatch], seed: int, sample_rows: int = 0
                 summary.columns[name] = ColumnSummary(reservoir)
             field_ = batch.schema.field(name)
             untyped = bool(field_.metadata and UNTYPED_KEY in field_.metadata)
+            summary.columns[name].partition = bool(
+                field_.metadata and PARTITION_KEY in field_.metadata
+            )
             summary.columns[name].add(batch.column(name), untyped)
     return summary
 
@@ -150,6 +162,9 @@ def features_from(
     for name, column in summary.columns.items():
         key = name_key(name)
         if key in exclude or (columns is not None and key not in columns):
+            continue
+        if columns is None and column.partition:
+            skipped[name] = "a hive partition directory; name it in --features to score it"
             continue
         own_bins = (bins_for or {}).get(key, bins)
         own_categories = (bins_for or {}).get(key, max_categories)

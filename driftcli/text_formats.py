@@ -51,6 +51,8 @@ class BadLines:
     """Where malformed lines go: an error by default, or counted and skipped."""
 
     skip: bool = False
+    hint: str | None = None
+    """What to tell the user about skipping, where the command can skip."""
     count: int = 0
     first: list[int] = field(default_factory=list)
     keep_first: int = 10
@@ -64,10 +66,7 @@ class BadLines:
         if not lines:
             return
         if not self.skip:
-            raise InputError(
-                f"{name}: {unit} {lines[0]}: {reason}",
-                hint="pass --skip-bad-lines to count and skip such lines",
-            )
+            raise InputError(f"{name}: {unit} {lines[0]}: {reason}", hint=self.hint)
         self.count += len(lines)
         self.first.extend(lines[: max(0, self.keep_first - len(self.first))])
 

@@ -30,6 +30,10 @@ UNTYPED_KEY = b"driftcli.untyped"
 (CSV, or JSON whose lines disagree): the reference decides by the values."""
 
 
+PARTITION_KEY = b"driftcli.partition"
+"""Field metadata on columns made from hive partition directories (key=value/)."""
+
+
 class TypeClass(IntFlag):
     """The Arrow type families a column's values arrived as; OR-able."""
 

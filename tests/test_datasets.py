@@ -12,6 +12,7 @@ import pytest
 from driftcli.core import check
 from driftcli.errors import InputError
 from driftcli.readers import read_all_batches
+from driftcli.results import Settings
 from tests.conftest import Invoke, write_table
 
 
@@ -34,7 +35,7 @@ def test_directory_equals_single_file(sample: Path, tmp_path: Path, fmt: str) ->
     parts = check(str(root), str(sample / "ref.parquet"))
     assert [f.score for f in parts.features] == [f.score for f in whole.features]
     assert parts.live.rows == 500
-    assert parts.new_columns == ["day"]  # the hive partition became a column
+    assert parts.new_columns == ["day"]  # the hive partition became a column, not scored
 
 
 def test_glob_and_list_of_files(sample: Path, tmp_path: Path) -> None:
@@ -45,7 +46,7 @@ def test_glob_and_list_of_files(sample: Path, tmp_path: Path) -> None:
     by_list = check(listed, str(sample / "ref.parquet"))
     for result in (by_glob, by_list):
         assert [f.score for f in result.features] == [f.score for f in whole.features]
-        assert result.new_columns == []  # no partition root: no partition columns
+        assert result.new_columns == ["day"]  # partitions come from the paths, however named
 
 
 def test_partition_values_are_typed_by_their_values(tmp_path: Path) -> None:
@@ -57,7 +58,10 @@ def test_partition_values_are_typed_by_their_values(tmp_path: Path) -> None:
     table = pa.Table.from_batches(read_all_batches(str(tmp_path)))
     assert table.num_rows == 12
     result = check(str(tmp_path), str(tmp_path))
-    kinds = {f.name: f.kind.value for f in result.features}
+    assert [f.name for f in result.features] == ["x"]
+    assert set(result.skipped) == {"day", "country"}  # partitions: not scored by default
+    chosen = check(str(tmp_path), str(tmp_path), Settings(features=("x", "day", "country")))
+    kinds = {f.name: f.kind.value for f in chosen.features}
     assert kinds == {"x": "numeric", "day": "numeric", "country": "categorical"}
 
 
