@@ -10,7 +10,6 @@ unless the umask says so), not tempfile's private 0600.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import os
 import secrets
@@ -93,8 +92,3 @@ def locked(path: Path, *, exclusive: bool) -> Iterator[None]:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
-
-
-def is_symlink_loop_error(exc: OSError) -> bool:
-    """O_NOFOLLOW on a symlink fails with ELOOP."""
-    return exc.errno == errno.ELOOP
