@@ -30,7 +30,13 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
-from driftcli.durable import atomic_write, atomic_write_bytes, clean_temp_files, locked
+from driftcli.durable import (
+    TEMP_PREFIX,
+    atomic_write,
+    atomic_write_bytes,
+    clean_temp_files,
+    locked,
+)
 from driftcli.durable import remove_durably as _remove
 from driftcli.errors import StoreError, UsageError
 from driftcli.profile import Counts, Feature, FeatureCounts, count_batches
@@ -64,6 +70,14 @@ def validate_window_name(name: str) -> str:
             hint="use letters, digits, '.', '_' or '-' (up to 64, starting with a letter or digit)",
         )
     return name
+
+
+def _foreign_files(root: Path) -> bool:
+    """Files in `root` that a store being created right now would not have."""
+    if not root.is_dir():
+        return False
+    ours = {".lock", MARKER}
+    return any(p.name not in ours and not p.name.startswith(TEMP_PREFIX) for p in root.iterdir())
 
 
 def _no_symlink(path: Path) -> None:
@@ -110,7 +124,7 @@ class Store:
         if marker.exists():
             store._check_marker()
             return store
-        if root.exists() and any(root.iterdir()):
+        if _foreign_files(root):
             raise StoreError(
                 f"{root}: is not a driftcli store (it has files but no {MARKER})",
                 hint="pick an empty or new directory with --store",
@@ -121,8 +135,13 @@ class Store:
                 hint="build one with: driftcli reference DATA (or pass --store DIR)",
             )
         root.mkdir(parents=True, exist_ok=True)
-        document = {"kind": "driftcli-store", "format_version": FORMAT_VERSION}
-        atomic_write_bytes(marker, json.dumps(document).encode() + b"\n")
+        # Two commands may create the store at once: one writes the marker,
+        # the other waits on the lock and then finds it.
+        with store._locked(exclusive=True):
+            if not marker.exists():
+                document = {"kind": "driftcli-store", "format_version": FORMAT_VERSION}
+                atomic_write_bytes(marker, json.dumps(document).encode() + b"\n")
+        store._check_marker()
         return store
 
     def _check_marker(self) -> None:

@@ -308,28 +308,50 @@ def test_sigterm_flushes_what_was_read(tmp_path: Path) -> None:
 
 
 def test_two_concurrent_ingests_lose_no_rows(tmp_path: Path) -> None:
+    """Both start on a store that does not exist yet: creating it is raced too."""
     k = 3000
     procs = []
-    for start in (0, 10**5):
-        proc = driftcli(
-            "ingest", "-", "--flush-rows", "50", "--window-size", "100000", cwd=tmp_path,
-            stdin=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        procs.append((proc, jsonl_rows(start, k)))
-    for proc, rows in procs:
-        assert proc.stdin is not None
-        proc.stdin.write(rows[: len(rows) // 2])
-    for proc, rows in procs:
-        assert proc.stdin is not None
-        proc.stdin.write(rows[len(rows) // 2 :])
-        proc.stdin.close()
-    for proc, _ in procs:
-        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
-        if proc.stderr:
-            proc.stderr.close()
+    try:
+        for start in (0, 10**5):
+            proc = driftcli(
+                "ingest", "-", "--flush-rows", "50", "--window-size", "100000", cwd=tmp_path,
+                stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            procs.append((proc, jsonl_rows(start, k)))
+        for proc, rows in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(rows[: len(rows) // 2])
+        for proc, rows in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(rows[len(rows) // 2 :])
+            proc.stdin.close()
+        for proc, _ in procs:
+            assert proc.stderr is not None
+            err = proc.stderr.read()
+            assert proc.wait(timeout=120) == 0, err
+    finally:
+        for proc, _ in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            for pipe in (proc.stdin, proc.stderr):
+                if pipe is not None and not pipe.closed:
+                    pipe.close()
     ids = window_ids(tmp_path / "store")
     assert len(ids) == 2 * k
     assert sorted(ids) == list(range(k)) + list(range(10**5, 10**5 + k))
+
+
+def test_racing_store_creation(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from driftcli.store import Store
+
+    root = tmp_path / "store"
+    with ThreadPoolExecutor(8) as pool:
+        stores = list(pool.map(lambda _: Store.open(root, create=True), range(16)))
+    assert all(s.root == root for s in stores)
+    assert sorted(p.name for p in root.iterdir()) == [".lock", "driftcli-store.json"]
 
 
 def test_check_during_ingest_sees_a_consistent_window(tmp_path: Path) -> None:
