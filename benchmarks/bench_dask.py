@@ -52,7 +52,7 @@ def main() -> None:
     import distributed
 
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0",
         silence_logs=50,
     ) as cluster:  # fmt: skip
         dask = ["--engine", "dask", "--scheduler", cluster.scheduler_address]

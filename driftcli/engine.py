@@ -83,7 +83,7 @@ class DaskEngine:
                 self.client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT}s")
             else:
                 self._cluster = LocalCluster(
-                    n_workers=workers, threads_per_worker=1, dashboard_address=None
+                    n_workers=workers, threads_per_worker=1, dashboard_address=":0"
                 )
                 self.client = Client(self._cluster)
         except (OSError, TimeoutError) as exc:

@@ -28,7 +28,7 @@ distributed = pytest.importorskip("distributed")
 def cluster() -> Iterator[str]:
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, silence_logs=50,
+        dashboard_address=":0", silence_logs=50,
     ) as local:  # fmt: skip
         yield local.scheduler_address
 
