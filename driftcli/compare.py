@@ -100,7 +100,7 @@ def compare_feature(
     live_values, ref_values = samples
     min_rows = settings.min_rows
     if min_rows is None:
-        min_rows = _derived_min_rows(metric, threshold, reference, ref_values, settings)
+        min_rows = _derived_min_rows(metric, threshold, reference, ref_values)
     score: float | None = None
     p_value: float | None = None
     if not present:
@@ -134,7 +134,6 @@ def _derived_min_rows(
     threshold: float,
     reference: FeatureCounts,
     ref_values: Values | None,
-    settings: Settings,
 ) -> int | None:
     buckets = int(np.count_nonzero(reference.buckets))
     if threshold == 0:  # gating on --alpha alone

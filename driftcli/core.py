@@ -275,7 +275,8 @@ def check_window(
     sampled = _sampled(reference, settings)
     if sampled:  # the window keeps its raw rows: sample them
         rows = (b for table in window.tables() for b in table.to_batches())
-        counts.samples = count_batches(reference.profile.features, rows, sampled).samples
+        only = [f for f in reference.profile.features if f.name in sampled]
+        counts.samples = count_batches(only, rows, sampled).samples
     return _result(
         reference, counts, SourceInfo(f"window {window.name}", "window", counts.rows), settings
     )

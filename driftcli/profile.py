@@ -30,6 +30,7 @@ from driftcli.sketch import quantiles as sorted_quantiles
 from driftcli.values import (
     PARTITION_KEY,
     UNTYPED_KEY,
+    Numbers,
     TypeClass,
     read_numbers,
     share_numeric,
@@ -121,16 +122,19 @@ class Feature:
             value_labels = [*self.categories, OTHER]
         return [*value_labels, MISSING, INVALID]
 
-    def count(self, column: pa.Array | pa.ChunkedArray | None, n_rows: int) -> IntArray:
+    def count(
+        self, column: pa.Array | pa.ChunkedArray | None, n_rows: int, numbers: Numbers | None = None
+    ) -> IntArray:
         """Count one batch's values of this feature over its buckets.
 
         `column` is None when the batch lacks the column: every row is missing.
+        `numbers` is the column already read as numbers, when the caller has it.
         """
         counts = np.zeros(self.n_buckets, dtype=np.int64)
         if column is None:
             counts[self.missing_bucket] = n_rows
         elif self.kind is Kind.NUMERIC:
-            numbers = read_numbers(column)
+            numbers = numbers or read_numbers(column)
             counts[self.missing_bucket] = np.count_nonzero(numbers.missing)
             counts[self.invalid_bucket] = np.count_nonzero(numbers.invalid)
             present = (
@@ -251,7 +255,13 @@ class Counter:
 
         def count(item: tuple[Feature, pa.Array | None]) -> IntArray:
             feature, column = item
-            return feature.count(column, batch.num_rows)
+            reservoir = self._samples.get(feature.name)
+            if column is None or reservoir is None or feature.kind is not Kind.NUMERIC:
+                return feature.count(column, batch.num_rows)
+            # Sampled: read the numbers once, for the counts and the sample.
+            numbers = read_numbers(column)
+            reservoir.add(numbers.values[~(numbers.missing | numbers.invalid)])
+            return feature.count(column, batch.num_rows, numbers)
 
         pairs = list(zip(self._features, columns, strict=True))
         for (feature, column), buckets in zip(pairs, map_columns(count, pairs), strict=True):
@@ -259,11 +269,6 @@ class Counter:
             counts.buckets += buckets
             if column is not None and column.null_count < len(column):
                 counts.types |= type_class(column.type)
-            if column is not None and feature.name in self._samples:
-                numbers = read_numbers(column)
-                self._samples[feature.name].add(
-                    numbers.values[~(numbers.missing | numbers.invalid)]
-                )
 
     def result(self) -> Counts:
         samples = {name: reservoir.values() for name, reservoir in self._samples.items()}

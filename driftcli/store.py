@@ -50,7 +50,6 @@ from driftcli.snapshot import (
 )
 
 DEFAULT_STORE = ".driftcli"
-DEFAULT_WINDOW = "live"
 DEFAULT_WINDOW_ROWS = 10_000
 MARKER = "driftcli-store.json"
 SEGMENT_KEY = b"driftcli.segment"
