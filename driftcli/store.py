@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -46,6 +46,7 @@ from driftcli.snapshot import (
     decode_counts,
     encode_counts,
     read_snapshot,
+    write_rows,
     write_snapshot,
 )
 
@@ -346,8 +347,6 @@ class Window:
         first_ingested: str,
         last_ingested: str,
     ) -> None:
-        import pyarrow.parquet as pq
-
         counts = None
         if features is not None and reference_id is not None:
             counts = encode_counts(count_batches(features, table.to_batches()))
@@ -363,10 +362,7 @@ class Window:
         document = json.dumps(footer, allow_nan=False).encode()
         stamped = table.replace_schema_metadata({SEGMENT_KEY: document})
 
-        def write(out: BinaryIO) -> None:
-            pq.write_table(stamped, out)
-
-        atomic_write(self.path / f"seg-{number:012d}.parquet", write)
+        atomic_write(self.path / f"seg-{number:012d}.parquet", lambda out: write_rows(stamped, out))
 
 
 def _empty_counts(features: list[Feature]) -> Counts:
