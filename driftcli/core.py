@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +82,14 @@ def build_reference(
             settings,
             SourceInfo(source.name, source.format.value, 0),
             sample_rows=sample_rows,
+            reread=partial(_batches_again, spec, input_format) if source.rereadable else None,
         )
+
+
+def _batches_again(spec: Input, input_format: InputFormat | None) -> Iterator[pa.RecordBatch]:
+    """The input's rows once more (a second reference pass, see profile.build_profile)."""
+    with open_source(spec, input_format) as source:
+        yield from source.batches()
 
 
 def reference_from_window(
@@ -110,6 +118,7 @@ def _snapshot_of(
     *,
     sample_rows: int,
     kinds: dict[str, Kind] | None = None,
+    reread: Callable[[], Iterable[pa.RecordBatch]] | None = None,
 ) -> Snapshot:
     reservoir = Reservoir(sample_rows)
     overrides = dict(settings.overrides)
@@ -122,6 +131,7 @@ def _snapshot_of(
         bins_for={n: o.bins for n, o in overrides.items() if o.bins is not None},
         columns=settings.features or None,
         exclude=settings.excluded(),
+        reread=reread,
     )
     return _snapshot(
         profile, replace(source, rows=profile.counts.rows), settings, reservoir.table()

@@ -52,6 +52,11 @@ class DatasetSource(Source):
 
     files: list[str] = field(default_factory=list)
 
+    @property
+    def rereadable(self) -> bool:
+        """Files listed once, each opened afresh: read again file by file (stdin is never one)."""
+        return all(not is_url(f) and Path(f).is_file() for f in self.files)
+
     def chunks(self, max_latency: float | None = None) -> Iterator[Chunk | None]:
         rows = 0
         for path in self.files:

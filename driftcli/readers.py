@@ -172,6 +172,11 @@ class Source:
     _total_rows: int | None = field(default=None, repr=False)
     _cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
+    @property
+    def rereadable(self) -> bool:
+        """Can the same rows be read again (a regular file, not a stream)?"""
+        return self._path is not None
+
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Yield the rows as record batches; parse errors become `InputError`s."""
         for chunk in self.chunks():

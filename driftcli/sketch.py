@@ -3,22 +3,33 @@
 Bucket edges are quantiles of the reference, and the reference's counts over
 them must be exact, so the reference pass keeps every value of a numeric
 column, up to `HOLD_VALUES` values. Past that, memory would grow with the
-data, so the sketch switches to a fine grid: about 4,600 edges taken from the
-values held so far (4,096 quantiles, plus a geometric extension on both sides
-for later values beyond their range), over which every value, held or still
-to come, is counted exactly. The final edges are then picked among the grid
-edges, closest in rank to the quantiles k/B, and the counts over them are
-exact sums of grid counts.
+data, and the sketch goes on in one of two ways.
 
-So below `HOLD_VALUES` values per column, the edges are the exact quantiles
-(numpy's linear interpolation); above, each edge sits within about 1/4,096 of
-the rank of its quantile when the later values follow the earlier ones'
-distribution, and counts are exact either way.
+When the reference can be read again (a file, a dataset), the buckets are
+fixed from the values held so far (their exact quantiles) and every later
+value is counted over them with one vectorised comparison per edge, the way
+live data is counted. A systematic sample of the whole column (every k-th
+value, k doubling as the column grows) is kept on the side. At the end, if
+the later values sat in those buckets as the first ones did (each edge's rank
+moved by less than `REBIN_SHIFT` of a bucket), the buckets and their exact
+counts stand: edges within sampling error (about 0.05% in rank) of the whole
+column's quantiles. If not (a reference ordered by a trending feature), the
+buckets are taken again from the sample's quantiles and the caller counts
+that column exactly in a second pass.
+
+When the reference can be read only once (stdin, a pipe), the sketch
+switches to a fine grid: about 4,600 edges taken from the values held so far
+(4,096 quantiles, plus a geometric extension on both sides for later values
+beyond their range), over which every value is counted exactly; the final
+edges are the grid edges closest in rank to the quantiles k/B. That costs a
+sort of every later batch (measured: about twice the fixed buckets' time).
 """
 
 from __future__ import annotations
 
+import math
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -27,55 +38,191 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 HOLD_VALUES = 1 << 20
-"""Values per column kept exactly before switching to the fine grid."""
+"""Values per column kept exactly before the sketch goes on without them."""
+SAMPLE_VALUES = 1 << 18
+"""Values per column in the systematic sample kept past `HOLD_VALUES`."""
+REBIN_SHIFT = 0.25
+"""How far an edge's rank may move, in shares of a bucket, before the buckets are redone."""
 GRID_QUANTILES = 4096
 GRID_EXTENSION = 256
 """Geometric steps beyond each end of the held range, up to 2**16 times its span."""
+MANY_CUTS = 64
+"""Past this many cut points, counting sorts the batch instead of comparing per cut point."""
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """A numeric feature's value buckets: exactly one of `edges` or `values` is set.
+
+    - `edges`: interior bin edges, sorted and distinct; bucket i holds
+      edges[i-1] <= x < edges[i], and the outer buckets are open.
+    - `values`: distinct values, one bucket each, then `other`.
+    """
+
+    edges: FloatArray | None = None
+    values: FloatArray | None = None
+
+    def count(self, values: FloatArray, present: int) -> IntArray:
+        """Counts of the value buckets of a batch.
+
+        `values` holds NaN for absent values (they compare false with
+        everything) and `present` other values. With the usual 20-odd cut
+        points, one vectorised comparison per cut point is the fastest way
+        (measured: 4x faster than sorting the batch, 8x faster than searching
+        every value among the edges); with many, sort and search.
+        """
+        cuts = self.edges if self.edges is not None else self.values
+        assert cuts is not None
+        if len(cuts) > MANY_CUTS:
+            return self.count_sorted(sorted_scratch(values)[:present])
+        if self.edges is not None:
+            below = [np.count_nonzero(values < edge) for edge in self.edges]
+            return _int64(np.diff(np.r_[0, below, present]))
+        each = np.array([np.count_nonzero(values == v) for v in cuts], dtype=np.int64)
+        return _int64(np.r_[each, present - each.sum()])
+
+    def count_sorted(self, present: FloatArray) -> IntArray:
+        """Counts of the value buckets from sorted present values."""
+        if self.edges is not None:
+            below = np.searchsorted(present, self.edges, side="left")
+            return _int64(np.diff(np.r_[0, below, len(present)]))
+        assert self.values is not None
+        low = np.searchsorted(present, self.values, side="left")
+        high = np.searchsorted(present, self.values, side="right")
+        each = (high - low).astype(np.int64)
+        return _int64(np.r_[each, len(present) - each.sum()])
+
+
+def _int64(counts: npt.ArrayLike) -> IntArray:
+    return np.asarray(counts, dtype=np.int64)
+
+
+def cuts_of(sorted_values: FloatArray, bins: int) -> tuple[Cuts, IntArray]:
+    """Buckets from sorted present values, and the values' counts over them.
+
+    At most `bins` distinct values: one bucket per value (plus `other`, empty).
+    Otherwise interior edges at the finite values' quantiles k/bins (numpy's
+    default linear interpolation), duplicates merged, outer bins open.
+    """
+    n = len(sorted_values)
+    if _few_distinct(sorted_values, bins):
+        starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]][:n])
+    else:
+        starts = np.arange(bins + 1)  # more than `bins` distinct values: not discrete
+    if len(starts) <= bins:
+        runs = np.diff(np.r_[starts, n]).astype(np.int64)
+        return Cuts(values=sorted_values[starts].copy()), np.r_[runs, 0].astype(np.int64)
+    # Infinities sit at both ends of the sorted values: quantiles use the finite middle.
+    lo = int(np.searchsorted(sorted_values, -np.inf, side="right"))
+    hi = int(np.searchsorted(sorted_values, np.inf, side="left"))
+    edges = np.unique(quantiles(sorted_values[lo:hi], np.arange(1, bins) / bins))
+    below = np.searchsorted(sorted_values, edges, side="left")
+    return Cuts(edges=edges), np.diff(np.r_[0, below, n]).astype(np.int64)
+
+
+def _few_distinct(sorted_values: FloatArray, limit: int) -> bool:
+    """Could the sorted values hold at most `limit` distinct values? (Cheap check first.)
+
+    Evenly spaced samples of sorted data with more than `limit` distinct
+    values prove the whole has more, without a pass over a million values.
+    """
+    if len(sorted_values) <= 64 * (limit + 1):
+        return True
+    probe = sorted_values[:: len(sorted_values) // (16 * (limit + 1))]
+    return int(np.count_nonzero(probe[1:] != probe[:-1])) + 1 <= limit
+
+
+class StrideSample:
+    """Every k-th value of a stream, in arrival order, at most `size` of them.
+
+    When the sample fills, every other value is dropped and k doubles, so it
+    always holds the values at positions 0, k, 2k, ... of the stream: spread
+    evenly over the whole column, beginning to end, whatever its order.
+    """
+
+    def __init__(self, size: int | None = None) -> None:
+        self.size = max(SAMPLE_VALUES if size is None else size, 1)
+        self.stride = 1
+        self._parts: list[FloatArray] = []
+        self._taken = 0
+        self._seen = 0
+
+    def add(self, values: FloatArray) -> None:
+        start = self._taken * self.stride - self._seen  # the next position to take, in this batch
+        taken = values[start :: self.stride].copy()  # a copy: never keep the batch alive
+        self._parts.append(taken)
+        self._taken += len(taken)
+        self._seen += len(values)
+        while self._taken > self.size:
+            kept = np.concatenate(self._parts)[::2].copy()
+            self._parts, self._taken, self.stride = [kept], len(kept), self.stride * 2
+
+    def values(self) -> FloatArray:
+        return np.concatenate(self._parts) if self._parts else np.empty(0)
 
 
 class NumericSketch:
-    """Present (non-missing, valid) values of one numeric reference column."""
+    """Present (non-missing, valid) values of one numeric reference column.
 
-    def __init__(self, hold: int = HOLD_VALUES) -> None:
-        self._hold = hold
+    `rereadable` says whether the caller can read the column again, which
+    decides how the sketch goes on past `hold` values (see the module's doc).
+    """
+
+    def __init__(self, hold: int | None = None, *, rereadable: bool = False) -> None:
+        self._hold = HOLD_VALUES if hold is None else hold
+        self._rereadable = rereadable
         self._held: list[FloatArray] = []
         self._held_count = 0
         self._held_absent = 0
+        self.count = 0
+        # Fixed buckets (rereadable):
+        self._cuts: Cuts | None = None
+        self._counts: IntArray | None = None
+        self._first_counts: IntArray | None = None
+        self._sample: StrideSample | None = None
+        # Fine grid (read once):
         self._grid: FloatArray | None = None
         self._grid_counts: IntArray | None = None
         self._distinct: dict[float, int] | None = None
         self._limit_distinct = 0
-        self.count = 0
 
     @property
     def exact(self) -> bool:
         """True while every value is held (edges will be exact quantiles)."""
-        return self._grid is None
+        return self._grid is None and self._cuts is None
 
-    def add(self, values: FloatArray, absent: int, max_distinct: int) -> None:
+    def add(self, values: FloatArray, absent: int, bins: int) -> None:
         """Take a batch of values, in any order, where `absent` of them are NaN (not values).
 
         The NaNs are dropped when the values are sorted (NaN sorts last), so
-        the batch is never copied just to remove them.
+        the batch is never copied just to remove them. `bins` is the
+        feature's bucket count (and its limit of distinct values).
         """
         present = len(values) - absent
         if not present:
             return
         self.count += present
-        if self._grid is None:
+        if self._cuts is not None:
+            assert self._counts is not None and self._sample is not None
+            self._counts += self._cuts.count(values, present)
+            self._sample.add(values)
+        elif self._grid is not None:
+            ordered = sorted_scratch(values)[:present]
+            self._count_on_grid(ordered)
+            self._track_distinct(ordered)
+        else:
             self._held.append(values)
             self._held_count += len(values)
             self._held_absent += absent
             if self._held_count - self._held_absent > self._hold:
-                self._start_grid(max_distinct)
-            return
-        ordered = sorted_scratch(values)[:present]
-        self._count_on_grid(ordered)
-        self._track_distinct(ordered)
+                if self._rereadable:
+                    self._fix_cuts(bins)
+                else:
+                    self._start_grid(bins)
 
     def sorted_values(self) -> FloatArray:
         """All values, sorted (only while `exact`)."""
-        assert self._grid is None
+        assert self.exact
         if not self._held:
             return np.empty(0)
         # In place: a fresh 8 MB copy per column costs more in page faults
@@ -85,6 +232,50 @@ class NumericSketch:
         merged = merged[: self.count]
         self._held, self._held_count, self._held_absent = [merged], len(merged), 0
         return merged
+
+    # --- fixed buckets ----------------------------------------------------------
+
+    def _fix_cuts(self, bins: int) -> None:
+        sample = StrideSample()
+        for part in self._held:  # in arrival order, before the sort below
+            sample.add(part)
+        cuts, counts = cuts_of(self.sorted_values(), bins)
+        self._held, self._held_count = [], 0
+        self._cuts, self._counts, self._first_counts = cuts, counts, counts.copy()
+        self._sample = sample
+
+    def fixed(self, bins: int) -> tuple[Cuts, IntArray] | None:
+        """The fixed buckets and exact counts, or None if the column must be bucketed again.
+
+        Each boundary's rank (the share of values below it) over the whole
+        column is compared with its rank among the first values; a move of
+        more than `REBIN_SHIFT` / bins (or, with few values held, more than
+        their sampling error) means the later values are distributed otherwise
+        (discrete features: that many values were new).
+        """
+        assert self._cuts is not None and self._counts is not None
+        assert self._first_counts is not None
+        held = int(self._first_counts.sum())
+        whole = np.cumsum(self._counts)[:-1] / self._counts.sum()
+        first = np.cumsum(self._first_counts)[:-1] / held
+        # Ranks among `held` random values differ from the whole's by about
+        # sqrt(p(1-p)/held): 0.0005 for a million, far below the shift allowed.
+        allowed = max(REBIN_SHIFT / bins, 5 * math.sqrt(0.25 / held))
+        if len(whole) and np.abs(whole - first).max() > allowed:
+            return None
+        return self._cuts, self._counts
+
+    def sample_sorted(self) -> FloatArray:
+        """The systematic sample's present values, sorted (past `hold`, rereadable)."""
+        assert self._sample is not None
+        values = np.sort(self._sample.values())
+        return values[~np.isnan(values)]
+
+    # --- fine grid --------------------------------------------------------------
+
+    @property
+    def on_grid(self) -> bool:
+        return self._grid is not None
 
     def _start_grid(self, max_distinct: int) -> None:
         ordered = self.sorted_values()
@@ -123,23 +314,22 @@ class NumericSketch:
         if len(self._distinct) > self._limit_distinct:
             self._distinct = None
 
-    def distinct(self) -> tuple[FloatArray, IntArray] | None:
-        """On the grid: the distinct values and their counts, if there are few."""
-        if self._distinct is None:
-            return None
-        values = np.array(sorted(self._distinct), dtype=np.float64)
-        return values, np.array([self._distinct[v] for v in values.tolist()], np.int64)
+    def grid_cuts(self, bins: int) -> tuple[Cuts, IntArray]:
+        """On the grid: a bucket per value if there are few, else edges near the quantiles k/bins.
 
-    def grid_edges(self, bins: int) -> tuple[FloatArray, IntArray]:
-        """Interior edges near the quantiles k/bins, and exact counts over the buckets."""
+        Counts are exact either way.
+        """
         assert self._grid is not None and self._grid_counts is not None
+        if self._distinct is not None:
+            values = np.array(sorted(self._distinct), dtype=np.float64)
+            each = np.array([self._distinct[v] for v in values.tolist()], np.int64)
+            return Cuts(values=values), np.r_[each, 0].astype(np.int64)
         below = np.cumsum(self._grid_counts)[:-1]  # values below each grid edge
         targets = np.arange(1, bins) / bins * self.count
         nearest = np.abs(below[None, :] - targets[:, None]).argmin(axis=1)
         chosen = np.unique(nearest)
-        edges = self._grid[chosen]
         counts = np.diff(np.r_[0, below[chosen], self.count]).astype(np.int64)
-        return edges, counts
+        return Cuts(edges=self._grid[chosen]), counts
 
 
 _SCRATCH = threading.local()

@@ -1,0 +1,180 @@
+"""Large numeric reference columns: past the values held exactly, buckets stay right.
+
+HOLD_VALUES is lowered so that a few thousand values exercise what happens
+past a million in real use.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from driftcli import core, readers, sketch
+from driftcli.errors import InputError
+from driftcli.profile import Profile, build_profile
+from driftcli.sketch import NumericSketch, StrideSample
+
+HOLD = 4_000
+ROWS = 40_000
+BATCH = 1_000
+BINS = 20
+
+
+@pytest.fixture(autouse=True)
+def small_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sketch, "HOLD_VALUES", HOLD)
+    monkeypatch.setattr(sketch, "SAMPLE_VALUES", 2_048)
+
+
+def batches_of(values: np.ndarray) -> list[pa.RecordBatch]:
+    return [
+        pa.record_batch({"x": pa.array(values[i : i + BATCH], from_pandas=True)})
+        for i in range(0, len(values), BATCH)
+    ]
+
+
+def profile(values: np.ndarray, *, rereadable: bool) -> Profile:
+    batches = batches_of(values)
+    reread = (lambda: iter(batches_of(values))) if rereadable else None
+    return build_profile(iter(batches), bins=BINS, reread=reread)
+
+
+def exact_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    present = values[~np.isnan(values)]
+    below = [np.count_nonzero(present < e) for e in edges]
+    return np.diff(np.r_[0, below, len(present)])
+
+
+def ranks(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    present = np.sort(values[~np.isnan(values)])
+    return np.searchsorted(present, edges) / len(present)
+
+
+@given(
+    st.integers(1, 5_000),
+    st.lists(st.integers(0, 700), min_size=1, max_size=30),
+    st.integers(1, 64),
+)
+@settings(max_examples=150, deadline=None)
+def test_stride_sample_holds_every_kth_value_of_the_stream(
+    n: int, cuts: list[int], size: int
+) -> None:
+    values = np.arange(n, dtype=float)
+    sample = StrideSample(size)
+    bounds = sorted({0, n, *(c % (n + 1) for c in cuts)})
+    for lo, hi in itertools.pairwise(bounds):
+        sample.add(values[lo:hi])
+    kept = sample.values()
+    assert len(kept) <= size
+    assert sample.stride & (sample.stride - 1) == 0  # a power of two
+    np.testing.assert_array_equal(kept, np.arange(0, n, sample.stride, dtype=float))
+
+
+@pytest.mark.parametrize("rereadable", [True, False])
+def test_shuffled_column_gets_near_quantile_edges_and_exact_counts(rereadable: bool) -> None:
+    rng = np.random.default_rng(1)
+    values = rng.lognormal(size=ROWS)
+    values[rng.random(ROWS) < 0.02] = np.nan
+    result = profile(values, rereadable=rereadable)
+    feature = result.features[0]
+    assert feature.edges is not None and len(feature.edges) == BINS - 1
+    buckets = result.counts.features["x"].buckets
+    np.testing.assert_array_equal(buckets[:BINS], exact_counts(values, feature.edges))
+    assert buckets[feature.missing_bucket] == np.count_nonzero(np.isnan(values))
+    # Within sampling error of the whole column's quantiles (4k values held: ~0.008).
+    assert np.abs(ranks(values, feature.edges) - np.arange(1, BINS) / BINS).max() < 0.03
+
+
+@pytest.mark.parametrize("rereadable", [True, False])
+def test_column_sorted_by_a_trend_still_gets_balanced_buckets(rereadable: bool) -> None:
+    """The first values held are the smallest: their quantiles would crowd one end."""
+    rng = np.random.default_rng(2)
+    values = np.linspace(0, 100, ROWS) + rng.normal(size=ROWS)
+    result = profile(values, rereadable=rereadable)
+    feature = result.features[0]
+    assert feature.edges is not None
+    buckets = result.counts.features["x"].buckets
+    np.testing.assert_array_equal(buckets[:-2], exact_counts(values, feature.edges))
+    shares = buckets[:-2] / ROWS
+    # Fine grid: about 4% steps of the held range past it; sample: about 1% in rank.
+    tolerance = 0.02 if rereadable else 0.05
+    assert np.abs(shares - 1 / BINS).max() < tolerance
+
+
+def test_trend_detected_only_when_the_later_values_sit_otherwise() -> None:
+    rng = np.random.default_rng(3)
+    shuffled = NumericSketch(rereadable=True)
+    trending = NumericSketch(rereadable=True)
+    steady, rising = rng.normal(size=ROWS), np.sort(rng.normal(size=ROWS))
+    for i in range(0, ROWS, BATCH):
+        shuffled.add(steady[i : i + BATCH], 0, BINS)
+        trending.add(rising[i : i + BATCH], 0, BINS)
+    assert shuffled.fixed(BINS) is not None
+    assert trending.fixed(BINS) is None
+
+
+def test_discrete_column_keeps_a_bucket_per_value_past_the_held_values() -> None:
+    rng = np.random.default_rng(4)
+    values = rng.integers(0, 6, size=ROWS).astype(float)
+    values[-50:] = 9.0  # a rare value seen only late: counted in `other`
+    for rereadable in (True, False):
+        result = profile(values, rereadable=rereadable)
+        feature, counts = result.features[0], result.counts.features["x"].buckets
+        expected = [np.count_nonzero(values == v) for v in range(6)]
+        if rereadable:
+            assert list(feature.values) == [0, 1, 2, 3, 4, 5]
+            assert list(counts[:7]) == [*expected, 50]
+        else:  # the grid tracks every distinct value while there are few
+            assert list(feature.values) == [0, 1, 2, 3, 4, 5, 9]
+            assert list(counts[:8]) == [*expected, 50, 0]
+
+
+def test_discrete_column_whose_later_values_are_new_is_bucketed_again() -> None:
+    values = np.r_[np.zeros(HOLD + 1), np.arange(ROWS, dtype=float)]
+    result = profile(values, rereadable=True)
+    feature = result.features[0]
+    assert feature.edges is not None  # no longer a handful of values
+    buckets = result.counts.features["x"].buckets
+    np.testing.assert_array_equal(buckets[:-2], exact_counts(values, feature.edges))
+
+
+def test_reference_file_changed_between_the_two_passes_is_an_error() -> None:
+    values = np.linspace(0, 1, ROWS)
+    with pytest.raises(InputError, match="changed while it was read"):
+        build_profile(
+            iter(batches_of(values)), bins=BINS, reread=lambda: iter(batches_of(values[:-5]))
+        )
+
+
+def test_reference_file_is_read_twice_only_when_a_column_needs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(5)
+    path = tmp_path / "ref.parquet"
+    steady = pa.table({"steady": rng.normal(size=ROWS)})
+    pq.write_table(steady, path)
+    opened: list[object] = []
+    real = core._batches_again
+
+    def counting(*args: object) -> Iterator[pa.RecordBatch]:
+        opened.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(core, "_batches_again", counting)
+    monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", BATCH)
+    core.build_reference(str(path))
+    assert opened == []
+    trend = steady.append_column("rising", pa.array(np.linspace(0, 1, ROWS)))
+    pq.write_table(trend, path)
+    snapshot = core.build_reference(str(path))
+    assert len(opened) == 1
+    rising = snapshot.profile.counts.features["rising"].buckets
+    assert rising.sum() == ROWS and np.abs(rising[:-2] / ROWS - 1 / BINS).max() < 0.02
