@@ -168,6 +168,8 @@ class Source:
     _stream: _PeekStream | None = field(default=None, repr=False)
     _path: Path | None = field(default=None, repr=False)
     _view: memoryview | None = field(default=None, repr=False)
+    _mapping: mmap.mmap | None = field(default=None, repr=False)
+    _released: int = field(default=0, repr=False)
     _bytes_done: int = field(default=0, repr=False)
     _total_rows: int | None = field(default=None, repr=False)
     _cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
@@ -251,6 +253,7 @@ class Source:
             runs = cut_stream(self._text_stream(), cutter, max_latency)
         for run in runs:
             if run is not None and self._view is not None:
+                self._release_mapped(self._bytes_done)  # the runs before this one are parsed
                 self._bytes_done += len(run.data)
             if run is not None and skip:
                 taken = min(skip, len(run.data))
@@ -274,7 +277,24 @@ class Source:
 
         self._cleanup.callback(release)
         self._view = view
+        self._mapping = mapped
         return view
+
+    def _release_mapped(self, done: int) -> None:
+        """Drop the mapped pages before byte `done` from this process's memory.
+
+        Pages of a mapped file count in its resident memory until unmapped, so
+        a check of a 3 GB JSON-lines file showed a 3 GB peak. The pages stay
+        in the page cache; a later touch maps them back, so this is only ever
+        a hint. (A UTF-8 BOM skipped by the cutter makes `done` 3 bytes short:
+        harmless.)
+        """
+        end = done - done % mmap.PAGESIZE
+        if self._mapping is None or end <= self._released:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            self._mapping.madvise(mmap.MADV_DONTNEED, self._released, end - self._released)
+        self._released = end
 
     def _jsonl_chunks(self, max_latency: float | None) -> Iterator[Chunk | None]:
         rows = 0
