@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# An editable install leaves driftcli's bytecode uncompiled; where
+	@# PYTHONDONTWRITEBYTECODE is set it would be compiled at every start.
+	$(BIN)/python -m compileall -q driftcli
 	@touch $@
 
 install: $(STAMP) ## Create .venv and install driftcli with its dev tools

@@ -4,8 +4,6 @@ No numpy, no pyarrow and no formatting logic here; the core is imported
 inside commands so that `driftcli --help` stays fast.
 """
 
-from __future__ import annotations
-
 import contextlib
 import os
 import signal
@@ -22,6 +20,9 @@ from driftcli import __version__
 from driftcli.errors import DriftcliError, ExitCode
 from driftcli.formats import Correction, InputFormat, OutputFormat
 
+# No `from __future__ import annotations` here: Typer would then evaluate every
+# option's annotation from its string at each start (measured: building the
+# commands 17.6 -> 5.4 ms). Names imported only for type checking are quoted.
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
@@ -305,7 +306,7 @@ def check(
     settings = resolved.settings()
     store = Path(resolved.values["store"])
 
-    def run() -> CheckResult:
+    def run() -> "CheckResult":
         from driftcli import core
 
         with _engine(resolved) as engine:
@@ -404,7 +405,7 @@ def reference(
     settings = resolved.settings()
     store = Path(resolved.values["store"])
 
-    def run() -> tuple[Snapshot, str]:
+    def run() -> "tuple[Snapshot, str]":
         from driftcli import core
         from driftcli.snapshot import write_snapshot
 
@@ -510,7 +511,7 @@ def ingest(
         if verbose:
             _note(f"stored {rows:,} rows; window {window!r} holds {window_rows:,}")
 
-    def on_check(result: CheckResult) -> None:
+    def on_check(result: "CheckResult") -> None:
         nonlocal drift_seen
         from driftcli.serialize import alert_lines
 
@@ -518,7 +519,7 @@ def ingest(
         for line in alert_lines(result, window):
             _note(line)
 
-    def run() -> IngestReport:
+    def run() -> "IngestReport":
         from driftcli import core
 
         options = core.IngestOptions(
@@ -578,7 +579,7 @@ def status(
 # --- plumbing -----------------------------------------------------------------
 
 
-def _open_store(root: Path | None, *, create: bool) -> Store:
+def _open_store(root: Path | None, *, create: bool) -> "Store":
     from driftcli.store import DEFAULT_STORE, Store
 
     root = root or Path(os.environ.get("DRIFTCLI_STORE") or DEFAULT_STORE)
@@ -625,7 +626,7 @@ def _note(line: str) -> None:
 
 
 def _emit_check(
-    result: CheckResult,
+    result: "CheckResult",
     output_format: OutputFormat,
     output: Path | None,
     reports: dict[OutputFormat, Path | None],
@@ -674,7 +675,7 @@ def _write_file(path: Path, text: str) -> None:
         raise DriftcliError(f"{path}: cannot write the report: {exc.strerror or exc}") from exc
 
 
-def _plain_text(renderable: RenderableType) -> str:
+def _plain_text(renderable: "RenderableType") -> str:
     import io
 
     from rich.console import Console
@@ -685,13 +686,13 @@ def _plain_text(renderable: RenderableType) -> str:
     return text.rstrip()
 
 
-def _resolve(flags: Mapping[str, object], config: Path | None) -> Resolved:
+def _resolve(flags: Mapping[str, object], config: Path | None) -> "Resolved":
     from driftcli.config import resolve
 
     return resolve(flags, config=config)
 
 
-def _show_config(resolved: Resolved) -> None:
+def _show_config(resolved: "Resolved") -> None:
     from driftcli.config import describe
 
     where = (
@@ -705,7 +706,7 @@ def _show_config(resolved: Resolved) -> None:
 
 
 @contextlib.contextmanager
-def _engine(resolved: Resolved) -> Iterator[Engine | None]:
+def _engine(resolved: "Resolved") -> Iterator["Engine | None"]:
     """The engine the settings name; None for the local one (the core's default path)."""
     if resolved.values["engine"] == "local" and not resolved.values["scheduler"]:
         yield None
@@ -737,7 +738,7 @@ def _write_json(document: str) -> None:
     _stdout(lambda: sys.stdout.write(document + "\n"))
 
 
-def _print(renderable: RenderableType) -> None:
+def _print(renderable: "RenderableType") -> None:
     _stdout(lambda: _console().print(renderable))
 
 
@@ -750,7 +751,7 @@ def _stdout(write: Callable[[], object]) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _console() -> Console:
+def _console() -> "Console":
     from rich.console import Console
 
     console = Console(highlight=False)
