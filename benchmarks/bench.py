@@ -47,33 +47,47 @@ class Run:
     output: bytes
 
 
-def measure(
-    argv: list[str], repeat: int, stdin: Path | None = None, env: dict[str, str] | None = None
-) -> Run:
-    """Best wall time of `repeat` runs, and the peak RSS of the fastest."""
-    best: Run | None = None
+@dataclass
+class Command:
+    argv: list[str]
+    stdin: Path | None = None
+    env: dict[str, str] | None = None
+
+
+def run_once(command: Command) -> Run:
+    """One run: wall time, and peak RSS from wait4's rusage."""
+    with tempfile.TemporaryFile() as out:
+        source = open(command.stdin, "rb") if command.stdin else subprocess.DEVNULL  # noqa: SIM115
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            command.argv, stdin=source, stdout=out, stderr=subprocess.PIPE,
+            cwd=ROOT, env={**os.environ, **(command.env or {})},
+        )  # fmt: skip
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if command.stdin:
+            source.close()  # type: ignore[union-attr]
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"{command.argv} failed ({proc.returncode}): {err.decode()[-500:]}")
+        out.seek(0)
+        return Run(seconds, usage.ru_maxrss / 1024, out.read())
+
+
+def measure(commands: dict[str, Command], repeat: int) -> dict[str, Run]:
+    """Best wall time of `repeat` runs of each command, and the peak RSS of its fastest.
+
+    The commands take turns (round robin), so a slow spell of this noisy
+    machine hits all of them instead of skewing one ratio.
+    """
+    best: dict[str, Run] = {}
     for _ in range(repeat):
-        with tempfile.TemporaryFile() as out:
-            source = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
-            started = time.perf_counter()
-            proc = subprocess.Popen(
-                argv, stdin=source, stdout=out, stderr=subprocess.PIPE,
-                cwd=ROOT, env={**os.environ, **(env or {})},
-            )  # fmt: skip
-            assert proc.stderr is not None
-            err = proc.stderr.read()
-            _, status, usage = os.wait4(proc.pid, 0)
-            seconds = time.perf_counter() - started
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            if stdin:
-                source.close()  # type: ignore[union-attr]
-            if proc.returncode not in (0, 1):
-                raise SystemExit(f"{argv} failed ({proc.returncode}): {err.decode()[-500:]}")
-            out.seek(0)
-            run = Run(seconds, usage.ru_maxrss / 1024, out.read())
-        if best is None or run.seconds < best.seconds:
-            best = run
-    assert best is not None
+        for name, command in commands.items():
+            run = run_once(command)
+            if name not in best or run.seconds < best[name].seconds:
+                best[name] = run
     return best
 
 
@@ -96,15 +110,18 @@ def verdict(ok: bool) -> str:
 
 def bench_size(rows: int, repeat: int) -> dict[str, Run]:
     ref, live = ensure(rows)
-    runs = {
-        "read-only (pyarrow, both files)": measure(read_only(live, ref), repeat),
-        "straightforward numpy": measure(
-            [PYTHON, str(HERE / "baseline.py"), str(live), str(ref)], repeat
-        ),
-        "driftcli check": measure(
-            [*DRIFTCLI, "check", str(live), "--ref", str(ref), "--format", "json"], repeat
-        ),
-    }
+    runs = measure(
+        {
+            "read-only (pyarrow, both files)": Command(read_only(live, ref)),
+            "straightforward numpy": Command(
+                [PYTHON, str(HERE / "baseline.py"), str(live), str(ref)]
+            ),
+            "driftcli check": Command(
+                [*DRIFTCLI, "check", str(live), "--ref", str(ref), "--format", "json"]
+            ),
+        },
+        repeat,
+    )
     print(
         f"\n## {rows:,} rows x 25 columns (Parquet, {live.stat().st_size / 2**20:,.0f} MiB each)\n"
     )
@@ -124,23 +141,28 @@ def bench_jsonl(rows: int, repeat: int) -> None:
     ref, _ = ensure(rows)
     jsonl = ensure_jsonl(rows)
     size = jsonl.stat().st_size
-    parse = measure(
-        [PYTHON, "-c", f"import pyarrow.json as pj; pj.read_json({str(jsonl)!r})"], repeat
-    )
-    both = measure(
-        [
-            PYTHON,
-            "-c",
-            "import pyarrow.json as pj, pyarrow.parquet as pq; "
-            f"pj.read_json({str(jsonl)!r}); pq.read_table({str(ref)!r})",
-        ],
-        repeat,
-    )
-    check = measure([*DRIFTCLI, "check", str(jsonl), "--ref", str(ref), "-f", "json"], repeat)
     with tempfile.TemporaryDirectory() as store:
         env = {"DRIFTCLI_STORE": store}
-        measure([*DRIFTCLI, "reference", str(ref), "--sample-size", "0"], 1, env=env)
-        ingest = measure([*DRIFTCLI, "ingest", "-"], repeat, stdin=jsonl, env=env)
+        run_once(Command([*DRIFTCLI, "reference", str(ref), "--sample-size", "0"], env=env))
+        runs = measure(
+            {
+                "parse": Command(
+                    [PYTHON, "-c", f"import pyarrow.json as pj; pj.read_json({str(jsonl)!r})"]
+                ),
+                "both": Command(
+                    [
+                        PYTHON,
+                        "-c",
+                        "import pyarrow.json as pj, pyarrow.parquet as pq; "
+                        f"pj.read_json({str(jsonl)!r}); pq.read_table({str(ref)!r})",
+                    ]
+                ),
+                "check": Command([*DRIFTCLI, "check", str(jsonl), "--ref", str(ref), "-f", "json"]),
+                "ingest": Command([*DRIFTCLI, "ingest", "-"], stdin=jsonl, env=env),
+            },
+            repeat,
+        )
+    parse, both, check, ingest = (runs[k] for k in ("parse", "both", "check", "ingest"))
     floor = both.seconds
     print(f"\n## JSON lines: {rows:,} rows, {size / 2**20:,.0f} MiB\n")
     print("| command | wall s | MB/s | peak MiB |")
@@ -163,11 +185,24 @@ def bench_jsonl(rows: int, repeat: int) -> None:
 
 
 def bench_startup(repeat: int) -> None:
-    helps = measure([*DRIFTCLI, "--help"], repeat)
-    sample = measure(
-        [*DRIFTCLI, "check", "sample_data/live_drift.parquet", "--ref", "sample_data/ref.parquet"],
-        repeat,
+    # Short commands: more turns are cheap, and the best of them is the
+    # least disturbed by the rest of the machine.
+    runs = measure(
+        {
+            "help": Command([*DRIFTCLI, "--help"]),
+            "sample": Command(
+                [
+                    *DRIFTCLI,
+                    "check",
+                    "sample_data/live_drift.parquet",
+                    "--ref",
+                    "sample_data/ref.parquet",
+                ]
+            ),
+        },
+        max(repeat, 10),
     )
+    helps, sample = runs["help"], runs["sample"]
     print("\n## Start-up\n")
     print(f"driftcli --help: {helps.seconds:.2f} s {verdict(helps.seconds < 0.3)} (target < 0.3 s)")
     print(
