@@ -243,7 +243,8 @@ class Counter:
             return feature.count(column, batch.num_rows, numbers)
 
         pairs = list(zip(self._features, columns, strict=True))
-        for (feature, column), buckets in zip(pairs, map_columns(count, pairs), strict=True):
+        counted = map_columns(count, pairs, rows=batch.num_rows)
+        for (feature, column), buckets in zip(pairs, counted, strict=True):
             counts = self._counts[feature.name]
             counts.buckets += buckets
             if column is not None and column.null_count < len(column):
@@ -464,6 +465,7 @@ def build_profile(
                 item[1], item[2], item[3], own_bins.get(name_key(item[4]), bins)
             ),
             work,
+            rows=n_rows,
         )
         rows += batch.num_rows
     features: list[Feature] = []

@@ -19,7 +19,12 @@ import pyarrow.compute as pc
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-_BOOLEAN_WORDS = pa.array(["true", "false"])
+_BOOLEAN_WORDS = pa.array(["true", "false"], pa.string())
+# Typed scalars made once: pyarrow turns a Python str into a scalar by first
+# trying to import dateutil, and that failed import is retried on every call
+# (measured: pc.equal(text, "") 156 us, with a ready scalar 7 us).
+_EMPTY = pa.scalar("", pa.string())
+_NO_TEXT = pa.scalar(None, pa.string())
 
 # What pyarrow's string-to-double cast accepts, after trimming whitespace.
 _NUMBER = r"(?i)^[+-]?((\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?|inf(inity)?|nan)$"
@@ -116,7 +121,7 @@ def read_texts(column: pa.Array | pa.ChunkedArray) -> Texts:
     elif family in (TypeClass.NUMBER, TypeClass.BOOL):
         text = pc.cast(array, pa.string())
         if family is TypeClass.NUMBER and pa.types.is_floating(array.type):
-            text = pc.if_else(pc.is_nan(array), pa.scalar(None, pa.string()), text)
+            text = pc.if_else(pc.is_nan(array), _NO_TEXT, text)
     elif family is TypeClass.NONE:
         text = pa.nulls(len(array), pa.string())
     else:
@@ -124,7 +129,7 @@ def read_texts(column: pa.Array | pa.ChunkedArray) -> Texts:
         return Texts(pa.nulls(len(array), pa.string()), nulls, ~nulls)
     # An empty string is missing, as it is in CSV, so every format agrees; and
     # True/FALSE (pandas, Python) read as the true/false of a boolean column.
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    text = pc.if_else(pc.equal(text, _EMPTY), _NO_TEXT, text)
     if family is TypeClass.TEXT:
         lower = pc.utf8_lower(text)
         text = pc.if_else(pc.is_in(lower, value_set=_BOOLEAN_WORDS), lower, text)
@@ -218,9 +223,9 @@ def _parse_numbers(text: pa.Array) -> Numbers:
     else:
         return Numbers(values, np.isnan(values), np.zeros(len(text), dtype=bool))
     trimmed = pc.utf8_trim_whitespace(text)
-    empty = pc.fill_null(pc.equal(trimmed, ""), True)
+    empty = pc.fill_null(pc.equal(trimmed, _EMPTY), True)
     readable = pc.fill_null(pc.match_substring_regex(trimmed, _NUMBER), False)
-    values = _to_float(pc.if_else(readable, trimmed, pa.scalar(None, pa.string())))
+    values = _to_float(pc.if_else(readable, trimmed, _NO_TEXT))
     missing = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
     invalid = ~missing & ~np.asarray(readable.to_numpy(zero_copy_only=False), dtype=bool)
     missing |= np.isnan(values) & ~invalid
