@@ -12,7 +12,7 @@ live data is counted. A systematic sample of the whole column (every k-th
 value, k doubling as the column grows) is kept on the side. At the end, if
 the later values sat in those buckets as the first ones did (each edge's rank
 moved by less than `REBIN_SHIFT` of a bucket), the buckets and their exact
-counts stand: edges within sampling error (about 0.05% in rank) of the whole
+counts stand: edges within sampling error (about 0.1% in rank) of the whole
 column's quantiles. If not (a reference ordered by a trending feature), the
 buckets are taken again from the sample's quantiles and the caller counts
 that column exactly in a second pass.
@@ -37,8 +37,13 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-HOLD_VALUES = 1 << 20
-"""Values per column kept exactly before the sketch goes on without them."""
+HOLD_VALUES = 1 << 18
+"""Values per column kept exactly before the sketch goes on without them: 2 MB.
+
+Memory is this times the numeric columns (200 columns: 400 MB; at 2^20 it was
+1.6 GB), and a sort of this many values per column is the reference's main
+cost (measured at 1M rows x 20 numeric columns: CPU 1.88 -> 1.62 s with 2^18).
+Edges from 262,144 values sit within about 0.1% in rank of the whole's."""
 SAMPLE_VALUES = 1 << 18
 """Values per column in the systematic sample kept past `HOLD_VALUES`."""
 REBIN_SHIFT = 0.25
@@ -259,7 +264,7 @@ class NumericSketch:
         whole = np.cumsum(self._counts)[:-1] / self._counts.sum()
         first = np.cumsum(self._first_counts)[:-1] / held
         # Ranks among `held` random values differ from the whole's by about
-        # sqrt(p(1-p)/held): 0.0005 for a million, far below the shift allowed.
+        # sqrt(p(1-p)/held): 0.001 for 2^18 values, far below the shift allowed.
         allowed = max(REBIN_SHIFT / bins, 5 * math.sqrt(0.25 / held))
         if len(whole) and np.abs(whole - first).max() > allowed:
             return None
