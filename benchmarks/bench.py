@@ -38,6 +38,7 @@ from generate import ensure, ensure_jsonl  # noqa: E402
 
 PYTHON = sys.executable
 DRIFTCLI = [PYTHON, "-m", "driftcli"]
+KL_THRESHOLD = 0.5
 
 
 @dataclass
@@ -104,6 +105,12 @@ def scores_gap(driftcli_json: bytes, baseline_json: bytes) -> float:
     return max(abs(ours[name] - theirs[name]) for name in theirs)
 
 
+def verdict_changes(driftcli_json: bytes, baseline_json: bytes) -> list[str]:
+    ours = {f["name"]: f["score"] for f in json.loads(driftcli_json)["features"]}
+    theirs = json.loads(baseline_json)
+    return [name for name in theirs if (ours[name] > KL_THRESHOLD) != (theirs[name] > KL_THRESHOLD)]
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -132,8 +139,11 @@ def bench_size(rows: int, repeat: int) -> dict[str, Run]:
         print(
             f"| {name:34} | {run.seconds:6.2f} | {run.seconds / floor:6.2f} | {run.peak_mib:8.0f} |"
         )
-    gap = scores_gap(runs["driftcli check"].output, runs["straightforward numpy"].output)
+    ours, theirs = runs["driftcli check"].output, runs["straightforward numpy"].output
+    gap = scores_gap(ours, theirs)
     print(f"\nlargest |score(driftcli) - score(baseline)|: {gap:.2e}")
+    changed = verdict_changes(ours, theirs)
+    print(f"features whose verdict differs (score > 0.5, the kl default): {changed or 'none'}")
     return runs
 
 
