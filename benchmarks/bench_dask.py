@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from bench import DRIFTCLI, measure  # noqa: E402
+from bench import DRIFTCLI, Command, measure  # noqa: E402
 from generate import DATA, ensure  # noqa: E402
 
 
@@ -57,8 +57,6 @@ def main() -> None:
     ) as cluster:  # fmt: skip
         dask = ["--engine", "dask", "--scheduler", cluster.scheduler_address]
         check = [*DRIFTCLI, "check", str(live), "--ref", str(ref), "-f", "json"]
-        local_check = measure(check, args.repeat)
-        dask_check = measure([*check, *dask], args.repeat)
         with_store = {"DRIFTCLI_STORE": str(base / "store")}
         reference = [
             *DRIFTCLI,
@@ -69,8 +67,17 @@ def main() -> None:
             "-o",
             str(base / "s.parquet"),
         ]
-        local_ref = measure(reference, args.repeat, env=with_store)
-        dask_ref = measure([*reference, *dask], args.repeat, env=with_store)
+        runs = measure(
+            {
+                "local check": Command(check),
+                "dask check": Command([*check, *dask]),
+                "local reference": Command(reference, env=with_store),
+                "dask reference": Command([*reference, *dask], env=with_store),
+            },
+            args.repeat,
+        )
+    local_check, dask_check = runs["local check"], runs["dask check"]
+    local_ref, dask_ref = runs["local reference"], runs["dask reference"]
     verdicts = [
         {f["name"]: f["status"] for f in json.loads(run.output)["features"]}
         for run in (local_check, dask_check)
