@@ -50,6 +50,8 @@ from driftcli.text_formats import (
 STDIN = "-"
 
 PARQUET_BATCH_ROWS = 1 << 18
+_CAN_DROP_PAGES = hasattr(mmap, "MADV_DONTNEED") and hasattr(mmap.mmap, "madvise")
+"""Not on Windows: mapped pages then stay until the file is closed."""
 SNIFF_BYTES = 4
 MAX_HEADER_BYTES = 1 << 24
 
@@ -290,7 +292,7 @@ class Source:
         harmless.)
         """
         end = done - done % mmap.PAGESIZE
-        if self._mapping is None or end <= self._released:
+        if self._mapping is None or end <= self._released or not _CAN_DROP_PAGES:
             return
         with contextlib.suppress(OSError, ValueError):
             self._mapping.madvise(mmap.MADV_DONTNEED, self._released, end - self._released)

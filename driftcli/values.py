@@ -186,8 +186,8 @@ def _dictionary_counts(column: pa.DictionaryArray) -> tuple[pa.Array, npt.NDArra
     dictionary = column.dictionary
     size = len(dictionary)
     indices = column.indices
-    if indices.null_count:
-        indices = pc.fill_null(indices, size)
+    if indices.null_count:  # in int64: size itself may not fit an int8 or uint8 index
+        indices = pc.fill_null(indices.cast(pa.int64()), size)
     counts = np.bincount(indices.to_numpy(), minlength=size + 1).astype(np.int64)
     values = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
     used = np.flatnonzero(counts)

@@ -167,6 +167,24 @@ def test_dictionary_columns_count_like_plain_text() -> None:
     )
 
 
+@pytest.mark.parametrize("index_type", [pa.int8(), pa.uint8(), pa.int16(), pa.int64()])
+def test_dictionary_with_small_full_index_type_and_nulls_is_counted(
+    index_type: pa.DataType,
+) -> None:
+    """Found in review: nulls were filled with the dictionary's size, which an int8 cannot hold."""
+    from driftcli.values import tally_texts
+
+    size = 128 if index_type == pa.int8() else 120
+    indices = pa.array([0, None, size - 1, 0], index_type)
+    column = pa.DictionaryArray.from_arrays(indices, pa.array([f"v{i}" for i in range(size)]))
+    tally = tally_texts(column)
+    assert dict(zip(tally.labels.to_pylist(), tally.counts.tolist(), strict=True)) == {
+        "v0": 2,
+        f"v{size - 1}": 1,
+    }
+    assert tally.missing == 1
+
+
 finite_values = st.lists(
     st.floats(-1e6, 1e6, allow_nan=False) | st.none(), min_size=1, max_size=300
 )

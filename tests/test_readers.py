@@ -145,6 +145,22 @@ def test_mapped_file_pages_are_let_go_once_parsed(
     assert released % mmap.PAGESIZE == 0
 
 
+def test_text_files_read_where_mapped_pages_cannot_be_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has no madvise: reading must not depend on it (found in review)."""
+    import driftcli.readers as readers
+    import driftcli.text_formats as text_formats
+
+    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 1 << 12)
+    monkeypatch.setattr(readers, "_CAN_DROP_PAGES", False)
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(f'{{"a": {i}}}\n' for i in range(5_000)))
+    with open_source(str(path)) as source:
+        assert sum(batch.num_rows for batch in source.batches()) == 5_000
+        assert source._released == 0
+
+
 def test_csv_is_read_in_several_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import driftcli.text_formats as text_formats
 

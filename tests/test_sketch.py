@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from driftcli import core, readers, sketch
 from driftcli.errors import InputError
 from driftcli.profile import Profile, build_profile
-from driftcli.sketch import NumericSketch, StrideSample
+from driftcli.sketch import NumericSketch, ThinSample
 
 HOLD = 4_000
 ROWS = 40_000
@@ -58,24 +58,38 @@ def ranks(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.searchsorted(present, edges) / len(present)
 
 
-@given(
-    st.integers(1, 5_000),
-    st.lists(st.integers(0, 700), min_size=1, max_size=30),
-    st.integers(1, 64),
-)
-@settings(max_examples=150, deadline=None)
-def test_stride_sample_holds_every_kth_value_of_the_stream(
+@given(st.integers(1, 20_000), st.lists(st.integers(0, 20_000), max_size=20), st.integers(8, 512))
+@settings(max_examples=100, deadline=None)
+def test_thin_sample_is_bounded_and_drawn_from_the_present_values(
     n: int, cuts: list[int], size: int
 ) -> None:
     values = np.arange(n, dtype=float)
-    sample = StrideSample(size)
+    values[::3] = np.nan
+    sample = ThinSample(size)
     bounds = sorted({0, n, *(c % (n + 1) for c in cuts)})
     for lo, hi in itertools.pairwise(bounds):
         sample.add(values[lo:hi])
     kept = sample.values()
-    assert len(kept) <= size
-    assert sample.stride & (sample.stride - 1) == 0  # a power of two
-    np.testing.assert_array_equal(kept, np.arange(0, n, sample.stride, dtype=float))
+    assert len(kept) == len(sample) <= size
+    assert not np.isnan(kept).any()
+    assert len(np.unique(kept)) == len(kept)  # each value at most once
+    assert set(kept.tolist()) <= set(values[~np.isnan(values)].tolist())
+    if size >= 64 and np.count_nonzero(~np.isnan(values)) > size:
+        assert len(kept) > size / 4  # thinned by halves at random, never emptied
+
+
+def test_thin_sample_does_not_line_up_with_a_pattern_in_the_rows() -> None:
+    """Values on every other row: an every-k-th sample of rows saw all of them or none."""
+    values = np.arange(200_000, dtype=float)
+    values[::2] = np.nan
+    sample = ThinSample(1_000)
+    for i in range(0, len(values), 1_000):
+        sample.add(values[i : i + 1_000])
+    kept = np.sort(sample.values())
+    assert len(kept) > 400
+    # Spread over the whole range, like the present values (odd numbers up to 200k).
+    assert np.abs(np.quantile(kept, [0.1, 0.5, 0.9]) - [20_000, 100_000, 180_000]).max() < 8_000
+    assert np.all(kept % 2 == 1)
 
 
 @pytest.mark.parametrize("rereadable", [True, False])
@@ -178,3 +192,25 @@ def test_reference_file_is_read_twice_only_when_a_column_needs_it(
     assert len(opened) == 1
     rising = snapshot.profile.counts.features["rising"].buckets
     assert rising.sum() == ROWS and np.abs(rising[:-2] / ROWS - 1 / BINS).max() < 0.02
+
+
+def test_column_present_on_every_other_row_and_trending_gets_real_buckets() -> None:
+    """Found in review: an every-k-th sample saw only absent rows; the column got no bucket."""
+    values = np.arange(ROWS, dtype=float)
+    values[::2] = np.nan
+    result = profile(values, rereadable=True)
+    feature = result.features[0]
+    assert feature.edges is not None and len(feature.edges) == BINS - 1
+    buckets = result.counts.features["x"].buckets
+    assert np.abs(buckets[:BINS] / (ROWS / 2) - 1 / BINS).max() < 0.02
+    live = feature.count(pa.array(np.full(100, 1e9)), 100)
+    assert live[BINS - 1] == 100  # far beyond the reference: the top bucket, not `other`
+
+
+def test_cyclic_trending_column_gets_balanced_buckets() -> None:
+    """Hourly rows in time order: a trend plus a daily cycle (a stride of 16 saw three hours)."""
+    hours = np.arange(ROWS)
+    values = hours / ROWS * 5 + 8 * np.sin(2 * np.pi * (hours % 24) / 24)
+    result = profile(values, rereadable=True)
+    shares = result.counts.features["x"].buckets[:-2] / ROWS
+    assert np.abs(shares - 1 / BINS).max() < 0.02
