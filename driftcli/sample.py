@@ -1,9 +1,12 @@
-"""A bounded, uniform sample of raw rows from a stream of batches.
+"""Bounded, uniform random samples from a stream of batches.
 
-Every row gets a random key; the sample is the rows with the smallest keys
-seen so far (bottom-k sampling, equivalent to a reservoir sample). Only rows
-whose key beats the current k-th smallest are looked at, so late in a long
-stream almost every batch is dismissed with one vectorised comparison.
+Rows (Reservoir) and numeric values (ValueReservoir): every item gets a
+random key, and the sample is the items with the smallest keys seen so far
+(bottom-k sampling, equivalent to a reservoir sample). Only items whose key
+beats the current k-th smallest are looked at, so late in a long stream
+almost every batch is dismissed with one vectorised comparison. ThinSample
+keeps each value with a halving probability instead, without keys, for the
+large reference columns of sketch.py.
 """
 
 from __future__ import annotations
@@ -19,16 +22,35 @@ DEFAULT_SAMPLE_ROWS = 10_000
 SEED = 20261126
 
 
+def chosen(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
+    """Positions among n, each chosen with probability `rate`, independently; sorted.
+
+    Drawn as cumulative geometric gaps: about rate x n draws, not n (and
+    faster than choosing a binomial number of distinct positions: 262k
+    positions at rate 0.05, 0.38 vs 0.69 ms).
+    """
+    if rate <= 0.0 or n == 0:
+        return np.empty(0, np.int64)
+    parts: list[np.ndarray] = []
+    last = -1
+    while True:
+        gaps = rng.geometric(min(rate, 1.0), size=int(n * rate * 1.1) + 16)
+        positions = last + np.cumsum(gaps)
+        parts.append(positions[positions < n])
+        if positions[-1] >= n:
+            return np.concatenate(parts)
+        last = int(positions[-1])
+
+
 def _keys_below(rng: np.random.Generator, n: int, limit: float) -> tuple[np.ndarray, np.ndarray]:
     """Which of n new items draw a key below `limit`, and those keys, without drawing n keys.
 
-    Each key is uniform on [0, 1): how many fall below the limit is binomial,
-    which they are is a uniform subset, and their keys are uniform below the
-    limit. Late in a long stream that is a handful of draws, not one per value.
+    Each key is uniform on [0, 1): each item's key falls below the limit with
+    probability `limit`, independently, and those keys are uniform below it.
+    Late in a long stream that is a handful of draws, not one per value.
     """
-    hits = int(rng.binomial(n, limit))
-    index = np.sort(rng.choice(n, hits, replace=False)) if hits else np.empty(0, np.int64)
-    return index, rng.random(hits) * limit
+    index = chosen(rng, n, limit)
+    return index, rng.random(len(index)) * limit
 
 
 class Reservoir:
@@ -137,3 +159,38 @@ class ValueReservoir:
             keys, values = keys[keep], values[keep]
         merged._keys, merged._values = keys, values
         return merged
+
+
+class ThinSample:
+    """A uniform random sample of a stream's present values, at most `size` of them.
+
+    Each value is kept with probability `rate`, independently of the others
+    (so no pattern in the rows, such as values present only on every other
+    row or a daily cycle, can line up with it); when the sample fills, each
+    kept value stays with probability 1/2 and the rate halves. The positions
+    kept in a batch are drawn by `chosen`, so a batch costs about rate x
+    its length. NaN (absent) values are dropped after the draw.
+    """
+
+    def __init__(self, size: int, seed: int = SEED) -> None:
+        self.size = max(size, 1)
+        self.rate = 1.0
+        self._rng = np.random.default_rng(seed)
+        self._parts: list[np.ndarray] = []
+        self._kept = 0
+
+    def add(self, values: np.ndarray) -> None:
+        picked = values if self.rate >= 1.0 else values[chosen(self._rng, len(values), self.rate)]
+        picked = picked[~np.isnan(picked)]  # a copy: never keeps the batch alive
+        self._parts.append(picked)
+        self._kept += len(picked)
+        while self._kept > self.size:
+            merged = np.concatenate(self._parts)
+            merged = merged[self._rng.random(len(merged)) < 0.5]
+            self._parts, self._kept, self.rate = [merged], len(merged), self.rate / 2
+
+    def __len__(self) -> int:
+        return self._kept
+
+    def values(self) -> np.ndarray:
+        return np.concatenate(self._parts) if self._parts else np.empty(0)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from driftcli.sample import SEED
+from driftcli.sample import ThinSample
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -50,7 +50,8 @@ Edges from 262,144 values sit within about 0.1% in rank of the whole's."""
 SAMPLE_VALUES = 1 << 16
 """Values per column in the random sample kept past `HOLD_VALUES`: quantiles of
 65,536 values sit within about 0.2% in rank (one standard error), as the Dask
-reference's do (summary.py); a larger sample cost more to draw than it gave."""
+reference's do (summary.py); a larger sample cost more to draw than it gave.
+Read when a sketch goes past `HOLD_VALUES`, so tests can lower it."""
 REBIN_SHIFT = 0.25
 """How far an edge's rank may move, in shares of a bucket, before the buckets are redone."""
 GRID_QUANTILES = 4096
@@ -145,54 +146,6 @@ def _few_distinct(sorted_values: FloatArray, limit: int) -> bool:
     return int(np.count_nonzero(probe[1:] != probe[:-1])) + 1 <= limit
 
 
-class ThinSample:
-    """A uniform random sample of a stream's present values, at most `size` of them.
-
-    Each value is kept with probability `rate`, independently of the others
-    (so no pattern in the rows, such as values present only on every other
-    row or a daily cycle, can line up with it); when the sample fills, each
-    kept value stays with probability 1/2 and the rate halves. The positions
-    kept in a batch are drawn as geometric gaps, so a batch costs about
-    rate x its length, not a random number per value. NaN (absent) values
-    are dropped after the draw.
-    """
-
-    def __init__(self, size: int | None = None, seed: int = SEED) -> None:
-        self.size = max(SAMPLE_VALUES if size is None else size, 1)
-        self.rate = 1.0
-        self._rng = np.random.default_rng(seed)
-        self._parts: list[FloatArray] = []
-        self._kept = 0
-
-    def add(self, values: FloatArray) -> None:
-        picked = values if self.rate >= 1.0 else values[self._positions(len(values))]
-        picked = picked[~np.isnan(picked)]  # a copy: never keeps the batch alive
-        self._parts.append(picked)
-        self._kept += len(picked)
-        while self._kept > self.size:
-            merged = np.concatenate(self._parts)
-            merged = merged[self._rng.random(len(merged)) < 0.5]
-            self._parts, self._kept, self.rate = [merged], len(merged), self.rate / 2
-
-    def _positions(self, n: int) -> IntArray:
-        """Each of n positions with probability `rate`: cumulative geometric gaps."""
-        chunks: list[IntArray] = []
-        last = -1
-        while True:
-            gaps = self._rng.geometric(self.rate, size=int(n * self.rate * 1.1) + 16)
-            positions = last + np.cumsum(gaps)
-            chunks.append(positions[positions < n])
-            if positions[-1] >= n:
-                return np.concatenate(chunks)
-            last = int(positions[-1])
-
-    def __len__(self) -> int:
-        return self._kept
-
-    def values(self) -> FloatArray:
-        return np.concatenate(self._parts) if self._parts else np.empty(0)
-
-
 class NumericSketch:
     """Present (non-missing, valid) values of one numeric reference column.
 
@@ -270,7 +223,7 @@ class NumericSketch:
     def _fix_cuts(self, bins: int) -> None:
         held = self.sorted_values()
         cuts, counts = cuts_of(held, bins)
-        sample = ThinSample()
+        sample = ThinSample(SAMPLE_VALUES)
         sample.add(held)  # the sample is drawn at random: the order does not matter
         self._held, self._held_count = [], 0
         self._cuts, self._counts, self._first_counts = cuts, counts, counts.copy()

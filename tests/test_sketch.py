@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from driftcli import core, readers, sketch
 from driftcli.errors import InputError
 from driftcli.profile import Profile, build_profile
-from driftcli.sketch import NumericSketch, ThinSample
+from driftcli.sample import ThinSample
+from driftcli.sketch import NumericSketch
 
 HOLD = 4_000
 ROWS = 40_000
