@@ -83,6 +83,7 @@ def build_reference(
             SourceInfo(source.name, source.format.value, 0),
             sample_rows=sample_rows,
             reread=partial(_batches_again, spec, input_format) if source.rereadable else None,
+            expected_rows=source.known_rows(),
         )
 
 
@@ -119,6 +120,7 @@ def _snapshot_of(
     sample_rows: int,
     kinds: dict[str, Kind] | None = None,
     reread: Callable[[], Iterable[pa.RecordBatch]] | None = None,
+    expected_rows: int | None = None,
 ) -> Snapshot:
     reservoir = Reservoir(sample_rows)
     overrides = dict(settings.overrides)
@@ -132,6 +134,7 @@ def _snapshot_of(
         columns=settings.features or None,
         exclude=settings.excluded(),
         reread=reread,
+        expected_rows=expected_rows,
     )
     return _snapshot(
         profile, replace(source, rows=profile.counts.rows), settings, reservoir.table()

@@ -26,7 +26,14 @@ import pyarrow as pa
 
 from driftcli.errors import InputError
 from driftcli.formats import InputFormat
-from driftcli.readers import Source, format_of_path, is_url, open_one, url_filesystem
+from driftcli.readers import (
+    Source,
+    format_of_path,
+    is_url,
+    open_one,
+    parquet_rows,
+    url_filesystem,
+)
 from driftcli.text_formats import Chunk
 from driftcli.values import PARTITION_KEY, UNTYPED_KEY
 
@@ -56,6 +63,11 @@ class DatasetSource(Source):
     def rereadable(self) -> bool:
         """Files listed once, each opened afresh: read again file by file (stdin is never one)."""
         return all(not is_url(f) and Path(f).is_file() for f in self.files)
+
+    def known_rows(self) -> int | None:
+        if self.format is not InputFormat.PARQUET or not self.rereadable:
+            return None
+        return parquet_rows(self.files)
 
     def chunks(self, max_latency: float | None = None) -> Iterator[Chunk | None]:
         rows = 0

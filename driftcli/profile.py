@@ -282,11 +282,13 @@ class Profile:
 class _ColumnAccumulator:
     """Everything the reference pass keeps of one column until buckets are fixed."""
 
-    def __init__(self, kind: Kind | None = None, *, rereadable: bool = False) -> None:
+    def __init__(
+        self, kind: Kind | None = None, *, rereadable: bool = False, expected: int | None = None
+    ) -> None:
         self.forced = kind
         self.kind: Kind | None = None
         self.source_type = TypeClass.NONE
-        self.numbers = NumericSketch(rereadable=rereadable)
+        self.numbers = NumericSketch(rereadable=rereadable, expected=expected)
         self.recount = False
         """Set by `build`: the buckets came from a sample; the counts need a second pass."""
         self.labels: dict[str, int] = {}
@@ -417,6 +419,7 @@ def build_profile(
     kinds: dict[str, Kind] | None = None,
     bins_for: dict[str, int] | None = None,
     reread: Callable[[], Iterable[pa.RecordBatch]] | None = None,
+    expected_rows: int | None = None,
 ) -> Profile:
     """Fix every feature's buckets from the reference rows and count them.
 
@@ -425,7 +428,9 @@ def build_profile(
     the columns it names. `columns` limits the features to those names and
     `exclude` leaves names out; every column is still listed in the counts'
     `columns`. `bins_for` sets the bins (and category cap) of the columns it
-    names.
+    names. `reread` reads the rows again, for columns whose buckets must be
+    redone (sketch.py); `expected_rows` is how many rows there will be, when
+    the input says so up front.
     """
     own_bins = {name_key(n): b for n, b in (bins_for or {}).items()}
     accumulators: dict[str, _ColumnAccumulator] = {}
@@ -450,7 +455,9 @@ def build_profile(
             if wanted is None and _is_partition(schema.field(name)):
                 skipped[name] = "a hive partition directory; name it in --features to score it"
                 continue
-            accumulators[name] = _new_accumulator(rows, (kinds or {}).get(name), reread is not None)
+            accumulators[name] = _new_accumulator(
+                rows, (kinds or {}).get(name), reread is not None, expected_rows
+            )
 
         schema = batch.schema
         n_rows = batch.num_rows
@@ -499,9 +506,11 @@ def build_profile(
     return Profile(features, Counts(rows, counts, list(seen)), skipped)
 
 
-def _new_accumulator(rows_before: int, kind: Kind | None, rereadable: bool) -> _ColumnAccumulator:
+def _new_accumulator(
+    rows_before: int, kind: Kind | None, rereadable: bool, expected_rows: int | None
+) -> _ColumnAccumulator:
     """A column first seen after `rows_before` rows was missing on all of them."""
-    acc = _ColumnAccumulator(kind, rereadable=rereadable)
+    acc = _ColumnAccumulator(kind, rereadable=rereadable, expected=expected_rows)
     acc.missing = rows_before
     return acc
 

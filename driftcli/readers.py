@@ -181,6 +181,13 @@ class Source:
         """Can the same rows be read again (a regular file, not a stream)?"""
         return self._path is not None
 
+    def known_rows(self) -> int | None:
+        """How many rows the input holds, when it says so before it is read (a
+        Parquet file's footer); None for text formats and streams."""
+        if self.format is not InputFormat.PARQUET or self._path is None or self.compression:
+            return None
+        return parquet_rows([self._path])
+
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Yield the rows as record batches; parse errors become `InputError`s."""
         for chunk in self.chunks():
@@ -356,6 +363,17 @@ class Source:
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
             yield Chunk(pa.Table.from_batches([batch]), None, rows)
             rows += batch.num_rows
+
+
+def parquet_rows(paths: Sequence[str | Path]) -> int | None:
+    """Rows in all of these Parquet files, from their footers (None if one cannot be read:
+    the read itself then says why)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return sum(int(pq.read_metadata(path).num_rows) for path in paths)
+    except (pa.ArrowException, OSError):
+        return None
 
 
 @contextlib.contextmanager

@@ -20,17 +20,23 @@ from driftcli.values import concat_tables
 
 DEFAULT_SAMPLE_ROWS = 10_000
 SEED = 20261126
+DENSE_RATE = 0.125
+"""From this rate up, `chosen` draws a number per position instead of the gaps between them
+(measured on 262k positions: equal near 1/8; at 1/16 gaps 0.5 vs 1.0 ms, at 1/4 1.9 vs 1.0)."""
 
 
 def chosen(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
     """Positions among n, each chosen with probability `rate`, independently; sorted.
 
-    Drawn as cumulative geometric gaps: about rate x n draws, not n (and
-    faster than choosing a binomial number of distinct positions: 262k
-    positions at rate 0.05, 0.38 vs 0.69 ms).
+    At low rates, drawn as cumulative geometric gaps: about rate x n draws,
+    not n (and faster than choosing a binomial number of distinct positions:
+    262k positions at rate 0.05, 0.38 vs 0.69 ms). From `DENSE_RATE` up, one
+    uniform draw per position is faster (262k at rate 1/2: 1.1 vs 6.9 ms).
     """
     if rate <= 0.0 or n == 0:
         return np.empty(0, np.int64)
+    if rate >= DENSE_RATE:
+        return np.flatnonzero(rng.random(n) < rate)
     parts: list[np.ndarray] = []
     last = -1
     while True:
@@ -172,22 +178,39 @@ class ThinSample:
     its length. NaN (absent) values are dropped after the draw.
     """
 
-    def __init__(self, size: int, seed: int = SEED) -> None:
+    def __init__(self, size: int, seed: int = SEED, *, expected: int | None = None) -> None:
+        """`expected`: how many values the stream will bring, when known; the first
+        rate is then the one they fit at (1M values: 1/16 from the start, so
+        every batch is drawn sparsely instead of densely and halved later)."""
         self.size = max(size, 1)
         self.rate = 1.0
+        while expected and self.rate * expected > self.size:
+            self.rate /= 2
         self._rng = np.random.default_rng(seed)
         self._parts: list[np.ndarray] = []
         self._kept = 0
 
-    def add(self, values: np.ndarray) -> None:
+    def add(self, values: np.ndarray, present: int | None = None) -> None:
+        """Take a batch of which `present` values are not NaN (counted if not given)."""
+        if present is None:
+            present = len(values) - int(np.count_nonzero(np.isnan(values)))
+        # Halve first while this batch alone would overfill the sample: the
+        # same Bernoulli sample as taking the batch and halving after, without
+        # drawing for values about to be thinned away.
+        while self.rate * present > self.size:
+            self._halve()
         picked = values if self.rate >= 1.0 else values[chosen(self._rng, len(values), self.rate)]
         picked = picked[~np.isnan(picked)]  # a copy: never keeps the batch alive
         self._parts.append(picked)
         self._kept += len(picked)
         while self._kept > self.size:
-            merged = np.concatenate(self._parts)
-            merged = merged[self._rng.random(len(merged)) < 0.5]
-            self._parts, self._kept, self.rate = [merged], len(merged), self.rate / 2
+            self._halve()
+
+    def _halve(self) -> None:
+        """Keep each value with probability 1/2, and halve the rate."""
+        merged = np.concatenate(self._parts) if self._parts else np.empty(0)
+        merged = merged[chosen(self._rng, len(merged), 0.5)]
+        self._parts, self._kept, self.rate = [merged], len(merged), self.rate / 2
 
     def __len__(self) -> int:
         return self._kept

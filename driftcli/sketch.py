@@ -2,7 +2,9 @@
 
 Bucket edges are quantiles of the reference, and the reference's counts over
 them must be exact, so the reference pass keeps every value of a numeric
-column, up to `HOLD_VALUES` values. Past that, memory would grow with the
+column, up to `HOLD_VALUES` values (when a batch would take them past it,
+and at least half of it is held, the sketch goes on from those held; a
+single larger batch is held whole). Past that, memory would grow with the
 data, and the sketch goes on in one of two ways.
 
 When the reference can be read again (a file, a dataset), the buckets are
@@ -151,11 +153,16 @@ class NumericSketch:
 
     `rereadable` says whether the caller can read the column again, which
     decides how the sketch goes on past `hold` values (see the module's doc).
+    `expected`: the rows the column will have, when the input says so up
+    front (a Parquet footer); it sets the sample's rate from the start.
     """
 
-    def __init__(self, hold: int | None = None, *, rereadable: bool = False) -> None:
+    def __init__(
+        self, hold: int | None = None, *, rereadable: bool = False, expected: int | None = None
+    ) -> None:
         self._hold = HOLD_VALUES if hold is None else hold
         self._rereadable = rereadable
+        self._expected = expected
         self._held: list[FloatArray] = []
         self._held_count = 0
         self._held_absent = 0
@@ -186,11 +193,17 @@ class NumericSketch:
         present = len(values) - absent
         if not present:
             return
+        held = self._held_count - self._held_absent
+        if self.exact and held >= self._hold // 2 and held + present > self._hold:
+            # This batch would take the held values past the hold: go on from
+            # those held (at 1M rows in batches of 2^18 with a few NaN, the
+            # sort of 2^18 values, not 2^19: reference CPU -0.4 s).
+            self._past_hold(bins)
         self.count += present
         if self._cuts is not None:
             assert self._counts is not None and self._sample is not None
             self._counts += self._cuts.count(values, present)
-            self._sample.add(values)
+            self._sample.add(values, present)
         elif self._grid is not None:
             ordered = sorted_scratch(values)[:present]
             self._count_on_grid(ordered)
@@ -200,10 +213,13 @@ class NumericSketch:
             self._held_count += len(values)
             self._held_absent += absent
             if self._held_count - self._held_absent > self._hold:
-                if self._rereadable:
-                    self._fix_cuts(bins)
-                else:
-                    self._start_grid(bins)
+                self._past_hold(bins)
+
+    def _past_hold(self, bins: int) -> None:
+        if self._rereadable:
+            self._fix_cuts(bins)
+        else:
+            self._start_grid(bins)
 
     def sorted_values(self) -> FloatArray:
         """All values, sorted (only while `exact`)."""
@@ -221,10 +237,13 @@ class NumericSketch:
     # --- fixed buckets ----------------------------------------------------------
 
     def _fix_cuts(self, bins: int) -> None:
+        # Values to come: the rows expected, at the share of them present so far.
+        present_share = (self._held_count - self._held_absent) / max(self._held_count, 1)
+        expected = round(self._expected * present_share) if self._expected else None
         held = self.sorted_values()
         cuts, counts = cuts_of(held, bins)
-        sample = ThinSample(SAMPLE_VALUES)
-        sample.add(held)  # the sample is drawn at random: the order does not matter
+        sample = ThinSample(SAMPLE_VALUES, expected=expected)
+        sample.add(held, len(held))  # drawn at random: the order does not matter
         self._held, self._held_count = [], 0
         self._cuts, self._counts, self._first_counts = cuts, counts, counts.copy()
         self._sample = sample

@@ -371,3 +371,17 @@ def test_stream_chunking_with_small_buffers_keeps_every_row_and_line(
             expected.append(line)
             line += 2 if i % 3 == 0 else 1
         assert lines == expected
+
+
+def test_parquet_says_how_many_rows_it_holds_before_it_is_read(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"x": list(range(1_234))}), tmp_path / "rows.parquet")
+    with open_source(str(tmp_path / "rows.parquet")) as source:
+        assert source.known_rows() == 1_234
+    pq.write_table(pa.table({"x": list(range(766))}), tmp_path / "more.parquet")
+    with open_source(str(tmp_path)) as source:  # a directory of Parquet files
+        assert source.known_rows() == 2_000
+    (tmp_path / "rows.csv").write_text("x\n1\n2\n")
+    with open_source(str(tmp_path / "rows.csv")) as source:
+        assert source.known_rows() is None

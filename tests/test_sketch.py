@@ -215,3 +215,51 @@ def test_cyclic_trending_column_gets_balanced_buckets() -> None:
     result = profile(values, rereadable=True)
     shares = result.counts.features["x"].buckets[:-2] / ROWS
     assert np.abs(shares - 1 / BINS).max() < 0.02
+
+
+def test_thin_sample_with_the_stream_size_known_starts_at_its_rate() -> None:
+    """Told how many values come, the sample draws sparsely from the start and still fills."""
+    values = np.arange(100_000, dtype=float)
+    values[::4] = np.nan  # 75,000 present
+    told = ThinSample(1_000, expected=75_000)
+    assert told.rate == 1 / 128  # 75,000 / 128 = 586 values: the rate they fit at
+    for i in range(0, len(values), 7_000):
+        told.add(values[i : i + 7_000])
+    kept = told.values()
+    assert 400 < len(kept) <= 1_000 and not np.isnan(kept).any()
+    assert np.abs(np.quantile(kept, [0.25, 0.5, 0.75]) - [25_000, 50_000, 75_000]).max() < 6_000
+
+
+def test_a_batch_that_would_overfill_the_sample_is_drawn_at_the_lower_rate() -> None:
+    sample = ThinSample(1_000)
+    sample.add(np.arange(10_000, dtype=float))
+    assert sample.rate <= 1 / 8 and 0 < len(sample) <= 1_000
+
+
+def test_sketch_goes_on_from_the_held_values_before_a_batch_would_pass_the_hold() -> None:
+    """Batches of 3/4 of the hold: the edges are the first batch's quantiles, not two batches'."""
+    rng = np.random.default_rng(6)
+    first, second = rng.normal(size=3_000), rng.normal(size=3_000) + 0.01
+    sketch_ = NumericSketch(rereadable=True)
+    sketch_.add(first, 0, BINS)
+    assert sketch_.exact
+    sketch_.add(second, 0, BINS)
+    assert not sketch_.exact
+    fixed = sketch_.fixed(BINS)
+    assert fixed is not None
+    cuts, counts = fixed
+    expected_cuts, _ = sketch.cuts_of(np.sort(first), BINS)
+    np.testing.assert_array_equal(cuts.edges, expected_cuts.edges)
+    both = np.r_[first, second]
+    np.testing.assert_array_equal(counts, exact_counts(both, cuts.edges))
+
+
+def test_a_single_batch_larger_than_the_hold_is_held_whole() -> None:
+    values = np.random.default_rng(7).normal(size=3 * HOLD)
+    sketch_ = NumericSketch(rereadable=True)
+    sketch_.add(values, 0, BINS)
+    assert not sketch_.exact  # past the hold, with edges from all of it
+    fixed = sketch_.fixed(BINS)
+    assert fixed is not None
+    expected_cuts, _ = sketch.cuts_of(np.sort(values), BINS)
+    np.testing.assert_array_equal(fixed[0].edges, expected_cuts.edges)
