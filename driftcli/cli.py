@@ -8,7 +8,6 @@ import contextlib
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
@@ -620,6 +619,8 @@ def _guarded(debug: bool, action: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback without --debug
         if debug:
+            import traceback
+
             traceback.print_exc()
         # The exception's message may quote user data; only its type is shown.
         _fail(

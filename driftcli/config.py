@@ -30,11 +30,6 @@ from driftcli.formats import Correction
 from driftcli.profile import DEFAULT_BINS, Kind
 from driftcli.results import DEFAULT_METRIC, FeatureSettings, Settings
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
-
 
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -177,6 +172,11 @@ def find_config(
 
 
 def _table(path: Path) -> dict[str, Any]:
+    # Imported here: most runs have no config file (3 ms of start-up).
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
     try:
         document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:

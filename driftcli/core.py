@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
 from driftcli.compare import compare, decide, metric_for, new_columns
-from driftcli.engine import Engine, count_with, fragments_of, summarize_with
 from driftcli.errors import InputError, UsageError
 from driftcli.formats import InputFormat
 from driftcli.metrics import METRICS, On
@@ -43,11 +43,14 @@ from driftcli.results import (
     WindowStatus,
 )
 from driftcli.sample import DEFAULT_SAMPLE_ROWS, Reservoir
-from driftcli.snapshot import Snapshot, read_snapshot, snapshot_document
-from driftcli.store import Store, Window, now_utc
-from driftcli.summary import features_from
+from driftcli.snapshot import Snapshot, now_utc, read_snapshot, snapshot_document
 from driftcli.text_formats import BadLines
 from driftcli.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
+
+if TYPE_CHECKING:  # engines and the store are imported where used: a check of files
+    # needs neither (start-up).
+    from driftcli.engine import Engine
+    from driftcli.store import Store, Window
 
 Input = str | Sequence[str]
 """A path, `-` for stdin, a directory or glob, or a list of paths (see readers.open_source)."""
@@ -172,6 +175,9 @@ def _distributed_reference(
     sample_rows: int,
     engine: Engine,
 ) -> Snapshot:
+    from driftcli.engine import count_with, fragments_of, summarize_with
+    from driftcli.summary import features_from
+
     fragments = fragments_of(spec, input_format)
     summary = summarize_with(engine, fragments, sample_rows)
     overrides = dict(settings.overrides)
@@ -261,6 +267,8 @@ def check_against(
     """Compare live data with an already profiled reference (counted on `engine`)."""
     sampled = _sampled(reference, settings)
     if engine is not None and engine.distributed:
+        from driftcli.engine import count_with, fragments_of
+
         fragments = fragments_of(live, live_format)
         counts = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(_input_name(live), fragments[0].format.value, counts.rows)

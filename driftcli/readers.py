@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -344,6 +343,8 @@ class Source:
         if self._path is not None and not self.compression:
             where: Any = str(self._path)
         else:
+            import tempfile  # only Parquet from a stream needs a spool (3 ms of start-up)
+
             where = self._cleanup.enter_context(tempfile.TemporaryFile(prefix="driftcli-"))  # noqa: SIM115
             shutil.copyfileobj(self._text_stream(), where, 1 << 20)
             where.seek(0)

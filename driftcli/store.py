@@ -23,7 +23,6 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ from driftcli.snapshot import (
     Snapshot,
     decode_counts,
     encode_counts,
+    now_utc,
     read_snapshot,
     write_rows,
     write_snapshot,
@@ -56,10 +56,6 @@ MARKER = "driftcli-store.json"
 SEGMENT_KEY = b"driftcli.segment"
 _WINDOW_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SEGMENT_NAME = re.compile(r"seg-(\d{12})\.parquet")
-
-
-def now_utc() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def validate_window_name(name: str) -> str:
