@@ -182,6 +182,8 @@ def write_rows(table: pa.Table, out: BinaryIO) -> None:
     pyarrow's default tries a dictionary for every column; on float columns,
     nearly all distinct, that tripled the write time of an ingest flush
     (measured: 20 -> 6 ms for 10k rows x 25 columns) for no smaller file.
+    No column statistics either: nothing filters these files by them, and
+    they took a fifth of the write (10k rows x 25 columns: 9.2 -> 7.0 ms).
     """
     import pyarrow.parquet as pq
 
@@ -192,7 +194,7 @@ def write_rows(table: pa.Table, out: BinaryIO) -> None:
         or pa.types.is_large_string(f.type)
         or pa.types.is_dictionary(f.type)
     ]
-    pq.write_table(table, out, use_dictionary=text)
+    pq.write_table(table, out, use_dictionary=text, write_statistics=False)
 
 
 def snapshot_document(path: Path) -> dict[str, Any] | None:

@@ -218,7 +218,7 @@ def share_numeric(column: pa.Array | pa.ChunkedArray) -> float:
 
 def _to_float(array: pa.Array) -> FloatArray:
     # Read-only when Arrow's buffer is shared; nothing downstream writes to it.
-    as_float = pc.cast(array, pa.float64(), safe=False)
+    as_float = array if array.type == pa.float64() else pc.cast(array, pa.float64(), safe=False)
     return np.asarray(as_float.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
