@@ -90,9 +90,12 @@ def build_reference(
         )
 
 
-def _batches_again(spec: Input, input_format: InputFormat | None) -> Iterator[pa.RecordBatch]:
-    """The input's rows once more (a second reference pass, see profile.build_profile)."""
-    with open_source(spec, input_format) as source:
+def _batches_again(
+    spec: Input, input_format: InputFormat | None, columns: Sequence[str]
+) -> Iterator[pa.RecordBatch]:
+    """The input's rows once more, for these columns (a second reference pass, see
+    profile.build_profile): Parquet reads just those."""
+    with open_source(spec, input_format, columns=columns) as source:
         yield from source.batches()
 
 
@@ -122,7 +125,7 @@ def _snapshot_of(
     *,
     sample_rows: int,
     kinds: dict[str, Kind] | None = None,
-    reread: Callable[[], Iterable[pa.RecordBatch]] | None = None,
+    reread: Callable[[Sequence[str]], Iterable[pa.RecordBatch]] | None = None,
     expected_rows: int | None = None,
 ) -> Snapshot:
     reservoir = Reservoir(sample_rows)

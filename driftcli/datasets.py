@@ -74,6 +74,7 @@ class DatasetSource(Source):
         for path in self.files:
             with open_one(path, self.format) as part:
                 part.bad_lines = self.bad_lines
+                part.columns = self.columns
                 partitions = partitions_of(path)
                 for chunk in part.chunks(max_latency):
                     if chunk is None:

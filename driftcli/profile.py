@@ -418,7 +418,7 @@ def build_profile(
     exclude: Sequence[str] = (),
     kinds: dict[str, Kind] | None = None,
     bins_for: dict[str, int] | None = None,
-    reread: Callable[[], Iterable[pa.RecordBatch]] | None = None,
+    reread: Callable[[Sequence[str]], Iterable[pa.RecordBatch]] | None = None,
     expected_rows: int | None = None,
 ) -> Profile:
     """Fix every feature's buckets from the reference rows and count them.
@@ -428,9 +428,9 @@ def build_profile(
     the columns it names. `columns` limits the features to those names and
     `exclude` leaves names out; every column is still listed in the counts'
     `columns`. `bins_for` sets the bins (and category cap) of the columns it
-    names. `reread` reads the rows again, for columns whose buckets must be
-    redone (sketch.py); `expected_rows` is how many rows there will be, when
-    the input says so up front.
+    names. `reread(names)` reads the rows again (at least the columns named),
+    for columns whose buckets must be redone (sketch.py); `expected_rows` is
+    how many rows there will be, when the input says so up front.
     """
     own_bins = {name_key(n): b for n, b in (bins_for or {}).items()}
     accumulators: dict[str, _ColumnAccumulator] = {}
@@ -494,7 +494,7 @@ def build_profile(
     again = [f for f in features if accumulators[f.name].recount]
     if again:
         assert reread is not None
-        recounted = count_batches(again, reread())
+        recounted = count_batches(again, reread([f.name for f in again]))
         if recounted.rows != rows:
             raise InputError(
                 f"the reference changed while it was read ({rows:,} rows, then {recounted.rows:,})"

@@ -169,6 +169,8 @@ class Source:
     compression: str | None
     bad_lines: BadLines = field(default_factory=BadLines)
     """Malformed lines: an error, or counted and skipped with `skip=True`."""
+    columns: frozenset[str] | None = None
+    """Read only these columns where the format allows it (Parquet); None: all."""
     _stream: _PeekStream | None = field(default=None, repr=False)
     _path: Path | None = field(default=None, repr=False)
     _view: memoryview | None = field(default=None, repr=False)
@@ -360,13 +362,14 @@ class Source:
         text = [
             f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
         ]
+        wanted = None if self.columns is None else [n for n in schema.names if n in self.columns]
         parquet = pq.ParquetFile(
             where, pre_buffer=False, read_dictionary=text, buffer_size=PARQUET_BUFFER_BYTES
         )
         self._total_rows = parquet.metadata.num_rows
         self._cleanup.callback(parquet.close)
         rows = 0
-        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
             yield Chunk(pa.Table.from_batches([batch]), None, rows)
             rows += batch.num_rows
 
@@ -388,12 +391,14 @@ def open_source(
     input_format: InputFormat | None = None,
     *,
     skip_bad_lines: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> Iterator[Source]:
     """Open an input: a path, `-` for stdin, or several files (a directory, a glob, a list).
 
     Settles the format and compression. Raises `UsageError` for `-` on a
     terminal and `InputError` for a path that cannot be read. The source is
-    closed (and any spool file removed) on exit.
+    closed (and any spool file removed) on exit. `columns`: read only these,
+    where the format allows it (Parquet); the others may still come.
     """
     from driftcli.datasets import is_dataset, open_dataset
 
@@ -403,6 +408,7 @@ def open_source(
         only = spec if isinstance(spec, str) else spec[0]
         source = _open_stdin(input_format) if only == STDIN else _open_path(only, input_format)
     source.bad_lines.skip = skip_bad_lines
+    source.columns = None if columns is None else frozenset(columns)
     try:
         yield source
     finally:

@@ -44,7 +44,7 @@ def batches_of(values: np.ndarray) -> list[pa.RecordBatch]:
 
 def profile(values: np.ndarray, *, rereadable: bool) -> Profile:
     batches = batches_of(values)
-    reread = (lambda: iter(batches_of(values))) if rereadable else None
+    reread = (lambda names: iter(batches_of(values))) if rereadable else None
     return build_profile(iter(batches), bins=BINS, reread=reread)
 
 
@@ -165,7 +165,7 @@ def test_reference_file_changed_between_the_two_passes_is_an_error() -> None:
     values = np.linspace(0, 1, ROWS)
     with pytest.raises(InputError, match="changed while it was read"):
         build_profile(
-            iter(batches_of(values)), bins=BINS, reread=lambda: iter(batches_of(values[:-5]))
+            iter(batches_of(values)), bins=BINS, reread=lambda names: iter(batches_of(values[:-5]))
         )
 
 
@@ -177,11 +177,14 @@ def test_reference_file_is_read_twice_only_when_a_column_needs_it(
     steady = pa.table({"steady": rng.normal(size=ROWS)})
     pq.write_table(steady, path)
     opened: list[object] = []
+    read_again: set[str] = set()
     real = core._batches_again
 
     def counting(*args: object) -> Iterator[pa.RecordBatch]:
         opened.append(args)
-        return real(*args)  # type: ignore[arg-type]
+        for batch in real(*args):  # type: ignore[arg-type]
+            read_again.update(batch.schema.names)
+            yield batch
 
     monkeypatch.setattr(core, "_batches_again", counting)
     monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", BATCH)
@@ -191,6 +194,7 @@ def test_reference_file_is_read_twice_only_when_a_column_needs_it(
     pq.write_table(trend, path)
     snapshot = core.build_reference(str(path))
     assert len(opened) == 1
+    assert read_again == {"rising"}  # Parquet reads just the column counted again
     rising = snapshot.profile.counts.features["rising"].buckets
     assert rising.sum() == ROWS and np.abs(rising[:-2] / ROWS - 1 / BINS).max() < 0.02
 
@@ -263,3 +267,32 @@ def test_a_single_batch_larger_than_the_hold_is_held_whole() -> None:
     assert fixed is not None
     expected_cuts, _ = sketch.cuts_of(np.sort(values), BINS)
     np.testing.assert_array_equal(fixed[0].edges, expected_cuts.edges)
+
+
+def test_second_read_of_a_dataset_reads_just_the_column_counted_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(8)
+    half = ROWS // 2
+    rising = np.linspace(0, 1, ROWS)
+    for i, day in enumerate(["day=1", "day=2"]):
+        (tmp_path / day).mkdir()
+        part = slice(i * half, (i + 1) * half)
+        table = pa.table({"steady": rng.normal(size=half), "rising": rising[part]})
+        pq.write_table(table, tmp_path / day / "part.parquet")
+    read_again: set[str] = set()
+    real = core._batches_again
+
+    def recording(*args: object) -> Iterator[pa.RecordBatch]:
+        for batch in real(*args):  # type: ignore[arg-type]
+            read_again.update(batch.schema.names)
+            yield batch
+
+    monkeypatch.setattr(core, "_batches_again", recording)
+    monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", BATCH)
+    snapshot = core.build_reference(str(tmp_path))
+    assert read_again == {"rising", "day"}  # the partition column comes with every file
+    counts = snapshot.profile.counts.features["rising"].buckets
+    feature = next(f for f in snapshot.profile.features if f.name == "rising")
+    assert feature.edges is not None
+    np.testing.assert_array_equal(counts[:-2], exact_counts(rising, feature.edges))
