@@ -25,6 +25,7 @@ _BOOLEAN_WORDS = pa.array(["true", "false"], pa.string())
 # (measured: pc.equal(text, "") 156 us, with a ready scalar 7 us).
 _EMPTY = pa.scalar("", pa.string())
 _NO_TEXT = pa.scalar(None, pa.string())
+_NAN = pa.scalar(float("nan"), pa.float64())
 
 # What pyarrow's string-to-double cast accepts, after trimming whitespace.
 _NUMBER = r"(?i)^[+-]?((\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?|inf(inity)?|nan)$"
@@ -219,6 +220,10 @@ def share_numeric(column: pa.Array | pa.ChunkedArray) -> float:
 def _to_float(array: pa.Array) -> FloatArray:
     # Read-only when Arrow's buffer is shared; nothing downstream writes to it.
     as_float = array if array.type == pa.float64() else pc.cast(array, pa.float64(), safe=False)
+    if as_float.null_count:
+        # Nulls become NaN in Arrow's own memory, and numpy then shares it:
+        # to_numpy would copy element by element into fresh pages.
+        as_float = pc.fill_null(as_float, _NAN)
     return np.asarray(as_float.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
