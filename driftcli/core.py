@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from driftcli.clock import now_utc
 from driftcli.compare import compare, decide, metric_for, new_columns
 from driftcli.errors import InputError, UsageError
 from driftcli.formats import InputFormat
@@ -43,7 +44,7 @@ from driftcli.results import (
     WindowStatus,
 )
 from driftcli.sample import DEFAULT_SAMPLE_ROWS, Reservoir
-from driftcli.snapshot import Snapshot, now_utc, read_snapshot, snapshot_document
+from driftcli.snapshot import Snapshot, read_snapshot, snapshot_document
 from driftcli.text_formats import BadLines
 from driftcli.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
 

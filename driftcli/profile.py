@@ -301,6 +301,7 @@ class _ColumnAccumulator:
     ) -> None:
         if column is None or column.null_count == len(column):
             self.missing += n_rows
+            self.numbers.skip(n_rows)
             return
         family = type_class(column.type)
         if self.kind is None:
@@ -512,6 +513,7 @@ def _new_accumulator(
     """A column first seen after `rows_before` rows was missing on all of them."""
     acc = _ColumnAccumulator(kind, rereadable=rereadable, expected=expected_rows)
     acc.missing = rows_before
+    acc.numbers.skip(rows_before)
     return acc
 
 

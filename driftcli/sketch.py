@@ -4,8 +4,9 @@ Bucket edges are quantiles of the reference, and the reference's counts over
 them must be exact, so the reference pass keeps every value of a numeric
 column, up to `HOLD_VALUES` values (when a batch would take them past it,
 and at least half of it is held, the sketch goes on from those held; a
-single larger batch is held whole). Past that, memory would grow with the
-data, and the sketch goes on in one of two ways.
+single larger batch is held whole; a column the input says has at most
+twice as many rows, a Parquet footer, is held whole). Past that, memory
+would grow with the data, and the sketch goes on in one of two ways.
 
 When the reference can be read again (a file, a dataset), the buckets are
 fixed from the values held so far (their exact quantiles) and every later
@@ -47,7 +48,7 @@ HOLD_VALUES = 1 << 18
 """Values per column kept exactly before the sketch goes on without them: 2 MB.
 
 Memory is this times the numeric columns (200 columns: 400 MB; at 2^20 it was
-1.6 GB), and a sort of this many values per column is the reference's main
+1.6 GB; twice this for a reference known to fit in twice this), and a sort of this many values per column is the reference's main
 cost (measured at 1M rows x 20 numeric columns: CPU 1.88 -> 1.62 s with 2^18).
 Edges from 262,144 values sit within about 0.1% in rank of the whole's."""
 SAMPLE_VALUES = 1 << 16
@@ -55,6 +56,9 @@ SAMPLE_VALUES = 1 << 16
 65,536 values sit within about 0.2% in rank (one standard error), as the Dask
 reference's do (summary.py); a larger sample cost more to draw than it gave.
 Read when a sketch goes past `HOLD_VALUES`, so tests can lower it."""
+SAMPLE_LOOKAHEAD = 4
+"""The sample's first rate never assumes more than this many times the values seen
+(see NumericSketch._values_expected)."""
 REBIN_SHIFT = 0.25
 """How far an edge's rank may move, in shares of a bucket, before the buckets are redone."""
 GRID_QUANTILES = 4096
@@ -142,9 +146,10 @@ def cuts_of(sorted_values: FloatArray, bins: int) -> tuple[Cuts, IntArray]:
 _Ordered = TypeVar("_Ordered", FloatArray, IntArray)
 
 
-def _distinct(ordered: _Ordered) -> _Ordered:
-    """np.unique of values already in order (np.unique imports numpy.ma on first use:
-    10 ms of every start, measured with python -X importtime)."""
+def _distinct(values: _Ordered) -> _Ordered:
+    """np.unique of a few values (np.unique imports numpy.ma on first use: 10 ms of
+    every start, measured with python -X importtime)."""
+    ordered = np.sort(values)
     kept: _Ordered = ordered[np.r_[True, ordered[1:] != ordered[:-1]][: len(ordered)]]
     return kept
 
@@ -167,15 +172,21 @@ class NumericSketch:
     `rereadable` says whether the caller can read the column again, which
     decides how the sketch goes on past `hold` values (see the module's doc).
     `expected`: the rows the column will have, when the input says so up
-    front (a Parquet footer); it sets the sample's rate from the start.
+    front (a Parquet footer). A column of at most twice the hold is then
+    held whole (its edges exact quantiles, in one read), and the sample's
+    first rate is set for the values still to come.
     """
 
     def __init__(
         self, hold: int | None = None, *, rereadable: bool = False, expected: int | None = None
     ) -> None:
         self._hold = HOLD_VALUES if hold is None else hold
+        if expected is not None and expected <= 2 * self._hold:
+            self._hold = max(self._hold, expected)
         self._rereadable = rereadable
         self._expected = expected
+        self._rows = 0
+        """Rows seen, the column's absent ones included (`skip`)."""
         self._held: list[FloatArray] = []
         self._held_count = 0
         self._held_absent = 0
@@ -196,6 +207,10 @@ class NumericSketch:
         """True while every value is held (edges will be exact quantiles)."""
         return self._grid is None and self._cuts is None
 
+    def skip(self, rows: int) -> None:
+        """Rows without the column, or with no value in it."""
+        self._rows += rows
+
     def add(self, values: FloatArray, absent: int, bins: int) -> None:
         """Take a batch of values, in any order, where `absent` of them are NaN (not values).
 
@@ -205,6 +220,7 @@ class NumericSketch:
         """
         present = len(values) - absent
         if not present:
+            self._rows += len(values)
             return
         held = self._held_count - self._held_absent
         if self.exact and held >= self._hold // 2 and held + present > self._hold:
@@ -213,6 +229,7 @@ class NumericSketch:
             # sort of 2^18 values, not 2^19: reference CPU -0.4 s).
             self._past_hold(bins)
         self.count += present
+        self._rows += len(values)
         if self._cuts is not None:
             assert self._counts is not None and self._sample is not None
             self._counts += self._cuts.count(values, present)
@@ -250,16 +267,24 @@ class NumericSketch:
     # --- fixed buckets ----------------------------------------------------------
 
     def _fix_cuts(self, bins: int) -> None:
-        # Values to come: the rows expected, at the share of them present so far.
-        present_share = (self._held_count - self._held_absent) / max(self._held_count, 1)
-        expected = round(self._expected * present_share) if self._expected else None
         held = self.sorted_values()
         cuts, counts = cuts_of(held, bins)
-        sample = ThinSample(SAMPLE_VALUES, expected=expected)
+        sample = ThinSample(SAMPLE_VALUES, expected=self._values_expected())
         sample.add(held, len(held))  # drawn at random: the order does not matter
         self._held, self._held_count = [], 0
         self._cuts, self._counts, self._first_counts = cuts, counts, counts.copy()
         self._sample = sample
+
+    def _values_expected(self) -> int | None:
+        """The column's values in all, as far as the input's row count tells, for the
+        sample's first rate: those seen, plus the rows to come at the share of rows
+        with a value so far. At most `SAMPLE_LOOKAHEAD` times those seen: a column
+        that thins out later then leaves a sample at most that much smaller than
+        it could be, and one that fills in is thinned by halves as usual."""
+        if not self._expected:
+            return None
+        to_come = max(self._expected - self._rows, 0) * self.count / max(self._rows, 1)
+        return min(self.count + round(to_come), SAMPLE_LOOKAHEAD * self.count)
 
     def fixed(self, bins: int) -> tuple[Cuts, IntArray] | None:
         """The fixed buckets and exact counts, or None if the column must be bucketed again.
@@ -376,4 +401,10 @@ def quantiles(sorted_values: FloatArray, q: FloatArray) -> FloatArray:
     above = np.minimum(below + 1, len(sorted_values) - 1)
     fraction = position - below
     low, high = sorted_values[below], sorted_values[above]
-    return np.asarray(low + (high - low) * fraction, dtype=np.float64)
+    with np.errstate(over="ignore"):  # neighbours either side of zero near the float limit
+        result = np.asarray(low + (high - low) * fraction, dtype=np.float64)
+    overflowed = ~np.isfinite(result) & np.isfinite(low) & np.isfinite(high)
+    if overflowed.any():
+        f = fraction[overflowed]
+        result[overflowed] = low[overflowed] * (1 - f) + high[overflowed] * f
+    return result

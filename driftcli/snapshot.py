@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -49,11 +48,6 @@ class Snapshot:
     def reference_id(self) -> str:
         """A fingerprint of the buckets: counts made over other buckets do not mix."""
         return buckets_id(self.profile.features)
-
-
-def now_utc() -> str:
-    """Now, as snapshots and the store record times."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def buckets_id(features: list[Feature]) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from driftcli.clock import now_utc
 from driftcli.durable import (
     TEMP_PREFIX,
     atomic_write,
@@ -44,7 +45,6 @@ from driftcli.snapshot import (
     Snapshot,
     decode_counts,
     encode_counts,
-    now_utc,
     read_snapshot,
     write_rows,
     write_snapshot,

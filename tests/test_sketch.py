@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftcli import core, readers, sketch
+from driftcli import sample as sample_module
 from driftcli.errors import InputError
 from driftcli.profile import Profile, build_profile
 from driftcli.sample import ThinSample
@@ -234,10 +235,22 @@ def test_thin_sample_with_the_stream_size_known_starts_at_its_rate() -> None:
     assert np.abs(np.quantile(kept, [0.25, 0.5, 0.75]) - [25_000, 50_000, 75_000]).max() < 6_000
 
 
-def test_a_batch_that_would_overfill_the_sample_is_drawn_at_the_lower_rate() -> None:
+def test_a_batch_that_would_overfill_the_sample_is_drawn_at_the_lower_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not taken whole and halved after: no draw is made for values about to be thinned."""
+    draws: list[tuple[int, float]] = []
+    real = sample_module.chosen
+
+    def recording(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
+        draws.append((n, rate))
+        return real(rng, n, rate)
+
+    monkeypatch.setattr(sample_module, "chosen", recording)
     sample = ThinSample(1_000)
     sample.add(np.arange(10_000, dtype=float))
     assert sample.rate <= 1 / 8 and 0 < len(sample) <= 1_000
+    assert (10_000, 1 / 16) in draws  # the batch itself, at the rate it fits at
 
 
 def test_sketch_goes_on_from_the_held_values_before_a_batch_would_pass_the_hold() -> None:
@@ -296,3 +309,53 @@ def test_second_read_of_a_dataset_reads_just_the_column_counted_again(
     feature = next(f for f in snapshot.profile.features if f.name == "rising")
     assert feature.edges is not None
     np.testing.assert_array_equal(counts[:-2], exact_counts(rising, feature.edges))
+
+
+def test_column_absent_from_most_rows_still_gets_a_full_sample() -> None:
+    """Found in review: the footer's row count, read as values to come, shrank the sample
+    of a column absent from the first 2M rows to 9 values (9 one-value buckets)."""
+    nulls = [pa.record_batch({"x": pa.nulls(100_000, pa.float64())}) for _ in range(20)]
+    late = np.linspace(0, 1, 12_000)  # trending: bucketed again, from the sample
+    rows = 20 * 100_000 + len(late)
+    result = build_profile(
+        iter(nulls + batches_of(late)),
+        bins=BINS,
+        reread=lambda names: iter(nulls + batches_of(late)),
+        expected_rows=rows,
+    )
+    feature = result.features[0]
+    assert feature.edges is not None and len(feature.edges) == BINS - 1
+    shares = result.counts.features["x"].buckets[:BINS] / len(late)
+    assert np.abs(shares - 1 / BINS).max() < 0.02
+
+
+def test_reference_of_at_most_twice_the_hold_is_held_whole() -> None:
+    """Told the rows up front, a sorted column of 1.75 x the hold gets exact quantile edges
+    in one read (found in review: it took the sample's edges and a second read)."""
+    values = np.arange(7_000, dtype=float)
+    batches = [values[:3_500], values[3_500:]]
+    sketch_ = NumericSketch(rereadable=True, expected=len(values))
+    for batch in batches:
+        sketch_.add(batch, 0, BINS)
+    assert sketch_.exact
+    result = build_profile(
+        iter(batches_of(values)),
+        bins=BINS,
+        reread=lambda names: pytest.fail("read again"),
+        expected_rows=len(values),
+    )
+    feature = result.features[0]
+    expected_cuts, _ = sketch.cuts_of(values, BINS)
+    np.testing.assert_array_equal(feature.edges, expected_cuts.edges)
+
+
+def test_values_near_the_float_limit_give_ordered_edges_and_counts() -> None:
+    """Found in review: quantiles between -1e308 and 1e308 overflowed to inf mid-edges."""
+    values = np.r_[np.full(500, -1e308), np.full(500, 1e308)] + np.r_[
+        -np.arange(500) * 1e292, np.arange(500) * 1e292
+    ]
+    cuts, counts = sketch.cuts_of(np.sort(values), BINS)
+    assert cuts.edges is not None
+    assert np.all(np.diff(cuts.edges) > 0) and np.isfinite(cuts.edges).all()
+    assert (counts >= 0).all() and counts.sum() == len(values)
+    np.testing.assert_array_equal(counts, exact_counts(values, cuts.edges))
