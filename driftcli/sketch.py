@@ -48,8 +48,9 @@ HOLD_VALUES = 1 << 18
 """Values per column kept exactly before the sketch goes on without them: 2 MB.
 
 Memory is this times the numeric columns (200 columns: 400 MB; at 2^20 it was
-1.6 GB; twice this for a reference known to fit in twice this), and a sort of this many values per column is the reference's main
-cost (measured at 1M rows x 20 numeric columns: CPU 1.88 -> 1.62 s with 2^18).
+1.6 GB; twice this for a reference known to fit in twice this), and a sort of
+this many values per column is the reference's main cost (measured at 1M rows
+x 20 numeric columns: CPU 1.88 -> 1.62 s with 2^18).
 Edges from 262,144 values sit within about 0.1% in rank of the whole's."""
 SAMPLE_VALUES = 1 << 16
 """Values per column in the random sample kept past `HOLD_VALUES`: quantiles of

@@ -351,9 +351,10 @@ def test_reference_of_at_most_twice_the_hold_is_held_whole() -> None:
 
 def test_values_near_the_float_limit_give_ordered_edges_and_counts() -> None:
     """Found in review: quantiles between -1e308 and 1e308 overflowed to inf mid-edges."""
-    values = np.r_[np.full(500, -1e308), np.full(500, 1e308)] + np.r_[
-        -np.arange(500) * 1e292, np.arange(500) * 1e292
-    ]
+    values = (
+        np.r_[np.full(500, -1e308), np.full(500, 1e308)]
+        + np.r_[-np.arange(500) * 1e292, np.arange(500) * 1e292]
+    )
     cuts, counts = sketch.cuts_of(np.sort(values), BINS)
     assert cuts.edges is not None
     assert np.all(np.diff(cuts.edges) > 0) and np.isfinite(cuts.edges).all()
