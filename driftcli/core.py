@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,18 +85,9 @@ def build_reference(
             settings,
             SourceInfo(source.name, source.format.value, 0),
             sample_rows=sample_rows,
-            reread=partial(_batches_again, spec, input_format) if source.rereadable else None,
+            reread=source.batches_again if source.rereadable else None,
             expected_rows=source.known_rows(),
         )
-
-
-def _batches_again(
-    spec: Input, input_format: InputFormat | None, columns: Sequence[str]
-) -> Iterator[pa.RecordBatch]:
-    """The input's rows once more, for these columns (a second reference pass, see
-    profile.build_profile): Parquet reads just those."""
-    with open_source(spec, input_format, columns=columns) as source:
-        yield from source.batches()
 
 
 def reference_from_window(

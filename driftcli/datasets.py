@@ -64,6 +64,16 @@ class DatasetSource(Source):
         """Files listed once, each opened afresh: read again file by file (stdin is never one)."""
         return all(not is_url(f) and Path(f).is_file() for f in self.files)
 
+    def batches_again(self, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+        again = DatasetSource(
+            name=self.name, format=self.format, compression=None, files=self.files
+        )
+        again.columns = frozenset(columns)
+        try:
+            yield from again.batches()
+        finally:
+            again.close()
+
     def known_rows(self) -> int | None:
         if self.format is not InputFormat.PARQUET or not self.rereadable:
             return None

@@ -178,12 +178,29 @@ class Source:
     _released: int = field(default=0, repr=False)
     _bytes_done: int = field(default=0, repr=False)
     _total_rows: int | None = field(default=None, repr=False)
+    _spool: Any = field(default=None, repr=False)
+    """Parquet from a stream (or compressed), copied to a temporary file to be read."""
     _cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
     @property
     def rereadable(self) -> bool:
-        """Can the same rows be read again (a regular file, not a stream)?"""
-        return self._path is not None
+        """Can the same rows be read again? A regular file can; so can Parquet from a
+        stream, which is spooled to a temporary file anyway; other streams cannot."""
+        return self._path is not None or self.format is InputFormat.PARQUET
+
+    def batches_again(self, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+        """The rows once more (only if `rereadable`, after `batches`), reading just
+        `columns` where the format allows it (Parquet). A file is opened afresh;
+        Parquet from a stream is read from its spool."""
+        if self._spool is not None:
+            for chunk in self._parquet_chunks(None, frozenset(columns)):
+                if chunk is not None:
+                    yield from chunk.table.to_batches()
+            return
+        assert self._path is not None, "not rereadable"
+        with open_one(str(self._path), self.format) as again:
+            again.columns = frozenset(columns)
+            yield from again.batches()
 
     def known_rows(self) -> int | None:
         """How many rows the input holds, when it says so before it is read (a
@@ -208,7 +225,7 @@ class Source:
         readers: dict[InputFormat, Callable[[float | None], Iterator[Chunk | None]]] = {
             InputFormat.CSV: self._csv_chunks,
             InputFormat.JSONL: self._jsonl_chunks,
-            InputFormat.PARQUET: self._parquet_chunks,
+            InputFormat.PARQUET: lambda latency: self._parquet_chunks(latency, self.columns),
         }
         rows = 0
         try:
@@ -340,7 +357,9 @@ class Source:
             yield Chunk(table.combine_chunks(), run.first_line, rows, lines)
             rows += table.num_rows
 
-    def _parquet_chunks(self, max_latency: float | None) -> Iterator[Chunk | None]:
+    def _parquet_chunks(
+        self, max_latency: float | None, columns: frozenset[str] | None
+    ) -> Iterator[Chunk | None]:
         import pyarrow.parquet as pq
 
         # pre_buffer would cache every column chunk read so far: memory then
@@ -348,11 +367,7 @@ class Source:
         if self._path is not None and not self.compression:
             where: Any = str(self._path)
         else:
-            import tempfile  # only Parquet from a stream needs a spool (3 ms of start-up)
-
-            where = self._cleanup.enter_context(tempfile.TemporaryFile(prefix="driftcli-"))  # noqa: SIM115
-            shutil.copyfileobj(self._text_stream(), where, 1 << 20)
-            where.seek(0)
+            where = self._spooled()
         # Text columns read as dictionaries: Parquet mostly stores them so, and
         # decoding to plain strings costs half the read (measured: 0.21 s ->
         # 0.11 s for 1M x 25); labels are then counted on the indices.
@@ -362,7 +377,7 @@ class Source:
         text = [
             f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
         ]
-        wanted = None if self.columns is None else [n for n in schema.names if n in self.columns]
+        wanted = None if columns is None else [n for n in schema.names if n in columns]
         parquet = pq.ParquetFile(
             where, pre_buffer=False, read_dictionary=text, buffer_size=PARQUET_BUFFER_BYTES
         )
@@ -372,6 +387,17 @@ class Source:
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
             yield Chunk(pa.Table.from_batches([batch]), None, rows)
             rows += batch.num_rows
+
+    def _spooled(self) -> Any:
+        """The stream copied to a temporary file (once), at its start."""
+        if self._spool is None:
+            import tempfile  # only Parquet from a stream needs a spool (3 ms of start-up)
+
+            spool = self._cleanup.enter_context(tempfile.TemporaryFile(prefix="driftcli-"))  # noqa: SIM115
+            shutil.copyfileobj(self._text_stream(), spool, 1 << 20)
+            self._spool = spool
+        self._spool.seek(0)
+        return self._spool
 
 
 def parquet_rows(paths: Sequence[str | Path]) -> int | None:

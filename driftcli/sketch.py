@@ -21,7 +21,8 @@ column's quantiles. If not (a reference ordered by a trending feature), the
 buckets are taken again from the sample's quantiles and the caller counts
 that column exactly in a second pass.
 
-When the reference can be read only once (stdin, a pipe), the sketch
+When the reference can be read only once (CSV or JSON lines from stdin, a
+pipe or a URL; Parquet from a stream is spooled to a file first), the sketch
 switches to a fine grid: about 6,100 edges taken from the values held so far
 (4,096 quantiles, plus a geometric extension on both sides for later values
 beyond their range), over which every value is counted exactly; the final

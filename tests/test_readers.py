@@ -385,3 +385,21 @@ def test_parquet_says_how_many_rows_it_holds_before_it_is_read(tmp_path: Path) -
     (tmp_path / "rows.csv").write_text("x\n1\n2\n")
     with open_source(str(tmp_path / "rows.csv")) as source:
         assert source.known_rows() is None
+
+
+def test_streams_are_read_again_only_when_spooled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parquet from a stream is spooled to a file, so it can be read twice; CSV cannot."""
+    import pyarrow.parquet as pq
+
+    feed_stdin(monkeypatch, b"x\n1\n2\n")
+    with open_source("-") as source:
+        assert not source.rereadable
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"x": [1.0, 2.0, 3.0], "y": ["a", "b", "c"]}), buffer)
+    feed_stdin(monkeypatch, buffer.getvalue())
+    with open_source("-") as source:
+        assert source.rereadable
+        first = pa.Table.from_batches(list(source.batches()))
+        again = pa.Table.from_batches(list(source.batches_again(["x"])))
+    assert first.num_rows == again.num_rows == 3
+    assert again.column_names == ["x"] and again.column("x").to_pylist() == [1.0, 2.0, 3.0]

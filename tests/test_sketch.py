@@ -6,7 +6,9 @@ past a million in real use.
 
 from __future__ import annotations
 
+import io
 import itertools
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftcli import core, readers, sketch
+from driftcli import core, datasets, readers, sketch
 from driftcli import sample as sample_module
 from driftcli.errors import InputError
 from driftcli.profile import Profile, build_profile
@@ -179,15 +181,15 @@ def test_reference_file_is_read_twice_only_when_a_column_needs_it(
     pq.write_table(steady, path)
     opened: list[object] = []
     read_again: set[str] = set()
-    real = core._batches_again
+    real = readers.Source.batches_again
 
-    def counting(*args: object) -> Iterator[pa.RecordBatch]:
-        opened.append(args)
-        for batch in real(*args):  # type: ignore[arg-type]
+    def counting(source: readers.Source, columns: list[str]) -> Iterator[pa.RecordBatch]:
+        opened.append(columns)
+        for batch in real(source, columns):
             read_again.update(batch.schema.names)
             yield batch
 
-    monkeypatch.setattr(core, "_batches_again", counting)
+    monkeypatch.setattr(readers.Source, "batches_again", counting)
     monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", BATCH)
     core.build_reference(str(path))
     assert opened == []
@@ -294,14 +296,14 @@ def test_second_read_of_a_dataset_reads_just_the_column_counted_again(
         table = pa.table({"steady": rng.normal(size=half), "rising": rising[part]})
         pq.write_table(table, tmp_path / day / "part.parquet")
     read_again: set[str] = set()
-    real = core._batches_again
+    real = datasets.DatasetSource.batches_again
 
-    def recording(*args: object) -> Iterator[pa.RecordBatch]:
-        for batch in real(*args):  # type: ignore[arg-type]
+    def recording(source: datasets.DatasetSource, columns: list[str]) -> Iterator[pa.RecordBatch]:
+        for batch in real(source, columns):
             read_again.update(batch.schema.names)
             yield batch
 
-    monkeypatch.setattr(core, "_batches_again", recording)
+    monkeypatch.setattr(datasets.DatasetSource, "batches_again", recording)
     monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", BATCH)
     snapshot = core.build_reference(str(tmp_path))
     assert read_again == {"rising", "day"}  # the partition column comes with every file
@@ -360,3 +362,30 @@ def test_values_near_the_float_limit_give_ordered_edges_and_counts() -> None:
     assert np.all(np.diff(cuts.edges) > 0) and np.isfinite(cuts.edges).all()
     assert (counts >= 0).all() and counts.sum() == len(values)
     np.testing.assert_array_equal(counts, exact_counts(values, cuts.edges))
+
+
+def test_parquet_reference_on_stdin_is_read_again_from_its_spool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Parquet from a stream is spooled to a file anyway: a trending column is bucketed
+    from its sample and counted again from the spool, not over the fine grid."""
+    rising = np.linspace(0, 1, ROWS)
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"rising": rising}), buffer)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(buffer.getvalue())))
+    monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", BATCH)
+    read_again: list[list[str]] = []
+    real = readers.Source.batches_again
+
+    def recording(source: readers.Source, columns: list[str]) -> Iterator[pa.RecordBatch]:
+        read_again.append(list(columns))
+        yield from real(source, columns)
+
+    monkeypatch.setattr(readers.Source, "batches_again", recording)
+    snapshot = core.build_reference("-")
+    assert read_again == [["rising"]]
+    feature = snapshot.profile.features[0]
+    assert feature.edges is not None
+    counts = snapshot.profile.counts.features["rising"].buckets
+    np.testing.assert_array_equal(counts[:-2], exact_counts(rising, feature.edges))
+    assert np.abs(counts[:-2] / ROWS - 1 / BINS).max() < 0.02
