@@ -407,7 +407,9 @@ def ingest(
         nonlocal pending
         if not pending:
             return
-        table = concat_tables(pending)
+        # One chunk: a flush spanning two parsed chunks was counted as two
+        # batches (10k rows x 25 columns: 13.8 ms, one batch 8.3 ms).
+        table = concat_tables(pending).combine_chunks()
         pending = []
         report.window_rows = window.append(
             table, features=features, reference_id=reference_id, max_rows=options.max_rows

@@ -281,8 +281,9 @@ class NumericSketch:
         """The column's values in all, as far as the input's row count tells, for the
         sample's first rate: those seen, plus the rows to come at the share of rows
         with a value so far. At most `SAMPLE_LOOKAHEAD` times those seen: a column
-        that thins out later then leaves a sample at most that much smaller than
-        it could be, and one that fills in is thinned by halves as usual."""
+        that thins out later then leaves a sample at most twice that much smaller
+        than it could be (rates are powers of two), and one that fills in is
+        thinned by halves as usual."""
         if not self._expected:
             return None
         to_come = max(self._expected - self._rows, 0) * self.count / max(self._rows, 1)

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftcli import core, datasets, readers, sketch
+from driftcli import profile as profile_module
 from driftcli import sample as sample_module
 from driftcli.errors import InputError
 from driftcli.profile import Profile, build_profile
@@ -389,3 +390,28 @@ def test_parquet_reference_on_stdin_is_read_again_from_its_spool(
     counts = snapshot.profile.counts.features["rising"].buckets
     np.testing.assert_array_equal(counts[:-2], exact_counts(rising, feature.edges))
     assert np.abs(counts[:-2] / ROWS - 1 / BINS).max() < 0.02
+
+
+@pytest.mark.parametrize("absent", ["missing rows", "all-NaN batches", "column not there yet"])
+def test_rows_without_the_column_count_toward_the_values_to_come(absent: str) -> None:
+    """Told 206k rows of which only the last 6k have values, the sample's first rate is set
+    for 6k values, not for 206k (which left a quarter of the sample; found in review)."""
+    late = np.random.default_rng(9).normal(size=6_000)
+    rows = 200_000 + len(late)
+    if absent == "column not there yet":
+        acc = profile_module._new_accumulator(200_000, None, True, rows)
+        for i in range(0, len(late), BATCH):
+            acc.add(pa.array(late[i : i + BATCH]), BATCH, False, BINS)
+        sketch_ = acc.numbers
+    else:
+        sketch_ = NumericSketch(rereadable=True, expected=rows)
+        for _ in range(200):
+            if absent == "missing rows":
+                sketch_.skip(1_000)
+            else:
+                sketch_.add(np.full(1_000, np.nan), 1_000, BINS)
+        for i in range(0, len(late), BATCH):
+            sketch_.add(late[i : i + BATCH], 0, BINS)
+    assert not sketch_.exact
+    # 6k values at rate 1/2 or 1/4 fill over half of 2,048; counted as 206k, rate 1/16.
+    assert len(sketch_.sample_sorted()) > 1_000
