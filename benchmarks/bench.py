@@ -226,7 +226,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--rows", type=int, action="append", help="sizes (default 1M and 5M)")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5, help="runs per command, best kept (5)")
     parser.add_argument("--quick", action="store_true", help="200k rows, one repeat")
     args = parser.parse_args()
     sizes = [200_000] if args.quick else (args.rows or [1_000_000, 5_000_000])
