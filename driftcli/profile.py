@@ -164,10 +164,6 @@ class Feature:
         """Counts of a numeric feature's value buckets (see `Cuts.count`)."""
         return self.cuts.count(values, present)
 
-    def count_sorted(self, present: FloatArray) -> IntArray:
-        """Counts of a numeric feature's value buckets from its sorted present values."""
-        return self.cuts.count_sorted(present)
-
 
 def _number_label(value: float) -> str:
     return f"{value:.4g}"

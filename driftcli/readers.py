@@ -417,14 +417,12 @@ def open_source(
     input_format: InputFormat | None = None,
     *,
     skip_bad_lines: bool = False,
-    columns: Sequence[str] | None = None,
 ) -> Iterator[Source]:
     """Open an input: a path, `-` for stdin, or several files (a directory, a glob, a list).
 
     Settles the format and compression. Raises `UsageError` for `-` on a
     terminal and `InputError` for a path that cannot be read. The source is
-    closed (and any spool file removed) on exit. `columns`: read only these,
-    where the format allows it (Parquet); the others may still come.
+    closed (and any spool file removed) on exit.
     """
     from driftcli.datasets import is_dataset, open_dataset
 
@@ -434,7 +432,6 @@ def open_source(
         only = spec if isinstance(spec, str) else spec[0]
         source = _open_stdin(input_format) if only == STDIN else _open_path(only, input_format)
     source.bad_lines.skip = skip_bad_lines
-    source.columns = None if columns is None else frozenset(columns)
     try:
         yield source
     finally:

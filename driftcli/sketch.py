@@ -131,7 +131,7 @@ def cuts_of(sorted_values: FloatArray, bins: int) -> tuple[Cuts, IntArray]:
     """
     n = len(sorted_values)
     if _few_distinct(sorted_values, bins):
-        starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]][:n])
+        starts = _run_starts(sorted_values)
     else:
         starts = np.arange(bins + 1)  # more than `bins` distinct values: not discrete
     if len(starts) <= bins:
@@ -152,8 +152,13 @@ def _distinct(values: _Ordered) -> _Ordered:
     """np.unique of a few values (np.unique imports numpy.ma on first use: 10 ms of
     every start, measured with python -X importtime)."""
     ordered = np.sort(values)
-    kept: _Ordered = ordered[np.r_[True, ordered[1:] != ordered[:-1]][: len(ordered)]]
+    kept: _Ordered = ordered[_run_starts(ordered)]
     return kept
+
+
+def _run_starts(ordered: FloatArray | IntArray) -> IntArray:
+    """Where each run of equal values starts in values in order."""
+    return np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]][: len(ordered)])
 
 
 def _few_distinct(sorted_values: FloatArray, limit: int) -> bool:
@@ -349,7 +354,7 @@ class NumericSketch:
         """Keep counts per distinct value while there are few enough for one bucket each."""
         if self._distinct is None:
             return
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        starts = _run_starts(ordered)
         if len(starts) > self._limit_distinct:
             self._distinct = None
             return
