@@ -22,7 +22,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 from bench import DRIFTCLI, Command, measure  # noqa: E402
-from generate import DATA, ensure  # noqa: E402
+from generate import DATA, VERSION, ensure  # noqa: E402
 
 
 def split(source: Path, target: Path, parts: int) -> Path:
@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     ref_file, live_file = ensure(args.rows)
-    base = DATA / f"parts_{args.rows}_{args.parts}"
+    base = DATA / f"parts_{VERSION}_{args.rows}_{args.parts}"
     ref = split(ref_file, base / "ref", args.parts)
     live = split(live_file, base / "live", args.parts)
 
