@@ -42,7 +42,8 @@ T = TypeVar("T")
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 no feature drifted; 1 drift found; "
-    "2 trouble (bad usage, unreadable input, corrupt store, internal error)."
+    "2 trouble (bad usage, unreadable input, corrupt store, internal error, "
+    "or no feature could be judged)."
 )
 
 app = typer.Typer(
@@ -84,7 +85,8 @@ FormatOption = Annotated[
 ThresholdOption = Annotated[
     float | None,
     typer.Option(
-        help="Drift when the score is above this (default: the metric's own; kl 0.5).",
+        help="Drift when the score is above this, and chance cannot explain it "
+        "(default: the metric's own; kl 0.1).",
         min=0.0,
         show_default=False,
     ),
@@ -134,6 +136,14 @@ SchedulerOption = Annotated[
         "--scheduler",
         help="Dask scheduler address (tcp://HOST:8786); without it, a local Dask cluster.",
         show_default=False,
+    ),
+]
+SkipBadLinesOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad-lines",
+        help="Count and skip malformed lines (and, for ingest, values of the wrong type) "
+        "instead of stopping at the first.",
     ),
 ]
 WindowOption = Annotated[
@@ -193,10 +203,18 @@ def check(
     output_format: FormatOption = OutputFormat.TABLE,
     metric: MetricOption = None,
     threshold: ThresholdOption = None,
+    evidence: Annotated[
+        float | None,
+        typer.Option(
+            help="A drift needs a p-value below this [default: 0.005].",
+            show_default=False,
+        ),
+    ] = None,
     alpha: Annotated[
         float | None,
         typer.Option(
-            help="Also require significance: p-value, adjusted across features, at most alpha.",
+            help="Evidence across features instead: p-value adjusted over the features "
+            "(see --correction) at most alpha.",
             show_default=False,
         ),
     ] = None,
@@ -226,14 +244,14 @@ def check(
     min_rows: Annotated[
         int | None,
         typer.Option(
-            help="Live rows needed for a verdict; default: derived per feature so that "
-            "chance alone crosses the threshold in under 1% of windows.",
+            help="Live rows needed for a verdict; default: any window that could give evidence.",
             min=1,
             show_default=False,
         ),
     ] = None,
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
+    skip_bad_lines: SkipBadLinesOption = False,
     input_format: Annotated[
         InputFormat | None,
         typer.Option(
@@ -298,6 +316,7 @@ def check(
         "threshold": threshold,
         "metric": metric,
         "alpha": alpha,
+        "evidence": evidence,
         "correction": correction,
         "bins": bins,
         "min_rows": min_rows,
@@ -308,6 +327,7 @@ def check(
         "store": str(store) if store else None,
         "engine": engine,
         "scheduler": scheduler,
+        "skip_bad_lines": skip_bad_lines or None,
     }
     resolved = _guarded(debug, lambda: _resolve(flags, config))
     if show_config:
@@ -344,10 +364,14 @@ def check(
 
     with _progress():
         result = _guarded(debug, run)
+    from driftcli.serialize import warnings
+
+    for line in warnings(result):
+        _note(line)
     reports = {OutputFormat.JSON: json_file, OutputFormat.JUNIT: junit_file}
     reports[OutputFormat.MARKDOWN] = markdown_file
     _guarded(debug, lambda: _emit_check(result, output_format, output, reports, summary))
-    raise typer.Exit(ExitCode.DRIFT if result.drift and not exit_zero else ExitCode.OK)
+    raise typer.Exit(_exit_code(result, exit_zero))
 
 
 # --- reference ----------------------------------------------------------------
@@ -387,6 +411,7 @@ def reference(
     bins: BinsOption = None,
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
+    skip_bad_lines: SkipBadLinesOption = False,
     config: ConfigOption = None,
     sample_size: Annotated[
         int, typer.Option(help="Raw rows kept in the snapshot as a uniform sample.", min=0)
@@ -410,6 +435,7 @@ def reference(
         "store": str(store) if store else None,
         "engine": engine,
         "scheduler": scheduler,
+        "skip_bad_lines": skip_bad_lines or None,
     }
     resolved = _guarded(debug, lambda: _resolve(flags, config))
     settings = resolved.settings()
@@ -493,14 +519,7 @@ def ingest(
         ),
     ] = None,
     threshold: ThresholdOption = None,
-    skip_bad_lines: Annotated[
-        bool,
-        typer.Option(
-            "--skip-bad-lines",
-            help="Count and skip malformed lines and values of the wrong type, instead of "
-            "stopping at the first.",
-        ),
-    ] = False,
+    skip_bad_lines: SkipBadLinesOption = False,
     input_format: Annotated[
         InputFormat | None,
         typer.Option(
@@ -545,7 +564,15 @@ def ingest(
             input_format=input_format,
         )
         home = _open_store(store, create=True)
-        return core.ingest(data, home, options, settings, on_flush=on_flush, on_check=on_check)
+        return core.ingest(
+            data,
+            home,
+            options,
+            settings,
+            on_flush=on_flush,
+            on_check=on_check,
+            on_warning=lambda text: _note(f"warning: {text}"),
+        )
 
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -557,6 +584,17 @@ def ingest(
     for line in ingest_summary(report, window):
         _note(line)
     raise typer.Exit(ExitCode.DRIFT if drift_seen else ExitCode.OK)
+
+
+def _exit_code(result: "CheckResult", exit_zero: bool) -> ExitCode:
+    """0, 1, or 2 when no feature could be judged (said on stderr)."""
+    from driftcli.results import Verdict
+
+    if result.verdict is Verdict.NO_VERDICT:
+        _note(f"error: no verdict: {result.decision.rule}")
+        _note("hint: check a larger live window, or build a larger reference")
+        return ExitCode.ERROR
+    return ExitCode.DRIFT if result.drift and not exit_zero else ExitCode.OK
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -1,31 +1,40 @@
 """Compare live counts with the reference, feature by feature, into verdicts.
 
-Per feature: pick the metric and threshold (global settings, then the
-config's per-feature overrides), score, test significance, decide; then,
-across features, adjust p-values (with --alpha) and apply the dataset-level
-rule (--max-drift-share, --fail-on).
+A feature drifts when its change is material (the score is above the
+threshold) and evident (its p-value is below the evidence level, 0.005 by
+default; with --alpha, its p-value adjusted across features is at most
+alpha). A material change that could be chance is `uncertain`; a window so
+small that no live data of its size could be evidence is `insufficient`.
+Then, across features, the dataset-level rule (--max-drift-share,
+--fail-on) gives the verdict; a check in which no feature could be judged
+has none.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
 
 from driftcli.errors import SchemaError, UsageError
-from driftcli.metrics import FALLBACK_METRIC, METRICS, Metric, On, ks_test, min_live_rows
+from driftcli.formats import Correction
+from driftcli.metrics import FALLBACK_METRIC, METRICS, Metric, On, ks_test
 from driftcli.metrics import wasserstein_normalised as _wasserstein
 from driftcli.profile import Counts, Feature, FeatureCounts, Kind, Profile, name_key
-from driftcli.results import Decision, FeatureResult, Settings, Status
-from driftcli.significance import adjust, g_test
+from driftcli.results import Decision, FeatureResult, Settings, Status, Verdict
+from driftcli.significance import (
+    Evidence,
+    Method,
+    adjust,
+    evidence,
+    log_choose,
+    rows_for_evidence,
+)
 from driftcli.values import TypeClass
 
 Values = np.ndarray
-
-ALPHA_ONLY_ROWS_PER_BUCKET = 5
-"""With --threshold 0 (gate on --alpha alone), a verdict needs 5 live rows per
-reference bucket: the usual rule for the chi-square approximation."""
 
 
 def metric_for(feature: Feature, settings: Settings) -> tuple[Metric, bool]:
@@ -50,6 +59,20 @@ def threshold_for(feature: Feature, metric: Metric, fallback: bool, settings: Se
     return metric.default_threshold
 
 
+def evidence_level(settings: Settings, features: int) -> float:
+    """What one feature's own p-value must be below to count as evidence.
+
+    Without --alpha, the evidence level. With it, the best case of the
+    correction: Holm multiplies the smallest p-value by the number of
+    features; Benjamini-Hochberg and none can leave a p-value as it is.
+    """
+    if settings.alpha is None:
+        return settings.evidence
+    if settings.correction is Correction.HOLM:
+        return settings.alpha / max(features, 1)
+    return settings.alpha
+
+
 def compare(
     profile: Profile,
     live: Counts,
@@ -71,6 +94,7 @@ def compare(
             f"reference features: {_names(f.name for f in profile.features)}",
         )
     live_samples, ref_samples = samples or ({}, {})
+    level = evidence_level(settings, len(profile.features))
     results = [
         compare_feature(
             feature,
@@ -79,10 +103,11 @@ def compare(
             present=feature.name in present,
             settings=settings,
             samples=(live_samples.get(feature.name), ref_samples.get(feature.name)),
+            level=level,
         )
         for feature in profile.features
     ]
-    return _gate_on_significance(results, settings)
+    return _correct_across_features(results, settings)
 
 
 def compare_feature(
@@ -93,55 +118,102 @@ def compare_feature(
     present: bool,
     settings: Settings,
     samples: tuple[Values | None, Values | None] = (None, None),
+    level: float | None = None,
 ) -> FeatureResult:
     """The verdict on one feature (before any correction across features)."""
     metric, fallback = metric_for(feature, settings)
     threshold = threshold_for(feature, metric, fallback, settings)
-    live_values, ref_values = samples
-    min_rows = settings.min_rows
-    if min_rows is None:
-        min_rows = _derived_min_rows(metric, threshold, reference, ref_values)
-    score: float | None = None
-    p_value: float | None = None
-    if not present:
-        status = Status.MISSING
-    else:
-        score, p_value = _score(metric, live, reference, live_values, ref_values, settings)
-        if _type_changed(feature, live):
-            status = Status.TYPE_CHANGED
-        elif min_rows is None or live.rows < min_rows:
-            status = Status.INSUFFICIENT
-        else:
-            status = Status.DRIFT if score > threshold else Status.OK
-    return FeatureResult(
+    level = settings.evidence if level is None else level
+    result = FeatureResult(
         name=feature.name,
         kind=feature.kind,
-        status=status,
-        score=score,
-        p_value=p_value,
+        status=Status.MISSING,
+        score=None,
+        p_value=None,
         threshold=threshold,
-        min_rows=min_rows,
+        min_rows=None,
         labels=tuple(feature.labels()),
         reference=reference.buckets,
         live=live.buckets,
         metric=metric.name,
         fallback=fallback,
+        evidence_level=level,
+        invalid_at=live.invalid_at,
+        reference_invalid_at=reference.invalid_at,
     )
+    if not present:
+        return result
+    live_values, ref_values = samples
+    score, test, sizes = _score(metric, live, reference, live_values, ref_values, settings, level)
+    floor_factor = 2.0 if test.method is Method.KS else 1.0
+    fewest = rows_for_evidence(sizes[1], level, floor_factor)
+    if settings.min_rows is not None and fewest is not None:
+        fewest = max(fewest, settings.min_rows)
+    result = replace(
+        result,
+        score=score,
+        p_value=test.p_value,
+        p_method=test.method.value,
+        min_rows=fewest,
+    )
+    return _judge(result, feature, live, test, settings)
 
 
-def _derived_min_rows(
-    metric: Metric,
-    threshold: float,
-    reference: FeatureCounts,
-    ref_values: Values | None,
-) -> int | None:
-    buckets = int(np.count_nonzero(reference.buckets))
-    if threshold == 0:  # gating on --alpha alone
-        return ALPHA_ONLY_ROWS_PER_BUCKET * buckets
-    if metric.on is On.SAMPLES:
-        sample = len(ref_values) if ref_values is not None else 0
-        return min_live_rows(metric, threshold, buckets, sample)
-    return min_live_rows(metric, threshold, buckets, reference.rows)
+def _judge(
+    result: FeatureResult,
+    feature: Feature,
+    live: FeatureCounts,
+    test: Evidence,
+    settings: Settings,
+) -> FeatureResult:
+    """Status from the type, the window's size, the threshold and the evidence."""
+    level = result.evidence_level
+    rows = live.rows
+    if _type_changed(feature, live):
+        return replace(result, status=Status.TYPE_CHANGED)
+    if settings.min_rows is not None and rows < settings.min_rows:
+        reason = f"{_rows(rows)}, fewer than --min-rows {settings.min_rows:,}"
+        return replace(result, status=Status.INSUFFICIENT, reason=reason)
+    if test.floor >= level:
+        need = (
+            f"at least {result.min_rows:,} are needed"
+            if result.min_rows is not None
+            else "no window is enough"
+        )
+        reason = (
+            f"{_rows(rows)}: even the most different window of that size could not reach "
+            f"p < {level:.2g} against this reference; {need}"
+        )
+        return replace(result, status=Status.INSUFFICIENT, reason=reason)
+    return _decide_feature(result, result.p_value, settings)
+
+
+def _decide_feature(result: FeatureResult, p: float | None, settings: Settings) -> FeatureResult:
+    """drift, uncertain or ok, from materiality and the p-value that counts."""
+    if not result.material:
+        return replace(result, status=Status.OK, reason=None)
+    level = result.evidence_level
+    if settings.alpha is None:
+        if p is not None and p < level:
+            return replace(result, status=Status.DRIFT, reason=None)
+        shown = "—" if p is None else f"{p:.2g}"
+        reason = (
+            f"score {result.score:.3g} is above {result.threshold:g}, but p = {shown} at "
+            f"{_rows(result.live_rows)} could be chance (a drift needs p < {level:g})"
+        )
+        return replace(result, status=Status.UNCERTAIN, reason=reason)
+    if p is not None and p <= settings.alpha:
+        return replace(result, status=Status.DRIFT, reason=None)
+    shown = "—" if p is None else f"{p:.2g}"
+    reason = (
+        f"score {result.score:.3g} is above {result.threshold:g}, but the adjusted p = "
+        f"{shown} is above --alpha {settings.alpha:g}"
+    )
+    return replace(result, status=Status.UNCERTAIN, reason=reason)
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} live row{'' if n == 1 else 's'}"
 
 
 def _score(
@@ -151,58 +223,76 @@ def _score(
     live_values: Values | None,
     ref_values: Values | None,
     settings: Settings,
-) -> tuple[float, float]:
+    level: float,
+) -> tuple[float, Evidence, tuple[int, int]]:
+    """The score, the evidence, and the (live, reference) sizes the evidence rests on."""
     if metric.on is On.BUCKETS:
         assert metric.bucket_score is not None
         score = metric.bucket_score(live.buckets, reference.buckets, settings.smoothing)
-        return score, g_test(live.buckets, reference.buckets).p_value
+        return score, evidence(live.buckets, reference.buckets, level), (live.rows, reference.rows)
     if live_values is None or ref_values is None or not len(ref_values):
         raise UsageError(
             f"metric {metric.name} needs raw reference values, and this reference has none",
             hint="rebuild it with a sample: driftcli reference DATA --sample-size 10000",
         )
     if metric.name == "ks":
-        return ks_test(live_values, ref_values)
+        statistic, p = ks_test(live_values, ref_values)
+        n, m = _finite_count(live_values), _finite_count(ref_values)
+        floor = min(1.0, 2.0 * math.exp(-log_choose(n + m, n))) if n and m else 1.0
+        return statistic, Evidence(max(p, floor), Method.KS, floor), (n, m)
     score = _wasserstein(live_values, ref_values)
-    return score, g_test(live.buckets, reference.buckets).p_value
+    return score, evidence(live.buckets, reference.buckets, level), (live.rows, reference.rows)
 
 
-def _gate_on_significance(results: list[FeatureResult], settings: Settings) -> list[FeatureResult]:
-    """With --alpha, a drift must also be significant after the correction across features."""
+def _finite_count(values: Values) -> int:
+    return int(np.count_nonzero(np.isfinite(np.asarray(values, dtype=np.float64))))
+
+
+def _correct_across_features(
+    results: list[FeatureResult], settings: Settings
+) -> list[FeatureResult]:
+    """With --alpha, evidence is the p-value adjusted across the judged features."""
     if settings.alpha is None:
         return results
-    judged = [i for i, r in enumerate(results) if r.status in (Status.OK, Status.DRIFT)]
+    judged = [
+        i for i, r in enumerate(results) if r.status in (Status.OK, Status.DRIFT, Status.UNCERTAIN)
+    ]
     p_values = [results[i].p_value for i in judged]
     adjusted = adjust([1.0 if p is None else p for p in p_values], settings.correction)
     out = list(results)
     for i, p in zip(judged, adjusted, strict=True):
-        result = results[i]
-        material = result.score is not None and result.score > result.threshold
-        status = Status.DRIFT if material and p <= settings.alpha else Status.OK
-        out[i] = replace(result, status=status, p_adjusted=p)
+        out[i] = _decide_feature(replace(results[i], p_adjusted=p), p, settings)
     return out
 
 
 def decide(results: list[FeatureResult], settings: Settings) -> Decision:
-    """The dataset-level verdict: --fail-on features first, then --max-drift-share, else any."""
+    """The dataset-level verdict: --fail-on features first, then --max-drift-share, else any.
+
+    No verdict when no feature could be judged.
+    """
+    judged = [r for r in results if r.status.judged]
+    if not judged:
+        return Decision(
+            Verdict.NO_VERDICT,
+            f"no feature could be judged: all {len(results)} have too few live rows",
+        )
     drifted = [r for r in results if r.drift]
     watched = {name_key(n) for n in settings.fail_on}
     critical = [r.name for r in drifted if name_key(r.name) in watched]
     if critical:
-        return Decision(True, f"--fail-on feature drifted: {', '.join(critical)}")
+        return Decision(Verdict.DRIFT, f"--fail-on feature drifted: {', '.join(critical)}")
     if settings.max_drift_share is not None:
-        scored = [r for r in results if r.status is not Status.INSUFFICIENT]
-        share = len(drifted) / len(scored) if scored else 0.0
+        share = len(drifted) / len(judged)
         over = share > settings.max_drift_share
         verb = "above" if over else "within"
         return Decision(
-            over,
-            f"{len(drifted)} of {len(scored)} features drifted ({share:.0%}), "
+            Verdict.DRIFT if over else Verdict.NO_DRIFT,
+            f"{len(drifted)} of {len(judged)} features drifted ({share:.0%}), "
             f"{verb} --max-drift-share {settings.max_drift_share:.0%}",
         )
     if drifted:
-        return Decision(True, "a feature drifted")
-    return Decision(False, "no feature drifted")
+        return Decision(Verdict.DRIFT, "a feature drifted")
+    return Decision(Verdict.NO_DRIFT, "no feature drifted")
 
 
 def _type_changed(feature: Feature, live: FeatureCounts) -> bool:

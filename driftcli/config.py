@@ -29,6 +29,7 @@ from driftcli.errors import UsageError
 from driftcli.formats import Correction
 from driftcli.profile import DEFAULT_BINS, Kind
 from driftcli.results import DEFAULT_METRIC, FeatureSettings, Settings
+from driftcli.significance import DEFAULT_EVIDENCE
 
 
 def _number(value: Any) -> float:
@@ -87,6 +88,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "threshold": _number,
     "metric": _text,
     "alpha": _number,
+    "evidence": _number,
     "correction": _correction,
     "bins": _integer,
     "min_rows": _integer,
@@ -97,6 +99,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "store": _text,
     "engine": _engine,
     "scheduler": _text,
+    "skip_bad_lines": _flag,
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
@@ -112,6 +115,7 @@ DEFAULTS: dict[str, Any] = {
     "threshold": None,
     "metric": DEFAULT_METRIC,
     "alpha": None,
+    "evidence": DEFAULT_EVIDENCE,
     "correction": Correction.HOLM,
     "bins": DEFAULT_BINS,
     "min_rows": None,
@@ -122,6 +126,7 @@ DEFAULTS: dict[str, Any] = {
     "store": ".driftcli",
     "engine": "local",
     "scheduler": None,
+    "skip_bad_lines": False,
 }
 
 
@@ -145,10 +150,12 @@ class Resolved:
             exclude=v["exclude"],
             metric=v["metric"],
             alpha=v["alpha"],
+            evidence=v["evidence"],
             correction=v["correction"],
             max_drift_share=v["max_drift_share"],
             fail_on=v["fail_on"],
             overrides=tuple(self.features.items()),
+            skip_bad_lines=v["skip_bad_lines"],
         )
 
 
@@ -260,8 +267,13 @@ def _checked(parse: Callable[[Any], Any], value: Any, label: str) -> Any:
         raise UsageError(f"{label} must be {exc}, not {value!r}") from None
 
 
+_TRUE_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
 def _from_env(name: str, raw: str, parse: Callable[[Any], Any]) -> Any:
     value: Any = raw
+    if parse is _flag:
+        value = _TRUE_WORDS.get(raw.strip().lower(), raw)
     if parse in (_number, _integer):
         try:
             value = int(raw) if parse is _integer else float(raw)

@@ -30,6 +30,7 @@ from driftcli.profile import (
     Profile,
     build_profile,
     count_batches,
+    count_chunks,
     name_key,
 )
 from driftcli.readers import STDIN, Chunk, Source, open_source
@@ -79,15 +80,17 @@ def build_reference(
     _validate(settings)
     if engine is not None and engine.distributed:
         return _distributed_reference(spec, settings, input_format, sample_rows, engine)
-    with open_source(spec, input_format) as source:
-        return _snapshot_of(
-            source.batches(),
+    with open_source(spec, input_format, skip_bad_lines=settings.skip_bad_lines) as source:
+        _hint_skipping(source)
+        snapshot = _snapshot_of(
+            (chunk for chunk in source.chunks() if chunk is not None),
             settings,
             SourceInfo(source.name, source.format.value, 0),
             sample_rows=sample_rows,
             reread=source.batches_again if source.rereadable else None,
             expected_rows=source.known_rows(),
         )
+        return replace(snapshot, source=_with_skipped(snapshot.source, source))
 
 
 def reference_from_window(
@@ -110,7 +113,7 @@ def reference_from_window(
 
 
 def _snapshot_of(
-    batches: Iterable[pa.RecordBatch],
+    batches: Iterable[pa.RecordBatch] | Iterable[Chunk],
     settings: Settings,
     source: SourceInfo,
     *,
@@ -192,6 +195,15 @@ def _distributed_reference(
     return _snapshot(Profile(features, counts, skipped), source, settings, summary.sample.table())
 
 
+def _hint_skipping(source: Source) -> None:
+    source.bad_lines.hint = "pass --skip-bad-lines to count and skip such lines"
+
+
+def _with_skipped(info: SourceInfo, source: Source) -> SourceInfo:
+    bad = source.bad_lines
+    return replace(info, skipped_lines=bad.count, first_skipped=tuple(sorted(bad.first)))
+
+
 def _input_name(spec: Input) -> str:
     return spec if isinstance(spec, str) else f"{spec[0]} (+{len(spec) - 1} more)"
 
@@ -267,9 +279,10 @@ def check_against(
         counts = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(_input_name(live), fragments[0].format.value, counts.rows)
     else:
-        with open_source(live, live_format) as source:
-            counts = count_batches(reference.profile.features, source.batches(), sampled)
-            info = SourceInfo(source.name, source.format.value, counts.rows)
+        with open_source(live, live_format, skip_bad_lines=settings.skip_bad_lines) as source:
+            _hint_skipping(source)
+            counts = count_chunks(reference.profile.features, source.chunks(), sampled)
+            info = _with_skipped(SourceInfo(source.name, source.format.value, counts.rows), source)
     if counts.rows == 0:
         raise InputError(f"{info.name}: no data rows in the live data")
     return _result(reference, counts, info, settings)
@@ -377,6 +390,7 @@ def ingest(
     *,
     on_flush: Callable[[int, int], None] | None = None,
     on_check: Callable[[CheckResult], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Append rows to a window: flush every `flush_rows` rows or `flush_seconds`.
 
@@ -387,6 +401,10 @@ def ingest(
     With `check_every`, the window is checked after every that many rows and
     `on_check` gets the result. An interrupt (Ctrl-C, SIGTERM turned into
     KeyboardInterrupt) flushes what was read, then re-raises.
+
+    Rows that share no column with the stored reference are refused (an
+    `InputError`, before they are stored); rows that lack some of its
+    features are stored, and `on_warning` hears of each such feature once.
     """
     _validate_ingest(options)
     reference = store.load_reference() if store.has_reference() else None
@@ -400,6 +418,7 @@ def ingest(
     reference_id = reference.reference_id if reference else None
     report = IngestReport()
     pending: list[pa.Table] = []
+    lacking: set[str] = set()
     pending_since = 0.0
     since_check = 0
 
@@ -429,6 +448,8 @@ def ingest(
             # Parse the next chunk in a thread while this one is checked and stored.
             for chunk in prefetch(source.chunks(max_latency=latency), depth=1):
                 if chunk is not None:
+                    if features is not None:
+                        _check_columns(chunk, features, lacking, on_warning)
                     table = _valid_rows(chunk, features, source)
                     report.rows_read += chunk.table.num_rows
                     while table.num_rows:
@@ -476,6 +497,35 @@ def _validate_ingest(options: IngestOptions) -> None:
         raise UsageError(f"--check-every must be at least 1, not {options.check_every}")
 
 
+def _check_columns(
+    chunk: Chunk,
+    features: list[Feature],
+    lacking: set[str],
+    on_warning: Callable[[str], None] | None,
+) -> None:
+    """Refuse rows that share no column with the reference; warn once per feature they lack."""
+    columns = set(chunk.table.column_names)
+    if not chunk.table.num_rows:
+        return
+    where = f"{chunk.origin}: {chunk.unit} {int(chunk.row_lines()[0])}"
+    if not any(f.name in columns for f in features):
+        raise InputError(
+            f"{where}: the rows share no column with the stored reference; nothing stored "
+            "from here on",
+            hint="reference features: "
+            + ", ".join(f.name for f in features[:8])
+            + (" ..." if len(features) > 8 else ""),
+        )
+    absent = [f.name for f in features if f.name not in columns and f.name not in lacking]
+    if absent:
+        lacking.update(absent)
+        if on_warning is not None:
+            on_warning(
+                f"{where}: rows lack the reference feature{'s' if len(absent) > 1 else ''} "
+                f"{', '.join(absent)} (stored as missing)"
+            )
+
+
 def _valid_rows(chunk: Chunk, features: list[Feature] | None, source: Source) -> pa.Table:
     """The chunk's rows whose values read as their features' types.
 
@@ -507,10 +557,10 @@ def _valid_rows(chunk: Chunk, features: list[Feature] | None, source: Source) ->
     first = int(np.argmax(bad))
     culprit = next(name for name, mask in masks if mask[first])
     source.bad_lines.report_many(
-        source.name,
+        chunk.origin,
         chunk.row_lines()[bad].tolist(),
         f"{culprit}: value is not of the reference's type",
-        unit="line" if chunk.first_line is not None else "row",
+        unit=chunk.unit,
     )
     return table.filter(pa.array(~bad))
 
@@ -560,15 +610,10 @@ def _validate(settings: Settings) -> None:
         (f"features.{n}.threshold", o.threshold) for n, o in settings.overrides
     ]
     for option, value in thresholds:
-        if value is None:
-            continue
-        if not (value >= 0 and math.isfinite(value)):
-            raise UsageError(f"{option} must be a number above 0, not {value}")
-        if value == 0 and settings.alpha is None:
-            raise UsageError(
-                f"{option} 0 counts every change as drift",
-                hint="use it with --alpha to gate on significance alone",
-            )
+        if value is not None and not (value >= 0 and math.isfinite(value)):
+            raise UsageError(f"{option} must be a number of at least 0, not {value}")
+    if not 0 < settings.evidence < 1:
+        raise UsageError(f"--evidence must be between 0 and 1, not {settings.evidence}")
     for option, metric in [("--metric", settings.metric)] + [
         (f"features.{n}.metric", o.metric) for n, o in settings.overrides if o.metric
     ]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import glob
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -80,7 +80,6 @@ class DatasetSource(Source):
         return parquet_rows(self.files)
 
     def chunks(self, max_latency: float | None = None) -> Iterator[Chunk | None]:
-        rows = 0
         for path in self.files:
             with open_one(path, self.format) as part:
                 part.bad_lines = self.bad_lines
@@ -91,8 +90,7 @@ class DatasetSource(Source):
                         yield None
                         continue
                     table = _with_partitions(chunk.table, partitions)
-                    yield Chunk(table, chunk.first_line, rows, chunk._line_numbers)
-                    rows += table.num_rows
+                    yield replace(chunk, table=table, origin=path)
 
 
 def partitions_of(path: str) -> dict[str, str]:

@@ -23,17 +23,11 @@ from enum import Enum
 import numpy as np
 import numpy.typing as npt
 
-from driftcli.significance import chi2_quantile
-
 Counts = npt.NDArray[np.int64] | npt.NDArray[np.float64]
 Values = npt.NDArray[np.float64]
 
 DEFAULT_SMOOTHING = 0.5
 """Jeffreys prior: half a count added to every bucket, so no probability is zero."""
-
-FALSE_ALARM_RATE = 0.005
-"""The chance of a false alarm the minimum live window is sized for: half the 1%
-promised, so the approximations behind it leave room to spare (measured)."""
 
 
 def smoothed(
@@ -128,83 +122,43 @@ class On(str, Enum):
 
 @dataclass(frozen=True)
 class Metric:
-    """A drift metric, its default threshold, and how its minimum window is derived."""
+    """A drift metric and its default threshold."""
 
     name: str
     on: On
     default_threshold: float
+    """About the score of a 0.45 sd mean shift of a normal feature at large n, over
+    20 quantile bins: every metric's default flags the same size of change."""
     formula: str
     numeric_only: bool = False
-    null_scale: float = 0.0
-    """Bucket metrics: under no drift, score ~ null_scale * X / n with X ~ chi-square(K-1)."""
-    squared: bool = False
-    """The score is the square root of such a quadratic form (Hellinger)."""
-    sample_constant: float = 0.0
-    """Sample metrics: the 99th percentile of score / sqrt(1/n + 1/m) under no drift."""
     bucket_score: Callable[[Counts, Counts, float], float] | None = None
 
 
 METRICS: dict[str, Metric] = {
     "kl": Metric(
-        "kl", On.BUCKETS, 0.5, "KL(live || ref) = sum p ln(p/q), nats",
-        null_scale=0.5, bucket_score=kl_divergence,
+        "kl", On.BUCKETS, 0.1, "KL(live || ref) = sum p ln(p/q), nats",
+        bucket_score=kl_divergence,
     ),
     "psi": Metric(
-        "psi", On.BUCKETS, 0.25, "sum (p - q) ln(p/q); 0.1 moderate, 0.25 major shift",
-        null_scale=1.0, bucket_score=psi,
+        "psi", On.BUCKETS, 0.2, "sum (p - q) ln(p/q); by convention 0.1 moderate, 0.25 major",
+        bucket_score=psi,
     ),
     "js": Metric(
-        "js", On.BUCKETS, 0.1, "Jensen-Shannon divergence, nats (at most ln 2)",
-        null_scale=0.125, bucket_score=js_divergence,
+        "js", On.BUCKETS, 0.025, "Jensen-Shannon divergence, nats (at most ln 2)",
+        bucket_score=js_divergence,
     ),
     "hellinger": Metric(
-        "hellinger", On.BUCKETS, 0.3, "sqrt(1 - sum sqrt(p q)), 0 to 1",
-        null_scale=0.125, squared=True, bucket_score=hellinger,
+        "hellinger", On.BUCKETS, 0.16, "sqrt(1 - sum sqrt(p q)), 0 to 1",
+        bucket_score=hellinger,
     ),
     "ks": Metric(
-        "ks", On.SAMPLES, 0.1, "max |F_live - F_ref| on raw samples, with its p-value",
-        numeric_only=True, sample_constant=1.731,
+        "ks", On.SAMPLES, 0.18, "max |F_live - F_ref| on raw samples, with its p-value",
+        numeric_only=True,
     ),
     "wasserstein": Metric(
-        "wasserstein", On.SAMPLES, 0.25, "W1(live, ref) / std(ref) on raw samples",
-        numeric_only=True, sample_constant=3.0,
+        "wasserstein", On.SAMPLES, 0.45, "W1(live, ref) / std(ref) on raw samples",
+        numeric_only=True,
     ),
 }  # fmt: skip
 FALLBACK_METRIC = "kl"
 """What a categorical feature is scored with when the chosen metric is numeric-only."""
-
-
-def min_live_rows(
-    metric: Metric,
-    threshold: float,
-    reference_buckets: int,
-    reference_rows: int,
-    rate: float = FALSE_ALARM_RATE,
-) -> int | None:
-    """The smallest live window whose score exceeds `threshold` by chance with probability < rate.
-
-    Bucket metrics: under no drift, the score is about a * X / n (Hellinger:
-    its square), X chi-square with (buckets - 1) degrees of freedom inflated
-    by (1 + n/m) because the reference of m rows is a sample too; a is 1/2
-    for KL, 1 for PSI, 1/8 for JS and Hellinger. Solving a q (1 + n/m) / n
-    <= t gives n >= a q / (t - a q / m), q the chi-square quantile at 1 - rate.
-    Smoothing only lowers small-window scores, so this errs on the safe side.
-
-    Sample metrics: the score is about c sqrt(1/n + 1/m) at its upper tail
-    (c = 1.731 for KS, Kolmogorov's distribution at 99.5%; 3.0 for the
-    normalised Wasserstein distance, above its 99th percentile of 2.5-2.8 in
-    simulations of normal, lognormal and uniform data), so
-    n >= 1 / ((t/c)^2 - 1/m), with m the size of the reference sample.
-
-    None when no window size is enough (the reference is too small for so
-    low a threshold).
-    """
-    m = max(reference_rows, 1)
-    if metric.on is On.SAMPLES:
-        room = (threshold / metric.sample_constant) ** 2 - 1.0 / m
-        return None if room <= 0 else max(1, math.ceil(1.0 / room))
-    df = max(reference_buckets - 1, 1)
-    quadratic = metric.null_scale * chi2_quantile(1.0 - rate, df)
-    target = threshold**2 if metric.squared else threshold
-    room = target - quadratic / m
-    return None if room <= 0 else max(1, math.ceil(quadratic / room))

@@ -27,12 +27,14 @@ from driftcli.errors import InputError
 from driftcli.parallel import map_columns, prefetch
 from driftcli.sample import SEED, ValueReservoir
 from driftcli.sketch import Cuts, NumericSketch, cuts_of
+from driftcli.text_formats import Chunk, Location
 from driftcli.values import (
     PARTITION_KEY,
     UNTYPED_KEY,
     Numbers,
     TypeClass,
     read_numbers,
+    read_texts,
     share_numeric,
     tally_texts,
     type_class,
@@ -169,15 +171,25 @@ def _number_label(value: float) -> str:
     return f"{value:.4g}"
 
 
+LOCATIONS_KEPT = 5
+"""Where the first few invalid values of a feature are, kept to name them."""
+
+
 @dataclass
 class FeatureCounts:
-    """Counts of one feature over its buckets, plus what types its values came as."""
+    """Counts of one feature over its buckets, what types its values came as, and
+    where its first invalid values are."""
 
     buckets: IntArray
     types: TypeClass = TypeClass.NONE
+    invalid_at: tuple[Location, ...] = ()
 
     def merge(self, other: FeatureCounts) -> FeatureCounts:
-        return FeatureCounts(self.buckets + other.buckets, self.types | other.types)
+        return FeatureCounts(
+            self.buckets + other.buckets,
+            self.types | other.types,
+            (self.invalid_at + other.invalid_at)[:LOCATIONS_KEPT],
+        )
 
     @property
     def rows(self) -> int:
@@ -221,8 +233,12 @@ class Counter:
             name: ValueReservoir(LIVE_SAMPLE_VALUES, seed + i) for i, name in enumerate(sampled)
         }
 
-    def add(self, batch: pa.RecordBatch) -> None:
-        """Count one batch; a feature absent from it is missing on every row."""
+    def add(self, batch: pa.RecordBatch | pa.Table, chunk: Chunk | None = None) -> None:
+        """Count one batch; a feature absent from it is missing on every row.
+
+        `chunk`, when the batch is one, says where its rows came from: the
+        first invalid values of each feature are located by it.
+        """
         self._rows += batch.num_rows
         names = set(batch.schema.names)
         self._columns.update(dict.fromkeys(batch.schema.names))
@@ -245,6 +261,8 @@ class Counter:
             counts.buckets += buckets
             if column is not None and column.null_count < len(column):
                 counts.types |= type_class(column.type)
+            if column is not None and chunk is not None and buckets[feature.invalid_bucket]:
+                counts.invalid_at = _located(counts.invalid_at, feature.kind, column, chunk)
 
     def result(self) -> Counts:
         samples = {name: reservoir.values() for name, reservoir in self._samples.items()}
@@ -255,6 +273,18 @@ class Counter:
         return dict(self._samples)
 
 
+def _located(
+    kept: tuple[Location, ...], kind: Kind, column: pa.Array | pa.ChunkedArray, chunk: Chunk
+) -> tuple[Location, ...]:
+    """The first invalid values' locations, topped up from this chunk's (a rare path)."""
+    room = LOCATIONS_KEPT - len(kept)
+    if room <= 0:
+        return kept
+    read = read_numbers if kind is Kind.NUMERIC else read_texts
+    rows = np.flatnonzero(read(column).invalid)[:room]
+    return kept + chunk.locate(rows)
+
+
 def count_batches(
     features: Sequence[Feature], batches: Iterable[pa.RecordBatch], sampled: Collection[str] = ()
 ) -> Counts:
@@ -262,6 +292,16 @@ def count_batches(
     counter = Counter(features, sampled)
     for batch in prefetch(batches):
         counter.add(batch)
+    return counter.result()
+
+
+def count_chunks(
+    features: Sequence[Feature], chunks: Iterable[Chunk | None], sampled: Collection[str] = ()
+) -> Counts:
+    """`count_batches` over an input's chunks, locating the first invalid values."""
+    counter = Counter(features, sampled)
+    for chunk in prefetch(c for c in chunks if c is not None):
+        counter.add(chunk.table, chunk)
     return counter.result()
 
 
@@ -290,10 +330,16 @@ class _ColumnAccumulator:
         self.labels: dict[str, int] = {}
         self.missing = 0
         self.invalid = 0
+        self.invalid_at: tuple[Location, ...] = ()
         self.unsupported: str | None = None
 
     def add(
-        self, column: pa.Array | pa.ChunkedArray | None, n_rows: int, untyped: bool, bins: int
+        self,
+        column: pa.Array | pa.ChunkedArray | None,
+        n_rows: int,
+        untyped: bool,
+        bins: int,
+        chunk: Chunk | None = None,
     ) -> None:
         if column is None or column.null_count == len(column):
             self.missing += n_rows
@@ -314,10 +360,13 @@ class _ColumnAccumulator:
             self.invalid += invalid
         else:
             tally = tally_texts(column)
+            invalid = tally.invalid
             self.missing += tally.missing
-            self.invalid += tally.invalid
+            self.invalid += invalid
             for label, n in zip(tally.labels.to_pylist(), tally.counts.tolist(), strict=True):
                 self.labels[label] = self.labels.get(label, 0) + n
+        if invalid and chunk is not None:
+            self.invalid_at = _located(self.invalid_at, self.kind, column, chunk)
 
     def _decide_kind(
         self, column: pa.Array | pa.ChunkedArray, family: TypeClass, untyped: bool
@@ -407,7 +456,7 @@ def categorical_buckets(
 
 
 def build_profile(
-    batches: Iterable[pa.RecordBatch],
+    batches: Iterable[pa.RecordBatch | Chunk],
     *,
     bins: int = DEFAULT_BINS,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
@@ -427,7 +476,8 @@ def build_profile(
     `columns`. `bins_for` sets the bins (and category cap) of the columns it
     names. `reread(names)` reads the rows again (at least the columns named),
     for columns whose buckets must be redone (sketch.py); `expected_rows` is
-    how many rows there will be, when the input says so up front.
+    how many rows there will be, when the input says so up front. Chunks,
+    unlike plain batches, say where rows came from, to locate invalid values.
     """
     own_bins = {name_key(n): b for n, b in (bins_for or {}).items()}
     accumulators: dict[str, _ColumnAccumulator] = {}
@@ -436,7 +486,8 @@ def build_profile(
     wanted = None if columns is None else {name_key(c) for c in columns}
     unwanted = {name_key(c) for c in exclude}
     rows = 0
-    for batch in prefetch(batches):
+    for item in prefetch(batches):
+        batch, chunk = (item.table, item) if isinstance(item, Chunk) else (item, None)
         seen.update(dict.fromkeys(batch.schema.names))
         names = set(batch.schema.names)
         schema = batch.schema
@@ -459,14 +510,14 @@ def build_profile(
         schema = batch.schema
         n_rows = batch.num_rows
         work = [
-            (acc, batch.column(name), n_rows, _is_untyped(schema.field(name)), name)
+            (acc, batch.column(name), n_rows, _is_untyped(schema.field(name)), name, chunk)
             if name in names
-            else (acc, None, n_rows, False, name)
+            else (acc, None, n_rows, False, name, chunk)
             for name, acc in accumulators.items()
         ]
         map_columns(
-            lambda item: item[0].add(
-                item[1], item[2], item[3], own_bins.get(name_key(item[4]), bins)
+            lambda job: job[0].add(
+                job[1], job[2], job[3], own_bins.get(name_key(job[4]), bins), job[5]
             ),
             work,
             rows=n_rows,
@@ -487,7 +538,7 @@ def build_profile(
             continue
         feature, feature_counts = built
         features.append(feature)
-        counts[name] = FeatureCounts(feature_counts, acc.source_type)
+        counts[name] = FeatureCounts(feature_counts, acc.source_type, acc.invalid_at)
     again = [f for f in features if accumulators[f.name].recount]
     if again:
         assert reread is not None

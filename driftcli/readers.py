@@ -335,7 +335,7 @@ class Source:
             if _blank(run.data):
                 continue
             table, lines = parse_jsonl(run, self.name, self.bad_lines)
-            yield Chunk(table.combine_chunks(), run.first_line, rows, lines)
+            yield Chunk(table.combine_chunks(), run.first_line, rows, lines, self.name)
             rows += table.num_rows
 
     def _csv_chunks(self, max_latency: float | None) -> Iterator[Chunk | None]:
@@ -354,7 +354,7 @@ class Source:
             if _blank(run.data):
                 continue
             table, lines = parse_csv(run, header, self.name, self.bad_lines)
-            yield Chunk(table.combine_chunks(), run.first_line, rows, lines)
+            yield Chunk(table.combine_chunks(), run.first_line, rows, lines, self.name)
             rows += table.num_rows
 
     def _parquet_chunks(
@@ -385,7 +385,7 @@ class Source:
         self._cleanup.callback(parquet.close)
         rows = 0
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
-            yield Chunk(pa.Table.from_batches([batch]), None, rows)
+            yield Chunk(pa.Table.from_batches([batch]), None, rows, None, self.name)
             rows += batch.num_rows
 
     def _spooled(self) -> Any:

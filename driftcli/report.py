@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcli.metrics import FALLBACK_METRIC
-from driftcli.results import CheckResult, FeatureResult, Status, StoreStatus
+from driftcli.results import CheckResult, FeatureResult, Status, StoreStatus, Verdict
 
 if TYPE_CHECKING:
     from driftcli.snapshot import Snapshot
@@ -25,6 +25,7 @@ _BLOCKS = " ▁▂▃▄▅▆▇█"
 _STATUS_STYLE = {
     Status.OK: "green",
     Status.DRIFT: "bold red",
+    Status.UNCERTAIN: "yellow",
     Status.INSUFFICIENT: "yellow",
     Status.MISSING: "bold red",
     Status.TYPE_CHANGED: "bold red",
@@ -129,16 +130,27 @@ def sparkline(shares: npt.NDArray[np.float64], top: float) -> str:
 def _summary(result: CheckResult) -> Text:
     drifted = result.drifted
     checked = len(result.features)
-    insufficient = sum(f.status is Status.INSUFFICIENT for f in result.features)
-    tail = f" ({insufficient} with too few live rows for a verdict)" if insufficient else ""
+    tail = _unjudged(result)
     names = ", ".join(f"{f.name} ({f.status.value})" for f in drifted)
     counted = f"{len(drifted)} of {checked} features drifted" + (f": {names}" if names else "")
     rule = f" [{result.decision.rule}]" if _rule_worth_saying(result) else ""
+    if result.verdict is Verdict.NO_VERDICT:
+        return Text.assemble(("NO VERDICT", "bold yellow"), f": {result.decision.rule}")
     if result.drift:
         return Text.assemble(("DRIFT", "bold red"), f": {counted}{tail}{rule}")
     if drifted:
         return Text.assemble(("no drift", "bold green"), f" by the rule: {counted}{tail}{rule}")
     return Text.assemble(("no drift", "bold green"), f": {checked} features checked{tail}")
+
+
+def _unjudged(result: CheckResult) -> str:
+    """ " (2 uncertain, 1 with too few live rows)", or nothing."""
+    uncertain = sum(f.status is Status.UNCERTAIN for f in result.features)
+    insufficient = sum(f.status is Status.INSUFFICIENT for f in result.features)
+    parts = [f"{uncertain} uncertain"] if uncertain else []
+    if insufficient:
+        parts.append(f"{insufficient} with too few live rows for a verdict")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _rule_worth_saying(result: CheckResult) -> bool:
@@ -149,17 +161,8 @@ def _rule_worth_saying(result: CheckResult) -> bool:
 def _notes(result: CheckResult) -> list[Text]:
     notes: list[str] = []
     for f in result.features:
-        if f.live_invalid or f.reference_invalid:
-            what = "numbers" if f.kind.value == "numeric" else "labels"
-            notes.append(
-                f"{f.name}: {f.live_invalid:,} live and {f.reference_invalid:,} reference values "
-                f"could not be read as {what} (counted in the invalid bucket)"
-            )
-        if f.status is Status.INSUFFICIENT:
-            need = "no window is enough at this threshold (reference too small)"
-            if f.min_rows is not None:
-                need = f"{f.min_rows:,} needed for a verdict at threshold {f.threshold:g}"
-            notes.append(f"{f.name}: insufficient: {f.live_rows:,} live rows, {need}")
+        if f.status in (Status.UNCERTAIN, Status.INSUFFICIENT) and f.reason:
+            notes.append(f"{f.name}: {f.status.value}: {f.reason}")
         if f.status is Status.TYPE_CHANGED:
             notes.append(f"{f.name}: the live values are not of the reference's type")
     fallbacks = [f.name for f in result.features if f.fallback]

@@ -11,6 +11,8 @@ import numpy.typing as npt
 from driftcli.formats import Correction
 from driftcli.metrics import DEFAULT_SMOOTHING
 from driftcli.profile import DEFAULT_BINS, DEFAULT_MAX_CATEGORIES, Kind
+from driftcli.significance import DEFAULT_EVIDENCE
+from driftcli.text_formats import Location
 
 DEFAULT_METRIC = "kl"
 
@@ -19,9 +21,13 @@ class Status(str, Enum):
     """A feature's verdict."""
 
     OK = "ok"
+    """The change is below the threshold (or nothing changed)."""
     DRIFT = "drift"
+    """The change is above the threshold, and chance cannot explain it."""
+    UNCERTAIN = "uncertain"
+    """The score is above the threshold, but at these counts it could be chance."""
     INSUFFICIENT = "insufficient"
-    """Too few live rows for a verdict: neither drift nor no drift."""
+    """No live window of this size could give evidence (or fewer rows than --min-rows)."""
     MISSING = "missing"
     """The reference column is absent from the live data (counts as drift)."""
     TYPE_CHANGED = "type changed"
@@ -30,6 +36,11 @@ class Status(str, Enum):
     @property
     def is_drift(self) -> bool:
         return self in (Status.DRIFT, Status.MISSING, Status.TYPE_CHANGED)
+
+    @property
+    def judged(self) -> bool:
+        """A verdict was reached on the feature (all but `insufficient`)."""
+        return self is not Status.INSUFFICIENT
 
 
 @dataclass(frozen=True)
@@ -52,19 +63,23 @@ class Settings:
     bins: int = DEFAULT_BINS
     max_categories: int = DEFAULT_MAX_CATEGORIES
     min_rows: int | None = None
-    """Fixed minimum live rows for a verdict; None derives it per feature."""
+    """Fixed minimum live rows for a verdict; None: any window that could give evidence."""
+    evidence: float = DEFAULT_EVIDENCE
+    """A drift needs a p-value below this (without --alpha)."""
     smoothing: float = DEFAULT_SMOOTHING
     features: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     metric: str = DEFAULT_METRIC
     alpha: float | None = None
-    """Also require significance: adjusted p-value at or below alpha."""
+    """Evidence across features instead: adjusted p-value at or below alpha."""
     correction: Correction = Correction.HOLM
     max_drift_share: float | None = None
     """Fail only when more than this share of the scored features drift."""
     fail_on: tuple[str, ...] = ()
     """Features whose drift always fails the check."""
     overrides: tuple[tuple[str, FeatureSettings], ...] = ()
+    skip_bad_lines: bool = False
+    """Count and skip malformed input lines instead of stopping at the first."""
 
     def for_feature(self, name: str) -> FeatureSettings:
         for key, value in self.overrides:
@@ -80,12 +95,25 @@ class Settings:
 DEFAULT_SETTINGS = Settings()
 
 
+class Verdict(str, Enum):
+    """The check's answer, behind the exit code."""
+
+    NO_DRIFT = "no drift"
+    DRIFT = "drift"
+    NO_VERDICT = "no verdict"
+    """No feature could be judged: not "no drift"."""
+
+
 @dataclass(frozen=True)
 class Decision:
     """The verdict behind the exit code, and the rule that reached it."""
 
-    drift: bool
+    verdict: Verdict
     rule: str
+
+    @property
+    def drift(self) -> bool:
+        return self.verdict is Verdict.DRIFT
 
 
 @dataclass(frozen=True)
@@ -101,7 +129,7 @@ class FeatureResult:
     """G-test of homogeneity p-value (KS p-value for ks); None when missing from live."""
     threshold: float
     min_rows: int | None
-    """Live rows needed for a verdict; None when no window is enough."""
+    """The fewest live rows that could get a verdict; None when no window is enough."""
     labels: tuple[str, ...]
     reference: npt.NDArray[np.int64]
     live: npt.NDArray[np.int64]
@@ -110,10 +138,25 @@ class FeatureResult:
     """Scored with the fallback bucket metric (a numeric-only metric on a categorical feature)."""
     p_adjusted: float | None = None
     """The p-value adjusted across features (with --alpha)."""
+    p_method: str | None = None
+    """How the p-value was computed: chi-square, monte-carlo or ks."""
+    evidence_level: float = DEFAULT_EVIDENCE
+    """What the p-value (adjusted, with --alpha) had to be below."""
+    reason: str | None = None
+    """Why the status is `uncertain` or `insufficient`, in a sentence."""
+    invalid_at: tuple[Location, ...] = ()
+    """Where the first invalid live values are."""
+    reference_invalid_at: tuple[Location, ...] = ()
+    """Where the first invalid reference values are (when known)."""
 
     @property
     def drift(self) -> bool:
         return self.status.is_drift
+
+    @property
+    def material(self) -> bool:
+        """The score is above the threshold."""
+        return self.score is not None and self.score > self.threshold
 
     @property
     def reference_rows(self) -> int:
@@ -154,6 +197,9 @@ class SourceInfo:
     name: str
     format: str
     rows: int
+    skipped_lines: int = 0
+    """Malformed lines skipped (with --skip-bad-lines)."""
+    first_skipped: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,12 +214,16 @@ class CheckResult:
     """Live columns the reference does not have: listed, not scored."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Reference columns that could not be scored, with the reason."""
-    decision: Decision = Decision(False, "no feature drifted")
+    decision: Decision = Decision(Verdict.NO_DRIFT, "no feature drifted")
 
     @property
     def drift(self) -> bool:
         """The verdict behind the exit code."""
         return self.decision.drift
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.decision.verdict
 
     @property
     def drifted(self) -> list[FeatureResult]:

@@ -12,11 +12,15 @@ large reference columns of sketch.py.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
 
+from driftcli.text_formats import Chunk
 from driftcli.values import concat_tables
+
+Rows = TypeVar("Rows", pa.RecordBatch, pa.Table, Chunk)
 
 DEFAULT_SAMPLE_ROWS = 10_000
 SEED = 20261126
@@ -70,10 +74,10 @@ class Reservoir:
         self._rows: pa.Table | None = None
         self._seen = 0
 
-    def observe(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        """Pass batches through, sampling them on the way."""
+    def observe(self, batches: Iterable[Rows]) -> Iterator[Rows]:
+        """Pass batches (or chunks) through, sampling them on the way."""
         for batch in batches:
-            self.add(batch)
+            self.add(batch.table if isinstance(batch, Chunk) else batch)
             yield batch
 
     def add(self, batch: pa.RecordBatch | pa.Table) -> None:

@@ -18,13 +18,15 @@ from driftcli.results import (
     SourceInfo,
     Status,
     StoreStatus,
+    Verdict,
 )
 
 if TYPE_CHECKING:
     from driftcli.core import IngestReport
     from driftcli.snapshot import Snapshot
+    from driftcli.text_formats import Location
 
-JSON_SCHEMA_VERSION = 1
+JSON_SCHEMA_VERSION = 2
 
 
 def render_json(result: CheckResult) -> str:
@@ -38,7 +40,12 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         "schema_version": JSON_SCHEMA_VERSION,
         "driftcli_version": __version__,
         "drift": result.drift,
-        "decision": {"drift": result.decision.drift, "rule": result.decision.rule},
+        "verdict": result.verdict.value,
+        "decision": {
+            "drift": result.decision.drift,
+            "verdict": result.verdict.value,
+            "rule": result.decision.rule,
+        },
         "summary": {
             "features": len(result.features),
             "drifted": len(result.drifted),
@@ -50,6 +57,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         "settings": {
             "metric": settings.metric,
             "threshold": settings.threshold,
+            "evidence": settings.evidence,
             "alpha": settings.alpha,
             "correction": settings.correction.value if settings.alpha is not None else None,
             "max_drift_share": settings.max_drift_share,
@@ -64,6 +72,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
                 name: {k: v for k, v in _override_json(o).items() if v is not None}
                 for name, o in settings.overrides
             },
+            "skip_bad_lines": settings.skip_bad_lines,
         },
         "reference": _source_json(result.reference),
         "live": _source_json(result.live),
@@ -74,7 +83,12 @@ def to_json(result: CheckResult) -> dict[str, Any]:
 
 
 def _source_json(source: SourceInfo) -> dict[str, Any]:
-    return {"source": source.name, "format": source.format, "rows": source.rows}
+    return {
+        "source": source.name,
+        "format": source.format,
+        "rows": source.rows,
+        "skipped_lines": source.skipped_lines,
+    }
 
 
 def _feature_json(f: FeatureResult) -> dict[str, Any]:
@@ -86,16 +100,29 @@ def _feature_json(f: FeatureResult) -> dict[str, Any]:
         "metric": f.metric,
         "metric_fallback": f.fallback,
         "score": _finite(f.score),
-        "p_value": _finite(f.p_value),
-        "p_value_adjusted": _finite(f.p_adjusted),
         "threshold": f.threshold,
+        "material": f.material,
+        "p_value": _finite(f.p_value),
+        "p_value_method": f.p_method,
+        "p_value_adjusted": _finite(f.p_adjusted),
+        "evidence_level": f.evidence_level,
+        "reason": f.reason,
         "min_rows": f.min_rows,
         "rows": {"reference": f.reference_rows, "live": f.live_rows},
         "missing": {"reference": f.reference_missing, "live": f.live_missing},
-        "invalid": {"reference": f.reference_invalid, "live": f.live_invalid},
+        "invalid": {
+            "reference": f.reference_invalid,
+            "live": f.live_invalid,
+            "first_live": [_location_json(at) for at in f.invalid_at],
+            "first_reference": [_location_json(at) for at in f.reference_invalid_at],
+        },
         "buckets": list(f.labels),
         "counts": {"reference": f.reference.tolist(), "live": f.live.tolist()},
     }
+
+
+def _location_json(at: Location) -> dict[str, Any]:
+    return {"source": at.source, at.unit: at.number}
 
 
 def _override_json(o: FeatureSettings) -> dict[str, Any]:
@@ -120,12 +147,51 @@ def alert_lines(result: CheckResult, window: str) -> list[str]:
         if f.score is not None:
             fields.append(f"{f.metric.upper()}={f.score:.3f}")
         fields.append(f"threshold={f.threshold:g}")
+        if f.p_value is not None:
+            fields.append(f"p={f.p_value:.3g}")
         if f.p_adjusted is not None:
             fields.append(f"p_adjusted={f.p_adjusted:.3g}")
         fields.append(f"window={_token(window)}")
         fields.append(f"rows={f.live_rows}")
         lines.append("[DRIFT] " + " ".join(fields))
     return lines
+
+
+def invalid_notes(f: FeatureResult) -> list[str]:
+    """One line per side holding values that do not read as the feature's type, with where."""
+    what = "numbers" if f.kind.value == "numeric" else "labels"
+    notes = []
+    for side, count, where in (
+        ("live", f.live_invalid, f.invalid_at),
+        ("reference", f.reference_invalid, f.reference_invalid_at),
+    ):
+        if count:
+            first = ", ".join(str(at) for at in where)
+            at = f", first at {first}" if first else ""
+            notes.append(
+                f"{f.name}: {count:,} {side} value{'' if count == 1 else 's'} could not be read "
+                f"as {what} (counted as invalid){at}"
+            )
+    return notes
+
+
+def warnings(result: CheckResult) -> list[str]:
+    """What stderr says beside any report: lines skipped, values that could not be read."""
+    lines = [
+        f"warning: {skipped_note(source)}"
+        for source in (result.reference, result.live)
+        if source.skipped_lines
+    ]
+    return lines + [f"warning: {note}" for f in result.features for note in invalid_notes(f)]
+
+
+def skipped_note(source: SourceInfo) -> str:
+    shown = ", ".join(str(n) for n in source.first_skipped)
+    more = ", ..." if source.skipped_lines > len(source.first_skipped) else ""
+    return (
+        f"{source.name}: skipped {source.skipped_lines:,} bad line"
+        f"{'' if source.skipped_lines == 1 else 's'} ({shown}{more})"
+    )
 
 
 def _token(value: str) -> str:
@@ -208,7 +274,9 @@ def _share(part: int, whole: int) -> str:
 def render_markdown(result: CheckResult) -> str:
     """A GitHub-flavoured Markdown report: a heading with the verdict, and a table."""
     drifted = len(result.drifted)
-    verdict = "DRIFT" if result.drift else "no drift"
+    verdict = {Verdict.DRIFT: "DRIFT", Verdict.NO_DRIFT: "no drift"}.get(
+        result.verdict, "no verdict"
+    )
     live, ref = result.live, result.reference
     lines = [
         f"### driftcli: {verdict} ({drifted} of {len(result.features)} features drifted)",
@@ -231,6 +299,14 @@ def render_markdown(result: CheckResult) -> str:
             f"| {_share(f.reference_missing, f.reference_rows)} → "
             f"{_share(f.live_missing, f.live_rows)} |"
         )
+    notes = [
+        f"{f.name}: {f.status.value}: {f.reason}"
+        for f in result.features
+        if f.reason and f.status in (Status.UNCERTAIN, Status.INSUFFICIENT)
+    ]
+    notes += [note for f in result.features for note in invalid_notes(f)]
+    if notes:
+        lines += ["", *(f"- {_cell(note)}" for note in notes)]
     if result.new_columns:
         lines += [
             "",
@@ -264,6 +340,7 @@ def render_junit(result: CheckResult) -> str:
             f"status: {f.status.value}\nmetric: {f.metric}\nscore: {score}\n"
             f"threshold: {f.threshold:g}\np-value: {_p(f.p_value)}\n"
             f"rows: {f.reference_rows} reference, {f.live_rows} live"
+            + (f"\n{f.status.value}: {f.reason}" if f.reason else "")
         )
         if f.drift:
             failure = ET.SubElement(
@@ -274,8 +351,7 @@ def render_junit(result: CheckResult) -> str:
             )
             failure.text = detail
         elif f.status is Status.INSUFFICIENT:
-            need = "no window is enough" if f.min_rows is None else f"{f.min_rows} needed"
-            ET.SubElement(case, "skipped", message=f"{f.live_rows} live rows, {need}")
+            ET.SubElement(case, "skipped", message=f.reason or "too few live rows")
         ET.SubElement(case, "system-out").text = detail
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")

@@ -25,6 +25,7 @@ from driftcli.durable import atomic_write
 from driftcli.errors import StoreError
 from driftcli.profile import Counts, Feature, FeatureCounts, Kind, Profile
 from driftcli.results import SourceInfo
+from driftcli.text_formats import Location
 from driftcli.values import TypeClass
 
 SNAPSHOT_KEY = b"driftcli.snapshot"
@@ -105,16 +106,34 @@ def encode_counts(counts: Counts) -> dict[str, Any]:
         "columns": counts.columns,
         "features": {
             name: {"buckets": fc.buckets.tolist(), "types": int(fc.types)}
+            | (
+                {"invalid_at": [_encode_location(at) for at in fc.invalid_at]}
+                if fc.invalid_at
+                else {}
+            )
             for name, fc in counts.features.items()
         },
     }
+
+
+def _encode_location(at: Location) -> dict[str, Any]:
+    return {"source": at.source, at.unit: at.number}
+
+
+def _decode_location(doc: dict[str, Any]) -> Location:
+    unit = "line" if "line" in doc else "row"
+    return Location(str(doc["source"]), int(doc[unit]), unit)
 
 
 def decode_counts(doc: dict[str, Any]) -> Counts:
     return Counts(
         rows=int(doc["rows"]),
         features={
-            name: FeatureCounts(np.array(fc["buckets"], np.int64), TypeClass(int(fc["types"])))
+            name: FeatureCounts(
+                np.array(fc["buckets"], np.int64),
+                TypeClass(int(fc["types"])),
+                tuple(_decode_location(at) for at in fc.get("invalid_at", ())),
+            )
             for name, fc in doc["features"].items()
         },
         columns=[str(c) for c in doc["columns"]],

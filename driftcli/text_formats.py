@@ -23,7 +23,7 @@ import select
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, NoReturn, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -68,7 +68,22 @@ class BadLines:
         if not self.skip:
             raise InputError(f"{name}: {unit} {lines[0]}: {reason}", hint=self.hint)
         self.count += len(lines)
-        self.first.extend(lines[: max(0, self.keep_first - len(self.first))])
+        self.first = sorted(self.first + lines[: self.keep_first])[: self.keep_first]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a row came from: a line of a text input, or a row of a Parquet file."""
+
+    source: str
+    number: int
+    unit: str = "line"
+    """`line`, or `row` where the input has no lines (Parquet)."""
+
+    def __str__(self) -> str:
+        if self.unit == "line":
+            return f"{self.source}:{self.number}"
+        return f"{self.source} row {self.number}"
 
 
 @dataclass
@@ -79,8 +94,14 @@ class Chunk:
     first_line: int | None
     """The input line the chunk starts at (None for Parquet, which has rows, not lines)."""
     first_row: int
-    """How many rows of the input came before this chunk."""
+    """How many rows of the input (the file, in a dataset) came before this chunk."""
     _line_numbers: Callable[[], npt.NDArray[np.int64]] | None = field(default=None, repr=False)
+    origin: str = ""
+    """The input's name (the file's, in a dataset), for locations."""
+
+    @property
+    def unit(self) -> str:
+        return "line" if self.first_line is not None else "row"
 
     def row_lines(self) -> npt.NDArray[np.int64]:
         """The input line each row starts at, or its 1-based row number without lines."""
@@ -88,12 +109,19 @@ class Chunk:
             return np.arange(self.first_row + 1, self.first_row + 1 + self.table.num_rows)
         return self._line_numbers()
 
+    def locate(self, rows: npt.NDArray[np.int64]) -> tuple[Location, ...]:
+        """Where the chunk's rows at these positions came from."""
+        numbers = self.row_lines()[rows].tolist()
+        return tuple(Location(self.origin, int(n), self.unit) for n in numbers)
+
 
 class Cut(NamedTuple):
     """Where a run of whole records ends in a buffer, and how many lines it holds."""
 
     end: int
     newlines: int
+    breaks: npt.NDArray[np.intp] | None = None
+    """Where the newlines are, when the cutter found them anyway (JSON lines)."""
 
 
 class Run(NamedTuple):
@@ -102,6 +130,8 @@ class Run(NamedTuple):
     data: memoryview
     first_line: int
     lines: int
+    breaks: npt.NDArray[np.intp] | None = None
+    """Where the run's newlines are, if known."""
 
 
 def _tail_run(data: memoryview, first_line: int) -> Run:
@@ -119,7 +149,7 @@ stream ended), so an unbalanced CSV quote must not hold the cut back."""
 
 def jsonl_cut(view: memoryview, final: bool = True) -> Cut:
     newlines = np.flatnonzero(np.frombuffer(view, np.uint8) == _NEWLINE)
-    return Cut(int(newlines[-1]) + 1, len(newlines)) if len(newlines) else Cut(0, 0)
+    return Cut(int(newlines[-1]) + 1, len(newlines), newlines) if len(newlines) else Cut(0, 0)
 
 
 def csv_cut(view: memoryview, final: bool = True) -> Cut:
@@ -158,7 +188,7 @@ def cut_view(view: memoryview, cutter: Cutter) -> Iterator[Run]:
                 break
             window *= 2  # a record longer than a chunk
         if cut.end:
-            yield Run(view[position : position + cut.end], first_line, cut.newlines)
+            yield Run(view[position : position + cut.end], first_line, cut.newlines, cut.breaks)
         else:
             yield _tail_run(view[position:end], first_line)
         first_line += cut.newlines
@@ -189,7 +219,7 @@ def cut_stream(
     at_start = True
 
     def emit(cut: Cut) -> Run:
-        return Run(memoryview(buffer)[: cut.end], first_line, cut.newlines)
+        return Run(memoryview(buffer)[: cut.end], first_line, cut.newlines, cut.breaks)
 
     while True:
         if fd is not None and max_latency is not None and not buffered():
@@ -253,9 +283,14 @@ def _file_descriptor(stream: Any) -> int | None:
 
 
 def parse_jsonl(run: Run, name: str, bad: BadLines) -> tuple[pa.Table, LineMap]:
-    """Parse a run of JSON lines; returns the table and a row-to-line mapper."""
+    """Parse a run of JSON lines; returns the table and a row-to-line mapper.
+
+    A line that is not an object (`null`, which pyarrow would read as a row
+    of missing values, a number, an array) is a bad line.
+    """
     import pyarrow.json as pj
 
+    run = _without_non_objects(run, name, bad)
     raw, first_line = run.data, run.first_line
 
     def read(block_size: int, schema: pa.Schema | None = None) -> pa.Table:
@@ -285,6 +320,57 @@ def parse_jsonl(run: Run, name: str, bad: BadLines) -> tuple[pa.Table, LineMap]:
 
 LineMap = Callable[[], npt.NDArray[np.int64]]
 
+_OPEN_BRACE = ord("{")
+
+
+def _without_non_objects(run: Run, name: str, bad: BadLines) -> Run:
+    """The run with its lines that are not JSON objects reported, and blanked when skipped.
+
+    Only the first byte of each line is looked at in bulk; the few lines
+    that do not start with `{` (blank or indented ones, and the bad ones)
+    are then read one by one.
+    """
+    data = np.frombuffer(run.data, np.uint8)
+    if not len(data):
+        return run
+    breaks = run.breaks if run.breaks is not None else np.flatnonzero(data == _NEWLINE)
+    starts = np.r_[0, breaks + 1]
+    starts = starts[starts < len(data)]
+    ends = np.r_[breaks, len(data)][: len(starts)]
+    odd = np.flatnonzero(data[starts] != _OPEN_BRACE)
+    found: list[tuple[int, int, int, str]] = []
+    for i in odd.tolist():
+        start, end = int(starts[i]), int(ends[i])
+        text = bytes(run.data[start:end]).strip()
+        if text and not text.startswith(b"{"):
+            if run.first_line + i == 1 and text.startswith(b"["):
+                _refuse_array(name)
+            found.append((run.first_line + i, start, end, _json_kind_of(text)))
+    if not found:
+        return run
+    bad.report_many(
+        name, [line for line, *_ in found], f"expected a JSON object, got {found[0][3]}"
+    )
+    blanked = bytearray(run.data)
+    for _, start, end, _ in found:
+        blanked[start:end] = b" " * (end - start)
+    return Run(memoryview(blanked), run.first_line, run.lines, run.breaks)
+
+
+def _refuse_array(name: str) -> NoReturn:
+    raise InputError(
+        f"{name}: holds a JSON array; driftcli reads JSON lines (one object per line)",
+        hint="convert it with: jq -c '.[]' FILE",
+    )
+
+
+def _json_kind_of(text: bytes) -> str:
+    """What a JSON value that is not an object is, from its text."""
+    try:
+        return _json_kind(json.loads(text))
+    except (ValueError, UnicodeDecodeError):
+        return "text that is not JSON"
+
 
 def _line_map(run: Run, rows: int, scan: Callable[[bytes, int], npt.NDArray[np.int64]]) -> LineMap:
     """Map rows to lines without keeping the run's bytes, which may be a reused buffer.
@@ -310,10 +396,7 @@ def _parse_jsonl_slowly(
 ) -> tuple[pa.Table, Any]:
     raw = bytes(raw)
     if first_line == 1 and raw.lstrip().startswith(b"["):
-        raise InputError(
-            f"{name}: holds a JSON array; driftcli reads JSON lines (one object per line)",
-            hint="convert it with: jq -c '.[]' FILE",
-        )
+        _refuse_array(name)
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
     for offset, text in enumerate(raw.split(b"\n")):

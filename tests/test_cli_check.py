@@ -88,12 +88,13 @@ def test_without_ref_and_without_a_store_exits_2(
 
 def test_json_shape(invoke: Invoke, sample: Path) -> None:
     doc = run_json(invoke, sample / "live_drift.parquet", "--ref", sample / "ref.parquet")
-    assert doc["schema_version"] == 1
-    assert doc["drift"] is True
+    assert doc["schema_version"] == 2
+    assert doc["drift"] is True and doc["verdict"] == "drift"
     assert doc["summary"]["drifted"] == 3
     assert doc["settings"] == {
         "metric": "kl",
         "threshold": None,
+        "evidence": 0.005,
         "alpha": None,
         "correction": None,
         "max_drift_share": None,
@@ -105,23 +106,27 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
         "features": [],
         "exclude": [],
         "feature_settings": {},
+        "skip_bad_lines": False,
     }
-    assert doc["decision"] == {"drift": True, "rule": "a feature drifted"}
+    assert doc["decision"] == {"drift": True, "verdict": "drift", "rule": "a feature drifted"}
     assert doc["reference"] == {
         "source": str(sample / "ref.parquet"),
         "format": "parquet",
         "rows": 2000,
+        "skipped_lines": 0,
     }
     assert doc["live"]["rows"] == 500
     by_name = {f["name"]: f for f in doc["features"]}
     income = by_name["income"]
     assert set(income) == {
-        "name", "kind", "status", "drift", "metric", "metric_fallback", "score", "p_value",
-        "p_value_adjusted", "threshold", "min_rows", "rows", "missing", "invalid", "buckets",
-        "counts",
+        "name", "kind", "status", "drift", "metric", "metric_fallback", "score", "threshold",
+        "material", "p_value", "p_value_method", "p_value_adjusted", "evidence_level", "reason",
+        "min_rows", "rows", "missing", "invalid", "buckets", "counts",
     }  # fmt: skip
     assert income["kind"] == "numeric" and income["status"] == "drift" and income["drift"]
-    assert income["score"] > 0.5 and income["p_value"] < 1e-6
+    assert income["score"] > 0.5 and income["p_value"] < 1e-6 and income["material"]
+    assert income["threshold"] == 0.1 and income["evidence_level"] == 0.005
+    assert income["p_value_method"] in ("chi-square", "monte-carlo") and income["reason"] is None
     assert (
         len(income["buckets"])
         == len(income["counts"]["reference"])
@@ -243,10 +248,20 @@ def test_string_in_numeric_column_is_counted_invalid_and_reported(
         "check", data / "string_in_numeric.csv", "--ref", data / "string_in_numeric.csv"
     )
     assert result.exit_code == 0, result.stderr
-    assert "could not be read as numbers (counted in the invalid bucket)" in result.stdout
-    doc = run_json(invoke, data / "string_in_numeric.csv", "--ref", data / "string_in_numeric.csv")
+    where = data / "string_in_numeric.csv"
+    assert (
+        f"warning: age: 1 live value could not be read as numbers (counted as invalid), "
+        f"first at {where}:151" in result.stderr
+    )
+    doc = run_json(invoke, where, "--ref", where)
     invalid = {f["name"]: f["invalid"] for f in doc["features"]}
-    assert invalid == {"age": {"reference": 1, "live": 1}, "income": {"reference": 1, "live": 1}}
+    assert invalid["age"] == {
+        "reference": 1,
+        "live": 1,
+        "first_live": [{"source": str(where), "line": 151}],
+        "first_reference": [{"source": str(where), "line": 151}],
+    }
+    assert invalid["income"]["first_live"] == [{"source": str(where), "line": 121}]
 
 
 def test_nan_and_infinities_work(invoke: Invoke, data: Path) -> None:
@@ -327,21 +342,52 @@ def test_unknown_feature_name_is_a_usage_error(invoke: Invoke, sample: Path) -> 
     assert "--features: 'incme' is not a column of sample_data/ref.parquet" in result.stderr
 
 
-def test_small_live_window_is_insufficient_not_drift(
+def test_a_few_rows_with_an_overwhelming_shift_are_drift(
     invoke: Invoke, sample: Path, tmp_path: Path
 ) -> None:
     import pyarrow.parquet as pq
 
-    few = write_table(
-        pq.read_table(sample / "live_drift.parquet").slice(0, 5), tmp_path / "f.parquet"
-    )
-    result = invoke("check", few, "--ref", REF)
-    assert result.exit_code == 0
-    assert "insufficient: 5 live rows" in result.stdout
-    assert "no drift: 5 features checked (5 with too few live rows for a verdict)" in result.stdout
-    forced = run_json(invoke, few, "--ref", REF, "--min-rows", "3")
-    assert forced["settings"]["min_rows"] == 3
-    assert {f["status"] for f in forced["features"]} <= {"ok", "drift"}
+    rows = pq.read_table(sample / "live_ok.parquet").slice(0, 5)
+    rich = rows.set_column(rows.schema.get_field_index("income"), "income", [[10**7] * 5])
+    few = write_table(rich, tmp_path / "f.parquet")
+    doc = run_json(invoke, few, "--ref", REF)
+    by_name = {f["name"]: f for f in doc["features"]}
+    assert by_name["income"]["status"] == "drift"  # five incomes, all beyond the reference's
+    assert by_name["income"]["p_value"] < 0.005 < by_name["age"]["p_value"]
+    assert by_name["age"]["status"] in ("ok", "uncertain")
+    assert {f["min_rows"] for f in doc["features"]} == {1}
+    assert invoke("check", few, "--ref", REF).exit_code == 1
+
+
+def test_no_feature_judged_is_no_verdict_and_exit_2(
+    invoke: Invoke, sample: Path, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    few = write_table(pq.read_table(sample / "live_ok.parquet").slice(0, 5), tmp_path / "f.parquet")
+    result = invoke("check", few, "--ref", REF, "--min-rows", "10")
+    assert result.exit_code == 2
+    assert "insufficient: 5 live rows, fewer than --min-rows 10" in result.stdout
+    assert "NO VERDICT: no feature could be judged" in result.stdout
+    assert "error: no verdict: no feature could be judged" in result.stderr
+    doc = json.loads(invoke("check", few, "--ref", REF, "--min-rows", "10", "-f", "json").stdout)
+    assert doc["verdict"] == "no verdict" and doc["drift"] is False
+    assert doc["settings"]["min_rows"] == 10
+    assert {f["status"] for f in doc["features"]} == {"insufficient"}
+    # --exit-zero is for drift found; no verdict stays trouble.
+    assert invoke("check", few, "--ref", REF, "--min-rows", "10", "--exit-zero").exit_code == 2
+
+
+def test_one_row_against_a_small_reference_cannot_be_judged(invoke: Invoke, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    ref = write_table(pa.table({"x": list(range(50))}), tmp_path / "ref.csv")
+    live = write_table(pa.table({"x": [1000]}), tmp_path / "live.csv")
+    result = invoke("check", live, "--ref", ref)
+    assert result.exit_code == 2
+    said = " ".join(result.stdout.split())
+    assert "even the most different window of that size could not reach p < 0.005" in said
+    assert "at least 2 are needed" in said
 
 
 # --- failures never show a traceback without --debug ------------------------
@@ -391,3 +437,100 @@ def test_dash_with_stdin_on_a_terminal_exits_2() -> None:
         os.close(leader)
     assert done.returncode == 2
     assert "stdin is a terminal" in done.stderr
+
+
+# --- bad rows, located --------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", ["path", "stdin"])
+@pytest.mark.parametrize(
+    ("line", "kind"), [("null", "null"), ("5", "a number"), ("[1, 2]", "an array")]
+)
+def test_a_json_line_that_is_not_an_object_is_a_bad_line(
+    invoke: Invoke, tmp_path: Path, route: str, line: str, kind: str
+) -> None:
+    rows = [json.dumps({"age": 30 + i, "income": 1000.0 * i}) for i in range(300)]
+    rows[136] = line  # line 137
+    body = ("\n".join(rows) + "\n").encode()
+    path = tmp_path / "live.jsonl"
+    path.write_bytes(body)
+    args = (path,) if route == "path" else ("-",)
+    name = str(path) if route == "path" else "<stdin>"
+    stdin = body if route == "stdin" else None
+    result = invoke("check", *args, "--ref", REF, input=stdin)
+    assert result.exit_code == 2
+    assert f"error: {name}: line 137: expected a JSON object, got {kind}" in result.stderr
+    assert "pass --skip-bad-lines" in result.stderr
+    skipped = invoke("check", *args, "--ref", REF, "--skip-bad-lines", "-f", "json", input=stdin)
+    assert skipped.exit_code in (0, 1), skipped.stderr
+    assert f"warning: {name}: skipped 1 bad line (137)" in skipped.stderr
+    doc = json.loads(skipped.stdout)
+    assert doc["live"]["rows"] == 299 and doc["live"]["skipped_lines"] == 1
+
+
+def test_null_lines_no_longer_pass_as_rows_of_missing_values(invoke: Invoke) -> None:
+    # What `jq -c .features` prints for log lines without features.
+    lines = [json.dumps(r) for r in pa_rows(REF, 200)] + ["null"] * 300
+    result = invoke("check", "-", "--ref", REF, "--skip-bad-lines", "-f", "json",
+                    input=("\n".join(lines) + "\n").encode())  # fmt: skip
+    doc = json.loads(result.stdout)
+    assert doc["live"]["rows"] == 200 and doc["live"]["skipped_lines"] == 300
+    assert doc["drift"] is False, [f["name"] for f in doc["features"] if f["drift"]]
+
+
+def pa_rows(path: Path, n: int) -> list[dict[str, object]]:
+    import pyarrow.parquet as pq
+
+    rows: list[dict[str, object]] = pq.read_table(path).slice(0, n).to_pylist()
+    return rows
+
+
+@pytest.mark.parametrize("route", ["path", "stdin"])
+def test_invalid_values_are_located_in_every_output_format(
+    invoke: Invoke, tmp_path: Path, route: str
+) -> None:
+    lines = ["age,income"] + [f"{30 + i % 40},{1000 + i}" for i in range(300)]
+    lines[137] = "41,lots"  # line 138 of the file
+    body = ("\n".join(lines) + "\n").encode()
+    path = tmp_path / "live.csv"
+    path.write_bytes(body)
+    args = (path,) if route == "path" else ("-",)
+    name = str(path) if route == "path" else "<stdin>"
+    for fmt in ("table", "json", "markdown", "junit"):
+        result = invoke(
+            "check", *args, "--ref", REF, "-f", fmt, input=body if route == "stdin" else None
+        )
+        assert (
+            f"warning: income: 1 live value could not be read as numbers (counted as invalid), "
+            f"first at {name}:138" in result.stderr
+        ), fmt
+    result = invoke(
+        "check", *args, "--ref", REF, "-f", "json", input=body if route == "stdin" else None
+    )
+    income = next(f for f in json.loads(result.stdout)["features"] if f["name"] == "income")
+    assert income["invalid"]["live"] == 1
+    assert income["invalid"]["first_live"] == [{"source": name, "line": 138}]
+
+
+def test_invalid_values_in_parquet_are_located_by_row(invoke: Invoke, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    ref = write_table(pa.table({"x": [str(i) for i in range(100)]}), tmp_path / "ref.csv")
+    words = [str(i) for i in range(100)]
+    words[41] = "many"
+    live = write_table(pa.table({"x": words}), tmp_path / "live.parquet")
+    result = invoke("check", live, "--ref", ref)
+    assert f"first at {live} row 42" in result.stderr
+
+
+def test_at_most_five_invalid_values_are_located(invoke: Invoke, tmp_path: Path) -> None:
+    lines = ["age,income"] + [
+        f"{30 + i % 40},{'x' if i % 10 == 0 else 1000 + i}" for i in range(300)
+    ]
+    path = tmp_path / "live.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = invoke("check", path, "--ref", REF, "-f", "json")
+    income = next(f for f in json.loads(result.stdout)["features"] if f["name"] == "income")
+    assert income["invalid"]["live"] == 30
+    assert [at["line"] for at in income["invalid"]["first_live"]] == [2, 12, 22, 32, 42]
+    assert "30 live values could not be read as numbers" in result.stderr

@@ -79,7 +79,12 @@ def test_stored_window_scores_equal_file_scores(invoke: Invoke, home: Path, samp
             "check", sample / "live_drift.parquet", "--ref", sample / "ref.parquet", "-f", "json"
         ).stdout
     )
-    assert stored["live"] == {"source": "window live", "format": "window", "rows": 500}
+    assert stored["live"] == {
+        "source": "window live",
+        "format": "window",
+        "rows": 500,
+        "skipped_lines": 0,
+    }
     for a, b in zip(stored["features"], direct["features"], strict=True):
         assert a["name"] == b["name"]
         assert a["score"] == pytest.approx(b["score"], abs=1e-9)
@@ -230,7 +235,8 @@ def test_check_every_alerts_on_drifted_rows_only(invoke: Invoke, home: Path) -> 
     alerts = [line for line in shifted.stderr.splitlines() if line.startswith("[DRIFT]")]
     assert alerts, shifted.stderr
     assert alerts[-1].startswith("[DRIFT] feature=x status=drift KL=")
-    assert alerts[-1].endswith("threshold=0.5 window=live rows=400")
+    assert " threshold=0.1 p=" in alerts[-1]
+    assert alerts[-1].endswith(" window=live rows=400")
     assert all("feature=c" not in a and "feature=id" not in a for a in alerts)
 
 
@@ -391,3 +397,48 @@ def test_check_during_ingest_sees_a_consistent_window(tmp_path: Path) -> None:
         writer.stdin.close()
         writer.wait(timeout=60)
     assert seen
+
+
+# --- rows the reference cannot use --------------------------------------------
+
+
+def test_rows_sharing_no_column_with_the_reference_are_refused(invoke: Invoke, home: Path) -> None:
+    invoke("reference", reference_file(home), "--exclude", "id")
+    store = home / "store"
+    before = store_files(store)
+    foreign = b'{"foo": 1, "bar": "a"}\n{"foo": 2, "bar": "b"}\n'
+    result = invoke("ingest", "-", input=foreign)
+    assert result.exit_code == 2
+    assert "error: <stdin>: line 1: the rows share no column with the stored reference" in (
+        result.stderr
+    )
+    assert "hint: reference features: x, c" in result.stderr
+    assert store_files(store) == before  # nothing stored, no window made
+
+
+def test_rows_lacking_reference_features_are_stored_with_a_warning(
+    invoke: Invoke, home: Path
+) -> None:
+    invoke("reference", reference_file(home), "--exclude", "id")
+    partial = b"".join(json.dumps({"id": i, "x": 0.5}).encode() + b"\n" for i in range(10))
+    result = invoke("ingest", "-", input=partial)
+    assert result.exit_code == 0, result.stderr
+    assert "warning: <stdin>: line 1: rows lack the reference feature c (stored as missing)" in (
+        result.stderr
+    )
+    assert window_ids(home / "store") == list(range(10))
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_null_lines_on_stdin_are_bad_lines(invoke: Invoke, home: Path, skip: bool) -> None:
+    invoke("reference", reference_file(home), "--exclude", "id")
+    body = jsonl_rows(0, 5) + b"null\n" + jsonl_rows(5, 5)
+    result = invoke("ingest", "-", *(["--skip-bad-lines"] if skip else []), input=body)
+    if skip:
+        assert result.exit_code == 0, result.stderr
+        assert "skipped 1 bad line(s): 6" in result.stderr
+        assert window_ids(home / "store") == list(range(10))
+    else:
+        assert result.exit_code == 2
+        assert "error: <stdin>: line 6: expected a JSON object, got null" in result.stderr
+        assert window_ids(home / "store") == []

@@ -42,7 +42,7 @@ def test_table_has_a_row_per_feature_a_summary_and_notes() -> None:
     for name in ("age", "income", "score", "country", "device"):
         assert f"│ {name}" in text
     assert "DRIFT: 3 of 5 features drifted" in text
-    assert "kl > 0.5" in text and "p-value" in text and "histogram" in text
+    assert "kl > 0.1" in text and "p-value" in text and "histogram" in text
     assert "25.4%" in text  # score's missing rate in live
 
 

@@ -97,7 +97,7 @@ def test_non_finite_threshold_is_a_usage_error(invoke: Invoke, sample: Path) -> 
     args = ("check", sample / "live_ok.csv", "--ref", sample / "ref.csv", "--threshold")
     result = invoke(*args, "inf")
     assert result.exit_code == 2
-    assert "--threshold must be a number above 0, not inf" in result.stderr
+    assert "--threshold must be a number of at least 0, not inf" in result.stderr
     assert invoke(*args, "nan").exit_code == 2  # refused by the option parser itself
 
 

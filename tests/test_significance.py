@@ -1,0 +1,114 @@
+"""p-values: exact at small counts (Monte Carlo against full enumeration), the floor."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import hypergeom
+
+from driftcli.significance import (
+    Method,
+    evidence,
+    g_test,
+    permutation_floor,
+    rows_for_evidence,
+)
+
+
+def exact_g_p_value(live: list[int], ref: list[int]) -> float:
+    """The permutation p-value of G by enumerating every 2 x K table with these margins."""
+    live_a, ref_a = np.array(live), np.array(ref)
+    pooled = live_a + ref_a
+    n, total = int(live_a.sum()), int(pooled.sum())
+    observed = g_test(live_a, ref_a).statistic
+    p = 0.0
+    ranges = [range(min(int(c), n) + 1) for c in pooled]
+    for cells in itertools.product(*ranges):
+        if sum(cells) != n:
+            continue
+        table = np.array(cells)
+        # The multivariate hypergeometric probability of this table.
+        log_p = sum(
+            math.lgamma(c + 1) - math.lgamma(x + 1) - math.lgamma(c - x + 1)
+            for c, x in zip(pooled.tolist(), cells, strict=True)
+        )
+        log_p -= math.lgamma(total + 1) - math.lgamma(n + 1) - math.lgamma(total - n + 1)
+        if g_test(table, pooled - table).statistic >= observed - 1e-9:
+            p += math.exp(log_p)
+    return p
+
+
+@pytest.mark.parametrize(
+    ("live", "ref"),
+    [
+        ([3, 1, 0, 2], [2, 5, 6, 3]),
+        ([0, 0, 4, 1], [6, 5, 1, 4]),
+        ([2, 2, 2], [3, 3, 3]),
+        ([5, 0, 0], [1, 4, 5]),
+    ],
+)
+def test_monte_carlo_p_value_matches_the_exact_permutation_p_value(
+    live: list[int], ref: list[int]
+) -> None:
+    got = evidence(np.array(live), np.array(ref))
+    assert got.method is Method.MONTE_CARLO
+    exact = exact_g_p_value(live, ref)
+    # Sequential Monte Carlo: p is 50 / draws at the 50th exceedance (about 15%
+    # off at most, one standard error), or (k + 1) / (2000 + 1).
+    assert got.p_value == pytest.approx(exact, abs=max(0.45 * exact, 2e-3))
+
+
+def test_monte_carlo_is_seeded_by_the_table() -> None:
+    live, ref = np.array([3, 1, 0, 2, 0]), np.array([2, 5, 6, 3, 4])
+    assert evidence(live, ref).p_value == evidence(live.copy(), ref.copy()).p_value
+
+
+def test_large_expected_counts_use_the_chi_square_approximation() -> None:
+    live, ref = np.array([300, 250, 450]), np.array([1000, 1100, 900])
+    got = evidence(live, ref)
+    assert got.method is Method.CHI_SQUARE
+    assert got.p_value == g_test(live, ref).p_value
+
+
+def test_a_two_by_two_table_matches_fishers_exact_tail() -> None:
+    # All live rows where the reference has few: the one-sided hypergeometric tail.
+    live, ref = np.array([6, 0]), np.array([2, 40])
+    p = evidence(live, ref).p_value
+    tail = hypergeom.sf(5, 48, 8, 6)  # P(X >= 6): all six live rows in the first bucket
+    assert p <= max(10 * tail, 1 / 2001 + 1e-12)
+
+
+def test_the_floor_is_what_the_most_different_window_gets() -> None:
+    # Every live row where the reference has none: the exact p is 1 / C(n+m, n).
+    assert permutation_floor(2, 50) == pytest.approx(1 / math.comb(52, 2))
+    assert permutation_floor(1, 50) == pytest.approx(1 / 51)
+    live, ref = np.array([0, 0, 1]), np.array([25, 25, 0])
+    got = evidence(live, ref)
+    assert got.p_value == pytest.approx(1 / 51, rel=0.45)
+    assert got.floor == pytest.approx(1 / 51)
+
+
+def test_rows_for_evidence() -> None:
+    assert rows_for_evidence(50, 0.005) == 2  # C(51, 1) = 51 < 200 <= C(52, 2)
+    assert rows_for_evidence(2000, 0.005) == 1
+    assert rows_for_evidence(5, 0.005) == 5  # C(10, 5) = 252
+    assert rows_for_evidence(0, 0.005) is None
+
+
+@pytest.mark.parametrize(("n_live", "n_ref"), [(20, 50), (50, 50), (30, 100), (20, 2000)])
+def test_p_values_are_valid_under_no_drift_at_small_counts(n_live: int, n_ref: int) -> None:
+    """P(p < a) <= a for the levels that matter, with buckets of unequal sizes."""
+    rng = np.random.default_rng(n_live * 7 + n_ref)
+    shares = np.r_[np.full(20, 0.049), 0.02]
+    p_values = []
+    for _ in range(1500):
+        live = rng.multinomial(n_live, shares)
+        ref = rng.multinomial(n_ref, shares)
+        p_values.append(evidence(np.r_[live, 0], np.r_[ref, 0]).p_value)
+    p = np.array(p_values)
+    for level in (0.005, 0.05):
+        assert np.mean(p < level) <= 1.5 * level + 2 * math.sqrt(level / len(p))
+    assert np.mean(p < 0.5) >= 0.35  # not absurdly conservative either
