@@ -25,11 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from driftcli.choices import Correction, Kind
 from driftcli.errors import UsageError
-from driftcli.formats import Correction
-from driftcli.profile import DEFAULT_BINS, Kind
-from driftcli.results import DEFAULT_METRIC, FeatureSettings, Settings
-from driftcli.significance import DEFAULT_EVIDENCE
+from driftcli.settings import (
+    DEFAULT_BINS,
+    DEFAULT_EVIDENCE,
+    DEFAULT_METRIC,
+    FeatureSettings,
+    Settings,
+)
 
 
 def _number(value: Any) -> float:

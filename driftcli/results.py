@@ -1,20 +1,36 @@
-"""What a check finds: the result dataclasses shared by the core and the renderers."""
+"""What a check finds: the result dataclasses shared by the library API and the renderers.
+
+No numpy at run time (the arrays are only annotated), so renderers and the
+CLI can import these names cheaply.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+from driftcli.choices import Kind
+from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Settings
 
-from driftcli.formats import Correction
-from driftcli.metrics import DEFAULT_SMOOTHING
-from driftcli.profile import DEFAULT_BINS, DEFAULT_MAX_CATEGORIES, Kind
-from driftcli.significance import DEFAULT_EVIDENCE
-from driftcli.text_formats import Location
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-DEFAULT_METRIC = "kl"
+
+@dataclass(frozen=True)
+class Location:
+    """Where a row came from: a line of a text input, or a row of a Parquet file."""
+
+    source: str
+    number: int
+    unit: str = "line"
+    """`line`, or `row` where the input has no lines (Parquet)."""
+
+    def __str__(self) -> str:
+        if self.unit == "line":
+            return f"{self.source}:{self.number}"
+        return f"{self.source} row {self.number}"
 
 
 class Status(str, Enum):
@@ -41,58 +57,6 @@ class Status(str, Enum):
     def judged(self) -> bool:
         """A verdict was reached on the feature (all but `insufficient`)."""
         return self is not Status.INSUFFICIENT
-
-
-@dataclass(frozen=True)
-class FeatureSettings:
-    """Per-feature overrides from the config file; None keeps the global setting."""
-
-    threshold: float | None = None
-    metric: str | None = None
-    kind: Kind | None = None
-    bins: int | None = None
-    exclude: bool = False
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The settings a check ran with; reported beside its results."""
-
-    threshold: float | None = None
-    """None: each metric's own default threshold."""
-    bins: int = DEFAULT_BINS
-    max_categories: int = DEFAULT_MAX_CATEGORIES
-    min_rows: int | None = None
-    """Fixed minimum live rows for a verdict; None: any window that could give evidence."""
-    evidence: float = DEFAULT_EVIDENCE
-    """A drift needs a p-value below this (without --alpha)."""
-    smoothing: float = DEFAULT_SMOOTHING
-    features: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    metric: str = DEFAULT_METRIC
-    alpha: float | None = None
-    """Evidence across features instead: adjusted p-value at or below alpha."""
-    correction: Correction = Correction.HOLM
-    max_drift_share: float | None = None
-    """Fail only when more than this share of the scored features drift."""
-    fail_on: tuple[str, ...] = ()
-    """Features whose drift always fails the check."""
-    overrides: tuple[tuple[str, FeatureSettings], ...] = ()
-    skip_bad_lines: bool = False
-    """Count and skip malformed input lines instead of stopping at the first."""
-
-    def for_feature(self, name: str) -> FeatureSettings:
-        for key, value in self.overrides:
-            if key == name:
-                return value
-        return FeatureSettings()
-
-    def excluded(self) -> tuple[str, ...]:
-        """--exclude plus the features the config excludes."""
-        return self.exclude + tuple(name for name, o in self.overrides if o.exclude)
-
-
-DEFAULT_SETTINGS = Settings()
 
 
 class Verdict(str, Enum):
@@ -166,7 +130,7 @@ class FeatureResult:
     def live_rows(self) -> int:
         return int(self.live.sum())
 
-    # The last two buckets are always `missing` and `invalid` (see profile.py);
+    # The last two buckets are always `missing` and `invalid` (reference/buckets.py);
     # found by position because a category may itself be called "missing".
     @property
     def reference_missing(self) -> int:

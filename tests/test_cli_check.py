@@ -396,12 +396,12 @@ def test_one_row_against_a_small_reference_cannot_be_judged(invoke: Invoke, tmp_
 def test_internal_error_is_one_line_without_debug(
     invoke: Invoke, sample: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import driftcli.core
+    import driftcli.api
 
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret row content")
 
-    monkeypatch.setattr(driftcli.core, "check", explode)
+    monkeypatch.setattr(driftcli.api, "check_inputs", explode)
     result = invoke("check", sample / "live_ok.csv", "--ref", REF)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == "error: internal error (RuntimeError)"

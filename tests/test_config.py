@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from driftcli.choices import Kind
 from driftcli.config import resolve
 from driftcli.errors import UsageError
-from driftcli.profile import Kind
 from tests.conftest import Invoke
 
 

@@ -9,10 +9,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from driftcli.core import check
+from driftcli.api import check
 from driftcli.errors import InputError
-from driftcli.readers import read_all_batches
-from driftcli.results import Settings
+from driftcli.inputs import read_all_batches
+from driftcli.settings import Settings
 from tests.conftest import Invoke, write_table
 
 

@@ -15,10 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from driftcli.core import build_reference, check_against
+from driftcli.api import build_reference, check_against
 from driftcli.engine import DaskEngine, EngineError, LocalEngine, open_engine
 from driftcli.errors import UsageError
-from driftcli.results import Settings
+from driftcli.settings import Settings
 from tests.conftest import Invoke, write_table
 
 distributed = pytest.importorskip("distributed")
@@ -153,9 +153,9 @@ def test_a_killed_worker_never_gives_a_wrong_verdict(
 def test_unreachable_scheduler_is_a_clear_error_in_bounded_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import driftcli.engine
+    import driftcli.engine.engines
 
-    monkeypatch.setattr(driftcli.engine, "SCHEDULER_TIMEOUT", 2)
+    monkeypatch.setattr(driftcli.engine.engines, "SCHEDULER_TIMEOUT", 2)
     started = time.monotonic()
     with pytest.raises(
         EngineError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"
@@ -186,9 +186,9 @@ class _FakeDistributed(LocalEngine):
 def test_cli_engine_flags(
     invoke: Invoke, cluster: str, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import driftcli.engine
+    import driftcli.engine.engines
 
-    monkeypatch.setattr(driftcli.engine, "SCHEDULER_TIMEOUT", 2)
+    monkeypatch.setattr(driftcli.engine.engines, "SCHEDULER_TIMEOUT", 2)
     live = split(pq.read_table(sample / "live_drift.parquet"), tmp_path / "live", "parquet", 3)
     result = invoke(
         "check", live, "--ref", sample / "ref.parquet", "--engine", "dask", "--scheduler", cluster

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2, chi2_contingency, entropy
 
-from driftcli.metrics import kl_divergence
-from driftcli.significance import chi2_sf, g_test
+from driftcli.scoring.metrics import kl_divergence
+from driftcli.scoring.significance import chi2_sf, g_test
 
 counts = st.lists(st.integers(0, 10_000), min_size=1, max_size=40)
 
@@ -111,7 +111,7 @@ def test_chi2_sf_matches_scipy(df: int) -> None:
 from scipy.spatial.distance import jensenshannon  # noqa: E402
 from scipy.stats import ks_2samp, wasserstein_distance  # noqa: E402
 
-from driftcli.metrics import (  # noqa: E402
+from driftcli.scoring.metrics import (  # noqa: E402
     hellinger,
     js_divergence,
     ks_test,

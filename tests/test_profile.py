@@ -8,14 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftcli.profile import (
-    Kind,
-    build_profile,
-    categorical_buckets,
-    count_batches,
-    numeric_buckets,
-)
-from driftcli.values import UNTYPED_KEY, TypeClass
+from driftcli.choices import Kind
+from driftcli.columns.values import UNTYPED_KEY, TypeClass
+from driftcli.counting.counter import count_batches
+from driftcli.reference.buckets import categorical_buckets, numeric_buckets
+from driftcli.reference.builder import build_profile
 
 
 def profile_of(**columns: list[object] | np.ndarray) -> object:
@@ -172,7 +169,7 @@ def test_dictionary_with_small_full_index_type_and_nulls_is_counted(
     index_type: pa.DataType,
 ) -> None:
     """Found in review: nulls were filled with the dictionary's size, which an int8 cannot hold."""
-    from driftcli.values import tally_texts
+    from driftcli.columns.values import tally_texts
 
     size = 128 if index_type == pa.int8() else 120
     indices = pa.array([0, None, size - 1, 0], index_type)

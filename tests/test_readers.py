@@ -11,10 +11,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from driftcli.choices import InputFormat
 from driftcli.errors import InputError, UsageError
-from driftcli.formats import InputFormat
-from driftcli.profile import build_profile
-from driftcli.readers import open_source, read_all_batches
+from driftcli.inputs import open_source, read_all_batches
+from driftcli.reference.builder import build_profile
 
 FORMATS = ["csv", "parquet", "jsonl"]
 
@@ -100,9 +100,9 @@ def test_jsonl_with_types_varying_by_line_is_read_as_text(tmp_path: Path) -> Non
 
 
 def test_jsonl_chunks_keep_line_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import driftcli.text_formats as text_formats
+    import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(cutting, "CHUNK_BYTES", 64)
     lines = [f'{{"a": {i}}}' for i in range(40)]
     lines[33] = '{"a": 1,,}'
     path = tmp_path / "rows.jsonl"
@@ -112,9 +112,9 @@ def test_jsonl_chunks_keep_line_numbers(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_jsonl_chunking_keeps_every_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import driftcli.text_formats as text_formats
+    import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 100)
+    monkeypatch.setattr(cutting, "CHUNK_BYTES", 100)
     path = tmp_path / "rows.jsonl"
     path.write_text("".join(f'{{"a": {i}, "s": "{"x" * (i % 30)}"}}\n' for i in range(1000)))
     table = pa.Table.from_batches(read_all_batches(str(path)))
@@ -128,9 +128,9 @@ def test_mapped_file_pages_are_let_go_once_parsed(
     """A check of a 3 GB JSON-lines file once peaked at 3 GB: every mapped page stayed resident."""
     import mmap
 
-    import driftcli.text_formats as text_formats
+    import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 1 << 16)
+    monkeypatch.setattr(cutting, "CHUNK_BYTES", 1 << 16)
     path = tmp_path / f"rows.{suffix}"
     if suffix == "jsonl":
         path.write_text("".join(f'{{"a": {i}, "s": "{"x" * 40}"}}\n' for i in range(20_000)))
@@ -138,7 +138,7 @@ def test_mapped_file_pages_are_let_go_once_parsed(
         path.write_text("a,s\n" + "".join(f"{i},{'x' * 40}\n" for i in range(20_000)))
     with open_source(str(path)) as source:
         rows = sum(batch.num_rows for batch in source.batches())
-        released = source._released
+        released = source.content._released  # type: ignore[attr-defined]
     assert rows == 20_000
     # Everything but the last run (at most a chunk) and a page is let go.
     assert released >= path.stat().st_size - (1 << 16) - mmap.PAGESIZE
@@ -149,22 +149,22 @@ def test_text_files_read_where_mapped_pages_cannot_be_dropped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Windows has no madvise: reading must not depend on it (found in review)."""
-    import driftcli.readers as readers
-    import driftcli.text_formats as text_formats
+    import driftcli.inputs.content as content
+    import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 1 << 12)
-    monkeypatch.setattr(readers, "_CAN_DROP_PAGES", False)
+    monkeypatch.setattr(cutting, "CHUNK_BYTES", 1 << 12)
+    monkeypatch.setattr(content, "CAN_DROP_PAGES", False)
     path = tmp_path / "rows.jsonl"
     path.write_text("".join(f'{{"a": {i}}}\n' for i in range(5_000)))
     with open_source(str(path)) as source:
         assert sum(batch.num_rows for batch in source.batches()) == 5_000
-        assert source._released == 0
+        assert source.content._released == 0  # type: ignore[attr-defined]
 
 
 def test_csv_is_read_in_several_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import driftcli.text_formats as text_formats
+    import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 1 << 10)
+    monkeypatch.setattr(cutting, "CHUNK_BYTES", 1 << 10)
     path = tmp_path / "rows.csv"
     path.write_text("a,b\n" + "".join(f"{i},x{i % 3}\n" for i in range(5000)))
     batches = read_all_batches(str(path))
@@ -175,7 +175,7 @@ def test_csv_is_read_in_several_batches(tmp_path: Path, monkeypatch: pytest.Monk
 def test_parquet_is_read_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pyarrow.parquet as pq
 
-    import driftcli.readers as readers
+    import driftcli.inputs.parquet_format as readers
 
     monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", 1000)
     path = tmp_path / "big.parquet"
@@ -253,9 +253,9 @@ def test_error_messages_do_not_echo_row_contents(tmp_path: Path) -> None:
 def test_csv_quoted_newlines_survive_chunking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import driftcli.text_formats as text_formats
+    import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 40)
+    monkeypatch.setattr(cutting, "CHUNK_BYTES", 40)
     rows = "".join(f'{i},"note {i}\nsecond line, with comma"\r\n' for i in range(200))
     path = tmp_path / "notes.csv"
     path.write_text('id,"multi\nline header"\r\n' + rows)
@@ -322,10 +322,12 @@ def test_slow_stream_delivers_rows_within_the_latency(tmp_path: Path) -> None:
     writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
     try:
         assert writer.stdout is not None
-        from driftcli.readers import Source, _FdReader, _PeekStream
+        from driftcli.inputs.content import Content
+        from driftcli.inputs.jsonl_format import JsonlSource
+        from driftcli.inputs.streams import FdReader, PeekStream
 
-        source = Source("<pipe>", InputFormat.JSONL, None)
-        source._stream = _PeekStream(_FdReader(writer.stdout.fileno()))
+        stream = PeekStream(FdReader(writer.stdout.fileno()))
+        source = JsonlSource("<pipe>", Content(stream=stream))
         started = time.monotonic()
         for chunk in source.chunks(max_latency=0.2):
             if chunk is not None:
@@ -348,9 +350,9 @@ def test_slow_stream_delivers_rows_within_the_latency(tmp_path: Path) -> None:
 def test_stream_chunking_with_small_buffers_keeps_every_row_and_line(
     fmt: str, chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import driftcli.text_formats as text_formats
+    import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(text_formats, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(cutting, "CHUNK_BYTES", chunk)
     if fmt == "csv":
         body = "\ufeffid,note\n" + "".join(
             f'{i},"n{i}{chr(10) * (i % 3 == 0)}x"\n' for i in range(300)

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from driftcli.core import check
-from driftcli.report import format_p_value, render_table, sparkline
-from driftcli.serialize import render_json
+from driftcli.api import check
+from driftcli.output.json_report import render_json
+from driftcli.output.table import render_table, sparkline
+from driftcli.output.texts import format_p_value
 
 
 def text_of(renderable: object) -> str:
@@ -56,8 +57,8 @@ def test_json_round_trips_and_matches_the_result() -> None:
 
 def test_core_imports_no_terminal_library_and_help_no_numeric_library() -> None:
     code = (
-        "import sys, driftcli.core, driftcli.profile, driftcli.metrics, driftcli.readers,"
-        " driftcli.serialize;"
+        "import sys, driftcli.api, driftcli.reference.builder, driftcli.scoring.metrics,"
+        " driftcli.inputs, driftcli.output.json_report, driftcli.output.lines;"
         "assert 'rich' not in sys.modules and 'typer' not in sys.modules, 'core imports rich';"
         "assert 'distributed' not in sys.modules, 'core imports dask';"
     )

@@ -118,8 +118,8 @@ def test_sample_metric_without_a_reference_sample_is_explained(
 
 @pytest.mark.parametrize("name", ["ref.parquet", "ref.csv", "ref.jsonl"])
 def test_readers_report_progress_to_a_listener(name: str) -> None:
-    from driftcli.progress import listening
-    from driftcli.readers import read_all_batches
+    from driftcli.inputs import read_all_batches
+    from driftcli.inputs.progress import listening
 
     seen: list[tuple[str, int, int, int | None]] = []
     with listening(lambda *args: seen.append(args)):
@@ -135,7 +135,7 @@ def test_progress_bar_draws_after_its_delay(monkeypatch: pytest.MonkeyPatch) -> 
 
     from rich.console import Console
 
-    from driftcli.report import ProgressBar
+    from driftcli.output.progress import ProgressBar
 
     monkeypatch.setattr(ProgressBar, "DELAY", 0.0)
     bar = ProgressBar()

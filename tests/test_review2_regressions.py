@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from driftcli.core import check
-from driftcli.results import Settings
+from driftcli.api import check
+from driftcli.settings import Settings
 from tests.conftest import Invoke
 
 LIVE, REF = "sample_data/live_drift.parquet", "sample_data/ref.parquet"

@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from driftcli.core import check
-from driftcli.readers import read_all_batches
+from driftcli.api import check
+from driftcli.inputs import read_all_batches
 from tests.conftest import Invoke
 
 
@@ -142,7 +142,7 @@ def test_unnamed_and_space_padded_columns_can_be_chosen(invoke: Invoke, tmp_path
 def test_stray_quote_in_csv_does_not_swallow_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import driftcli.text_formats as text_formats
+    import driftcli.inputs.cutting as text_formats
 
     monkeypatch.setattr(text_formats, "CHUNK_BYTES", 256)
     lines = [f"{i},plain text {i}" for i in range(2000)]
@@ -155,7 +155,7 @@ def test_stray_quote_in_csv_does_not_swallow_the_file(
 
 
 def test_csv_row_longer_than_a_parse_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import driftcli.text_formats as text_formats
+    import driftcli.inputs.cutting as text_formats
 
     monkeypatch.setattr(text_formats, "PARSE_BLOCK_BYTES", 1 << 12)
     path = tmp_path / "long.csv"
@@ -167,7 +167,7 @@ def test_csv_row_longer_than_a_parse_block(tmp_path: Path, monkeypatch: pytest.M
 def test_json_line_longer_than_a_parse_block(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import driftcli.text_formats as text_formats
+    import driftcli.inputs.cutting as text_formats
 
     monkeypatch.setattr(text_formats, "PARSE_BLOCK_BYTES", 1 << 12)
     path = write_lines(tmp_path / "long.jsonl", [{"a": 1, "s": "x"}, {"a": 2, "s": "y" * 50_000}])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import hypergeom
 
-from driftcli.significance import (
+from driftcli.scoring.significance import (
     Method,
     evidence,
     g_test,

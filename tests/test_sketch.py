@@ -19,13 +19,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftcli import core, datasets, readers, sketch
-from driftcli import profile as profile_module
-from driftcli import sample as sample_module
+from driftcli import api as core
+from driftcli.columns import samples as sample_module
+from driftcli.columns.samples import ThinSample
 from driftcli.errors import InputError
-from driftcli.profile import Profile, build_profile
-from driftcli.sample import ThinSample
-from driftcli.sketch import NumericSketch
+from driftcli.inputs import dataset as datasets
+from driftcli.inputs import parquet_format as readers
+from driftcli.reference import sketch
+from driftcli.reference.buckets import Profile, cuts_of
+from driftcli.reference.builder import _ColumnAccumulator, build_profile
+from driftcli.reference.sketch import NumericSketch
 
 HOLD = 4_000
 ROWS = 40_000
@@ -182,15 +185,15 @@ def test_reference_file_is_read_twice_only_when_a_column_needs_it(
     pq.write_table(steady, path)
     opened: list[object] = []
     read_again: set[str] = set()
-    real = readers.Source.batches_again
+    real = readers.ParquetSource.batches_again
 
-    def counting(source: readers.Source, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    def counting(source: readers.ParquetSource, columns: list[str]) -> Iterator[pa.RecordBatch]:
         opened.append(columns)
         for batch in real(source, columns):
             read_again.update(batch.schema.names)
             yield batch
 
-    monkeypatch.setattr(readers.Source, "batches_again", counting)
+    monkeypatch.setattr(readers.ParquetSource, "batches_again", counting)
     monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", BATCH)
     core.build_reference(str(path))
     assert opened == []
@@ -268,7 +271,7 @@ def test_sketch_goes_on_from_the_held_values_before_a_batch_would_pass_the_hold(
     fixed = sketch_.fixed(BINS)
     assert fixed is not None
     cuts, counts = fixed
-    expected_cuts, _ = sketch.cuts_of(np.sort(first), BINS)
+    expected_cuts, _ = cuts_of(np.sort(first), BINS)
     np.testing.assert_array_equal(cuts.edges, expected_cuts.edges)
     both = np.r_[first, second]
     np.testing.assert_array_equal(counts, exact_counts(both, cuts.edges))
@@ -281,7 +284,7 @@ def test_a_single_batch_larger_than_the_hold_is_held_whole() -> None:
     assert not sketch_.exact  # past the hold, with edges from all of it
     fixed = sketch_.fixed(BINS)
     assert fixed is not None
-    expected_cuts, _ = sketch.cuts_of(np.sort(values), BINS)
+    expected_cuts, _ = cuts_of(np.sort(values), BINS)
     np.testing.assert_array_equal(fixed[0].edges, expected_cuts.edges)
 
 
@@ -348,7 +351,7 @@ def test_reference_of_at_most_twice_the_hold_is_held_whole() -> None:
         expected_rows=len(values),
     )
     feature = result.features[0]
-    expected_cuts, _ = sketch.cuts_of(values, BINS)
+    expected_cuts, _ = cuts_of(values, BINS)
     np.testing.assert_array_equal(feature.edges, expected_cuts.edges)
 
 
@@ -358,7 +361,7 @@ def test_values_near_the_float_limit_give_ordered_edges_and_counts() -> None:
         np.r_[np.full(500, -1e308), np.full(500, 1e308)]
         + np.r_[-np.arange(500) * 1e292, np.arange(500) * 1e292]
     )
-    cuts, counts = sketch.cuts_of(np.sort(values), BINS)
+    cuts, counts = cuts_of(np.sort(values), BINS)
     assert cuts.edges is not None
     assert np.all(np.diff(cuts.edges) > 0) and np.isfinite(cuts.edges).all()
     assert (counts >= 0).all() and counts.sum() == len(values)
@@ -376,13 +379,13 @@ def test_parquet_reference_on_stdin_is_read_again_from_its_spool(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(buffer.getvalue())))
     monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", BATCH)
     read_again: list[list[str]] = []
-    real = readers.Source.batches_again
+    real = readers.ParquetSource.batches_again
 
-    def recording(source: readers.Source, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    def recording(source: readers.ParquetSource, columns: list[str]) -> Iterator[pa.RecordBatch]:
         read_again.append(list(columns))
         yield from real(source, columns)
 
-    monkeypatch.setattr(readers.Source, "batches_again", recording)
+    monkeypatch.setattr(readers.ParquetSource, "batches_again", recording)
     snapshot = core.build_reference("-")
     assert read_again == [["rising"]]
     feature = snapshot.profile.features[0]
@@ -399,7 +402,7 @@ def test_rows_without_the_column_count_toward_the_values_to_come(absent: str) ->
     late = np.random.default_rng(9).normal(size=6_000)
     rows = 200_000 + len(late)
     if absent == "column not there yet":
-        acc = profile_module._new_accumulator(200_000, None, True, rows)
+        acc = _ColumnAccumulator(None, NumericSketch(rereadable=True, expected=rows), 200_000)
         for i in range(0, len(late), BATCH):
             acc.add(pa.array(late[i : i + BATCH]), BATCH, False, BINS)
         sketch_ = acc.numbers

@@ -15,10 +15,12 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from driftcli.compare import compare
-from driftcli.metrics import METRICS, On
-from driftcli.profile import build_profile, count_batches
-from driftcli.results import FeatureResult, Settings, Status
+from driftcli.counting.counter import count_batches
+from driftcli.reference.builder import build_profile
+from driftcli.results import FeatureResult, Status
+from driftcli.scoring.compare import compare
+from driftcli.scoring.metrics import METRICS, On
+from driftcli.settings import Settings
 
 FEATURES = 300
 

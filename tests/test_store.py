@@ -12,10 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from driftcli.core import build_reference, check, check_window, load_reference
+from driftcli.api import build_reference, check, check_window, load_reference
 from driftcli.errors import StoreError, UsageError
-from driftcli.snapshot import SNAPSHOT_KEY, read_snapshot, write_snapshot
 from driftcli.store import Store
+from driftcli.store.snapshot import SNAPSHOT_KEY, read_snapshot, write_snapshot
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ def test_segments_counted_over_other_buckets_are_recounted(
 
 
 def replace_bins(bins: int) -> object:
-    from driftcli.results import Settings
+    from driftcli.settings import Settings
 
     return Settings(bins=bins, max_categories=bins)
 

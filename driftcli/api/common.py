@@ -1,0 +1,39 @@
+"""What the library API's verbs share: the inputs they take, and the settings they check."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from driftcli.inputs import STDIN, Source
+from driftcli.results import SourceInfo
+from driftcli.scoring.metrics import METRICS
+from driftcli.settings import Settings, validate
+
+Input = str | Sequence[str]
+"""A path, `-` for stdin, a directory or glob, or a list of paths (see inputs.open_source)."""
+
+
+def reads_stdin(spec: Input) -> bool:
+    return spec == STDIN if isinstance(spec, str) else STDIN in spec
+
+
+def input_name(spec: Input) -> str:
+    return spec if isinstance(spec, str) else f"{spec[0]} (+{len(spec) - 1} more)"
+
+
+def validated(settings: Settings) -> Settings:
+    """The settings, if a check can honour them (else `UsageError`)."""
+    validate(settings, tuple(METRICS))
+    return settings
+
+
+def hint_skipping(source: Source) -> None:
+    """A bad line's error tells how to skip such lines."""
+    source.bad_lines.hint = "pass --skip-bad-lines to count and skip such lines"
+
+
+def with_skipped(info: SourceInfo, source: Source) -> SourceInfo:
+    """The source's description with the bad lines it skipped."""
+    bad = source.bad_lines
+    return replace(info, skipped_lines=bad.count, first_skipped=tuple(sorted(bad.first)))

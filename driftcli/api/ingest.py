@@ -1,0 +1,267 @@
+"""Append rows to a live window: flush every N rows or T seconds, check every M rows."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from driftcli.api.checks import check_window
+from driftcli.api.common import Input, hint_skipping
+from driftcli.choices import InputFormat, Kind
+from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
+from driftcli.errors import InputError, UsageError
+from driftcli.inputs import BadLines, Chunk, Source, open_source
+from driftcli.parallel import prefetch
+from driftcli.reference.buckets import Feature
+from driftcli.results import CheckResult
+from driftcli.settings import DEFAULT_SETTINGS, Settings
+from driftcli.store import Store, Window
+from driftcli.store.snapshot import Snapshot
+
+DEFAULT_FLUSH_ROWS = 10_000
+DEFAULT_FLUSH_SECONDS = 5.0
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    rows_read: int = 0
+    rows_stored: int = 0
+    window_rows: int = 0
+    flushes: int = 0
+    checks: int = 0
+    bad_lines: BadLines = field(default_factory=BadLines)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    window: str = "live"
+    max_rows: int | None = None
+    """The window's bound; None keeps the window's own (default 10,000 rows)."""
+    flush_rows: int = DEFAULT_FLUSH_ROWS
+    flush_seconds: float = DEFAULT_FLUSH_SECONDS
+    check_every: int | None = None
+    skip_bad_lines: bool = False
+    input_format: InputFormat | None = None
+
+
+@dataclass(frozen=True)
+class IngestHooks:
+    """What the caller hears as the ingest goes: each flush, each check, each warning."""
+
+    on_flush: Callable[[int, int], None] | None = None
+    """(rows stored by this flush, rows the window holds)"""
+    on_check: Callable[[CheckResult], None] | None = None
+    on_warning: Callable[[str], None] | None = None
+
+
+def ingest(
+    spec: Input,
+    store: Store,
+    options: IngestOptions = IngestOptions(),
+    settings: Settings = DEFAULT_SETTINGS,
+    hooks: IngestHooks = IngestHooks(),
+) -> IngestReport:
+    """Append rows to a window: flush every `flush_rows` rows or `flush_seconds`.
+
+    A malformed line, or a value that does not read as its feature's type,
+    stops the ingest with an `InputError` naming the line; rows not yet
+    flushed are dropped, so the store holds only what earlier flushes
+    reported. With `skip_bad_lines` such lines are counted and skipped.
+    With `check_every`, the window is checked after every that many rows and
+    `hooks.on_check` gets the result. An interrupt (Ctrl-C, SIGTERM turned
+    into KeyboardInterrupt) flushes what was read, then re-raises.
+
+    Rows that share no column with the stored reference are refused (an
+    `InputError`, before they are stored); rows that lack some of its
+    features are stored, and `hooks.on_warning` hears of each such feature once.
+    """
+    _validate_ingest(options)
+    reference = store.load_reference() if store.has_reference() else None
+    if options.check_every and reference is None:
+        raise UsageError(
+            "--check-every needs a reference in the store",
+            hint="build one first with: driftcli reference DATA",
+        )
+    session = _Session(store.window(options.window), reference, options, settings, hooks)
+    # Rows reach the loop within half a second even when flushes are rare, so
+    # an interrupt can flush them and a time-based flush is never late by much.
+    latency = min(0.5, max(0.05, options.flush_seconds / 2))
+    with open_source(spec, options.input_format, skip_bad_lines=options.skip_bad_lines) as source:
+        hint_skipping(source)
+        session.report.bad_lines = source.bad_lines
+        try:
+            # Parse the next chunk in a thread while this one is checked and stored.
+            for chunk in prefetch(source.chunks(max_latency=latency), depth=1):
+                if chunk is not None:
+                    session.take(chunk, source)
+                session.flush_if_due()
+        except KeyboardInterrupt:
+            session.flush()
+            raise
+        session.flush()
+    report = session.report
+    if report.rows_read == 0 and report.bad_lines.count == 0:
+        raise InputError(f"{source.name}: no data rows to ingest")
+    return report
+
+
+class _Session:
+    """One ingest: the window, the rows waiting for a flush, and the rows since a check."""
+
+    def __init__(
+        self,
+        window: Window,
+        reference: Snapshot | None,
+        options: IngestOptions,
+        settings: Settings,
+        hooks: IngestHooks,
+    ) -> None:
+        self.window = window
+        self.reference = reference
+        self.features = reference.profile.features if reference else None
+        self.options = options
+        self.settings = settings
+        self.hooks = hooks
+        self.report = IngestReport()
+        self.pending: list[pa.Table] = []
+        self.pending_since = 0.0
+        self.since_check = 0
+        self.lacking: set[str] = set()
+
+    def take(self, chunk: Chunk, source: Source) -> None:
+        """A parsed chunk: its valid rows queued, cut at the next flush or check."""
+        if self.features is not None:
+            _check_columns(chunk, self.features, self.lacking, self.hooks.on_warning)
+        table = _valid_rows(chunk, self.features, source)
+        self.report.rows_read += chunk.table.num_rows
+        options = self.options
+        while table.num_rows:
+            # Cut at the next flush or check, so neither is late by a chunk.
+            take = min(table.num_rows, options.flush_rows - self.pending_rows)
+            if options.check_every:
+                take = min(take, options.check_every - self.since_check)
+            if not self.pending:
+                self.pending_since = time.monotonic()
+            self.pending.append(table.slice(0, take))
+            table = table.slice(take)
+            self.since_check += take
+            if options.check_every and self.since_check >= options.check_every:
+                self.flush()
+                self.check()
+            elif self.pending_rows >= options.flush_rows:
+                self.flush()
+
+    @property
+    def pending_rows(self) -> int:
+        return sum(t.num_rows for t in self.pending)
+
+    def flush_if_due(self) -> None:
+        if self.pending and time.monotonic() - self.pending_since >= self.options.flush_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Store the waiting rows durably, as one segment."""
+        if not self.pending:
+            return
+        # One chunk: a flush spanning two parsed chunks is then counted as one batch.
+        table = concat_tables(self.pending).combine_chunks()
+        self.pending = []
+        reference_id = self.reference.reference_id if self.reference else None
+        self.report.window_rows = self.window.append(
+            table, features=self.features, reference_id=reference_id, max_rows=self.options.max_rows
+        )
+        self.report.rows_stored += table.num_rows
+        self.report.flushes += 1
+        if self.hooks.on_flush:
+            self.hooks.on_flush(table.num_rows, self.report.window_rows)
+
+    def check(self) -> None:
+        self.since_check = 0
+        self.report.checks += 1
+        if self.hooks.on_check and self.reference is not None:
+            self.hooks.on_check(check_window(self.window, self.reference, self.settings))
+
+
+def _validate_ingest(options: IngestOptions) -> None:
+    if options.flush_rows < 1:
+        raise UsageError(f"--flush-rows must be at least 1, not {options.flush_rows}")
+    if not options.flush_seconds > 0:
+        raise UsageError(f"--flush-seconds must be above 0, not {options.flush_seconds}")
+    if options.max_rows is not None and options.max_rows < 1:
+        raise UsageError(f"--window-size must be at least 1, not {options.max_rows}")
+    if options.check_every is not None and options.check_every < 1:
+        raise UsageError(f"--check-every must be at least 1, not {options.check_every}")
+
+
+def _check_columns(
+    chunk: Chunk,
+    features: list[Feature],
+    lacking: set[str],
+    on_warning: Callable[[str], None] | None,
+) -> None:
+    """Refuse rows that share no column with the reference; warn once per feature they lack."""
+    columns = set(chunk.table.column_names)
+    if not chunk.table.num_rows:
+        return
+    where = f"{chunk.origin}: {chunk.unit} {int(chunk.row_lines()[0])}"
+    if not any(f.name in columns for f in features):
+        raise InputError(
+            f"{where}: the rows share no column with the stored reference; nothing stored "
+            "from here on",
+            hint="reference features: "
+            + ", ".join(f.name for f in features[:8])
+            + (" ..." if len(features) > 8 else ""),
+        )
+    absent = [f.name for f in features if f.name not in columns and f.name not in lacking]
+    if absent:
+        lacking.update(absent)
+        if on_warning is not None:
+            on_warning(
+                f"{where}: rows lack the reference feature{'s' if len(absent) > 1 else ''} "
+                f"{', '.join(absent)} (stored as missing)"
+            )
+
+
+def _valid_rows(chunk: Chunk, features: list[Feature] | None, source: Source) -> pa.Table:
+    """The chunk's rows whose values read as their features' types.
+
+    A bad row is an error naming its line, or with --skip-bad-lines, a
+    skipped line (counted with the malformed ones).
+    """
+    table = chunk.table
+    if not features or not table.num_rows:
+        return table
+    masks: list[tuple[str, np.ndarray]] = []
+    for feature in features:
+        if feature.name in table.column_names:
+            column = table.column(feature.name)
+            family = type_class(column.type)
+            # Only words, booleans (in a numeric feature) and nested values can
+            # be of the wrong type; skip the pass over every other column.
+            numeric = feature.kind is Kind.NUMERIC
+            if family is not TypeClass.OTHER and not (
+                numeric and family in (TypeClass.TEXT, TypeClass.BOOL)
+            ):
+                continue
+            read = read_numbers if feature.kind is Kind.NUMERIC else read_texts
+            invalid = read(column).invalid
+            if invalid.any():
+                masks.append((feature.name, invalid))
+    if not masks:
+        return table
+    bad = np.logical_or.reduce([mask for _, mask in masks])
+    first = int(np.argmax(bad))
+    culprit = next(name for name, mask in masks if mask[first])
+    source.bad_lines.report_many(
+        chunk.origin,
+        chunk.row_lines()[bad].tolist(),
+        f"{culprit}: value is not of the reference's type",
+        unit=chunk.unit,
+    )
+    return table.filter(pa.array(~bad))

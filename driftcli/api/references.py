@@ -1,0 +1,228 @@
+"""Build a reference (from data, on either engine, or by promoting a window) or load one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from driftcli.api.common import Input, hint_skipping, input_name, validated, with_skipped
+from driftcli.choices import InputFormat
+from driftcli.clock import now_utc
+from driftcli.columns.samples import DEFAULT_SAMPLE_ROWS, Reservoir
+from driftcli.counting.counts import Counts
+from driftcli.errors import InputError, UsageError
+from driftcli.inputs import STDIN, Chunk, open_source
+from driftcli.reference.buckets import Profile
+from driftcli.reference.builder import Reread, build_profile
+from driftcli.reference.kinds import Selection
+from driftcli.results import SourceInfo
+from driftcli.scoring.metrics import METRICS, On
+from driftcli.settings import DEFAULT_SETTINGS, Settings, name_key
+from driftcli.store.snapshot import Snapshot, read_snapshot, snapshot_document
+
+if TYPE_CHECKING:  # engines and the store are imported where used: a check of files
+    # needs neither
+    from driftcli.engine import Engine
+    from driftcli.store import Window
+
+
+def build_reference(
+    spec: Input,
+    settings: Settings = DEFAULT_SETTINGS,
+    input_format: InputFormat | None = None,
+    *,
+    sample_rows: int = 0,
+    engine: Engine | None = None,
+) -> Snapshot:
+    """Read reference data and fix every selected feature's buckets.
+
+    On a distributed engine, in two passes over the files (reference/summary.py):
+    the buckets from merged summaries, then exact counts over them.
+    """
+    validated(settings)
+    if engine is not None and engine.distributed:
+        return _distributed_reference(spec, settings, input_format, sample_rows, engine)
+    with open_source(spec, input_format, skip_bad_lines=settings.skip_bad_lines) as source:
+        hint_skipping(source)
+        snapshot = _snapshot_of(
+            (chunk for chunk in source.chunks() if chunk is not None),
+            settings,
+            SourceInfo(source.name, source.format.value, 0),
+            Selection.of(settings),
+            sample_rows=sample_rows,
+            reread=source.batches_again if source.rereadable else None,
+            expected_rows=source.known_rows(),
+        )
+        return replace(snapshot, source=with_skipped(snapshot.source, source))
+
+
+def reference_from_window(
+    window: Window, settings: Settings = DEFAULT_SETTINGS, *, sample_rows: int = DEFAULT_SAMPLE_ROWS
+) -> Snapshot:
+    """Profile a window's raw rows as a new reference (promotion)."""
+    validated(settings)
+    if not window.exists():
+        raise UsageError(f"no window named {window.name!r} in the store {window.store.root}")
+    batches = (batch for table in window.tables() for batch in table.to_batches())
+    source = SourceInfo(f"window {window.name}", "window", 0)
+    # Rows stored from CSV are text: keep the kinds the current reference gave them.
+    store = window.store
+    kept = (
+        {f.name: f.kind for f in store.load_reference().profile.features}
+        if store.has_reference()
+        else {}
+    )
+    selection = Selection.of(settings)
+    selection = replace(selection, kinds={**kept, **selection.kinds})
+    return _snapshot_of(batches, settings, source, selection, sample_rows=sample_rows)
+
+
+def _snapshot_of(
+    batches: Iterable[pa.RecordBatch] | Iterable[Chunk],
+    settings: Settings,
+    source: SourceInfo,
+    selection: Selection,
+    *,
+    sample_rows: int,
+    reread: Reread | None = None,
+    expected_rows: int | None = None,
+) -> Snapshot:
+    reservoir = Reservoir(sample_rows)
+
+    def sampled() -> Iterator[pa.RecordBatch | Chunk]:
+        for item in batches:
+            reservoir.add(item.table if isinstance(item, Chunk) else item)
+            yield item
+
+    profile = build_profile(sampled(), selection, reread=reread, expected_rows=expected_rows)
+    return _snapshot(
+        profile, replace(source, rows=profile.counts.rows), settings, reservoir.table()
+    )
+
+
+def _snapshot(
+    profile: Profile, source: SourceInfo, settings: Settings, sample: pa.Table
+) -> Snapshot:
+    """Check a freshly profiled reference and wrap it as a snapshot."""
+    if profile.counts.rows == 0:
+        raise InputError(f"{source.name}: no data rows in the reference")
+    check_selection(profile, settings, source.name)
+    if not profile.features:
+        reasons = "; ".join(f"{name}: {why}" for name, why in profile.skipped.items())
+        detail = f" ({reasons})" if reasons else ""
+        raise InputError(f"{source.name}: no column in the reference can be scored{detail}")
+    if settings.excluded() and sample.num_columns:
+        excluded = {name_key(c) for c in settings.excluded()}
+        sample = sample.drop_columns([c for c in sample.column_names if name_key(c) in excluded])
+    return Snapshot(
+        profile=profile,
+        source=source,
+        created=now_utc(),
+        bins=settings.bins,
+        max_categories=settings.max_categories,
+        sample=sample,
+    )
+
+
+def _distributed_reference(
+    spec: Input,
+    settings: Settings,
+    input_format: InputFormat | None,
+    sample_rows: int,
+    engine: Engine,
+) -> Snapshot:
+    from driftcli.engine.tasks import count_with, fragments_of, summarize_with
+    from driftcli.reference.summary import features_from
+
+    fragments = fragments_of(spec, input_format)
+    selection = Selection.of(settings)
+    summary = summarize_with(engine, fragments, sample_rows, dict(selection.kinds))
+    features, skipped = features_from(summary, selection)
+    counts = (
+        count_with(engine, fragments, features, set()) if features else Counts(summary.rows, {})
+    )
+    counts.columns = list(summary.columns)
+    source = SourceInfo(input_name(spec), fragments[0].format.value, summary.rows)
+    return _snapshot(Profile(features, counts, skipped), source, settings, summary.sample.table())
+
+
+def load_reference(
+    spec: Input,
+    settings: Settings = DEFAULT_SETTINGS,
+    input_format: InputFormat | None = None,
+    engine: Engine | None = None,
+) -> Snapshot:
+    """A reference from raw data, or from a snapshot file without re-reading its data."""
+    if isinstance(spec, str) and spec != STDIN and input_format in (None, InputFormat.PARQUET):
+        path = Path(spec)
+        if path.is_file() and snapshot_document(path) is not None:
+            return restrict(read_snapshot(path), settings)
+    sample_rows = DEFAULT_SAMPLE_ROWS if uses_samples(settings) else 0
+    return build_reference(spec, settings, input_format, sample_rows=sample_rows, engine=engine)
+
+
+def uses_samples(settings: Settings) -> bool:
+    """Does any feature's metric need raw values (ks, wasserstein)?"""
+    names = [settings.metric, *(o.metric for _, o in settings.overrides if o.metric)]
+    return any(METRICS[n].on is On.SAMPLES for n in names if n in METRICS)
+
+
+def restrict(snapshot: Snapshot, settings: Settings) -> Snapshot:
+    """Apply --features / --exclude to an already profiled reference."""
+    profile = snapshot.profile
+    check_selection(profile, settings, snapshot.source.name)
+    wanted = {name_key(n) for n in settings.features} or {
+        name_key(f.name) for f in profile.features
+    }
+    excluded = {name_key(n) for n in settings.excluded()}
+    kept = [
+        f
+        for f in profile.features
+        if name_key(f.name) in wanted and name_key(f.name) not in excluded
+    ]
+    if not kept:
+        raise UsageError("no feature left to check after --features / --exclude")
+    if len(kept) == len(profile.features):
+        return snapshot
+    return replace(snapshot, profile=replace(profile, features=kept))
+
+
+def check_selection(profile: Profile, settings: Settings, name: str) -> None:
+    """Names the settings give that the reference cannot honour are usage errors.
+
+    --features and --fail-on must name scored features (a skipped or excluded
+    column would silently drop out of the check); --exclude and the config's
+    per-feature sections must name columns of the reference.
+    """
+    known = {name_key(c) for c in profile.counts.columns}
+    scored = {name_key(f.name) for f in profile.features}
+    skipped = {name_key(c): why for c, why in profile.skipped.items()}
+    for option, wanted in (("--features", settings.features), ("--fail-on", settings.fail_on)):
+        for want in wanted:
+            key = name_key(want)
+            if key in known and key not in scored:
+                why = skipped.get(key, "left out by --features/--exclude, now or in the reference")
+                raise UsageError(f"{option}: {want!r} is not among the features checked ({why})")
+    for feature_name, _ in settings.overrides:
+        if name_key(feature_name) not in known:
+            raise UsageError(
+                f"config [features.{feature_name}]: {feature_name!r} is not a column of {name}",
+                hint=f"its columns: {', '.join(profile.counts.columns[:12])}",
+            )
+    known = {name_key(c) for c in profile.counts.columns}
+    selections = (
+        ("--features", settings.features),
+        ("--exclude", settings.exclude),
+        ("--fail-on", settings.fail_on),
+    )
+    for option, wanted in selections:
+        unknown = [w for w in wanted if name_key(w) not in known]
+        if unknown:
+            raise UsageError(
+                f"{option}: {unknown[0]!r} is not a column of {name}",
+                hint=f"its columns: {', '.join(profile.counts.columns[:12])}",
+            )

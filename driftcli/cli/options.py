@@ -1,0 +1,120 @@
+"""The options several commands share, declared once.
+
+No `from __future__ import annotations` in the cli package: Typer would then
+evaluate every option's annotation from its string at each start.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from driftcli.choices import InputFormat, OutputFormat
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Store directory (default: .driftcli; or DRIFTCLI_STORE, or store in the config).",
+        show_default=False,
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Config file (default: driftcli.toml, else [tool.driftcli] in pyproject.toml).",
+        show_default=False,
+    ),
+]
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="Show the traceback of an internal error.")
+]
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="Output: a table, or JSON for programs.")
+]
+InputFormatOption = Annotated[
+    InputFormat | None,
+    typer.Option(
+        "--input-format",
+        help="Format of the input when neither suffix nor content tells it.",
+        show_default=False,
+    ),
+]
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option(
+        help="Drift when the score is above this, and chance cannot explain it "
+        "(default: the metric's own; kl 0.1).",
+        min=0.0,
+        show_default=False,
+    ),
+]
+MetricOption = Annotated[
+    str | None,
+    typer.Option(
+        help="kl (default), psi, js, hellinger; on raw numeric samples: ks, wasserstein.",
+        show_default=False,
+    ),
+]
+BinsOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Quantile bins per numeric feature, and the cap on categories "
+        "(used when a reference is built from data) [default: 20].",
+        min=2,
+        show_default=False,
+    ),
+]
+FeaturesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--features",
+        help="Only these features (comma-separated or repeated).",
+        metavar="NAMES",
+        show_default=False,
+    ),
+]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude", help="Leave these features out.", metavar="NAMES", show_default=False
+    ),
+]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Where to count: local (default) or dask (pip install 'driftcli[dask]').",
+        show_default=False,
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address (tcp://HOST:8786); without it, a local Dask cluster.",
+        show_default=False,
+    ),
+]
+SkipBadLinesOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad-lines",
+        help="Count and skip malformed lines (and, for ingest, values of the wrong type) "
+        "instead of stopping at the first.",
+    ),
+]
+WindowOption = Annotated[
+    str, typer.Option("--window", "-w", help="Name of the live window in the store.")
+]
+
+
+def split_names(values: list[str] | None) -> tuple[str, ...] | None:
+    """Repeated and comma-separated names (None if none); `--exclude ""` names the unnamed
+    column."""
+    names: list[str] = []
+    for value in values or []:
+        parts = value.split(",") if "," in value else [value]
+        names += [part for part in parts if part.strip() or len(parts) == 1]
+    return tuple(dict.fromkeys(names)) or None

@@ -1,0 +1,132 @@
+"""`driftcli reference`: build the reference snapshot from data, or promote a window."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from driftcli.choices import InputFormat, OutputFormat
+from driftcli.cli.app import app
+from driftcli.cli.options import (
+    BinsOption,
+    ConfigOption,
+    DebugOption,
+    EngineOption,
+    ExcludeOption,
+    FeaturesOption,
+    FormatOption,
+    InputFormatOption,
+    SchedulerOption,
+    SkipBadLinesOption,
+    StoreOption,
+    split_names,
+)
+from driftcli.cli.runtime import Context, fail, prepare, write_json, write_rich
+from driftcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from driftcli.store.snapshot import Snapshot
+
+
+@app.command(short_help="Build the reference snapshot from data, or promote a window.")
+def reference(
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            help="Reference data: a CSV, Parquet or JSON-lines file, or - for stdin.",
+            metavar="DATA",
+            show_default=False,
+        ),
+    ] = None,
+    from_window: Annotated[
+        str | None,
+        typer.Option(
+            "--from-window",
+            help="Promote this live window to be the new reference, instead of DATA.",
+            metavar="NAME",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the snapshot to this file instead of the store (usable as --ref).",
+            show_default=False,
+        ),
+    ] = None,
+    store: StoreOption = None,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
+    bins: BinsOption = None,
+    features: FeaturesOption = None,
+    exclude: ExcludeOption = None,
+    skip_bad_lines: SkipBadLinesOption = False,
+    config: ConfigOption = None,
+    sample_size: Annotated[
+        int, typer.Option(help="Raw rows kept in the snapshot as a uniform sample.", min=0)
+    ] = 10_000,
+    input_format: InputFormatOption = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+    debug: DebugOption = False,
+) -> None:
+    """Build the reference snapshot from DATA (or promote a window) and store it."""
+    if (data is None) == (from_window is None):
+        fail("give either DATA or --from-window NAME", "driftcli reference DATA")
+    flags = {
+        "bins": bins,
+        "features": split_names(features),
+        "exclude": split_names(exclude),
+        "store": str(store) if store else None,
+        "engine": engine,
+        "scheduler": scheduler,
+        "skip_bad_lines": skip_bad_lines or None,
+    }
+    context = prepare(flags, config, debug)
+
+    def run() -> "tuple[Snapshot, str]":
+        from driftcli.store.snapshot import write_snapshot
+
+        snapshot = _build(context, data, from_window, sample_size, input_format)
+        if output is not None:
+            write_snapshot(snapshot, output)
+            return snapshot, str(output)
+        home = context.store(create=True)
+        home.save_reference(snapshot)
+        return snapshot, str(home.reference_path)
+
+    snapshot, where = context.run(run)
+
+    def show() -> None:
+        if output_format is OutputFormat.JSON:
+            from driftcli.output.json_report import reference_json
+
+            write_json(reference_json(snapshot, where))
+        else:
+            from driftcli.output.store_tables import render_reference
+
+            write_rich(render_reference(snapshot, where))
+
+    context.run(show)
+
+
+def _build(
+    context: Context,
+    data: str | None,
+    from_window: str | None,
+    sample_size: int,
+    input_format: InputFormat | None,
+) -> "Snapshot":
+    """The snapshot: promoted from a window, or built from DATA."""
+    from driftcli import api
+
+    if from_window is not None:
+        window = context.store(create=False).window(from_window)
+        return api.reference_from_window(window, context.settings, sample_rows=sample_size)
+    if data is None:
+        raise UsageError("give either DATA or --from-window NAME")
+    with context.engine() as counting:
+        return api.build_reference(
+            data, context.settings, input_format, sample_rows=sample_size, engine=counting
+        )

@@ -1,0 +1,28 @@
+"""`driftcli status`: what the store holds."""
+
+from driftcli.choices import OutputFormat
+from driftcli.cli.app import app
+from driftcli.cli.options import ConfigOption, DebugOption, FormatOption, StoreOption
+from driftcli.cli.runtime import prepare, write_json, write_rich
+
+
+@app.command(short_help="Show the store: reference, windows, their sizes.")
+def status(
+    store: StoreOption = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+    config: ConfigOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Show what the store holds: the reference, the windows, their rows and time spans."""
+    from driftcli.api import store_status
+
+    context = prepare({"store": str(store) if store else None}, config, debug)
+    state = context.run(lambda: store_status(context.store(create=False)))
+    if output_format is OutputFormat.JSON:
+        from driftcli.output.json_report import status_json
+
+        context.run(lambda: write_json(status_json(state)))
+    else:
+        from driftcli.output.store_tables import render_status
+
+        context.run(lambda: write_rich(render_status(state)))

@@ -1,0 +1,70 @@
+"""What every input yields: chunks of rows that know where they came from, and bad lines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from driftcli.errors import InputError
+from driftcli.results import Location
+
+LineMap = Callable[[], npt.NDArray[np.int64]]
+"""Gives the input line each row of a chunk starts at."""
+
+
+@dataclass
+class BadLines:
+    """Where malformed lines go: an error by default, or counted and skipped."""
+
+    skip: bool = False
+    hint: str | None = None
+    """What to tell the user about skipping, where the command can skip."""
+    count: int = 0
+    first: list[int] = field(default_factory=list)
+    keep_first: int = 10
+
+    def report(self, name: str, line: int, reason: str) -> None:
+        """Raise for a bad line, or note it when skipping."""
+        self.report_many(name, [line], reason)
+
+    def report_many(self, name: str, lines: list[int], reason: str, unit: str = "line") -> None:
+        """Raise for the first of some bad lines (`reason` is the first's), or note them all."""
+        if not lines:
+            return
+        if not self.skip:
+            raise InputError(f"{name}: {unit} {lines[0]}: {reason}", hint=self.hint)
+        self.count += len(lines)
+        self.first = sorted(self.first + lines[: self.keep_first])[: self.keep_first]
+
+
+@dataclass
+class Chunk:
+    """Rows parsed from one run of whole lines, and where they came from."""
+
+    table: pa.Table
+    first_line: int | None
+    """The input line the chunk starts at (None for Parquet, which has rows, not lines)."""
+    first_row: int
+    """How many rows of the input (the file, in a dataset) came before this chunk."""
+    _line_numbers: LineMap | None = field(default=None, repr=False)
+    origin: str = ""
+    """The input's name (the file's, in a dataset), for locations."""
+
+    @property
+    def unit(self) -> str:
+        return "line" if self.first_line is not None else "row"
+
+    def row_lines(self) -> npt.NDArray[np.int64]:
+        """The input line each row starts at, or its 1-based row number without lines."""
+        if self._line_numbers is None:
+            return np.arange(self.first_row + 1, self.first_row + 1 + self.table.num_rows)
+        return self._line_numbers()
+
+    def locate(self, rows: npt.NDArray[np.int64]) -> tuple[Location, ...]:
+        """Where the chunk's rows at these positions came from."""
+        numbers = self.row_lines()[rows].tolist()
+        return tuple(Location(self.origin, int(n), self.unit) for n in numbers)

@@ -1,0 +1,183 @@
+"""CSV with a header row: every column read as text, typed later by its values.
+
+pyarrow infers CSV types from the first block only, so one stray string deep
+in a numeric column would otherwise abort the read instead of being counted
+as an invalid value. When pyarrow rejects a chunk, a slow path parses it
+record by record in Python: it names the first bad line, or skips bad lines
+when asked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from driftcli.choices import InputFormat
+from driftcli.columns.values import mark_untyped
+from driftcli.errors import InputError
+from driftcli.inputs import cutting
+from driftcli.inputs.chunk import BadLines, Chunk, LineMap
+from driftcli.inputs.cutting import Run, csv_cut, line_map
+from driftcli.inputs.jsonl_format import blank
+from driftcli.inputs.sniff import UTF8_BOM
+from driftcli.inputs.source import TextSource
+
+MAX_HEADER_BYTES = 1 << 24
+_QUOTE = ord('"')
+
+
+class CsvSource(TextSource):
+    """CSV with a header row, from a file or a stream."""
+
+    describe_as: ClassVar[str] = "CSV"
+    text_format: ClassVar[InputFormat] = InputFormat.CSV
+
+    def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
+        head = self.content.head(
+            lambda h: csv_header_end(h.removeprefix(UTF8_BOM)) > 0, MAX_HEADER_BYTES
+        )
+        header, skip = read_csv_header(head.removeprefix(UTF8_BOM), self.name)
+        rows = 0
+        for run in self.content.runs(csv_cut, max_latency, skip):
+            if run is None:
+                yield None
+                continue
+            if blank(run.data):
+                continue
+            table, lines = parse_csv(run, header, self.name, self.bad_lines)
+            yield Chunk(table.combine_chunks(), run.first_line, rows, lines, self.name)
+            rows += table.num_rows
+
+
+def csv_header_end(raw: bytes) -> int:
+    """The length of the first record (the header), or 0 if it is not complete yet."""
+    start = quotes = 0
+    while True:
+        newline = raw.find(b"\n", start)
+        if newline < 0:
+            return 0
+        quotes += raw.count(_QUOTE, start, newline)
+        if quotes % 2 == 0:
+            return newline + 1
+        start = newline + 1
+
+
+def read_csv_header(raw: bytes, name: str) -> tuple[list[str], int]:
+    """The header row's names and its length in bytes, from the stream's first bytes.
+
+    `raw` is the start of the stream without a byte-order mark; a stream that
+    is all header and no newline is a header.
+    """
+    end = csv_header_end(raw) or len(raw)
+    text = raw[:end].decode("utf-8", errors="replace")
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    if not header or all(not column.strip() for column in header):
+        raise InputError(f"{name}: CSV has no header row")
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            raise InputError(f"{name}: CSV header names column {column!r} twice")
+        seen.add(column)
+    return header, end
+
+
+_NULL_TOKENS: frozenset[str] | None = None
+
+
+def _csv_null_tokens() -> frozenset[str]:
+    global _NULL_TOKENS
+    if _NULL_TOKENS is None:
+        import pyarrow.csv as pcsv
+
+        _NULL_TOKENS = frozenset(pcsv.ConvertOptions().null_values)
+    return _NULL_TOKENS
+
+
+def parse_csv(run: Run, header: list[str], name: str, bad: BadLines) -> tuple[pa.Table, LineMap]:
+    """Parse a chunk of CSV records (no header) with every column as text.
+
+    Every column is read as text and typed later, by the profile: pyarrow
+    infers CSV types from the first block only, so one stray string deep in a
+    numeric column would otherwise abort the read instead of being counted as
+    an invalid value.
+    """
+    import pyarrow.csv as pcsv
+
+    raw, first_line = run.data, run.first_line
+
+    def read(block_size: int) -> pa.Table:
+        return pcsv.read_csv(
+            pa.py_buffer(raw),
+            read_options=pcsv.ReadOptions(
+                column_names=header, block_size=block_size, use_threads=True
+            ),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
+            ),
+        )
+
+    try:
+        try:
+            table = read(cutting.PARSE_BLOCK_BYTES)
+        except pa.ArrowInvalid:
+            table = read(len(raw) + 1)  # perhaps a row longer than a parse block
+    except pa.ArrowInvalid:
+        table, lines = _parse_csv_slowly(raw, first_line, header, name, bad)
+        return mark_untyped(table, header), lines
+    return mark_untyped(table, header), line_map(run, table.num_rows, _csv_record_lines)
+
+
+def _csv_records(raw: bytes, first_line: int) -> Iterator[tuple[int, list[str]]]:
+    """Each non-empty record with the line it starts at."""
+    # Python's csv module refuses fields over 128 KiB by default; pyarrow does not.
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+    reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"), newline=""))
+    line = first_line
+    for record in reader:
+        start = line
+        line = first_line + reader.line_num
+        if record:
+            yield start, record
+
+
+def _csv_record_lines(raw: bytes, first_line: int) -> npt.NDArray[np.int64]:
+    return np.array([start for start, _ in _csv_records(raw, first_line)], np.int64)
+
+
+def _parse_csv_slowly(
+    raw: bytes | memoryview, first_line: int, header: list[str], name: str, bad: BadLines
+) -> tuple[pa.Table, Any]:
+    raw = bytes(raw)
+    physical = raw.split(b"\n")
+    for offset, text in enumerate(physical):
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.report(name, first_line + offset, "not valid UTF-8")
+            physical[offset] = b""  # keeps the line numbers of the lines after it
+    raw = b"\n".join(physical)
+    nulls = _csv_null_tokens()
+    columns: list[list[str | None]] = [[] for _ in header]
+    lines: list[int] = []
+    for line, record in _csv_records(raw, first_line):
+        if len(record) != len(header):
+            bad.report(name, line, f"row has {len(record)} fields, the header has {len(header)}")
+            continue
+        for values, value in zip(columns, record, strict=True):
+            values.append(None if value in nulls else value)
+        lines.append(line)
+    table = pa.table(
+        {
+            column: pa.array(values, pa.string())
+            for column, values in zip(header, columns, strict=True)
+        }
+    )
+    found = np.array(lines, np.int64)
+    return table, lambda: found

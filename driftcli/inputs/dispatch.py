@@ -1,0 +1,50 @@
+"""The one entry point every command reads through: a path, `-`, or several files, as a Source.
+
+A directory, a glob or a list of paths is one input of several files
+(dataset.py); anything else is one file or stdin (files.py). Memory stays
+bounded by the chunk size: CSV and JSON lines are parsed a chunk at a time,
+Parquet a batch at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import pyarrow as pa
+
+from driftcli.choices import InputFormat
+from driftcli.inputs.dataset import is_dataset, open_dataset
+from driftcli.inputs.files import open_file
+from driftcli.inputs.source import Source
+
+
+@contextlib.contextmanager
+def open_source(
+    spec: str | Sequence[str],
+    input_format: InputFormat | None = None,
+    *,
+    skip_bad_lines: bool = False,
+) -> Iterator[Source]:
+    """Open an input: a path, `-` for stdin, or several files (a directory, a glob, a list).
+
+    Settles the format and compression. Raises `UsageError` for `-` on a
+    terminal and `InputError` for a path that cannot be read. The source is
+    closed (and any spool file removed) on exit.
+    """
+    source: Source
+    if is_dataset(spec):
+        source = open_dataset(spec, input_format)
+    else:
+        source = open_file(spec if isinstance(spec, str) else spec[0], input_format)
+    source.bad_lines.skip = skip_bad_lines
+    try:
+        yield source
+    finally:
+        source.close()
+
+
+def read_all_batches(spec: str, input_format: InputFormat | None = None) -> list[pa.RecordBatch]:
+    """Read a whole (small) input; for tests and tools, not for large data."""
+    with open_source(spec, input_format) as source:
+        return list(source.batches())

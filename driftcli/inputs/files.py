@@ -1,0 +1,152 @@
+"""Open one input: a file, a named pipe, a URL, or `-` for stdin, as the right `Source`.
+
+The format comes from `--input-format`, else the file suffix, else the first
+bytes of the content; gzip and zstd compression are detected the same way.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+
+from driftcli.choices import InputFormat
+from driftcli.errors import InputError, UsageError
+from driftcli.inputs.content import Content
+from driftcli.inputs.csv_format import CsvSource
+from driftcli.inputs.cutting import Readable
+from driftcli.inputs.jsonl_format import JsonlSource
+from driftcli.inputs.parquet_format import ParquetSource
+from driftcli.inputs.sniff import (
+    HEAD_BYTES,
+    compression_of_path,
+    format_of_path,
+    sniff_compression,
+    sniff_format,
+    sniffable,
+)
+from driftcli.inputs.source import Source, reason
+from driftcli.inputs.streams import FdReader, PeekStream
+from driftcli.inputs.urls import is_url, url_filesystem
+
+STDIN = "-"
+
+_SOURCES: dict[InputFormat, type[CsvSource] | type[JsonlSource] | type[ParquetSource]] = {
+    InputFormat.CSV: CsvSource,
+    InputFormat.JSONL: JsonlSource,
+    InputFormat.PARQUET: ParquetSource,
+}
+
+
+def open_file(spec: str, input_format: InputFormat | None) -> Source:
+    """One input (`-` for stdin). Raises `UsageError` for `-` on a terminal and
+    `InputError` for a path that cannot be read; the caller closes the source."""
+    if spec == STDIN:
+        return _open_stdin(input_format)
+    if is_url(spec):
+        return _open_url(spec, input_format)
+    return _open_path(spec, input_format)
+
+
+def _source(name: str, fmt: InputFormat, content: Content) -> Source:
+    return _SOURCES[fmt](name, content)
+
+
+def _open_path(spec: str, input_format: InputFormat | None) -> Source:
+    path = Path(spec)
+    if not path.exists():
+        raise InputError(f"{spec}: no such file")
+    if path.is_dir():
+        raise InputError(f"{spec}: is a directory, not a data file")
+    suffix_compression = compression_of_path(path)
+    fmt = input_format or format_of_path(path)
+    try:
+        file = open(path, "rb")  # noqa: SIM115 - handed to the source, or closed below
+    except OSError as exc:
+        raise InputError(f"{spec}: cannot open: {exc.strerror or exc}") from exc
+    if not path.is_file():
+        # A named pipe or <(process substitution): its bytes can be read only
+        # once, so it is read as a stream, like stdin.
+        try:
+            source = _open_stream(FdReader(file.fileno()), spec, fmt, suffix_compression)
+        except BaseException:
+            file.close()
+            raise
+        source.on_close(file.close)
+        return source
+    with file:
+        head = file.read(HEAD_BYTES)
+    if not head:
+        raise InputError(f"{spec}: file is empty")
+    compression = suffix_compression or sniff_compression(head)
+    content = Content(path=path, compression=compression)
+    if fmt is None:
+        if compression:
+            head = _peek_decompressed(content, spec)
+        fmt = sniff_format(head, spec)
+    return _source(spec, fmt, content)
+
+
+def _peek_decompressed(content: Content, name: str) -> bytes:
+    try:
+        return content.stream().peek_until(sniffable, HEAD_BYTES)
+    except (pa.ArrowException, OSError) as exc:
+        content.close()
+        raise InputError(f"{name}: cannot decompress: {reason(exc)}") from exc
+
+
+def _open_stdin(input_format: InputFormat | None) -> Source:
+    stdin = sys.stdin
+    if stdin is None or stdin.isatty():
+        raise UsageError(
+            "'-' reads data from stdin, but stdin is a terminal",
+            hint="pipe data in, e.g. cat live.jsonl | driftcli check - --ref ref.parquet",
+        )
+    try:
+        raw: Readable = FdReader(stdin.fileno())
+    except (AttributeError, OSError, ValueError):
+        raw = stdin.buffer  # not a real descriptor (tests): plain reads
+    return _open_stream(raw, "<stdin>", input_format, None, empty="no data on stdin")
+
+
+def _open_url(spec: str, input_format: InputFormat | None) -> Source:
+    """A file behind an fsspec URL, read as a stream (Parquet is spooled, as from stdin)."""
+    fs, path = url_filesystem(spec)
+    try:
+        file = fs.open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{spec}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{spec}: cannot open: {exc}") from exc
+    fmt = input_format or format_of_path(Path(path))
+    try:
+        source = _open_stream(file, spec, fmt, compression_of_path(Path(path)), "file is empty")
+    except BaseException:
+        file.close()
+        raise
+    source.on_close(file.close)
+    return source
+
+
+def _open_stream(
+    raw: Readable,
+    name: str,
+    input_format: InputFormat | None,
+    compression: str | None,
+    empty: str = "no data",
+) -> Source:
+    """A source over bytes that can be read only once: sniff from a peeked head."""
+    peek = PeekStream(raw)
+    head = peek.peek_until(sniffable, HEAD_BYTES)
+    if not head:
+        raise InputError(f"{name}: {empty}")
+    compression = compression or sniff_compression(head)
+    stream = peek
+    if compression:
+        stream = PeekStream(pa.CompressedInputStream(pa.PythonFile(peek, mode="r"), compression))
+    content = Content(stream=stream, compression=compression)
+    if compression:
+        head = _peek_decompressed(content, name)
+    fmt = input_format or sniff_format(head, name)
+    return _source(name, fmt, content)

@@ -1,0 +1,219 @@
+"""JSON lines: one object per line, parsed by pyarrow a chunk at a time.
+
+When pyarrow rejects a chunk, a slow path parses it line by line in Python:
+it names the first bad line, or skips bad lines when asked, and builds the
+table by hand when JSON types merely vary from line to line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, ClassVar, NoReturn
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from driftcli.choices import InputFormat
+from driftcli.columns.values import mark_untyped
+from driftcli.errors import InputError
+from driftcli.inputs import cutting
+from driftcli.inputs.chunk import BadLines, Chunk, LineMap
+from driftcli.inputs.cutting import NEWLINE, Run, jsonl_cut, line_map
+from driftcli.inputs.source import TextSource
+
+
+class JsonlSource(TextSource):
+    """JSON lines, from a file or a stream."""
+
+    describe_as: ClassVar[str] = "JSON lines"
+    text_format: ClassVar[InputFormat] = InputFormat.JSONL
+
+    def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
+        rows = 0
+        for run in self.content.runs(jsonl_cut, max_latency):
+            if run is None:
+                yield None
+                continue
+            if blank(run.data):
+                continue
+            table, lines = parse_jsonl(run, self.name, self.bad_lines)
+            yield Chunk(table.combine_chunks(), run.first_line, rows, lines, self.name)
+            rows += table.num_rows
+
+
+def blank(raw: memoryview) -> bool:
+    """Nothing but white space (checked cheaply: a run of records is rarely blank)."""
+    return len(raw) < 1 << 16 and not bytes(raw).strip()
+
+
+def parse_jsonl(run: Run, name: str, bad: BadLines) -> tuple[pa.Table, LineMap]:
+    """Parse a run of JSON lines; returns the table and a row-to-line mapper.
+
+    A line that is not an object (`null`, which pyarrow would read as a row
+    of missing values, a number, an array) is a bad line.
+    """
+    import pyarrow.json as pj
+
+    run = _without_non_objects(run, name, bad)
+    raw, first_line = run.data, run.first_line
+
+    def read(block_size: int, schema: pa.Schema | None = None) -> pa.Table:
+        return pj.read_json(
+            pa.py_buffer(raw),
+            read_options=pj.ReadOptions(block_size=block_size, use_threads=True),
+            parse_options=pj.ParseOptions(explicit_schema=schema),
+        )
+
+    try:
+        try:
+            table = read(cutting.PARSE_BLOCK_BYTES)
+        except pa.ArrowInvalid as exc:
+            if "straddling" not in str(exc):
+                raise
+            table = read(len(raw) + 1)  # a line longer than a parse block
+        # pyarrow reads date-like strings as timestamps; they are text here,
+        # as they are in CSV, so every format types a column alike.
+        stamped = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
+        if stamped:
+            table = read(len(raw) + 1, pa.schema([(n, pa.string()) for n in stamped]))
+        table.validate(full=True)  # the JSON parser does not check UTF-8
+    except pa.ArrowInvalid:
+        return _parse_jsonl_slowly(raw, first_line, name, bad)
+    return table, line_map(run, table.num_rows, _nonblank_lines)
+
+
+_OPEN_BRACE = ord("{")
+
+
+def _without_non_objects(run: Run, name: str, bad: BadLines) -> Run:
+    """The run with its lines that are not JSON objects reported, and blanked when skipped.
+
+    Only the first byte of each line is looked at in bulk; the few lines
+    that do not start with `{` (blank or indented ones, and the bad ones)
+    are then read one by one.
+    """
+    data = np.frombuffer(run.data, np.uint8)
+    if not len(data):
+        return run
+    breaks = run.breaks if run.breaks is not None else np.flatnonzero(data == NEWLINE)
+    starts = np.r_[0, breaks + 1]
+    starts = starts[starts < len(data)]
+    ends = np.r_[breaks, len(data)][: len(starts)]
+    odd = np.flatnonzero(data[starts] != _OPEN_BRACE)
+    found: list[tuple[int, int, int, str]] = []
+    for i in odd.tolist():
+        start, end = int(starts[i]), int(ends[i])
+        text = bytes(run.data[start:end]).strip()
+        if text and not text.startswith(b"{"):
+            if run.first_line + i == 1 and text.startswith(b"["):
+                _refuse_array(name)
+            found.append((run.first_line + i, start, end, _json_kind_of(text)))
+    if not found:
+        return run
+    bad.report_many(
+        name, [line for line, *_ in found], f"expected a JSON object, got {found[0][3]}"
+    )
+    blanked = bytearray(run.data)
+    for _, start, end, _ in found:
+        blanked[start:end] = b" " * (end - start)
+    return Run(memoryview(blanked), run.first_line, run.lines, run.breaks)
+
+
+def _refuse_array(name: str) -> NoReturn:
+    raise InputError(
+        f"{name}: holds a JSON array; driftcli reads JSON lines (one object per line)",
+        hint="convert it with: jq -c '.[]' FILE",
+    )
+
+
+def _json_kind_of(text: bytes) -> str:
+    """What a JSON value that is not an object is, from its text."""
+    try:
+        return _json_kind(json.loads(text))
+    except (ValueError, UnicodeDecodeError):
+        return "text that is not JSON"
+
+
+def _nonblank_lines(raw: bytes, first_line: int) -> npt.NDArray[np.int64]:
+    lines = raw.split(b"\n")
+    return np.array([first_line + i for i, line in enumerate(lines) if line.strip()], np.int64)
+
+
+def _parse_jsonl_slowly(
+    raw: bytes | memoryview, first_line: int, name: str, bad: BadLines
+) -> tuple[pa.Table, Any]:
+    raw = bytes(raw)
+    if first_line == 1 and raw.lstrip().startswith(b"["):
+        _refuse_array(name)
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    for offset, text in enumerate(raw.split(b"\n")):
+        if not text.strip():
+            continue
+        line = first_line + offset
+        try:
+            value = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid UTF-8"
+            bad.report(name, line, f"not valid JSON ({reason})")
+            continue
+        if not isinstance(value, dict):
+            bad.report(name, line, f"expected a JSON object, got {_json_kind(value)}")
+            continue
+        rows.append(value)
+        lines.append(line)
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    if keys:
+        table = pa.table(
+            [_column_from_python([row.get(k) for row in rows]) for k in keys], names=keys
+        )
+        table = mark_untyped(table, [k for k in keys if _mixed(table.column(k).type, rows, k)])
+    else:  # lines of `{}`: rows without columns still count (all missing)
+        table = pa.table({"_": pa.nulls(len(rows))}).drop_columns(["_"])
+    found = np.array(lines, np.int64)
+    return table, lambda: found
+
+
+def _mixed(arrow_type: pa.DataType, rows: list[dict[str, Any]], key: str) -> bool:
+    """Did a text column come from values of several JSON types?"""
+    if not pa.types.is_string(arrow_type):
+        return False
+    return any(not isinstance(row.get(key), str | None) for row in rows)
+
+
+def _column_from_python(values: list[Any]) -> pa.Array:
+    """An Arrow array from JSON values whose types may differ line to line.
+
+    A column mixing numbers and strings becomes text; the profile then parses
+    it and counts what does not read as a number as invalid.
+    """
+    bools = sum(isinstance(v, bool) for v in values)
+    if 0 < bools < sum(v is not None for v in values):
+        # pyarrow would read true as 1.0 among numbers; keep it a (wrong) word.
+        return pa.array([_as_text(v) for v in values], type=pa.string())
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([_as_text(v) for v in values], type=pa.string())
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return "a boolean" if isinstance(value, bool) else "a number"

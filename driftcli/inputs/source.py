@@ -1,0 +1,146 @@
+"""What every opened input is: a `Source` of chunks of rows, whatever its format.
+
+One small subclass per format (csv_format.py, jsonl_format.py,
+parquet_format.py) and one for several files (dataset.py); files.py picks
+which. Nothing downstream knows which format the rows came from.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import ClassVar
+
+import pyarrow as pa
+
+from driftcli.choices import InputFormat
+from driftcli.errors import InputError
+from driftcli.inputs.chunk import BadLines, Chunk
+from driftcli.inputs.content import Content
+from driftcli.inputs.progress import report
+
+
+class Source(abc.ABC):
+    """An input opened for reading: its name, its format, and its rows chunk by chunk."""
+
+    describe_as: ClassVar[str]
+    """What the format is called in messages."""
+
+    def __init__(self, name: str, fmt: InputFormat, compression: str | None = None) -> None:
+        self.name = name
+        """What error messages call the input: the path as given, or `<stdin>`."""
+        self.format = fmt
+        self.compression = compression
+        self.bad_lines = BadLines()
+        """Malformed lines: an error, or counted and skipped with `skip=True`."""
+        self.columns: frozenset[str] | None = None
+        """Read only these columns where the format allows it (Parquet); None: all."""
+        self._cleanup = contextlib.ExitStack()
+
+    @property
+    def rereadable(self) -> bool:
+        """Can the same rows be read again (`batches_again`)?"""
+        return False
+
+    def batches_again(self, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+        """The rows once more (only if `rereadable`, after `batches`), reading just
+        `columns` where the format allows it (Parquet)."""
+        raise InputError(f"{self.name}: can be read only once")
+
+    def known_rows(self) -> int | None:
+        """How many rows the input holds, when it says so before it is read (a
+        Parquet file's footer); None for text formats and streams."""
+        return None
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """Yield the rows as record batches; parse errors become `InputError`s."""
+        for chunk in self.chunks():
+            if chunk is not None:
+                yield from chunk.table.to_batches()
+
+    def chunks(self, max_latency: float | None = None) -> Iterator[Chunk | None]:
+        """Yield the rows chunk by chunk, each with a way back to its input lines.
+
+        With `max_latency` (seconds), rows waiting on a slow stream are yielded
+        within about that delay, and None is yielded whenever that long passes
+        without rows, so a caller can act on time (flush) while the stream idles.
+        """
+        rows = 0
+        for chunk in self._translated(self._read(max_latency)):
+            if chunk is not None:
+                rows += chunk.table.num_rows
+                report(self.name, rows, *self._progress(rows))
+            yield chunk
+
+    def _translated(self, chunks: Iterator[Chunk | None]) -> Iterator[Chunk | None]:
+        """The chunks, with a reader's failure turned into an `InputError` naming the input."""
+        try:
+            yield from chunks
+        except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+            raise InputError(
+                f"{self.name}: cannot read as {self.describe()}: {reason(exc)}",
+                hint="if the format was guessed wrong, pass --input-format csv|parquet|jsonl",
+            ) from exc
+
+    @abc.abstractmethod
+    def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
+        """The format's own reading (see `chunks`)."""
+
+    def _progress(self, rows: int) -> tuple[int, int | None]:
+        """(done, in all): rows and None unless the format knows better."""
+        return rows, None
+
+    def describe(self) -> str:
+        what = self.describe_as
+        return f"{self.compression}-compressed {what}" if self.compression else what
+
+    def on_close(self, callback: Callable[[], object]) -> None:
+        """Close something the source reads from (a pipe, a URL's file) with it."""
+        self._cleanup.callback(callback)
+
+    def close(self) -> None:
+        self._cleanup.close()
+
+
+class TextSource(Source):
+    """A text format (CSV, JSON lines): its content is cut into runs of whole records."""
+
+    def __init__(self, name: str, content: Content) -> None:
+        super().__init__(name, self.text_format, content.compression)
+        self.content = content
+        self._cleanup.callback(content.close)
+
+    text_format: ClassVar[InputFormat]
+
+    @classmethod
+    def at(cls, name: str, content: Content) -> TextSource:
+        return cls(name, content)
+
+    @property
+    def rereadable(self) -> bool:
+        """A regular file is opened afresh; a stream cannot be read again."""
+        return self.content.path is not None
+
+    def batches_again(self, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+        path = self.content.path
+        if path is None:
+            raise InputError(f"{self.name}: can be read only once")
+        again = self.at(self.name, Content(path=path, compression=self.content.compression))
+        try:
+            yield from again.batches()
+        finally:
+            again.close()
+
+    def _progress(self, rows: int) -> tuple[int, int | None]:
+        """Bytes of a mapped file, else rows."""
+        size = self.content.size()
+        return (self.content.bytes_done, size) if size is not None else (rows, None)
+
+
+def reason(exc: BaseException) -> str:
+    """A one-line reason that does not echo row contents into logs."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    message = message.removeprefix("CSV parse error: ").removeprefix("JSON parse error: ")
+    cut = message.find(": ") if "Expected" in message and "columns" in message else -1
+    return (message[:cut] if cut > 0 else message)[:200]

@@ -1,0 +1,89 @@
+"""Byte streams read once (stdin, pipes, URLs, decompressed files), and peeking at them."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from typing import Any
+
+from driftcli.inputs.cutting import Readable
+
+
+class FdReader:
+    """Unbuffered reads straight from a file descriptor (stdin).
+
+    Python's buffered stdin could hold bytes that select() does not see;
+    reading the descriptor directly keeps `--flush-seconds` honest.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def read(self, size: int = -1, /) -> bytes:
+        return os.read(self._fd, size if size > 0 else 1 << 20)
+
+    read1 = read
+
+    def readinto(self, view: memoryview) -> int:
+        return os.readv(self._fd, [view])
+
+    def fileno(self) -> int:
+        return self._fd
+
+
+class PeekStream(io.RawIOBase):
+    """A forward-only byte stream whose first bytes can be looked at first.
+
+    Sniffing a format needs the first bytes of stdin, and the parser then needs
+    them again; this keeps what was peeked and serves it before the rest.
+    """
+
+    def __init__(self, raw: Readable) -> None:
+        super().__init__()
+        self._raw = raw
+        self._head = b""
+        self._pos = 0
+
+    def peek_until(self, enough: Callable[[bytes], bool], limit: int) -> bytes:
+        """Read ahead until `enough(head)`, `limit` bytes, or the end; return the head."""
+        reader = getattr(self._raw, "read1", self._raw.read)
+        while not enough(self._head) and len(self._head) < limit:
+            more = reader(max(limit - len(self._head), 1))
+            if not more:
+                break
+            self._head += more
+        return self._head
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        fileno = getattr(self._raw, "fileno", None)
+        if fileno is None:
+            raise io.UnsupportedOperation("fileno")
+        fd: int = fileno()
+        return fd
+
+    def has_buffered(self) -> bool:
+        """Peeked bytes not yet read: a read will not block, whatever select() says."""
+        return self._pos < len(self._head)
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._pos < len(self._head):
+            n = min(len(view), len(self._head) - self._pos)
+            view[:n] = self._head[self._pos : self._pos + n]
+            self._pos += n
+            return n
+        readinto = getattr(self._raw, "readinto", None)
+        if readinto is not None:
+            count: int = readinto(view)
+            return count
+        reader = getattr(self._raw, "read1", self._raw.read)
+        data = reader(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def read1(self, size: int = -1, /) -> bytes:
+        return self.read(size if size > 0 else 1 << 20) or b""

@@ -1,0 +1,167 @@
+"""The JSON documents driftcli writes: a check, a reference, the store (docs/json.md).
+
+Written with `json.dumps` and never through a rich console, which would wrap
+long lines when piped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from driftcli import __version__
+from driftcli.results import CheckResult, FeatureResult, Location, SourceInfo, Status, StoreStatus
+from driftcli.settings import FeatureSettings
+from driftcli.store.snapshot import Snapshot
+
+JSON_SCHEMA_VERSION = 2
+
+
+def render_json(result: CheckResult) -> str:
+    """The result as one JSON document (schema documented in the README)."""
+    return json.dumps(to_json(result), indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def to_json(result: CheckResult) -> dict[str, Any]:
+    settings = result.settings
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "driftcli_version": __version__,
+        "drift": result.drift,
+        "verdict": result.verdict.value,
+        "decision": {
+            "drift": result.decision.drift,
+            "verdict": result.verdict.value,
+            "rule": result.decision.rule,
+        },
+        "summary": {
+            "features": len(result.features),
+            "drifted": len(result.drifted),
+            **{
+                s.value.replace(" ", "_"): sum(f.status is s for f in result.features)
+                for s in Status
+            },
+        },
+        "settings": {
+            "metric": settings.metric,
+            "threshold": settings.threshold,
+            "evidence": settings.evidence,
+            "alpha": settings.alpha,
+            "correction": settings.correction.value if settings.alpha is not None else None,
+            "max_drift_share": settings.max_drift_share,
+            "fail_on": list(settings.fail_on),
+            "bins": settings.bins,
+            "max_categories": settings.max_categories,
+            "min_rows": settings.min_rows,
+            "smoothing": settings.smoothing,
+            "features": list(settings.features),
+            "exclude": list(settings.exclude),
+            "feature_settings": {
+                name: {k: v for k, v in _override_json(o).items() if v is not None}
+                for name, o in settings.overrides
+            },
+            "skip_bad_lines": settings.skip_bad_lines,
+        },
+        "reference": _source_json(result.reference),
+        "live": _source_json(result.live),
+        "features": [_feature_json(f) for f in result.features],
+        "new_columns": result.new_columns,
+        "skipped": [{"name": name, "reason": why} for name, why in result.skipped.items()],
+    }
+
+
+def _source_json(source: SourceInfo) -> dict[str, Any]:
+    return {
+        "source": source.name,
+        "format": source.format,
+        "rows": source.rows,
+        "skipped_lines": source.skipped_lines,
+    }
+
+
+def _feature_json(f: FeatureResult) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "kind": f.kind.value,
+        "status": f.status.value,
+        "drift": f.drift,
+        "metric": f.metric,
+        "metric_fallback": f.fallback,
+        "score": _finite(f.score),
+        "threshold": f.threshold,
+        "material": f.material,
+        "p_value": _finite(f.p_value),
+        "p_value_method": f.p_method,
+        "p_value_adjusted": _finite(f.p_adjusted),
+        "evidence_level": f.evidence_level,
+        "reason": f.reason,
+        "min_rows": f.min_rows,
+        "rows": {"reference": f.reference_rows, "live": f.live_rows},
+        "missing": {"reference": f.reference_missing, "live": f.live_missing},
+        "invalid": {
+            "reference": f.reference_invalid,
+            "live": f.live_invalid,
+            "first_live": [_location_json(at) for at in f.invalid_at],
+            "first_reference": [_location_json(at) for at in f.reference_invalid_at],
+        },
+        "buckets": list(f.labels),
+        "counts": {"reference": f.reference.tolist(), "live": f.live.tolist()},
+    }
+
+
+def _location_json(at: Location) -> dict[str, Any]:
+    return {"source": at.source, at.unit: at.number}
+
+
+def _override_json(o: FeatureSettings) -> dict[str, Any]:
+    return {
+        "threshold": o.threshold,
+        "metric": o.metric,
+        "kind": o.kind.value if o.kind else None,
+        "bins": o.bins,
+        "exclude": o.exclude or None,
+    }
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def reference_json(snapshot: Snapshot, where: str) -> str:
+    from driftcli.store.snapshot import encode_snapshot
+
+    document = encode_snapshot(snapshot)
+    document["path"] = where
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def status_json(state: StoreStatus) -> str:
+    reference = None
+    if state.reference is not None:
+        ref = state.reference
+        reference = {
+            **_source_json(ref.source),
+            "created": ref.created,
+            "features": ref.features,
+            "sample_rows": ref.sample_rows,
+            "reference_id": ref.reference_id,
+            "tool_version": ref.tool_version,
+        }
+    document = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "store": state.root,
+        "reference": reference,
+        "windows": [
+            {
+                "name": w.name,
+                "rows": w.rows,
+                "max_rows": w.max_rows,
+                "segments": w.segments,
+                "first_ingested": w.first_ingested,
+                "last_ingested": w.last_ingested,
+            }
+            for w in state.windows
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)

@@ -1,0 +1,330 @@
+"""The buckets a reference fixes for each feature, and how any rows are counted over them.
+
+The reference decides, per feature, how values are bucketed; live data is then
+counted over the same buckets, so the two sides always line up (the bug of the
+seed sketch was binning each side on its own range). Counts are additive: two
+counts over the same buckets merge by adding.
+
+Every feature's count vector ends with two special buckets, `missing` and
+`invalid`; discrete numeric and categorical features also have an `other`
+bucket, just before them, for values the reference did not have.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from driftcli.choices import Kind
+from driftcli.columns.values import Numbers, TypeClass, read_numbers, tally_texts
+from driftcli.counting.counts import Counts
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+OTHER = "other"
+MISSING = "missing"
+INVALID = "invalid"
+MANY_CUTS = 64
+"""Past this many cut points, counting sorts the batch instead of comparing per cut point."""
+
+__all__ = ["INVALID", "MISSING", "OTHER", "Cuts", "Feature", "Kind", "Profile"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature's buckets, fixed by the reference.
+
+    Exactly one of `edges`, `values` or `categories` is set:
+
+    - `edges`: interior bin edges, sorted and distinct; bucket i holds
+      edges[i-1] <= x < edges[i], and the outer buckets are open.
+    - `values`: a low-cardinality numeric feature's distinct reference values,
+      one bucket each, then `other`.
+    - `categories`: the reference's most frequent labels, one bucket each,
+      then `other`.
+    """
+
+    name: str
+    kind: Kind
+    source_type: TypeClass
+    """What the reference column arrived as; live data of another family is a type change."""
+    edges: FloatArray | None = None
+    values: FloatArray | None = None
+    categories: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        given = [x is not None for x in (self.edges, self.values, self.categories)]
+        if sum(given) != 1:
+            raise ValueError(f"{self.name}: exactly one of edges, values, categories")
+        if (self.categories is not None) != (self.kind is Kind.CATEGORICAL):
+            raise ValueError(f"{self.name}: categories go with a categorical kind")
+
+    @property
+    def n_value_buckets(self) -> int:
+        """Buckets for values, `other` included, `missing` and `invalid` not."""
+        if self.edges is not None:
+            return len(self.edges) + 1
+        return len(self.values if self.values is not None else self._categories()) + 1
+
+    def _categories(self) -> tuple[str, ...]:
+        """The categories of a categorical feature (set, by __post_init__)."""
+        return self.categories or ()
+
+    @property
+    def n_buckets(self) -> int:
+        return self.n_value_buckets + 2
+
+    @property
+    def missing_bucket(self) -> int:
+        return self.n_value_buckets
+
+    @property
+    def invalid_bucket(self) -> int:
+        return self.n_value_buckets + 1
+
+    def labels(self) -> list[str]:
+        """A short label per bucket, in count-vector order."""
+        if self.edges is not None:
+            edges = [_number_label(e) for e in self.edges]
+            inner = [f"[{lo}, {hi})" for lo, hi in itertools.pairwise(edges)]
+            value_labels = [f"< {edges[0]}", *inner, f">= {edges[-1]}"] if edges else ["all"]
+        elif self.values is not None:
+            value_labels = [_number_label(v) for v in self.values] + [OTHER]
+        else:
+            value_labels = [*self._categories(), OTHER]
+        return [*value_labels, MISSING, INVALID]
+
+    def count(
+        self, column: pa.Array | pa.ChunkedArray | None, n_rows: int, numbers: Numbers | None = None
+    ) -> IntArray:
+        """Count one batch's values of this feature over its buckets.
+
+        `column` is None when the batch lacks the column: every row is missing.
+        `numbers` is the column already read as numbers, when the caller has it.
+        """
+        counts = np.zeros(self.n_buckets, dtype=np.int64)
+        if column is None:
+            counts[self.missing_bucket] = n_rows
+        elif self.kind is Kind.NUMERIC:
+            numbers = numbers or read_numbers(column)
+            counts[self.missing_bucket] = np.count_nonzero(numbers.missing)
+            counts[self.invalid_bucket] = np.count_nonzero(numbers.invalid)
+            present = (
+                len(numbers.values) - counts[self.missing_bucket] - counts[self.invalid_bucket]
+            )
+            counts[: self.n_value_buckets] = self.count_values(numbers.values, int(present))
+        else:
+            tally = tally_texts(column)
+            categories = self._categories()
+            found = pc.index_in(tally.labels, value_set=pa.array(categories, pa.string()))
+            bucket = np.asarray(
+                pc.fill_null(found, len(categories)).to_numpy(zero_copy_only=False), np.int64
+            )
+            counts[: self.n_value_buckets] = np.bincount(
+                bucket, weights=tally.counts, minlength=self.n_value_buckets
+            ).astype(np.int64)
+            counts[self.missing_bucket] = tally.missing
+            counts[self.invalid_bucket] = tally.invalid
+        return counts
+
+    @property
+    def cuts(self) -> Cuts:
+        """A numeric feature's value buckets."""
+        return Cuts(edges=self.edges, values=self.values)
+
+    def count_values(self, values: FloatArray, present: int) -> IntArray:
+        """Counts of a numeric feature's value buckets (see `Cuts.count`)."""
+        return self.cuts.count(values, present)
+
+
+def _number_label(value: float) -> str:
+    return f"{value:.4g}"
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """A numeric feature's value buckets: exactly one of `edges` or `values` is set.
+
+    - `edges`: interior bin edges, sorted and distinct; bucket i holds
+      edges[i-1] <= x < edges[i], and the outer buckets are open.
+    - `values`: distinct values, one bucket each, then `other`.
+    """
+
+    edges: FloatArray | None = None
+    values: FloatArray | None = None
+
+    @property
+    def points(self) -> FloatArray:
+        """The edges, or the values: what a value is compared with."""
+        if self.edges is not None:
+            return self.edges
+        return self.values if self.values is not None else np.empty(0)
+
+    def count(self, values: FloatArray, present: int) -> IntArray:
+        """Counts of the value buckets of a batch.
+
+        `values` holds NaN for absent values (they compare false with
+        everything) and `present` other values. With the usual 20-odd cut
+        points, one vectorised comparison per cut point is the fastest way
+        (faster than sorting the batch or searching every value among the
+        edges); with many, sort and search.
+        """
+        cuts = self.points
+        if len(cuts) > MANY_CUTS:
+            return self.count_sorted(sorted_scratch(values)[:present])
+        # np.array, not np.r_: parsing np.r_'s arguments costs more than a small
+        # batch's compares, and an ingest flush counts hundreds of them.
+        if self.edges is not None:
+            below = [np.count_nonzero(values < edge) for edge in self.edges]
+            return _int64(np.diff(np.array([0, *below, present], dtype=np.int64)))
+        each = [np.count_nonzero(values == v) for v in cuts]
+        return np.array([*each, present - sum(each)], dtype=np.int64)
+
+    def count_sorted(self, present: FloatArray) -> IntArray:
+        """Counts of the value buckets from sorted present values."""
+        if self.edges is not None:
+            below = np.searchsorted(present, self.edges, side="left")
+            return _int64(np.diff(np.r_[0, below, len(present)]))
+        low = np.searchsorted(present, self.points, side="left")
+        high = np.searchsorted(present, self.points, side="right")
+        each = (high - low).astype(np.int64)
+        return _int64(np.r_[each, len(present) - each.sum()])
+
+
+def _int64(counts: npt.ArrayLike) -> IntArray:
+    return np.asarray(counts, dtype=np.int64)
+
+
+def cuts_of(sorted_values: FloatArray, bins: int) -> tuple[Cuts, IntArray]:
+    """Buckets from sorted present values, and the values' counts over them.
+
+    At most `bins` distinct values: one bucket per value (plus `other`, empty).
+    Otherwise interior edges at the finite values' quantiles k/bins (numpy's
+    default linear interpolation), duplicates merged, outer bins open.
+    """
+    n = len(sorted_values)
+    if _few_distinct(sorted_values, bins):
+        starts = run_starts(sorted_values)
+    else:
+        starts = np.arange(bins + 1)  # more than `bins` distinct values: not discrete
+    if len(starts) <= bins:
+        runs = np.diff(np.r_[starts, n]).astype(np.int64)
+        return Cuts(values=sorted_values[starts].copy()), np.r_[runs, 0].astype(np.int64)
+    # Infinities sit at both ends of the sorted values: quantiles use the finite middle.
+    lo = int(np.searchsorted(sorted_values, -np.inf, side="right"))
+    hi = int(np.searchsorted(sorted_values, np.inf, side="left"))
+    edges = distinct(quantiles(sorted_values[lo:hi], np.arange(1, bins) / bins))
+    below = np.searchsorted(sorted_values, edges, side="left")
+    return Cuts(edges=edges), np.diff(np.r_[0, below, n]).astype(np.int64)
+
+
+_Ordered = TypeVar("_Ordered", FloatArray, IntArray)
+
+
+def distinct(values: _Ordered) -> _Ordered:
+    """np.unique of a few values, without np.unique: it imports numpy.ma on first use,
+    which every start would pay."""
+    ordered = np.sort(values)
+    kept: _Ordered = ordered[run_starts(ordered)]
+    return kept
+
+
+def run_starts(ordered: FloatArray | IntArray) -> IntArray:
+    """Where each run of equal values starts in values in order."""
+    return np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]][: len(ordered)])
+
+
+def _few_distinct(sorted_values: FloatArray, limit: int) -> bool:
+    """Could the sorted values hold at most `limit` distinct values? (Cheap check first.)
+
+    Evenly spaced samples of sorted data with more than `limit` distinct
+    values prove the whole has more, without a pass over a million values.
+    """
+    if len(sorted_values) <= 64 * (limit + 1):
+        return True
+    probe = sorted_values[:: len(sorted_values) // (16 * (limit + 1))]
+    return int(np.count_nonzero(probe[1:] != probe[:-1])) + 1 <= limit
+
+
+def numeric_buckets(
+    name: str, sorted_values: FloatArray, bins: int, source_type: TypeClass = TypeClass.NUMBER
+) -> tuple[Feature, IntArray]:
+    """Buckets for a numeric feature from its sorted, non-missing reference values.
+
+    At most `bins` distinct values: one bucket per value (plus `other`).
+    Otherwise interior edges at the finite values' quantiles k/bins (numpy's
+    default linear interpolation), duplicates merged, outer bins open.
+    Returns the feature and the reference counts of its value buckets.
+    """
+    cuts, counts = cuts_of(sorted_values, bins)
+    return numeric_feature(name, source_type, cuts), counts
+
+
+def numeric_feature(name: str, source_type: TypeClass, cuts: Cuts) -> Feature:
+    return Feature(name, Kind.NUMERIC, source_type, edges=cuts.edges, values=cuts.values)
+
+
+def categorical_buckets(
+    name: str, labels: dict[str, int], max_categories: int, source_type: TypeClass = TypeClass.TEXT
+) -> tuple[Feature, IntArray]:
+    """The most frequent labels (ties by label) get a bucket each; the rest go to `other`."""
+    ranked = sorted(labels.items(), key=lambda item: (-item[1], item[0]))
+    kept = ranked[:max_categories]
+    rest = sum(n for _, n in ranked[max_categories:])
+    feature = Feature(
+        name, Kind.CATEGORICAL, source_type, categories=tuple(label for label, _ in kept)
+    )
+    return feature, np.array([n for _, n in kept] + [rest], dtype=np.int64)
+
+
+@dataclass
+class Profile:
+    """The reference: each feature's buckets and the reference's counts over them."""
+
+    features: list[Feature]
+    counts: Counts
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Reference columns that cannot be scored, with the reason."""
+
+
+_SCRATCH = threading.local()
+
+
+def sorted_scratch(values: FloatArray) -> FloatArray:
+    """`values` sorted, in a buffer this thread reuses: valid until its next call.
+
+    np.sort allocates a fresh array each time, and the page faults of that
+    fresh memory can cost as much as the sort itself.
+    """
+    buffer: FloatArray | None = getattr(_SCRATCH, "buffer", None)
+    if buffer is None or len(buffer) < len(values):
+        buffer = np.empty(max(len(values), 1 << 18))
+        _SCRATCH.buffer = buffer
+    out = buffer[: len(values)]
+    np.copyto(out, values)
+    out.sort()
+    return out
+
+
+def quantiles(sorted_values: FloatArray, q: FloatArray) -> FloatArray:
+    """np.quantile(..., method="linear") on data that is already sorted."""
+    position = q * (len(sorted_values) - 1)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, len(sorted_values) - 1)
+    fraction = position - below
+    low, high = sorted_values[below], sorted_values[above]
+    with np.errstate(over="ignore"):  # neighbours either side of zero near the float limit
+        result = np.asarray(low + (high - low) * fraction, dtype=np.float64)
+    overflowed = ~np.isfinite(result) & np.isfinite(low) & np.isfinite(high)
+    if overflowed.any():
+        f = fraction[overflowed]
+        result[overflowed] = low[overflowed] * (1 - f) + high[overflowed] * f
+    return result

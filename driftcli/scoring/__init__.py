@@ -1,0 +1,1 @@
+"""Compare: scores (metrics.py), p-values (significance.py), and verdicts (compare.py)."""

@@ -1,0 +1,327 @@
+"""Compare live counts with the reference, feature by feature, into verdicts.
+
+A feature drifts when its change is material (the score is above the
+threshold) and evident (its p-value is below the evidence level, 0.005 by
+default; with --alpha, its p-value adjusted across features is at most
+alpha). A material change that could be chance is `uncertain`; a window so
+small that no live data of its size could be evidence is `insufficient`.
+Then, across features, the dataset-level rule (--max-drift-share,
+--fail-on) gives the verdict; a check in which no feature could be judged
+has none.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import replace
+
+import numpy as np
+
+from driftcli.choices import Correction, Kind
+from driftcli.columns.values import TypeClass
+from driftcli.counting.counts import Counts, FeatureCounts
+from driftcli.errors import SchemaError, UsageError
+from driftcli.reference.buckets import Feature, Profile
+from driftcli.results import Decision, FeatureResult, Status, Verdict
+from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, On, ks_test
+from driftcli.scoring.metrics import wasserstein_normalised as _wasserstein
+from driftcli.scoring.significance import (
+    Evidence,
+    Method,
+    adjust,
+    evidence,
+    log_choose,
+    rows_for_evidence,
+)
+from driftcli.settings import Settings, name_key
+
+Values = np.ndarray
+
+
+def metric_for(feature: Feature, settings: Settings) -> tuple[Metric, bool]:
+    """The metric a feature is scored with, and whether it is the categorical fallback."""
+    name = settings.for_feature(feature.name).metric or settings.metric
+    if name not in METRICS:
+        raise UsageError(f"unknown metric {name!r}", hint=f"choose one of {', '.join(METRICS)}")
+    metric = METRICS[name]
+    if metric.numeric_only and feature.kind is Kind.CATEGORICAL:
+        return METRICS[FALLBACK_METRIC], True
+    return metric, False
+
+
+def threshold_for(feature: Feature, metric: Metric, fallback: bool, settings: Settings) -> float:
+    """Per-feature override, else the global --threshold for the global metric, else the default."""
+    override = settings.for_feature(feature.name)
+    if override.threshold is not None:
+        return override.threshold
+    uses_global_metric = (override.metric or settings.metric) == metric.name and not fallback
+    if settings.threshold is not None and uses_global_metric:
+        return settings.threshold
+    return metric.default_threshold
+
+
+def evidence_level(settings: Settings, features: int) -> float:
+    """What one feature's own p-value must be below to count as evidence.
+
+    Without --alpha, the evidence level. With it, the best case of the
+    correction: Holm multiplies the smallest p-value by the number of
+    features; Benjamini-Hochberg and none can leave a p-value as it is.
+    """
+    if settings.alpha is None:
+        return settings.evidence
+    if settings.correction is Correction.HOLM:
+        return settings.alpha / max(features, 1)
+    return settings.alpha
+
+
+def compare(
+    profile: Profile,
+    live: Counts,
+    settings: Settings,
+    live_name: str = "the live data",
+    samples: tuple[dict[str, Values], dict[str, Values]] | None = None,
+) -> list[FeatureResult]:
+    """Score every reference feature against the live counts.
+
+    `samples` holds (live, reference) raw values per numeric feature, for
+    the sample metrics. Raises `SchemaError` when the live data has none of
+    the features.
+    """
+    present = set(live.columns)
+    if profile.features and not any(f.name in present for f in profile.features):
+        raise SchemaError(
+            f"{live_name}: has none of the reference's features",
+            hint="check that both inputs are the same kind of data; "
+            f"reference features: {_names(f.name for f in profile.features)}",
+        )
+    live_samples, ref_samples = samples or ({}, {})
+    level = evidence_level(settings, len(profile.features))
+    results = [
+        compare_feature(
+            feature,
+            profile.counts.features[feature.name],
+            live.features[feature.name],
+            present=feature.name in present,
+            settings=settings,
+            samples=(live_samples.get(feature.name), ref_samples.get(feature.name)),
+            level=level,
+        )
+        for feature in profile.features
+    ]
+    return _correct_across_features(results, settings)
+
+
+def compare_feature(
+    feature: Feature,
+    reference: FeatureCounts,
+    live: FeatureCounts,
+    *,
+    present: bool,
+    settings: Settings,
+    samples: tuple[Values | None, Values | None] = (None, None),
+    level: float | None = None,
+) -> FeatureResult:
+    """The verdict on one feature (before any correction across features)."""
+    metric, fallback = metric_for(feature, settings)
+    threshold = threshold_for(feature, metric, fallback, settings)
+    level = settings.evidence if level is None else level
+    result = FeatureResult(
+        name=feature.name,
+        kind=feature.kind,
+        status=Status.MISSING,
+        score=None,
+        p_value=None,
+        threshold=threshold,
+        min_rows=None,
+        labels=tuple(feature.labels()),
+        reference=reference.buckets,
+        live=live.buckets,
+        metric=metric.name,
+        fallback=fallback,
+        evidence_level=level,
+        invalid_at=live.invalid_at,
+        reference_invalid_at=reference.invalid_at,
+    )
+    if not present:
+        return result
+    live_values, ref_values = samples
+    score, test, sizes = _score(metric, live, reference, live_values, ref_values, settings, level)
+    floor_factor = 2.0 if test.method is Method.KS else 1.0
+    fewest = rows_for_evidence(sizes[1], level, floor_factor)
+    if settings.min_rows is not None and fewest is not None:
+        fewest = max(fewest, settings.min_rows)
+    result = replace(
+        result,
+        score=score,
+        p_value=test.p_value,
+        p_method=test.method.value,
+        min_rows=fewest,
+    )
+    return _judge(result, feature, live, test, settings)
+
+
+def _judge(
+    result: FeatureResult,
+    feature: Feature,
+    live: FeatureCounts,
+    test: Evidence,
+    settings: Settings,
+) -> FeatureResult:
+    """Status from the type, the window's size, the threshold and the evidence."""
+    level = result.evidence_level
+    rows = live.rows
+    if _type_changed(feature, live):
+        return replace(result, status=Status.TYPE_CHANGED)
+    if settings.min_rows is not None and rows < settings.min_rows:
+        reason = f"{_rows(rows)}, fewer than --min-rows {settings.min_rows:,}"
+        return replace(result, status=Status.INSUFFICIENT, reason=reason)
+    if test.floor >= level:
+        need = (
+            f"at least {result.min_rows:,} are needed"
+            if result.min_rows is not None
+            else "no window is enough"
+        )
+        reason = (
+            f"{_rows(rows)}: even the most different window of that size could not reach "
+            f"p < {level:.2g} against this reference; {need}"
+        )
+        return replace(result, status=Status.INSUFFICIENT, reason=reason)
+    return _decide_feature(result, result.p_value, settings)
+
+
+def _decide_feature(result: FeatureResult, p: float | None, settings: Settings) -> FeatureResult:
+    """drift, uncertain or ok, from materiality and the p-value that counts."""
+    if not result.material:
+        return replace(result, status=Status.OK, reason=None)
+    level = result.evidence_level
+    if settings.alpha is None:
+        if p is not None and p < level:
+            return replace(result, status=Status.DRIFT, reason=None)
+        shown = "—" if p is None else f"{p:.2g}"
+        reason = (
+            f"score {result.score:.3g} is above {result.threshold:g}, but p = {shown} at "
+            f"{_rows(result.live_rows)} could be chance (a drift needs p < {level:g})"
+        )
+        return replace(result, status=Status.UNCERTAIN, reason=reason)
+    if p is not None and p <= settings.alpha:
+        return replace(result, status=Status.DRIFT, reason=None)
+    shown = "—" if p is None else f"{p:.2g}"
+    reason = (
+        f"score {result.score:.3g} is above {result.threshold:g}, but the adjusted p = "
+        f"{shown} is above --alpha {settings.alpha:g}"
+    )
+    return replace(result, status=Status.UNCERTAIN, reason=reason)
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} live row{'' if n == 1 else 's'}"
+
+
+def _score(
+    metric: Metric,
+    live: FeatureCounts,
+    reference: FeatureCounts,
+    live_values: Values | None,
+    ref_values: Values | None,
+    settings: Settings,
+    level: float,
+) -> tuple[float, Evidence, tuple[int, int]]:
+    """The score, the evidence, and the (live, reference) sizes the evidence rests on."""
+    if metric.on is On.BUCKETS:
+        assert metric.bucket_score is not None
+        score = metric.bucket_score(live.buckets, reference.buckets, settings.smoothing)
+        return score, evidence(live.buckets, reference.buckets, level), (live.rows, reference.rows)
+    if live_values is None or ref_values is None or not len(ref_values):
+        raise UsageError(
+            f"metric {metric.name} needs raw reference values, and this reference has none",
+            hint="rebuild it with a sample: driftcli reference DATA --sample-size 10000",
+        )
+    if metric.name == "ks":
+        statistic, p = ks_test(live_values, ref_values)
+        n, m = _finite_count(live_values), _finite_count(ref_values)
+        floor = min(1.0, 2.0 * math.exp(-log_choose(n + m, n))) if n and m else 1.0
+        return statistic, Evidence(max(p, floor), Method.KS, floor), (n, m)
+    score = _wasserstein(live_values, ref_values)
+    return score, evidence(live.buckets, reference.buckets, level), (live.rows, reference.rows)
+
+
+def _finite_count(values: Values) -> int:
+    return int(np.count_nonzero(np.isfinite(np.asarray(values, dtype=np.float64))))
+
+
+def _correct_across_features(
+    results: list[FeatureResult], settings: Settings
+) -> list[FeatureResult]:
+    """With --alpha, evidence is the p-value adjusted across the judged features."""
+    if settings.alpha is None:
+        return results
+    judged = [
+        i for i, r in enumerate(results) if r.status in (Status.OK, Status.DRIFT, Status.UNCERTAIN)
+    ]
+    p_values = [results[i].p_value for i in judged]
+    adjusted = adjust([1.0 if p is None else p for p in p_values], settings.correction)
+    out = list(results)
+    for i, p in zip(judged, adjusted, strict=True):
+        out[i] = _decide_feature(replace(results[i], p_adjusted=p), p, settings)
+    return out
+
+
+def decide(results: list[FeatureResult], settings: Settings) -> Decision:
+    """The dataset-level verdict: --fail-on features first, then --max-drift-share, else any.
+
+    No verdict when no feature could be judged.
+    """
+    judged = [r for r in results if r.status.judged]
+    if not judged:
+        return Decision(
+            Verdict.NO_VERDICT,
+            f"no feature could be judged: all {len(results)} have too few live rows",
+        )
+    drifted = [r for r in results if r.drift]
+    watched = {name_key(n) for n in settings.fail_on}
+    critical = [r.name for r in drifted if name_key(r.name) in watched]
+    if critical:
+        return Decision(Verdict.DRIFT, f"--fail-on feature drifted: {', '.join(critical)}")
+    if settings.max_drift_share is not None:
+        share = len(drifted) / len(judged)
+        over = share > settings.max_drift_share
+        verb = "above" if over else "within"
+        return Decision(
+            Verdict.DRIFT if over else Verdict.NO_DRIFT,
+            f"{len(drifted)} of {len(judged)} features drifted ({share:.0%}), "
+            f"{verb} --max-drift-share {settings.max_drift_share:.0%}",
+        )
+    if drifted:
+        return Decision(Verdict.DRIFT, "a feature drifted")
+    return Decision(Verdict.NO_DRIFT, "no feature drifted")
+
+
+def _type_changed(feature: Feature, live: FeatureCounts) -> bool:
+    """No live value could be read as the reference's type.
+
+    Numeric: every present live value is invalid. Categorical: the values
+    arrived only as another type family than the reference's; text is
+    compatible with any type, and so is an untyped (CSV) reference.
+    """
+    present = live.rows - int(live.buckets[feature.missing_bucket])
+    if present == 0:
+        return False
+    if feature.kind is Kind.NUMERIC:
+        return int(live.buckets[feature.invalid_bucket]) == present
+    if feature.source_type & TypeClass.UNTYPED:
+        return False
+    compatible = feature.source_type | TypeClass.TEXT
+    return live.types is not TypeClass.NONE and not (live.types & compatible)
+
+
+def new_columns(profile: Profile, live: Counts, ignored: tuple[str, ...] = ()) -> list[str]:
+    """Live columns the reference does not have (and the user did not exclude)."""
+    known = {name_key(c) for c in [*profile.counts.columns, *ignored]}
+    return [c for c in live.columns if name_key(c) not in known]
+
+
+def _names(names: Iterable[str]) -> str:
+    listed = list(names)
+    shown = ", ".join(listed[:8])
+    return shown + (f" and {len(listed) - 8} more" if len(listed) > 8 else "")

@@ -1,0 +1,143 @@
+"""The reference snapshot file, and the JSON form of profiles and counts.
+
+A snapshot is one Parquet file: its rows are a bounded sample of the
+reference's raw rows, and its footer (key `driftcli.snapshot`) holds a JSON
+document with everything else: the feature kinds and buckets, the exact
+counts over every reference row, the row count, the source, the creation
+time, the tool and format versions. Any Parquet reader (pandas, DuckDB)
+reads the sample; `json.loads(pq.read_metadata(path).metadata[b"driftcli.snapshot"])`
+reads the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from driftcli import __version__
+from driftcli.errors import StoreError
+from driftcli.reference.buckets import Profile
+from driftcli.results import SourceInfo
+from driftcli.store.codec import (
+    FORMAT_VERSION,
+    buckets_id,
+    decode_counts,
+    decode_feature,
+    encode_counts,
+    encode_feature,
+)
+from driftcli.store.durable import atomic_write
+from driftcli.store.rows import write_rows
+
+SNAPSHOT_KEY = b"driftcli.snapshot"
+
+
+@dataclass
+class Snapshot:
+    """A profiled reference, as stored: buckets, exact counts, a sample of rows."""
+
+    profile: Profile
+    source: SourceInfo
+    created: str
+    """When the snapshot was made, ISO 8601 in UTC."""
+    bins: int
+    max_categories: int
+    sample: pa.Table
+    tool_version: str = __version__
+
+    @property
+    def reference_id(self) -> str:
+        """A fingerprint of the buckets: counts made over other buckets do not mix."""
+        return buckets_id(self.profile.features)
+
+
+def encode_snapshot(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "kind": "reference-snapshot",
+        "format_version": FORMAT_VERSION,
+        "tool_version": snapshot.tool_version,
+        "created": snapshot.created,
+        "reference_id": snapshot.reference_id,
+        "source": {
+            "name": snapshot.source.name,
+            "format": snapshot.source.format,
+            "rows": snapshot.source.rows,
+        },
+        "settings": {"bins": snapshot.bins, "max_categories": snapshot.max_categories},
+        "features": [encode_feature(f) for f in snapshot.profile.features],
+        "counts": encode_counts(snapshot.profile.counts),
+        "skipped": snapshot.profile.skipped,
+        "sample_rows": snapshot.sample.num_rows,
+    }
+
+
+def decode_snapshot(doc: dict[str, Any], sample: pa.Table) -> Snapshot:
+    features = [decode_feature(f) for f in doc["features"]]
+    counts = decode_counts(doc["counts"])
+    for feature in features:
+        if counts.features[feature.name].buckets.shape != (feature.n_buckets,):
+            raise ValueError(f"counts of {feature.name} do not match its buckets")
+    source = doc["source"]
+    return Snapshot(
+        profile=Profile(features, counts, {str(k): str(v) for k, v in doc["skipped"].items()}),
+        source=SourceInfo(str(source["name"]), str(source["format"]), int(source["rows"])),
+        created=str(doc["created"]),
+        bins=int(doc["settings"]["bins"]),
+        max_categories=int(doc["settings"]["max_categories"]),
+        sample=sample,
+        tool_version=str(doc["tool_version"]),
+    )
+
+
+def write_snapshot(snapshot: Snapshot, path: Path) -> None:
+    """Write the snapshot atomically: readers see the old file or the new one."""
+    document = json.dumps(encode_snapshot(snapshot), allow_nan=False).encode()
+    table = snapshot.sample.replace_schema_metadata({SNAPSHOT_KEY: document})
+
+    atomic_write(path, lambda out: write_rows(table, out))
+
+
+def snapshot_document(path: Path) -> dict[str, Any] | None:
+    """The snapshot document in a Parquet footer; None for a file that is not a snapshot.
+
+    Raises `StoreError` for a snapshot this version cannot read.
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_metadata(str(path)).metadata or {}
+    except (pa.ArrowException, OSError):
+        return None
+    raw = metadata.get(SNAPSHOT_KEY)
+    if raw is None:
+        return None
+    try:
+        doc = json.loads(raw)
+        version = int(doc["format_version"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"{path}: corrupt driftcli snapshot (unreadable metadata)") from exc
+    if version > FORMAT_VERSION:
+        raise StoreError(
+            f"{path}: written by a newer driftcli (snapshot format {version}, "
+            f"this version reads up to {FORMAT_VERSION})",
+            hint="upgrade driftcli",
+        )
+    return dict(doc)
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """Load a snapshot file; `StoreError` if it is not one or is damaged."""
+    import pyarrow.parquet as pq
+
+    doc = snapshot_document(path)
+    if doc is None:
+        raise StoreError(f"{path}: not a driftcli snapshot")
+    try:
+        sample = pq.read_table(str(path))
+        return decode_snapshot(doc, sample.replace_schema_metadata(None))
+    except (pa.ArrowException, OSError, ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"{path}: corrupt driftcli snapshot ({type(exc).__name__})") from exc
