@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -12,6 +13,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from driftcli.cli import app
+
+if TYPE_CHECKING:
+    from driftcli.engine import DaskEngine
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -55,3 +59,23 @@ def write_table(table: pa.Table, path: Path) -> Path:
             for row in table.to_pylist():
                 out.write(json.dumps(row) + "\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[str]:
+    """A 2-worker Dask cluster on 127.0.0.1, shared by the tests that need one."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=":0", silence_logs=50,
+    ) as local:  # fmt: skip
+        yield local.scheduler_address
+
+
+@pytest.fixture
+def dask(cluster: str) -> Iterator[DaskEngine]:
+    from driftcli.engine import DaskEngine
+
+    engine = DaskEngine(cluster)
+    yield engine
+    engine.close()

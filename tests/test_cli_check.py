@@ -534,3 +534,39 @@ def test_at_most_five_invalid_values_are_located(invoke: Invoke, tmp_path: Path)
     assert income["invalid"]["live"] == 30
     assert [at["line"] for at in income["invalid"]["first_live"]] == [2, 12, 22, 32, 42]
     assert "30 live values could not be read as numbers" in result.stderr
+
+
+def test_non_finite_threshold_is_a_usage_error(invoke: Invoke, sample: Path) -> None:
+    args = ("check", sample / "live_ok.csv", "--ref", sample / "ref.csv", "--threshold")
+    result = invoke(*args, "inf")
+    assert result.exit_code == 2
+    assert "--threshold must be a number of at least 0, not inf" in result.stderr
+    assert invoke(*args, "nan").exit_code == 2  # refused by the option parser itself
+
+
+LIVE, REF = "sample_data/live_drift.parquet", "sample_data/ref.parquet"
+
+
+def test_names_the_reference_does_not_score_are_usage_errors(
+    invoke: Invoke, tmp_path: Path, sample: Path
+) -> None:
+    snap = tmp_path / "snap.parquet"
+    invoke("reference", sample / "ref.parquet", "--exclude", "income", "-o", snap)
+    result = invoke(
+        "check", sample / "live_drift.parquet", "--ref", snap, "--features", "income,age"
+    )
+    assert (
+        result.exit_code == 2
+        and "--features: 'income' is not among the features checked" in result.stderr
+    )
+    result = invoke("check", sample / "live_drift.parquet", "--ref", snap, "--fail-on", "income")
+    assert result.exit_code == 2 and "--fail-on: 'income'" in result.stderr
+
+
+def test_messages_fit_the_command(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("check", LIVE, "--ref", REF, "--engine", "spark")
+    assert result.exit_code == 2 and "--engine must be local or dask" in result.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"age": 1}\n{"age": 2,,}\n')
+    result = invoke("check", bad, "--ref", REF)
+    assert result.exit_code == 2 and "pass --skip-bad-lines" in result.stderr

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -442,3 +443,25 @@ def test_null_lines_on_stdin_are_bad_lines(invoke: Invoke, home: Path, skip: boo
         assert result.exit_code == 2
         assert "error: <stdin>: line 6: expected a JSON object, got null" in result.stderr
         assert window_ids(home / "store") == []
+
+
+def test_ingest_alerts_use_the_configured_threshold(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "driftcli.toml").write_text('threshold = 0.9\nstore = "mystore"\n')
+    invoke("reference", sample / "ref.parquet")
+    assert invoke("check", sample / "live_drift.parquet").exit_code == 0
+    result = invoke("ingest", sample / "live_drift.parquet", "--check-every", "500")
+    assert result.exit_code == 0 and "[DRIFT]" not in result.stderr
+    assert json.loads(invoke("status", "-f", "json").stdout)["store"] == "mystore"
+
+
+def test_flush_rows_is_honoured_within_a_chunk(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DRIFTCLI_STORE", str(tmp_path / "store"))
+    pq.write_table(pa.table({"x": np.arange(5000.0)}), tmp_path / "rows.parquet")
+    result = invoke("ingest", tmp_path / "rows.parquet", "--flush-rows", "1000", "--verbose")
+    flushes = [line for line in result.stderr.splitlines() if line.startswith("stored ")]
+    assert len(flushes) == 5 and all(line.startswith("stored 1,000 rows") for line in flushes)

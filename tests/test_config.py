@@ -109,3 +109,37 @@ def test_cli_config_error_exits_2(
     result = invoke("check", "--show-config")
     assert result.exit_code == 2
     assert "unknown key 'metrik'" in result.stderr and "did you mean 'metric'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[features.incme]\nthreshold = 0.2\n", "config [features.incme]: 'incme' is not a column"),
+        ("[features.income]\nbins = 1\n", "features.income.bins must be at least 2"),
+    ],
+)
+def test_per_feature_config_is_checked(
+    invoke: Invoke,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sample: Path,
+    text: str,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "driftcli.toml").write_text(text)
+    result = invoke("check", sample / "live_drift.parquet", "--ref", sample / "ref.parquet")
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_top_level_features_list_in_the_config(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "driftcli.toml").write_text('features = ["age", "country"]\n')
+    doc = json.loads(
+        invoke(
+            "check", sample / "live_drift.parquet", "--ref", sample / "ref.parquet", "-f", "json"
+        ).stdout
+    )
+    assert [f["name"] for f in doc["features"]] == ["age", "country"]

@@ -7,7 +7,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,22 +21,6 @@ from driftcli.settings import Settings
 from tests.conftest import Invoke, write_table
 
 distributed = pytest.importorskip("distributed")
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=":0", silence_logs=50,
-    ) as local:  # fmt: skip
-        yield local.scheduler_address
-
-
-@pytest.fixture
-def dask(cluster: str) -> Iterator[DaskEngine]:
-    engine = DaskEngine(cluster)
-    yield engine
-    engine.close()
 
 
 def split(table: pa.Table, root: Path, fmt: str, parts: int) -> Path:

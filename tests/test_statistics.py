@@ -10,11 +10,14 @@ flag at most about 0.5% of unchanged features, at any size.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from driftcli.api import check
 from driftcli.counting.counter import count_batches
 from driftcli.reference.builder import build_profile
 from driftcli.results import FeatureResult, Status
@@ -117,8 +120,8 @@ def test_twenty_skewed_categories_with_missing_values_raise_no_false_alarms(
 ) -> None:
     # Skewed categories, including rare ones, and 10% missing: 22 buckets. A
     # small reference leaves rare categories unseen, and their live rows land
-    # in `other`, which the reference's rows never can: the rate measured over
-    # 3,000 features was 0.4-0.8%, so 1,000 features here keep chance out.
+    # in `other`, which the reference's rows never can: over 3,000 features the
+    # rate is 0.4-0.8%, so 1,000 features here keep chance out.
     draw = categories([2.0**-i for i in range(20)], missing=0.1)
     results = check_many(draw, draw, n_ref, n_live, seed=100 + n_live, features=1000)
     assert share(results) <= 0.01
@@ -214,3 +217,19 @@ def test_the_defaults_flag_exactly_the_planted_shifts_of_the_benchmark_data() ->
     assert sorted(r.name for r in results if r.drift) == sorted(generate.PLANTED)
     scores = {r.name: r.score for r in results}
     assert all(0.1 < scores[name] < 0.3 for name in generate.PLANTED)  # moderate, every one
+
+
+def shifted_pair(tmp_path: Path, shift: float, n: int = 20_000) -> tuple[str, str]:
+    rng = np.random.default_rng(0)
+    pq.write_table(pa.table({"x": rng.normal(0, 1, n)}), tmp_path / "ref.parquet")
+    pq.write_table(pa.table({"x": rng.normal(shift, 1, n)}), tmp_path / "live.parquet")
+    return str(tmp_path / "live.parquet"), str(tmp_path / "ref.parquet")
+
+
+@pytest.mark.parametrize("metric", ["kl", "ks"])
+def test_a_p_value_of_exactly_zero_is_significant(tmp_path: Path, metric: str) -> None:
+    live, ref = shifted_pair(tmp_path, 3.0)
+    [x] = check(live, ref, Settings(metric=metric, alpha=0.01)).features
+    assert x.p_value == 0.0 and x.p_adjusted == 0.0 and x.status.value == "drift"
+    [gate] = check(live, ref, Settings(threshold=0.0, alpha=0.01)).features
+    assert gate.status.value == "drift"

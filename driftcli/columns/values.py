@@ -22,7 +22,7 @@ BoolArray = npt.NDArray[np.bool_]
 _BOOLEAN_WORDS = pa.array(["true", "false"], pa.string())
 # Typed scalars made once: pyarrow turns a Python str into a scalar by first
 # trying to import dateutil, and that failed import is retried on every call
-# (measured: pc.equal(text, "") 156 us, with a ready scalar 7 us).
+# (twenty times the cost of the comparison with a ready scalar).
 _EMPTY = pa.scalar("", pa.string())
 _NO_TEXT = pa.scalar(None, pa.string())
 _NAN = pa.scalar(float("nan"), pa.float64())
@@ -192,8 +192,7 @@ def tally_texts(column: pa.Array | pa.ChunkedArray) -> Tally:
 def _dictionary_counts(column: pa.DictionaryArray) -> tuple[pa.Array, npt.NDArray[np.int64]]:
     """Rows per dictionary entry (nulls as a last, null entry), counted on the indices.
 
-    np.bincount over the indices is 4x faster than value_counts' hashing
-    (measured: 0.6 vs 2.8 ms for 262k rows).
+    np.bincount over the indices is four times faster than value_counts' hashing.
     """
     dictionary = column.dictionary
     size = len(dictionary)
@@ -210,7 +209,7 @@ def arrow_array(values: npt.NDArray[np.int64] | BoolArray) -> pa.Array:
     """A 1-d int64 or bool numpy array as an Arrow array (ints not copied).
 
     pa.array() would do, but its check for numpy masked arrays imports
-    numpy.ma: 10 ms of every start (measured with python -X importtime).
+    numpy.ma, which every start would pay.
     """
     if values.dtype == np.bool_:
         bits = np.packbits(values, bitorder="little")

@@ -27,7 +27,9 @@ switches to a fine grid: about 6,100 edges taken from the values held so far
 (4,096 quantiles, plus a geometric extension on both sides for later values
 beyond their range), over which every value is counted exactly; the final
 edges are the grid edges closest in rank to the quantiles k/B. That costs a
-sort of every later batch (measured: about twice the fixed buckets' time).
+sort of every later batch, about twice the fixed buckets' time.
+
+The three ways are the sketch's states: `_Holding`, then `_Fixed` or `_Grid`.
 """
 
 from __future__ import annotations

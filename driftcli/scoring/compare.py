@@ -24,7 +24,7 @@ from driftcli.counting.counts import Counts, FeatureCounts
 from driftcli.errors import SchemaError, UsageError
 from driftcli.reference.buckets import Feature, Profile
 from driftcli.results import Decision, FeatureResult, Status, Verdict
-from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, On, ks_test
+from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, ks_test
 from driftcli.scoring.metrics import wasserstein_normalised as _wasserstein
 from driftcli.scoring.significance import (
     Evidence,
@@ -228,8 +228,7 @@ def _score(
     level: float,
 ) -> tuple[float, Evidence, tuple[int, int]]:
     """The score, the evidence, and the (live, reference) sizes the evidence rests on."""
-    if metric.on is On.BUCKETS:
-        assert metric.bucket_score is not None
+    if metric.bucket_score is not None:
         score = metric.bucket_score(live.buckets, reference.buckets, settings.smoothing)
         return score, evidence(live.buckets, reference.buckets, level), (live.rows, reference.rows)
     if live_values is None or ref_values is None or not len(ref_values):

@@ -23,7 +23,7 @@ FORMAT_VERSION = 1
 
 
 def buckets_id(features: list[Feature]) -> str:
-    import hashlib  # here: a check of files never needs it (3 ms of start-up)
+    import hashlib  # here: a check of files never needs it, and start-up counts
 
     canonical = json.dumps([encode_feature(f) for f in features], sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2, chi2_contingency, entropy
 
+from driftcli.api import check
 from driftcli.scoring.metrics import kl_divergence
 from driftcli.scoring.significance import chi2_sf, g_test
+from driftcli.settings import Settings
 
 counts = st.lists(st.integers(0, 10_000), min_size=1, max_size=40)
 
@@ -188,3 +193,16 @@ def test_sample_metrics_of_identical_samples_are_zero(values: list[float]) -> No
     data = np.array(values)
     assert ks_test(data, data)[0] == 0.0
     assert wasserstein_normalised(data, data) == 0.0
+
+
+def test_infinities_do_not_break_the_sample_metrics(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    ref = np.r_[rng.normal(0, 1, 2000), np.inf]
+    live = np.r_[rng.normal(5, 1, 500), -np.inf]
+    pq.write_table(pa.table({"x": ref}), tmp_path / "ref.parquet")
+    pq.write_table(pa.table({"x": live}), tmp_path / "live.parquet")
+    for metric in ("wasserstein", "ks"):
+        [x] = check(
+            str(tmp_path / "live.parquet"), str(tmp_path / "ref.parquet"), Settings(metric=metric)
+        ).features
+        assert x.score is not None and np.isfinite(x.score) and x.status.value == "drift"

@@ -168,7 +168,7 @@ def test_dictionary_columns_count_like_plain_text() -> None:
 def test_dictionary_with_small_full_index_type_and_nulls_is_counted(
     index_type: pa.DataType,
 ) -> None:
-    """Found in review: nulls were filled with the dictionary's size, which an int8 cannot hold."""
+    """Nulls are counted even when the dictionary's size does not fit its int8 indices."""
     from driftcli.columns.values import tally_texts
 
     size = 128 if index_type == pa.int8() else 120

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import os
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from driftcli.api import check
 from driftcli.choices import InputFormat
 from driftcli.errors import InputError, UsageError
 from driftcli.inputs import open_source, read_all_batches
 from driftcli.reference.builder import build_profile
+from tests.conftest import Invoke
 
 FORMATS = ["csv", "parquet", "jsonl"]
 
@@ -125,7 +131,7 @@ def test_jsonl_chunking_keeps_every_row(tmp_path: Path, monkeypatch: pytest.Monk
 def test_mapped_file_pages_are_let_go_once_parsed(
     suffix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A check of a 3 GB JSON-lines file once peaked at 3 GB: every mapped page stayed resident."""
+    """Mapped pages are let go once parsed: a mapped file would otherwise stay resident whole."""
     import mmap
 
     import driftcli.inputs.cutting as cutting
@@ -148,7 +154,7 @@ def test_mapped_file_pages_are_let_go_once_parsed(
 def test_text_files_read_where_mapped_pages_cannot_be_dropped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Windows has no madvise: reading must not depend on it (found in review)."""
+    """Windows has no madvise: reading must not depend on it."""
     import driftcli.inputs.content as content
     import driftcli.inputs.cutting as cutting
 
@@ -405,3 +411,131 @@ def test_streams_are_read_again_only_when_spooled(monkeypatch: pytest.MonkeyPatc
         again = pa.Table.from_batches(list(source.batches_again(["x"])))
     assert first.num_rows == again.num_rows == 3
     assert again.column_names == ["x"] and again.column("x").to_pylist() == [1.0, 2.0, 3.0]
+
+
+def write_lines(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def normal_rows(n: int, seed: int, key: str = "x") -> list[dict[str, object]]:
+    rng = np.random.default_rng(seed)
+    return [{key: round(float(v), 4)} for v in rng.normal(size=n)]
+
+
+def test_sparse_keys_in_the_slow_json_path_line_up(tmp_path: Path) -> None:
+    rows = [{"a": 1}, {"b": "x"}, {"a": "two", "c": True}, {}, {"b": "y"}]
+    table = pa.Table.from_batches(read_all_batches(str(write_lines(tmp_path / "r.jsonl", rows))))
+    assert table.num_rows == 5
+    assert table.column("a").to_pylist() == ["1", None, "two", None, None]
+    assert table.column("b").to_pylist() == [None, "x", None, None, "y"]
+    assert table.column("c").to_pylist() == [None, None, True, None, None]
+
+
+def test_one_stray_string_in_a_json_reference_keeps_the_feature_numeric(tmp_path: Path) -> None:
+    ref_rows = normal_rows(2000, 1)
+    ref_rows[5] = {"x": "n/a"}
+    ref = write_lines(tmp_path / "ref.jsonl", ref_rows)
+    live = write_lines(tmp_path / "live.jsonl", normal_rows(500, 2))
+    [x] = check(str(live), str(ref)).features
+    assert x.kind.value == "numeric" and x.status.value == "ok"
+    assert x.reference_invalid == 1
+
+
+def test_date_strings_in_json_are_text_as_in_csv(tmp_path: Path) -> None:
+    days = [f"2024-01-0{1 + i % 7}" for i in range(300)]
+    jsonl = write_lines(tmp_path / "d.jsonl", [{"day": d} for d in days])
+    (tmp_path / "d.csv").write_text("day\n" + "\n".join(days) + "\n")
+    for live, ref in [(jsonl, jsonl), (jsonl, tmp_path / "d.csv"), (tmp_path / "d.csv", jsonl)]:
+        [day] = check(str(live), str(ref)).features
+        assert day.kind.value == "categorical" and day.status.value == "ok", (live, ref)
+        assert day.live_invalid == 0
+
+
+@pytest.mark.parametrize("words", [("true", "false"), ("True", "False"), ("TRUE", "FALSE")])
+def test_booleans_match_across_formats_and_spellings(
+    tmp_path: Path, words: tuple[str, str]
+) -> None:
+    flags = [i % 3 == 0 for i in range(300)]
+    pq.write_table(pa.table({"flag": flags}), tmp_path / "b.parquet")
+    (tmp_path / "b.csv").write_text(
+        "flag\n" + "\n".join(words[0] if f else words[1] for f in flags)
+    )
+    write_lines(tmp_path / "b.jsonl", [{"flag": f} for f in flags])
+    names = ["b.parquet", "b.csv", "b.jsonl"]
+    for live in names:
+        for ref in names:
+            [flag] = check(str(tmp_path / live), str(tmp_path / ref)).features
+            assert flag.status.value == "ok" and flag.score == pytest.approx(0, abs=1e-12), (
+                live,
+                ref,
+            )
+
+
+def test_bool_among_numbers_in_json_is_invalid(tmp_path: Path) -> None:
+    rows = normal_rows(300, 3)
+    rows[10] = {"x": True}
+    ref = write_lines(tmp_path / "ref.jsonl", normal_rows(2000, 4))
+    [x] = check(str(write_lines(tmp_path / "live.jsonl", rows)), str(ref)).features
+    assert x.live_invalid == 1
+
+
+def test_named_pipe_is_read_once_as_a_stream(tmp_path: Path, sample: Path) -> None:
+    fifo = tmp_path / "live.jsonl"
+    os.mkfifo(fifo)
+    payload = (sample / "live_drift.jsonl").read_bytes()
+
+    def feed() -> None:
+        with open(fifo, "wb") as out:
+            out.write(payload)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    result = check(str(fifo), str(sample / "ref.parquet"))
+    writer.join(timeout=30)
+    assert result.live.rows == 500 and result.drift
+
+
+def test_stray_quote_in_csv_does_not_swallow_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import driftcli.inputs.cutting as text_formats
+
+    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 256)
+    lines = [f"{i},plain text {i}" for i in range(2000)]
+    lines[100] = '100,a 5" screen'
+    path = tmp_path / "q.csv"
+    path.write_text("id,note\n" + "\n".join(lines) + "\n")
+    table = pa.Table.from_batches(read_all_batches(str(path)))
+    assert table.num_rows == 2000
+    assert table.column("note")[100].as_py() == 'a 5" screen'
+
+
+def test_csv_row_longer_than_a_parse_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import driftcli.inputs.cutting as text_formats
+
+    monkeypatch.setattr(text_formats, "PARSE_BLOCK_BYTES", 1 << 12)
+    path = tmp_path / "long.csv"
+    path.write_text("a,b\n1,short\n2," + "x" * 300_000 + "\n3,short\n")
+    table = pa.Table.from_batches(read_all_batches(str(path)))
+    assert table.column("a").to_pylist() == ["1", "2", "3"]
+
+
+def test_json_line_longer_than_a_parse_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import driftcli.inputs.cutting as text_formats
+
+    monkeypatch.setattr(text_formats, "PARSE_BLOCK_BYTES", 1 << 12)
+    path = write_lines(tmp_path / "long.jsonl", [{"a": 1, "s": "x"}, {"a": 2, "s": "y" * 50_000}])
+    table = pa.Table.from_batches(read_all_batches(str(path)))
+    assert table.column("a").to_pylist() == [1, 2]
+
+
+def test_invalid_utf8_in_json_names_the_line(invoke: Invoke, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b'{"name": "ok", "v": 1}\n{"name": "Jos\xe9 SECRET", "v": 2}\n')
+    result = invoke("check", path, "--ref", path)
+    assert result.exit_code == 2
+    assert f"{path}: line 2: not valid JSON (not valid UTF-8)" in result.stderr
+    assert "SECRET" not in result.stderr

@@ -207,7 +207,8 @@ def test_reference_file_is_read_twice_only_when_a_column_needs_it(
 
 
 def test_column_present_on_every_other_row_and_trending_gets_real_buckets() -> None:
-    """Found in review: an every-k-th sample saw only absent rows; the column got no bucket."""
+    """A column with values on every other row still gets its buckets: the sample is random,
+    not every k-th row."""
     values = np.arange(ROWS, dtype=float)
     values[::2] = np.nan
     result = profile(values, rereadable=True)
@@ -318,8 +319,8 @@ def test_second_read_of_a_dataset_reads_just_the_column_counted_again(
 
 
 def test_column_absent_from_most_rows_still_gets_a_full_sample() -> None:
-    """Found in review: the footer's row count, read as values to come, shrank the sample
-    of a column absent from the first 2M rows to 9 values (9 one-value buckets)."""
+    """The footer's row count is not taken for values to come: a column absent from the
+    first 2M rows still gets a full sample (not 9 values and 9 one-value buckets)."""
     nulls = [pa.record_batch({"x": pa.nulls(100_000, pa.float64())}) for _ in range(20)]
     late = np.linspace(0, 1, 12_000)  # trending: bucketed again, from the sample
     rows = 20 * 100_000 + len(late)
@@ -337,7 +338,7 @@ def test_column_absent_from_most_rows_still_gets_a_full_sample() -> None:
 
 def test_reference_of_at_most_twice_the_hold_is_held_whole() -> None:
     """Told the rows up front, a sorted column of 1.75 x the hold gets exact quantile edges
-    in one read (found in review: it took the sample's edges and a second read)."""
+    in one read, not from the sample's edges and a second read."""
     values = np.arange(7_000, dtype=float)
     batches = [values[:3_500], values[3_500:]]
     sketch_ = NumericSketch(rereadable=True, expected=len(values))
@@ -356,7 +357,7 @@ def test_reference_of_at_most_twice_the_hold_is_held_whole() -> None:
 
 
 def test_values_near_the_float_limit_give_ordered_edges_and_counts() -> None:
-    """Found in review: quantiles between -1e308 and 1e308 overflowed to inf mid-edges."""
+    """Quantiles between -1e308 and 1e308 do not overflow to inf between the edges."""
     values = (
         np.r_[np.full(500, -1e308), np.full(500, 1e308)]
         + np.r_[-np.arange(500) * 1e292, np.arange(500) * 1e292]
@@ -398,7 +399,7 @@ def test_parquet_reference_on_stdin_is_read_again_from_its_spool(
 @pytest.mark.parametrize("absent", ["missing rows", "all-NaN batches", "column not there yet"])
 def test_rows_without_the_column_count_toward_the_values_to_come(absent: str) -> None:
     """Told 206k rows of which only the last 6k have values, the sample's first rate is set
-    for 6k values, not for 206k (which left a quarter of the sample; found in review)."""
+    for 6k values, not for 206k (which would leave a quarter of the sample)."""
     late = np.random.default_rng(9).normal(size=6_000)
     rows = 200_000 + len(late)
     if absent == "column not there yet":

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from driftcli.api import check
 from driftcli.output.json_report import render_json
 from driftcli.output.table import render_table, sparkline
 from driftcli.output.texts import format_p_value
+from tests.conftest import Invoke
 
 
 def text_of(renderable: object) -> str:
@@ -69,3 +71,12 @@ def test_core_imports_no_terminal_library_and_help_no_numeric_library() -> None:
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_markup_like_names_and_paths_are_shown_literally(invoke: Invoke, tmp_path: Path) -> None:
+    data = tmp_path / "data[bold].csv"
+    data.write_text("price[/usd],temp[red]\n" + "".join(f"{i},{i % 7}\n" for i in range(200)))
+    result = invoke("check", data, "--ref", data)
+    assert result.exit_code == 0, result.stderr
+    assert "price[/usd]" in result.stdout and "temp[red]" in result.stdout
+    assert "data[bold].csv" in result.stdout

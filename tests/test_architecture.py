@@ -1,0 +1,189 @@
+"""The layout holds: stages import down the pipeline, no cycles, small modules and functions.
+
+Read from the source with `ast`, so every import counts, lazy ones inside
+functions included (only `if TYPE_CHECKING:` blocks are left out: they never
+run).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).parent.parent / "driftcli"
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 60
+MAX_CLASS_LINES = 250
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _type_checking_only(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def imports_of(name: str) -> set[str]:
+    """The driftcli modules `name` imports when it runs, lazily or not."""
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _type_checking_only(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    # Importing a module runs its packages' __init__ first, except the ones
+    # this module sits in: they have started running before it.
+    own = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)}
+    resolved = set()
+    for target in found:
+        parts = target.split(".")
+        for i in range(1, len(parts) + 1):
+            candidate = ".".join(parts[:i])
+            if candidate in MODULES and candidate not in own:
+                resolved.add(candidate)
+    resolved.discard(name)
+    return resolved
+
+
+GRAPH = {name: imports_of(name) for name in MODULES}
+
+
+def test_no_import_cycle() -> None:
+    """Lazy imports count: a cycle through a function's import is still a cycle."""
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def walk(node: str) -> None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(GRAPH[node]):
+            if state.get(target) == 1:
+                cycle = [*path[path.index(target) :], target]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if target not in state:
+                walk(target)
+        path.pop()
+        state[node] = 2
+
+    for name in sorted(GRAPH):
+        if name not in state:
+            walk(name)
+
+
+def reachable(start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for target in GRAPH[todo.pop()]:
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+@pytest.mark.parametrize("stage", ["inputs", "columns", "reference", "counting", "scoring", "store",
+                                   "engine", "output"])  # fmt: skip
+def test_stages_never_import_the_library_api_or_the_cli(stage: str) -> None:
+    modules = [m for m in MODULES if m == f"driftcli.{stage}" or m.startswith(f"driftcli.{stage}.")]
+    for module in modules:
+        upward = {m for m in reachable(module) if m.startswith(("driftcli.api", "driftcli.cli"))}
+        assert not upward, f"{module} imports {sorted(upward)}"
+
+
+def test_the_api_never_imports_the_cli_or_the_renderers() -> None:
+    for module in (m for m in MODULES if m.startswith("driftcli.api")):
+        wrong = {m for m in reachable(module) if m.startswith(("driftcli.cli", "driftcli.output"))}
+        assert not wrong, f"{module} imports {sorted(wrong)}"
+
+
+def test_light_modules_import_nothing_heavy() -> None:
+    """settings, choices, results and config are read by the CLI before the stages load."""
+    code = (
+        "import sys, driftcli.settings, driftcli.choices, driftcli.results, driftcli.config;"
+        "heavy = {'numpy', 'pyarrow', 'rich'} & set(sys.modules);"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_help_imports_no_numeric_library() -> None:
+    code = (
+        "import sys;"
+        "from driftcli.cli import app;"
+        "sys.argv = ['driftcli', '--help'];"
+        "import contextlib;"
+        "exec('try:\\n    app()\\nexcept SystemExit:\\n    pass');"
+        "heavy = {'numpy', 'pyarrow', 'scipy', 'dask', 'distributed'} & set(sys.modules);"
+        "assert not heavy, heavy"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: driftcli" in result.stdout
+
+
+def test_modules_are_at_most_500_lines() -> None:
+    long = {
+        name: n
+        for name, path in MODULES.items()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, long
+
+
+def _body_lines(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int:
+    """Lines of the body, its docstring and a Typer command's parameter list left out."""
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    if not body:
+        return 0
+    assert body[-1].end_lineno is not None
+    return body[-1].end_lineno - body[0].lineno + 1
+
+
+def test_functions_and_classes_are_small() -> None:
+    big: list[str] = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                if _body_lines(node) > MAX_FUNCTION_LINES:
+                    big.append(f"{name}.{node.name}: {_body_lines(node)} lines")
+            elif isinstance(node, ast.ClassDef):
+                lines = (node.end_lineno or 0) - node.lineno + 1
+                if lines > MAX_CLASS_LINES:
+                    big.append(f"{name}.{node.name} (class): {lines} lines")
+    assert not big, big
+
+
+def test_no_assert_guards_data_in_the_package() -> None:
+    """`python -O` removes asserts: they must not stand between bad data and a crash."""
+    found = [
+        f"{name}:{node.lineno}"
+        for name, path in MODULES.items()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Assert)
+    ]
+    assert not found, found
