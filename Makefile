@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint check smoke bench clean
+.PHONY: help install demo test lint check smoke bench docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ smoke: $(STAMP) ## Pipe the sample files through the installed command
 	cat sample_data/live_drift.jsonl | $(BIN)/driftcli check - --ref sample_data/ref.parquet --format json > /dev/null; test $$? -eq 1
 	$(BIN)/driftcli check sample_data/live_ok.csv --ref sample_data/ref.csv --format json > /dev/null
 	$(BIN)/python -m driftcli --version
+
+docs: $(STAMP) ## Regenerate the command reference (docs/cli.md) from --help
+	$(BIN)/python -m driftcli.cli.helpdoc > docs/cli.md
 
 bench: $(STAMP) ## Speed and memory against baselines, 1M and 5M rows (see benchmarks/README.md)
 	$(BIN)/python benchmarks/bench.py
