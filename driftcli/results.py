@@ -194,6 +194,20 @@ class CheckResult:
         return [f for f in self.features if f.drift]
 
 
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    rows_read: int = 0
+    rows_stored: int = 0
+    window_rows: int = 0
+    flushes: int = 0
+    checks: int = 0
+    skipped_lines: int = 0
+    """Bad lines skipped (with --skip-bad-lines)."""
+    first_skipped: tuple[int, ...] = ()
+
+
 @dataclass(frozen=True)
 class WindowStatus:
     """One live window, as `driftcli status` shows it."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -14,28 +14,16 @@ from driftcli.api.common import Input, hint_skipping
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
 from driftcli.errors import InputError, UsageError
-from driftcli.inputs import BadLines, Chunk, Source, open_source
+from driftcli.inputs import Chunk, Source, open_source
 from driftcli.parallel import prefetch
 from driftcli.reference.buckets import Feature
-from driftcli.results import CheckResult
+from driftcli.results import CheckResult, IngestReport
 from driftcli.settings import DEFAULT_SETTINGS, Settings
 from driftcli.store import Store, Window
 from driftcli.store.snapshot import Snapshot
 
 DEFAULT_FLUSH_ROWS = 10_000
 DEFAULT_FLUSH_SECONDS = 5.0
-
-
-@dataclass
-class IngestReport:
-    """What an ingest did."""
-
-    rows_read: int = 0
-    rows_stored: int = 0
-    window_rows: int = 0
-    flushes: int = 0
-    checks: int = 0
-    bad_lines: BadLines = field(default_factory=BadLines)
 
 
 @dataclass(frozen=True)
@@ -94,7 +82,6 @@ def ingest(
     latency = min(0.5, max(0.05, options.flush_seconds / 2))
     with open_source(spec, options.input_format, skip_bad_lines=options.skip_bad_lines) as source:
         hint_skipping(source)
-        session.report.bad_lines = source.bad_lines
         try:
             # Parse the next chunk in a thread while this one is checked and stored.
             for chunk in prefetch(source.chunks(max_latency=latency), depth=1):
@@ -106,7 +93,9 @@ def ingest(
             raise
         session.flush()
     report = session.report
-    if report.rows_read == 0 and report.bad_lines.count == 0:
+    report.skipped_lines = source.bad_lines.count
+    report.first_skipped = tuple(sorted(source.bad_lines.first))
+    if report.rows_read == 0 and report.skipped_lines == 0:
         raise InputError(f"{source.name}: no data rows to ingest")
     return report
 

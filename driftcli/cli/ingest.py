@@ -20,8 +20,7 @@ from driftcli.cli.runtime import note, prepare
 from driftcli.errors import ExitCode
 
 if TYPE_CHECKING:
-    from driftcli.api import IngestReport
-    from driftcli.results import CheckResult
+    from driftcli.results import CheckResult, IngestReport
 
 
 @app.command(

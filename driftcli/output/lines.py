@@ -6,12 +6,8 @@ Stable and greppable, one line each; no rich.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
-from driftcli.results import CheckResult, FeatureResult, SourceInfo
-
-if TYPE_CHECKING:
-    from driftcli.api.ingest import IngestReport
+from driftcli.results import CheckResult, FeatureResult, IngestReport, SourceInfo
 
 
 def alert_lines(result: CheckResult, window: str) -> list[str]:
@@ -81,9 +77,8 @@ def ingest_summary(report: IngestReport, window: str) -> list[str]:
         f"ingested {report.rows_stored:,} rows into window {window!r} "
         f"(it holds {report.window_rows:,}); {report.flushes} flush(es)"
     ]
-    bad = report.bad_lines
-    if bad.count:
-        shown = ", ".join(str(n) for n in sorted(bad.first))
-        more = ", ..." if bad.count > len(bad.first) else ""
-        lines.append(f"skipped {bad.count:,} bad line(s): {shown}{more}")
+    if report.skipped_lines:
+        shown = ", ".join(str(n) for n in report.first_skipped)
+        more = ", ..." if report.skipped_lines > len(report.first_skipped) else ""
+        lines.append(f"skipped {report.skipped_lines:,} bad line(s): {shown}{more}")
     return lines
