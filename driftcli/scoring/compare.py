@@ -194,23 +194,18 @@ def _decide_feature(result: FeatureResult, p: float | None, settings: Settings) 
     """drift, uncertain or ok, from materiality and the p-value that counts."""
     if not result.material:
         return replace(result, status=Status.OK, reason=None)
-    level = result.evidence_level
+    p_text = "—" if p is None else f"{p:.2g}"
     if settings.alpha is None:
-        if p is not None and p < level:
-            return replace(result, status=Status.DRIFT, reason=None)
-        shown = "—" if p is None else f"{p:.2g}"
-        reason = (
-            f"score {result.score:.3g} is above {result.threshold:g}, but p = {shown} at "
-            f"{_rows(result.live_rows)} could be chance (a drift needs p < {level:g})"
-        )
-        return replace(result, status=Status.UNCERTAIN, reason=reason)
-    if p is not None and p <= settings.alpha:
+        level = result.evidence_level
+        evident = p is not None and p < level
+        rows = _rows(result.live_rows)
+        why = f"p = {p_text} at {rows} could be chance (a drift needs p < {level:g})"
+    else:
+        evident = p is not None and p <= settings.alpha
+        why = f"the adjusted p = {p_text} is above --alpha {settings.alpha:g}"
+    if evident:
         return replace(result, status=Status.DRIFT, reason=None)
-    shown = "—" if p is None else f"{p:.2g}"
-    reason = (
-        f"score {result.score:.3g} is above {result.threshold:g}, but the adjusted p = "
-        f"{shown} is above --alpha {settings.alpha:g}"
-    )
+    reason = f"score {result.score:.3g} is above {result.threshold:g}, but {why}"
     return replace(result, status=Status.UNCERTAIN, reason=reason)
 
 
