@@ -16,10 +16,12 @@ import math
 import numpy as np
 import pyarrow as pa
 
-from driftcli.compare import compare
-from driftcli.metrics import METRICS, On
-from driftcli.profile import build_profile, count_batches
-from driftcli.results import Settings, Status
+from driftcli.counting.counter import count_batches
+from driftcli.reference.builder import build_profile
+from driftcli.results import Status
+from driftcli.scoring.compare import compare
+from driftcli.scoring.metrics import METRICS, On
+from driftcli.settings import Settings
 
 SIZES = [(50, 20), (50, 50), (100, 30), (2000, 20), (2000, 100), (2000, 500), (2000, 5000),
          (20_000, 20_000)]  # fmt: skip
