@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from driftcli.choices import Correction, Kind
-from driftcli.errors import UsageError
+from driftcli.errors import UsageError, did_you_mean
 
 DEFAULT_BINS = 20
 DEFAULT_MAX_CATEGORIES = 20
@@ -99,7 +99,7 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
     ]:
         if metric not in metrics:
             raise UsageError(
-                f"{option}: unknown metric {metric!r}", hint=f"choose one of {', '.join(metrics)}"
+                f"{option}: unknown metric {metric!r}", hint=did_you_mean(metric, metrics)
             )
     if settings.alpha is not None and not 0 < settings.alpha < 1:
         raise UsageError(f"--alpha must be between 0 and 1, not {settings.alpha}")

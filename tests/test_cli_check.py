@@ -570,3 +570,28 @@ def test_messages_fit_the_command(invoke: Invoke, tmp_path: Path) -> None:
     bad.write_text('{"age": 1}\n{"age": 2,,}\n')
     result = invoke("check", bad, "--ref", REF)
     assert result.exit_code == 2 and "pass --skip-bad-lines" in result.stderr
+
+
+def test_window_with_live_files_is_a_usage_error(
+    invoke: Invoke, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for args in (["--ref", REF], []):
+        result = invoke("check", sample / "live_ok.csv", *args, "--window", "canary")
+        assert result.exit_code == 2
+        assert "--window canary checks a stored window: it cannot go with LIVE files" in (
+            result.stderr
+        )
+        assert "driftcli check --window canary" in result.stderr
+
+
+def test_one_feature_and_one_row_are_counted_in_the_singular(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    ref = write_table(pa.table({"x": [float(i % 10) for i in range(300)]}), tmp_path / "r.csv")
+    table = invoke("check", ref, "--ref", ref).stdout
+    assert "no drift: 1 feature checked" in table
+    markdown = invoke("check", ref, "--ref", ref, "-f", "markdown").stdout
+    assert markdown.startswith("### driftcli: no drift (0 of 1 feature drifted)")
+    one = write_table(pa.table({"x": [3.0]}), tmp_path / "l.csv")
+    assert "(1 row) vs reference" in invoke("check", one, "--ref", ref).stdout

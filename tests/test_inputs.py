@@ -452,6 +452,20 @@ def test_date_strings_in_json_are_text_as_in_csv(tmp_path: Path) -> None:
         assert day.live_invalid == 0
 
 
+def test_a_date_column_keeps_its_place_in_json_lines_as_in_csv(tmp_path: Path) -> None:
+    rows = [{"amount": i * 1.5, "day": f"2024-01-0{1 + i % 7}", "city": "c" + str(i % 3)}
+            for i in range(300)]  # fmt: skip
+    jsonl = write_lines(tmp_path / "r.jsonl", rows)
+    csv = tmp_path / "r.csv"
+    csv.write_text(
+        "amount,day,city\n" + "".join(f"{r['amount']},{r['day']},{r['city']}\n" for r in rows)
+    )
+    for path in (jsonl, csv):
+        [batch] = read_all_batches(str(path))
+        assert batch.schema.names == ["amount", "day", "city"], path
+        assert [f.name for f in check(str(path), str(path)).features] == ["amount", "day", "city"]
+
+
 @pytest.mark.parametrize("words", [("true", "false"), ("True", "False"), ("TRUE", "FALSE")])
 def test_booleans_match_across_formats_and_spellings(
     tmp_path: Path, words: tuple[str, str]

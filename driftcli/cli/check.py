@@ -22,7 +22,6 @@ from driftcli.cli.options import (
     SkipBadLinesOption,
     StoreOption,
     ThresholdOption,
-    WindowOption,
     split_names,
 )
 from driftcli.cli.runtime import (
@@ -66,7 +65,15 @@ def check(
             show_default=False,
         ),
     ] = None,
-    window: WindowOption = "live",
+    window: Annotated[
+        str | None,
+        typer.Option(
+            "--window",
+            "-w",
+            help="The store's live window to check [default: live]; not with LIVE files.",
+            show_default=False,
+        ),
+    ] = None,
     store: StoreOption = None,
     engine: EngineOption = None,
     scheduler: SchedulerOption = None,
@@ -195,7 +202,7 @@ def check(
     }
     context = prepare(flags, config, debug)
     if show_config:
-        _show_config(context)
+        _show_config(context, output_format)
         raise typer.Exit(ExitCode.OK)
 
     def run() -> "CheckResult":
@@ -294,12 +301,17 @@ def _append_summary(markdown: str) -> None:
         ) from exc
 
 
-def _show_config(context: Context) -> None:
+def _show_config(context: Context, output_format: OutputFormat) -> None:
     import sys
 
-    from driftcli.config import describe
+    from driftcli.config import describe, describe_json
 
     resolved = context.resolved
+    if output_format is OutputFormat.JSON:
+        import json
+
+        write_json(json.dumps(describe_json(resolved), indent=2, ensure_ascii=False))
+        return
     where = (
         resolved.config_path or "none found (driftcli.toml or [tool.driftcli] in pyproject.toml)"
     )

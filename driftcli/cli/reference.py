@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from driftcli.choices import InputFormat, OutputFormat
+from driftcli.choices import InputFormat, ListingFormat
 from driftcli.cli.app import app
 from driftcli.cli.options import (
     BinsOption,
@@ -14,8 +14,8 @@ from driftcli.cli.options import (
     EngineOption,
     ExcludeOption,
     FeaturesOption,
-    FormatOption,
     InputFormatOption,
+    ListingFormatOption,
     SchedulerOption,
     SkipBadLinesOption,
     StoreOption,
@@ -68,7 +68,7 @@ def reference(
         int, typer.Option(help="Raw rows kept in the snapshot as a uniform sample.", min=0)
     ] = 10_000,
     input_format: InputFormatOption = None,
-    output_format: FormatOption = OutputFormat.TABLE,
+    output_format: ListingFormatOption = ListingFormat.TABLE,
     debug: DebugOption = False,
 ) -> None:
     """Build the reference snapshot from DATA (or promote a window) and store it."""
@@ -99,7 +99,7 @@ def reference(
     snapshot, where = context.run(run)
 
     def show() -> None:
-        if output_format is OutputFormat.JSON:
+        if output_format is ListingFormat.JSON:
             from driftcli.output.json_report import reference_json
 
             write_json(reference_json(snapshot, where))

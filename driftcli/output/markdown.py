@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from driftcli.output.lines import invalid_notes
-from driftcli.output.texts import format_p_value, percent
+from driftcli.output.texts import format_p_value, percent, plural
 from driftcli.results import CheckResult, Status, Verdict
 
 
@@ -20,10 +20,10 @@ def render_markdown(result: CheckResult) -> str:
     )
     live, ref = result.live, result.reference
     lines = [
-        f"### driftcli: {verdict} ({drifted} of {len(result.features)} features drifted)",
+        f"### driftcli: {verdict} ({drifted} of {plural(len(result.features), 'feature')} drifted)",
         "",
-        f"Live `{_cell(live.name)}` ({live.rows:,} rows) vs reference `{_cell(ref.name)}` "
-        f"({ref.rows:,} rows). Rule: {_cell(result.decision.rule)}.",
+        f"Live `{_cell(live.name)}` ({plural(live.rows, 'row')}) vs reference "
+        f"`{_cell(ref.name)}` ({plural(ref.rows, 'row')}). Rule: {_cell(result.decision.rule)}.",
         "",
         "| feature | kind | status | score | metric > threshold | p-value | rows ref → live "
         "| missing ref → live |",

@@ -16,7 +16,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from driftcli.output.texts import format_p_value, percent
+from driftcli.output.texts import format_p_value, percent, plural
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
 from driftcli.scoring.metrics import FALLBACK_METRIC
 
@@ -121,7 +121,8 @@ def _title(result: CheckResult) -> Text:
     # Text, not str: rich would read "[...]" in a path or name as markup.
     live, ref = result.live, result.reference
     return Text(
-        f"driftcli: {live.name} ({live.rows:,} rows) vs reference {ref.name} ({ref.rows:,} rows)"
+        f"driftcli: {live.name} ({plural(live.rows, 'row')}) vs reference {ref.name} "
+        f"({plural(ref.rows, 'row')})"
     )
 
 
@@ -157,7 +158,9 @@ def _summary(result: CheckResult) -> Text:
     checked = len(result.features)
     tail = _unjudged(result)
     names = ", ".join(f"{f.name} ({f.status.value})" for f in drifted)
-    counted = f"{len(drifted)} of {checked} features drifted" + (f": {names}" if names else "")
+    counted = f"{len(drifted)} of {plural(checked, 'feature')} drifted" + (
+        f": {names}" if names else ""
+    )
     rule = f" [{result.decision.rule}]" if _rule_worth_saying(result) else ""
     if result.verdict is Verdict.NO_VERDICT:
         return Text.assemble(("NO VERDICT", "bold yellow"), f": {result.decision.rule}")
@@ -165,7 +168,9 @@ def _summary(result: CheckResult) -> Text:
         return Text.assemble(("DRIFT", "bold red"), f": {counted}{tail}{rule}")
     if drifted:
         return Text.assemble(("no drift", "bold green"), f" by the rule: {counted}{tail}{rule}")
-    return Text.assemble(("no drift", "bold green"), f": {checked} features checked{tail}")
+    return Text.assemble(
+        ("no drift", "bold green"), f": {plural(checked, 'feature')} checked{tail}"
+    )
 
 
 def _unjudged(result: CheckResult) -> str:
