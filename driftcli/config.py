@@ -89,6 +89,17 @@ def _flag(value: Any) -> bool:
     return value
 
 
+DELIMITER_WORDS = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|", "\\t": "\t"}
+"""Names for separators that are awkward to type: `--delimiter tab`."""
+
+
+def _delimiter(value: Any) -> str:
+    text = DELIMITER_WORDS.get(_text(value).lower(), _text(value))
+    if len(text) != 1 or text in '"\r\n':
+        raise TypeError("one character (or comma, tab, semicolon, pipe)")
+    return text
+
+
 def _engine(value: Any) -> str:
     if _text(value) not in ("local", "dask"):
         raise TypeError("local or dask")
@@ -118,6 +129,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "engine": _engine,
     "scheduler": _text,
     "skip_bad_lines": _flag,
+    "delimiter": _delimiter,
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
@@ -145,6 +157,7 @@ DEFAULTS: dict[str, Any] = {
     "engine": "local",
     "scheduler": None,
     "skip_bad_lines": False,
+    "delimiter": None,
 }
 
 
@@ -174,6 +187,7 @@ class Resolved:
             fail_on=v["fail_on"],
             overrides=tuple(self.features.items()),
             skip_bad_lines=v["skip_bad_lines"],
+            delimiter=v["delimiter"],
         )
 
 
@@ -354,6 +368,8 @@ def _shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, tuple):
         return ", ".join(value) if value else "-"
+    if value == "\t":
+        return "tab"
     return str(getattr(value, "value", value))
 
 

@@ -16,7 +16,8 @@ from rich.console import Console
 
 from driftcli.api import check
 from driftcli.output.json_report import render_json
-from driftcli.output.table import render_table, sparkline
+from driftcli.output.sparklines import sparkline
+from driftcli.output.table import render_table
 from driftcli.output.texts import format_p_value
 from driftcli.results import CheckResult
 from tests.conftest import Invoke

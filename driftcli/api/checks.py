@@ -105,13 +105,18 @@ def check_against(
     if engine is not None and engine.distributed:
         from driftcli.engine.tasks import count_with, fragments_of
 
-        fragments = fragments_of(live, live_format)
+        fragments = fragments_of(live, live_format, settings.delimiter)
         counts = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(input_name(live), fragments[0].format.value, counts.rows)
     else:
         with (
             stdin_example("cat live.jsonl | driftcli check - --ref ref.parquet"),
-            open_source(live, live_format, skip_bad_lines=settings.skip_bad_lines) as source,
+            open_source(
+                live,
+                live_format,
+                skip_bad_lines=settings.skip_bad_lines,
+                delimiter=settings.delimiter,
+            ) as source,
         ):
             hint_skipping(source)
             counts = count_chunks(reference.profile.features, source.chunks(), sampled)

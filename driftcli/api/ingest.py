@@ -83,7 +83,12 @@ def ingest(
     latency = min(0.5, max(0.05, options.flush_seconds / 2))
     with (
         stdin_example("tail -F app.log | driftcli ingest -"),
-        open_source(spec, options.input_format, skip_bad_lines=options.skip_bad_lines) as source,
+        open_source(
+            spec,
+            options.input_format,
+            skip_bad_lines=options.skip_bad_lines,
+            delimiter=settings.delimiter,
+        ) as source,
     ):
         hint_skipping(source)
         try:

@@ -55,7 +55,12 @@ def build_reference(
         return _distributed_reference(spec, settings, input_format, sample_rows, engine)
     with (
         stdin_example("cat ref.csv | driftcli reference -"),
-        open_source(spec, input_format, skip_bad_lines=settings.skip_bad_lines) as source,
+        open_source(
+            spec,
+            input_format,
+            skip_bad_lines=settings.skip_bad_lines,
+            delimiter=settings.delimiter,
+        ) as source,
     ):
         hint_skipping(source)
         snapshot = _snapshot_of(
@@ -148,7 +153,7 @@ def _distributed_reference(
     from driftcli.engine.tasks import count_with, fragments_of, summarize_with
     from driftcli.reference.summary import features_from
 
-    fragments = fragments_of(spec, input_format)
+    fragments = fragments_of(spec, input_format, settings.delimiter)
     selection = Selection.of(settings)
     summary = summarize_with(engine, fragments, sample_rows, dict(selection.kinds))
     features, skipped = features_from(summary, selection)

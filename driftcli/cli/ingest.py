@@ -10,6 +10,7 @@ from driftcli.cli.app import app
 from driftcli.cli.options import (
     ConfigOption,
     DebugOption,
+    DelimiterOption,
     InputFormatOption,
     QuietOption,
     SkipBadLinesOption,
@@ -63,6 +64,7 @@ def ingest(
     ] = None,
     threshold: ThresholdOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
+    delimiter: DelimiterOption = None,
     input_format: InputFormatOption = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print a line on stderr at every flush.")
@@ -75,7 +77,9 @@ def ingest(
     if quiet and verbose:
         fail("--quiet and --verbose contradict each other: give one")
     context = prepare(
-        {"threshold": threshold, "store": str(store) if store else None}, config, debug
+        {"threshold": threshold, "store": str(store) if store else None, "delimiter": delimiter},
+        config,
+        debug,
     )
     drift_seen = False
 

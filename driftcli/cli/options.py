@@ -113,6 +113,17 @@ SkipBadLinesOption = Annotated[
         "instead of stopping at the first.",
     ),
 ]
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        "-d",
+        help="CSV field separator: a character, or comma, tab, semicolon, pipe "
+        "(default: sniffed from the first lines).",
+        metavar="SEP",
+        show_default=False,
+    ),
+]
 QuietOption = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="Print nothing but errors: the exit code tells the result."),

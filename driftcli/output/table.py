@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-import numpy.typing as npt
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from driftcli.output.sparklines import sparklines
 from driftcli.output.texts import format_p_value, percent, plural
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
 from driftcli.scoring.metrics import FALLBACK_METRIC
-
-_BLOCKS = " ▁▂▃▄▅▆▇█"
 
 _STATUS_STYLE = {
     Status.OK: "green",
@@ -130,27 +127,12 @@ def _histograms(f: FeatureResult) -> Text:
     """Ref and live shares of each value bucket, drawn on one scale."""
     if f.status is Status.MISSING:
         return Text("(not in live)", style="dim")
-    ref = _shares(f.reference[: f.value_buckets])
-    live = _shares(f.live[: f.value_buckets])
-    top = max(float(ref.max(initial=0.0)), float(live.max(initial=0.0)))
+    ref, live = sparklines(f)
     text = Text()
-    text.append(sparkline(ref, top), style="cyan")
+    text.append(ref, style="cyan")
     text.append("\n")
-    text.append(sparkline(live, top), style="magenta")
+    text.append(live, style="magenta")
     return text
-
-
-def _shares(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-    total = counts.sum()
-    return counts / total if total else np.zeros(len(counts))
-
-
-def sparkline(shares: npt.NDArray[np.float64], top: float) -> str:
-    """One block character per bucket; a non-empty bucket is never drawn blank."""
-    if top <= 0:
-        return _BLOCKS[0] * len(shares)
-    levels = np.ceil(shares / top * (len(_BLOCKS) - 1)).astype(int)
-    return "".join(_BLOCKS[level] for level in levels)
 
 
 def _summary(result: CheckResult) -> Text:
