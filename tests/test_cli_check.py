@@ -107,6 +107,7 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
         "exclude": [],
         "feature_settings": {},
         "skip_bad_lines": False,
+        "delimiter": None,
     }
     assert doc["decision"] == {"drift": True, "verdict": "drift", "rule": "a feature drifted"}
     assert doc["reference"] == {
