@@ -205,3 +205,14 @@ def test_chromium_screenshots_the_report(tmp_path: Path) -> None:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (1280, 2000)
+
+
+def test_long_bucket_labels_are_cut_in_the_middle_so_they_stay_apart() -> None:
+    from driftcli.output.charts import Buckets, bar_chart
+
+    labels = [f"a rather long city name {i}" for i in range(12)] + ["other", "missing", "invalid"]
+    chart = bar_chart("city", Buckets(labels, [10] * 15, [9] * 15, value_buckets=13))
+    shown = re.findall(r'class="label"[^>]*>([^<]*)</text>', chart)
+    assert len(set(shown)) == len(labels)  # no two read alike
+    assert all(len(label) <= 14 for label in shown)
+    assert "a rather long city name 11: reference 10 (6.7%), live 9 (6.7%)" in chart  # in full

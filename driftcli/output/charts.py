@@ -17,7 +17,7 @@ LEFT, RIGHT, TOP, PLOT_HEIGHT = 52, 12, 12, 170
 GAP = 0.6
 """Slots of space between the value buckets and `missing` / `invalid`."""
 MAX_EDGE_LABELS = 24
-MAX_LABEL = 16
+MAX_LABEL = 14
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,11 @@ def _share_text(counts: Sequence[int], i: int) -> str:
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+    """A label that fits under its bar; cut in the middle, as labels often share a prefix."""
+    if len(label) <= MAX_LABEL:
+        return label
+    head = (MAX_LABEL - 1) // 2
+    return label[:head] + "…" + label[-(MAX_LABEL - 1 - head) :]
 
 
 def _x_label(x: float, label: str, rotated: bool) -> str:

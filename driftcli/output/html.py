@@ -58,7 +58,7 @@ a { color: inherit; }
   border-radius: 2px; }
 .key.ref, .bar.ref { background: var(--ref); fill: var(--ref); }
 .key.live, .bar.live { background: var(--live); fill: var(--live); }
-svg.chart { width: 100%; height: auto; display: block; }
+svg.chart { width: 100%; height: auto; display: block; overflow: visible; }
 svg .grid { stroke: var(--line); } svg line.tick { stroke: var(--dim); }
 svg text { font-size: 11px; fill: var(--dim); }
 ul.notes { margin: 6px 0 0; padding-left: 20px; color: var(--dim); }
