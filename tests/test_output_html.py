@@ -87,6 +87,7 @@ def _chart_of(page: str, name: str) -> str:
 
 def test_every_status_schema_change_and_unscored_column_is_shown() -> None:
     page = render_html(every_case())
+    assert "<strong>3 of 5 features drifted, 1 uncertain, 1 insufficient</strong>" in page
     for status in ("uncertain", "insufficient", "type changed", "missing", "drift"):
         assert f">{status}</span>" in page
     assert "kl 0.3 over 40 live rows could be chance" in page

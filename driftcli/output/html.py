@@ -99,6 +99,9 @@ def _verdict(result: CheckResult) -> str:
     live, ref = result.live, result.reference
     drifted = len(result.drifted)
     counted = f"{drifted} of {plural(len(result.features), 'feature')} drifted"
+    for status in (Status.UNCERTAIN, Status.INSUFFICIENT):
+        if n := sum(f.status is status for f in result.features):
+            counted += f", {n} {status.value}"
     return (
         f'<section class="card verdict {_VERDICT_TONE[result.verdict]}">'
         f"<h1>{escape(_VERDICT[result.verdict])}</h1>"
