@@ -1,14 +1,15 @@
 # driftcli: `make help` lists the targets. Needs only python3 on the machine.
 PYTHON ?= python3
+CHROMIUM ?= chromium
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint check smoke bench docs clean
+.PHONY: help install demo test lint check smoke bench docs screenshot clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,16 @@ smoke: $(STAMP) ## Pipe the sample files through the installed command
 
 docs: $(STAMP) ## Regenerate the command reference (docs/cli.md) from --help
 	$(BIN)/python -m driftcli.cli.helpdoc > docs/cli.md
+
+screenshot: $(STAMP) ## Redraw docs/report.png: sample_data/'s HTML report in headless Chromium
+	@dir=$$(mktemp -d) && \
+	$(BIN)/driftcli check sample_data/live_drift.parquet --ref sample_data/ref.parquet \
+	  --html $$dir/report.html --quiet --exit-zero && \
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-background-networking \
+	  --disable-component-update --disable-sync --no-first-run --user-data-dir=$$dir/profile \
+	  --hide-scrollbars --window-size=1280,2000 --screenshot=$(CURDIR)/docs/report.png \
+	  file://$$dir/report.html 2>/dev/null; \
+	code=$$?; rm -rf $$dir; test $$code -eq 0 && echo "wrote docs/report.png"
 
 bench: $(STAMP) ## Speed and memory against baselines, 1M and 5M rows (see benchmarks/README.md)
 	$(BIN)/python benchmarks/bench.py

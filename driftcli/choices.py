@@ -19,12 +19,24 @@ class InputFormat(str, Enum):
 
 
 class OutputFormat(str, Enum):
-    """How a result is written to stdout."""
+    """How a check's result is written to stdout."""
 
     TABLE = "table"
     JSON = "json"
     MARKDOWN = "markdown"
     JUNIT = "junit"
+    HTML = "html"
+
+
+class ListingFormat(str, Enum):
+    """How `reference` and `status` write what they made or found: for people or programs."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+METRIC_NAMES = ("kl", "psi", "js", "hellinger", "ks", "wasserstein")
+"""The metrics a user can name (scoring/metrics.py defines them; a test keeps the two equal)."""
 
 
 class Correction(str, Enum):

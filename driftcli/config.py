@@ -17,7 +17,6 @@ naming the file and the key: a typo must not silently change a CI gate.
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -25,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from driftcli.choices import Correction, Kind
-from driftcli.errors import UsageError
+from driftcli.choices import METRIC_NAMES, Correction, Kind
+from driftcli.errors import UsageError, did_you_mean
 from driftcli.settings import (
     DEFAULT_BINS,
     DEFAULT_EVIDENCE,
@@ -34,6 +33,15 @@ from driftcli.settings import (
     FeatureSettings,
     Settings,
 )
+
+
+class _Unknown(TypeError):
+    """A name not among the known ones."""
+
+    def __init__(self, what: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"a known {what}")
+        self.what = what
+        self.known = known
 
 
 def _number(value: Any) -> float:
@@ -62,6 +70,12 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _metric(value: Any) -> str:
+    if _text(value) not in METRIC_NAMES:
+        raise _Unknown("metric", METRIC_NAMES)
+    return str(value)
+
+
 def _correction(value: Any) -> Correction:
     try:
         return Correction(_text(value))
@@ -73,6 +87,17 @@ def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError("true or false")
     return value
+
+
+DELIMITER_WORDS = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|", "\\t": "\t"}
+"""Names for separators that are awkward to type: `--delimiter tab`."""
+
+
+def _delimiter(value: Any) -> str:
+    text = DELIMITER_WORDS.get(_text(value).lower(), _text(value))
+    if len(text) != 1 or text in '"\r\n':
+        raise TypeError("one character (or comma, tab, semicolon, pipe)")
+    return text
 
 
 def _engine(value: Any) -> str:
@@ -90,7 +115,7 @@ def _kind(value: Any) -> Kind:
 
 GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "threshold": _number,
-    "metric": _text,
+    "metric": _metric,
     "alpha": _number,
     "evidence": _number,
     "correction": _correction,
@@ -104,12 +129,13 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "engine": _engine,
     "scheduler": _text,
     "skip_bad_lines": _flag,
+    "delimiter": _delimiter,
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
 FEATURE_KEYS: dict[str, Callable[[Any], Any]] = {
     "threshold": _number,
-    "metric": _text,
+    "metric": _metric,
     "kind": _kind,
     "bins": _integer,
     "exclude": _flag,
@@ -131,6 +157,7 @@ DEFAULTS: dict[str, Any] = {
     "engine": "local",
     "scheduler": None,
     "skip_bad_lines": False,
+    "delimiter": None,
 }
 
 
@@ -160,6 +187,7 @@ class Resolved:
             fail_on=v["fail_on"],
             overrides=tuple(self.features.items()),
             skip_bad_lines=v["skip_bad_lines"],
+            delimiter=v["delimiter"],
         )
 
 
@@ -245,7 +273,7 @@ def _parse_table(
         parse = GLOBAL_KEYS.get(key)
         if parse is None:
             raise UsageError(
-                f"{where}: unknown key {prefix}{key!r}", hint=_did_you_mean(key, GLOBAL_KEYS)
+                f"{where}: unknown key {prefix}{key!r}", hint=did_you_mean(key, GLOBAL_KEYS, _KEYS)
             )
         values[key] = _checked(parse, value, f"{where}: {prefix}{key}")
     return values, features
@@ -259,7 +287,9 @@ def _feature_settings(name: str, options: Any, where: str, prefix: str) -> Featu
     for key, value in options.items():
         parse = FEATURE_KEYS.get(key)
         if parse is None:
-            raise UsageError(f"{label}: unknown key {key!r}", hint=_did_you_mean(key, FEATURE_KEYS))
+            raise UsageError(
+                f"{label}: unknown key {key!r}", hint=did_you_mean(key, FEATURE_KEYS, _KEYS)
+            )
         parsed[key] = _checked(parse, value, f"{label}.{key}")
     return FeatureSettings(**parsed)
 
@@ -267,6 +297,10 @@ def _feature_settings(name: str, options: Any, where: str, prefix: str) -> Featu
 def _checked(parse: Callable[[Any], Any], value: Any, label: str) -> Any:
     try:
         return parse(value)
+    except _Unknown as exc:
+        raise UsageError(
+            f"{label}: unknown {exc.what} {value!r}", hint=did_you_mean(str(value), exc.known)
+        ) from None
     except TypeError as exc:
         raise UsageError(f"{label} must be {exc}, not {value!r}") from None
 
@@ -287,31 +321,60 @@ def _from_env(name: str, raw: str, parse: Callable[[Any], Any]) -> Any:
     return _checked(parse, value, name)
 
 
-def _did_you_mean(key: str, known: Mapping[str, Any]) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    choices = ", ".join(known)
-    return (
-        f"did you mean {close[0]!r}? known keys: {choices}" if close else f"known keys: {choices}"
-    )
+_KEYS = "known keys:"
 
 
 def describe(resolved: Resolved) -> list[tuple[str, str, str]]:
     """(key, value, source) rows for --show-config, per-feature settings last."""
-    rows = [(key, _shown(resolved.values[key]), resolved.sources[key]) for key in GLOBAL_KEYS]
+    rows = [(key, _shown(value), source) for key, value, source in _effective(resolved)]
     if resolved.values["threshold"] is None:
         rows[0] = ("threshold", "each metric's default", resolved.sources["threshold"])
+    return rows
+
+
+def describe_json(resolved: Resolved) -> dict[str, Any]:
+    """--show-config as a JSON document: each setting's value (null: the default of its
+    metric, for `threshold`) and where it came from."""
+    settings: dict[str, Any] = {}
+    features: dict[str, dict[str, Any]] = {}
+    for key, value, source in _effective(resolved):
+        entry = {"value": _plain(value), "source": source}
+        if key.startswith("features."):
+            name, option = key.removeprefix("features.").rsplit(".", 1)
+            features.setdefault(name, {})[option] = entry
+        else:
+            settings[key] = entry
+    path = resolved.config_path
+    return {"config_file": str(path) if path else None, "settings": settings, "features": features}
+
+
+def _effective(resolved: Resolved) -> list[tuple[str, Any, str]]:
+    """(key, value, source) for every global setting, then the per-feature ones set."""
+    rows = [(key, resolved.values[key], resolved.sources[key]) for key in GLOBAL_KEYS]
     where = str(resolved.config_path) if resolved.config_path else ""
     for name, options in resolved.features.items():
         for key in FEATURE_KEYS:
             value = getattr(options, key)
             if value not in (None, False):
-                rows.append((f"features.{name}.{key}", _shown(value), where))
+                rows.append((f"features.{name}.{key}", value, where))
     return rows
 
 
 def _shown(value: Any) -> str:
+    """A value as the config file would spell it (`true`, not Python's `True`)."""
     if value is None:
         return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, tuple):
         return ", ".join(value) if value else "-"
+    if value == "\t":
+        return "tab"
     return str(getattr(value, "value", value))
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it: enums by their value, tuples as lists."""
+    if isinstance(value, tuple):
+        return list(value)
+    return getattr(value, "value", value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 
 
@@ -45,3 +46,13 @@ class SchemaError(DriftcliError):
 
 class StoreError(DriftcliError):
     """The store or a snapshot is missing, corrupt, from a newer version, or not driftcli's."""
+
+
+def did_you_mean(word: str, known: Iterable[str], listing: str = "choose one of") -> str:
+    """A hint for a misspelt name: the closest known one, if any, then all of them."""
+    import difflib
+
+    names = list(known)
+    close = difflib.get_close_matches(word, names, n=1)
+    choices = f"{listing} {', '.join(names)}"
+    return f"did you mean {close[0]!r}? {choices}" if close else choices

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from driftcli.choices import Correction, Kind
-from driftcli.errors import UsageError
+from driftcli.errors import UsageError, did_you_mean
 
 DEFAULT_BINS = 20
 DEFAULT_MAX_CATEGORIES = 20
@@ -65,6 +65,8 @@ class Settings:
     overrides: tuple[tuple[str, FeatureSettings], ...] = ()
     skip_bad_lines: bool = False
     """Count and skip malformed input lines instead of stopping at the first."""
+    delimiter: str | None = None
+    """The CSV field separator; None: each CSV input's is sniffed (`,` `;` tab `|`)."""
 
     def for_feature(self, name: str) -> FeatureSettings:
         for key, value in self.overrides:
@@ -99,7 +101,7 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
     ]:
         if metric not in metrics:
             raise UsageError(
-                f"{option}: unknown metric {metric!r}", hint=f"choose one of {', '.join(metrics)}"
+                f"{option}: unknown metric {metric!r}", hint=did_you_mean(metric, metrics)
             )
     if settings.alpha is not None and not 0 < settings.alpha < 1:
         raise UsageError(f"--alpha must be between 0 and 1, not {settings.alpha}")
@@ -113,6 +115,13 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
             raise UsageError(
                 f"features.{feature_name}.bins must be at least 2, not {override.bins}"
             )
+    if settings.delimiter is not None and (
+        len(settings.delimiter) != 1 or settings.delimiter in '"\r\n'
+    ):
+        raise UsageError(
+            f"--delimiter must be one character other than a quote or a newline, "
+            f"not {settings.delimiter!r}"
+        )
     overlap = set(settings.features) & set(settings.exclude)
     if overlap:
         raise UsageError(f"{sorted(overlap)[0]!r} is both selected and excluded")

@@ -107,6 +107,7 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
         "exclude": [],
         "feature_settings": {},
         "skip_bad_lines": False,
+        "delimiter": None,
     }
     assert doc["decision"] == {"drift": True, "verdict": "drift", "rule": "a feature drifted"}
     assert doc["reference"] == {
@@ -570,3 +571,85 @@ def test_messages_fit_the_command(invoke: Invoke, tmp_path: Path) -> None:
     bad.write_text('{"age": 1}\n{"age": 2,,}\n')
     result = invoke("check", bad, "--ref", REF)
     assert result.exit_code == 2 and "pass --skip-bad-lines" in result.stderr
+
+
+def test_window_with_live_files_is_a_usage_error(
+    invoke: Invoke, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for args in (["--ref", REF], []):
+        result = invoke("check", sample / "live_ok.csv", *args, "--window", "canary")
+        assert result.exit_code == 2
+        assert "--window canary checks a stored window: it cannot go with LIVE files" in (
+            result.stderr
+        )
+        assert "driftcli check --window canary" in result.stderr
+
+
+def test_one_feature_and_one_row_are_counted_in_the_singular(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    ref = write_table(pa.table({"x": [float(i % 10) for i in range(300)]}), tmp_path / "r.csv")
+    table = invoke("check", ref, "--ref", ref).stdout
+    assert "no drift: 1 feature checked" in table
+    markdown = invoke("check", ref, "--ref", ref, "-f", "markdown").stdout
+    assert markdown.startswith("### driftcli: no drift (0 of 1 feature drifted)")
+    one = write_table(pa.table({"x": [3.0]}), tmp_path / "l.csv")
+    assert "(1 row) vs reference" in invoke("check", one, "--ref", ref).stdout
+
+
+# --- quiet, separators ----------------------------------------------------------
+
+
+def test_quiet_prints_nothing_and_exits_with_the_verdict(
+    invoke: Invoke, sample: Path, tmp_path: Path
+) -> None:
+    drift = invoke("check", sample / "live_drift.parquet", "--ref", REF, "--quiet")
+    assert (drift.exit_code, drift.stdout, drift.stderr) == (1, "", "")
+    ok = invoke("check", sample / "live_ok.parquet", "--ref", REF, "-q", "-f", "json")
+    assert (ok.exit_code, ok.stdout, ok.stderr) == (0, "", "")
+    # Report files are still written: they were asked for.
+    report = tmp_path / "r.json"
+    invoke("check", sample / "live_drift.parquet", "--ref", REF, "-q", "--json", report)
+    assert json.loads(report.read_text())["drift"] is True
+    # Warnings are silenced; errors are not.
+    live = write_table(pa.table({"age": ["old"] * 5 + [str(i) for i in range(295)]}),
+                       tmp_path / "words.csv")  # fmt: skip
+    warned = invoke("check", live, "--ref", REF, "--features", "age", "-q")
+    assert warned.stdout == "" and warned.stderr == ""
+    broken = invoke("check", tmp_path / "absent.csv", "--ref", REF, "-q")
+    assert broken.exit_code == 2 and broken.stderr.startswith("error: ")
+
+
+def test_quiet_reference_saves_without_a_word(
+    invoke: Invoke, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("reference", sample / "ref.csv", "--quiet")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert (tmp_path / ".driftcli" / "reference.parquet").is_file()
+
+
+def semicolons(source: Path, target: Path) -> Path:
+    target.write_text(source.read_text().replace(",", ";"))
+    return target
+
+
+def test_delimiter_option_config_and_environment(
+    invoke: Invoke, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = semicolons(sample / "live_drift.csv", tmp_path / "live.csv")
+    ref = semicolons(sample / "ref.csv", tmp_path / "ref.csv")
+    expected = run_json(invoke, sample / "live_drift.csv", "--ref", sample / "ref.csv")
+    scores = [f["score"] for f in expected["features"]]
+    for args in (["--delimiter", ";"], ["-d", "semicolon"], []):  # [] sniffs
+        doc = run_json(invoke, live, "--ref", ref, *args)
+        assert [f["score"] for f in doc["features"]] == scores, args
+    assert doc["settings"]["delimiter"] is None
+    monkeypatch.setenv("DRIFTCLI_DELIMITER", ";")
+    assert run_json(invoke, live, "--ref", ref)["settings"]["delimiter"] == ";"
+    wrong = invoke("check", live, "--ref", ref, "--delimiter", "tab")
+    assert wrong.exit_code == 2
+    assert "reads as one column" in wrong.stderr and "pass --delimiter semicolon" in wrong.stderr
+    bad = invoke("check", live, "--ref", ref, "--delimiter", ";;")
+    assert bad.exit_code == 2 and "--delimiter must be one character" in bad.stderr

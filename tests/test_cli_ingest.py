@@ -195,7 +195,7 @@ def test_skip_bad_lines_stores_the_good_rows_and_reports_the_bad(
     rows[29] = b"[1, 2]"
     result = invoke("ingest", "-", "--skip-bad-lines", input=b"\n".join(rows) + b"\n")
     assert result.exit_code == 0, result.stderr
-    assert "skipped 3 bad line(s): 10, 20, 30" in result.stderr
+    assert "skipped 3 bad lines: 10, 20, 30" in result.stderr
     assert "ingested 97 rows" in result.stderr
     assert len(window_ids(home / "store")) == 97
 
@@ -312,6 +312,11 @@ def test_sigterm_flushes_what_was_read(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert window_ids(tmp_path / "store") == list(range(25))
+    # What was stored is said before the process ends.
+    assert err.decode().splitlines()[-2:] == [
+        "ingested 25 rows into window 'live' (it holds 25); 1 flush",
+        "interrupted",
+    ]
 
 
 def test_two_concurrent_ingests_lose_no_rows(tmp_path: Path) -> None:
@@ -437,7 +442,7 @@ def test_null_lines_on_stdin_are_bad_lines(invoke: Invoke, home: Path, skip: boo
     result = invoke("ingest", "-", *(["--skip-bad-lines"] if skip else []), input=body)
     if skip:
         assert result.exit_code == 0, result.stderr
-        assert "skipped 1 bad line(s): 6" in result.stderr
+        assert "skipped 1 bad line: 6" in result.stderr
         assert window_ids(home / "store") == list(range(10))
     else:
         assert result.exit_code == 2
@@ -465,3 +470,71 @@ def test_flush_rows_is_honoured_within_a_chunk(
     result = invoke("ingest", tmp_path / "rows.parquet", "--flush-rows", "1000", "--verbose")
     flushes = [line for line in result.stderr.splitlines() if line.startswith("stored ")]
     assert len(flushes) == 5 and all(line.startswith("stored 1,000 rows") for line in flushes)
+
+
+# --- formats, messages, counts ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "fmt"), [("status", "junit"), ("reference", "markdown"), ("reference", "html")]
+)
+def test_reference_and_status_refuse_formats_they_cannot_write(
+    invoke: Invoke, home: Path, sample: Path, command: str, fmt: str
+) -> None:
+    args = [sample / "ref.parquet"] if command == "reference" else []
+    result = invoke(command, *args, "--format", fmt)
+    assert result.exit_code == 2
+    assert "'table', 'json'" in result.stderr
+    assert result.stdout == ""
+    assert not (home / "store").exists()  # refused before anything was done
+
+
+def test_one_row_is_a_row_in_the_ingest_summary(invoke: Invoke, home: Path) -> None:
+    result = invoke("ingest", "-", input=jsonl_rows(0, 1))
+    assert result.exit_code == 0, result.stderr
+    assert "ingested 1 row into window 'live' (it holds 1); 1 flush\n" in result.stderr
+    result = invoke("ingest", "-", "--flush-rows", "2", input=jsonl_rows(1, 5))
+    assert "ingested 5 rows into window 'live' (it holds 6); 3 flushes" in result.stderr
+
+
+def test_quiet_ingest_prints_nothing_but_errors(invoke: Invoke, home: Path) -> None:
+    invoke("reference", "-", input=jsonl_rows(10**6, 2000))
+    quiet = invoke(
+        "ingest", "-", "--quiet", "--check-every", "200", input=jsonl_rows(0, 400, shift=3.0)
+    )
+    assert quiet.exit_code == 1  # the drift found is in the exit code only
+    assert quiet.stdout == "" and quiet.stderr == ""
+    assert len(window_ids(home / "store")) == 400
+    broken = invoke("ingest", "-", "--quiet", input=b'{"x": 1}\n{"x": \n')
+    assert broken.exit_code == 2 and broken.stderr.startswith("error: ")
+    both = invoke("ingest", "-", "--quiet", "--verbose", input=jsonl_rows(0, 5))
+    assert both.exit_code == 2 and "contradict" in both.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "example"),
+    [
+        (["ingest", "-"], "| driftcli ingest -"),
+        (["reference", "-"], "| driftcli reference -"),
+        (["check", "-", "--ref", "sample_data/ref.parquet"], "| driftcli check - --ref"),
+        (["check", "sample_data/live_ok.csv", "--ref", "-"], "| driftcli check LIVE --ref -"),
+    ],
+)
+def test_dash_on_a_terminal_hints_at_the_command_given(
+    tmp_path: Path, args: list[str], example: str
+) -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "driftcli", *args], stdin=follower, capture_output=True,
+            text=True, timeout=60, check=False, cwd=ROOT,
+            env={**os.environ, "DRIFTCLI_STORE": str(tmp_path / "store")},
+        )  # fmt: skip
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 2
+    assert "stdin is a terminal" in done.stderr
+    assert example in done.stderr

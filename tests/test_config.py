@@ -143,3 +143,63 @@ def test_top_level_features_list_in_the_config(
         ).stdout
     )
     assert [f["name"] for f in doc["features"]] == ["age", "country"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "text", "where"),
+    [
+        ({}, {"DRIFTCLI_METRIC": "kll"}, "", "DRIFTCLI_METRIC: unknown metric 'kll'"),
+        ({"metric": "kll"}, {}, "", "--metric: unknown metric 'kll'"),
+        ({}, {}, 'metric = "kll"\n', "metric: unknown metric 'kll'"),
+        ({}, {}, '[features.x]\nmetric = "kll"\n', "features.x.metric: unknown metric 'kll'"),
+    ],
+)
+def test_a_misspelt_metric_gets_a_suggestion_wherever_it_is_set(
+    tmp_path: Path, flags: dict[str, str], env: dict[str, str], text: str, where: str
+) -> None:
+    (tmp_path / "driftcli.toml").write_text(text)
+    with pytest.raises(UsageError, match=where) as caught:
+        resolve(flags, env, tmp_path)
+    assert caught.value.hint is not None
+    assert caught.value.hint.startswith("did you mean 'kl'? choose one of kl, psi")
+
+
+def test_the_metric_names_the_config_knows_are_the_metrics() -> None:
+    from driftcli.choices import METRIC_NAMES
+    from driftcli.scoring.metrics import METRICS
+
+    assert tuple(METRICS) == METRIC_NAMES
+
+
+def test_a_misspelt_metric_in_library_settings_gets_a_suggestion() -> None:
+    from driftcli.api.common import validated
+    from driftcli.settings import Settings
+
+    with pytest.raises(UsageError, match="unknown metric 'hellingr'") as caught:
+        validated(Settings(metric="hellingr"))
+    assert caught.value.hint is not None and "did you mean 'hellinger'" in caught.value.hint
+
+
+def test_show_config_spells_values_as_the_config_file_does(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "driftcli.toml").write_text(
+        'skip_bad_lines = true\nexclude = ["id", "ts"]\n[features.income]\nthreshold = 0.2\n'
+    )
+    text = invoke("check", "--show-config").stdout
+    rows = {line.split()[0]: line.split()[1] for line in text.splitlines()[1:]}
+    assert rows["skip_bad_lines"] == "true" and "True" not in text
+    shown = invoke("check", "--show-config", "--format", "json", "--bins", "12")
+    assert shown.exit_code == 0
+    doc = json.loads(shown.stdout)
+    assert doc["config_file"] == str(tmp_path / "driftcli.toml")
+    settings = doc["settings"]
+    assert settings["skip_bad_lines"] == {"value": True, "source": str(tmp_path / "driftcli.toml")}
+    assert settings["bins"] == {"value": 12, "source": "flag"}
+    assert settings["exclude"]["value"] == ["id", "ts"]
+    assert settings["threshold"] == {"value": None, "source": "default"}
+    assert settings["correction"]["value"] == "holm"
+    assert doc["features"] == {
+        "income": {"threshold": {"value": 0.2, "source": str(tmp_path / "driftcli.toml")}}
+    }

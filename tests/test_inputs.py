@@ -452,6 +452,20 @@ def test_date_strings_in_json_are_text_as_in_csv(tmp_path: Path) -> None:
         assert day.live_invalid == 0
 
 
+def test_a_date_column_keeps_its_place_in_json_lines_as_in_csv(tmp_path: Path) -> None:
+    rows = [{"amount": i * 1.5, "day": f"2024-01-0{1 + i % 7}", "city": "c" + str(i % 3)}
+            for i in range(300)]  # fmt: skip
+    jsonl = write_lines(tmp_path / "r.jsonl", rows)
+    csv = tmp_path / "r.csv"
+    csv.write_text(
+        "amount,day,city\n" + "".join(f"{r['amount']},{r['day']},{r['city']}\n" for r in rows)
+    )
+    for path in (jsonl, csv):
+        [batch] = read_all_batches(str(path))
+        assert batch.schema.names == ["amount", "day", "city"], path
+        assert [f.name for f in check(str(path), str(path)).features] == ["amount", "day", "city"]
+
+
 @pytest.mark.parametrize("words", [("true", "false"), ("True", "False"), ("TRUE", "FALSE")])
 def test_booleans_match_across_formats_and_spellings(
     tmp_path: Path, words: tuple[str, str]
@@ -539,3 +553,72 @@ def test_invalid_utf8_in_json_names_the_line(invoke: Invoke, tmp_path: Path) -> 
     assert result.exit_code == 2
     assert f"{path}: line 2: not valid JSON (not valid UTF-8)" in result.stderr
     assert "SECRET" not in result.stderr
+
+
+# --- CSV separators ------------------------------------------------------------
+
+
+def separated(sample: Path, separator: str) -> bytes:
+    """The sample reference as CSV with another field separator."""
+    import csv
+
+    out = io.StringIO()
+    rows = csv.reader(io.StringIO((sample / "ref.csv").read_text(), newline=""))
+    csv.writer(out, delimiter=separator, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode()
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t", "|"])
+@pytest.mark.parametrize("via", ["path", "stdin", "gzip-stdin"])
+def test_the_csv_separator_is_sniffed(
+    separator: str, via: str, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = summary(profile_from(str(sample / "ref.csv")))
+    data = separated(sample, separator)
+    if via == "path":
+        path = tmp_path / "ref.csv"
+        path.write_bytes(data)
+        got = profile_from(str(path))
+    else:
+        feed_stdin(monkeypatch, gzip.compress(data) if via == "gzip-stdin" else data)
+        got = profile_from("-")
+    assert summary(got) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "separator"),
+    [
+        ("x,y;z\n1;2\n3;4\n", ";"),  # both split the header; the lines agree with ';' only
+        ("x,y;z\n1,2\n3,4\n", ","),
+        ("a;b\n1,5;2,25\n", ";"),  # decimal commas
+        ("amount\n1\n2\n", ","),  # one column: nothing to sniff
+        ('"a;b",c\n1,2\n', ","),  # a quoted name holding ';'
+    ],
+)
+def test_the_sniffer_takes_the_separator_the_lines_agree_with(text: str, separator: str) -> None:
+    from driftcli.inputs.csv_format import sniff_delimiter
+
+    assert sniff_delimiter(text.encode()) == separator
+
+
+def test_a_given_separator_is_used_for_every_csv_input(sample: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ref.txt"
+    path.write_bytes(separated(sample, "|"))
+    with open_source(str(path), InputFormat.CSV, delimiter="|") as source:
+        got = build_profile(source.batches())
+    assert summary(got) == summary(profile_from(str(sample / "ref.csv")))
+
+
+@pytest.mark.parametrize(("separator", "word"), [(";", "semicolon"), ("\t", "tab")])
+def test_a_file_read_as_one_merged_column_is_an_error_that_names_its_separator(
+    sample: Path, tmp_path: Path, separator: str, word: str
+) -> None:
+    path = tmp_path / "ref.csv"
+    path.write_bytes(separated(sample, separator))
+    with pytest.raises(InputError) as caught, open_source(str(path), delimiter=",") as source:
+        next(source.batches())
+    message = str(caught.value)
+    assert message.startswith(f"{path}: the CSV header reads as one column, 'age")
+    assert f"with the separator comma; its fields look separated by {word}s" in message
+    assert caught.value.hint is not None
+    assert caught.value.hint.startswith(f"pass --delimiter {word}")

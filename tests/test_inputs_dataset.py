@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from driftcli.api import check
-from driftcli.errors import InputError
+from driftcli.errors import InputError, UsageError
 from driftcli.inputs import read_all_batches
 from driftcli.settings import Settings
 from tests.conftest import Invoke, write_table
@@ -115,3 +115,32 @@ def test_fsspec_urls_single_files_directories_and_globs(sample: Path, tmp_path: 
         check("memory:///nope.csv", str(sample / "ref.parquet"))
     with pytest.raises(InputError, match="mixes file formats"):
         check("memory:///drift", str(sample / "ref.parquet"))
+
+
+@pytest.mark.parametrize(
+    ("url", "needed"),
+    [
+        ("http://example.com/live.csv", "pip install aiohttp requests"),
+        ("https://example.com/live.csv", "pip install aiohttp requests"),
+        ("s3://bucket/live.csv", "pip install s3fs"),
+        ("gs://bucket/live.csv", "pip install gcsfs"),
+        ("abfs://container/live.csv", "pip install adlfs"),
+    ],
+)
+def test_a_url_whose_filesystem_is_missing_names_the_package_it_needs(
+    monkeypatch: pytest.MonkeyPatch, url: str, needed: str
+) -> None:
+    import fsspec
+
+    def missing(spec: str) -> None:
+        raise ImportError("the filesystem's package is not installed")
+
+    monkeypatch.setattr(fsspec.core, "url_to_fs", missing)
+    with pytest.raises(UsageError, match="URLs needs a package that is not installed") as caught:
+        check(url, "sample_data/ref.parquet")
+    assert caught.value.hint == needed
+
+
+def test_a_url_of_an_unknown_protocol_says_so() -> None:
+    with pytest.raises(UsageError, match="fsspec knows no filesystem for nosuch:// URLs"):
+        check("nosuch://x/live.csv", "sample_data/ref.parquet")

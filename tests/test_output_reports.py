@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,48 @@ def test_markdown_is_a_table(invoke: Invoke) -> None:
     assert all(row.startswith("| ") and row.endswith(" |") for row in rows)
     assert all(row.count("|") == lines[header].count("|") for row in rows)
     assert "| income | numeric | **drift** |" in text
+
+
+def test_markdown_draws_a_histogram_per_feature_as_github_renders_it() -> None:
+    from markdown_it import MarkdownIt
+
+    from driftcli.api import check
+    from driftcli.output.markdown import render_markdown
+
+    result = check(LIVE, REF)
+    # GitHub-flavoured Markdown as markdown-it-py reads it (the parser rich depends on).
+    page = MarkdownIt("gfm-like").disable("linkify").render(render_markdown(result))
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]
+    assert len(rows) == len(result.features)
+    for row, f in zip(rows, result.features, strict=True):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        assert len(cells) == 9 and cells[0] == f.name
+        ref, live = re.fullmatch(r"<code>(.*)</code><br><code>(.*)</code>", cells[-1]).groups()
+        assert len(ref) == len(live) == f.value_buckets  # one character per bucket, kept whole
+        assert set(ref + live) <= set("\u00a0▁▂▃▄▅▆▇█")
+    device = next(i for i, f in enumerate(result.features) if f.name == "device")
+    ref_line = re.findall(r"<code>(.*?)</code>", rows[device])[0]
+    assert ref_line.endswith("\u00a0")  # the new category: none in the reference, not collapsed
+    assert "Histogram: the share of rows per bucket, reference above live" in page
+
+
+def test_markdown_lists_schema_changes_and_unscored_columns() -> None:
+    from driftcli.api import check
+    from driftcli.output.markdown import render_markdown
+    from driftcli.results import Status
+
+    result = check(LIVE, REF)
+    first, *rest = result.features
+    changed = replace(
+        result,
+        features=[replace(first, status=Status.MISSING), *rest],
+        new_columns=["session|id"],
+        skipped={"user_id": "every value is distinct"},
+    )
+    text = render_markdown(changed)
+    assert "| age | numeric | **missing** |" in text and "(not in live)" in text
+    assert "New in live, not scored: `session\\|id`" in text
+    assert "Not scored: `user_id` (every value is distinct)" in text
 
 
 def test_several_reports_at_once(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +16,10 @@ from rich.console import Console
 
 from driftcli.api import check
 from driftcli.output.json_report import render_json
-from driftcli.output.table import render_table, sparkline
+from driftcli.output.sparklines import sparkline
+from driftcli.output.table import render_table
 from driftcli.output.texts import format_p_value
+from driftcli.results import CheckResult
 from tests.conftest import Invoke
 
 
@@ -80,3 +84,111 @@ def test_markup_like_names_and_paths_are_shown_literally(invoke: Invoke, tmp_pat
     assert result.exit_code == 0, result.stderr
     assert "price[/usd]" in result.stdout and "temp[red]" in result.stdout
     assert "data[bold].csv" in result.stdout
+
+
+# --- the table fits the terminal --------------------------------------------
+
+LONG = "customer_lifetime_value_estimate_v2"
+VERY_LONG = "a_feature_name_far_longer_than_any_terminal_column_could_hold_on_one_line"
+
+
+def lines_at(renderable: object, width: int) -> list[str]:
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text().splitlines()
+
+
+def names_in_first_column(lines: list[str]) -> list[str]:
+    """Each table row's feature cell, its wrapped pieces joined."""
+    names: list[str] = []
+    pieces: list[str] = []
+    body = False
+    for line in lines:
+        if line.startswith("┡"):
+            body = True
+        elif body and line.startswith(("├", "└")):
+            names.append("".join(pieces))
+            pieces = []
+        elif body and line.startswith("│"):
+            pieces.append(line.split("│")[1].strip())
+    return names
+
+
+def header_of(lines: list[str]) -> str:
+    """The table's header rows (the column names)."""
+    top = next(i for i, line in enumerate(lines) if line.startswith("┏"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("┡"))
+    return "\n".join(lines[top:end])
+
+
+def long_named_result(tmp_path: Path) -> CheckResult:
+    rng = np.random.default_rng(3)
+    columns = {name: rng.normal(size=300) for name in (LONG, "x", VERY_LONG)}
+    ref = tmp_path / "ref.csv"
+    live = tmp_path / "live.csv"
+    for path, shift in ((ref, 0.0), (live, 1.0)):
+        rows = [",".join(columns)] + [
+            ",".join(f"{values[i] + shift:.4f}" for values in columns.values()) for i in range(300)
+        ]
+        path.write_text("\n".join(rows) + "\n")
+    return check(str(live), str(ref))
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 200])
+@pytest.mark.parametrize("names", ["short", "long"])
+def test_table_fits_the_width_and_shows_every_name_whole(
+    width: int, names: str, tmp_path: Path
+) -> None:
+    if names == "short":
+        result = check("sample_data/live_drift.csv", "sample_data/ref.csv")
+    else:
+        result = long_named_result(tmp_path)
+    lines = lines_at(render_table(result), width)
+    assert max(len(line) for line in lines) <= width
+    assert names_in_first_column(lines) == [f.name for f in result.features]
+    for f in result.features:  # names that fit a line are never broken
+        if len(f.name) <= 24:
+            assert f"│ {f.name} " in "\n".join(lines)
+    header = header_of(lines)
+    assert "score" in header and "status" in header  # never left out
+    if "p-value" not in header:  # the histogram goes first, then the p-value
+        assert "histogram" not in header
+    if width >= 200:
+        assert "histogram" in header
+
+
+def test_table_leaves_out_the_histogram_then_the_p_value_and_says_so() -> None:
+    result = check("sample_data/live_drift.csv", "sample_data/ref.csv")
+    wide = lines_at(render_table(result), 200)
+    assert "histogram" in header_of(wide) and "p-value" in header_of(wide)
+    assert "left out" not in "\n".join(wide)
+    at_100 = lines_at(render_table(result), 100)
+    header = header_of(at_100)
+    assert "histogram" not in header and "p-value" in header and "kind" in header
+    assert "left out to fit 100 columns: histogram" in at_100
+    at_80 = lines_at(render_table(result), 80)
+    header = header_of(at_80)
+    assert "p-value" not in header and "kind" in header and "missing" in header
+    assert "left out to fit 80 columns: histogram, p-value" in at_80
+    assert any(line.startswith("DRIFT: 3 of 5 features drifted") for line in at_80)
+
+
+def test_a_name_too_long_for_the_width_wraps_in_its_column(tmp_path: Path) -> None:
+    result = long_named_result(tmp_path)
+    lines = lines_at(render_table(result), 60)
+    assert VERY_LONG not in "\n".join(lines)  # cannot fit on one line at 60 columns...
+    assert VERY_LONG in names_in_first_column(lines)  # ...so it wraps, whole
+
+
+def test_no_color_is_honoured(sample: Path) -> None:
+    args = [sys.executable, "-m", "driftcli", "check", str(sample / "live_drift.parquet"),
+            "--ref", str(sample / "ref.parquet")]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS")}
+    colored = subprocess.run(args, capture_output=True, text=True, env={**env, "FORCE_COLOR": "1"})
+    assert "\x1b[31m" in colored.stdout or "\x1b[1;31m" in colored.stdout  # red drift
+    plain = subprocess.run(
+        args, capture_output=True, text=True, env={**env, "FORCE_COLOR": "1", "NO_COLOR": "1"}
+    )
+    assert plain.returncode == 1
+    assert "drift" in plain.stdout
+    assert not re.search(r"\x1b\[[0-9;]*3[0-9]", plain.stdout)  # no foreground colour

@@ -222,3 +222,30 @@ def test_left_over_temp_files_are_ignored_and_cleaned(store: Store) -> None:
     assert sum(s.rows for s in window.segments()) == 5
     window.append(numbered(5, 5), features=None, reference_id=None)
     assert not leftover.exists()
+
+
+def test_type_families_are_written_by_name_and_read_as_numbers_too(
+    snapshot: object, tmp_path: Path
+) -> None:
+    import hashlib
+
+    from driftcli.store.codec import decode_feature, encode_feature
+
+    doc = json.loads(pq.read_metadata(_written(snapshot, tmp_path)).metadata[SNAPSHOT_KEY])
+    types = {f["name"]: f["source_type"] for f in doc["features"]}
+    assert types["income"] == ["number"] and types["country"] == ["text"]
+    assert doc["counts"]["features"]["income"]["types"] == ["number"]
+    features = snapshot.profile.features  # type: ignore[attr-defined]
+    # As driftcli 0.1 wrote them, by number: read alike, and the reference keeps its id.
+    old = [encode_feature(f) | {"source_type": int(f.source_type)} for f in features]
+    for doc_of_01, feature in zip(old, features, strict=True):
+        read = decode_feature(doc_of_01)
+        assert read.source_type == feature.source_type and read.labels() == feature.labels()
+    digest = hashlib.sha256(json.dumps(old, sort_keys=True).encode()).hexdigest()[:16]
+    assert snapshot.reference_id == digest  # type: ignore[attr-defined]
+
+
+def _written(snapshot: object, tmp_path: Path) -> Path:
+    path = tmp_path / "snap.parquet"
+    write_snapshot(snapshot, path)  # type: ignore[arg-type]
+    return path

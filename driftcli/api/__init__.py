@@ -8,12 +8,13 @@ on-disk store. This is the one place that wires the stages together.
 
 from driftcli.api.checks import check, check_against, check_inputs, check_window
 from driftcli.api.common import Input
-from driftcli.api.ingest import IngestHooks, IngestOptions, ingest
+from driftcli.api.ingest import IngestHooks, IngestInterrupted, IngestOptions, ingest
 from driftcli.api.references import build_reference, load_reference, reference_from_window, restrict
 from driftcli.api.status import store_status
 
 __all__ = [
     "IngestHooks",
+    "IngestInterrupted",
     "IngestOptions",
     "Input",
     "build_reference",

@@ -13,6 +13,7 @@ from driftcli.api.common import (
     hint_skipping,
     input_name,
     reads_stdin,
+    stdin_example,
     validated,
     with_skipped,
 )
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from driftcli.engine import Engine
     from driftcli.store import Window
 
+DEFAULT_WINDOW = "live"
+
 
 def check_inputs(
     live: Input | None,
@@ -40,7 +43,7 @@ def check_inputs(
     settings: Settings = DEFAULT_SETTINGS,
     *,
     store: Path,
-    window: str = "live",
+    window: str | None = None,
     live_format: InputFormat | None = None,
     ref_format: InputFormat | None = None,
     engine: Engine | None = None,
@@ -49,8 +52,14 @@ def check_inputs(
 
     LIVE and REF: files against a reference (raw data or a snapshot). LIVE
     alone: against the store's reference. Neither: the store's `window`
-    against the store's reference (or REF).
+    (default `live`) against the store's reference (or REF). A window with
+    LIVE files is a `UsageError`: the files would be checked, not the window.
     """
+    if live and window is not None:
+        raise UsageError(
+            f"--window {window} checks a stored window: it cannot go with LIVE files",
+            hint=f"check the window with: driftcli check --window {window}",
+        )
     if live and ref is not None:
         return check(
             live, ref, settings, live_format=live_format, ref_format=ref_format, engine=engine
@@ -64,7 +73,7 @@ def check_inputs(
         reference = restrict(home.load_reference(), settings)
     if live:
         return check_against(live, reference, settings, live_format=live_format, engine=engine)
-    return check_window(home.window(window), reference, settings)
+    return check_window(home.window(window or DEFAULT_WINDOW), reference, settings)
 
 
 def check(
@@ -96,11 +105,19 @@ def check_against(
     if engine is not None and engine.distributed:
         from driftcli.engine.tasks import count_with, fragments_of
 
-        fragments = fragments_of(live, live_format)
+        fragments = fragments_of(live, live_format, settings.delimiter)
         counts = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(input_name(live), fragments[0].format.value, counts.rows)
     else:
-        with open_source(live, live_format, skip_bad_lines=settings.skip_bad_lines) as source:
+        with (
+            stdin_example("cat live.jsonl | driftcli check - --ref ref.parquet"),
+            open_source(
+                live,
+                live_format,
+                skip_bad_lines=settings.skip_bad_lines,
+                delimiter=settings.delimiter,
+            ) as source,
+        ):
             hint_skipping(source)
             counts = count_chunks(reference.profile.features, source.chunks(), sampled)
             info = with_skipped(SourceInfo(source.name, source.format.value, counts.rows), source)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from driftcli.inputs import STDIN, Source
+from driftcli.inputs import STDIN, Source, TerminalStdin
 from driftcli.results import SourceInfo
 from driftcli.scoring.metrics import METRICS
 from driftcli.settings import Settings, validate
@@ -37,3 +38,12 @@ def with_skipped(info: SourceInfo, source: Source) -> SourceInfo:
     """The source's description with the bad lines it skipped."""
     bad = source.bad_lines
     return replace(info, skipped_lines=bad.count, first_skipped=tuple(sorted(bad.first)))
+
+
+@contextlib.contextmanager
+def stdin_example(example: str) -> Iterator[None]:
+    """`-` on a terminal is refused with an example of piping data into this command."""
+    try:
+        yield
+    except TerminalStdin as exc:
+        raise TerminalStdin(exc.message, hint=f"pipe data in, e.g. {example}") from None

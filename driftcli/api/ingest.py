@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from driftcli.api.checks import check_window
-from driftcli.api.common import Input, hint_skipping
+from driftcli.api.common import Input, hint_skipping, stdin_example
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
 from driftcli.errors import InputError, UsageError
@@ -63,7 +63,8 @@ def ingest(
     reported. With `skip_bad_lines` such lines are counted and skipped.
     With `check_every`, the window is checked after every that many rows and
     `hooks.on_check` gets the result. An interrupt (Ctrl-C, SIGTERM turned
-    into KeyboardInterrupt) flushes what was read, then re-raises.
+    into KeyboardInterrupt) flushes what was read, then raises
+    `IngestInterrupted`, a KeyboardInterrupt that carries the report.
 
     Rows that share no column with the stored reference are refused (an
     `InputError`, before they are stored); rows that lack some of its
@@ -80,7 +81,15 @@ def ingest(
     # Rows reach the loop within half a second even when flushes are rare, so
     # an interrupt can flush them and a time-based flush is never late by much.
     latency = min(0.5, max(0.05, options.flush_seconds / 2))
-    with open_source(spec, options.input_format, skip_bad_lines=options.skip_bad_lines) as source:
+    with (
+        stdin_example("tail -F app.log | driftcli ingest -"),
+        open_source(
+            spec,
+            options.input_format,
+            skip_bad_lines=options.skip_bad_lines,
+            delimiter=settings.delimiter,
+        ) as source,
+    ):
         hint_skipping(source)
         try:
             # Parse the next chunk in a thread while this one is checked and stored.
@@ -90,13 +99,26 @@ def ingest(
                 session.flush_if_due()
         except KeyboardInterrupt:
             session.flush()
-            raise
+            raise IngestInterrupted(_finished(session, source)) from None
         session.flush()
+    report = _finished(session, source)
+    if report.rows_read == 0 and report.skipped_lines == 0:
+        raise InputError(f"{source.name}: no data rows to ingest")
+    return report
+
+
+class IngestInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped an ingest; the rows read were stored, as `report` says."""
+
+    def __init__(self, report: IngestReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+def _finished(session: _Session, source: Source) -> IngestReport:
     report = session.report
     report.skipped_lines = source.bad_lines.count
     report.first_skipped = tuple(sorted(source.bad_lines.first))
-    if report.rows_read == 0 and report.skipped_lines == 0:
-        raise InputError(f"{source.name}: no data rows to ingest")
     return report
 
 

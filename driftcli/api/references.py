@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from driftcli.api.common import Input, hint_skipping, input_name, validated, with_skipped
+from driftcli.api.common import (
+    Input,
+    hint_skipping,
+    input_name,
+    stdin_example,
+    validated,
+    with_skipped,
+)
 from driftcli.choices import InputFormat
 from driftcli.clock import now_utc
 from driftcli.columns.samples import DEFAULT_SAMPLE_ROWS, Reservoir
@@ -46,7 +53,15 @@ def build_reference(
     validated(settings)
     if engine is not None and engine.distributed:
         return _distributed_reference(spec, settings, input_format, sample_rows, engine)
-    with open_source(spec, input_format, skip_bad_lines=settings.skip_bad_lines) as source:
+    with (
+        stdin_example("cat ref.csv | driftcli reference -"),
+        open_source(
+            spec,
+            input_format,
+            skip_bad_lines=settings.skip_bad_lines,
+            delimiter=settings.delimiter,
+        ) as source,
+    ):
         hint_skipping(source)
         snapshot = _snapshot_of(
             (chunk for chunk in source.chunks() if chunk is not None),
@@ -138,7 +153,7 @@ def _distributed_reference(
     from driftcli.engine.tasks import count_with, fragments_of, summarize_with
     from driftcli.reference.summary import features_from
 
-    fragments = fragments_of(spec, input_format)
+    fragments = fragments_of(spec, input_format, settings.delimiter)
     selection = Selection.of(settings)
     summary = summarize_with(engine, fragments, sample_rows, dict(selection.kinds))
     features, skipped = features_from(summary, selection)
@@ -162,7 +177,8 @@ def load_reference(
         if path.is_file() and snapshot_document(path) is not None:
             return restrict(read_snapshot(path), settings)
     sample_rows = DEFAULT_SAMPLE_ROWS if uses_samples(settings) else 0
-    return build_reference(spec, settings, input_format, sample_rows=sample_rows, engine=engine)
+    with stdin_example("cat ref.parquet | driftcli check LIVE --ref -"):
+        return build_reference(spec, settings, input_format, sample_rows=sample_rows, engine=engine)
 
 
 def uses_samples(settings: Settings) -> bool:

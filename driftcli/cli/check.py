@@ -1,6 +1,7 @@
 """`driftcli check`: compare live data with the reference; exit 1 on drift."""
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,17 +13,18 @@ from driftcli.cli.options import (
     BinsOption,
     ConfigOption,
     DebugOption,
+    DelimiterOption,
     EngineOption,
     ExcludeOption,
     FeaturesOption,
     FormatOption,
     InputFormatOption,
     MetricOption,
+    QuietOption,
     SchedulerOption,
     SkipBadLinesOption,
     StoreOption,
     ThresholdOption,
-    WindowOption,
     split_names,
 )
 from driftcli.cli.runtime import (
@@ -66,7 +68,15 @@ def check(
             show_default=False,
         ),
     ] = None,
-    window: WindowOption = "live",
+    window: Annotated[
+        str | None,
+        typer.Option(
+            "--window",
+            "-w",
+            help="The store's live window to check [default: live]; not with LIVE files.",
+            show_default=False,
+        ),
+    ] = None,
     store: StoreOption = None,
     engine: EngineOption = None,
     scheduler: SchedulerOption = None,
@@ -121,6 +131,7 @@ def check(
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
+    delimiter: DelimiterOption = None,
     input_format: InputFormatOption = None,
     ref_format: Annotated[
         InputFormat | None,
@@ -151,6 +162,14 @@ def check(
             "--markdown", help="Also write a Markdown report to FILE.", show_default=False
         ),
     ] = None,
+    html_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            help="Also write an HTML report to FILE: one page with a chart per feature.",
+            show_default=False,
+        ),
+    ] = None,
     summary: Annotated[
         bool,
         typer.Option(
@@ -161,6 +180,7 @@ def check(
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when drift is found (report only).")
     ] = False,
+    quiet: QuietOption = False,
     config: ConfigOption = None,
     show_config: Annotated[
         bool,
@@ -192,10 +212,11 @@ def check(
         "engine": engine,
         "scheduler": scheduler,
         "skip_bad_lines": skip_bad_lines or None,
+        "delimiter": delimiter,
     }
     context = prepare(flags, config, debug)
     if show_config:
-        _show_config(context)
+        _show_config(context, output_format)
         raise typer.Exit(ExitCode.OK)
 
     def run() -> "CheckResult":
@@ -213,18 +234,20 @@ def check(
                 engine=counting,
             )
 
-    with progress():
+    with progress(shown=not quiet):
         result = context.run(run)
     from driftcli.output.lines import warnings
 
-    for line in warnings(result):
+    for line in [] if quiet else warnings(result):
         note(line)
     reports = {
         OutputFormat.JSON: json_file,
         OutputFormat.JUNIT: junit_file,
         OutputFormat.MARKDOWN: markdown_file,
+        OutputFormat.HTML: html_file,
     }
-    context.run(lambda: _emit(result, output_format, output, reports, summary))
+    main = _Main(output_format, output, to_stdout=not quiet)
+    context.run(lambda: _emit(result, main, reports, summary))
     raise typer.Exit(_exit_code(result, exit_zero))
 
 
@@ -249,15 +272,27 @@ def _render(result: "CheckResult", fmt: OutputFormat) -> str:
         from driftcli.output.markdown import render_markdown
 
         return render_markdown(result)
+    if fmt is OutputFormat.HTML:
+        from driftcli.output.html import render_html
+
+        return render_html(result)
     from driftcli.output.junit import render_junit
 
     return render_junit(result)
 
 
+@dataclass(frozen=True)
+class _Main:
+    """The --format report: to --output FILE, else to stdout unless --quiet."""
+
+    format: OutputFormat
+    output: Path | None
+    to_stdout: bool
+
+
 def _emit(
     result: "CheckResult",
-    output_format: OutputFormat,
-    output: Path | None,
+    main: _Main,
     reports: dict[OutputFormat, Path | None],
     summary: bool,
 ) -> None:
@@ -267,17 +302,19 @@ def _emit(
             write_file(path, _render(result, fmt))
     if summary:
         _append_summary(_render(result, OutputFormat.MARKDOWN))
-    if output_format is OutputFormat.TABLE:
+    if main.output is None and not main.to_stdout:
+        return
+    if main.format is OutputFormat.TABLE:
         from driftcli.output.table import render_table
 
-        if output is not None:
-            write_file(output, plain_text(render_table(result)))
+        if main.output is not None:
+            write_file(main.output, plain_text(render_table(result)))
         else:
             write_rich(render_table(result))
-    elif output is not None:
-        write_file(output, _render(result, output_format))
+    elif main.output is not None:
+        write_file(main.output, _render(result, main.format))
     else:
-        write_json(_render(result, output_format))
+        write_json(_render(result, main.format))
 
 
 def _append_summary(markdown: str) -> None:
@@ -294,12 +331,17 @@ def _append_summary(markdown: str) -> None:
         ) from exc
 
 
-def _show_config(context: Context) -> None:
+def _show_config(context: Context, output_format: OutputFormat) -> None:
     import sys
 
-    from driftcli.config import describe
+    from driftcli.config import describe, describe_json
 
     resolved = context.resolved
+    if output_format is OutputFormat.JSON:
+        import json
+
+        write_json(json.dumps(describe_json(resolved), indent=2, ensure_ascii=False))
+        return
     where = (
         resolved.config_path or "none found (driftcli.toml or [tool.driftcli] in pyproject.toml)"
     )

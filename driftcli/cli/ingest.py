@@ -10,13 +10,15 @@ from driftcli.cli.app import app
 from driftcli.cli.options import (
     ConfigOption,
     DebugOption,
+    DelimiterOption,
     InputFormatOption,
+    QuietOption,
     SkipBadLinesOption,
     StoreOption,
     ThresholdOption,
     WindowOption,
 )
-from driftcli.cli.runtime import note, prepare
+from driftcli.cli.runtime import fail, note, prepare
 from driftcli.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -62,30 +64,42 @@ def ingest(
     ] = None,
     threshold: ThresholdOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
+    delimiter: DelimiterOption = None,
     input_format: InputFormatOption = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print a line on stderr at every flush.")
     ] = False,
+    quiet: QuietOption = False,
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Append rows to a live window in the store (bounded to its last N rows)."""
+    if quiet and verbose:
+        fail("--quiet and --verbose contradict each other: give one")
     context = prepare(
-        {"threshold": threshold, "store": str(store) if store else None}, config, debug
+        {"threshold": threshold, "store": str(store) if store else None, "delimiter": delimiter},
+        config,
+        debug,
     )
     drift_seen = False
 
     def on_flush(rows: int, window_rows: int) -> None:
         if verbose:
-            note(f"stored {rows:,} rows; window {window!r} holds {window_rows:,}")
+            from driftcli.output.texts import plural
+
+            note(f"stored {plural(rows, 'row')}; window {window!r} holds {window_rows:,}")
 
     def on_check(result: "CheckResult") -> None:
         nonlocal drift_seen
         from driftcli.output.lines import alert_lines
 
         drift_seen = drift_seen or result.drift
-        for line in alert_lines(result, window):
+        for line in [] if quiet else alert_lines(result, window):
             note(line)
+
+    def on_warning(text: str) -> None:
+        if not quiet:
+            note(f"warning: {text}")
 
     def run() -> "IngestReport":
         from driftcli import api
@@ -99,20 +113,25 @@ def ingest(
             skip_bad_lines=skip_bad_lines,
             input_format=input_format,
         )
-        hooks = api.IngestHooks(
-            on_flush=on_flush, on_check=on_check, on_warning=lambda text: note(f"warning: {text}")
-        )
-        return api.ingest(data, context.store(create=True), options, context.settings, hooks)
+        hooks = api.IngestHooks(on_flush=on_flush, on_check=on_check, on_warning=on_warning)
+        try:
+            return api.ingest(data, context.store(create=True), options, context.settings, hooks)
+        except api.IngestInterrupted as stop:
+            summarize(stop.report)  # what was stored before the stop
+            raise
+
+    def summarize(report: "IngestReport") -> None:
+        from driftcli.output.lines import ingest_summary
+
+        for line in [] if quiet else ingest_summary(report, window):
+            note(line)
 
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         report = context.run(run)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    from driftcli.output.lines import ingest_summary
-
-    for line in ingest_summary(report, window):
-        note(line)
+    summarize(report)
     raise typer.Exit(ExitCode.DRIFT if drift_seen else ExitCode.OK)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from driftcli.choices import InputFormat, OutputFormat
+from driftcli.choices import InputFormat, ListingFormat, OutputFormat
 
 StoreOption = Annotated[
     Path | None,
@@ -31,7 +31,15 @@ DebugOption = Annotated[
     bool, typer.Option("--debug", help="Show the traceback of an internal error.")
 ]
 FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", "-f", help="Output: a table, or JSON for programs.")
+    OutputFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output: a table; JSON for programs; Markdown, JUnit XML or an HTML page.",
+    ),
+]
+ListingFormatOption = Annotated[
+    ListingFormat, typer.Option("--format", "-f", help="Output: a table, or JSON for programs.")
 ]
 InputFormatOption = Annotated[
     InputFormat | None,
@@ -104,6 +112,21 @@ SkipBadLinesOption = Annotated[
         help="Count and skip malformed lines (and, for ingest, values of the wrong type) "
         "instead of stopping at the first.",
     ),
+]
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        "-d",
+        help="CSV field separator: a character, or comma, tab, semicolon, pipe "
+        "(default: sniffed from the first lines).",
+        metavar="SEP",
+        show_default=False,
+    ),
+]
+QuietOption = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print nothing but errors: the exit code tells the result."),
 ]
 WindowOption = Annotated[
     str, typer.Option("--window", "-w", help="Name of the live window in the store.")

@@ -5,17 +5,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from driftcli.choices import InputFormat, OutputFormat
+from driftcli.choices import InputFormat, ListingFormat
 from driftcli.cli.app import app
 from driftcli.cli.options import (
     BinsOption,
     ConfigOption,
     DebugOption,
+    DelimiterOption,
     EngineOption,
     ExcludeOption,
     FeaturesOption,
-    FormatOption,
     InputFormatOption,
+    ListingFormatOption,
+    QuietOption,
     SchedulerOption,
     SkipBadLinesOption,
     StoreOption,
@@ -63,12 +65,14 @@ def reference(
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
+    delimiter: DelimiterOption = None,
     config: ConfigOption = None,
     sample_size: Annotated[
         int, typer.Option(help="Raw rows kept in the snapshot as a uniform sample.", min=0)
     ] = 10_000,
     input_format: InputFormatOption = None,
-    output_format: FormatOption = OutputFormat.TABLE,
+    output_format: ListingFormatOption = ListingFormat.TABLE,
+    quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Build the reference snapshot from DATA (or promote a window) and store it."""
@@ -82,6 +86,7 @@ def reference(
         "engine": engine,
         "scheduler": scheduler,
         "skip_bad_lines": skip_bad_lines or None,
+        "delimiter": delimiter,
     }
     context = prepare(flags, config, debug)
 
@@ -97,9 +102,11 @@ def reference(
         return snapshot, str(home.reference_path)
 
     snapshot, where = context.run(run)
+    if quiet:
+        return
 
     def show() -> None:
-        if output_format is OutputFormat.JSON:
+        if output_format is ListingFormat.JSON:
             from driftcli.output.json_report import reference_json
 
             write_json(reference_json(snapshot, where))

@@ -157,9 +157,9 @@ def console() -> "Console":
 
 
 @contextlib.contextmanager
-def progress() -> Iterator[None]:
+def progress(shown: bool = True) -> Iterator[None]:
     """A progress bar on stderr while inputs are read, when stderr is a terminal."""
-    if not sys.stderr.isatty():
+    if not shown or not sys.stderr.isatty():
         yield
         return
     from driftcli.inputs.progress import listening

@@ -1,15 +1,15 @@
 """`driftcli status`: what the store holds."""
 
-from driftcli.choices import OutputFormat
+from driftcli.choices import ListingFormat
 from driftcli.cli.app import app
-from driftcli.cli.options import ConfigOption, DebugOption, FormatOption, StoreOption
+from driftcli.cli.options import ConfigOption, DebugOption, ListingFormatOption, StoreOption
 from driftcli.cli.runtime import prepare, write_json, write_rich
 
 
 @app.command(short_help="Show the store: reference, windows, their sizes.")
 def status(
     store: StoreOption = None,
-    output_format: FormatOption = OutputFormat.TABLE,
+    output_format: ListingFormatOption = ListingFormat.TABLE,
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -18,7 +18,7 @@ def status(
 
     context = prepare({"store": str(store) if store else None}, config, debug)
     state = context.run(lambda: store_status(context.store(create=False)))
-    if output_format is OutputFormat.JSON:
+    if output_format is ListingFormat.JSON:
         from driftcli.output.json_report import status_json
 
         context.run(lambda: write_json(status_json(state)))

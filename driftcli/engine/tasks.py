@@ -33,9 +33,13 @@ class Fragment:
 
     path: str
     format: InputFormat
+    delimiter: str | None = None
+    """The CSV field separator; None: sniffed."""
 
 
-def fragments_of(spec: str | Sequence[str], input_format: InputFormat | None) -> list[Fragment]:
+def fragments_of(
+    spec: str | Sequence[str], input_format: InputFormat | None, delimiter: str | None = None
+) -> list[Fragment]:
     """The files of an input, for an engine to hand out."""
     specs = [spec] if isinstance(spec, str) else list(spec)
     if "-" in specs:
@@ -45,11 +49,12 @@ def fragments_of(spec: str | Sequence[str], input_format: InputFormat | None) ->
     def where(path: str) -> str:  # workers may run elsewhere: absolute paths, URLs as they are
         return path if is_url(path) else str(Path(path).resolve())
 
-    return [Fragment(where(p), source.format) for p in source.files]
+    return [Fragment(where(p), source.format, delimiter) for p in source.files]
 
 
 def _batches(fragment: Fragment) -> Iterator[pa.RecordBatch]:
     source = DatasetSource(fragment.path, fragment.format, [fragment.path])
+    source.delimiter = fragment.delimiter
     try:
         yield from source.batches()
     finally:

@@ -7,7 +7,15 @@ cut into runs of whole lines (cutting.py) so every error names its line.
 
 from driftcli.inputs.chunk import BadLines, Chunk
 from driftcli.inputs.dispatch import open_source, read_all_batches
-from driftcli.inputs.files import STDIN
+from driftcli.inputs.files import STDIN, TerminalStdin
 from driftcli.inputs.source import Source
 
-__all__ = ["STDIN", "BadLines", "Chunk", "Source", "open_source", "read_all_batches"]
+__all__ = [
+    "STDIN",
+    "BadLines",
+    "Chunk",
+    "Source",
+    "TerminalStdin",
+    "open_source",
+    "read_all_batches",
+]

@@ -4,12 +4,14 @@ pyarrow infers CSV types from the first block only, so one stray string deep
 in a numeric column would otherwise abort the read instead of being counted
 as an invalid value. When pyarrow rejects a chunk, a slow path parses it
 record by record in Python: it names the first bad line, or skips bad lines
-when asked.
+when asked. The field separator is given (`--delimiter`) or sniffed from
+the header and the first lines: `,` `;` tab or `|`.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -30,6 +32,10 @@ from driftcli.inputs.source import TextSource
 
 MAX_HEADER_BYTES = 1 << 24
 _QUOTE = ord('"')
+DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+"""The separators sniffed, in the order that breaks ties, with their names."""
+_SNIFF_BYTES = 1 << 16
+"""How much after the header the sniffer reads to confirm a separator."""
 
 
 class CsvSource(TextSource):
@@ -42,7 +48,9 @@ class CsvSource(TextSource):
         head = self.content.head(
             lambda h: csv_header_end(h.removeprefix(UTF8_BOM)) > 0, MAX_HEADER_BYTES
         )
-        header, skip = read_csv_header(head.removeprefix(UTF8_BOM), self.name)
+        head = head.removeprefix(UTF8_BOM)
+        delimiter = self.delimiter or sniff_delimiter(head)
+        header, skip = read_csv_header(head, self.name, delimiter)
         rows = 0
         for run in self.content.runs(csv_cut, max_latency, skip):
             if run is None:
@@ -50,7 +58,7 @@ class CsvSource(TextSource):
                 continue
             if blank(run.data):
                 continue
-            table, lines = parse_csv(run, header, self.name, self.bad_lines)
+            table, lines = parse_csv(run, header, self.name, self.bad_lines, delimiter)
             yield Chunk(table.combine_chunks(), run.first_line, rows, lines, self.name)
             rows += table.num_rows
 
@@ -68,23 +76,65 @@ def csv_header_end(raw: bytes) -> int:
         start = newline + 1
 
 
-def read_csv_header(raw: bytes, name: str) -> tuple[list[str], int]:
+def _fields(text: str, delimiter: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def sniff_delimiter(raw: bytes) -> str:
+    """The separator of a CSV stream, from its first bytes (no byte-order mark).
+
+    The one that splits the header into the most fields, among those that
+    split the lines after it into as many; a header that no separator splits
+    is one column, and `,` is as good as any.
+    """
+    end = csv_header_end(raw) or len(raw)
+    header = raw[:end].decode("utf-8", errors="replace")
+    after = raw[end : end + _SNIFF_BYTES]
+    # Whole lines only, and not the last record: it may be cut inside quotes.
+    text = after[: after.rfind(b"\n") + 1].decode("utf-8", errors="replace")
+    widths = {d: len(next(iter(_fields(header, d)), [])) for d in DELIMITERS}
+    splitting = [d for d in DELIMITERS if widths[d] > 1]
+    consistent = [
+        d for d in splitting if all(len(r) == widths[d] for r in _fields(text, d)[:-1] if r)
+    ]
+    chosen = consistent or splitting
+    return max(chosen, key=lambda d: widths[d]) if chosen else ","
+
+
+def read_csv_header(raw: bytes, name: str, delimiter: str = ",") -> tuple[list[str], int]:
     """The header row's names and its length in bytes, from the stream's first bytes.
 
     `raw` is the start of the stream without a byte-order mark; a stream that
-    is all header and no newline is a header.
+    is all header and no newline is a header. A header that reads as one
+    column but that another separator would split is an error: the file was
+    read with the wrong separator.
     """
     end = csv_header_end(raw) or len(raw)
     text = raw[:end].decode("utf-8", errors="replace")
-    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    header = next(iter(_fields(text, delimiter)), [])
     if not header or all(not column.strip() for column in header):
         raise InputError(f"{name}: CSV has no header row")
+    if len(header) == 1:
+        _refuse_merged(name, header[0], text, delimiter)
     seen: set[str] = set()
     for column in header:
         if column in seen:
             raise InputError(f"{name}: CSV header names column {column!r} twice")
         seen.add(column)
     return header, end
+
+
+def _refuse_merged(name: str, column: str, text: str, delimiter: str) -> None:
+    """A one-column header that another separator splits: say so, not "no feature in common"."""
+    for other, word in DELIMITERS.items():
+        if other != delimiter and len(next(iter(_fields(text, other)), [])) > 1:
+            shown = column if len(column) <= 60 else column[:57] + "..."
+            given = DELIMITERS.get(delimiter, repr(delimiter))
+            raise InputError(
+                f"{name}: the CSV header reads as one column, {shown!r}, with the separator "
+                f"{given}; its fields look separated by {word}s",
+                hint=f"pass --delimiter {word}",
+            )
 
 
 _NULL_TOKENS: frozenset[str] | None = None
@@ -99,7 +149,9 @@ def _csv_null_tokens() -> frozenset[str]:
     return _NULL_TOKENS
 
 
-def parse_csv(run: Run, header: list[str], name: str, bad: BadLines) -> tuple[pa.Table, LineMap]:
+def parse_csv(
+    run: Run, header: list[str], name: str, bad: BadLines, delimiter: str = ","
+) -> tuple[pa.Table, LineMap]:
     """Parse a chunk of CSV records (no header) with every column as text.
 
     Every column is read as text and typed later, by the profile: pyarrow
@@ -117,7 +169,7 @@ def parse_csv(run: Run, header: list[str], name: str, bad: BadLines) -> tuple[pa
             read_options=pcsv.ReadOptions(
                 column_names=header, block_size=block_size, use_threads=True
             ),
-            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
             ),
@@ -129,16 +181,20 @@ def parse_csv(run: Run, header: list[str], name: str, bad: BadLines) -> tuple[pa
         except pa.ArrowInvalid:
             table = read(len(raw) + 1)  # perhaps a row longer than a parse block
     except pa.ArrowInvalid:
-        table, lines = _parse_csv_slowly(raw, first_line, header, name, bad)
+        table, lines = _parse_csv_slowly(raw, first_line, header, name, bad, delimiter)
         return mark_untyped(table, header), lines
-    return mark_untyped(table, header), line_map(run, table.num_rows, _csv_record_lines)
+    record_lines = functools.partial(_csv_record_lines, delimiter=delimiter)
+    return mark_untyped(table, header), line_map(run, table.num_rows, record_lines)
 
 
-def _csv_records(raw: bytes, first_line: int) -> Iterator[tuple[int, list[str]]]:
+def _csv_records(
+    raw: bytes, first_line: int, delimiter: str = ","
+) -> Iterator[tuple[int, list[str]]]:
     """Each non-empty record with the line it starts at."""
     # Python's csv module refuses fields over 128 KiB by default; pyarrow does not.
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
-    reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"), newline=""))
+    text = io.StringIO(raw.decode("utf-8", errors="replace"), newline="")
+    reader = csv.reader(text, delimiter=delimiter)
     line = first_line
     for record in reader:
         start = line
@@ -147,12 +203,17 @@ def _csv_records(raw: bytes, first_line: int) -> Iterator[tuple[int, list[str]]]
             yield start, record
 
 
-def _csv_record_lines(raw: bytes, first_line: int) -> npt.NDArray[np.int64]:
-    return np.array([start for start, _ in _csv_records(raw, first_line)], np.int64)
+def _csv_record_lines(raw: bytes, first_line: int, delimiter: str = ",") -> npt.NDArray[np.int64]:
+    return np.array([start for start, _ in _csv_records(raw, first_line, delimiter)], np.int64)
 
 
 def _parse_csv_slowly(
-    raw: bytes | memoryview, first_line: int, header: list[str], name: str, bad: BadLines
+    raw: bytes | memoryview,
+    first_line: int,
+    header: list[str],
+    name: str,
+    bad: BadLines,
+    delimiter: str,
 ) -> tuple[pa.Table, Any]:
     raw = bytes(raw)
     physical = raw.split(b"\n")
@@ -166,7 +227,7 @@ def _parse_csv_slowly(
     nulls = _csv_null_tokens()
     columns: list[list[str | None]] = [[] for _ in header]
     lines: list[int] = []
-    for line, record in _csv_records(raw, first_line):
+    for line, record in _csv_records(raw, first_line, delimiter):
         if len(record) != len(header):
             bad.report(name, line, f"row has {len(record)} fields, the header has {len(header)}")
             continue

@@ -55,6 +55,7 @@ class DatasetSource(Source):
     def batches_again(self, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
         again = DatasetSource(self.name, self.format, self.files)
         again.columns = frozenset(columns)
+        again.delimiter = self.delimiter
         try:
             yield from again.batches()
         finally:
@@ -75,6 +76,7 @@ class DatasetSource(Source):
             try:
                 part.bad_lines = self.bad_lines
                 part.columns = self.columns
+                part.delimiter = self.delimiter
                 partitions = partitions_of(path)
                 for chunk in part.chunks(max_latency):
                     if chunk is None:

@@ -25,12 +25,14 @@ def open_source(
     input_format: InputFormat | None = None,
     *,
     skip_bad_lines: bool = False,
+    delimiter: str | None = None,
 ) -> Iterator[Source]:
     """Open an input: a path, `-` for stdin, or several files (a directory, a glob, a list).
 
     Settles the format and compression. Raises `UsageError` for `-` on a
     terminal and `InputError` for a path that cannot be read. The source is
-    closed (and any spool file removed) on exit.
+    closed (and any spool file removed) on exit. `delimiter` is the CSV
+    field separator (None: each CSV file's own is sniffed).
     """
     source: Source
     if is_dataset(spec):
@@ -38,6 +40,7 @@ def open_source(
     else:
         source = open_file(spec if isinstance(spec, str) else spec[0], input_format)
     source.bad_lines.skip = skip_bad_lines
+    source.delimiter = delimiter
     try:
         yield source
     finally:

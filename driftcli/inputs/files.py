@@ -39,6 +39,10 @@ _SOURCES: dict[InputFormat, type[CsvSource] | type[JsonlSource] | type[ParquetSo
 }
 
 
+class TerminalStdin(UsageError):
+    """`-` names stdin, but stdin is a terminal: nothing was piped in."""
+
+
 def open_file(spec: str, input_format: InputFormat | None) -> Source:
     """One input (`-` for stdin). Raises `UsageError` for `-` on a terminal and
     `InputError` for a path that cannot be read; the caller closes the source."""
@@ -99,9 +103,9 @@ def _peek_decompressed(content: Content, name: str) -> bytes:
 def _open_stdin(input_format: InputFormat | None) -> Source:
     stdin = sys.stdin
     if stdin is None or stdin.isatty():
-        raise UsageError(
+        raise TerminalStdin(
             "'-' reads data from stdin, but stdin is a terminal",
-            hint="pipe data in, e.g. cat live.jsonl | driftcli check - --ref ref.parquet",
+            hint="pipe data in, e.g. cat rows.csv | driftcli COMMAND -",
         )
     try:
         raw: Readable = FdReader(stdin.fileno())

@@ -77,7 +77,10 @@ def parse_jsonl(run: Run, name: str, bad: BadLines) -> tuple[pa.Table, LineMap]:
         # as they are in CSV, so every format types a column alike.
         stamped = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
         if stamped:
+            # The explicit schema's columns come first: put them back in the file's order.
+            order = table.column_names
             table = read(len(raw) + 1, pa.schema([(n, pa.string()) for n in stamped]))
+            table = table.select(order)
         table.validate(full=True)  # the JSON parser does not check UTF-8
     except pa.ArrowInvalid:
         return _parse_jsonl_slowly(raw, first_line, name, bad)

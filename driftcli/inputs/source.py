@@ -36,6 +36,8 @@ class Source(abc.ABC):
         """Malformed lines: an error, or counted and skipped with `skip=True`."""
         self.columns: frozenset[str] | None = None
         """Read only these columns where the format allows it (Parquet); None: all."""
+        self.delimiter: str | None = None
+        """The CSV field separator; None: sniffed from the first lines."""
         self._cleanup = contextlib.ExitStack()
 
     @property
@@ -127,6 +129,7 @@ class TextSource(Source):
         if path is None:
             raise InputError(f"{self.name}: can be read only once")
         again = self.at(self.name, Content(path=path, compression=self.content.compression))
+        again.delimiter = self.delimiter
         try:
             yield from again.batches()
         finally:

@@ -62,6 +62,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
                 for name, o in settings.overrides
             },
             "skip_bad_lines": settings.skip_bad_lines,
+            "delimiter": settings.delimiter,
         },
         "reference": _source_json(result.reference),
         "live": _source_json(result.live),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from driftcli.output.texts import plural
 from driftcli.results import CheckResult, FeatureResult, IngestReport, SourceInfo
 
 
@@ -40,7 +41,7 @@ def invalid_notes(f: FeatureResult) -> list[str]:
             first = ", ".join(str(at) for at in where)
             at = f", first at {first}" if first else ""
             notes.append(
-                f"{f.name}: {count:,} {side} value{'' if count == 1 else 's'} could not be read "
+                f"{f.name}: {plural(count, side + ' value')} could not be read "
                 f"as {what} (counted as invalid){at}"
             )
     return notes
@@ -59,10 +60,7 @@ def warnings(result: CheckResult) -> list[str]:
 def skipped_note(source: SourceInfo) -> str:
     shown = ", ".join(str(n) for n in source.first_skipped)
     more = ", ..." if source.skipped_lines > len(source.first_skipped) else ""
-    return (
-        f"{source.name}: skipped {source.skipped_lines:,} bad line"
-        f"{'' if source.skipped_lines == 1 else 's'} ({shown}{more})"
-    )
+    return f"{source.name}: skipped {plural(source.skipped_lines, 'bad line')} ({shown}{more})"
 
 
 def _token(value: str) -> str:
@@ -74,11 +72,11 @@ def _token(value: str) -> str:
 
 def ingest_summary(report: IngestReport, window: str) -> list[str]:
     lines = [
-        f"ingested {report.rows_stored:,} rows into window {window!r} "
-        f"(it holds {report.window_rows:,}); {report.flushes} flush(es)"
+        f"ingested {plural(report.rows_stored, 'row')} into window {window!r} "
+        f"(it holds {report.window_rows:,}); {plural(report.flushes, 'flush', 'flushes')}"
     ]
     if report.skipped_lines:
         shown = ", ".join(str(n) for n in report.first_skipped)
         more = ", ..." if report.skipped_lines > len(report.first_skipped) else ""
-        lines.append(f"skipped {report.skipped_lines:,} bad line(s): {shown}{more}")
+        lines.append(f"skipped {plural(report.skipped_lines, 'bad line')}: {shown}{more}")
     return lines

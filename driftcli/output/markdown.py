@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from driftcli.output.lines import invalid_notes
-from driftcli.output.texts import format_p_value, percent
-from driftcli.results import CheckResult, Status, Verdict
+from driftcli.output.sparklines import sparklines
+from driftcli.output.texts import format_p_value, percent, plural
+from driftcli.results import CheckResult, FeatureResult, Status, Verdict
 
 
 def _cell(text: str) -> str:
@@ -13,46 +14,85 @@ def _cell(text: str) -> str:
 
 
 def render_markdown(result: CheckResult) -> str:
-    """A GitHub-flavoured Markdown report: a heading with the verdict, and a table."""
+    """A GitHub-flavoured Markdown report: a heading with the verdict, a table with a
+    histogram per feature, and notes."""
     drifted = len(result.drifted)
     verdict = {Verdict.DRIFT: "DRIFT", Verdict.NO_DRIFT: "no drift"}.get(
         result.verdict, "no verdict"
     )
     live, ref = result.live, result.reference
     lines = [
-        f"### driftcli: {verdict} ({drifted} of {len(result.features)} features drifted)",
+        f"### driftcli: {verdict} ({drifted} of {plural(len(result.features), 'feature')} drifted)",
         "",
-        f"Live `{_cell(live.name)}` ({live.rows:,} rows) vs reference `{_cell(ref.name)}` "
-        f"({ref.rows:,} rows). Rule: {_cell(result.decision.rule)}.",
+        f"Live `{_cell(live.name)}` ({plural(live.rows, 'row')}) vs reference "
+        f"`{_cell(ref.name)}` ({plural(ref.rows, 'row')}). Rule: {_cell(result.decision.rule)}.",
         "",
         "| feature | kind | status | score | metric > threshold | p-value | rows ref → live "
-        "| missing ref → live |",
-        "|---|---|---|---:|---|---:|---:|---:|",
+        "| missing ref → live | histogram ref / live |",
+        "|---|---|---|---:|---|---:|---:|---:|---|",
     ]
-    for f in result.features:
-        status = f"**{f.status.value}**" if f.drift else f.status.value
-        score = "—" if f.score is None else f"{f.score:.3f}"
-        metric = f"{f.metric}{' (fallback)' if f.fallback else ''} > {f.threshold:g}"
-        p = format_p_value(f.p_value) + (
-            f" (adj. {format_p_value(f.p_adjusted)})" if f.p_adjusted is not None else ""
-        )
-        lines.append(
-            f"| {_cell(f.name)} | {f.kind.value} | {status} | {score} | {metric} | {p} "
-            f"| {f.reference_rows:,} → {f.live_rows:,} "
-            f"| {percent(f.reference_missing, f.reference_rows)} → "
-            f"{percent(f.live_missing, f.live_rows)} |"
-        )
+    lines += [_row(f) for f in result.features]
+    lines += ["", HISTOGRAM_LEGEND]
+    return "\n".join(lines + _notes(result))
+
+
+HISTOGRAM_LEGEND = (
+    "<sub>Histogram: the share of rows per bucket, reference above live, on one scale. "
+    "Numeric buckets are cut at the reference's quantiles, so its line is about level; "
+    "categorical ones are its categories, most frequent first, then `other`.</sub>"
+)
+
+
+def _row(f: FeatureResult) -> str:
+    status = f"**{f.status.value}**" if f.drift else f.status.value
+    score = "—" if f.score is None else f"{f.score:.3f}"
+    metric = f"{f.metric}{' (fallback)' if f.fallback else ''} > {f.threshold:g}"
+    p = format_p_value(f.p_value) + (
+        f" (adj. {format_p_value(f.p_adjusted)})" if f.p_adjusted is not None else ""
+    )
+    return (
+        f"| {_cell(f.name)} | {f.kind.value} | {status} | {score} | {metric} | {p} "
+        f"| {f.reference_rows:,} → {f.live_rows:,} "
+        f"| {percent(f.reference_missing, f.reference_rows)} → "
+        f"{percent(f.live_missing, f.live_rows)} | {_histogram(f)} |"
+    )
+
+
+def _histogram(f: FeatureResult) -> str:
+    """Two sparklines in one cell: inline code keeps GitHub's monospace font, `<br>` breaks
+    the line, and empty buckets are no-break spaces, which neither code spans nor HTML
+    collapse."""
+    if f.status is Status.MISSING:
+        return "(not in live)"
+    ref, live = sparklines(f, blank=NO_BREAK_SPACE)
+    return f"`{ref}`<br>`{live}`"
+
+
+NO_BREAK_SPACE = "\u00a0"
+
+
+def _notes(result: CheckResult) -> list[str]:
     notes = [
         f"{f.name}: {f.status.value}: {f.reason}"
         for f in result.features
         if f.reason and f.status in (Status.UNCERTAIN, Status.INSUFFICIENT)
     ]
+    notes += [
+        f"{f.name}: the live values are not of the reference's type"
+        for f in result.features
+        if f.status is Status.TYPE_CHANGED
+    ]
     notes += [note for f in result.features for note in invalid_notes(f)]
-    if notes:
-        lines += ["", *(f"- {_cell(note)}" for note in notes)]
+    lines = ["", *(f"- {_cell(note)}" for note in notes)] if notes else []
     if result.new_columns:
         lines += [
             "",
             "New in live, not scored: " + ", ".join(f"`{_cell(c)}`" for c in result.new_columns),
         ]
-    return "\n".join(lines)
+    if result.skipped:
+        lines += [
+            "",
+            "Not scored: "
+            + "; ".join(f"`{_cell(name)}` ({_cell(why)})" for name, why in result.skipped.items()),
+        ]
+    return lines

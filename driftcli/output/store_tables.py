@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from driftcli.output.texts import percent
+from driftcli.output.texts import percent, plural
 from driftcli.results import StoreStatus
 from driftcli.store.snapshot import Snapshot
 
@@ -29,8 +29,9 @@ def render_reference(snapshot: Snapshot, where: str) -> RenderableType:
     source = snapshot.source
     lines = [
         Text(
-            f"{len(snapshot.profile.features)} features from {source.name} "
-            f"({source.rows:,} rows, {source.format}); sample of {snapshot.sample.num_rows:,} rows"
+            f"{plural(len(snapshot.profile.features), 'feature')} from {source.name} "
+            f"({plural(source.rows, 'row')}, {source.format}); "
+            f"sample of {plural(snapshot.sample.num_rows, 'row')}"
         )
     ]
     lines += [
@@ -47,8 +48,8 @@ def render_status(state: StoreStatus) -> RenderableType:
         ref = state.reference
         parts.append(
             Text(
-                f"reference: {ref.features} features from {ref.source.name} "
-                f"({ref.source.rows:,} rows), created {ref.created}"
+                f"reference: {plural(ref.features, 'feature')} from {ref.source.name} "
+                f"({plural(ref.source.rows, 'row')}), created {ref.created}"
             )
         )
     if not state.windows:

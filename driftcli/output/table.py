@@ -6,17 +6,18 @@ exit code.
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
-from rich.console import Group, RenderableType
+from collections.abc import Callable
+
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from driftcli.output.texts import format_p_value, percent
+from driftcli.output.sparklines import sparklines
+from driftcli.output.texts import format_p_value, percent, plural
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
 from driftcli.scoring.metrics import FALLBACK_METRIC
-
-_BLOCKS = " ▁▂▃▄▅▆▇█"
 
 _STATUS_STYLE = {
     Status.OK: "green",
@@ -28,37 +29,75 @@ _STATUS_STYLE = {
 }
 
 
+_NAME_ROOM = 24
+"""A name longer than this may wrap before any more columns are left out."""
+
+_OPTIONAL = ("histogram", "p-value", "kind", "missing", "rows")
+"""The columns a narrow terminal leaves out, first to go first."""
+
+
 def render_table(result: CheckResult) -> RenderableType:
-    """A table with one row per feature, a summary line, and notes."""
-    table = Table(
-        title=_title(result),
-        title_justify="left",
-        show_lines=True,
-        expand=False,
-    )
-    table.add_column("feature", overflow="fold")
-    table.add_column("kind")
-    table.add_column("rows\nref → live", justify="right", no_wrap=True)
-    table.add_column("missing\nref → live", justify="right", no_wrap=True)
-    table.add_column("score\nmetric > limit", justify="right", no_wrap=True)
-    adjusted = result.settings.alpha is not None
-    table.add_column("p-value\n(adjusted)" if adjusted else "p-value", justify="right")
-    table.add_column("status", no_wrap=True)
-    table.add_column("histogram\nref / live", no_wrap=True)
-    for f in result.features:
-        table.add_row(
-            Text(f.name),
-            f.kind.value,
-            f"{f.reference_rows:,}\n{f.live_rows:,}",
-            percent(f.reference_missing, f.reference_rows)
-            + "\n"
-            + percent(f.live_missing, f.live_rows),
-            _score_cell(f),
-            _p_cell(f),
-            Text(f.status.value, style=_STATUS_STYLE[f.status]),
-            _histograms(f),
-        )
-    return Group(table, _summary(result), *_notes(result))
+    """A table with one row per feature, a summary line, and notes, fitted to the width
+    it is printed at: the feature name is never cut (a long one wraps); the histogram,
+    then the p-value, then the other optional columns are left out where they do not fit."""
+    return Group(_title(result), _FittedTable(result), _summary(result), *_notes(result))
+
+
+class _FittedTable:
+    """The features' table, laid out for the console's width when it is printed."""
+
+    def __init__(self, result: CheckResult) -> None:
+        self.result = result
+        names = [cell_len(f.name) for f in result.features]
+        self.longest = max([len("feature"), *names])
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        need = min(self.longest, _NAME_ROOM)
+        left_out: list[str] = []
+        for count in range(len(_OPTIONAL) + 1):
+            left_out = list(_OPTIONAL[:count])
+            spare = width - _measure(console, options, self._table(left_out, need))
+            if spare >= 0:
+                break
+        # Whatever room is left goes to the names, up to the longest.
+        name_width = max(1, min(self.longest, need + spare))
+        yield self._table(left_out, name_width)
+        if left_out:
+            yield Text(f"left out to fit {width} columns: {', '.join(left_out)}", style="dim")
+
+    def _table(self, left_out: list[str], name_width: int) -> Table:
+        result = self.result
+        table = Table(show_lines=True, expand=False)
+        adjusted = result.settings.alpha is not None
+        columns: dict[str, tuple[str, Callable[[FeatureResult], RenderableType]]] = {
+            "kind": ("kind", lambda f: f.kind.value),
+            "rows": ("rows\nref → live", lambda f: f"{f.reference_rows:,}\n{f.live_rows:,}"),
+            "missing": ("missing\nref → live", _missing_cell),
+            "score": ("score\nmetric > limit", _score_cell),
+            "p-value": ("p-value\n(adjusted)" if adjusted else "p-value", _p_cell),
+            "status": ("status", lambda f: Text(f.status.value, style=_STATUS_STYLE[f.status])),
+            "histogram": ("histogram\nref / live", _histograms),
+        }
+        shown = {key: column for key, column in columns.items() if key not in left_out}
+        table.add_column("feature", width=name_width, overflow="fold")
+        for key, (header, _) in shown.items():
+            table.add_column(header, justify="right" if key in _RIGHT else "left", no_wrap=True)
+        for f in result.features:
+            table.add_row(Text(f.name, overflow="fold"), *(cell(f) for _, cell in shown.values()))
+        return table
+
+
+_RIGHT = frozenset({"rows", "missing", "score", "p-value"})
+
+
+def _measure(console: Console, options: ConsoleOptions, table: Table) -> int:
+    return Measurement.get(console, options.update(max_width=1 << 16), table).maximum
+
+
+def _missing_cell(f: FeatureResult) -> str:
+    ref, live = (f.reference_missing, f.reference_rows), (f.live_missing, f.live_rows)
+    return f"{percent(*ref)}\n{percent(*live)}"
 
 
 def _score_cell(f: FeatureResult) -> Text:
@@ -79,7 +118,8 @@ def _title(result: CheckResult) -> Text:
     # Text, not str: rich would read "[...]" in a path or name as markup.
     live, ref = result.live, result.reference
     return Text(
-        f"driftcli: {live.name} ({live.rows:,} rows) vs reference {ref.name} ({ref.rows:,} rows)"
+        f"driftcli: {live.name} ({plural(live.rows, 'row')}) vs reference {ref.name} "
+        f"({plural(ref.rows, 'row')})"
     )
 
 
@@ -87,27 +127,12 @@ def _histograms(f: FeatureResult) -> Text:
     """Ref and live shares of each value bucket, drawn on one scale."""
     if f.status is Status.MISSING:
         return Text("(not in live)", style="dim")
-    ref = _shares(f.reference[: f.value_buckets])
-    live = _shares(f.live[: f.value_buckets])
-    top = max(float(ref.max(initial=0.0)), float(live.max(initial=0.0)))
+    ref, live = sparklines(f)
     text = Text()
-    text.append(sparkline(ref, top), style="cyan")
+    text.append(ref, style="cyan")
     text.append("\n")
-    text.append(sparkline(live, top), style="magenta")
+    text.append(live, style="magenta")
     return text
-
-
-def _shares(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-    total = counts.sum()
-    return counts / total if total else np.zeros(len(counts))
-
-
-def sparkline(shares: npt.NDArray[np.float64], top: float) -> str:
-    """One block character per bucket; a non-empty bucket is never drawn blank."""
-    if top <= 0:
-        return _BLOCKS[0] * len(shares)
-    levels = np.ceil(shares / top * (len(_BLOCKS) - 1)).astype(int)
-    return "".join(_BLOCKS[level] for level in levels)
 
 
 def _summary(result: CheckResult) -> Text:
@@ -115,7 +140,9 @@ def _summary(result: CheckResult) -> Text:
     checked = len(result.features)
     tail = _unjudged(result)
     names = ", ".join(f"{f.name} ({f.status.value})" for f in drifted)
-    counted = f"{len(drifted)} of {checked} features drifted" + (f": {names}" if names else "")
+    counted = f"{len(drifted)} of {plural(checked, 'feature')} drifted" + (
+        f": {names}" if names else ""
+    )
     rule = f" [{result.decision.rule}]" if _rule_worth_saying(result) else ""
     if result.verdict is Verdict.NO_VERDICT:
         return Text.assemble(("NO VERDICT", "bold yellow"), f": {result.decision.rule}")
@@ -123,7 +150,9 @@ def _summary(result: CheckResult) -> Text:
         return Text.assemble(("DRIFT", "bold red"), f": {counted}{tail}{rule}")
     if drifted:
         return Text.assemble(("no drift", "bold green"), f" by the rule: {counted}{tail}{rule}")
-    return Text.assemble(("no drift", "bold green"), f": {checked} features checked{tail}")
+    return Text.assemble(
+        ("no drift", "bold green"), f": {plural(checked, 'feature')} checked{tail}"
+    )
 
 
 def _unjudged(result: CheckResult) -> str:

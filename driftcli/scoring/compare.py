@@ -270,7 +270,9 @@ def decide(results: list[FeatureResult], settings: Settings) -> Decision:
     if not judged:
         return Decision(
             Verdict.NO_VERDICT,
-            f"no feature could be judged: all {len(results)} have too few live rows",
+            "no feature could be judged: "
+            + ("the only one has" if len(results) == 1 else f"all {len(results)} have")
+            + " too few live rows",
         )
     drifted = [r for r in results if r.drift]
     watched = {name_key(n) for n in settings.fail_on}
@@ -283,7 +285,8 @@ def decide(results: list[FeatureResult], settings: Settings) -> Decision:
         verb = "above" if over else "within"
         return Decision(
             Verdict.DRIFT if over else Verdict.NO_DRIFT,
-            f"{len(drifted)} of {len(judged)} features drifted ({share:.0%}), "
+            f"{len(drifted)} of {len(judged)} feature{'' if len(judged) == 1 else 's'} drifted "
+            f"({share:.0%}), "
             f"{verb} --max-drift-share {settings.max_drift_share:.0%}",
         )
     if drifted:

@@ -1,7 +1,9 @@
 """The JSON form of buckets and counts, as snapshots and window segments store them.
 
 Versioned by the files that hold it (`FORMAT_VERSION`); readable by any
-JSON reader. Floats that JSON cannot hold (infinities) are written as text.
+JSON reader. Floats that JSON cannot hold (infinities) are written as text;
+type families as lists of names (`["text", "untyped"]`; files of driftcli
+0.1 hold their number, which is still read).
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ FORMAT_VERSION = 1
 def buckets_id(features: list[Feature]) -> str:
     import hashlib  # here: a check of files never needs it, and start-up counts
 
-    canonical = json.dumps([encode_feature(f) for f in features], sort_keys=True)
+    # The number form of source_type, as 0.1 wrote it: a reference keeps its id, so
+    # windows ingested against it are not counted again.
+    docs = [encode_feature(f) | {"source_type": int(f.source_type)} for f in features]
+    canonical = json.dumps(docs, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -38,11 +43,24 @@ def _decode_float(value: float | str) -> float:
     return float(value)
 
 
+def _encode_types(types: TypeClass) -> list[str]:
+    return [str(flag.name).lower() for flag in TypeClass if flag and flag in types]
+
+
+def _decode_types(value: int | list[str]) -> TypeClass:
+    if isinstance(value, int):
+        return TypeClass(value)
+    types = TypeClass.NONE
+    for name in value:
+        types |= TypeClass[name.upper()]
+    return types
+
+
 def encode_feature(feature: Feature) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "name": feature.name,
         "kind": feature.kind.value,
-        "source_type": int(feature.source_type),
+        "source_type": _encode_types(feature.source_type),
     }
     if feature.edges is not None:
         doc["edges"] = [_encode_float(x) for x in feature.edges.tolist()]
@@ -61,7 +79,7 @@ def decode_feature(doc: dict[str, Any]) -> Feature:
     return Feature(
         name=str(doc["name"]),
         kind=Kind(doc["kind"]),
-        source_type=TypeClass(int(doc["source_type"])),
+        source_type=_decode_types(doc["source_type"]),
         edges=floats("edges"),
         values=floats("values"),
         categories=tuple(str(c) for c in categories) if categories is not None else None,
@@ -73,7 +91,7 @@ def encode_counts(counts: Counts) -> dict[str, Any]:
         "rows": counts.rows,
         "columns": counts.columns,
         "features": {
-            name: {"buckets": fc.buckets.tolist(), "types": int(fc.types)}
+            name: {"buckets": fc.buckets.tolist(), "types": _encode_types(fc.types)}
             | (
                 {"invalid_at": [_encode_location(at) for at in fc.invalid_at]}
                 if fc.invalid_at
@@ -99,7 +117,7 @@ def decode_counts(doc: dict[str, Any]) -> Counts:
         features={
             name: FeatureCounts(
                 np.array(fc["buckets"], np.int64),
-                TypeClass(int(fc["types"])),
+                _decode_types(fc["types"]),
                 tuple(_decode_location(at) for at in fc.get("invalid_at", ())),
             )
             for name, fc in doc["features"].items()

@@ -1,0 +1,158 @@
+"""A feature's reference and live shares per bucket as an inline SVG bar chart.
+
+Plain SVG, written as text: no script, no charting library, nothing to
+download, and nothing added to the import path of any other command. The
+page it goes in (html.py) styles it with CSS classes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+WIDTH = 760
+LEFT, RIGHT, TOP, PLOT_HEIGHT = 52, 12, 12, 170
+GAP = 0.6
+"""Slots of space between the value buckets and `missing` / `invalid`."""
+MAX_EDGE_LABELS = 24
+MAX_LABEL = 14
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """One feature's buckets as the chart draws them."""
+
+    labels: Sequence[str]
+    """A label per bucket: the value buckets, then `missing` and `invalid`."""
+    reference: Sequence[int]
+    live: Sequence[int] | None
+    """None when the feature is missing from live."""
+    value_buckets: int
+    edges: Sequence[str] | None = None
+    """For quantile buckets: the edges between them, as labels go under the boundaries."""
+
+
+def bar_chart(name: str, buckets: Buckets) -> str:
+    """An SVG of grouped bars, reference then live, as shares of each side's rows."""
+    ref = _shares(buckets.reference)
+    live = _shares(buckets.live) if buckets.live is not None else None
+    top = _nice_top(max([*ref, *(live or [])], default=0.0))
+    n = len(buckets.labels)
+    slot = (WIDTH - LEFT - RIGHT) / (n + GAP)
+    rotated = buckets.edges is not None or n > 8 or any(len(x) > 7 for x in buckets.labels)
+    height = TOP + PLOT_HEIGHT + (78 if rotated else 26)
+    parts = [
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+        f'role="img" aria-label="{escape(name)}: reference and live share of rows per bucket">',
+        *_y_axis(top),
+    ]
+    if buckets.edges is not None:
+        step = math.ceil(len(buckets.edges) / MAX_EDGE_LABELS)
+        for i, edge in enumerate(buckets.edges):
+            if i % step == 0:
+                parts.append(_edge_label(LEFT + (i + 1) * slot, edge))
+    for i, label in enumerate(buckets.labels):
+        x = LEFT + (i + (GAP if i >= buckets.value_buckets else 0)) * slot
+        # One group per bucket, so its title is the tooltip of both bars.
+        parts.append(f"<g><title>{_tip(label, buckets, i)}</title>")
+        parts.append(_bar("ref", x + slot * 0.1, slot * 0.4, ref[i], top, buckets.reference[i]))
+        if live is not None and buckets.live is not None:
+            parts.append(_bar("live", x + slot * 0.5, slot * 0.4, live[i], top, buckets.live[i]))
+        parts.append("</g>")
+        if buckets.edges is None or i >= buckets.value_buckets:
+            parts.append(_x_label(x + slot / 2, label, rotated))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _shares(counts: Sequence[int]) -> list[float]:
+    total = sum(counts)
+    return [c / total if total else 0.0 for c in counts]
+
+
+def _nice_top(share: float) -> float:
+    """The y axis' top: the smallest of 1, 2, 2.5, 5 times a power of ten above `share`."""
+    if share <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(share))
+    for step in (1, 2, 2.5, 5, 10):
+        if share <= step * power + 1e-12:
+            return min(1.0, step * power)
+    return 1.0
+
+
+def _y(share: float, top: float) -> float:
+    return TOP + PLOT_HEIGHT * (1 - share / top)
+
+
+def _y_axis(top: float) -> list[str]:
+    lines = []
+    for fraction in (0.0, 0.5, 1.0):
+        y = _y(top * fraction, top)
+        lines.append(
+            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<text class="value" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{_percent(top * fraction)}</text>"
+        )
+    return lines
+
+
+def _percent(share: float) -> str:
+    value = 100 * share
+    return f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.2g}%"
+
+
+def _bar(side: str, x: float, width: float, share: float, top: float, count: int) -> str:
+    height = PLOT_HEIGHT * share / top
+    if count and height < 1:
+        height = 1.0  # a bucket that holds rows is never drawn empty
+    y = TOP + PLOT_HEIGHT - height
+    return (
+        f'<rect class="bar {side}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
+        f'height="{height:.1f}"/>'
+    )
+
+
+def _tip(label: str, buckets: Buckets, i: int) -> str:
+    ref = _share_text(buckets.reference, i)
+    live = "not in live" if buckets.live is None else _share_text(buckets.live, i)
+    return escape(f"{label}: reference {ref}, live {live}")
+
+
+def _share_text(counts: Sequence[int], i: int) -> str:
+    total = sum(counts)
+    share = f" ({100 * counts[i] / total:.1f}%)" if total else ""
+    return f"{counts[i]:,}{share}"
+
+
+def _short(label: str) -> str:
+    """A label that fits under its bar; cut in the middle, as labels often share a prefix."""
+    if len(label) <= MAX_LABEL:
+        return label
+    head = (MAX_LABEL - 1) // 2
+    return label[:head] + "…" + label[-(MAX_LABEL - 1 - head) :]
+
+
+def _x_label(x: float, label: str, rotated: bool) -> str:
+    y = TOP + PLOT_HEIGHT + 14
+    if not rotated:
+        return (
+            f'<text class="label" x="{x:.1f}" y="{y}" text-anchor="middle">'
+            f"{escape(_short(label))}</text>"
+        )
+    return (
+        f'<text class="label" x="{x:.1f}" y="{y}" text-anchor="end" '
+        f'transform="rotate(-40 {x:.1f} {y})">{escape(_short(label))}</text>'
+    )
+
+
+def _edge_label(x: float, edge: str) -> str:
+    base = TOP + PLOT_HEIGHT
+    y = base + 14
+    return (
+        f'<line class="tick" x1="{x:.1f}" x2="{x:.1f}" y1="{base}" y2="{base + 4}"/>'
+        f'<text class="label" x="{x:.1f}" y="{y}" text-anchor="end" '
+        f'transform="rotate(-40 {x:.1f} {y})">{escape(_short(edge))}</text>'
+    )

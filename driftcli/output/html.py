@@ -1,0 +1,246 @@
+"""The check as one self-contained HTML page: the verdict, then a chart per feature.
+
+The page loads nothing: its style is inline, its charts are inline SVG
+(charts.py), it has no script, and its Content-Security-Policy forbids any
+fetch, so it opens from disk, from a CI artifact or a mail attachment alike.
+Every name and label from the data is escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from driftcli import __version__
+from driftcli.choices import Kind
+from driftcli.output.charts import Buckets, bar_chart
+from driftcli.output.lines import invalid_notes
+from driftcli.output.texts import format_p_value, percent, plural
+from driftcli.results import CheckResult, FeatureResult, Status, Verdict
+
+_VERDICT = {Verdict.DRIFT: "DRIFT", Verdict.NO_DRIFT: "no drift", Verdict.NO_VERDICT: "no verdict"}
+_TONE = {
+    Status.OK: "ok",
+    Status.DRIFT: "bad",
+    Status.MISSING: "bad",
+    Status.TYPE_CHANGED: "bad",
+    Status.UNCERTAIN: "warn",
+    Status.INSUFFICIENT: "warn",
+}
+_VERDICT_TONE = {Verdict.DRIFT: "bad", Verdict.NO_DRIFT: "ok", Verdict.NO_VERDICT: "warn"}
+
+_STYLE = """
+:root { --ref: #4c78a8; --live: #f58518; --ok: #2e7d32; --bad: #c62828; --warn: #a86b00;
+  --ink: #1d1d1f; --dim: #5f6368; --line: #dadce0; --card: #fff; --page: #f6f7f9; }
+@media (prefers-color-scheme: dark) {
+  :root { --ink: #e8eaed; --dim: #9aa0a6; --line: #3c4043; --card: #202124; --page: #171717;
+    --ok: #81c995; --bad: #f28b82; --warn: #fdd663; } }
+* { box-sizing: border-box; }
+body { margin: 0; padding: 24px; background: var(--page); color: var(--ink);
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+main { max-width: 860px; margin: 0 auto; }
+h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 0; }
+h3 { font-size: 15px; margin: 20px 0 8px; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
+  padding: 16px 20px; margin: 0 0 16px; }
+.verdict { border-left: 6px solid var(--tone); } .verdict h1 { color: var(--tone); }
+.ok { --tone: var(--ok); } .bad { --tone: var(--bad); } .warn { --tone: var(--warn); }
+.status { color: var(--tone); font-weight: 600; white-space: nowrap; }
+.dim, .rule { color: var(--dim); } .name { overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line);
+  vertical-align: top; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+a { color: inherit; }
+.facts { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 6px 0 8px; padding: 0;
+  list-style: none; font-variant-numeric: tabular-nums; }
+.legend { margin: 4px 0; color: var(--dim); }
+.key { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 10px;
+  border-radius: 2px; }
+.key.ref, .bar.ref { background: var(--ref); fill: var(--ref); }
+.key.live, .bar.live { background: var(--live); fill: var(--live); }
+svg.chart { width: 100%; height: auto; display: block; overflow: visible; }
+svg .grid { stroke: var(--line); } svg line.tick { stroke: var(--dim); }
+svg text { font-size: 11px; fill: var(--dim); }
+ul.notes { margin: 6px 0 0; padding-left: 20px; color: var(--dim); }
+"""
+
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def render_html(result: CheckResult) -> str:
+    """One HTML page: verdict and decision rule, features by score, a chart per feature."""
+    ordered = sorted(result.features, key=_by_score)
+    verdict = _VERDICT[result.verdict]
+    title = f"driftcli: {verdict}: {result.live.name} vs {result.reference.name}"
+    body = [
+        _verdict(result),
+        _overview(ordered),
+        _schema(result),
+        *(_feature(f, i) for i, f in enumerate(ordered, 1)),
+        f'<p class="dim">driftcli {escape(__version__)}</p>',
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<title>{escape(title)}</title>\n<link rel="icon" href="data:,">\n'
+        f"<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n"
+        + "\n".join(body)
+        + "\n</main>\n</body>\n</html>"
+    )
+
+
+def _by_score(f: FeatureResult) -> tuple[bool, float]:
+    """Highest score first; a feature missing from live (no score) before all."""
+    return (f.score is not None, -(f.score or 0.0))
+
+
+def _verdict(result: CheckResult) -> str:
+    live, ref = result.live, result.reference
+    drifted = len(result.drifted)
+    counted = f"{drifted} of {plural(len(result.features), 'feature')} drifted"
+    for status in (Status.UNCERTAIN, Status.INSUFFICIENT):
+        if n := sum(f.status is status for f in result.features):
+            counted += f", {n} {status.value}"
+    return (
+        f'<section class="card verdict {_VERDICT_TONE[result.verdict]}">'
+        f"<h1>{escape(_VERDICT[result.verdict])}</h1>"
+        f"<p><strong>{escape(counted)}</strong>. Decision: {escape(result.decision.rule)}.</p>"
+        f'<p class="rule">{escape(_rule(result))}</p>'
+        f'<ul class="facts"><li>live: <span class="name">{escape(live.name)}</span> '
+        f"({escape(plural(live.rows, 'row'))}, {escape(live.format)})</li>"
+        f'<li>reference: <span class="name">{escape(ref.name)}</span> '
+        f"({escape(plural(ref.rows, 'row'))}, {escape(ref.format)})</li>"
+        f"<li>{escape(_settings(result))}</li></ul></section>"
+    )
+
+
+def _rule(result: CheckResult) -> str:
+    """The rule a feature's verdict follows, with this check's numbers."""
+    s = result.settings
+    if s.alpha is not None:
+        evidence = f"its p-value adjusted across features ({s.correction.value}) is at most "
+        evidence += f"{s.alpha:g}"
+    else:
+        evidence = f"its p-value is below {s.evidence:g}"
+    return (
+        "A feature drifts when its score is above its threshold (the change is material) and "
+        f"{evidence} (chance cannot explain it); a feature missing from live, or whose type "
+        "changed, counts as drift. Above the threshold but not evident: uncertain; too few "
+        "live rows for any evidence: insufficient. Neither is drift."
+    )
+
+
+def _settings(result: CheckResult) -> str:
+    s = result.settings
+    threshold = "each metric's default" if s.threshold is None else f"{s.threshold:g}"
+    return f"metric {s.metric}, threshold {threshold}, {s.bins} bins"
+
+
+def _overview(features: list[FeatureResult]) -> str:
+    rows = []
+    for i, f in enumerate(features, 1):
+        rows.append(
+            f'<tr><td class="name"><a href="#f{i}">{escape(f.name)}</a></td>'
+            f'<td><span class="status {_TONE[f.status]}">{escape(f.status.value)}</span></td>'
+            f'<td class="num">{_score(f)}</td><td class="num">{escape(_limit(f))}</td>'
+            f'<td class="num">{escape(format_p_value(f.p_value))}</td>'
+            f'<td class="num">{f.reference_rows:,} → {f.live_rows:,}</td>'
+            f'<td class="num">{_missing(f)}</td></tr>'
+        )
+    return (
+        '<section class="card"><h2>Features, by score</h2><table>'
+        '<thead><tr><th>feature</th><th>status</th><th class="num">score</th>'
+        '<th class="num">metric &gt; threshold</th><th class="num">p-value</th>'
+        '<th class="num">rows ref → live</th><th class="num">missing ref → live</th></tr>'
+        f"</thead><tbody>{''.join(rows)}</tbody></table></section>"
+    )
+
+
+def _score(f: FeatureResult) -> str:
+    return "—" if f.score is None else f"{f.score:.3f}"
+
+
+def _limit(f: FeatureResult) -> str:
+    return f"{f.metric}{' (fallback)' if f.fallback else ''} > {f.threshold:g}"
+
+
+def _missing(f: FeatureResult) -> str:
+    ref = percent(f.reference_missing, f.reference_rows)
+    return f"{ref} → {percent(f.live_missing, f.live_rows)}"
+
+
+def _schema(result: CheckResult) -> str:
+    """Schema drift, and the columns that were not scored."""
+    items = [
+        f"<li><strong>{escape(f.name)}</strong>: {escape(_schema_change(f))}</li>"
+        for f in result.features
+        if f.status in (Status.MISSING, Status.TYPE_CHANGED)
+    ]
+    items += [
+        f"<li><strong>{escape(c)}</strong>: new in live, not scored</li>"
+        for c in result.new_columns
+    ]
+    items += [
+        f"<li><strong>{escape(name)}</strong>: not scored: {escape(why)}</li>"
+        for name, why in result.skipped.items()
+    ]
+    listed = (
+        f"<ul>{''.join(items)}</ul>"
+        if items
+        else (
+            '<p class="dim">No change: live has every reference feature, of its type, and no '
+            "other column; every reference column was scored.</p>"
+        )
+    )
+    return f'<section class="card"><h2>Schema</h2>{listed}</section>'
+
+
+def _schema_change(f: FeatureResult) -> str:
+    if f.status is Status.MISSING:
+        return "in the reference, missing from live (drift)"
+    return "the live values are not of the reference's type (drift)"
+
+
+def _feature(f: FeatureResult, index: int) -> str:
+    facts = [
+        f"score {_score(f)} ({_limit(f)})",
+        f"p-value {format_p_value(f.p_value)}"
+        + (f" ({f.p_method})" if f.p_method and f.p_value is not None else "")
+        + (f", adjusted {format_p_value(f.p_adjusted)}" if f.p_adjusted is not None else ""),
+        f"evidence below {f.evidence_level:g}",
+        f"rows {f.reference_rows:,} → {f.live_rows:,}",
+        f"missing {_missing(f)}",
+        f"invalid {f.reference_invalid:,} → {f.live_invalid:,}",
+    ]
+    notes = ([f"{f.status.value}: {f.reason}"] if f.reason else []) + invalid_notes(f)
+    noted = "".join(f"<li>{escape(n)}</li>" for n in notes)
+    return (
+        f'<section class="card feature" id="f{index}">'
+        f'<h2><span class="name">{escape(f.name)}</span> '
+        f'<span class="status {_TONE[f.status]}">{escape(f.status.value)}</span> '
+        f'<span class="dim">· {escape(f.kind.value)}</span></h2>'
+        f'<ul class="facts">{"".join(f"<li>{escape(x)}</li>" for x in facts)}</ul>'
+        f'<div class="legend"><span class="key ref"></span>reference'
+        f'<span class="key live"></span>live (share of each side\'s rows)</div>'
+        f"{bar_chart(f.name, _buckets(f))}"
+        + (f'<ul class="notes">{noted}</ul>' if notes else "")
+        + "</section>"
+    )
+
+
+def _buckets(f: FeatureResult) -> Buckets:
+    """The chart's buckets; quantile buckets get their edges (from their labels)."""
+    values = f.value_buckets
+    labels = list(f.labels)
+    edges = None
+    if f.kind is Kind.NUMERIC and labels[0].startswith("< ") and values > 1:
+        # Quantile bucket labels read "< a", "[a, b)", ..., ">= z": the edges are a ... z.
+        edges = [labels[0][2:], *(label[1:-1].split(", ")[1] for label in labels[1 : values - 1])]
+    return Buckets(
+        labels=labels,
+        reference=f.reference.tolist(),
+        live=None if f.status is Status.MISSING else f.live.tolist(),
+        value_buckets=values,
+        edges=edges,
+    )
