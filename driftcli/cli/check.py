@@ -1,6 +1,7 @@
 """`driftcli check`: compare live data with the reference; exit 1 on drift."""
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -39,7 +40,10 @@ from driftcli.cli.runtime import (
 from driftcli.errors import DriftcliError, ExitCode
 
 if TYPE_CHECKING:
-    from driftcli.results import CheckResult
+    from rich.console import RenderableType
+
+    from driftcli.results import CheckResult, Timeline
+    from driftcli.settings import Chunking
 
 
 @app.command(
@@ -120,6 +124,55 @@ def check(
     ] = None,
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="One check per chunk of time: the column that holds each row's time "
+            "(a timestamp, a date, ISO 8601 text or epoch seconds; never scored). "
+            "With --every.",
+            metavar="COLUMN",
+            show_default=False,
+        ),
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            "--every",
+            help="How long a chunk of --by is: 30m, 1h, 1d, 1w... (chunks start on the "
+            "calendar's boundaries: full hours, midnight, Mondays).",
+            metavar="DURATION",
+            show_default=False,
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            help="The time zone of the calendar chunks follow, and of times without an "
+            "offset [default: UTC].",
+            metavar="ZONE",
+            show_default=False,
+        ),
+    ] = None,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--chunk-rows",
+            help="One check per N rows, in the order they come.",
+            metavar="N",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    fail_on_any_chunk: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-any-chunk",
+            help="By chunks: exit 1 when any chunk drifted (by default the latest chunk "
+            "with a verdict decides).",
+        ),
+    ] = False,
     skip_bad_lines: SkipBadLinesOption = False,
     input_format: InputFormatOption = None,
     ref_format: Annotated[
@@ -173,8 +226,14 @@ def check(
     """Compare live data with the reference and report drift per feature.
 
     With files: driftcli check LIVE --ref REF. With the store: driftcli check
-    (the live window against the stored reference), driftcli check LIVE (a
-    file against the stored reference), or driftcli check --window NAME.
+    (the live window against the stored reference, recorded in the store's
+    history), driftcli check LIVE (a file against the stored reference), or
+    driftcli check --window NAME.
+
+    Over time: --by COLUMN --every 1d checks each day (--chunk-rows N each N
+    rows) as a whole check would, and shows when each feature drifted; the
+    latest chunk with a verdict gives the exit code (--fail-on-any-chunk: any
+    chunk).
     """
     flags = {
         "threshold": threshold,
@@ -197,27 +256,12 @@ def check(
     if show_config:
         _show_config(context)
         raise typer.Exit(ExitCode.OK)
+    chunking = context.run(lambda: _chunking(by, every, timezone, chunk_rows, fail_on_any_chunk))
 
-    def run() -> "CheckResult":
-        from driftcli import api
-
-        with context.engine() as counting:
-            return api.check_inputs(
-                live,
-                ref,
-                context.settings,
-                store=context.store_path,
-                window=window,
-                live_format=input_format,
-                ref_format=ref_format,
-                engine=counting,
-            )
-
+    inputs = _Inputs(live, ref, window, input_format, ref_format)
     with progress():
-        result = context.run(run)
-    from driftcli.output.lines import warnings
-
-    for line in warnings(result):
+        result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
+    for line in _warnings(result):
         note(line)
     reports = {
         OutputFormat.JSON: json_file,
@@ -228,8 +272,74 @@ def check(
     raise typer.Exit(_exit_code(result, exit_zero))
 
 
-def _exit_code(result: "CheckResult", exit_zero: bool) -> ExitCode:
-    """0, 1, or 2 when no feature could be judged (said on stderr)."""
+@dataclass(frozen=True)
+class _Inputs:
+    live: list[str] | None
+    ref: str | None
+    window: str
+    live_format: InputFormat | None
+    ref_format: InputFormat | None
+
+
+def _run(
+    context: Context, inputs: _Inputs, chunking: "Chunking | None", any_chunk: bool
+) -> "CheckResult | Timeline":
+    """The check, or the chunked check, the command line asks for."""
+    from driftcli import api
+
+    with context.engine() as counting:
+        if chunking is not None:
+            return api.check_timeline(
+                inputs.live,
+                inputs.ref,
+                chunking,
+                context.settings,
+                store=context.store_path,
+                window=inputs.window,
+                live_format=inputs.live_format,
+                ref_format=inputs.ref_format,
+                engine=counting,
+                any_chunk=any_chunk,
+            )
+        return api.check_inputs(
+            inputs.live,
+            inputs.ref,
+            context.settings,
+            store=context.store_path,
+            window=inputs.window,
+            live_format=inputs.live_format,
+            ref_format=inputs.ref_format,
+            engine=counting,
+        )
+
+
+def _chunking(
+    by: str | None,
+    every: str | None,
+    timezone: str | None,
+    chunk_rows: int | None,
+    fail_on_any_chunk: bool,
+) -> "Chunking | None":
+    from driftcli.errors import UsageError
+    from driftcli.settings import chunking_of
+
+    chunking = chunking_of(by, every, timezone, chunk_rows)
+    if fail_on_any_chunk and chunking is None:
+        raise UsageError(
+            "--fail-on-any-chunk needs chunks: --by COLUMN --every 1d, or --chunk-rows N"
+        )
+    return chunking
+
+
+def _warnings(result: "CheckResult | Timeline") -> list[str]:
+    from driftcli.output.lines import timeline_warnings, warnings
+    from driftcli.results import Timeline
+
+    return timeline_warnings(result) if isinstance(result, Timeline) else warnings(result)
+
+
+def _exit_code(result: "CheckResult | Timeline", exit_zero: bool) -> ExitCode:
+    """0, 1, or 2 when no feature (no chunk) could be judged (said on stderr)."""
     from driftcli.results import Verdict
 
     if result.verdict is Verdict.NO_VERDICT:
@@ -239,8 +349,12 @@ def _exit_code(result: "CheckResult", exit_zero: bool) -> ExitCode:
     return ExitCode.DRIFT if result.drift and not exit_zero else ExitCode.OK
 
 
-def _render(result: "CheckResult", fmt: OutputFormat) -> str:
+def _render(result: "CheckResult | Timeline", fmt: OutputFormat) -> str:
     """A text report (the table is rendered apart: it is rich)."""
+    from driftcli.results import Timeline
+
+    if isinstance(result, Timeline):
+        return _render_timeline(result, fmt)
     if fmt is OutputFormat.JSON:
         from driftcli.output.json_report import render_json
 
@@ -254,8 +368,34 @@ def _render(result: "CheckResult", fmt: OutputFormat) -> str:
     return render_junit(result)
 
 
+def _render_timeline(timeline: "Timeline", fmt: OutputFormat) -> str:
+    if fmt is OutputFormat.JSON:
+        from driftcli.output.json_report import render_timeline_json
+
+        return render_timeline_json(timeline)
+    if fmt is OutputFormat.MARKDOWN:
+        from driftcli.output.markdown import render_timeline_markdown
+
+        return render_timeline_markdown(timeline)
+    from driftcli.output.junit import render_timeline_junit
+
+    return render_timeline_junit(timeline)
+
+
+def _table(result: "CheckResult | Timeline") -> "RenderableType":
+    from driftcli.results import Timeline
+
+    if isinstance(result, Timeline):
+        from driftcli.output.timeline import render_timeline
+
+        return render_timeline(result)
+    from driftcli.output.table import render_table
+
+    return render_table(result)
+
+
 def _emit(
-    result: "CheckResult",
+    result: "CheckResult | Timeline",
     output_format: OutputFormat,
     output: Path | None,
     reports: dict[OutputFormat, Path | None],
@@ -268,12 +408,10 @@ def _emit(
     if summary:
         _append_summary(_render(result, OutputFormat.MARKDOWN))
     if output_format is OutputFormat.TABLE:
-        from driftcli.output.table import render_table
-
         if output is not None:
-            write_file(output, plain_text(render_table(result)))
+            write_file(output, plain_text(_table(result)))
         else:
-            write_rich(render_table(result))
+            write_rich(_table(result))
     elif output is not None:
         write_file(output, _render(result, output_format))
     else:

@@ -18,7 +18,7 @@ from driftcli.scoring.metrics import FALLBACK_METRIC
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 
-_STATUS_STYLE = {
+STATUS_STYLE = {
     Status.OK: "green",
     Status.DRIFT: "bold red",
     Status.UNCERTAIN: "yellow",
@@ -55,7 +55,7 @@ def render_table(result: CheckResult) -> RenderableType:
             + percent(f.live_missing, f.live_rows),
             _score_cell(f),
             _p_cell(f),
-            Text(f.status.value, style=_STATUS_STYLE[f.status]),
+            Text(f.status.value, style=STATUS_STYLE[f.status]),
             _histograms(f),
         )
     return Group(table, _summary(result), *_notes(result))
