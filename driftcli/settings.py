@@ -142,8 +142,9 @@ class Every:
 def parse_every(text: str) -> Every:
     """`30m`, `1h`, `1d`, `1w` as an `Every`; a `UsageError` for anything else.
 
-    A length under a day must divide a day, so that every local midnight is
-    a chunk boundary (chunks are aligned to the calendar).
+    A length under a day must divide a day, and one over a day be whole
+    days, so that every chunk starts at a local midnight or at the same times
+    every day (chunks are aligned to the calendar).
     """
     match = _EVERY.fullmatch(text)
     if not match:
@@ -160,6 +161,11 @@ def parse_every(text: str) -> Every:
             f"--every {text!r}: a length under a day must divide a day, "
             "so that chunks start at the same times every day",
             hint="for example 5m, 10m, 15m, 20m, 30m, 1h, 2h, 3h, 4h, 6h, 8h or 12h",
+        )
+    if every.seconds > _DAY_SECONDS and every.seconds % _DAY_SECONDS:
+        raise UsageError(
+            f"--every {text!r}: a length over a day must be whole days",
+            hint="for example 2d, 3d or 1w",
         )
     return every
 

@@ -308,9 +308,9 @@ def decide_over_chunks(
     """
     judged = [c for c in chunks if c.verdict is not Verdict.NO_VERDICT]
     if not judged:
+        which = "the only chunk has" if len(chunks) == 1 else f"all {len(chunks)} have"
         return Decision(
-            Verdict.NO_VERDICT,
-            f"no chunk could be judged: all {len(chunks)} have too few live rows",
+            Verdict.NO_VERDICT, f"no chunk could be judged: {which} too few live rows"
         ), None
     latest = judged[-1]
     if any_chunk:
