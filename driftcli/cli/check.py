@@ -256,7 +256,9 @@ def check(
     if show_config:
         _show_config(context)
         raise typer.Exit(ExitCode.OK)
-    chunking = context.run(lambda: _chunking(by, every, timezone, chunk_rows, fail_on_any_chunk))
+    chunking = context.run(
+        lambda: _chunking(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
+    )
 
     inputs = _Inputs(live, ref, window, input_format, ref_format)
     with progress():
@@ -314,12 +316,14 @@ def _run(
 
 
 def _chunking(
+    context: Context,
     by: str | None,
     every: str | None,
     timezone: str | None,
     chunk_rows: int | None,
     fail_on_any_chunk: bool,
 ) -> "Chunking | None":
+    """The chunks the options ask for, refused before a Dask cluster would be started."""
     from driftcli.errors import UsageError
     from driftcli.settings import chunking_of
 
@@ -327,6 +331,11 @@ def _chunking(
     if fail_on_any_chunk and chunking is None:
         raise UsageError(
             "--fail-on-any-chunk needs chunks: --by COLUMN --every 1d, or --chunk-rows N"
+        )
+    values = context.resolved.values
+    if chunking is not None and (values["engine"] != "local" or values["scheduler"]):
+        raise UsageError(
+            "--by and --chunk-rows count on this machine", hint="leave out --engine dask"
         )
     return chunking
 

@@ -6,6 +6,7 @@ from itertools import groupby
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -14,8 +15,8 @@ from driftcli.results import CheckHistory, CheckRecord, RecordedFeature, Status
 
 _BREAK = "│"
 """Drawn in a sparkline where the reference changed."""
-_FIXED = 62
-"""Columns taken by everything but the sparkline (and the feature's name)."""
+_MIN_SPARK = 8
+"""The fewest checks a sparkline shows, however narrow the terminal."""
 
 
 def render_history(history: CheckHistory) -> RenderableType:
@@ -39,36 +40,42 @@ class _Fitted:
             return
         by_window = sorted(history.checks, key=lambda c: c.window)
         parts: list[RenderableType] = []
-        for window, checks in groupby(by_window, key=lambda c: c.window):
-            parts += _window(window, list(checks), options.max_width)
+        # Measured without a limit: rich's measure of a table is clamped to the width.
+        unlimited = options.update_width(1 << 20)
+        for window, group in groupby(by_window, key=lambda c: c.window):
+            checks = list(group)
+            room = len(checks)
+            table = _window(window, checks, room)
+            wide = Measurement.get(console, unlimited, table).maximum
+            if wide > options.max_width and room > _MIN_SPARK:
+                room = max(_MIN_SPARK, room - (wide - options.max_width))
+                table = _window(window, checks, room)
+            parts += [table, *_references(checks)]
         note = (
-            "scores as sparklines, oldest left, scaled to the larger of the highest score and "
-            f"the threshold; red: drift (! without a score: missing); {_BREAK} where the "
-            "reference changed. "
+            "scores: oldest left, on a scale up to the larger of the highest score and the "
+            f"threshold; red: drift (!: missing); {_BREAK}: the reference changed. "
             f"The history keeps the last {history.keep:,} checks."
         )
         yield Group(*parts, Text(note, style="dim"))
 
 
-def _window(window: str, checks: list[CheckRecord], width: int) -> list[RenderableType]:
+def _window(window: str, checks: list[CheckRecord], room: int) -> Table:
     names = list(dict.fromkeys(f.name for c in checks for f in c.features))
-    room = max(8, width - _FIXED - max(len(n) for n in [*names, "feature"]))
     shown = checks[-room:]
     title = Text(
         f"window {window}: {len(checks):,} check{'' if len(checks) == 1 else 's'}, "
         f"{checks[0].time} to {checks[-1].time}"
-        + (f" (the sparklines show the last {len(shown)})" if len(shown) < len(checks) else "")
+        + (f" (the scores of the last {len(shown)})" if len(shown) < len(checks) else "")
     )
     table = Table(title=title, title_justify="left")
     table.add_column("feature", no_wrap=True)
-    table.add_column("score over the checks", no_wrap=True)
+    table.add_column("scores", no_wrap=True)
     table.add_column("latest", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("drifted", justify="right", no_wrap=True)
     table.add_column("last drift", no_wrap=True)
     for name in names:
-        mine = [(c, _feature(c, name)) for c in checks]
-        seen = [(c, f) for c, f in mine if f is not None]
+        seen = [(c, f) for c in checks if (f := _feature(c, name)) is not None]
         last = seen[-1][1]
         drifts = [c for c, f in seen if f.drift]
         table.add_row(
@@ -77,9 +84,14 @@ def _window(window: str, checks: list[CheckRecord], width: int) -> list[Renderab
             "—" if last.score is None else f"{last.score:.3f}",
             Text(last.status.value, style=STATUS_STYLE[last.status]),
             f"{len(drifts)} of {len(seen)}",
-            drifts[-1].time[:16].replace("T", " ") if drifts else "—",
+            _short_time(drifts[-1].time) if drifts else "—",
         )
-    return [table, *_references(checks)]
+    return table
+
+
+def _short_time(iso: str) -> str:
+    """`03-07 14:05` (the title gives the years)."""
+    return iso[5:16].replace("T", " ")
 
 
 def _feature(check: CheckRecord, name: str) -> RecordedFeature | None:
