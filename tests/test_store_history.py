@@ -112,3 +112,18 @@ def test_a_symlinked_history_is_refused(store: Store, tmp_path: Path) -> None:
     (store.root / "history").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(StoreError, match="symbolic link"):
         store.history().append(record(1))
+
+
+def test_a_history_that_cannot_be_written_is_a_store_error(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: Path, data: bytes) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    history = store.history()
+    history.append(record(1))
+    monkeypatch.setattr("driftcli.store.history.append_durably", refuse)
+    with pytest.raises(StoreError, match="cannot record the check: Permission denied") as caught:
+        history.append(record(2))
+    assert "--keep 0" in (caught.value.hint or "")
+    assert [r.rows for r in history.records()] == [1]

@@ -9,6 +9,7 @@ import typer
 
 from driftcli.choices import Correction, InputFormat, OutputFormat
 from driftcli.cli.app import EXIT_CODES_HELP, app
+from driftcli.cli.chunked import chunking_for, timeline_report, warnings_of
 from driftcli.cli.options import (
     BinsOption,
     ConfigOption,
@@ -257,13 +258,13 @@ def check(
         _show_config(context)
         raise typer.Exit(ExitCode.OK)
     chunking = context.run(
-        lambda: _chunking(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
+        lambda: chunking_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
     )
 
     inputs = _Inputs(live, ref, window, input_format, ref_format)
     with progress():
         result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
-    for line in _warnings(result):
+    for line in warnings_of(result):
         note(line)
     reports = {
         OutputFormat.JSON: json_file,
@@ -315,38 +316,6 @@ def _run(
         )
 
 
-def _chunking(
-    context: Context,
-    by: str | None,
-    every: str | None,
-    timezone: str | None,
-    chunk_rows: int | None,
-    fail_on_any_chunk: bool,
-) -> "Chunking | None":
-    """The chunks the options ask for, refused before a Dask cluster would be started."""
-    from driftcli.errors import UsageError
-    from driftcli.settings import chunking_of
-
-    chunking = chunking_of(by, every, timezone, chunk_rows)
-    if fail_on_any_chunk and chunking is None:
-        raise UsageError(
-            "--fail-on-any-chunk needs chunks: --by COLUMN --every 1d, or --chunk-rows N"
-        )
-    values = context.resolved.values
-    if chunking is not None and (values["engine"] != "local" or values["scheduler"]):
-        raise UsageError(
-            "--by and --chunk-rows count on this machine", hint="leave out --engine dask"
-        )
-    return chunking
-
-
-def _warnings(result: "CheckResult | Timeline") -> list[str]:
-    from driftcli.output.lines import timeline_warnings, warnings
-    from driftcli.results import Timeline
-
-    return timeline_warnings(result) if isinstance(result, Timeline) else warnings(result)
-
-
 def _exit_code(result: "CheckResult | Timeline", exit_zero: bool) -> ExitCode:
     """0, 1, or 2 when no feature (no chunk) could be judged (said on stderr)."""
     from driftcli.results import Verdict
@@ -363,7 +332,7 @@ def _render(result: "CheckResult | Timeline", fmt: OutputFormat) -> str:
     from driftcli.results import Timeline
 
     if isinstance(result, Timeline):
-        return _render_timeline(result, fmt)
+        return timeline_report(result, fmt)
     if fmt is OutputFormat.JSON:
         from driftcli.output.json_report import render_json
 
@@ -375,20 +344,6 @@ def _render(result: "CheckResult | Timeline", fmt: OutputFormat) -> str:
     from driftcli.output.junit import render_junit
 
     return render_junit(result)
-
-
-def _render_timeline(timeline: "Timeline", fmt: OutputFormat) -> str:
-    if fmt is OutputFormat.JSON:
-        from driftcli.output.json_report import render_timeline_json
-
-        return render_timeline_json(timeline)
-    if fmt is OutputFormat.MARKDOWN:
-        from driftcli.output.markdown import render_timeline_markdown
-
-        return render_timeline_markdown(timeline)
-    from driftcli.output.junit import render_timeline_junit
-
-    return render_timeline_junit(timeline)
 
 
 def _table(result: "CheckResult | Timeline") -> "RenderableType":

@@ -81,15 +81,24 @@ class History:
             keep = self.keep()
             if keep == 0:
                 return
-            self._make_directory()
-            data = _read(self.checks_path) if self.checks_path.exists() else b""
-            whole = _whole(data)
-            if whole != data or whole.count(b"\n") + 1 > keep + _slack(keep):
-                lines = whole.splitlines(keepends=True)
-                kept = lines[max(len(lines) - keep + 1, 0) :]
-                atomic_write_bytes(self.checks_path, b"".join(kept) + line.encode() + b"\n")
-            else:
-                append_durably(self.checks_path, line.encode() + b"\n")
+            try:
+                self._append(line.encode() + b"\n", keep)
+            except OSError as exc:
+                raise StoreError(
+                    f"{self.checks_path}: cannot record the check: {exc.strerror or exc}",
+                    hint="driftcli history --keep 0 stops recording checks",
+                ) from exc
+
+    def _append(self, line: bytes, keep: int) -> None:
+        self._make_directory()
+        data = _read(self.checks_path) if self.checks_path.exists() else b""
+        whole = _whole(data)
+        if whole != data or whole.count(b"\n") + 1 > keep + _slack(keep):
+            lines = whole.splitlines(keepends=True)
+            kept = lines[max(len(lines) - keep + 1, 0) :]
+            atomic_write_bytes(self.checks_path, b"".join(kept) + line)
+        else:
+            append_durably(self.checks_path, line)
 
     def set_keep(self, keep: int) -> int:
         """Keep the last `keep` checks from now on (0: record none); returns how many went."""
