@@ -61,9 +61,10 @@ def check_timeline(
     from driftcli.store import Store  # a check of files never needs the store
 
     home = Store.open(store, create=False)
-    reference = without_time_column(stored_reference(home, ref, settings, ref_format), chunking)
+    reference = stored_reference(home, ref, settings, ref_format)
     if live:
         return check_timeline_of(live, reference, chunking, settings, live_format, any_chunk)
+    reference = without_time_column(reference, chunking)
     return _window_timeline(home.window(window), reference, chunking, settings, any_chunk)
 
 
