@@ -13,7 +13,7 @@ rusage. The baselines:
 - straightforward numpy: benchmarks/baseline.py, whole tables in memory,
   np.quantile edges, searchsorted + bincount per column.
 
-Prints a table, the targets of issue 5 with PASS/FAIL, the largest gap
+Prints a table, the targets of issues 5 and 14 with PASS/FAIL, the largest gap
 between driftcli's scores and the baseline's, and the verdicts: the live
 table has five planted drifts (generate.PLANTED), and driftcli's defaults
 should flag exactly those (its JSON output's "drift"), no other feature.
@@ -47,7 +47,14 @@ sys.path.insert(0, str(HERE))
 
 # generate imports numpy and pyarrow only to write tables, which it does in
 # its own process here (see data()).
-from generate import KL_THRESHOLD, PLANTED, jsonl_path, paths  # noqa: E402
+from generate import (  # noqa: E402
+    KL_THRESHOLD,
+    PLANTED,
+    ROWS_PER_DAY,
+    jsonl_path,
+    paths,
+    timestamped_path,
+)
 
 PYTHON = sys.executable
 DRIFTCLI = [PYTHON, "-m", "driftcli"]
@@ -104,16 +111,20 @@ def measure(commands: dict[str, Command], repeat: int) -> dict[str, Run]:
     return best
 
 
-def data(rows: int, jsonl: bool = False) -> tuple[Path, Path]:
-    """The (ref, live) Parquet pair for `rows`, and its JSON lines if asked.
+def data(rows: int, jsonl: bool = False, timestamped: bool = False) -> tuple[Path, Path]:
+    """The (ref, live) Parquet pair for `rows`, and its JSON lines and the live table
+    with a time column if asked.
 
     Written by benchmarks/generate.py in a child process unless it is there,
     so this process stays small (see the module's docstring).
     """
     argv = [PYTHON, str(HERE / "generate.py"), "--rows", str(rows)]
-    subprocess.run([*argv, "--jsonl"] if jsonl else argv, check=True, stdout=subprocess.DEVNULL)
+    argv += ["--jsonl"] if jsonl else []
+    argv += ["--timestamped"] if timestamped else []
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
     ref, live = paths(rows)
     assert ref.exists() and live.exists() and (not jsonl or jsonl_path(rows).exists())
+    assert not timestamped or timestamped_path(rows).exists()
     return ref, live
 
 
@@ -255,6 +266,57 @@ def bench_jsonl(rows: int, repeat: int) -> None:
     )
 
 
+def chunks_flagging_exactly_the_planted(driftcli_json: bytes) -> str:
+    """PASS if every chunk's defaults flag exactly the planted features, else which do not."""
+    chunks = json.loads(driftcli_json)["chunks"]
+    wrong = [
+        c["start"][:10]
+        for c in chunks
+        if {f["name"] for f in c["features"] if f["drift"]} != set(PLANTED)
+    ]
+    how = f" (not in {', '.join(wrong)})" if wrong else ""
+    return f"{verdict(not wrong)}{how}, {len(chunks)} chunks"
+
+
+def bench_timeline(rows: int, repeat: int) -> tuple[Run, Run]:
+    """A check by days (--by ts --every 1d) against the same check of the whole file."""
+    ref, _ = data(rows, timestamped=True)
+    live = timestamped_path(rows)
+    whole = [*DRIFTCLI, "check", str(live), "--ref", str(ref), "--format", "json"]
+    runs = measure(
+        {"whole": Command(whole), "by day": Command([*whole, "--by", "ts", "--every", "1d"])},
+        repeat,
+    )
+    flat, daily = runs["whole"], runs["by day"]
+    days = rows // ROWS_PER_DAY
+    print(f"\n## Chunked check: {rows:,} rows, {days} days of {ROWS_PER_DAY:,} rows (Parquet)\n")
+    print("| command | wall s | x whole | peak MiB |")
+    print("|---|---|---|---|")
+    for name, run in (("driftcli check LIVE_TS", flat), ("... --by ts --every 1d", daily)):
+        ratio = run.seconds / flat.seconds
+        print(f"| {name} | {run.seconds:.2f} | {ratio:.2f} | {run.peak_mib:.0f} |")
+    ratio = daily.seconds / flat.seconds
+    print(
+        f"\ntarget 5 ({rows:,} rows): by day <= 1.3 x the whole check: {ratio:.2f} x "
+        f"{verdict(ratio <= 1.3)}"
+    )
+    exact = chunks_flagging_exactly_the_planted(daily.output)
+    print(f"every day flags exactly the planted features: {exact}")
+    return flat, daily
+
+
+def timelines(sizes: list[int], repeat: int) -> None:
+    """The chunked check at each size, and how its peak memory grows with the rows."""
+    runs = {rows: bench_timeline(rows, repeat) for rows in sizes}
+    if len(runs) > 1:
+        small, large = (runs[r][1].peak_mib for r in (min(runs), max(runs)))
+        growth = large / small - 1
+        print(
+            f"\ntarget 5 (memory, {min(runs):,} -> {max(runs):,} rows): by day grows "
+            f"<= 30%: {growth:+.0%} {verdict(growth <= 0.3)}"
+        )
+
+
 def bench_startup(repeat: int) -> None:
     # Short commands: more turns are cheap, and the best of them is the
     # least disturbed by the rest of the machine.
@@ -289,6 +351,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, action="append", help="sizes (default 1M and 5M)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per command, best kept (5)")
     parser.add_argument("--quick", action="store_true", help="200k rows, one repeat")
+    parser.add_argument(
+        "--timeline", action="store_true", help="only the chunked check (--by ts --every 1d)"
+    )
     args = parser.parse_args()
     sizes = [200_000] if args.quick else (args.rows or [1_000_000, 5_000_000])
     repeat = 1 if args.quick else args.repeat
@@ -300,6 +365,9 @@ def main() -> None:
     # PYTHONDONTWRITEBYTECODE=1 would instead compile driftcli's modules at
     # every start (measured: 0.2 s of a 0.6 s sample check). Time the former.
     subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "driftcli")], check=True)
+    if args.timeline:
+        timelines(sizes, repeat)
+        return
     for rows in sizes:
         data(rows, jsonl=rows == min(sizes))
     print(f"\n{rss_floor()}")
@@ -326,6 +394,7 @@ def main() -> None:
     for rows, runs in results.items():
         check = planted_check(runs["driftcli check"].output)
         print(f"verdicts ({rows:,} rows): the defaults flag exactly the planted drifts: {check}")
+    timelines(sizes, repeat)
     bench_jsonl(min(sizes), repeat)
     bench_startup(repeat)
 

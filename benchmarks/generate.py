@@ -1,10 +1,12 @@
 """Seeded benchmark data: reference and live, N rows x 25 columns, with five planted drifts.
 
-    python benchmarks/generate.py --rows 1000000 [--jsonl]
+    python benchmarks/generate.py --rows 1000000 [--jsonl] [--timestamped]
 
 writes benchmarks/data/ref_v2_1000000.parquet and live_v2_1000000.parquet
-(with --jsonl also live_v2_1000000.jsonl) unless they are there, and the
-ground truth, benchmarks/data/truth_v2.json; prints the paths.
+(with --jsonl also live_v2_1000000.jsonl; with --timestamped
+live_ts_v2_1000000.parquet, the live table and a `ts` column, a day per
+100,000 rows) unless they are there, and the ground truth,
+benchmarks/data/truth_v2.json; prints the paths.
 
 20 numeric columns with 1% missing values (5 normal, 5 lognormal, 5
 uniform, 4 Poisson, 1 two-component normal mixture) and 5 categorical ones
@@ -41,6 +43,8 @@ MISSING = 0.01  # share of missing values in every numeric column
 KL_THRESHOLD = 0.1  # driftcli's default KL threshold
 ROW_GROUP = 1 << 20  # pq.write_table's default row group; tables are made one at a time
 SEEDS = {"ref": 1, "live": 2}
+ROWS_PER_DAY = 100_000  # the timestamped live table: a day of data per this many rows
+TIME_START_US = 1_772_323_200_000_000  # 2026-03-01T00:00:00Z, in microseconds
 CARDINALITIES = [3, 8, 20, 50, 200]
 
 
@@ -238,6 +242,10 @@ def paths(rows: int) -> tuple[Path, Path]:
     return DATA / f"ref_{VERSION}_{rows}.parquet", DATA / f"live_{VERSION}_{rows}.parquet"
 
 
+def timestamped_path(rows: int) -> Path:
+    return DATA / f"live_ts_{VERSION}_{rows}.parquet"
+
+
 def jsonl_path(rows: int) -> Path:
     return DATA / f"live_{VERSION}_{rows}.jsonl"
 
@@ -275,6 +283,35 @@ def ensure(rows: int) -> tuple[Path, Path]:
     return ref, live
 
 
+def ensure_timestamped(rows: int) -> Path:
+    """The live table with a `ts` column (for the chunked check): one day of data per
+    ROWS_PER_DAY rows, in time order, from TIME_START (UTC). Every other column is the
+    live table's, so the planted shifts, and the ground truth, hold in every day."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    _, live = ensure(rows)
+    path = timestamped_path(rows)
+    if path.exists():
+        return path
+    step = 86_400_000_000 // ROWS_PER_DAY  # microseconds between rows
+    writer = None
+    done = 0
+    for batch in pq.ParquetFile(live).iter_batches(batch_size=ROW_GROUP):
+        ts = TIME_START_US + (done + np.arange(batch.num_rows, dtype=np.int64)) * step
+        table = pa.Table.from_batches([batch]).append_column(
+            "ts", pa.array(ts, pa.timestamp("us", "UTC"))
+        )
+        writer = writer or pq.ParquetWriter(_partial(path), table.schema)
+        writer.write_table(table, row_group_size=ROW_GROUP)
+        done += batch.num_rows
+    assert writer is not None, "rows must be positive"
+    writer.close()
+    _partial(path).replace(path)
+    return path
+
+
 def ensure_jsonl(rows: int) -> Path:
     """The live table as JSON lines (for the JSON-lines targets)."""
     import pyarrow.parquet as pq
@@ -295,7 +332,12 @@ if __name__ == "__main__":
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--jsonl", action="store_true", help="the live table as JSON lines too")
+    parser.add_argument(
+        "--timestamped", action="store_true", help="the live table with a ts column too"
+    )
     args = parser.parse_args()
     print(*ensure(args.rows), truth_path())
     if args.jsonl:
         print(ensure_jsonl(args.rows))
+    if args.timestamped:
+        print(ensure_timestamped(args.rows))

@@ -61,3 +61,23 @@ class EngineName(str, Enum):
 
     LOCAL = "local"
     DASK = "dask"
+
+
+class TimeUnit(str, Enum):
+    """The units a chunk's length is given in (`--every 30m`, `1h`, `1d`, `1w`)."""
+
+    MINUTE = "m"
+    HOUR = "h"
+    DAY = "d"
+    WEEK = "w"
+
+    @property
+    def seconds(self) -> int:
+        return {"m": 60, "h": 3_600, "d": 86_400, "w": 604_800}[self.value]
+
+
+class HistoryFormat(str, Enum):
+    """How `driftcli history` writes the store's record of checks."""
+
+    TABLE = "table"
+    JSON = "json"

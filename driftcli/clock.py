@@ -1,4 +1,5 @@
-"""Timestamps as driftcli records them (snapshots, store segments): UTC, to the second."""
+"""Timestamps as driftcli records them (snapshots, store segments, the history): UTC, to the
+second; and the instants chunks start at, in their time zone."""
 
 from __future__ import annotations
 
@@ -8,3 +9,11 @@ from datetime import datetime, timezone
 def now_utc() -> str:
     """Now, in ISO 8601."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def iso_in_zone(seconds: int, zone: str) -> str:
+    """An instant (seconds since 1970) in ISO 8601, in the zone's local time with its offset."""
+    import zoneinfo  # only chunked checks name instants in a zone
+
+    moment = datetime.fromtimestamp(seconds, timezone.utc).astimezone(zoneinfo.ZoneInfo(zone))
+    return moment.isoformat(timespec="seconds")

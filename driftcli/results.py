@@ -11,7 +11,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from driftcli.choices import Kind
-from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Settings
+from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Chunking, Settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -192,6 +192,158 @@ class CheckResult:
     @property
     def drifted(self) -> list[FeatureResult]:
         return [f for f in self.features if f.drift]
+
+
+@dataclass(frozen=True)
+class UntimedRows:
+    """Rows of a chunked check that are in no chunk: their time is missing or unreadable."""
+
+    missing: int = 0
+    unreadable: int = 0
+    first: tuple[Location, ...] = ()
+    """Where the first few of them are."""
+
+    @property
+    def count(self) -> int:
+        return self.missing + self.unreadable
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """One chunk of a chunked check, checked as a whole check of its rows would be."""
+
+    index: int
+    """Its place among the chunks, from 0, in time (or row) order."""
+    start: str | int
+    """A time chunk's first instant (ISO 8601, with the time zone's offset), or a row
+    chunk's first row (its offset in the input, from 0)."""
+    end: str | int
+    """Where it ends, exclusive: the next chunk's start, or the offset after its last row."""
+    check: CheckResult
+
+    @property
+    def drift(self) -> bool:
+        return self.check.drift
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.check.verdict
+
+    @property
+    def name(self) -> str:
+        """How messages name it: its start, or its rows."""
+        if isinstance(self.start, int) and isinstance(self.end, int):
+            return f"rows {self.start:,}-{self.end - 1:,}"
+        return str(self.start)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A chunked check: each chunk's check, in order, and the verdict over them.
+
+    The verdict rests on the latest chunk that has one (`deciding`), or, with
+    `any_chunk` (--fail-on-any-chunk), is drift when any chunk drifted. The
+    HTML report's chart reads `series` and `thresholds`.
+    """
+
+    chunks: list[ChunkResult]
+    chunking: Chunking
+    reference: SourceInfo
+    live: SourceInfo
+    """The whole live input: every row read, in a chunk or not."""
+    settings: Settings
+    decision: Decision
+    deciding: int | None
+    """The index of the latest chunk with a verdict; None when no chunk has one."""
+    any_chunk: bool = False
+    untimed: UntimedRows = UntimedRows()
+
+    @property
+    def drift(self) -> bool:
+        return self.decision.drift
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.decision.verdict
+
+    @property
+    def latest(self) -> ChunkResult:
+        """The chunk the verdict rests on: the latest with a verdict, else the last."""
+        return self.chunks[self.deciding if self.deciding is not None else -1]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.chunks[0].check.features] if self.chunks else []
+
+    def first_drift(self, name: str) -> ChunkResult | None:
+        """The first chunk in which the feature drifted."""
+        for chunk in self.chunks:
+            if any(f.name == name and f.drift for f in chunk.check.features):
+                return chunk
+        return None
+
+    def series(self, name: str) -> list[float | None]:
+        """The feature's score in each chunk (None where it has none)."""
+        return [
+            next((f.score for f in chunk.check.features if f.name == name), None)
+            for chunk in self.chunks
+        ]
+
+    def thresholds(self) -> dict[str, float]:
+        """Each feature's threshold (the same in every chunk)."""
+        return {f.name: f.threshold for f in self.chunks[0].check.features} if self.chunks else {}
+
+
+class CheckedBy(str, Enum):
+    """Which command made a check the store's history records."""
+
+    CHECK = "check"
+    INGEST = "ingest"
+
+
+@dataclass(frozen=True)
+class RecordedFeature:
+    """One feature of a recorded check."""
+
+    name: str
+    status: Status
+    score: float | None
+    p_value: float | None
+    threshold: float
+    metric: str
+
+    @property
+    def drift(self) -> bool:
+        return self.status.is_drift
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """One check of a stored window, as the store's history keeps it."""
+
+    time: str
+    """When it ran, ISO 8601 in UTC."""
+    window: str
+    rows: int
+    reference_id: str
+    """The stored reference's fingerprint: it changes when the reference does."""
+    checked_by: CheckedBy
+    verdict: Verdict
+    features: tuple[RecordedFeature, ...]
+
+    @property
+    def drift(self) -> bool:
+        return self.verdict is Verdict.DRIFT
+
+
+@dataclass(frozen=True)
+class CheckHistory:
+    """The checks the store's history holds (those asked for), oldest first."""
+
+    store: str
+    checks: list[CheckRecord]
+    keep: int
+    """How many checks the history keeps."""
 
 
 @dataclass

@@ -8,9 +8,10 @@ before it imports the heavy stages.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
-from driftcli.choices import Correction, Kind
+from driftcli.choices import Correction, Kind, TimeUnit
 from driftcli.errors import UsageError, did_you_mean
 
 DEFAULT_BINS = 20
@@ -125,3 +126,110 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
     overlap = set(settings.features) & set(settings.exclude)
     if overlap:
         raise UsageError(f"{sorted(overlap)[0]!r} is both selected and excluded")
+
+
+UTC = "UTC"
+_EVERY = re.compile(r"\s*(\d+)\s*(m|min|h|d|w)\s*", re.IGNORECASE)
+_DAY_SECONDS = 86_400
+
+
+@dataclass(frozen=True)
+class Every:
+    """How long a time chunk is: `count` units (`--every 30m`, `1h`, `1d`, `2w`)."""
+
+    count: int
+    unit: TimeUnit
+
+    @property
+    def seconds(self) -> int:
+        return self.count * self.unit.seconds
+
+    def __str__(self) -> str:
+        return f"{self.count}{self.unit.value}"
+
+
+def parse_every(text: str) -> Every:
+    """`30m`, `1h`, `1d`, `1w` as an `Every`; a `UsageError` for anything else.
+
+    A length under a day must divide a day, and one over a day be whole
+    days, so that every chunk starts at a local midnight or at the same times
+    every day (chunks are aligned to the calendar).
+    """
+    match = _EVERY.fullmatch(text)
+    if not match:
+        raise UsageError(
+            f"--every {text!r}: not a length of time",
+            hint="give a number and a unit: 30m, 1h, 6h, 1d or 1w",
+        )
+    count, unit = int(match.group(1)), TimeUnit(match.group(2).lower()[0])
+    every = Every(count, unit)
+    if count < 1:
+        raise UsageError(f"--every {text!r}: must be at least 1{unit.value}")
+    if every.seconds < _DAY_SECONDS and _DAY_SECONDS % every.seconds:
+        raise UsageError(
+            f"--every {text!r}: a length under a day must divide a day, "
+            "so that chunks start at the same times every day",
+            hint="for example 5m, 10m, 15m, 20m, 30m, 1h, 2h, 3h, 4h, 6h, 8h or 12h",
+        )
+    if every.seconds > _DAY_SECONDS and every.seconds % _DAY_SECONDS:
+        raise UsageError(
+            f"--every {text!r}: a length over a day must be whole days",
+            hint="for example 2d, 3d or 1w",
+        )
+    return every
+
+
+@dataclass(frozen=True)
+class ByTime:
+    """Chunks of `every` by the time in `column`, aligned to the calendar in `timezone`."""
+
+    column: str
+    every: Every
+    timezone: str = UTC
+
+
+@dataclass(frozen=True)
+class ByRows:
+    """Chunks of `rows` rows each, in the order the input gives them."""
+
+    rows: int
+
+
+Chunking = ByTime | ByRows
+"""How a chunked check cuts its live data: by time, or by rows."""
+
+
+def chunking_of(
+    by: str | None, every: str | None, timezone: str | None, chunk_rows: int | None
+) -> Chunking | None:
+    """The chunking the options ask for (None: a whole check), or a `UsageError`."""
+    if chunk_rows is not None:
+        if by is not None or every is not None or timezone is not None:
+            raise UsageError(
+                "--chunk-rows cuts by rows; it cannot go with --by, --every or --timezone"
+            )
+        if chunk_rows < 1:
+            raise UsageError(f"--chunk-rows must be at least 1, not {chunk_rows}")
+        return ByRows(chunk_rows)
+    if by is None:
+        if every is not None or timezone is not None:
+            given = "--every" if every is not None else "--timezone"
+            raise UsageError(f"{given} needs --by COLUMN, the column that holds the time")
+        return None
+    if every is None:
+        raise UsageError("--by needs --every, the length of a chunk", hint="for example --every 1d")
+    return ByTime(by, parse_every(every), validate_timezone(timezone or UTC))
+
+
+def validate_timezone(name: str) -> str:
+    """An IANA time zone name (`Europe/Berlin`, `UTC`), or a `UsageError`."""
+    import zoneinfo  # the standard library's; here, as most checks need no zone
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"--timezone {name!r}: not a time zone this machine knows",
+            hint="give an IANA name such as UTC, Europe/Berlin or America/New_York",
+        ) from None
+    return name

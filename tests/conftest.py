@@ -79,3 +79,85 @@ def dask(cluster: str) -> Iterator[DaskEngine]:
     engine = DaskEngine(cluster)
     yield engine
     engine.close()
+
+
+# --- a log with a known story ------------------------------------------------
+
+STORY_START = 1_709_251_200
+"""2024-03-01T00:00:00Z: the story's first day."""
+STORY_DAYS = 10
+STORY_ROWS_PER_DAY = 600
+STORY_SHIFT_DAY = 6
+"""From the 7th day (2024-03-07) on, `amount` is shifted by one standard deviation."""
+STORY_NEW_CATEGORY_DAY = 8
+"""From the 9th day (2024-03-09) on, `plan` has a new category in 40% of the rows."""
+
+
+def story_reference(rows: int = 4000) -> pa.Table:
+    """What the model was trained on: no time column."""
+    import numpy as np
+
+    rng = np.random.default_rng(14)
+    return pa.table(
+        {
+            "amount": rng.normal(0.0, 1.0, rows),
+            "plan": rng.choice(["basic", "plus", "pro"], rows, p=[0.5, 0.3, 0.2]),
+            "score": rng.normal(50.0, 10.0, rows),
+        }
+    )
+
+
+def story_log() -> pa.Table:
+    """Ten days of a live log, in time order: `ts` (UTC instants, evenly spread over each
+    day), `amount` shifted from day 7, `plan` with a new category from day 9, `score`
+    as in the reference throughout."""
+    import numpy as np
+
+    rng = np.random.default_rng(15)
+    rows = STORY_DAYS * STORY_ROWS_PER_DAY
+    day = np.arange(rows) // STORY_ROWS_PER_DAY
+    within = (np.arange(rows) % STORY_ROWS_PER_DAY) * (86_400 // STORY_ROWS_PER_DAY) + 30
+    plan = rng.choice(["basic", "plus", "pro"], rows, p=[0.5, 0.3, 0.2]).astype(object)
+    plan[(day >= STORY_NEW_CATEGORY_DAY) & (rng.random(rows) < 0.4)] = "enterprise"
+    seconds = STORY_START + day * 86_400 + within
+    return pa.table(
+        {
+            "ts": pa.array(seconds * 1_000_000, pa.timestamp("us", "UTC")),
+            "amount": rng.normal(0.0, 1.0, rows) + np.where(day >= STORY_SHIFT_DAY, 1.0, 0.0),
+            "plan": pa.array(plan.tolist(), pa.string()),
+            "score": rng.normal(50.0, 10.0, rows),
+        }
+    )
+
+
+def story_expected() -> dict[str, list[bool]]:
+    """Which day each feature drifts on, as the story plants it."""
+    days = range(STORY_DAYS)
+    return {
+        "amount": [d >= STORY_SHIFT_DAY for d in days],
+        "plan": [d >= STORY_NEW_CATEGORY_DAY for d in days],
+        "score": [False for _ in days],
+    }
+
+
+def with_iso_times(table: pa.Table, offset: str = "Z") -> pa.Table:
+    """`ts` as ISO 8601 text (as CSV and JSON lines carry it)."""
+    import pyarrow.compute as pc
+
+    text = pc.strftime(table.column("ts"), format="%Y-%m-%dT%H:%M:%S")
+    index = table.schema.get_field_index("ts")
+    return table.set_column(index, "ts", pc.binary_join_element_wise(text, offset, ""))
+
+
+@pytest.fixture(scope="session")
+def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The story's reference and log, written once: ref.parquet, log.parquet, log.csv,
+    log.jsonl (times as ISO text in the last two)."""
+    where = tmp_path_factory.mktemp("story")
+    log = story_log()
+    return {
+        "ref": write_table(story_reference(), where / "ref.parquet"),
+        "parquet": write_table(log, where / "log.parquet"),
+        "csv": write_table(with_iso_times(log), where / "log.csv"),
+        "jsonl": write_table(with_iso_times(log, "+00:00"), where / "log.jsonl"),
+    }

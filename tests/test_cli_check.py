@@ -653,3 +653,182 @@ def test_delimiter_option_config_and_environment(
     assert "reads as one column" in wrong.stderr and "pass --delimiter semicolon" in wrong.stderr
     bad = invoke("check", live, "--ref", ref, "--delimiter", ";;")
     assert bad.exit_code == 2 and "--delimiter must be one character" in bad.stderr
+
+
+# --- chunked checks: --by/--every, --chunk-rows -----------------------------
+
+
+def chunk_drifts(document: dict) -> dict[str, list[bool]]:
+    names = [f["name"] for f in document["chunks"][0]["features"]]
+    return {
+        name: [f["drift"] for c in document["chunks"] for f in c["features"] if f["name"] == name]
+        for name in names
+    }
+
+
+@pytest.mark.parametrize("form", ["parquet", "csv", "jsonl-stdin", "chunk-rows"])
+def test_the_story_drifts_in_exactly_the_planted_chunks(
+    invoke: Invoke, story: dict[str, Path], form: str
+) -> None:
+    from tests.conftest import story_expected
+
+    ref = story["ref"]
+    if form == "jsonl-stdin":
+        args: tuple = ("-", "--by", "ts", "--every", "1d")
+        result = invoke(
+            "check", *args, "--ref", ref, "-f", "json", input=story["jsonl"].read_bytes()
+        )
+    elif form == "chunk-rows":
+        result = invoke(
+            "check", story["parquet"], "--ref", ref, "--chunk-rows", "600", "-f", "json"
+        )
+    else:
+        result = invoke(
+            "check", story[form], "--ref", ref, "--by", "ts", "--every", "1d", "-f", "json"
+        )
+    assert result.exit_code == 1, result.stderr
+    document = json.loads(result.stdout)
+    assert chunk_drifts(document) == story_expected()
+    assert document["schema_version"] == 2 and document["verdict"] == "drift"
+    first, last = document["chunks"][0], document["chunks"][-1]
+    if form == "chunk-rows":
+        assert (first["start"], first["end"], last["end"]) == (0, 600, 6000)
+        assert document["timeline"]["chunk_rows"] == 600
+    else:
+        assert (first["start"], first["end"]) == (
+            "2024-03-01T00:00:00+00:00",
+            "2024-03-02T00:00:00+00:00",
+        )
+        assert document["timeline"]["by"] == "ts" and document["timeline"]["every"] == "1d"
+    assert {"start", "end", "rows", "drift", "features"} <= set(first)
+    assert {"name", "score", "status", "drift"} <= set(first["features"][0])
+    assert first["rows"] == 600 and len(document["chunks"]) == 10
+    # The top-level features are the latest chunk's, with when each first drifted.
+    features = {f["name"]: f for f in document["features"]}
+    assert features["plan"]["drift"] and features["plan"]["drifted_chunks"] == 2
+    assert features["score"]["first_drift"] is None
+    assert document["live"]["rows"] == 6000
+
+
+def test_the_table_fits_80_columns_and_shows_when_drift_began(
+    invoke: Invoke, story: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    result = invoke("check", story["parquet"], "--ref", story["ref"], "--by", "ts", "--every", "1d")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows: dict[str, list[str]] = {}
+    for line in lines:
+        if line.split():
+            rows.setdefault(line.split()[0], line.split())
+    assert rows["amount"][-1] == "2024-03-07" and rows["plan"][-1] == "2024-03-09"
+    assert rows["score"][-1] == "—"
+    assert rows["verdict"][-1] == "DRIFT"
+    assert "showing the latest" in result.stdout and "of 10 chunks" in result.stdout
+    assert "DRIFT: the latest chunk, 2024-03-10T00:00:00+00:00, drifted: amount (drift), " in (
+        " ".join(result.stdout.split("\n"))
+    )
+
+
+def test_the_latest_chunk_decides_the_exit_code_unless_any_chunk_fails(
+    invoke: Invoke, story: dict[str, Path], tmp_path: Path
+) -> None:
+    from tests.conftest import story_log
+
+    # Days 1-8: amount drifts from day 7, but day 8 is back to normal.
+    log = story_log().slice(0, 8 * 600)
+    amount = log.column("amount").to_numpy().copy()
+    amount[7 * 600 :] -= 1.0
+    healed = write_table(log.set_column(1, "amount", pa.array(amount)), tmp_path / "h.parquet")
+    args = (healed, "--ref", story["ref"], "--by", "ts", "--every", "1d")
+    result = invoke("check", *args)
+    assert result.exit_code == 0, result.stdout
+    assert "no drift: the latest chunk, 2024-03-08T00:00:00+00:00, did not drift" in result.stdout
+    assert invoke("check", *args, "--fail-on-any-chunk").exit_code == 1
+    assert invoke("check", *args, "--fail-on-any-chunk", "--exit-zero").exit_code == 0
+
+
+def test_no_chunk_with_a_verdict_exits_2(invoke: Invoke, story: dict[str, Path]) -> None:
+    args = (story["parquet"], "--ref", story["ref"], "--by", "ts", "--every", "1h")
+    result = invoke("check", *args, "--min-rows", "1000")
+    assert result.exit_code == 2
+    assert "error: no verdict: no chunk could be judged: all 240 have too few live rows" in (
+        result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--every", "1d"), "--every needs --by COLUMN"),
+        (("--by", "ts"), "--by needs --every"),
+        (("--by", "ts", "--every", "1y"), "--every '1y': not a length of time"),
+        (("--by", "ts", "--every", "1d", "--timezone", "Mars/Base"), "not a time zone"),
+        (("--fail-on-any-chunk",), "--fail-on-any-chunk needs chunks"),
+        (("--by", "ts", "--every", "1d", "--chunk-rows", "9"), "--chunk-rows cuts by rows"),
+        (("--by", "when", "--every", "1d"), "no column 'when' to cut by time (--by)"),
+        (("--chunk-rows", "9", "--engine", "dask"), "--by and --chunk-rows count on this machine"),
+    ],
+)
+def test_chunking_options_that_cannot_work_exit_2(
+    invoke: Invoke, story: dict[str, Path], args: tuple, message: str
+) -> None:
+    result = invoke("check", story["parquet"], "--ref", story["ref"], *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_rows_without_a_time_are_reported_on_stderr(
+    invoke: Invoke, story: dict[str, Path], tmp_path: Path
+) -> None:
+    text = story["csv"].read_text().splitlines()
+    text[3] = "," + text[3].split(",", 1)[1]  # the 3rd row has no time
+    text[4] = "whenever," + text[4].split(",", 1)[1]
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(text) + "\n")
+    result = invoke(
+        "check", path, "--ref", story["ref"], "--by", "ts", "--every", "1d", "-f", "json"
+    )
+    assert result.exit_code == 1
+    assert (
+        f"warning: {path}: 2 rows in no chunk: 1 without a time and 1 whose time could not be "
+        f"read in 'ts'; first at {path}:4, {path}:5"
+    ) in result.stderr
+    untimed = json.loads(result.stdout)["timeline"]["rows_without_time"]
+    assert untimed == {
+        "missing": 1,
+        "unreadable": 1,
+        "first": [{"source": str(path), "line": 4}, {"source": str(path), "line": 5}],
+    }
+
+
+def test_markdown_and_junit_reports_of_chunks(
+    invoke: Invoke, story: dict[str, Path], tmp_path: Path
+) -> None:
+    md, xml = tmp_path / "r.md", tmp_path / "r.xml"
+    args = (story["parquet"], "--ref", story["ref"], "--by", "ts", "--every", "1d")
+    result = invoke("check", *args, "--markdown", md, "--junit", xml, "-f", "json")
+    assert result.exit_code == 1
+    markdown = md.read_text()
+    assert markdown.startswith("### driftcli: DRIFT (the latest chunk, 2024-03-10")
+    assert "| amount | " in markdown and "| 2024-03-07 |" in markdown
+    assert "**DRIFT**" in markdown
+    report = xml.read_text()
+    assert report.count("<testsuite ") == 10
+    assert 'tests="30" failures="6"' in report
+
+
+def test_a_stored_window_can_be_checked_by_chunks(
+    invoke: Invoke, story: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import story_expected
+
+    monkeypatch.setenv("DRIFTCLI_STORE", str(tmp_path / "store"))
+    assert invoke("reference", story["ref"]).exit_code == 0
+    ingest = invoke("ingest", story["parquet"], "--window-size", "10000")
+    assert ingest.exit_code == 0, ingest.stderr
+    result = invoke("check", "--by", "ts", "--every", "1d", "-f", "json")
+    assert result.exit_code == 1, result.stderr
+    assert chunk_drifts(json.loads(result.stdout)) == story_expected()
+    assert not (tmp_path / "store" / "history").exists()  # a look back, not a new check

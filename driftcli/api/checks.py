@@ -17,6 +17,7 @@ from driftcli.api.common import (
     validated,
     with_skipped,
 )
+from driftcli.api.history import record_check
 from driftcli.api.references import load_reference, restrict
 from driftcli.choices import InputFormat
 from driftcli.columns.values import read_numbers
@@ -24,7 +25,7 @@ from driftcli.counting.counter import count_batches, count_chunks
 from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, UsageError
 from driftcli.inputs import open_source
-from driftcli.results import CheckResult, SourceInfo
+from driftcli.results import CheckedBy, CheckResult, SourceInfo
 from driftcli.scoring.compare import compare, decide, metric_for, new_columns
 from driftcli.scoring.metrics import On
 from driftcli.settings import DEFAULT_SETTINGS, Settings
@@ -32,7 +33,7 @@ from driftcli.store.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from driftcli.engine import Engine
-    from driftcli.store import Window
+    from driftcli.store import Store, Window
 
 DEFAULT_WINDOW = "live"
 
@@ -52,14 +53,11 @@ def check_inputs(
 
     LIVE and REF: files against a reference (raw data or a snapshot). LIVE
     alone: against the store's reference. Neither: the store's `window`
-    (default `live`) against the store's reference (or REF). A window with
-    LIVE files is a `UsageError`: the files would be checked, not the window.
+    (default `live`) against the store's reference (or REF); that check is
+    recorded in the store's history. A window with LIVE files is a
+    `UsageError`: the files would be checked, not the window.
     """
-    if live and window is not None:
-        raise UsageError(
-            f"--window {window} checks a stored window: it cannot go with LIVE files",
-            hint=f"check the window with: driftcli check --window {window}",
-        )
+    window = window_of(live, window)
     if live and ref is not None:
         return check(
             live, ref, settings, live_format=live_format, ref_format=ref_format, engine=engine
@@ -67,13 +65,34 @@ def check_inputs(
     from driftcli.store import Store  # a check of files never needs the store
 
     home = Store.open(store, create=False)
-    if ref is not None:
-        reference = load_reference(ref, settings, ref_format, engine)
-    else:
-        reference = restrict(home.load_reference(), settings)
+    reference = stored_reference(home, ref, settings, ref_format, engine)
     if live:
         return check_against(live, reference, settings, live_format=live_format, engine=engine)
-    return check_window(home.window(window or DEFAULT_WINDOW), reference, settings)
+    return check_window(home.window(window), reference, settings)
+
+
+def window_of(live: Input | None, window: str | None) -> str:
+    """The stored window a check names (`live` by default); with LIVE files, none may be
+    named: the files would be checked, not the window."""
+    if live and window is not None:
+        raise UsageError(
+            f"--window {window} checks a stored window: it cannot go with LIVE files",
+            hint=f"check the window with: driftcli check --window {window}",
+        )
+    return window or DEFAULT_WINDOW
+
+
+def stored_reference(
+    home: Store,
+    ref: Input | None,
+    settings: Settings,
+    ref_format: InputFormat | None = None,
+    engine: Engine | None = None,
+) -> Snapshot:
+    """REF when it is given, else the store's reference."""
+    if ref is not None:
+        return load_reference(ref, settings, ref_format, engine)
+    return restrict(home.load_reference(), settings)
 
 
 def check(
@@ -101,7 +120,7 @@ def check_against(
     engine: Engine | None = None,
 ) -> CheckResult:
     """Compare live data with an already profiled reference (counted on `engine`)."""
-    sampled = _sampled(reference, settings)
+    sampled = sampled_features(reference, settings)
     if engine is not None and engine.distributed:
         from driftcli.engine.tasks import count_with, fragments_of
 
@@ -123,13 +142,18 @@ def check_against(
             info = with_skipped(SourceInfo(source.name, source.format.value, counts.rows), source)
     if counts.rows == 0:
         raise InputError(f"{info.name}: no data rows in the live data")
-    return _result(reference, counts, info, settings)
+    return result_of(reference, counts, info, settings)
 
 
 def check_window(
-    window: Window, reference: Snapshot, settings: Settings = DEFAULT_SETTINGS
+    window: Window,
+    reference: Snapshot,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    record: CheckedBy | None = CheckedBy.CHECK,
 ) -> CheckResult:
-    """Compare a stored window with a reference."""
+    """Compare a stored window with a reference, and record the check in the store's
+    history (as made by `record`; None records nothing)."""
     if not window.exists():
         raise UsageError(
             f"no window named {window.name!r} in the store {window.store.root}",
@@ -138,19 +162,27 @@ def check_window(
     counts = window.counts(reference.profile.features, reference.reference_id)
     if counts.rows == 0:
         raise InputError(f"window {window.name!r} holds no rows yet")
-    sampled = _sampled(reference, settings)
+    sampled = sampled_features(reference, settings)
     if sampled:  # the window keeps its raw rows: sample them
         rows = (b for table in window.tables() for b in table.to_batches())
         only = [f for f in reference.profile.features if f.name in sampled]
         counts.samples = count_batches(only, rows, sampled).samples
-    return _result(
-        reference, counts, SourceInfo(f"window {window.name}", "window", counts.rows), settings
-    )
+    info = SourceInfo(f"window {window.name}", "window", counts.rows)
+    result = result_of(reference, counts, info, settings)
+    if record is not None:
+        record_check(window, reference, result, record)
+    return result
 
 
-def _result(
-    reference: Snapshot, counts: Counts, live: SourceInfo, settings: Settings
+def result_of(
+    reference: Snapshot,
+    counts: Counts,
+    live: SourceInfo,
+    settings: Settings,
+    ignored: tuple[str, ...] = (),
 ) -> CheckResult:
+    """The check of these live counts against the reference (`ignored`: live columns that
+    are not data, never listed as new)."""
     validated(settings)
     settings = replace(settings, bins=reference.bins, max_categories=reference.max_categories)
     profile = reference.profile
@@ -161,13 +193,13 @@ def _result(
         reference=reference.source,
         live=live,
         settings=settings,
-        new_columns=new_columns(profile, counts, settings.excluded()),
+        new_columns=new_columns(profile, counts, settings.excluded() + ignored),
         skipped=dict(profile.skipped),
         decision=decide(features, settings),
     )
 
 
-def _sampled(reference: Snapshot, settings: Settings) -> set[str]:
+def sampled_features(reference: Snapshot, settings: Settings) -> set[str]:
     """The features whose metric compares raw values."""
     return {
         f.name for f in reference.profile.features if metric_for(f, settings)[0].on is On.SAMPLES

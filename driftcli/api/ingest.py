@@ -17,7 +17,7 @@ from driftcli.errors import InputError, UsageError
 from driftcli.inputs import Chunk, Source, open_source
 from driftcli.parallel import prefetch
 from driftcli.reference.buckets import Feature
-from driftcli.results import CheckResult, IngestReport
+from driftcli.results import CheckedBy, CheckResult, IngestReport
 from driftcli.settings import DEFAULT_SETTINGS, Settings
 from driftcli.store import Store, Window
 from driftcli.store.snapshot import Snapshot
@@ -61,10 +61,11 @@ def ingest(
     stops the ingest with an `InputError` naming the line; rows not yet
     flushed are dropped, so the store holds only what earlier flushes
     reported. With `skip_bad_lines` such lines are counted and skipped.
-    With `check_every`, the window is checked after every that many rows and
-    `hooks.on_check` gets the result. An interrupt (Ctrl-C, SIGTERM turned
-    into KeyboardInterrupt) flushes what was read, then raises
-    `IngestInterrupted`, a KeyboardInterrupt that carries the report.
+    With `check_every`, the window is checked after every that many rows,
+    each check is recorded in the store's history, and `hooks.on_check` gets
+    the result. An interrupt (Ctrl-C, SIGTERM turned into KeyboardInterrupt)
+    flushes what was read, then raises `IngestInterrupted`, a
+    KeyboardInterrupt that carries the report.
 
     Rows that share no column with the stored reference are refused (an
     `InputError`, before they are stored); rows that lack some of its
@@ -193,10 +194,14 @@ class _Session:
             self.hooks.on_flush(table.num_rows, self.report.window_rows)
 
     def check(self) -> None:
+        """Check the window (recorded in the store's history) and tell the caller."""
         self.since_check = 0
         self.report.checks += 1
-        if self.hooks.on_check and self.reference is not None:
-            self.hooks.on_check(check_window(self.window, self.reference, self.settings))
+        if self.reference is None:
+            return
+        result = check_window(self.window, self.reference, self.settings, record=CheckedBy.INGEST)
+        if self.hooks.on_check:
+            self.hooks.on_check(result)
 
 
 def _validate_ingest(options: IngestOptions) -> None:

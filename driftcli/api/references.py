@@ -204,7 +204,11 @@ def restrict(snapshot: Snapshot, settings: Settings) -> Snapshot:
         raise UsageError("no feature left to check after --features / --exclude")
     if len(kept) == len(profile.features):
         return snapshot
-    return replace(snapshot, profile=replace(profile, features=kept))
+    return replace(
+        snapshot,
+        profile=replace(profile, features=kept),
+        restricted_from=snapshot.whole_reference_id,
+    )
 
 
 def check_selection(profile: Profile, settings: Settings, name: str) -> None:

@@ -5,7 +5,7 @@ One module per command; options several commands share are declared once
 (runtime.py). No numpy, no pyarrow and no formatting logic here.
 """
 
-from driftcli.cli import check, ingest, reference, status  # noqa: F401 - registers the commands
+from driftcli.cli import check, history, ingest, reference, status  # noqa: F401 - registers the commands
 from driftcli.cli.app import app
 
 

@@ -9,6 +9,7 @@ import typer
 
 from driftcli.choices import Correction, InputFormat, OutputFormat
 from driftcli.cli.app import EXIT_CODES_HELP, app
+from driftcli.cli.chunked import chunking_for, timeline_report, warnings_of
 from driftcli.cli.options import (
     BinsOption,
     ConfigOption,
@@ -41,7 +42,10 @@ from driftcli.cli.runtime import (
 from driftcli.errors import DriftcliError, ExitCode
 
 if TYPE_CHECKING:
-    from driftcli.results import CheckResult
+    from rich.console import RenderableType
+
+    from driftcli.results import CheckResult, Timeline
+    from driftcli.settings import Chunking
 
 
 @app.command(
@@ -130,6 +134,55 @@ def check(
     ] = None,
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="One check per chunk of time: the column that holds each row's time "
+            "(a timestamp, a date, ISO 8601 text or epoch seconds; never scored). "
+            "With --every.",
+            metavar="COLUMN",
+            show_default=False,
+        ),
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            "--every",
+            help="How long a chunk of --by is: 30m, 1h, 1d, 1w... (chunks start on the "
+            "calendar's boundaries: full hours, midnight, Mondays).",
+            metavar="DURATION",
+            show_default=False,
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            help="The time zone of the calendar chunks follow, and of times without an "
+            "offset [default: UTC].",
+            metavar="ZONE",
+            show_default=False,
+        ),
+    ] = None,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--chunk-rows",
+            help="One check per N rows, in the order they come.",
+            metavar="N",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    fail_on_any_chunk: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-any-chunk",
+            help="By chunks: exit 1 when any chunk drifted (by default the latest chunk "
+            "with a verdict decides).",
+        ),
+    ] = False,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     input_format: InputFormatOption = None,
@@ -193,8 +246,14 @@ def check(
     """Compare live data with the reference and report drift per feature.
 
     With files: driftcli check LIVE --ref REF. With the store: driftcli check
-    (the live window against the stored reference), driftcli check LIVE (a
-    file against the stored reference), or driftcli check --window NAME.
+    (the live window against the stored reference, recorded in the store's
+    history), driftcli check LIVE (a file against the stored reference), or
+    driftcli check --window NAME.
+
+    Over time: --by COLUMN --every 1d checks each day (--chunk-rows N each N
+    rows) as a whole check would, and shows when each feature drifted; the
+    latest chunk with a verdict gives the exit code (--fail-on-any-chunk: any
+    chunk).
     """
     flags = {
         "threshold": threshold,
@@ -218,27 +277,14 @@ def check(
     if show_config:
         _show_config(context, output_format)
         raise typer.Exit(ExitCode.OK)
+    chunking = context.run(
+        lambda: chunking_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
+    )
 
-    def run() -> "CheckResult":
-        from driftcli import api
-
-        with context.engine() as counting:
-            return api.check_inputs(
-                live,
-                ref,
-                context.settings,
-                store=context.store_path,
-                window=window,
-                live_format=input_format,
-                ref_format=ref_format,
-                engine=counting,
-            )
-
+    inputs = _Inputs(live, ref, window, input_format, ref_format)
     with progress(shown=not quiet):
-        result = context.run(run)
-    from driftcli.output.lines import warnings
-
-    for line in [] if quiet else warnings(result):
+        result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
+    for line in [] if quiet else warnings_of(result):
         note(line)
     reports = {
         OutputFormat.JSON: json_file,
@@ -251,8 +297,49 @@ def check(
     raise typer.Exit(_exit_code(result, exit_zero))
 
 
-def _exit_code(result: "CheckResult", exit_zero: bool) -> ExitCode:
-    """0, 1, or 2 when no feature could be judged (said on stderr)."""
+@dataclass(frozen=True)
+class _Inputs:
+    live: list[str] | None
+    ref: str | None
+    window: str | None
+    live_format: InputFormat | None
+    ref_format: InputFormat | None
+
+
+def _run(
+    context: Context, inputs: _Inputs, chunking: "Chunking | None", any_chunk: bool
+) -> "CheckResult | Timeline":
+    """The check, or the chunked check, the command line asks for."""
+    from driftcli import api
+
+    with context.engine() as counting:
+        if chunking is not None:
+            return api.check_timeline(
+                inputs.live,
+                inputs.ref,
+                chunking,
+                context.settings,
+                store=context.store_path,
+                window=inputs.window,
+                live_format=inputs.live_format,
+                ref_format=inputs.ref_format,
+                engine=counting,
+                any_chunk=any_chunk,
+            )
+        return api.check_inputs(
+            inputs.live,
+            inputs.ref,
+            context.settings,
+            store=context.store_path,
+            window=inputs.window,
+            live_format=inputs.live_format,
+            ref_format=inputs.ref_format,
+            engine=counting,
+        )
+
+
+def _exit_code(result: "CheckResult | Timeline", exit_zero: bool) -> ExitCode:
+    """0, 1, or 2 when no feature (no chunk) could be judged (said on stderr)."""
     from driftcli.results import Verdict
 
     if result.verdict is Verdict.NO_VERDICT:
@@ -262,8 +349,12 @@ def _exit_code(result: "CheckResult", exit_zero: bool) -> ExitCode:
     return ExitCode.DRIFT if result.drift and not exit_zero else ExitCode.OK
 
 
-def _render(result: "CheckResult", fmt: OutputFormat) -> str:
+def _render(result: "CheckResult | Timeline", fmt: OutputFormat) -> str:
     """A text report (the table is rendered apart: it is rich)."""
+    from driftcli.results import Timeline
+
+    if isinstance(result, Timeline):
+        return timeline_report(result, fmt)
     if fmt is OutputFormat.JSON:
         from driftcli.output.json_report import render_json
 
@@ -290,8 +381,20 @@ class _Main:
     to_stdout: bool
 
 
+def _table(result: "CheckResult | Timeline") -> "RenderableType":
+    from driftcli.results import Timeline
+
+    if isinstance(result, Timeline):
+        from driftcli.output.timeline import render_timeline
+
+        return render_timeline(result)
+    from driftcli.output.table import render_table
+
+    return render_table(result)
+
+
 def _emit(
-    result: "CheckResult",
+    result: "CheckResult | Timeline",
     main: _Main,
     reports: dict[OutputFormat, Path | None],
     summary: bool,
@@ -305,12 +408,10 @@ def _emit(
     if main.output is None and not main.to_stdout:
         return
     if main.format is OutputFormat.TABLE:
-        from driftcli.output.table import render_table
-
         if main.output is not None:
-            write_file(main.output, plain_text(render_table(result)))
+            write_file(main.output, plain_text(_table(result)))
         else:
-            write_rich(render_table(result))
+            write_rich(_table(result))
     elif main.output is not None:
         write_file(main.output, _render(result, main.format))
     else:

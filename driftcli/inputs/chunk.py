@@ -68,3 +68,32 @@ class Chunk:
         """Where the chunk's rows at these positions came from."""
         numbers = self.row_lines()[rows].tolist()
         return tuple(Location(self.origin, int(n), self.unit) for n in numbers)
+
+    def sliced(self, start: int, length: int) -> Chunk:
+        """The chunk's rows from `start` on, `length` of them, still knowing their lines."""
+        if start == 0 and length == self.table.num_rows:
+            return self
+        table = self.table.slice(start, length)
+        if self._line_numbers is None:
+            return Chunk(table, self.first_line, self.first_row + start, None, self.origin)
+        lines = self.row_lines
+        return Chunk(
+            table,
+            self.first_line,
+            self.first_row,
+            lambda: lines()[start : start + length],
+            self.origin,
+        )
+
+    def taken(self, positions: npt.NDArray[np.int64]) -> Chunk:
+        """The chunk's rows at these positions, in their order, still knowing their lines."""
+        ints = np.ascontiguousarray(positions, dtype=np.int64)
+        index = pa.Array.from_buffers(pa.int64(), len(ints), [None, pa.py_buffer(ints)])
+        lines = self.row_lines
+        return Chunk(
+            self.table.take(index),
+            self.first_line,
+            self.first_row,
+            lambda: lines()[ints],
+            self.origin,
+        )

@@ -11,8 +11,19 @@ import math
 from typing import Any
 
 from driftcli import __version__
-from driftcli.results import CheckResult, FeatureResult, Location, SourceInfo, Status, StoreStatus
-from driftcli.settings import FeatureSettings
+from driftcli.results import (
+    CheckHistory,
+    CheckResult,
+    ChunkResult,
+    FeatureResult,
+    Location,
+    SourceInfo,
+    Status,
+    StoreStatus,
+    Timeline,
+    Verdict,
+)
+from driftcli.settings import ByTime, FeatureSettings
 from driftcli.store.snapshot import Snapshot
 
 JSON_SCHEMA_VERSION = 2
@@ -70,6 +81,107 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         "new_columns": result.new_columns,
         "skipped": [{"name": name, "reason": why} for name, why in result.skipped.items()],
     }
+
+
+def render_timeline_json(timeline: Timeline) -> str:
+    """A chunked check as one JSON document: the check of the chunk the verdict rests on,
+    with the verdict over the chunks, and every chunk in `chunks` (docs/json.md)."""
+    return json.dumps(timeline_json(timeline), indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def timeline_json(timeline: Timeline) -> dict[str, Any]:
+    document = to_json(timeline.latest.check)
+    decision = timeline.decision
+    document["drift"] = decision.drift
+    document["verdict"] = decision.verdict.value
+    document["decision"] = {
+        "drift": decision.drift,
+        "verdict": decision.verdict.value,
+        "rule": decision.rule,
+    }
+    document["live"] = _source_json(timeline.live)
+    for feature in document["features"]:
+        name = feature["name"]
+        first = timeline.first_drift(name)
+        feature["first_drift"] = first.start if first else None
+        feature["drifted_chunks"] = sum(
+            f.name == name and f.drift for c in timeline.chunks for f in c.check.features
+        )
+    document["timeline"] = _chunking_json(timeline)
+    document["chunks"] = [_chunk_json(c) for c in timeline.chunks]
+    return document
+
+
+def _chunking_json(timeline: Timeline) -> dict[str, Any]:
+    by = timeline.chunking
+    untimed = timeline.untimed
+    return {
+        "by": by.column if isinstance(by, ByTime) else None,
+        "every": str(by.every) if isinstance(by, ByTime) else None,
+        "timezone": by.timezone if isinstance(by, ByTime) else None,
+        "chunk_rows": None if isinstance(by, ByTime) else by.rows,
+        "chunks": len(timeline.chunks),
+        "judged_chunks": sum(c.verdict is not Verdict.NO_VERDICT for c in timeline.chunks),
+        "drifted_chunks": sum(c.drift for c in timeline.chunks),
+        "decided_by": timeline.deciding,
+        "fail_on_any_chunk": timeline.any_chunk,
+        "rows_without_time": {
+            "missing": untimed.missing,
+            "unreadable": untimed.unreadable,
+            "first": [_location_json(at) for at in untimed.first],
+        }
+        if isinstance(by, ByTime)
+        else None,
+    }
+
+
+def _chunk_json(chunk: ChunkResult) -> dict[str, Any]:
+    check = chunk.check
+    return {
+        "index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "rows": check.live.rows,
+        "drift": check.drift,
+        "verdict": check.verdict.value,
+        "rule": check.decision.rule,
+        "features": [
+            {
+                "name": f.name,
+                "score": _finite(f.score),
+                "status": f.status.value,
+                "drift": f.drift,
+                "threshold": f.threshold,
+                "material": f.material,
+                "p_value": _finite(f.p_value),
+                "p_value_adjusted": _finite(f.p_adjusted),
+                "reason": f.reason,
+                "rows": f.live_rows,
+                "missing": f.live_missing,
+                "invalid": f.live_invalid,
+            }
+            for f in check.features
+        ],
+        "new_columns": check.new_columns,
+    }
+
+
+def history_json(history: CheckHistory) -> str:
+    """The store's recorded checks, oldest first (docs/json.md)."""
+    from driftcli.store.history import encode_record
+
+    checks = []
+    for record in history.checks:
+        doc = encode_record(record)
+        del doc["format_version"]
+        checks.append(doc)
+    document = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "store": history.store,
+        "keep": history.keep,
+        "checks": checks,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def _source_json(source: SourceInfo) -> dict[str, Any]:

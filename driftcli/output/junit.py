@@ -1,27 +1,56 @@
-"""JUnit XML: one test case per feature; drift is a failure, too few rows a skip."""
+"""JUnit XML: one test case per feature; drift is a failure, too few rows a skip.
+
+A chunked check has a test suite per chunk."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from driftcli.output.texts import format_p_value
-from driftcli.results import CheckResult, Status
+from driftcli.results import CheckResult, Status, Timeline
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 
 def render_junit(result: CheckResult) -> str:
     """JUnit XML: one test case per feature; drift is a failure, too few rows a skip."""
     import xml.etree.ElementTree as ET
 
-    failures = sum(f.drift for f in result.features)
-    skipped = sum(f.status is Status.INSUFFICIENT for f in result.features)
-    counts = {
-        "tests": str(len(result.features)),
-        "failures": str(failures),
+    suites = ET.Element("testsuites", {"name": "driftcli", **_counts([result])})
+    _suite(suites, result, f"driftcli check: {result.live.name} vs {result.reference.name}")
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")
+
+
+def render_timeline_junit(timeline: Timeline) -> str:
+    """JUnit XML for a chunked check: a test suite per chunk, a test case per feature."""
+    import xml.etree.ElementTree as ET
+
+    checks = [c.check for c in timeline.chunks]
+    suites = ET.Element("testsuites", {"name": "driftcli", **_counts(checks)})
+    for chunk in timeline.chunks:
+        name = f"driftcli check: {timeline.live.name} {chunk.name} vs {timeline.reference.name}"
+        _suite(suites, chunk.check, name)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")
+
+
+def _counts(results: list[CheckResult]) -> dict[str, str]:
+    features = [f for result in results for f in result.features]
+    return {
+        "tests": str(len(features)),
+        "failures": str(sum(f.drift for f in features)),
         "errors": "0",
-        "skipped": str(skipped),
+        "skipped": str(sum(f.status is Status.INSUFFICIENT for f in features)),
         "time": "0",
     }
-    suites = ET.Element("testsuites", {"name": "driftcli", **counts})
-    suite_name = f"driftcli check: {result.live.name} vs {result.reference.name}"
-    suite = ET.SubElement(suites, "testsuite", {"name": suite_name, **counts})
+
+
+def _suite(parent: ET.Element, result: CheckResult, name: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    suite = ET.SubElement(parent, "testsuite", {"name": name, **_counts([result])})
     for f in result.features:
         case = ET.SubElement(
             suite, "testcase", classname=f"driftcli.{f.kind.value}", name=f.name, time="0"
@@ -44,5 +73,3 @@ def render_junit(result: CheckResult) -> str:
         elif f.status is Status.INSUFFICIENT:
             ET.SubElement(case, "skipped", message=f.reason or "too few live rows")
         ET.SubElement(case, "system-out").text = detail
-    ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")

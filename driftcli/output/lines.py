@@ -6,9 +6,11 @@ Stable and greppable, one line each; no rich.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from driftcli.output.texts import plural
-from driftcli.results import CheckResult, FeatureResult, IngestReport, SourceInfo
+from driftcli.results import CheckResult, FeatureResult, IngestReport, SourceInfo, Timeline
+from driftcli.settings import ByTime
 
 
 def alert_lines(result: CheckResult, window: str) -> list[str]:
@@ -55,6 +57,47 @@ def warnings(result: CheckResult) -> list[str]:
         if source.skipped_lines
     ]
     return lines + [f"warning: {note}" for f in result.features for note in invalid_notes(f)]
+
+
+def timeline_warnings(timeline: Timeline) -> list[str]:
+    """What stderr says beside a chunked check's report: lines skipped, values that could
+    not be read (over all chunks), rows in no chunk."""
+    lines = [
+        f"warning: {skipped_note(source)}"
+        for source in (timeline.reference, timeline.live)
+        if source.skipped_lines
+    ]
+    for i, _ in enumerate(timeline.feature_names):
+        lines += [f"warning: {note}" for note in invalid_notes(_over_chunks(timeline, i))]
+    if timeline.untimed.count:
+        lines.append(f"warning: {untimed_note(timeline)}")
+    return lines
+
+
+def _over_chunks(timeline: Timeline, index: int) -> FeatureResult:
+    """A feature's live counts and first invalid values over every chunk."""
+    parts = [c.check.features[index] for c in timeline.chunks]
+    live = sum((f.live for f in parts[1:]), parts[0].live)
+    where = tuple(at for f in parts for at in f.invalid_at)[:5]
+    return replace(parts[0], live=live, invalid_at=where)
+
+
+def untimed_note(timeline: Timeline) -> str:
+    """`app.csv: 12 rows are in no chunk: ...`."""
+    untimed, by = timeline.untimed, timeline.chunking
+    column = by.column if isinstance(by, ByTime) else ""
+    parts = []
+    if untimed.missing:
+        parts.append(f"{untimed.missing:,} without a time")
+    if untimed.unreadable:
+        parts.append(f"{untimed.unreadable:,} whose time could not be read")
+    first = ", ".join(str(at) for at in untimed.first)
+    where = f"; first at {first}" if first else ""
+    count = untimed.count
+    return (
+        f"{timeline.live.name}: {count:,} row{'' if count == 1 else 's'} in no chunk: "
+        f"{' and '.join(parts)} in {column!r}{where}"
+    )
 
 
 def skipped_note(source: SourceInfo) -> str:

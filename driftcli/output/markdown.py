@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from driftcli.output.lines import invalid_notes
+from driftcli.output.lines import invalid_notes, untimed_note
 from driftcli.output.sparklines import sparklines
-from driftcli.output.texts import format_p_value, percent, plural
-from driftcli.results import CheckResult, FeatureResult, Status, Verdict
+from driftcli.output.texts import chunk_label, describe_chunks, format_p_value, percent, plural
+from driftcli.results import CheckResult, FeatureResult, Status, Timeline, Verdict
+
+MARKDOWN_CHUNKS = 24
+"""The latest chunks a Markdown report shows (a pull request's page is not a spreadsheet)."""
 
 
 def _cell(text: str) -> str:
@@ -96,3 +99,47 @@ def _notes(result: CheckResult) -> list[str]:
             + "; ".join(f"`{_cell(name)}` ({_cell(why)})" for name, why in result.skipped.items()),
         ]
     return lines
+
+
+def render_timeline_markdown(timeline: Timeline) -> str:
+    """A chunked check in Markdown: the verdict, then features down and chunks across."""
+    verdict = {Verdict.DRIFT: "DRIFT", Verdict.NO_DRIFT: "no drift"}.get(
+        timeline.verdict, "no verdict"
+    )
+    live, ref = timeline.live, timeline.reference
+    chunks = timeline.chunks[-MARKDOWN_CHUNKS:]
+    lines = [
+        f"### driftcli: {verdict} ({_cell(timeline.decision.rule)})",
+        "",
+        f"Live `{_cell(live.name)}` ({live.rows:,} rows, {describe_chunks(timeline)}) vs "
+        f"reference `{_cell(ref.name)}` ({ref.rows:,} rows). Cells: each feature's score, "
+        "**bold** where it drifted.",
+        "",
+        "| feature | " + " | ".join(chunk_label(timeline, c) for c in chunks) + " | first drift |",
+        "|---|" + "---:|" * len(chunks) + "---|",
+    ]
+    for i, name in enumerate(timeline.feature_names):
+        first = timeline.first_drift(name)
+        cells = [_score_cell(c.check.features[i]) for c in chunks]
+        shown = chunk_label(timeline, first) if first else "—"
+        lines.append(f"| {_cell(name)} | " + " | ".join(cells) + f" | {shown} |")
+    lines.append("| rows | " + " | ".join(f"{c.check.live.rows:,}" for c in chunks) + " | |")
+    verdicts = ["**DRIFT**" if c.drift else c.verdict.value for c in chunks]
+    lines.append("| verdict | " + " | ".join(verdicts) + " | |")
+    notes = []
+    if len(chunks) < len(timeline.chunks):
+        notes.append(f"the latest {len(chunks)} of {len(timeline.chunks)} chunks are shown")
+    if timeline.untimed.count:
+        notes.append(untimed_note(timeline))
+    if notes:
+        lines += ["", *(f"- {_cell(note)}" for note in notes)]
+    return "\n".join(lines)
+
+
+def _score_cell(f: FeatureResult) -> str:
+    if f.score is None or f.status is Status.INSUFFICIENT:
+        return f.status.value
+    score = f"{f.score:.3f}"
+    if f.drift:
+        return f"**{score}**"
+    return f"{score} ({f.status.value})" if f.status is Status.UNCERTAIN else score

@@ -19,7 +19,7 @@ from driftcli.output.texts import format_p_value, percent, plural
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
 from driftcli.scoring.metrics import FALLBACK_METRIC
 
-_STATUS_STYLE = {
+STATUS_STYLE = {
     Status.OK: "green",
     Status.DRIFT: "bold red",
     Status.UNCERTAIN: "yellow",
@@ -76,7 +76,7 @@ class _FittedTable:
             "missing": ("missing\nref → live", _missing_cell),
             "score": ("score\nmetric > limit", _score_cell),
             "p-value": ("p-value\n(adjusted)" if adjusted else "p-value", _p_cell),
-            "status": ("status", lambda f: Text(f.status.value, style=_STATUS_STYLE[f.status])),
+            "status": ("status", lambda f: Text(f.status.value, style=STATUS_STYLE[f.status])),
             "histogram": ("histogram\nref / live", _histograms),
         }
         shown = {key: column for key, column in columns.items() if key not in left_out}

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from driftcli.results import ChunkResult, Timeline
+from driftcli.settings import ByTime
+
 
 def format_p_value(p: float | None) -> str:
     """A p-value in two significant digits; tiny ones as `<1e-16`, none as a dash."""
@@ -21,3 +26,43 @@ def percent(part: int, whole: int) -> str:
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """`1 feature`, `2 features`, with thousands separated."""
     return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def describe_chunks(timeline: Timeline) -> str:
+    """`10 chunks of 1d by ts (UTC)`, or `4 chunks of 10,000 rows`."""
+    count = len(timeline.chunks)
+    chunks = f"{count} chunk{'' if count == 1 else 's'}"
+    by = timeline.chunking
+    if isinstance(by, ByTime):
+        return f"{chunks} of {by.every} by {by.column} ({by.timezone})"
+    return f"{chunks} of {by.rows:,} rows"
+
+
+def compact_score(score: float) -> str:
+    """A score in four characters: .041, 1.23, 12.3, 123."""
+    if score < 0.9995:
+        return f"{score:.3f}"[1:]
+    if score < 9.995:
+        return f"{score:.2f}"
+    if score < 99.95:
+        return f"{score:.1f}"
+    return f"{score:4.0f}" if score < 9999.5 else ">1e4"
+
+
+def compact_count(rows: int) -> str:
+    """500, 12k, 1.2M."""
+    if rows < 10_000:
+        return f"{rows}"
+    if rows < 999_500:
+        return f"{rows / 1000:.0f}k"
+    return f"{rows / 1e6:.1f}M" if rows < 99_950_000 else f"{rows / 1e6:.0f}M"
+
+
+def chunk_label(timeline: Timeline, chunk: ChunkResult) -> str:
+    """How the first-drift column names a chunk."""
+    if not isinstance(timeline.chunking, ByTime):
+        return f"#{chunk.index + 1}"
+    start = datetime.fromisoformat(str(chunk.start))
+    if timeline.chunking.every.unit.seconds < 86_400:
+        return f"{start:%m-%d %H:%M}"
+    return f"{start:%Y-%m-%d}"

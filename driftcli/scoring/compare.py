@@ -23,7 +23,7 @@ from driftcli.columns.values import TypeClass
 from driftcli.counting.counts import Counts, FeatureCounts
 from driftcli.errors import SchemaError, UsageError
 from driftcli.reference.buckets import Feature, Profile
-from driftcli.results import Decision, FeatureResult, Status, Verdict
+from driftcli.results import ChunkResult, Decision, FeatureResult, Status, Verdict
 from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, ks_test
 from driftcli.scoring.metrics import wasserstein_normalised as _wasserstein
 from driftcli.scoring.significance import (
@@ -292,6 +292,44 @@ def decide(results: list[FeatureResult], settings: Settings) -> Decision:
     if drifted:
         return Decision(Verdict.DRIFT, "a feature drifted")
     return Decision(Verdict.NO_DRIFT, "no feature drifted")
+
+
+def decide_over_chunks(
+    chunks: list[ChunkResult], any_chunk: bool = False
+) -> tuple[Decision, int | None]:
+    """The verdict of a chunked check, and the index of the chunk it rests on.
+
+    The latest chunk with a verdict decides (a last chunk too small to judge,
+    such as the hour just begun, does not hide the one before it); with
+    `any_chunk`, any chunk that drifted is drift. No verdict when no chunk
+    could be judged.
+    """
+    judged = [c for c in chunks if c.verdict is not Verdict.NO_VERDICT]
+    if not judged:
+        which = "the only chunk has" if len(chunks) == 1 else f"all {len(chunks)} have"
+        return Decision(
+            Verdict.NO_VERDICT, f"no chunk could be judged: {which} too few live rows"
+        ), None
+    latest = judged[-1]
+    if any_chunk:
+        drifted = [c for c in chunks if c.drift]
+        if drifted:
+            return Decision(
+                Verdict.DRIFT,
+                f"{len(drifted)} of {len(chunks)} chunks drifted, the first {drifted[0].name} "
+                "(--fail-on-any-chunk)",
+            ), latest.index
+        return Decision(Verdict.NO_DRIFT, "no chunk drifted (--fail-on-any-chunk)"), latest.index
+    later = len(chunks) - 1 - latest.index
+    tail = (
+        f"; {later} later chunk{'s have' if later > 1 else ' has'} too few rows for a verdict"
+        if later
+        else ""
+    )
+    verdict = Verdict.DRIFT if latest.drift else Verdict.NO_DRIFT
+    verb = "drifted" if latest.drift else "did not drift"
+    which = "the latest chunk with a verdict" if later else "the latest chunk"
+    return Decision(verdict, f"{which}, {latest.name}, {verb}{tail}"), latest.index
 
 
 def _type_changed(feature: Feature, live: FeatureCounts) -> bool:

@@ -2,8 +2,8 @@
 
 root.py is the directory (marker, lock, reference); window.py the live
 windows and their segments; snapshot.py the reference snapshot file;
-codec.py the JSON form of buckets and counts; durable.py atomic writes and
-locks.
+history.py the record of checks; codec.py the JSON form of buckets and
+counts; durable.py atomic writes and locks.
 """
 
 from driftcli.store.root import DEFAULT_STORE, Store

@@ -64,6 +64,27 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     atomic_write(path, write)
 
 
+def append_durably(path: Path, data: bytes) -> None:
+    """Append `data` to `path` (made if need be) in one write, and make it durable.
+
+    A crash mid-write can leave part of `data` at the end of the file, never
+    harm what was there: a reader of such a file must drop an unfinished last
+    record, and the next writer cut it off (see store/history.py).
+    """
+    existed = path.exists()
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+    fd = os.open(path, flags, 0o666 & ~_umask())
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if not existed:
+        fsync_dir(path.parent)
+
+
 def remove_durably(paths: list[Path]) -> None:
     """Unlink files and make the unlinks durable (one fsync per directory)."""
     for path in paths:

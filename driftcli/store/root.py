@@ -9,6 +9,7 @@ Layout (default `.driftcli/`; `--store` or `DRIFTCLI_STORE` move it):
     windows/NAME/seg-<n>.parquet   raw rows, oldest first; the footer holds the
                                    row count, ingest times, and the counts
                                    over the reference's buckets
+    history/checks.jsonl           one record per check of a window (history.py)
 
 A window is its segments: appending writes one new segment, and only the
 oldest segment is ever rewritten (cut to keep exactly the last N rows). Every
@@ -32,6 +33,7 @@ from driftcli.store.durable import (
     locked,
     no_symlink,
 )
+from driftcli.store.history import History
 from driftcli.store.snapshot import Snapshot, read_snapshot, write_snapshot
 from driftcli.store.window import Window
 
@@ -159,3 +161,9 @@ class Store:
         if not windows.is_dir():
             return []
         return sorted(p.name for p in windows.iterdir() if _WINDOW_NAME.fullmatch(p.name))
+
+    # --- history ------------------------------------------------------------
+
+    def history(self) -> History:
+        """The record of checks of this store's windows."""
+        return History(self)

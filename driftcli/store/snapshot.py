@@ -48,11 +48,19 @@ class Snapshot:
     max_categories: int
     sample: pa.Table
     tool_version: str = __version__
+    restricted_from: str | None = None
+    """The reference id of the snapshot this one keeps only some features of."""
 
     @property
     def reference_id(self) -> str:
         """A fingerprint of the buckets: counts made over other buckets do not mix."""
         return buckets_id(self.profile.features)
+
+    @property
+    def whole_reference_id(self) -> str:
+        """The fingerprint of the whole reference, before --features or --exclude: what
+        the store's history records, so that it changes only when the reference does."""
+        return self.restricted_from or self.reference_id
 
 
 def encode_snapshot(snapshot: Snapshot) -> dict[str, Any]:

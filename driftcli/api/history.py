@@ -1,0 +1,116 @@
+"""The store's history of checks: record a check of a window, read the checks back."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from driftcli.clock import now_utc
+from driftcli.errors import UsageError
+from driftcli.results import (
+    CheckedBy,
+    CheckHistory,
+    CheckRecord,
+    CheckResult,
+    RecordedFeature,
+)
+from driftcli.settings import name_key
+
+if TYPE_CHECKING:
+    from driftcli.store import Store, Window
+    from driftcli.store.snapshot import Snapshot
+
+_AGO = re.compile(r"\s*(\d+)\s*(m|min|h|d|w)\s*", re.IGNORECASE)
+_UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def record_check(
+    window: Window, reference: Snapshot, result: CheckResult, checked_by: CheckedBy
+) -> None:
+    """Append the check of `window` to its store's history."""
+    record = CheckRecord(
+        time=now_utc(),
+        window=window.name,
+        rows=result.live.rows,
+        reference_id=reference.whole_reference_id,
+        checked_by=checked_by,
+        verdict=result.verdict,
+        features=tuple(
+            RecordedFeature(f.name, f.status, f.score, f.p_value, f.threshold, f.metric)
+            for f in result.features
+        ),
+    )
+    window.store.history().append(record)
+
+
+def read_history(
+    store: Store,
+    *,
+    window: str | None = None,
+    features: tuple[str, ...] = (),
+    since: str | None = None,
+) -> CheckHistory:
+    """The recorded checks, oldest first: of one window, with only some features, since a time.
+
+    `since` is a time (ISO 8601; without an offset, UTC) or a length of time
+    back from now (`12h`, `7d`, `2w`). A feature no recorded check has is a
+    `UsageError`.
+    """
+    history = store.history()
+    checks = history.records()
+    if window is not None:
+        checks = [c for c in checks if c.window == window]
+    if since is not None:
+        after = parse_since(since)
+        checks = [c for c in checks if _when(c) >= after]
+    if features:
+        checks = _with_features(checks, features)
+    return CheckHistory(str(store.root), checks, history.keep())
+
+
+def keep_history(store: Store, keep: int) -> int:
+    """Keep the last `keep` checks from now on; returns how many were dropped."""
+    return store.history().set_keep(keep)
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """`--since`: an ISO 8601 time (UTC unless it says otherwise) or a length of time ago."""
+    ago = _AGO.fullmatch(text)
+    if ago:
+        unit = _UNIT[ago.group(2).lower()[0]]
+        return (now or datetime.now(timezone.utc)) - timedelta(**{unit: int(ago.group(1))})
+    value = text.strip()
+    if value[-1:] in ("Z", "z"):
+        value = value[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"--since {text!r}: neither a time nor a length of time",
+            hint="give a time such as 2026-03-01 or 2026-03-01T12:00:00+01:00, or 12h, 7d, 2w",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _when(record: CheckRecord) -> datetime:
+    moment = datetime.fromisoformat(record.time)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _with_features(checks: list[CheckRecord], wanted: tuple[str, ...]) -> list[CheckRecord]:
+    keys = {name_key(n) for n in wanted}
+    known = {f.name for c in checks for f in c.features}
+    unknown = [n for n in wanted if name_key(n) not in {name_key(k) for k in known}]
+    if unknown and checks:
+        shown = ", ".join(sorted(known)[:12])
+        raise UsageError(
+            f"--feature {unknown[0]!r}: no recorded check has that feature",
+            hint=f"recorded features: {shown}",
+        )
+    kept = [
+        replace(c, features=tuple(f for f in c.features if name_key(f.name) in keys))
+        for c in checks
+    ]
+    return [c for c in kept if c.features]

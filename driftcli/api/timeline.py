@@ -1,0 +1,210 @@
+"""A chunked check: live data cut by time (`--by ts --every 1d`) or by rows (`--chunk-rows`),
+each chunk checked against the reference as a whole check of its rows would be."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from driftcli.api.checks import result_of, sampled_features, stored_reference, window_of
+from driftcli.api.common import Input, hint_skipping, reads_stdin, validated, with_skipped
+from driftcli.api.references import load_reference
+from driftcli.choices import InputFormat
+from driftcli.clock import iso_in_zone
+from driftcli.counting.chunking import Chunker, RowChunker, TimeChunker, chunk_ends
+from driftcli.errors import InputError, UsageError
+from driftcli.inputs import Chunk, open_source
+from driftcli.parallel import prefetch
+from driftcli.results import ChunkResult, SourceInfo, Timeline, UntimedRows
+from driftcli.scoring.compare import decide_over_chunks
+from driftcli.settings import DEFAULT_SETTINGS, ByTime, Chunking, Settings, name_key
+from driftcli.store.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from driftcli.engine import Engine
+    from driftcli.store import Window
+
+
+def check_timeline(
+    live: Input | None,
+    ref: Input | None,
+    chunking: Chunking,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    store: Path,
+    window: str | None = None,
+    live_format: InputFormat | None = None,
+    ref_format: InputFormat | None = None,
+    engine: Engine | None = None,
+    any_chunk: bool = False,
+) -> Timeline:
+    """The chunked check the inputs ask for; the inputs are read as `check_inputs` reads them.
+
+    Without LIVE, the store's window is cut into chunks (a chunked check is
+    not recorded in the store's history). `any_chunk`: drift when any chunk
+    drifted, not only the latest with a verdict.
+    """
+    if engine is not None and engine.distributed:
+        raise UsageError(
+            "--by and --chunk-rows count on this machine", hint="leave out --engine dask"
+        )
+    validated(settings)
+    window = window_of(live, window)
+    if live and ref is not None:
+        if reads_stdin(live) and reads_stdin(ref):
+            raise UsageError("only one input can come from stdin ('-')")
+        reference = load_reference(ref, settings, ref_format)
+        return check_timeline_of(live, reference, chunking, settings, live_format, any_chunk)
+    from driftcli.store import Store  # a check of files never needs the store
+
+    home = Store.open(store, create=False)
+    reference = stored_reference(home, ref, settings, ref_format)
+    if live:
+        return check_timeline_of(live, reference, chunking, settings, live_format, any_chunk)
+    reference = without_time_column(reference, chunking)
+    return _window_timeline(home.window(window), reference, chunking, settings, any_chunk)
+
+
+def check_timeline_of(
+    live: Input,
+    reference: Snapshot,
+    chunking: Chunking,
+    settings: Settings = DEFAULT_SETTINGS,
+    live_format: InputFormat | None = None,
+    any_chunk: bool = False,
+) -> Timeline:
+    """Cut live data into chunks and check each against an already profiled reference."""
+    reference = without_time_column(reference, chunking)
+    with open_source(live, live_format, skip_bad_lines=settings.skip_bad_lines) as source:
+        hint_skipping(source)
+        chunker = _chunker(reference, settings, chunking, source.name)
+        _feed(chunker, (c for c in source.chunks() if c is not None))
+        info = with_skipped(SourceInfo(source.name, source.format.value, chunker.rows), source)
+    return _timeline(reference, chunker, chunking, info, settings, any_chunk)
+
+
+def without_time_column(reference: Snapshot, chunking: Chunking) -> Snapshot:
+    """The reference without the time column as a feature: it is never scored."""
+    if not isinstance(chunking, ByTime):
+        return reference
+    key = name_key(chunking.column)
+    features = reference.profile.features
+    kept = [f for f in features if name_key(f.name) != key]
+    if len(kept) == len(features):
+        return reference
+    if not kept:
+        raise UsageError(f"--by {chunking.column}: the reference has no feature besides it")
+    return replace(
+        reference,
+        profile=replace(reference.profile, features=kept),
+        restricted_from=reference.whole_reference_id,
+    )
+
+
+def _window_timeline(
+    window: Window, reference: Snapshot, chunking: Chunking, settings: Settings, any_chunk: bool
+) -> Timeline:
+    if not window.exists():
+        raise UsageError(
+            f"no window named {window.name!r} in the store {window.store.root}",
+            hint="fill it with: driftcli ingest DATA --window " + window.name,
+        )
+    name = f"window {window.name}"
+    chunker = _chunker(reference, settings, chunking, name)
+    _feed(chunker, _window_chunks(window, name))
+    return _timeline(
+        reference, chunker, chunking, SourceInfo(name, "window", chunker.rows), settings, any_chunk
+    )
+
+
+def _window_chunks(window: Window, name: str) -> Iterator[Chunk]:
+    rows = 0
+    for table in window.tables():
+        yield Chunk(table, None, rows, None, name)
+        rows += table.num_rows
+
+
+def _chunker(reference: Snapshot, settings: Settings, chunking: Chunking, name: str) -> Chunker:
+    features = reference.profile.features
+    sampled = sampled_features(reference, settings)
+    if isinstance(chunking, ByTime):
+        return TimeChunker(features, sampled, name, chunking)
+    return RowChunker(features, sampled, name, chunking)
+
+
+def _feed(chunker: Chunker, chunks: Iterable[Chunk]) -> None:
+    # The next chunk is parsed in a thread while this one is counted.
+    for chunk in prefetch(chunks):
+        chunker.add(chunk)
+
+
+def _timeline(
+    reference: Snapshot,
+    chunker: Chunker,
+    chunking: Chunking,
+    info: SourceInfo,
+    settings: Settings,
+    any_chunk: bool,
+) -> Timeline:
+    """Check every chunk, and reach the verdict over them."""
+    if chunker.rows == 0:
+        raise InputError(f"{info.name}: no data rows in the live data")
+    parts = chunker.chunks()
+    untimed = chunker.untimed()
+    ignored: tuple[str, ...] = ()
+    spans: list[tuple[str | int, str | int]]
+    if isinstance(chunking, ByTime):
+        _check_times_found(chunker, chunking, info, untimed, bool(parts))
+        spans = _time_spans([p.key for p in parts], chunking)
+        ignored = (chunking.column,)
+    else:
+        size = chunking.rows
+        spans = [(p.key * size, min((p.key + 1) * size, chunker.rows)) for p in parts]
+    chunks = []
+    for index, (part, (start, end)) in enumerate(zip(parts, spans, strict=True)):
+        live = SourceInfo(f"{info.name} [{start}]", info.format, part.counts.rows)
+        check = result_of(reference, part.counts, live, settings, ignored)
+        chunks.append(ChunkResult(index, start, end, check))
+    decision, deciding = decide_over_chunks(chunks, any_chunk)
+    return Timeline(
+        chunks=chunks,
+        chunking=chunking,
+        reference=reference.source,
+        live=info,
+        settings=chunks[0].check.settings,
+        decision=decision,
+        deciding=deciding,
+        any_chunk=any_chunk,
+        untimed=untimed,
+    )
+
+
+def _time_spans(starts: list[int], by: ByTime) -> list[tuple[str | int, str | int]]:
+    """Each time chunk's start and end, in ISO 8601 in the chunks' time zone."""
+    ends = chunk_ends(np.array(starts, dtype=np.int64), by.every, by.timezone).tolist()
+    zone = by.timezone
+    return [
+        (iso_in_zone(s, zone), iso_in_zone(int(e), zone)) for s, e in zip(starts, ends, strict=True)
+    ]
+
+
+def _check_times_found(
+    chunker: Chunker, by: ByTime, info: SourceInfo, untimed: UntimedRows, any_chunk: bool
+) -> None:
+    """An input without the time column, or without one readable time, is an input error."""
+    if isinstance(chunker, TimeChunker) and not chunker.time_seen:
+        raise InputError(
+            f"{info.name}: no column {by.column!r} to cut by time (--by)",
+            hint="name the column that holds each row's time",
+        )
+    if not any_chunk:
+        first = f" (first at {untimed.first[0]})" if untimed.first else ""
+        raise InputError(
+            f"{info.name}: no row has a readable time in column {by.column!r}: "
+            f"{untimed.missing:,} missing, {untimed.unreadable:,} unreadable{first}",
+            hint="times may be timestamps, dates, ISO 8601 text or epoch seconds",
+        )

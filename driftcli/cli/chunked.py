@@ -1,0 +1,63 @@
+"""`check` by chunks of time or rows: the chunking its options ask for, and the reports
+of a chunked check (the table is rendered by check.py with the whole check's)."""
+
+from typing import TYPE_CHECKING
+
+from driftcli.choices import OutputFormat
+from driftcli.cli.runtime import Context
+
+if TYPE_CHECKING:
+    from driftcli.results import CheckResult, Timeline
+    from driftcli.settings import Chunking
+
+
+def chunking_for(
+    context: Context,
+    by: str | None,
+    every: str | None,
+    timezone: str | None,
+    chunk_rows: int | None,
+    fail_on_any_chunk: bool,
+) -> "Chunking | None":
+    """The chunks the options ask for, refused before a Dask cluster would be started."""
+    from driftcli.errors import UsageError
+    from driftcli.settings import chunking_of
+
+    chunking = chunking_of(by, every, timezone, chunk_rows)
+    if fail_on_any_chunk and chunking is None:
+        raise UsageError(
+            "--fail-on-any-chunk needs chunks: --by COLUMN --every 1d, or --chunk-rows N"
+        )
+    values = context.resolved.values
+    if chunking is not None and (values["engine"] != "local" or values["scheduler"]):
+        raise UsageError(
+            "--by and --chunk-rows count on this machine", hint="leave out --engine dask"
+        )
+    return chunking
+
+
+def warnings_of(result: "CheckResult | Timeline") -> list[str]:
+    """What stderr says beside the report of a check or a chunked check."""
+    from driftcli.output.lines import timeline_warnings, warnings
+    from driftcli.results import Timeline
+
+    return timeline_warnings(result) if isinstance(result, Timeline) else warnings(result)
+
+
+def timeline_report(timeline: "Timeline", fmt: OutputFormat) -> str:
+    """A chunked check as a text report in `fmt` (the table is rendered apart: it is rich)."""
+    if fmt is OutputFormat.JSON:
+        from driftcli.output.json_report import render_timeline_json
+
+        return render_timeline_json(timeline)
+    if fmt is OutputFormat.MARKDOWN:
+        from driftcli.output.markdown import render_timeline_markdown
+
+        return render_timeline_markdown(timeline)
+    if fmt is OutputFormat.JUNIT:
+        from driftcli.output.junit import render_timeline_junit
+
+        return render_timeline_junit(timeline)
+    from driftcli.errors import UsageError
+
+    raise UsageError(f"--format {fmt.value}: no report of a chunked check in this format yet")

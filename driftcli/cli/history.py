@@ -1,0 +1,77 @@
+"""`driftcli history`: the store's record of checks, per feature, over time."""
+
+from typing import Annotated
+
+import typer
+
+from driftcli.choices import HistoryFormat
+from driftcli.cli.app import app
+from driftcli.cli.options import ConfigOption, DebugOption, StoreOption, split_names
+from driftcli.cli.runtime import note, prepare, write_json, write_rich
+
+
+@app.command(short_help="Show the store's record of checks, per feature, over time.")
+def history(
+    window: Annotated[
+        str | None,
+        typer.Option("--window", "-w", help="Only the checks of this window.", show_default=False),
+    ] = None,
+    feature: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--feature",
+            help="Only these features (comma-separated or repeated).",
+            metavar="NAMES",
+            show_default=False,
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only the checks since this time (2026-03-01, 2026-03-01T12:00+01:00; UTC "
+            "without an offset) or this long ago (12h, 7d, 2w).",
+            metavar="TIME",
+            show_default=False,
+        ),
+    ] = None,
+    keep: Annotated[
+        int | None,
+        typer.Option(
+            help="From now on keep only the last N checks (default 1,000; 0 records none), "
+            "and drop older ones now.",
+            min=0,
+            metavar="N",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        HistoryFormat,
+        typer.Option("--format", "-f", help="Output: a table, or JSON for programs."),
+    ] = HistoryFormat.TABLE,
+    store: StoreOption = None,
+    config: ConfigOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Show every recorded check of the store's windows: per feature, its score over the
+    checks (a sparkline), its latest status, and when it last drifted.
+
+    Each driftcli check of a stored window, and each ingest --check-every check, is
+    recorded (the last 1,000 by default; see --keep).
+    """
+    from driftcli import api
+
+    context = prepare({"store": str(store) if store else None}, config, debug)
+    home = context.run(lambda: context.store(create=False))
+    if keep is not None:
+        dropped = context.run(lambda: api.keep_history(home, keep))
+        note(f"the history keeps the last {keep:,} checks; {dropped:,} older ones dropped")
+    names = split_names(feature) or ()
+    found = context.run(lambda: api.read_history(home, window=window, features=names, since=since))
+    if output_format is HistoryFormat.JSON:
+        from driftcli.output.json_report import history_json
+
+        context.run(lambda: write_json(history_json(found)))
+    else:
+        from driftcli.output.history import render_history
+
+        context.run(lambda: write_rich(render_history(found)))

@@ -1,0 +1,268 @@
+"""Cut live rows into chunks, by time or by rows, and count each chunk over the buckets.
+
+One pass: the rows of each input chunk are split by the chunk they fall in
+(a slice per chunk when they come in time order, one `take` when not) and
+counted into that chunk's `Counter`. Counts are additive, so a chunk's
+counts are the sum over its pieces, wherever in the input they were: a row
+that arrives late still lands in the chunk of its own time. Memory is one
+`Counter` per chunk (its bucket counts, and the samples of the sample
+metrics), whatever the number of rows.
+
+Time chunks are aligned to the calendar of a time zone: a chunk of a day
+starts at local midnight, of an hour at the full hour, of a week on Monday,
+however many hours daylight saving gives that day. A chunk is named by the
+instant it starts at, in seconds since 1970 (UTC).
+"""
+
+from __future__ import annotations
+
+import abc
+import itertools
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from driftcli.choices import TimeUnit
+from driftcli.columns.times import Times, read_times
+from driftcli.counting.counter import Counter
+from driftcli.counting.counts import LOCATIONS_KEPT, Counts
+from driftcli.errors import InputError
+from driftcli.inputs.chunk import Chunk
+from driftcli.reference.buckets import Feature
+from driftcli.results import Location, UntimedRows
+from driftcli.settings import UTC, ByRows, ByTime, Every
+
+IntArray = npt.NDArray[np.int64]
+
+MAX_CHUNKS = 10_000
+"""More chunks than this is an error: each holds its own counts (and the output one
+column each); a longer --every, or --chunk-rows, says the same in fewer."""
+
+_DAY = 86_400
+_MONDAY = 4
+"""1970-01-05, day 4 of the epoch, was a Monday: weeks start on Mondays."""
+_HOUR = 3_600
+
+
+@dataclass(frozen=True)
+class ChunkCounts:
+    """One chunk's counts: time chunks by the instant they start at, row chunks by index."""
+
+    key: int
+    counts: Counts
+
+
+class Chunker(abc.ABC):
+    """Counts rows into chunks, one `Counter` per chunk, made at its first row."""
+
+    def __init__(self, features: Sequence[Feature], sampled: Collection[str], name: str) -> None:
+        self._features = list(features)
+        self._sampled = list(sampled)
+        self._name = name
+        self._counters: dict[int, Counter] = {}
+        self.rows = 0
+        """Rows seen, in a chunk or not."""
+
+    @abc.abstractmethod
+    def add(self, chunk: Chunk) -> None:
+        """Count an input chunk's rows into the chunks they fall in."""
+
+    def chunks(self) -> list[ChunkCounts]:
+        """Every chunk with rows, in order (of time, or of rows)."""
+        return [ChunkCounts(key, self._counters[key].result()) for key in sorted(self._counters)]
+
+    def untimed(self) -> UntimedRows:
+        """The rows counted in no chunk (only time chunks leave rows out)."""
+        return UntimedRows()
+
+    def _count(self, key: int, part: Chunk) -> None:
+        counter = self._counters.get(key)
+        if counter is None:
+            if len(self._counters) >= MAX_CHUNKS:
+                raise InputError(
+                    f"{self._name}: more than {MAX_CHUNKS:,} chunks",
+                    hint="pass a longer --every (or a larger --chunk-rows)",
+                )
+            counter = self._counters[key] = Counter(self._features, self._sampled)
+        counter.add(part.table, part)
+
+
+class RowChunker(Chunker):
+    """Chunks of a fixed number of rows, in the order the input gives them."""
+
+    def __init__(
+        self, features: Sequence[Feature], sampled: Collection[str], name: str, by: ByRows
+    ) -> None:
+        super().__init__(features, sampled, name)
+        self._size = by.rows
+
+    def add(self, chunk: Chunk) -> None:
+        done, total = 0, chunk.table.num_rows
+        while done < total:
+            index, into = divmod(self.rows, self._size)
+            take = min(total - done, self._size - into)
+            self._count(index, chunk.sliced(done, take))
+            done += take
+            self.rows += take
+
+
+class TimeChunker(Chunker):
+    """Chunks of a length of time, by a column's times, aligned to the calendar."""
+
+    def __init__(
+        self, features: Sequence[Feature], sampled: Collection[str], name: str, by: ByTime
+    ) -> None:
+        super().__init__(features, sampled, name)
+        self._by = by
+        self.time_seen = False
+        """Did any input chunk have the time column?"""
+        self._missing = 0
+        self._unreadable = 0
+        self._first: tuple[Location, ...] = ()
+
+    def add(self, chunk: Chunk) -> None:
+        table = chunk.table
+        rows = table.num_rows
+        self.rows += rows
+        if not rows:
+            return
+        by = self._by
+        if by.column in table.column_names:
+            self.time_seen = True
+            times = read_times(table.column(by.column))
+        else:
+            none = np.zeros(rows, bool)
+            times = Times(np.zeros(rows, np.int64), none, np.ones(rows, bool), none)
+        keys = chunk_starts(times, by.every, by.timezone)
+        readable = times.readable
+        if readable.all():
+            self._split(chunk, keys)
+            return
+        self._note_untimed(chunk, times)
+        positions = np.flatnonzero(readable)
+        if len(positions):
+            self._split(chunk.taken(positions), keys[positions])
+
+    def untimed(self) -> UntimedRows:
+        """The rows counted in no chunk: their time was missing or could not be read."""
+        return UntimedRows(self._missing, self._unreadable, self._first)
+
+    def _note_untimed(self, chunk: Chunk, times: Times) -> None:
+        self._missing += int(np.count_nonzero(times.missing))
+        self._unreadable += int(np.count_nonzero(times.unreadable))
+        room = LOCATIONS_KEPT - len(self._first)
+        if room > 0:
+            rows = np.flatnonzero(~times.readable)[:room]
+            self._first += chunk.locate(rows)
+
+    def _split(self, chunk: Chunk, keys: IntArray) -> None:
+        """Count each run of rows of one chunk; rows out of time order are gathered first."""
+        if not len(keys):
+            return
+        if keys[0] == keys[-1] and not np.any(keys != keys[0]):
+            self._count(int(keys[0]), chunk)
+            return
+        in_order = bool(np.all(keys[1:] >= keys[:-1]))
+        if not in_order:
+            order = np.argsort(keys, kind="stable")
+            chunk, keys = chunk.taken(order), keys[order]
+        bounds = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist(), len(keys)]
+        for start, end in itertools.pairwise(bounds):
+            self._count(int(keys[start]), chunk.sliced(start, end - start))
+
+
+# --- the calendar ----------------------------------------------------------
+
+
+def chunk_starts(times: Times, every: Every, zone: str) -> IntArray:
+    """The instant (seconds since 1970, UTC) each row's chunk starts at.
+
+    Wall-clock times are read in `zone`; an instant's chunk is the one its
+    local time falls in.
+    """
+    if zone == UTC:
+        return _floor(times.seconds, every)
+    local = np.where(times.wall, times.seconds, _local(times.seconds, zone))
+    return _instants(_floor(local, every), zone, times.seconds, times.wall)
+
+
+def chunk_ends(starts: IntArray, every: Every, zone: str) -> IntArray:
+    """Where the chunks that start at `starts` end: the next chunk's start."""
+    if zone == UTC:
+        return starts + every.seconds
+    # A day of 25 hours has not ended 24 hours after its midnight: step on.
+    ends = starts + every.seconds
+    for _ in range(3):
+        following = _floor_instants(ends, every, zone)
+        short = following <= starts
+        if not short.any():
+            return following
+        ends = np.where(short, ends + _HOUR, ends)
+    return _floor_instants(ends, every, zone)
+
+
+def _floor(seconds: IntArray, every: Every) -> IntArray:
+    """Round (local) seconds down to the chunk's start: multiples of its length since
+    1970-01-01, weeks from a Monday."""
+    if every.unit is TimeUnit.WEEK:
+        span = 7 * every.count
+        days = seconds // _DAY
+        return ((days - _MONDAY) // span * span + _MONDAY) * _DAY
+    step = every.seconds
+    return seconds // step * step
+
+
+def _floor_instants(instants: IntArray, every: Every, zone: str) -> IntArray:
+    no_wall = np.zeros(len(instants), bool)
+    return _instants(_floor(_local(instants, zone), every), zone, instants, no_wall)
+
+
+def _timestamps(seconds: IntArray, zone: str | None) -> pa.Array:
+    ints = np.ascontiguousarray(seconds, dtype=np.int64)
+    kind = pa.timestamp("s", zone) if zone else pa.timestamp("s")
+    return pa.Array.from_buffers(kind, len(ints), [None, pa.py_buffer(ints)])
+
+
+def _seconds(array: pa.Array) -> IntArray:
+    return np.asarray(array.view(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _local(instants: IntArray, zone: str) -> IntArray:
+    """The wall-clock time in `zone` at each instant, as seconds since a local 1970."""
+    return _seconds(pc.local_timestamp(_timestamps(instants, zone)))
+
+
+def _instants(
+    local: IntArray, zone: str, moments: IntArray, wall: npt.NDArray[np.bool_]
+) -> IntArray:
+    """The instant each local chunk start is, in `zone`.
+
+    A local time that happens twice (the hour the clocks go back) is the
+    later of the two for a row at or after it, else the earlier; one that
+    never happens (the hour they go forward) is the instant the clocks jump.
+    Wall-clock rows, which cannot say which of two they meant, take the earlier.
+    """
+    distinct, inverse = _distinct(local)
+    naive = _timestamps(distinct, None)
+
+    def resolved(ambiguous: str) -> IntArray:
+        zoned = pc.assume_timezone(naive, zone, ambiguous=ambiguous, nonexistent="latest")
+        return _seconds(zoned)[inverse]
+
+    early, late = resolved("earliest"), resolved("latest")
+    return np.where(~wall & (late <= moments), late, early)
+
+
+def _distinct(values: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct values and each value's index among them (fast for sorted values)."""
+    if len(values) and bool(np.all(values[1:] >= values[:-1])):
+        first = np.empty(len(values), bool)
+        first[0] = True
+        first[1:] = values[1:] != values[:-1]
+        return values[first], np.cumsum(first) - 1
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return distinct, inverse.reshape(-1).astype(np.int64)

@@ -1,0 +1,158 @@
+"""A chunked check as a rich table: a feature x chunk matrix of scores, as wide as the
+terminal allows (the latest chunks kept), each feature's first drift, and the verdict."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich import box
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.table import Table
+from rich.text import Text
+
+from driftcli.output.table import STATUS_STYLE
+from driftcli.output.texts import chunk_label, compact_count, compact_score, describe_chunks
+from driftcli.results import ChunkResult, FeatureResult, Status, Timeline, Verdict
+from driftcli.scoring.metrics import FALLBACK_METRIC
+from driftcli.settings import ByTime
+
+_MARK = {Status.DRIFT: "!", Status.UNCERTAIN: "?", Status.TYPE_CHANGED: "!", Status.OK: " "}
+_VERDICT = {Verdict.DRIFT: ("DRIFT", "bold red"), Verdict.NO_DRIFT: ("ok", "green")}
+
+
+def render_timeline(timeline: Timeline) -> RenderableType:
+    """The matrix, the verdict and notes; the matrix keeps the latest chunks that fit."""
+    return _Fitted(timeline)
+
+
+class _Fitted:
+    """Built when rich knows the width: as many of the latest chunks as fit in it."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        timeline = self.timeline
+        total = len(timeline.chunks)
+        shown = min(total, max(1, (options.max_width - _fixed_width(timeline)) // 6))
+        table = _matrix(timeline, shown)
+        # Measured without a limit: rich's measure of a table is clamped to the width.
+        unlimited = options.update_width(1 << 20)
+        while shown > 1 and Measurement.get(console, unlimited, table).maximum > options.max_width:
+            shown -= 1
+            table = _matrix(timeline, shown)
+        yield Group(_title(timeline), table, _summary(timeline), *_notes(timeline, shown))
+
+
+def _fixed_width(timeline: Timeline) -> int:
+    names = [len(n) for n in timeline.feature_names] + [len("verdict")]
+    return max(names) + 2 + len(chunk_label(timeline, timeline.chunks[-1])) + 2
+
+
+def _title(timeline: Timeline) -> Text:
+    live, ref = timeline.live, timeline.reference
+    return Text(
+        f"driftcli: {live.name} ({live.rows:,} rows) vs reference {ref.name} "
+        f"({ref.rows:,} rows)\n{describe_chunks(timeline)}"
+    )
+
+
+def _matrix(timeline: Timeline, shown: int) -> Table:
+    """Features down, chunks across; each chunk's rows and verdict at the foot."""
+    chunks = timeline.chunks[-shown:]
+    table = Table(
+        box=box.SIMPLE, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1), show_footer=True
+    )
+    names = timeline.feature_names
+    width = max(len(n) for n in [*names, "verdict"])
+    table.add_column("feature", footer="rows\nverdict", no_wrap=True, min_width=width)
+    previous: ChunkResult | None = None
+    for chunk in chunks:
+        footer = Text(compact_count(chunk.check.live.rows) + "\n").append(_verdict_cell(chunk))
+        table.add_column(
+            header(timeline, chunk, previous),
+            footer=footer,
+            justify="right",
+            no_wrap=True,
+            min_width=5,
+        )
+        previous = chunk
+    firsts = [timeline.first_drift(name) for name in names]
+    labels = [chunk_label(timeline, f) if f else "—" for f in firsts]
+    table.add_column(
+        "first\ndrift", no_wrap=True, min_width=max(len(x) for x in [*labels, "drift"])
+    )
+    for i, name in enumerate(names):
+        table.add_row(
+            Text(name),
+            *(cell(chunk.check.features[i]) for chunk in chunks),
+            Text(labels[i], style="red" if firsts[i] else "dim"),
+        )
+    return table
+
+
+def cell(f: FeatureResult) -> Text:
+    """A feature's score in one chunk, in five characters, marked by its status."""
+    if f.status is Status.MISSING:
+        return Text("miss!", style=STATUS_STYLE[f.status])
+    if f.status is Status.INSUFFICIENT or f.score is None:
+        return Text("   - ", style="dim")
+    return Text(compact_score(f.score) + _MARK[f.status], style=_cell_style(f.status))
+
+
+def _cell_style(status: Status) -> str:
+    return "" if status is Status.OK else STATUS_STYLE[status]
+
+
+def _verdict_cell(chunk: ChunkResult) -> Text:
+    text, style = _VERDICT.get(chunk.verdict, ("—", "yellow"))
+    return Text(text, style=style)
+
+
+def header(timeline: Timeline, chunk: ChunkResult, previous: ChunkResult | None) -> str:
+    """Two lines: the date (when it changes) over the time, or the year over the date;
+    `#N` over the first row for row chunks."""
+    if not isinstance(timeline.chunking, ByTime):
+        return f"#{chunk.index + 1}\n{compact_count(int(chunk.start))}"
+    start = datetime.fromisoformat(str(chunk.start))
+    before = datetime.fromisoformat(str(previous.start)) if previous else None
+    if timeline.chunking.every.unit.seconds < 86_400:
+        day = start.strftime("%m-%d") if before is None or before.date() != start.date() else ""
+        return f"{day}\n{start:%H:%M}"
+    year = str(start.year) if before is None or before.year != start.year else ""
+    return f"{year}\n{start:%m-%d}"
+
+
+def _summary(timeline: Timeline) -> Text:
+    rule = timeline.decision.rule
+    if timeline.verdict is Verdict.NO_VERDICT:
+        return Text.assemble(("NO VERDICT", "bold yellow"), f": {rule}")
+    drifted = ", ".join(f"{f.name} ({f.status.value})" for f in timeline.latest.check.drifted)
+    named = f": {drifted}" if drifted and not timeline.any_chunk else ""
+    if timeline.drift:
+        return Text.assemble(("DRIFT", "bold red"), f": {rule}{named}")
+    return Text.assemble(("no drift", "bold green"), f": {rule}{named}")
+
+
+def _notes(timeline: Timeline, shown: int) -> list[Text]:
+    total = len(timeline.chunks)
+    metrics = {f.metric for c in timeline.chunks[:1] for f in c.check.features}
+    what = f"the {metrics.pop()} score" if len(metrics) == 1 else "each feature's score"
+    notes = [
+        f"cells: {what}; ! drift, ? uncertain (could be chance), - too few rows for a verdict, "
+        "miss! not in the live data"
+    ]
+    if shown < total:
+        notes.append(f"showing the latest {shown} of {total} chunks (--format json has them all)")
+    latest = timeline.latest.check
+    fallbacks = [f.name for f in latest.features if f.fallback]
+    if fallbacks:
+        notes.append(
+            f"categorical, scored with {FALLBACK_METRIC} ({latest.settings.metric} needs "
+            "numbers): " + ", ".join(fallbacks)
+        )
+    if latest.new_columns:
+        notes.append("new in live, not scored: " + ", ".join(latest.new_columns))
+    notes += [f"not scored: {name}: {why}" for name, why in latest.skipped.items()]
+    return [Text(note, style="dim") for note in notes]

@@ -1,0 +1,194 @@
+"""Cutting rows into chunks (counting/chunking.py): the calendar, time zones, daylight
+saving, rows out of order, and counts that add up to a whole count of each chunk."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from driftcli.columns.times import read_times
+from driftcli.counting.chunking import RowChunker, TimeChunker, chunk_ends, chunk_starts
+from driftcli.counting.counter import count_batches
+from driftcli.inputs import Chunk
+from driftcli.reference.buckets import Feature
+from driftcli.reference.builder import build_profile
+from driftcli.reference.kinds import Selection
+from driftcli.settings import ByRows, ByTime, parse_every
+
+BERLIN = "Europe/Berlin"
+
+
+def utc(text: str) -> int:
+    return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp())
+
+
+def starts(instants: list[str], every: str, zone: str = "UTC") -> list[str]:
+    """Each instant's chunk start, in the zone's local time with its offset."""
+    times = read_times(pa.array([utc(t) for t in instants]))
+    keys = chunk_starts(times, parse_every(every), zone)
+    return [datetime.fromtimestamp(int(k), ZoneInfo(zone)).isoformat() for k in keys]
+
+
+def ends(local_starts: list[str], every: str, zone: str) -> list[str]:
+    keys = np.array([int(datetime.fromisoformat(s).timestamp()) for s in local_starts])
+    return [
+        datetime.fromtimestamp(int(k), ZoneInfo(zone)).isoformat()
+        for k in chunk_ends(keys, parse_every(every), zone)
+    ]
+
+
+# --- the calendar -----------------------------------------------------------
+
+
+def test_chunks_start_on_the_calendars_boundaries() -> None:
+    at = ["2024-03-06T17:47:11"]  # a Wednesday
+    assert starts(at, "30m") == ["2024-03-06T17:30:00+00:00"]
+    assert starts(at, "1h") == ["2024-03-06T17:00:00+00:00"]
+    assert starts(at, "6h") == ["2024-03-06T12:00:00+00:00"]
+    assert starts(at, "1d") == ["2024-03-06T00:00:00+00:00"]
+    assert starts(at, "1w") == ["2024-03-04T00:00:00+00:00"]  # the Monday
+    assert starts(["2024-03-04T00:00:00", "2024-03-03T23:59:59"], "1w") == [
+        "2024-03-04T00:00:00+00:00",
+        "2024-02-26T00:00:00+00:00",
+    ]
+
+
+def test_times_before_1970_fall_in_their_own_day() -> None:
+    assert starts(["1969-12-31T23:59:59"], "1d") == ["1969-12-31T00:00:00+00:00"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.sampled_from(["15m", "1h", "4h", "1d", "2d", "1w"]),
+    st.sampled_from(["UTC", BERLIN, "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"]),
+)
+def test_every_instant_is_in_the_chunk_that_holds_it(
+    moment: datetime, every: str, zone: str
+) -> None:
+    instant = int(moment.replace(tzinfo=timezone.utc).timestamp())
+    times = read_times(pa.array([instant]))
+    start = chunk_starts(times, parse_every(every), zone)
+    end = chunk_ends(start, parse_every(every), zone)
+    assert start[0] <= instant < end[0]
+    # The next chunk starts where this one ends.
+    following = chunk_starts(read_times(pa.array([int(end[0])])), parse_every(every), zone)
+    assert following[0] == end[0]
+
+
+# --- time zones and daylight saving -----------------------------------------
+
+
+def test_days_start_at_local_midnight() -> None:
+    assert starts(["2024-03-01T22:59:59", "2024-03-01T23:00:00"], "1d", BERLIN) == [
+        "2024-03-01T00:00:00+01:00",
+        "2024-03-02T00:00:00+01:00",
+    ]
+
+
+def test_the_days_the_clocks_change_have_23_and_25_hours() -> None:
+    spring, autumn = "2024-03-31T00:00:00+01:00", "2024-10-27T00:00:00+02:00"
+    assert ends([spring, autumn], "1d", BERLIN) == [
+        "2024-04-01T00:00:00+02:00",
+        "2024-10-28T00:00:00+01:00",
+    ]
+    assert starts(["2024-10-27T22:59:59"], "1d", BERLIN) == [autumn]  # hour 25
+
+
+def test_the_hour_that_happens_twice_is_two_chunks() -> None:
+    # 02:00-03:00 in Berlin on 2024-10-27 happens at 00:00Z (summer time) and 01:00Z.
+    first, second = starts(["2024-10-27T00:30:00", "2024-10-27T01:30:00"], "1h", BERLIN)
+    assert (first, second) == ("2024-10-27T02:00:00+02:00", "2024-10-27T02:00:00+01:00")
+    assert ends([first], "1h", BERLIN) == [second]
+
+
+def test_the_hour_that_never_happens_has_no_chunk() -> None:
+    # At 01:00Z on 2024-03-31, Berlin's clocks jump from 02:00 to 03:00.
+    assert starts(["2024-03-31T00:59:59", "2024-03-31T01:00:00"], "1h", BERLIN) == [
+        "2024-03-31T01:00:00+01:00",
+        "2024-03-31T03:00:00+02:00",
+    ]
+
+
+def test_wall_clock_times_are_read_in_the_zone() -> None:
+    texts = pa.array(["2024-03-01T23:30:00", "2024-03-01T23:30:00Z"])
+    keys = chunk_starts(read_times(texts), parse_every("1d"), BERLIN)
+    assert [datetime.fromtimestamp(int(k), ZoneInfo(BERLIN)).isoformat() for k in keys] == [
+        "2024-03-01T00:00:00+01:00",  # 23:30 on the clock in Berlin
+        "2024-03-02T00:00:00+01:00",  # 00:30 in Berlin
+    ]
+
+
+# --- counting into chunks ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def features() -> list[Feature]:
+    rng = np.random.default_rng(0)
+    table = pa.table({"x": rng.normal(size=500), "c": rng.choice(["a", "b"], 500)})
+    return build_profile(iter([table]), Selection()).features
+
+
+def logged(seconds: list[int]) -> pa.Table:
+    rng = np.random.default_rng(len(seconds))
+    n = len(seconds)
+    return pa.table({"t": seconds, "x": rng.normal(size=n), "c": rng.choice(["a", "b", "z"], n)})
+
+
+def chunk_of(table: pa.Table, first_line: int | None = None) -> Chunk:
+    lines = None if first_line is None else (lambda: np.arange(table.num_rows) + first_line)
+    return Chunk(table, first_line, 0, lines, "log")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 10 * 86_400), min_size=1, max_size=300), st.integers(1, 50))
+def test_a_chunks_counts_are_the_count_of_its_rows(
+    features: list[Feature], seconds: list[int], batch: int
+) -> None:
+    table = logged(seconds)
+    chunker = TimeChunker(features, (), "log", ByTime("t", parse_every("1d")))
+    for start in range(0, table.num_rows, batch):
+        chunker.add(chunk_of(table.slice(start, batch)))
+    days = np.array(seconds) // 86_400
+    found = chunker.chunks()
+    assert [c.key for c in found] == sorted({int(d) * 86_400 for d in days})
+    for part in found:
+        rows = table.filter(pa.array(days == part.key // 86_400))
+        whole = count_batches(features, rows.to_batches())
+        assert part.counts.rows == whole.rows
+        for name, counts in whole.features.items():
+            assert part.counts.features[name].buckets.tolist() == counts.buckets.tolist()
+
+
+def test_invalid_values_are_located_in_the_chunk_they_fall_in(features: list[Feature]) -> None:
+    table = pa.table({"t": [86_400, 0, 86_400], "x": ["1.0", "2.0", "oops"], "c": ["a"] * 3})
+    chunker = TimeChunker(features, (), "log", ByTime("t", parse_every("1d")))
+    chunker.add(chunk_of(table, first_line=10))
+    second = chunker.chunks()[1].counts.features["x"]
+    assert [str(at) for at in second.invalid_at] == ["log:12"]
+
+
+def test_rows_without_a_time_are_counted_apart(features: list[Feature]) -> None:
+    table = pa.table({"t": ["1970-01-02T00:00:00Z", None, "later", ""], "x": [1.0] * 4})
+    chunker = TimeChunker(features, (), "log", ByTime("t", parse_every("1d")))
+    chunker.add(chunk_of(table, first_line=2))
+    chunker.add(chunk_of(pa.table({"x": [1.0]}), first_line=6))  # no time column at all
+    untimed = chunker.untimed()
+    assert (untimed.missing, untimed.unreadable) == (3, 1)
+    assert [str(at) for at in untimed.first] == ["log:3", "log:4", "log:5", "log:6"]
+    assert [c.counts.rows for c in chunker.chunks()] == [1]
+    assert chunker.rows == 5
+
+
+def test_row_chunks_cut_across_input_chunks(features: list[Feature]) -> None:
+    chunker = RowChunker(features, (), "log", ByRows(4))
+    for size in (3, 3, 5):
+        chunker.add(chunk_of(logged([0] * size)))
+    assert [(c.key, c.counts.rows) for c in chunker.chunks()] == [(0, 4), (1, 4), (2, 3)]
+    assert chunker.rows == 11

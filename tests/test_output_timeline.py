@@ -1,0 +1,90 @@
+"""A chunked check as text (output/timeline.py, texts.py): the matrix and its cells."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from driftcli.api import check_timeline
+from driftcli.output.texts import compact_count, compact_score
+from driftcli.output.timeline import cell, render_timeline
+from driftcli.results import Timeline
+from driftcli.settings import ByRows, ByTime, Chunking, parse_every
+
+
+def story_timeline(story: dict[str, Path], chunking: Chunking) -> Timeline:
+    return check_timeline(str(story["parquet"]), str(story["ref"]), chunking, store=Path("-"))
+
+
+def text(timeline: Timeline, width: int) -> str:
+    out = Console(file=io.StringIO(), width=width, no_color=True)
+    out.print(render_timeline(timeline))
+    return out.file.getvalue()  # type: ignore[attr-defined, no-any-return]
+
+
+def header(shown: str) -> list[list[str]]:
+    """The matrix's two header lines, split into words."""
+    lines = shown.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("feature"))
+    return [lines[at - 1].split(), lines[at].split()]
+
+
+@pytest.mark.parametrize(
+    ("score", "shown"),
+    [(0.0, ".000"), (0.0412, ".041"), (0.9994, ".999"), (0.9996, "1.00"), (1.234, "1.23"),
+     (12.34, "12.3"), (123.4, " 123"), (12345.0, ">1e4")],
+)  # fmt: skip
+def test_scores_take_four_characters(score: float, shown: str) -> None:
+    assert compact_score(score) == shown
+
+
+def test_counts_are_compact() -> None:
+    assert [compact_count(n) for n in (7, 9_999, 12_345, 999_499, 1_234_567, 123_456_789)] == [
+        "7", "9999", "12k", "999k", "1.2M", "123M",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 140])
+def test_the_matrix_fits_the_width_with_the_latest_chunks(
+    story: dict[str, Path], width: int
+) -> None:
+    timeline = story_timeline(story, ByTime("ts", parse_every("6h")))
+    shown = text(timeline, width)
+    assert max(len(line) for line in shown.splitlines()) <= width
+    assert header(shown)[1][-2] == "18:00"  # the last chunk, 2024-03-10 18:00, is there
+    # The first drifts are found among all chunks, shown or not.
+    assert "03-07 00:00" in shown and "03-09 00:00" in shown
+
+
+def test_hour_chunks_show_the_date_where_it_changes(story: dict[str, Path]) -> None:
+    timeline = story_timeline(story, ByTime("ts", parse_every("6h")))
+    top, bottom = header(text(timeline, 200))
+    assert top[-6:] == ["03-06", "03-07", "03-08", "03-09", "03-10", "first"]
+    assert bottom[-5:] == ["00:00", "06:00", "12:00", "18:00", "drift"]
+
+
+def test_row_chunks_are_numbered_with_their_first_row(story: dict[str, Path]) -> None:
+    timeline = story_timeline(story, ByRows(1500))
+    shown = text(timeline, 120)
+    assert "\n4 chunks of 1,500 rows\n" in shown
+    assert header(shown) == [
+        ["#1", "#2", "#3", "#4", "first"],
+        ["feature", "0", "1500", "3000", "4500", "drift"],
+    ]
+
+
+def test_each_status_has_its_mark(story: dict[str, Path]) -> None:
+    from dataclasses import replace
+
+    from driftcli.results import Status
+
+    f = story_timeline(story, ByRows(6000)).chunks[0].check.features[0]
+    assert cell(replace(f, status=Status.OK, score=0.02)).plain == ".020 "
+    assert cell(replace(f, status=Status.DRIFT, score=0.5)).plain == ".500!"
+    assert cell(replace(f, status=Status.UNCERTAIN, score=0.2)).plain == ".200?"
+    assert cell(replace(f, status=Status.INSUFFICIENT, score=0.2)).plain == "   - "
+    assert cell(replace(f, status=Status.MISSING, score=None)).plain == "miss!"
+    assert cell(replace(f, status=Status.TYPE_CHANGED, score=9.0)).plain == "9.00!"
