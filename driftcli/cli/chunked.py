@@ -58,6 +58,10 @@ def timeline_report(timeline: "Timeline", fmt: OutputFormat) -> str:
         from driftcli.output.junit import render_timeline_junit
 
         return render_timeline_junit(timeline)
+    if fmt is OutputFormat.HTML:
+        from driftcli.output.html_timeline import render_timeline_html
+
+        return render_timeline_html(timeline)
     from driftcli.errors import UsageError
 
-    raise UsageError(f"--format {fmt.value}: no report of a chunked check in this format yet")
+    raise UsageError(f"--format {fmt.value}: no report of a chunked check in this format")

@@ -72,15 +72,14 @@ def _shares(counts: Sequence[int]) -> list[float]:
     return [c / total if total else 0.0 for c in counts]
 
 
-def _nice_top(share: float) -> float:
-    """The y axis' top: the smallest of 1, 2, 2.5, 5 times a power of ten above `share`."""
+def _nice_top(share: float, cap: float | None = 1.0) -> float:
+    """The y axis' top: the smallest of 1, 2, 2.5, 5 times a power of ten at or above
+    `share`, at most `cap` (shares stop at 1; scores do not)."""
     if share <= 0:
         return 1.0
     power = 10.0 ** math.floor(math.log10(share))
-    for step in (1, 2, 2.5, 5, 10):
-        if share <= step * power + 1e-12:
-            return min(1.0, step * power)
-    return 1.0
+    top = next(step * power for step in (1, 2, 2.5, 5, 10) if share <= step * power + 1e-12)
+    return top if cap is None else min(cap, top)
 
 
 def _y(share: float, top: float) -> float:
@@ -156,3 +155,65 @@ def _edge_label(x: float, edge: str) -> str:
         f'<text class="label" x="{x:.1f}" y="{y}" text-anchor="end" '
         f'transform="rotate(-40 {x:.1f} {y})">{escape(_short(edge))}</text>'
     )
+
+
+@dataclass(frozen=True)
+class Point:
+    """One chunk of a feature's timeline: its label, score, and tone (ok, bad, warn)."""
+
+    label: str
+    score: float | None
+    tone: str
+    status: str
+
+
+def line_chart(name: str, points: Sequence[Point], threshold: float) -> str:
+    """An SVG of a feature's score over the chunks, with its threshold as a dashed line."""
+    scores = [p.score for p in points if p.score is not None]
+    top = _nice_top(max([*scores, threshold * 1.25], default=1.0), cap=None)
+    n = max(len(points), 1)
+    slot = (WIDTH - LEFT - RIGHT) / n
+    rotated = n > 8 or any(len(p.label) > 7 for p in points)
+    height = TOP + PLOT_HEIGHT + (78 if rotated else 26)
+    parts = [
+        f'<svg class="chart timeline" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{escape(name)}: score per chunk, and its threshold">',
+        *_value_axis(top),
+    ]
+    y_limit = _y(min(threshold, top), top)
+    parts.append(
+        f'<line class="limit" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y_limit:.1f}" '
+        f'y2="{y_limit:.1f}"><title>threshold {threshold:g}</title></line>'
+    )
+    xy = [
+        (LEFT + (i + 0.5) * slot, _y(min(p.score, top), top))
+        for i, p in enumerate(points)
+        if p.score is not None
+    ]
+    if len(xy) > 1:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+        parts.append(f'<polyline class="series" points="{path}"/>')
+    for i, p in enumerate(points):
+        x = LEFT + (i + 0.5) * slot
+        if p.score is not None:
+            tip = escape(f"{p.label}: score {p.score:.3f}, {p.status}")
+            parts.append(
+                f'<circle class="point {p.tone}" cx="{x:.1f}" '
+                f'cy="{_y(min(p.score, top), top):.1f}" r="4"><title>{tip}</title></circle>'
+            )
+        parts.append(_x_label(x, p.label, rotated))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _value_axis(top: float) -> list[str]:
+    lines = []
+    for fraction in (0.0, 0.5, 1.0):
+        y = _y(top * fraction, top)
+        lines.append(
+            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<text class="value" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{top * fraction:.3g}</text>"
+        )
+    return lines

@@ -17,8 +17,12 @@ from driftcli.output.lines import invalid_notes
 from driftcli.output.texts import format_p_value, percent, plural
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
 
-_VERDICT = {Verdict.DRIFT: "DRIFT", Verdict.NO_DRIFT: "no drift", Verdict.NO_VERDICT: "no verdict"}
-_TONE = {
+VERDICT_WORD = {
+    Verdict.DRIFT: "DRIFT",
+    Verdict.NO_DRIFT: "no drift",
+    Verdict.NO_VERDICT: "no verdict",
+}
+STATUS_TONE = {
     Status.OK: "ok",
     Status.DRIFT: "bad",
     Status.MISSING: "bad",
@@ -26,7 +30,7 @@ _TONE = {
     Status.UNCERTAIN: "warn",
     Status.INSUFFICIENT: "warn",
 }
-_VERDICT_TONE = {Verdict.DRIFT: "bad", Verdict.NO_DRIFT: "ok", Verdict.NO_VERDICT: "warn"}
+VERDICT_TONE = {Verdict.DRIFT: "bad", Verdict.NO_DRIFT: "ok", Verdict.NO_VERDICT: "warn"}
 
 _STYLE = """
 :root { --ref: #4c78a8; --live: #f58518; --ok: #2e7d32; --bad: #c62828; --warn: #a86b00;
@@ -60,6 +64,9 @@ a { color: inherit; }
 .key.live, .bar.live { background: var(--live); fill: var(--live); }
 svg.chart { width: 100%; height: auto; display: block; overflow: visible; }
 svg .grid { stroke: var(--line); } svg line.tick { stroke: var(--dim); }
+svg .series { fill: none; stroke: var(--live); stroke-width: 2; }
+svg .limit { stroke: var(--bad); stroke-dasharray: 5 4; }
+svg .point { stroke: var(--card); stroke-width: 1.5; fill: var(--tone); }
 svg text { font-size: 11px; fill: var(--dim); }
 ul.notes { margin: 6px 0 0; padding-left: 20px; color: var(--dim); }
 """
@@ -70,22 +77,26 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 def render_html(result: CheckResult) -> str:
     """One HTML page: verdict and decision rule, features by score, a chart per feature."""
     ordered = sorted(result.features, key=_by_score)
-    verdict = _VERDICT[result.verdict]
+    verdict = VERDICT_WORD[result.verdict]
     title = f"driftcli: {verdict}: {result.live.name} vs {result.reference.name}"
     body = [
         _verdict(result),
         _overview(ordered),
         _schema(result),
         *(_feature(f, i) for i, f in enumerate(ordered, 1)),
-        f'<p class="dim">driftcli {escape(__version__)}</p>',
     ]
+    return page(title, body)
+
+
+def page(title: str, body: list[str]) -> str:
+    """The self-contained page around `body`'s sections (each already escaped)."""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<title>{escape(title)}</title>\n<link rel="icon" href="data:,">\n'
         f"<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n"
-        + "\n".join(body)
+        + "\n".join([*body, f'<p class="dim">driftcli {escape(__version__)}</p>'])
         + "\n</main>\n</body>\n</html>"
     )
 
@@ -103,8 +114,8 @@ def _verdict(result: CheckResult) -> str:
         if n := sum(f.status is status for f in result.features):
             counted += f", {n} {status.value}"
     return (
-        f'<section class="card verdict {_VERDICT_TONE[result.verdict]}">'
-        f"<h1>{escape(_VERDICT[result.verdict])}</h1>"
+        f'<section class="card verdict {VERDICT_TONE[result.verdict]}">'
+        f"<h1>{escape(VERDICT_WORD[result.verdict])}</h1>"
         f"<p><strong>{escape(counted)}</strong>. Decision: {escape(result.decision.rule)}.</p>"
         f'<p class="rule">{escape(_rule(result))}</p>'
         f'<ul class="facts"><li>live: <span class="name">{escape(live.name)}</span> '
@@ -142,7 +153,7 @@ def _overview(features: list[FeatureResult]) -> str:
     for i, f in enumerate(features, 1):
         rows.append(
             f'<tr><td class="name"><a href="#f{i}">{escape(f.name)}</a></td>'
-            f'<td><span class="status {_TONE[f.status]}">{escape(f.status.value)}</span></td>'
+            f'<td><span class="status {STATUS_TONE[f.status]}">{escape(f.status.value)}</span></td>'
             f'<td class="num">{_score(f)}</td><td class="num">{escape(_limit(f))}</td>'
             f'<td class="num">{escape(format_p_value(f.p_value))}</td>'
             f'<td class="num">{f.reference_rows:,} → {f.live_rows:,}</td>'
@@ -218,7 +229,7 @@ def _feature(f: FeatureResult, index: int) -> str:
     return (
         f'<section class="card feature" id="f{index}">'
         f'<h2><span class="name">{escape(f.name)}</span> '
-        f'<span class="status {_TONE[f.status]}">{escape(f.status.value)}</span> '
+        f'<span class="status {STATUS_TONE[f.status]}">{escape(f.status.value)}</span> '
         f'<span class="dim">· {escape(f.kind.value)}</span></h2>'
         f'<ul class="facts">{"".join(f"<li>{escape(x)}</li>" for x in facts)}</ul>'
         f'<div class="legend"><span class="key ref"></span>reference'
