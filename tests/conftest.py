@@ -1,7 +1,10 @@
-"""Shared fixtures: paths to the sample data and test data, and a CLI runner."""
+"""Shared fixtures: paths to the sample data and test data, a CLI runner, real processes."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,3 +82,48 @@ def dask(cluster: str) -> Iterator[DaskEngine]:
     engine = DaskEngine(cluster)
     yield engine
     engine.close()
+
+
+def run_driftcli(
+    *args: str | Path,
+    cwd: Path,
+    redirect: str = "",
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[bytes]:
+    """driftcli in a real process; `redirect` is shell redirections such as `2>&-`.
+
+    stdout and stderr are captured unless `redirect` says otherwise.
+    """
+    command = [sys.executable, "-m", "driftcli", *(str(a) for a in args)]
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    shell = ["/bin/sh", "-c", f'exec "$@" {redirect}', "sh", *command]
+    return subprocess.run(
+        shell,
+        cwd=cwd,
+        env=full_env,
+        input=input,
+        stdout=None if ">" in redirect.replace("2>", "") else subprocess.PIPE,
+        stderr=None if "2>" in redirect else subprocess.PIPE,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def store_contents(store: Path) -> dict[str, bytes]:
+    """Every file of a store but its lock, by path: to compare a store before and after."""
+    return {
+        str(p.relative_to(store)): p.read_bytes()
+        for p in sorted(store.rglob("*"))
+        if p.is_file() and not p.is_symlink() and p.name != ".lock"
+    }
+
+
+def window_ids(store: Path, window: str = "live", column: str = "id") -> list[int]:
+    """The values of `column` in a window's segments, oldest first (read with pyarrow alone)."""
+    segments = sorted((store / "windows" / window).glob("seg-*.parquet"))
+    if not segments:
+        return []
+    tables = [pq.read_table(s) for s in segments]
+    return [v for t in tables for v in t.column(column).to_pylist()]

@@ -195,7 +195,7 @@ def check(
     }
     context = prepare(flags, config, debug)
     if show_config:
-        _show_config(context)
+        context.run(lambda: _show_config(context))
         raise typer.Exit(ExitCode.OK)
 
     def run() -> "CheckResult":
@@ -298,6 +298,7 @@ def _show_config(context: Context) -> None:
     import sys
 
     from driftcli.config import describe
+    from driftcli.output.texts import shown
 
     resolved = context.resolved
     where = (
@@ -306,5 +307,6 @@ def _show_config(context: Context) -> None:
     lines = [f"config file: {where}"]
     rows = describe(resolved)
     width = max(len(key) for key, _, _ in rows)
-    lines += [f"{key:<{width}}  {value}  ({source})" for key, value, source in rows]
+    lines += [f"{key:<{width}}  {shown(value)}  ({shown(source)})" for key, value, source in rows]
+    lines[0] = shown(lines[0])
     write_stdout(lambda: sys.stdout.write("\n".join(lines) + "\n"))

@@ -98,7 +98,12 @@ def _peek_decompressed(content: Content, name: str) -> bytes:
 
 def _open_stdin(input_format: InputFormat | None) -> Source:
     stdin = sys.stdin
-    if stdin is None or stdin.isatty():
+    if stdin is None:  # Python's stdin when descriptor 0 was closed (`<&-`)
+        raise UsageError(
+            "'-' reads data from stdin, but stdin is closed",
+            hint="pipe data in, e.g. cat live.jsonl | driftcli check - --ref ref.parquet",
+        )
+    if stdin.isatty():
         raise UsageError(
             "'-' reads data from stdin, but stdin is a terminal",
             hint="pipe data in, e.g. cat live.jsonl | driftcli check - --ref ref.parquet",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from driftcli.output.texts import format_p_value
+from driftcli.output.texts import format_p_value, shown
 from driftcli.results import CheckResult, Status
 
 
@@ -20,29 +20,30 @@ def render_junit(result: CheckResult) -> str:
         "time": "0",
     }
     suites = ET.Element("testsuites", {"name": "driftcli", **counts})
-    suite_name = f"driftcli check: {result.live.name} vs {result.reference.name}"
+    # XML 1.0 cannot hold most control characters at all: names are shown escaped.
+    suite_name = shown(f"driftcli check: {result.live.name} vs {result.reference.name}")
     suite = ET.SubElement(suites, "testsuite", {"name": suite_name, **counts})
     for f in result.features:
         case = ET.SubElement(
-            suite, "testcase", classname=f"driftcli.{f.kind.value}", name=f.name, time="0"
+            suite, "testcase", classname=f"driftcli.{f.kind.value}", name=shown(f.name), time="0"
         )
         score = "—" if f.score is None else f"{f.score:.4g}"
         detail = (
             f"status: {f.status.value}\nmetric: {f.metric}\nscore: {score}\n"
             f"threshold: {f.threshold:g}\np-value: {format_p_value(f.p_value)}\n"
             f"rows: {f.reference_rows} reference, {f.live_rows} live"
-            + (f"\n{f.status.value}: {f.reason}" if f.reason else "")
+            + (f"\n{f.status.value}: {shown(f.reason)}" if f.reason else "")
         )
         if f.drift:
             failure = ET.SubElement(
                 case,
                 "failure",
-                message=f"{f.name}: {f.status.value} ({f.metric} {score} > {f.threshold:g})",
+                message=f"{shown(f.name)}: {f.status.value} ({f.metric} {score} > {f.threshold:g})",
                 type=f.status.value.replace(" ", "_"),
             )
             failure.text = detail
         elif f.status is Status.INSUFFICIENT:
-            ET.SubElement(case, "skipped", message=f.reason or "too few live rows")
+            ET.SubElement(case, "skipped", message=shown(f.reason or "too few live rows"))
         ET.SubElement(case, "system-out").text = detail
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from driftcli.output.texts import shown
 from driftcli.results import CheckResult, FeatureResult, IngestReport, SourceInfo
 
 
@@ -40,8 +41,10 @@ def invalid_notes(f: FeatureResult) -> list[str]:
             first = ", ".join(str(at) for at in where)
             at = f", first at {first}" if first else ""
             notes.append(
-                f"{f.name}: {count:,} {side} value{'' if count == 1 else 's'} could not be read "
-                f"as {what} (counted as invalid){at}"
+                shown(
+                    f"{f.name}: {count:,} {side} value{'' if count == 1 else 's'} could not be "
+                    f"read as {what} (counted as invalid){at}"
+                )
             )
     return notes
 
@@ -57,28 +60,28 @@ def warnings(result: CheckResult) -> list[str]:
 
 
 def skipped_note(source: SourceInfo) -> str:
-    shown = ", ".join(str(n) for n in source.first_skipped)
+    lines = ", ".join(str(n) for n in source.first_skipped)
     more = ", ..." if source.skipped_lines > len(source.first_skipped) else ""
-    return (
+    return shown(
         f"{source.name}: skipped {source.skipped_lines:,} bad line"
-        f"{'' if source.skipped_lines == 1 else 's'} ({shown}{more})"
+        f"{'' if source.skipped_lines == 1 else 's'} ({lines}{more})"
     )
 
 
 def _token(value: str) -> str:
     """A value as one shell-like token: quoted when it holds spaces, quotes or '='."""
     if value and not any(c.isspace() or c in "\"'=" for c in value):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return shown(value)
+    return shown(json.dumps(value, ensure_ascii=False))
 
 
 def ingest_summary(report: IngestReport, window: str) -> list[str]:
     lines = [
-        f"ingested {report.rows_stored:,} rows into window {window!r} "
+        f"ingested {report.rows_stored:,} rows into window {shown(repr(window))} "
         f"(it holds {report.window_rows:,}); {report.flushes} flush(es)"
     ]
     if report.skipped_lines:
-        shown = ", ".join(str(n) for n in report.first_skipped)
+        first = ", ".join(str(n) for n in report.first_skipped)
         more = ", ..." if report.skipped_lines > len(report.first_skipped) else ""
-        lines.append(f"skipped {report.skipped_lines:,} bad line(s): {shown}{more}")
+        lines.append(f"skipped {report.skipped_lines:,} bad line(s): {first}{more}")
     return lines

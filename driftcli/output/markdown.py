@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from driftcli.output.lines import invalid_notes
-from driftcli.output.texts import format_p_value, percent
+from driftcli.output.texts import format_p_value, percent, shown
 from driftcli.results import CheckResult, Status, Verdict
 
 
 def _cell(text: str) -> str:
-    """Markdown table cell text: pipes escaped, no line breaks."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Markdown table cell text: control characters escaped, pipes escaped, no line breaks."""
+    return shown(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(result: CheckResult) -> str:

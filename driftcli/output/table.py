@@ -12,7 +12,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from driftcli.output.texts import format_p_value, percent
+from driftcli.output.texts import format_p_value, percent, shown
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
 from driftcli.scoring.metrics import FALLBACK_METRIC
 
@@ -47,7 +47,7 @@ def render_table(result: CheckResult) -> RenderableType:
     table.add_column("histogram\nref / live", no_wrap=True)
     for f in result.features:
         table.add_row(
-            Text(f.name),
+            Text(shown(f.name)),
             f.kind.value,
             f"{f.reference_rows:,}\n{f.live_rows:,}",
             percent(f.reference_missing, f.reference_rows)
@@ -79,7 +79,8 @@ def _title(result: CheckResult) -> Text:
     # Text, not str: rich would read "[...]" in a path or name as markup.
     live, ref = result.live, result.reference
     return Text(
-        f"driftcli: {live.name} ({live.rows:,} rows) vs reference {ref.name} ({ref.rows:,} rows)"
+        f"driftcli: {shown(live.name)} ({live.rows:,} rows) vs reference {shown(ref.name)} "
+        f"({ref.rows:,} rows)"
     )
 
 
@@ -114,11 +115,11 @@ def _summary(result: CheckResult) -> Text:
     drifted = result.drifted
     checked = len(result.features)
     tail = _unjudged(result)
-    names = ", ".join(f"{f.name} ({f.status.value})" for f in drifted)
+    names = ", ".join(f"{shown(f.name)} ({f.status.value})" for f in drifted)
     counted = f"{len(drifted)} of {checked} features drifted" + (f": {names}" if names else "")
-    rule = f" [{result.decision.rule}]" if _rule_worth_saying(result) else ""
+    rule = f" [{shown(result.decision.rule)}]" if _rule_worth_saying(result) else ""
     if result.verdict is Verdict.NO_VERDICT:
-        return Text.assemble(("NO VERDICT", "bold yellow"), f": {result.decision.rule}")
+        return Text.assemble(("NO VERDICT", "bold yellow"), f": {shown(result.decision.rule)}")
     if result.drift:
         return Text.assemble(("DRIFT", "bold red"), f": {counted}{tail}{rule}")
     if drifted:
@@ -158,4 +159,4 @@ def _notes(result: CheckResult) -> list[Text]:
         notes.append("new in live, not scored: " + ", ".join(result.new_columns))
     for name, why in result.skipped.items():
         notes.append(f"not scored: {name}: {why}")
-    return [Text(note, style="dim") for note in notes]
+    return [Text(shown(note), style="dim") for note in notes]
