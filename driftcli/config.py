@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
+import stat
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,13 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from driftcli.choices import Correction, Kind
-from driftcli.errors import UsageError
+from driftcli.errors import UsageError, os_reason, path_shown
 from driftcli.settings import (
     DEFAULT_BINS,
     DEFAULT_EVIDENCE,
+    DEFAULT_MAX_LINE_BYTES,
     DEFAULT_METRIC,
     FeatureSettings,
     Settings,
+    size_text,
 )
 
 
@@ -60,6 +64,22 @@ def _names(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise TypeError("a list of names")
     return tuple(value)
+
+
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORECASE)
+
+
+def _size(value: Any) -> int:
+    """A size in bytes: a whole number, or text with a binary unit (`64MiB`, `64M`, `1g`)."""
+    if isinstance(value, str) and (match := _SIZE.fullmatch(value)):
+        number, unit = match.groups()
+        value = float(number) * _UNITS[unit.lower()]
+        if value.is_integer():
+            value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TypeError("a size in bytes of at least 1, such as 67108864 or 64MiB")
+    return value
 
 
 def _correction(value: Any) -> Correction:
@@ -104,6 +124,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "engine": _engine,
     "scheduler": _text,
     "skip_bad_lines": _flag,
+    "max_line_bytes": _size,
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
@@ -131,6 +152,7 @@ DEFAULTS: dict[str, Any] = {
     "engine": "local",
     "scheduler": None,
     "skip_bad_lines": False,
+    "max_line_bytes": DEFAULT_MAX_LINE_BYTES,
 }
 
 
@@ -160,6 +182,7 @@ class Resolved:
             fail_on=v["fail_on"],
             overrides=tuple(self.features.items()),
             skip_bad_lines=v["skip_bad_lines"],
+            max_line_bytes=v["max_line_bytes"],
         )
 
 
@@ -168,18 +191,35 @@ def find_config(
 ) -> tuple[Path, dict[str, Any]] | None:
     """The config file and its driftcli table, if there is one."""
     if explicit is not None:
-        if not explicit.is_file():
-            raise UsageError(f"--config {explicit}: no such file")
+        _regular_file(explicit, f"--config {path_shown(explicit)}", required=True)
         return explicit, _table(explicit)
     own = directory / "driftcli.toml"
-    if own.is_file():
+    if _regular_file(own, str(own)):
         return own, _table(own)
     project = directory / "pyproject.toml"
-    if project.is_file():
+    if _regular_file(project, str(project)):
         table = _table(project)
         if table is not None:
             return project, table
     return None
+
+
+def _regular_file(path: Path, label: str, *, required: bool = False) -> bool:
+    """Is there a config file at `path`? Anything there but a regular file is an error:
+    reading a named pipe would wait forever, and a directory is not a file."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if required:
+            raise UsageError(f"{label}: no such file") from None
+        return False
+    except OSError as exc:
+        raise UsageError(f"{label}: {os_reason(exc)}") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{label}: is a directory, not a config file")
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{label}: is not a regular file (a named pipe or a device?)")
+    return True
 
 
 def _table(path: Path) -> dict[str, Any]:
@@ -298,6 +338,10 @@ def _did_you_mean(key: str, known: Mapping[str, Any]) -> str:
 def describe(resolved: Resolved) -> list[tuple[str, str, str]]:
     """(key, value, source) rows for --show-config, per-feature settings last."""
     rows = [(key, _shown(resolved.values[key]), resolved.sources[key]) for key in GLOBAL_KEYS]
+    rows = [
+        (key, size_text(resolved.values[key]) if key == "max_line_bytes" else value, source)
+        for key, value, source in rows
+    ]
     if resolved.values["threshold"] is None:
         rows[0] = ("threshold", "each metric's default", resolved.sources["threshold"])
     where = str(resolved.config_path) if resolved.config_path else ""

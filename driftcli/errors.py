@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 
 
@@ -45,3 +46,30 @@ class SchemaError(DriftcliError):
 
 class StoreError(DriftcliError):
     """The store or a snapshot is missing, corrupt, from a newer version, or not driftcli's."""
+
+
+_OS_REASONS = {
+    errno.ENOENT: "no such file",
+    errno.ELOOP: "too many levels of symbolic links (a symbolic link loop?)",
+    errno.ENAMETOOLONG: "file name too long",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOTDIR: "a part of the path is not a directory",
+    errno.EROFS: "read-only file system",
+    errno.ENOSPC: "no space left on the device",
+    errno.EISDIR: "is a directory",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """What a failed file operation means, in a few words (no traceback, no errno)."""
+    return _OS_REASONS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
+
+
+def path_shown(path: object, longest: int = 160) -> str:
+    """A path for a message: whole, or its two ends if it is very long."""
+    text = str(path)
+    if len(text) <= longest:
+        return text
+    keep = longest // 2 - 2
+    return f"{text[:keep]}...{text[-keep:]} ({len(text):,} characters)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,12 +45,14 @@ def check_inputs(
     live_format: InputFormat | None = None,
     ref_format: InputFormat | None = None,
     engine: Engine | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> CheckResult:
     """The check the inputs ask for.
 
     LIVE and REF: files against a reference (raw data or a snapshot). LIVE
     alone: against the store's reference. Neither: the store's `window`
-    against the store's reference (or REF).
+    against the store's reference (or REF). `on_warning` hears what the
+    store has to say (that it is read without its lock).
     """
     if live and ref is not None:
         return check(
@@ -57,7 +60,7 @@ def check_inputs(
         )
     from driftcli.store import Store  # a check of files never needs the store
 
-    home = Store.open(store, create=False)
+    home = Store.open(store, create=False, on_warning=on_warning)
     if ref is not None:
         reference = load_reference(ref, settings, ref_format, engine)
     else:
@@ -100,7 +103,12 @@ def check_against(
         counts = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(input_name(live), fragments[0].format.value, counts.rows)
     else:
-        with open_source(live, live_format, skip_bad_lines=settings.skip_bad_lines) as source:
+        with open_source(
+            live,
+            live_format,
+            skip_bad_lines=settings.skip_bad_lines,
+            max_line_bytes=settings.max_line_bytes,
+        ) as source:
             hint_skipping(source)
             counts = count_chunks(reference.profile.features, source.chunks(), sampled)
             info = with_skipped(SourceInfo(source.name, source.format.value, counts.rows), source)

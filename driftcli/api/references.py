@@ -46,7 +46,12 @@ def build_reference(
     validated(settings)
     if engine is not None and engine.distributed:
         return _distributed_reference(spec, settings, input_format, sample_rows, engine)
-    with open_source(spec, input_format, skip_bad_lines=settings.skip_bad_lines) as source:
+    with open_source(
+        spec,
+        input_format,
+        skip_bad_lines=settings.skip_bad_lines,
+        max_line_bytes=settings.max_line_bytes,
+    ) as source:
         hint_skipping(source)
         snapshot = _snapshot_of(
             (chunk for chunk in source.chunks() if chunk is not None),

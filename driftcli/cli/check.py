@@ -17,6 +17,7 @@ from driftcli.cli.options import (
     FeaturesOption,
     FormatOption,
     InputFormatOption,
+    MaxLineBytesOption,
     MetricOption,
     SchedulerOption,
     SkipBadLinesOption,
@@ -31,6 +32,7 @@ from driftcli.cli.runtime import (
     plain_text,
     prepare,
     progress,
+    warn,
     write_file,
     write_json,
     write_rich,
@@ -121,6 +123,7 @@ def check(
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
+    max_line_bytes: MaxLineBytesOption = None,
     input_format: InputFormatOption = None,
     ref_format: Annotated[
         InputFormat | None,
@@ -192,6 +195,7 @@ def check(
         "engine": engine,
         "scheduler": scheduler,
         "skip_bad_lines": skip_bad_lines or None,
+        "max_line_bytes": max_line_bytes,
     }
     context = prepare(flags, config, debug)
     if show_config:
@@ -211,6 +215,7 @@ def check(
                 live_format=input_format,
                 ref_format=ref_format,
                 engine=counting,
+                on_warning=warn,
             )
 
     with progress():

@@ -11,6 +11,7 @@ from driftcli.cli.options import (
     ConfigOption,
     DebugOption,
     InputFormatOption,
+    MaxLineBytesOption,
     SkipBadLinesOption,
     StoreOption,
     ThresholdOption,
@@ -62,6 +63,7 @@ def ingest(
     ] = None,
     threshold: ThresholdOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
+    max_line_bytes: MaxLineBytesOption = None,
     input_format: InputFormatOption = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print a line on stderr at every flush.")
@@ -70,9 +72,12 @@ def ingest(
     debug: DebugOption = False,
 ) -> None:
     """Append rows to a live window in the store (bounded to its last N rows)."""
-    context = prepare(
-        {"threshold": threshold, "store": str(store) if store else None}, config, debug
-    )
+    flags = {
+        "threshold": threshold,
+        "store": str(store) if store else None,
+        "max_line_bytes": max_line_bytes,
+    }
+    context = prepare(flags, config, debug)
     drift_seen = False
 
     def on_flush(rows: int, window_rows: int) -> None:
@@ -102,7 +107,8 @@ def ingest(
         hooks = api.IngestHooks(
             on_flush=on_flush, on_check=on_check, on_warning=lambda text: note(f"warning: {text}")
         )
-        return api.ingest(data, context.store(create=True), options, context.settings, hooks)
+        store = context.store(create=True, when_written=True)
+        return api.ingest(data, store, options, context.settings, hooks)
 
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:

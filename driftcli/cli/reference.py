@@ -16,12 +16,13 @@ from driftcli.cli.options import (
     FeaturesOption,
     FormatOption,
     InputFormatOption,
+    MaxLineBytesOption,
     SchedulerOption,
     SkipBadLinesOption,
     StoreOption,
     split_names,
 )
-from driftcli.cli.runtime import Context, fail, prepare, write_json, write_rich
+from driftcli.cli.runtime import Context, fail, prepare, warn, write_json, write_rich
 from driftcli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ def reference(
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
+    max_line_bytes: MaxLineBytesOption = None,
     config: ConfigOption = None,
     sample_size: Annotated[
         int, typer.Option(help="Raw rows kept in the snapshot as a uniform sample.", min=0)
@@ -82,6 +84,7 @@ def reference(
         "engine": engine,
         "scheduler": scheduler,
         "skip_bad_lines": skip_bad_lines or None,
+        "max_line_bytes": max_line_bytes,
     }
     context = prepare(flags, config, debug)
 
@@ -97,6 +100,10 @@ def reference(
         return snapshot, str(home.reference_path)
 
     snapshot, where = context.run(run)
+    if snapshot.source.skipped_lines:
+        from driftcli.output.lines import skipped_note
+
+        warn(skipped_note(snapshot.source))
 
     def show() -> None:
         if output_format is OutputFormat.JSON:

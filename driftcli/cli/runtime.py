@@ -47,10 +47,12 @@ class Context:
     def store_path(self) -> Path:
         return Path(self.resolved.values["store"])
 
-    def store(self, *, create: bool) -> "Store":
+    def store(self, *, create: bool, when_written: bool = False) -> "Store":
         from driftcli.store import Store
 
-        return Store.open(self.store_path, create=create)
+        return Store.open(
+            self.store_path, create=create, on_warning=warn, when_written=when_written
+        )
 
     def run(self, action: Callable[[], T]) -> T:
         return guarded(self.debug, action)
@@ -120,6 +122,11 @@ def note(line: str) -> None:
         stream.flush()
     except (OSError, ValueError):
         silence(stream)
+
+
+def warn(text: str) -> None:
+    """A warning on stderr."""
+    note(f"warning: {text}")
 
 
 _CLOSED_AT_START: set[int] = set()

@@ -10,6 +10,7 @@ when asked.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -27,8 +28,10 @@ from driftcli.inputs.cutting import Run, csv_cut, line_map
 from driftcli.inputs.jsonl_format import blank
 from driftcli.inputs.sniff import UTF8_BOM
 from driftcli.inputs.source import TextSource
+from driftcli.settings import size_text
 
 MAX_HEADER_BYTES = 1 << 24
+"""The longest header row read (or the line limit, if it is lower)."""
 _QUOTE = ord('"')
 
 
@@ -39,20 +42,30 @@ class CsvSource(TextSource):
     text_format: ClassVar[InputFormat] = InputFormat.CSV
 
     def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
+        self.refuse_other_encodings()
+        limit = self.line_limit()
+        longest = min(MAX_HEADER_BYTES, limit.max_bytes)
         head = self.content.head(
-            lambda h: csv_header_end(h.removeprefix(UTF8_BOM)) > 0, MAX_HEADER_BYTES
+            lambda h: csv_header_end(h.removeprefix(UTF8_BOM)) > 0, longest + len(UTF8_BOM) + 1
         )
-        header, skip = read_csv_header(head.removeprefix(UTF8_BOM), self.name)
+        header, skip = read_csv_header(head.removeprefix(UTF8_BOM), self.name, longest)
         rows = 0
-        for run in self.content.runs(csv_cut, max_latency, skip):
+        for run in self.content.runs(csv_cut, max_latency, limit, skip):
             if run is None:
                 yield None
                 continue
             if blank(run.data):
                 continue
-            table, lines = parse_csv(run, header, self.name, self.bad_lines)
-            yield Chunk(table.combine_chunks(), run.first_line, rows, lines, self.name)
-            rows += table.num_rows
+            parse = functools.partial(
+                parse_csv,
+                header=header,
+                name=self.name,
+                bad=self.bad_lines,
+                max_field=limit.max_bytes,
+            )
+            for chunk in self.parsed(run, rows, parse):
+                yield chunk
+                rows += chunk.table.num_rows
 
 
 def csv_header_end(raw: bytes) -> int:
@@ -68,15 +81,36 @@ def csv_header_end(raw: bytes) -> int:
         start = newline + 1
 
 
-def read_csv_header(raw: bytes, name: str) -> tuple[list[str], int]:
+def read_csv_header(
+    raw: bytes, name: str, longest: int = MAX_HEADER_BYTES
+) -> tuple[list[str], int]:
     """The header row's names and its length in bytes, from the stream's first bytes.
 
-    `raw` is the start of the stream without a byte-order mark; a stream that
-    is all header and no newline is a header.
+    `raw` is the start of the stream without a byte-order mark, at most
+    `longest + 1` bytes of it; a stream that is all header and no newline is
+    a header.
     """
     end = csv_header_end(raw) or len(raw)
+    if b"\x00" in raw[:end]:
+        raise InputError(
+            f"{name}: line 1 holds NUL bytes, so it is not UTF-8 text "
+            "(UTF-16 without a byte-order mark, or a binary file?)",
+            hint="driftcli reads UTF-8 CSV and JSON lines, and Parquet",
+        )
+    if end - (raw[:end].endswith(b"\n")) > longest:
+        what = "the line limit" if longest < MAX_HEADER_BYTES else "the header limit"
+        raise InputError(
+            f"{name}: line 1 (the CSV header) is longer than {what} of {size_text(longest)}",
+            hint="a header longer than that is not a CSV header: is this the right file?"
+            if what == "the header limit"
+            else "raise it with --max-line-bytes",
+        )
     text = raw[:end].decode("utf-8", errors="replace")
-    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    _allow_fields(len(text) + 1)
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as exc:
+        raise InputError(f"{name}: line 1: cannot read the CSV header ({exc})") from None
     if not header or all(not column.strip() for column in header):
         raise InputError(f"{name}: CSV has no header row")
     seen: set[str] = set()
@@ -99,7 +133,9 @@ def _csv_null_tokens() -> frozenset[str]:
     return _NULL_TOKENS
 
 
-def parse_csv(run: Run, header: list[str], name: str, bad: BadLines) -> tuple[pa.Table, LineMap]:
+def parse_csv(
+    run: Run, header: list[str], name: str, bad: BadLines, max_field: int = 1 << 30
+) -> tuple[pa.Table, LineMap]:
     """Parse a chunk of CSV records (no header) with every column as text.
 
     Every column is read as text and typed later, by the profile: pyarrow
@@ -129,30 +165,55 @@ def parse_csv(run: Run, header: list[str], name: str, bad: BadLines) -> tuple[pa
         except pa.ArrowInvalid:
             table = read(len(raw) + 1)  # perhaps a row longer than a parse block
     except pa.ArrowInvalid:
-        table, lines = _parse_csv_slowly(raw, first_line, header, name, bad)
+        table, lines = _parse_csv_slowly(raw, first_line, header, name, bad, max_field)
         return mark_untyped(table, header), lines
     return mark_untyped(table, header), line_map(run, table.num_rows, _csv_record_lines)
 
 
-def _csv_records(raw: bytes, first_line: int) -> Iterator[tuple[int, list[str]]]:
-    """Each non-empty record with the line it starts at."""
-    # Python's csv module refuses fields over 128 KiB by default; pyarrow does not.
-    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+def _allow_fields(size: int) -> None:
+    """Let Python's csv module read fields up to `size` characters (128 KiB by default;
+    pyarrow has no such limit, and the line limit bounds them already)."""
+    csv.field_size_limit(max(size, 1 << 17))
+
+
+def _csv_records(
+    raw: bytes, first_line: int, max_field: int, bad: BadLines | None = None, name: str = ""
+) -> Iterator[tuple[int, list[str]]]:
+    """Each non-empty record with the line it starts at; a record the csv module
+    refuses (a field over `max_field`) is a bad line."""
+    _allow_fields(max_field)
     reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"), newline=""))
     line = first_line
-    for record in reader:
+    while True:
         start = line
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = first_line + reader.line_num
+            if bad is None:
+                raise InputError(f"{name}: line {start}: {exc}") from None
+            bad.report(name, start, f"cannot read the record ({exc})")
+            continue
         line = first_line + reader.line_num
         if record:
             yield start, record
 
 
 def _csv_record_lines(raw: bytes, first_line: int) -> npt.NDArray[np.int64]:
-    return np.array([start for start, _ in _csv_records(raw, first_line)], np.int64)
+    # pyarrow read these records: none of their fields is refused here.
+    records = _csv_records(raw, first_line, len(raw) + 1)
+    return np.array([start for start, _ in records], np.int64)
 
 
 def _parse_csv_slowly(
-    raw: bytes | memoryview, first_line: int, header: list[str], name: str, bad: BadLines
+    raw: bytes | memoryview,
+    first_line: int,
+    header: list[str],
+    name: str,
+    bad: BadLines,
+    max_field: int,
 ) -> tuple[pa.Table, Any]:
     raw = bytes(raw)
     physical = raw.split(b"\n")
@@ -166,7 +227,7 @@ def _parse_csv_slowly(
     nulls = _csv_null_tokens()
     columns: list[list[str | None]] = [[] for _ in header]
     lines: list[int] = []
-    for line, record in _csv_records(raw, first_line):
+    for line, record in _csv_records(raw, first_line, max_field, bad, name):
         if len(record) != len(header):
             bad.report(name, line, f"row has {len(record)} fields, the header has {len(header)}")
             continue
