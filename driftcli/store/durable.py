@@ -170,21 +170,26 @@ def regular_file(path: Path) -> bool:
     A link, a directory, a named pipe, a device or a socket there is a
     `StoreError`, found without opening it (opening a named pipe waits).
     """
+    return regular_stat(path) is not None
+
+
+def regular_stat(path: Path) -> os.stat_result | None:
+    """`regular_file`, with the file's status (None if there is nothing)."""
     try:
-        mode = path.lstat().st_mode
+        status = path.lstat()
     except FileNotFoundError:
-        return False
+        return None
     except OSError as exc:
         raise StoreError(f"{path}: {os_reason(exc)}") from None
-    if stat.S_ISLNK(mode):
+    if stat.S_ISLNK(status.st_mode):
         no_symlink(path)
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(status.st_mode):
         raise StoreError(
-            f"{path}: is not a regular file ({_kind(mode)}); driftcli opens only regular "
-            "files in its store",
+            f"{path}: is not a regular file ({_kind(status.st_mode)}); driftcli opens only "
+            "regular files in its store",
             hint="remove it, or point --store at another directory",
         )
-    return True
+    return status
 
 
 def _kind(mode: int) -> str:

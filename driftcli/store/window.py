@@ -51,6 +51,7 @@ from driftcli.store.durable import (
     no_symlink,
     read_small,
     regular_file,
+    regular_stat,
     remove_durably,
 )
 from driftcli.store.rows import read_rows, write_rows
@@ -91,6 +92,9 @@ class Window:
         self.store = store
         self.name = name
         self.path = store.root / "windows" / name
+        self._footers: dict[str, tuple[tuple[int, int, int], Segment]] = {}
+        """Footers read, by file name and the file's (inode, size, mtime): a file
+        replaced since (every write replaces) is read again."""
 
     def exists(self) -> bool:
         return self.path.is_dir()
@@ -116,8 +120,15 @@ class Window:
         found = []
         for entry in self.path.iterdir():
             match = _SEGMENT_NAME.fullmatch(entry.name)
-            if match and regular_file(entry):
-                found.append(_read_segment_footer(entry, int(match.group(1))))
+            status = regular_stat(entry) if match else None
+            if match is None or status is None:
+                continue
+            key = (status.st_ino, status.st_size, status.st_mtime_ns)
+            known = self._footers.get(entry.name)
+            if known is None or known[0] != key:
+                known = key, _read_segment_footer(entry, int(match.group(1)))
+                self._footers[entry.name] = known
+            found.append(known[1])
         return sorted(found, key=lambda s: s.number)
 
     def max_rows(self) -> int:
