@@ -164,6 +164,27 @@ class Resolved:
     sources: dict[str, str]
     features: dict[str, FeatureSettings] = field(default_factory=dict)
     config_path: Path | None = None
+    config_given: bool = False
+    """Was the config file named by the user (`--config`), not found in the directory?"""
+
+    def scheduler(self) -> str | None:
+        """The Dask scheduler to connect to, if the user named one.
+
+        A config file driftcli found by itself (driftcli.toml or pyproject.toml
+        in the working directory) came with the directory, perhaps a cloned
+        repository: an address in it is never connected to (a `UsageError`),
+        loopback included, for Dask's protocol carries pickles and the data.
+        """
+        address: str | None = self.values["scheduler"]
+        found = self.config_path is not None and not self.config_given
+        if not address or not found or self.sources["scheduler"] != str(self.config_path):
+            return address
+        raise UsageError(
+            f"{self.config_path}: sets scheduler = {address!r}, but driftcli connects only to "
+            "a scheduler you name, not one from a config file it found in the directory",
+            hint=f"to use it: --scheduler {address}, or DRIFTCLI_SCHEDULER={address}, or "
+            f"--config {self.config_path}",
+        )
 
     def settings(self) -> Settings:
         v = self.values
@@ -269,7 +290,7 @@ def resolve(
             values[key], sources[key] = file_values[key], where
         else:
             values[key], sources[key] = DEFAULTS[key], "default"
-    return Resolved(values, sources, features, path)
+    return Resolved(values, sources, features, path, config_given=config is not None)
 
 
 def _parse_table(
@@ -345,6 +366,11 @@ def describe(resolved: Resolved) -> list[tuple[str, str, str]]:
     if resolved.values["threshold"] is None:
         rows[0] = ("threshold", "each metric's default", resolved.sources["threshold"])
     where = str(resolved.config_path) if resolved.config_path else ""
+    if not resolved.config_given and resolved.sources["scheduler"] == where != "":
+        rows = [
+            (key, value, f"{source}; not used: found, not given" if key == "scheduler" else source)
+            for key, value, source in rows
+        ]
     for name, options in resolved.features.items():
         for key in FEATURE_KEYS:
             value = getattr(options, key)

@@ -309,9 +309,8 @@ def _show_config(context: Context) -> None:
     where = (
         resolved.config_path or "none found (driftcli.toml or [tool.driftcli] in pyproject.toml)"
     )
-    lines = [f"config file: {where}"]
-    rows = describe(resolved)
+    lines = [shown(f"config file: {where}")]
+    rows = [tuple(shown(part) for part in row) for row in describe(resolved)]
     width = max(len(key) for key, _, _ in rows)
-    lines += [f"{key:<{width}}  {shown(value)}  ({shown(source)})" for key, value, source in rows]
-    lines[0] = shown(lines[0])
+    lines += [f"{key:<{width}}  {value}  ({source})" for key, value, source in rows]
     write_stdout(lambda: sys.stdout.write("\n".join(lines) + "\n"))

@@ -110,16 +110,22 @@ def ingest(
         store = context.store(create=True, when_written=True)
         return api.ingest(data, store, options, context.settings, hooks)
 
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # A service manager stops with SIGTERM, a closed terminal or session hangs
+    # up with SIGHUP: either way the rows read so far are flushed, as on Ctrl-C.
+    previous = {signum: signal.signal(signum, _interrupt) for signum in _STOPPING}
     try:
         report = context.run(run)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     from driftcli.output.lines import ingest_summary
 
     for line in ingest_summary(report, window):
         note(line)
     raise typer.Exit(ExitCode.DRIFT if drift_seen else ExitCode.OK)
+
+
+_STOPPING = (signal.SIGTERM, signal.SIGHUP)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -59,14 +59,17 @@ class Context:
 
     @contextlib.contextmanager
     def engine(self) -> Iterator["Engine | None"]:
-        """The engine the settings name; None for the local one (the library's default)."""
+        """The engine the settings name; None for the local one (the library's default).
+
+        Used inside `run`, which reports its errors.
+        """
         values = self.resolved.values
         if values["engine"] == "local" and not values["scheduler"]:
             yield None
             return
         from driftcli.engine import open_engine
 
-        engine = guarded(self.debug, lambda: open_engine(values["engine"], values["scheduler"]))
+        engine = open_engine(values["engine"], self.resolved.scheduler())
         try:
             yield engine
         finally:
@@ -87,6 +90,8 @@ def guarded(debug: bool, action: Callable[[], T]) -> T:
         return action()
     except DriftcliError as exc:
         fail(exc.message, exc.hint)
+    except typer.Exit:
+        raise  # an exit code already decided
     except KeyboardInterrupt:
         note("interrupted")
         raise typer.Exit(130) from None
