@@ -156,12 +156,8 @@ class Window:
             total = _empty_counts(features)
             for segment in self._segments():
                 if segment.counts is not None and segment.reference_id == reference_id:
-                    try:
-                        part = matching(segment.counts, features)
-                    except Damaged as exc:
-                        raise StoreError(
-                            f"{segment.path}: corrupt window segment ({exc})", hint=_REMOVE_HINT
-                        ) from None
+                    _check_counts([segment], features, reference_id)
+                    part = segment.counts
                 else:
                     part = count_batches(features, read_rows(segment.path).to_batches())
                 total = total.merge(part)
@@ -207,6 +203,7 @@ class Window:
             clean_temp_files(self.path)
             limit = max_rows if max_rows is not None else self.max_rows()
             existing = self._forget_merged()
+            _check_counts(existing, features, reference_id)
             if table.num_rows > limit:
                 table = table.slice(table.num_rows - limit)
             now = now_utc()
@@ -314,6 +311,20 @@ class Window:
             counts,
             supersedes,
         )
+
+
+def _check_counts(
+    segments: list[Segment], features: list[Feature] | None, reference_id: str | None
+) -> None:
+    """Counts over the current buckets that do not fit them: damage, found before a write."""
+    for segment in segments:
+        if features and segment.counts is not None and segment.reference_id == reference_id:
+            try:
+                matching(segment.counts, features)
+            except Damaged as exc:
+                raise StoreError(
+                    f"{segment.path}: corrupt window segment ({exc})", hint=_REMOVE_HINT
+                ) from None
 
 
 def _empty_counts(features: list[Feature]) -> Counts:
