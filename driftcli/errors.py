@@ -31,6 +31,10 @@ class DriftcliError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Raised on a Dask worker, it travels pickled: with its hint.
+        return (type(self), (self.message, self.hint))
+
 
 class UsageError(DriftcliError):
     """The command line or settings ask for something impossible."""

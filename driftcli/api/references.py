@@ -143,7 +143,7 @@ def _distributed_reference(
     from driftcli.engine.tasks import count_with, fragments_of, summarize_with
     from driftcli.reference.summary import features_from
 
-    fragments = fragments_of(spec, input_format)
+    fragments = fragments_of(spec, input_format, settings.max_line_bytes)
     selection = Selection.of(settings)
     summary = summarize_with(engine, fragments, sample_rows, dict(selection.kinds))
     features, skipped = features_from(summary, selection)

@@ -24,6 +24,9 @@ class BadLine(InputError):
         self.line = line
         """The bad line (or Parquet row) the message names."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.message, self.line, self.hint))
+
 
 @dataclass
 class BadLines:
