@@ -160,11 +160,6 @@ def guard_standard_streams() -> None:
     sys.stderr = cast(TextIO, _Unfailing(sys.stderr))
 
 
-def stdin_closed() -> bool:
-    """Was stdin closed when driftcli started (`<&-`)?"""
-    return 0 in _CLOSED_AT_START or sys.stdin is None
-
-
 class _Unfailing:
     """A text stream whose writes cannot raise: for stderr, which only informs.
 

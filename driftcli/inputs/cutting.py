@@ -4,7 +4,9 @@ Cutting the stream here, rather than in pyarrow's streaming readers, is what
 gives every error a line number (pyarrow's do not know them), lets
 `--skip-bad-lines` drop a bad line and keep its neighbours, and lets a slow
 stream (`tail -F | driftcli ingest -`) deliver its rows within a bounded
-delay instead of waiting for a full chunk.
+delay instead of waiting for a full chunk. It is also where the line limit
+holds (`LineLimit`): a buffer grows to the limit and no further, so one
+endless line costs no more memory than a chunk plus the limit.
 """
 
 from __future__ import annotations
