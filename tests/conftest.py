@@ -120,10 +120,20 @@ def store_contents(store: Path) -> dict[str, bytes]:
     }
 
 
+def window_segments(store: Path, window: str = "live") -> list[Path]:
+    """A window's segment files, oldest first, read with pyarrow alone: without those a
+    merge absorbed (its footer names them in `supersedes`; a crash may leave them)."""
+    import json
+
+    paths = sorted((store / "windows" / window).glob("seg-*.parquet"))
+    absorbed: set[int] = set()
+    for path in paths:
+        footer = json.loads((pq.read_metadata(path).metadata or {})[b"driftcli.segment"])
+        absorbed |= set(footer.get("supersedes", []))
+    return [p for p in paths if int(p.name[4:16]) not in absorbed]
+
+
 def window_ids(store: Path, window: str = "live", column: str = "id") -> list[int]:
-    """The values of `column` in a window's segments, oldest first (read with pyarrow alone)."""
-    segments = sorted((store / "windows" / window).glob("seg-*.parquet"))
-    if not segments:
-        return []
-    tables = [pq.read_table(s) for s in segments]
+    """The values of `column` in a window's segments, oldest first."""
+    tables = [pq.read_table(s) for s in window_segments(store, window)]
     return [v for t in tables for v in t.column(column).to_pylist()]

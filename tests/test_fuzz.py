@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from driftcli.store.codec import checksum
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import ROOT, SAMPLE, window_segments
 
 _WORKER = r"""
 import json, os, sys, traceback
@@ -241,13 +241,7 @@ def _window_rows(store: Path) -> int:
 
 
 def _live_segments(store: Path) -> list[Path]:
-    """The window's segments, without those a merge superseded."""
-    paths = sorted((store / "windows" / "live").glob("seg-*.parquet"))
-    superseded: set[int] = set()
-    for path in paths:
-        stamp = pq.read_metadata(path).metadata or {}
-        superseded |= set(json.loads(stamp[b"driftcli.segment"]).get("supersedes", []))
-    return [p for p in paths if int(p.name[4:16]) not in superseded]
+    return window_segments(store)
 
 
 def _ids(path: Path) -> set[int]:
