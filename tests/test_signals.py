@@ -134,6 +134,19 @@ def _ingest(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
+def catches(pid: int, signum: int, timeout: float = 60) -> None:
+    """Wait until the process has a handler for `signum` (Linux: /proc/PID/status)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status").read_text()
+        line = next(row for row in status.splitlines() if row.startswith("SigCgt:"))
+        caught = int(line.split()[1], 16)
+        if caught >> (signum - 1) & 1:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no handler for signal {signum} after {timeout} s")
+
+
 def _rows(start: int, n: int) -> bytes:
     return b"".join(b'{"id": %d, "x": %d}\n' % (i, i % 9) for i in range(start, start + n))
 
@@ -144,7 +157,8 @@ def test_a_stopping_signal_flushes_exactly_the_rows_read(tmp_path: Path, signum:
     assert proc.stdin is not None
     proc.stdin.write(_rows(0, 37))
     proc.stdin.flush()
-    time.sleep(3)  # the rows reach the ingest loop within its read latency (0.5 s)
+    catches(proc.pid, signum)
+    time.sleep(2)  # the rows reach the ingest loop within its read latency (0.5 s)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err  # not killed by the signal: it flushed, then exited
@@ -156,7 +170,8 @@ def test_sigterm_stops_an_ingest_waiting_on_a_named_pipe_with_no_writer(tmp_path
     pipe = tmp_path / "rows.jsonl"
     os.mkfifo(pipe)
     proc = _ingest(tmp_path, str(pipe))
-    time.sleep(2)  # blocked opening the pipe
+    catches(proc.pid, signal.SIGTERM)
+    time.sleep(1)  # blocked opening the pipe
     assert proc.poll() is None
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
