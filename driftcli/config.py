@@ -18,6 +18,8 @@ naming the file and the key: a typo must not silently change a CI gate.
 from __future__ import annotations
 
 import os
+import re
+import stat
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,13 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from driftcli.choices import METRIC_NAMES, Correction, Kind
-from driftcli.errors import UsageError, did_you_mean
+from driftcli.errors import UsageError, did_you_mean, os_reason, path_shown
 from driftcli.settings import (
     DEFAULT_BINS,
     DEFAULT_EVIDENCE,
+    DEFAULT_MAX_LINE_BYTES,
     DEFAULT_METRIC,
     FeatureSettings,
     Settings,
+    size_text,
 )
 
 
@@ -74,6 +78,22 @@ def _metric(value: Any) -> str:
     if _text(value) not in METRIC_NAMES:
         raise _Unknown("metric", METRIC_NAMES)
     return str(value)
+
+
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORECASE)
+
+
+def _size(value: Any) -> int:
+    """A size in bytes: a whole number, or text with a binary unit (`64MiB`, `64M`, `1g`)."""
+    if isinstance(value, str) and (match := _SIZE.fullmatch(value)):
+        number, unit = match.groups()
+        value = float(number) * _UNITS[unit.lower()]
+        if value.is_integer():
+            value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TypeError("a size in bytes of at least 1, such as 67108864 or 64MiB")
+    return value
 
 
 def _correction(value: Any) -> Correction:
@@ -130,6 +150,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "scheduler": _text,
     "skip_bad_lines": _flag,
     "delimiter": _delimiter,
+    "max_line_bytes": _size,
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
@@ -158,6 +179,7 @@ DEFAULTS: dict[str, Any] = {
     "scheduler": None,
     "skip_bad_lines": False,
     "delimiter": None,
+    "max_line_bytes": DEFAULT_MAX_LINE_BYTES,
 }
 
 
@@ -169,6 +191,27 @@ class Resolved:
     sources: dict[str, str]
     features: dict[str, FeatureSettings] = field(default_factory=dict)
     config_path: Path | None = None
+    config_given: bool = False
+    """Was the config file named by the user (`--config`), not found in the directory?"""
+
+    def scheduler(self) -> str | None:
+        """The Dask scheduler to connect to, if the user named one.
+
+        A config file driftcli found by itself (driftcli.toml or pyproject.toml
+        in the working directory) came with the directory, perhaps a cloned
+        repository: an address in it is never connected to (a `UsageError`),
+        loopback included, for Dask's protocol carries pickles and the data.
+        """
+        address: str | None = self.values["scheduler"]
+        found = self.config_path is not None and not self.config_given
+        if not address or not found or self.sources["scheduler"] != str(self.config_path):
+            return address
+        raise UsageError(
+            f"{self.config_path}: sets scheduler = {address!r}, but driftcli connects only to "
+            "a scheduler you name, not one from a config file it found in the directory",
+            hint=f"to use it: --scheduler {address}, or DRIFTCLI_SCHEDULER={address}, or "
+            f"--config {self.config_path}",
+        )
 
     def settings(self) -> Settings:
         v = self.values
@@ -188,6 +231,7 @@ class Resolved:
             overrides=tuple(self.features.items()),
             skip_bad_lines=v["skip_bad_lines"],
             delimiter=v["delimiter"],
+            max_line_bytes=v["max_line_bytes"],
         )
 
 
@@ -196,18 +240,35 @@ def find_config(
 ) -> tuple[Path, dict[str, Any]] | None:
     """The config file and its driftcli table, if there is one."""
     if explicit is not None:
-        if not explicit.is_file():
-            raise UsageError(f"--config {explicit}: no such file")
+        _regular_file(explicit, f"--config {path_shown(explicit)}", required=True)
         return explicit, _table(explicit)
     own = directory / "driftcli.toml"
-    if own.is_file():
+    if _regular_file(own, str(own)):
         return own, _table(own)
     project = directory / "pyproject.toml"
-    if project.is_file():
+    if _regular_file(project, str(project)):
         table = _table(project)
         if table is not None:
             return project, table
     return None
+
+
+def _regular_file(path: Path, label: str, *, required: bool = False) -> bool:
+    """Is there a config file at `path`? Anything there but a regular file is an error:
+    reading a named pipe would wait forever, and a directory is not a file."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if required:
+            raise UsageError(f"{label}: no such file") from None
+        return False
+    except OSError as exc:
+        raise UsageError(f"{label}: {os_reason(exc)}") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{label}: is a directory, not a config file")
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{label}: is not a regular file (a named pipe or a device?)")
+    return True
 
 
 def _table(path: Path) -> dict[str, Any]:
@@ -257,7 +318,7 @@ def resolve(
             values[key], sources[key] = file_values[key], where
         else:
             values[key], sources[key] = DEFAULTS[key], "default"
-    return Resolved(values, sources, features, path)
+    return Resolved(values, sources, features, path, config_given=config is not None)
 
 
 def _parse_table(
@@ -326,7 +387,10 @@ _KEYS = "known keys:"
 
 def describe(resolved: Resolved) -> list[tuple[str, str, str]]:
     """(key, value, source) rows for --show-config, per-feature settings last."""
-    rows = [(key, _shown(value), source) for key, value, source in _effective(resolved)]
+    rows = [
+        (key, size_text(value) if key == "max_line_bytes" else _shown(value), source)
+        for key, value, source in _effective(resolved)
+    ]
     if resolved.values["threshold"] is None:
         rows[0] = ("threshold", "each metric's default", resolved.sources["threshold"])
     return rows
@@ -352,6 +416,11 @@ def _effective(resolved: Resolved) -> list[tuple[str, Any, str]]:
     """(key, value, source) for every global setting, then the per-feature ones set."""
     rows = [(key, resolved.values[key], resolved.sources[key]) for key in GLOBAL_KEYS]
     where = str(resolved.config_path) if resolved.config_path else ""
+    if not resolved.config_given and resolved.sources["scheduler"] == where != "":
+        rows = [
+            (key, value, f"{source}; not used: found, not given" if key == "scheduler" else source)
+            for key, value, source in rows
+        ]
     for name, options in resolved.features.items():
         for key in FEATURE_KEYS:
             value = getattr(options, key)

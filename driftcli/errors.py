@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from enum import IntEnum
 
@@ -31,6 +32,10 @@ class DriftcliError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Raised on a Dask worker, it travels pickled: with its hint.
+        return (type(self), (self.message, self.hint))
+
 
 class UsageError(DriftcliError):
     """The command line or settings ask for something impossible."""
@@ -48,6 +53,10 @@ class StoreError(DriftcliError):
     """The store or a snapshot is missing, corrupt, from a newer version, or not driftcli's."""
 
 
+class StoreNotWritable(StoreError):
+    """The store can be read but not written (a read-only mount, another user's store)."""
+
+
 def did_you_mean(word: str, known: Iterable[str], listing: str = "choose one of") -> str:
     """A hint for a misspelt name: the closest known one, if any, then all of them."""
     import difflib
@@ -56,3 +65,30 @@ def did_you_mean(word: str, known: Iterable[str], listing: str = "choose one of"
     close = difflib.get_close_matches(word, names, n=1)
     choices = f"{listing} {', '.join(names)}"
     return f"did you mean {close[0]!r}? {choices}" if close else choices
+
+
+_OS_REASONS = {
+    errno.ENOENT: "no such file",
+    errno.ELOOP: "too many levels of symbolic links (a symbolic link loop?)",
+    errno.ENAMETOOLONG: "file name too long",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOTDIR: "a part of the path is not a directory",
+    errno.EROFS: "read-only file system",
+    errno.ENOSPC: "no space left on the device",
+    errno.EISDIR: "is a directory",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """What a failed file operation means, in a few words (no traceback, no errno)."""
+    return _OS_REASONS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
+
+
+def path_shown(path: object, longest: int = 160) -> str:
+    """A path for a message: whole, or its two ends if it is very long."""
+    text = str(path)
+    if len(text) <= longest:
+        return text
+    keep = longest // 2 - 2
+    return f"{text[:keep]}...{text[-keep:]} ({len(text):,} characters)"

@@ -19,9 +19,20 @@ DEFAULT_MAX_CATEGORIES = 20
 DEFAULT_METRIC = "kl"
 DEFAULT_SMOOTHING = 0.5
 """Jeffreys prior: half a count added to every bucket, so no probability is zero."""
+DEFAULT_MAX_LINE_BYTES = 64 << 20
+"""The longest line (CSV record, JSON line) read: memory stays within the chunk
+size plus this, whatever the input holds (docs/limits.md)."""
 DEFAULT_EVIDENCE = 0.005
 """A feature drifts only if its p-value is below this: chance alone then flags
 fewer than one feature in 200 whose distribution did not change."""
+
+
+def size_text(size: int) -> str:
+    """`64 MiB`, `1,000 bytes`: a size as people read it."""
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor:,} {unit}"
+    return f"{size:,} bytes"
 
 
 def name_key(name: str) -> str:
@@ -68,6 +79,8 @@ class Settings:
     """Count and skip malformed input lines instead of stopping at the first."""
     delimiter: str | None = None
     """The CSV field separator; None: each CSV input's is sniffed (`,` `;` tab `|`)."""
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    """A longer input line is a bad line (an error, or skipped with `skip_bad_lines`)."""
 
     def for_feature(self, name: str) -> FeatureSettings:
         for key, value in self.overrides:
@@ -123,6 +136,8 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
             f"--delimiter must be one character other than a quote or a newline, "
             f"not {settings.delimiter!r}"
         )
+    if settings.max_line_bytes < 1:
+        raise UsageError(f"--max-line-bytes must be at least 1, not {settings.max_line_bytes}")
     overlap = set(settings.features) & set(settings.exclude)
     if overlap:
         raise UsageError(f"{sorted(overlap)[0]!r} is both selected and excluded")

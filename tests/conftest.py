@@ -1,7 +1,10 @@
-"""Shared fixtures: paths to the sample data and test data, and a CLI runner."""
+"""Shared fixtures: paths to the sample data and test data, a CLI runner, real processes."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -161,3 +164,58 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "csv": write_table(with_iso_times(log), where / "log.csv"),
         "jsonl": write_table(with_iso_times(log, "+00:00"), where / "log.jsonl"),
     }
+
+
+def run_driftcli(
+    *args: str | Path,
+    cwd: Path,
+    redirect: str = "",
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[bytes]:
+    """driftcli in a real process; `redirect` is shell redirections such as `2>&-`.
+
+    stdout and stderr are captured unless `redirect` says otherwise.
+    """
+    command = [sys.executable, "-m", "driftcli", *(str(a) for a in args)]
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    shell = ["/bin/sh", "-c", f'exec "$@" {redirect}', "sh", *command]
+    return subprocess.run(
+        shell,
+        cwd=cwd,
+        env=full_env,
+        input=input,
+        stdout=None if ">" in redirect.replace("2>", "") else subprocess.PIPE,
+        stderr=None if "2>" in redirect else subprocess.PIPE,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def store_contents(store: Path) -> dict[str, bytes]:
+    """Every file of a store but its lock, by path: to compare a store before and after."""
+    return {
+        str(p.relative_to(store)): p.read_bytes()
+        for p in sorted(store.rglob("*"))
+        if p.is_file() and not p.is_symlink() and p.name != ".lock"
+    }
+
+
+def window_segments(store: Path, window: str = "live") -> list[Path]:
+    """A window's segment files, oldest first, read with pyarrow alone: without those a
+    merge absorbed (its footer names them in `supersedes`; a crash may leave them)."""
+    import json
+
+    paths = sorted((store / "windows" / window).glob("seg-*.parquet"))
+    absorbed: set[int] = set()
+    for path in paths:
+        footer = json.loads((pq.read_metadata(path).metadata or {})[b"driftcli.segment"])
+        absorbed |= set(footer.get("supersedes", []))
+    return [p for p in paths if int(p.name[4:16]) not in absorbed]
+
+
+def window_ids(store: Path, window: str = "live", column: str = "id") -> list[int]:
+    """The values of `column` in a window's segments, oldest first."""
+    tables = [pq.read_table(s) for s in window_segments(store, window)]
+    return [v for t in tables for v in t.column(column).to_pylist()]

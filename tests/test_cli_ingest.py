@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import Invoke
+from tests.conftest import Invoke, window_ids
 
 ROOT = Path(__file__).parent.parent
 
@@ -44,13 +44,6 @@ def jsonl_rows(start: int, n: int, shift: float = 0.0) -> bytes:
         for i, v in zip(range(start, start + n), rng.normal(size=n), strict=True)
     ]
     return ("\n".join(lines) + "\n").encode()
-
-
-def window_ids(store: Path, window: str = "live") -> list[int]:
-    segments = sorted((store / "windows" / window).glob("seg-*.parquet"))
-    if not segments:
-        return []
-    return pa.concat_tables([pq.read_table(s) for s in segments]).column("id").to_pylist()
 
 
 def reference_file(tmp: Path, n: int = 2000) -> Path:

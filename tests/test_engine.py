@@ -208,3 +208,19 @@ def test_local_dask_cluster_from_the_command_line(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert '"drift": false' in done.stdout
+
+
+def test_workers_read_with_the_line_limit_and_name_the_bad_line(
+    invoke: Invoke, cluster: str, sample: Path, tmp_path: Path
+) -> None:
+    live = tmp_path / "live"
+    live.mkdir()
+    rows = (sample / "live_ok.csv").read_text().splitlines()
+    (live / "a.csv").write_text("\n".join(rows[:100]) + "\n")
+    (live / "b.csv").write_text("\n".join([rows[0], *rows[100:150], "1," + "x" * 500]) + "\n")
+    args = ["check", live, "--ref", sample / "ref.parquet", "--engine", "dask",
+            "--scheduler", cluster, "--max-line-bytes", "200"]  # fmt: skip
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert f"{live / 'b.csv'}: line 52: longer than the line limit of 200 bytes" in result.stderr
+    assert invoke(*args[:-2]).exit_code in (0, 1, 2)  # the default limit lets it through

@@ -123,7 +123,7 @@ def test_a_history_that_cannot_be_written_is_a_store_error(
     history = store.history()
     history.append(record(1))
     monkeypatch.setattr("driftcli.store.history.append_durably", refuse)
-    with pytest.raises(StoreError, match="cannot record the check: Permission denied") as caught:
+    with pytest.raises(StoreError, match="cannot record the check: permission denied") as caught:
         history.append(record(2))
     assert "--keep 0" in (caught.value.hint or "")
     assert [r.rows for r in history.records()] == [1]

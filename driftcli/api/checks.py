@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +49,7 @@ def check_inputs(
     live_format: InputFormat | None = None,
     ref_format: InputFormat | None = None,
     engine: Engine | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> CheckResult:
     """The check the inputs ask for.
 
@@ -55,7 +57,8 @@ def check_inputs(
     alone: against the store's reference. Neither: the store's `window`
     (default `live`) against the store's reference (or REF); that check is
     recorded in the store's history. A window with LIVE files is a
-    `UsageError`: the files would be checked, not the window.
+    `UsageError`: the files would be checked, not the window. `on_warning`
+    hears what the store has to say (that it is read without its lock).
     """
     window = window_of(live, window)
     if live and ref is not None:
@@ -64,7 +67,7 @@ def check_inputs(
         )
     from driftcli.store import Store  # a check of files never needs the store
 
-    home = Store.open(store, create=False)
+    home = Store.open(store, create=False, on_warning=on_warning)
     reference = stored_reference(home, ref, settings, ref_format, engine)
     if live:
         return check_against(live, reference, settings, live_format=live_format, engine=engine)
@@ -124,7 +127,7 @@ def check_against(
     if engine is not None and engine.distributed:
         from driftcli.engine.tasks import count_with, fragments_of
 
-        fragments = fragments_of(live, live_format, settings.delimiter)
+        fragments = fragments_of(live, live_format, settings.delimiter, settings.max_line_bytes)
         counts = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(input_name(live), fragments[0].format.value, counts.rows)
     else:
@@ -135,6 +138,7 @@ def check_against(
                 live_format,
                 skip_bad_lines=settings.skip_bad_lines,
                 delimiter=settings.delimiter,
+                max_line_bytes=settings.max_line_bytes,
             ) as source,
         ):
             hint_skipping(source)

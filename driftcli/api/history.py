@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from driftcli.clock import now_utc
-from driftcli.errors import UsageError
+from driftcli.errors import StoreNotWritable, UsageError
 from driftcli.results import (
     CheckedBy,
     CheckHistory,
@@ -42,7 +42,11 @@ def record_check(
             for f in result.features
         ),
     )
-    window.store.history().append(record)
+    try:
+        window.store.history().append(record)
+    except StoreNotWritable as exc:
+        # A store one may only read can still be checked: the check goes unrecorded.
+        window.store.warn(f"the check is not recorded in the history: {exc.message}")
 
 
 def read_history(

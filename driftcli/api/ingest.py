@@ -15,6 +15,7 @@ from driftcli.choices import InputFormat, Kind
 from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
 from driftcli.errors import InputError, UsageError
 from driftcli.inputs import Chunk, Source, open_source
+from driftcli.inputs.chunk import BadLine
 from driftcli.parallel import prefetch
 from driftcli.reference.buckets import Feature
 from driftcli.results import CheckedBy, CheckResult, IngestReport
@@ -58,9 +59,11 @@ def ingest(
     """Append rows to a window: flush every `flush_rows` rows or `flush_seconds`.
 
     A malformed line, or a value that does not read as its feature's type,
-    stops the ingest with an `InputError` naming the line; rows not yet
-    flushed are dropped, so the store holds only what earlier flushes
-    reported. With `skip_bad_lines` such lines are counted and skipped.
+    stops the ingest with an `InputError` naming the line. The rows before it
+    are flushed as they would have been had the input ended there, except
+    for the last, partial flush: the store holds exactly what the flushes
+    before the bad line reported. With `skip_bad_lines` such lines are
+    counted and skipped.
     With `check_every`, the window is checked after every that many rows,
     each check is recorded in the store's history, and `hooks.on_check` gets
     the result. An interrupt (Ctrl-C, SIGTERM turned into KeyboardInterrupt)
@@ -89,6 +92,7 @@ def ingest(
             options.input_format,
             skip_bad_lines=options.skip_bad_lines,
             delimiter=settings.delimiter,
+            max_line_bytes=settings.max_line_bytes,
         ) as source,
     ):
         hint_skipping(source)
@@ -150,7 +154,7 @@ class _Session:
         """A parsed chunk: its valid rows queued, cut at the next flush or check."""
         if self.features is not None:
             _check_columns(chunk, self.features, self.lacking, self.hooks.on_warning)
-        table = _valid_rows(chunk, self.features, source)
+        table, bad_row = _valid_rows(chunk, self.features, source)
         self.report.rows_read += chunk.table.num_rows
         options = self.options
         while table.num_rows:
@@ -168,6 +172,8 @@ class _Session:
                 self.check()
             elif self.pending_rows >= options.flush_rows:
                 self.flush()
+        if bad_row is not None:
+            raise bad_row  # after the rows before it, as at a malformed line
 
     @property
     def pending_rows(self) -> int:
@@ -244,15 +250,18 @@ def _check_columns(
             )
 
 
-def _valid_rows(chunk: Chunk, features: list[Feature] | None, source: Source) -> pa.Table:
+def _valid_rows(
+    chunk: Chunk, features: list[Feature] | None, source: Source
+) -> tuple[pa.Table, BadLine | None]:
     """The chunk's rows whose values read as their features' types.
 
-    A bad row is an error naming its line, or with --skip-bad-lines, a
-    skipped line (counted with the malformed ones).
+    A bad row is a skipped line with --skip-bad-lines (counted with the
+    malformed ones); else an error naming its line, returned with the rows
+    before it.
     """
     table = chunk.table
     if not features or not table.num_rows:
-        return table
+        return table, None
     masks: list[tuple[str, np.ndarray]] = []
     for feature in features:
         if feature.name in table.column_names:
@@ -270,14 +279,17 @@ def _valid_rows(chunk: Chunk, features: list[Feature] | None, source: Source) ->
             if invalid.any():
                 masks.append((feature.name, invalid))
     if not masks:
-        return table
+        return table, None
     bad = np.logical_or.reduce([mask for _, mask in masks])
     first = int(np.argmax(bad))
     culprit = next(name for name, mask in masks if mask[first])
-    source.bad_lines.report_many(
-        chunk.origin,
-        chunk.row_lines()[bad].tolist(),
-        f"{culprit}: value is not of the reference's type",
-        unit=chunk.unit,
-    )
-    return table.filter(pa.array(~bad))
+    try:
+        source.bad_lines.report_many(
+            chunk.origin,
+            chunk.row_lines()[bad].tolist(),
+            f"{culprit}: value is not of the reference's type",
+            unit=chunk.unit,
+        )
+    except BadLine as exc:
+        return table.slice(0, first), exc
+    return table.filter(pa.array(~bad)), None

@@ -60,6 +60,7 @@ def build_reference(
             input_format,
             skip_bad_lines=settings.skip_bad_lines,
             delimiter=settings.delimiter,
+            max_line_bytes=settings.max_line_bytes,
         ) as source,
     ):
         hint_skipping(source)
@@ -153,7 +154,7 @@ def _distributed_reference(
     from driftcli.engine.tasks import count_with, fragments_of, summarize_with
     from driftcli.reference.summary import features_from
 
-    fragments = fragments_of(spec, input_format, settings.delimiter)
+    fragments = fragments_of(spec, input_format, settings.delimiter, settings.max_line_bytes)
     selection = Selection.of(settings)
     summary = summarize_with(engine, fragments, sample_rows, dict(selection.kinds))
     features, skipped = features_from(summary, selection)

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from driftcli.api.checks import result_of, sampled_features, stored_reference, window_of
-from driftcli.api.common import Input, hint_skipping, reads_stdin, validated, with_skipped
+from driftcli.api.common import (
+    Input,
+    hint_skipping,
+    reads_stdin,
+    stdin_example,
+    validated,
+    with_skipped,
+)
 from driftcli.api.references import load_reference
 from driftcli.choices import InputFormat
 from driftcli.clock import iso_in_zone
@@ -27,6 +34,7 @@ from driftcli.store.snapshot import Snapshot
 if TYPE_CHECKING:
     from driftcli.engine import Engine
     from driftcli.store import Window
+    from driftcli.store.root import Warn
 
 
 def check_timeline(
@@ -41,6 +49,7 @@ def check_timeline(
     ref_format: InputFormat | None = None,
     engine: Engine | None = None,
     any_chunk: bool = False,
+    on_warning: Warn | None = None,
 ) -> Timeline:
     """The chunked check the inputs ask for; the inputs are read as `check_inputs` reads them.
 
@@ -61,7 +70,7 @@ def check_timeline(
         return check_timeline_of(live, reference, chunking, settings, live_format, any_chunk)
     from driftcli.store import Store  # a check of files never needs the store
 
-    home = Store.open(store, create=False)
+    home = Store.open(store, create=False, on_warning=on_warning)
     reference = stored_reference(home, ref, settings, ref_format)
     if live:
         return check_timeline_of(live, reference, chunking, settings, live_format, any_chunk)
@@ -79,7 +88,16 @@ def check_timeline_of(
 ) -> Timeline:
     """Cut live data into chunks and check each against an already profiled reference."""
     reference = without_time_column(reference, chunking)
-    with open_source(live, live_format, skip_bad_lines=settings.skip_bad_lines) as source:
+    with (
+        stdin_example("cat log.jsonl | driftcli check - --ref ref.parquet --by ts --every 1d"),
+        open_source(
+            live,
+            live_format,
+            skip_bad_lines=settings.skip_bad_lines,
+            delimiter=settings.delimiter,
+            max_line_bytes=settings.max_line_bytes,
+        ) as source,
+    ):
         hint_skipping(source)
         chunker = _chunker(reference, settings, chunking, source.name)
         _feed(chunker, (c for c in source.chunks() if c is not None))

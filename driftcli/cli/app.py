@@ -1,10 +1,13 @@
 """The Typer application: the root command, its version flag, and the exit codes' help."""
 
 import os
+import sys
+from typing import Any
 
 import typer
 
 from driftcli import __version__
+from driftcli.errors import ExitCode
 
 # driftcli never calls BLAS, but numpy's OpenBLAS starts a thread per core on
 # import, and they spin: CPU a shared CI runner pays for. Only this command's
@@ -17,7 +20,24 @@ EXIT_CODES_HELP = (
     "or no feature could be judged)."
 )
 
-app = typer.Typer(
+
+class _Driftcli(typer.Typer):
+    """The command as a process runs it (the entry point, `python -m driftcli`)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from driftcli.cli.runtime import guard_standard_streams, note, silence
+
+        guard_standard_streams()
+        try:
+            return super().__call__(*args, **kwargs)
+        except OSError as exc:  # Click's own output (--help, --version) could not be written
+            if sys.stdout is not None:
+                silence(sys.stdout)
+            note(f"error: cannot write output: {exc.strerror or exc}")
+            sys.exit(ExitCode.ERROR)
+
+
+app = _Driftcli(
     name="driftcli",
     help="Detect drift between live and reference ML data, feature by feature.",
     epilog=EXIT_CODES_HELP,

@@ -20,6 +20,7 @@ from driftcli.cli.options import (
     FeaturesOption,
     FormatOption,
     InputFormatOption,
+    MaxLineBytesOption,
     MetricOption,
     QuietOption,
     SchedulerOption,
@@ -34,6 +35,7 @@ from driftcli.cli.runtime import (
     plain_text,
     prepare,
     progress,
+    warn,
     write_file,
     write_json,
     write_rich,
@@ -185,6 +187,7 @@ def check(
     ] = False,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
+    max_line_bytes: MaxLineBytesOption = None,
     input_format: InputFormatOption = None,
     ref_format: Annotated[
         InputFormat | None,
@@ -272,16 +275,17 @@ def check(
         "scheduler": scheduler,
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
+        "max_line_bytes": max_line_bytes,
     }
     context = prepare(flags, config, debug)
     if show_config:
-        _show_config(context, output_format)
+        context.run(lambda: _show_config(context, output_format))
         raise typer.Exit(ExitCode.OK)
     chunking = context.run(
         lambda: chunking_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
     )
 
-    inputs = _Inputs(live, ref, window, input_format, ref_format)
+    inputs = _Inputs(live, ref, window, input_format, ref_format, quiet)
     with progress(shown=not quiet):
         result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
     for line in [] if quiet else warnings_of(result):
@@ -304,6 +308,12 @@ class _Inputs:
     window: str | None
     live_format: InputFormat | None
     ref_format: InputFormat | None
+    quiet: bool = False
+
+    def warn(self, text: str) -> None:
+        """What the store has to say (read without its lock), unless --quiet."""
+        if not self.quiet:
+            warn(text)
 
 
 def _run(
@@ -325,6 +335,7 @@ def _run(
                 ref_format=inputs.ref_format,
                 engine=counting,
                 any_chunk=any_chunk,
+                on_warning=inputs.warn,
             )
         return api.check_inputs(
             inputs.live,
@@ -335,6 +346,7 @@ def _run(
             live_format=inputs.live_format,
             ref_format=inputs.ref_format,
             engine=counting,
+            on_warning=inputs.warn,
         )
 
 
@@ -436,6 +448,7 @@ def _show_config(context: Context, output_format: OutputFormat) -> None:
     import sys
 
     from driftcli.config import describe, describe_json
+    from driftcli.output.texts import shown
 
     resolved = context.resolved
     if output_format is OutputFormat.JSON:
@@ -446,8 +459,8 @@ def _show_config(context: Context, output_format: OutputFormat) -> None:
     where = (
         resolved.config_path or "none found (driftcli.toml or [tool.driftcli] in pyproject.toml)"
     )
-    lines = [f"config file: {where}"]
-    rows = describe(resolved)
+    lines = [shown(f"config file: {where}")]
+    rows = [tuple(shown(part) for part in row) for row in describe(resolved)]
     width = max(len(key) for key, _, _ in rows)
     lines += [f"{key:<{width}}  {value}  ({source})" for key, value, source in rows]
     write_stdout(lambda: sys.stdout.write("\n".join(lines) + "\n"))

@@ -12,6 +12,7 @@ from driftcli.cli.options import (
     DebugOption,
     DelimiterOption,
     InputFormatOption,
+    MaxLineBytesOption,
     QuietOption,
     SkipBadLinesOption,
     StoreOption,
@@ -65,6 +66,7 @@ def ingest(
     threshold: ThresholdOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
+    max_line_bytes: MaxLineBytesOption = None,
     input_format: InputFormatOption = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print a line on stderr at every flush.")
@@ -76,30 +78,14 @@ def ingest(
     """Append rows to a live window in the store (bounded to its last N rows)."""
     if quiet and verbose:
         fail("--quiet and --verbose contradict each other: give one")
-    context = prepare(
-        {"threshold": threshold, "store": str(store) if store else None, "delimiter": delimiter},
-        config,
-        debug,
-    )
-    drift_seen = False
-
-    def on_flush(rows: int, window_rows: int) -> None:
-        if verbose:
-            from driftcli.output.texts import plural
-
-            note(f"stored {plural(rows, 'row')}; window {window!r} holds {window_rows:,}")
-
-    def on_check(result: "CheckResult") -> None:
-        nonlocal drift_seen
-        from driftcli.output.lines import alert_lines
-
-        drift_seen = drift_seen or result.drift
-        for line in [] if quiet else alert_lines(result, window):
-            note(line)
-
-    def on_warning(text: str) -> None:
-        if not quiet:
-            note(f"warning: {text}")
+    flags = {
+        "threshold": threshold,
+        "store": str(store) if store else None,
+        "delimiter": delimiter,
+        "max_line_bytes": max_line_bytes,
+    }
+    context = prepare(flags, config, debug)
+    told = _Listener(window, quiet=quiet, verbose=verbose)
 
     def run() -> "IngestReport":
         from driftcli import api
@@ -113,26 +99,62 @@ def ingest(
             skip_bad_lines=skip_bad_lines,
             input_format=input_format,
         )
-        hooks = api.IngestHooks(on_flush=on_flush, on_check=on_check, on_warning=on_warning)
+        hooks = api.IngestHooks(
+            on_flush=told.on_flush, on_check=told.on_check, on_warning=told.on_warning
+        )
+        store = context.store(create=True, when_written=True)
         try:
-            return api.ingest(data, context.store(create=True), options, context.settings, hooks)
+            return api.ingest(data, store, options, context.settings, hooks)
         except api.IngestInterrupted as stop:
-            summarize(stop.report)  # what was stored before the stop
+            told.summarize(stop.report)  # what was stored before the stop
             raise
 
-    def summarize(report: "IngestReport") -> None:
-        from driftcli.output.lines import ingest_summary
-
-        for line in [] if quiet else ingest_summary(report, window):
-            note(line)
-
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # A service manager stops with SIGTERM, a closed terminal or session hangs
+    # up with SIGHUP: either way the rows read so far are flushed, as on Ctrl-C.
+    previous = {signum: signal.signal(signum, _interrupt) for signum in _STOPPING}
     try:
         report = context.run(run)
     finally:
-        signal.signal(signal.SIGTERM, previous)
-    summarize(report)
-    raise typer.Exit(ExitCode.DRIFT if drift_seen else ExitCode.OK)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    told.summarize(report)
+    raise typer.Exit(ExitCode.DRIFT if told.drift_seen else ExitCode.OK)
+
+
+class _Listener:
+    """What an ingest says on stderr as it goes, and whether a check found drift."""
+
+    def __init__(self, window: str, *, quiet: bool, verbose: bool) -> None:
+        self.window = window
+        self.quiet = quiet
+        self.verbose = verbose
+        self.drift_seen = False
+
+    def on_flush(self, rows: int, window_rows: int) -> None:
+        if self.verbose:
+            from driftcli.output.texts import plural
+
+            note(f"stored {plural(rows, 'row')}; window {self.window!r} holds {window_rows:,}")
+
+    def on_check(self, result: "CheckResult") -> None:
+        from driftcli.output.lines import alert_lines
+
+        self.drift_seen = self.drift_seen or result.drift
+        for line in [] if self.quiet else alert_lines(result, self.window):
+            note(line)
+
+    def on_warning(self, text: str) -> None:
+        if not self.quiet:
+            note(f"warning: {text}")
+
+    def summarize(self, report: "IngestReport") -> None:
+        from driftcli.output.lines import ingest_summary
+
+        for line in [] if self.quiet else ingest_summary(report, self.window):
+            note(line)
+
+
+_STOPPING = (signal.SIGTERM, signal.SIGHUP)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

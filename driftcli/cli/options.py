@@ -128,6 +128,16 @@ QuietOption = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="Print nothing but errors: the exit code tells the result."),
 ]
+MaxLineBytesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--max-line-bytes",
+        help="Longest input line read, in bytes or with a binary unit (64MiB, 1GiB); "
+        "a longer line is a bad line [default: 64MiB].",
+        metavar="SIZE",
+        show_default=False,
+    ),
+]
 WindowOption = Annotated[
     str, typer.Option("--window", "-w", help="Name of the live window in the store.")
 ]

@@ -17,13 +17,14 @@ from driftcli.cli.options import (
     FeaturesOption,
     InputFormatOption,
     ListingFormatOption,
+    MaxLineBytesOption,
     QuietOption,
     SchedulerOption,
     SkipBadLinesOption,
     StoreOption,
     split_names,
 )
-from driftcli.cli.runtime import Context, fail, prepare, write_json, write_rich
+from driftcli.cli.runtime import Context, fail, prepare, warn, write_json, write_rich
 from driftcli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ def reference(
     exclude: ExcludeOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
+    max_line_bytes: MaxLineBytesOption = None,
     config: ConfigOption = None,
     sample_size: Annotated[
         int, typer.Option(help="Raw rows kept in the snapshot as a uniform sample.", min=0)
@@ -87,6 +89,7 @@ def reference(
         "scheduler": scheduler,
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
+        "max_line_bytes": max_line_bytes,
     }
     context = prepare(flags, config, debug)
 
@@ -102,6 +105,10 @@ def reference(
         return snapshot, str(home.reference_path)
 
     snapshot, where = context.run(run)
+    if snapshot.source.skipped_lines and not quiet:
+        from driftcli.output.lines import skipped_note
+
+        warn(skipped_note(snapshot.source))
     if quiet:
         return
 

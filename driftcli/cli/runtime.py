@@ -1,8 +1,11 @@
 """What every command does around the library call: settings, errors, output streams.
 
 Every failure becomes one line on stderr and exit 2, here and nowhere else.
-The library (driftcli.api) is imported inside commands, so that
-`driftcli --help` imports neither numpy nor pyarrow.
+The exit code is the gate's contract, so a closed or full stderr never
+changes it, and a result that cannot be written to stdout is exit 2
+("cannot write output"), never a drift verdict. The library (driftcli.api)
+is imported inside commands, so that `driftcli --help` imports neither numpy
+nor pyarrow.
 """
 
 import contextlib
@@ -11,11 +14,12 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar, cast
 
 import typer
 
 from driftcli.errors import DriftcliError, ExitCode
+from driftcli.output.texts import shown
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -43,24 +47,29 @@ class Context:
     def store_path(self) -> Path:
         return Path(self.resolved.values["store"])
 
-    def store(self, *, create: bool) -> "Store":
+    def store(self, *, create: bool, when_written: bool = False) -> "Store":
         from driftcli.store import Store
 
-        return Store.open(self.store_path, create=create)
+        return Store.open(
+            self.store_path, create=create, on_warning=warn, when_written=when_written
+        )
 
     def run(self, action: Callable[[], T]) -> T:
         return guarded(self.debug, action)
 
     @contextlib.contextmanager
     def engine(self) -> Iterator["Engine | None"]:
-        """The engine the settings name; None for the local one (the library's default)."""
+        """The engine the settings name; None for the local one (the library's default).
+
+        Used inside `run`, which reports its errors.
+        """
         values = self.resolved.values
         if values["engine"] == "local" and not values["scheduler"]:
             yield None
             return
         from driftcli.engine import open_engine
 
-        engine = guarded(self.debug, lambda: open_engine(values["engine"], values["scheduler"]))
+        engine = open_engine(values["engine"], self.resolved.scheduler())
         try:
             yield engine
         finally:
@@ -81,6 +90,8 @@ def guarded(debug: bool, action: Callable[[], T]) -> T:
         return action()
     except DriftcliError as exc:
         fail(exc.message, exc.hint)
+    except typer.Exit:
+        raise  # an exit code already decided
     except KeyboardInterrupt:
         note("interrupted")
         raise typer.Exit(130) from None
@@ -104,8 +115,86 @@ def fail(message: str, hint: str | None = None) -> NoReturn:
 
 
 def note(line: str) -> None:
-    """A line on stderr."""
-    typer.echo(line, err=True)
+    """A line on stderr, control characters escaped (names in it are data).
+
+    A closed, full or broken stderr loses the line, never the exit code.
+    """
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(shown(line) + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        silence(stream)
+
+
+def warn(text: str) -> None:
+    """A warning on stderr."""
+    note(f"warning: {text}")
+
+
+_CLOSED_AT_START: set[int] = set()
+"""The standard descriptors (0, 1, 2) that were closed when driftcli started."""
+
+
+def guard_standard_streams() -> None:
+    """Put /dev/null on closed standard descriptors, and make stderr unable to fail.
+
+    With fd 1 or 2 closed, the next file driftcli opens (a store file) would
+    get that number, and anything written to "stderr" would land in it. The
+    descriptors closed at start are remembered: a result for a closed stdout
+    is then "cannot write output", and `-` for a closed stdin says so.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+            _CLOSED_AT_START.add(fd)
+    if sys.stderr is None or 2 in _CLOSED_AT_START:
+        sys.stderr = open(2, "w", closefd=False, errors="backslashreplace")  # noqa: SIM115
+    sys.stderr = cast(TextIO, _Unfailing(sys.stderr))
+
+
+class _Unfailing:
+    """A text stream whose writes cannot raise: for stderr, which only informs.
+
+    Click writes usage errors to it too, so a full or broken stderr cannot turn
+    exit 2 into a traceback's exit 1.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except (OSError, ValueError):
+            silence(self._stream)
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            silence(self._stream)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def silence(stream: TextIO) -> None:
+    """Point a failed stream's descriptor at /dev/null, so that what it still
+    buffers is flushed there at exit instead of failing once more (Python's
+    exit status would then be 120)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
 
 
 def write_json(document: str) -> None:
@@ -118,12 +207,21 @@ def write_rich(renderable: "RenderableType") -> None:
 
 
 def write_stdout(write: Callable[[], object]) -> None:
+    """Write the result to stdout; `DriftcliError` ("cannot write output") if it cannot be.
+
+    A reader that left early (`| head`) is not an error: the exit code stays
+    the result's.
+    """
+    if sys.stdout is None or 1 in _CLOSED_AT_START:
+        raise DriftcliError("cannot write output: stdout is closed")
     try:
         write()
         sys.stdout.flush()
     except BrokenPipeError:
-        # The reader (e.g. `| head`) left early: not an error worth a traceback.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        silence(sys.stdout)
+    except OSError as exc:
+        silence(sys.stdout)
+        raise DriftcliError(f"cannot write output: {exc.strerror or exc}") from exc
 
 
 def write_file(path: Path, text: str) -> None:
@@ -159,7 +257,7 @@ def console() -> "Console":
 @contextlib.contextmanager
 def progress(shown: bool = True) -> Iterator[None]:
     """A progress bar on stderr while inputs are read, when stderr is a terminal."""
-    if not shown or not sys.stderr.isatty():
+    if not shown or sys.stderr is None or not sys.stderr.isatty():
         yield
         return
     from driftcli.inputs.progress import listening

@@ -61,8 +61,12 @@ class DaskEngine:
             if scheduler:
                 self.client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT}s")
             else:
+                # On this machine only, and no dashboard: nothing listens beyond it.
                 self._cluster = LocalCluster(
-                    n_workers=workers, threads_per_worker=1, dashboard_address=":0"
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    host="127.0.0.1",
+                    dashboard_address=None,
                 )
                 self.client = Client(self._cluster)
         except (OSError, TimeoutError) as exc:

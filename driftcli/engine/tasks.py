@@ -25,6 +25,7 @@ from driftcli.inputs.urls import is_url
 from driftcli.parallel import serial
 from driftcli.reference.buckets import Feature
 from driftcli.reference.summary import Summary, summarize
+from driftcli.settings import DEFAULT_MAX_LINE_BYTES
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,15 @@ class Fragment:
     format: InputFormat
     delimiter: str | None = None
     """The CSV field separator; None: sniffed."""
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    """The line limit the worker reads it with (docs/limits.md)."""
 
 
 def fragments_of(
-    spec: str | Sequence[str], input_format: InputFormat | None, delimiter: str | None = None
+    spec: str | Sequence[str],
+    input_format: InputFormat | None,
+    delimiter: str | None = None,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> list[Fragment]:
     """The files of an input, for an engine to hand out."""
     specs = [spec] if isinstance(spec, str) else list(spec)
@@ -49,12 +55,13 @@ def fragments_of(
     def where(path: str) -> str:  # workers may run elsewhere: absolute paths, URLs as they are
         return path if is_url(path) else str(Path(path).resolve())
 
-    return [Fragment(where(p), source.format, delimiter) for p in source.files]
+    return [Fragment(where(p), source.format, delimiter, max_line_bytes) for p in source.files]
 
 
 def _batches(fragment: Fragment) -> Iterator[pa.RecordBatch]:
     source = DatasetSource(fragment.path, fragment.format, [fragment.path])
     source.delimiter = fragment.delimiter
+    source.max_line_bytes = fragment.max_line_bytes
     try:
         yield from source.batches()
     finally:

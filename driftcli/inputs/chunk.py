@@ -16,6 +16,18 @@ LineMap = Callable[[], npt.NDArray[np.int64]]
 """Gives the input line each row of a chunk starts at."""
 
 
+class BadLine(InputError):
+    """A malformed line, when bad lines are not skipped: the rows before it are good."""
+
+    def __init__(self, message: str, line: int, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.line = line
+        """The bad line (or Parquet row) the message names."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.message, self.line, self.hint))
+
+
 @dataclass
 class BadLines:
     """Where malformed lines go: an error by default, or counted and skipped."""
@@ -36,7 +48,7 @@ class BadLines:
         if not lines:
             return
         if not self.skip:
-            raise InputError(f"{name}: {unit} {lines[0]}: {reason}", hint=self.hint)
+            raise BadLine(f"{name}: {unit} {lines[0]}: {reason}", lines[0], hint=self.hint)
         self.count += len(lines)
         self.first = sorted(self.first + lines[: self.keep_first])[: self.keep_first]
 

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import pyarrow as pa
 
-from driftcli.inputs.cutting import Cutter, Run, cut_stream, cut_view
+from driftcli.inputs.cutting import Cutter, LineLimit, Run, cut_stream, cut_view
 from driftcli.inputs.streams import PeekStream
 
 CAN_DROP_PAGES = hasattr(mmap, "MADV_DONTNEED") and hasattr(mmap.mmap, "madvise")
@@ -81,13 +81,14 @@ class Content:
         return self.stream().peek_until(enough, limit)
 
     def runs(
-        self, cutter: Cutter, max_latency: float | None, skip: int = 0
+        self, cutter: Cutter, max_latency: float | None, limit: LineLimit, skip: int = 0
     ) -> Iterator[Run | None]:
-        """Runs of whole records, `skip` leading bytes (a CSV header) left out."""
+        """Runs of whole records, `skip` leading bytes (a CSV header) left out, and no
+        line longer than `limit`."""
         if self.mappable:
-            runs: Iterator[Run | None] = cut_view(self.mapped(), cutter)
+            runs: Iterator[Run | None] = cut_view(self.mapped(), cutter, limit)
         else:
-            runs = cut_stream(self.stream(), cutter, max_latency)
+            runs = cut_stream(self.stream(), cutter, max_latency, limit)
         for run in runs:
             if run is not None and self._view is not None:
                 self._release_mapped(self.bytes_done)  # the runs before this one are parsed

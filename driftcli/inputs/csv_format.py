@@ -29,8 +29,10 @@ from driftcli.inputs.cutting import Run, csv_cut, line_map
 from driftcli.inputs.jsonl_format import blank
 from driftcli.inputs.sniff import UTF8_BOM
 from driftcli.inputs.source import TextSource
+from driftcli.settings import size_text
 
 MAX_HEADER_BYTES = 1 << 24
+"""The longest header row read (or the line limit, if it is lower)."""
 _QUOTE = ord('"')
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 """The separators sniffed, in the order that breaks ties, with their names."""
@@ -45,22 +47,33 @@ class CsvSource(TextSource):
     text_format: ClassVar[InputFormat] = InputFormat.CSV
 
     def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
+        self.refuse_other_encodings()
+        limit = self.line_limit()
+        longest = min(MAX_HEADER_BYTES, limit.max_bytes)
         head = self.content.head(
-            lambda h: csv_header_end(h.removeprefix(UTF8_BOM)) > 0, MAX_HEADER_BYTES
+            lambda h: csv_header_end(h.removeprefix(UTF8_BOM)) > 0, longest + len(UTF8_BOM) + 1
         )
         head = head.removeprefix(UTF8_BOM)
         delimiter = self.delimiter or sniff_delimiter(head)
-        header, skip = read_csv_header(head, self.name, delimiter)
+        header, skip = read_csv_header(head, self.name, delimiter, longest)
         rows = 0
-        for run in self.content.runs(csv_cut, max_latency, skip):
+        parse = functools.partial(
+            parse_csv,
+            header=header,
+            name=self.name,
+            bad=self.bad_lines,
+            delimiter=delimiter,
+            max_field=limit.max_bytes,
+        )
+        for run in self.content.runs(csv_cut, max_latency, limit, skip):
             if run is None:
                 yield None
                 continue
             if blank(run.data):
                 continue
-            table, lines = parse_csv(run, header, self.name, self.bad_lines, delimiter)
-            yield Chunk(table.combine_chunks(), run.first_line, rows, lines, self.name)
-            rows += table.num_rows
+            for chunk in self.parsed(run, rows, parse):
+                yield chunk
+                rows += chunk.table.num_rows
 
 
 def csv_header_end(raw: bytes) -> int:
@@ -77,7 +90,12 @@ def csv_header_end(raw: bytes) -> int:
 
 
 def _fields(text: str, delimiter: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    """The records of some CSV text; none where the csv module cannot read it (a NUL byte:
+    read_csv_header then says what the file is not)."""
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:
+        return []
 
 
 def sniff_delimiter(raw: bytes) -> str:
@@ -101,17 +119,24 @@ def sniff_delimiter(raw: bytes) -> str:
     return max(chosen, key=lambda d: widths[d]) if chosen else ","
 
 
-def read_csv_header(raw: bytes, name: str, delimiter: str = ",") -> tuple[list[str], int]:
+def read_csv_header(
+    raw: bytes, name: str, delimiter: str = ",", longest: int = MAX_HEADER_BYTES
+) -> tuple[list[str], int]:
     """The header row's names and its length in bytes, from the stream's first bytes.
 
-    `raw` is the start of the stream without a byte-order mark; a stream that
-    is all header and no newline is a header. A header that reads as one
-    column but that another separator would split is an error: the file was
-    read with the wrong separator.
+    `raw` is the start of the stream without a byte-order mark, at most
+    `longest + 1` bytes of it; a stream that is all header and no newline is
+    a header. A header that reads as one column but that another separator
+    would split is an error: the file was read with the wrong separator.
     """
     end = csv_header_end(raw) or len(raw)
+    _refuse_odd_header(raw[:end], name, longest)
     text = raw[:end].decode("utf-8", errors="replace")
-    header = next(iter(_fields(text, delimiter)), [])
+    _allow_fields(len(text) + 1)
+    try:
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise InputError(f"{name}: line 1: cannot read the CSV header ({exc})") from None
     if not header or all(not column.strip() for column in header):
         raise InputError(f"{name}: CSV has no header row")
     if len(header) == 1:
@@ -122,6 +147,24 @@ def read_csv_header(raw: bytes, name: str, delimiter: str = ",") -> tuple[list[s
             raise InputError(f"{name}: CSV header names column {column!r} twice")
         seen.add(column)
     return header, end
+
+
+def _refuse_odd_header(raw: bytes, name: str, longest: int) -> None:
+    """A first line that is binary, or longer than any header: not a CSV header."""
+    if b"\x00" in raw:
+        raise InputError(
+            f"{name}: line 1 holds NUL bytes, so it is not UTF-8 text "
+            "(UTF-16 without a byte-order mark, or a binary file?)",
+            hint="driftcli reads UTF-8 CSV and JSON lines, and Parquet",
+        )
+    if len(raw) - raw.endswith(b"\n") > longest:
+        what = "the line limit" if longest < MAX_HEADER_BYTES else "the header limit"
+        raise InputError(
+            f"{name}: line 1 (the CSV header) is longer than {what} of {size_text(longest)}",
+            hint="a header longer than that is not a CSV header: is this the right file?"
+            if what == "the header limit"
+            else "raise it with --max-line-bytes",
+        )
 
 
 def _refuse_merged(name: str, column: str, text: str, delimiter: str) -> None:
@@ -150,7 +193,12 @@ def _csv_null_tokens() -> frozenset[str]:
 
 
 def parse_csv(
-    run: Run, header: list[str], name: str, bad: BadLines, delimiter: str = ","
+    run: Run,
+    header: list[str],
+    name: str,
+    bad: BadLines,
+    delimiter: str = ",",
+    max_field: int = 1 << 30,
 ) -> tuple[pa.Table, LineMap]:
     """Parse a chunk of CSV records (no header) with every column as text.
 
@@ -181,30 +229,53 @@ def parse_csv(
         except pa.ArrowInvalid:
             table = read(len(raw) + 1)  # perhaps a row longer than a parse block
     except pa.ArrowInvalid:
-        table, lines = _parse_csv_slowly(raw, first_line, header, name, bad, delimiter)
+        table, lines = _parse_csv_slowly(raw, first_line, header, name, bad, delimiter, max_field)
         return mark_untyped(table, header), lines
     record_lines = functools.partial(_csv_record_lines, delimiter=delimiter)
     return mark_untyped(table, header), line_map(run, table.num_rows, record_lines)
 
 
+def _allow_fields(size: int) -> None:
+    """Let Python's csv module read fields up to `size` characters (128 KiB by default;
+    pyarrow has no such limit, and the line limit bounds them already)."""
+    csv.field_size_limit(max(size, 1 << 17))
+
+
 def _csv_records(
-    raw: bytes, first_line: int, delimiter: str = ","
+    raw: bytes,
+    first_line: int,
+    max_field: int,
+    delimiter: str = ",",
+    bad: BadLines | None = None,
+    name: str = "",
 ) -> Iterator[tuple[int, list[str]]]:
-    """Each non-empty record with the line it starts at."""
-    # Python's csv module refuses fields over 128 KiB by default; pyarrow does not.
-    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+    """Each non-empty record with the line it starts at; a record the csv module
+    refuses (a field over `max_field`) is a bad line."""
+    _allow_fields(max_field)
     text = io.StringIO(raw.decode("utf-8", errors="replace"), newline="")
     reader = csv.reader(text, delimiter=delimiter)
     line = first_line
-    for record in reader:
+    while True:
         start = line
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = first_line + reader.line_num
+            if bad is None:
+                raise InputError(f"{name}: line {start}: {exc}") from None
+            bad.report(name, start, f"cannot read the record ({exc})")
+            continue
         line = first_line + reader.line_num
         if record:
             yield start, record
 
 
 def _csv_record_lines(raw: bytes, first_line: int, delimiter: str = ",") -> npt.NDArray[np.int64]:
-    return np.array([start for start, _ in _csv_records(raw, first_line, delimiter)], np.int64)
+    # pyarrow read these records: none of their fields is refused here.
+    records = _csv_records(raw, first_line, len(raw) + 1, delimiter)
+    return np.array([start for start, _ in records], np.int64)
 
 
 def _parse_csv_slowly(
@@ -214,6 +285,7 @@ def _parse_csv_slowly(
     name: str,
     bad: BadLines,
     delimiter: str,
+    max_field: int,
 ) -> tuple[pa.Table, Any]:
     raw = bytes(raw)
     physical = raw.split(b"\n")
@@ -227,7 +299,7 @@ def _parse_csv_slowly(
     nulls = _csv_null_tokens()
     columns: list[list[str | None]] = [[] for _ in header]
     lines: list[int] = []
-    for line, record in _csv_records(raw, first_line, delimiter):
+    for line, record in _csv_records(raw, first_line, max_field, delimiter, bad, name):
         if len(record) != len(header):
             bad.report(name, line, f"row has {len(record)} fields, the header has {len(header)}")
             continue

@@ -4,7 +4,9 @@ Cutting the stream here, rather than in pyarrow's streaming readers, is what
 gives every error a line number (pyarrow's do not know them), lets
 `--skip-bad-lines` drop a bad line and keep its neighbours, and lets a slow
 stream (`tail -F | driftcli ingest -`) deliver its rows within a bounded
-delay instead of waiting for a full chunk.
+delay instead of waiting for a full chunk. It is also where the line limit
+holds (`LineLimit`): a buffer grows to the limit and no further, so one
+endless line costs no more memory than a chunk plus the limit.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from driftcli.inputs.chunk import LineMap
+from driftcli.errors import InputError
+from driftcli.inputs.chunk import BadLine, LineMap
 from driftcli.inputs.sniff import UTF8_BOM
+from driftcli.settings import DEFAULT_MAX_LINE_BYTES
 
 CHUNK_BYTES = 1 << 24
 """Text is cut into chunks of about this many bytes, on record boundaries."""
@@ -93,32 +97,125 @@ def csv_cut(view: memoryview, final: bool = True) -> Cut:
     return Cut(int(newlines[-1]) + 1, len(newlines)) if final else Cut(0, 0)
 
 
-def cut_view(view: memoryview, cutter: Cutter) -> Iterator[Run]:
+class LineLimit(NamedTuple):
+    """The longest line read, and what becomes of a longer one.
+
+    A buffer never grows past the limit to find the end of a line, so memory
+    stays within the chunk size plus the limit, whatever the input holds.
+    """
+
+    max_bytes: int
+    too_long: Callable[[list[int]], None]
+    """Told the numbers of the lines over the limit: raises, or (skipping bad
+    lines) counts them, and they are left out."""
+
+
+def _refuse(lines: list[int]) -> None:
+    raise InputError(f"line {lines[0]}: longer than the line limit")
+
+
+NO_LONGER_THAN_DEFAULT = LineLimit(DEFAULT_MAX_LINE_BYTES, _refuse)
+
+
+def within_limit(run: Run, limit: LineLimit) -> Run:
+    """The run with its lines over the limit reported, and emptied when they are skipped.
+
+    An emptied line keeps its newline, so the lines after it keep their numbers.
+    Only a run longer than the limit can hold such a line, so most runs are
+    returned at once.
+    """
+    if len(run.data) <= limit.max_bytes:
+        return run
+    data = np.frombuffer(run.data, np.uint8)
+    breaks = run.breaks if run.breaks is not None else np.flatnonzero(data == NEWLINE)
+    starts = np.r_[0, breaks + 1]
+    ends = np.r_[breaks, len(data)]
+    long = np.flatnonzero(ends - starts > limit.max_bytes).tolist()
+    if not long:
+        return run
+    limit.too_long([run.first_line + i for i in long])
+    kept = bytearray()
+    position = 0
+    for i in long:
+        kept += run.data[position : int(starts[i])]
+        position = int(ends[i])
+    kept += run.data[position:]
+    return Run(memoryview(kept), run.first_line, run.lines)
+
+
+def limited(run: Run, limit: LineLimit) -> Iterator[Run]:
+    """`within_limit`; when it refuses a line, the run's lines before it come first."""
+    try:
+        yield within_limit(run, limit)
+    except BadLine as exc:
+        before = run_before(run, exc.line)
+        if before is not None:
+            yield before
+        raise
+
+
+def run_before(run: Run, line: int) -> Run | None:
+    """The run's lines before `line`, or None if it starts there (or the line is not in it)."""
+    count = line - run.first_line
+    if count <= 0:
+        return None
+    breaks = run.breaks
+    if breaks is None:
+        breaks = np.flatnonzero(np.frombuffer(run.data, np.uint8) == NEWLINE)
+    if count > len(breaks):
+        return None
+    end = int(breaks[count - 1]) + 1
+    return Run(run.data[:end], run.first_line, count, breaks[:count])
+
+
+def cut_view(
+    view: memoryview, cutter: Cutter, limit: LineLimit = NO_LONGER_THAN_DEFAULT
+) -> Iterator[Run]:
     """Cut a whole input already in memory (a mapped file) into runs of whole records.
 
     The runs are views: nothing is copied.
     """
     if bytes(view[:3]) == UTF8_BOM:
         view = view[3:]
+    longest = max(CHUNK_BYTES, limit.max_bytes + 1)
     position, first_line = 0, 1
     while position < len(view):
         window = CHUNK_BYTES
         while True:
             end = min(position + window, len(view))
             cut = cutter(view[position:end], True)
-            if cut.end or end == len(view):
+            if cut.end or end == len(view) or window >= longest:
                 break
-            window *= 2  # a record longer than a chunk
+            window = min(window * 2, longest)  # a record longer than a chunk
         if cut.end:
-            yield Run(view[position : position + cut.end], first_line, cut.newlines, cut.breaks)
-        else:
-            yield _tail_run(view[position:end], first_line)
+            run = Run(view[position : position + cut.end], first_line, cut.newlines, cut.breaks)
+        elif end == len(view):
+            run = _tail_run(view[position:end], first_line)
+        else:  # no newline within the limit: the line is too long
+            limit.too_long([first_line])
+            position = _after_newline(view, end)
+            first_line += 1
+            continue
+        yield from limited(run, limit)
         first_line += cut.newlines
         position += cut.end or end - position
 
 
+def _after_newline(view: memoryview, start: int) -> int:
+    """Where the line running through `start` ends (past its newline), read a chunk at a time."""
+    while start < len(view):
+        block = np.frombuffer(view[start : start + CHUNK_BYTES], np.uint8) == NEWLINE
+        if block.any():
+            return start + int(block.argmax()) + 1
+        start += len(block)
+    return len(view)
+
+
 def cut_stream(
-    stream: Readable, cutter: Cutter, max_latency: float | None = None
+    stream: Readable,
+    cutter: Cutter,
+    max_latency: float | None = None,
+    limit: LineLimit = NO_LONGER_THAN_DEFAULT,
 ) -> Iterator[Run | None]:
     """Cut a byte stream into (run, first line number) runs of whole records.
 
@@ -131,55 +228,111 @@ def cut_stream(
     long passes with nothing to give, so the caller gets control back
     (needs a stream with a real file descriptor).
     """
-    readinto = getattr(stream, "readinto", None) or _reader_into(stream)
-    fd = _file_descriptor(stream) if max_latency is not None else None
-    buffered = getattr(stream, "has_buffered", lambda: False)
-    buffer = bytearray(CHUNK_BYTES)
-    filled = 0
-    first_line = 1
-    waiting_since: float | None = None
-    at_start = True
+    return _StreamCutter(stream, cutter, max_latency, limit).runs()
 
-    def emit(cut: Cut) -> Run:
-        return Run(memoryview(buffer)[: cut.end], first_line, cut.newlines, cut.breaks)
 
-    while True:
-        if fd is not None and max_latency is not None and not buffered():
-            deadline = (waiting_since or time.monotonic()) + max_latency
-            if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
-                cut = cutter(memoryview(buffer)[:filled], False) if filled else Cut(0, 0)
+class _StreamCutter:
+    """The state of `cut_stream`: the buffer, what it holds, and the line it starts at."""
+
+    def __init__(
+        self, stream: Readable, cutter: Cutter, max_latency: float | None, limit: LineLimit
+    ) -> None:
+        self.readinto = getattr(stream, "readinto", None) or _reader_into(stream)
+        self.fd = _file_descriptor(stream) if max_latency is not None else None
+        self.max_latency = max_latency or 0.0
+        self.buffered: Callable[[], bool] = getattr(stream, "has_buffered", lambda: False)
+        self.cutter = cutter
+        self.limit = limit
+        self.longest = max(CHUNK_BYTES, limit.max_bytes + 1)
+        self.buffer = bytearray(CHUNK_BYTES)
+        self.filled = 0
+        self.first_line = 1
+        self.waiting_since: float | None = None
+        self.discarding = False
+        """Reading past a line over the limit, to its end."""
+
+    def runs(self) -> Iterator[Run | None]:
+        at_start = True
+        while True:
+            if self.fd is not None and not self.buffered() and not self._ready():
+                view = memoryview(self.buffer)[: self.filled]
+                cut = self.cutter(view, False) if self.filled else Cut(0, 0)
                 if cut.end:
-                    yield emit(cut)
-                    buffer[: filled - cut.end] = buffer[cut.end : filled]
-                    filled -= cut.end
-                    first_line += cut.newlines
+                    yield from limited(self._run(cut), self.limit)
+                    self._consume(cut)
                 else:
                     yield None
-                waiting_since = time.monotonic() if filled else None
+                self.waiting_since = time.monotonic() if self.filled else None
                 continue
-        if filled == len(buffer):
-            cut = cutter(memoryview(buffer), True)
-            if not cut.end:  # a record longer than the buffer: grow it
-                buffer = buffer + bytearray(len(buffer))
+            if self.filled == len(self.buffer):
+                full = self._full()
+                if full is not None:
+                    # A view into the buffer: its bytes move only once the
+                    # caller asks for the next run.
+                    yield from limited(self._run(full), self.limit)
+                    self._consume(full)
+                    self.waiting_since = time.monotonic() if self.filled else None
                 continue
-            yield emit(cut)
-            buffer[: filled - cut.end] = buffer[cut.end : filled]
-            filled -= cut.end
-            first_line += cut.newlines
-            waiting_since = time.monotonic() if filled else None
-        read = readinto(memoryview(buffer)[filled:])
-        if not read:
-            break
-        filled += read
-        if at_start and filled >= len(UTF8_BOM):
-            if buffer.startswith(UTF8_BOM):
-                buffer[: filled - 3] = buffer[3:filled]
-                filled -= 3
-            at_start = False
-        if waiting_since is None:
-            waiting_since = time.monotonic()
-    if filled:
-        yield _tail_run(memoryview(buffer)[:filled], first_line)
+            read = self.readinto(memoryview(self.buffer)[self.filled :])
+            if not read:
+                break
+            if self.discarding:
+                self._discard(read)
+                continue
+            self.filled += read
+            if at_start and self.filled >= len(UTF8_BOM):
+                if self.buffer.startswith(UTF8_BOM):
+                    self.buffer[: self.filled - 3] = self.buffer[3 : self.filled]
+                    self.filled -= 3
+                at_start = False
+            if self.waiting_since is None:
+                self.waiting_since = time.monotonic()
+        if self.filled:
+            tail = _tail_run(memoryview(self.buffer)[: self.filled], self.first_line)
+            yield from limited(tail, self.limit)
+
+    def _ready(self) -> bool:
+        """Wait for bytes until the oldest waiting record is due; are there any?"""
+        if self.fd is None:
+            return True
+        deadline = (self.waiting_since or time.monotonic()) + self.max_latency
+        timeout = max(0.0, deadline - time.monotonic())
+        return bool(select.select([self.fd], [], [], timeout)[0])
+
+    def _full(self) -> Cut | None:
+        """The whole records of a full buffer; None when it had to grow instead,
+        or was dropped as the start of a line over the limit."""
+        cut = self.cutter(memoryview(self.buffer), True)
+        if cut.end:
+            return cut
+        if len(self.buffer) < self.longest:  # a record longer than the buffer: grow it
+            grown = bytearray(min(2 * len(self.buffer), self.longest))
+            grown[: self.filled] = self.buffer
+            self.buffer = grown
+            return None
+        self.limit.too_long([self.first_line])
+        self.discarding, self.filled = True, 0
+        return None
+
+    def _run(self, cut: Cut) -> Run:
+        return Run(memoryview(self.buffer)[: cut.end], self.first_line, cut.newlines, cut.breaks)
+
+    def _consume(self, cut: Cut) -> None:
+        """The run up to `cut` was parsed: move the rest of the buffer to its start."""
+        self.buffer[: self.filled - cut.end] = self.buffer[cut.end : self.filled]
+        self.filled -= cut.end
+        self.first_line += cut.newlines
+
+    def _discard(self, read: int) -> None:
+        """Drop what was read up to the end of the line over the limit; keep what follows."""
+        newline = self.buffer.find(b"\n", 0, read)
+        if newline < 0:
+            return
+        kept = read - newline - 1
+        self.buffer[:kept] = self.buffer[newline + 1 : read]
+        self.filled, self.discarding = kept, False
+        self.first_line += 1
+        self.waiting_since = time.monotonic() if kept else None
 
 
 def _reader_into(stream: Readable) -> Callable[[memoryview], int]:

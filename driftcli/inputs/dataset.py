@@ -18,6 +18,7 @@ file by file keeps one behaviour for one file and for many.
 from __future__ import annotations
 
 import glob
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -29,7 +30,7 @@ from driftcli.choices import InputFormat
 from driftcli.columns.values import PARTITION_KEY, UNTYPED_KEY
 from driftcli.errors import InputError
 from driftcli.inputs.chunk import Chunk
-from driftcli.inputs.files import open_file
+from driftcli.inputs.files import open_file, path_error
 from driftcli.inputs.parquet_format import parquet_rows
 from driftcli.inputs.sniff import format_of_path
 from driftcli.inputs.source import Source
@@ -56,6 +57,7 @@ class DatasetSource(Source):
         again = DatasetSource(self.name, self.format, self.files)
         again.columns = frozenset(columns)
         again.delimiter = self.delimiter
+        again.bad_lines.skip, again.max_line_bytes = self.bad_lines.skip, self.max_line_bytes
         try:
             yield from again.batches()
         finally:
@@ -75,6 +77,7 @@ class DatasetSource(Source):
             part = open_file(path, self.format)
             try:
                 part.bad_lines = self.bad_lines
+                part.max_line_bytes = self.max_line_bytes
                 part.columns = self.columns
                 part.delimiter = self.delimiter
                 partitions = partitions_of(path)
@@ -94,10 +97,20 @@ def is_dataset(spec: str | Sequence[str]) -> bool:
     if is_url(spec):
         fs, inside = url_filesystem(spec)
         return bool(_GLOB_CHARS & set(inside)) or bool(fs.isdir(inside))
-    local = Path(spec)
-    if local.is_dir():
+    kind = _kind_of(spec)
+    if kind == "directory":
         return True
-    return bool(_GLOB_CHARS & set(spec)) and not local.exists()  # "data[1].csv" is a file
+    return bool(_GLOB_CHARS & set(spec)) and kind is None  # "data[1].csv" is a file
+
+
+def _kind_of(spec: str) -> str | None:
+    """ "directory", "file" (anything else there), or None (nothing, or the path cannot
+    be looked at: opening it then says why)."""
+    try:
+        mode = Path(spec).stat().st_mode
+    except (OSError, ValueError):
+        return None
+    return "directory" if stat.S_ISDIR(mode) else "file"
 
 
 def partitions_of(path: str) -> dict[str, str]:
@@ -143,13 +156,18 @@ def open_dataset(spec: str | Sequence[str], input_format: InputFormat | None) ->
 
 def _expand_path(item: str) -> list[str]:
     path = Path(item)
-    if path.is_dir():
+    kind = _kind_of(item)
+    if kind == "directory":
         return [str(p) for p in path.rglob("*") if p.is_file() and _is_data(p, path)]
-    if _GLOB_CHARS & set(item) and not path.exists():
+    if _GLOB_CHARS & set(item) and kind is None:
         matched = glob.glob(item, recursive=True)  # noqa: PTH207 - absolute patterns too
         return [p for p in matched if Path(p).is_file()]
-    if path.exists():
+    if kind is not None:
         return [item]
+    try:
+        path.stat()
+    except OSError as exc:
+        raise path_error(item, exc) from None
     raise InputError(f"{item}: no such file")
 
 

@@ -17,6 +17,7 @@ from driftcli.choices import InputFormat
 from driftcli.inputs.dataset import is_dataset, open_dataset
 from driftcli.inputs.files import open_file
 from driftcli.inputs.source import Source
+from driftcli.settings import DEFAULT_MAX_LINE_BYTES
 
 
 @contextlib.contextmanager
@@ -26,13 +27,16 @@ def open_source(
     *,
     skip_bad_lines: bool = False,
     delimiter: str | None = None,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> Iterator[Source]:
     """Open an input: a path, `-` for stdin, or several files (a directory, a glob, a list).
 
     Settles the format and compression. Raises `UsageError` for `-` on a
-    terminal and `InputError` for a path that cannot be read. The source is
-    closed (and any spool file removed) on exit. `delimiter` is the CSV
-    field separator (None: each CSV file's own is sniffed).
+    terminal and `InputError` for a path that cannot be read. A line longer
+    than `max_line_bytes` is a bad line: an error, or skipped with
+    `skip_bad_lines`. The source is closed (and any spool file removed) on
+    exit. `delimiter` is the CSV field separator (None: each CSV file's own is
+    sniffed).
     """
     source: Source
     if is_dataset(spec):
@@ -41,6 +45,7 @@ def open_source(
         source = open_file(spec if isinstance(spec, str) else spec[0], input_format)
     source.bad_lines.skip = skip_bad_lines
     source.delimiter = delimiter
+    source.max_line_bytes = max_line_bytes
     try:
         yield source
     finally:

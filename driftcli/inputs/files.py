@@ -6,13 +6,14 @@ bytes of the content; gzip and zstd compression are detected the same way.
 
 from __future__ import annotations
 
+import stat
 import sys
 from pathlib import Path
 
 import pyarrow as pa
 
 from driftcli.choices import InputFormat
-from driftcli.errors import InputError, UsageError
+from driftcli.errors import InputError, UsageError, os_reason, path_shown
 from driftcli.inputs.content import Content
 from driftcli.inputs.csv_format import CsvSource
 from driftcli.inputs.cutting import Readable
@@ -57,18 +58,25 @@ def _source(name: str, fmt: InputFormat, content: Content) -> Source:
     return _SOURCES[fmt](name, content)
 
 
+def path_error(spec: str, exc: OSError) -> InputError:
+    """An input path that cannot be looked at or opened, and why."""
+    return InputError(f"{path_shown(spec)}: {os_reason(exc)}")
+
+
 def _open_path(spec: str, input_format: InputFormat | None) -> Source:
     path = Path(spec)
-    if not path.exists():
-        raise InputError(f"{spec}: no such file")
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise path_error(spec, exc) from None
+    if stat.S_ISDIR(mode):
         raise InputError(f"{spec}: is a directory, not a data file")
     suffix_compression = compression_of_path(path)
     fmt = input_format or format_of_path(path)
     try:
         file = open(path, "rb")  # noqa: SIM115 - handed to the source, or closed below
     except OSError as exc:
-        raise InputError(f"{spec}: cannot open: {exc.strerror or exc}") from exc
+        raise path_error(spec, exc) from exc
     if not path.is_file():
         # A named pipe or <(process substitution): its bytes can be read only
         # once, so it is read as a stream, like stdin.
@@ -102,7 +110,12 @@ def _peek_decompressed(content: Content, name: str) -> bytes:
 
 def _open_stdin(input_format: InputFormat | None) -> Source:
     stdin = sys.stdin
-    if stdin is None or stdin.isatty():
+    if stdin is None:  # Python's stdin when descriptor 0 was closed (`<&-`)
+        raise UsageError(
+            "'-' reads data from stdin, but stdin is closed",
+            hint="pipe data in, or give a file instead of -",
+        )
+    if stdin.isatty():
         raise TerminalStdin(
             "'-' reads data from stdin, but stdin is a terminal",
             hint="pipe data in, e.g. cat rows.csv | driftcli COMMAND -",

@@ -8,6 +8,7 @@ table by hand when JSON types merely vary from line to line.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, ClassVar, NoReturn
 
@@ -31,16 +32,20 @@ class JsonlSource(TextSource):
     text_format: ClassVar[InputFormat] = InputFormat.JSONL
 
     def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
+        self.refuse_other_encodings()
         rows = 0
-        for run in self.content.runs(jsonl_cut, max_latency):
+        for run in self.content.runs(jsonl_cut, max_latency, self.line_limit()):
             if run is None:
                 yield None
                 continue
             if blank(run.data):
                 continue
-            table, lines = parse_jsonl(run, self.name, self.bad_lines)
-            yield Chunk(table.combine_chunks(), run.first_line, rows, lines, self.name)
-            rows += table.num_rows
+            for chunk in self.parsed(run, rows, self._parse):
+                yield chunk
+                rows += chunk.table.num_rows
+
+    def _parse(self, run: Run) -> tuple[pa.Table, LineMap]:
+        return parse_jsonl(run, self.name, self.bad_lines)
 
 
 def blank(raw: memoryview) -> bool:
@@ -88,14 +93,24 @@ def parse_jsonl(run: Run, name: str, bad: BadLines) -> tuple[pa.Table, LineMap]:
 
 
 _OPEN_BRACE = ord("{")
+_OPEN_BRACKET = ord("[")
+
+MAX_JSON_DEPTH = 100
+"""Objects and arrays nested deeper than this make a bad line: Arrow's validation
+recurses once per level, and crashes the process (SIGSEGV) some thousands deep."""
+
+_JSON_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[][{}]')
+"""A JSON string (skipped whole: brackets inside it are text) or a bracket."""
 
 
 def _without_non_objects(run: Run, name: str, bad: BadLines) -> Run:
-    """The run with its lines that are not JSON objects reported, and blanked when skipped.
+    """The run with its lines that are not JSON objects, or are nested too deep,
+    reported, and blanked when skipped.
 
     Only the first byte of each line is looked at in bulk; the few lines
     that do not start with `{` (blank or indented ones, and the bad ones)
-    are then read one by one.
+    are then read one by one. Nesting is looked for only where the run holds
+    more brackets than flat objects would (see `_deep_lines`).
     """
     data = np.frombuffer(run.data, np.uint8)
     if not len(data):
@@ -113,15 +128,60 @@ def _without_non_objects(run: Run, name: str, bad: BadLines) -> Run:
             if run.first_line + i == 1 and text.startswith(b"["):
                 _refuse_array(name)
             found.append((run.first_line + i, start, end, _json_kind_of(text)))
+    deep = f"nested deeper than {MAX_JSON_DEPTH} levels (the JSON nesting limit)"
+    for i in _deep_lines(run.data, data, starts, ends, len(starts) - len(odd)):
+        found.append((run.first_line + i, int(starts[i]), int(ends[i]), deep))
     if not found:
         return run
-    bad.report_many(
-        name, [line for line, *_ in found], f"expected a JSON object, got {found[0][3]}"
-    )
+    found.sort()
+    reason = found[0][3] if found[0][3] == deep else f"expected a JSON object, got {found[0][3]}"
+    bad.report_many(name, [line for line, *_ in found], reason)
     blanked = bytearray(run.data)
     for _, start, end, _ in found:
         blanked[start:end] = b" " * (end - start)
     return Run(memoryview(blanked), run.first_line, run.lines, run.breaks)
+
+
+def _deep_lines(
+    raw: memoryview,
+    data: npt.NDArray[np.uint8],
+    starts: npt.NDArray[np.intp],
+    ends: npt.NDArray[np.intp],
+    objects: int,
+) -> list[int]:
+    """The lines (by position in the run) nested deeper than `MAX_JSON_DEPTH`.
+
+    Every object line holds at least one `{`, so a line deeper than the limit
+    exists only if the run holds more than `limit + objects - 1` brackets:
+    rows of flat objects cost two counts over the run. Otherwise each line's
+    brackets are counted, and only lines with more than the limit are read.
+    """
+    opens = np.count_nonzero(data == _OPEN_BRACE) + np.count_nonzero(data == _OPEN_BRACKET)
+    if opens - max(objects - 1, 0) <= MAX_JSON_DEPTH:
+        return []
+    positions = np.flatnonzero((data == _OPEN_BRACE) | (data == _OPEN_BRACKET))
+    per_line = np.searchsorted(positions, ends) - np.searchsorted(positions, starts)
+    candidates = np.flatnonzero(per_line > MAX_JSON_DEPTH).tolist()
+    return [i for i in candidates if _too_deep(bytes(raw[int(starts[i]) : int(ends[i])]))]
+
+
+def _too_deep(line: bytes) -> bool:
+    """Does this line open more than `MAX_JSON_DEPTH` objects or arrays at once?
+
+    Brackets inside strings are text; an unclosed line counts as deep as it opens.
+    """
+    depth = 0
+    for token in _JSON_TOKENS.finditer(line):
+        bracket = token.group()
+        if len(bracket) != 1:
+            continue
+        if bracket in b"{[":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        else:
+            depth = max(depth - 1, 0)
+    return False
 
 
 def _refuse_array(name: str) -> NoReturn:

@@ -14,6 +14,7 @@ from typing import ClassVar
 import pyarrow as pa
 
 from driftcli.choices import InputFormat
+from driftcli.errors import InputError
 from driftcli.inputs.chunk import Chunk
 from driftcli.inputs.content import Content
 from driftcli.inputs.source import Source
@@ -63,6 +64,10 @@ class ParquetSource(Source):
         schema = pq.read_schema(where)
         if not isinstance(where, str):
             where.seek(0)
+        twice = _named_twice(schema.names)
+        if twice is not None:
+            # Columns are found by name downstream: two of one name cannot be told apart.
+            raise InputError(f"{self.name}: Parquet file names column {twice!r} twice")
         text = [
             f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
         ]
@@ -81,6 +86,15 @@ class ParquetSource(Source):
 
     def _progress(self, rows: int) -> tuple[int, int | None]:
         return rows, self._total_rows
+
+
+def _named_twice(names: Sequence[str]) -> str | None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
 
 
 def parquet_rows(paths: Sequence[str | Path]) -> int | None:

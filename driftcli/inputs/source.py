@@ -16,9 +16,11 @@ import pyarrow as pa
 
 from driftcli.choices import InputFormat
 from driftcli.errors import InputError
-from driftcli.inputs.chunk import BadLines, Chunk
+from driftcli.inputs.chunk import BadLine, BadLines, Chunk, LineMap
 from driftcli.inputs.content import Content
+from driftcli.inputs.cutting import LineLimit, Run, run_before
 from driftcli.inputs.progress import report
+from driftcli.settings import DEFAULT_MAX_LINE_BYTES, size_text
 
 
 class Source(abc.ABC):
@@ -34,6 +36,8 @@ class Source(abc.ABC):
         self.compression = compression
         self.bad_lines = BadLines()
         """Malformed lines: an error, or counted and skipped with `skip=True`."""
+        self.max_line_bytes = DEFAULT_MAX_LINE_BYTES
+        """A longer line is a bad line (text formats)."""
         self.columns: frozenset[str] | None = None
         """Read only these columns where the format allows it (Parquet); None: all."""
         self.delimiter: str | None = None
@@ -105,6 +109,14 @@ class Source(abc.ABC):
         self._cleanup.close()
 
 
+_BYTE_ORDER_MARKS = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
 class TextSource(Source):
     """A text format (CSV, JSON lines): its content is cut into runs of whole records."""
 
@@ -130,10 +142,64 @@ class TextSource(Source):
             raise InputError(f"{self.name}: can be read only once")
         again = self.at(self.name, Content(path=path, compression=self.content.compression))
         again.delimiter = self.delimiter
+        # The same lines are skipped again, but counted once, by the first read.
+        again.bad_lines = BadLines(skip=self.bad_lines.skip, hint=self.bad_lines.hint)
+        again.max_line_bytes = self.max_line_bytes
         try:
             yield from again.batches()
         finally:
             again.close()
+
+    def refuse_other_encodings(self) -> None:
+        """A UTF-16 or UTF-32 file is refused as such, not misread as one-column CSV."""
+        head = self.content.head(lambda h: len(h) >= 4, 4)
+        for mark, encoding in _BYTE_ORDER_MARKS:
+            if head.startswith(mark):
+                raise InputError(
+                    f"{self.name}: is {encoding} text (it starts with a {encoding} byte-order "
+                    "mark); driftcli reads UTF-8",
+                    hint=f"convert it first: iconv -f {encoding} -t UTF-8 FILE > FILE.utf8",
+                )
+
+    def line_limit(self) -> LineLimit:
+        """The line limit, with a longer line reported as a bad line of this input."""
+        limit = self.max_line_bytes
+        reason = f"longer than the line limit of {size_text(limit)} (--max-line-bytes)"
+        return LineLimit(limit, lambda lines: self.bad_lines.report_many(self.name, lines, reason))
+
+    def parsed(
+        self, run: Run, rows: int, parse: Callable[[Run], tuple[pa.Table, LineMap]]
+    ) -> Iterator[Chunk]:
+        """The run parsed as one chunk (`rows` rows of the input came before it).
+
+        At a bad line that is not skipped, the chunk of the good lines before
+        it comes first, then the error: a reader that stops there (ingest)
+        keeps what it would have kept had the input ended before that line.
+        """
+        try:
+            table, lines = parse(run)
+        except BadLine as exc:
+            yield from self._before_bad_line(run, exc.line, rows, parse)
+            raise
+        yield Chunk(table.combine_chunks(), run.first_line, rows, lines, self.name)
+
+    def _before_bad_line(
+        self,
+        run: Run,
+        line: int,
+        rows: int,
+        parse: Callable[[Run], tuple[pa.Table, LineMap]],
+    ) -> Iterator[Chunk]:
+        while (before := run_before(run, line)) is not None:
+            try:
+                table, lines = parse(before)
+            except BadLine as exc:  # an earlier bad line than the one first found
+                if exc.line >= line:
+                    return
+                line = exc.line
+                continue
+            yield Chunk(table.combine_chunks(), before.first_line, rows, lines, self.name)
+            return
 
     def _progress(self, rows: int) -> tuple[int, int | None]:
         """Bytes of a mapped file, else rows."""

@@ -42,18 +42,20 @@ class PeekStream(io.RawIOBase):
     def __init__(self, raw: Readable) -> None:
         super().__init__()
         self._raw = raw
-        self._head = b""
+        self._head = bytearray()
         self._pos = 0
 
     def peek_until(self, enough: Callable[[bytes], bool], limit: int) -> bytes:
         """Read ahead until `enough(head)`, `limit` bytes, or the end; return the head."""
         reader = getattr(self._raw, "read1", self._raw.read)
-        while not enough(self._head) and len(self._head) < limit:
+        # A bytearray grows in place: a long head read from a pipe 64 KiB at a
+        # time is not copied once per read.
+        while not enough(self._head) and len(self._head) < limit:  # type: ignore[arg-type]
             more = reader(max(limit - len(self._head), 1))
             if not more:
                 break
             self._head += more
-        return self._head
+        return bytes(self._head)
 
     def readable(self) -> bool:
         return True

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+
+from driftcli.output.texts import escaped
 
 WIDTH = 760
 LEFT, RIGHT, TOP, PLOT_HEIGHT = 52, 12, 12, 170
@@ -45,7 +46,7 @@ def bar_chart(name: str, buckets: Buckets) -> str:
     height = TOP + PLOT_HEIGHT + (78 if rotated else 26)
     parts = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'role="img" aria-label="{escape(name)}: reference and live share of rows per bucket">',
+        f'role="img" aria-label="{escaped(name)}: reference and live share of rows per bucket">',
         *_y_axis(top),
     ]
     if buckets.edges is not None:
@@ -117,7 +118,7 @@ def _bar(side: str, x: float, width: float, share: float, top: float, count: int
 def _tip(label: str, buckets: Buckets, i: int) -> str:
     ref = _share_text(buckets.reference, i)
     live = "not in live" if buckets.live is None else _share_text(buckets.live, i)
-    return escape(f"{label}: reference {ref}, live {live}")
+    return escaped(f"{label}: reference {ref}, live {live}")
 
 
 def _share_text(counts: Sequence[int], i: int) -> str:
@@ -139,11 +140,11 @@ def _x_label(x: float, label: str, rotated: bool) -> str:
     if not rotated:
         return (
             f'<text class="label" x="{x:.1f}" y="{y}" text-anchor="middle">'
-            f"{escape(_short(label))}</text>"
+            f"{escaped(_short(label))}</text>"
         )
     return (
         f'<text class="label" x="{x:.1f}" y="{y}" text-anchor="end" '
-        f'transform="rotate(-40 {x:.1f} {y})">{escape(_short(label))}</text>'
+        f'transform="rotate(-40 {x:.1f} {y})">{escaped(_short(label))}</text>'
     )
 
 
@@ -153,7 +154,7 @@ def _edge_label(x: float, edge: str) -> str:
     return (
         f'<line class="tick" x1="{x:.1f}" x2="{x:.1f}" y1="{base}" y2="{base + 4}"/>'
         f'<text class="label" x="{x:.1f}" y="{y}" text-anchor="end" '
-        f'transform="rotate(-40 {x:.1f} {y})">{escape(_short(edge))}</text>'
+        f'transform="rotate(-40 {x:.1f} {y})">{escaped(_short(edge))}</text>'
     )
 
 
@@ -178,7 +179,7 @@ def line_chart(name: str, points: Sequence[Point], threshold: float) -> str:
     parts = [
         f'<svg class="chart timeline" xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-label="{escape(name)}: score per chunk, and its threshold">',
+        f'aria-label="{escaped(name)}: score per chunk, and its threshold">',
         *_value_axis(top),
     ]
     y_limit = _y(min(threshold, top), top)
@@ -197,7 +198,7 @@ def line_chart(name: str, points: Sequence[Point], threshold: float) -> str:
     for i, p in enumerate(points):
         x = LEFT + (i + 0.5) * slot
         if p.score is not None:
-            tip = escape(f"{p.label}: score {p.score:.3f}, {p.status}")
+            tip = escaped(f"{p.label}: score {p.score:.3f}, {p.status}")
             parts.append(
                 f'<circle class="point {p.tone}" cx="{x:.1f}" '
                 f'cy="{_y(min(p.score, top), top):.1f}" r="4"><title>{tip}</title></circle>'

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from driftcli.output.sparklines import sparkline
 from driftcli.output.table import STATUS_STYLE
+from driftcli.output.texts import shown
 from driftcli.results import CheckHistory, CheckRecord, RecordedFeature, Status
 
 _BREAK = "│"
@@ -35,7 +36,7 @@ class _Fitted:
         history = self.history
         if not history.checks:
             yield Text(
-                f"no checks recorded in {history.store} (that match): a check of a stored "
+                f"no checks recorded in {shown(history.store)} (that match): a check of a stored "
                 "window records one (driftcli check, driftcli ingest --check-every)"
             )
             return
@@ -62,11 +63,11 @@ class _Fitted:
 
 def _window(window: str, checks: list[CheckRecord], room: int) -> Table:
     names = list(dict.fromkeys(f.name for c in checks for f in c.features))
-    shown = checks[-room:]
+    recent = checks[-room:]
     title = Text(
-        f"window {window}: {len(checks):,} check{'' if len(checks) == 1 else 's'}, "
+        f"window {shown(window)}: {len(checks):,} check{'' if len(checks) == 1 else 's'}, "
         f"{checks[0].time} to {checks[-1].time}"
-        + (f" (the scores of the last {len(shown)})" if len(shown) < len(checks) else "")
+        + (f" (the scores of the last {len(recent)})" if len(recent) < len(checks) else "")
     )
     table = Table(title=title, title_justify="left")
     table.add_column("feature", no_wrap=True)
@@ -80,8 +81,8 @@ def _window(window: str, checks: list[CheckRecord], room: int) -> Table:
         last = seen[-1][1]
         drifts = [c for c, f in seen if f.drift]
         table.add_row(
-            Text(name),
-            _spark([(c, _feature(c, name)) for c in shown]),
+            Text(shown(name)),
+            _spark([(c, _feature(c, name)) for c in recent]),
             "—" if last.score is None else f"{last.score:.3f}",
             Text(last.status.value, style=STATUS_STYLE[last.status]),
             f"{len(drifts)} of {len(seen)}",

@@ -8,13 +8,11 @@ Every name and label from the data is escaped.
 
 from __future__ import annotations
 
-from html import escape
-
 from driftcli import __version__
 from driftcli.choices import Kind
 from driftcli.output.charts import Buckets, bar_chart
 from driftcli.output.lines import invalid_notes
-from driftcli.output.texts import format_p_value, percent, plural
+from driftcli.output.texts import escaped, format_p_value, percent, plural
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
 
 VERDICT_WORD = {
@@ -94,9 +92,9 @@ def page(title: str, body: list[str]) -> str:
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<title>{escape(title)}</title>\n<link rel="icon" href="data:,">\n'
+        f'<title>{escaped(title)}</title>\n<link rel="icon" href="data:,">\n'
         f"<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n"
-        + "\n".join([*body, f'<p class="dim">driftcli {escape(__version__)}</p>'])
+        + "\n".join([*body, f'<p class="dim">driftcli {escaped(__version__)}</p>'])
         + "\n</main>\n</body>\n</html>"
     )
 
@@ -115,14 +113,14 @@ def _verdict(result: CheckResult) -> str:
             counted += f", {n} {status.value}"
     return (
         f'<section class="card verdict {VERDICT_TONE[result.verdict]}">'
-        f"<h1>{escape(VERDICT_WORD[result.verdict])}</h1>"
-        f"<p><strong>{escape(counted)}</strong>. Decision: {escape(result.decision.rule)}.</p>"
-        f'<p class="rule">{escape(_rule(result))}</p>'
-        f'<ul class="facts"><li>live: <span class="name">{escape(live.name)}</span> '
-        f"({escape(plural(live.rows, 'row'))}, {escape(live.format)})</li>"
-        f'<li>reference: <span class="name">{escape(ref.name)}</span> '
-        f"({escape(plural(ref.rows, 'row'))}, {escape(ref.format)})</li>"
-        f"<li>{escape(_settings(result))}</li></ul></section>"
+        f"<h1>{escaped(VERDICT_WORD[result.verdict])}</h1>"
+        f"<p><strong>{escaped(counted)}</strong>. Decision: {escaped(result.decision.rule)}.</p>"
+        f'<p class="rule">{escaped(_rule(result))}</p>'
+        f'<ul class="facts"><li>live: <span class="name">{escaped(live.name)}</span> '
+        f"({escaped(plural(live.rows, 'row'))}, {escaped(live.format)})</li>"
+        f'<li>reference: <span class="name">{escaped(ref.name)}</span> '
+        f"({escaped(plural(ref.rows, 'row'))}, {escaped(ref.format)})</li>"
+        f"<li>{escaped(_settings(result))}</li></ul></section>"
     )
 
 
@@ -152,10 +150,11 @@ def _overview(features: list[FeatureResult]) -> str:
     rows = []
     for i, f in enumerate(features, 1):
         rows.append(
-            f'<tr><td class="name"><a href="#f{i}">{escape(f.name)}</a></td>'
-            f'<td><span class="status {STATUS_TONE[f.status]}">{escape(f.status.value)}</span></td>'
-            f'<td class="num">{_score(f)}</td><td class="num">{escape(_limit(f))}</td>'
-            f'<td class="num">{escape(format_p_value(f.p_value))}</td>'
+            f'<tr><td class="name"><a href="#f{i}">{escaped(f.name)}</a></td>'
+            f'<td><span class="status {STATUS_TONE[f.status]}">'
+            f"{escaped(f.status.value)}</span></td>"
+            f'<td class="num">{_score(f)}</td><td class="num">{escaped(_limit(f))}</td>'
+            f'<td class="num">{escaped(format_p_value(f.p_value))}</td>'
             f'<td class="num">{f.reference_rows:,} → {f.live_rows:,}</td>'
             f'<td class="num">{_missing(f)}</td></tr>'
         )
@@ -184,16 +183,16 @@ def _missing(f: FeatureResult) -> str:
 def _schema(result: CheckResult) -> str:
     """Schema drift, and the columns that were not scored."""
     items = [
-        f"<li><strong>{escape(f.name)}</strong>: {escape(_schema_change(f))}</li>"
+        f"<li><strong>{escaped(f.name)}</strong>: {escaped(_schema_change(f))}</li>"
         for f in result.features
         if f.status in (Status.MISSING, Status.TYPE_CHANGED)
     ]
     items += [
-        f"<li><strong>{escape(c)}</strong>: new in live, not scored</li>"
+        f"<li><strong>{escaped(c)}</strong>: new in live, not scored</li>"
         for c in result.new_columns
     ]
     items += [
-        f"<li><strong>{escape(name)}</strong>: not scored: {escape(why)}</li>"
+        f"<li><strong>{escaped(name)}</strong>: not scored: {escaped(why)}</li>"
         for name, why in result.skipped.items()
     ]
     listed = (
@@ -225,13 +224,13 @@ def _feature(f: FeatureResult, index: int) -> str:
         f"invalid {f.reference_invalid:,} → {f.live_invalid:,}",
     ]
     notes = ([f"{f.status.value}: {f.reason}"] if f.reason else []) + invalid_notes(f)
-    noted = "".join(f"<li>{escape(n)}</li>" for n in notes)
+    noted = "".join(f"<li>{escaped(n)}</li>" for n in notes)
     return (
         f'<section class="card feature" id="f{index}">'
-        f'<h2><span class="name">{escape(f.name)}</span> '
-        f'<span class="status {STATUS_TONE[f.status]}">{escape(f.status.value)}</span> '
-        f'<span class="dim">· {escape(f.kind.value)}</span></h2>'
-        f'<ul class="facts">{"".join(f"<li>{escape(x)}</li>" for x in facts)}</ul>'
+        f'<h2><span class="name">{escaped(f.name)}</span> '
+        f'<span class="status {STATUS_TONE[f.status]}">{escaped(f.status.value)}</span> '
+        f'<span class="dim">· {escaped(f.kind.value)}</span></h2>'
+        f'<ul class="facts">{"".join(f"<li>{escaped(x)}</li>" for x in facts)}</ul>'
         f'<div class="legend"><span class="key ref"></span>reference'
         f'<span class="key live"></span>live (share of each side\'s rows)</div>'
         f"{bar_chart(f.name, _buckets(f))}"

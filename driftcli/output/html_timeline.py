@@ -7,12 +7,10 @@ chunk, the threshold drawn across, each point coloured by the chunk's status.
 
 from __future__ import annotations
 
-from html import escape
-
 from driftcli.output.charts import Point, line_chart
 from driftcli.output.html import STATUS_TONE, VERDICT_TONE, VERDICT_WORD, page
 from driftcli.output.lines import untimed_note
-from driftcli.output.texts import chunk_label, describe_chunks, plural
+from driftcli.output.texts import chunk_label, describe_chunks, escaped, plural
 from driftcli.results import Timeline
 
 
@@ -37,19 +35,19 @@ def render_timeline_html(timeline: Timeline) -> str:
 def _verdict(timeline: Timeline) -> str:
     live, ref = timeline.live, timeline.reference
     notes = [untimed_note(timeline)] if timeline.untimed.count else []
-    noted = "".join(f"<li>{escape(n)}</li>" for n in notes)
+    noted = "".join(f"<li>{escaped(n)}</li>" for n in notes)
     return (
         f'<section class="card verdict {VERDICT_TONE[timeline.verdict]}">'
-        f"<h1>{escape(VERDICT_WORD[timeline.verdict])}</h1>"
-        f"<p><strong>{escape(describe_chunks(timeline))}</strong>. "
-        f"Decision: {escape(timeline.decision.rule)}.</p>"
+        f"<h1>{escaped(VERDICT_WORD[timeline.verdict])}</h1>"
+        f"<p><strong>{escaped(describe_chunks(timeline))}</strong>. "
+        f"Decision: {escaped(timeline.decision.rule)}.</p>"
         '<p class="rule">Each chunk is checked as a whole check of its rows would be: a '
         "feature drifts in a chunk when its score is above its threshold and its p-value "
         "shows chance cannot explain it.</p>"
-        f'<ul class="facts"><li>live: <span class="name">{escape(live.name)}</span> '
-        f"({escape(plural(live.rows, 'row'))})</li>"
-        f'<li>reference: <span class="name">{escape(ref.name)}</span> '
-        f"({escape(plural(ref.rows, 'row'))})</li></ul>"
+        f'<ul class="facts"><li>live: <span class="name">{escaped(live.name)}</span> '
+        f"({escaped(plural(live.rows, 'row'))})</li>"
+        f'<li>reference: <span class="name">{escaped(ref.name)}</span> '
+        f"({escaped(plural(ref.rows, 'row'))})</li></ul>"
         + (f'<ul class="notes">{noted}</ul>' if notes else "")
         + "</section>"
     )
@@ -60,11 +58,11 @@ def _chunks(timeline: Timeline) -> str:
     for chunk in timeline.chunks:
         drifted = [f.name for f in chunk.check.features if f.drift]
         rows.append(
-            f"<tr><td>{escape(chunk_label(timeline, chunk))}</td>"
+            f"<tr><td>{escaped(chunk_label(timeline, chunk))}</td>"
             f'<td class="num">{chunk.check.live.rows:,}</td>'
             f'<td><span class="status {VERDICT_TONE[chunk.verdict]}">'
-            f"{escape(chunk.verdict.value)}</span></td>"
-            f'<td class="name">{escape(", ".join(drifted)) or "—"}</td></tr>'
+            f"{escaped(chunk.verdict.value)}</span></td>"
+            f'<td class="name">{escaped(", ".join(drifted)) or "—"}</td></tr>'
         )
     return (
         '<section class="card"><h2>Chunks</h2><table><thead><tr><th>chunk</th>'
@@ -89,8 +87,8 @@ def _feature(timeline: Timeline, name: str, threshold: float, index: int) -> str
     since = f"first drift: {chunk_label(timeline, first)}" if first else "no drift in any chunk"
     return (
         f'<section class="card feature" id="f{index + 1}">'
-        f'<h2><span class="name">{escape(name)}</span> '
-        f'<span class="dim">· {escape(since)}</span></h2>'
+        f'<h2><span class="name">{escaped(name)}</span> '
+        f'<span class="dim">· {escaped(since)}</span></h2>'
         f'<div class="legend">score per chunk; dashed: the threshold {threshold:g}</div>'
         f"{line_chart(name, points, threshold)}</section>"
     )

@@ -1,12 +1,14 @@
 """JUnit XML: one test case per feature; drift is a failure, too few rows a skip.
 
-A chunked check has a test suite per chunk."""
+A chunked check has a test suite per chunk. XML 1.0 cannot hold most control
+characters at all: names and reasons are shown escaped (texts.shown).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from driftcli.output.texts import format_p_value
+from driftcli.output.texts import format_p_value, shown
 from driftcli.results import CheckResult, Status, Timeline
 
 if TYPE_CHECKING:
@@ -50,26 +52,26 @@ def _counts(results: list[CheckResult]) -> dict[str, str]:
 def _suite(parent: ET.Element, result: CheckResult, name: str) -> None:
     import xml.etree.ElementTree as ET
 
-    suite = ET.SubElement(parent, "testsuite", {"name": name, **_counts([result])})
+    suite = ET.SubElement(parent, "testsuite", {"name": shown(name), **_counts([result])})
     for f in result.features:
         case = ET.SubElement(
-            suite, "testcase", classname=f"driftcli.{f.kind.value}", name=f.name, time="0"
+            suite, "testcase", classname=f"driftcli.{f.kind.value}", name=shown(f.name), time="0"
         )
         score = "—" if f.score is None else f"{f.score:.4g}"
         detail = (
             f"status: {f.status.value}\nmetric: {f.metric}\nscore: {score}\n"
             f"threshold: {f.threshold:g}\np-value: {format_p_value(f.p_value)}\n"
             f"rows: {f.reference_rows} reference, {f.live_rows} live"
-            + (f"\n{f.status.value}: {f.reason}" if f.reason else "")
+            + (f"\n{f.status.value}: {shown(f.reason)}" if f.reason else "")
         )
         if f.drift:
             failure = ET.SubElement(
                 case,
                 "failure",
-                message=f"{f.name}: {f.status.value} ({f.metric} {score} > {f.threshold:g})",
+                message=f"{shown(f.name)}: {f.status.value} ({f.metric} {score} > {f.threshold:g})",
                 type=f.status.value.replace(" ", "_"),
             )
             failure.text = detail
         elif f.status is Status.INSUFFICIENT:
-            ET.SubElement(case, "skipped", message=f.reason or "too few live rows")
+            ET.SubElement(case, "skipped", message=shown(f.reason or "too few live rows"))
         ET.SubElement(case, "system-out").text = detail

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from driftcli.output.texts import plural
+from driftcli.output.texts import plural, shown
 from driftcli.results import CheckResult, FeatureResult, IngestReport, SourceInfo, Timeline
 from driftcli.settings import ByTime
 
@@ -43,8 +43,10 @@ def invalid_notes(f: FeatureResult) -> list[str]:
             first = ", ".join(str(at) for at in where)
             at = f", first at {first}" if first else ""
             notes.append(
-                f"{f.name}: {plural(count, side + ' value')} could not be read "
-                f"as {what} (counted as invalid){at}"
+                shown(
+                    f"{f.name}: {plural(count, side + ' value')} could not be read "
+                    f"as {what} (counted as invalid){at}"
+                )
             )
     return notes
 
@@ -101,25 +103,27 @@ def untimed_note(timeline: Timeline) -> str:
 
 
 def skipped_note(source: SourceInfo) -> str:
-    shown = ", ".join(str(n) for n in source.first_skipped)
+    lines = ", ".join(str(n) for n in source.first_skipped)
     more = ", ..." if source.skipped_lines > len(source.first_skipped) else ""
-    return f"{source.name}: skipped {plural(source.skipped_lines, 'bad line')} ({shown}{more})"
+    return shown(
+        f"{source.name}: skipped {plural(source.skipped_lines, 'bad line')} ({lines}{more})"
+    )
 
 
 def _token(value: str) -> str:
     """A value as one shell-like token: quoted when it holds spaces, quotes or '='."""
     if value and not any(c.isspace() or c in "\"'=" for c in value):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return shown(value)
+    return shown(json.dumps(value, ensure_ascii=False))
 
 
 def ingest_summary(report: IngestReport, window: str) -> list[str]:
     lines = [
-        f"ingested {plural(report.rows_stored, 'row')} into window {window!r} "
+        f"ingested {plural(report.rows_stored, 'row')} into window {shown(repr(window))} "
         f"(it holds {report.window_rows:,}); {plural(report.flushes, 'flush', 'flushes')}"
     ]
     if report.skipped_lines:
-        shown = ", ".join(str(n) for n in report.first_skipped)
+        first = ", ".join(str(n) for n in report.first_skipped)
         more = ", ..." if report.skipped_lines > len(report.first_skipped) else ""
-        lines.append(f"skipped {plural(report.skipped_lines, 'bad line')}: {shown}{more}")
+        lines.append(f"skipped {plural(report.skipped_lines, 'bad line')}: {first}{more}")
     return lines

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from driftcli.output.lines import invalid_notes, untimed_note
 from driftcli.output.sparklines import sparklines
-from driftcli.output.texts import chunk_label, describe_chunks, format_p_value, percent, plural
+from driftcli.output.texts import (
+    chunk_label,
+    describe_chunks,
+    format_p_value,
+    percent,
+    plural,
+    shown,
+)
 from driftcli.results import CheckResult, FeatureResult, Status, Timeline, Verdict
 
 MARKDOWN_CHUNKS = 24
@@ -12,8 +19,8 @@ MARKDOWN_CHUNKS = 24
 
 
 def _cell(text: str) -> str:
-    """Markdown table cell text: pipes escaped, no line breaks."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Markdown table cell text: control characters escaped, pipes escaped, no line breaks."""
+    return shown(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(result: CheckResult) -> str:

@@ -6,6 +6,8 @@ from typing import Any
 
 from rich.text import Text
 
+from driftcli.output.texts import shown
+
 
 class ProgressBar:
     """Reading progress on stderr (rows, size, rate), shown once a read takes a moment.
@@ -59,6 +61,6 @@ class ProgressBar:
         rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0 else ""
         if name not in self._tasks:
             self._tasks[name] = self._progress.add_task(
-                Text(name).plain, total=total, rows=0, rate=""
+                Text(shown(name)).plain, total=total, rows=0, rate=""
             )
         self._progress.update(self._tasks[name], completed=done, total=total, rows=rows, rate=rate)

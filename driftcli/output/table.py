@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcli.output.sparklines import sparklines
-from driftcli.output.texts import format_p_value, percent, plural
+from driftcli.output.texts import format_p_value, percent, plural, shown
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
 from driftcli.scoring.metrics import FALLBACK_METRIC
 
@@ -48,7 +48,7 @@ class _FittedTable:
 
     def __init__(self, result: CheckResult) -> None:
         self.result = result
-        names = [cell_len(f.name) for f in result.features]
+        names = [cell_len(shown(f.name)) for f in result.features]
         self.longest = max([len("feature"), *names])
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -79,12 +79,13 @@ class _FittedTable:
             "status": ("status", lambda f: Text(f.status.value, style=STATUS_STYLE[f.status])),
             "histogram": ("histogram\nref / live", _histograms),
         }
-        shown = {key: column for key, column in columns.items() if key not in left_out}
+        kept = {key: column for key, column in columns.items() if key not in left_out}
         table.add_column("feature", width=name_width, overflow="fold")
-        for key, (header, _) in shown.items():
+        for key, (header, _) in kept.items():
             table.add_column(header, justify="right" if key in _RIGHT else "left", no_wrap=True)
         for f in result.features:
-            table.add_row(Text(f.name, overflow="fold"), *(cell(f) for _, cell in shown.values()))
+            name = Text(shown(f.name), overflow="fold")
+            table.add_row(name, *(cell(f) for _, cell in kept.values()))
         return table
 
 
@@ -118,8 +119,8 @@ def _title(result: CheckResult) -> Text:
     # Text, not str: rich would read "[...]" in a path or name as markup.
     live, ref = result.live, result.reference
     return Text(
-        f"driftcli: {live.name} ({plural(live.rows, 'row')}) vs reference {ref.name} "
-        f"({plural(ref.rows, 'row')})"
+        f"driftcli: {shown(live.name)} ({plural(live.rows, 'row')}) vs reference "
+        f"{shown(ref.name)} ({plural(ref.rows, 'row')})"
     )
 
 
@@ -139,13 +140,13 @@ def _summary(result: CheckResult) -> Text:
     drifted = result.drifted
     checked = len(result.features)
     tail = _unjudged(result)
-    names = ", ".join(f"{f.name} ({f.status.value})" for f in drifted)
+    names = ", ".join(f"{shown(f.name)} ({f.status.value})" for f in drifted)
     counted = f"{len(drifted)} of {plural(checked, 'feature')} drifted" + (
         f": {names}" if names else ""
     )
-    rule = f" [{result.decision.rule}]" if _rule_worth_saying(result) else ""
+    rule = f" [{shown(result.decision.rule)}]" if _rule_worth_saying(result) else ""
     if result.verdict is Verdict.NO_VERDICT:
-        return Text.assemble(("NO VERDICT", "bold yellow"), f": {result.decision.rule}")
+        return Text.assemble(("NO VERDICT", "bold yellow"), f": {shown(result.decision.rule)}")
     if result.drift:
         return Text.assemble(("DRIFT", "bold red"), f": {counted}{tail}{rule}")
     if drifted:
@@ -187,4 +188,4 @@ def _notes(result: CheckResult) -> list[Text]:
         notes.append("new in live, not scored: " + ", ".join(result.new_columns))
     for name, why in result.skipped.items():
         notes.append(f"not scored: {name}: {why}")
-    return [Text(note, style="dim") for note in notes]
+    return [Text(shown(note), style="dim") for note in notes]

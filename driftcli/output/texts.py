@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 
 from driftcli.results import ChunkResult, Timeline
@@ -26,6 +27,30 @@ def percent(part: int, whole: int) -> str:
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """`1 feature`, `2 features`, with thousands separated."""
     return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+_BIDI_CONTROLS = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+"""Marks that reorder the text around them on screen (the "Trojan source" characters)."""
+
+_ESCAPES = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (*range(0x20), *range(0x7F, 0xA0), *_BIDI_CONTROLS, 0x2028, 0x2029)
+} | {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def shown(text: str) -> str:
+    """A name or value from the data, safe to show a person: control characters escaped.
+
+    Column names, window names, categories and paths are data: a terminal
+    escape (`\\x1b[31m`), a line break or a bidirectional override in one
+    would otherwise recolour, split or reorder what the user reads. They are
+    shown as Python-style escapes (`\\x1b`, `\\n`, `\\u202e`); everything else,
+    backslashes included, is left as it is, so applying it twice changes
+    nothing. JSON needs none of this: it escapes by construction.
+    """
+    if text.isprintable():
+        return text
+    return text.translate(_ESCAPES)
 
 
 def describe_chunks(timeline: Timeline) -> str:
@@ -66,3 +91,8 @@ def chunk_label(timeline: Timeline, chunk: ChunkResult) -> str:
     if timeline.chunking.every.unit.seconds < 86_400:
         return f"{start:%m-%d %H:%M}"
     return f"{start:%Y-%m-%d}"
+
+
+def escaped(text: str) -> str:
+    """A name or value for an HTML page: control characters shown, markup escaped."""
+    return html.escape(shown(text))

@@ -12,7 +12,14 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcli.output.table import STATUS_STYLE
-from driftcli.output.texts import chunk_label, compact_count, compact_score, describe_chunks
+from driftcli.output.texts import (
+    chunk_label,
+    compact_count,
+    compact_score,
+    describe_chunks,
+    plural,
+    shown,
+)
 from driftcli.results import ChunkResult, FeatureResult, Status, Timeline, Verdict
 from driftcli.scoring.metrics import FALLBACK_METRIC
 from driftcli.settings import ByTime
@@ -35,14 +42,16 @@ class _Fitted:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         timeline = self.timeline
         total = len(timeline.chunks)
-        shown = min(total, max(1, (options.max_width - _fixed_width(timeline)) // 6))
-        table = _matrix(timeline, shown)
+        columns = min(total, max(1, (options.max_width - _fixed_width(timeline)) // 6))
+        table = _matrix(timeline, columns)
         # Measured without a limit: rich's measure of a table is clamped to the width.
         unlimited = options.update_width(1 << 20)
-        while shown > 1 and Measurement.get(console, unlimited, table).maximum > options.max_width:
-            shown -= 1
-            table = _matrix(timeline, shown)
-        yield Group(_title(timeline), table, _summary(timeline), *_notes(timeline, shown))
+        while (
+            columns > 1 and Measurement.get(console, unlimited, table).maximum > options.max_width
+        ):
+            columns -= 1
+            table = _matrix(timeline, columns)
+        yield Group(_title(timeline), table, _summary(timeline), *_notes(timeline, columns))
 
 
 def _fixed_width(timeline: Timeline) -> int:
@@ -53,14 +62,14 @@ def _fixed_width(timeline: Timeline) -> int:
 def _title(timeline: Timeline) -> Text:
     live, ref = timeline.live, timeline.reference
     return Text(
-        f"driftcli: {live.name} ({live.rows:,} rows) vs reference {ref.name} "
-        f"({ref.rows:,} rows)\n{describe_chunks(timeline)}"
+        f"driftcli: {shown(live.name)} ({plural(live.rows, 'row')}) vs reference "
+        f"{shown(ref.name)} ({plural(ref.rows, 'row')})\n{shown(describe_chunks(timeline))}"
     )
 
 
-def _matrix(timeline: Timeline, shown: int) -> Table:
+def _matrix(timeline: Timeline, columns: int) -> Table:
     """Features down, chunks across; each chunk's rows and verdict at the foot."""
-    chunks = timeline.chunks[-shown:]
+    chunks = timeline.chunks[-columns:]
     table = Table(
         box=box.SIMPLE, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1), show_footer=True
     )
@@ -85,7 +94,7 @@ def _matrix(timeline: Timeline, shown: int) -> Table:
     )
     for i, name in enumerate(names):
         table.add_row(
-            Text(name),
+            Text(shown(name)),
             *(cell(chunk.check.features[i]) for chunk in chunks),
             Text(labels[i], style="red" if firsts[i] else "dim"),
         )
@@ -125,17 +134,19 @@ def header(timeline: Timeline, chunk: ChunkResult, previous: ChunkResult | None)
 
 
 def _summary(timeline: Timeline) -> Text:
-    rule = timeline.decision.rule
+    rule = shown(timeline.decision.rule)
     if timeline.verdict is Verdict.NO_VERDICT:
         return Text.assemble(("NO VERDICT", "bold yellow"), f": {rule}")
-    drifted = ", ".join(f"{f.name} ({f.status.value})" for f in timeline.latest.check.drifted)
+    drifted = ", ".join(
+        f"{shown(f.name)} ({f.status.value})" for f in timeline.latest.check.drifted
+    )
     named = f": {drifted}" if drifted and not timeline.any_chunk else ""
     if timeline.drift:
         return Text.assemble(("DRIFT", "bold red"), f": {rule}{named}")
     return Text.assemble(("no drift", "bold green"), f": {rule}{named}")
 
 
-def _notes(timeline: Timeline, shown: int) -> list[Text]:
+def _notes(timeline: Timeline, columns: int) -> list[Text]:
     total = len(timeline.chunks)
     metrics = {f.metric for c in timeline.chunks[:1] for f in c.check.features}
     what = f"the {metrics.pop()} score" if len(metrics) == 1 else "each feature's score"
@@ -143,8 +154,8 @@ def _notes(timeline: Timeline, shown: int) -> list[Text]:
         f"cells: {what}; ! drift, ? uncertain (could be chance), - too few rows for a verdict, "
         "miss! not in the live data"
     ]
-    if shown < total:
-        notes.append(f"showing the latest {shown} of {total} chunks (--format json has them all)")
+    if columns < total:
+        notes.append(f"showing the latest {columns} of {total} chunks (--format json has them all)")
     latest = timeline.latest.check
     fallbacks = [f.name for f in latest.features if f.fallback]
     if fallbacks:
@@ -155,4 +166,4 @@ def _notes(timeline: Timeline, shown: int) -> list[Text]:
     if latest.new_columns:
         notes.append("new in live, not scored: " + ", ".join(latest.new_columns))
     notes += [f"not scored: {name}: {why}" for name, why in latest.skipped.items()]
-    return [Text(note, style="dim") for note in notes]
+    return [Text(shown(note), style="dim") for note in notes]

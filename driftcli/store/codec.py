@@ -4,6 +4,10 @@ Versioned by the files that hold it (`FORMAT_VERSION`); readable by any
 JSON reader. Floats that JSON cannot hold (infinities) are written as text;
 type families as lists of names (`["text", "untyped"]`; files of driftcli
 0.1 hold their number, which is still read).
+
+Decoding checks every value against what the encoder could have written
+(types, ranges, lengths, counts that add up to the rows), so a damaged file
+is a `Damaged` error naming the value, never rows invented or lost.
 """
 
 from __future__ import annotations
@@ -39,23 +43,6 @@ def _encode_float(value: float) -> float | str:
     return value if math.isfinite(value) else repr(float(value))
 
 
-def _decode_float(value: float | str) -> float:
-    return float(value)
-
-
-def _encode_types(types: TypeClass) -> list[str]:
-    return [str(flag.name).lower() for flag in TypeClass if flag and flag in types]
-
-
-def _decode_types(value: int | list[str]) -> TypeClass:
-    if isinstance(value, int):
-        return TypeClass(value)
-    types = TypeClass.NONE
-    for name in value:
-        types |= TypeClass[name.upper()]
-    return types
-
-
 def encode_feature(feature: Feature) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "name": feature.name,
@@ -69,21 +56,6 @@ def encode_feature(feature: Feature) -> dict[str, Any]:
     else:
         doc["categories"] = list(feature.categories or ())
     return doc
-
-
-def decode_feature(doc: dict[str, Any]) -> Feature:
-    def floats(key: str) -> np.ndarray | None:
-        return np.array([_decode_float(x) for x in doc[key]], np.float64) if key in doc else None
-
-    categories = doc.get("categories")
-    return Feature(
-        name=str(doc["name"]),
-        kind=Kind(doc["kind"]),
-        source_type=_decode_types(doc["source_type"]),
-        edges=floats("edges"),
-        values=floats("values"),
-        categories=tuple(str(c) for c in categories) if categories is not None else None,
-    )
 
 
 def encode_counts(counts: Counts) -> dict[str, Any]:
@@ -106,21 +78,183 @@ def _encode_location(at: Location) -> dict[str, Any]:
     return {"source": at.source, at.unit: at.number}
 
 
-def _decode_location(doc: dict[str, Any]) -> Location:
-    unit = "line" if "line" in doc else "row"
-    return Location(str(doc["source"]), int(doc[unit]), unit)
+MAX_COUNT = 1 << 62
+"""No count a store holds is larger: sums of them still fit in 64 bits."""
 
 
-def decode_counts(doc: dict[str, Any]) -> Counts:
-    return Counts(
-        rows=int(doc["rows"]),
-        features={
-            name: FeatureCounts(
-                np.array(fc["buckets"], np.int64),
-                _decode_types(fc["types"]),
-                tuple(_decode_location(at) for at in fc.get("invalid_at", ())),
+class Damaged(ValueError):
+    """A store document holds a value its writer could not have written."""
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def field(doc: Any, key: str, where: str = "") -> Any:
+    """`doc[key]`, where `doc` must be a JSON object that has `key`."""
+    if not isinstance(doc, dict):
+        raise Damaged(f"{where or 'the document'} must be an object, not {_shown(doc)}")
+    if key not in doc:
+        raise Damaged(f"{where}{'.' if where else ''}{key} is missing")
+    return doc[key]
+
+
+def whole(value: Any, what: str, at_least: int = 0, at_most: int = MAX_COUNT) -> int:
+    """A whole number in [at_least, at_most] (JSON's 1e400, true, "5" and -5 are not)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < at_least:
+        raise Damaged(f"{what} must be a whole number of at least {at_least}, not {_shown(value)}")
+    if value > at_most:
+        raise Damaged(f"{what} must be at most {at_most:,}, not {_shown(value)}")
+    return value
+
+
+def text(value: Any, what: str, longest: int = 1 << 16) -> str:
+    if not isinstance(value, str) or len(value) > longest:
+        raise Damaged(f"{what} must be text, not {_shown(value)}")
+    return value
+
+
+def texts(value: Any, what: str) -> list[str]:
+    if not isinstance(value, list):
+        raise Damaged(f"{what} must be a list, not {_shown(value)}")
+    return [text(v, f"{what}[{i}]") for i, v in enumerate(value)]
+
+
+def _number(value: Any, what: str) -> float:
+    """A float as written: a JSON number, or the text of an infinity."""
+    if isinstance(value, str) and value in ("inf", "-inf"):
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise Damaged(f"{what} must be a number, not {_shown(value)}")
+    return float(value)
+
+
+def _increasing(value: Any, what: str) -> np.ndarray:
+    if not isinstance(value, list):
+        raise Damaged(f"{what} must be a list, not {_shown(value)}")
+    numbers = np.array([_number(v, f"{what}[{i}]") for i, v in enumerate(value)], np.float64)
+    if len(numbers) > 1 and not bool(np.all(np.diff(numbers) > 0)):
+        raise Damaged(f"{what} must be increasing")
+    return numbers
+
+
+def _encode_types(types: TypeClass) -> list[str]:
+    return [str(flag.name).lower() for flag in TypeClass if flag and flag in types]
+
+
+_TYPE_NAMES = {str(flag.name).lower(): flag for flag in TypeClass if flag}
+
+
+def _decode_types(value: Any, what: str) -> TypeClass:
+    """Type families: a list of their names, or (files of 0.1) their number."""
+    if not isinstance(value, list):
+        return TypeClass(whole(value, what, 0, int(sum(_TYPE_NAMES.values()))))
+    types = TypeClass.NONE
+    for i, name in enumerate(value):
+        flag = _TYPE_NAMES.get(text(name, f"{what}[{i}]"))
+        if flag is None:
+            raise Damaged(
+                f"{what}[{i}] must be one of {', '.join(_TYPE_NAMES)}, not {_shown(name)}"
             )
-            for name, fc in doc["features"].items()
-        },
-        columns=[str(c) for c in doc["columns"]],
+        types |= flag
+    return types
+
+
+def decode_feature(doc: Any, where: str = "feature") -> Feature:
+    """A feature's buckets, checked: a kind, a type, and exactly one bucket definition."""
+    name = text(field(doc, "name", where), f"{where}.name")
+    kind_text = text(field(doc, "kind", where), f"{where}.kind")
+    try:
+        kind = Kind(kind_text)
+    except ValueError:
+        raise Damaged(
+            f"{where}.kind must be numeric or categorical, not {_shown(kind_text)}"
+        ) from None
+    source_type = _decode_types(field(doc, "source_type", where), f"{where}.source_type")
+    given = [key for key in ("edges", "values", "categories") if key in doc]
+    expected = ["categories"] if kind is Kind.CATEGORICAL else ["edges", "values"]
+    if len(given) != 1 or given[0] not in expected:
+        raise Damaged(f"{where} must have exactly one of {' or '.join(expected)}")
+    categories = None
+    if given[0] == "categories":
+        categories = tuple(texts(doc["categories"], f"{where}.categories"))
+        if len(set(categories)) != len(categories):
+            raise Damaged(f"{where}.categories must be distinct")
+    return Feature(
+        name=name,
+        kind=kind,
+        source_type=source_type,
+        edges=_increasing(doc["edges"], f"{where}.edges") if "edges" in doc else None,
+        values=_increasing(doc["values"], f"{where}.values") if "values" in doc else None,
+        categories=categories,
     )
+
+
+def _decode_location(doc: Any, where: str) -> Location:
+    unit = "line" if isinstance(doc, dict) and "line" in doc else "row"
+    source = text(field(doc, "source", where), f"{where}.source")
+    return Location(source, whole(field(doc, unit, where), f"{where}.{unit}", 1), unit)
+
+
+def decode_counts(doc: Any, where: str = "counts") -> Counts:
+    """Counts, checked: whole, non-negative, and every feature's adding up to the rows."""
+    rows = whole(field(doc, "rows", where), f"{where}.rows")
+    features_doc = field(doc, "features", where)
+    if not isinstance(features_doc, dict):
+        raise Damaged(f"{where}.features must be an object")
+    features = {}
+    for name, fc in features_doc.items():
+        at = f"{where}.features.{name}"
+        buckets = field(fc, "buckets", at)
+        if not isinstance(buckets, list) or len(buckets) < 2:
+            raise Damaged(f"{at}.buckets must be a list of counts")
+        vector = np.array([whole(b, f"{at}.buckets[{i}]") for i, b in enumerate(buckets)], np.int64)
+        if int(vector.sum()) != rows:
+            raise Damaged(f"{at}.buckets add up to {int(vector.sum()):,}, not the {rows:,} rows")
+        invalid_at = fc.get("invalid_at", [])
+        if not isinstance(invalid_at, list):
+            raise Damaged(f"{at}.invalid_at must be a list")
+        features[str(name)] = FeatureCounts(
+            vector,
+            _decode_types(field(fc, "types", at), f"{at}.types"),
+            tuple(_decode_location(x, f"{at}.invalid_at[{i}]") for i, x in enumerate(invalid_at)),
+        )
+    return Counts(
+        rows=rows,
+        features=features,
+        columns=texts(field(doc, "columns", where), f"{where}.columns"),
+    )
+
+
+def matching(counts: Counts, features: list[Feature], where: str = "counts") -> Counts:
+    """The counts, if they hold every feature over its buckets (`Damaged` if not)."""
+    for feature in features:
+        fc = counts.features.get(feature.name)
+        if fc is None:
+            raise Damaged(f"{where} lack the feature {feature.name!r}")
+        if len(fc.buckets) != feature.n_buckets:
+            raise Damaged(
+                f"{where}.features.{feature.name} has {len(fc.buckets)} buckets, "
+                f"not the {feature.n_buckets} of its feature"
+            )
+    return counts
+
+
+def checksum(document: bytes) -> bytes:
+    """The checksum stored beside a footer document: a SHA-256, in hex."""
+    import hashlib
+
+    return hashlib.sha256(document).hexdigest().encode()
+
+
+def checked_document(raw: bytes | None, digest: bytes | None) -> Any:
+    """A footer's JSON document, if its checksum (written since 0.2.0) matches it."""
+    if raw is None:
+        raise Damaged("the footer document is missing")
+    if digest is not None and digest != checksum(raw):
+        raise Damaged("the footer does not match its checksum")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise Damaged(f"the footer is not JSON ({type(exc).__name__})") from None

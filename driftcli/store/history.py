@@ -19,10 +19,11 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from driftcli.errors import StoreError, UsageError
+from driftcli.errors import StoreError, StoreNotWritable, UsageError, os_reason
 from driftcli.results import CheckedBy, CheckRecord, RecordedFeature, Status, Verdict
 from driftcli.store.codec import FORMAT_VERSION
 from driftcli.store.durable import (
+    CANNOT_WRITE,
     append_durably,
     atomic_write_bytes,
     clean_temp_files,
@@ -84,8 +85,9 @@ class History:
             try:
                 self._append(line.encode() + b"\n", keep)
             except OSError as exc:
-                raise StoreError(
-                    f"{self.checks_path}: cannot record the check: {exc.strerror or exc}",
+                error = StoreNotWritable if exc.errno in CANNOT_WRITE else StoreError
+                raise error(
+                    f"{self.checks_path}: cannot record the check: {os_reason(exc)}",
                     hint="driftcli history --keep 0 stops recording checks",
                 ) from exc
 

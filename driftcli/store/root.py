@@ -21,17 +21,20 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterator
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from driftcli.errors import StoreError, UsageError
-from driftcli.store.codec import FORMAT_VERSION
+from driftcli.errors import StoreError, UsageError, os_reason, path_shown
+from driftcli.store.codec import FORMAT_VERSION, Damaged, field, whole
 from driftcli.store.durable import (
     TEMP_PREFIX,
     atomic_write_bytes,
     clean_temp_files,
     locked,
     no_symlink,
+    read_small,
+    regular_file,
 )
 from driftcli.store.history import History
 from driftcli.store.snapshot import Snapshot, read_snapshot, write_snapshot
@@ -59,27 +62,55 @@ def _foreign_files(root: Path) -> bool:
     if not root.is_dir():
         return False
     ours = {".lock", MARKER}
-    return any(p.name not in ours and not p.name.startswith(TEMP_PREFIX) for p in root.iterdir())
+    try:
+        return any(
+            p.name not in ours and not p.name.startswith(TEMP_PREFIX) for p in root.iterdir()
+        )
+    except OSError as exc:
+        raise StoreError(f"{root}: cannot list the directory: {os_reason(exc)}") from None
+
+
+Warn = Callable[[str], None]
 
 
 class Store:
     """A store directory. Every method takes the lock it needs."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, on_warning: Warn | None = None) -> None:
         self.root = root
+        self._on_warning = on_warning
+        self._warned = False
+        self._create_pending = False
 
     @classmethod
-    def open(cls, root: Path, *, create: bool) -> Store:
+    def open(
+        cls,
+        root: Path,
+        *,
+        create: bool,
+        on_warning: Warn | None = None,
+        when_written: bool = False,
+    ) -> Store:
         """Open the store at `root`; with `create`, make it if it does not exist.
 
+        With `when_written`, a store that does not exist yet is made only by
+        its first write, so a command that fails first leaves nothing behind.
         A directory that holds files but no store marker is refused, so a
         mistyped --store never scatters files into an unrelated directory.
+        `on_warning` hears what a reader should know (a store read without
+        its lock).
         """
-        store = cls(root)
+        store = cls(root, on_warning)
         marker = root / MARKER
-        if root.exists() and not root.is_dir():
+        try:
+            mode = root.stat().st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as exc:
+            raise StoreError(f"{path_shown(root)}: {os_reason(exc)}") from None
+        if mode is not None and not stat.S_ISDIR(mode):
             raise StoreError(f"{root}: is not a directory, so it cannot be a driftcli store")
-        if marker.exists():
+        if regular_file(marker):
             store._check_marker()
             return store
         if _foreign_files(root):
@@ -92,27 +123,38 @@ class Store:
                 f"no driftcli store at {root}",
                 hint="build one with: driftcli reference DATA (or pass --store DIR)",
             )
-        root.mkdir(parents=True, exist_ok=True)
+        store._create_pending = True
+        if not when_written:
+            store.create_if_pending()
+        return store
+
+    def create_if_pending(self) -> None:
+        """Make the store, if it was opened to be made at its first write."""
+        if not self._create_pending:
+            return
+        root, marker = self.root, self.root / MARKER
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{root}: cannot create the store: {os_reason(exc)}") from None
         # Two commands may create the store at once: one writes the marker,
         # the other waits on the lock and then finds it.
-        with store.locked(exclusive=True):
-            if not marker.exists():
+        with self.locked(exclusive=True):
+            if not regular_file(marker):
                 document = {"kind": "driftcli-store", "format_version": FORMAT_VERSION}
                 atomic_write_bytes(marker, json.dumps(document).encode() + b"\n")
-        store._check_marker()
-        return store
+        self._check_marker()
+        self._create_pending = False
 
     def _check_marker(self) -> None:
         marker = self.root / MARKER
-        no_symlink(marker)
         try:
-            document = json.loads(marker.read_text(encoding="utf-8"))
-            version = int(document["format_version"])
-            foreign = document["kind"] != "driftcli-store"
-        except (ValueError, KeyError, TypeError, OSError) as exc:
-            raise StoreError(f"{marker}: corrupt or foreign store marker") from exc
-        if foreign:
-            raise StoreError(f"{marker}: corrupt or foreign store marker")
+            document = json.loads(read_small(marker))
+            if field(document, "kind") != "driftcli-store":
+                raise Damaged("not driftcli's")
+            version = whole(field(document, "format_version"), "format_version", 1)
+        except (ValueError, RecursionError):
+            raise StoreError(f"{marker}: corrupt or foreign store marker") from None
         if version > FORMAT_VERSION:
             raise StoreError(
                 f"{self.root}: written by a newer driftcli (store format {version})",
@@ -121,10 +163,27 @@ class Store:
 
     @contextlib.contextmanager
     def locked(self, *, exclusive: bool) -> Iterator[None]:
-        lock = self.root / ".lock"
-        no_symlink(lock)
-        with locked(lock, exclusive=exclusive):
+        """The store's lock; a writer also clears what a killed writer left behind."""
+        with locked(self.root / ".lock", exclusive=exclusive) as held:
+            if not held:
+                self._warn_unlocked()
+            if exclusive:
+                clean_temp_files(self.root)
             yield
+
+    def warn(self, text: str) -> None:
+        """Tell the reader something about the store (the library never prints)."""
+        if self._on_warning is not None:
+            self._on_warning(text)
+
+    def _warn_unlocked(self) -> None:
+        if self._warned or self._on_warning is None:
+            return
+        self._warned = True
+        self._on_warning(
+            f"{self.root}: cannot lock the store here (read-only), so it is read without "
+            "its lock: an ingest writing to it meanwhile could be seen half-done"
+        )
 
     # --- the reference ------------------------------------------------------
 
@@ -133,10 +192,9 @@ class Store:
         return self.root / "reference.parquet"
 
     def has_reference(self) -> bool:
-        return self.reference_path.exists()
+        return regular_file(self.reference_path)
 
     def load_reference(self) -> Snapshot:
-        no_symlink(self.reference_path)
         if not self.has_reference():
             raise StoreError(
                 f"no reference in the store {self.root}",
@@ -147,8 +205,9 @@ class Store:
 
     def save_reference(self, snapshot: Snapshot) -> None:
         no_symlink(self.reference_path)
+        self.create_if_pending()
         with self.locked(exclusive=True):
-            clean_temp_files(self.root)
+            regular_file(self.reference_path)  # a named pipe there is refused, not replaced
             write_snapshot(snapshot, self.reference_path)
 
     # --- windows ------------------------------------------------------------
@@ -158,9 +217,12 @@ class Store:
 
     def window_names(self) -> list[str]:
         windows = self.root / "windows"
+        no_symlink(windows)
         if not windows.is_dir():
             return []
-        return sorted(p.name for p in windows.iterdir() if _WINDOW_NAME.fullmatch(p.name))
+        return sorted(
+            p.name for p in windows.iterdir() if _WINDOW_NAME.fullmatch(p.name) and p.is_dir()
+        )
 
     # --- history ------------------------------------------------------------
 

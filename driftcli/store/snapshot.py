@@ -24,16 +24,25 @@ from driftcli.reference.buckets import Profile
 from driftcli.results import SourceInfo
 from driftcli.store.codec import (
     FORMAT_VERSION,
+    Damaged,
     buckets_id,
+    checked_document,
+    checksum,
     decode_counts,
     decode_feature,
     encode_counts,
     encode_feature,
+    field,
+    matching,
+    text,
+    whole,
 )
 from driftcli.store.durable import atomic_write
 from driftcli.store.rows import write_rows
 
 SNAPSHOT_KEY = b"driftcli.snapshot"
+CHECKSUM_KEY = b"driftcli.snapshot.sha256"
+"""The SHA-256 of the snapshot document, beside it (files before 0.2.0 have none)."""
 
 
 @dataclass
@@ -83,28 +92,50 @@ def encode_snapshot(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def decode_snapshot(doc: dict[str, Any], sample: pa.Table) -> Snapshot:
-    features = [decode_feature(f) for f in doc["features"]]
-    counts = decode_counts(doc["counts"])
-    for feature in features:
-        if counts.features[feature.name].buckets.shape != (feature.n_buckets,):
-            raise ValueError(f"counts of {feature.name} do not match its buckets")
-    source = doc["source"]
+def decode_snapshot(doc: Any, sample: pa.Table) -> Snapshot:
+    """A snapshot from its footer document, every value checked (`Damaged` if one is wrong)."""
+    features = [decode_feature(f, f"features[{i}]") for i, f in enumerate(_listed(doc, "features"))]
+    if len({f.name for f in features}) != len(features):
+        raise Damaged("features name a feature twice")
+    counts = matching(decode_counts(field(doc, "counts")), features)
+    source = field(doc, "source")
+    settings = field(doc, "settings")
+    skipped = field(doc, "skipped")
+    if not isinstance(skipped, dict):
+        raise Damaged("skipped must be an object")
     return Snapshot(
-        profile=Profile(features, counts, {str(k): str(v) for k, v in doc["skipped"].items()}),
-        source=SourceInfo(str(source["name"]), str(source["format"]), int(source["rows"])),
-        created=str(doc["created"]),
-        bins=int(doc["settings"]["bins"]),
-        max_categories=int(doc["settings"]["max_categories"]),
+        profile=Profile(
+            features,
+            counts,
+            {text(k, "skipped"): text(v, f"skipped.{k}") for k, v in skipped.items()},
+        ),
+        source=SourceInfo(
+            text(field(source, "name", "source"), "source.name"),
+            text(field(source, "format", "source"), "source.format"),
+            whole(field(source, "rows", "source"), "source.rows"),
+        ),
+        created=text(field(doc, "created"), "created"),
+        bins=whole(field(settings, "bins", "settings"), "settings.bins", 2),
+        max_categories=whole(
+            field(settings, "max_categories", "settings"), "settings.max_categories", 1
+        ),
         sample=sample,
-        tool_version=str(doc["tool_version"]),
+        tool_version=text(field(doc, "tool_version"), "tool_version"),
     )
+
+
+def _listed(doc: Any, key: str) -> list[Any]:
+    value = field(doc, key)
+    if not isinstance(value, list):
+        raise Damaged(f"{key} must be a list")
+    return value
 
 
 def write_snapshot(snapshot: Snapshot, path: Path) -> None:
     """Write the snapshot atomically: readers see the old file or the new one."""
     document = json.dumps(encode_snapshot(snapshot), allow_nan=False).encode()
-    table = snapshot.sample.replace_schema_metadata({SNAPSHOT_KEY: document})
+    stamp = {SNAPSHOT_KEY: document, CHECKSUM_KEY: checksum(document)}
+    table = snapshot.sample.replace_schema_metadata(stamp)
 
     atomic_write(path, lambda out: write_rows(table, out))
 
@@ -112,7 +143,8 @@ def write_snapshot(snapshot: Snapshot, path: Path) -> None:
 def snapshot_document(path: Path) -> dict[str, Any] | None:
     """The snapshot document in a Parquet footer; None for a file that is not a snapshot.
 
-    Raises `StoreError` for a snapshot this version cannot read.
+    Raises `StoreError` for a snapshot this version cannot read, or whose
+    footer is damaged.
     """
     import pyarrow.parquet as pq
 
@@ -124,10 +156,12 @@ def snapshot_document(path: Path) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
-        doc = json.loads(raw)
-        version = int(doc["format_version"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise StoreError(f"{path}: corrupt driftcli snapshot (unreadable metadata)") from exc
+        doc = checked_document(raw, metadata.get(CHECKSUM_KEY))
+        if field(doc, "kind") != "reference-snapshot":
+            raise Damaged("kind must be reference-snapshot")
+        version = whole(field(doc, "format_version"), "format_version", 1)
+    except Damaged as exc:
+        raise StoreError(f"{path}: corrupt driftcli snapshot ({exc})") from None
     if version > FORMAT_VERSION:
         raise StoreError(
             f"{path}: written by a newer driftcli (snapshot format {version}, "
@@ -147,5 +181,7 @@ def read_snapshot(path: Path) -> Snapshot:
     try:
         sample = pq.read_table(str(path))
         return decode_snapshot(doc, sample.replace_schema_metadata(None))
-    except (pa.ArrowException, OSError, ValueError, KeyError, TypeError) as exc:
+    except Damaged as exc:
+        raise StoreError(f"{path}: corrupt driftcli snapshot ({exc})") from None
+    except (pa.ArrowException, OSError) as exc:
         raise StoreError(f"{path}: corrupt driftcli snapshot ({type(exc).__name__})") from exc

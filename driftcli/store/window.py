@@ -5,9 +5,13 @@
                                    row count, ingest times, and the counts
                                    over the reference's buckets
 
-Appending writes one new segment, and only the oldest segment is ever
-rewritten (cut to keep exactly the last N rows). Every file is written
-atomically (durable.py); a crash leaves whole files only.
+Appending writes one new segment; then only the oldest segment is ever cut
+(to keep exactly the last N rows), and small neighbours are merged
+(compaction.py), so a window holds a few dozen segments whatever the flush
+size. Every file is written atomically (durable.py); a crash leaves whole
+files only. Everything read back is checked (codec.py): a damaged file is an
+error naming it, and nothing is deleted because of a value read from disk
+that its writer could not have written.
 """
 
 from __future__ import annotations
@@ -27,12 +31,27 @@ from driftcli.counting.counter import count_batches
 from driftcli.counting.counts import Counts, FeatureCounts
 from driftcli.errors import StoreError
 from driftcli.reference.buckets import Feature
-from driftcli.store.codec import FORMAT_VERSION, decode_counts, encode_counts
+from driftcli.store.codec import (
+    FORMAT_VERSION,
+    MAX_COUNT,
+    Damaged,
+    checked_document,
+    checksum,
+    decode_counts,
+    encode_counts,
+    field,
+    matching,
+    text,
+    whole,
+)
 from driftcli.store.durable import (
     atomic_write,
     atomic_write_bytes,
     clean_temp_files,
     no_symlink,
+    read_small,
+    regular_file,
+    regular_stat,
     remove_durably,
 )
 from driftcli.store.rows import read_rows, write_rows
@@ -43,8 +62,12 @@ if TYPE_CHECKING:
 DEFAULT_WINDOW_ROWS = 10_000
 
 SEGMENT_KEY = b"driftcli.segment"
+CHECKSUM_KEY = b"driftcli.segment.sha256"
+"""The SHA-256 of the footer document, beside it (segments before 0.2.0 have none)."""
 
 _SEGMENT_NAME = re.compile(r"seg-(\d{12})\.parquet")
+
+_REMOVE_HINT = "remove the file to drop its rows from the window"
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,8 @@ class Segment:
     last_ingested: str
     reference_id: str | None
     counts: Counts | None
+    supersedes: tuple[int, ...] = ()
+    """Segments merged into this one (compaction.py): any still on disk are left-overs."""
 
 
 class Window:
@@ -67,6 +92,9 @@ class Window:
         self.store = store
         self.name = name
         self.path = store.root / "windows" / name
+        self._footers: dict[str, tuple[tuple[int, int, int], Segment]] = {}
+        """Footers read, by file name and the file's (inode, size, mtime): a file
+        replaced since (every write replaces) is read again."""
 
     def exists(self) -> bool:
         return self.path.is_dir()
@@ -79,6 +107,12 @@ class Window:
             return self._segments()
 
     def _segments(self) -> list[Segment]:
+        """The segments, without those a merge left behind (see `Segment.supersedes`)."""
+        segments = self._segment_files()
+        merged = {n for s in segments for n in s.supersedes}
+        return [s for s in segments if s.number not in merged]
+
+    def _segment_files(self) -> list[Segment]:
         no_symlink(self.path.parent)
         no_symlink(self.path)
         if not self.path.is_dir():
@@ -86,20 +120,31 @@ class Window:
         found = []
         for entry in self.path.iterdir():
             match = _SEGMENT_NAME.fullmatch(entry.name)
-            if match:
-                no_symlink(entry)
-                found.append(_read_segment_footer(entry, int(match.group(1))))
+            status = regular_stat(entry) if match else None
+            if match is None or status is None:
+                continue
+            key = (status.st_ino, status.st_size, status.st_mtime_ns)
+            known = self._footers.get(entry.name)
+            if known is None or known[0] != key:
+                known = key, _read_segment_footer(entry, int(match.group(1)))
+                self._footers[entry.name] = known
+            found.append(known[1])
         return sorted(found, key=lambda s: s.number)
 
     def max_rows(self) -> int:
+        """The window's bound, from window.json (checked), or the default."""
         settings = self.path / "window.json"
-        no_symlink(settings)
-        if not settings.exists():
+        if not regular_file(settings):
             return DEFAULT_WINDOW_ROWS
         try:
-            return int(json.loads(settings.read_text(encoding="utf-8"))["max_rows"])
-        except (ValueError, KeyError, TypeError, OSError) as exc:
-            raise StoreError(f"{settings}: corrupt window settings") from exc
+            doc = json.loads(read_small(settings))
+            return whole(field(doc, "max_rows"), "max_rows", 1)
+        except (ValueError, RecursionError) as exc:
+            raise StoreError(
+                f"{settings}: corrupt window settings ({_why(exc)})",
+                hint=f"set the bound again: driftcli ingest DATA --window {self.name} "
+                "--window-size N",
+            ) from None
 
     def counts(self, features: list[Feature], reference_id: str) -> Counts:
         """The window's counts over `features`' buckets: cached per segment, else recounted.
@@ -111,6 +156,7 @@ class Window:
             total = _empty_counts(features)
             for segment in self._segments():
                 if segment.counts is not None and segment.reference_id == reference_id:
+                    _check_counts([segment], features, reference_id)
                     part = segment.counts
                 else:
                     part = count_batches(features, read_rows(segment.path).to_batches())
@@ -139,24 +185,53 @@ class Window:
 
         Returns the rows the window holds afterwards. When this returns, the
         rows are on disk: a crash later never loses them (until they age out).
+        Everything is read and checked before anything is written, and the
+        new bound (`max_rows`) is written only once the rows are safe.
         """
+        from driftcli.store.compaction import compact
+
+        if max_rows is not None and not 1 <= max_rows <= MAX_COUNT:
+            raise ValueError(f"max_rows must be from 1 to {MAX_COUNT}, not {max_rows}")
         store = self.store
+        store.create_if_pending()
         with store.locked(exclusive=True):
             no_symlink(self.path.parent)
             no_symlink(self.path)
+            if self.path.exists() and not self.path.is_dir():
+                raise StoreError(f"{self.path}: is not a directory, so it cannot be a window")
             self.path.mkdir(parents=True, exist_ok=True)
             clean_temp_files(self.path)
-            if max_rows is not None and max_rows != self.max_rows():
-                body = json.dumps({"max_rows": max_rows}).encode() + b"\n"
-                atomic_write_bytes(self.path / "window.json", body)
-            limit = self.max_rows()
-            existing = self._segments()
+            limit = max_rows if max_rows is not None else self.max_rows()
+            existing = self._forget_merged()
+            _check_counts(existing, features, reference_id)
             if table.num_rows > limit:
                 table = table.slice(table.num_rows - limit)
             now = now_utc()
             number = existing[-1].number + 1 if existing else 1
-            self._write_segment(table, number, features, reference_id, first_ingested or now, now)
-            return self._trim(existing, table.num_rows, limit, features, reference_id)
+            newest = self.write_segment(
+                table, number, features, reference_id, first_ingested or now, now
+            )
+            if max_rows is not None and max_rows != self._stored_bound():
+                body = json.dumps({"max_rows": max_rows}).encode() + b"\n"
+                atomic_write_bytes(self.path / "window.json", body)
+            kept = self._trim(existing, table.num_rows, limit, features, reference_id)
+            compact(self, [*kept, newest], limit, features, reference_id)
+            return sum(s.rows for s in kept) + newest.rows
+
+    def _stored_bound(self) -> int | None:
+        try:
+            return self.max_rows() if regular_file(self.path / "window.json") else None
+        except StoreError:
+            return None  # being replaced by the bound the user gave
+
+    def _forget_merged(self) -> list[Segment]:
+        """The segments, once the left-overs of an interrupted merge are removed."""
+        segments = self._segment_files()
+        merged = {n for s in segments for n in s.supersedes}
+        left_over = [s.path for s in segments if s.number in merged]
+        if left_over:
+            remove_durably(left_over)
+        return [s for s in segments if s.number not in merged]
 
     def _trim(
         self,
@@ -165,13 +240,14 @@ class Window:
         limit: int,
         features: list[Feature] | None,
         reference_id: str | None,
-    ) -> int:
+    ) -> list[Segment]:
         """Drop and cut the oldest segments so that exactly `limit` rows remain.
 
-        Returns the rows left. Runs after the newest segment is safely on
-        disk, so a crash here leaves a window too long, never rows lost; the
-        next append trims it.
+        Returns the older segments left. Runs after the newest segment is
+        safely on disk, so a crash here leaves a window too long, never rows
+        lost; the next append trims it.
         """
+        older = list(older)
         excess = sum(s.rows for s in older) + newest_rows - limit
         doomed: list[Path] = []
         while older and excess >= older[0].rows:
@@ -180,11 +256,10 @@ class Window:
             doomed.append(oldest.path)
         if doomed:
             remove_durably(doomed)
-        kept = sum(s.rows for s in older)
         if excess > 0 and older:
             oldest = older[0]
             rows = read_rows(oldest.path).slice(excess)
-            self._write_segment(
+            older[0] = self.write_segment(
                 rows,
                 oldest.number,
                 features,
@@ -192,10 +267,9 @@ class Window:
                 oldest.first_ingested,
                 oldest.last_ingested,
             )
-            kept -= excess
-        return kept + newest_rows
+        return older
 
-    def _write_segment(
+    def write_segment(
         self,
         table: pa.Table,
         number: int,
@@ -203,23 +277,54 @@ class Window:
         reference_id: str | None,
         first_ingested: str,
         last_ingested: str,
-    ) -> None:
-        counts = None
-        if features is not None and reference_id is not None:
-            counts = encode_counts(count_batches(features, table.to_batches()))
-        footer = {
+        *,
+        counts: Counts | None = None,
+        supersedes: tuple[int, ...] = (),
+    ) -> Segment:
+        """Write one segment file (atomically), counted over `features` unless `counts`
+        are given, with its footer and the footer's checksum."""
+        if counts is None and features is not None and reference_id is not None:
+            counts = count_batches(features, table.to_batches())
+        footer: dict[str, Any] = {
             "kind": "window-segment",
             "format_version": FORMAT_VERSION,
             "rows": table.num_rows,
             "first_ingested": first_ingested,
             "last_ingested": last_ingested,
             "reference_id": reference_id if counts is not None else None,
-            "counts": counts,
+            "counts": encode_counts(counts) if counts is not None else None,
         }
+        if supersedes:
+            footer["supersedes"] = list(supersedes)
         document = json.dumps(footer, allow_nan=False).encode()
-        stamped = table.replace_schema_metadata({SEGMENT_KEY: document})
+        stamp = {SEGMENT_KEY: document, CHECKSUM_KEY: checksum(document)}
+        stamped = table.replace_schema_metadata(stamp)
+        path = self.path / f"seg-{number:012d}.parquet"
+        atomic_write(path, lambda out: write_rows(stamped, out))
+        return Segment(
+            path,
+            number,
+            table.num_rows,
+            first_ingested,
+            last_ingested,
+            footer["reference_id"],
+            counts,
+            supersedes,
+        )
 
-        atomic_write(self.path / f"seg-{number:012d}.parquet", lambda out: write_rows(stamped, out))
+
+def _check_counts(
+    segments: list[Segment], features: list[Feature] | None, reference_id: str | None
+) -> None:
+    """Counts over the current buckets that do not fit them: damage, found before a write."""
+    for segment in segments:
+        if features and segment.counts is not None and segment.reference_id == reference_id:
+            try:
+                matching(segment.counts, features)
+            except Damaged as exc:
+                raise StoreError(
+                    f"{segment.path}: corrupt window segment ({exc})", hint=_REMOVE_HINT
+                ) from None
 
 
 def _empty_counts(features: list[Feature]) -> Counts:
@@ -228,37 +333,61 @@ def _empty_counts(features: list[Feature]) -> Counts:
     )
 
 
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, Damaged):
+        return str(exc)
+    return "not JSON" if isinstance(exc, ValueError | RecursionError) else type(exc).__name__
+
+
 def _read_segment_footer(path: Path, number: int) -> Segment:
     import pyarrow.parquet as pq
 
     try:
         metadata = pq.read_metadata(str(path))
-        raw = (metadata.metadata or {}).get(SEGMENT_KEY)
-        if raw is None:
-            raise StoreError(f"{path}: not a driftcli window segment")
-        doc: dict[str, Any] = json.loads(raw)
-        if int(doc["format_version"]) > FORMAT_VERSION:
-            raise StoreError(
-                f"{path}: written by a newer driftcli (format {doc['format_version']})",
-                hint="upgrade driftcli",
-            )
-        rows = int(doc["rows"])
-        if rows != metadata.num_rows:
-            raise ValueError("row count mismatch")
-        counts = decode_counts(doc["counts"]) if doc.get("counts") else None
-        return Segment(
-            path=path,
-            number=number,
-            rows=rows,
-            first_ingested=str(doc["first_ingested"]),
-            last_ingested=str(doc["last_ingested"]),
-            reference_id=doc.get("reference_id"),
-            counts=counts,
-        )
-    except StoreError:
-        raise
-    except (pa.ArrowException, OSError, ValueError, KeyError, TypeError) as exc:
+    except (pa.ArrowException, OSError) as exc:
         raise StoreError(
-            f"{path}: corrupt window segment ({type(exc).__name__})",
-            hint="remove the file to drop its rows from the window",
+            f"{path}: corrupt window segment ({type(exc).__name__})", hint=_REMOVE_HINT
         ) from exc
+    stamp = metadata.metadata or {}
+    if SEGMENT_KEY not in stamp:
+        raise StoreError(f"{path}: not a driftcli window segment")
+    try:
+        return _decode_footer(path, number, stamp, metadata.num_rows)
+    except Damaged as exc:
+        raise StoreError(f"{path}: corrupt window segment ({exc})", hint=_REMOVE_HINT) from None
+
+
+def _decode_footer(path: Path, number: int, stamp: dict[bytes, bytes], file_rows: int) -> Segment:
+    """A segment's footer, every value checked against the file it describes."""
+    doc = checked_document(stamp[SEGMENT_KEY], stamp.get(CHECKSUM_KEY))
+    if field(doc, "kind") != "window-segment":
+        raise Damaged("kind must be window-segment")
+    version = whole(field(doc, "format_version"), "format_version", 1)
+    if version > FORMAT_VERSION:
+        raise StoreError(
+            f"{path}: written by a newer driftcli (format {version})", hint="upgrade driftcli"
+        )
+    rows = whole(field(doc, "rows"), "rows")
+    if rows != file_rows:
+        raise Damaged(f"rows says {rows:,}, but the file holds {file_rows:,}")
+    counts = doc.get("counts")
+    decoded = decode_counts(counts) if counts is not None else None
+    if decoded is not None and decoded.rows != rows:
+        raise Damaged(f"counts.rows says {decoded.rows:,}, not the {rows:,} rows")
+    reference_id = doc.get("reference_id")
+    supersedes = doc.get("supersedes", [])
+    if not isinstance(supersedes, list):
+        raise Damaged("supersedes must be a list")
+    if supersedes and CHECKSUM_KEY not in stamp:
+        # Segments are removed on its word: only a footer its checksum vouches for says so.
+        raise Damaged("supersedes other segments without a checksum")
+    return Segment(
+        path=path,
+        number=number,
+        rows=rows,
+        first_ingested=text(field(doc, "first_ingested"), "first_ingested", 64),
+        last_ingested=text(field(doc, "last_ingested"), "last_ingested", 64),
+        reference_id=None if reference_id is None else text(reference_id, "reference_id", 64),
+        counts=decoded,
+        supersedes=tuple(whole(n, "supersedes[]", 1, number - 1) for n in supersedes),
+    )

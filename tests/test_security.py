@@ -1,0 +1,225 @@
+"""Security: a directory cannot send data anywhere, and names cannot drive the terminal.
+
+A repository a user clones may carry a driftcli.toml or a pyproject.toml;
+running `driftcli check` there must not connect to an address it names.
+Column names, file names and values are data: they reach the screen, a
+Markdown summary or a JUnit file escaped, never as terminal control codes.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from driftcli.config import resolve
+from driftcli.errors import UsageError
+from driftcli.output.texts import shown
+from tests.conftest import SAMPLE, Invoke, run_driftcli
+
+LIVE = str(SAMPLE / "live_ok.csv")
+REF = str(SAMPLE / "ref.parquet")
+
+
+# --- network destinations come from the user, not the directory --------------
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A TCP port on loopback that records whether anything connected to it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.5)
+    yield server
+    server.close()
+
+
+def connected(server: socket.socket) -> bool:
+    try:
+        peer, _ = server.accept()
+    except TimeoutError:
+        return False
+    peer.close()
+    return True
+
+
+@pytest.mark.parametrize("where", ["driftcli.toml", "pyproject.toml"])
+@pytest.mark.parametrize("command", ["check", "reference"])
+def test_a_scheduler_in_a_found_config_file_is_never_connected_to(
+    tmp_path: Path, listener: socket.socket, where: str, command: str
+) -> None:
+    address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    table = "[tool.driftcli]\n" if where == "pyproject.toml" else ""
+    (tmp_path / where).write_text(f'{table}engine = "dask"\nscheduler = "{address}"\n')
+    args = ["check", LIVE, "--ref", REF] if command == "check" else ["reference", REF]
+    result = run_driftcli(*args, "--store", tmp_path / "store", cwd=tmp_path, timeout=60)
+    assert result.returncode == 2
+    message = result.stderr.decode()
+    assert f"error: {tmp_path / where}: sets scheduler = '{address}', but driftcli connects" in (
+        message
+    )
+    assert "only to a scheduler you name, not one from a config file it found" in message
+    assert f"hint: to use it: --scheduler {address}, or DRIFTCLI_SCHEDULER={address}, or " in (
+        message
+    )
+    assert not connected(listener)  # not even a TCP handshake
+    assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("flag", "tcp://10.1.1.1:8786"),
+        ("environment", "tcp://10.2.2.2:8786"),
+        ("--config", "tcp://10.9.9.9:8786"),
+    ],
+)
+def test_a_scheduler_the_user_names_is_used(tmp_path: Path, given: str, expected: str) -> None:
+    (tmp_path / "driftcli.toml").write_text('scheduler = "tcp://10.9.9.9:8786"\n')
+    flags = {"scheduler": expected} if given == "flag" else {}
+    environ = {"DRIFTCLI_SCHEDULER": expected} if given == "environment" else {}
+    config = tmp_path / "driftcli.toml" if given == "--config" else None
+    assert resolve(flags, environ, tmp_path, config).scheduler() == expected
+
+
+def test_a_found_config_may_still_ask_for_a_dask_cluster_on_this_machine(tmp_path: Path) -> None:
+    (tmp_path / "driftcli.toml").write_text('engine = "dask"\n')
+    resolved = resolve({}, {}, tmp_path)
+    assert resolved.values["engine"] == "dask" and resolved.scheduler() is None
+
+
+def test_a_found_scheduler_is_refused_even_without_the_dask_engine(tmp_path: Path) -> None:
+    (tmp_path / "driftcli.toml").write_text('scheduler = "tcp://127.0.0.1:8786"\n')
+    with pytest.raises(UsageError, match="driftcli connects only to a scheduler you name"):
+        resolve({}, {}, tmp_path).scheduler()
+
+
+def test_show_config_says_a_found_scheduler_is_not_used(tmp_path: Path) -> None:
+    (tmp_path / "driftcli.toml").write_text('scheduler = "tcp://10.0.0.1:8786"\n')
+    result = run_driftcli("check", "--show-config", cwd=tmp_path)
+    assert result.returncode == 0
+    assert b"; not used: found, not given)" in result.stdout
+
+
+def test_the_local_dask_cluster_listens_on_loopback_only() -> None:
+    from driftcli.engine import DaskEngine
+
+    engine = DaskEngine()
+    try:
+        cluster = engine._cluster
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        # Its HTTP endpoints (health, metrics; no dashboard) too.
+        bound = [s.getsockname()[0] for s in cluster.scheduler.http_server._sockets.values()]
+        assert bound and all(host == "127.0.0.1" for host in bound)
+        assert all(
+            w.startswith("tcp://127.0.0.1:") for w in engine.client.scheduler_info()["workers"]
+        )
+    finally:
+        engine.close()
+
+
+# --- names are data -------------------------------------------------------------
+
+HOSTILE = "a\x1b[31mRED"
+"""A column name that, printed raw, turns a terminal red."""
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> tuple[Path, Path]:
+    """A reference and drifted live data with hostile column names and file name."""
+    ref = pa.table({HOSTILE: [float(i % 50) for i in range(2000)],
+                    "x\u202eevil": ["a", "b"] * 1000, "new\nline": [1.0] * 2000})  # fmt: skip
+    live = pa.table({HOSTILE: [float(i % 50) + 40 for i in range(500)],
+                     "x\u202eevil": ["c"] * 500, "new\nline": [1.0] * 500})  # fmt: skip
+    pq.write_table(ref, tmp_path / "ref.parquet")
+    pq.write_table(live, tmp_path / "live\x1b[2J.parquet")
+    return tmp_path / "ref.parquet", tmp_path / "live\x1b[2J.parquet"
+
+
+def assert_no_control_codes(text: str) -> None:
+    assert "\x1b" not in text and "\u202e" not in text, repr(text)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_control_characters_in_names_are_shown_escaped(
+    hostile: tuple[Path, Path], tmp_path: Path, fmt: str
+) -> None:
+    ref, live = hostile
+    result = run_driftcli("check", live, "--ref", ref, "-f", fmt, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    out = result.stdout.decode()
+    assert_no_control_codes(out)
+    assert_no_control_codes(result.stderr.decode())
+    backslash = "\\\\" if fmt == "markdown" else "\\"  # Markdown escapes its own
+    assert f"a{backslash}x1b[31mRED" in out and f"x{backslash}u202eevil" in out
+    assert f"live{backslash}x1b[2J.parquet" in out
+
+
+def test_junit_with_hostile_names_is_valid_xml(hostile: tuple[Path, Path], tmp_path: Path) -> None:
+    ref, live = hostile
+    report = tmp_path / "junit.xml"
+    result = run_driftcli("check", live, "--ref", ref, "--junit", report, cwd=tmp_path)
+    assert result.returncode == 1
+    tree = ET.fromstring(report.read_text(encoding="utf-8"))  # raw ESC would not parse
+    names = [case.get("name") for case in tree.iter("testcase")]
+    assert "a\\x1b[31mRED" in names and "new\\nline" in names
+
+
+def test_json_keeps_names_exact(hostile: tuple[Path, Path], tmp_path: Path) -> None:
+    ref, live = hostile
+    result = run_driftcli("check", live, "--ref", ref, "-f", "json", cwd=tmp_path)
+    assert b"\x1b" not in result.stdout  # escaped by JSON itself
+    names = [f["name"] for f in json.loads(result.stdout)["features"]]
+    assert HOSTILE in names and "new\nline" in names
+
+
+def test_alert_lines_and_errors_escape_names(tmp_path: Path, invoke: Invoke) -> None:
+    ref = tmp_path / "ref.jsonl"
+    ref.write_text("".join(json.dumps({HOSTILE: i % 10}) + "\n" for i in range(1000)))
+    store = tmp_path / "store"
+    assert invoke("reference", ref, "--store", store).exit_code == 0
+    drifted = "".join(json.dumps({HOSTILE: 50 + i % 3}) + "\n" for i in range(300))
+    result = run_driftcli(
+        "ingest", "-", "--store", store, "--check-every", "300", cwd=tmp_path,
+        input=drifted.encode(),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert b"[DRIFT] feature=a\\x1b[31mRED " in result.stderr
+    assert_no_control_codes(result.stderr.decode())
+    unknown = run_driftcli("check", LIVE, "--ref", REF, "--features", "b\x1b[0m", cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert_no_control_codes(unknown.stderr.decode())
+
+
+def test_show_config_escapes_what_the_config_file_says(tmp_path: Path) -> None:
+    (tmp_path / "driftcli.toml").write_text(
+        'store = "s\\u001b[31m"\n[features."f\\u001b"]\nbins = 3\n'
+    )
+    result = run_driftcli("check", "--show-config", cwd=tmp_path)
+    assert result.returncode == 0
+    assert_no_control_codes(result.stdout.decode())
+    assert b"s\\x1b[31m" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("raw", "escaped"),
+    [
+        ("plain name", "plain name"),
+        ("tab\there", "tab\\there"),
+        ("bell\a", "bell\\x07"),
+        ("c1\x9b31m", "c1\\x9b31m"),
+        ("rtl\u202eoverride", "rtl\\u202eoverride"),
+        ("café ☕ 名前", "café ☕ 名前"),
+        ("back\\slash", "back\\slash"),
+    ],
+)
+def test_shown_escapes_control_characters_and_nothing_else(raw: str, escaped: str) -> None:
+    assert shown(raw) == escaped
+    assert shown(shown(raw)) == shown(raw)  # applying it twice changes nothing

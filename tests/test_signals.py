@@ -1,0 +1,180 @@
+"""The process's plumbing: signals, and closed or full standard streams.
+
+The exit code is the gate's contract: a CI job reads 0, 1 or 2 and nothing
+else. These run driftcli in real processes, with real shell redirections
+(`2>&-` closes the descriptor; `stderr=DEVNULL` would not) and real signals.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE, run_driftcli, window_ids
+
+LIVE_OK = str(SAMPLE / "live_ok.csv")
+LIVE_DRIFT = str(SAMPLE / "live_drift.csv")
+REF = str(SAMPLE / "ref.parquet")
+
+
+# --- stderr closed or full: the exit code is still the result's -------------
+
+
+@pytest.mark.parametrize(
+    ("live", "code"),
+    [(LIVE_OK, 0), (LIVE_DRIFT, 1), ("no-such-file.csv", 2)],
+    ids=["no drift", "drift", "missing file"],
+)
+@pytest.mark.parametrize("redirect", ["2>&-", "2>/dev/full"], ids=["closed", "full"])
+def test_a_closed_or_full_stderr_keeps_the_exit_code(
+    tmp_path: Path, redirect: str, live: str, code: int
+) -> None:
+    result = run_driftcli("check", live, "--ref", REF, cwd=tmp_path, redirect=redirect)
+    assert result.returncode == code
+    assert b"driftcli:" in result.stdout or code == 2  # the table still reaches stdout
+
+
+@pytest.mark.parametrize("redirect", ["2>&-", "2>/dev/full"], ids=["closed", "full"])
+def test_a_usage_error_with_a_closed_or_full_stderr_is_still_exit_2(
+    tmp_path: Path, redirect: str
+) -> None:
+    result = run_driftcli("check", "--no-such-option", cwd=tmp_path, redirect=redirect)
+    assert result.returncode == 2
+
+
+def test_an_ingest_with_stderr_closed_stores_its_rows_and_exits_0(tmp_path: Path) -> None:
+    rows = b"".join(b'{"id": %d, "x": %d}\n' % (i, i % 7) for i in range(300))
+    store = tmp_path / "store"
+    result = run_driftcli(
+        "ingest", "-", "--verbose", "--flush-rows", "100", "--store", store,
+        cwd=tmp_path, redirect="2>&-", input=rows,
+    )  # fmt: skip
+    assert result.returncode == 0
+    assert window_ids(store) == list(range(300))
+    # No file the ingest opened took descriptor 2: the lock holds no stray line.
+    assert (store / ".lock").read_bytes() == b""
+
+
+# --- stdout closed or full: "cannot write output", exit 2 ---------------------
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
+@pytest.mark.parametrize(
+    ("redirect", "reason"),
+    [(">&-", "stdout is closed"), (">/dev/full", "No space left on device")],
+    ids=["closed", "full"],
+)
+def test_a_result_that_cannot_be_written_is_exit_2(
+    tmp_path: Path, redirect: str, reason: str, fmt: str
+) -> None:
+    for live in (LIVE_OK, LIVE_DRIFT):  # never 0 or 1 for a verdict nobody could read
+        result = run_driftcli(
+            "check", live, "--ref", REF, "-f", fmt, cwd=tmp_path, redirect=redirect
+        )
+        assert result.returncode == 2
+        assert f"error: cannot write output: {reason}".encode() in result.stderr
+        assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--version",), ("check", "--help"), ("check", "--show-config"), ("status",)],
+    ids=["version", "help", "show-config", "status"],
+)
+def test_every_command_says_cannot_write_output_on_a_full_stdout(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    if args == ("status",):
+        assert (
+            run_driftcli("reference", REF, "--store", tmp_path / "s", cwd=tmp_path).returncode == 0
+        )
+        args = ("status", "--store", str(tmp_path / "s"))
+    result = run_driftcli(*args, cwd=tmp_path, redirect=">/dev/full")
+    assert result.returncode == 2
+    assert b"error: cannot write output: No space left on device" in result.stderr
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(tmp_path: Path) -> None:
+    command = (
+        f'"{sys.executable}" -m driftcli check "{LIVE_DRIFT}" --ref "{REF}"'
+        ' | head -c 10 >/dev/null; echo "exit=${PIPESTATUS[0]}"'
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, check=True
+    )
+    assert out.stdout.strip() == b"exit=1"  # the verdict, though the table was cut short
+    assert b"Traceback" not in out.stderr
+
+
+# --- stdin closed ------------------------------------------------------------
+
+
+def test_dash_with_stdin_closed_says_stdin_is_closed(tmp_path: Path) -> None:
+    result = run_driftcli("check", "-", "--ref", REF, cwd=tmp_path, redirect="<&-")
+    assert result.returncode == 2
+    assert b"error: '-' reads data from stdin, but stdin is closed" in result.stderr
+    assert b"terminal" not in result.stderr
+
+
+# --- signals: an ingest stopped by one flushes exactly what it read ------------
+
+
+def _ingest(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DRIFTCLI_STORE": str(tmp_path / "store")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "driftcli", "ingest", *args],
+        cwd=tmp_path, env=env, stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def catches(pid: int, signum: int, timeout: float = 60) -> None:
+    """Wait until the process has a handler for `signum` (Linux: /proc/PID/status)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status").read_text()
+        line = next(row for row in status.splitlines() if row.startswith("SigCgt:"))
+        caught = int(line.split()[1], 16)
+        if caught >> (signum - 1) & 1:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no handler for signal {signum} after {timeout} s")
+
+
+def _rows(start: int, n: int) -> bytes:
+    return b"".join(b'{"id": %d, "x": %d}\n' % (i, i % 9) for i in range(start, start + n))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_a_stopping_signal_flushes_exactly_the_rows_read(tmp_path: Path, signum: int) -> None:
+    proc = _ingest(tmp_path, "-", "--flush-seconds", "600", "--flush-rows", "1000")
+    assert proc.stdin is not None
+    proc.stdin.write(_rows(0, 37))
+    proc.stdin.flush()
+    catches(proc.pid, signum)
+    time.sleep(2)  # the rows reach the ingest loop within its read latency (0.5 s)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err  # not killed by the signal: it flushed, then exited
+    assert err.endswith(b"interrupted\n")
+    assert window_ids(tmp_path / "store") == list(range(37))
+
+
+def test_sigterm_stops_an_ingest_waiting_on_a_named_pipe_with_no_writer(tmp_path: Path) -> None:
+    pipe = tmp_path / "rows.jsonl"
+    os.mkfifo(pipe)
+    proc = _ingest(tmp_path, str(pipe))
+    catches(proc.pid, signal.SIGTERM)
+    time.sleep(1)  # blocked opening the pipe
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert b"interrupted" in err
+    assert not (tmp_path / "store").exists()  # nothing read, nothing written
