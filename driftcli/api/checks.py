@@ -11,10 +11,9 @@ import numpy as np
 
 from driftcli.api.common import (
     Input,
-    hint_skipping,
     input_name,
+    read_input,
     reads_stdin,
-    stdin_example,
     validated,
     with_skipped,
 )
@@ -25,7 +24,6 @@ from driftcli.columns.values import read_numbers
 from driftcli.counting.counter import count_batches, count_chunks
 from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, UsageError
-from driftcli.inputs import open_source
 from driftcli.results import CheckedBy, CheckResult, SourceInfo
 from driftcli.scoring.compare import compare, decide, metric_for, new_columns
 from driftcli.scoring.metrics import On
@@ -131,17 +129,8 @@ def check_against(
         counts = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(input_name(live), fragments[0].format.value, counts.rows)
     else:
-        with (
-            stdin_example("cat live.jsonl | driftcli check - --ref ref.parquet"),
-            open_source(
-                live,
-                live_format,
-                skip_bad_lines=settings.skip_bad_lines,
-                delimiter=settings.delimiter,
-                max_line_bytes=settings.max_line_bytes,
-            ) as source,
-        ):
-            hint_skipping(source)
+        example = "cat live.jsonl | driftcli check - --ref ref.parquet"
+        with read_input(live, live_format, settings, example) as source:
             counts = count_chunks(reference.profile.features, source.chunks(), sampled)
             info = with_skipped(SourceInfo(source.name, source.format.value, counts.rows), source)
     if counts.rows == 0:

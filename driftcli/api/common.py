@@ -6,7 +6,8 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from driftcli.inputs import STDIN, Source, TerminalStdin
+from driftcli.choices import InputFormat
+from driftcli.inputs import STDIN, Source, TerminalStdin, open_source
 from driftcli.results import SourceInfo
 from driftcli.scoring.metrics import METRICS
 from driftcli.settings import Settings, validate
@@ -47,3 +48,30 @@ def stdin_example(example: str) -> Iterator[None]:
         yield
     except TerminalStdin as exc:
         raise TerminalStdin(exc.message, hint=f"pipe data in, e.g. {example}") from None
+
+
+@contextlib.contextmanager
+def read_input(
+    spec: Input,
+    input_format: InputFormat | None,
+    settings: Settings,
+    example: str,
+    *,
+    skip_bad_lines: bool | None = None,
+) -> Iterator[Source]:
+    """An input opened as the settings say (bad lines, the CSV separator, the line limit),
+    a bad line's error telling how to skip such lines, and `-` on a terminal refused with
+    `example` of piping data into this command."""
+    skip = settings.skip_bad_lines if skip_bad_lines is None else skip_bad_lines
+    with (
+        stdin_example(example),
+        open_source(
+            spec,
+            input_format,
+            skip_bad_lines=skip,
+            delimiter=settings.delimiter,
+            max_line_bytes=settings.max_line_bytes,
+        ) as source,
+    ):
+        hint_skipping(source)
+        yield source

@@ -10,11 +10,11 @@ import numpy as np
 import pyarrow as pa
 
 from driftcli.api.checks import check_window
-from driftcli.api.common import Input, hint_skipping, stdin_example
+from driftcli.api.common import Input, read_input
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
 from driftcli.errors import InputError, UsageError
-from driftcli.inputs import Chunk, Source, open_source
+from driftcli.inputs import Chunk, Source
 from driftcli.inputs.chunk import BadLine
 from driftcli.parallel import prefetch
 from driftcli.reference.buckets import Feature
@@ -85,17 +85,9 @@ def ingest(
     # Rows reach the loop within half a second even when flushes are rare, so
     # an interrupt can flush them and a time-based flush is never late by much.
     latency = min(0.5, max(0.05, options.flush_seconds / 2))
-    with (
-        stdin_example("tail -F app.log | driftcli ingest -"),
-        open_source(
-            spec,
-            options.input_format,
-            skip_bad_lines=options.skip_bad_lines,
-            delimiter=settings.delimiter,
-            max_line_bytes=settings.max_line_bytes,
-        ) as source,
-    ):
-        hint_skipping(source)
+    example = "tail -F app.log | driftcli ingest -"
+    skip = options.skip_bad_lines
+    with read_input(spec, options.input_format, settings, example, skip_bad_lines=skip) as source:
         try:
             # Parse the next chunk in a thread while this one is checked and stored.
             for chunk in prefetch(source.chunks(max_latency=latency), depth=1):

@@ -11,8 +11,8 @@ import pyarrow as pa
 
 from driftcli.api.common import (
     Input,
-    hint_skipping,
     input_name,
+    read_input,
     stdin_example,
     validated,
     with_skipped,
@@ -22,7 +22,7 @@ from driftcli.clock import now_utc
 from driftcli.columns.samples import DEFAULT_SAMPLE_ROWS, Reservoir
 from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, UsageError
-from driftcli.inputs import STDIN, Chunk, open_source
+from driftcli.inputs import STDIN, Chunk
 from driftcli.reference.buckets import Profile
 from driftcli.reference.builder import Reread, build_profile
 from driftcli.reference.kinds import Selection
@@ -53,17 +53,7 @@ def build_reference(
     validated(settings)
     if engine is not None and engine.distributed:
         return _distributed_reference(spec, settings, input_format, sample_rows, engine)
-    with (
-        stdin_example("cat ref.csv | driftcli reference -"),
-        open_source(
-            spec,
-            input_format,
-            skip_bad_lines=settings.skip_bad_lines,
-            delimiter=settings.delimiter,
-            max_line_bytes=settings.max_line_bytes,
-        ) as source,
-    ):
-        hint_skipping(source)
+    with read_input(spec, input_format, settings, "cat ref.csv | driftcli reference -") as source:
         snapshot = _snapshot_of(
             (chunk for chunk in source.chunks() if chunk is not None),
             settings,

@@ -13,9 +13,8 @@ import numpy as np
 from driftcli.api.checks import result_of, sampled_features, stored_reference, window_of
 from driftcli.api.common import (
     Input,
-    hint_skipping,
+    read_input,
     reads_stdin,
-    stdin_example,
     validated,
     with_skipped,
 )
@@ -24,7 +23,7 @@ from driftcli.choices import InputFormat
 from driftcli.clock import iso_in_zone
 from driftcli.counting.chunking import Chunker, RowChunker, TimeChunker, chunk_ends
 from driftcli.errors import InputError, UsageError
-from driftcli.inputs import Chunk, open_source
+from driftcli.inputs import Chunk
 from driftcli.parallel import prefetch
 from driftcli.results import ChunkResult, SourceInfo, Timeline, UntimedRows
 from driftcli.scoring.compare import decide_over_chunks
@@ -88,17 +87,8 @@ def check_timeline_of(
 ) -> Timeline:
     """Cut live data into chunks and check each against an already profiled reference."""
     reference = without_time_column(reference, chunking)
-    with (
-        stdin_example("cat log.jsonl | driftcli check - --ref ref.parquet --by ts --every 1d"),
-        open_source(
-            live,
-            live_format,
-            skip_bad_lines=settings.skip_bad_lines,
-            delimiter=settings.delimiter,
-            max_line_bytes=settings.max_line_bytes,
-        ) as source,
-    ):
-        hint_skipping(source)
+    example = "cat log.jsonl | driftcli check - --ref ref.parquet --by ts --every 1d"
+    with read_input(live, live_format, settings, example) as source:
         chunker = _chunker(reference, settings, chunking, source.name)
         _feed(chunker, (c for c in source.chunks() if c is not None))
         info = with_skipped(SourceInfo(source.name, source.format.value, chunker.rows), source)
