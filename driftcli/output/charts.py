@@ -8,7 +8,7 @@ page it goes in (html.py) styles it with CSS classes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from driftcli.output.texts import escaped
@@ -47,7 +47,7 @@ def bar_chart(name: str, buckets: Buckets) -> str:
     parts = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'role="img" aria-label="{escaped(name)}: reference and live share of rows per bucket">',
-        *_y_axis(top),
+        *_y_axis(top, _percent),
     ]
     if buckets.edges is not None:
         step = math.ceil(len(buckets.edges) / MAX_EDGE_LABELS)
@@ -87,14 +87,15 @@ def _y(share: float, top: float) -> float:
     return TOP + PLOT_HEIGHT * (1 - share / top)
 
 
-def _y_axis(top: float) -> list[str]:
+def _y_axis(top: float, label: Callable[[float], str]) -> list[str]:
+    """Grid lines at 0, half and the top, each labelled by `label` of its value."""
     lines = []
     for fraction in (0.0, 0.5, 1.0):
         y = _y(top * fraction, top)
         lines.append(
             f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
             f'<text class="value" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{_percent(top * fraction)}</text>"
+            f"{label(top * fraction)}</text>"
         )
     return lines
 
@@ -180,7 +181,7 @@ def line_chart(name: str, points: Sequence[Point], threshold: float) -> str:
         f'<svg class="chart timeline" xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-label="{escaped(name)}: score per chunk, and its threshold">',
-        *_value_axis(top),
+        *_y_axis(top, lambda value: f"{value:.3g}"),
     ]
     y_limit = _y(min(threshold, top), top)
     parts.append(
@@ -206,15 +207,3 @@ def line_chart(name: str, points: Sequence[Point], threshold: float) -> str:
         parts.append(_x_label(x, p.label, rotated))
     parts.append("</svg>")
     return "".join(parts)
-
-
-def _value_axis(top: float) -> list[str]:
-    lines = []
-    for fraction in (0.0, 0.5, 1.0):
-        y = _y(top * fraction, top)
-        lines.append(
-            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
-            f'<text class="value" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{top * fraction:.3g}</text>"
-        )
-    return lines
