@@ -42,7 +42,7 @@ class _Fitted:
             return
         by_window = sorted(history.checks, key=lambda c: c.window)
         parts: list[RenderableType] = []
-        # Measured without a limit: rich's measure of a table is clamped to the width.
+        # Sized against no width limit: rich clamps a table's natural width to the limit.
         unlimited = options.update_width(1 << 20)
         for window, group in groupby(by_window, key=lambda c: c.window):
             checks = list(group)

@@ -44,7 +44,7 @@ class _Fitted:
         total = len(timeline.chunks)
         columns = min(total, max(1, (options.max_width - _fixed_width(timeline)) // 6))
         table = _matrix(timeline, columns)
-        # Measured without a limit: rich's measure of a table is clamped to the width.
+        # Sized against no width limit: rich clamps a table's natural width to the limit.
         unlimited = options.update_width(1 << 20)
         while (
             columns > 1 and Measurement.get(console, unlimited, table).maximum > options.max_width
