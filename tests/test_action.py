@@ -29,9 +29,17 @@ CHECK = STEPS["Check for drift"]
 
 
 def evaluate(text: str, inputs: dict[str, str], runner_temp: Path) -> str:
-    """`${{ inputs.x }}`, `${{ runner.temp }}` and `${{ github.action_path }}` filled in."""
+    """`${{ inputs.x }}`, `${{ github.action_path }}` and the install step's outputs filled in.
+
+    The install step's outputs are what it leaves for this test: driftcli's `bin`
+    is the directory of the Python running the tests, where driftcli is installed.
+    """
     known = {f"inputs.{name}": value for name, value in inputs.items()}
-    known |= {"runner.temp": str(runner_temp), "github.action_path": str(ROOT)}
+    known |= {
+        "github.action_path": str(ROOT),
+        "steps.install.outputs.bin": str(Path(sys.executable).parent),
+        "steps.install.outputs.reports": str(runner_temp / "driftcli-test" / "report"),
+    }
 
     def value(match: re.Match[str]) -> str:
         expression = match.group(1).strip()
@@ -59,8 +67,10 @@ def run_check(tmp_path: Path, **given: str) -> Run:
     runner.mkdir(exist_ok=True)
     outputs, summary = runner / "output", runner / "summary.md"
     env = {key: evaluate(str(v), inputs, runner) for key, v in CHECK["env"].items()}
-    # driftcli as the install step leaves it: on PATH, with the python3 it runs on.
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    Path(env["REPORTS"]).mkdir(parents=True, exist_ok=True)
+    # No driftcli on PATH: the step must call the one the install step made.
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                           if not (Path(p) / "driftcli").exists())  # fmt: skip
     env |= {"PATH": path, "HOME": str(tmp_path), "GITHUB_OUTPUT": str(outputs),
             "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(runner)}  # fmt: skip
     script = runner / "check.sh"
@@ -85,11 +95,41 @@ def test_the_action_is_composite_with_the_inputs_a_workflow_needs() -> None:
         'install --disable-pip-version-check --quiet \\\n  "$DRIFTCLI_ACTION_PATH"'
         in (install["run"])
     )
-    assert STEPS["Set up Python"]["uses"].startswith("actions/setup-python@")
+    python = STEPS["Set up Python"]
+    assert python["uses"].startswith("actions/setup-python@")
     upload = STEPS["Upload the report"]
-    assert upload["uses"].startswith("actions/upload-artifact@") and upload["if"] == "always()"
-    assert upload["with"]["path"] == "${{ runner.temp }}/driftcli-report/"
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["if"].startswith("always()")
+    assert upload["with"]["path"] == "${{ steps.install.outputs.reports }}"
     assert all(step.get("shell", "bash") == "bash" for step in STEPS.values() if "run" in step)
+
+
+def test_the_job_keeps_its_own_python_and_path() -> None:
+    """Later steps of the job must not run driftcli's virtualenv or setup-python's Python."""
+    assert STEPS["Set up Python"]["with"]["update-environment"] is False
+    for step in STEPS.values():
+        assert "GITHUB_PATH" not in step.get("run", "") and "GITHUB_ENV" not in step.get("run", "")
+
+
+def test_the_install_step_makes_a_directory_per_use(tmp_path: Path) -> None:
+    """Two uses of the action in one job must not write over each other's reports."""
+    install = STEPS["Install driftcli"]
+    head = install["run"].split('"$home/venv/bin/python" -m pip')[0]  # up to the download
+    fake_python = tmp_path / "bin" / "python3"
+    fake_python.parent.mkdir()
+    fake_python.write_text('#!/bin/sh\nmkdir -p "$3/bin"\n')  # `python3 -m venv DIR`
+    fake_python.chmod(0o755)
+    homes = []
+    for _ in range(2):
+        outputs = tmp_path / "out"
+        outputs.unlink(missing_ok=True)
+        script = head + 'mkdir "$home/report"\necho "reports=$home/report" >> "$GITHUB_OUTPUT"\n'
+        env = {"RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(outputs),
+               "DRIFTCLI_PYTHON": str(fake_python), "PATH": os.environ["PATH"]}  # fmt: skip
+        subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+                       env=env, check=True)  # fmt: skip
+        homes.append(outputs.read_text().strip())
+    assert homes[0] != homes[1] and all(Path(h.split("=", 1)[1]).is_dir() for h in homes)
 
 
 def test_drift_fails_the_step_with_a_summary_junit_and_html(tmp_path: Path) -> None:
@@ -107,6 +147,7 @@ def test_drift_fails_the_step_with_a_summary_junit_and_html(tmp_path: Path) -> N
     assert Path(run.outputs["markdown"]).read_text().startswith("### driftcli: DRIFT")
     # The upload step takes what the check wrote.
     uploaded = Path(evaluate(STEPS["Upload the report"]["with"]["path"], {}, tmp_path / "runner"))
+    assert uploaded == Path(run.outputs["html"]).parent
     assert {p.name for p in uploaded.iterdir()} == {"driftcli.xml", "driftcli.html", "driftcli.md"}
 
 
@@ -124,6 +165,9 @@ def test_trouble_fails_the_step_with_exit_2(tmp_path: Path) -> None:
     assert run.outputs["exit-code"] == "2"
     assert "error: no/such.parquet: no such file" in run.stderr
     assert "::error title=driftcli::driftcli could not check (exit 2)" in run.stdout
+    assert run.summary.startswith("### driftcli: could not check (exit 2)")
+    # No report was written, so no output names one for a later step to read.
+    assert not {"html", "junit", "markdown"} & set(run.outputs)
 
 
 def test_threshold_metric_and_extra_args_reach_driftcli(tmp_path: Path) -> None:
