@@ -192,3 +192,39 @@ def test_no_color_is_honoured(sample: Path) -> None:
     assert plain.returncode == 1
     assert "drift" in plain.stdout
     assert not re.search(r"\x1b\[[0-9;]*3[0-9]", plain.stdout)  # no foreground colour
+
+
+@pytest.mark.parametrize(("terminal", "widest"), [(80, 80), (100, 100), (None, 140)])
+def test_piped_output_fits_the_terminal_it_ends_on(
+    sample: Path, terminal: int | None, widest: int
+) -> None:
+    """`driftcli check ... | less` from an 80-column terminal: stdout is a pipe, but
+    stderr is that terminal, so the table is laid out for it. A CI log has no
+    terminal at all, and gets the full table (140 columns at most)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    args = [sys.executable, "-m", "driftcli", "check", str(sample / "live_drift.parquet"),
+            "--ref", str(sample / "ref.parquet")]  # fmt: skip
+    if terminal is None:
+        done = subprocess.run(
+            args, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL
+        )
+    else:
+        leader, follower = pty.openpty()
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, terminal, 0, 0))
+        try:
+            done = subprocess.run(args, stdout=subprocess.PIPE, stderr=follower,
+                                  stdin=subprocess.DEVNULL, text=True, env=env)  # fmt: skip
+        finally:
+            os.close(follower)
+            os.close(leader)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert max(map(len, lines)) <= widest
+    assert any("income" in line for line in lines)
+    if terminal is None:
+        assert max(map(len, lines)) > 100  # the histograms are there

@@ -178,3 +178,32 @@ def test_sigterm_stops_an_ingest_waiting_on_a_named_pipe_with_no_writer(tmp_path
     assert proc.returncode == 130, err
     assert b"interrupted" in err
     assert not (tmp_path / "store").exists()  # nothing read, nothing written
+
+
+# --- the exit: no interpreter finalization for Arrow's threads to race ------
+
+
+def test_the_command_exits_without_finalizing_the_interpreter(tmp_path: Path) -> None:
+    """Arrow's worker threads may still be releasing a reader's Python buffer when
+    the command returns; if the interpreter is finalizing then, the process
+    aborts (exit 134) instead of exiting with the verdict. The entry point
+    flushes its output and exits before finalization: an atexit hook never runs."""
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('finalized', file=sys.stderr))\n"
+        "from driftcli.cli import main\n"
+        "main()\n"
+    )
+    live = tmp_path / "live.csv"
+    live.write_text("age\n" + "".join(f"{30 + i % 7}\n" for i in range(50)))
+    ref = tmp_path / "ref.csv"
+    ref.write_text("age\n" + "".join(f"{30 + i % 6}\n" for i in range(50)))
+    done = subprocess.run(
+        [sys.executable, "-c", script, "check", str(live), "--ref", str(ref), "-f", "json"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    assert "finalized" not in done.stderr
+    assert done.stdout.rstrip().endswith("}")  # the whole result was flushed first
+    # The installed command is that entry point.
+    assert 'driftcli = "driftcli.cli:main"' in (ROOT / "pyproject.toml").read_text()

@@ -248,10 +248,24 @@ def console() -> "Console":
 
     out = Console(highlight=False)
     if not out.is_terminal and "COLUMNS" not in os.environ:
-        # Pipes and CI logs get a fixed width wide enough for the table,
-        # instead of rich's 80 columns that would fold the histograms.
-        out = Console(highlight=False, width=140)
+        out = Console(highlight=False, width=_piped_width())
     return out
+
+
+def _piped_width() -> int:
+    """The width for stdout piped on (to less, tee, a file or a CI log).
+
+    Piped from a terminal, the table still ends on that terminal: its width is
+    the one of stderr or stdin when either is a terminal. A CI log has none, and
+    gets a fixed width wide enough for the whole table.
+    """
+    for fd in (2, 0):
+        try:
+            if os.isatty(fd):
+                return max(os.get_terminal_size(fd).columns, 40)
+        except OSError:
+            continue
+    return 140
 
 
 @contextlib.contextmanager
