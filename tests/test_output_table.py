@@ -228,3 +228,20 @@ def test_piped_output_fits_the_terminal_it_ends_on(
     assert any("income" in line for line in lines)
     if terminal is None:
         assert max(map(len, lines)) > 100  # the histograms are there
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_the_reference_table_wraps_a_long_name_and_keeps_its_numbers(
+    tmp_path: Path, width: int
+) -> None:
+    from driftcli.api import build_reference
+    from driftcli.output.store_tables import render_reference
+
+    data = tmp_path / "ref.csv"
+    data.write_text(f"{VERY_LONG},b\n" + "".join(f"{i % 17},{i % 3}\n" for i in range(300)))
+    snapshot = build_reference([str(data)])
+    lines = lines_at(render_reference(snapshot, "ref.parquet"), width)
+    assert lines[0] == "reference saved to ref.parquet"  # no padding after it
+    assert max(map(len, lines)) <= width
+    assert VERY_LONG + "b" == "".join(names_in_first_column(lines))  # wrapped, whole
+    assert "…" not in "\n".join(lines)

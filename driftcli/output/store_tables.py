@@ -12,15 +12,20 @@ from driftcli.store.snapshot import Snapshot
 
 
 def render_reference(snapshot: Snapshot, where: str) -> RenderableType:
-    table = Table(title=Text(f"reference saved to {shown(where)}"), title_justify="left")
-    for column in ("feature", "kind", "buckets", "missing", "invalid"):
-        table.add_column(column, justify="left" if column in ("feature", "kind") else "right")
+    # Titles are lines of their own: a table's title is padded to the table's width.
+    title = Text(f"reference saved to {shown(where)}")
+    table = Table()
+    # A name is never cut: it wraps in its column, and the numbers keep their line.
+    table.add_column("feature", overflow="fold")
+    table.add_column("kind", no_wrap=True)
+    for column in ("buckets", "missing", "invalid"):
+        table.add_column(column, justify="right", no_wrap=True)
     counts = snapshot.profile.counts
     for feature in snapshot.profile.features:
         buckets = counts.features[feature.name].buckets
         rows = int(buckets.sum())
         table.add_row(
-            Text(shown(feature.name)),
+            Text(shown(feature.name), overflow="fold"),
             feature.kind.value,
             str(feature.n_value_buckets),
             percent(int(buckets[-2]), rows),
@@ -38,7 +43,7 @@ def render_reference(snapshot: Snapshot, where: str) -> RenderableType:
         Text(shown(f"not scored: {n}: {why}"), style="dim")
         for n, why in snapshot.profile.skipped.items()
     ]
-    return Group(table, *lines)
+    return Group(title, table, *lines)
 
 
 def render_status(state: StoreStatus) -> RenderableType:
@@ -56,19 +61,30 @@ def render_status(state: StoreStatus) -> RenderableType:
     if not state.windows:
         parts.append(Text("windows: none (fill one with: driftcli ingest DATA)"))
         return Group(*parts)
-    table = Table(title="windows", title_justify="left")
-    for column in ("window", "rows", "of at most", "segments", "first ingested", "last ingested"):
-        table.add_column(
-            column, justify="right" if column in ("rows", "of at most", "segments") else "left"
-        )
+    parts.append(Text("windows"))
+    table = Table()
+    table.add_column("window", overflow="fold")
+    for column in ("rows", "max rows", "segments"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for column in ("first ingested", "last ingested"):
+        table.add_column(column, overflow="fold")
     for w in state.windows:
         table.add_row(
-            Text(shown(w.name)),
+            Text(shown(w.name), overflow="fold"),
             f"{w.rows:,}",
             f"{w.max_rows:,}",
             str(w.segments),
-            shown(w.first_ingested or "—"),
-            shown(w.last_ingested or "—"),
+            _minute(w.first_ingested),
+            _minute(w.last_ingested),
         )
     parts.append(table)
     return Group(*parts)
+
+
+def _minute(iso: str | None) -> str:
+    """`2026-12-01 09:51Z` for `2026-12-01T09:51:48+00:00` (JSON has the whole time)."""
+    if not iso:
+        return "—"
+    if iso.endswith("+00:00") and len(iso) >= 16:
+        return f"{iso[:10]} {iso[11:16]}Z"
+    return shown(iso)
