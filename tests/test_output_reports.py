@@ -81,7 +81,7 @@ def test_markdown_lists_schema_changes_and_unscored_columns() -> None:
     )
     text = render_markdown(changed)
     assert "| age | numeric | **missing** |" in text and "(not in live)" in text
-    assert "New in live, not scored: `session\\|id`" in text
+    assert "New in live, not scored: `session|id`" in text  # a paragraph: no escape in code
     assert "Not scored: `user_id` (every value is distinct)" in text
 
 
@@ -188,3 +188,35 @@ def test_progress_bar_draws_after_its_delay(monkeypatch: pytest.MonkeyPatch) -> 
         bar.update("live.csv", 500, 50, 100)
         bar.update("live.csv", 1000, 100, 100)
     assert bar._shown
+
+
+HOSTILE_NAMES = [
+    "<script>alert(1)</script>", "`tick`", "under_score*star*", "a|b", "x\\y", "[l](u)"
+]  # fmt: skip
+
+
+def test_markdown_shows_names_as_they_are(tmp_path: Path) -> None:
+    """Names are data: no HTML, emphasis, link or code span may come out of one,
+    in a table cell or in the unscored-columns line, and a backslash stays single."""
+    from markdown_it import MarkdownIt
+
+    from driftcli.api import check
+    from driftcli.output.markdown import render_markdown
+
+    row = {name: i for i, name in enumerate(HOSTILE_NAMES)}
+    ref = tmp_path / "ref.jsonl"
+    ref.write_text("".join(json.dumps(row) + "\n" for _ in range(60)))
+    live = tmp_path / "live.jsonl"
+    live.write_text("".join(json.dumps({**row, "new`*col": 1}) + "\n" for _ in range(60)))
+    page = (
+        MarkdownIt("gfm-like")
+        .disable("linkify")
+        .render(render_markdown(check(str(live), str(ref))))
+    )
+    assert "<script>" not in page and "<em>" not in page and "<a " not in page
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]
+    names = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)[0] for r in rows]
+    import html
+
+    assert [html.unescape(n) for n in names] == HOSTILE_NAMES
+    assert "<code>new`*col</code>" in page  # inside a code span, as it is

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from driftcli.output.lines import invalid_notes, untimed_note
 from driftcli.output.sparklines import sparklines
 from driftcli.output.texts import (
@@ -18,9 +20,28 @@ MARKDOWN_CHUNKS = 24
 """The latest chunks a Markdown report shows (a pull request's page is not a spreadsheet)."""
 
 
+_PUNCTUATION = re.compile(r"([\\`*_\[\]<>#|~&])")
+"""What Markdown or HTML acts on within a line (brackets escaped, no link can form)."""
+
+
 def _cell(text: str) -> str:
-    """Markdown table cell text: control characters escaped, pipes escaped, no line breaks."""
-    return shown(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Plain text in Markdown, shown as it is: control characters escaped, every
+    character Markdown or HTML would act on (`*`, `_`, `<`, `|`...) backslash-escaped,
+    no line breaks. Names are data: `<script>` or `*x*` must not render."""
+    return _PUNCTUATION.sub(r"\\\1", shown(text).replace("\n", " "))
+
+
+def _code(text: str, in_table: bool = False) -> str:
+    """Text as inline code: no escape works inside a code span, so the fence is one
+    backtick longer than the longest run in the text; in a table, pipes are still
+    escaped (GitHub splits the row before it reads the span)."""
+    body = shown(text).replace("\n", " ")
+    if in_table:
+        body = body.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall("`+", body)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {body} " if body.startswith("`") or body.endswith("`") else body
+    return f"{fence}{padded}{fence}"
 
 
 def render_markdown(result: CheckResult) -> str:
@@ -34,8 +55,8 @@ def render_markdown(result: CheckResult) -> str:
     lines = [
         f"### driftcli: {verdict} ({drifted} of {plural(len(result.features), 'feature')} drifted)",
         "",
-        f"Live `{_cell(live.name)}` ({plural(live.rows, 'row')}) vs reference "
-        f"`{_cell(ref.name)}` ({plural(ref.rows, 'row')}). Rule: {_cell(result.decision.rule)}.",
+        f"Live {_code(live.name)} ({plural(live.rows, 'row')}) vs reference "
+        f"{_code(ref.name)} ({plural(ref.rows, 'row')}). Rule: {_cell(result.decision.rule)}.",
         "",
         "| feature | kind | status | score | metric > threshold | p-value | rows ref → live "
         "| missing ref → live | histogram ref / live |",
@@ -97,13 +118,13 @@ def _notes(result: CheckResult) -> list[str]:
     if result.new_columns:
         lines += [
             "",
-            "New in live, not scored: " + ", ".join(f"`{_cell(c)}`" for c in result.new_columns),
+            "New in live, not scored: " + ", ".join(f"{_code(c)}" for c in result.new_columns),
         ]
     if result.skipped:
         lines += [
             "",
             "Not scored: "
-            + "; ".join(f"`{_cell(name)}` ({_cell(why)})" for name, why in result.skipped.items()),
+            + "; ".join(f"{_code(name)} ({_cell(why)})" for name, why in result.skipped.items()),
         ]
     return lines
 
@@ -118,8 +139,8 @@ def render_timeline_markdown(timeline: Timeline) -> str:
     lines = [
         f"### driftcli: {verdict} ({_cell(timeline.decision.rule)})",
         "",
-        f"Live `{_cell(live.name)}` ({live.rows:,} rows, {describe_chunks(timeline)}) vs "
-        f"reference `{_cell(ref.name)}` ({ref.rows:,} rows). Cells: each feature's score, "
+        f"Live {_code(live.name)} ({live.rows:,} rows, {describe_chunks(timeline)}) vs "
+        f"reference {_code(ref.name)} ({ref.rows:,} rows). Cells: each feature's score, "
         "**bold** where it drifted.",
         "",
         "| feature | " + " | ".join(chunk_label(timeline, c) for c in chunks) + " | first drift |",
