@@ -48,6 +48,7 @@ h3 { font-size: 15px; margin: 20px 0 8px; }
 .ok { --tone: var(--ok); } .bad { --tone: var(--bad); } .warn { --tone: var(--warn); }
 .status { color: var(--tone); font-weight: 600; white-space: nowrap; }
 .dim, .rule { color: var(--dim); } .name { overflow-wrap: anywhere; }
+td.name { min-width: 16ch; }  /* a short name on one line; a long one breaks, not the table */
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line);
   vertical-align: top; }
@@ -142,8 +143,8 @@ def _rule(result: CheckResult) -> str:
 
 def _settings(result: CheckResult) -> str:
     s = result.settings
-    threshold = "each metric's default" if s.threshold is None else f"{s.threshold:g}"
-    return f"metric {s.metric}, threshold {threshold}, {s.bins} bins"
+    threshold = "the metric's default" if s.threshold is None else f"{s.threshold:g}"
+    return f"metric {s.metric}, threshold: {threshold}, {s.bins} bins"
 
 
 def _overview(features: list[FeatureResult]) -> str:
@@ -239,6 +240,15 @@ def _feature(f: FeatureResult, index: int) -> str:
     )
 
 
+def _readable(edge: str) -> str:
+    """`23,380` for the label `2.338e+04`: amounts read better without an exponent."""
+    try:
+        value = float(edge)
+    except ValueError:
+        return edge
+    return f"{value:,.0f}" if 1e4 <= abs(value) < 1e12 else edge
+
+
 def _buckets(f: FeatureResult) -> Buckets:
     """The chart's buckets; quantile buckets get their edges (from their labels)."""
     values = f.value_buckets
@@ -247,6 +257,7 @@ def _buckets(f: FeatureResult) -> Buckets:
     if f.kind is Kind.NUMERIC and labels[0].startswith("< ") and values > 1:
         # Quantile bucket labels read "< a", "[a, b)", ..., ">= z": the edges are a ... z.
         edges = [labels[0][2:], *(label[1:-1].split(", ")[1] for label in labels[1 : values - 1])]
+        edges = [_readable(edge) for edge in edges]
     return Buckets(
         labels=labels,
         reference=f.reference.tolist(),
