@@ -303,7 +303,7 @@ def resolve(
     found = find_config(directory or Path.cwd(), config)
     path, table = found if found else (None, {})
     where = str(path) if path else ""
-    prefix = "[tool.driftcli]" if path and path.name == "pyproject.toml" else ""
+    prefix = "tool.driftcli." if path and path.name == "pyproject.toml" else ""
     file_values, features = _parse_table(table or {}, where, prefix)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -334,7 +334,7 @@ def _parse_table(
         parse = GLOBAL_KEYS.get(key)
         if parse is None:
             raise UsageError(
-                f"{where}: unknown key {prefix}{key!r}", hint=did_you_mean(key, GLOBAL_KEYS, _KEYS)
+                f"{where}: unknown key {prefix + key!r}", hint=did_you_mean(key, GLOBAL_KEYS, _KEYS)
             )
         values[key] = _checked(parse, value, f"{where}: {prefix}{key}")
     return values, features

@@ -617,6 +617,13 @@ def test_quiet_prints_nothing_and_exits_with_the_verdict(
                        tmp_path / "words.csv")  # fmt: skip
     warned = invoke("check", live, "--ref", REF, "--features", "age", "-q")
     assert warned.stdout == "" and warned.stderr == ""
+    # --summary outside GitHub Actions warns, unless --quiet.
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("GITHUB_STEP_SUMMARY", raising=False)
+        loud = invoke("check", sample / "live_ok.parquet", "--ref", REF, "--summary")
+        assert "GITHUB_STEP_SUMMARY is not set" in loud.stderr
+        hushed = invoke("check", sample / "live_ok.parquet", "--ref", REF, "--summary", "-q")
+        assert (hushed.exit_code, hushed.stdout, hushed.stderr) == (0, "", "")
     broken = invoke("check", tmp_path / "absent.csv", "--ref", REF, "-q")
     assert broken.exit_code == 2 and broken.stderr.startswith("error: ")
 
@@ -832,3 +839,14 @@ def test_a_stored_window_can_be_checked_by_chunks(
     assert result.exit_code == 1, result.stderr
     assert chunk_drifts(json.loads(result.stdout)) == story_expected()
     assert not (tmp_path / "store" / "history").exists()  # a look back, not a new check
+
+
+@pytest.mark.parametrize("flag", ["--output", "--json", "--junit", "--markdown", "--html"])
+def test_a_report_file_named_dash_is_refused_before_reading(
+    invoke: Invoke, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("check", sample / "live_ok.parquet", "--ref", REF, flag, "-")
+    assert result.exit_code == 2
+    assert f"error: {flag} -: report files take a path" in result.stderr
+    assert not (tmp_path / "-").exists()

@@ -41,7 +41,7 @@ from driftcli.cli.runtime import (
     write_rich,
     write_stdout,
 )
-from driftcli.errors import DriftcliError, ExitCode
+from driftcli.errors import DriftcliError, ExitCode, UsageError
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -281,6 +281,13 @@ def check(
     if show_config:
         context.run(lambda: _show_config(context, output_format))
         raise typer.Exit(ExitCode.OK)
+    reports = {
+        OutputFormat.JSON: json_file,
+        OutputFormat.JUNIT: junit_file,
+        OutputFormat.MARKDOWN: markdown_file,
+        OutputFormat.HTML: html_file,
+    }
+    context.run(lambda: _no_stdout_files(output, reports))
     chunking = context.run(
         lambda: chunking_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
     )
@@ -290,12 +297,6 @@ def check(
         result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
     for line in [] if quiet else warnings_of(result):
         note(line)
-    reports = {
-        OutputFormat.JSON: json_file,
-        OutputFormat.JUNIT: junit_file,
-        OutputFormat.MARKDOWN: markdown_file,
-        OutputFormat.HTML: html_file,
-    }
     main = _Main(output_format, output, to_stdout=not quiet)
     context.run(lambda: _emit(result, main, reports, summary))
     raise typer.Exit(_exit_code(result, exit_zero))
@@ -384,6 +385,19 @@ def _render(result: "CheckResult | Timeline", fmt: OutputFormat) -> str:
     return render_junit(result)
 
 
+def _no_stdout_files(output: Path | None, reports: dict[OutputFormat, Path | None]) -> None:
+    """`--html -` would write a file named `-`: stdout takes the --format report only."""
+    flags = {"--output": output} | {f"--{fmt.value}": path for fmt, path in reports.items()}
+    for flag, path in flags.items():
+        if path is not None and str(path) == "-":
+            raise UsageError(
+                f"{flag} -: report files take a path; '-' would be a file named '-'",
+                hint="the --format report goes to stdout without --output"
+                if flag == "--output"
+                else f"to write the report to stdout, use --format {flag.removeprefix('--')}",
+            )
+
+
 @dataclass(frozen=True)
 class _Main:
     """The --format report: to --output FILE, else to stdout unless --quiet."""
@@ -416,7 +430,7 @@ def _emit(
         if path is not None:
             write_file(path, _render(result, fmt))
     if summary:
-        _append_summary(_render(result, OutputFormat.MARKDOWN))
+        _append_summary(_render(result, OutputFormat.MARKDOWN), quiet=not main.to_stdout)
     if main.output is None and not main.to_stdout:
         return
     if main.format is OutputFormat.TABLE:
@@ -430,10 +444,11 @@ def _emit(
         write_json(_render(result, main.format))
 
 
-def _append_summary(markdown: str) -> None:
+def _append_summary(markdown: str, quiet: bool) -> None:
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
-        note("warning: --summary: GITHUB_STEP_SUMMARY is not set (not in GitHub Actions?)")
+        if not quiet:  # --quiet: no warnings
+            note("warning: --summary: GITHUB_STEP_SUMMARY is not set (not in GitHub Actions?)")
         return
     try:
         with open(target, "a", encoding="utf-8") as out:
