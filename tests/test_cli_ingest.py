@@ -429,17 +429,20 @@ def test_rows_lacking_reference_features_are_stored_with_a_warning(
 
 
 @pytest.mark.parametrize("skip", [False, True])
-def test_null_lines_on_stdin_are_bad_lines(invoke: Invoke, home: Path, skip: bool) -> None:
+@pytest.mark.parametrize("line", [1, 6])  # first: the stream is sniffed as JSON lines still
+def test_null_lines_on_stdin_are_bad_lines(
+    invoke: Invoke, home: Path, skip: bool, line: int
+) -> None:
     invoke("reference", reference_file(home), "--exclude", "id")
-    body = jsonl_rows(0, 5) + b"null\n" + jsonl_rows(5, 5)
+    body = jsonl_rows(0, line - 1) * (line > 1) + b"null\n" + jsonl_rows(line - 1, 11 - line)
     result = invoke("ingest", "-", *(["--skip-bad-lines"] if skip else []), input=body)
     if skip:
         assert result.exit_code == 0, result.stderr
-        assert "skipped 1 bad line: 6" in result.stderr
+        assert f"skipped 1 bad line: {line}" in result.stderr
         assert window_ids(home / "store") == list(range(10))
     else:
         assert result.exit_code == 2
-        assert "error: <stdin>: line 6: expected a JSON object, got null" in result.stderr
+        assert f"error: <stdin>: line {line}: expected a JSON object, got null" in result.stderr
         assert window_ids(home / "store") == []
 
 
