@@ -487,6 +487,35 @@ def test_null_lines_no_longer_pass_as_rows_of_missing_values(invoke: Invoke) -> 
     assert doc["drift"] is False, [f["name"] for f in doc["features"] if f["drift"]]
 
 
+@pytest.mark.parametrize("route", ["path", "stdin"])
+def test_rows_holding_no_reference_feature_are_not_counted(
+    invoke: Invoke, tmp_path: Path, route: str
+) -> None:
+    # 300 log lines without features among 200 rows would be drift on every missing rate.
+    lines = [json.dumps(r) for r in pa_rows(REF, 200)]
+    lines[50:50] = ["{}"] * 150 + ['{"request_id": 7}'] * 150  # lines 51 to 350
+    body = ("\n".join(lines) + "\n").encode()
+    path = tmp_path / "live.jsonl"
+    path.write_bytes(body)
+    args, name = ((path,), str(path)) if route == "path" else (("-",), "<stdin>")
+    stdin = body if route == "stdin" else None
+    result = invoke("check", *args, "--ref", REF, "-f", "json", input=stdin)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"warning: {name}: 300 rows hold none of the reference's features (not counted), "
+        "first at lines 51, 52, 53, 54, 55"
+    ) in result.stderr
+    assert json.loads(result.stdout)["live"]["rows"] == 200
+    only_stray = b'{"request_id": 7}\n{}\n'
+    path.write_bytes(only_stray)
+    refused = invoke("check", *args, "--ref", REF, input=only_stray if stdin else None)
+    assert refused.exit_code == 2
+    assert (
+        f"error: {name}: the rows share no column with the reference "
+        "(no feature has a value in any of its 2 rows)"
+    ) in refused.stderr
+
+
 def pa_rows(path: Path, n: int) -> list[dict[str, object]]:
     import pyarrow.parquet as pq
 

@@ -99,9 +99,7 @@ def ingest(
             skip_bad_lines=skip_bad_lines,
             input_format=input_format,
         )
-        hooks = api.IngestHooks(
-            on_flush=told.on_flush, on_check=told.on_check, on_warning=told.on_warning
-        )
+        hooks = api.IngestHooks(on_flush=told.on_flush, on_check=told.on_check)
         store = context.store(create=True, when_written=True)
         try:
             return api.ingest(data, store, options, context.settings, hooks)
@@ -142,10 +140,6 @@ class _Listener:
         self.drift_seen = self.drift_seen or result.drift
         for line in [] if self.quiet else alert_lines(result, self.window):
             note(line)
-
-    def on_warning(self, text: str) -> None:
-        if not self.quiet:
-            note(f"warning: {text}")
 
     def summarize(self, report: "IngestReport") -> None:
         from driftcli.output.lines import ingest_summary
