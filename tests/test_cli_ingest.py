@@ -234,6 +234,24 @@ def test_check_every_alerts_on_drifted_rows_only(invoke: Invoke, home: Path) -> 
     assert all("feature=c" not in a and "feature=id" not in a for a in alerts)
 
 
+def test_a_check_every_check_without_a_verdict_says_so_and_the_ingest_goes_on(
+    invoke: Invoke, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke("reference", reference_file(home), "--exclude", "id")
+    monkeypatch.setenv("DRIFTCLI_MIN_ROWS", "20")  # the check at 10 rows can judge nothing
+    result = invoke("ingest", "-", "--check-every", "10", input=jsonl_rows(0, 25))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        '[NO VERDICT] window=live rows=10 reason="no feature could be judged: '
+        'all 2 have too few live rows"',
+        "ingested 25 rows into window 'live' (it holds 25); 3 flushes",
+    ]
+    checks = (home / "store/history/checks.jsonl").read_text().splitlines()
+    assert [json.loads(c)["verdict"] for c in checks] == ["no verdict", "no drift"]
+    quiet = invoke("ingest", "-", "--check-every", "10", "--quiet", input=jsonl_rows(0, 5))
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
+
+
 # --- durability -------------------------------------------------------------
 
 

@@ -135,10 +135,15 @@ class _Listener:
             note(f"stored {plural(rows, 'row')}; window {self.window!r} holds {window_rows:,}")
 
     def on_check(self, result: "CheckResult") -> None:
-        from driftcli.output.lines import alert_lines
+        from driftcli.output.lines import alert_lines, no_verdict_line
+        from driftcli.results import Verdict
 
         self.drift_seen = self.drift_seen or result.drift
-        for line in [] if self.quiet else alert_lines(result, self.window):
+        lines = alert_lines(result, self.window)
+        if result.verdict is Verdict.NO_VERDICT:
+            # Not an error: a later check, over more rows, may judge; but never silent.
+            lines.append(no_verdict_line(result, self.window))
+        for line in [] if self.quiet else lines:
             note(line)
 
     def summarize(self, report: "IngestReport") -> None:

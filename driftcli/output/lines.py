@@ -38,6 +38,14 @@ def alert_lines(result: CheckResult, window: str) -> list[str]:
     return lines
 
 
+def no_verdict_line(result: CheckResult, window: str) -> str:
+    """The line a check that could judge no feature gives, in the alert lines' form."""
+    return (
+        f"[NO VERDICT] window={_token(window)} rows={result.live.rows} "
+        f"reason={_token(result.decision.rule)}"
+    )
+
+
 def invalid_notes(f: FeatureResult) -> list[str]:
     """One line per side holding values that do not read as the feature's type, with where."""
     what = "numbers" if f.kind.value == "numeric" else "labels"
