@@ -506,7 +506,7 @@ def test_rows_holding_no_reference_feature_are_not_counted(
         "first at lines 51, 52, 53, 54, 55"
     ) in result.stderr
     assert json.loads(result.stdout)["live"]["rows"] == 200
-    only_stray = b'{"request_id": 7}\n{}\n'
+    only_stray = b'{"request_id": 7}\n{"age": null}\n'
     path.write_bytes(only_stray)
     refused = invoke("check", *args, "--ref", REF, input=only_stray if stdin else None)
     assert refused.exit_code == 2
