@@ -164,6 +164,9 @@ class SourceInfo:
     skipped_lines: int = 0
     """Malformed lines skipped (with --skip-bad-lines)."""
     first_skipped: tuple[int, ...] = ()
+    featureless: int = 0
+    """Rows not counted in `rows`: they held none of the reference's features."""
+    first_featureless: tuple[Location, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -358,6 +361,13 @@ class IngestReport:
     skipped_lines: int = 0
     """Bad lines skipped (with --skip-bad-lines)."""
     first_skipped: tuple[int, ...] = ()
+    source: str = ""
+    """The input's name."""
+    featureless: int = 0
+    """Rows not stored: they held none of the reference's features."""
+    first_featureless: tuple[Location, ...] = ()
+    lacking: tuple[str, ...] = ()
+    """Reference features no stored row held a value of (stored as missing)."""
 
 
 @dataclass(frozen=True)

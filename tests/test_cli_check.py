@@ -445,13 +445,21 @@ def test_dash_with_stdin_on_a_terminal_exits_2() -> None:
 
 @pytest.mark.parametrize("route", ["path", "stdin"])
 @pytest.mark.parametrize(
-    ("line", "kind"), [("null", "null"), ("5", "a number"), ("[1, 2]", "an array")]
+    ("line", "kind", "at"),
+    [
+        ("null", "null", 137),
+        ("5", "a number", 137),
+        ("[1, 2]", "an array", 137),
+        # First: stdin is still sniffed as JSON lines (jq -c .features prints null).
+        ("null", "null", 1),
+        ("5", "a number", 1),
+    ],
 )
 def test_a_json_line_that_is_not_an_object_is_a_bad_line(
-    invoke: Invoke, tmp_path: Path, route: str, line: str, kind: str
+    invoke: Invoke, tmp_path: Path, route: str, line: str, kind: str, at: int
 ) -> None:
     rows = [json.dumps({"age": 30 + i, "income": 1000.0 * i}) for i in range(300)]
-    rows[136] = line  # line 137
+    rows[at - 1] = line
     body = ("\n".join(rows) + "\n").encode()
     path = tmp_path / "live.jsonl"
     path.write_bytes(body)
@@ -460,11 +468,11 @@ def test_a_json_line_that_is_not_an_object_is_a_bad_line(
     stdin = body if route == "stdin" else None
     result = invoke("check", *args, "--ref", REF, input=stdin)
     assert result.exit_code == 2
-    assert f"error: {name}: line 137: expected a JSON object, got {kind}" in result.stderr
+    assert f"error: {name}: line {at}: expected a JSON object, got {kind}" in result.stderr
     assert "pass --skip-bad-lines" in result.stderr
     skipped = invoke("check", *args, "--ref", REF, "--skip-bad-lines", "-f", "json", input=stdin)
     assert skipped.exit_code in (0, 1), skipped.stderr
-    assert f"warning: {name}: skipped 1 bad line (137)" in skipped.stderr
+    assert f"warning: {name}: skipped 1 bad line ({at})" in skipped.stderr
     doc = json.loads(skipped.stdout)
     assert doc["live"]["rows"] == 299 and doc["live"]["skipped_lines"] == 1
 
@@ -477,6 +485,35 @@ def test_null_lines_no_longer_pass_as_rows_of_missing_values(invoke: Invoke) -> 
     doc = json.loads(result.stdout)
     assert doc["live"]["rows"] == 200 and doc["live"]["skipped_lines"] == 300
     assert doc["drift"] is False, [f["name"] for f in doc["features"] if f["drift"]]
+
+
+@pytest.mark.parametrize("route", ["path", "stdin"])
+def test_rows_holding_no_reference_feature_are_not_counted(
+    invoke: Invoke, tmp_path: Path, route: str
+) -> None:
+    # 300 log lines without features among 200 rows would be drift on every missing rate.
+    lines = [json.dumps(r) for r in pa_rows(REF, 200)]
+    lines[50:50] = ["{}"] * 150 + ['{"request_id": 7}'] * 150  # lines 51 to 350
+    body = ("\n".join(lines) + "\n").encode()
+    path = tmp_path / "live.jsonl"
+    path.write_bytes(body)
+    args, name = ((path,), str(path)) if route == "path" else (("-",), "<stdin>")
+    stdin = body if route == "stdin" else None
+    result = invoke("check", *args, "--ref", REF, "-f", "json", input=stdin)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"warning: {name}: 300 rows hold none of the reference's features (not counted), "
+        "first at lines 51, 52, 53, 54, 55"
+    ) in result.stderr
+    assert json.loads(result.stdout)["live"]["rows"] == 200
+    only_stray = b'{"request_id": 7}\n{"age": null}\n'
+    path.write_bytes(only_stray)
+    refused = invoke("check", *args, "--ref", REF, input=only_stray if stdin else None)
+    assert refused.exit_code == 2
+    assert (
+        f"error: {name}: the rows share no column with the reference "
+        "(no feature has a value in any of its 2 rows)"
+    ) in refused.stderr
 
 
 def pa_rows(path: Path, n: int) -> list[dict[str, object]]:

@@ -234,6 +234,24 @@ def test_check_every_alerts_on_drifted_rows_only(invoke: Invoke, home: Path) -> 
     assert all("feature=c" not in a and "feature=id" not in a for a in alerts)
 
 
+def test_a_check_every_check_without_a_verdict_says_so_and_the_ingest_goes_on(
+    invoke: Invoke, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke("reference", reference_file(home), "--exclude", "id")
+    monkeypatch.setenv("DRIFTCLI_MIN_ROWS", "20")  # the check at 10 rows can judge nothing
+    result = invoke("ingest", "-", "--check-every", "10", input=jsonl_rows(0, 25))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        '[NO VERDICT] window=live rows=10 reason="no feature could be judged: '
+        'all 2 have too few live rows"',
+        "ingested 25 rows into window 'live' (it holds 25); 3 flushes",
+    ]
+    checks = (home / "store/history/checks.jsonl").read_text().splitlines()
+    assert [json.loads(c)["verdict"] for c in checks] == ["no verdict", "no drift"]
+    quiet = invoke("ingest", "-", "--check-every", "10", "--quiet", input=jsonl_rows(0, 5))
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
+
+
 # --- durability -------------------------------------------------------------
 
 
@@ -401,45 +419,145 @@ def test_check_during_ingest_sees_a_consistent_window(tmp_path: Path) -> None:
 # --- rows the reference cannot use --------------------------------------------
 
 
-def test_rows_sharing_no_column_with_the_reference_are_refused(invoke: Invoke, home: Path) -> None:
+ROUTES = ["stdin", "slow-stdin", "csv", "jsonl", "parquet"]
+"""How rows reach ingest: stdin at once, stdin in parts a second apart (each part its own
+chunk), or a file of each format; the outcome must be the same."""
+
+
+def ingest_rows(
+    home: Path, route: str, parts: list[list[dict[str, object]]], *args: str
+) -> subprocess.CompletedProcess[bytes]:
+    """Ingest the rows of `parts` (one logical input) by `route`, as a real process."""
+    rows = [row for part in parts for row in part]
+    if route.endswith("stdin"):
+        writer = driftcli("ingest", "-", *args, cwd=home, stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        assert writer.stdin is not None
+        for i, part in enumerate(parts if route == "slow-stdin" else [rows]):
+            if i:
+                time.sleep(1.2)  # past the read latency (0.5 s): the next part is a new chunk
+            writer.stdin.write(b"".join(json.dumps(r).encode() + b"\n" for r in part))
+            writer.stdin.flush()
+        out, err = writer.communicate(timeout=60)  # closes stdin: the end of the input
+        return subprocess.CompletedProcess(writer.args, writer.returncode, out, err)
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    table = pa.table({n: [row.get(n) for row in rows] for n in names})
+    path = home / f"rows.{route}"
+    if route == "parquet":
+        pq.write_table(table, path)
+    elif route == "csv":
+        import pyarrow.csv as pcsv
+
+        pcsv.write_csv(table, path, pcsv.WriteOptions(quoting_style="none"))
+    else:
+        path.write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in rows))
+    done = subprocess.run([sys.executable, "-m", "driftcli", "ingest", str(path), *args],
+                          cwd=home, capture_output=True, timeout=60,
+                          env={**os.environ, "DRIFTCLI_STORE": str(home / "store"),
+                               "PYTHONPATH": str(ROOT)})  # fmt: skip
+    return done
+
+
+def input_name(home: Path, route: str) -> str:
+    return "<stdin>" if route.endswith("stdin") else str(home / f"rows.{route}")
+
+
+def stored_ids(home: Path) -> list[int]:
+    return [int(i) for i in window_ids(home / "store")]  # CSV's are text
+
+
+def good_rows(start: int, n: int) -> list[dict[str, object]]:
+    return [{"id": i, "x": 0.1 * i, "c": "abc"[i % 3]} for i in range(start, start + n)]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_rows_sharing_no_column_with_the_reference_are_refused(
+    invoke: Invoke, home: Path, route: str
+) -> None:
     invoke("reference", reference_file(home), "--exclude", "id")
     store = home / "store"
     before = store_files(store)
-    foreign = b'{"foo": 1, "bar": "a"}\n{"foo": 2, "bar": "b"}\n'
-    result = invoke("ingest", "-", input=foreign)
-    assert result.exit_code == 2
-    assert "error: <stdin>: line 1: the rows share no column with the stored reference" in (
-        result.stderr
-    )
-    assert "hint: reference features: x, c" in result.stderr
+    foreign: list[list[dict[str, object]]] = [[{"foo": 1, "bar": "a"}], [{"foo": 2, "bar": "b"}]]
+    result = ingest_rows(home, route, foreign, "--flush-rows", "1")
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines() == [
+        f"error: {input_name(home, route)}: the rows share no column with the reference "
+        "(no feature has a value in any of its 2 rows); nothing stored",
+        "hint: reference features: x, c",
+    ]
     assert store_files(store) == before  # nothing stored, no window made
 
 
-def test_rows_lacking_reference_features_are_stored_with_a_warning(
-    invoke: Invoke, home: Path
+@pytest.mark.parametrize("route", ROUTES)
+def test_rows_holding_no_reference_feature_are_not_stored_however_they_arrive(
+    invoke: Invoke, home: Path, route: str
 ) -> None:
     invoke("reference", reference_file(home), "--exclude", "id")
-    partial = b"".join(json.dumps({"id": i, "x": 0.5}).encode() + b"\n" for i in range(10))
-    result = invoke("ingest", "-", input=partial)
+    # The middle part holds no feature: alone in a chunk on the slow route.
+    stray: list[dict[str, object]] = [{"id": 3, "zz": 1}, {"id": 4, "x": None}]
+    parts = [good_rows(0, 3), stray, good_rows(5, 2)]
+    result = ingest_rows(home, route, parts, "--flush-rows", "2")
+    assert result.returncode == 0, result.stderr
+    where = {"parquet": "rows 4, 5", "csv": "lines 5, 6"}.get(route, "lines 4, 5")
+    assert result.stderr.decode().splitlines() == [
+        f"warning: {input_name(home, route)}: 2 rows hold none of the reference's features "
+        f"(not stored), first at {where}",
+        "ingested 5 rows into window 'live' (it holds 5); 3 flushes",
+    ]
+    assert stored_ids(home) == [0, 1, 2, 5, 6]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_features_no_row_has_are_warned_of_once_over_the_whole_input(
+    invoke: Invoke, home: Path, route: str
+) -> None:
+    invoke("reference", reference_file(home), "--exclude", "id")
+    # x only, then c only: each feature is in some row, so neither is lacking.
+    parts: list[list[dict[str, object]]] = [
+        [{"id": i, "x": 0.5} for i in range(3)],
+        [{"id": i, "c": "a"} for i in range(3, 6)],
+    ]
+    result = ingest_rows(home, route, parts, "--flush-rows", "2")
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr.decode()
+    partial = [[{"id": i, "x": 0.5} for i in range(6, 9)], [{"id": i, "x": 1.5} for i in (9, 10)]]
+    result = ingest_rows(home, route, partial, "--flush-rows", "2")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.decode().splitlines() == [
+        f"warning: {input_name(home, route)}: no row has the reference feature c "
+        "(stored as missing)",
+        "ingested 5 rows into window 'live' (it holds 11); 3 flushes",
+    ]
+    assert stored_ids(home) == list(range(11))
+
+
+def test_rows_without_features_do_not_count_towards_check_every(invoke: Invoke, home: Path) -> None:
+    invoke("reference", reference_file(home), "--exclude", "id")
+    body = b"".join(jsonl_rows(i * 10, 10) + b"{}\n" * 10 for i in range(4))
+    result = invoke("ingest", "-", "--check-every", "20", input=body)
     assert result.exit_code == 0, result.stderr
-    assert "warning: <stdin>: line 1: rows lack the reference feature c (stored as missing)" in (
-        result.stderr
-    )
-    assert window_ids(home / "store") == list(range(10))
+    assert "40 rows hold none of the reference's features (not stored)" in result.stderr
+    assert window_ids(home / "store") == list(range(40))
+    history = (home / "store/history/checks.jsonl").read_text()
+    checks = [json.loads(line) for line in history.splitlines()]
+    assert [c["rows"] for c in checks] == [20, 40]
 
 
 @pytest.mark.parametrize("skip", [False, True])
-def test_null_lines_on_stdin_are_bad_lines(invoke: Invoke, home: Path, skip: bool) -> None:
+@pytest.mark.parametrize("line", [1, 6])  # first: the stream is sniffed as JSON lines still
+def test_null_lines_on_stdin_are_bad_lines(
+    invoke: Invoke, home: Path, skip: bool, line: int
+) -> None:
     invoke("reference", reference_file(home), "--exclude", "id")
-    body = jsonl_rows(0, 5) + b"null\n" + jsonl_rows(5, 5)
+    body = jsonl_rows(0, line - 1) * (line > 1) + b"null\n" + jsonl_rows(line - 1, 11 - line)
     result = invoke("ingest", "-", *(["--skip-bad-lines"] if skip else []), input=body)
     if skip:
         assert result.exit_code == 0, result.stderr
-        assert "skipped 1 bad line: 6" in result.stderr
+        assert f"skipped 1 bad line: {line}" in result.stderr
         assert window_ids(home / "store") == list(range(10))
     else:
         assert result.exit_code == 2
-        assert "error: <stdin>: line 6: expected a JSON object, got null" in result.stderr
+        assert f"error: <stdin>: line {line}: expected a JSON object, got null" in result.stderr
         assert window_ids(home / "store") == []
 
 

@@ -75,6 +75,80 @@ def test_format_is_sniffed_without_a_suffix(fmt: str, sample: Path, tmp_path: Pa
         assert sum(b.num_rows for b in source.batches()) == 500
 
 
+JSONL_AFTER_NULLS = b'null\n{"x": 1.5}\n{"x": 2.5}\n'
+JSONL_AFTER_SCALARS = b'7\n"note"\ntrue\n[1]\n{"x": 1.5}\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "fmt"),
+    [
+        (JSONL_AFTER_NULLS, "jsonl"),  # jq -c .features, a first log line without features
+        (b"null\nnull\n", "jsonl"),  # not a one-column CSV named null
+        (JSONL_AFTER_SCALARS, "jsonl"),
+        (b"\xef\xbb\xbf\n\n  null\n", "jsonl"),
+        (b"x\n1\n2\n3\n", "csv"),  # one column of numbers: the header is not JSON
+        (b"0\n1\n2\n3\n", "csv"),  # a header that reads as a number, no object below
+        (b'"x"\n1\nnull\n2\n', "csv"),  # a quoted header
+        (b"NaN\n1\n", "csv"),
+        (b"a,b\n1,2\n", "csv"),
+    ],
+)
+@pytest.mark.parametrize("via", ["path", "stdin"])
+def test_json_lines_are_told_from_csv_by_their_first_lines(
+    body: bytes, fmt: str, via: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = tmp_path / "data"  # no suffix: the content decides
+    bare.write_bytes(body)
+    if via == "stdin":
+        feed_stdin(monkeypatch, body)
+    with open_source("-" if via == "stdin" else str(bare), skip_bad_lines=True) as source:
+        assert source.format.value == fmt
+        list(source.batches())
+
+
+@pytest.mark.parametrize("via", ["path", "stdin"])
+def test_a_first_null_line_is_a_bad_json_line(
+    via: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = tmp_path / "data"
+    bare.write_bytes(JSONL_AFTER_NULLS)
+    if via == "stdin":
+        feed_stdin(monkeypatch, JSONL_AFTER_NULLS)
+    spec = "-" if via == "stdin" else str(bare)
+    with (
+        pytest.raises(InputError, match=r": line 1: expected a JSON object, got null"),
+        open_source(spec) as source,
+    ):
+        list(source.batches())
+    if via == "stdin":
+        feed_stdin(monkeypatch, JSONL_AFTER_NULLS)
+    with open_source(spec, skip_bad_lines=True) as source:
+        rows = pa.Table.from_batches(list(source.batches()))
+        assert rows.column("x").to_pylist() == [1.5, 2.5]
+        assert (source.bad_lines.count, source.bad_lines.first) == (1, [1])
+
+
+@pytest.mark.parametrize(
+    ("head", "decided"),
+    [
+        (b"nu", False),
+        (b"null", False),  # the line may go on
+        (b"null\n", True),
+        (b"5\n", False),  # a CSV header named 5, or JSON values before an object
+        (b'5\n{"x"', False),
+        (b'5\n{"x": 1}\n', True),
+        (b"name\n", True),
+        (b"{", False),  # too few bytes for the compression
+        (b'{"x"', True),
+    ],
+)
+def test_a_stream_is_peeked_at_until_its_format_is_settled(head: bytes, decided: bool) -> None:
+    from driftcli.inputs.sniff import sniffable
+
+    assert sniffable(head) is decided
+    assert sniffable(head, format_known=True) is (len(head) >= 4)
+
+
 def test_input_format_overrides_the_suffix(sample: Path, tmp_path: Path) -> None:
     odd = tmp_path / "rows.txt.csv"
     odd.write_bytes((sample / "live_ok.jsonl").read_bytes())

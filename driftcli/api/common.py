@@ -7,7 +7,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from driftcli.choices import InputFormat
+from driftcli.errors import InputError
 from driftcli.inputs import STDIN, Source, TerminalStdin, open_source
+from driftcli.reference.buckets import Feature
 from driftcli.results import SourceInfo
 from driftcli.scoring.metrics import METRICS
 from driftcli.settings import Settings, validate
@@ -22,6 +24,19 @@ def reads_stdin(spec: Input) -> bool:
 
 def input_name(spec: Input) -> str:
     return spec if isinstance(spec, str) else f"{spec[0]} (+{len(spec) - 1} more)"
+
+
+def no_shared_column(
+    name: str, rows: int, features: Sequence[Feature], outcome: str = ""
+) -> InputError:
+    """No row of an input held a value of any reference feature: nothing to count or store."""
+    listed = ", ".join(f.name for f in features[:8]) + (" ..." if len(features) > 8 else "")
+    where = "its one row" if rows == 1 else f"any of its {rows:,} rows"
+    return InputError(
+        f"{name}: the rows share no column with the reference (no feature has a value "
+        f"in {where}){outcome}",
+        hint=f"reference features: {listed}",
+    )
 
 
 def validated(settings: Settings) -> Settings:

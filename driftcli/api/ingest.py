@@ -10,9 +10,10 @@ import numpy as np
 import pyarrow as pa
 
 from driftcli.api.checks import check_window
-from driftcli.api.common import Input, read_input
+from driftcli.api.common import Input, no_shared_column, read_input
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
+from driftcli.counting.featureless import Featureless
 from driftcli.errors import InputError, UsageError
 from driftcli.inputs import Chunk, Source
 from driftcli.inputs.chunk import BadLine
@@ -46,7 +47,6 @@ class IngestHooks:
     on_flush: Callable[[int, int], None] | None = None
     """(rows stored by this flush, rows the window holds)"""
     on_check: Callable[[CheckResult], None] | None = None
-    on_warning: Callable[[str], None] | None = None
 
 
 def ingest(
@@ -70,9 +70,12 @@ def ingest(
     flushes what was read, then raises `IngestInterrupted`, a
     KeyboardInterrupt that carries the report.
 
-    Rows that share no column with the stored reference are refused (an
-    `InputError`, before they are stored); rows that lack some of its
-    features are stored, and `hooks.on_warning` hears of each such feature once.
+    Rows that hold none of the stored reference's features (each absent or
+    null) are not stored: the report counts them, with the first few
+    locations. When no row holds any, that is an `InputError` and nothing is
+    stored. The report also names the features no stored row holds. Both
+    are decided row by row over the whole input, so they do not depend on
+    how the input arrived.
     """
     _validate_ingest(options)
     reference = store.load_reference() if store.has_reference() else None
@@ -101,6 +104,10 @@ def ingest(
     report = _finished(session, source)
     if report.rows_read == 0 and report.skipped_lines == 0:
         raise InputError(f"{source.name}: no data rows to ingest")
+    if session.features and report.featureless and not session.rows_with_features:
+        raise no_shared_column(
+            source.name, report.featureless, session.features, "; nothing stored"
+        )
     return report
 
 
@@ -114,8 +121,15 @@ class IngestInterrupted(KeyboardInterrupt):
 
 def _finished(session: _Session, source: Source) -> IngestReport:
     report = session.report
+    report.source = source.name
     report.skipped_lines = source.bad_lines.count
     report.first_skipped = tuple(sorted(source.bad_lines.first))
+    featureless = session.featureless
+    if featureless is not None:
+        report.featureless = featureless.count
+        report.first_featureless = featureless.first
+        if report.rows_stored:
+            report.lacking = tuple(n for n in featureless.names if n not in featureless.seen)
     return report
 
 
@@ -140,14 +154,16 @@ class _Session:
         self.pending: list[pa.Table] = []
         self.pending_since = 0.0
         self.since_check = 0
-        self.lacking: set[str] = set()
+        self.featureless = Featureless([f.name for f in self.features]) if self.features else None
+        self.rows_with_features = 0
 
     def take(self, chunk: Chunk, source: Source) -> None:
         """A parsed chunk: its valid rows queued, cut at the next flush or check."""
-        if self.features is not None:
-            _check_columns(chunk, self.features, self.lacking, self.hooks.on_warning)
-        table, bad_row = _valid_rows(chunk, self.features, source)
         self.report.rows_read += chunk.table.num_rows
+        if self.featureless is not None:
+            chunk = self.featureless.rows_with_features(chunk)
+            self.rows_with_features += chunk.table.num_rows
+        table, bad_row = _valid_rows(chunk, self.features, source)
         options = self.options
         while table.num_rows:
             # Cut at the next flush or check, so neither is late by a chunk.
@@ -211,35 +227,6 @@ def _validate_ingest(options: IngestOptions) -> None:
         raise UsageError(f"--window-size must be at least 1, not {options.max_rows}")
     if options.check_every is not None and options.check_every < 1:
         raise UsageError(f"--check-every must be at least 1, not {options.check_every}")
-
-
-def _check_columns(
-    chunk: Chunk,
-    features: list[Feature],
-    lacking: set[str],
-    on_warning: Callable[[str], None] | None,
-) -> None:
-    """Refuse rows that share no column with the reference; warn once per feature they lack."""
-    columns = set(chunk.table.column_names)
-    if not chunk.table.num_rows:
-        return
-    where = f"{chunk.origin}: {chunk.unit} {int(chunk.row_lines()[0])}"
-    if not any(f.name in columns for f in features):
-        raise InputError(
-            f"{where}: the rows share no column with the stored reference; nothing stored "
-            "from here on",
-            hint="reference features: "
-            + ", ".join(f.name for f in features[:8])
-            + (" ..." if len(features) > 8 else ""),
-        )
-    absent = [f.name for f in features if f.name not in columns and f.name not in lacking]
-    if absent:
-        lacking.update(absent)
-        if on_warning is not None:
-            on_warning(
-                f"{where}: rows lack the reference feature{'s' if len(absent) > 1 else ''} "
-                f"{', '.join(absent)} (stored as missing)"
-            )
 
 
 def _valid_rows(

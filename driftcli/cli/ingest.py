@@ -99,9 +99,7 @@ def ingest(
             skip_bad_lines=skip_bad_lines,
             input_format=input_format,
         )
-        hooks = api.IngestHooks(
-            on_flush=told.on_flush, on_check=told.on_check, on_warning=told.on_warning
-        )
+        hooks = api.IngestHooks(on_flush=told.on_flush, on_check=told.on_check)
         store = context.store(create=True, when_written=True)
         try:
             return api.ingest(data, store, options, context.settings, hooks)
@@ -137,15 +135,16 @@ class _Listener:
             note(f"stored {plural(rows, 'row')}; window {self.window!r} holds {window_rows:,}")
 
     def on_check(self, result: "CheckResult") -> None:
-        from driftcli.output.lines import alert_lines
+        from driftcli.output.lines import alert_lines, no_verdict_line
+        from driftcli.results import Verdict
 
         self.drift_seen = self.drift_seen or result.drift
-        for line in [] if self.quiet else alert_lines(result, self.window):
+        lines = alert_lines(result, self.window)
+        if result.verdict is Verdict.NO_VERDICT:
+            # Not an error: a later check, over more rows, may judge; but never silent.
+            lines.append(no_verdict_line(result, self.window))
+        for line in [] if self.quiet else lines:
             note(line)
-
-    def on_warning(self, text: str) -> None:
-        if not self.quiet:
-            note(f"warning: {text}")
 
     def summarize(self, report: "IngestReport") -> None:
         from driftcli.output.lines import ingest_summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -11,6 +12,7 @@ from driftcli.choices import Kind
 from driftcli.columns.samples import SEED, ValueReservoir
 from driftcli.columns.values import read_numbers, read_texts, type_class
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts, FeatureCounts, IntArray
+from driftcli.counting.featureless import Featureless
 from driftcli.inputs.chunk import Chunk
 from driftcli.parallel import map_columns, prefetch
 from driftcli.reference.buckets import Feature
@@ -102,8 +104,13 @@ def count_batches(
 def count_chunks(
     features: Sequence[Feature], chunks: Iterable[Chunk | None], sampled: Collection[str] = ()
 ) -> Counts:
-    """`count_batches` over an input's chunks, locating the first invalid values."""
+    """`count_batches` over an input's chunks, locating the first invalid values; rows
+    that hold none of the features are left out, counted and located."""
     counter = Counter(features, sampled)
+    featureless = Featureless([f.name for f in features])
     for chunk in prefetch(c for c in chunks if c is not None):
+        chunk = featureless.rows_with_features(chunk)
         counter.add(chunk.table, chunk)
-    return counter.result()
+    return replace(
+        counter.result(), featureless=featureless.count, featureless_at=featureless.first
+    )

@@ -52,6 +52,9 @@ class Counts:
     """Every column name seen in the data, in order of first appearance."""
     samples: dict[str, FloatArray] = field(default_factory=dict)
     """Bounded random samples of raw values, for the features that asked for them."""
+    featureless: int = 0
+    """Rows left out of `rows`: they held none of the features (counting/featureless.py)."""
+    featureless_at: tuple[Location, ...] = ()
 
     def merge(self, other: Counts) -> Counts:
         """Counts of the union of both row sets (same features, same buckets)."""
@@ -59,4 +62,10 @@ class Counts:
             name: counts.merge(other.features[name]) for name, counts in self.features.items()
         }
         columns = self.columns + [c for c in other.columns if c not in set(self.columns)]
-        return Counts(self.rows + other.rows, features, columns)
+        return Counts(
+            self.rows + other.rows,
+            features,
+            columns,
+            featureless=self.featureless + other.featureless,
+            featureless_at=(self.featureless_at + other.featureless_at)[:LOCATIONS_KEPT],
+        )

@@ -18,6 +18,7 @@ from driftcli.choices import InputFormat, Kind
 from driftcli.columns.samples import ValueReservoir
 from driftcli.counting.counter import Counter
 from driftcli.counting.counts import Counts
+from driftcli.counting.featureless import Featureless
 from driftcli.engine.engines import Engine
 from driftcli.errors import UsageError
 from driftcli.inputs.dataset import DatasetSource, open_dataset
@@ -74,10 +75,13 @@ def count_fragment(
     """Counts of one fragment over the buckets, and its raw-value samples (with keys)."""
     fragment, seed = fragment_and_seed
     counter = Counter(features, sampled, seed=seed)
+    featureless = Featureless([f.name for f in features])
     with serial():
         for batch in _batches(fragment):
-            counter.add(batch)
-    return counter.result(), counter.reservoirs()
+            counter.add(featureless.batch_with_features(batch))
+    counts = counter.result()
+    counts.featureless = featureless.count
+    return counts, counter.reservoirs()
 
 
 def summarize_fragment(

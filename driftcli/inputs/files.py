@@ -100,9 +100,12 @@ def _open_path(spec: str, input_format: InputFormat | None) -> Source:
     return _source(spec, fmt, content)
 
 
-def _peek_decompressed(content: Content, name: str) -> bytes:
+def _peek_decompressed(content: Content, name: str, *, format_known: bool = False) -> bytes:
+    def enough(head: bytes) -> bool:
+        return sniffable(head, format_known=format_known)
+
     try:
-        return content.stream().peek_until(sniffable, HEAD_BYTES)
+        return content.stream().peek_until(enough, HEAD_BYTES)
     except (pa.ArrowException, OSError) as exc:
         content.close()
         raise InputError(f"{name}: cannot decompress: {reason(exc)}") from exc
@@ -155,7 +158,14 @@ def _open_stream(
 ) -> Source:
     """A source over bytes that can be read only once: sniff from a peeked head."""
     peek = PeekStream(raw)
-    head = peek.peek_until(sniffable, HEAD_BYTES)
+    known = input_format is not None
+
+    def enough(head: bytes) -> bool:
+        # A stream is peeked at until its format is settled: a slow pipe may
+        # hold one line so far.
+        return sniffable(head, format_known=known)
+
+    head = peek.peek_until(enough, HEAD_BYTES)
     if not head:
         raise InputError(f"{name}: {empty}")
     compression = compression or sniff_compression(head)
@@ -164,6 +174,6 @@ def _open_stream(
         stream = PeekStream(pa.CompressedInputStream(pa.PythonFile(peek, mode="r"), compression))
     content = Content(stream=stream, compression=compression)
     if compression:
-        head = _peek_decompressed(content, name)
+        head = _peek_decompressed(content, name, format_known=known)
     fmt = input_format or sniff_format(head, name)
     return _source(name, fmt, content)

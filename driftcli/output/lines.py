@@ -9,7 +9,14 @@ import json
 from dataclasses import replace
 
 from driftcli.output.texts import plural, shown
-from driftcli.results import CheckResult, FeatureResult, IngestReport, SourceInfo, Timeline
+from driftcli.results import (
+    CheckResult,
+    FeatureResult,
+    IngestReport,
+    Location,
+    SourceInfo,
+    Timeline,
+)
 from driftcli.settings import ByTime
 
 
@@ -29,6 +36,14 @@ def alert_lines(result: CheckResult, window: str) -> list[str]:
         fields.append(f"rows={f.live_rows}")
         lines.append("[DRIFT] " + " ".join(fields))
     return lines
+
+
+def no_verdict_line(result: CheckResult, window: str) -> str:
+    """The line a check that could judge no feature gives, in the alert lines' form."""
+    return (
+        f"[NO VERDICT] window={_token(window)} rows={result.live.rows} "
+        f"reason={_token(result.decision.rule)}"
+    )
 
 
 def invalid_notes(f: FeatureResult) -> list[str]:
@@ -58,7 +73,25 @@ def warnings(result: CheckResult) -> list[str]:
         for source in (result.reference, result.live)
         if source.skipped_lines
     ]
+    live = result.live
+    if live.featureless:
+        note = featureless_note(live.name, live.featureless, live.first_featureless, "counted")
+        lines.append(f"warning: {note}")
     return lines + [f"warning: {note}" for f in result.features for note in invalid_notes(f)]
+
+
+def featureless_note(name: str, count: int, first: tuple[Location, ...], done: str) -> str:
+    """`live.jsonl: 2 rows hold none of the reference's features (not counted), first at ...`."""
+    if first and all(at.source == name for at in first):
+        unit = first[0].unit + ("s" if len(first) > 1 else "")
+        where = f"{unit} " + ", ".join(str(at.number) for at in first)
+    else:  # several files: each location names its own
+        where = ", ".join(str(at) for at in first)
+    verb = "holds" if count == 1 else "hold"
+    return shown(
+        f"{name}: {plural(count, 'row')} {verb} none of the reference's features "
+        f"(not {done}){f', first at {where}' if where else ''}"
+    )
 
 
 def timeline_warnings(timeline: Timeline) -> list[str]:
@@ -126,4 +159,23 @@ def ingest_summary(report: IngestReport, window: str) -> list[str]:
         first = ", ".join(str(n) for n in report.first_skipped)
         more = ", ..." if report.skipped_lines > len(report.first_skipped) else ""
         lines.append(f"skipped {plural(report.skipped_lines, 'bad line')}: {first}{more}")
+    return ingest_warnings(report) + lines
+
+
+def ingest_warnings(report: IngestReport) -> list[str]:
+    """Rows an ingest did not store for lack of features, and features no stored row had."""
+    lines = []
+    if report.featureless:
+        note = featureless_note(
+            report.source, report.featureless, report.first_featureless, "stored"
+        )
+        lines.append(f"warning: {note}")
+    if report.lacking:
+        s = "s" if len(report.lacking) > 1 else ""
+        lines.append(
+            shown(
+                f"warning: {report.source}: no row has the reference feature{s} "
+                f"{', '.join(report.lacking)} (stored as missing)"
+            )
+        )
     return lines
