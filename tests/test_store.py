@@ -249,3 +249,62 @@ def _written(snapshot: object, tmp_path: Path) -> Path:
     path = tmp_path / "snap.parquet"
     write_snapshot(snapshot, path)  # type: ignore[arg-type]
     return path
+
+
+def _special(kind: str, path: Path) -> None:
+    """Make a file of `kind` at `path`: what `reference -o` must never replace."""
+    if kind == "named pipe":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "socket":
+        import socket
+
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+        server.close()
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("making a device node needs root")
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null of its own
+
+
+@pytest.mark.parametrize("kind", ["device", "named pipe", "socket", "directory"])
+def test_reference_output_over_a_special_file_is_refused(
+    tmp_path: Path, sample: Path, kind: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from driftcli.cli import app
+
+    target = tmp_path / "out.parquet"
+    _special(kind, target)
+    before = target.lstat()
+    args = ["reference", str(sample / "ref.csv"), "-o", str(target)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert f"{target}: is not a regular file (a {kind})" in result.stderr
+    assert "Traceback" not in result.stderr
+    after = target.lstat()
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]  # no temp file left
+
+
+def test_reference_output_through_a_link_replaces_its_target(tmp_path: Path, sample: Path) -> None:
+    from typer.testing import CliRunner
+
+    from driftcli.cli import app
+
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "ref.parquet"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.parquet"
+    link.symlink_to(target)
+    dangling = tmp_path / "dangling.parquet"
+    dangling.symlink_to(tmp_path / "real" / "new.parquet")
+    for output in (link, dangling):
+        args = ["reference", str(sample / "ref.csv"), "-o", str(output), "--quiet"]
+        assert CliRunner().invoke(app, args).exit_code == 0
+        assert output.is_symlink()
+    assert read_snapshot(link).source.rows == read_snapshot(target).source.rows > 0
+    assert read_snapshot(tmp_path / "real" / "new.parquet").source.rows > 0

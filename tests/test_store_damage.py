@@ -13,6 +13,7 @@ import json
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -304,6 +305,21 @@ def test_a_named_pipe_in_the_store_is_refused_without_waiting(
     assert time.monotonic() - started < 60  # each command answered at once; none hung
     result = run_driftcli("status", "--store", store, cwd=tmp_path, timeout=30)
     assert f"{path}: is not a regular file".encode() in result.stderr
+
+
+@pytest.mark.parametrize("victim", ["checks.jsonl", "history.json"])
+def test_a_named_pipe_in_the_history_is_refused_without_waiting(
+    store: Path, tmp_path: Path, victim: str
+) -> None:
+    (store / "history").mkdir(exist_ok=True)
+    path = store / "history" / victim
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    for args in (["check"], ["history"], ["history", "--keep", "5"]):
+        result = run_driftcli(*args, "--store", store, cwd=tmp_path, timeout=30)
+        assert result.returncode == 2, (args, result.stderr)
+        assert f"{path}: is not a regular file (a named pipe)".encode() in result.stderr
+    assert stat.S_ISFIFO(path.lstat().st_mode)
 
 
 def test_a_directory_in_place_of_a_segment_is_refused(store: Path, tmp_path: Path) -> None:

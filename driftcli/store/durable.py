@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from driftcli.errors import StoreError, StoreNotWritable, os_reason
+from driftcli.errors import StoreError, StoreNotWritable, os_reason, path_shown
 
 TEMP_PREFIX = ".tmp-"
 
@@ -72,6 +72,28 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         if isinstance(exc, OSError):
             raise StoreError(f"{path}: cannot write: {os_reason(exc)}") from None
         raise
+
+
+def output_target(path: Path) -> Path:
+    """Where an atomic write over a path the user gave must land.
+
+    A symbolic link is followed, so the link stays and its target is
+    replaced; anything there but a regular file (a device, a named pipe, a
+    socket, a directory) is refused, for a rename over it would destroy it.
+    """
+    try:
+        target = Path(os.path.realpath(path, strict=False))
+        status = target.stat()
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise StoreError(f"{path_shown(path)}: cannot write: {os_reason(exc)}") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise StoreError(
+            f"{path_shown(path)}: is not a regular file ({_kind(status.st_mode)}); "
+            "driftcli writes only regular files"
+        )
+    return target
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -37,7 +37,7 @@ from driftcli.store.codec import (
     text,
     whole,
 )
-from driftcli.store.durable import atomic_write
+from driftcli.store.durable import atomic_write, output_target
 from driftcli.store.rows import write_rows
 
 SNAPSHOT_KEY = b"driftcli.snapshot"
@@ -129,6 +129,15 @@ def _listed(doc: Any, key: str) -> list[Any]:
     if not isinstance(value, list):
         raise Damaged(f"{key} must be a list")
     return value
+
+
+def export_snapshot(snapshot: Snapshot, path: Path) -> None:
+    """Write the snapshot to a file the user named, outside any store.
+
+    A link there is followed; a device, named pipe or directory is refused,
+    never replaced (see `durable.output_target`).
+    """
+    write_snapshot(snapshot, output_target(path))
 
 
 def write_snapshot(snapshot: Snapshot, path: Path) -> None:
