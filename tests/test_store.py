@@ -308,3 +308,35 @@ def test_reference_output_through_a_link_replaces_its_target(tmp_path: Path, sam
         assert output.is_symlink()
     assert read_snapshot(link).source.rows == read_snapshot(target).source.rows > 0
     assert read_snapshot(tmp_path / "real" / "new.parquet").source.rows > 0
+
+
+@pytest.mark.parametrize("wrap", ["list", "struct", "map", "list of struct"])
+def test_rows_are_stored_whole_exactly_as_deep_as_parquet_reads_them(
+    tmp_path: Path, wrap: str
+) -> None:
+    import io
+
+    from driftcli.store.rows import read_rows, write_rows
+
+    kind: pa.DataType = pa.int64()
+    for depth in range(1, 120):
+        if wrap == "list" or (wrap == "list of struct" and depth % 2):
+            kind = pa.list_(kind)
+        elif wrap == "map":
+            kind = pa.map_(pa.string(), kind)
+        else:
+            kind = pa.struct([("x", kind)])
+        table = pa.table({"n": [1, 2], "a": pa.nulls(2, kind)})
+        plain = io.BytesIO()
+        pq.write_table(table, plain)
+        try:
+            pq.read_table(io.BytesIO(plain.getvalue()))
+            readable = True
+        except OSError:
+            readable = False
+        path = tmp_path / "rows.parquet"
+        with path.open("wb") as out:
+            write_rows(table, out)
+        back = read_rows(path)
+        assert back.column("n").to_pylist() == [1, 2]
+        assert back.schema.field("a").type == (kind if readable else pa.null()), depth
