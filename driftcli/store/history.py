@@ -133,7 +133,7 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise StoreError(f"{path}: cannot read the history: {exc.strerror or exc}") from exc
+        raise StoreError(f"{path}: cannot read the history: {os_reason(exc)}") from None
 
 
 def _whole(data: bytes) -> bytes:

@@ -38,7 +38,7 @@ from driftcli.store.codec import (
     whole,
 )
 from driftcli.store.durable import atomic_write, output_target
-from driftcli.store.rows import write_rows
+from driftcli.store.rows import read_failure, write_rows
 
 SNAPSHOT_KEY = b"driftcli.snapshot"
 CHECKSUM_KEY = b"driftcli.snapshot.sha256"
@@ -159,7 +159,9 @@ def snapshot_document(path: Path) -> dict[str, Any] | None:
 
     try:
         metadata = pq.read_metadata(str(path)).metadata or {}
-    except (pa.ArrowException, OSError):
+    except (pa.ArrowException, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise read_failure(path, exc, "driftcli snapshot") from None
         return None
     raw = metadata.get(SNAPSHOT_KEY)
     if raw is None:
@@ -193,4 +195,4 @@ def read_snapshot(path: Path) -> Snapshot:
     except Damaged as exc:
         raise StoreError(f"{path}: corrupt driftcli snapshot ({exc})") from None
     except (pa.ArrowException, OSError) as exc:
-        raise StoreError(f"{path}: corrupt driftcli snapshot ({type(exc).__name__})") from exc
+        raise read_failure(path, exc, "driftcli snapshot") from None
