@@ -379,6 +379,18 @@ def test_a_5000_character_path_is_too_long_not_internal(tmp_path: Path) -> None:
     assert store.returncode == 2 and b"file name too long" in store.stderr
 
 
+@pytest.mark.parametrize("length", [300, 5000])
+def test_a_reference_path_too_long_is_said_as_for_live_data(
+    tmp_path: Path, invoke: Invoke, length: int
+) -> None:
+    name = str(tmp_path / ("a" * length + ".csv"))
+    live = invoke("check", name, "--ref", REF)
+    ref = invoke("check", str(SAMPLE / "live_ok.csv"), "--ref", name)
+    assert ref.exit_code == live.exit_code == 2
+    assert "file name too long" in ref.stderr and "internal error" not in ref.stderr
+    assert ref.stderr == live.stderr
+
+
 def test_a_symbolic_link_loop_is_named_as_one(tmp_path: Path, invoke: Invoke) -> None:
     loop = tmp_path / "loop.csv"
     loop.symlink_to(loop)
