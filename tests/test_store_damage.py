@@ -176,6 +176,13 @@ def _lost_feature(doc: Any) -> None:
     del doc["counts"]["features"]["income"]
 
 
+def _ingested(key: str, value: object) -> Callable[[Any], None]:
+    def change(doc: Any) -> None:
+        doc[key] = value
+
+    return change
+
+
 @pytest.mark.parametrize(
     ("change", "why"),
     [
@@ -187,8 +194,13 @@ def _lost_feature(doc: Any) -> None:
         (_rows, "rows says 101, but the file holds 100"),
         (_counted_rows, "counts.features.age.buckets add up to 100, not the 107 rows"),
         (_lost_feature, "counts lack the feature 'income'"),
+        (_ingested("first_ingested", "garbage"),
+         'first_ingested must be a time in ISO 8601 with its UTC offset, not "garbage"'),
+        (_ingested("last_ingested", "2026-13-01T00:00:00+00:00"), "last_ingested must be a time"),
+        (_ingested("last_ingested", "2026-01-01T00:00:00"), "last_ingested must be a time"),
+        (_ingested("first_ingested", 1700000000), "first_ingested must be text"),
     ],
-)
+)  # fmt: skip
 def test_impossible_segment_counts_are_refused(
     store: Path, tmp_path: Path, change: Callable[[Any], None], why: str
 ) -> None:
@@ -257,6 +269,7 @@ def _ref_counts(doc: Any) -> None:
         (_kind, "features[0].kind must be numeric or categorical"),
         (_bins, "settings.bins must be a whole number of at least 2"),
         (_ref_counts, "counts.features.age.buckets[0] must be a whole number of at least 0"),
+        (_ingested("created", "yesterday"), "created must be a time in ISO 8601"),
     ],
 )
 def test_an_impossible_reference_snapshot_is_refused(

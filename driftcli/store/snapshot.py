@@ -34,6 +34,7 @@ from driftcli.store.codec import (
     encode_feature,
     field,
     matching,
+    moment,
     text,
     whole,
 )
@@ -114,7 +115,7 @@ def decode_snapshot(doc: Any, sample: pa.Table) -> Snapshot:
             text(field(source, "format", "source"), "source.format"),
             whole(field(source, "rows", "source"), "source.rows"),
         ),
-        created=text(field(doc, "created"), "created"),
+        created=moment(field(doc, "created"), "created"),
         bins=whole(field(settings, "bins", "settings"), "settings.bins", 2),
         max_categories=whole(
             field(settings, "max_categories", "settings"), "settings.max_categories", 1

@@ -41,6 +41,7 @@ from driftcli.store.codec import (
     encode_counts,
     field,
     matching,
+    moment,
     text,
     whole,
 )
@@ -377,8 +378,8 @@ def _decode_footer(path: Path, number: int, stamp: dict[bytes, bytes], file_rows
         path=path,
         number=number,
         rows=rows,
-        first_ingested=text(field(doc, "first_ingested"), "first_ingested", 64),
-        last_ingested=text(field(doc, "last_ingested"), "last_ingested", 64),
+        first_ingested=moment(field(doc, "first_ingested"), "first_ingested"),
+        last_ingested=moment(field(doc, "last_ingested"), "last_ingested"),
         reference_id=None if reference_id is None else text(reference_id, "reference_id", 64),
         counts=decoded,
         supersedes=tuple(whole(n, "supersedes[]", 1, number - 1) for n in supersedes),
