@@ -611,6 +611,23 @@ def test_supersedes_without_a_checksum_removes_nothing(store: Path, tmp_path: Pa
     assert len(segments(store)) == 5
 
 
+def test_a_merge_claiming_more_rows_than_it_holds_removes_nothing(
+    store: Path, tmp_path: Path
+) -> None:
+    last = segments(store)[-1]
+
+    def claims(doc: Any) -> None:
+        doc["supersedes"] = [1, 2, 3, 4]  # 400 rows, in a segment of 100
+
+    rewrite_footer(last, SEGMENT_KEY, SEGMENT_SUM, claims)
+    assert_refused(
+        store,
+        f"{last}: corrupt window segment (it says it absorbed segments 1, 2, 3, 4, which "
+        "hold 400 rows, but it holds 100)",
+    )
+    assert len(segments(store)) == 5
+
+
 def test_kill_9_at_any_moment_of_small_flushes_loses_no_reported_row(tmp_path: Path) -> None:
     """Flushes every 10 rows merge and trim all the time; killed at random moments,
     the window is always a run of whole rows with every reported one in it."""

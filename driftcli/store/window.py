@@ -109,7 +109,7 @@ class Window:
     def _segments(self) -> list[Segment]:
         """The segments, without those a merge left behind (see `Segment.supersedes`)."""
         segments = self._segment_files()
-        merged = {n for s in segments for n in s.supersedes}
+        merged = _absorbed(segments)
         return [s for s in segments if s.number not in merged]
 
     def _segment_files(self) -> list[Segment]:
@@ -222,7 +222,7 @@ class Window:
     def _forget_merged(self) -> list[Segment]:
         """The segments, once the left-overs of an interrupted merge are removed."""
         segments = self._segment_files()
-        merged = {n for s in segments for n in s.supersedes}
+        merged = _absorbed(segments)
         left_over = [s.path for s in segments if s.number in merged]
         if left_over:
             remove_durably(left_over)
@@ -320,6 +320,26 @@ def _check_counts(
                 raise StoreError(
                     f"{segment.path}: corrupt window segment ({exc})", hint=REMOVE_HINT
                 ) from None
+
+
+def _absorbed(segments: list[Segment]) -> set[int]:
+    """The numbers of the segments a merge absorbed, once every merge's claim checks out.
+
+    A merged segment holds the rows of those it absorbed (compaction.py), and
+    they stay on disk only until the next append: one that claims more rows
+    than it holds is damaged, and nothing is removed on its word.
+    """
+    rows = {s.number: s.rows for s in segments}
+    for segment in segments:
+        claimed = sum(rows.get(n, 0) for n in segment.supersedes)
+        if claimed > segment.rows:
+            numbers = ", ".join(str(n) for n in segment.supersedes)
+            raise StoreError(
+                f"{segment.path}: corrupt window segment (it says it absorbed segments "
+                f"{numbers}, which hold {claimed:,} rows, but it holds {segment.rows:,})",
+                hint=REMOVE_HINT,
+            )
+    return {n for s in segments for n in s.supersedes}
 
 
 def _empty_counts(features: list[Feature]) -> Counts:
