@@ -201,11 +201,14 @@ class Resolved:
         in the working directory) came with the directory, perhaps a cloned
         repository: an address in it is never connected to (a `UsageError`),
         loopback included, for Dask's protocol carries pickles and the data.
+        With the local engine it is irrelevant, so it is ignored, not refused.
         """
         address: str | None = self.values["scheduler"]
         found = self.config_path is not None and not self.config_given
         if not address or not found or self.sources["scheduler"] != str(self.config_path):
             return address
+        if self.values["engine"] == "local":
+            return None
         raise UsageError(
             f"{self.config_path}: sets scheduler = {address!r}, but driftcli connects only to "
             "a scheduler you name, not one from a config file it found in the directory",

@@ -95,10 +95,29 @@ def test_a_found_config_may_still_ask_for_a_dask_cluster_on_this_machine(tmp_pat
     assert resolved.values["engine"] == "dask" and resolved.scheduler() is None
 
 
-def test_a_found_scheduler_is_refused_even_without_the_dask_engine(tmp_path: Path) -> None:
-    (tmp_path / "driftcli.toml").write_text('scheduler = "tcp://127.0.0.1:8786"\n')
-    with pytest.raises(UsageError, match="driftcli connects only to a scheduler you name"):
-        resolve({}, {}, tmp_path).scheduler()
+@pytest.mark.parametrize("engine", ["", 'engine = "dask"\n'])
+def test_a_found_scheduler_is_ignored_by_the_local_engine_and_refused_by_dask(
+    tmp_path: Path, engine: str
+) -> None:
+    (tmp_path / "driftcli.toml").write_text(f'{engine}scheduler = "tcp://127.0.0.1:8786"\n')
+    assert resolve({"engine": "local"}, {}, tmp_path).scheduler() is None
+    assert resolve({}, {"DRIFTCLI_ENGINE": "local"}, tmp_path).scheduler() is None
+    if not engine:
+        assert resolve({}, {}, tmp_path).scheduler() is None  # local by default
+    for flags in ({"engine": "dask"}, {} if engine else {"engine": "dask"}):
+        with pytest.raises(UsageError, match="driftcli connects only to a scheduler you name"):
+            resolve(flags, {}, tmp_path).scheduler()
+
+
+def test_engine_local_runs_beside_a_found_config_naming_a_scheduler(
+    tmp_path: Path, listener: socket.socket
+) -> None:
+    address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    (tmp_path / "driftcli.toml").write_text(f'engine = "dask"\nscheduler = "{address}"\n')
+    args = ["check", LIVE, "--ref", REF, "--engine", "local"]
+    result = run_driftcli(*args, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert not connected(listener)
 
 
 def test_show_config_says_a_found_scheduler_is_not_used(tmp_path: Path) -> None:
