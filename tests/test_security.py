@@ -199,6 +199,39 @@ def test_json_keeps_names_exact(hostile: tuple[Path, Path], tmp_path: Path) -> N
     assert HOSTILE in names and "new\nline" in names
 
 
+UNSEEN = ["x\u202eevil", "c1\x85\x9b31m", "line\u2028para\u2029", "del\x7f", "rlm\u200f"]
+"""Names JSON would leave raw: a bidi override, C1 controls (NEL, CSI), the line and
+paragraph separators, DEL, a right-to-left mark."""
+
+
+def test_json_escapes_what_json_itself_leaves_raw(tmp_path: Path, invoke: Invoke) -> None:
+    ref = pa.table({name: [float(i % 50) for i in range(2000)] for name in UNSEEN})
+    live = pa.table({name: [float(i % 50) + 40 for i in range(500)] for name in UNSEEN})
+    pq.write_table(ref, tmp_path / "ref.parquet")
+    pq.write_table(live, tmp_path / "live.parquet")
+    store = tmp_path / "store"
+    assert invoke("reference", tmp_path / "ref.parquet", "--store", store).exit_code == 0
+    assert invoke("ingest", tmp_path / "live.parquet", "--store", store).exit_code == 0
+    outputs = {
+        "check": invoke("check", tmp_path / "live.parquet", "--ref", tmp_path / "ref.parquet",
+                        "-f", "json"),
+        "check --store": invoke("check", "--store", store, "-f", "json"),
+        "by chunks": invoke("check", tmp_path / "live.parquet", "--ref", tmp_path / "ref.parquet",
+                            "--chunk-rows", "250", "-f", "json"),
+        "history": invoke("history", "--store", store, "--format", "json"),
+        "status": invoke("status", "--store", store, "--format", "json"),
+        "reference": invoke("reference", tmp_path / "ref.parquet", "-o", tmp_path / "r.parquet",
+                            "--format", "json"),
+    }  # fmt: skip
+    for what, result in outputs.items():
+        assert result.exit_code in (0, 1), (what, result.stderr)
+        raw = result.stdout
+        assert not any(c in raw for c in "\u202e\x85\x9b\u2028\u2029\x7f\u200f"), what
+        assert "\\u202e" in raw or what == "status", what
+        text = json.dumps(json.loads(raw), ensure_ascii=False)
+        assert all(name in text for name in UNSEEN) or what == "status", what
+
+
 def test_alert_lines_and_errors_escape_names(tmp_path: Path, invoke: Invoke) -> None:
     ref = tmp_path / "ref.jsonl"
     ref.write_text("".join(json.dumps({HOSTILE: i % 10}) + "\n" for i in range(1000)))
