@@ -18,7 +18,6 @@ naming the file and the key: a typo must not silently change a CI gate.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import sys
 from collections.abc import Callable, Mapping
@@ -35,6 +34,8 @@ from driftcli.settings import (
     DEFAULT_METRIC,
     FeatureSettings,
     Settings,
+    SizeError,
+    parse_size,
     size_text,
 )
 
@@ -80,20 +81,14 @@ def _metric(value: Any) -> str:
     return str(value)
 
 
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORECASE)
-
-
 def _size(value: Any) -> int:
-    """A size in bytes: a whole number, or text with a binary unit (`64MiB`, `64M`, `1g`)."""
-    if isinstance(value, str) and (match := _SIZE.fullmatch(value)):
-        number, unit = match.groups()
-        value = float(number) * _UNITS[unit.lower()]
-        if value.is_integer():
-            value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    """A size in bytes: a whole number, or text with a unit (`64MiB`, `64MB`, `1GiB`)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError("a size in bytes of at least 1, such as 67108864 or 64MiB")
-    return value
+    try:
+        return parse_size(value)
+    except SizeError as exc:
+        raise TypeError(str(exc)) from None
 
 
 def _correction(value: Any) -> Correction:
@@ -201,11 +196,14 @@ class Resolved:
         in the working directory) came with the directory, perhaps a cloned
         repository: an address in it is never connected to (a `UsageError`),
         loopback included, for Dask's protocol carries pickles and the data.
+        With the local engine it is irrelevant, so it is ignored, not refused.
         """
         address: str | None = self.values["scheduler"]
         found = self.config_path is not None and not self.config_given
         if not address or not found or self.sources["scheduler"] != str(self.config_path):
             return address
+        if self.values["engine"] == "local":
+            return None
         raise UsageError(
             f"{self.config_path}: sets scheduler = {address!r}, but driftcli connects only to "
             "a scheduler you name, not one from a config file it found in the directory",
@@ -318,7 +316,29 @@ def resolve(
             values[key], sources[key] = file_values[key], where
         else:
             values[key], sources[key] = DEFAULTS[key], "default"
+    if path is not None and config is None and sources["max_line_bytes"] == where:
+        _lower_only(path, values["max_line_bytes"])
     return Resolved(values, sources, features, path, config_given=config is not None)
+
+
+def _lower_only(path: Path, limit: int) -> None:
+    """A config file driftcli found (it came with the directory, perhaps a cloned
+    repository) may lower the line limit, never raise it: the limit is what bounds
+    the memory a hostile input can cost."""
+    if limit <= DEFAULT_MAX_LINE_BYTES:
+        return
+    size = next(
+        (f"{limit >> shift}{unit}" for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10))
+         if limit % (1 << shift) == 0),
+        str(limit),
+    )  # fmt: skip
+    raise UsageError(
+        f"{path}: sets max_line_bytes = {size_text(limit)}, above the default of "
+        f"{size_text(DEFAULT_MAX_LINE_BYTES)}, but only a limit you give may raise it, not "
+        "a config file driftcli found in the directory",
+        hint=f"to use it: --max-line-bytes {size}, or DRIFTCLI_MAX_LINE_BYTES={size}, or "
+        f"--config {path}",
+    )
 
 
 def _parse_table(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from driftcli.choices import Correction, Kind, TimeUnit
 from driftcli.errors import UsageError, did_you_mean
@@ -20,19 +21,63 @@ DEFAULT_METRIC = "kl"
 DEFAULT_SMOOTHING = 0.5
 """Jeffreys prior: half a count added to every bucket, so no probability is zero."""
 DEFAULT_MAX_LINE_BYTES = 64 << 20
-"""The longest line (CSV record, JSON line) read: memory stays within the chunk
-size plus this, whatever the input holds (docs/limits.md)."""
+"""The longest line (CSV record, JSON line) read; a longer one is a bad line,
+never held whole (docs/limits.md says what an accepted one costs)."""
+MAX_LINE_BYTES = 1 << 30
+"""The highest line limit: Arrow parses a run of lines in one block of at most
+2**31 - 1 bytes (its block size and string offsets are 32-bit), and a run holds
+the longest line and the lines around it, up to a chunk."""
 DEFAULT_EVIDENCE = 0.005
 """A feature drifts only if its p-value is below this: chance alone then flags
 fewer than one feature in 200 whose distribution did not change."""
 
 
 def size_text(size: int) -> str:
-    """`64 MiB`, `1,000 bytes`: a size as people read it."""
-    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+    """`64 MiB`, `64 MB`, `1,001 bytes`: a size as people read it."""
+    units = (("GiB", 1 << 30), ("GB", 10**9), ("MiB", 1 << 20), ("MB", 10**6))
+    for unit, factor in (*units, ("KiB", 1 << 10), ("kB", 1000)):
         if size >= factor and size % factor == 0:
             return f"{size // factor:,} {unit}"
     return f"{size:,} bytes"
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", re.IGNORECASE)
+_UNITS = {
+    "": 1, "b": 1,
+    **{p: 1 << (10 * i) for i, p in enumerate("kmgtpe", 1)},  # 64M: binary, as dd reads it
+    **{f"{p}ib": 1 << (10 * i) for i, p in enumerate("kmgtpe", 1)},
+    **{f"{p}b": 10 ** (3 * i) for i, p in enumerate("kmgtpe", 1)},
+}  # fmt: skip
+SIZE_UNITS = "kB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024)"
+
+
+class SizeError(ValueError):
+    """A size that is not one, with what it should be."""
+
+
+def parse_size(value: str | int) -> int:
+    """A line limit in bytes, from a whole number or text with a unit.
+
+    `64MB` is 64,000,000 bytes and `64MiB` 67,108,864: decimal units are
+    powers of 1000, binary ones of 1024 (a bare `64M` too, as dd reads it).
+    """
+    if isinstance(value, str):
+        match = _SIZE.fullmatch(value)
+        if match is None:
+            raise SizeError("a size in bytes of at least 1, such as 67108864 or 64MiB")
+        number, unit = match.groups()
+        factor = _UNITS.get(unit.lower())
+        if factor is None:
+            raise SizeError(f"a size with a known unit: {SIZE_UNITS}")
+        exact = Fraction(number) * factor
+        if exact.denominator != 1:
+            raise SizeError("a whole number of bytes")
+        value = int(exact)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SizeError("a size in bytes of at least 1, such as 67108864 or 64MiB")
+    if value > MAX_LINE_BYTES:
+        raise SizeError(f"a size of at most {size_text(MAX_LINE_BYTES)}, the highest line limit")
+    return value
 
 
 def name_key(name: str) -> str:
@@ -136,8 +181,11 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
             f"--delimiter must be one character other than a quote or a newline, "
             f"not {settings.delimiter!r}"
         )
-    if settings.max_line_bytes < 1:
-        raise UsageError(f"--max-line-bytes must be at least 1, not {settings.max_line_bytes}")
+    if not 1 <= settings.max_line_bytes <= MAX_LINE_BYTES:
+        raise UsageError(
+            f"--max-line-bytes must be from 1 byte to {size_text(MAX_LINE_BYTES)}, "
+            f"not {settings.max_line_bytes:,}"
+        )
     overlap = set(settings.features) & set(settings.exclude)
     if overlap:
         raise UsageError(f"{sorted(overlap)[0]!r} is both selected and excluded")

@@ -203,3 +203,77 @@ def test_show_config_spells_values_as_the_config_file_does(
     assert doc["features"] == {
         "income": {"threshold": {"value": 0.2, "source": str(tmp_path / "driftcli.toml")}}
     }
+
+
+@pytest.mark.parametrize(
+    ("given", "size"),
+    [
+        ("64MiB", 64 << 20), ("64MB", 64_000_000), ("64mb", 64_000_000), ("64M", 64 << 20),
+        ("512KiB", 512 << 10), ("512kB", 512_000), ("1GiB", 1 << 30), ("1GB", 10**9),
+        ("1.5KiB", 1536), ("100", 100), ("100B", 100), (" 2 MiB ", 2 << 20), (4096, 4096),
+    ],
+)  # fmt: skip
+def test_sizes_read_decimal_and_binary_units_exactly(
+    tmp_path: Path, given: str | int, size: int
+) -> None:
+    flags = {"max_line_bytes": given}
+    assert resolve(flags, {}, tmp_path).values["max_line_bytes"] == size
+    environ = {"DRIFTCLI_MAX_LINE_BYTES": str(given)}
+    assert resolve({}, environ, tmp_path).values["max_line_bytes"] == size
+    config = tmp_path / "given.toml"
+    config.write_text(f"max_line_bytes = {given!r}\n".replace("'", '"'))
+    assert resolve({}, {}, tmp_path, config).values["max_line_bytes"] == size
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [
+        ("1EiB", "must be a size of at most 1 GiB, the highest line limit, not '1EiB'"),
+        ("2GiB", "must be a size of at most 1 GiB"),
+        ("99999999999999999999999", "must be a size of at most 1 GiB"),
+        (99999999999999999999, "must be a size of at most 1 GiB"),
+        ("64XB", "must be a size with a known unit: kB, MB, GB (powers of 1000) or KiB"),
+        ("0.5", "must be a whole number of bytes, not '0.5'"),
+        ("0", "must be a size in bytes of at least 1"),
+        ("lots", "must be a size in bytes of at least 1"),
+        (True, "must be a size in bytes of at least 1"),
+    ],
+)
+def test_a_size_out_of_range_or_with_an_unknown_unit_says_so(
+    tmp_path: Path, given: str | int, why: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        resolve({"max_line_bytes": given}, {}, tmp_path)
+    assert f"--max-line-bytes {why}" in caught.value.message
+
+
+@pytest.mark.parametrize("where", ["driftcli.toml", "pyproject.toml"])
+def test_a_found_config_may_lower_the_line_limit_but_not_raise_it(
+    tmp_path: Path, where: str
+) -> None:
+    table = "[tool.driftcli]\n" if where == "pyproject.toml" else ""
+    path = tmp_path / where
+    path.write_text(f'{table}max_line_bytes = "1MiB"\n')
+    assert resolve({}, {}, tmp_path).values["max_line_bytes"] == 1 << 20
+    path.write_text(f'{table}max_line_bytes = "65MiB"\n')
+    with pytest.raises(UsageError) as caught:
+        resolve({}, {}, tmp_path)
+    assert caught.value.message == (
+        f"{path}: sets max_line_bytes = 65 MiB, above the default of 64 MiB, but only a limit "
+        "you give may raise it, not a config file driftcli found in the directory"
+    )
+    assert caught.value.hint == (
+        f"to use it: --max-line-bytes 65MiB, or DRIFTCLI_MAX_LINE_BYTES=65MiB, or --config {path}"
+    )
+    assert resolve({}, {}, tmp_path, path).values["max_line_bytes"] == 65 << 20
+    assert resolve({"max_line_bytes": "1GiB"}, {}, tmp_path).values["max_line_bytes"] == 1 << 30
+    environ = {"DRIFTCLI_MAX_LINE_BYTES": "128MiB"}
+    assert resolve({}, environ, tmp_path).values["max_line_bytes"] == 128 << 20
+
+
+def test_library_settings_hold_the_line_limit_to_its_range() -> None:
+    from driftcli.settings import MAX_LINE_BYTES, Settings, validate
+
+    for wrong in (0, MAX_LINE_BYTES + 1):
+        with pytest.raises(UsageError, match="--max-line-bytes must be from 1 byte to 1 GiB"):
+            validate(Settings(max_line_bytes=wrong), ("kl",))

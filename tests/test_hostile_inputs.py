@@ -288,6 +288,39 @@ def test_the_nesting_limit_is_exact_and_strings_do_not_count(tmp_path: Path) -> 
     assert rows == 3
 
 
+@pytest.mark.parametrize("kind", ["objects", "arrays", "mixed"])
+def test_every_nesting_the_limit_accepts_is_stored_and_read_back(
+    tmp_path: Path, invoke: Invoke, kind: str
+) -> None:
+    # Parquet reads back no schema deeper than 100 levels (a list takes two):
+    # such a column is stored as nulls, never as a segment no command can read.
+    def nested(depth: int) -> str:
+        if kind != "mixed":
+            return _deep(kind, depth)
+        opened = "".join("[" if i % 2 else '{"x": ' for i in range(depth))
+        closed = "".join("]" if i % 2 else "}" for i in reversed(range(depth)))
+        return '{"a": ' + opened + "1" + closed + "}"
+
+    store = tmp_path / "store"
+    for depth in (1, 30, 49, 50, 60, 80, MAX_JSON_DEPTH - 1):
+        path = tmp_path / f"d{depth}.jsonl"
+        rows = [json.dumps({"age": i}) for i in range(40)]
+        path.write_text("\n".join([*rows, nested(depth), *rows]) + "\n")
+        ingested = invoke("ingest", path, "--store", store, "--window", f"w{depth}")
+        assert ingested.exit_code == 0, (depth, ingested.stderr)
+        again = invoke("ingest", path, "--store", store, "--window", f"w{depth}")
+        assert again.exit_code == 0, (depth, again.stderr)  # reads the segment back
+        snapshot = tmp_path / f"r{depth}.parquet"
+        made = invoke("reference", path, "-o", snapshot, "--quiet")
+        assert made.exit_code == 0, (depth, made.stderr)
+        checked = invoke("check", path, "--ref", snapshot, "--exit-zero")
+        assert checked.exit_code == 0, (depth, checked.stderr)
+        assert "not a driftcli snapshot" not in checked.stderr
+    status = invoke("status", "--store", store, "-f", "json")
+    assert status.exit_code == 0, status.stderr
+    assert {w["rows"] for w in json.loads(status.stdout)["windows"]} == {162}
+
+
 # --- 9. clear messages for inputs that are not what they seem -----------------
 
 
@@ -344,6 +377,18 @@ def test_a_5000_character_path_is_too_long_not_internal(tmp_path: Path) -> None:
     assert len(message) < 400 and "internal error" not in message
     store = run_driftcli("check", "--store", name, cwd=tmp_path)
     assert store.returncode == 2 and b"file name too long" in store.stderr
+
+
+@pytest.mark.parametrize("length", [300, 5000])
+def test_a_reference_path_too_long_is_said_as_for_live_data(
+    tmp_path: Path, invoke: Invoke, length: int
+) -> None:
+    name = str(tmp_path / ("a" * length + ".csv"))
+    live = invoke("check", name, "--ref", REF)
+    ref = invoke("check", str(SAMPLE / "live_ok.csv"), "--ref", name)
+    assert ref.exit_code == live.exit_code == 2
+    assert "file name too long" in ref.stderr and "internal error" not in ref.stderr
+    assert ref.stderr == live.stderr
 
 
 def test_a_symbolic_link_loop_is_named_as_one(tmp_path: Path, invoke: Invoke) -> None:

@@ -95,10 +95,29 @@ def test_a_found_config_may_still_ask_for_a_dask_cluster_on_this_machine(tmp_pat
     assert resolved.values["engine"] == "dask" and resolved.scheduler() is None
 
 
-def test_a_found_scheduler_is_refused_even_without_the_dask_engine(tmp_path: Path) -> None:
-    (tmp_path / "driftcli.toml").write_text('scheduler = "tcp://127.0.0.1:8786"\n')
-    with pytest.raises(UsageError, match="driftcli connects only to a scheduler you name"):
-        resolve({}, {}, tmp_path).scheduler()
+@pytest.mark.parametrize("engine", ["", 'engine = "dask"\n'])
+def test_a_found_scheduler_is_ignored_by_the_local_engine_and_refused_by_dask(
+    tmp_path: Path, engine: str
+) -> None:
+    (tmp_path / "driftcli.toml").write_text(f'{engine}scheduler = "tcp://127.0.0.1:8786"\n')
+    assert resolve({"engine": "local"}, {}, tmp_path).scheduler() is None
+    assert resolve({}, {"DRIFTCLI_ENGINE": "local"}, tmp_path).scheduler() is None
+    if not engine:
+        assert resolve({}, {}, tmp_path).scheduler() is None  # local by default
+    for flags in ({"engine": "dask"}, {} if engine else {"engine": "dask"}):
+        with pytest.raises(UsageError, match="driftcli connects only to a scheduler you name"):
+            resolve(flags, {}, tmp_path).scheduler()
+
+
+def test_engine_local_runs_beside_a_found_config_naming_a_scheduler(
+    tmp_path: Path, listener: socket.socket
+) -> None:
+    address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    (tmp_path / "driftcli.toml").write_text(f'engine = "dask"\nscheduler = "{address}"\n')
+    args = ["check", LIVE, "--ref", REF, "--engine", "local"]
+    result = run_driftcli(*args, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert not connected(listener)
 
 
 def test_show_config_says_a_found_scheduler_is_not_used(tmp_path: Path) -> None:
@@ -180,6 +199,39 @@ def test_json_keeps_names_exact(hostile: tuple[Path, Path], tmp_path: Path) -> N
     assert b"\x1b" not in result.stdout  # escaped by JSON itself
     names = [f["name"] for f in json.loads(result.stdout)["features"]]
     assert HOSTILE in names and "new\nline" in names
+
+
+UNSEEN = ["x\u202eevil", "c1\x85\x9b31m", "line\u2028para\u2029", "del\x7f", "rlm\u200f"]
+"""Names JSON would leave raw: a bidi override, C1 controls (NEL, CSI), the line and
+paragraph separators, DEL, a right-to-left mark."""
+
+
+def test_json_escapes_what_json_itself_leaves_raw(tmp_path: Path, invoke: Invoke) -> None:
+    ref = pa.table({name: [float(i % 50) for i in range(2000)] for name in UNSEEN})
+    live = pa.table({name: [float(i % 50) + 40 for i in range(500)] for name in UNSEEN})
+    pq.write_table(ref, tmp_path / "ref.parquet")
+    pq.write_table(live, tmp_path / "live.parquet")
+    store = tmp_path / "store"
+    assert invoke("reference", tmp_path / "ref.parquet", "--store", store).exit_code == 0
+    assert invoke("ingest", tmp_path / "live.parquet", "--store", store).exit_code == 0
+    outputs = {
+        "check": invoke("check", tmp_path / "live.parquet", "--ref", tmp_path / "ref.parquet",
+                        "-f", "json"),
+        "check --store": invoke("check", "--store", store, "-f", "json"),
+        "by chunks": invoke("check", tmp_path / "live.parquet", "--ref", tmp_path / "ref.parquet",
+                            "--chunk-rows", "250", "-f", "json"),
+        "history": invoke("history", "--store", store, "--format", "json"),
+        "status": invoke("status", "--store", store, "--format", "json"),
+        "reference": invoke("reference", tmp_path / "ref.parquet", "-o", tmp_path / "r.parquet",
+                            "--format", "json"),
+    }  # fmt: skip
+    for what, result in outputs.items():
+        assert result.exit_code in (0, 1), (what, result.stderr)
+        raw = result.stdout
+        assert not any(c in raw for c in "\u202e\x85\x9b\u2028\u2029\x7f\u200f"), what
+        assert "\\u202e" in raw or what == "status", what
+        text = json.dumps(json.loads(raw), ensure_ascii=False)
+        assert all(name in text for name in UNSEEN) or what == "status", what
 
 
 def test_alert_lines_and_errors_escape_names(tmp_path: Path, invoke: Invoke) -> None:

@@ -249,3 +249,94 @@ def _written(snapshot: object, tmp_path: Path) -> Path:
     path = tmp_path / "snap.parquet"
     write_snapshot(snapshot, path)  # type: ignore[arg-type]
     return path
+
+
+def _special(kind: str, path: Path) -> None:
+    """Make a file of `kind` at `path`: what `reference -o` must never replace."""
+    if kind == "named pipe":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "socket":
+        import socket
+
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+        server.close()
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("making a device node needs root")
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null of its own
+
+
+@pytest.mark.parametrize("kind", ["device", "named pipe", "socket", "directory"])
+def test_reference_output_over_a_special_file_is_refused(
+    tmp_path: Path, sample: Path, kind: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from driftcli.cli import app
+
+    target = tmp_path / "out.parquet"
+    _special(kind, target)
+    before = target.lstat()
+    args = ["reference", str(sample / "ref.csv"), "-o", str(target)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert f"{target}: is not a regular file (a {kind})" in result.stderr
+    assert "Traceback" not in result.stderr
+    after = target.lstat()
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]  # no temp file left
+
+
+def test_reference_output_through_a_link_replaces_its_target(tmp_path: Path, sample: Path) -> None:
+    from typer.testing import CliRunner
+
+    from driftcli.cli import app
+
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "ref.parquet"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.parquet"
+    link.symlink_to(target)
+    dangling = tmp_path / "dangling.parquet"
+    dangling.symlink_to(tmp_path / "real" / "new.parquet")
+    for output in (link, dangling):
+        args = ["reference", str(sample / "ref.csv"), "-o", str(output), "--quiet"]
+        assert CliRunner().invoke(app, args).exit_code == 0
+        assert output.is_symlink()
+    assert read_snapshot(link).source.rows == read_snapshot(target).source.rows > 0
+    assert read_snapshot(tmp_path / "real" / "new.parquet").source.rows > 0
+
+
+@pytest.mark.parametrize("wrap", ["list", "struct", "map", "list of struct"])
+def test_rows_are_stored_whole_exactly_as_deep_as_parquet_reads_them(
+    tmp_path: Path, wrap: str
+) -> None:
+    import io
+
+    from driftcli.store.rows import read_rows, write_rows
+
+    kind: pa.DataType = pa.int64()
+    for depth in range(1, 120):
+        if wrap == "list" or (wrap == "list of struct" and depth % 2):
+            kind = pa.list_(kind)
+        elif wrap == "map":
+            kind = pa.map_(pa.string(), kind)
+        else:
+            kind = pa.struct([("x", kind)])
+        table = pa.table({"n": [1, 2], "a": pa.nulls(2, kind)})
+        plain = io.BytesIO()
+        pq.write_table(table, plain)
+        try:
+            pq.read_table(io.BytesIO(plain.getvalue()))
+            readable = True
+        except OSError:
+            readable = False
+        path = tmp_path / "rows.parquet"
+        with path.open("wb") as out:
+            write_rows(table, out)
+        back = read_rows(path)
+        assert back.column("n").to_pylist() == [1, 2]
+        assert back.schema.field("a").type == (kind if readable else pa.null()), depth

@@ -9,10 +9,12 @@ writer could not have written is refused, never acted on (window.json's
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -174,6 +176,13 @@ def _lost_feature(doc: Any) -> None:
     del doc["counts"]["features"]["income"]
 
 
+def _ingested(key: str, value: object) -> Callable[[Any], None]:
+    def change(doc: Any) -> None:
+        doc[key] = value
+
+    return change
+
+
 @pytest.mark.parametrize(
     ("change", "why"),
     [
@@ -185,8 +194,13 @@ def _lost_feature(doc: Any) -> None:
         (_rows, "rows says 101, but the file holds 100"),
         (_counted_rows, "counts.features.age.buckets add up to 100, not the 107 rows"),
         (_lost_feature, "counts lack the feature 'income'"),
+        (_ingested("first_ingested", "garbage"),
+         'first_ingested must be a time in ISO 8601 with its UTC offset, not "garbage"'),
+        (_ingested("last_ingested", "2026-13-01T00:00:00+00:00"), "last_ingested must be a time"),
+        (_ingested("last_ingested", "2026-01-01T00:00:00"), "last_ingested must be a time"),
+        (_ingested("first_ingested", 1700000000), "first_ingested must be text"),
     ],
-)
+)  # fmt: skip
 def test_impossible_segment_counts_are_refused(
     store: Path, tmp_path: Path, change: Callable[[Any], None], why: str
 ) -> None:
@@ -255,6 +269,7 @@ def _ref_counts(doc: Any) -> None:
         (_kind, "features[0].kind must be numeric or categorical"),
         (_bins, "settings.bins must be a whole number of at least 2"),
         (_ref_counts, "counts.features.age.buckets[0] must be a whole number of at least 0"),
+        (_ingested("created", "yesterday"), "created must be a time in ISO 8601"),
     ],
 )
 def test_an_impossible_reference_snapshot_is_refused(
@@ -304,6 +319,73 @@ def test_a_named_pipe_in_the_store_is_refused_without_waiting(
     assert time.monotonic() - started < 60  # each command answered at once; none hung
     result = run_driftcli("status", "--store", store, cwd=tmp_path, timeout=30)
     assert f"{path}: is not a regular file".encode() in result.stderr
+
+
+@pytest.mark.parametrize("victim", ["checks.jsonl", "history.json"])
+def test_a_named_pipe_in_the_history_is_refused_without_waiting(
+    store: Path, tmp_path: Path, victim: str
+) -> None:
+    (store / "history").mkdir(exist_ok=True)
+    path = store / "history" / victim
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    for args in (["check"], ["history"], ["history", "--keep", "5"]):
+        result = run_driftcli(*args, "--store", store, cwd=tmp_path, timeout=30)
+        assert result.returncode == 2, (args, result.stderr)
+        assert f"{path}: is not a regular file (a named pipe)".encode() in result.stderr
+    assert stat.S_ISFIFO(path.lstat().st_mode)
+
+
+def test_a_file_in_place_of_the_windows_directory_is_refused(store: Path) -> None:
+    windows = store / "windows"
+    for segment in segments(store):
+        segment.unlink()
+    (windows / "live" / "window.json").unlink(missing_ok=True)
+    (windows / "live").rmdir()
+    windows.rmdir()
+    windows.write_text("not a directory\n")
+    assert_refused(store, f"{windows}: is not a directory (a regular file)")
+
+
+def _cut(keep: int) -> Callable[[bytes], bytes]:
+    return lambda data: data[:keep]
+
+
+def _zero_thrift(data: bytes) -> bytes:
+    length = int.from_bytes(data[-8:-4], "little")
+    return data[: -8 - length] + bytes(length) + data[-8:]
+
+
+def _garble_schema(data: bytes) -> bytes:
+    at = data.find(b"ARROW:schema") + 40
+    return data[:at] + b"********" + data[at + 8 :]
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        (_cut(-20), "no Parquet footer: cut short, or not Parquet"),
+        (_cut(4), "too short to be Parquet"),
+        (_cut(0), "empty"),
+        (_zero_thrift, "its Parquet footer is garbled"),
+        (_garble_schema, "the schema in its footer is garbled"),
+    ],
+)
+def test_a_damaged_segment_footer_is_said_in_words(
+    store: Path, damage: Callable[[bytes], bytes], words: str
+) -> None:
+    first = segments(store)[0]
+    first.write_bytes(damage(first.read_bytes()))
+    assert_refused(store, f"{first}: corrupt window segment ({words})")
+
+
+def test_arrow_messages_are_cut_short_and_printable() -> None:
+    from driftcli.store.rows import damage_in_words
+
+    said = damage_in_words(OSError("Unheard of: \x1b[31m" + "x" * 500 + ". More"))
+    assert said.startswith("unreadable Parquet: Unheard of: [31mxxx")
+    assert len(said) < 120 and said.isprintable()
+    assert damage_in_words(pa.ArrowInvalid("")) == "unreadable Parquet (ArrowInvalid)"
 
 
 def test_a_directory_in_place_of_a_segment_is_refused(store: Path, tmp_path: Path) -> None:
@@ -373,6 +455,85 @@ def test_a_read_only_store_can_be_read(store: Path, tmp_path: Path, how: str, lo
         result = read_only_run(store, args, tmp_path, how)
         assert result.returncode == 2
         assert b"cannot write to the store: read-only file system" in result.stderr
+    assert store_contents(store) == before
+
+
+# --- files the user may not read --------------------------------------------------
+
+_NO_PERMISSION = ["windows", "windows/live", "windows/live/seg-000000000001.parquet",
+                  "reference.parquet"]  # fmt: skip
+
+
+def without_permission(store: Path, args: list[str | Path]) -> tuple[int, bytes]:
+    """driftcli in a process that file permissions bind: as root, without the
+    capabilities that let root pass them (setpriv); skipped where neither is possible."""
+    command = [sys.executable, "-m", "driftcli", *map(str, args)]
+    if os.geteuid() == 0:
+        drop = "-dac_override,-dac_read_search"
+        command = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}", *command]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, timeout=120, check=False)
+    except FileNotFoundError:
+        pytest.skip("setpriv is needed to drop root's power over permissions")
+    if b"setpriv:" in done.stderr:
+        pytest.skip("setpriv cannot drop capabilities here")
+    return done.returncode, done.stderr
+
+
+def simulated_permission(victim: Path) -> Callable[[list[str | Path]], tuple[int, bytes]]:
+    """driftcli in this process, with every read of `victim` refused as by `chmod 000`."""
+
+    def denied(path: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    def run(args: list[str | Path]) -> tuple[int, bytes]:
+        originals = (Path.iterdir, Path.lstat, pq.read_metadata, pq.read_table)
+        iterdir, lstat, read_metadata, read_table = originals
+
+        def listing(self: Path) -> Any:
+            return denied(self) if self == victim else iterdir(self)
+
+        def looking(self: Path) -> os.stat_result:
+            return denied(self) if self.parent == victim else lstat(self)  # type: ignore[func-returns-value]
+
+        def meta(path: str, *a: Any, **k: Any) -> Any:
+            return denied(path) if Path(path) == victim else read_metadata(path, *a, **k)
+
+        def table(path: str, *a: Any, **k: Any) -> Any:
+            return denied(path) if Path(path) == victim else read_table(path, *a, **k)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Path, "iterdir", listing)
+            patch.setattr(Path, "lstat", looking)
+            patch.setattr(pq, "read_metadata", meta)
+            patch.setattr(pq, "read_table", table)
+            return in_process(args)
+
+    return run
+
+
+@pytest.mark.parametrize("how", ["chmod 000", "simulated"])
+@pytest.mark.parametrize("victim", _NO_PERMISSION)
+def test_a_file_the_user_may_not_read_is_permission_denied_not_damage(
+    store: Path, victim: str, how: str
+) -> None:
+    path = store / victim
+    before = store_contents(store)
+    if how == "simulated":
+        run = simulated_permission(path)
+    else:
+        path.chmod(0)
+        run = functools.partial(without_permission, store)
+    try:
+        for name in ("check", "status", "ingest"):
+            code, stderr = run(commands(store)[name])
+            assert code == 2, (name, stderr)
+            assert f"{path}".encode() in stderr and b"permission denied" in stderr, (name, stderr)
+            for wrong in (b"corrupt", b"remove", b"internal error", b"not a driftcli"):
+                assert wrong not in stderr, (name, stderr)
+    finally:
+        path.chmod(0o755 if path.is_dir() else 0o644)
     assert store_contents(store) == before
 
 
@@ -447,6 +608,23 @@ def test_supersedes_without_a_checksum_removes_nothing(store: Path, tmp_path: Pa
     document["supersedes"] = [1, 2, 3, 4]
     pq.write_table(table.replace_schema_metadata({SEGMENT_KEY: json.dumps(document)}), last)
     assert_refused(store, "supersedes other segments without a checksum")
+    assert len(segments(store)) == 5
+
+
+def test_a_merge_claiming_more_rows_than_it_holds_removes_nothing(
+    store: Path, tmp_path: Path
+) -> None:
+    last = segments(store)[-1]
+
+    def claims(doc: Any) -> None:
+        doc["supersedes"] = [1, 2, 3, 4]  # 400 rows, in a segment of 100
+
+    rewrite_footer(last, SEGMENT_KEY, SEGMENT_SUM, claims)
+    assert_refused(
+        store,
+        f"{last}: corrupt window segment (it says it absorbed segments 1, 2, 3, 4, which "
+        "hold 400 rows, but it holds 100)",
+    )
     assert len(segments(store)) == 5
 
 

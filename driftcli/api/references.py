@@ -163,13 +163,19 @@ def load_reference(
     engine: Engine | None = None,
 ) -> Snapshot:
     """A reference from raw data, or from a snapshot file without re-reading its data."""
-    if isinstance(spec, str) and spec != STDIN and input_format in (None, InputFormat.PARQUET):
-        path = Path(spec)
-        if path.is_file() and snapshot_document(path) is not None:
-            return restrict(read_snapshot(path), settings)
+    parquet = input_format in (None, InputFormat.PARQUET)
+    if isinstance(spec, str) and spec != STDIN and parquet and _is_snapshot(Path(spec)):
+        return restrict(read_snapshot(Path(spec)), settings)
     sample_rows = DEFAULT_SAMPLE_ROWS if uses_samples(settings) else 0
     with stdin_example("cat ref.parquet | driftcli check LIVE --ref -"):
         return build_reference(spec, settings, input_format, sample_rows=sample_rows, engine=engine)
+
+
+def _is_snapshot(path: Path) -> bool:
+    try:
+        return path.is_file() and snapshot_document(path) is not None
+    except OSError:  # a path too long, a link loop: said as for any input, when it is read
+        return False
 
 
 def uses_samples(settings: Settings) -> bool:

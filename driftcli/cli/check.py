@@ -463,13 +463,11 @@ def _show_config(context: Context, output_format: OutputFormat) -> None:
     import sys
 
     from driftcli.config import describe, describe_json
-    from driftcli.output.texts import shown
+    from driftcli.output.texts import json_text, shown
 
     resolved = context.resolved
     if output_format is OutputFormat.JSON:
-        import json
-
-        write_json(json.dumps(describe_json(resolved), indent=2, ensure_ascii=False))
+        write_json(json_text(describe_json(resolved)))
         return
     where = (
         resolved.config_path or "none found (driftcli.toml or [tool.driftcli] in pyproject.toml)"

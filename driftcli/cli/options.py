@@ -132,8 +132,8 @@ MaxLineBytesOption = Annotated[
     str | None,
     typer.Option(
         "--max-line-bytes",
-        help="Longest input line read, in bytes or with a binary unit (64MiB, 1GiB); "
-        "a longer line is a bad line [default: 64MiB].",
+        help="Longest input line read, in bytes or with a unit (64MiB is 64*1024*1024, "
+        "64MB 64*1000*1000; at most 1GiB); a longer line is a bad line [default: 64MiB].",
         metavar="SIZE",
         show_default=False,
     ),

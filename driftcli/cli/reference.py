@@ -94,11 +94,11 @@ def reference(
     context = prepare(flags, config, debug)
 
     def run() -> "tuple[Snapshot, str]":
-        from driftcli.store.snapshot import write_snapshot
+        from driftcli.store.snapshot import export_snapshot
 
         snapshot = _build(context, data, from_window, sample_size, input_format)
         if output is not None:
-            write_snapshot(snapshot, output)
+            export_snapshot(snapshot, output)
             return snapshot, str(output)
         home = context.store(create=True)
         home.save_reference(snapshot)

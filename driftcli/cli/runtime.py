@@ -64,12 +64,13 @@ class Context:
         Used inside `run`, which reports its errors.
         """
         values = self.resolved.values
-        if values["engine"] == "local" and not values["scheduler"]:
+        scheduler = self.resolved.scheduler()
+        if values["engine"] == "local" and not scheduler:
             yield None
             return
         from driftcli.engine import open_engine
 
-        engine = open_engine(values["engine"], self.resolved.scheduler())
+        engine = open_engine(values["engine"], scheduler)
         try:
             yield engine
         finally:

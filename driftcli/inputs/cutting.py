@@ -100,8 +100,9 @@ def csv_cut(view: memoryview, final: bool = True) -> Cut:
 class LineLimit(NamedTuple):
     """The longest line read, and what becomes of a longer one.
 
-    A buffer never grows past the limit to find the end of a line, so memory
-    stays within the chunk size plus the limit, whatever the input holds.
+    A buffer never grows past the limit to find the end of a line, so a line
+    over it costs no more than the chunk size plus the limit, whatever the
+    input holds (one under it is parsed: docs/limits.md says what that costs).
     """
 
     max_bytes: int

@@ -1,16 +1,17 @@
 """The JSON documents driftcli writes: a check, a reference, the store (docs/json.md).
 
-Written with `json.dumps` and never through a rich console, which would wrap
-long lines when piped.
+Written with `json.dumps` (through `texts.json_text`, which escapes what could
+reorder a terminal) and never through a rich console, which would wrap long
+lines when piped.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from driftcli import __version__
+from driftcli.output.texts import json_text
 from driftcli.results import (
     CheckHistory,
     CheckResult,
@@ -31,7 +32,7 @@ JSON_SCHEMA_VERSION = 2
 
 def render_json(result: CheckResult) -> str:
     """The result as one JSON document (schema documented in the README)."""
-    return json.dumps(to_json(result), indent=2, ensure_ascii=False, allow_nan=False)
+    return json_text(to_json(result), allow_nan=False)
 
 
 def to_json(result: CheckResult) -> dict[str, Any]:
@@ -86,7 +87,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
 def render_timeline_json(timeline: Timeline) -> str:
     """A chunked check as one JSON document: the check of the chunk the verdict rests on,
     with the verdict over the chunks, and every chunk in `chunks` (docs/json.md)."""
-    return json.dumps(timeline_json(timeline), indent=2, ensure_ascii=False, allow_nan=False)
+    return json_text(timeline_json(timeline), allow_nan=False)
 
 
 def timeline_json(timeline: Timeline) -> dict[str, Any]:
@@ -181,7 +182,7 @@ def history_json(history: CheckHistory) -> str:
         "keep": history.keep,
         "checks": checks,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+    return json_text(document, allow_nan=False)
 
 
 def _source_json(source: SourceInfo) -> dict[str, Any]:
@@ -246,7 +247,7 @@ def reference_json(snapshot: Snapshot, where: str) -> str:
 
     document = encode_snapshot(snapshot)
     document["path"] = where
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+    return json_text(document, allow_nan=False)
 
 
 def status_json(state: StoreStatus) -> str:
@@ -277,4 +278,4 @@ def status_json(state: StoreStatus) -> str:
             for w in state.windows
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    return json_text(document)

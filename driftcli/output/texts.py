@@ -38,6 +38,25 @@ _ESCAPES = {
 } | {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
 
 
+_JSON_ESCAPES = {
+    code: f"\\u{code:04x}" for code in (*range(0x7F, 0xA0), *_BIDI_CONTROLS, 0x2028, 0x2029)
+}
+
+
+def json_text(document: object, *, indent: int | None = 2, allow_nan: bool = True) -> str:
+    """A JSON document as driftcli writes it: UTF-8 text, and every character that
+    could recolour or reorder a terminal or a CI log escaped as `\\uXXXX`.
+
+    JSON escapes the C0 controls itself; C1 controls, DEL, bidirectional
+    marks and the line and paragraph separators it leaves raw. They can only
+    stand inside strings, so the escaped document decodes to the same value.
+    """
+    import json
+
+    text = json.dumps(document, indent=indent, ensure_ascii=False, allow_nan=allow_nan)
+    return text if text.isascii() else text.translate(_JSON_ESCAPES)
+
+
 def shown(text: str) -> str:
     """A name or value from the data, safe to show a person: control characters escaped.
 
@@ -46,7 +65,7 @@ def shown(text: str) -> str:
     would otherwise recolour, split or reorder what the user reads. They are
     shown as Python-style escapes (`\\x1b`, `\\n`, `\\u202e`); everything else,
     backslashes included, is left as it is, so applying it twice changes
-    nothing. JSON needs none of this: it escapes by construction.
+    nothing. JSON is written through `json_text`, which escapes them its own way.
     """
     if text.isprintable():
         return text

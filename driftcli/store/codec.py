@@ -115,6 +115,20 @@ def text(value: Any, what: str, longest: int = 1 << 16) -> str:
     return value
 
 
+def moment(value: Any, what: str) -> str:
+    """An instant as driftcli writes it: ISO 8601 with its UTC offset (clock.now_utc)."""
+    from datetime import datetime
+
+    written = text(value, what, 64)
+    try:
+        parsed = datetime.fromisoformat(written)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.utcoffset() is None:
+        raise Damaged(f"{what} must be a time in ISO 8601 with its UTC offset, not {_shown(value)}")
+    return written
+
+
 def texts(value: Any, what: str) -> list[str]:
     if not isinstance(value, list):
         raise Damaged(f"{what} must be a list, not {_shown(value)}")

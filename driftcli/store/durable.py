@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from driftcli.errors import StoreError, StoreNotWritable, os_reason
+from driftcli.errors import StoreError, StoreNotWritable, os_reason, path_shown
 
 TEMP_PREFIX = ".tmp-"
 
@@ -72,6 +72,28 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         if isinstance(exc, OSError):
             raise StoreError(f"{path}: cannot write: {os_reason(exc)}") from None
         raise
+
+
+def output_target(path: Path) -> Path:
+    """Where an atomic write over a path the user gave must land.
+
+    A symbolic link is followed, so the link stays and its target is
+    replaced; anything there but a regular file (a device, a named pipe, a
+    socket, a directory) is refused, for a rename over it would destroy it.
+    """
+    try:
+        target = Path(os.path.realpath(path, strict=False))
+        status = target.stat()
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise StoreError(f"{path_shown(path)}: cannot write: {os_reason(exc)}") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise StoreError(
+            f"{path_shown(path)}: is not a regular file ({_kind(status.st_mode)}); "
+            "driftcli writes only regular files"
+        )
+    return target
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -186,6 +208,35 @@ def no_symlink(path: Path) -> None:
         )
 
 
+def is_directory(path: Path) -> bool:
+    """Is there a directory at `path`? False if there is nothing.
+
+    A link there, or anything but a directory (a file where `windows/`
+    should be), is a `StoreError`, as is a path that cannot be looked at.
+    """
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise StoreError(f"{path}: {os_reason(exc)}") from None
+    no_symlink(path)
+    if not stat.S_ISDIR(mode):
+        raise StoreError(
+            f"{path}: is not a directory ({_kind(mode)}); driftcli keeps a directory there",
+            hint="remove it, or point --store at another directory",
+        )
+    return True
+
+
+def listed(directory: Path) -> list[Path]:
+    """The entries of a store directory; a `StoreError` naming it if it cannot be listed."""
+    try:
+        return list(directory.iterdir())
+    except OSError as exc:
+        raise StoreError(f"{directory}: cannot list the directory: {os_reason(exc)}") from None
+
+
 def regular_file(path: Path) -> bool:
     """Is there a file at `path` that the store may open? False if there is nothing.
 
@@ -215,6 +266,8 @@ def regular_stat(path: Path) -> os.stat_result | None:
 
 
 def _kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "a regular file"
     if stat.S_ISFIFO(mode):
         return "a named pipe"
     if stat.S_ISDIR(mode):

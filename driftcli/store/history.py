@@ -28,6 +28,8 @@ from driftcli.store.durable import (
     atomic_write_bytes,
     clean_temp_files,
     no_symlink,
+    read_small,
+    regular_file,
 )
 
 if TYPE_CHECKING:
@@ -48,11 +50,10 @@ class History:
 
     def keep(self) -> int:
         """How many checks the history keeps (0: it records none)."""
-        no_symlink(self.settings_path)
-        if not self.settings_path.exists():
+        if not regular_file(self.settings_path):
             return DEFAULT_KEEP
         try:
-            keep = json.loads(self.settings_path.read_text(encoding="utf-8"))["keep"]
+            keep = json.loads(read_small(self.settings_path))["keep"]
             if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
                 raise ValueError("keep")
         except (ValueError, KeyError, TypeError, OSError) as exc:
@@ -63,8 +64,7 @@ class History:
         """The checks recorded, oldest first (at most `keep` of them)."""
         with self.store.locked(exclusive=False):
             no_symlink(self.path)
-            no_symlink(self.checks_path)
-            if not self.checks_path.is_file():
+            if not regular_file(self.checks_path):
                 return []
             data = _read(self.checks_path)
             keep = self.keep()
@@ -93,7 +93,7 @@ class History:
 
     def _append(self, line: bytes, keep: int) -> None:
         self._make_directory()
-        data = _read(self.checks_path) if self.checks_path.exists() else b""
+        data = _read(self.checks_path) if regular_file(self.checks_path) else b""
         whole = _whole(data)
         if whole != data or whole.count(b"\n") + 1 > keep + _slack(keep):
             lines = whole.splitlines(keepends=True)
@@ -108,8 +108,9 @@ class History:
             raise UsageError(f"--keep must be at least 0, not {keep}")
         with self.store.locked(exclusive=True):
             self._make_directory()
+            regular_file(self.settings_path)  # a named pipe there is refused, not replaced
             atomic_write_bytes(self.settings_path, json.dumps({"keep": keep}).encode() + b"\n")
-            if not self.checks_path.exists():
+            if not regular_file(self.checks_path):
                 return 0
             lines = _whole(_read(self.checks_path)).splitlines(keepends=True)
             dropped = max(len(lines) - keep, 0)
@@ -132,7 +133,7 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise StoreError(f"{path}: cannot read the history: {exc.strerror or exc}") from exc
+        raise StoreError(f"{path}: cannot read the history: {os_reason(exc)}") from None
 
 
 def _whole(data: bytes) -> bytes:

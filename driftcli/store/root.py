@@ -31,6 +31,8 @@ from driftcli.store.durable import (
     TEMP_PREFIX,
     atomic_write_bytes,
     clean_temp_files,
+    is_directory,
+    listed,
     locked,
     no_symlink,
     read_small,
@@ -217,11 +219,10 @@ class Store:
 
     def window_names(self) -> list[str]:
         windows = self.root / "windows"
-        no_symlink(windows)
-        if not windows.is_dir():
+        if not is_directory(windows):
             return []
         return sorted(
-            p.name for p in windows.iterdir() if _WINDOW_NAME.fullmatch(p.name) and p.is_dir()
+            p.name for p in listed(windows) if _WINDOW_NAME.fullmatch(p.name) and p.is_dir()
         )
 
     # --- history ------------------------------------------------------------

@@ -34,11 +34,12 @@ from driftcli.store.codec import (
     encode_feature,
     field,
     matching,
+    moment,
     text,
     whole,
 )
-from driftcli.store.durable import atomic_write
-from driftcli.store.rows import write_rows
+from driftcli.store.durable import atomic_write, output_target
+from driftcli.store.rows import read_failure, write_rows
 
 SNAPSHOT_KEY = b"driftcli.snapshot"
 CHECKSUM_KEY = b"driftcli.snapshot.sha256"
@@ -114,7 +115,7 @@ def decode_snapshot(doc: Any, sample: pa.Table) -> Snapshot:
             text(field(source, "format", "source"), "source.format"),
             whole(field(source, "rows", "source"), "source.rows"),
         ),
-        created=text(field(doc, "created"), "created"),
+        created=moment(field(doc, "created"), "created"),
         bins=whole(field(settings, "bins", "settings"), "settings.bins", 2),
         max_categories=whole(
             field(settings, "max_categories", "settings"), "settings.max_categories", 1
@@ -129,6 +130,15 @@ def _listed(doc: Any, key: str) -> list[Any]:
     if not isinstance(value, list):
         raise Damaged(f"{key} must be a list")
     return value
+
+
+def export_snapshot(snapshot: Snapshot, path: Path) -> None:
+    """Write the snapshot to a file the user named, outside any store.
+
+    A link there is followed; a device, named pipe or directory is refused,
+    never replaced (see `durable.output_target`).
+    """
+    write_snapshot(snapshot, output_target(path))
 
 
 def write_snapshot(snapshot: Snapshot, path: Path) -> None:
@@ -150,7 +160,9 @@ def snapshot_document(path: Path) -> dict[str, Any] | None:
 
     try:
         metadata = pq.read_metadata(str(path)).metadata or {}
-    except (pa.ArrowException, OSError):
+    except (pa.ArrowException, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise read_failure(path, exc, "driftcli snapshot") from None
         return None
     raw = metadata.get(SNAPSHOT_KEY)
     if raw is None:
@@ -184,4 +196,4 @@ def read_snapshot(path: Path) -> Snapshot:
     except Damaged as exc:
         raise StoreError(f"{path}: corrupt driftcli snapshot ({exc})") from None
     except (pa.ArrowException, OSError) as exc:
-        raise StoreError(f"{path}: corrupt driftcli snapshot ({type(exc).__name__})") from exc
+        raise read_failure(path, exc, "driftcli snapshot") from None

@@ -41,6 +41,7 @@ from driftcli.store.codec import (
     encode_counts,
     field,
     matching,
+    moment,
     text,
     whole,
 )
@@ -48,13 +49,14 @@ from driftcli.store.durable import (
     atomic_write,
     atomic_write_bytes,
     clean_temp_files,
-    no_symlink,
+    is_directory,
+    listed,
     read_small,
     regular_file,
     regular_stat,
     remove_durably,
 )
-from driftcli.store.rows import read_rows, write_rows
+from driftcli.store.rows import REMOVE_HINT, read_failure, read_rows, write_rows
 
 if TYPE_CHECKING:
     from driftcli.store.root import Store
@@ -66,8 +68,6 @@ CHECKSUM_KEY = b"driftcli.segment.sha256"
 """The SHA-256 of the footer document, beside it (segments before 0.2.0 have none)."""
 
 _SEGMENT_NAME = re.compile(r"seg-(\d{12})\.parquet")
-
-_REMOVE_HINT = "remove the file to drop its rows from the window"
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class Window:
         replaced since (every write replaces) is read again."""
 
     def exists(self) -> bool:
-        return self.path.is_dir()
+        return is_directory(self.path.parent) and is_directory(self.path)
 
     # --- reading (shared lock) ----------------------------------------------
 
@@ -109,16 +109,14 @@ class Window:
     def _segments(self) -> list[Segment]:
         """The segments, without those a merge left behind (see `Segment.supersedes`)."""
         segments = self._segment_files()
-        merged = {n for s in segments for n in s.supersedes}
+        merged = _absorbed(segments)
         return [s for s in segments if s.number not in merged]
 
     def _segment_files(self) -> list[Segment]:
-        no_symlink(self.path.parent)
-        no_symlink(self.path)
-        if not self.path.is_dir():
+        if not self.exists():
             return []
         found = []
-        for entry in self.path.iterdir():
+        for entry in listed(self.path):
             match = _SEGMENT_NAME.fullmatch(entry.name)
             status = regular_stat(entry) if match else None
             if match is None or status is None:
@@ -195,11 +193,8 @@ class Window:
         store = self.store
         store.create_if_pending()
         with store.locked(exclusive=True):
-            no_symlink(self.path.parent)
-            no_symlink(self.path)
-            if self.path.exists() and not self.path.is_dir():
-                raise StoreError(f"{self.path}: is not a directory, so it cannot be a window")
-            self.path.mkdir(parents=True, exist_ok=True)
+            if not self.exists():
+                self.path.mkdir(parents=True, exist_ok=True)
             clean_temp_files(self.path)
             limit = max_rows if max_rows is not None else self.max_rows()
             existing = self._forget_merged()
@@ -227,7 +222,7 @@ class Window:
     def _forget_merged(self) -> list[Segment]:
         """The segments, once the left-overs of an interrupted merge are removed."""
         segments = self._segment_files()
-        merged = {n for s in segments for n in s.supersedes}
+        merged = _absorbed(segments)
         left_over = [s.path for s in segments if s.number in merged]
         if left_over:
             remove_durably(left_over)
@@ -323,8 +318,28 @@ def _check_counts(
                 matching(segment.counts, features)
             except Damaged as exc:
                 raise StoreError(
-                    f"{segment.path}: corrupt window segment ({exc})", hint=_REMOVE_HINT
+                    f"{segment.path}: corrupt window segment ({exc})", hint=REMOVE_HINT
                 ) from None
+
+
+def _absorbed(segments: list[Segment]) -> set[int]:
+    """The numbers of the segments a merge absorbed, once every merge's claim checks out.
+
+    A merged segment holds the rows of those it absorbed (compaction.py), and
+    they stay on disk only until the next append: one that claims more rows
+    than it holds is damaged, and nothing is removed on its word.
+    """
+    rows = {s.number: s.rows for s in segments}
+    for segment in segments:
+        claimed = sum(rows.get(n, 0) for n in segment.supersedes)
+        if claimed > segment.rows:
+            numbers = ", ".join(str(n) for n in segment.supersedes)
+            raise StoreError(
+                f"{segment.path}: corrupt window segment (it says it absorbed segments "
+                f"{numbers}, which hold {claimed:,} rows, but it holds {segment.rows:,})",
+                hint=REMOVE_HINT,
+            )
+    return {n for s in segments for n in s.supersedes}
 
 
 def _empty_counts(features: list[Feature]) -> Counts:
@@ -345,16 +360,14 @@ def _read_segment_footer(path: Path, number: int) -> Segment:
     try:
         metadata = pq.read_metadata(str(path))
     except (pa.ArrowException, OSError) as exc:
-        raise StoreError(
-            f"{path}: corrupt window segment ({type(exc).__name__})", hint=_REMOVE_HINT
-        ) from exc
+        raise read_failure(path, exc, "window segment", REMOVE_HINT) from None
     stamp = metadata.metadata or {}
     if SEGMENT_KEY not in stamp:
         raise StoreError(f"{path}: not a driftcli window segment")
     try:
         return _decode_footer(path, number, stamp, metadata.num_rows)
     except Damaged as exc:
-        raise StoreError(f"{path}: corrupt window segment ({exc})", hint=_REMOVE_HINT) from None
+        raise StoreError(f"{path}: corrupt window segment ({exc})", hint=REMOVE_HINT) from None
 
 
 def _decode_footer(path: Path, number: int, stamp: dict[bytes, bytes], file_rows: int) -> Segment:
@@ -385,8 +398,8 @@ def _decode_footer(path: Path, number: int, stamp: dict[bytes, bytes], file_rows
         path=path,
         number=number,
         rows=rows,
-        first_ingested=text(field(doc, "first_ingested"), "first_ingested", 64),
-        last_ingested=text(field(doc, "last_ingested"), "last_ingested", 64),
+        first_ingested=moment(field(doc, "first_ingested"), "first_ingested"),
+        last_ingested=moment(field(doc, "last_ingested"), "last_ingested"),
         reference_id=None if reference_id is None else text(reference_id, "reference_id", 64),
         counts=decoded,
         supersedes=tuple(whole(n, "supersedes[]", 1, number - 1) for n in supersedes),
