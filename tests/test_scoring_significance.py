@@ -112,3 +112,18 @@ def test_p_values_are_valid_under_no_drift_at_small_counts(n_live: int, n_ref: i
     for level in (0.005, 0.05):
         assert np.mean(p < level) <= 1.5 * level + 2 * math.sqrt(level / len(p))
     assert np.mean(p < 0.5) >= 0.35  # not absurdly conservative either
+
+
+def test_the_other_bucket_counts_as_categories_of_one_row_in_the_permutation() -> None:
+    # A 20-row reference of 60 categories (10 common ones hold 80% of the rows)
+    # sees 7 of them; half the 100 live rows are of categories it did not see,
+    # as happens by chance. Kept as one fixed bucket, `other` (live 50,
+    # reference 0) looked like overwhelming evidence; as categories of one row
+    # each, it is what a small reference of many categories gives.
+    ref = np.array([6, 5, 4, 2, 1, 1, 1, 0, 0, 0])
+    live = np.array([6, 4, 12, 10, 12, 0, 6, 50, 0, 0])
+    assert evidence(live, ref).p_value < 0.005
+    assert evidence(live, ref, other=7).p_value > 0.5
+    # Live rows all in `other` against a large reference are still evidence.
+    big = np.array([400, 300, 200, 100, 0, 0, 0])
+    assert evidence(np.array([4, 3, 2, 1, 30, 0, 0]), big, other=4).p_value < 1e-3

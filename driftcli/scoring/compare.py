@@ -146,7 +146,9 @@ def compare_feature(
     if not present:
         return result
     live_values, ref_values = samples
-    score, test, sizes = _score(metric, live, reference, live_values, ref_values, settings, level)
+    score, test, sizes = _score(
+        metric, live, reference, (live_values, ref_values), settings, level, _other(feature)
+    )
     floor_factor = 2.0 if test.method is Method.KS else 1.0
     fewest = rows_for_evidence(sizes[1], level, floor_factor)
     if settings.min_rows is not None and fewest is not None:
@@ -217,15 +219,20 @@ def _score(
     metric: Metric,
     live: FeatureCounts,
     reference: FeatureCounts,
-    live_values: Values | None,
-    ref_values: Values | None,
+    samples: tuple[Values | None, Values | None],
     settings: Settings,
     level: float,
+    other: int | None,
 ) -> tuple[float, Evidence, tuple[int, int]]:
-    """The score, the evidence, and the (live, reference) sizes the evidence rests on."""
+    """The score, the evidence, and the (live, reference) sizes the evidence rests on.
+
+    `other`: the feature's `other` bucket, if it has one (see `evidence`).
+    """
+    live_values, ref_values = samples
     if metric.bucket_score is not None:
         score = metric.bucket_score(live.buckets, reference.buckets, settings.smoothing)
-        return score, evidence(live.buckets, reference.buckets, level), (live.rows, reference.rows)
+        test = evidence(live.buckets, reference.buckets, level, other)
+        return score, test, (live.rows, reference.rows)
     if live_values is None or ref_values is None or not len(ref_values):
         raise UsageError(
             f"metric {metric.name} needs raw reference values, and this reference has none",
@@ -237,7 +244,12 @@ def _score(
         floor = min(1.0, 2.0 * math.exp(-log_choose(n + m, n))) if n and m else 1.0
         return statistic, Evidence(max(p, floor), Method.KS, floor), (n, m)
     score = _wasserstein(live_values, ref_values)
-    return score, evidence(live.buckets, reference.buckets, level), (live.rows, reference.rows)
+    test = evidence(live.buckets, reference.buckets, level, other)
+    return score, test, (live.rows, reference.rows)
+
+
+def _other(feature: Feature) -> int | None:
+    return None if feature.edges is not None else feature.n_value_buckets - 1
 
 
 def _finite_count(values: Values) -> int:

@@ -135,13 +135,19 @@ def _xlogy_ratio(observed: FloatArray, expected: FloatArray) -> float:
     return float(np.sum(observed[nonzero] * np.log(observed[nonzero] / expected[nonzero])))
 
 
-def evidence(live: Counts, ref: Counts, level: float = DEFAULT_EVIDENCE) -> Evidence:
+def evidence(
+    live: Counts, ref: Counts, level: float = DEFAULT_EVIDENCE, other: int | None = None
+) -> Evidence:
     """The G-test's p-value, from chi-square where it is valid, else exact by Monte Carlo.
 
     `level` is the evidence level the p-value will be compared with: Monte
-    Carlo draws enough to resolve p-values well below it.
+    Carlo draws enough to resolve p-values well below it. `other` is the
+    index of the feature's `other` bucket, if it has one (see `_monte_carlo_p`).
     """
-    live_used, ref_used = _shared(live, ref)
+    live_all = np.asarray(live, dtype=np.float64)
+    ref_all = np.asarray(ref, dtype=np.float64)
+    used = (live_all + ref_all) > 0
+    live_used, ref_used = live_all[used], ref_all[used]
     n_live, n_ref = int(live_used.sum()), int(ref_used.sum())
     floor = permutation_floor(n_live, n_ref)
     if live_used.size < 2 or n_live == 0 or n_ref == 0:
@@ -151,29 +157,48 @@ def evidence(live: Counts, ref: Counts, level: float = DEFAULT_EVIDENCE) -> Evid
     if float(pooled.min()) * smallest_side / (n_live + n_ref) >= MIN_EXPECTED:
         return Evidence(g_test(live_used, ref_used).p_value, Method.CHI_SQUARE, floor)
     draws = min(MAX_MONTE_CARLO_DRAWS, max(MONTE_CARLO_DRAWS, math.ceil(10 / level)))
-    p = _monte_carlo_p(live_used.astype(np.int64), pooled.astype(np.int64), draws)
+    scored = np.ones(live_used.size, dtype=bool)
+    if other is not None and used[other]:
+        scored[int(np.count_nonzero(used[:other]))] = False
+    p = _monte_carlo_p(live_used.astype(np.int64), pooled.astype(np.int64), draws, scored)
     return Evidence(max(p, floor), Method.MONTE_CARLO, floor)
 
 
-def _monte_carlo_p(live: npt.NDArray[np.int64], pooled: npt.NDArray[np.int64], draws: int) -> float:
+def _monte_carlo_p(
+    live: npt.NDArray[np.int64],
+    pooled: npt.NDArray[np.int64],
+    draws: int,
+    scored: npt.NDArray[np.bool_],
+) -> float:
     """The permutation p-value of the G statistic, by sequential Monte Carlo.
 
     With both sides' totals fixed, G differs between tables only by
     sum x ln x over the live and reference counts, so that is what is
     compared. Seeded by the table itself: the same counts always give the
     same p-value, whatever else is in the check.
+
+    The `other` bucket (not `scored`) is left out of that sum. Which rows
+    it holds depends on the split itself: its categories are those the
+    reference happened not to see, so a permutation that keeps it one fixed
+    bucket is not the test's null (with a small reference, fresh data drifts
+    up to half the time). Over the true categories, G is a sum of one term
+    per category; a category only live rows hold adds nothing to it, and a
+    category's term is largest (nothing) when it holds one row. So taking
+    `other`'s rows as that many categories of one row each (their term is
+    then nothing, in every draw as in the data) can only raise the draws'
+    G: the p-value is conservative whatever those categories really are.
     """
     n = int(live.sum())
     seed = zlib.crc32(live.tobytes() + pooled.tobytes()) ^ SEED
     rng = np.random.default_rng(seed)
-    observed = _entropy_term(live[None, :], pooled)[0]
+    observed = _entropy_term(live[None, :], pooled, scored)[0]
     tolerance = 1e-9 * max(abs(observed), 1.0)
     done = exceeding = 0
     block = 64
     while done < draws:
         size = min(block, draws - done)
         sample = rng.multivariate_hypergeometric(pooled, n, size=size, method="marginals")
-        hits = _entropy_term(sample, pooled) >= observed - tolerance
+        hits = _entropy_term(sample, pooled, scored) >= observed - tolerance
         found = int(np.count_nonzero(hits))
         if exceeding + found >= ENOUGH_EXCEEDANCES:
             # Stop at the draw that brought the count to ENOUGH_EXCEEDANCES.
@@ -185,9 +210,13 @@ def _monte_carlo_p(live: npt.NDArray[np.int64], pooled: npt.NDArray[np.int64], d
     return (exceeding + 1) / (draws + 1)
 
 
-def _entropy_term(live: npt.NDArray[np.int64], pooled: npt.NDArray[np.int64]) -> FloatArray:
-    """sum x ln x over each row of live counts and the matching reference counts."""
-    ref = pooled[None, :] - live
+def _entropy_term(
+    live: npt.NDArray[np.int64], pooled: npt.NDArray[np.int64], scored: npt.NDArray[np.bool_]
+) -> FloatArray:
+    """sum x ln x over each row of live counts and the matching reference counts,
+    in the `scored` buckets."""
+    live = live[:, scored]
+    ref = pooled[None, scored] - live
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(live > 0, live * np.log(live), 0.0)
         terms += np.where(ref > 0, ref * np.log(ref), 0.0)
