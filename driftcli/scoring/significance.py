@@ -38,6 +38,9 @@ MONTE_CARLO_DRAWS = 2_000
 levels (at least 10 / level), so the smallest reportable p-value, 1 / (draws + 1),
 stays well below the level."""
 MAX_MONTE_CARLO_DRAWS = 100_000
+CHECK_MONTE_CARLO_DRAWS = 2_000_000
+"""Permutation draws a check spends at most over all its features (a few seconds):
+past the default level's 2,000 a feature, each feature gets an equal share."""
 ENOUGH_EXCEEDANCES = 50
 """Monte Carlo stops once this many draws score at least the observed statistic:
 p is then 50 / draws, within about 15%, and far above any evidence level
@@ -52,6 +55,9 @@ class Method(str, Enum):
     MONTE_CARLO = "monte-carlo"
     KS = "ks"
     """The two-sample Kolmogorov-Smirnov test (exact for small samples)."""
+    BOUND = "bound"
+    """An upper bound on the exact permutation p-value (`types_bound`), for a
+    statistic beyond what Monte Carlo draws could resolve."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class Evidence:
     floor: float
     """The smallest p-value any live window of this many rows could reach against
     this reference: above the evidence level, no window of this size can be judged."""
+    bound: bool = False
+    """`p_value` is an upper bound, not an estimate: no Monte Carlo draw reached
+    the observed statistic (p is then at most 1 / (draws + 1)), or `Method.BOUND`."""
 
 
 def _shared(live: Counts, ref: Counts) -> tuple[FloatArray, FloatArray]:
@@ -136,13 +145,20 @@ def _xlogy_ratio(observed: FloatArray, expected: FloatArray) -> float:
 
 
 def evidence(
-    live: Counts, ref: Counts, level: float = DEFAULT_EVIDENCE, other: int | None = None
+    live: Counts,
+    ref: Counts,
+    level: float = DEFAULT_EVIDENCE,
+    other: int | None = None,
+    max_draws: int = MAX_MONTE_CARLO_DRAWS,
 ) -> Evidence:
     """The G-test's p-value, from chi-square where it is valid, else exact by Monte Carlo.
 
     `level` is the evidence level the p-value will be compared with: Monte
-    Carlo draws enough to resolve p-values well below it. `other` is the
-    index of the feature's `other` bucket, if it has one (see `_monte_carlo_p`).
+    Carlo draws enough to resolve p-values well below it, up to `max_draws`
+    (the feature's share of the check's draws). A statistic beyond what
+    those draws could resolve gets the bound of `types_bound` instead, when
+    that bound is the smaller. `other` is the index of the feature's `other`
+    bucket, if it has one (see `_monte_carlo_p`).
     """
     live_all = np.asarray(live, dtype=np.float64)
     ref_all = np.asarray(ref, dtype=np.float64)
@@ -156,12 +172,50 @@ def evidence(
     smallest_side = min(n_live, n_ref)
     if float(pooled.min()) * smallest_side / (n_live + n_ref) >= MIN_EXPECTED:
         return Evidence(g_test(live_used, ref_used).p_value, Method.CHI_SQUARE, floor)
-    draws = min(MAX_MONTE_CARLO_DRAWS, max(MONTE_CARLO_DRAWS, math.ceil(10 / level)))
+    draws = min(max_draws, MAX_MONTE_CARLO_DRAWS, max(MONTE_CARLO_DRAWS, math.ceil(10 / level)))
     scored = np.ones(live_used.size, dtype=bool)
     if other is not None and used[other]:
         scored[int(np.count_nonzero(used[:other]))] = False
-    p = _monte_carlo_p(live_used.astype(np.int64), pooled.astype(np.int64), draws, scored)
-    return Evidence(max(p, floor), Method.MONTE_CARLO, floor)
+    live_int, pooled_int = live_used.astype(np.int64), pooled.astype(np.int64)
+    bound = types_bound(live_int, pooled_int, scored)
+    if bound <= 1.0 / (draws + 1):
+        return Evidence(max(bound, floor), Method.BOUND, floor, bound=True)
+    p = _monte_carlo_p(live_int, pooled_int, draws, scored)
+    return Evidence(max(p, floor), Method.MONTE_CARLO, floor, bound=p <= 1.0 / (draws + 1))
+
+
+def types_bound(
+    live: npt.NDArray[np.int64], pooled: npt.NDArray[np.int64], scored: npt.NDArray[np.bool_]
+) -> float:
+    """An upper bound on the exact permutation p-value of the G statistic, without draws.
+
+    By the method of types: a live count vector l has probability
+    prod C(P_b, l_b) / C(N, n) <= (N + 1) exp(-G(l) / 2) (from
+    C(N, n) >= exp(N H(n/N)) / (N + 1) and C(P, l) <= exp(P H(l/P))), so
+    P(G >= g) is at most the number of possible live vectors, times
+    (N + 1) exp(-g / 2). The `other` bucket (not `scored`, see
+    `_monte_carlo_p`) adds at most C(O, O // 2) to each one's probability.
+    Loose (its factors can reach e^40), so used only where Monte Carlo
+    cannot resolve the statistic at all: an overwhelming change.
+    """
+    n, total = int(live.sum()), int(pooled.sum())
+    ref = pooled - live
+    m = total - n
+    kept_live, kept_ref, kept = live[scored], ref[scored], pooled[scored]
+    half_g = _xlogx(kept_live) + _xlogx(kept_ref) - _xlogx(kept)
+    half_g += _xlogx(np.array([total])) - _xlogx(np.array([n, m]))
+    parts = int(kept.size) + (0 if scored.all() else 1)
+    vectors = min(
+        float(np.log(np.minimum(kept, n) + 1.0).sum()), log_choose(n + parts - 1, parts - 1)
+    )
+    unseen = int(pooled[~scored].sum())
+    log_bound = math.log(total + 1) + vectors + log_choose(unseen, unseen // 2) - half_g
+    return math.exp(min(log_bound, 0.0))
+
+
+def _xlogx(counts: npt.NDArray[np.int64]) -> float:
+    x = counts[counts > 0].astype(np.float64)
+    return float(np.sum(x * np.log(x)))
 
 
 def _monte_carlo_p(
