@@ -236,9 +236,7 @@ def parse_csv(
     except pa.ArrowInvalid:
         table, lines = _parse_csv_slowly(raw, first_line, header, name, bad, delimiter, max_field)
         return mark_untyped(table, header), lines
-    record_lines = functools.partial(
-        _csv_record_lines, delimiter=delimiter, keep_empty=keep_empty
-    )
+    record_lines = functools.partial(_csv_record_lines, delimiter=delimiter, keep_empty=keep_empty)
     return mark_untyped(table, header), line_map(run, table.num_rows, record_lines)
 
 
