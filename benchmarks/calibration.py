@@ -89,6 +89,54 @@ def uncertain_share(features: int) -> None:
         print(f"- {n_ref:,} / {n_live:,}: {parts}")
 
 
+def label_shares(draw_ref: object, draw_live: object, n_ref: int, n_live: int, features: int,
+                 seed: int, metric: str = "kl") -> float:  # fmt: skip
+    """Share of categorical (or any drawn) features flagged as drift."""
+    rng = np.random.default_rng(seed)
+    names = [f"c{i}" for i in range(features)]
+    ref = {n: draw_ref(rng, n_ref) for n in names}  # type: ignore[operator]
+    live = {n: draw_live(rng, n_live) for n in names}  # type: ignore[operator]
+    profile = build_profile([pa.record_batch(ref)])
+    counts = count_batches(profile.features, [pa.record_batch(live)])
+    results = compare(profile, counts, Settings(metric=metric))
+    return sum(r.status is Status.DRIFT for r in results) / features
+
+
+def labels(weights: list[float], missing: float = 0.0, new: float = 0.0) -> object:
+    names = np.array([f"v{i}" for i in range(len(weights))], dtype=object)
+    p = np.array(weights) / sum(weights)
+
+    def draw(rng: np.random.Generator, n: int) -> np.ndarray:
+        values = rng.choice(names, n, p=p)
+        values[rng.random(n) < missing] = None
+        values[rng.random(n) < new] = "new"
+        return values
+
+    return draw
+
+
+def small_references(features: int) -> None:
+    print(f"\n## small references, no drift, share of {features} features flagged as drift\n")
+    sizes = [(50, 50), (30, 30), (20, 100)]
+    skewed = [2.0**-i for i in range(20)]
+    cases = [
+        ("normal numbers", lambda rng, n: rng.normal(0, 1, n)),
+        ("60 categories, 10 hold 80%", labels([0.08] * 10 + [0.004] * 50)),
+        ("20 skewed categories, 10% missing", labels(skewed, missing=0.1)),
+    ]
+    print("| data | metric | " + " | ".join(f"{r} / {n}" for r, n in sizes) + " |")
+    print("|---|---|" + "---|" * len(sizes))
+    for name, draw in cases:
+        for metric in ("kl", "psi"):
+            cells = [percent(label_shares(draw, draw, r, n, features, seed=r + n, metric=metric))
+                     for r, n in sizes]  # fmt: skip
+            print(f"| {name} | {metric} | " + " | ".join(cells) + " |")
+    new = labels(skewed, missing=0.1, new=0.2)
+    for n_live in (50, 500):
+        got = label_shares(labels(skewed, missing=0.1), new, 2000, n_live, features, seed=n_live)
+        print(f"- a new category in 20% of the live rows, 2,000 / {n_live}: {percent(got)} drift")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
@@ -101,6 +149,7 @@ def main() -> None:
     metric_table(features)
     tiny_threshold(features)
     uncertain_share(features)
+    small_references(features)
 
 
 if __name__ == "__main__":

@@ -103,7 +103,9 @@ class FeatureResult:
     p_adjusted: float | None = None
     """The p-value adjusted across features (with --alpha)."""
     p_method: str | None = None
-    """How the p-value was computed: chi-square, monte-carlo or ks."""
+    """How the p-value was computed: chi-square, monte-carlo, bound or ks."""
+    p_bound: bool = False
+    """The p-value is an upper bound (Monte Carlo's floor, or the `bound` method)."""
     evidence_level: float = DEFAULT_EVIDENCE
     """What the p-value (adjusted, with --alpha) had to be below."""
     reason: str | None = None

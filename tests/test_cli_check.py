@@ -121,13 +121,15 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
     income = by_name["income"]
     assert set(income) == {
         "name", "kind", "status", "drift", "metric", "metric_fallback", "score", "threshold",
-        "material", "p_value", "p_value_method", "p_value_adjusted", "evidence_level", "reason",
+        "material", "p_value", "p_value_method", "p_value_bound", "p_value_adjusted",
+        "evidence_level", "reason",
         "min_rows", "rows", "missing", "invalid", "buckets", "counts",
     }  # fmt: skip
     assert income["kind"] == "numeric" and income["status"] == "drift" and income["drift"]
     assert income["score"] > 0.5 and income["p_value"] < 1e-6 and income["material"]
     assert income["threshold"] == 0.1 and income["evidence_level"] == 0.005
     assert income["p_value_method"] in ("chi-square", "monte-carlo") and income["reason"] is None
+    assert income["p_value_bound"] is False
     assert (
         len(income["buckets"])
         == len(income["counts"]["reference"])

@@ -387,6 +387,10 @@ def test_row_lines_map_rows_to_input_lines(tmp_path: Path) -> None:
     csv_path.write_text('a\n1\n"2\n2"\n\n3\n')
     with open_source(str(csv_path)) as source:
         [chunk] = [c for c in source.chunks() if c is not None]
+    assert chunk.row_lines().tolist() == [2, 3, 5, 6]  # one column: line 5 is a missing value
+    csv_path.write_text('a,b\n1,1\n"2\n2",2\n\n3,3\n')
+    with open_source(str(csv_path)) as source:
+        [chunk] = [c for c in source.chunks() if c is not None]
     assert chunk.row_lines().tolist() == [2, 3, 6]
 
 
@@ -696,3 +700,22 @@ def test_a_file_read_as_one_merged_column_is_an_error_that_names_its_separator(
     assert f"with the separator comma; its fields look separated by {word}s" in message
     assert caught.value.hint is not None
     assert caught.value.hint.startswith(f"pass --delimiter {word}")
+
+
+def test_an_empty_line_of_a_one_column_csv_is_a_missing_value(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("x\n1.5\n\n2.5\n\nabc\n" + "".join(f"{i / 7:.3f}\n" for i in range(195)))
+    with open_source(str(path)) as source:
+        profile = build_profile(source.chunks())
+    counts = profile.counts.features["x"]
+    [feature] = profile.features
+    assert profile.counts.rows == 200
+    assert counts.buckets[feature.missing_bucket] == 2
+    assert [str(at).rsplit("/", 1)[-1] for at in counts.invalid_at] == ["one.csv:6"]
+
+
+def test_an_empty_line_of_a_csv_with_several_columns_is_no_row(tmp_path: Path) -> None:
+    path = tmp_path / "two.csv"
+    path.write_text("x,y\n1,2\n\n3,4\n")
+    with open_source(str(path)) as source:
+        assert build_profile(source.chunks()).counts.rows == 2

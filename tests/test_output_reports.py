@@ -220,3 +220,24 @@ def test_markdown_shows_names_as_they_are(tmp_path: Path) -> None:
 
     assert [html.unescape(n) for n in names] == HOSTILE_NAMES
     assert "<code>new`*col</code>" in page  # inside a code span, as it is
+
+
+def test_a_p_value_at_the_monte_carlo_floor_reads_as_a_bound() -> None:
+    from driftcli.api import check
+    from driftcli.output.json_report import render_json
+    from driftcli.output.lines import alert_lines
+    from driftcli.output.markdown import render_markdown
+    from driftcli.output.texts import format_p_value
+    from driftcli.settings import Settings
+
+    result = check(LIVE, REF, Settings())
+    income = next(f for f in result.features if f.name == "income")
+    floor = replace(income, p_value=1 / 2001, p_method="monte-carlo", p_bound=True)
+    tiny = replace(income, p_value=0.0, p_bound=False)
+    bounded = replace(result, features=[floor])
+    assert format_p_value(1 / 2001, bound=True) == "<0.0005"
+    assert " p<0.0005 " in alert_lines(bounded, "live")[0]
+    assert "<0.0005" in render_markdown(bounded)
+    assert json.loads(render_json(bounded))["features"][0]["p_value_bound"] is True
+    # The alert line and the table agree on a p-value too small to print.
+    assert " p<1e-16 " in alert_lines(replace(result, features=[tiny]), "live")[0]

@@ -13,6 +13,9 @@ from driftcli.columns.values import UNTYPED_KEY, TypeClass
 from driftcli.counting.counter import count_batches
 from driftcli.reference.buckets import categorical_buckets, numeric_buckets
 from driftcli.reference.builder import build_profile
+from driftcli.results import Status
+from driftcli.scoring.compare import compare
+from driftcli.settings import Settings
 
 
 def profile_of(**columns: list[object] | np.ndarray) -> object:
@@ -230,3 +233,28 @@ def test_reference_counts_equal_counting_numeric_reference_again(bins: int) -> N
     profile = build_profile([batch], bins=bins)
     again = count_batches(profile.features, [batch])
     np.testing.assert_array_equal(again.features["x"].buckets, profile.counts.features["x"].buckets)
+
+
+def test_a_small_continuous_reference_gets_quantile_buckets_not_one_per_value() -> None:
+    # 20 distinct values are at most --bins, but none repeats: bucketed by
+    # value, every fresh live value would land in `other` and drift.
+    values = np.sort(np.random.default_rng(1).normal(size=20))
+    feature, counts = numeric_buckets("x", values, bins=20)
+    assert feature.values is None and feature.edges is not None
+    assert feature.n_value_buckets == 10  # two reference rows a bucket
+    assert list(counts) == [2] * 10
+
+
+def test_values_that_repeat_keep_a_bucket_per_value_even_in_a_tiny_reference() -> None:
+    feature, counts = numeric_buckets("flag", np.sort(np.array([0.0, 1, 0, 1, 1, 0])), bins=20)
+    assert feature.values is not None and list(feature.values) == [0, 1]
+    assert list(counts) == [3, 3, 0]
+
+
+def test_fresh_data_is_not_drift_against_a_twenty_row_reference() -> None:
+    rng = np.random.default_rng(2)
+    ref = pa.record_batch({f"x{i}": rng.normal(size=20) for i in range(200)})
+    live = pa.record_batch({f"x{i}": rng.normal(size=50) for i in range(200)})
+    profile = build_profile([ref])
+    results = compare(profile, count_batches(profile.features, [live]), Settings())
+    assert sum(r.status is Status.DRIFT for r in results) <= 2

@@ -194,3 +194,26 @@ def test_unnamed_and_space_padded_columns_can_be_chosen(invoke: Invoke, tmp_path
     result = invoke("check", live, "--ref", ref, "-f", "json", "--features", "")
     assert [f["name"] for f in json.loads(result.stdout)["features"]] == [""]
     assert result.exit_code == 1  # the row index does drift, when asked for
+
+
+def test_both_builders_bucket_a_small_reference_alike(tmp_path: Path) -> None:
+    """Twenty continuous values get quantile buckets, a repeated code one per value."""
+    root = tmp_path / "small"
+    rng = np.random.default_rng(5)
+    for part in (1, 2):
+        folder = root / f"part={part}"
+        folder.mkdir(parents=True)
+        table = pa.table({"x": rng.normal(size=10), "code": rng.integers(0, 3, 10) * 1.0})
+        pq.write_table(table, folder / "data.parquet")
+
+    def buckets(snapshot: Snapshot) -> dict[str, tuple[str, list[float]]]:
+        out = {}
+        for f in snapshot.profile.features:
+            kind, cuts = ("edges", f.edges) if f.edges is not None else ("values", f.values)
+            out[f.name] = (kind, [] if cuts is None else cuts.tolist())
+        return out
+
+    here = buckets(build_reference(str(root)))
+    assert here == buckets(build_reference(str(root), engine=SummariesHere()))
+    assert here["x"][0] == "edges" and len(here["x"][1]) == 9  # 10 buckets for 20 rows
+    assert here["code"] == ("values", [0.0, 1.0, 2.0])

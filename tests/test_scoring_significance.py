@@ -112,3 +112,51 @@ def test_p_values_are_valid_under_no_drift_at_small_counts(n_live: int, n_ref: i
     for level in (0.005, 0.05):
         assert np.mean(p < level) <= 1.5 * level + 2 * math.sqrt(level / len(p))
     assert np.mean(p < 0.5) >= 0.35  # not absurdly conservative either
+
+
+def test_the_other_bucket_counts_as_categories_of_one_row_in_the_permutation() -> None:
+    # A 20-row reference of 60 categories (10 common ones hold 80% of the rows)
+    # sees 7 of them; half the 100 live rows are of categories it did not see,
+    # as happens by chance. Kept as one fixed bucket, `other` (live 50,
+    # reference 0) looked like overwhelming evidence; as categories of one row
+    # each, it is what a small reference of many categories gives.
+    ref = np.array([6, 5, 4, 2, 1, 1, 1, 0, 0, 0])
+    live = np.array([6, 4, 12, 10, 12, 0, 6, 50, 0, 0])
+    assert evidence(live, ref).p_value < 0.005
+    assert evidence(live, ref, other=7).p_value > 0.5
+    # Live rows all in `other` against a large reference are still evidence.
+    big = np.array([400, 300, 200, 100, 0, 0, 0])
+    assert evidence(np.array([4, 3, 2, 1, 30, 0, 0]), big, other=4).p_value < 1e-3
+
+
+@pytest.mark.parametrize("other", [False, True])
+def test_the_types_bound_is_at_least_the_exact_permutation_p_value(other: bool) -> None:
+    from driftcli.scoring.significance import _entropy_term, types_bound
+
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        pooled = rng.integers(1, 6, size=4)
+        n = int(rng.integers(1, pooled.sum()))
+        scored = np.array([True, True, True, not other])
+        tables = np.array(
+            [t for t in itertools.product(*(range(p + 1) for p in pooled)) if sum(t) == n]
+        )
+        weights = np.array(
+            [
+                np.prod([math.comb(int(p), int(x)) for p, x in zip(pooled, t, strict=True)])
+                for t in tables
+            ]
+        ) / math.comb(int(pooled.sum()), n)
+        terms = _entropy_term(tables, pooled, scored)
+        for live, term in zip(tables, terms, strict=True):
+            exact = float(weights[terms >= term - 1e-9].sum())
+            assert types_bound(live, pooled, scored) >= exact * (1 - 1e-9)
+
+
+def test_an_overwhelming_change_in_a_small_window_reaches_any_evidence_level() -> None:
+    # 50 against 50 rows, no value in common: the exact p-value is 1 / C(100, 50),
+    # about 1e-29; Monte Carlo alone could not go below 1 / (draws + 1).
+    ref = np.r_[np.full(10, 5), np.zeros(10, np.int64), 0, 0]
+    live = np.r_[np.zeros(10, np.int64), np.full(10, 5), 0, 0]
+    got = evidence(live, ref, level=1e-6)
+    assert got.bound and got.method.value == "bound" and got.p_value < 1e-10

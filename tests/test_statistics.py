@@ -114,17 +114,57 @@ def categories(weights: list[float], missing: float = 0.0) -> Draw:
     return draw
 
 
-@pytest.mark.parametrize(("n_ref", "n_live"), [(50, 50), (2000, 50), (2000, 500)])
+SMALL_REFERENCES = [(50, 50), (30, 30), (20, 100), (2000, 50), (2000, 500)]
+
+
+@pytest.mark.parametrize("metric", ["kl", "psi"])
+@pytest.mark.parametrize(("n_ref", "n_live"), SMALL_REFERENCES)
 def test_twenty_skewed_categories_with_missing_values_raise_no_false_alarms(
-    n_ref: int, n_live: int
+    metric: str, n_ref: int, n_live: int
 ) -> None:
     # Skewed categories, including rare ones, and 10% missing: 22 buckets. A
     # small reference leaves rare categories unseen, and their live rows land
-    # in `other`, which the reference's rows never can: over 3,000 features the
-    # rate is 0.4-0.8%, so 1,000 features here keep chance out.
+    # in `other`, which the reference's rows never can.
     draw = categories([2.0**-i for i in range(20)], missing=0.1)
-    results = check_many(draw, draw, n_ref, n_live, seed=100 + n_live, features=1000)
+    results = check_many(draw, draw, n_ref, n_live, seed=100 + n_live, features=1000, metric=metric)
     assert share(results) <= 0.01
+
+
+@pytest.mark.parametrize("metric", ["kl", "psi"])
+@pytest.mark.parametrize(("n_ref", "n_live"), SMALL_REFERENCES[:3])
+def test_many_categories_against_a_small_reference_raise_no_false_alarms(
+    metric: str, n_ref: int, n_live: int
+) -> None:
+    # 60 categories: 10 common ones hold 80% of the rows, 50 rare ones 20%.
+    # A reference of 20-50 rows misses most rare ones and some common ones;
+    # with `other` as one fixed bucket of the permutation test, 10-50% drifted.
+    draw = categories([0.08] * 10 + [0.004] * 50)
+    results = check_many(draw, draw, n_ref, n_live, seed=200 + n_live, features=1000, metric=metric)
+    assert share(results) <= 0.01
+
+
+@pytest.mark.parametrize("metric", ["kl", "psi"])
+@pytest.mark.parametrize("n_live", [50, 100])
+def test_fresh_numbers_against_a_twenty_row_reference_raise_no_false_alarms(
+    metric: str, n_live: int
+) -> None:
+    # Twenty distinct values are not twenty categories: bucketed by value,
+    # every live value landed in `other` and every feature drifted.
+    results = check_many(normal(), normal(), 20, n_live, seed=n_live, features=1000, metric=metric)
+    assert share(results) <= 0.01
+
+
+@pytest.mark.parametrize("n_live", [50, 500])
+def test_a_new_category_is_caught(n_live: int) -> None:
+    """A category the 2,000-row reference never saw, in 20% of the live rows."""
+    draw = categories([2.0**-i for i in range(20)], missing=0.1)
+
+    def with_new(rng: np.random.Generator, n: int) -> np.ndarray:
+        values = draw(rng, n)
+        values[rng.random(n) < 0.2] = "new"
+        return values
+
+    assert share(check_many(draw, with_new, 2000, n_live, seed=n_live)) >= 0.99
 
 
 def test_the_default_flags_a_half_sd_shift_at_large_n() -> None:

@@ -210,6 +210,9 @@ def parse_csv(
     import pyarrow.csv as pcsv
 
     raw, first_line = run.data, run.first_line
+    # In a one-column CSV an empty line is an empty field, a missing value (what
+    # its writer meant); with more columns it is no record at all.
+    keep_empty = len(header) == 1
 
     def read(block_size: int) -> pa.Table:
         return pcsv.read_csv(
@@ -217,7 +220,9 @@ def parse_csv(
             read_options=pcsv.ReadOptions(
                 column_names=header, block_size=block_size, use_threads=True
             ),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            parse_options=pcsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=not keep_empty
+            ),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
             ),
@@ -231,7 +236,7 @@ def parse_csv(
     except pa.ArrowInvalid:
         table, lines = _parse_csv_slowly(raw, first_line, header, name, bad, delimiter, max_field)
         return mark_untyped(table, header), lines
-    record_lines = functools.partial(_csv_record_lines, delimiter=delimiter)
+    record_lines = functools.partial(_csv_record_lines, delimiter=delimiter, keep_empty=keep_empty)
     return mark_untyped(table, header), line_map(run, table.num_rows, record_lines)
 
 
@@ -248,9 +253,11 @@ def _csv_records(
     delimiter: str = ",",
     bad: BadLines | None = None,
     name: str = "",
+    keep_empty: bool = False,
 ) -> Iterator[tuple[int, list[str]]]:
     """Each non-empty record with the line it starts at; a record the csv module
-    refuses (a field over `max_field`) is a bad line."""
+    refuses (a field over `max_field`) is a bad line. `keep_empty`: an empty
+    line is a record of one empty field (a one-column CSV)."""
     _allow_fields(max_field)
     text = io.StringIO(raw.decode("utf-8", errors="replace"), newline="")
     reader = csv.reader(text, delimiter=delimiter)
@@ -270,11 +277,15 @@ def _csv_records(
         line = first_line + reader.line_num
         if record:
             yield start, record
+        elif keep_empty:
+            yield start, [""]
 
 
-def _csv_record_lines(raw: bytes, first_line: int, delimiter: str = ",") -> npt.NDArray[np.int64]:
+def _csv_record_lines(
+    raw: bytes, first_line: int, delimiter: str = ",", keep_empty: bool = False
+) -> npt.NDArray[np.int64]:
     # pyarrow read these records: none of their fields is refused here.
-    records = _csv_records(raw, first_line, len(raw) + 1, delimiter)
+    records = _csv_records(raw, first_line, len(raw) + 1, delimiter, keep_empty=keep_empty)
     return np.array([start for start, _ in records], np.int64)
 
 
@@ -289,17 +300,22 @@ def _parse_csv_slowly(
 ) -> tuple[pa.Table, Any]:
     raw = bytes(raw)
     physical = raw.split(b"\n")
+    blanked = set()
     for offset, text in enumerate(physical):
         try:
             text.decode("utf-8")
         except UnicodeDecodeError:
             bad.report(name, first_line + offset, "not valid UTF-8")
             physical[offset] = b""  # keeps the line numbers of the lines after it
+            blanked.add(first_line + offset)
     raw = b"\n".join(physical)
     nulls = _csv_null_tokens()
     columns: list[list[str | None]] = [[] for _ in header]
     lines: list[int] = []
-    for line, record in _csv_records(raw, first_line, max_field, delimiter, bad, name):
+    records = _csv_records(raw, first_line, max_field, delimiter, bad, name, len(header) == 1)
+    for line, record in records:
+        if line in blanked:
+            continue
         if len(record) != len(header):
             bad.report(name, line, f"row has {len(record)} fields, the header has {len(header)}")
             continue

@@ -155,7 +155,7 @@ def _overview(features: list[FeatureResult]) -> str:
             f'<td><span class="status {STATUS_TONE[f.status]}">'
             f"{escaped(f.status.value)}</span></td>"
             f'<td class="num">{_score(f)}</td><td class="num">{escaped(_limit(f))}</td>'
-            f'<td class="num">{escaped(format_p_value(f.p_value))}</td>'
+            f'<td class="num">{escaped(format_p_value(f.p_value, f.p_bound))}</td>'
             f'<td class="num">{f.reference_rows:,} → {f.live_rows:,}</td>'
             f'<td class="num">{_missing(f)}</td></tr>'
         )
@@ -216,9 +216,13 @@ def _schema_change(f: FeatureResult) -> str:
 def _feature(f: FeatureResult, index: int) -> str:
     facts = [
         f"score {_score(f)} ({_limit(f)})",
-        f"p-value {format_p_value(f.p_value)}"
+        f"p-value {format_p_value(f.p_value, f.p_bound)}"
         + (f" ({f.p_method})" if f.p_method and f.p_value is not None else "")
-        + (f", adjusted {format_p_value(f.p_adjusted)}" if f.p_adjusted is not None else ""),
+        + (
+            f", adjusted {format_p_value(f.p_adjusted, f.p_bound)}"
+            if f.p_adjusted is not None
+            else ""
+        ),
         f"evidence below {f.evidence_level:g}",
         f"rows {f.reference_rows:,} → {f.live_rows:,}",
         f"missing {_missing(f)}",

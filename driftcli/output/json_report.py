@@ -207,6 +207,7 @@ def _feature_json(f: FeatureResult) -> dict[str, Any]:
         "material": f.material,
         "p_value": _finite(f.p_value),
         "p_value_method": f.p_method,
+        "p_value_bound": f.p_bound,
         "p_value_adjusted": _finite(f.p_adjusted),
         "evidence_level": f.evidence_level,
         "reason": f.reason,

@@ -60,7 +60,7 @@ def _suite(parent: ET.Element, result: CheckResult, name: str) -> None:
         score = "—" if f.score is None else f"{f.score:.4g}"
         detail = (
             f"status: {f.status.value}\nmetric: {f.metric}\nscore: {score}\n"
-            f"threshold: {f.threshold:g}\np-value: {format_p_value(f.p_value)}\n"
+            f"threshold: {f.threshold:g}\np-value: {format_p_value(f.p_value, f.p_bound)}\n"
             f"rows: {f.reference_rows} reference, {f.live_rows} live"
             + (f"\n{f.status.value}: {shown(f.reason)}" if f.reason else "")
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from driftcli.output.texts import plural, shown
+from driftcli.output.texts import format_p_value, plural, shown
 from driftcli.results import (
     CheckResult,
     FeatureResult,
@@ -29,9 +29,9 @@ def alert_lines(result: CheckResult, window: str) -> list[str]:
             fields.append(f"{f.metric.upper()}={f.score:.3f}")
         fields.append(f"threshold={f.threshold:g}")
         if f.p_value is not None:
-            fields.append(f"p={f.p_value:.3g}")
+            fields.append(_p_field("p", f.p_value, f.p_bound))
         if f.p_adjusted is not None:
-            fields.append(f"p_adjusted={f.p_adjusted:.3g}")
+            fields.append(_p_field("p_adjusted", f.p_adjusted, f.p_bound))
         fields.append(f"window={_token(window)}")
         fields.append(f"rows={f.live_rows}")
         lines.append("[DRIFT] " + " ".join(fields))
@@ -44,6 +44,12 @@ def no_verdict_line(result: CheckResult, window: str) -> str:
         f"[NO VERDICT] window={_token(window)} rows={result.live.rows} "
         f"reason={_token(result.decision.rule)}"
     )
+
+
+def _p_field(key: str, p: float, bound: bool) -> str:
+    """`p=0.0012`, or `p<0.0005` for a bound, as the table shows it."""
+    text = format_p_value(p, bound)
+    return f"{key}{text}" if text.startswith("<") else f"{key}={text}"
 
 
 def invalid_notes(f: FeatureResult) -> list[str]:

@@ -78,8 +78,8 @@ def _row(f: FeatureResult) -> str:
     status = f"**{f.status.value}**" if f.drift else f.status.value
     score = "—" if f.score is None else f"{f.score:.3f}"
     metric = f"{f.metric}{' (fallback)' if f.fallback else ''} > {f.threshold:g}"
-    p = format_p_value(f.p_value) + (
-        f" (adj. {format_p_value(f.p_adjusted)})" if f.p_adjusted is not None else ""
+    p = format_p_value(f.p_value, f.p_bound) + (
+        f" (adj. {format_p_value(f.p_adjusted, f.p_bound)})" if f.p_adjusted is not None else ""
     )
     return (
         f"| {_cell(f.name)} | {f.kind.value} | {status} | {score} | {metric} | {p} "

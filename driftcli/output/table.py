@@ -111,8 +111,8 @@ def _p_cell(f: FeatureResult) -> str:
     if f.p_value is None:
         return "—"
     if f.p_adjusted is None:
-        return format_p_value(f.p_value)
-    return f"{format_p_value(f.p_value)}\n({format_p_value(f.p_adjusted)})"
+        return format_p_value(f.p_value, f.p_bound)
+    return f"{format_p_value(f.p_value, f.p_bound)}\n({format_p_value(f.p_adjusted, f.p_bound)})"
 
 
 def _title(result: CheckResult) -> Text:

@@ -9,11 +9,16 @@ from driftcli.results import ChunkResult, Timeline
 from driftcli.settings import ByTime
 
 
-def format_p_value(p: float | None) -> str:
-    """A p-value in two significant digits; tiny ones as `<1e-16`, none as a dash."""
+def format_p_value(p: float | None, bound: bool = False) -> str:
+    """A p-value in two significant digits; tiny ones as `<1e-16`, none as a dash.
+
+    `bound`: p is an upper bound (Monte Carlo's floor), shown as `<0.0005`.
+    """
     if p is None:
         return "—"
-    return "<1e-16" if p < 1e-16 else f"{p:.2g}"
+    if p < 1e-16:
+        return "<1e-16"
+    return f"<{p:.2g}" if bound else f"{p:.2g}"
 
 
 def percent(part: int, whole: int) -> str:

@@ -32,6 +32,8 @@ FloatArray = npt.NDArray[np.float64]
 OTHER = "other"
 MISSING = "missing"
 INVALID = "invalid"
+ROWS_PER_BUCKET = 2
+"""A numeric reference column has at least this many rows per bucket, on average."""
 MANY_CUTS = 64
 """Past this many cut points, counting sorts the batch instead of comparing per cut point."""
 
@@ -206,24 +208,47 @@ def _int64(counts: npt.ArrayLike) -> IntArray:
 def cuts_of(sorted_values: FloatArray, bins: int) -> tuple[Cuts, IntArray]:
     """Buckets from sorted present values, and the values' counts over them.
 
-    At most `bins` distinct values: one bucket per value (plus `other`, empty).
-    Otherwise interior edges at the finite values' quantiles k/bins (numpy's
-    default linear interpolation), duplicates merged, outer bins open.
+    Values that repeat (`discrete`): one bucket per value (plus `other`, empty).
+    Otherwise interior edges at the finite values' quantiles k/B, with B
+    `quantile_bins` (`bins`, fewer for a reference of under 2 * bins values;
+    numpy's default linear interpolation), duplicates merged, outer bins open.
     """
     n = len(sorted_values)
     if _few_distinct(sorted_values, bins):
         starts = run_starts(sorted_values)
     else:
         starts = np.arange(bins + 1)  # more than `bins` distinct values: not discrete
-    if len(starts) <= bins:
-        runs = np.diff(np.r_[starts, n]).astype(np.int64)
-        return Cuts(values=sorted_values[starts].copy()), np.r_[runs, 0].astype(np.int64)
     # Infinities sit at both ends of the sorted values: quantiles use the finite middle.
     lo = int(np.searchsorted(sorted_values, -np.inf, side="right"))
     hi = int(np.searchsorted(sorted_values, np.inf, side="left"))
-    edges = distinct(quantiles(sorted_values[lo:hi], np.arange(1, bins) / bins))
+    if discrete(len(starts), n, bins) or lo == hi:
+        runs = np.diff(np.r_[starts, n]).astype(np.int64)
+        return Cuts(values=sorted_values[starts].copy()), np.r_[runs, 0].astype(np.int64)
+    supported = quantile_bins(n, bins)
+    edges = distinct(quantiles(sorted_values[lo:hi], np.arange(1, supported) / supported))
     below = np.searchsorted(sorted_values, edges, side="left")
     return Cuts(edges=edges), np.diff(np.r_[0, below, n]).astype(np.int64)
+
+
+def discrete(n_distinct: int, n_values: int, bins: int) -> bool:
+    """Does a numeric column get one bucket per value? Only if its values repeat.
+
+    At most `bins` distinct values, each held by at least two rows on average:
+    a flag or a small integer. Twenty rows of a continuous feature also have
+    at most twenty distinct values, but only because none has repeated yet;
+    bucketed by value, every live value would land in `other`, where the
+    reference has no row, and fresh data of the same distribution would drift.
+    """
+    return n_distinct <= bins and ROWS_PER_BUCKET * n_distinct <= n_values
+
+
+def quantile_bins(n_values: int, bins: int) -> int:
+    """Quantile buckets for `n_values` values: `bins`, but no more than the rows fill.
+
+    With fewer than two reference rows per bucket, the buckets are mostly
+    interpolation between neighbouring values, and their noise drowns a change.
+    """
+    return max(1, min(bins, n_values // ROWS_PER_BUCKET))
 
 
 _Ordered = TypeVar("_Ordered", FloatArray, IntArray)
@@ -259,9 +284,7 @@ def numeric_buckets(
 ) -> tuple[Feature, IntArray]:
     """Buckets for a numeric feature from its sorted, non-missing reference values.
 
-    At most `bins` distinct values: one bucket per value (plus `other`).
-    Otherwise interior edges at the finite values' quantiles k/bins (numpy's
-    default linear interpolation), duplicates merged, outer bins open.
+    Buckets as `cuts_of` fixes them.
     Returns the feature and the reference counts of its value buckets.
     """
     cuts, counts = cuts_of(sorted_values, bins)

@@ -44,6 +44,7 @@ from driftcli.columns.samples import ThinSample
 from driftcli.reference.buckets import (
     Cuts,
     cuts_of,
+    discrete,
     distinct,
     quantiles,
     run_starts,
@@ -191,7 +192,7 @@ class _Grid:
 
         Counts are exact either way.
         """
-        if self.distinct is not None:
+        if self.distinct is not None and discrete(len(self.distinct), count, bins):
             values = np.array(sorted(self.distinct), dtype=np.float64)
             each = np.array([self.distinct[v] for v in values.tolist()], np.int64)
             return Sketched(Cuts(values=values), np.r_[each, 0].astype(np.int64))

@@ -27,6 +27,8 @@ from driftcli.results import ChunkResult, Decision, FeatureResult, Status, Verdi
 from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, ks_test
 from driftcli.scoring.metrics import wasserstein_normalised as _wasserstein
 from driftcli.scoring.significance import (
+    CHECK_MONTE_CARLO_DRAWS,
+    MONTE_CARLO_DRAWS,
     Evidence,
     Method,
     adjust,
@@ -97,6 +99,7 @@ def compare(
         )
     live_samples, ref_samples = samples or ({}, {})
     level = evidence_level(settings, len(profile.features))
+    draws = max(MONTE_CARLO_DRAWS, CHECK_MONTE_CARLO_DRAWS // max(len(profile.features), 1))
     results = [
         compare_feature(
             feature,
@@ -106,6 +109,7 @@ def compare(
             settings=settings,
             samples=(live_samples.get(feature.name), ref_samples.get(feature.name)),
             level=level,
+            max_draws=draws,
         )
         for feature in profile.features
     ]
@@ -121,8 +125,12 @@ def compare_feature(
     settings: Settings,
     samples: tuple[Values | None, Values | None] = (None, None),
     level: float | None = None,
+    max_draws: int | None = None,
 ) -> FeatureResult:
-    """The verdict on one feature (before any correction across features)."""
+    """The verdict on one feature (before any correction across features).
+
+    `max_draws`: the feature's share of the check's Monte Carlo draws.
+    """
     metric, fallback = metric_for(feature, settings)
     threshold = threshold_for(feature, metric, fallback, settings)
     level = settings.evidence if level is None else level
@@ -146,7 +154,9 @@ def compare_feature(
     if not present:
         return result
     live_values, ref_values = samples
-    score, test, sizes = _score(metric, live, reference, live_values, ref_values, settings, level)
+    score, test, sizes = _score(
+        metric, live, reference, (live_values, ref_values), settings, (level, max_draws), feature
+    )
     floor_factor = 2.0 if test.method is Method.KS else 1.0
     fewest = rows_for_evidence(sizes[1], level, floor_factor)
     if settings.min_rows is not None and fewest is not None:
@@ -156,6 +166,7 @@ def compare_feature(
         score=score,
         p_value=test.p_value,
         p_method=test.method.value,
+        p_bound=test.bound,
         min_rows=fewest,
     )
     return _judge(result, feature, live, test, settings)
@@ -195,14 +206,23 @@ def _decide_feature(result: FeatureResult, p: float | None, settings: Settings) 
     if not result.material:
         return replace(result, status=Status.OK, reason=None)
     p_text = "—" if p is None else f"{p:.2g}"
+    relation = "<=" if result.p_bound else "="
     if settings.alpha is None:
         level = result.evidence_level
         evident = p is not None and p < level
         rows = _rows(result.live_rows)
         why = f"p = {p_text} at {rows} could be chance (a drift needs p < {level:g})"
+        if result.p_bound:
+            why = (
+                f"p <= {p_text} at {rows}: no Monte Carlo draw reached the observed "
+                f"statistic, and they cannot resolve p below 1 / (draws + 1), nor so "
+                f"below {level:g}; more rows would settle it"
+            )
     else:
         evident = p is not None and p <= settings.alpha
-        why = f"the adjusted p = {p_text} is above --alpha {settings.alpha:g}"
+        why = f"the adjusted p {relation} {p_text} is above --alpha {settings.alpha:g}"
+        if result.p_bound:
+            why += " (Monte Carlo cannot resolve p below 1 / (draws + 1); more rows would)"
     if evident:
         return replace(result, status=Status.DRIFT, reason=None)
     reason = f"score {result.score:.3g} is above {result.threshold:g}, but {why}"
@@ -217,15 +237,23 @@ def _score(
     metric: Metric,
     live: FeatureCounts,
     reference: FeatureCounts,
-    live_values: Values | None,
-    ref_values: Values | None,
+    samples: tuple[Values | None, Values | None],
     settings: Settings,
-    level: float,
+    resolution: tuple[float, int | None],
+    feature: Feature,
 ) -> tuple[float, Evidence, tuple[int, int]]:
-    """The score, the evidence, and the (live, reference) sizes the evidence rests on."""
+    """The score, the evidence, and the (live, reference) sizes the evidence rests on.
+
+    `resolution`: the evidence level and the feature's Monte Carlo draws at most.
+    """
+    live_values, ref_values = samples
+    level, max_draws = resolution
+    other = _other(feature)
+    draws = {} if max_draws is None else {"max_draws": max_draws}
     if metric.bucket_score is not None:
         score = metric.bucket_score(live.buckets, reference.buckets, settings.smoothing)
-        return score, evidence(live.buckets, reference.buckets, level), (live.rows, reference.rows)
+        test = evidence(live.buckets, reference.buckets, level, other, **draws)
+        return score, test, (live.rows, reference.rows)
     if live_values is None or ref_values is None or not len(ref_values):
         raise UsageError(
             f"metric {metric.name} needs raw reference values, and this reference has none",
@@ -237,7 +265,12 @@ def _score(
         floor = min(1.0, 2.0 * math.exp(-log_choose(n + m, n))) if n and m else 1.0
         return statistic, Evidence(max(p, floor), Method.KS, floor), (n, m)
     score = _wasserstein(live_values, ref_values)
-    return score, evidence(live.buckets, reference.buckets, level), (live.rows, reference.rows)
+    test = evidence(live.buckets, reference.buckets, level, other, **draws)
+    return score, test, (live.rows, reference.rows)
+
+
+def _other(feature: Feature) -> int | None:
+    return None if feature.edges is not None else feature.n_value_buckets - 1
 
 
 def _finite_count(values: Values) -> int:

@@ -38,6 +38,9 @@ MONTE_CARLO_DRAWS = 2_000
 levels (at least 10 / level), so the smallest reportable p-value, 1 / (draws + 1),
 stays well below the level."""
 MAX_MONTE_CARLO_DRAWS = 100_000
+CHECK_MONTE_CARLO_DRAWS = 2_000_000
+"""Permutation draws a check spends at most over all its features (a few seconds):
+past the default level's 2,000 a feature, each feature gets an equal share."""
 ENOUGH_EXCEEDANCES = 50
 """Monte Carlo stops once this many draws score at least the observed statistic:
 p is then 50 / draws, within about 15%, and far above any evidence level
@@ -52,6 +55,9 @@ class Method(str, Enum):
     MONTE_CARLO = "monte-carlo"
     KS = "ks"
     """The two-sample Kolmogorov-Smirnov test (exact for small samples)."""
+    BOUND = "bound"
+    """An upper bound on the exact permutation p-value (`types_bound`), for a
+    statistic beyond what Monte Carlo draws could resolve."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class Evidence:
     floor: float
     """The smallest p-value any live window of this many rows could reach against
     this reference: above the evidence level, no window of this size can be judged."""
+    bound: bool = False
+    """`p_value` is an upper bound, not an estimate: no Monte Carlo draw reached
+    the observed statistic (p is then at most 1 / (draws + 1)), or `Method.BOUND`."""
 
 
 def _shared(live: Counts, ref: Counts) -> tuple[FloatArray, FloatArray]:
@@ -135,13 +144,26 @@ def _xlogy_ratio(observed: FloatArray, expected: FloatArray) -> float:
     return float(np.sum(observed[nonzero] * np.log(observed[nonzero] / expected[nonzero])))
 
 
-def evidence(live: Counts, ref: Counts, level: float = DEFAULT_EVIDENCE) -> Evidence:
+def evidence(
+    live: Counts,
+    ref: Counts,
+    level: float = DEFAULT_EVIDENCE,
+    other: int | None = None,
+    max_draws: int = MAX_MONTE_CARLO_DRAWS,
+) -> Evidence:
     """The G-test's p-value, from chi-square where it is valid, else exact by Monte Carlo.
 
     `level` is the evidence level the p-value will be compared with: Monte
-    Carlo draws enough to resolve p-values well below it.
+    Carlo draws enough to resolve p-values well below it, up to `max_draws`
+    (the feature's share of the check's draws). A statistic beyond what
+    those draws could resolve gets the bound of `types_bound` instead, when
+    that bound is the smaller. `other` is the index of the feature's `other`
+    bucket, if it has one (see `_monte_carlo_p`).
     """
-    live_used, ref_used = _shared(live, ref)
+    live_all = np.asarray(live, dtype=np.float64)
+    ref_all = np.asarray(ref, dtype=np.float64)
+    used = (live_all + ref_all) > 0
+    live_used, ref_used = live_all[used], ref_all[used]
     n_live, n_ref = int(live_used.sum()), int(ref_used.sum())
     floor = permutation_floor(n_live, n_ref)
     if live_used.size < 2 or n_live == 0 or n_ref == 0:
@@ -150,30 +172,87 @@ def evidence(live: Counts, ref: Counts, level: float = DEFAULT_EVIDENCE) -> Evid
     smallest_side = min(n_live, n_ref)
     if float(pooled.min()) * smallest_side / (n_live + n_ref) >= MIN_EXPECTED:
         return Evidence(g_test(live_used, ref_used).p_value, Method.CHI_SQUARE, floor)
-    draws = min(MAX_MONTE_CARLO_DRAWS, max(MONTE_CARLO_DRAWS, math.ceil(10 / level)))
-    p = _monte_carlo_p(live_used.astype(np.int64), pooled.astype(np.int64), draws)
-    return Evidence(max(p, floor), Method.MONTE_CARLO, floor)
+    draws = min(max_draws, MAX_MONTE_CARLO_DRAWS, max(MONTE_CARLO_DRAWS, math.ceil(10 / level)))
+    scored = np.ones(live_used.size, dtype=bool)
+    if other is not None and used[other]:
+        scored[int(np.count_nonzero(used[:other]))] = False
+    live_int, pooled_int = live_used.astype(np.int64), pooled.astype(np.int64)
+    bound = types_bound(live_int, pooled_int, scored)
+    if bound <= 1.0 / (draws + 1):
+        return Evidence(max(bound, floor), Method.BOUND, floor, bound=True)
+    p = _monte_carlo_p(live_int, pooled_int, draws, scored)
+    return Evidence(max(p, floor), Method.MONTE_CARLO, floor, bound=p <= 1.0 / (draws + 1))
 
 
-def _monte_carlo_p(live: npt.NDArray[np.int64], pooled: npt.NDArray[np.int64], draws: int) -> float:
+def types_bound(
+    live: npt.NDArray[np.int64], pooled: npt.NDArray[np.int64], scored: npt.NDArray[np.bool_]
+) -> float:
+    """An upper bound on the exact permutation p-value of the G statistic, without draws.
+
+    By the method of types: a live count vector l has probability
+    prod C(P_b, l_b) / C(N, n) <= (N + 1) exp(-G(l) / 2) (from
+    C(N, n) >= exp(N H(n/N)) / (N + 1) and C(P, l) <= exp(P H(l/P))), so
+    P(G >= g) is at most the number of possible live vectors, times
+    (N + 1) exp(-g / 2). The `other` bucket (not `scored`, see
+    `_monte_carlo_p`) adds at most C(O, O // 2) to each one's probability.
+    Loose (its factors can reach e^40), so used only where Monte Carlo
+    cannot resolve the statistic at all: an overwhelming change.
+    """
+    n, total = int(live.sum()), int(pooled.sum())
+    ref = pooled - live
+    m = total - n
+    kept_live, kept_ref, kept = live[scored], ref[scored], pooled[scored]
+    half_g = _xlogx(kept_live) + _xlogx(kept_ref) - _xlogx(kept)
+    half_g += _xlogx(np.array([total])) - _xlogx(np.array([n, m]))
+    parts = int(kept.size) + (0 if scored.all() else 1)
+    vectors = min(
+        float(np.log(np.minimum(kept, n) + 1.0).sum()), log_choose(n + parts - 1, parts - 1)
+    )
+    unseen = int(pooled[~scored].sum())
+    log_bound = math.log(total + 1) + vectors + log_choose(unseen, unseen // 2) - half_g
+    return math.exp(min(log_bound, 0.0))
+
+
+def _xlogx(counts: npt.NDArray[np.int64]) -> float:
+    x = counts[counts > 0].astype(np.float64)
+    return float(np.sum(x * np.log(x)))
+
+
+def _monte_carlo_p(
+    live: npt.NDArray[np.int64],
+    pooled: npt.NDArray[np.int64],
+    draws: int,
+    scored: npt.NDArray[np.bool_],
+) -> float:
     """The permutation p-value of the G statistic, by sequential Monte Carlo.
 
     With both sides' totals fixed, G differs between tables only by
     sum x ln x over the live and reference counts, so that is what is
     compared. Seeded by the table itself: the same counts always give the
     same p-value, whatever else is in the check.
+
+    The `other` bucket (not `scored`) is left out of that sum. Which rows
+    it holds depends on the split itself: its categories are those the
+    reference happened not to see, so a permutation that keeps it one fixed
+    bucket is not the test's null (with a small reference, fresh data drifts
+    up to half the time). Over the true categories, G is a sum of one term
+    per category; a category only live rows hold adds nothing to it, and a
+    category's term is largest (nothing) when it holds one row. So taking
+    `other`'s rows as that many categories of one row each (their term is
+    then nothing, in every draw as in the data) can only raise the draws'
+    G: the p-value is conservative whatever those categories really are.
     """
     n = int(live.sum())
     seed = zlib.crc32(live.tobytes() + pooled.tobytes()) ^ SEED
     rng = np.random.default_rng(seed)
-    observed = _entropy_term(live[None, :], pooled)[0]
+    observed = _entropy_term(live[None, :], pooled, scored)[0]
     tolerance = 1e-9 * max(abs(observed), 1.0)
     done = exceeding = 0
     block = 64
     while done < draws:
         size = min(block, draws - done)
         sample = rng.multivariate_hypergeometric(pooled, n, size=size, method="marginals")
-        hits = _entropy_term(sample, pooled) >= observed - tolerance
+        hits = _entropy_term(sample, pooled, scored) >= observed - tolerance
         found = int(np.count_nonzero(hits))
         if exceeding + found >= ENOUGH_EXCEEDANCES:
             # Stop at the draw that brought the count to ENOUGH_EXCEEDANCES.
@@ -185,9 +264,13 @@ def _monte_carlo_p(live: npt.NDArray[np.int64], pooled: npt.NDArray[np.int64], d
     return (exceeding + 1) / (draws + 1)
 
 
-def _entropy_term(live: npt.NDArray[np.int64], pooled: npt.NDArray[np.int64]) -> FloatArray:
-    """sum x ln x over each row of live counts and the matching reference counts."""
-    ref = pooled[None, :] - live
+def _entropy_term(
+    live: npt.NDArray[np.int64], pooled: npt.NDArray[np.int64], scored: npt.NDArray[np.bool_]
+) -> FloatArray:
+    """sum x ln x over each row of live counts and the matching reference counts,
+    in the `scored` buckets."""
+    live = live[:, scored]
+    ref = pooled[None, scored] - live
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(live > 0, live * np.log(live), 0.0)
         terms += np.where(ref > 0, ref * np.log(ref), 0.0)
