@@ -220,6 +220,9 @@ class ChunkResult:
     end: str | int
     """Where it ends, exclusive: the next chunk's start, or the offset after its last row."""
     check: CheckResult
+    partial: bool = False
+    """It holds far fewer rows than its peers (the hour that just began, the last rows of
+    a --chunk-rows input): it decides the verdict only if it drifted."""
 
     @property
     def drift(self) -> bool:
@@ -241,7 +244,8 @@ class ChunkResult:
 class Timeline:
     """A chunked check: each chunk's check, in order, and the verdict over them.
 
-    The verdict rests on the latest chunk that has one (`deciding`), or, with
+    The verdict rests on the latest chunk that has one (`deciding`) and is full or
+    drifted (a partial chunk that did not drift does not hide the one before it), or, with
     `any_chunk` (--fail-on-any-chunk), is drift when any chunk drifted. The
     HTML report's chart reads `series` and `thresholds`.
     """
@@ -254,7 +258,7 @@ class Timeline:
     settings: Settings
     decision: Decision
     deciding: int | None
-    """The index of the latest chunk with a verdict; None when no chunk has one."""
+    """The index of the chunk the verdict rests on; None when no chunk has a verdict."""
     any_chunk: bool = False
     untimed: UntimedRows = UntimedRows()
 

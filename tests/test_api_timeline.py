@@ -246,3 +246,44 @@ def test_a_day_without_a_features_values_counts_them_as_missing(
     t = timeline(path, story["ref"])
     assert [f.status for f in t.chunks[0].check.features][2] is Status.OK
     assert t.chunks[1].check.features[2].live_missing == STORY_ROWS_PER_DAY
+
+
+def test_a_partial_last_chunk_does_not_hide_the_drift_before_it(
+    story: dict[str, Path], tmp_path: Path
+) -> None:
+    log = story_log()
+    drifted_days = log.slice(0, 7 * STORY_ROWS_PER_DAY)  # day 7 drifted
+    one_row = log.slice(7 * STORY_ROWS_PER_DAY, 1)  # the day that just began
+    path = write_table(pa.concat_tables([drifted_days, one_row]), tmp_path / "a.parquet")
+    t = timeline(path, story["ref"])
+    assert t.chunks[-1].verdict is not Verdict.NO_VERDICT and t.chunks[-1].partial
+    assert not any(c.partial for c in t.chunks[:-1])
+    assert t.deciding == 6 and t.verdict is Verdict.DRIFT
+    assert t.decision.rule == (
+        "the latest full chunk, 2024-03-07T00:00:00+00:00, drifted; 1 later chunk is partial "
+        "and did not drift (2024-03-08T00:00:00+00:00, 1 row against a usual 600)"
+    )
+    rows = timeline(path, story["ref"], ByRows(STORY_ROWS_PER_DAY))
+    assert rows.chunks[-1].partial and rows.chunks[-1].check.live.rows == 1
+    assert rows.deciding == 6 and rows.verdict is Verdict.DRIFT
+    assert rows.decision.rule.endswith("(rows 4,200-4,200, 1 row against a usual 600)")
+
+
+def test_a_partial_last_chunk_that_drifted_decides(story: dict[str, Path], tmp_path: Path) -> None:
+    log = story_log()
+    calm = log.slice(0, 5 * STORY_ROWS_PER_DAY)
+    few = log.slice(9 * STORY_ROWS_PER_DAY, 200)  # a third of day 10: drifted, and evident
+    t = timeline(write_table(pa.concat_tables([calm, few]), tmp_path / "a.parquet"), story["ref"])
+    assert t.chunks[-1].partial and t.chunks[-1].drift
+    assert t.deciding == len(t.chunks) - 1 and t.verdict is Verdict.DRIFT
+    assert t.decision.rule.startswith("the latest chunk, 2024-03-10T00:00:00+00:00, drifted")
+
+
+def test_partial_chunks_fall_far_short_of_their_peers() -> None:
+    from driftcli.scoring.compare import partial_chunks
+
+    assert partial_chunks([7, 7, 1], 7) == [None, None, 7]
+    assert partial_chunks([600, 500, 620, 299]) == [None, None, None, 600]
+    assert partial_chunks([600, 300]) == [None, None]  # half is not "far fewer"
+    assert partial_chunks([5]) == [None]
+    assert partial_chunks([600, 0, 600, 10]) == [None, None, None, 600]

@@ -26,7 +26,7 @@ from driftcli.errors import InputError, UsageError
 from driftcli.inputs import Chunk
 from driftcli.parallel import prefetch
 from driftcli.results import ChunkResult, SourceInfo, Timeline, UntimedRows
-from driftcli.scoring.compare import decide_over_chunks
+from driftcli.scoring.compare import decide_over_chunks, partial_chunks
 from driftcli.settings import DEFAULT_SETTINGS, ByTime, Chunking, Settings, name_key
 from driftcli.store.snapshot import Snapshot
 
@@ -172,12 +172,15 @@ def _timeline(
     else:
         size = chunking.rows
         spans = [(p.key * size, min((p.key + 1) * size, chunker.rows)) for p in parts]
+    short_of = partial_chunks(
+        [p.counts.rows for p in parts], None if isinstance(chunking, ByTime) else chunking.rows
+    )
     chunks = []
     for index, (part, (start, end)) in enumerate(zip(parts, spans, strict=True)):
         live = SourceInfo(f"{info.name} [{start}]", info.format, part.counts.rows)
         check = result_of(reference, part.counts, live, settings, ignored)
-        chunks.append(ChunkResult(index, start, end, check))
-    decision, deciding = decide_over_chunks(chunks, any_chunk)
+        chunks.append(ChunkResult(index, start, end, check, short_of[index] is not None))
+    decision, deciding = decide_over_chunks(chunks, any_chunk, short_of)
     return Timeline(
         chunks=chunks,
         chunking=chunking,

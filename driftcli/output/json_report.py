@@ -124,6 +124,7 @@ def _chunking_json(timeline: Timeline) -> dict[str, Any]:
         "judged_chunks": sum(c.verdict is not Verdict.NO_VERDICT for c in timeline.chunks),
         "drifted_chunks": sum(c.drift for c in timeline.chunks),
         "decided_by": timeline.deciding,
+        "partial_chunks": sum(c.partial for c in timeline.chunks),
         "fail_on_any_chunk": timeline.any_chunk,
         "rows_without_time": {
             "missing": untimed.missing,
@@ -142,6 +143,7 @@ def _chunk_json(chunk: ChunkResult) -> dict[str, Any]:
         "start": chunk.start,
         "end": chunk.end,
         "rows": check.live.rows,
+        "partial": chunk.partial,
         "drift": check.drift,
         "verdict": check.verdict.value,
         "rule": check.decision.rule,

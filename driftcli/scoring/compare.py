@@ -294,15 +294,38 @@ def decide(results: list[FeatureResult], settings: Settings) -> Decision:
     return Decision(Verdict.NO_DRIFT, "no feature drifted")
 
 
+def partial_chunks(rows: list[int], size: int | None = None) -> list[int | None]:
+    """For each chunk, the rows it falls short of when it is partial, else None.
+
+    A chunk of --chunk-rows N is partial below N rows (only the last can be);
+    a time chunk, below half the median rows of the other chunks with rows
+    (the hour that just began). An empty chunk is not partial: it has no rows
+    to judge at all.
+    """
+    if size is not None:
+        return [size if 0 < n < size else None for n in rows]
+    filled = [n for n in rows if n > 0]
+    marks: list[int | None] = []
+    for n in rows:
+        others = list(filled)
+        if n > 0:
+            others.remove(n)
+        typical = int(np.median(others)) if others else 0
+        marks.append(typical if n > 0 and 2 * n < typical else None)
+    return marks
+
+
 def decide_over_chunks(
-    chunks: list[ChunkResult], any_chunk: bool = False
+    chunks: list[ChunkResult], any_chunk: bool = False, short_of: list[int | None] | None = None
 ) -> tuple[Decision, int | None]:
     """The verdict of a chunked check, and the index of the chunk it rests on.
 
-    The latest chunk with a verdict decides (a last chunk too small to judge,
-    such as the hour just begun, does not hide the one before it); with
-    `any_chunk`, any chunk that drifted is drift. No verdict when no chunk
-    could be judged.
+    The latest chunk with a verdict decides, unless it is partial (`short_of`,
+    from `partial_chunks`) and did not drift: then the latest full chunk with
+    a verdict (or a later partial one that drifted) does, so neither the hour
+    that just began nor a chunk too small to judge hides the one before it.
+    With `any_chunk`, any chunk that drifted is drift. No verdict when no
+    chunk could be judged.
     """
     judged = [c for c in chunks if c.verdict is not Verdict.NO_VERDICT]
     if not judged:
@@ -310,7 +333,9 @@ def decide_over_chunks(
         return Decision(
             Verdict.NO_VERDICT, f"no chunk could be judged: {which} too few live rows"
         ), None
-    latest = judged[-1]
+    short = short_of or [None] * len(chunks)
+    counted = [c for c in judged if short[c.index] is None or c.drift]
+    latest = counted[-1] if counted else judged[-1]
     if any_chunk:
         drifted = [c for c in chunks if c.drift]
         if drifted:
@@ -320,16 +345,40 @@ def decide_over_chunks(
                 "(--fail-on-any-chunk)",
             ), latest.index
         return Decision(Verdict.NO_DRIFT, "no chunk drifted (--fail-on-any-chunk)"), latest.index
-    later = len(chunks) - 1 - latest.index
-    tail = (
-        f"; {later} later chunk{'s have' if later > 1 else ' has'} too few rows for a verdict"
-        if later
-        else ""
-    )
     verdict = Verdict.DRIFT if latest.drift else Verdict.NO_DRIFT
     verb = "drifted" if latest.drift else "did not drift"
-    which = "the latest chunk with a verdict" if later else "the latest chunk"
-    return Decision(verdict, f"{which}, {latest.name}, {verb}{tail}"), latest.index
+    later = chunks[latest.index + 1 :]
+    if not later:
+        return Decision(verdict, f"the latest chunk, {latest.name}, {verb}"), latest.index
+    passed = [c for c in later if c.verdict is not Verdict.NO_VERDICT]
+    which = "the latest full chunk" if passed else "the latest chunk with a verdict"
+    return Decision(
+        verdict, f"{which}, {latest.name}, {verb}; " + _later_chunks(later, passed, short)
+    ), latest.index
+
+
+def _later_chunks(
+    later: list[ChunkResult], passed: list[ChunkResult], short: list[int | None]
+) -> str:
+    """Why the chunks after the deciding one do not decide."""
+    parts = []
+    if passed:
+        last = passed[-1]
+        rows, usual = last.check.live.rows, short[last.index] or 0
+        size = f"{rows:,} row{'' if rows == 1 else 's'} against a usual {usual:,}"
+        parts.append(
+            f"1 later chunk is partial and did not drift ({last.name}, {size})"
+            if len(passed) == 1
+            else f"{len(passed)} later chunks are partial and did not drift "
+            f"(the latest, {last.name}, {size})"
+        )
+    unjudged = len(later) - len(passed)
+    if unjudged:
+        parts.append(
+            f"{unjudged} later chunk{'s have' if unjudged > 1 else ' has'} too few rows "
+            "for a verdict"
+        )
+    return "; ".join(parts)
 
 
 def _type_changed(feature: Feature, live: FeatureCounts) -> bool:
