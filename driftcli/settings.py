@@ -146,6 +146,8 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
 UTC = "UTC"
 _EVERY = re.compile(r"\s*(\d+)\s*(m|min|h|d|w)\s*", re.IGNORECASE)
 _DAY_SECONDS = 86_400
+MAX_EVERY_DAYS = 36_500
+"""The longest --every: a chunk of a century already holds any log whole."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,11 @@ def parse_every(text: str) -> Every:
     every = Every(count, unit)
     if count < 1:
         raise UsageError(f"--every {text!r}: must be at least 1{unit.value}")
+    if every.seconds > MAX_EVERY_DAYS * _DAY_SECONDS:
+        raise UsageError(
+            f"--every {text!r}: longer than {MAX_EVERY_DAYS:,}d (about a century)",
+            hint="a chunk that long holds the whole input: leave out --by for a whole check",
+        )
     if every.seconds < _DAY_SECONDS and _DAY_SECONDS % every.seconds:
         raise UsageError(
             f"--every {text!r}: a length under a day must divide a day, "

@@ -33,6 +33,13 @@ def test_what_is_not_a_length_of_time(text: str) -> None:
         parse_every(text)
 
 
+def test_a_length_beyond_a_century_is_refused() -> None:
+    assert parse_every("36500d").seconds == 36_500 * 86_400
+    for text in ("36501d", "5215w", "99999999999999999999d"):
+        with pytest.raises(UsageError, match="longer than 36,500d"):
+            parse_every(text)
+
+
 @pytest.mark.parametrize("text", ["7m", "5h", "25h", "90s"])
 def test_lengths_under_a_day_must_divide_it(text: str) -> None:
     with pytest.raises(UsageError):

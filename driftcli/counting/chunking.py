@@ -19,7 +19,7 @@ from __future__ import annotations
 import abc
 import itertools
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftcli.choices import TimeUnit
-from driftcli.columns.times import Times, read_times
+from driftcli.columns.times import FIRST_SECOND, LAST_SECOND, Times, read_times
 from driftcli.counting.counter import Counter
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts
 from driftcli.errors import InputError
@@ -138,6 +138,9 @@ class TimeChunker(Chunker):
             none = np.zeros(rows, bool)
             times = Times(np.zeros(rows, np.int64), none, np.ones(rows, bool), none)
         keys = chunk_starts(times, by.every, by.timezone)
+        beyond = times.readable & ~on_the_calendar(keys, by.every, by.timezone)
+        if beyond.any():
+            times = replace(times, unreadable=times.unreadable | beyond)
         readable = times.readable
         if readable.all():
             self._split(chunk, keys)
@@ -188,6 +191,22 @@ def chunk_starts(times: Times, every: Every, zone: str) -> IntArray:
         return _floor(times.seconds, every)
     local = np.where(times.wall, times.seconds, _local(times.seconds, zone))
     return _instants(_floor(local, every), zone, times.seconds, times.wall)
+
+
+def on_the_calendar(starts: IntArray, every: Every, zone: str) -> npt.NDArray[np.bool_]:
+    """Whether each chunk starts and ends within years 1-9999 of the zone's calendar.
+
+    A time near either end (9999-12-31 by day: its chunk ends in the year
+    10000) is in no chunk that can be named, so it is as unreadable as a
+    later time.
+    """
+    distinct, inverse = _distinct(starts)
+    ends = chunk_ends(distinct, every, zone)
+    if zone != UTC:
+        distinct, ends = _local(distinct, zone), _local(ends, zone)
+    fits = (distinct >= FIRST_SECOND) & (ends <= LAST_SECOND)
+    fitting: npt.NDArray[np.bool_] = fits[inverse]
+    return fitting
 
 
 def chunk_ends(starts: IntArray, every: Every, zone: str) -> IntArray:
