@@ -59,12 +59,18 @@ def read_history(
     """The recorded checks, oldest first: of one window, with only some features, since a time.
 
     `since` is a time (ISO 8601; without an offset, UTC) or a length of time
-    back from now (`12h`, `7d`, `2w`). A feature no recorded check has is a
-    `UsageError`.
+    back from now (`12h`, `7d`, `2w`). A window or a feature no recorded check
+    has is a `UsageError`.
     """
     history = store.history()
     checks = history.records()
     if window is not None:
+        known = sorted({c.window for c in checks})
+        if checks and window not in known:
+            raise UsageError(
+                f"--window {window!r}: no recorded check of that window",
+                hint="recorded windows: " + ", ".join(known[:12]),
+            )
         checks = [c for c in checks if c.window == window]
     if since is not None:
         after = parse_since(since)
