@@ -141,6 +141,18 @@ def test_with_keep_0_the_history_says_recording_is_off(invoke: Invoke, rounds: P
     assert "recording is off (--keep 0); turn it on with driftcli history --keep 1000" in said
 
 
+def test_the_history_is_in_time_order_whatever_the_files_order(
+    invoke: Invoke, rounds: Path
+) -> None:
+    path = rounds / "store" / "history" / "checks.jsonl"
+    lines = path.read_text().splitlines()
+    late = json.loads(lines[0])
+    late["time"] = "2000-01-01T00:00:00+00:00"  # a clock that went back, appended last
+    path.write_text("\n".join([*lines[1:], json.dumps(late)]) + "\n")
+    times = [c["time"] for c in history(invoke)["checks"]]
+    assert times[0] == "2000-01-01T00:00:00+00:00" and times == sorted(times)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

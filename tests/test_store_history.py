@@ -151,3 +151,13 @@ def test_a_history_that_cannot_be_written_is_a_store_error(
         history.append(record(2))
     assert "--keep 0" in (caught.value.hint or "")
     assert [r.rows for r in history.records()] == [1]
+
+
+def test_a_record_whose_time_cannot_be_read_is_corrupt(tmp_path: Path) -> None:
+    warned: list[str] = []
+    store = Store.open(tmp_path / "store", create=True, on_warning=warned.append)
+    store.history().append(record(1))
+    path = store.root / "history" / "checks.jsonl"
+    path.write_text(path.read_text().replace("2026-03-01T00:00:01+00:00", "yesterday"))
+    assert store.history().records() == []
+    assert "line 1: corrupt history record" in warned[0]

@@ -60,10 +60,11 @@ def read_history(
 
     `since` is a time (ISO 8601; without an offset, UTC) or a length of time
     back from now (`12h`, `7d`, `2w`). A window or a feature no recorded check
-    has is a `UsageError`.
+    has is a `UsageError`. The checks are in order of their time (stably).
     """
     history = store.history()
-    checks = history.records()
+    # In time order: a clock that went back appends a record after later ones.
+    checks = sorted(history.records(), key=_when)
     if window is not None:
         known = sorted({c.window for c in checks})
         if checks and window not in known:

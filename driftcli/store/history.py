@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -193,6 +194,7 @@ def _finite(value: float | None) -> float | None:
 
 
 def decode_record(doc: dict[str, Any]) -> CheckRecord:
+    datetime.fromisoformat(str(doc["time"]))  # a time readers can order by, or corrupt
     return CheckRecord(
         time=str(doc["time"]),
         window=str(doc["window"]),
