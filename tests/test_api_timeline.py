@@ -287,3 +287,23 @@ def test_partial_chunks_fall_far_short_of_their_peers() -> None:
     assert partial_chunks([600, 300]) == [None, None]  # half is not "far fewer"
     assert partial_chunks([5]) == [None]
     assert partial_chunks([600, 0, 600, 10]) == [None, None, None, 600]
+
+
+def test_small_chunks_draw_p_values_only_where_they_can_change_a_status(
+    story: dict[str, Path], tmp_path: Path
+) -> None:
+    t = timeline(story["parquet"], story["ref"], ByTime("ts", parse_every("1h")))
+    lazy = [f for c in t.chunks for f in c.check.features if f.p_value is None]
+    assert lazy and all(not f.material and f.status is Status.OK for f in lazy)
+    assert all(f.p_value is not None for f in t.latest.check.features)
+    # The statuses are those of a whole check of each chunk's rows, every p-value drawn.
+    reference = load_reference(str(story["ref"]))
+    log = story_log().drop_columns(["ts"])
+    for chunk in t.chunks[:: len(t.chunks) // 7]:
+        rows = write_table(log.slice(chunk.index * 25, 25), tmp_path / f"{chunk.index}.parquet")
+        whole = check_against(str(rows), reference)
+        assert [f.status for f in whole.features] == [f.status for f in chunk.check.features]
+        assert all(f.p_value is not None for f in whole.features)
+        drawn = [(f.score, f.p_value) for f in chunk.check.features if f.p_value is not None]
+        assert drawn == [(f.score, f.p_value) for f in whole.features if f.material or (
+            f.p_method != "monte-carlo")]  # fmt: skip

@@ -178,9 +178,14 @@ def _timeline(
     chunks = []
     for index, (part, (start, end)) in enumerate(zip(parts, spans, strict=True)):
         live = SourceInfo(f"{info.name} [{start}]", info.format, part.counts.rows)
-        check = result_of(reference, part.counts, live, settings, ignored)
+        check = result_of(reference, part.counts, live, settings, ignored, lazy_p_values=True)
         chunks.append(ChunkResult(index, start, end, check, short_of[index] is not None))
     decision, deciding = decide_over_chunks(chunks, any_chunk, short_of)
+    if deciding is not None:
+        # The chunk the verdict rests on is reported as a whole check: every p-value.
+        chosen = chunks[deciding]
+        full = result_of(reference, parts[deciding].counts, chosen.check.live, settings, ignored)
+        chunks[deciding] = replace(chosen, check=full)
     return Timeline(
         chunks=chunks,
         chunking=chunking,

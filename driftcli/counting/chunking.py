@@ -17,7 +17,6 @@ instant it starts at, in seconds since 1970 (UTC).
 from __future__ import annotations
 
 import abc
-import itertools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
@@ -30,6 +29,7 @@ from driftcli.choices import TimeUnit
 from driftcli.columns.times import FIRST_SECOND, LAST_SECOND, Times, read_times
 from driftcli.counting.counter import Counter
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts
+from driftcli.counting.grouped import GroupedCounts
 from driftcli.errors import InputError
 from driftcli.inputs.chunk import Chunk
 from driftcli.reference.buckets import Feature
@@ -57,12 +57,14 @@ class ChunkCounts:
 
 
 class Chunker(abc.ABC):
-    """Counts rows into chunks, one `Counter` per chunk, made at its first row."""
+    """Counts rows into chunks: every chunk's piece of an input chunk at once
+    (`GroupedCounts`), or, with samples to keep, one `Counter` per chunk."""
 
     def __init__(self, features: Sequence[Feature], sampled: Collection[str], name: str) -> None:
         self._features = list(features)
         self._sampled = list(sampled)
         self._name = name
+        self._grouped = GroupedCounts(features)
         self._counters: dict[int, Counter] = {}
         self.rows = 0
         """Rows seen, in a chunk or not."""
@@ -73,22 +75,32 @@ class Chunker(abc.ABC):
 
     def chunks(self) -> list[ChunkCounts]:
         """Every chunk with rows, in order (of time, or of rows)."""
+        if not self._sampled:
+            return [ChunkCounts(key, counts) for key, counts in self._grouped.counts()]
         return [ChunkCounts(key, self._counters[key].result()) for key in sorted(self._counters)]
 
     def untimed(self) -> UntimedRows:
         """The rows counted in no chunk (only time chunks leave rows out)."""
         return UntimedRows()
 
-    def _count(self, key: int, part: Chunk) -> None:
-        counter = self._counters.get(key)
-        if counter is None:
-            if len(self._counters) >= MAX_CHUNKS:
-                raise InputError(
-                    f"{self._name}: more than {MAX_CHUNKS:,} chunks",
-                    hint="pass a longer --every (or a larger --chunk-rows)",
-                )
-            counter = self._counters[key] = Counter(self._features, self._sampled)
-        counter.add(part.table, part)
+    def _count(self, chunk: Chunk, keys: list[int], bounds: list[int]) -> None:
+        """Count `chunk`, whose rows bounds[i]:bounds[i + 1] fall in the chunk keys[i]."""
+        known = len(self._counters) if self._sampled else len(self._grouped)
+        new = sum(k not in self._counters for k in keys) if self._sampled else None
+        if known + (self._grouped.new_keys(keys) if new is None else new) > MAX_CHUNKS:
+            raise InputError(
+                f"{self._name}: more than {MAX_CHUNKS:,} chunks",
+                hint="pass a longer --every (or a larger --chunk-rows)",
+            )
+        if not self._sampled:
+            self._grouped.add(chunk, keys, np.array(bounds, np.int64))
+            return
+        for key, start, end in zip(keys, bounds, bounds[1:], strict=False):
+            counter = self._counters.get(key)
+            if counter is None:
+                counter = self._counters[key] = Counter(self._features, self._sampled)
+            part = chunk.sliced(start, end - start)
+            counter.add(part.table, part)
 
 
 class RowChunker(Chunker):
@@ -101,13 +113,14 @@ class RowChunker(Chunker):
         self._size = by.rows
 
     def add(self, chunk: Chunk) -> None:
-        done, total = 0, chunk.table.num_rows
-        while done < total:
-            index, into = divmod(self.rows, self._size)
-            take = min(total - done, self._size - into)
-            self._count(index, chunk.sliced(done, take))
-            done += take
-            self.rows += take
+        total, size = chunk.table.num_rows, self._size
+        if not total:
+            return
+        first, last = self.rows // size, (self.rows + total - 1) // size
+        keys = list(range(first, last + 1))
+        bounds = [0, *(k * size - self.rows for k in keys[1:]), total]
+        self._count(chunk, keys, bounds)
+        self.rows += total
 
 
 class TimeChunker(Chunker):
@@ -167,15 +180,15 @@ class TimeChunker(Chunker):
         if not len(keys):
             return
         if keys[0] == keys[-1] and not np.any(keys != keys[0]):
-            self._count(int(keys[0]), chunk)
+            self._count(chunk, [int(keys[0])], [0, len(keys)])
             return
         in_order = bool(np.all(keys[1:] >= keys[:-1]))
         if not in_order:
             order = np.argsort(keys, kind="stable")
             chunk, keys = chunk.taken(order), keys[order]
-        bounds = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist(), len(keys)]
-        for start, end in itertools.pairwise(bounds):
-            self._count(int(keys[start]), chunk.sliced(start, end - start))
+        starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        bounds = [0, *starts.tolist(), len(keys)]
+        self._count(chunk, keys[bounds[:-1]].tolist(), bounds)
 
 
 # --- the calendar ----------------------------------------------------------

@@ -12,11 +12,13 @@ has none.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
+import numpy.typing as npt
 
 from driftcli.choices import Correction, Kind
 from driftcli.columns.values import TypeClass
@@ -27,11 +29,13 @@ from driftcli.results import ChunkResult, Decision, FeatureResult, Status, Verdi
 from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, ks_test
 from driftcli.scoring.metrics import wasserstein_normalised as _wasserstein
 from driftcli.scoring.significance import (
+    MIN_EXPECTED,
     Evidence,
     Method,
     adjust,
     evidence,
     log_choose,
+    permutation_floor,
     rows_for_evidence,
 )
 from driftcli.settings import Settings, name_key
@@ -81,12 +85,17 @@ def compare(
     settings: Settings,
     live_name: str = "the live data",
     samples: tuple[dict[str, Values], dict[str, Values]] | None = None,
+    *,
+    lazy_p_values: bool = False,
 ) -> list[FeatureResult]:
     """Score every reference feature against the live counts.
 
     `samples` holds (live, reference) raw values per numeric feature, for
     the sample metrics. Raises `SchemaError` when the live data has none of
-    the features.
+    the features. `lazy_p_values`: no Monte Carlo p-value for a feature whose
+    score is not material (it cannot change its status; without --alpha,
+    which adjusts every p-value): its `p_value` is None. The many small
+    chunks of a chunked check would otherwise spend most of their time there.
     """
     present = set(live.columns)
     if profile.features and not any(f.name in present for f in profile.features):
@@ -97,6 +106,7 @@ def compare(
         )
     live_samples, ref_samples = samples or ({}, {})
     level = evidence_level(settings, len(profile.features))
+    lazy = lazy_p_values and settings.alpha is None
     results = [
         compare_feature(
             feature,
@@ -106,6 +116,7 @@ def compare(
             settings=settings,
             samples=(live_samples.get(feature.name), ref_samples.get(feature.name)),
             level=level,
+            lazy=lazy,
         )
         for feature in profile.features
     ]
@@ -121,8 +132,10 @@ def compare_feature(
     settings: Settings,
     samples: tuple[Values | None, Values | None] = (None, None),
     level: float | None = None,
+    lazy: bool = False,
 ) -> FeatureResult:
-    """The verdict on one feature (before any correction across features)."""
+    """The verdict on one feature (before any correction across features); `lazy`: no
+    Monte Carlo p-value when the score is not material (see `compare`)."""
     metric, fallback = metric_for(feature, settings)
     threshold = threshold_for(feature, metric, fallback, settings)
     level = settings.evidence if level is None else level
@@ -146,16 +159,20 @@ def compare_feature(
     if not present:
         return result
     live_values, ref_values = samples
-    score, test, sizes = _score(metric, live, reference, live_values, ref_values, settings, level)
+    skip_above = threshold if lazy else None
+    score, test, sizes = _score(
+        metric, live, reference, live_values, ref_values, settings, level, skip_above
+    )
     floor_factor = 2.0 if test.method is Method.KS else 1.0
     fewest = rows_for_evidence(sizes[1], level, floor_factor)
     if settings.min_rows is not None and fewest is not None:
         fewest = max(fewest, settings.min_rows)
+    drawn = not math.isnan(test.p_value)
     result = replace(
         result,
         score=score,
-        p_value=test.p_value,
-        p_method=test.method.value,
+        p_value=test.p_value if drawn else None,
+        p_method=test.method.value if drawn else None,
         min_rows=fewest,
     )
     return _judge(result, feature, live, test, settings)
@@ -221,11 +238,19 @@ def _score(
     ref_values: Values | None,
     settings: Settings,
     level: float,
+    skip_above: float | None = None,
 ) -> tuple[float, Evidence, tuple[int, int]]:
-    """The score, the evidence, and the (live, reference) sizes the evidence rests on."""
+    """The score, the evidence, and the (live, reference) sizes the evidence rests on.
+
+    `skip_above`: a threshold the score must be above for a Monte Carlo
+    p-value to be drawn; below it the evidence's p-value is NaN.
+    """
+    sizes = (live.rows, reference.rows)
     if metric.bucket_score is not None:
         score = metric.bucket_score(live.buckets, reference.buckets, settings.smoothing)
-        return score, evidence(live.buckets, reference.buckets, level), (live.rows, reference.rows)
+        if skip_above is not None and not score > skip_above:
+            return score, _evidence_without_drawing(live.buckets, reference.buckets, level), sizes
+        return score, _evidence(live.buckets, reference.buckets, level), sizes
     if live_values is None or ref_values is None or not len(ref_values):
         raise UsageError(
             f"metric {metric.name} needs raw reference values, and this reference has none",
@@ -237,7 +262,42 @@ def _score(
         floor = min(1.0, 2.0 * math.exp(-log_choose(n + m, n))) if n and m else 1.0
         return statistic, Evidence(max(p, floor), Method.KS, floor), (n, m)
     score = _wasserstein(live_values, ref_values)
-    return score, evidence(live.buckets, reference.buckets, level), (live.rows, reference.rows)
+    if skip_above is not None and not score > skip_above:
+        return score, _evidence_without_drawing(live.buckets, reference.buckets, level), sizes
+    return score, _evidence(live.buckets, reference.buckets, level), sizes
+
+
+def _evidence(live: npt.NDArray[np.int64], ref: npt.NDArray[np.int64], level: float) -> Evidence:
+    """`evidence`, remembered: the many small chunks of a chunked check meet the same
+    tables again and again (two rows over twenty buckets have a few hundred), and a
+    Monte Carlo p-value, seeded by its table, is the same each time."""
+    return _remembered_evidence(
+        (live.tobytes(), live.dtype.str), (ref.tobytes(), ref.dtype.str), level
+    )
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _remembered_evidence(live: tuple[bytes, str], ref: tuple[bytes, str], level: float) -> Evidence:
+    return evidence(np.frombuffer(live[0], live[1]), np.frombuffer(ref[0], ref[1]), level)
+
+
+def _evidence_without_drawing(
+    live: npt.NDArray[np.int64], ref: npt.NDArray[np.int64], level: float
+) -> Evidence:
+    """`evidence`, where it needs no Monte Carlo; else its floor, and a NaN p-value.
+
+    The test for Monte Carlo is significance.evidence's own: an expected
+    count under MIN_EXPECTED in some bucket used.
+    """
+    used = (live + ref) > 0
+    live_used, ref_used = live[used], ref[used]
+    n_live, n_ref = int(live_used.sum()), int(ref_used.sum())
+    if live_used.size < 2 or n_live == 0 or n_ref == 0:
+        return _evidence(live, ref, level)
+    pooled = live_used + ref_used
+    if float(pooled.min()) * min(n_live, n_ref) / (n_live + n_ref) >= MIN_EXPECTED:
+        return _evidence(live, ref, level)
+    return Evidence(math.nan, Method.MONTE_CARLO, permutation_floor(n_live, n_ref))
 
 
 def _finite_count(values: Values) -> int:
