@@ -233,6 +233,11 @@ class ChunkResult:
         return self.check.verdict
 
     @property
+    def empty(self) -> bool:
+        """No row fell in it: a gap in the input between the first chunk and the last."""
+        return self.check.live.rows == 0
+
+    @property
     def name(self) -> str:
         """How messages name it: its start, or its rows."""
         if isinstance(self.start, int) and isinstance(self.end, int):

@@ -186,7 +186,7 @@ def test_the_latest_chunk_with_a_verdict_decides(story: dict[str, Path], tmp_pat
     assert t.deciding == 4 and t.verdict is Verdict.NO_DRIFT
     assert t.decision.rule == (
         "the latest chunk with a verdict, 2024-03-05T00:00:00+00:00, did not drift; "
-        "1 later chunk has too few rows for a verdict"
+        "4 later chunks have no rows; 1 later chunk has too few rows for a verdict"
     )
     alone = write_table(log.slice(6 * STORY_ROWS_PER_DAY, 10), tmp_path / "b.parquet")
     none = timeline(alone, story["ref"], settings=Settings(min_rows=100))
@@ -307,3 +307,52 @@ def test_small_chunks_draw_p_values_only_where_they_can_change_a_status(
         drawn = [(f.score, f.p_value) for f in chunk.check.features if f.p_value is not None]
         assert drawn == [(f.score, f.p_value) for f in whole.features if f.material or (
             f.p_method != "monte-carlo")]  # fmt: skip
+
+
+def test_a_day_without_rows_is_an_empty_chunk_not_left_out(
+    story: dict[str, Path], tmp_path: Path
+) -> None:
+    log = story_log()
+    day = STORY_ROWS_PER_DAY
+    gap = pa.concat_tables([log.slice(0, 4 * day), log.slice(5 * day, 5 * day)])  # no 03-05
+    t = timeline(write_table(gap, tmp_path / "gap.parquet"), story["ref"])
+    assert len(t.chunks) == STORY_DAYS
+    empty = t.chunks[4]
+    assert empty.empty and empty.start == "2024-03-05T00:00:00+00:00"
+    assert empty.end == "2024-03-06T00:00:00+00:00"
+    assert empty.verdict is Verdict.NO_VERDICT and empty.check.live.rows == 0
+    assert all(f.status is Status.INSUFFICIENT and f.score is None for f in empty.check.features)
+    assert [c.index for c in t.chunks] == list(range(STORY_DAYS))
+    assert t.verdict is Verdict.DRIFT and t.deciding == STORY_DAYS - 1
+
+
+def test_empty_chunks_count_against_the_limit(
+    story: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = story_log()
+    ends = pa.concat_tables([log.slice(0, 10), log.slice(9 * STORY_ROWS_PER_DAY, 10)])
+    path = write_table(ends, tmp_path / "ends.parquet")
+    monkeypatch.setattr("driftcli.api.timeline.MAX_CHUNKS", 5)
+    monkeypatch.setattr("driftcli.counting.chunking.MAX_CHUNKS", 5)
+    with pytest.raises(InputError, match="more than 5 chunks"):
+        timeline(path, story["ref"])
+
+
+def test_empty_days_follow_the_calendar_of_the_time_zone(
+    story: dict[str, Path], tmp_path: Path
+) -> None:
+    # 2024-03-31 has 23 hours in Berlin; no row falls in it, nor in 03-30.
+    seconds = [1_711_670_400 + 3600, 1_711_929_600 + 7200]  # 03-29 01:00Z, 04-01 02:00Z
+    table = (
+        story_log()
+        .slice(0, 2)
+        .set_column(0, "ts", pa.array([s * 1_000_000 for s in seconds], pa.timestamp("us", "UTC")))
+    )
+    path = write_table(table, tmp_path / "berlin.parquet")
+    t = timeline(path, story["ref"], ByTime("ts", parse_every("1d"), "Europe/Berlin"))
+    assert [(c.start, c.empty) for c in t.chunks] == [
+        ("2024-03-29T00:00:00+01:00", False),
+        ("2024-03-30T00:00:00+01:00", True),
+        ("2024-03-31T00:00:00+01:00", True),
+        ("2024-04-01T00:00:00+02:00", False),
+    ]

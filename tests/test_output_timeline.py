@@ -88,3 +88,32 @@ def test_each_status_has_its_mark(story: dict[str, Path]) -> None:
     assert cell(replace(f, status=Status.INSUFFICIENT, score=0.2)).plain == "   - "
     assert cell(replace(f, status=Status.MISSING, score=None)).plain == "miss!"
     assert cell(replace(f, status=Status.TYPE_CHANGED, score=9.0)).plain == "9.00!"
+
+
+def test_an_empty_chunk_is_marked_and_named(story: dict[str, Path], tmp_path: Path) -> None:
+    import json
+
+    import pyarrow as pa
+
+    from driftcli.output.json_report import render_timeline_json
+    from driftcli.output.lines import timeline_warnings
+    from driftcli.output.markdown import render_timeline_markdown
+    from tests.conftest import STORY_ROWS_PER_DAY, story_log, write_table
+
+    log, day = story_log(), STORY_ROWS_PER_DAY
+    gap = write_table(pa.concat_tables([log.slice(0, 4 * day), log.slice(5 * day, 5 * day)]),
+                      tmp_path / "gap.parquet")  # fmt: skip
+    timeline = check_timeline(str(gap), str(story["ref"]), ByTime("ts", parse_every("1d")),
+                              store=Path("-"))  # fmt: skip
+    shown = text(timeline, 200)
+    assert header(shown)[1][1:11] == [f"03-{d:02d}" for d in range(1, 11)]
+    amount = next(line for line in shown.splitlines() if line.startswith("amount")).split()
+    assert amount[5] == "none"
+    verdicts = next(line for line in shown.splitlines() if line.startswith("verdict")).split()
+    assert verdicts[5] == "gap"
+    said = f"{gap}: no rows in 1 chunk: 2024-03-05"
+    assert f"warning: {said}" in timeline_warnings(timeline)
+    assert f"- {said}" in render_timeline_markdown(timeline)
+    document = json.loads(render_timeline_json(timeline))
+    assert document["timeline"]["empty_chunks"] == 1
+    assert (document["chunks"][4]["rows"], document["chunks"][4]["drift"]) == (0, None)

@@ -48,6 +48,13 @@ _MONDAY = 4
 _HOUR = 3_600
 
 
+def too_many_chunks(name: str) -> InputError:
+    return InputError(
+        f"{name}: more than {MAX_CHUNKS:,} chunks",
+        hint="pass a longer --every (or a larger --chunk-rows)",
+    )
+
+
 @dataclass(frozen=True)
 class ChunkCounts:
     """One chunk's counts: time chunks by the instant they start at, row chunks by index."""
@@ -88,10 +95,7 @@ class Chunker(abc.ABC):
         known = len(self._counters) if self._sampled else len(self._grouped)
         new = sum(k not in self._counters for k in keys) if self._sampled else None
         if known + (self._grouped.new_keys(keys) if new is None else new) > MAX_CHUNKS:
-            raise InputError(
-                f"{self._name}: more than {MAX_CHUNKS:,} chunks",
-                hint="pass a longer --every (or a larger --chunk-rows)",
-            )
+            raise too_many_chunks(self._name)
         if not self._sampled:
             self._grouped.add(chunk, keys, np.array(bounds, np.int64))
             return
@@ -220,6 +224,19 @@ def on_the_calendar(starts: IntArray, every: Every, zone: str) -> npt.NDArray[np
     fits = (distinct >= FIRST_SECOND) & (ends <= LAST_SECOND)
     fitting: npt.NDArray[np.bool_] = fits[inverse]
     return fitting
+
+
+def calendar_starts(first: int, last: int, every: Every, zone: str, limit: int) -> IntArray:
+    """Every chunk's start from `first` to `last` (both chunk starts), with or without rows;
+    at most `limit` + 1 of them (more tells the caller there are too many)."""
+    if zone == UTC:
+        step = every.seconds  # weeks too: a whole number of days from a Monday
+        count = min((last - first) // step + 1, limit + 1)
+        return first + step * np.arange(count, dtype=np.int64)
+    found = [first]
+    while found[-1] < last and len(found) <= limit:
+        found.append(int(chunk_ends(np.array(found[-1:], np.int64), every, zone)[0]))
+    return np.array(found, np.int64)
 
 
 def chunk_ends(starts: IntArray, every: Every, zone: str) -> IntArray:

@@ -125,6 +125,7 @@ def _chunking_json(timeline: Timeline) -> dict[str, Any]:
         "drifted_chunks": sum(c.drift for c in timeline.chunks),
         "decided_by": timeline.deciding,
         "partial_chunks": sum(c.partial for c in timeline.chunks),
+        "empty_chunks": sum(c.empty for c in timeline.chunks),
         "fail_on_any_chunk": timeline.any_chunk,
         "rows_without_time": {
             "missing": untimed.missing,
@@ -144,7 +145,7 @@ def _chunk_json(chunk: ChunkResult) -> dict[str, Any]:
         "end": chunk.end,
         "rows": check.live.rows,
         "partial": chunk.partial,
-        "drift": check.drift,
+        "drift": None if chunk.empty else check.drift,
         "verdict": check.verdict.value,
         "rule": check.decision.rule,
         "features": [

@@ -26,6 +26,8 @@ from driftcli.settings import ByTime
 
 _MARK = {Status.DRIFT: "!", Status.UNCERTAIN: "?", Status.TYPE_CHANGED: "!", Status.OK: " "}
 _VERDICT = {Verdict.DRIFT: ("DRIFT", "bold red"), Verdict.NO_DRIFT: ("ok", "green")}
+_EMPTY = Text(" none", style="yellow")
+"""A chunk without rows: a gap in the input, not a chunk too small to judge."""
 
 
 def render_timeline(timeline: Timeline) -> RenderableType:
@@ -95,7 +97,7 @@ def _matrix(timeline: Timeline, columns: int) -> Table:
     for i, name in enumerate(names):
         table.add_row(
             Text(shown(name)),
-            *(cell(chunk.check.features[i]) for chunk in chunks),
+            *(_EMPTY if chunk.empty else cell(chunk.check.features[i]) for chunk in chunks),
             Text(labels[i], style="red" if firsts[i] else "dim"),
         )
     return table
@@ -115,6 +117,8 @@ def _cell_style(status: Status) -> str:
 
 
 def _verdict_cell(chunk: ChunkResult) -> Text:
+    if chunk.empty:
+        return Text("gap", style="bold yellow")
     text, style = _VERDICT.get(chunk.verdict, ("—", "yellow"))
     return Text(text, style=style)
 
@@ -150,9 +154,10 @@ def _notes(timeline: Timeline, columns: int) -> list[Text]:
     total = len(timeline.chunks)
     metrics = {f.metric for c in timeline.chunks[:1] for f in c.check.features}
     what = f"the {metrics.pop()} score" if len(metrics) == 1 else "each feature's score"
+    gaps = any(c.empty for c in timeline.chunks)
     notes = [
         f"cells: {what}; ! drift, ? uncertain (could be chance), - too few rows for a verdict, "
-        "miss! not in the live data"
+        "miss! not in the live data" + ("; none: no rows in the chunk (a gap)" if gaps else "")
     ]
     if columns < total:
         notes.append(f"showing the latest {columns} of {total} chunks (--format json has them all)")

@@ -432,7 +432,10 @@ def _later_chunks(
             else f"{len(passed)} later chunks are partial and did not drift "
             f"(the latest, {last.name}, {size})"
         )
-    unjudged = len(later) - len(passed)
+    empty = sum(c.empty for c in later)
+    if empty:
+        parts.append(f"{empty} later chunk{'s have' if empty > 1 else ' has'} no rows")
+    unjudged = len(later) - len(passed) - empty
     if unjudged:
         parts.append(
             f"{unjudged} later chunk{'s have' if unjudged > 1 else ' has'} too few rows "
