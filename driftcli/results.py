@@ -266,6 +266,8 @@ class Timeline:
     """The index of the chunk the verdict rests on; None when no chunk has a verdict."""
     any_chunk: bool = False
     untimed: UntimedRows = UntimedRows()
+    warnings: tuple[str, ...] = ()
+    """What the reading of the chunks should tell (a time column that may be no time)."""
 
     @property
     def drift(self) -> bool:

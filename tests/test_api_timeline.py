@@ -356,3 +356,11 @@ def test_empty_days_follow_the_calendar_of_the_time_zone(
         ("2024-03-31T00:00:00+01:00", True),
         ("2024-04-01T00:00:00+02:00", False),
     ]
+
+
+def test_numbers_that_are_no_times_are_warned_of(story: dict[str, Path]) -> None:
+    t = timeline(story["parquet"], story["ref"], ByTime("amount", parse_every("1d")))
+    assert len(t.warnings) == 1
+    assert "--by 'amount': its numbers were read as epoch seconds" in t.warnings[0]
+    assert "every time falls before 1980" in t.warnings[0]
+    assert timeline(story["parquet"], story["ref"]).warnings == ()

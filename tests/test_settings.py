@@ -70,3 +70,23 @@ def test_the_options_give_one_chunking() -> None:
 def test_options_that_do_not_go_together(options: tuple, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         chunking_of(*options)
+
+
+def test_m_is_a_minute_and_capital_m_is_refused_as_a_month() -> None:
+    assert parse_every("30m") == Every(30, TimeUnit.MINUTE)
+    assert parse_every("30MIN") == Every(30, TimeUnit.MINUTE)
+    assert parse_every("1D") == Every(1, TimeUnit.DAY)
+    with pytest.raises(UsageError, match="months are not supported") as caught:
+        parse_every("1M")
+    assert "did you mean '1m'" in (caught.value.hint or "")
+
+
+def test_time_zones_are_found_whatever_their_case() -> None:
+    from driftcli.settings import validate_timezone
+
+    assert validate_timezone("utc") == "UTC"
+    assert validate_timezone("europe/berlin") == "Europe/Berlin"
+    assert chunking_of("ts", "1d", "utc", None) == ByTime("ts", parse_every("1d"), "UTC")
+    with pytest.raises(UsageError, match="not a time zone") as caught:
+        validate_timezone("Europe/Berln")
+    assert "did you mean 'Europe/Berlin'" in (caught.value.hint or "")

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from driftcli.store import Store, Window
     from driftcli.store.snapshot import Snapshot
 
-_AGO = re.compile(r"\s*(\d+)\s*(m|min|h|d|w)\s*", re.IGNORECASE)
+_AGO = re.compile(r"\s*(\d+)\s*(m|(?i:min|h|d|w))\s*")
+"""As --every: units in any case but `m` (`M` would be a month to many)."""
 _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 

@@ -216,6 +216,7 @@ def _timeline(
         deciding=deciding,
         any_chunk=any_chunk,
         untimed=untimed,
+        warnings=tuple(chunker.time_warnings()) if isinstance(chunker, TimeChunker) else (),
     )
 
 

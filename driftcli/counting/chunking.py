@@ -26,7 +26,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftcli.choices import TimeUnit
-from driftcli.columns.times import FIRST_SECOND, LAST_SECOND, Times, read_times
+from driftcli.columns.times import (
+    EPOCH_PLAUSIBLE,
+    FIRST_SECOND,
+    LAST_SECOND,
+    Times,
+    read_as_epoch,
+    read_times,
+)
 from driftcli.counting.counter import Counter
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts
 from driftcli.counting.grouped import GroupedCounts
@@ -140,6 +147,8 @@ class TimeChunker(Chunker):
         self._missing = 0
         self._unreadable = 0
         self._first: tuple[Location, ...] = ()
+        self._epoch_only = True
+        self._latest: int | None = None
 
     def add(self, chunk: Chunk) -> None:
         table = chunk.table
@@ -150,7 +159,9 @@ class TimeChunker(Chunker):
         by = self._by
         if by.column in table.column_names:
             self.time_seen = True
-            times = read_times(table.column(by.column))
+            column = table.column(by.column)
+            times = read_times(column)
+            self._note_epoch(column, times)
         else:
             none = np.zeros(rows, bool)
             times = Times(np.zeros(rows, np.int64), none, np.ones(rows, bool), none)
@@ -166,6 +177,27 @@ class TimeChunker(Chunker):
         positions = np.flatnonzero(readable)
         if len(positions):
             self._split(chunk.taken(positions), keys[positions])
+
+    def time_warnings(self) -> list[str]:
+        """What the reading of the times should say: epoch seconds that look like no time."""
+        if not self._epoch_only or self._latest is None or self._latest >= EPOCH_PLAUSIBLE:
+            return []
+        from datetime import datetime, timezone
+
+        latest = datetime.fromtimestamp(self._latest, timezone.utc).isoformat()
+        return [
+            f"{self._name}: --by {self._by.column!r}: its numbers were read as epoch seconds, "
+            f"and every time falls before 1980 (the latest {latest}): is it a time column?"
+        ]
+
+    def _note_epoch(self, column: pa.Array | pa.ChunkedArray, times: Times) -> None:
+        if not read_as_epoch(column):
+            self._epoch_only = False
+            return
+        readable = times.seconds[times.readable]
+        if len(readable):
+            latest = int(readable.max())
+            self._latest = latest if self._latest is None else max(self._latest, latest)
 
     def untimed(self) -> UntimedRows:
         """The rows counted in no chunk: their time was missing or could not be read."""

@@ -76,6 +76,7 @@ def timeline_warnings(timeline: Timeline) -> list[str]:
     gaps = empty_note(timeline)
     if gaps:
         lines.append(f"warning: {gaps}")
+    lines += [f"warning: {shown(note)}" for note in timeline.warnings]
     return lines
 
 
