@@ -117,3 +117,50 @@ def test_an_empty_chunk_is_marked_and_named(story: dict[str, Path], tmp_path: Pa
     document = json.loads(render_timeline_json(timeline))
     assert document["timeline"]["empty_chunks"] == 1
     assert (document["chunks"][4]["rows"], document["chunks"][4]["drift"]) == (0, None)
+
+
+def test_hour_chunks_over_new_year_show_the_year(story: dict[str, Path], tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from tests.conftest import story_log, write_table
+
+    seconds = [1_704_060_000 + 3600 * i for i in range(6)]  # 2023-12-31 22:00 on
+    log = story_log().slice(0, 6)
+    log = log.set_column(0, "ts", pa.array([s * 10**6 for s in seconds], pa.timestamp("us", "UTC")))
+    path = write_table(log, tmp_path / "years.parquet")
+    timeline = check_timeline(str(path), str(story["ref"]), ByTime("ts", parse_every("1h")),
+                              store=Path("-"))  # fmt: skip
+    lines = text(timeline, 200).splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("feature"))
+    assert lines[at - 2].split() == ["2023", "2024"]
+    assert lines[at - 1].split() == ["12-31", "01-01", "first"]
+    from driftcli.output.texts import chunk_label
+
+    assert chunk_label(timeline, timeline.chunks[0]) == "2023-12-31 22:00"
+    # Within one year, no year: the 6h story's labels stay short.
+    six = story_timeline(story, ByTime("ts", parse_every("6h")))
+    assert chunk_label(six, six.chunks[0]) == "03-01 00:00"
+
+
+def test_a_long_feature_name_folds_to_leave_room_for_a_chunk(
+    story: dict[str, Path], tmp_path: Path
+) -> None:
+    from tests.conftest import story_log, story_reference, write_table
+
+    long = "a_very_long_feature_name_that_goes_on_and_on_forever_x"
+    log = write_table(story_log().rename_columns(["ts", long, "plan", "score"]),
+                      tmp_path / "long.parquet")  # fmt: skip
+    ref = write_table(story_reference().rename_columns([long, "plan", "score"]),
+                      tmp_path / "ref.parquet")  # fmt: skip
+    timeline = check_timeline(str(log), str(ref), ByTime("ts", parse_every("1d")),
+                              store=Path("-"))  # fmt: skip
+    shown = text(timeline, 40)
+    assert max(len(line) for line in shown.splitlines()) <= 40
+    assert "showing the latest 1 of 10 chunks" in " ".join(shown.split())
+    assert header(shown)[1][1] == "03-10"  # the chunk is there
+    lines = shown.splitlines()
+    rules = [i for i, line in enumerate(lines) if line.startswith("─")]
+    body = [line.split()[0] for line in lines[rules[0] + 1 : rules[1]]]
+    assert "".join(body[:-2]) == long and body[-2:] == ["plan", "score"]  # whole, folded
+    narrow = text(timeline, 20)
+    assert "too narrow to show any of the 10 chunks" in " ".join(narrow.split())
