@@ -293,6 +293,23 @@ class Timeline:
                 return chunk
         return None
 
+    def drifting_since(self, name: str) -> ChunkResult | None:
+        """Where the feature's current drift began: the first chunk of the run of drifted
+        chunks that reaches its latest verdict (chunks without a verdict on it neither
+        break nor start the run); None when it did not drift in its latest verdict.
+
+        Unlike `first_drift`, one chance drift cell days before a real shift (over
+        hundreds of chunks, some cell is likely to be one) does not move it."""
+        since: ChunkResult | None = None
+        for chunk in reversed(self.chunks):
+            found = next((f for f in chunk.check.features if f.name == name), None)
+            if found is None or not found.status.judged:
+                continue
+            if not found.drift:
+                break
+            since = chunk
+        return since
+
     def series(self, name: str) -> list[float | None]:
         """The feature's score in each chunk (None where it has none)."""
         return [

@@ -364,3 +364,27 @@ def test_numbers_that_are_no_times_are_warned_of(story: dict[str, Path]) -> None
     assert "--by 'amount': its numbers were read as epoch seconds" in t.warnings[0]
     assert "every time falls before 1980" in t.warnings[0]
     assert timeline(story["parquet"], story["ref"]).warnings == ()
+
+
+def test_a_chance_drift_before_the_shift_does_not_move_drifting_since(
+    story: dict[str, Path],
+) -> None:
+    from dataclasses import replace
+
+    t = timeline(story["parquet"], story["ref"])
+    assert t.drifting_since("amount").start == "2024-03-07T00:00:00+00:00"  # type: ignore[union-attr]
+    assert t.drifting_since("score") is None
+    # A chance drift of amount on day 2: the first drift moves, the current run does not.
+    day2 = t.chunks[1]
+    chance = [replace(f, status=Status.DRIFT) if f.name == "amount" else f
+              for f in day2.check.features]  # fmt: skip
+    chunks = list(t.chunks)
+    chunks[1] = replace(day2, check=replace(day2.check, features=chance))
+    # A day without a verdict on amount inside the run does not break it.
+    day8 = chunks[7]
+    unjudged = [replace(f, status=Status.INSUFFICIENT) if f.name == "amount" else f
+                for f in day8.check.features]  # fmt: skip
+    chunks[7] = replace(day8, check=replace(day8.check, features=unjudged))
+    told = replace(t, chunks=chunks)
+    assert told.first_drift("amount").start == "2024-03-02T00:00:00+00:00"  # type: ignore[union-attr]
+    assert told.drifting_since("amount").start == "2024-03-07T00:00:00+00:00"  # type: ignore[union-attr]

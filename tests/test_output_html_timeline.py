@@ -31,7 +31,7 @@ def test_each_feature_gets_a_line_over_the_chunks_and_its_threshold(
         assert chart.count("<circle") == len(timeline.chunks) == 10
         assert '<line class="limit"' in chart and "threshold 0.1" in chart
         assert '<polyline class="series"' in chart
-    assert "first drift: 2024-03-07" in page and "first drift: 2024-03-09" in page
+    assert "drifting since 2024-03-07" in page and "drifting since 2024-03-09" in page
     assert "no drift in any chunk" in page  # score
     amount = charts[timeline.feature_names.index("amount")]
     tones = re.findall(r'<circle class="point (\w+)"', amount)

@@ -62,8 +62,8 @@ def test_the_matrix_fits_the_width_with_the_latest_chunks(
 def test_hour_chunks_show_the_date_where_it_changes(story: dict[str, Path]) -> None:
     timeline = story_timeline(story, ByTime("ts", parse_every("6h")))
     top, bottom = header(text(timeline, 200))
-    assert top[-6:] == ["03-06", "03-07", "03-08", "03-09", "03-10", "first"]
-    assert bottom[-5:] == ["00:00", "06:00", "12:00", "18:00", "drift"]
+    assert top[-6:] == ["03-06", "03-07", "03-08", "03-09", "03-10", "drifting"]
+    assert bottom[-5:] == ["00:00", "06:00", "12:00", "18:00", "since"]
 
 
 def test_row_chunks_are_numbered_with_their_first_row(story: dict[str, Path]) -> None:
@@ -71,8 +71,8 @@ def test_row_chunks_are_numbered_with_their_first_row(story: dict[str, Path]) ->
     shown = text(timeline, 120)
     assert "\n4 chunks of 1,500 rows\n" in shown
     assert header(shown) == [
-        ["#1", "#2", "#3", "#4", "first"],
-        ["feature", "0", "1500", "3000", "4500", "drift"],
+        ["#1", "#2", "#3", "#4", "drifting"],
+        ["feature", "0", "1500", "3000", "4500", "since"],
     ]
 
 
@@ -133,7 +133,7 @@ def test_hour_chunks_over_new_year_show_the_year(story: dict[str, Path], tmp_pat
     lines = text(timeline, 200).splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("feature"))
     assert lines[at - 2].split() == ["2023", "2024"]
-    assert lines[at - 1].split() == ["12-31", "01-01", "first"]
+    assert lines[at - 1].split() == ["12-31", "01-01", "drifting"]
     from driftcli.output.texts import chunk_label
 
     assert chunk_label(timeline, timeline.chunks[0]) == "2023-12-31 22:00"

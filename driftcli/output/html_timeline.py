@@ -85,8 +85,11 @@ def _feature(timeline: Timeline, name: str, threshold: float, index: int) -> str
                 status=result.status.value,
             )
         )
-    first = timeline.first_drift(name)
+    first, run = timeline.first_drift(name), timeline.drifting_since(name)
     since = f"first drift: {chunk_label(timeline, first)}" if first else "no drift in any chunk"
+    if run is not None:
+        now = f"drifting since {chunk_label(timeline, run)}"
+        since = now if run is first else f"{now} ({since})"
     return (
         f'<section class="card feature" id="f{index + 1}">'
         f'<h2><span class="name">{escaped(name)}</span> '

@@ -104,6 +104,8 @@ def timeline_json(timeline: Timeline) -> dict[str, Any]:
         name = feature["name"]
         first = timeline.first_drift(name)
         feature["first_drift"] = first.start if first else None
+        since = timeline.drifting_since(name)
+        feature["drifting_since"] = since.start if since else None
         feature["drifted_chunks"] = sum(
             f.name == name and f.drift for c in timeline.chunks for f in c.check.features
         )

@@ -112,10 +112,10 @@ def _matrix(timeline: Timeline, columns: int, fold: int | None = None) -> Table:
             min_width=5,
         )
         previous = chunk
-    firsts = [timeline.first_drift(name) for name in names]
+    firsts = [timeline.drifting_since(name) for name in names]
     labels = [chunk_label(timeline, f) if f else "—" for f in firsts]
     table.add_column(
-        "first\ndrift", no_wrap=True, min_width=max(len(x) for x in [*labels, "drift"])
+        "drifting\nsince", no_wrap=True, min_width=max(len(x) for x in [*labels, "since"])
     )
     for i, name in enumerate(names):
         table.add_row(
