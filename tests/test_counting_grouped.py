@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from driftcli.counting.counter import count_chunks
@@ -72,6 +72,8 @@ def test_a_column_of_another_type_is_invalid_and_nulls_missing(features: list[Fe
 
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.integers(1, 40), min_size=1, max_size=8), st.integers(0, 1000))
+@example([30, 12], 3)  # a few pieces: counted piece by piece
+@example([5, 1, 9, 30, 2, 7], 4)  # many: a bucket per row, one count
 def test_every_chunk_counts_its_own_rows(
     features: list[Feature], sizes: list[int], seed: int
 ) -> None:
