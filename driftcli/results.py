@@ -225,6 +225,9 @@ class ChunkResult:
     end: str | int
     """Where it ends, exclusive: the next chunk's start, or the offset after its last row."""
     check: CheckResult
+    partial: bool = False
+    """It holds far fewer rows than its peers (the hour that just began, the last rows of
+    a --chunk-rows input): it decides the verdict only if it drifted."""
 
     @property
     def drift(self) -> bool:
@@ -233,6 +236,11 @@ class ChunkResult:
     @property
     def verdict(self) -> Verdict:
         return self.check.verdict
+
+    @property
+    def empty(self) -> bool:
+        """No row fell in it: a gap in the input between the first chunk and the last."""
+        return self.check.live.rows == 0
 
     @property
     def name(self) -> str:
@@ -246,7 +254,8 @@ class ChunkResult:
 class Timeline:
     """A chunked check: each chunk's check, in order, and the verdict over them.
 
-    The verdict rests on the latest chunk that has one (`deciding`), or, with
+    The verdict rests on the latest chunk that has one (`deciding`) and is full or
+    drifted (a partial chunk that did not drift does not hide the one before it), or, with
     `any_chunk` (--fail-on-any-chunk), is drift when any chunk drifted. The
     HTML report's chart reads `series` and `thresholds`.
     """
@@ -259,9 +268,11 @@ class Timeline:
     settings: Settings
     decision: Decision
     deciding: int | None
-    """The index of the latest chunk with a verdict; None when no chunk has one."""
+    """The index of the chunk the verdict rests on; None when no chunk has a verdict."""
     any_chunk: bool = False
     untimed: UntimedRows = UntimedRows()
+    warnings: tuple[str, ...] = ()
+    """What the reading of the chunks should tell (a time column that may be no time)."""
 
     @property
     def drift(self) -> bool:
@@ -286,6 +297,23 @@ class Timeline:
             if any(f.name == name and f.drift for f in chunk.check.features):
                 return chunk
         return None
+
+    def drifting_since(self, name: str) -> ChunkResult | None:
+        """Where the feature's current drift began: the first chunk of the run of drifted
+        chunks that reaches its latest verdict (chunks without a verdict on it neither
+        break nor start the run); None when it did not drift in its latest verdict.
+
+        Unlike `first_drift`, one chance drift cell days before a real shift (over
+        hundreds of chunks, some cell is likely to be one) does not move it."""
+        since: ChunkResult | None = None
+        for chunk in reversed(self.chunks):
+            found = next((f for f in chunk.check.features if f.name == name), None)
+            if found is None or not found.status.judged:
+                continue
+            if not found.drift:
+                break
+            since = chunk
+        return since
 
     def series(self, name: str) -> list[float | None]:
         """The feature's score in each chunk (None where it has none)."""

@@ -192,8 +192,11 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
 
 
 UTC = "UTC"
-_EVERY = re.compile(r"\s*(\d+)\s*(m|min|h|d|w)\s*", re.IGNORECASE)
+_EVERY = re.compile(r"\s*(\d+)\s*(m|(?i:min|h|d|w))\s*")
+"""Units in any case, but `m`: `M` is a month to many (and months are no fixed length)."""
 _DAY_SECONDS = 86_400
+MAX_EVERY_DAYS = 36_500
+"""The longest --every: a chunk of a century already holds any log whole."""
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,11 @@ def parse_every(text: str) -> Every:
     every day (chunks are aligned to the calendar).
     """
     match = _EVERY.fullmatch(text)
+    if not match and re.fullmatch(r"\s*\d+\s*M\s*", text):
+        raise UsageError(
+            f"--every {text!r}: months are not supported (they differ in length)",
+            hint=f"did you mean {text.strip().replace('M', 'm')!r}, minutes? Or give days: 30d",
+        )
     if not match:
         raise UsageError(
             f"--every {text!r}: not a length of time",
@@ -228,6 +236,11 @@ def parse_every(text: str) -> Every:
     every = Every(count, unit)
     if count < 1:
         raise UsageError(f"--every {text!r}: must be at least 1{unit.value}")
+    if every.seconds > MAX_EVERY_DAYS * _DAY_SECONDS:
+        raise UsageError(
+            f"--every {text!r}: longer than {MAX_EVERY_DAYS:,}d (about a century)",
+            hint="a chunk that long holds the whole input: leave out --by for a whole check",
+        )
     if every.seconds < _DAY_SECONDS and _DAY_SECONDS % every.seconds:
         raise UsageError(
             f"--every {text!r}: a length under a day must divide a day, "
@@ -285,14 +298,24 @@ def chunking_of(
 
 
 def validate_timezone(name: str) -> str:
-    """An IANA time zone name (`Europe/Berlin`, `UTC`), or a `UsageError`."""
+    """An IANA time zone name (`Europe/Berlin`, `UTC`), in its own spelling (`utc` is
+    `UTC`), or a `UsageError` with the closest names."""
     import zoneinfo  # the standard library's; here, as most checks need no zone
 
     try:
         zoneinfo.ZoneInfo(name)
+        return name
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
-            f"--timezone {name!r}: not a time zone this machine knows",
-            hint="give an IANA name such as UTC, Europe/Berlin or America/New_York",
-        ) from None
-    return name
+        pass
+    known = sorted(zoneinfo.available_timezones())
+    spelt = {zone.casefold(): zone for zone in known}
+    if name.strip().casefold() in spelt:
+        return spelt[name.strip().casefold()]
+    import difflib
+
+    close = difflib.get_close_matches(name.strip().casefold(), list(spelt), n=3)
+    guess = f"did you mean {' or '.join(repr(spelt[c]) for c in close)}? " if close else ""
+    raise UsageError(
+        f"--timezone {name!r}: not a time zone this machine knows",
+        hint=f"{guess}give an IANA name such as UTC, Europe/Berlin or America/New_York",
+    )

@@ -186,7 +186,7 @@ def test_the_latest_chunk_with_a_verdict_decides(story: dict[str, Path], tmp_pat
     assert t.deciding == 4 and t.verdict is Verdict.NO_DRIFT
     assert t.decision.rule == (
         "the latest chunk with a verdict, 2024-03-05T00:00:00+00:00, did not drift; "
-        "1 later chunk has too few rows for a verdict"
+        "4 later chunks have no rows; 1 later chunk has too few rows for a verdict"
     )
     alone = write_table(log.slice(6 * STORY_ROWS_PER_DAY, 10), tmp_path / "b.parquet")
     none = timeline(alone, story["ref"], settings=Settings(min_rows=100))
@@ -246,3 +246,145 @@ def test_a_day_without_a_features_values_counts_them_as_missing(
     t = timeline(path, story["ref"])
     assert [f.status for f in t.chunks[0].check.features][2] is Status.OK
     assert t.chunks[1].check.features[2].live_missing == STORY_ROWS_PER_DAY
+
+
+def test_a_partial_last_chunk_does_not_hide_the_drift_before_it(
+    story: dict[str, Path], tmp_path: Path
+) -> None:
+    log = story_log()
+    drifted_days = log.slice(0, 7 * STORY_ROWS_PER_DAY)  # day 7 drifted
+    one_row = log.slice(7 * STORY_ROWS_PER_DAY, 1)  # the day that just began
+    path = write_table(pa.concat_tables([drifted_days, one_row]), tmp_path / "a.parquet")
+    t = timeline(path, story["ref"])
+    assert t.chunks[-1].verdict is not Verdict.NO_VERDICT and t.chunks[-1].partial
+    assert not any(c.partial for c in t.chunks[:-1])
+    assert t.deciding == 6 and t.verdict is Verdict.DRIFT
+    assert t.decision.rule == (
+        "the latest full chunk, 2024-03-07T00:00:00+00:00, drifted; 1 later chunk is partial "
+        "and did not drift (2024-03-08T00:00:00+00:00, 1 row against a usual 600)"
+    )
+    rows = timeline(path, story["ref"], ByRows(STORY_ROWS_PER_DAY))
+    assert rows.chunks[-1].partial and rows.chunks[-1].check.live.rows == 1
+    assert rows.deciding == 6 and rows.verdict is Verdict.DRIFT
+    assert rows.decision.rule.endswith("(rows 4,200-4,200, 1 row against a usual 600)")
+
+
+def test_a_partial_last_chunk_that_drifted_decides(story: dict[str, Path], tmp_path: Path) -> None:
+    log = story_log()
+    calm = log.slice(0, 5 * STORY_ROWS_PER_DAY)
+    few = log.slice(9 * STORY_ROWS_PER_DAY, 200)  # a third of day 10: drifted, and evident
+    t = timeline(write_table(pa.concat_tables([calm, few]), tmp_path / "a.parquet"), story["ref"])
+    assert t.chunks[-1].partial and t.chunks[-1].drift
+    assert t.deciding == len(t.chunks) - 1 and t.verdict is Verdict.DRIFT
+    assert t.decision.rule.startswith("the latest chunk, 2024-03-10T00:00:00+00:00, drifted")
+
+
+def test_partial_chunks_fall_far_short_of_their_peers() -> None:
+    from driftcli.scoring.compare import partial_chunks
+
+    assert partial_chunks([7, 7, 1], 7) == [None, None, 7]
+    assert partial_chunks([600, 500, 620, 299]) == [None, None, None, 600]
+    assert partial_chunks([600, 300]) == [None, None]  # half is not "far fewer"
+    assert partial_chunks([5]) == [None]
+    assert partial_chunks([600, 0, 600, 10]) == [None, None, None, 600]
+
+
+def test_small_chunks_draw_p_values_only_where_they_can_change_a_status(
+    story: dict[str, Path], tmp_path: Path
+) -> None:
+    t = timeline(story["parquet"], story["ref"], ByTime("ts", parse_every("1h")))
+    lazy = [f for c in t.chunks for f in c.check.features if f.p_value is None]
+    assert lazy and all(not f.material and f.status is Status.OK for f in lazy)
+    assert all(f.p_value is not None for f in t.latest.check.features)
+    # The statuses are those of a whole check of each chunk's rows, every p-value drawn.
+    reference = load_reference(str(story["ref"]))
+    log = story_log().drop_columns(["ts"])
+    for chunk in t.chunks[:: len(t.chunks) // 7]:
+        rows = write_table(log.slice(chunk.index * 25, 25), tmp_path / f"{chunk.index}.parquet")
+        whole = check_against(str(rows), reference)
+        assert [f.status for f in whole.features] == [f.status for f in chunk.check.features]
+        assert all(f.p_value is not None for f in whole.features)
+        drawn = [(f.score, f.p_value) for f in chunk.check.features if f.p_value is not None]
+        assert drawn == [(f.score, f.p_value) for f in whole.features if f.material or (
+            f.p_method != "monte-carlo")]  # fmt: skip
+
+
+def test_a_day_without_rows_is_an_empty_chunk_not_left_out(
+    story: dict[str, Path], tmp_path: Path
+) -> None:
+    log = story_log()
+    day = STORY_ROWS_PER_DAY
+    gap = pa.concat_tables([log.slice(0, 4 * day), log.slice(5 * day, 5 * day)])  # no 03-05
+    t = timeline(write_table(gap, tmp_path / "gap.parquet"), story["ref"])
+    assert len(t.chunks) == STORY_DAYS
+    empty = t.chunks[4]
+    assert empty.empty and empty.start == "2024-03-05T00:00:00+00:00"
+    assert empty.end == "2024-03-06T00:00:00+00:00"
+    assert empty.verdict is Verdict.NO_VERDICT and empty.check.live.rows == 0
+    assert all(f.status is Status.INSUFFICIENT and f.score is None for f in empty.check.features)
+    assert [c.index for c in t.chunks] == list(range(STORY_DAYS))
+    assert t.verdict is Verdict.DRIFT and t.deciding == STORY_DAYS - 1
+
+
+def test_empty_chunks_count_against_the_limit(
+    story: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = story_log()
+    ends = pa.concat_tables([log.slice(0, 10), log.slice(9 * STORY_ROWS_PER_DAY, 10)])
+    path = write_table(ends, tmp_path / "ends.parquet")
+    monkeypatch.setattr("driftcli.api.timeline.MAX_CHUNKS", 5)
+    monkeypatch.setattr("driftcli.counting.chunking.MAX_CHUNKS", 5)
+    with pytest.raises(InputError, match="more than 5 chunks"):
+        timeline(path, story["ref"])
+
+
+def test_empty_days_follow_the_calendar_of_the_time_zone(
+    story: dict[str, Path], tmp_path: Path
+) -> None:
+    # 2024-03-31 has 23 hours in Berlin; no row falls in it, nor in 03-30.
+    seconds = [1_711_670_400 + 3600, 1_711_929_600 + 7200]  # 03-29 01:00Z, 04-01 02:00Z
+    table = (
+        story_log()
+        .slice(0, 2)
+        .set_column(0, "ts", pa.array([s * 1_000_000 for s in seconds], pa.timestamp("us", "UTC")))
+    )
+    path = write_table(table, tmp_path / "berlin.parquet")
+    t = timeline(path, story["ref"], ByTime("ts", parse_every("1d"), "Europe/Berlin"))
+    assert [(c.start, c.empty) for c in t.chunks] == [
+        ("2024-03-29T00:00:00+01:00", False),
+        ("2024-03-30T00:00:00+01:00", True),
+        ("2024-03-31T00:00:00+01:00", True),
+        ("2024-04-01T00:00:00+02:00", False),
+    ]
+
+
+def test_numbers_that_are_no_times_are_warned_of(story: dict[str, Path]) -> None:
+    t = timeline(story["parquet"], story["ref"], ByTime("amount", parse_every("1d")))
+    assert len(t.warnings) == 1
+    assert "--by 'amount': its numbers were read as epoch seconds" in t.warnings[0]
+    assert "every time falls before 1980" in t.warnings[0]
+    assert timeline(story["parquet"], story["ref"]).warnings == ()
+
+
+def test_a_chance_drift_before_the_shift_does_not_move_drifting_since(
+    story: dict[str, Path],
+) -> None:
+    from dataclasses import replace
+
+    t = timeline(story["parquet"], story["ref"])
+    assert t.drifting_since("amount").start == "2024-03-07T00:00:00+00:00"  # type: ignore[union-attr]
+    assert t.drifting_since("score") is None
+    # A chance drift of amount on day 2: the first drift moves, the current run does not.
+    day2 = t.chunks[1]
+    chance = [replace(f, status=Status.DRIFT) if f.name == "amount" else f
+              for f in day2.check.features]  # fmt: skip
+    chunks = list(t.chunks)
+    chunks[1] = replace(day2, check=replace(day2.check, features=chance))
+    # A day without a verdict on amount inside the run does not break it.
+    day8 = chunks[7]
+    unjudged = [replace(f, status=Status.INSUFFICIENT) if f.name == "amount" else f
+                for f in day8.check.features]  # fmt: skip
+    chunks[7] = replace(day8, check=replace(day8.check, features=unjudged))
+    told = replace(t, chunks=chunks)
+    assert told.first_drift("amount").start == "2024-03-02T00:00:00+00:00"  # type: ignore[union-attr]
+    assert told.drifting_since("amount").start == "2024-03-07T00:00:00+00:00"  # type: ignore[union-attr]

@@ -862,7 +862,34 @@ def test_markdown_and_junit_reports_of_chunks(
     assert "**DRIFT**" in markdown
     report = xml.read_text()
     assert report.count("<testsuite ") == 10
-    assert 'tests="30" failures="6"' in report
+    # Failures where the exit code rests: the latest day's amount and plan.
+    assert 'tests="30" failures="2"' in report
+    assert report.count("<failure ") == 2
+    assert report.count('<property name="decides" value="true" />') == 1
+    strict = invoke("check", *args, "--fail-on-any-chunk", "--junit", xml, "-f", "json")
+    assert strict.exit_code == 1
+    assert 'tests="30" failures="6"' in xml.read_text()
+
+
+def test_junit_of_chunks_fails_only_where_the_exit_code_does(
+    invoke: Invoke, story: dict[str, Path], tmp_path: Path
+) -> None:
+    import pyarrow as pa
+
+    from tests.conftest import STORY_ROWS_PER_DAY, story_log, write_table
+
+    log = story_log().slice(0, 8 * STORY_ROWS_PER_DAY)
+    amount = log.column("amount").to_numpy().copy()
+    amount[7 * STORY_ROWS_PER_DAY :] -= 1.0  # only day 7 drifted; day 8 is back to normal
+    healed = write_table(log.set_column(1, "amount", pa.array(amount)), tmp_path / "h.parquet")
+    xml = tmp_path / "r.xml"
+    args = (healed, "--ref", story["ref"], "--by", "ts", "--every", "1d", "--junit", xml)
+    assert invoke("check", *args).exit_code == 0
+    report = xml.read_text()
+    assert '<testsuites name="driftcli" tests="24" failures="0"' in report
+    assert "not a failure: the exit code rests on the chunk 2024-03-08T00:00:00+00:00" in report
+    assert invoke("check", *args, "--fail-on-any-chunk").exit_code == 1
+    assert 'tests="24" failures="1"' in xml.read_text()
 
 
 def test_a_stored_window_can_be_checked_by_chunks(

@@ -118,12 +118,39 @@ def test_filters_by_window_feature_and_time(invoke: Invoke, rounds: Path) -> Non
     only = history(invoke, "--feature", "amount")
     assert all([f["name"] for f in c["features"]] == ["amount"] for c in only["checks"])
     assert len(only["checks"]) == 4
-    assert history(invoke, "--window", "canary")["checks"] == []
+    assert len(history(invoke, "--window", "live")["checks"]) == 4
     assert len(history(invoke, "--since", "1d")["checks"]) == 4
     assert history(invoke, "--since", "2999-01-01")["checks"] == []
     assert len(history(invoke, "--since", "2000-01-01T00:00:00+01:00")["checks"]) == 4
-    result = invoke("history", "--window", "canary")
+    result = invoke("history", "--since", "2999-01-01")
     assert result.exit_code == 0 and "no checks recorded" in result.stdout
+
+
+def test_an_unknown_window_exits_2_naming_the_known_ones(invoke: Invoke, rounds: Path) -> None:
+    result = invoke("history", "--window", "canary")
+    assert result.exit_code == 2
+    assert "--window 'canary': no recorded check of that window" in result.stderr
+    assert "recorded windows: live" in result.stderr
+
+
+def test_with_keep_0_the_history_says_recording_is_off(invoke: Invoke, rounds: Path) -> None:
+    assert invoke("history", "--keep", "0").exit_code == 0
+    result = invoke("history", "--window", "live")
+    assert result.exit_code == 0
+    said = " ".join(result.stdout.split())
+    assert "recording is off (--keep 0); turn it on with driftcli history --keep 1000" in said
+
+
+def test_the_history_is_in_time_order_whatever_the_files_order(
+    invoke: Invoke, rounds: Path
+) -> None:
+    path = rounds / "store" / "history" / "checks.jsonl"
+    lines = path.read_text().splitlines()
+    late = json.loads(lines[0])
+    late["time"] = "2000-01-01T00:00:00+00:00"  # a clock that went back, appended last
+    path.write_text("\n".join([*lines[1:], json.dumps(late)]) + "\n")
+    times = [c["time"] for c in history(invoke)["checks"]]
+    assert times[0] == "2000-01-01T00:00:00+00:00" and times == sorted(times)
 
 
 @pytest.mark.parametrize(

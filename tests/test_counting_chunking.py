@@ -192,3 +192,23 @@ def test_row_chunks_cut_across_input_chunks(features: list[Feature]) -> None:
         chunker.add(chunk_of(logged([0] * size)))
     assert [(c.key, c.counts.rows) for c in chunker.chunks()] == [(0, 4), (1, 4), (2, 3)]
     assert chunker.rows == 11
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("9999-12-31T23:59:59Z", "UTC"),  # its day ends in the year 10000
+        ("0001-01-01T00:00:00Z", "America/New_York"),  # its local day is in the year 0
+        ("9999-12-31T20:00:00Z", "Asia/Tokyo"),  # already 10000-01-01 in Tokyo
+    ],
+)
+def test_times_whose_chunk_leaves_the_calendar_are_unreadable(
+    features: list[Feature], text: str, zone: str
+) -> None:
+    table = pa.table({"t": [text, "2024-03-07T12:00:00Z"], "x": [1.0, 2.0]})
+    chunker = TimeChunker(features, (), "log", ByTime("t", parse_every("1d"), zone))
+    chunker.add(chunk_of(table, first_line=2))
+    untimed = chunker.untimed()
+    assert (untimed.missing, untimed.unreadable) == (0, 1)
+    assert [str(at) for at in untimed.first] == ["log:2"]
+    assert [c.counts.rows for c in chunker.chunks()] == [1]

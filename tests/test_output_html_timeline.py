@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def test_each_feature_gets_a_line_over_the_chunks_and_its_threshold(
         assert chart.count("<circle") == len(timeline.chunks) == 10
         assert '<line class="limit"' in chart and "threshold 0.1" in chart
         assert '<polyline class="series"' in chart
-    assert "first drift: 2024-03-07" in page and "first drift: 2024-03-09" in page
+    assert "drifting since 2024-03-07" in page and "drifting since 2024-03-09" in page
     assert "no drift in any chunk" in page  # score
     amount = charts[timeline.feature_names.index("amount")]
     tones = re.findall(r'<circle class="point (\w+)"', amount)
@@ -72,3 +73,20 @@ def test_chromium_draws_the_timeline_without_a_console_message(
     assert console == []
     assert dom.count('<svg class="chart timeline"') == 3
     assert dom.count('<circle class="point') == 30
+
+
+def test_many_chunks_get_a_few_evenly_spaced_labels(story: dict[str, Path]) -> None:
+    from driftcli.output.charts import MAX_TICKS, tick_indices
+
+    reference = load_reference(str(story["ref"]))
+    hourly = check_timeline_of(str(story["parquet"]), reference, ByTime("ts", parse_every("1h")))
+    chart = render_timeline_html(hourly).split('<svg class="chart timeline"')[1]
+    labels = re.findall(r'transform="rotate\(-40[^"]*"\>([^<]+)</text>', chart)
+    assert len(hourly.chunks) == 240 and 12 <= len(labels) <= MAX_TICKS
+    assert labels[0] == "03-01 00:00" and labels[-1] == "03-10 23:00"
+    assert chart.count("<circle") == 240  # every chunk still has its point
+    for count in (1, 2, 16, 17, 24, 240, 10_000):
+        ticks = tick_indices(count)
+        assert ticks[0] == 0 and ticks[-1] == count - 1 and len(ticks) <= MAX_TICKS
+        gaps = [b - a for a, b in itertools.pairwise(ticks)]
+        assert not gaps or max(gaps) <= 2 * min(gaps)  # evenly spaced, the last gap too

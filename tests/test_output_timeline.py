@@ -62,8 +62,8 @@ def test_the_matrix_fits_the_width_with_the_latest_chunks(
 def test_hour_chunks_show_the_date_where_it_changes(story: dict[str, Path]) -> None:
     timeline = story_timeline(story, ByTime("ts", parse_every("6h")))
     top, bottom = header(text(timeline, 200))
-    assert top[-6:] == ["03-06", "03-07", "03-08", "03-09", "03-10", "first"]
-    assert bottom[-5:] == ["00:00", "06:00", "12:00", "18:00", "drift"]
+    assert top[-6:] == ["03-06", "03-07", "03-08", "03-09", "03-10", "drifting"]
+    assert bottom[-5:] == ["00:00", "06:00", "12:00", "18:00", "since"]
 
 
 def test_row_chunks_are_numbered_with_their_first_row(story: dict[str, Path]) -> None:
@@ -71,8 +71,8 @@ def test_row_chunks_are_numbered_with_their_first_row(story: dict[str, Path]) ->
     shown = text(timeline, 120)
     assert "\n4 chunks of 1,500 rows\n" in shown
     assert header(shown) == [
-        ["#1", "#2", "#3", "#4", "first"],
-        ["feature", "0", "1500", "3000", "4500", "drift"],
+        ["#1", "#2", "#3", "#4", "drifting"],
+        ["feature", "0", "1500", "3000", "4500", "since"],
     ]
 
 
@@ -88,3 +88,80 @@ def test_each_status_has_its_mark(story: dict[str, Path]) -> None:
     assert cell(replace(f, status=Status.INSUFFICIENT, score=0.2)).plain == "   - "
     assert cell(replace(f, status=Status.MISSING, score=None)).plain == "miss!"
     assert cell(replace(f, status=Status.TYPE_CHANGED, score=9.0)).plain == "9.00!"
+
+
+def test_an_empty_chunk_is_marked_and_named(story: dict[str, Path], tmp_path: Path) -> None:
+    import json
+
+    import pyarrow as pa
+
+    from driftcli.output.json_report import render_timeline_json
+    from driftcli.output.lines import timeline_warnings
+    from driftcli.output.markdown import render_timeline_markdown
+    from tests.conftest import STORY_ROWS_PER_DAY, story_log, write_table
+
+    log, day = story_log(), STORY_ROWS_PER_DAY
+    gap = write_table(pa.concat_tables([log.slice(0, 4 * day), log.slice(5 * day, 5 * day)]),
+                      tmp_path / "gap.parquet")  # fmt: skip
+    timeline = check_timeline(str(gap), str(story["ref"]), ByTime("ts", parse_every("1d")),
+                              store=Path("-"))  # fmt: skip
+    shown = text(timeline, 200)
+    assert header(shown)[1][1:11] == [f"03-{d:02d}" for d in range(1, 11)]
+    amount = next(line for line in shown.splitlines() if line.startswith("amount")).split()
+    assert amount[5] == "none"
+    verdicts = next(line for line in shown.splitlines() if line.startswith("verdict")).split()
+    assert verdicts[5] == "gap"
+    said = f"{gap}: no rows in 1 chunk: 2024-03-05"
+    assert f"warning: {said}" in timeline_warnings(timeline)
+    markdown = render_timeline_markdown(timeline)  # Markdown escapes the path's underscores
+    assert f"- {str(gap).replace('_', chr(92) + '_')}: no rows in 1 chunk: 2024-03-05" in markdown
+    document = json.loads(render_timeline_json(timeline))
+    assert document["timeline"]["empty_chunks"] == 1
+    assert (document["chunks"][4]["rows"], document["chunks"][4]["drift"]) == (0, None)
+
+
+def test_hour_chunks_over_new_year_show_the_year(story: dict[str, Path], tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from tests.conftest import story_log, write_table
+
+    seconds = [1_704_060_000 + 3600 * i for i in range(6)]  # 2023-12-31 22:00 on
+    log = story_log().slice(0, 6)
+    log = log.set_column(0, "ts", pa.array([s * 10**6 for s in seconds], pa.timestamp("us", "UTC")))
+    path = write_table(log, tmp_path / "years.parquet")
+    timeline = check_timeline(str(path), str(story["ref"]), ByTime("ts", parse_every("1h")),
+                              store=Path("-"))  # fmt: skip
+    lines = text(timeline, 200).splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("feature"))
+    assert lines[at - 2].split() == ["2023", "2024"]
+    assert lines[at - 1].split() == ["12-31", "01-01", "drifting"]
+    from driftcli.output.texts import chunk_label
+
+    assert chunk_label(timeline, timeline.chunks[0]) == "2023-12-31 22:00"
+    # Within one year, no year: the 6h story's labels stay short.
+    six = story_timeline(story, ByTime("ts", parse_every("6h")))
+    assert chunk_label(six, six.chunks[0]) == "03-01 00:00"
+
+
+def test_a_long_feature_name_folds_to_leave_room_for_a_chunk(
+    story: dict[str, Path], tmp_path: Path
+) -> None:
+    from tests.conftest import story_log, story_reference, write_table
+
+    long = "a_very_long_feature_name_that_goes_on_and_on_forever_x"
+    log = write_table(story_log().rename_columns(["ts", long, "plan", "score"]),
+                      tmp_path / "long.parquet")  # fmt: skip
+    ref = write_table(story_reference().rename_columns([long, "plan", "score"]),
+                      tmp_path / "ref.parquet")  # fmt: skip
+    timeline = check_timeline(str(log), str(ref), ByTime("ts", parse_every("1d")),
+                              store=Path("-"))  # fmt: skip
+    shown = text(timeline, 40)
+    assert max(len(line) for line in shown.splitlines()) <= 40
+    assert "showing the latest 1 of 10 chunks" in " ".join(shown.split())
+    assert header(shown)[1][1] == "03-10"  # the chunk is there
+    lines = shown.splitlines()
+    rules = [i for i, line in enumerate(lines) if line.startswith("─")]
+    body = [line.split()[0] for line in lines[rules[0] + 1 : rules[1]]]
+    assert "".join(body[:-2]) == long and body[-2:] == ["plan", "score"]  # whole, folded
+    narrow = text(timeline, 20)
+    assert "too narrow to show any of the 10 chunks" in " ".join(narrow.split())

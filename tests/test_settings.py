@@ -33,6 +33,13 @@ def test_what_is_not_a_length_of_time(text: str) -> None:
         parse_every(text)
 
 
+def test_a_length_beyond_a_century_is_refused() -> None:
+    assert parse_every("36500d").seconds == 36_500 * 86_400
+    for text in ("36501d", "5215w", "99999999999999999999d"):
+        with pytest.raises(UsageError, match="longer than 36,500d"):
+            parse_every(text)
+
+
 @pytest.mark.parametrize("text", ["7m", "5h", "25h", "90s"])
 def test_lengths_under_a_day_must_divide_it(text: str) -> None:
     with pytest.raises(UsageError):
@@ -63,3 +70,23 @@ def test_the_options_give_one_chunking() -> None:
 def test_options_that_do_not_go_together(options: tuple, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         chunking_of(*options)
+
+
+def test_m_is_a_minute_and_capital_m_is_refused_as_a_month() -> None:
+    assert parse_every("30m") == Every(30, TimeUnit.MINUTE)
+    assert parse_every("30MIN") == Every(30, TimeUnit.MINUTE)
+    assert parse_every("1D") == Every(1, TimeUnit.DAY)
+    with pytest.raises(UsageError, match="months are not supported") as caught:
+        parse_every("1M")
+    assert "did you mean '1m'" in (caught.value.hint or "")
+
+
+def test_time_zones_are_found_whatever_their_case() -> None:
+    from driftcli.settings import validate_timezone
+
+    assert validate_timezone("utc") == "UTC"
+    assert validate_timezone("europe/berlin") == "Europe/Berlin"
+    assert chunking_of("ts", "1d", "utc", None) == ByTime("ts", parse_every("1d"), "UTC")
+    with pytest.raises(UsageError, match="not a time zone") as caught:
+        validate_timezone("Europe/Berln")
+    assert "did you mean 'Europe/Berlin'" in (caught.value.hint or "")

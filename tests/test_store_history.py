@@ -83,13 +83,37 @@ def test_an_unfinished_last_line_is_no_record_and_is_cut_off(store: Store) -> No
     assert all(json.loads(line) for line in path.read_text().splitlines())
 
 
-def test_a_corrupt_line_is_a_store_error_naming_it(store: Store) -> None:
+def test_a_corrupt_line_is_skipped_with_a_warning_and_dropped_by_a_rewrite(
+    tmp_path: Path,
+) -> None:
+    warned: list[str] = []
+    store = Store.open(tmp_path / "store", create=True, on_warning=warned.append)
     history = store.history()
     history.append(record(1))
     path = store.root / "history" / "checks.jsonl"
-    path.write_text(path.read_text() + "not json\n" + path.read_text())
-    with pytest.raises(StoreError, match=r"checks.jsonl: line 2: corrupt history record"):
-        history.records()
+    path.write_text(path.read_text() + "garbage\n" + '{"format_version": 1}\n')
+    history.append(record(2))  # appended after the garbage
+    assert [r.rows for r in history.records()] == [1, 2]
+    assert warned == [
+        f"{path}: line 2: corrupt history record, skipped (the next rewrite drops it)",
+        f"{path}: line 3: corrupt history record, skipped (the next rewrite drops it)",
+    ]
+    assert history.set_keep(10) == 0  # a rewrite keeps the records, not the garbage
+    assert [json.loads(line)["rows"] for line in path.read_text().splitlines()] == [1, 2]
+    warned.clear()
+    assert [r.rows for r in history.records()] == [1, 2] and warned == []
+
+
+def test_retention_drops_corrupt_lines(store: Store) -> None:
+    history = store.history()
+    history.set_keep(2)
+    history.append(record(1))
+    path = store.root / "history" / "checks.jsonl"
+    path.write_text(path.read_text() + "garbage\n")
+    for n in (2, 3, 4):
+        history.append(record(n))
+    assert "garbage" not in path.read_text()
+    assert [r.rows for r in history.records()] == [3, 4]
 
 
 def test_a_record_from_a_newer_driftcli_is_refused(store: Store) -> None:
@@ -127,3 +151,13 @@ def test_a_history_that_cannot_be_written_is_a_store_error(
         history.append(record(2))
     assert "--keep 0" in (caught.value.hint or "")
     assert [r.rows for r in history.records()] == [1]
+
+
+def test_a_record_whose_time_cannot_be_read_is_corrupt(tmp_path: Path) -> None:
+    warned: list[str] = []
+    store = Store.open(tmp_path / "store", create=True, on_warning=warned.append)
+    store.history().append(record(1))
+    path = store.root / "history" / "checks.jsonl"
+    path.write_text(path.read_text().replace("2026-03-01T00:00:01+00:00", "yesterday"))
+    assert store.history().records() == []
+    assert "line 1: corrupt history record" in warned[0]

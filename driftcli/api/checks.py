@@ -181,14 +181,16 @@ def result_of(
     live: SourceInfo,
     settings: Settings,
     ignored: tuple[str, ...] = (),
+    *,
+    lazy_p_values: bool = False,
 ) -> CheckResult:
     """The check of these live counts against the reference (`ignored`: live columns that
-    are not data, never listed as new)."""
+    are not data, never listed as new; `lazy_p_values`: see `compare`)."""
     validated(settings)
     settings = replace(settings, bins=reference.bins, max_categories=reference.max_categories)
     profile = reference.profile
     samples = (counts.samples, _reference_samples(reference, set(counts.samples)))
-    features = compare(profile, counts, settings, live.name, samples)
+    features = compare(profile, counts, settings, live.name, samples, lazy_p_values=lazy_p_values)
     return CheckResult(
         features=features,
         reference=reference.source,

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from driftcli.store import Store, Window
     from driftcli.store.snapshot import Snapshot
 
-_AGO = re.compile(r"\s*(\d+)\s*(m|min|h|d|w)\s*", re.IGNORECASE)
+_AGO = re.compile(r"\s*(\d+)\s*(m|(?i:min|h|d|w))\s*")
+"""As --every: units in any case but `m` (`M` would be a month to many)."""
 _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -59,12 +60,19 @@ def read_history(
     """The recorded checks, oldest first: of one window, with only some features, since a time.
 
     `since` is a time (ISO 8601; without an offset, UTC) or a length of time
-    back from now (`12h`, `7d`, `2w`). A feature no recorded check has is a
-    `UsageError`.
+    back from now (`12h`, `7d`, `2w`). A window or a feature no recorded check
+    has is a `UsageError`. The checks are in order of their time (stably).
     """
     history = store.history()
-    checks = history.records()
+    # In time order: a clock that went back appends a record after later ones.
+    checks = sorted(history.records(), key=_when)
     if window is not None:
+        known = sorted({c.window for c in checks})
+        if checks and window not in known:
+            raise UsageError(
+                f"--window {window!r}: no recorded check of that window",
+                hint="recorded windows: " + ", ".join(known[:12]),
+            )
         checks = [c for c in checks if c.window == window]
     if since is not None:
         after = parse_since(since)

@@ -21,12 +21,31 @@ from driftcli.api.common import (
 from driftcli.api.references import load_reference
 from driftcli.choices import InputFormat
 from driftcli.clock import iso_in_zone
-from driftcli.counting.chunking import Chunker, RowChunker, TimeChunker, chunk_ends
+from driftcli.counting.chunking import (
+    MAX_CHUNKS,
+    ChunkCounts,
+    Chunker,
+    RowChunker,
+    TimeChunker,
+    calendar_starts,
+    chunk_ends,
+    too_many_chunks,
+)
+from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, UsageError
 from driftcli.inputs import Chunk
 from driftcli.parallel import prefetch
-from driftcli.results import ChunkResult, SourceInfo, Timeline, UntimedRows
-from driftcli.scoring.compare import decide_over_chunks
+from driftcli.results import (
+    CheckResult,
+    ChunkResult,
+    Decision,
+    SourceInfo,
+    Status,
+    Timeline,
+    UntimedRows,
+    Verdict,
+)
+from driftcli.scoring.compare import decide_over_chunks, partial_chunks
 from driftcli.settings import DEFAULT_SETTINGS, ByTime, Chunking, Settings, name_key
 from driftcli.store.snapshot import Snapshot
 
@@ -161,23 +180,32 @@ def _timeline(
     """Check every chunk, and reach the verdict over them."""
     if chunker.rows == 0:
         raise InputError(f"{info.name}: no data rows in the live data")
-    parts = chunker.chunks()
+    found = chunker.chunks()
     untimed = chunker.untimed()
     ignored: tuple[str, ...] = ()
     spans: list[tuple[str | int, str | int]]
+    parts: list[Counts | None] = [p.counts for p in found]
     if isinstance(chunking, ByTime):
-        _check_times_found(chunker, chunking, info, untimed, bool(parts))
-        spans = _time_spans([p.key for p in parts], chunking)
+        _check_times_found(chunker, chunking, info, untimed, bool(found))
+        keys, parts = _with_empty_chunks(found, chunking, info.name)
+        spans = _time_spans(keys, chunking)
         ignored = (chunking.column,)
     else:
         size = chunking.rows
-        spans = [(p.key * size, min((p.key + 1) * size, chunker.rows)) for p in parts]
-    chunks = []
-    for index, (part, (start, end)) in enumerate(zip(parts, spans, strict=True)):
-        live = SourceInfo(f"{info.name} [{start}]", info.format, part.counts.rows)
-        check = result_of(reference, part.counts, live, settings, ignored)
-        chunks.append(ChunkResult(index, start, end, check))
-    decision, deciding = decide_over_chunks(chunks, any_chunk)
+        spans = [(p.key * size, min((p.key + 1) * size, chunker.rows)) for p in found]
+    short_of = partial_chunks(
+        [0 if p is None else p.rows for p in parts],
+        None if isinstance(chunking, ByTime) else chunking.rows,
+    )
+    chunks = _checked(reference, parts, spans, info, settings, ignored)
+    chunks = [replace(c, partial=short_of[c.index] is not None) for c in chunks]
+    decision, deciding = decide_over_chunks(chunks, any_chunk, short_of)
+    counts = parts[deciding] if deciding is not None else None
+    if deciding is not None and counts is not None:
+        # The chunk the verdict rests on is reported as a whole check: every p-value.
+        chosen = chunks[deciding]
+        full = result_of(reference, counts, chosen.check.live, settings, ignored)
+        chunks[deciding] = replace(chosen, check=full)
     return Timeline(
         chunks=chunks,
         chunking=chunking,
@@ -188,7 +216,78 @@ def _timeline(
         deciding=deciding,
         any_chunk=any_chunk,
         untimed=untimed,
+        warnings=tuple(chunker.time_warnings()) if isinstance(chunker, TimeChunker) else (),
     )
+
+
+def _checked(
+    reference: Snapshot,
+    parts: list[Counts | None],
+    spans: list[tuple[str | int, str | int]],
+    info: SourceInfo,
+    settings: Settings,
+    ignored: tuple[str, ...],
+) -> list[ChunkResult]:
+    """Each chunk checked as a whole check of its rows; a chunk without rows, unjudged."""
+    checks: list[CheckResult | None] = []
+    for counts, (start, _) in zip(parts, spans, strict=True):
+        live = SourceInfo(
+            f"{info.name} [{start}]", info.format, 0 if counts is None else counts.rows
+        )
+        checks.append(
+            None
+            if counts is None
+            else result_of(reference, counts, live, settings, ignored, lazy_p_values=True)
+        )
+    template = next(c for c in checks if c is not None)
+    return [
+        ChunkResult(
+            index,
+            start,
+            end,
+            check if check is not None else _without_rows(template, f"{info.name} [{start}]"),
+        )
+        for index, (check, (start, end)) in enumerate(zip(checks, spans, strict=True))
+    ]
+
+
+def _without_rows(like: CheckResult, name: str) -> CheckResult:
+    """The check of a chunk without rows (a gap in the input): no feature can be judged."""
+    why = "no rows in this chunk"
+    features = [
+        replace(
+            f,
+            status=Status.INSUFFICIENT,
+            score=None,
+            p_value=None,
+            p_adjusted=None,
+            p_method=None,
+            live=np.zeros_like(f.live),
+            reason=why,
+            invalid_at=(),
+        )
+        for f in like.features
+    ]
+    return replace(
+        like,
+        features=features,
+        live=replace(like.live, name=name, rows=0),
+        new_columns=[],
+        decision=Decision(Verdict.NO_VERDICT, why),
+    )
+
+
+def _with_empty_chunks(
+    found: list[ChunkCounts], by: ByTime, name: str
+) -> tuple[list[int], list[Counts | None]]:
+    """Every chunk from the first to the last with rows, those without rows as None."""
+    first, last = found[0].key, found[-1].key
+    starts = calendar_starts(first, last, by.every, by.timezone, MAX_CHUNKS)
+    if len(starts) > MAX_CHUNKS:
+        raise too_many_chunks(name)
+    counted = {p.key: p.counts for p in found}
+    keys = sorted(set(starts.tolist()) | set(counted))
+    return keys, [counted.get(key) for key in keys]
 
 
 def _time_spans(starts: list[int], by: ByTime) -> list[tuple[str | int, str | int]]:

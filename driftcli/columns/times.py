@@ -79,6 +79,27 @@ def read_times(column: pa.Array | pa.ChunkedArray) -> Times:
     return _times(np.zeros(len(column), np.int64), False, nulls, ~nulls)
 
 
+EPOCH_PLAUSIBLE = 315_532_800
+"""1980-01-01T00:00:00Z: epoch seconds all before it are more likely not times at all
+(an amount, a count) than a log of the 1970s."""
+
+
+def read_as_epoch(column: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether `read_times` reads this column as epoch seconds: numbers, or text of them."""
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return True
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        return False
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    first = _first_value(array.cast(pa.string()))
+    return first is not None and bool(_LOOKS_NUMERIC.match(first))
+
+
 def _times(seconds: IntArray, wall: BoolArray | bool, missing: BoolArray, bad: BoolArray) -> Times:
     size = len(seconds)
     walls = np.full(size, wall) if isinstance(wall, bool) else wall

@@ -17,9 +17,8 @@ instant it starts at, in seconds since 1970 (UTC).
 from __future__ import annotations
 
 import abc
-import itertools
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -27,9 +26,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftcli.choices import TimeUnit
-from driftcli.columns.times import Times, read_times
+from driftcli.columns.times import (
+    EPOCH_PLAUSIBLE,
+    FIRST_SECOND,
+    LAST_SECOND,
+    Times,
+    read_as_epoch,
+    read_times,
+)
 from driftcli.counting.counter import Counter
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts
+from driftcli.counting.grouped import GroupedCounts
 from driftcli.errors import InputError
 from driftcli.inputs.chunk import Chunk
 from driftcli.reference.buckets import Feature
@@ -48,6 +55,13 @@ _MONDAY = 4
 _HOUR = 3_600
 
 
+def too_many_chunks(name: str) -> InputError:
+    return InputError(
+        f"{name}: more than {MAX_CHUNKS:,} chunks",
+        hint="pass a longer --every (or a larger --chunk-rows)",
+    )
+
+
 @dataclass(frozen=True)
 class ChunkCounts:
     """One chunk's counts: time chunks by the instant they start at, row chunks by index."""
@@ -57,12 +71,14 @@ class ChunkCounts:
 
 
 class Chunker(abc.ABC):
-    """Counts rows into chunks, one `Counter` per chunk, made at its first row."""
+    """Counts rows into chunks: every chunk's piece of an input chunk at once
+    (`GroupedCounts`), or, with samples to keep, one `Counter` per chunk."""
 
     def __init__(self, features: Sequence[Feature], sampled: Collection[str], name: str) -> None:
         self._features = list(features)
         self._sampled = list(sampled)
         self._name = name
+        self._grouped = GroupedCounts(features)
         self._counters: dict[int, Counter] = {}
         self.rows = 0
         """Rows seen, in a chunk or not."""
@@ -73,22 +89,29 @@ class Chunker(abc.ABC):
 
     def chunks(self) -> list[ChunkCounts]:
         """Every chunk with rows, in order (of time, or of rows)."""
+        if not self._sampled:
+            return [ChunkCounts(key, counts) for key, counts in self._grouped.counts()]
         return [ChunkCounts(key, self._counters[key].result()) for key in sorted(self._counters)]
 
     def untimed(self) -> UntimedRows:
         """The rows counted in no chunk (only time chunks leave rows out)."""
         return UntimedRows()
 
-    def _count(self, key: int, part: Chunk) -> None:
-        counter = self._counters.get(key)
-        if counter is None:
-            if len(self._counters) >= MAX_CHUNKS:
-                raise InputError(
-                    f"{self._name}: more than {MAX_CHUNKS:,} chunks",
-                    hint="pass a longer --every (or a larger --chunk-rows)",
-                )
-            counter = self._counters[key] = Counter(self._features, self._sampled)
-        counter.add(part.table, part)
+    def _count(self, chunk: Chunk, keys: list[int], bounds: list[int]) -> None:
+        """Count `chunk`, whose rows bounds[i]:bounds[i + 1] fall in the chunk keys[i]."""
+        known = len(self._counters) if self._sampled else len(self._grouped)
+        new = sum(k not in self._counters for k in keys) if self._sampled else None
+        if known + (self._grouped.new_keys(keys) if new is None else new) > MAX_CHUNKS:
+            raise too_many_chunks(self._name)
+        if not self._sampled:
+            self._grouped.add(chunk, keys, np.array(bounds, np.int64))
+            return
+        for key, start, end in zip(keys, bounds, bounds[1:], strict=False):
+            counter = self._counters.get(key)
+            if counter is None:
+                counter = self._counters[key] = Counter(self._features, self._sampled)
+            part = chunk.sliced(start, end - start)
+            counter.add(part.table, part)
 
 
 class RowChunker(Chunker):
@@ -101,13 +124,14 @@ class RowChunker(Chunker):
         self._size = by.rows
 
     def add(self, chunk: Chunk) -> None:
-        done, total = 0, chunk.table.num_rows
-        while done < total:
-            index, into = divmod(self.rows, self._size)
-            take = min(total - done, self._size - into)
-            self._count(index, chunk.sliced(done, take))
-            done += take
-            self.rows += take
+        total, size = chunk.table.num_rows, self._size
+        if not total:
+            return
+        first, last = self.rows // size, (self.rows + total - 1) // size
+        keys = list(range(first, last + 1))
+        bounds = [0, *(k * size - self.rows for k in keys[1:]), total]
+        self._count(chunk, keys, bounds)
+        self.rows += total
 
 
 class TimeChunker(Chunker):
@@ -123,6 +147,8 @@ class TimeChunker(Chunker):
         self._missing = 0
         self._unreadable = 0
         self._first: tuple[Location, ...] = ()
+        self._epoch_only = True
+        self._latest: int | None = None
 
     def add(self, chunk: Chunk) -> None:
         table = chunk.table
@@ -133,11 +159,16 @@ class TimeChunker(Chunker):
         by = self._by
         if by.column in table.column_names:
             self.time_seen = True
-            times = read_times(table.column(by.column))
+            column = table.column(by.column)
+            times = read_times(column)
+            self._note_epoch(column, times)
         else:
             none = np.zeros(rows, bool)
             times = Times(np.zeros(rows, np.int64), none, np.ones(rows, bool), none)
         keys = chunk_starts(times, by.every, by.timezone)
+        beyond = times.readable & ~on_the_calendar(keys, by.every, by.timezone)
+        if beyond.any():
+            times = replace(times, unreadable=times.unreadable | beyond)
         readable = times.readable
         if readable.all():
             self._split(chunk, keys)
@@ -146,6 +177,27 @@ class TimeChunker(Chunker):
         positions = np.flatnonzero(readable)
         if len(positions):
             self._split(chunk.taken(positions), keys[positions])
+
+    def time_warnings(self) -> list[str]:
+        """What the reading of the times should say: epoch seconds that look like no time."""
+        if not self._epoch_only or self._latest is None or self._latest >= EPOCH_PLAUSIBLE:
+            return []
+        from datetime import datetime, timezone
+
+        latest = datetime.fromtimestamp(self._latest, timezone.utc).isoformat()
+        return [
+            f"{self._name}: --by {self._by.column!r}: its numbers were read as epoch seconds, "
+            f"and every time falls before 1980 (the latest {latest}): is it a time column?"
+        ]
+
+    def _note_epoch(self, column: pa.Array | pa.ChunkedArray, times: Times) -> None:
+        if not read_as_epoch(column):
+            self._epoch_only = False
+            return
+        readable = times.seconds[times.readable]
+        if len(readable):
+            latest = int(readable.max())
+            self._latest = latest if self._latest is None else max(self._latest, latest)
 
     def untimed(self) -> UntimedRows:
         """The rows counted in no chunk: their time was missing or could not be read."""
@@ -164,15 +216,15 @@ class TimeChunker(Chunker):
         if not len(keys):
             return
         if keys[0] == keys[-1] and not np.any(keys != keys[0]):
-            self._count(int(keys[0]), chunk)
+            self._count(chunk, [int(keys[0])], [0, len(keys)])
             return
         in_order = bool(np.all(keys[1:] >= keys[:-1]))
         if not in_order:
             order = np.argsort(keys, kind="stable")
             chunk, keys = chunk.taken(order), keys[order]
-        bounds = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist(), len(keys)]
-        for start, end in itertools.pairwise(bounds):
-            self._count(int(keys[start]), chunk.sliced(start, end - start))
+        starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        bounds = [0, *starts.tolist(), len(keys)]
+        self._count(chunk, keys[bounds[:-1]].tolist(), bounds)
 
 
 # --- the calendar ----------------------------------------------------------
@@ -188,6 +240,35 @@ def chunk_starts(times: Times, every: Every, zone: str) -> IntArray:
         return _floor(times.seconds, every)
     local = np.where(times.wall, times.seconds, _local(times.seconds, zone))
     return _instants(_floor(local, every), zone, times.seconds, times.wall)
+
+
+def on_the_calendar(starts: IntArray, every: Every, zone: str) -> npt.NDArray[np.bool_]:
+    """Whether each chunk starts and ends within years 1-9999 of the zone's calendar.
+
+    A time near either end (9999-12-31 by day: its chunk ends in the year
+    10000) is in no chunk that can be named, so it is as unreadable as a
+    later time.
+    """
+    distinct, inverse = _distinct(starts)
+    ends = chunk_ends(distinct, every, zone)
+    if zone != UTC:
+        distinct, ends = _local(distinct, zone), _local(ends, zone)
+    fits = (distinct >= FIRST_SECOND) & (ends <= LAST_SECOND)
+    fitting: npt.NDArray[np.bool_] = fits[inverse]
+    return fitting
+
+
+def calendar_starts(first: int, last: int, every: Every, zone: str, limit: int) -> IntArray:
+    """Every chunk's start from `first` to `last` (both chunk starts), with or without rows;
+    at most `limit` + 1 of them (more tells the caller there are too many)."""
+    if zone == UTC:
+        step = every.seconds  # weeks too: a whole number of days from a Monday
+        count = min((last - first) // step + 1, limit + 1)
+        return first + step * np.arange(count, dtype=np.int64)
+    found = [first]
+    while found[-1] < last and len(found) <= limit:
+        found.append(int(chunk_ends(np.array(found[-1:], np.int64), every, zone)[0]))
+    return np.array(found, np.int64)
 
 
 def chunk_ends(starts: IntArray, every: Every, zone: str) -> IntArray:

@@ -169,6 +169,21 @@ class Point:
     status: str
 
 
+MAX_TICKS = 16
+"""The most chunk labels a line chart's x axis takes: more would overlap."""
+
+
+def tick_indices(count: int, most: int = MAX_TICKS) -> list[int]:
+    """Which of `count` chunks get a label: evenly spaced, the first and the last always."""
+    if count <= most:
+        return list(range(count))
+    step = math.ceil((count - 1) / (most - 1))
+    ticks = list(range(0, count - 1, step))
+    if count - 1 - ticks[-1] <= step / 2:
+        ticks.pop()  # too close to the last
+    return [*ticks, count - 1]
+
+
 def line_chart(name: str, points: Sequence[Point], threshold: float) -> str:
     """An SVG of a feature's score over the chunks, with its threshold as a dashed line."""
     scores = [p.score for p in points if p.score is not None]
@@ -196,14 +211,18 @@ def line_chart(name: str, points: Sequence[Point], threshold: float) -> str:
     if len(xy) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
         parts.append(f'<polyline class="series" points="{path}"/>')
+    radius = max(1.5, min(4.0, slot / 2.5))  # dense chunks: small points, still hoverable
+    ticks = set(tick_indices(len(points)))
     for i, p in enumerate(points):
         x = LEFT + (i + 0.5) * slot
         if p.score is not None:
             tip = escaped(f"{p.label}: score {p.score:.3f}, {p.status}")
             parts.append(
                 f'<circle class="point {p.tone}" cx="{x:.1f}" '
-                f'cy="{_y(min(p.score, top), top):.1f}" r="4"><title>{tip}</title></circle>'
+                f'cy="{_y(min(p.score, top), top):.1f}" r="{radius:g}"><title>{tip}</title>'
+                "</circle>"
             )
-        parts.append(_x_label(x, p.label, rotated))
+        if i in ticks:
+            parts.append(_x_label(x, p.label, rotated))
     parts.append("</svg>")
     return "".join(parts)

@@ -35,10 +35,7 @@ class _Fitted:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         history = self.history
         if not history.checks:
-            yield Text(
-                f"no checks recorded in {shown(history.store)} (that match): a check of a stored "
-                "window records one (driftcli check, driftcli ingest --check-every)"
-            )
+            yield Text(_nothing_recorded(history))
             return
         by_window = sorted(history.checks, key=lambda c: c.window)
         parts: list[RenderableType] = []
@@ -133,3 +130,16 @@ def _references(checks: list[CheckRecord]) -> list[Text]:
         return [Text(f"reference {spans[0][0]}", style="dim")]
     lines = [f"reference {ref} from {group[0].time}" for ref, group in spans]
     return [Text("; ".join(lines), style="dim")]
+
+
+def _nothing_recorded(history: CheckHistory) -> str:
+    where = shown(history.store)
+    if history.keep == 0:
+        return (
+            f"no checks recorded in {where}: recording is off (--keep 0); turn it on with "
+            "driftcli history --keep 1000"
+        )
+    return (
+        f"no checks recorded in {where} (that match): a check of a stored window records one "
+        "(driftcli check, driftcli ingest --check-every)"
+    )

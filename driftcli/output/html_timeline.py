@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from driftcli.output.charts import Point, line_chart
 from driftcli.output.html import STATUS_TONE, VERDICT_TONE, VERDICT_WORD, page
-from driftcli.output.lines import untimed_note
+from driftcli.output.lines import empty_note, untimed_note
 from driftcli.output.texts import chunk_label, describe_chunks, escaped, plural
 from driftcli.results import Timeline
 
@@ -35,6 +35,8 @@ def render_timeline_html(timeline: Timeline) -> str:
 def _verdict(timeline: Timeline) -> str:
     live, ref = timeline.live, timeline.reference
     notes = [untimed_note(timeline)] if timeline.untimed.count else []
+    gaps = empty_note(timeline)
+    notes += [gaps] if gaps else []
     noted = "".join(f"<li>{escaped(n)}</li>" for n in notes)
     return (
         f'<section class="card verdict {VERDICT_TONE[timeline.verdict]}">'
@@ -83,8 +85,11 @@ def _feature(timeline: Timeline, name: str, threshold: float, index: int) -> str
                 status=result.status.value,
             )
         )
-    first = timeline.first_drift(name)
+    first, run = timeline.first_drift(name), timeline.drifting_since(name)
     since = f"first drift: {chunk_label(timeline, first)}" if first else "no drift in any chunk"
+    if run is not None:
+        now = f"drifting since {chunk_label(timeline, run)}"
+        since = now if run is first else f"{now} ({since})"
     return (
         f'<section class="card feature" id="f{index + 1}">'
         f'<h2><span class="name">{escaped(name)}</span> '

@@ -105,6 +105,8 @@ def timeline_json(timeline: Timeline) -> dict[str, Any]:
         name = feature["name"]
         first = timeline.first_drift(name)
         feature["first_drift"] = first.start if first else None
+        since = timeline.drifting_since(name)
+        feature["drifting_since"] = since.start if since else None
         feature["drifted_chunks"] = sum(
             f.name == name and f.drift for c in timeline.chunks for f in c.check.features
         )
@@ -125,6 +127,8 @@ def _chunking_json(timeline: Timeline) -> dict[str, Any]:
         "judged_chunks": sum(c.verdict is not Verdict.NO_VERDICT for c in timeline.chunks),
         "drifted_chunks": sum(c.drift for c in timeline.chunks),
         "decided_by": timeline.deciding,
+        "partial_chunks": sum(c.partial for c in timeline.chunks),
+        "empty_chunks": sum(c.empty for c in timeline.chunks),
         "fail_on_any_chunk": timeline.any_chunk,
         "rows_without_time": {
             "missing": untimed.missing,
@@ -143,7 +147,8 @@ def _chunk_json(chunk: ChunkResult) -> dict[str, Any]:
         "start": chunk.start,
         "end": chunk.end,
         "rows": check.live.rows,
-        "drift": check.drift,
+        "partial": chunk.partial,
+        "drift": None if chunk.empty else check.drift,
         "verdict": check.verdict.value,
         "rule": check.decision.rule,
         "features": [

@@ -1,7 +1,9 @@
 """JUnit XML: one test case per feature; drift is a failure, too few rows a skip.
 
-A chunked check has a test suite per chunk. XML 1.0 cannot hold most control
-characters at all: names and reasons are shown escaped (texts.shown).
+A chunked check has a test suite per chunk; drift fails only where the exit
+code rests (the deciding chunk, or every chunk with --fail-on-any-chunk).
+XML 1.0 cannot hold most control characters at all: names and reasons are
+shown escaped (texts.shown).
 """
 
 from __future__ import annotations
@@ -26,33 +28,58 @@ def render_junit(result: CheckResult) -> str:
 
 
 def render_timeline_junit(timeline: Timeline) -> str:
-    """JUnit XML for a chunked check: a test suite per chunk, a test case per feature."""
+    """JUnit XML for a chunked check: a test suite per chunk, a test case per feature.
+
+    Failures agree with the exit code: only in the chunk the verdict rests on
+    (every chunk with --fail-on-any-chunk); another chunk's drift is recorded
+    in its test cases' output and its suite's properties, not failed.
+    """
     import xml.etree.ElementTree as ET
 
+    gates = [timeline.any_chunk or c.index == timeline.deciding for c in timeline.chunks]
     checks = [c.check for c in timeline.chunks]
-    suites = ET.Element("testsuites", {"name": "driftcli", **_counts(checks)})
-    for chunk in timeline.chunks:
+    suites = ET.Element("testsuites", {"name": "driftcli", **_counts(checks, gates)})
+    deciding = timeline.latest.name if timeline.deciding is not None else None
+    for chunk, gate in zip(timeline.chunks, gates, strict=True):
         name = f"driftcli check: {timeline.live.name} {chunk.name} vs {timeline.reference.name}"
-        _suite(suites, chunk.check, name)
+        suite = _suite(suites, chunk.check, name, gate)
+        properties = ET.Element("properties")
+        for key, value in (
+            ("chunk", str(chunk.start)),
+            ("rows", str(chunk.check.live.rows)),
+            ("verdict", chunk.verdict.value),
+            ("decides", "true" if gate else "false"),
+        ):
+            ET.SubElement(properties, "property", name=key, value=shown(value))
+        suite.insert(0, properties)
+        if not gate and chunk.drift and deciding is not None:
+            for out in suite.iter("system-out"):
+                out.text = (out.text or "") + (
+                    f"\nnot a failure: the exit code rests on the chunk {shown(deciding)}"
+                )
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")
 
 
-def _counts(results: list[CheckResult]) -> dict[str, str]:
-    features = [f for result in results for f in result.features]
+def _counts(results: list[CheckResult], gates: list[bool] | None = None) -> dict[str, str]:
+    gated = gates or [True] * len(results)
+    features = [
+        (f, gate) for result, gate in zip(results, gated, strict=True) for f in result.features
+    ]
     return {
         "tests": str(len(features)),
-        "failures": str(sum(f.drift for f in features)),
+        "failures": str(sum(f.drift and gate for f, gate in features)),
         "errors": "0",
-        "skipped": str(sum(f.status is Status.INSUFFICIENT for f in features)),
+        "skipped": str(sum(f.status is Status.INSUFFICIENT for f, _ in features)),
         "time": "0",
     }
 
 
-def _suite(parent: ET.Element, result: CheckResult, name: str) -> None:
+def _suite(parent: ET.Element, result: CheckResult, name: str, gate: bool = True) -> ET.Element:
+    """A test suite of the check's features; drift fails a case only where `gate`."""
     import xml.etree.ElementTree as ET
 
-    suite = ET.SubElement(parent, "testsuite", {"name": shown(name), **_counts([result])})
+    suite = ET.SubElement(parent, "testsuite", {"name": shown(name), **_counts([result], [gate])})
     for f in result.features:
         case = ET.SubElement(
             suite, "testcase", classname=f"driftcli.{f.kind.value}", name=shown(f.name), time="0"
@@ -64,7 +91,7 @@ def _suite(parent: ET.Element, result: CheckResult, name: str) -> None:
             f"rows: {f.reference_rows} reference, {f.live_rows} live"
             + (f"\n{f.status.value}: {shown(f.reason)}" if f.reason else "")
         )
-        if f.drift:
+        if f.drift and gate:
             failure = ET.SubElement(
                 case,
                 "failure",
@@ -75,3 +102,4 @@ def _suite(parent: ET.Element, result: CheckResult, name: str) -> None:
         elif f.status is Status.INSUFFICIENT:
             ET.SubElement(case, "skipped", message=shown(f.reason or "too few live rows"))
         ET.SubElement(case, "system-out").text = detail
+    return suite

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from driftcli.output.texts import format_p_value, plural, shown
+from driftcli.output.texts import chunk_label, format_p_value, plural, shown
 from driftcli.results import (
     CheckResult,
     FeatureResult,
@@ -112,7 +112,21 @@ def timeline_warnings(timeline: Timeline) -> list[str]:
         lines += [f"warning: {note}" for note in invalid_notes(_over_chunks(timeline, i))]
     if timeline.untimed.count:
         lines.append(f"warning: {untimed_note(timeline)}")
+    gaps = empty_note(timeline)
+    if gaps:
+        lines.append(f"warning: {gaps}")
+    lines += [f"warning: {shown(note)}" for note in timeline.warnings]
     return lines
+
+
+def empty_note(timeline: Timeline) -> str | None:
+    """`app.csv: no rows in 1 chunk: 2024-03-05`: gaps a monitor should hear of."""
+    empty = [c for c in timeline.chunks if c.empty]
+    if not empty:
+        return None
+    named = ", ".join(chunk_label(timeline, c) for c in empty[:5])
+    more = f", ... ({len(empty):,} in all)" if len(empty) > 5 else ""
+    return shown(f"{timeline.live.name}: no rows in {plural(len(empty), 'chunk')}: {named}{more}")
 
 
 def _over_chunks(timeline: Timeline, index: int) -> FeatureResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from driftcli.output.lines import invalid_notes, untimed_note
+from driftcli.output.lines import empty_note, invalid_notes, untimed_note
 from driftcli.output.sparklines import sparklines
 from driftcli.output.texts import (
     chunk_label,
@@ -148,7 +148,7 @@ def render_timeline_markdown(timeline: Timeline) -> str:
     ]
     for i, name in enumerate(timeline.feature_names):
         first = timeline.first_drift(name)
-        cells = [_score_cell(c.check.features[i]) for c in chunks]
+        cells = ["no rows" if c.empty else _score_cell(c.check.features[i]) for c in chunks]
         shown = chunk_label(timeline, first) if first else "—"
         lines.append(f"| {_cell(name)} | " + " | ".join(cells) + f" | {shown} |")
     lines.append("| rows | " + " | ".join(f"{c.check.live.rows:,}" for c in chunks) + " | |")
@@ -159,6 +159,9 @@ def render_timeline_markdown(timeline: Timeline) -> str:
         notes.append(f"the latest {len(chunks)} of {len(timeline.chunks)} chunks are shown")
     if timeline.untimed.count:
         notes.append(untimed_note(timeline))
+    gaps = empty_note(timeline)
+    if gaps:
+        notes.append(gaps)
     if notes:
         lines += ["", *(f"- {_cell(note)}" for note in notes)]
     return "\n".join(lines)

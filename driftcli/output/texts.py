@@ -113,8 +113,16 @@ def chunk_label(timeline: Timeline, chunk: ChunkResult) -> str:
         return f"#{chunk.index + 1}"
     start = datetime.fromisoformat(str(chunk.start))
     if timeline.chunking.every.unit.seconds < 86_400:
-        return f"{start:%m-%d %H:%M}"
+        return f"{start:%Y-%m-%d %H:%M}" if spans_years(timeline) else f"{start:%m-%d %H:%M}"
     return f"{start:%Y-%m-%d}"
+
+
+def spans_years(timeline: Timeline) -> bool:
+    """Do the time chunks start in more than one year (so a date needs its year)?"""
+    if not isinstance(timeline.chunking, ByTime) or not timeline.chunks:
+        return False
+    first, last = (str(c.start)[:4] for c in (timeline.chunks[0], timeline.chunks[-1]))
+    return first != last
 
 
 def escaped(text: str) -> str:

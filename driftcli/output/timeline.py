@@ -19,6 +19,7 @@ from driftcli.output.texts import (
     describe_chunks,
     plural,
     shown,
+    spans_years,
 )
 from driftcli.results import ChunkResult, FeatureResult, Status, Timeline, Verdict
 from driftcli.scoring.metrics import FALLBACK_METRIC
@@ -26,6 +27,10 @@ from driftcli.settings import ByTime
 
 _MARK = {Status.DRIFT: "!", Status.UNCERTAIN: "?", Status.TYPE_CHANGED: "!", Status.OK: " "}
 _VERDICT = {Verdict.DRIFT: ("DRIFT", "bold red"), Verdict.NO_DRIFT: ("ok", "green")}
+_EMPTY = Text(" none", style="yellow")
+_MIN_NAME = 8
+"""The narrowest the feature names fold to, to make room for one chunk."""
+"""A chunk without rows: a gap in the input, not a chunk too small to judge."""
 
 
 def render_timeline(timeline: Timeline) -> RenderableType:
@@ -46,12 +51,26 @@ class _Fitted:
         table = _matrix(timeline, columns)
         # Sized against no width limit: rich clamps a table's natural width to the limit.
         unlimited = options.update_width(1 << 20)
-        while (
-            columns > 1 and Measurement.get(console, unlimited, table).maximum > options.max_width
-        ):
+
+        def wide(table: Table) -> int:
+            return Measurement.get(console, unlimited, table).maximum
+
+        while columns > 1 and wide(table) > options.max_width:
             columns -= 1
             table = _matrix(timeline, columns)
+        if wide(table) > options.max_width:
+            # A long feature name leaves no room for a chunk: fold the names (whole, over
+            # lines) into what the chunk and the first drift leave.
+            room = options.max_width - (wide(table) - _name_width(timeline))
+            if room >= _MIN_NAME:
+                table = _matrix(timeline, columns, room)
+            if wide(table) > options.max_width:
+                columns = 0
         yield Group(_title(timeline), table, _summary(timeline), *_notes(timeline, columns))
+
+
+def _name_width(timeline: Timeline) -> int:
+    return max(len(n) for n in [*timeline.feature_names, "verdict"])
 
 
 def _fixed_width(timeline: Timeline) -> int:
@@ -67,15 +86,21 @@ def _title(timeline: Timeline) -> Text:
     )
 
 
-def _matrix(timeline: Timeline, columns: int) -> Table:
-    """Features down, chunks across; each chunk's rows and verdict at the foot."""
+def _matrix(timeline: Timeline, columns: int, fold: int | None = None) -> Table:
+    """Features down, chunks across; each chunk's rows and verdict at the foot. `fold`:
+    the width the feature names fold to, over several lines, when they are longer."""
     chunks = timeline.chunks[-columns:]
     table = Table(
         box=box.SIMPLE, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1), show_footer=True
     )
     names = timeline.feature_names
-    width = max(len(n) for n in [*names, "verdict"])
-    table.add_column("feature", footer="rows\nverdict", no_wrap=True, min_width=width)
+    width = _name_width(timeline)
+    if fold is None or fold >= width:
+        table.add_column("feature", footer="rows\nverdict", no_wrap=True, min_width=width)
+    else:
+        table.add_column(
+            "feature", footer="rows\nverdict", overflow="fold", width=max(fold, len("verdict"))
+        )
     previous: ChunkResult | None = None
     for chunk in chunks:
         footer = Text(compact_count(chunk.check.live.rows) + "\n").append(_verdict_cell(chunk))
@@ -87,15 +112,15 @@ def _matrix(timeline: Timeline, columns: int) -> Table:
             min_width=5,
         )
         previous = chunk
-    firsts = [timeline.first_drift(name) for name in names]
+    firsts = [timeline.drifting_since(name) for name in names]
     labels = [chunk_label(timeline, f) if f else "—" for f in firsts]
     table.add_column(
-        "first\ndrift", no_wrap=True, min_width=max(len(x) for x in [*labels, "drift"])
+        "drifting\nsince", no_wrap=True, min_width=max(len(x) for x in [*labels, "since"])
     )
     for i, name in enumerate(names):
         table.add_row(
             Text(shown(name)),
-            *(cell(chunk.check.features[i]) for chunk in chunks),
+            *(_EMPTY if chunk.empty else cell(chunk.check.features[i]) for chunk in chunks),
             Text(labels[i], style="red" if firsts[i] else "dim"),
         )
     return table
@@ -115,6 +140,8 @@ def _cell_style(status: Status) -> str:
 
 
 def _verdict_cell(chunk: ChunkResult) -> Text:
+    if chunk.empty:
+        return Text("gap", style="bold yellow")
     text, style = _VERDICT.get(chunk.verdict, ("—", "yellow"))
     return Text(text, style=style)
 
@@ -128,7 +155,10 @@ def header(timeline: Timeline, chunk: ChunkResult, previous: ChunkResult | None)
     before = datetime.fromisoformat(str(previous.start)) if previous else None
     if timeline.chunking.every.unit.seconds < 86_400:
         day = start.strftime("%m-%d") if before is None or before.date() != start.date() else ""
-        return f"{day}\n{start:%H:%M}"
+        if not spans_years(timeline):
+            return f"{day}\n{start:%H:%M}"
+        year = str(start.year) if before is None or before.year != start.year else ""
+        return f"{year}\n{day}\n{start:%H:%M}"
     year = str(start.year) if before is None or before.year != start.year else ""
     return f"{year}\n{start:%m-%d}"
 
@@ -150,11 +180,17 @@ def _notes(timeline: Timeline, columns: int) -> list[Text]:
     total = len(timeline.chunks)
     metrics = {f.metric for c in timeline.chunks[:1] for f in c.check.features}
     what = f"the {metrics.pop()} score" if len(metrics) == 1 else "each feature's score"
+    gaps = any(c.empty for c in timeline.chunks)
     notes = [
         f"cells: {what}; ! drift, ? uncertain (could be chance), - too few rows for a verdict, "
-        "miss! not in the live data"
+        "miss! not in the live data" + ("; none: no rows in the chunk (a gap)" if gaps else "")
     ]
-    if columns < total:
+    if columns == 0:
+        notes.append(
+            f"the terminal is too narrow to show any of the {total} chunks "
+            "(--format json has them all)"
+        )
+    elif columns < total:
         notes.append(f"showing the latest {columns} of {total} chunks (--format json has them all)")
     latest = timeline.latest.check
     fallbacks = [f.name for f in latest.features if f.fallback]

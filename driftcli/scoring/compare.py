@@ -32,8 +32,8 @@ from driftcli.scoring.significance import (
     Evidence,
     Method,
     adjust,
-    evidence,
     log_choose,
+    remembered_evidence,
     rows_for_evidence,
 )
 from driftcli.settings import Settings, name_key
@@ -83,12 +83,17 @@ def compare(
     settings: Settings,
     live_name: str = "the live data",
     samples: tuple[dict[str, Values], dict[str, Values]] | None = None,
+    *,
+    lazy_p_values: bool = False,
 ) -> list[FeatureResult]:
     """Score every reference feature against the live counts.
 
     `samples` holds (live, reference) raw values per numeric feature, for
     the sample metrics. Raises `SchemaError` when the live data has none of
-    the features.
+    the features. `lazy_p_values`: no Monte Carlo p-value for a feature whose
+    score is not material (it cannot change its status; without --alpha,
+    which adjusts every p-value): its `p_value` is None. The many small
+    chunks of a chunked check would otherwise spend most of their time there.
     """
     present = set(live.columns)
     if profile.features and not any(f.name in present for f in profile.features):
@@ -100,6 +105,7 @@ def compare(
     live_samples, ref_samples = samples or ({}, {})
     level = evidence_level(settings, len(profile.features))
     draws = max(MONTE_CARLO_DRAWS, CHECK_MONTE_CARLO_DRAWS // max(len(profile.features), 1))
+    lazy = lazy_p_values and settings.alpha is None
     results = [
         compare_feature(
             feature,
@@ -110,6 +116,7 @@ def compare(
             samples=(live_samples.get(feature.name), ref_samples.get(feature.name)),
             level=level,
             max_draws=draws,
+            lazy=lazy,
         )
         for feature in profile.features
     ]
@@ -126,10 +133,12 @@ def compare_feature(
     samples: tuple[Values | None, Values | None] = (None, None),
     level: float | None = None,
     max_draws: int | None = None,
+    lazy: bool = False,
 ) -> FeatureResult:
     """The verdict on one feature (before any correction across features).
 
-    `max_draws`: the feature's share of the check's Monte Carlo draws.
+    `max_draws`: the feature's share of the check's Monte Carlo draws; `lazy`:
+    no Monte Carlo p-value when the score is not material (see `compare`).
     """
     metric, fallback = metric_for(feature, settings)
     threshold = threshold_for(feature, metric, fallback, settings)
@@ -154,19 +163,22 @@ def compare_feature(
     if not present:
         return result
     live_values, ref_values = samples
+    skip_above = threshold if lazy else None
     score, test, sizes = _score(
-        metric, live, reference, (live_values, ref_values), settings, (level, max_draws), feature
-    )
+        metric, live, reference, (live_values, ref_values), settings,
+        (level, max_draws, skip_above), feature,
+    )  # fmt: skip
     floor_factor = 2.0 if test.method is Method.KS else 1.0
     fewest = rows_for_evidence(sizes[1], level, floor_factor)
     if settings.min_rows is not None and fewest is not None:
         fewest = max(fewest, settings.min_rows)
+    drawn = not math.isnan(test.p_value)
     result = replace(
         result,
         score=score,
-        p_value=test.p_value,
-        p_method=test.method.value,
-        p_bound=test.bound,
+        p_value=test.p_value if drawn else None,
+        p_method=test.method.value if drawn else None,
+        p_bound=test.bound and drawn,
         min_rows=fewest,
     )
     return _judge(result, feature, live, test, settings)
@@ -239,21 +251,24 @@ def _score(
     reference: FeatureCounts,
     samples: tuple[Values | None, Values | None],
     settings: Settings,
-    resolution: tuple[float, int | None],
+    resolution: tuple[float, int | None, float | None],
     feature: Feature,
 ) -> tuple[float, Evidence, tuple[int, int]]:
     """The score, the evidence, and the (live, reference) sizes the evidence rests on.
 
-    `resolution`: the evidence level and the feature's Monte Carlo draws at most.
+    `resolution`: the evidence level, the feature's Monte Carlo draws at most,
+    and a threshold the score must be above for a Monte Carlo p-value to be
+    drawn (below it, the evidence's p-value is NaN), or None.
     """
     live_values, ref_values = samples
-    level, max_draws = resolution
+    level, max_draws, skip_above = resolution
+    sizes = (live.rows, reference.rows)
     other = _other(feature)
-    draws = {} if max_draws is None else {"max_draws": max_draws}
     if metric.bucket_score is not None:
         score = metric.bucket_score(live.buckets, reference.buckets, settings.smoothing)
-        test = evidence(live.buckets, reference.buckets, level, other, **draws)
-        return score, test, (live.rows, reference.rows)
+        drawing = skip_above is None or score > skip_above
+        buckets = live.buckets, reference.buckets
+        return score, remembered_evidence(*buckets, level, other, max_draws, drawing), sizes
     if live_values is None or ref_values is None or not len(ref_values):
         raise UsageError(
             f"metric {metric.name} needs raw reference values, and this reference has none",
@@ -265,8 +280,9 @@ def _score(
         floor = min(1.0, 2.0 * math.exp(-log_choose(n + m, n))) if n and m else 1.0
         return statistic, Evidence(max(p, floor), Method.KS, floor), (n, m)
     score = _wasserstein(live_values, ref_values)
-    test = evidence(live.buckets, reference.buckets, level, other, **draws)
-    return score, test, (live.rows, reference.rows)
+    drawing = skip_above is None or score > skip_above
+    buckets = live.buckets, reference.buckets
+    return score, remembered_evidence(*buckets, level, other, max_draws, drawing), sizes
 
 
 def _other(feature: Feature) -> int | None:
@@ -327,15 +343,38 @@ def decide(results: list[FeatureResult], settings: Settings) -> Decision:
     return Decision(Verdict.NO_DRIFT, "no feature drifted")
 
 
+def partial_chunks(rows: list[int], size: int | None = None) -> list[int | None]:
+    """For each chunk, the rows it falls short of when it is partial, else None.
+
+    A chunk of --chunk-rows N is partial below N rows (only the last can be);
+    a time chunk, below half the median rows of the other chunks with rows
+    (the hour that just began). An empty chunk is not partial: it has no rows
+    to judge at all.
+    """
+    if size is not None:
+        return [size if 0 < n < size else None for n in rows]
+    filled = [n for n in rows if n > 0]
+    marks: list[int | None] = []
+    for n in rows:
+        others = list(filled)
+        if n > 0:
+            others.remove(n)
+        typical = int(np.median(others)) if others else 0
+        marks.append(typical if n > 0 and 2 * n < typical else None)
+    return marks
+
+
 def decide_over_chunks(
-    chunks: list[ChunkResult], any_chunk: bool = False
+    chunks: list[ChunkResult], any_chunk: bool = False, short_of: list[int | None] | None = None
 ) -> tuple[Decision, int | None]:
     """The verdict of a chunked check, and the index of the chunk it rests on.
 
-    The latest chunk with a verdict decides (a last chunk too small to judge,
-    such as the hour just begun, does not hide the one before it); with
-    `any_chunk`, any chunk that drifted is drift. No verdict when no chunk
-    could be judged.
+    The latest chunk with a verdict decides, unless it is partial (`short_of`,
+    from `partial_chunks`) and did not drift: then the latest full chunk with
+    a verdict (or a later partial one that drifted) does, so neither the hour
+    that just began nor a chunk too small to judge hides the one before it.
+    With `any_chunk`, any chunk that drifted is drift. No verdict when no
+    chunk could be judged.
     """
     judged = [c for c in chunks if c.verdict is not Verdict.NO_VERDICT]
     if not judged:
@@ -343,7 +382,9 @@ def decide_over_chunks(
         return Decision(
             Verdict.NO_VERDICT, f"no chunk could be judged: {which} too few live rows"
         ), None
-    latest = judged[-1]
+    short = short_of or [None] * len(chunks)
+    counted = [c for c in judged if short[c.index] is None or c.drift]
+    latest = counted[-1] if counted else judged[-1]
     if any_chunk:
         drifted = [c for c in chunks if c.drift]
         if drifted:
@@ -353,16 +394,43 @@ def decide_over_chunks(
                 "(--fail-on-any-chunk)",
             ), latest.index
         return Decision(Verdict.NO_DRIFT, "no chunk drifted (--fail-on-any-chunk)"), latest.index
-    later = len(chunks) - 1 - latest.index
-    tail = (
-        f"; {later} later chunk{'s have' if later > 1 else ' has'} too few rows for a verdict"
-        if later
-        else ""
-    )
     verdict = Verdict.DRIFT if latest.drift else Verdict.NO_DRIFT
     verb = "drifted" if latest.drift else "did not drift"
-    which = "the latest chunk with a verdict" if later else "the latest chunk"
-    return Decision(verdict, f"{which}, {latest.name}, {verb}{tail}"), latest.index
+    later = chunks[latest.index + 1 :]
+    if not later:
+        return Decision(verdict, f"the latest chunk, {latest.name}, {verb}"), latest.index
+    passed = [c for c in later if c.verdict is not Verdict.NO_VERDICT]
+    which = "the latest full chunk" if passed else "the latest chunk with a verdict"
+    return Decision(
+        verdict, f"{which}, {latest.name}, {verb}; " + _later_chunks(later, passed, short)
+    ), latest.index
+
+
+def _later_chunks(
+    later: list[ChunkResult], passed: list[ChunkResult], short: list[int | None]
+) -> str:
+    """Why the chunks after the deciding one do not decide."""
+    parts = []
+    if passed:
+        last = passed[-1]
+        rows, usual = last.check.live.rows, short[last.index] or 0
+        size = f"{rows:,} row{'' if rows == 1 else 's'} against a usual {usual:,}"
+        parts.append(
+            f"1 later chunk is partial and did not drift ({last.name}, {size})"
+            if len(passed) == 1
+            else f"{len(passed)} later chunks are partial and did not drift "
+            f"(the latest, {last.name}, {size})"
+        )
+    empty = sum(c.empty for c in later)
+    if empty:
+        parts.append(f"{empty} later chunk{'s have' if empty > 1 else ' has'} no rows")
+    unjudged = len(later) - len(passed) - empty
+    if unjudged:
+        parts.append(
+            f"{unjudged} later chunk{'s have' if unjudged > 1 else ' has'} too few rows "
+            "for a verdict"
+        )
+    return "; ".join(parts)
 
 
 def _type_changed(feature: Feature, live: FeatureCounts) -> bool:

@@ -16,6 +16,7 @@ it is tested against scipy to 1e-12.
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from dataclasses import dataclass
@@ -182,6 +183,53 @@ def evidence(
         return Evidence(max(bound, floor), Method.BOUND, floor, bound=True)
     p = _monte_carlo_p(live_int, pooled_int, draws, scored)
     return Evidence(max(p, floor), Method.MONTE_CARLO, floor, bound=p <= 1.0 / (draws + 1))
+
+
+def remembered_evidence(
+    live: npt.NDArray[np.int64],
+    ref: npt.NDArray[np.int64],
+    level: float,
+    other: int | None = None,
+    max_draws: int | None = None,
+    drawing: bool = True,
+) -> Evidence:
+    """`evidence`, remembered; with `drawing` False, no Monte Carlo.
+
+    The many small chunks of a chunked check meet the same tables again and
+    again (two rows over twenty buckets have a few hundred), and a Monte
+    Carlo p-value, seeded by its table, is the same each time. Without
+    `drawing`, a table that would need Monte Carlo gets a NaN p-value (with
+    its floor): the caller has no use for it (a score that is not material).
+    """
+    draws = MAX_MONTE_CARLO_DRAWS if max_draws is None else max_draws
+    if not drawing and _needs_monte_carlo(live, ref):
+        return Evidence(math.nan, Method.MONTE_CARLO, permutation_floor(*_sides(live, ref)))
+    key = (live.tobytes(), live.dtype.str), (ref.tobytes(), ref.dtype.str)
+    return _remembered(*key, level, other, draws)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _remembered(
+    live: tuple[bytes, str], ref: tuple[bytes, str], level: float, other: int | None, draws: int
+) -> Evidence:
+    return evidence(
+        np.frombuffer(live[0], live[1]), np.frombuffer(ref[0], ref[1]), level, other, draws
+    )
+
+
+def _sides(live: npt.NDArray[np.int64], ref: npt.NDArray[np.int64]) -> tuple[int, int]:
+    used = (live + ref) > 0
+    return int(live[used].sum()), int(ref[used].sum())
+
+
+def _needs_monte_carlo(live: npt.NDArray[np.int64], ref: npt.NDArray[np.int64]) -> bool:
+    """Whether `evidence` would draw: some bucket in use expects under MIN_EXPECTED rows."""
+    used = (live + ref) > 0
+    n_live, n_ref = _sides(live, ref)
+    if int(np.count_nonzero(used)) < 2 or n_live == 0 or n_ref == 0:
+        return False
+    pooled = live[used] + ref[used]
+    return float(pooled.min()) * min(n_live, n_ref) / (n_live + n_ref) < MIN_EXPECTED
 
 
 def types_bound(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,10 +71,14 @@ class History:
             keep = self.keep()
         lines = _whole(data).splitlines()
         first = max(len(lines) - keep, 0)
-        return [
-            _decode_line(self.checks_path, number, line)
-            for number, line in enumerate(lines[first:], start=first + 1)
-        ]
+        records = []
+        for number, line in enumerate(lines[first:], start=first + 1):
+            try:
+                records.append(_decode_line(self.checks_path, number, line))
+            except CorruptRecord as exc:
+                # A log: one damaged line must not make the others unreadable.
+                self.store.warn(f"{exc.message}, skipped (the next rewrite drops it)")
+        return records
 
     def append(self, record: CheckRecord) -> None:
         """Record one check, durably, and keep the history to its bound."""
@@ -96,7 +101,7 @@ class History:
         data = _read(self.checks_path) if regular_file(self.checks_path) else b""
         whole = _whole(data)
         if whole != data or whole.count(b"\n") + 1 > keep + _slack(keep):
-            lines = whole.splitlines(keepends=True)
+            lines = _sound(whole.splitlines(keepends=True))
             kept = lines[max(len(lines) - keep + 1, 0) :]
             atomic_write_bytes(self.checks_path, b"".join(kept) + line)
         else:
@@ -113,9 +118,10 @@ class History:
             if not regular_file(self.checks_path):
                 return 0
             lines = _whole(_read(self.checks_path)).splitlines(keepends=True)
-            dropped = max(len(lines) - keep, 0)
-            if dropped:
-                atomic_write_bytes(self.checks_path, b"".join(lines[dropped:]))
+            sound = _sound(lines)
+            dropped = max(len(sound) - keep, 0)
+            if dropped or len(sound) < len(lines):
+                atomic_write_bytes(self.checks_path, b"".join(sound[dropped:]))
             return dropped
 
     def _make_directory(self) -> None:
@@ -123,6 +129,24 @@ class History:
         no_symlink(self.checks_path)
         self.path.mkdir(exist_ok=True)
         clean_temp_files(self.path)
+
+
+class CorruptRecord(StoreError):
+    """A line of the history that is not a record: skipped by readers, dropped by rewrites."""
+
+
+def _sound(lines: list[bytes]) -> list[bytes]:
+    """The lines that are records (or from a newer driftcli: not ours to drop)."""
+    kept = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            _decode_line(Path(), number, line)
+        except CorruptRecord:
+            continue
+        except StoreError:
+            pass
+        kept.append(line)
+    return kept
 
 
 def _slack(keep: int) -> int:
@@ -171,6 +195,7 @@ def _finite(value: float | None) -> float | None:
 
 
 def decode_record(doc: dict[str, Any]) -> CheckRecord:
+    datetime.fromisoformat(str(doc["time"]))  # a time readers can order by, or corrupt
     return CheckRecord(
         time=str(doc["time"]),
         window=str(doc["window"]),
@@ -197,10 +222,7 @@ def _decode_line(path: Path, number: int, line: bytes) -> CheckRecord:
         doc = json.loads(line)
         version = int(doc["format_version"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise StoreError(
-            f"{path}: line {number}: corrupt history record",
-            hint="remove that line; the other records stay readable",
-        ) from exc
+        raise CorruptRecord(f"{path}: line {number}: corrupt history record") from exc
     if version > FORMAT_VERSION:
         raise StoreError(
             f"{path}: line {number}: written by a newer driftcli (format {version})",
@@ -209,7 +231,4 @@ def _decode_line(path: Path, number: int, line: bytes) -> CheckRecord:
     try:
         return decode_record(doc)
     except (ValueError, KeyError, TypeError) as exc:
-        raise StoreError(
-            f"{path}: line {number}: corrupt history record",
-            hint="remove that line; the other records stay readable",
-        ) from exc
+        raise CorruptRecord(f"{path}: line {number}: corrupt history record") from exc
