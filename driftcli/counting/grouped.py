@@ -186,9 +186,18 @@ class GroupedCounts:
         self, name: str, column: pa.Array | pa.ChunkedArray, slots: IntArray, bounds: IntArray
     ) -> None:
         """The column's type family, in every chunk where this piece has a value."""
-        valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), np.int64)
-        some = np.add.reduceat(valid, bounds[:-1]) > 0
-        self._types[name][slots[some]] |= int(type_class(column.type))
+        family = int(type_class(column.type))
+        if column.null_count == 0:
+            self._types[name][slots] |= family
+            return
+        if len(slots) <= FEW_PIECES:
+            # A few pieces: their null counts, without a mask of every row.
+            pieces = itertools.pairwise(bounds.tolist())
+            some = np.array([column.slice(a, b - a).null_count < b - a for a, b in pieces])
+        else:
+            valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), np.int64)
+            some = np.add.reduceat(valid, bounds[:-1]) > 0
+        self._types[name][slots[some]] |= family
 
     def _locate(
         self,
