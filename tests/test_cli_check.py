@@ -490,10 +490,11 @@ def test_null_lines_no_longer_pass_as_rows_of_missing_values(invoke: Invoke) -> 
 
 
 @pytest.mark.parametrize("route", ["path", "stdin"])
-def test_rows_holding_no_reference_feature_are_not_counted(
+def test_rows_holding_no_reference_feature_are_counted_as_missing_and_located(
     invoke: Invoke, tmp_path: Path, route: str
 ) -> None:
-    # 300 log lines without features among 200 rows would be drift on every missing rate.
+    # 300 log lines without features among 200 rows: the model saw them without any
+    # feature, which is drift on every missing rate; the warning says where they are.
     lines = [json.dumps(r) for r in pa_rows(REF, 200)]
     lines[50:50] = ["{}"] * 150 + ['{"request_id": 7}'] * 150  # lines 51 to 350
     body = ("\n".join(lines) + "\n").encode()
@@ -502,12 +503,14 @@ def test_rows_holding_no_reference_feature_are_not_counted(
     args, name = ((path,), str(path)) if route == "path" else (("-",), "<stdin>")
     stdin = body if route == "stdin" else None
     result = invoke("check", *args, "--ref", REF, "-f", "json", input=stdin)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr
     assert (
-        f"warning: {name}: 300 rows hold none of the reference's features (not counted), "
-        "first at lines 51, 52, 53, 54, 55"
+        f"warning: {name}: 300 rows hold none of the reference's features (counted as missing "
+        "values), first at lines 51, 52, 53, 54, 55"
     ) in result.stderr
-    assert json.loads(result.stdout)["live"]["rows"] == 200
+    doc = json.loads(result.stdout)
+    assert doc["live"]["rows"] == 500
+    assert all(f["missing"]["live"] >= 300 for f in doc["features"])
     only_stray = b'{"request_id": 7}\n{"age": null}\n'
     path.write_bytes(only_stray)
     refused = invoke("check", *args, "--ref", REF, input=only_stray if stdin else None)

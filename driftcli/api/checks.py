@@ -135,13 +135,11 @@ def check_against(
             counts = count_chunks(reference.profile.features, source.chunks(), sampled)
             info = with_skipped(SourceInfo(source.name, source.format.value, counts.rows), source)
     features = reference.profile.features
-    if counts.rows == 0 and counts.featureless and set(counts.columns) & {f.name for f in features}:
-        # (With none of the features' columns at all, scoring says so, as for a window.)
-        raise no_shared_column(info.name, counts.featureless, features)
-    if counts.rows == 0 and counts.featureless:
-        return result_of(reference, counts, info, settings)
     if counts.rows == 0:
         raise InputError(f"{info.name}: no data rows in the live data")
+    if counts.featureless == counts.rows and set(counts.columns) & {f.name for f in features}:
+        # (With none of the features' columns at all, scoring says so, as for a window.)
+        raise no_shared_column(info.name, counts.featureless, features)
     info = replace(info, featureless=counts.featureless, first_featureless=counts.featureless_at)
     return result_of(reference, counts, info, settings)
 

@@ -111,6 +111,12 @@ def ingest(
     return report
 
 
+def _after_missing_rows(table: pa.Table, rows: int) -> pa.Table:
+    """`rows` rows missing every column, then the table."""
+    nulls = pa.table([pa.nulls(rows, field.type) for field in table.schema], schema=table.schema)
+    return pa.concat_tables([nulls, table])
+
+
 class IngestInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM stopped an ingest; the rows read were stored, as `report` says."""
 
@@ -156,14 +162,23 @@ class _Session:
         self.since_check = 0
         self.featureless = Featureless([f.name for f in self.features]) if self.features else None
         self.rows_with_features = 0
+        self.held = 0
+        """Rows before the input's first row holding a feature: stored (as rows missing every
+        feature) once one comes, so that an input with none stores nothing."""
 
     def take(self, chunk: Chunk, source: Source) -> None:
         """A parsed chunk: its valid rows queued, cut at the next flush or check."""
         self.report.rows_read += chunk.table.num_rows
         if self.featureless is not None:
-            chunk = self.featureless.rows_with_features(chunk)
+            first = self.featureless.note(chunk)
+            if not self.rows_with_features:
+                self.held += first
+                chunk = chunk.sliced(first, chunk.table.num_rows - first)
             self.rows_with_features += chunk.table.num_rows
         table, bad_row = _valid_rows(chunk, self.features, source)
+        if self.held and table.num_rows:
+            table = _after_missing_rows(table, self.held)
+            self.held = 0
         options = self.options
         while table.num_rows:
             # Cut at the next flush or check, so neither is late by a chunk.

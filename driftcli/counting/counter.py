@@ -105,11 +105,11 @@ def count_chunks(
     features: Sequence[Feature], chunks: Iterable[Chunk | None], sampled: Collection[str] = ()
 ) -> Counts:
     """`count_batches` over an input's chunks, locating the first invalid values; rows
-    that hold none of the features are left out, counted and located."""
+    that hold none of the features are counted (as missing) and located apart."""
     counter = Counter(features, sampled)
     featureless = Featureless([f.name for f in features])
     for chunk in prefetch(c for c in chunks if c is not None):
-        chunk = featureless.rows_with_features(chunk)
+        featureless.note(chunk)
         counter.add(chunk.table, chunk)
     return replace(
         counter.result(), featureless=featureless.count, featureless_at=featureless.first

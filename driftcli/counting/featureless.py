@@ -1,10 +1,12 @@
-"""Rows that hold none of the reference's features: set apart before they are counted or stored.
+"""Rows that hold none of the reference's features: counted, located and warned about.
 
-A `{}` line, or a log line whose features are all absent or null, says
-nothing about the features; counted, it would be a row missing every one
-of them, and enough such rows make every feature drift on its missing rate.
-Deciding it row by row, not by chunk, keeps the outcome the same however
-the input was cut into chunks.
+A `{}` line, or a log line whose features are all absent or null, is a row
+the model saw without any feature: it is counted as a row missing every
+feature (as the reference counts its own), so an upstream that stops
+sending features shows as drift on the missing rates, and a file checked
+against itself never drifts. What is decided row by row, not by chunk, is
+the warning, and the refusal of an input in which no row holds a feature:
+the same however the input was cut into chunks.
 """
 
 from __future__ import annotations
@@ -35,25 +37,24 @@ class Featureless:
     seen: set[str] = field(default_factory=set)
     """Features that some row held a value (not null) of."""
 
-    def rows_with_features(self, chunk: Chunk) -> Chunk:
-        """The chunk's rows that hold a value of some feature; the others noted."""
-        keep = self._mask(chunk.table)
-        if keep is None:
-            return chunk
-        dropped = np.flatnonzero(~keep)
-        self.count += len(dropped)
+    def note(self, chunk: Chunk) -> int:
+        """Count and locate the chunk's rows that hold no feature; the index of its first
+        row that holds one (the chunk's length if none does)."""
+        held = self._mask(chunk.table)
+        if held is None:
+            return 0
+        empty = np.flatnonzero(~held)
+        self.count += len(empty)
         room = LOCATIONS_KEPT - len(self.first)
         if room > 0:
-            self.first += chunk.locate(dropped[:room])
-        return chunk.taken(np.flatnonzero(keep))
+            self.first += chunk.locate(empty[:room])
+        return int(np.argmax(held)) if held.any() else chunk.table.num_rows
 
-    def batch_with_features(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """`rows_with_features` for a batch that does not know its lines (counted only)."""
-        keep = self._mask(batch)
-        if keep is None:
-            return batch
-        self.count += int(np.count_nonzero(~keep))
-        return batch.filter(pa.array(keep))
+    def note_batch(self, batch: pa.RecordBatch) -> None:
+        """`note` for a batch that does not know its lines (counted only)."""
+        held = self._mask(batch)
+        if held is not None:
+            self.count += int(np.count_nonzero(~held))
 
     def _mask(self, table: pa.Table | pa.RecordBatch) -> npt.NDArray[np.bool_] | None:
         """Which rows hold a value of some feature; None when every row does (the usual case,

@@ -78,7 +78,8 @@ def count_fragment(
     featureless = Featureless([f.name for f in features])
     with serial():
         for batch in _batches(fragment):
-            counter.add(featureless.batch_with_features(batch))
+            featureless.note_batch(batch)
+            counter.add(batch)
     counts = counter.result()
     counts.featureless = featureless.count
     return counts, counter.reservoirs()

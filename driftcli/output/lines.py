@@ -87,7 +87,8 @@ def warnings(result: CheckResult) -> list[str]:
 
 
 def featureless_note(name: str, count: int, first: tuple[Location, ...], done: str) -> str:
-    """`live.jsonl: 2 rows hold none of the reference's features (not counted), first at ...`."""
+    """`live.jsonl: 2 rows hold none of the reference's features (counted as missing
+    values), first at ...`."""
     if first and all(at.source == name for at in first):
         unit = first[0].unit + ("s" if len(first) > 1 else "")
         where = f"{unit} " + ", ".join(str(at.number) for at in first)
@@ -96,7 +97,7 @@ def featureless_note(name: str, count: int, first: tuple[Location, ...], done: s
     verb = "holds" if count == 1 else "hold"
     return shown(
         f"{name}: {plural(count, 'row')} {verb} none of the reference's features "
-        f"(not {done}){f', first at {where}' if where else ''}"
+        f"({done} as missing values){f', first at {where}' if where else ''}"
     )
 
 
