@@ -247,8 +247,10 @@ def quantile_bins(n_values: int, bins: int) -> int:
 
     With fewer than two reference rows per bucket, the buckets are mostly
     interpolation between neighbouring values, and their noise drowns a change.
+    Two at least (of two rows or more): one bucket holds every value, and no
+    change could ever show.
     """
-    return max(1, min(bins, n_values // ROWS_PER_BUCKET))
+    return max(min(2, n_values, bins), min(bins, n_values // ROWS_PER_BUCKET))
 
 
 _Ordered = TypeVar("_Ordered", FloatArray, IntArray)

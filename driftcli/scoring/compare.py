@@ -28,6 +28,7 @@ from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, ks_test
 from driftcli.scoring.metrics import wasserstein_normalised as _wasserstein
 from driftcli.scoring.significance import (
     CHECK_MONTE_CARLO_DRAWS,
+    MAX_MONTE_CARLO_DRAWS,
     MONTE_CARLO_DRAWS,
     Evidence,
     Method,
@@ -104,10 +105,10 @@ def compare(
         )
     live_samples, ref_samples = samples or ({}, {})
     level = evidence_level(settings, len(profile.features))
-    draws = max(MONTE_CARLO_DRAWS, CHECK_MONTE_CARLO_DRAWS // max(len(profile.features), 1))
     lazy = lazy_p_values and settings.alpha is None
-    results = [
-        compare_feature(
+
+    def judged(feature: Feature, draws: int) -> FeatureResult:
+        return compare_feature(
             feature,
             profile.counts.features[feature.name],
             live.features[feature.name],
@@ -118,9 +119,22 @@ def compare(
             max_draws=draws,
             lazy=lazy,
         )
-        for feature in profile.features
-    ]
+
+    share = max(MONTE_CARLO_DRAWS, CHECK_MONTE_CARLO_DRAWS // max(len(profile.features), 1))
+    results = [judged(feature, share) for feature in profile.features]
+    # Most features stop drawing early (a clear no, or a clear yes): the budget their
+    # share left goes to the material ones whose p-value the share could not resolve.
+    unresolved = [i for i, r in enumerate(results) if r.material and _unresolved(r)]
+    more = min(MAX_MONTE_CARLO_DRAWS, CHECK_MONTE_CARLO_DRAWS // max(len(unresolved), 1))
+    if more > share:
+        for i in unresolved:
+            results[i] = judged(profile.features[i], more)
     return _correct_across_features(results, settings)
+
+
+def _unresolved(result: FeatureResult) -> bool:
+    """A Monte Carlo p-value no draw reached: the draws, not the data, set its size."""
+    return bool(result.p_bound) and result.p_method == Method.MONTE_CARLO.value
 
 
 def compare_feature(
@@ -213,6 +227,15 @@ def _judge(
     return _decide_feature(result, result.p_value, settings)
 
 
+def _unresolved_why(result: FeatureResult) -> str:
+    if result.p_method == Method.BOUND.value:
+        return "p is below what Monte Carlo can measure, and its bound is not below the level"
+    return (
+        "no Monte Carlo draw reached the observed statistic, and the check's draws cannot "
+        "resolve p below 1 / (draws + 1); more rows would let chi-square settle it"
+    )
+
+
 def _decide_feature(result: FeatureResult, p: float | None, settings: Settings) -> FeatureResult:
     """drift, uncertain or ok, from materiality and the p-value that counts."""
     if not result.material:
@@ -225,16 +248,14 @@ def _decide_feature(result: FeatureResult, p: float | None, settings: Settings) 
         rows = _rows(result.live_rows)
         why = f"p = {p_text} at {rows} could be chance (a drift needs p < {level:g})"
         if result.p_bound:
-            why = (
-                f"p <= {p_text} at {rows}: no Monte Carlo draw reached the observed "
-                f"statistic, and they cannot resolve p below 1 / (draws + 1), nor so "
-                f"below {level:g}; more rows would settle it"
+            why = f"p <= {p_text} at {rows} is a bound, not below {level:g}: " + _unresolved_why(
+                result
             )
     else:
         evident = p is not None and p <= settings.alpha
         why = f"the adjusted p {relation} {p_text} is above --alpha {settings.alpha:g}"
         if result.p_bound:
-            why += " (Monte Carlo cannot resolve p below 1 / (draws + 1); more rows would)"
+            why += f" ({_unresolved_why(result)})"
     if evident:
         return replace(result, status=Status.DRIFT, reason=None)
     reason = f"score {result.score:.3g} is above {result.threshold:g}, but {why}"

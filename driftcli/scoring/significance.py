@@ -175,7 +175,10 @@ def evidence(
         return Evidence(g_test(live_used, ref_used).p_value, Method.CHI_SQUARE, floor)
     draws = min(max_draws, MAX_MONTE_CARLO_DRAWS, max(MONTE_CARLO_DRAWS, math.ceil(10 / level)))
     scored = np.ones(live_used.size, dtype=bool)
-    if other is not None and used[other]:
+    if other is not None and used[other] and ref_all[other] == 0:
+        # Only categories the reference never saw (see `_monte_carlo_p`): where the
+        # reference has rows in `other` too (its tail past the categories kept), the
+        # bucket is a fixed one, and left out it would favour drift.
         scored[int(np.count_nonzero(used[:other]))] = False
     live_int, pooled_int = live_used.astype(np.int64), pooled.astype(np.int64)
     bound = types_bound(live_int, pooled_int, scored)
@@ -208,7 +211,7 @@ def remembered_evidence(
     return _remembered(*key, level, other, draws)
 
 
-@functools.lru_cache(maxsize=1 << 14)
+@functools.lru_cache(maxsize=1 << 12)
 def _remembered(
     live: tuple[bytes, str], ref: tuple[bytes, str], level: float, other: int | None, draws: int
 ) -> Evidence:
@@ -279,7 +282,8 @@ def _monte_carlo_p(
     compared. Seeded by the table itself: the same counts always give the
     same p-value, whatever else is in the check.
 
-    The `other` bucket (not `scored`) is left out of that sum. Which rows
+    The `other` bucket (not `scored`) is left out of that sum when the
+    reference has no row in it (then its categories are only live ones). Which rows
     it holds depends on the split itself: its categories are those the
     reference happened not to see, so a permutation that keeps it one fixed
     bucket is not the test's null (with a small reference, fresh data drifts
