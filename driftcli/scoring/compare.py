@@ -365,7 +365,7 @@ def decide(results: list[FeatureResult], settings: Settings) -> Decision:
 
 
 def partial_chunks(rows: list[int], size: int | None = None) -> list[int | None]:
-    """For each chunk, when it is partial, the rows a full one holds (what it falls short of); else None.
+    """For each chunk: when it is partial, the rows a full one holds; else None.
 
     A chunk of --chunk-rows N is partial below N rows (only the last can be);
     a time chunk, below half the median rows of the other chunks with rows
