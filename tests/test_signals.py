@@ -126,11 +126,20 @@ def test_dash_with_stdin_closed_says_stdin_is_closed(tmp_path: Path) -> None:
 # --- signals: an ingest stopped by one flushes exactly what it read ------------
 
 
-def _ingest(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
+def _ingest(tmp_path: Path, *args: str, ignored: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
+    """driftcli ingest in a process of its own, the stopping signals at their defaults
+    (a test run in the background has SIGINT ignored, which a child inherits), except
+    those `ignored` (as nohup ignores SIGHUP)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DRIFTCLI_STORE": str(tmp_path / "store")}
+
+    def dispositions() -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN if signum in ignored else signal.SIG_DFL)
+
     return subprocess.Popen(
         [sys.executable, "-m", "driftcli", "ingest", *args],
         cwd=tmp_path, env=env, stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=dispositions,
     )  # fmt: skip
 
 
@@ -164,6 +173,26 @@ def test_a_stopping_signal_flushes_exactly_the_rows_read(tmp_path: Path, signum:
     assert proc.returncode == 130, err  # not killed by the signal: it flushed, then exited
     assert err.endswith(b"interrupted\n")
     assert window_ids(tmp_path / "store") == list(range(37))
+
+
+def test_an_ingest_under_nohup_keeps_sighup_ignored(tmp_path: Path) -> None:
+    """`nohup driftcli ingest ... &` must outlive its terminal: a SIGHUP ignored at
+    start is not turned into a stop, while SIGTERM still flushes and stops."""
+    proc = _ingest(tmp_path, "-", "--flush-seconds", "600", ignored=(signal.SIGHUP,))
+    assert proc.stdin is not None
+    proc.stdin.write(_rows(0, 5))
+    proc.stdin.flush()
+    catches(proc.pid, signal.SIGTERM)
+    status = Path(f"/proc/{proc.pid}/status").read_text()
+    ignored = int(next(r for r in status.splitlines() if r.startswith("SigIgn:")).split()[1], 16)
+    assert ignored >> (signal.SIGHUP - 1) & 1
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    assert proc.poll() is None  # still running
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert window_ids(tmp_path / "store") == list(range(5))
 
 
 def test_sigterm_stops_an_ingest_waiting_on_a_named_pipe_with_no_writer(tmp_path: Path) -> None:

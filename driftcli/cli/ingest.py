@@ -109,7 +109,13 @@ def ingest(
 
     # A service manager stops with SIGTERM, a closed terminal or session hangs
     # up with SIGHUP: either way the rows read so far are flushed, as on Ctrl-C.
-    previous = {signum: signal.signal(signum, _interrupt) for signum in _STOPPING}
+    # A signal ignored at start stays ignored: `nohup driftcli ingest` must
+    # outlive its terminal, as any command under nohup does.
+    previous = {
+        signum: signal.signal(signum, _interrupt)
+        for signum in _STOPPING
+        if signal.getsignal(signum) is not signal.SIG_IGN
+    }
     try:
         report = context.run(run)
     finally:
