@@ -151,6 +151,7 @@ def evidence(
     level: float = DEFAULT_EVIDENCE,
     other: int | None = None,
     max_draws: int = MAX_MONTE_CARLO_DRAWS,
+    drawing: bool = True,
 ) -> Evidence:
     """The G-test's p-value, from chi-square where it is valid, else exact by Monte Carlo.
 
@@ -159,7 +160,8 @@ def evidence(
     (the feature's share of the check's draws). A statistic beyond what
     those draws could resolve gets the bound of `types_bound` instead, when
     that bound is the smaller. `other` is the index of the feature's `other`
-    bucket, if it has one (see `_monte_carlo_p`).
+    bucket, if it has one (see `_monte_carlo_p`). Without `drawing`, a table
+    that would need Monte Carlo gets a NaN p-value (with its floor).
     """
     live_all = np.asarray(live, dtype=np.float64)
     ref_all = np.asarray(ref, dtype=np.float64)
@@ -173,6 +175,8 @@ def evidence(
     smallest_side = min(n_live, n_ref)
     if float(pooled.min()) * smallest_side / (n_live + n_ref) >= MIN_EXPECTED:
         return Evidence(g_test(live_used, ref_used).p_value, Method.CHI_SQUARE, floor)
+    if not drawing:
+        return Evidence(math.nan, Method.MONTE_CARLO, floor)
     draws = min(max_draws, MAX_MONTE_CARLO_DRAWS, max(MONTE_CARLO_DRAWS, math.ceil(10 / level)))
     scored = np.ones(live_used.size, dtype=bool)
     if other is not None and used[other] and ref_all[other] == 0:
@@ -201,12 +205,12 @@ def remembered_evidence(
     The many small chunks of a chunked check meet the same tables again and
     again (two rows over twenty buckets have a few hundred), and a Monte
     Carlo p-value, seeded by its table, is the same each time. Without
-    `drawing`, a table that would need Monte Carlo gets a NaN p-value (with
-    its floor): the caller has no use for it (a score that is not material).
+    `drawing` (a score that is not material: the caller has no use for a
+    drawn p-value), nothing is drawn, so nothing is remembered.
     """
     draws = MAX_MONTE_CARLO_DRAWS if max_draws is None else max_draws
-    if not drawing and _needs_monte_carlo(live, ref):
-        return Evidence(math.nan, Method.MONTE_CARLO, permutation_floor(*_sides(live, ref)))
+    if not drawing:
+        return evidence(live, ref, level, other, draws, drawing=False)
     key = (live.tobytes(), live.dtype.str), (ref.tobytes(), ref.dtype.str)
     return _remembered(*key, level, other, draws)
 
@@ -218,21 +222,6 @@ def _remembered(
     return evidence(
         np.frombuffer(live[0], live[1]), np.frombuffer(ref[0], ref[1]), level, other, draws
     )
-
-
-def _sides(live: npt.NDArray[np.int64], ref: npt.NDArray[np.int64]) -> tuple[int, int]:
-    used = (live + ref) > 0
-    return int(live[used].sum()), int(ref[used].sum())
-
-
-def _needs_monte_carlo(live: npt.NDArray[np.int64], ref: npt.NDArray[np.int64]) -> bool:
-    """Whether `evidence` would draw: some bucket in use expects under MIN_EXPECTED rows."""
-    used = (live + ref) > 0
-    n_live, n_ref = _sides(live, ref)
-    if int(np.count_nonzero(used)) < 2 or n_live == 0 or n_ref == 0:
-        return False
-    pooled = live[used] + ref[used]
-    return float(pooled.min()) * min(n_live, n_ref) / (n_live + n_ref) < MIN_EXPECTED
 
 
 def types_bound(
