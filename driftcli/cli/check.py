@@ -9,7 +9,7 @@ import typer
 
 from driftcli.choices import Correction, InputFormat, OutputFormat
 from driftcli.cli.app import EXIT_CODES_HELP, app
-from driftcli.cli.chunked import chunking_for, timeline_report, warnings_of
+from driftcli.cli.chunked import chunking_for, warnings_of
 from driftcli.cli.options import (
     BinsOption,
     ConfigOption,
@@ -363,26 +363,37 @@ def _exit_code(result: "CheckResult | Timeline", exit_zero: bool) -> ExitCode:
 
 
 def _render(result: "CheckResult | Timeline", fmt: OutputFormat) -> str:
-    """A text report (the table is rendered apart: it is rich)."""
+    """A text report of a check or a chunked check (the table is rendered apart: it is
+    rich); each renderer is imported when used, so a command pays only for its report."""
     from driftcli.results import Timeline
 
-    if isinstance(result, Timeline):
-        return timeline_report(result, fmt)
     if fmt is OutputFormat.JSON:
-        from driftcli.output.json_report import render_json
+        from driftcli.output.json_report import render_json, render_timeline_json
 
-        return render_json(result)
+        return render_timeline_json(result) if isinstance(result, Timeline) else render_json(result)
     if fmt is OutputFormat.MARKDOWN:
-        from driftcli.output.markdown import render_markdown
+        from driftcli.output.markdown import render_markdown, render_timeline_markdown
 
-        return render_markdown(result)
+        return (
+            render_timeline_markdown(result)
+            if isinstance(result, Timeline)
+            else render_markdown(result)
+        )
+    if fmt is OutputFormat.JUNIT:
+        from driftcli.output.junit import render_junit, render_timeline_junit
+
+        return (
+            render_timeline_junit(result) if isinstance(result, Timeline) else render_junit(result)
+        )
     if fmt is OutputFormat.HTML:
+        if isinstance(result, Timeline):
+            from driftcli.output.html_timeline import render_timeline_html
+
+            return render_timeline_html(result)
         from driftcli.output.html import render_html
 
         return render_html(result)
-    from driftcli.output.junit import render_junit
-
-    return render_junit(result)
+    raise UsageError(f"--format {fmt.value}: no text report in this format")
 
 
 def _no_stdout_files(output: Path | None, reports: dict[OutputFormat, Path | None]) -> None:

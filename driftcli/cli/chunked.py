@@ -3,7 +3,6 @@ of a chunked check (the table is rendered by check.py with the whole check's).""
 
 from typing import TYPE_CHECKING
 
-from driftcli.choices import OutputFormat
 from driftcli.cli.runtime import Context
 
 if TYPE_CHECKING:
@@ -42,26 +41,3 @@ def warnings_of(result: "CheckResult | Timeline") -> list[str]:
     from driftcli.results import Timeline
 
     return timeline_warnings(result) if isinstance(result, Timeline) else warnings(result)
-
-
-def timeline_report(timeline: "Timeline", fmt: OutputFormat) -> str:
-    """A chunked check as a text report in `fmt` (the table is rendered apart: it is rich)."""
-    if fmt is OutputFormat.JSON:
-        from driftcli.output.json_report import render_timeline_json
-
-        return render_timeline_json(timeline)
-    if fmt is OutputFormat.MARKDOWN:
-        from driftcli.output.markdown import render_timeline_markdown
-
-        return render_timeline_markdown(timeline)
-    if fmt is OutputFormat.JUNIT:
-        from driftcli.output.junit import render_timeline_junit
-
-        return render_timeline_junit(timeline)
-    if fmt is OutputFormat.HTML:
-        from driftcli.output.html_timeline import render_timeline_html
-
-        return render_timeline_html(timeline)
-    from driftcli.errors import UsageError
-
-    raise UsageError(f"--format {fmt.value}: no report of a chunked check in this format")
