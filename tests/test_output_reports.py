@@ -171,7 +171,7 @@ def test_readers_report_progress_to_a_listener(name: str) -> None:
     assert seen
     source, rows, done, total = seen[-1]
     assert source.endswith(name) and rows == 2000
-    assert total is not None and done == total  # a file: done is measured against its size
+    assert total is not None and done == total  # a file's progress ends at its size
 
 
 def test_progress_bar_draws_after_its_delay(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -50,7 +50,7 @@ _JSON_ESCAPES = {
 
 def json_text(document: object, *, indent: int | None = 2, allow_nan: bool = True) -> str:
     """A JSON document as driftcli writes it: UTF-8 text, and every character that
-    could recolour or reorder a terminal or a CI log escaped as `\\uXXXX`.
+    could recolour or reorder a terminal or a CI log escaped as `\\u` and four hex digits.
 
     JSON escapes the C0 controls itself; C1 controls, DEL, bidirectional
     marks and the line and paragraph separators it leaves raw. They can only
