@@ -7,10 +7,10 @@ CLI can declare its options without importing pyarrow or numpy
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class InputFormat(str, Enum):
+class InputFormat(StrEnum):
     """The file formats driftcli reads."""
 
     CSV = "csv"
@@ -18,7 +18,7 @@ class InputFormat(str, Enum):
     JSONL = "jsonl"
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """How a check's result is written to stdout."""
 
     TABLE = "table"
@@ -28,7 +28,7 @@ class OutputFormat(str, Enum):
     HTML = "html"
 
 
-class ListingFormat(str, Enum):
+class ListingFormat(StrEnum):
     """How `reference` and `status` write what they made or found: for people or programs."""
 
     TABLE = "table"
@@ -39,7 +39,7 @@ METRIC_NAMES = ("kl", "psi", "js", "hellinger", "ks", "wasserstein")
 """The metrics a user can name (scoring/metrics.py defines them; a test keeps the two equal)."""
 
 
-class Correction(str, Enum):
+class Correction(StrEnum):
     """How p-values are adjusted for testing many features at once."""
 
     HOLM = "holm"
@@ -49,21 +49,21 @@ class Correction(str, Enum):
     NONE = "none"
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """How a feature is bucketed: the reference decides, the config may override."""
 
     NUMERIC = "numeric"
     CATEGORICAL = "categorical"
 
 
-class EngineName(str, Enum):
+class EngineName(StrEnum):
     """Where counting runs."""
 
     LOCAL = "local"
     DASK = "dask"
 
 
-class TimeUnit(str, Enum):
+class TimeUnit(StrEnum):
     """The units a chunk's length is given in (`--every 30m`, `1h`, `1d`, `1w`)."""
 
     MINUTE = "m"
@@ -76,7 +76,7 @@ class TimeUnit(str, Enum):
         return {"m": 60, "h": 3_600, "d": 86_400, "w": 604_800}[self.value]
 
 
-class HistoryFormat(str, Enum):
+class HistoryFormat(StrEnum):
     """How `driftcli history` writes the store's record of checks."""
 
     TABLE = "table"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,6 +210,24 @@ class Resolved:
             f"--config {self.config_path}",
         )
 
+    def engine(self) -> str:
+        """The engine to count with: `local`, or `dask` if the user asked for it.
+
+        A config file driftcli found by itself may not choose Dask (a
+        `UsageError`): a cluster starts processes and listens on this machine,
+        which a cloned repository does not get to decide.
+        """
+        engine: str = self.values["engine"]
+        found = self.config_path is not None and not self.config_given
+        if engine == "local" or not found or self.sources["engine"] != str(self.config_path):
+            return engine
+        raise UsageError(
+            f"{self.config_path}: sets engine = {engine!r}, but only you choose the engine, "
+            "not a config file driftcli found in the directory",
+            hint=f"to use it: --engine {engine}, or DRIFTCLI_ENGINE={engine}, or "
+            f"--config {self.config_path}",
+        )
+
     def settings(self) -> Settings:
         v = self.values
         return Settings(
@@ -271,10 +288,8 @@ def _regular_file(path: Path, label: str, *, required: bool = False) -> bool:
 
 def _table(path: Path) -> dict[str, Any]:
     # Imported here: most runs have no config file, and start-up is paid by every run.
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    import tomllib
+
     try:
         document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
@@ -436,9 +451,13 @@ def _effective(resolved: Resolved) -> list[tuple[str, Any, str]]:
     """(key, value, source) for every global setting, then the per-feature ones set."""
     rows = [(key, resolved.values[key], resolved.sources[key]) for key in GLOBAL_KEYS]
     where = str(resolved.config_path) if resolved.config_path else ""
-    if not resolved.config_given and resolved.sources["scheduler"] == where != "":
+    if not resolved.config_given and where:
+        # What a found config may not decide (Resolved.scheduler, Resolved.engine).
+        unused = {"scheduler"} | ({"engine"} if resolved.values["engine"] != "local" else set())
         rows = [
-            (key, value, f"{source}; not used: found, not given" if key == "scheduler" else source)
+            (key, value, f"{source}; not used: found, not given")
+            if key in unused and source == where
+            else (key, value, source)
             for key, value, source in rows
         ]
     for name, options in resolved.features.items():

@@ -7,7 +7,7 @@ CLI can import these names cheaply.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from driftcli.choices import Kind
@@ -33,7 +33,7 @@ class Location:
         return f"{self.source} row {self.number}"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """A feature's verdict."""
 
     OK = "ok"
@@ -59,7 +59,7 @@ class Status(str, Enum):
         return self is not Status.INSUFFICIENT
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     """The check's answer, behind the exit code."""
 
     NO_DRIFT = "no drift"
@@ -327,7 +327,7 @@ class Timeline:
         return {f.name: f.threshold for f in self.chunks[0].check.features} if self.chunks else {}
 
 
-class CheckedBy(str, Enum):
+class CheckedBy(StrEnum):
     """Which command made a check the store's history records."""
 
     CHECK = "check"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from driftcli.columns.times import LAST_SECOND, parse_time, read_times
 
-NOON = int(datetime(2024, 3, 1, 12, tzinfo=timezone.utc).timestamp())
+NOON = int(datetime(2024, 3, 1, 12, tzinfo=UTC).timestamp())
 
 
 def read(values: list[object], kind: pa.DataType | None = None) -> list[tuple[object, ...]]:

@@ -3,7 +3,7 @@ saving, rows out of order, and counts that add up to a whole count of each chunk
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -25,7 +25,7 @@ BERLIN = "Europe/Berlin"
 
 
 def utc(text: str) -> int:
-    return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp())
+    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp())
 
 
 def starts(instants: list[str], every: str, zone: str = "UTC") -> list[str]:
@@ -72,7 +72,7 @@ def test_times_before_1970_fall_in_their_own_day() -> None:
 def test_every_instant_is_in_the_chunk_that_holds_it(
     moment: datetime, every: str, zone: str
 ) -> None:
-    instant = int(moment.replace(tzinfo=timezone.utc).timestamp())
+    instant = int(moment.replace(tzinfo=UTC).timestamp())
     times = read_times(pa.array([instant]))
     start = chunk_starts(times, parse_every(every), zone)
     end = chunk_ends(start, parse_every(every), zone)

@@ -9,7 +9,10 @@ Markdown summary or a JUnit file escaped, never as terminal control codes.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,10 +92,14 @@ def test_a_scheduler_the_user_names_is_used(tmp_path: Path, given: str, expected
     assert resolve(flags, environ, tmp_path, config).scheduler() == expected
 
 
-def test_a_found_config_may_still_ask_for_a_dask_cluster_on_this_machine(tmp_path: Path) -> None:
+def test_a_found_config_may_not_ask_for_dask_but_the_user_may(tmp_path: Path) -> None:
     (tmp_path / "driftcli.toml").write_text('engine = "dask"\n')
-    resolved = resolve({}, {}, tmp_path)
-    assert resolved.values["engine"] == "dask" and resolved.scheduler() is None
+    with pytest.raises(UsageError, match="but only you choose the engine"):
+        resolve({}, {}, tmp_path).engine()
+    assert resolve({"engine": "dask"}, {}, tmp_path).engine() == "dask"
+    assert resolve({}, {"DRIFTCLI_ENGINE": "dask"}, tmp_path).engine() == "dask"
+    assert resolve({}, {}, tmp_path, tmp_path / "driftcli.toml").engine() == "dask"
+    assert resolve({"engine": "local"}, {}, tmp_path).engine() == "local"
 
 
 @pytest.mark.parametrize("engine", ["", 'engine = "dask"\n'])
@@ -120,11 +127,11 @@ def test_engine_local_runs_beside_a_found_config_naming_a_scheduler(
     assert not connected(listener)
 
 
-def test_show_config_says_a_found_scheduler_is_not_used(tmp_path: Path) -> None:
-    (tmp_path / "driftcli.toml").write_text('scheduler = "tcp://10.0.0.1:8786"\n')
+def test_show_config_says_a_found_scheduler_and_engine_are_not_used(tmp_path: Path) -> None:
+    (tmp_path / "driftcli.toml").write_text('scheduler = "tcp://10.0.0.1:8786"\nengine = "dask"\n')
     result = run_driftcli("check", "--show-config", cwd=tmp_path)
     assert result.returncode == 0
-    assert b"; not used: found, not given)" in result.stdout
+    assert result.stdout.count(b"; not used: found, not given)") == 2
 
 
 def test_the_local_dask_cluster_listens_on_loopback_only() -> None:
@@ -277,3 +284,95 @@ def test_show_config_escapes_what_the_config_file_says(tmp_path: Path) -> None:
 def test_shown_escapes_control_characters_and_nothing_else(raw: str, escaped: str) -> None:
     assert shown(raw) == escaped
     assert shown(shown(raw)) == shown(raw)  # applying it twice changes nothing
+
+
+# --- no code from the working directory runs -------------------------------------
+
+PAYLOAD = """\
+import os, sys
+here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+open(os.path.join(here, "ran-%d" % os.getpid()), "w").close()
+# Then step aside, so that a run where this leaks still ends as usual.
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+del sys.modules["multiprocessing"]
+import multiprocessing
+"""
+"""A `multiprocessing` package planted in a cloned repository: it leaves a file
+for each process that imports it, then hands over to the real one."""
+
+
+def plant(directory: Path) -> None:
+    (directory / "multiprocessing").mkdir()
+    (directory / "multiprocessing" / "__init__.py").write_text(PAYLOAD)
+
+
+def driftcli_command(
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """The installed `driftcli` command, as a user types it in a directory."""
+    command = Path(sys.executable).with_name("driftcli")
+    if not command.exists():
+        pytest.skip("the driftcli command is not installed beside this Python")
+    return subprocess.run(
+        [str(command), *(str(a) for a in args)],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_python_m_driftcli_imports_nothing_from_the_working_directory(tmp_path: Path) -> None:
+    plant(tmp_path)
+    args = ["check", LIVE, "--ref", REF, "--engine", "dask", "--store", tmp_path / "store"]
+    result = run_driftcli(*args, cwd=tmp_path, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["multiprocessing"]
+
+
+@pytest.mark.parametrize("asked", ["--engine", "DRIFTCLI_ENGINE", "--config"])
+@pytest.mark.parametrize("command", ["check", "reference"])
+def test_dask_workers_never_import_code_from_the_working_directory(
+    tmp_path: Path, asked: str, command: str
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    plant(repo)
+    (tmp_path / "given.toml").write_text('engine = "dask"\n')
+    flags = {"--engine": ["--engine", "dask"], "--config": ["--config", tmp_path / "given.toml"]}
+    args: list[str | Path] = (
+        ["check", LIVE, "--ref", REF] if command == "check" else ["reference", REF]
+    )
+    result = driftcli_command(
+        *args,
+        *flags.get(asked, []),
+        "--store",
+        tmp_path / "store",
+        cwd=repo,
+        env={"DRIFTCLI_ENGINE": "dask"} if asked == "DRIFTCLI_ENGINE" else None,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in repo.iterdir()) == ["multiprocessing"]
+
+
+@pytest.mark.parametrize("where", ["driftcli.toml", "pyproject.toml"])
+@pytest.mark.parametrize("command", ["check", "reference"])
+def test_a_found_config_may_not_choose_the_dask_engine(
+    tmp_path: Path, where: str, command: str
+) -> None:
+    plant(tmp_path)
+    table = "[tool.driftcli]\n" if where == "pyproject.toml" else ""
+    (tmp_path / where).write_text(f'{table}engine = "dask"\n')
+    args: list[str | Path] = (
+        ["check", LIVE, "--ref", REF] if command == "check" else ["reference", REF]
+    )
+    result = driftcli_command(*args, "--store", tmp_path / "store", cwd=tmp_path)
+    assert result.returncode == 2
+    message = result.stderr.decode()
+    assert f"error: {tmp_path / where}: sets engine = 'dask', but only you choose" in message
+    assert (
+        f"hint: to use it: --engine dask, or DRIFTCLI_ENGINE=dask, or --config {tmp_path / where}"
+        in message
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["multiprocessing", where])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from driftcli.clock import now_utc
@@ -92,7 +92,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     ago = _AGO.fullmatch(text)
     if ago:
         unit = _UNIT[ago.group(2).lower()[0]]
-        return (now or datetime.now(timezone.utc)) - timedelta(**{unit: int(ago.group(1))})
+        return (now or datetime.now(UTC)) - timedelta(**{unit: int(ago.group(1))})
     value = text.strip()
     if value[-1:] in ("Z", "z"):
         value = value[:-1] + "+00:00"
@@ -103,12 +103,12 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
             f"--since {text!r}: neither a time nor a length of time",
             hint="give a time such as 2026-03-01 or 2026-03-01T12:00:00+01:00, or 12h, 7d, 2w",
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _when(record: CheckRecord) -> datetime:
     moment = datetime.fromisoformat(record.time)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _with_features(checks: list[CheckRecord], wanted: tuple[str, ...]) -> list[CheckRecord]:

@@ -27,8 +27,8 @@ def chunking_for(
         raise UsageError(
             "--fail-on-any-chunk needs chunks: --by COLUMN --every 1d, or --chunk-rows N"
         )
-    values = context.resolved.values
-    if chunking is not None and (values["engine"] != "local" or values["scheduler"]):
+    resolved = context.resolved
+    if chunking is not None and (resolved.engine() != "local" or resolved.scheduler()):
         raise UsageError(
             "--by and --chunk-rows count on this machine", hint="leave out --engine dask"
         )

@@ -63,14 +63,14 @@ class Context:
 
         Used inside `run`, which reports its errors.
         """
-        values = self.resolved.values
         scheduler = self.resolved.scheduler()
-        if values["engine"] == "local" and not scheduler:
+        name = self.resolved.engine()
+        if name == "local" and not scheduler:
             yield None
             return
         from driftcli.engine import open_engine
 
-        engine = open_engine(values["engine"], scheduler)
+        engine = open_engine(name, scheduler)
         try:
             yield engine
         finally:

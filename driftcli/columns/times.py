@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -243,5 +243,5 @@ def parse_time(text: str) -> tuple[int, bool] | None:
         return None
     if moment.tzinfo is None:
         return (moment - _EPOCH) // timedelta(seconds=1), True
-    utc = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
     return (utc - _EPOCH) // timedelta(seconds=1), False

@@ -182,9 +182,9 @@ class TimeChunker(Chunker):
         """What the reading of the times should say: epoch seconds that look like no time."""
         if not self._epoch_only or self._latest is None or self._latest >= EPOCH_PLAUSIBLE:
             return []
-        from datetime import datetime, timezone
+        from datetime import UTC, datetime
 
-        latest = datetime.fromtimestamp(self._latest, timezone.utc).isoformat()
+        latest = datetime.fromtimestamp(self._latest, UTC).isoformat()
         return [
             f"{self._name}: --by {self._by.column!r}: its numbers were read as epoch seconds, "
             f"and every time falls before 1980 (the latest {latest}): is it a time column?"

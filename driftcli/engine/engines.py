@@ -11,6 +11,7 @@ and renderers never know which engine ran.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -57,10 +58,18 @@ class DaskEngine:
                 hint="pip install 'driftcli[dask]'",
             ) from None
         self._cluster: Any = None
+        self._environ: _Environ | None = None
         try:
             if scheduler:
                 self.client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT}s")
             else:
+                # Its worker processes, and multiprocessing's resource tracker, start
+                # as `python -c ...`, which puts the working directory first on the
+                # module path: in a cloned repository, a folder named like a module
+                # Python imports at start (`multiprocessing/`) would run in each of
+                # them. PYTHONSAFEPATH, inherited by every process the cluster
+                # starts, keeps the working directory off that path.
+                self._environ = _Environ(PYTHONSAFEPATH="1")
                 # On this machine only, and no dashboard: nothing listens beyond it.
                 self._cluster = LocalCluster(
                     n_workers=workers,
@@ -90,9 +99,28 @@ class DaskEngine:
             ) from exc
 
     def close(self) -> None:
-        self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        try:
+            self.client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+        finally:
+            if self._environ is not None:
+                self._environ.restore()
+
+
+class _Environ:
+    """Environment variables set for this process's children until `restore`."""
+
+    def __init__(self, **values: str) -> None:
+        self._saved = {name: os.environ.get(name) for name in values}
+        os.environ.update(values)
+
+    def restore(self) -> None:
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 Engine = LocalEngine | DaskEngine

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -114,7 +114,7 @@ def _finite(values: Values) -> Values:
     return values[np.isfinite(values)]
 
 
-class On(str, Enum):
+class On(StrEnum):
     BUCKETS = "buckets"
     SAMPLES = "samples"
 

@@ -20,7 +20,7 @@ import functools
 import math
 import zlib
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -49,7 +49,7 @@ p is then 50 / draws, within about 15%, and far above any evidence level
 SEED = 20261201
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     """How a p-value was computed."""
 
     CHI_SQUARE = "chi-square"
