@@ -277,20 +277,28 @@ def _kind(mode: int) -> str:
     return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
 
 
-def read_small(path: Path) -> bytes:
-    """A small store file (a marker, window settings): a regular file, read whole.
-
-    Opened without following a link and without blocking, and checked to be
-    a regular file once open, so nothing swapped in since the look is read.
-    """
+def open_regular(path: Path) -> BinaryIO:
+    """A store file opened to be read: without following a link and without blocking,
+    and checked to be a regular file once open, so nothing swapped in since the look
+    is read."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise StoreError(f"{path}: cannot read: {os_reason(exc)}") from None
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise StoreError(f"{path}: is not a regular file")
-        data = file.read(SMALL_FILE_BYTES + 1)
+    file = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        file.close()
+        raise StoreError(f"{path}: is not a regular file")
+    return file
+
+
+def read_small(path: Path) -> bytes:
+    """A small store file (a marker, window settings): a regular file, read whole."""
+    with open_regular(path) as file:
+        try:
+            data = file.read(SMALL_FILE_BYTES + 1)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot read: {os_reason(exc)}") from None
     if len(data) > SMALL_FILE_BYTES:
         raise StoreError(f"{path}: corrupt: far too large for what it holds")
     return data

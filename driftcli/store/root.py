@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from driftcli.errors import StoreError, UsageError, os_reason, path_shown
+from driftcli.settings import DEFAULT_MAX_LINE_BYTES
 from driftcli.store.codec import FORMAT_VERSION, Damaged, field, whole
 from driftcli.store.durable import (
     TEMP_PREFIX,
@@ -78,8 +79,15 @@ Warn = Callable[[str], None]
 class Store:
     """A store directory. Every method takes the lock it needs."""
 
-    def __init__(self, root: Path, on_warning: Warn | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        on_warning: Warn | None = None,
+        line_limit: int = DEFAULT_MAX_LINE_BYTES,
+    ) -> None:
         self.root = root
+        self.line_limit = line_limit
+        """The longest line read from the store's JSON-lines files (the input line limit)."""
         self._on_warning = on_warning
         self._warned = False
         self._create_pending = False
@@ -92,6 +100,7 @@ class Store:
         create: bool,
         on_warning: Warn | None = None,
         when_written: bool = False,
+        line_limit: int = DEFAULT_MAX_LINE_BYTES,
     ) -> Store:
         """Open the store at `root`; with `create`, make it if it does not exist.
 
@@ -100,9 +109,10 @@ class Store:
         A directory that holds files but no store marker is refused, so a
         mistyped --store never scatters files into an unrelated directory.
         `on_warning` hears what a reader should know (a store read without
-        its lock).
+        its lock, a damaged line of the history skipped); `line_limit` bounds
+        the lines read from the history, as the input line limit bounds inputs.
         """
-        store = cls(root, on_warning)
+        store = cls(root, on_warning, line_limit)
         marker = root / MARKER
         try:
             mode = root.stat().st_mode
