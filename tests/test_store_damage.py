@@ -664,3 +664,22 @@ def test_kill_9_at_any_moment_of_small_flushes_loses_no_reported_row(tmp_path: P
         assert status.returncode == 0, status.stderr
         assert json.loads(status.stdout)["windows"][0]["rows"] == len(ids)
         sent = len(ids)
+
+
+def test_a_lock_file_the_user_may_not_open_is_named(store: Path) -> None:
+    lock = store / ".lock"
+    before = store_contents(store)
+    lock.chmod(0)
+    try:
+        for args in (["status"], ["check"], ["history"]):
+            code, stderr = without_permission(store, [*args, "--store", store])
+            assert code == 0, (args, stderr)
+            said = f"warning: {lock}: cannot open the store's lock (permission denied), so the "
+            assert (said + "store is read without it").encode() in stderr, (args, stderr)
+        code, stderr = without_permission(store, commands(store)["ingest"])
+        assert code == 2
+        assert f"error: {lock}: cannot open the store's lock: permission denied".encode() in stderr
+        assert b"read-only" not in stderr
+    finally:
+        lock.chmod(0o644)
+    assert store_contents(store) == before

@@ -176,9 +176,9 @@ class Store:
     @contextlib.contextmanager
     def locked(self, *, exclusive: bool) -> Iterator[None]:
         """The store's lock; a writer also clears what a killed writer left behind."""
-        with locked(self.root / ".lock", exclusive=exclusive) as held:
-            if not held:
-                self._warn_unlocked()
+        with locked(self.root / ".lock", exclusive=exclusive) as unlocked:
+            if unlocked is not None:
+                self._warn_unlocked(unlocked)
             if exclusive:
                 clean_temp_files(self.root)
             yield
@@ -188,14 +188,11 @@ class Store:
         if self._on_warning is not None:
             self._on_warning(text)
 
-    def _warn_unlocked(self) -> None:
+    def _warn_unlocked(self, why: str) -> None:
         if self._warned or self._on_warning is None:
             return
         self._warned = True
-        self._on_warning(
-            f"{self.root}: cannot lock the store here (read-only), so it is read without "
-            "its lock: an ingest writing to it meanwhile could be seen half-done"
-        )
+        self._on_warning(f"{why}: an ingest writing to it meanwhile could be seen half-done")
 
     # --- the reference ------------------------------------------------------
 
