@@ -348,6 +348,71 @@ def test_a_file_in_place_of_the_windows_directory_is_refused(store: Path) -> Non
     assert_refused(store, f"{windows}: is not a directory (a regular file)")
 
 
+def _replace_live(store: Path, what: str) -> str:
+    """windows/live replaced by something that is not a window's directory; the words
+    driftcli must say of it."""
+    live = store / "windows" / "live"
+    for path in live.iterdir():
+        path.unlink()
+    live.rmdir()
+    if what == "a regular file":
+        live.write_text("not a window\n")
+    elif what == "a named pipe":
+        os.mkfifo(live)
+    elif what == "a link to a directory":
+        (store.parent / "elsewhere").mkdir()
+        live.symlink_to(store.parent / "elsewhere")
+        return f"{live}: is a symbolic link"
+    return f"{live}: is not a directory ({what})"
+
+
+@pytest.mark.parametrize("what", ["a regular file", "a named pipe", "a link to a directory"])
+def test_a_window_that_is_not_a_directory_is_never_left_out_of_a_report(
+    store: Path, tmp_path: Path, invoke: Invoke, what: str
+) -> None:
+    other = invoke("ingest", LIVE, "--store", store, "--window", "canary")
+    assert other.exit_code == 0, other.stderr
+    said = _replace_live(store, what)
+    assert_refused(store, said, run=in_a_process)  # status used to list canary alone, exit 0
+    result = run_driftcli("status", "--store", store, "-f", "json", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == b""
+
+
+def test_a_segment_named_past_twelve_digits_is_an_error_naming_it(
+    store: Path, tmp_path: Path
+) -> None:
+    last = segments(store)[-1]
+    renamed = last.with_name("seg-1000000000000.parquet")
+    last.rename(renamed)
+    assert_refused(store, f"{renamed}: not a segment name driftcli writes")
+
+
+def test_no_segment_is_written_past_the_last_number(store: Path, tmp_path: Path) -> None:
+    last = segments(store)[-1]
+    renamed = last.with_name("seg-999999999999.parquet")
+    last.rename(renamed)
+    assert_refused(store, f"{renamed}: the last segment number a window can have", ("ingest",))
+    assert not list(renamed.parent.glob("seg-1*.parquet"))
+    assert rows_in(store) == 500  # status and the files agree
+    result = run_driftcli("check", "--store", store, "-f", "json", cwd=tmp_path)
+    assert json.loads(result.stdout)["live"]["rows"] == 500
+
+
+def test_files_that_are_no_part_of_the_store_are_warned_of(store: Path, tmp_path: Path) -> None:
+    (store / "windows" / "not a window").mkdir()
+    (store / "windows" / "live" / "notes.txt").write_text("mine\n")
+    (store / "windows" / "live" / ".DS_Store").write_text("")  # hidden files are not ours
+    for args in (["status"], ["check"], ["ingest", LIVE]):
+        result = run_driftcli(*args, "--store", store, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        notes = f"warning: {store}/windows/live/notes.txt: not a file of a window: ignored"
+        assert result.stderr.count(notes.encode()) == 1, (args, result.stderr)
+        assert b"DS_Store" not in result.stderr
+    said = f"warning: {store}/windows/not a window: not a window name, so not a window of the store"
+    status = run_driftcli("status", "--store", store, cwd=tmp_path)
+    assert said.encode() in status.stderr
+
+
 def _cut(keep: int) -> Callable[[bytes], bytes]:
     return lambda data: data[:keep]
 

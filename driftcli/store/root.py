@@ -90,6 +90,7 @@ class Store:
         """The longest line read from the store's JSON-lines files (the input line limit)."""
         self._on_warning = on_warning
         self._warned = False
+        self._warnings: set[str] = set()
         self._create_pending = False
 
     @classmethod
@@ -184,8 +185,9 @@ class Store:
             yield
 
     def warn(self, text: str) -> None:
-        """Tell the reader something about the store (the library never prints)."""
-        if self._on_warning is not None:
+        """Tell the reader something about the store (the library never prints), once."""
+        if self._on_warning is not None and text not in self._warnings:
+            self._warnings.add(text)
             self._on_warning(text)
 
     def _warn_unlocked(self, why: str) -> None:
@@ -225,12 +227,18 @@ class Store:
         return Window(self, validate_window_name(name))
 
     def window_names(self) -> list[str]:
+        """The windows, by name. An entry named as a window must be a directory (else a
+        `StoreError` naming it); another name is a warning, hidden files aside."""
         windows = self.root / "windows"
         if not is_directory(windows):
             return []
-        return sorted(
-            p.name for p in listed(windows) if _WINDOW_NAME.fullmatch(p.name) and p.is_dir()
-        )
+        names = []
+        for entry in listed(windows):
+            if _WINDOW_NAME.fullmatch(entry.name) and is_directory(entry):
+                names.append(entry.name)
+            elif not entry.name.startswith("."):
+                self.warn(f"{entry}: not a window name, so not a window of the store: ignored")
+        return sorted(names)
 
     # --- history ------------------------------------------------------------
 

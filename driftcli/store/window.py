@@ -68,6 +68,8 @@ CHECKSUM_KEY = b"driftcli.segment.sha256"
 """The SHA-256 of the footer document, beside it (segments before 0.2.0 have none)."""
 
 _SEGMENT_NAME = re.compile(r"seg-(\d{12})\.parquet")
+LAST_SEGMENT = 10**12 - 1
+"""Segment numbers have 12 digits: none is written past this one."""
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,11 @@ class Window:
         found = []
         for entry in listed(self.path):
             match = _SEGMENT_NAME.fullmatch(entry.name)
-            status = regular_stat(entry) if match else None
-            if match is None or status is None:
+            if match is None:
+                self._not_a_segment(entry)
+                continue
+            status = regular_stat(entry)
+            if status is None:
                 continue
             key = (status.st_ino, status.st_size, status.st_mtime_ns)
             known = self._footers.get(entry.name)
@@ -128,6 +133,24 @@ class Window:
                 self._footers[entry.name] = known
             found.append(known[1])
         return sorted(found, key=lambda s: s.number)
+
+    def _not_a_segment(self, entry: Path) -> None:
+        """An entry of the window that no segment list holds: named, never silently left out.
+
+        A name like a segment's that is not one (`seg-1000000000000.parquet`)
+        would be rows no command counts: an error. Anything else but the
+        window's settings and hidden (temporary) files is a warning.
+        """
+        if entry.name == "window.json":
+            regular_file(entry)
+        elif entry.name.startswith("seg-"):
+            raise StoreError(
+                f"{entry}: not a segment name driftcli writes (seg-, 12 digits, .parquet), "
+                "so its rows would be counted by no command",
+                hint="rename it to the segment name it had, or remove it",
+            )
+        elif not entry.name.startswith("."):
+            self.store.warn(f"{entry}: not a file of a window: ignored")
 
     def max_rows(self) -> int:
         """The window's bound, from window.json (checked), or the default."""
@@ -203,6 +226,13 @@ class Window:
                 table = table.slice(table.num_rows - limit)
             now = now_utc()
             number = existing[-1].number + 1 if existing else 1
+            if number > LAST_SEGMENT:
+                raise StoreError(
+                    f"{existing[-1].path}: the last segment number a window can have, so no "
+                    "segment can follow it",
+                    hint="rename the window's segments seg-000000000001.parquet and on, "
+                    "oldest first",
+                )
             newest = self.write_segment(
                 table, number, features, reference_id, first_ingested or now, now
             )
