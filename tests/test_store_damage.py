@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 
 from driftcli.cli import app
 from driftcli.store.codec import checksum
+from driftcli.store.rows import write_rows
 from driftcli.store.snapshot import CHECKSUM_KEY as SNAPSHOT_SUM
 from driftcli.store.snapshot import SNAPSHOT_KEY
 from driftcli.store.window import CHECKSUM_KEY as SEGMENT_SUM
@@ -62,13 +63,14 @@ def segments(root: Path) -> list[Path]:
 
 
 def rewrite_footer(path: Path, key: bytes, sum_key: bytes, change: Callable[[Any], None]) -> None:
-    """Change a footer's document, its checksum made to match (so the values are what
-    is checked, not the checksum)."""
+    """Change a footer's document, its checksums made to match (so the values are what
+    is checked, not the checksums)."""
     table = pq.read_table(path)
     document = json.loads(table.schema.metadata[key])
     change(document)
     raw = json.dumps(document).encode()
-    pq.write_table(table.replace_schema_metadata({key: raw, sum_key: checksum(raw)}), path)
+    with path.open("wb") as out:  # as driftcli writes it: the whole file's checksum too
+        write_rows(table.replace_schema_metadata({key: raw, sum_key: checksum(raw)}), out)
 
 
 def commands(root: Path) -> dict[str, list[str | Path]]:
@@ -236,11 +238,77 @@ def test_a_footer_that_does_not_match_its_checksum_is_refused(store: Path, tmp_p
 def test_segments_written_before_checksums_are_still_read(store: Path, tmp_path: Path) -> None:
     for path in segments(store):
         table = pq.read_table(path)
-        old = {SEGMENT_KEY: table.schema.metadata[SEGMENT_KEY]}  # as 0.1.0 wrote them
+        document = json.loads(table.schema.metadata[SEGMENT_KEY])
+        del document["file_checksum"]
+        old = {SEGMENT_KEY: json.dumps(document).encode()}  # as 0.1.0 wrote them
         pq.write_table(table.replace_schema_metadata(old), path)
     result = run_driftcli("check", "--store", store, "-f", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["live"]["rows"] == 500
+    promoted = run_driftcli("reference", "--from-window", "live", "--store", store, "-o",
+                            tmp_path / "promoted.parquet", cwd=tmp_path)  # fmt: skip
+    assert promoted.returncode == 0, promoted.stderr  # their rows are read, unchecked
+
+
+# --- a checksum of every segment's bytes --------------------------------------------
+
+
+def _data_pages(path: Path) -> range:
+    """The bytes of a Parquet file before its footer: its pages and their headers."""
+    data = path.read_bytes()
+    return range(4, len(data) - 8 - int.from_bytes(data[-8:-4], "little"))
+
+
+def _flip(path: Path, at: int, bit: int = 0) -> None:
+    data = bytearray(path.read_bytes())
+    data[at] ^= 1 << bit
+    path.write_bytes(bytes(data))
+
+
+def test_a_flipped_byte_in_a_segments_data_pages_is_an_error_naming_it(
+    store: Path, tmp_path: Path
+) -> None:
+    first = segments(store)[0]
+    pages = _data_pages(first)
+    _flip(first, pages.start + len(pages) // 2)
+    before = store_contents(store)
+    promote = ["reference", "--from-window", "live", "--store", store]
+    for args in (promote, [*promote, "-o", tmp_path / "new.parquet"]):
+        result = run_driftcli(*args, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        said = f"error: {first}: corrupt window segment (its bytes do not match their checksum)"
+        assert said.encode() in result.stderr
+        assert b"hint: remove the file to drop its rows from the window" in result.stderr
+    assert store_contents(store) == before and not (tmp_path / "new.parquet").exists()
+    # A check reads the segment's footer, whose counts carry their own checksum.
+    result = run_driftcli("check", "--store", store, "-f", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("where", ["footer", "checksum key", "checksum value"])
+def test_a_segment_whose_checksum_is_damaged_is_an_error(
+    store: Path, tmp_path: Path, where: str
+) -> None:
+    first = segments(store)[0]
+    data = first.read_bytes()
+    key = data.rfind(b"driftcli.file.sha256")
+    at = {"footer": _data_pages(first).stop + 10, "checksum key": key + 3,
+          "checksum value": key + 30}[where]  # fmt: skip
+    _flip(first, at, 1)
+    result = run_driftcli("reference", "--from-window", "live", "--store", store, "-o",
+                          tmp_path / "new.parquet", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    assert f"error: {first}: corrupt window segment (".encode() in result.stderr
+
+
+def test_a_flipped_byte_in_the_reference_sample_is_an_error_naming_it(
+    store: Path, tmp_path: Path
+) -> None:
+    reference = store / "reference.parquet"
+    pages = _data_pages(reference)
+    _flip(reference, pages.start + len(pages) // 3, 4)
+    said = f"{reference}: corrupt driftcli snapshot (its bytes do not match their checksum)"
+    assert_refused(store, said)
 
 
 # --- the reference snapshot and the marker --------------------------------------
@@ -563,15 +631,23 @@ def simulated_permission(victim: Path) -> Callable[[list[str | Path]], tuple[int
         def looking(self: Path) -> os.stat_result:
             return denied(self) if self.parent == victim else lstat(self)  # type: ignore[func-returns-value]
 
+        def named(source: object) -> bool:  # a path, not a buffer already read
+            return isinstance(source, str | os.PathLike) and Path(source) == victim
+
         def meta(path: str, *a: Any, **k: Any) -> Any:
-            return denied(path) if Path(path) == victim else read_metadata(path, *a, **k)
+            return denied(path) if named(path) else read_metadata(path, *a, **k)
 
         def table(path: str, *a: Any, **k: Any) -> Any:
-            return denied(path) if Path(path) == victim else read_table(path, *a, **k)
+            return denied(path) if named(path) else read_table(path, *a, **k)
 
+        def opening(self: Path, *a: Any, **k: Any) -> Any:
+            return denied(self) if self == victim else open_path(self, *a, **k)
+
+        open_path = Path.open
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(Path, "iterdir", listing)
             patch.setattr(Path, "lstat", looking)
+            patch.setattr(Path, "open", opening)
             patch.setattr(pq, "read_metadata", meta)
             patch.setattr(pq, "read_table", table)
             return in_process(args)

@@ -81,7 +81,7 @@ def _merge(
     reference_id: str | None,
 ) -> Segment | None:
     """One segment of both; None if their rows cannot be stacked without changing a value."""
-    tables = [read_rows(older.path), read_rows(newer.path)]
+    tables = [read_rows(older.path, older.sealed), read_rows(newer.path, newer.sealed)]
     merged = _stacked(tables)
     if merged is None:
         return None

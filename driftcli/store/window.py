@@ -56,7 +56,14 @@ from driftcli.store.durable import (
     regular_stat,
     remove_durably,
 )
-from driftcli.store.rows import REMOVE_HINT, read_failure, read_rows, write_rows
+from driftcli.store.rows import (
+    FILE_CHECKSUM,
+    REMOVE_HINT,
+    read_failure,
+    read_rows,
+    sealed,
+    write_rows,
+)
 
 if TYPE_CHECKING:
     from driftcli.store.root import Store
@@ -85,6 +92,8 @@ class Segment:
     counts: Counts | None
     supersedes: tuple[int, ...] = ()
     """Segments merged into this one (compaction.py): any still on disk are left-overs."""
+    sealed: bool = False
+    """The file carries a checksum of all its bytes (rows.py), checked when its rows are read."""
 
 
 class Window:
@@ -180,15 +189,15 @@ class Window:
                     _check_counts([segment], features, reference_id)
                     part = segment.counts
                 else:
-                    part = count_batches(features, read_rows(segment.path).to_batches())
+                    rows = read_rows(segment.path, segment.sealed)
+                    part = count_batches(features, rows.to_batches())
                 total = total.merge(part)
             return total
 
     def tables(self) -> Iterator[pa.Table]:
         """The window's raw rows, oldest first, a segment at a time."""
         with self.store.locked(exclusive=False):
-            paths = [s.path for s in self._segments()]
-            tables = [read_rows(p) for p in paths]
+            tables = [read_rows(s.path, s.sealed) for s in self._segments()]
         yield from tables
 
     # --- writing (exclusive lock) -------------------------------------------
@@ -283,7 +292,7 @@ class Window:
             remove_durably(doomed)
         if excess > 0 and older:
             oldest = older[0]
-            rows = read_rows(oldest.path).slice(excess)
+            rows = read_rows(oldest.path, oldest.sealed).slice(excess)
             older[0] = self.write_segment(
                 rows,
                 oldest.number,
@@ -318,6 +327,7 @@ class Window:
             "last_ingested": last_ingested,
             "reference_id": reference_id if counts is not None else None,
             "counts": encode_counts(counts) if counts is not None else None,
+            "file_checksum": FILE_CHECKSUM,
         }
         if supersedes:
             footer["supersedes"] = list(supersedes)
@@ -335,6 +345,7 @@ class Window:
             footer["reference_id"],
             counts,
             supersedes,
+            sealed=True,
         )
 
 
@@ -433,4 +444,5 @@ def _decode_footer(path: Path, number: int, stamp: dict[bytes, bytes], file_rows
         reference_id=None if reference_id is None else text(reference_id, "reference_id", 64),
         counts=decoded,
         supersedes=tuple(whole(n, "supersedes[]", 1, number - 1) for n in supersedes),
+        sealed=sealed(doc),
     )
