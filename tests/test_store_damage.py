@@ -30,10 +30,10 @@ from typer.testing import CliRunner
 from driftcli.cli import app
 from driftcli.store.codec import checksum
 from driftcli.store.rows import write_rows
+from driftcli.store.segments import CHECKSUM_KEY as SEGMENT_SUM
+from driftcli.store.segments import SEGMENT_KEY
 from driftcli.store.snapshot import CHECKSUM_KEY as SNAPSHOT_SUM
 from driftcli.store.snapshot import SNAPSHOT_KEY
-from driftcli.store.window import CHECKSUM_KEY as SEGMENT_SUM
-from driftcli.store.window import SEGMENT_KEY
 from tests.conftest import ROOT, SAMPLE, Invoke, run_driftcli, store_contents, window_ids
 
 LIVE = SAMPLE / "live_ok.csv"

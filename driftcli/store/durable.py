@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from driftcli.errors import StoreError, StoreNotWritable, os_reason, path_shown
+from driftcli.interrupts import stop_if_asked
 
 TEMP_PREFIX = ".tmp-"
 
@@ -115,10 +116,20 @@ def append_durably(path: Path, data: bytes) -> None:
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
     fd = os.open(path, flags, 0o666 & ~_umask())
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        size = os.fstat(fd).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except OSError:
+            # A failed append (a full disk) takes back what it wrote, so nothing is
+            # left that was said not to be recorded.
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+                if not existed:
+                    path.unlink()
+            raise
     finally:
         os.close(fd)
     if not existed:
@@ -190,6 +201,7 @@ def _wait_for(fd: int, path: Path, exclusive: bool) -> None:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 raise _still_locked(fd, path, exclusive) from None
+        stop_if_asked()  # nothing is written yet: a stop asked meanwhile need not wait
         time.sleep(pause)
         pause = min(pause * 2, 0.1)
 
