@@ -824,3 +824,25 @@ def test_a_lock_file_the_user_may_not_open_is_named(store: Path) -> None:
     finally:
         lock.chmod(0o644)
     assert store_contents(store) == before
+
+
+@pytest.mark.parametrize("what", ["a file for the directory", "a named pipe", "nested settings"])
+def test_status_warns_of_a_history_that_cannot_record(
+    store: Path, tmp_path: Path, what: str
+) -> None:
+    history = store / "history"
+    if what == "a file for the directory":
+        history.write_text("not a directory\n")
+        damaged = f"{history}: is not a directory (a regular file)"
+    elif what == "a named pipe":
+        history.mkdir()
+        os.mkfifo(history / "checks.jsonl")
+        damaged = f"{history}/checks.jsonl: is not a regular file (a named pipe)"
+    else:
+        history.mkdir()
+        (history / "history.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+        damaged = f"{history}/history.json: corrupt history settings (nested too deep)"
+    result = run_driftcli("status", "--store", store, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr  # the windows and reference are whole
+    assert f"warning: {damaged}".encode() in result.stderr
+    assert b"checks of windows cannot be recorded" in result.stderr

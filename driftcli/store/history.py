@@ -77,6 +77,15 @@ class History:
                 hint="set the bound anew: driftcli history --keep N",
             ) from None
 
+    def check_entries(self) -> None:
+        """A `StoreError` naming the history's directory or a file of it that is not what
+        it must be (a file for the directory, a named pipe, damaged settings)."""
+        with self.store.locked(exclusive=False):
+            no_symlink(self.path)
+            if self._exists():
+                regular_file(self.checks_path)
+                self.keep()
+
     def records(self) -> list[CheckRecord]:
         """The checks recorded, oldest first (at most `keep` of them).
 
