@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 from driftcli.cli import app
 from driftcli.store.codec import checksum
-from driftcli.store.rows import write_rows
+from driftcli.store.rows import FILE_KEY, write_rows
 from driftcli.store.segments import CHECKSUM_KEY as SEGMENT_SUM
 from driftcli.store.segments import SEGMENT_KEY
 from driftcli.store.snapshot import CHECKSUM_KEY as SNAPSHOT_SUM
@@ -291,9 +291,9 @@ def test_a_segment_whose_checksum_is_damaged_is_an_error(
 ) -> None:
     first = segments(store)[0]
     data = first.read_bytes()
-    key = data.rfind(b"driftcli.file.sha256")
+    key = data.rfind(FILE_KEY)
     at = {"footer": _data_pages(first).stop + 10, "checksum key": key + 3,
-          "checksum value": key + 30}[where]  # fmt: skip
+          "checksum value": key + len(FILE_KEY) + 2 + 3}[where]  # fmt: skip
     _flip(first, at, 1)
     result = run_driftcli("reference", "--from-window", "live", "--store", store, "-o",
                           tmp_path / "new.parquet", cwd=tmp_path)  # fmt: skip
