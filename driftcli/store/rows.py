@@ -45,7 +45,7 @@ def storable(table: pa.Table) -> pa.Table:
 
 
 FILE_KEY = b"driftcli.file.crc32"
-"""The CRC-32 of the whole file, in its footer (files before 0.3.0 have none): as
+"""The CRC-32 of the whole file, in its footer (older files have none): as
 Parquet's page checksums, but over every byte, and a few times faster to sum than a
 SHA-256, for the file's rows are summed at every read."""
 
@@ -136,7 +136,7 @@ def read_sealed(path: Path, sealed: bool) -> pa.Table:
     """A store file's rows, once its bytes match the checksum in its footer.
 
     `sealed`: its footer document says it has one (a file without one, as
-    written before 0.3.0, is read as it is). Raises `NotSealed`, or Arrow's
+    written before it was added, is read as it is). Raises `NotSealed`, or Arrow's
     and the file system's errors.
     """
     import pyarrow.parquet as pq
