@@ -66,7 +66,9 @@ def check_inputs(
         )
     from driftcli.store import Store  # a check of files never needs the store
 
-    home = Store.open(store, create=False, on_warning=on_warning)
+    home = Store.open(
+        store, create=False, on_warning=on_warning, line_limit=settings.max_line_bytes
+    )
     reference = stored_reference(home, ref, settings, ref_format, engine)
     if live:
         return check_against(live, reference, settings, live_format=live_format, engine=engine)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from driftcli.clock import now_utc
-from driftcli.errors import StoreNotWritable, UsageError
+from driftcli.errors import StoreError, UsageError
 from driftcli.results import (
     CheckedBy,
     CheckHistory,
@@ -45,8 +45,9 @@ def record_check(
     )
     try:
         window.store.history().append(record)
-    except StoreNotWritable as exc:
-        # A store one may only read can still be checked: the check goes unrecorded.
+    except StoreError as exc:
+        # The verdict is what the gate waits for: a store one may only read, a full
+        # disk or a damaged history leaves the check unrecorded, never without a verdict.
         window.store.warn(f"the check is not recorded in the history: {exc.message}")
 
 

@@ -1,11 +1,11 @@
 """`driftcli ingest`: append rows to a live window in the store (its last N rows)."""
 
 import signal
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from driftcli import interrupts
 from driftcli.cli.app import app
 from driftcli.cli.options import (
     ConfigOption,
@@ -106,13 +106,18 @@ def ingest(
         except api.IngestInterrupted as stop:
             told.summarize(stop.report)  # what was stored before the stop
             raise
+        except api.IngestFailed as failed:
+            if failed.report.flushes:
+                told.summarize(failed.report)  # what was stored before the failed write
+            raise
 
     # A service manager stops with SIGTERM, a closed terminal or session hangs
-    # up with SIGHUP: either way the rows read so far are flushed, as on Ctrl-C.
-    # A signal ignored at start stays ignored: `nohup driftcli ingest` must
-    # outlive its terminal, as any command under nohup does.
+    # up with SIGHUP: either way the rows read so far are flushed, as on Ctrl-C,
+    # once the flush under way is counted (interrupts.py). A signal ignored at
+    # start stays ignored: `nohup driftcli ingest` must outlive its terminal, as
+    # any command under nohup does.
     previous = {
-        signum: signal.signal(signum, _interrupt)
+        signum: signal.signal(signum, interrupts.stop)
         for signum in _STOPPING
         if signal.getsignal(signum) is not signal.SIG_IGN
     }
@@ -159,8 +164,4 @@ class _Listener:
             note(line)
 
 
-_STOPPING = (signal.SIGTERM, signal.SIGHUP)
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+_STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

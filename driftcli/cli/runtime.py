@@ -51,7 +51,11 @@ class Context:
         from driftcli.store import Store
 
         return Store.open(
-            self.store_path, create=create, on_warning=warn, when_written=when_written
+            self.store_path,
+            create=create,
+            on_warning=warn,
+            when_written=when_written,
+            line_limit=self.settings.max_line_bytes,
         )
 
     def run(self, action: Callable[[], T]) -> T:
