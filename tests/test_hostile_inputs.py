@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -455,3 +456,81 @@ def test_a_value_of_the_wrong_type_keeps_the_flushes_before_it(
     assert result.exit_code == 2
     assert "<stdin>: line 121: x: value is not of the reference's type" in result.stderr
     assert window_ids(store) == list(range(100))
+
+
+# --- 11. a file truncated while read (logrotate's copytruncate) ---------------
+
+SHRINKING_ROWS = 3_000_000
+"""About 100 MB of CSV: six chunks, so a read seen past the first is far from done."""
+
+
+@pytest.fixture(scope="module")
+def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = tmp_path_factory.mktemp("shrinking") / "big.csv"
+    pad = "p" * 24
+    with where.open("w") as out:
+        out.write("id,x,pad\n")
+        for start in range(0, SHRINKING_ROWS, 100_000):
+            out.write("".join(f"{i},{i % 97},{pad}\n" for i in range(start, start + 100_000)))
+    return where
+
+
+def _read_position(pid: int, path: Path) -> int:
+    """How far process `pid` has read `path` through a descriptor (0 if it has none open)."""
+    fds = Path(f"/proc/{pid}/fd")
+    for fd in fds.iterdir() if fds.exists() else []:
+        try:
+            if fd.readlink() != path:
+                continue
+            info = (Path(f"/proc/{pid}/fdinfo") / fd.name).read_text()
+        except OSError:  # closed meanwhile
+            continue
+        return int(info.split("pos:", 1)[1].split()[0])
+    return 0
+
+
+def _truncated_while_read(
+    args: list[str | Path], path: Path, cwd: Path
+) -> subprocess.CompletedProcess[bytes]:
+    """driftcli run on `path`, which is truncated to nothing once a chunk of it was read."""
+    command = [sys.executable, "-m", "driftcli", *map(str, args)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as process:  # fmt: skip
+        while process.poll() is None and _read_position(process.pid, path) < cutting.CHUNK_BYTES:
+            time.sleep(0.002)
+        os.truncate(path, 0)
+        stdout, stderr = process.communicate(timeout=300)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fdinfo").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("command", ["check", "check --ref", "reference", "ingest"])
+def test_a_file_truncated_while_read_is_an_error_naming_it(
+    big_csv: Path, tmp_path: Path, command: str
+) -> None:
+    """Not a death by SIGBUS (exit 135, no message), as when inputs were memory-mapped;
+    the rows an ingest stored before it stay stored."""
+    path = tmp_path / "app.csv"
+    path.write_bytes(big_csv.read_bytes())
+    size = path.stat().st_size
+    store = tmp_path / "store"
+    args: list[str | Path] = {
+        "check": ["check", path, "--ref", REF],
+        "check --ref": ["check", str(SAMPLE / "live_ok.csv"), "--ref", path],
+        "reference": ["reference", path, "--store", store],
+        "ingest": ["ingest", path, "--store", store, "--flush-rows", "100000",
+                   "--window-size", "10000000", "--verbose"],
+    }[command]  # fmt: skip
+    result = _truncated_while_read(args, path, tmp_path)
+    stderr = result.stderr.decode()
+    assert result.returncode == 2, stderr
+    assert f"error: {path}: shrank from {size:,} to 0 bytes while it was read" in stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr
+    if command == "ingest":
+        told = [int(line.rsplit(" ", 1)[1].replace(",", "")) for line in stderr.splitlines()
+                if line.startswith("stored ")]  # fmt: skip
+        assert told and told[-1] > 0
+        assert [int(i) for i in window_ids(store, column="id")] == list(range(told[-1]))
+    elif command == "reference":
+        assert not store.exists()

@@ -169,49 +169,6 @@ def run_before(run: Run, line: int) -> Run | None:
     return Run(run.data[:end], run.first_line, count, breaks[:count])
 
 
-def cut_view(
-    view: memoryview, cutter: Cutter, limit: LineLimit = NO_LONGER_THAN_DEFAULT
-) -> Iterator[Run]:
-    """Cut a whole input already in memory (a mapped file) into runs of whole records.
-
-    The runs are views: nothing is copied.
-    """
-    if bytes(view[:3]) == UTF8_BOM:
-        view = view[3:]
-    longest = max(CHUNK_BYTES, limit.max_bytes + 1)
-    position, first_line = 0, 1
-    while position < len(view):
-        window = CHUNK_BYTES
-        while True:
-            end = min(position + window, len(view))
-            cut = cutter(view[position:end], True)
-            if cut.end or end == len(view) or window >= longest:
-                break
-            window = min(window * 2, longest)  # a record longer than a chunk
-        if cut.end:
-            run = Run(view[position : position + cut.end], first_line, cut.newlines, cut.breaks)
-        elif end == len(view):
-            run = _tail_run(view[position:end], first_line)
-        else:  # no newline within the limit: the line is too long
-            limit.too_long([first_line])
-            position = _after_newline(view, end)
-            first_line += 1
-            continue
-        yield from limited(run, limit)
-        first_line += cut.newlines
-        position += cut.end or end - position
-
-
-def _after_newline(view: memoryview, start: int) -> int:
-    """Where the line running through `start` ends (past its newline), read a chunk at a time."""
-    while start < len(view):
-        block = np.frombuffer(view[start : start + CHUNK_BYTES], np.uint8) == NEWLINE
-        if block.any():
-            return start + int(block.argmax()) + 1
-        start += len(block)
-    return len(view)
-
-
 def cut_stream(
     stream: Readable,
     cutter: Cutter,

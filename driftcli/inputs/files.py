@@ -6,6 +6,7 @@ bytes of the content; gzip and zstd compression are detected the same way.
 
 from __future__ import annotations
 
+import os
 import stat
 import sys
 from pathlib import Path
@@ -77,11 +78,14 @@ def _open_path(spec: str, input_format: InputFormat | None) -> Source:
         file = open(path, "rb")  # noqa: SIM115 - handed to the source, or closed below
     except OSError as exc:
         raise path_error(spec, exc) from exc
-    if not path.is_file():
+    if not stat.S_ISREG(mode) or not path.is_file() or not os.fstat(file.fileno()).st_size:
         # A named pipe or <(process substitution): its bytes can be read only
-        # once, so it is read as a stream, like stdin.
+        # once, so it is read as a stream, like stdin. So is a file whose length
+        # says nothing of what it holds (0 bytes, as every file in /proc says).
         try:
-            source = _open_stream(FdReader(file.fileno()), spec, fmt, suffix_compression)
+            source = _open_stream(
+                FdReader(file.fileno()), spec, fmt, suffix_compression, "file is empty"
+            )
         except BaseException:
             file.close()
             raise
@@ -92,7 +96,7 @@ def _open_path(spec: str, input_format: InputFormat | None) -> Source:
     if not head:
         raise InputError(f"{spec}: file is empty")
     compression = suffix_compression or sniff_compression(head)
-    content = Content(path=path, compression=compression)
+    content = Content(path=path, compression=compression, name=spec)
     if fmt is None:
         if compression:
             head = _peek_decompressed(content, spec)

@@ -84,10 +84,17 @@ class Source(abc.ABC):
         try:
             yield from chunks
         except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+            shrank = self._shrank()
+            if shrank is not None:
+                raise shrank from exc
             raise InputError(
                 f"{self.name}: cannot read as {self.describe()}: {reason(exc)}",
                 hint="if the format was guessed wrong, pass --input-format csv|parquet|jsonl",
             ) from exc
+
+    def _shrank(self) -> InputError | None:
+        """The error to give instead, if the input is a file that shrank while read."""
+        return None
 
     @abc.abstractmethod
     def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
@@ -140,7 +147,8 @@ class TextSource(Source):
         path = self.content.path
         if path is None:
             raise InputError(f"{self.name}: can be read only once")
-        again = self.at(self.name, Content(path=path, compression=self.content.compression))
+        content = Content(path=path, compression=self.content.compression, name=self.name)
+        again = self.at(self.name, content)
         again.delimiter = self.delimiter
         # The same lines are skipped again, but counted once, by the first read.
         again.bad_lines = BadLines(skip=self.bad_lines.skip, hint=self.bad_lines.hint)
@@ -202,9 +210,12 @@ class TextSource(Source):
             return
 
     def _progress(self, rows: int) -> tuple[int, int | None]:
-        """Bytes of a mapped file, else rows."""
-        size = self.content.size()
-        return (self.content.bytes_done, size) if size is not None else (rows, None)
+        """Bytes of a file, else rows."""
+        done = self.content.progress()
+        return done if done is not None else (rows, None)
+
+    def _shrank(self) -> InputError | None:
+        return self.content.shrank()
 
 
 def reason(exc: BaseException) -> str:
