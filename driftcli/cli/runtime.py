@@ -247,9 +247,15 @@ def plain_text(renderable: "RenderableType") -> str:
 def console() -> "Console":
     from rich.console import Console
 
-    out = Console(highlight=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich's own exits 1: a drift verdict to a CI job with pipefail. A
+            # reader that left early is for write_stdout to judge.
+            raise BrokenPipeError
+
+    out = _Console(highlight=False)
     if not out.is_terminal and "COLUMNS" not in os.environ:
-        out = Console(highlight=False, width=_piped_width())
+        out = _Console(highlight=False, width=_piped_width())
     return out
 
 
