@@ -17,6 +17,7 @@ naming the file and the key: a typo must not silently change a CI gate.
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 from collections.abc import Callable, Mapping
@@ -31,6 +32,7 @@ from driftcli.settings import (
     DEFAULT_EVIDENCE,
     DEFAULT_MAX_LINE_BYTES,
     DEFAULT_METRIC,
+    MAX_COUNT,
     FeatureSettings,
     Settings,
     SizeError,
@@ -51,13 +53,59 @@ class _Unknown(TypeError):
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError("a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return math.inf if value > 0 else -math.inf
 
 
 def _integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("a whole number")
     return value
+
+
+def _threshold(value: Any) -> float:
+    number = _number(value)
+    if not (number >= 0 and math.isfinite(number)):
+        raise TypeError("a number of at least 0")
+    return number
+
+
+def _p_value(value: Any) -> float:
+    """A level for p-values (evidence, alpha): strictly between 0 and 1."""
+    number = _number(value)
+    if not 0 < number < 1:
+        raise TypeError("between 0 and 1")
+    return number
+
+
+def _share(value: Any) -> float:
+    number = _number(value)
+    if not 0 <= number < 1:
+        raise TypeError("at least 0 and below 1")
+    return number
+
+
+def _count(at_least: int) -> Callable[[Any], int]:
+    """A whole number from `at_least` to `MAX_COUNT`: what a count of rows or bins can be."""
+
+    def parse(value: Any) -> int:
+        whole = _integer(value)
+        if whole < at_least:
+            raise TypeError(f"at least {at_least}")
+        if whole > MAX_COUNT:
+            raise TypeError(f"at most {MAX_COUNT:,}")
+        return whole
+
+    return parse
+
+
+_bins = _count(2)
+_rows = _count(1)
+_WHOLE = (_integer, _bins, _rows)
+_REAL = (_number, _threshold, _p_value, _share)
+"""The parsers of numbers: an environment variable's text is read as one for them."""
 
 
 def _text(value: Any) -> str:
@@ -128,16 +176,16 @@ def _kind(value: Any) -> Kind:
 
 
 GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
-    "threshold": _number,
+    "threshold": _threshold,
     "metric": _metric,
-    "alpha": _number,
-    "evidence": _number,
+    "alpha": _p_value,
+    "evidence": _p_value,
     "correction": _correction,
-    "bins": _integer,
-    "min_rows": _integer,
+    "bins": _bins,
+    "min_rows": _rows,
     "features": _names,
     "exclude": _names,
-    "max_drift_share": _number,
+    "max_drift_share": _share,
     "fail_on": _names,
     "store": _text,
     "engine": _engine,
@@ -149,10 +197,10 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
 FEATURE_KEYS: dict[str, Callable[[Any], Any]] = {
-    "threshold": _number,
+    "threshold": _threshold,
     "metric": _metric,
     "kind": _kind,
-    "bins": _integer,
+    "bins": _bins,
     "exclude": _flag,
 }
 
@@ -286,14 +334,33 @@ def _regular_file(path: Path, label: str, *, required: bool = False) -> bool:
     return True
 
 
+MAX_CONFIG_BYTES = 1 << 20
+"""A config file is a page of settings; a larger one is not read."""
+MAX_KEY_PARTS = 1000
+"""Dotted parts of one key (`a.b.c`): TOML's parser takes time in the square of them."""
+
+
 def _table(path: Path) -> dict[str, Any]:
     # Imported here: most runs have no config file, and start-up is paid by every run.
     import tomllib
 
     try:
-        document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        with path.open("rb") as file:
+            raw = file.read(MAX_CONFIG_BYTES + 1)
+        text = raw.decode("utf-8")
+    except (UnicodeDecodeError, OSError) as exc:
         raise UsageError(f"{path}: not valid TOML ({exc})") from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise UsageError(f"{path}: larger than {size_text(MAX_CONFIG_BYTES)}, not a config file")
+    _refuse_long_keys(path, text)
+    try:
+        document: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML ({exc})") from exc
+    except RecursionError:
+        raise UsageError(
+            f"{path}: nested too deep to read (arrays or tables inside one another)"
+        ) from None
     if path.name == "pyproject.toml":
         tool = document.get("tool", {})
         table = tool.get("driftcli") if isinstance(tool, dict) else None
@@ -303,6 +370,16 @@ def _table(path: Path) -> dict[str, Any]:
             raise UsageError(f"{path}: [tool.driftcli] must be a table")
         return table
     return document
+
+
+def _refuse_long_keys(path: Path, text: str) -> None:
+    """A key of more dotted parts than `MAX_KEY_PARTS` (counted generously: dots before
+    a line's first `=`, or in a `[table]` line) is refused before TOML reads it."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.split("=", 1)[0].count(".") >= MAX_KEY_PARTS:
+            raise UsageError(
+                f"{path}: line {number}: a key of more than {MAX_KEY_PARTS:,} dotted parts"
+            )
 
 
 def resolve(
@@ -398,7 +475,16 @@ def _checked(parse: Callable[[Any], Any], value: Any, label: str) -> Any:
             f"{label}: unknown {exc.what} {value!r}", hint=did_you_mean(str(value), exc.known)
         ) from None
     except TypeError as exc:
-        raise UsageError(f"{label} must be {exc}, not {value!r}") from None
+        raise UsageError(f"{label} must be {exc}, not {_value_text(value)}") from None
+
+
+def _value_text(value: Any) -> str:
+    """A value as a message shows it: its repr, cut short (a config value may be huge)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"a {type(value).__name__} nested too deep to show"
+    return text if len(text) <= 80 else text[:60] + "..." + text[-10:]
 
 
 _TRUE_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
@@ -408,12 +494,12 @@ def _from_env(name: str, raw: str, parse: Callable[[Any], Any]) -> Any:
     value: Any = raw
     if parse is _flag:
         value = _TRUE_WORDS.get(raw.strip().lower(), raw)
-    if parse in (_number, _integer):
+    if parse in _WHOLE or parse in _REAL:
         try:
-            value = int(raw) if parse is _integer else float(raw)
+            value = int(raw) if parse in _WHOLE else float(raw)
         except ValueError:
-            kind = "a whole number" if parse is _integer else "a number"
-            raise UsageError(f"{name} must be {kind}, not {raw!r}") from None
+            kind = "a whole number" if parse in _WHOLE else "a number"
+            raise UsageError(f"{name} must be {kind}, not {_value_text(raw)}") from None
     return _checked(parse, value, name)
 
 

@@ -27,6 +27,9 @@ MAX_LINE_BYTES = 1 << 30
 """The highest line limit: Arrow parses a run of lines in one block of at most
 2**31 - 1 bytes (its block size and string offsets are 32-bit), and a run holds
 the longest line and the lines around it, up to a chunk."""
+MAX_COUNT = 1 << 62
+"""The largest count a setting takes (rows, bins): the store's bound on counts too
+(store/codec.py), well within the 64-bit integers numpy and Arrow count with."""
 DEFAULT_EVIDENCE = 0.005
 """A feature drifts only if its p-value is below this: chance alone then flags
 fewer than one feature in 200 whose distribution did not change."""

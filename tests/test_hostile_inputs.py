@@ -369,6 +369,55 @@ def test_utf16_and_utf32_files_are_named_as_such(
     assert "fields" not in result.stderr
 
 
+@pytest.mark.parametrize("command", ["check", "reference", "ingest"])
+def test_a_lone_surrogate_escape_in_json_is_a_bad_line(
+    tmp_path: Path, invoke: Invoke, command: str
+) -> None:
+    """`"\\ud800"` is valid JSON, but no character: it was an internal error
+    (UnicodeEncodeError). A pair is one character, and an escaped backslash is text."""
+    rows = [json.dumps({"a": i % 5, "s": "x"}) for i in range(60)]
+    rows[10] = '{"a": 1, "s": "\\ud800"}'
+    rows[20] = '{"\\udc00": 1}'
+    rows[30] = '{"a": 2, "s": "\\ud83d\\ude00"}'  # a pair: one character
+    rows[40] = '{"a": 3, "s": "\\\\ud800"}'  # an escaped backslash, then text
+    path = tmp_path / "lone.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    store = tmp_path / "store"
+    args: list[str | Path] = {
+        "check": ["check", path, "--ref", path],
+        "reference": ["reference", path, "--store", store],
+        "ingest": ["ingest", path, "--store", store],
+    }[command]
+    refused = invoke(*args)
+    assert refused.exit_code == 2
+    assert f"error: {path}: line 11: holds a surrogate escape without its pair" in refused.stderr
+    assert "internal error" not in refused.stderr
+    skipped = invoke(*args, "--skip-bad-lines", *(["--exit-zero"] if command == "check" else []))
+    assert skipped.exit_code == 0, skipped.stderr
+    assert "skipped 2 bad lines" in skipped.stderr and "11, 21" in skipped.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("side", ["live", "reference"])
+def test_a_proc_file_is_read_not_refused_as_empty(
+    tmp_path: Path, invoke: Invoke, side: str
+) -> None:
+    """A /proc file says it holds 0 bytes: it was an internal error (ValueError: cannot mmap
+    an empty file); it is read to its end, as a pipe is."""
+    proc = "/proc/self/status"
+    args = [proc, "--ref", REF] if side == "live" else [REF, "--ref", proc]
+    result = invoke("check", *args, "--input-format" if side == "live" else "--ref-format",
+                    "csv", "--delimiter", ":", "-f", "json")  # fmt: skip
+    assert result.exit_code == 2
+    # It is read: its header (`Name:\tpython`) gives columns no other input has.
+    if side == "live":
+        assert f"error: {proc}: has none of the reference's features" in result.stderr
+    else:
+        assert "hint: check that both inputs are the same kind of data; reference features: " \
+            "Name, " in result.stderr  # fmt: skip
+    assert "internal error" not in result.stderr and "empty" not in result.stderr
+
+
 def test_a_5000_character_path_is_too_long_not_internal(tmp_path: Path) -> None:
     name = "a" * 5000
     result = run_driftcli("check", name, "--ref", REF, cwd=tmp_path)

@@ -26,6 +26,7 @@ from driftcli.cli.options import (
     SkipBadLinesOption,
     StoreOption,
     ThresholdOption,
+    at_most_max_count,
     split_names,
 )
 from driftcli.cli.reports import MainReport, emit, no_stdout_files
@@ -118,6 +119,7 @@ def check(
         typer.Option(
             help="Live rows needed for a verdict; default: any window that could give evidence.",
             min=1,
+            callback=at_most_max_count,
             show_default=False,
         ),
     ] = None,
@@ -161,6 +163,7 @@ def check(
             help="One check per N rows, in the order they come.",
             metavar="N",
             min=1,
+            callback=at_most_max_count,
             show_default=False,
         ),
     ] = None,

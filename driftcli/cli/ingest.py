@@ -18,6 +18,7 @@ from driftcli.cli.options import (
     StoreOption,
     ThresholdOption,
     WindowOption,
+    at_most_max_count,
 )
 from driftcli.cli.runtime import fail, note, prepare
 from driftcli.errors import ExitCode
@@ -46,11 +47,15 @@ def ingest(
         typer.Option(
             help="Keep only the last N rows in the window (stored with it; default 10,000).",
             min=1,
+            callback=at_most_max_count,
             show_default=False,
         ),
     ] = None,
     flush_rows: Annotated[
-        int, typer.Option(help="Write rows to the store every N rows...", min=1)
+        int,
+        typer.Option(
+            help="Write rows to the store every N rows...", min=1, callback=at_most_max_count
+        ),
     ] = 10_000,
     flush_seconds: Annotated[
         float, typer.Option(help="...or every S seconds, whichever comes first.", min=0.01)
@@ -60,6 +65,7 @@ def ingest(
         typer.Option(
             help="Check the window every N rows; print one line per drifted feature to stderr.",
             min=1,
+            callback=at_most_max_count,
             show_default=False,
         ),
     ] = None,

@@ -22,6 +22,7 @@ from driftcli.cli.options import (
     SchedulerOption,
     SkipBadLinesOption,
     StoreOption,
+    at_most_max_count,
     split_names,
 )
 from driftcli.cli.runtime import Context, fail, prepare, warn, write_json, write_rich
@@ -70,7 +71,12 @@ def reference(
     max_line_bytes: MaxLineBytesOption = None,
     config: ConfigOption = None,
     sample_size: Annotated[
-        int, typer.Option(help="Raw rows kept in the snapshot as a uniform sample.", min=0)
+        int,
+        typer.Option(
+            help="Raw rows kept in the snapshot as a uniform sample.",
+            min=0,
+            callback=at_most_max_count,
+        ),
     ] = 10_000,
     input_format: InputFormatOption = None,
     output_format: ListingFormatOption = ListingFormat.TABLE,

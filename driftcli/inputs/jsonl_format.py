@@ -225,6 +225,9 @@ def _parse_jsonl_slowly(
         if not isinstance(value, dict):
             bad.report(name, line, f"expected a JSON object, got {_json_kind(value)}")
             continue
+        if _SURROGATE_ESCAPE.search(text) and not _is_unicode(value):
+            bad.report(name, line, _LONE_SURROGATE)
+            continue
         rows.append(value)
         lines.append(line)
     keys = list(dict.fromkeys(key for row in rows for key in row))
@@ -237,6 +240,21 @@ def _parse_jsonl_slowly(
         table = pa.table({"_": pa.nulls(len(rows))}).drop_columns(["_"])
     found = np.array(lines, np.int64)
     return table, lambda: found
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""The start of an escaped UTF-16 surrogate: a pair is one character, one alone is none
+(JSON allows it, UTF-8 cannot hold it)."""
+_LONE_SURROGATE = "holds a surrogate escape without its pair (\\ud800 to \\udfff), not a character"
+
+
+def _is_unicode(value: Any) -> bool:
+    """Does this decoded JSON value (keys included) hold only characters UTF-8 can encode?"""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _mixed(arrow_type: pa.DataType, rows: list[dict[str, Any]], key: str) -> bool:
