@@ -44,9 +44,13 @@ class DatasetSource(Source):
 
     describe_as: ClassVar[str] = "a dataset"
 
-    def __init__(self, name: str, fmt: InputFormat, files: Sequence[str]) -> None:
+    def __init__(
+        self, name: str, fmt: InputFormat, files: Sequence[str], shown: Sequence[str] = ()
+    ) -> None:
         super().__init__(name, fmt)
         self.files = list(files)
+        self.shown = list(shown) or self.files
+        """What messages call each file (by default, its path)."""
 
     @property
     def rereadable(self) -> bool:
@@ -54,7 +58,7 @@ class DatasetSource(Source):
         return all(not is_url(f) and Path(f).is_file() for f in self.files)
 
     def batches_again(self, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
-        again = DatasetSource(self.name, self.format, self.files)
+        again = DatasetSource(self.name, self.format, self.files, self.shown)
         again.columns = frozenset(columns)
         again.delimiter = self.delimiter
         again.bad_lines.skip, again.max_line_bytes = self.bad_lines.skip, self.max_line_bytes
@@ -73,8 +77,8 @@ class DatasetSource(Source):
         yield from self._read(max_latency)
 
     def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
-        for path in self.files:
-            part = open_file(path, self.format)
+        for path, shown in zip(self.files, self.shown, strict=True):
+            part = open_file(path, self.format, shown)
             try:
                 part.bad_lines = self.bad_lines
                 part.max_line_bytes = self.max_line_bytes
