@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from driftcli.choices import METRIC_NAMES, Correction, Kind
-from driftcli.config_file import find_config
+from driftcli.config_file import fewer_columns_only, find_config, lower_only
 from driftcli.errors import UsageError, did_you_mean
 from driftcli.settings import (
     DEFAULT_BINS,
     DEFAULT_EVIDENCE,
+    DEFAULT_MAX_COLUMNS,
     DEFAULT_MAX_LINE_BYTES,
     DEFAULT_METRIC,
     MAX_COUNT,
@@ -192,6 +193,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "scheduler": _text,
     "skip_bad_lines": _flag,
     "delimiter": _delimiter,
+    "max_columns": _rows,
     "max_line_bytes": _size,
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
@@ -221,6 +223,7 @@ DEFAULTS: dict[str, Any] = {
     "scheduler": None,
     "skip_bad_lines": False,
     "delimiter": None,
+    "max_columns": DEFAULT_MAX_COLUMNS,
     "max_line_bytes": DEFAULT_MAX_LINE_BYTES,
 }
 
@@ -294,6 +297,7 @@ class Resolved:
             overrides=tuple(self.features.items()),
             skip_bad_lines=v["skip_bad_lines"],
             delimiter=v["delimiter"],
+            max_columns=v["max_columns"],
             max_line_bytes=v["max_line_bytes"],
         )
 
@@ -325,28 +329,10 @@ def resolve(
         else:
             values[key], sources[key] = DEFAULTS[key], "default"
     if path is not None and config is None and sources["max_line_bytes"] == where:
-        _lower_only(path, values["max_line_bytes"])
+        lower_only(path, values["max_line_bytes"])
+    if path is not None and config is None and sources["max_columns"] == where:
+        fewer_columns_only(path, values["max_columns"])
     return Resolved(values, sources, features, path, config_given=config is not None)
-
-
-def _lower_only(path: Path, limit: int) -> None:
-    """A config file driftcli found (it came with the directory, perhaps a cloned
-    repository) may lower the line limit, never raise it: the limit is what bounds
-    the memory a hostile input can cost."""
-    if limit <= DEFAULT_MAX_LINE_BYTES:
-        return
-    size = next(
-        (f"{limit >> shift}{unit}" for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10))
-         if limit % (1 << shift) == 0),
-        str(limit),
-    )  # fmt: skip
-    raise UsageError(
-        f"{path}: sets max_line_bytes = {size_text(limit)}, above the default of "
-        f"{size_text(DEFAULT_MAX_LINE_BYTES)}, but only a limit you give may raise it, not "
-        "a config file driftcli found in the directory",
-        hint=f"to use it: --max-line-bytes {size}, or DRIFTCLI_MAX_LINE_BYTES={size}, or "
-        f"--config {path}",
-    )
 
 
 def _parse_table(

@@ -2,7 +2,8 @@
 `pyproject.toml`, or the file `--config` names) and its driftcli table, read with bounds.
 
 It may have come with a cloned repository: anything but a regular file is
-refused, and so is a file too large, or nested too deep, to read in a moment.
+refused, and so is a file too large, or nested too deep, to read in a moment;
+and the limits that bound memory it may lower, never raise.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcli.errors import UsageError, os_reason, path_shown
-from driftcli.settings import size_text
+from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES, size_text
 
 
 def find_config(
@@ -97,3 +98,37 @@ def _refuse_long_keys(path: Path, text: str) -> None:
             raise UsageError(
                 f"{path}: line {number}: a key of more than {MAX_KEY_PARTS:,} dotted parts"
             )
+
+
+def lower_only(path: Path, limit: int) -> None:
+    """A config file driftcli found (it came with the directory, perhaps a cloned
+    repository) may lower the line limit, never raise it: the limit is what bounds
+    the memory a hostile input can cost."""
+    if limit <= DEFAULT_MAX_LINE_BYTES:
+        return
+    size = next(
+        (f"{limit >> shift}{unit}" for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10))
+         if limit % (1 << shift) == 0),
+        str(limit),
+    )  # fmt: skip
+    raise UsageError(
+        f"{path}: sets max_line_bytes = {size_text(limit)}, above the default of "
+        f"{size_text(DEFAULT_MAX_LINE_BYTES)}, but only a limit you give may raise it, not "
+        "a config file driftcli found in the directory",
+        hint=f"to use it: --max-line-bytes {size}, or DRIFTCLI_MAX_LINE_BYTES={size}, or "
+        f"--config {path}",
+    )
+
+
+def fewer_columns_only(path: Path, limit: int) -> None:
+    """As for the line limit: a config file driftcli found may lower the column limit
+    (a bound on memory), never raise it."""
+    if limit <= DEFAULT_MAX_COLUMNS:
+        return
+    raise UsageError(
+        f"{path}: sets max_columns = {limit:,}, above the default of {DEFAULT_MAX_COLUMNS:,}, "
+        "but only a limit you give may raise it, not a config file driftcli found in the "
+        "directory",
+        hint=f"to use it: --max-columns {limit}, or DRIFTCLI_MAX_COLUMNS={limit}, or "
+        f"--config {path}",
+    )

@@ -23,6 +23,8 @@ WHOLE_NUMBER_OPTIONS = {
     "ingest --flush-rows": ["ingest", LIVE, "--flush-rows"],
     "ingest --check-every": ["ingest", LIVE, "--check-every"],
     "history --keep": ["history", "--keep"],
+    "check --max-columns": ["check", LIVE, "--ref", REF, "--max-columns"],
+    "ingest --max-columns": ["ingest", LIVE, "--max-columns"],
 }
 
 

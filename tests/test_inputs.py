@@ -785,3 +785,77 @@ def test_a_proc_file_is_read_as_a_stream(tmp_path: Path) -> None:
         rows = sum(b.num_rows for b in source.batches())
         lines = Path("/proc/self/status").read_text().count("\n")
     assert rows == lines - 1  # all but the header
+
+
+# --- JSON lines in bounded memory (jsonl_bounds.py) -----------------------------
+
+
+def _rows_of(spec: str, **options: object) -> list[dict[str, object]]:
+    with open_source(spec, **options) as source:  # type: ignore[arg-type]
+        return [
+            {k: v for k, v in row.items() if v is not None}
+            for batch in source.batches()
+            for row in batch.to_pylist()
+        ]
+
+
+@pytest.mark.parametrize("cells", [2_000, 10_000], ids=["in parts", "against first lines"])
+@pytest.mark.parametrize(
+    "shape", ["regular", "new keys late", "a type widens late", "ids as keys", "bad line"]
+)
+def test_json_lines_read_in_bounded_parts_give_the_same_rows(
+    shape: str, cells: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a run is parsed whole, against its first lines' columns (3,000 lines of 2
+    keys: 6,000 cells), or in parts, the rows are the same (a bad line named at its
+    number)."""
+    import driftcli.inputs.jsonl_bounds as bounds
+
+    splits: list[int] = []
+    real_parts = bounds.parts
+
+    def counted(run: object) -> object:
+        splits.append(1)
+        return real_parts(run)  # type: ignore[arg-type]
+
+    rows: list[dict[str, object]] = [{"a": i % 7, "b": f"x{i % 3}"} for i in range(3000)]
+    if shape == "new keys late":
+        rows[2500]["late"] = 1
+    elif shape == "a type widens late":
+        rows[2900]["a"] = 2.5
+    elif shape == "ids as keys":
+        rows = [{f"id_{i}": 1, "a": i % 7} for i in range(3000)]
+    lines = [json.dumps(r) for r in rows]
+    if shape == "bad line":
+        lines[2000] = "{not json"
+    path = tmp_path / f"{shape}.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    whole = _rows_of(str(path), skip_bad_lines=True, max_columns=10_000)
+    monkeypatch.setattr(bounds, "CELLS", cells)  # every run is too costly to parse whole
+    monkeypatch.setattr(bounds, "_PROBE_LINES", 64)
+    monkeypatch.setattr(bounds, "parts", counted)
+    parts = _rows_of(str(path), skip_bad_lines=True, max_columns=10_000)
+    assert parts == whole
+    regular = shape == "regular" and cells == 10_000
+    assert bool(splits) is not regular  # parsed against its first lines, or in parts
+    assert len(whole) == 3000 - (shape == "bad line")
+    if shape == "bad line":
+        with pytest.raises(InputError, match=r": line 2001: not valid JSON"):
+            _rows_of(str(path))
+
+
+def test_json_parts_keep_within_the_bound() -> None:
+    from driftcli.inputs.cutting import Run, jsonl_cut
+    from driftcli.inputs.jsonl_bounds import CELLS, parts
+
+    raw = b"".join(b'{"k%d": 1, "a": 2}\n' % i for i in range(20_000)) + b'{"last": 1}'
+    cut = jsonl_cut(memoryview(raw))
+    run = Run(memoryview(raw), 1, cut.newlines + 1, cut.breaks)
+    pieces = list(parts(run))
+    assert b"".join(bytes(p.data) for p in pieces) == raw
+    assert [p.first_line for p in pieces] == list(
+        np.cumsum([1] + [p.lines for p in pieces[:-1]])
+    )
+    assert sum(p.lines for p in pieces) == 20_001
+    for piece in pieces:
+        assert bytes(piece.data).count(b":") * piece.lines <= CELLS

@@ -127,7 +127,12 @@ def check_against(
         from driftcli.engine.tasks import count_with, fragments_of
 
         fragments = fragments_of(
-            live, live_format, settings.delimiter, settings.max_line_bytes, settings.skip_bad_lines
+            live,
+            live_format,
+            settings.delimiter,
+            settings.max_line_bytes,
+            settings.skip_bad_lines,
+            settings.max_columns,
         )
         counts, skipped = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(

@@ -90,6 +90,7 @@ def read_input(
             skip_bad_lines=skip,
             delimiter=settings.delimiter,
             max_line_bytes=settings.max_line_bytes,
+            max_columns=settings.max_columns,
         ) as source,
     ):
         hint_skipping(source)

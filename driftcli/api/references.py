@@ -145,7 +145,12 @@ def _distributed_reference(
     from driftcli.reference.summary import features_from
 
     fragments = fragments_of(
-        spec, input_format, settings.delimiter, settings.max_line_bytes, settings.skip_bad_lines
+        spec,
+        input_format,
+        settings.delimiter,
+        settings.max_line_bytes,
+        settings.skip_bad_lines,
+        settings.max_columns,
     )
     selection = Selection.of(settings)
     summary, bad = summarize_with(engine, fragments, sample_rows, dict(selection.kinds))

@@ -19,6 +19,7 @@ from driftcli.cli.options import (
     FeaturesOption,
     FormatOption,
     InputFormatOption,
+    MaxColumnsOption,
     MaxLineBytesOption,
     MetricOption,
     QuietOption,
@@ -178,6 +179,7 @@ def check(
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     max_line_bytes: MaxLineBytesOption = None,
+    max_columns: MaxColumnsOption = None,
     input_format: InputFormatOption = None,
     ref_format: Annotated[
         InputFormat | None,
@@ -266,6 +268,7 @@ def check(
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
+        "max_columns": max_columns,
     }
     context = prepare(flags, config, debug)
     if show_config:

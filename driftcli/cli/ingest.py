@@ -12,6 +12,7 @@ from driftcli.cli.options import (
     DebugOption,
     DelimiterOption,
     InputFormatOption,
+    MaxColumnsOption,
     MaxLineBytesOption,
     QuietOption,
     SkipBadLinesOption,
@@ -73,6 +74,7 @@ def ingest(
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     max_line_bytes: MaxLineBytesOption = None,
+    max_columns: MaxColumnsOption = None,
     input_format: InputFormatOption = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print a line on stderr at every flush.")
@@ -89,6 +91,7 @@ def ingest(
         "store": str(store) if store else None,
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
+        "max_columns": max_columns,
     }
     context = prepare(flags, config, debug)
     told = _Listener(window, quiet=quiet, verbose=verbose)

@@ -149,6 +149,18 @@ MaxLineBytesOption = Annotated[
         show_default=False,
     ),
 ]
+MaxColumnsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-columns",
+        help="Most columns an input may have (a CSV header, JSON keys, a Parquet schema); "
+        "a wider one is an error [default: 2,000].",
+        metavar="N",
+        min=1,
+        callback=at_most_max_count,
+        show_default=False,
+    ),
+]
 WindowOption = Annotated[
     str, typer.Option("--window", "-w", help="Name of the live window in the store.")
 ]

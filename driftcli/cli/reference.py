@@ -17,6 +17,7 @@ from driftcli.cli.options import (
     FeaturesOption,
     InputFormatOption,
     ListingFormatOption,
+    MaxColumnsOption,
     MaxLineBytesOption,
     QuietOption,
     SchedulerOption,
@@ -69,6 +70,7 @@ def reference(
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     max_line_bytes: MaxLineBytesOption = None,
+    max_columns: MaxColumnsOption = None,
     config: ConfigOption = None,
     sample_size: Annotated[
         int,
@@ -96,6 +98,7 @@ def reference(
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
+        "max_columns": max_columns,
     }
     context = prepare(flags, config, debug)
 

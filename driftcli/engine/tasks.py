@@ -28,7 +28,7 @@ from driftcli.inputs.urls import is_url
 from driftcli.parallel import serial
 from driftcli.reference.buckets import Feature
 from driftcli.reference.summary import Summary, summarize
-from driftcli.settings import DEFAULT_MAX_LINE_BYTES
+from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES
 
 R = TypeVar("R")
 
@@ -46,6 +46,7 @@ class Fragment:
     name: str = ""
     """What messages call the file: its path as the user gave it (by default, `path`)."""
     skip_bad_lines: bool = False
+    max_columns: int = DEFAULT_MAX_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def fragments_of(
     delimiter: str | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     skip_bad_lines: bool = False,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
 ) -> list[Fragment]:
     """The files of an input, for an engine to hand out."""
     specs = [spec] if isinstance(spec, str) else list(spec)
@@ -94,7 +96,7 @@ def fragments_of(
         return path if is_url(path) else str(Path(path).resolve())
 
     return [
-        Fragment(where(p), source.format, delimiter, max_line_bytes, p, skip_bad_lines)
+        Fragment(where(p), source.format, delimiter, max_line_bytes, p, skip_bad_lines, max_columns)
         for p in source.files
     ]
 
@@ -105,6 +107,7 @@ def _read(fragment: Fragment, work: Callable[[Iterator[pa.RecordBatch]], R]) -> 
     source = DatasetSource(name, fragment.format, [fragment.path], [name])
     source.delimiter = fragment.delimiter
     source.max_line_bytes = fragment.max_line_bytes
+    source.max_columns = fragment.max_columns
     source.bad_lines.skip = fragment.skip_bad_lines
     source.bad_lines.hint = SKIP_HINT
     try:

@@ -31,6 +31,15 @@ CHUNK_BYTES = 1 << 24
 PARSE_BLOCK_BYTES = 1 << 20
 """Within a chunk, pyarrow parses blocks of this size in parallel."""
 
+BLOCK_BYTES_PER_COLUMN = 2048
+"""Arrow's parsers cost some KB per column in every block: a wide input is parsed in
+fewer, larger blocks (`block_bytes`), so that cost stays that of a few thousand columns."""
+
+
+def block_bytes(columns: int) -> int:
+    """The parse block for rows of this many columns."""
+    return max(PARSE_BLOCK_BYTES, columns * BLOCK_BYTES_PER_COLUMN)
+
 
 _QUOTE = ord('"')
 
@@ -65,6 +74,19 @@ def _tail_run(data: memoryview, first_line: int) -> Run:
     newlines = int(np.count_nonzero(np.frombuffer(data, np.uint8) == NEWLINE))
     ends_open = len(data) > 0 and data[-1] != NEWLINE
     return Run(data, first_line, newlines + int(ends_open))
+
+
+class SplitRun(Exception):
+    """A run too costly to parse whole: the reader parses `parts` instead, each a chunk.
+
+    `then`: a bad line found first, to raise once the parts before it are read.
+    """
+
+    def __init__(self, run: Run, parts: Iterator[Run]) -> None:
+        super().__init__("split")
+        self.run = run
+        self.parts = parts
+        self.then: BadLine | None = None
 
 
 Cutter = Callable[[memoryview, bool], Cut]

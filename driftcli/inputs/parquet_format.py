@@ -64,6 +64,13 @@ class ParquetSource(Source):
         schema = pq.read_schema(where)
         if not isinstance(where, str):
             where.seek(0)
+        if len(schema.names) > self.max_columns:
+            raise InputError(
+                f"{self.name}: has {len(schema.names):,} columns, more than the column limit "
+                f"of {self.max_columns:,} (--max-columns)",
+                hint="if the data really has that many columns, raise the limit: "
+                "--max-columns N (each costs memory: see docs/limits.md)",
+            )
         twice = _named_twice(schema.names)
         if twice is not None:
             # Columns are found by name downstream: two of one name cannot be told apart.

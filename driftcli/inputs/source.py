@@ -18,9 +18,9 @@ from driftcli.choices import InputFormat
 from driftcli.errors import InputError
 from driftcli.inputs.chunk import BadLine, BadLines, Chunk, LineMap
 from driftcli.inputs.content import Content
-from driftcli.inputs.cutting import LineLimit, Run, run_before
+from driftcli.inputs.cutting import LineLimit, Run, SplitRun, run_before
 from driftcli.inputs.progress import report
-from driftcli.settings import DEFAULT_MAX_LINE_BYTES, size_text
+from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES, size_text
 
 
 class Source(abc.ABC):
@@ -42,6 +42,8 @@ class Source(abc.ABC):
         """Read only these columns where the format allows it (Parquet); None: all."""
         self.delimiter: str | None = None
         """The CSV field separator; None: sniffed from the first lines."""
+        self.max_columns = DEFAULT_MAX_COLUMNS
+        """More columns than this, in all, is an error (`ColumnLimit`)."""
         self._cleanup = contextlib.ExitStack()
 
     @property
@@ -73,8 +75,10 @@ class Source(abc.ABC):
         without rows, so a caller can act on time (flush) while the stream idles.
         """
         rows = 0
+        columns = ColumnLimit(self.name, self.max_columns)
         for chunk in self._translated(self._read(max_latency)):
             if chunk is not None:
+                columns.check(chunk.table.column_names)
                 rows += chunk.table.num_rows
                 report(self.name, rows, *self._progress(rows))
             yield chunk
@@ -116,6 +120,28 @@ class Source(abc.ABC):
         self._cleanup.close()
 
 
+class ColumnLimit:
+    """The columns an input has shown so far, and the error once they pass the limit
+    (JSON lines may bring new keys on any line)."""
+
+    def __init__(self, name: str, limit: int) -> None:
+        self.name = name
+        self.limit = limit
+        self.seen: set[str] = set()
+
+    def check(self, names: Sequence[str]) -> None:
+        if len(names) <= len(self.seen) and self.seen.issuperset(names):
+            return
+        self.seen.update(names)
+        if len(self.seen) > self.limit:
+            raise InputError(
+                f"{self.name}: has more than {self.limit:,} columns (the column limit, "
+                "--max-columns)",
+                hint="if the data really has that many columns, raise the limit: "
+                "--max-columns N (each costs memory: see docs/limits.md)",
+            )
+
+
 _BYTE_ORDER_MARKS = (
     (b"\x00\x00\xfe\xff", "UTF-32"),
     (b"\xff\xfe\x00\x00", "UTF-32"),
@@ -153,6 +179,7 @@ class TextSource(Source):
         # The same lines are skipped again, but counted once, by the first read.
         again.bad_lines = BadLines(skip=self.bad_lines.skip, hint=self.bad_lines.hint)
         again.max_line_bytes = self.max_line_bytes
+        again.max_columns = self.max_columns
         try:
             yield from again.batches()
         finally:
@@ -187,7 +214,11 @@ class TextSource(Source):
         try:
             table, lines = parse(run)
         except BadLine as exc:
-            yield from self._before_bad_line(run, exc.line, rows, parse)
+            try:
+                yield from self._before_bad_line(run, exc.line, rows, parse)
+            except SplitRun as split:  # the lines before it are read in parts
+                split.then = exc
+                raise
             raise
         yield Chunk(table.combine_chunks(), run.first_line, rows, lines, self.name)
 
