@@ -853,9 +853,7 @@ def test_json_parts_keep_within_the_bound() -> None:
     run = Run(memoryview(raw), 1, cut.newlines + 1, cut.breaks)
     pieces = list(parts(run))
     assert b"".join(bytes(p.data) for p in pieces) == raw
-    assert [p.first_line for p in pieces] == list(
-        np.cumsum([1] + [p.lines for p in pieces[:-1]])
-    )
+    assert [p.first_line for p in pieces] == list(np.cumsum([1] + [p.lines for p in pieces[:-1]]))
     assert sum(p.lines for p in pieces) == 20_001
     for piece in pieces:
         assert bytes(piece.data).count(b":") * piece.lines <= CELLS
