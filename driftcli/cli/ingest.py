@@ -12,12 +12,14 @@ from driftcli.cli.options import (
     DebugOption,
     DelimiterOption,
     InputFormatOption,
+    MaxColumnsOption,
     MaxLineBytesOption,
     QuietOption,
     SkipBadLinesOption,
     StoreOption,
     ThresholdOption,
     WindowOption,
+    at_most_max_count,
 )
 from driftcli.cli.runtime import fail, note, prepare
 from driftcli.errors import ExitCode
@@ -46,11 +48,15 @@ def ingest(
         typer.Option(
             help="Keep only the last N rows in the window (stored with it; default 10,000).",
             min=1,
+            callback=at_most_max_count,
             show_default=False,
         ),
     ] = None,
     flush_rows: Annotated[
-        int, typer.Option(help="Write rows to the store every N rows...", min=1)
+        int,
+        typer.Option(
+            help="Write rows to the store every N rows...", min=1, callback=at_most_max_count
+        ),
     ] = 10_000,
     flush_seconds: Annotated[
         float, typer.Option(help="...or every S seconds, whichever comes first.", min=0.01)
@@ -60,6 +66,7 @@ def ingest(
         typer.Option(
             help="Check the window every N rows; print one line per drifted feature to stderr.",
             min=1,
+            callback=at_most_max_count,
             show_default=False,
         ),
     ] = None,
@@ -67,6 +74,7 @@ def ingest(
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     max_line_bytes: MaxLineBytesOption = None,
+    max_columns: MaxColumnsOption = None,
     input_format: InputFormatOption = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print a line on stderr at every flush.")
@@ -83,6 +91,7 @@ def ingest(
         "store": str(store) if store else None,
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
+        "max_columns": max_columns,
     }
     context = prepare(flags, config, debug)
     told = _Listener(window, quiet=quiet, verbose=verbose)
