@@ -34,7 +34,7 @@ from driftcli.store.snapshot import Snapshot, read_snapshot, snapshot_document
 if TYPE_CHECKING:  # engines and the store are imported where used: a check of files
     # needs neither
     from driftcli.engine import Engine
-    from driftcli.store import Window
+    from driftcli.store import Store
 
 
 def build_reference(
@@ -67,16 +67,20 @@ def build_reference(
 
 
 def reference_from_window(
-    window: Window, settings: Settings = DEFAULT_SETTINGS, *, sample_rows: int = DEFAULT_SAMPLE_ROWS
+    store: Store,
+    name: str,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
 ) -> Snapshot:
-    """Profile a window's raw rows as a new reference (promotion)."""
+    """Profile the raw rows of the store's window `name` as a new reference (promotion)."""
     validated(settings)
+    window = store.window(name)
     if not window.exists():
         raise UsageError(f"no window named {window.name!r} in the store {window.store.root}")
     batches = (batch for table in window.tables() for batch in table.to_batches())
     source = SourceInfo(f"window {window.name}", "window", 0)
     # Rows stored from CSV are text: keep the kinds the current reference gave them.
-    store = window.store
     kept = (
         {f.name: f.kind for f in store.load_reference().profile.features}
         if store.has_reference()

@@ -145,8 +145,10 @@ def _build(
     from driftcli import api
 
     if from_window is not None:
-        window = context.store(create=False).window(from_window)
-        return api.reference_from_window(window, context.settings, sample_rows=sample_size)
+        store = context.store(create=False)
+        return api.reference_from_window(
+            store, from_window, context.settings, sample_rows=sample_size
+        )
     if data is None:
         raise UsageError("give either DATA or --from-window NAME")
     with context.engine() as counting:

@@ -24,7 +24,7 @@ append removes: rows are never counted twice, nor lost.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 
@@ -35,14 +35,33 @@ from driftcli.store.durable import remove_durably
 from driftcli.store.rows import read_rows
 
 if TYPE_CHECKING:
+    from driftcli.counting.counts import Counts
     from driftcli.store.segments import Segment
-    from driftcli.store.window import Window
 
 TIERS = 16
 """A window of N rows merges segments up to N / TIERS rows."""
 
 MAX_SEGMENTS = 64
 """Past this many segments, the smallest neighbours merge whatever their sizes."""
+
+
+class Window(Protocol):
+    """What upkeep needs of a window (window.py's `Window`): to write one of its segments."""
+
+    def write_segment(
+        self,
+        table: pa.Table,
+        number: int,
+        features: list[Feature] | None,
+        reference_id: str | None,
+        first_ingested: str,
+        last_ingested: str,
+        *,
+        counts: Counts | None = None,
+        supersedes: tuple[int, ...] = (),
+    ) -> Segment:
+        """Write one segment file of the window, atomically."""
+        ...
 
 
 def keep_bound(

@@ -53,7 +53,7 @@ from driftcli.store.segments import (
 )
 
 if TYPE_CHECKING:
-    from driftcli.store.root import Store
+    from driftcli.store.access import StoreAccess
 
 DEFAULT_WINDOW_ROWS = 10_000
 
@@ -74,7 +74,7 @@ class AppendUnfinished(StoreError):
 class Window:
     """A named, bounded window of the most recent live rows."""
 
-    def __init__(self, store: Store, name: str) -> None:
+    def __init__(self, store: StoreAccess, name: str) -> None:
         self.store = store
         self.name = name
         self.path = store.root / "windows" / name
