@@ -132,7 +132,7 @@ class FeatureResult:
     def live_rows(self) -> int:
         return int(self.live.sum())
 
-    # The last two buckets are always `missing` and `invalid` (reference/buckets.py);
+    # The last two buckets are always `missing` and `invalid` (counting/buckets.py);
     # found by position because a category may itself be called "missing".
     @property
     def reference_missing(self) -> int:

@@ -112,7 +112,9 @@ def test_no_circle_of_files_even_through_type_annotations() -> None:
 def package_of(module: str) -> str:
     """`driftcli.store.window` -> `driftcli.store`; a top-level module is its own package."""
     parts = module.split(".")
-    return ".".join(parts[:2]) if len(parts) > 2 or MODULES[module].name == "__init__.py" else module
+    return (
+        ".".join(parts[:2]) if len(parts) > 2 or MODULES[module].name == "__init__.py" else module
+    )
 
 
 def test_no_package_cycle() -> None:

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftcli.columns.times import read_times
+from driftcli.counting.buckets import Feature
 from driftcli.counting.chunking import RowChunker, TimeChunker, chunk_ends, chunk_starts
 from driftcli.counting.counter import count_batches
 from driftcli.inputs import Chunk
-from driftcli.reference.buckets import Feature
 from driftcli.reference.builder import build_profile
 from driftcli.reference.kinds import Selection
 from driftcli.settings import ByRows, ByTime, parse_every

@@ -14,13 +14,13 @@ from driftcli.api.checks import check_window
 from driftcli.api.common import Input, no_shared_column, read_input
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
+from driftcli.counting.buckets import Feature
 from driftcli.counting.featureless import Featureless
 from driftcli.errors import InputError, StoreError, UsageError
 from driftcli.inputs import Chunk, Source
 from driftcli.inputs.chunk import BadLine
 from driftcli.interrupts import deferred, stop_if_asked
 from driftcli.parallel import prefetch
-from driftcli.reference.buckets import Feature
 from driftcli.results import CheckedBy, CheckResult, IngestReport
 from driftcli.settings import DEFAULT_SETTINGS, Settings
 from driftcli.store import Store, Window

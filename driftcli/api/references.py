@@ -20,10 +20,10 @@ from driftcli.api.common import (
 from driftcli.choices import InputFormat
 from driftcli.clock import now_utc
 from driftcli.columns.samples import DEFAULT_SAMPLE_ROWS, Reservoir
+from driftcli.counting.buckets import Profile
 from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, UsageError
 from driftcli.inputs import STDIN, Chunk
-from driftcli.reference.buckets import Profile
 from driftcli.reference.builder import Reread, build_profile
 from driftcli.reference.kinds import Selection
 from driftcli.results import SourceInfo

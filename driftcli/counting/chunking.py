@@ -34,12 +34,12 @@ from driftcli.columns.times import (
     read_as_epoch,
     read_times,
 )
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import Counter
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts
 from driftcli.counting.grouped import GroupedCounts
 from driftcli.errors import InputError
 from driftcli.inputs.chunk import Chunk
-from driftcli.reference.buckets import Feature
 from driftcli.results import Location, UntimedRows
 from driftcli.settings import UTC, ByRows, ByTime, Every
 

@@ -11,11 +11,11 @@ import pyarrow as pa
 from driftcli.choices import Kind
 from driftcli.columns.samples import SEED, ValueReservoir
 from driftcli.columns.values import read_numbers, read_texts, type_class
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts, FeatureCounts, IntArray
 from driftcli.counting.featureless import Featureless
 from driftcli.inputs.chunk import Chunk
 from driftcli.parallel import map_columns, prefetch
-from driftcli.reference.buckets import Feature
 from driftcli.results import Location
 
 LIVE_SAMPLE_VALUES = 50_000

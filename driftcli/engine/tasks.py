@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.samples import ValueReservoir
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import Counter
 from driftcli.counting.counts import Counts
 from driftcli.counting.featureless import Featureless
@@ -26,7 +27,6 @@ from driftcli.inputs.chunk import SKIP_HINT, BadLines
 from driftcli.inputs.dataset import DatasetSource, open_dataset
 from driftcli.inputs.urls import is_url
 from driftcli.parallel import serial
-from driftcli.reference.buckets import Feature
 from driftcli.reference.summary import Summary, summarize
 from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES
 

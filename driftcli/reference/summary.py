@@ -31,7 +31,7 @@ import pyarrow as pa
 from driftcli.choices import Kind
 from driftcli.columns.samples import Reservoir, ValueReservoir
 from driftcli.columns.values import TypeClass, read_numbers, tally_texts, type_class
-from driftcli.reference.buckets import Feature, categorical_buckets, numeric_buckets
+from driftcli.counting.buckets import Feature, categorical_buckets, numeric_buckets
 from driftcli.reference.kinds import (
     NO_VALUES,
     FirstValues,

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Protocol
 import pyarrow as pa
 
 from driftcli.columns.values import type_class
-from driftcli.reference.buckets import Feature
+from driftcli.counting.buckets import Feature
 from driftcli.store.codec import Damaged, matching
 from driftcli.store.durable import remove_durably
 from driftcli.store.rows import read_rows

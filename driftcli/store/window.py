@@ -25,10 +25,10 @@ import numpy as np
 import pyarrow as pa
 
 from driftcli.clock import now_utc
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import count_batches
 from driftcli.counting.counts import Counts, FeatureCounts
 from driftcli.errors import StoreError, os_reason
-from driftcli.reference.buckets import Feature
 from driftcli.store.codec import MAX_COUNT, Damaged, field, whole
 from driftcli.store.durable import (
     atomic_write_bytes,
