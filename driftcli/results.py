@@ -315,13 +315,6 @@ class Timeline:
             since = chunk
         return since
 
-    def series(self, name: str) -> list[float | None]:
-        """The feature's score in each chunk (None where it has none)."""
-        return [
-            next((f.score for f in chunk.check.features if f.name == name), None)
-            for chunk in self.chunks
-        ]
-
     def thresholds(self) -> dict[str, float]:
         """Each feature's threshold (the same in every chunk)."""
         return {f.name: f.threshold for f in self.chunks[0].check.features} if self.chunks else {}

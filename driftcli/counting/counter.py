@@ -75,7 +75,7 @@ class Counter:
         return Counts(self._rows, dict(self._counts), list(self._columns), samples)
 
     def reservoirs(self) -> dict[str, ValueReservoir]:
-        """The live samples with their keys, to merge with other fragments' (engine.py)."""
+        """The live samples with their keys, to merge with other fragments' (engine/tasks.py)."""
         return dict(self._samples)
 
 

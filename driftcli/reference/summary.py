@@ -1,6 +1,6 @@
 """Mergeable summaries of reference fragments, for engines that count in parts.
 
-On one machine the reference is profiled in one exact pass (profile.py). An
+On one machine the reference is profiled in one exact pass (reference/builder.py). An
 engine that reads a dataset's files on many workers instead builds the
 reference in two passes:
 
