@@ -74,6 +74,14 @@ class Counter:
         samples = {name: reservoir.values() for name, reservoir in self._samples.items()}
         return Counts(self._rows, dict(self._counts), list(self._columns), samples)
 
+    def merge(self, other: Counter) -> None:
+        """Add the rows `other` counted (over the same features, its samples drawn with
+        another seed): as if this counter had seen them too."""
+        self._rows += other._rows
+        self._counts = {n: c.merge(other._counts[n]) for n, c in self._counts.items()}
+        self._columns.update(other._columns)
+        self._samples = {n: r.merge(other._samples[n]) for n, r in self._samples.items()}
+
     def reservoirs(self) -> dict[str, ValueReservoir]:
         """The live samples with their keys, to merge with other fragments' (engine/tasks.py)."""
         return dict(self._samples)

@@ -92,6 +92,25 @@ class GroupedCounts:
             for g in np.flatnonzero(counted[:, feature.invalid_bucket]).tolist():
                 self._locate(feature, int(slots[g]), chunk, bucket, (bounds[g], bounds[g + 1]))
 
+    def merge(self, other: GroupedCounts) -> None:
+        """Add the chunks `other` counted (over the same features), key by key."""
+        keys = list(other._slot)
+        if not keys:
+            return
+        slots = self._slots(keys)
+        theirs = np.array([other._slot[key] for key in keys], np.int64)
+        self._rows[slots] += other._rows[theirs]
+        for name in self._buckets:
+            self._buckets[name][slots] += other._buckets[name][theirs]
+            self._types[name][slots] |= other._types[name][theirs]
+        for slot, their in zip(slots.tolist(), theirs.tolist(), strict=True):
+            self._columns[slot].update(other._columns[their])
+            for feature in self._features:
+                found = other._invalid_at.get((feature.name, their), ())
+                if found:
+                    kept = self._invalid_at.get((feature.name, slot), ())
+                    self._invalid_at[(feature.name, slot)] = (kept + found)[:LOCATIONS_KEPT]
+
     def counts(self) -> list[tuple[int, Counts]]:
         """Each chunk's key and counts, in the order of the keys."""
         found = []
