@@ -145,6 +145,11 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "skip_bad_lines": _flag,
     "delimiter": _delimiter,
     "max_line_bytes": _size,
+    "json_path": _text,
+    "metrics": _text,
+    "on_drift": _text,
+    "on_drift_also": _names,
+    "hook_timeout": _number,
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
@@ -174,6 +179,11 @@ DEFAULTS: dict[str, Any] = {
     "skip_bad_lines": False,
     "delimiter": None,
     "max_line_bytes": DEFAULT_MAX_LINE_BYTES,
+    "json_path": None,
+    "metrics": None,
+    "on_drift": None,
+    "on_drift_also": (),
+    "hook_timeout": None,
 }
 
 
@@ -228,6 +238,26 @@ class Resolved:
             f"--config {self.config_path}",
         )
 
+    def given(self, key: str) -> Any:
+        """A setting that runs a command or writes a file (`on_drift`, `metrics`).
+
+        Like the engine, only the user chooses it: a flag, a DRIFTCLI_*
+        variable or a config named with --config; a config file driftcli
+        found in the directory (perhaps a cloned repository's) may not (a
+        `UsageError`).
+        """
+        value = self.values[key]
+        found = self.config_path is not None and not self.config_given
+        if value is None or not found or self.sources[key] != str(self.config_path):
+            return value
+        flag = f"--{key.replace('_', '-')}"
+        raise UsageError(
+            f"{self.config_path}: sets {key}, but a command to run or a file to write comes "
+            "only from you, not from a config file driftcli found in the directory",
+            hint=f"to use it: {flag} ..., or DRIFTCLI_{key.upper()}=..., or "
+            f"--config {self.config_path}",
+        )
+
     def settings(self) -> Settings:
         v = self.values
         return Settings(
@@ -247,6 +277,7 @@ class Resolved:
             skip_bad_lines=v["skip_bad_lines"],
             delimiter=v["delimiter"],
             max_line_bytes=v["max_line_bytes"],
+            json_path=v["json_path"],
         )
 
 
@@ -452,8 +483,9 @@ def _effective(resolved: Resolved) -> list[tuple[str, Any, str]]:
     rows = [(key, resolved.values[key], resolved.sources[key]) for key in GLOBAL_KEYS]
     where = str(resolved.config_path) if resolved.config_path else ""
     if not resolved.config_given and where:
-        # What a found config may not decide (Resolved.scheduler, Resolved.engine).
-        unused = {"scheduler"} | ({"engine"} if resolved.values["engine"] != "local" else set())
+        # What a found config may not decide (Resolved.scheduler, .engine, .given).
+        unused = {"scheduler", "metrics", "on_drift"}
+        unused |= {"engine"} if resolved.values["engine"] != "local" else set()
         rows = [
             (key, value, f"{source}; not used: found, not given")
             if key in unused and source == where

@@ -126,6 +126,8 @@ class Settings:
     """The CSV field separator; None: each CSV input's is sniffed (`,` `;` tab `|`)."""
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """A longer input line is a bad line (an error, or skipped with `skip_bad_lines`)."""
+    json_path: str | None = None
+    """Read each JSON line's features from the object at these dotted keys (`--json-path`)."""
 
     def for_feature(self, name: str) -> FeatureSettings:
         for key, value in self.overrides:

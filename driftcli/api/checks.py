@@ -128,7 +128,9 @@ def check_against(
     if engine is not None and engine.distributed:
         from driftcli.engine.tasks import count_with, fragments_of
 
-        fragments = fragments_of(live, live_format, settings.delimiter, settings.max_line_bytes)
+        fragments = fragments_of(
+            live, live_format, settings.delimiter, settings.max_line_bytes, settings.json_path
+        )
         counts = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(input_name(live), fragments[0].format.value, counts.rows)
     else:

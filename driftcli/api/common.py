@@ -86,6 +86,7 @@ def read_input(
             skip_bad_lines=skip,
             delimiter=settings.delimiter,
             max_line_bytes=settings.max_line_bytes,
+            json_path=settings.json_path,
         ) as source,
     ):
         hint_skipping(source)

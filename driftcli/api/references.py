@@ -144,7 +144,9 @@ def _distributed_reference(
     from driftcli.engine.tasks import count_with, fragments_of, summarize_with
     from driftcli.reference.summary import features_from
 
-    fragments = fragments_of(spec, input_format, settings.delimiter, settings.max_line_bytes)
+    fragments = fragments_of(
+        spec, input_format, settings.delimiter, settings.max_line_bytes, settings.json_path
+    )
     selection = Selection.of(settings)
     summary = summarize_with(engine, fragments, sample_rows, dict(selection.kinds))
     features, skipped = features_from(summary, selection)

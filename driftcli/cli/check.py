@@ -1,6 +1,7 @@
 """`driftcli check`: compare live data with the reference; exit 1 on drift."""
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -10,6 +11,7 @@ import typer
 from driftcli.choices import Correction, InputFormat, OutputFormat
 from driftcli.cli.app import EXIT_CODES_HELP, app
 from driftcli.cli.chunked import chunking_for, warnings_of
+from driftcli.cli.monitor import monitor_flags, monitor_for
 from driftcli.cli.options import (
     BinsOption,
     ConfigOption,
@@ -19,9 +21,14 @@ from driftcli.cli.options import (
     ExcludeOption,
     FeaturesOption,
     FormatOption,
+    HookTimeoutOption,
     InputFormatOption,
+    JsonPathOption,
     MaxLineBytesOption,
     MetricOption,
+    MetricsOption,
+    OnDriftAlsoOption,
+    OnDriftOption,
     QuietOption,
     SchedulerOption,
     SkipBadLinesOption,
@@ -39,8 +46,8 @@ from driftcli.cli.runtime import (
     write_file,
     write_json,
     write_rich,
-    write_stdout,
 )
+from driftcli.cli.show_config import show_config as show_settings
 from driftcli.errors import DriftcliError, ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -189,6 +196,7 @@ def check(
     delimiter: DelimiterOption = None,
     max_line_bytes: MaxLineBytesOption = None,
     input_format: InputFormatOption = None,
+    json_path: JsonPathOption = None,
     ref_format: Annotated[
         InputFormat | None,
         typer.Option(
@@ -233,6 +241,10 @@ def check(
             help="Append the Markdown report to $GITHUB_STEP_SUMMARY (GitHub Actions job summary).",
         ),
     ] = False,
+    metrics: MetricsOption = None,
+    on_drift: OnDriftOption = None,
+    on_drift_also: OnDriftAlsoOption = None,
+    hook_timeout: HookTimeoutOption = None,
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when drift is found (report only).")
     ] = False,
@@ -276,10 +288,10 @@ def check(
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
-    }
+    } | monitor_flags(json_path, metrics, on_drift, on_drift_also, hook_timeout)
     context = prepare(flags, config, debug)
     if show_config:
-        context.run(lambda: _show_config(context, output_format))
+        context.run(lambda: show_settings(context, output_format))
         raise typer.Exit(ExitCode.OK)
     reports = {
         OutputFormat.JSON: json_file,
@@ -293,8 +305,12 @@ def check(
     )
 
     inputs = _Inputs(live, ref, window, input_format, ref_format, quiet)
+    monitor = context.run(lambda: monitor_for(context, quiet=quiet))
+    started = time.monotonic()
     with progress(shown=not quiet):
         result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
+    named = result.live.name if live else window or "live"
+    monitor.checked(result, named, time.monotonic() - started)
     for line in [] if quiet else warnings_of(result):
         note(line)
     main = _Main(output_format, output, to_stdout=not quiet)
@@ -468,23 +484,3 @@ def _append_summary(markdown: str, quiet: bool) -> None:
         raise DriftcliError(
             f"--summary: cannot write GITHUB_STEP_SUMMARY {target}: {exc.strerror or exc}"
         ) from exc
-
-
-def _show_config(context: Context, output_format: OutputFormat) -> None:
-    import sys
-
-    from driftcli.config import describe, describe_json
-    from driftcli.output.texts import json_text, shown
-
-    resolved = context.resolved
-    if output_format is OutputFormat.JSON:
-        write_json(json_text(describe_json(resolved)))
-        return
-    where = (
-        resolved.config_path or "none found (driftcli.toml or [tool.driftcli] in pyproject.toml)"
-    )
-    lines = [shown(f"config file: {where}")]
-    rows = [tuple(shown(part) for part in row) for row in describe(resolved)]
-    width = max(len(key) for key, _, _ in rows)
-    lines += [f"{key:<{width}}  {value}  ({source})" for key, value, source in rows]
-    write_stdout(lambda: sys.stdout.write("\n".join(lines) + "\n"))

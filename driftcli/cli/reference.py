@@ -16,6 +16,7 @@ from driftcli.cli.options import (
     ExcludeOption,
     FeaturesOption,
     InputFormatOption,
+    JsonPathOption,
     ListingFormatOption,
     MaxLineBytesOption,
     QuietOption,
@@ -73,6 +74,7 @@ def reference(
         int, typer.Option(help="Raw rows kept in the snapshot as a uniform sample.", min=0)
     ] = 10_000,
     input_format: InputFormatOption = None,
+    json_path: JsonPathOption = None,
     output_format: ListingFormatOption = ListingFormat.TABLE,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -90,6 +92,7 @@ def reference(
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
+        "json_path": json_path,
     }
     context = prepare(flags, config, debug)
 

@@ -22,6 +22,7 @@ from driftcli.counting.featureless import Featureless
 from driftcli.engine.engines import Engine
 from driftcli.errors import UsageError
 from driftcli.inputs.dataset import DatasetSource, open_dataset
+from driftcli.inputs.dispatch import json_path_of
 from driftcli.inputs.urls import is_url
 from driftcli.parallel import serial
 from driftcli.reference.buckets import Feature
@@ -39,6 +40,8 @@ class Fragment:
     """The CSV field separator; None: sniffed."""
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """The line limit the worker reads it with (docs/limits.md)."""
+    json_path: tuple[str, ...] = ()
+    """The keys of the object each JSON line's features are read from (--json-path)."""
 
 
 def fragments_of(
@@ -46,6 +49,7 @@ def fragments_of(
     input_format: InputFormat | None,
     delimiter: str | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    json_path: str | None = None,
 ) -> list[Fragment]:
     """The files of an input, for an engine to hand out."""
     specs = [spec] if isinstance(spec, str) else list(spec)
@@ -56,13 +60,17 @@ def fragments_of(
     def where(path: str) -> str:  # workers may run elsewhere: absolute paths, URLs as they are
         return path if is_url(path) else str(Path(path).resolve())
 
-    return [Fragment(where(p), source.format, delimiter, max_line_bytes) for p in source.files]
+    keys = json_path_of(source, json_path) if json_path else ()
+    return [
+        Fragment(where(p), source.format, delimiter, max_line_bytes, keys) for p in source.files
+    ]
 
 
 def _batches(fragment: Fragment) -> Iterator[pa.RecordBatch]:
     source = DatasetSource(fragment.path, fragment.format, [fragment.path])
     source.delimiter = fragment.delimiter
     source.max_line_bytes = fragment.max_line_bytes
+    source.json_path = fragment.json_path
     try:
         yield from source.batches()
     finally:

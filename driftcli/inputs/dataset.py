@@ -57,6 +57,7 @@ class DatasetSource(Source):
         again = DatasetSource(self.name, self.format, self.files)
         again.columns = frozenset(columns)
         again.delimiter = self.delimiter
+        again.json_path = self.json_path
         again.bad_lines.skip, again.max_line_bytes = self.bad_lines.skip, self.max_line_bytes
         try:
             yield from again.batches()
@@ -80,6 +81,7 @@ class DatasetSource(Source):
                 part.max_line_bytes = self.max_line_bytes
                 part.columns = self.columns
                 part.delimiter = self.delimiter
+                part.json_path = self.json_path
                 partitions = partitions_of(path)
                 for chunk in part.chunks(max_latency):
                     if chunk is None:

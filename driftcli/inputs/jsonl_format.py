@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, NoReturn
 
 import numpy as np
@@ -227,16 +227,19 @@ def _parse_jsonl_slowly(
             continue
         rows.append(value)
         lines.append(line)
-    keys = list(dict.fromkeys(key for row in rows for key in row))
-    if keys:
-        table = pa.table(
-            [_column_from_python([row.get(k) for row in rows]) for k in keys], names=keys
-        )
-        table = mark_untyped(table, [k for k in keys if _mixed(table.column(k).type, rows, k)])
-    else:  # lines of `{}`: rows without columns still count (all missing)
-        table = pa.table({"_": pa.nulls(len(rows))}).drop_columns(["_"])
     found = np.array(lines, np.int64)
-    return table, lambda: found
+    return table_from_objects(rows), lambda: found
+
+
+def table_from_objects(objects: Sequence[dict[str, Any] | None]) -> pa.Table:
+    """A table of JSON objects, one row each (None: a row holding no key), whose values'
+    types may differ from row to row."""
+    rows = [row or {} for row in objects]
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    if not keys:  # lines of `{}`: rows without columns still count (all missing)
+        return pa.table({"_": pa.nulls(len(rows))}).drop_columns(["_"])
+    table = pa.table([_column_from_python([row.get(k) for row in rows]) for k in keys], names=keys)
+    return mark_untyped(table, [k for k in keys if _mixed(table.column(k).type, rows, k)])
 
 
 def _mixed(arrow_type: pa.DataType, rows: list[dict[str, Any]], key: str) -> bool:
