@@ -173,6 +173,8 @@ class Window:
     def position(self, source: str) -> FilePosition | None:
         """How far the followed file `source` is ingested (None: never), as the newest
         segment says."""
+        if not self.exists():
+            return None  # nothing ingested yet (perhaps no store yet, to lock)
         with self.store.locked(exclusive=False):
             segments = self._segments()
         found = segments[-1].positions if segments else ()

@@ -1,0 +1,189 @@
+"""`ingest --follow`: a log followed across rotation, and resumed after any stop, each line once.
+
+Real processes throughout: a writer process that appends and rotates the
+log, and driftcli followers killed with SIGKILL at random moments and
+started again. The store must then hold every line written, exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from driftcli.store import Store
+from tests.conftest import ROOT, run_driftcli
+
+WRITER = textwrap.dedent(
+    """
+    import json, os, sys, time
+    log, lines, rotate_every, pause = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+    rotated = 0
+    out = open(log, "a")
+    for i in range(lines):
+        out.write(json.dumps({"id": i, "x": i % 13}) + "\\n")
+        out.flush()
+        if (i + 1) % rotate_every == 0:
+            out.close()
+            rotated += 1
+            os.rename(log, f"{log}.{rotated}")  # rename and re-create, as logrotate does
+            out = open(log, "a")
+        time.sleep(pause)
+    out.close()
+    """
+)
+
+
+def stored_ids(store: Path, window: str = "live") -> list[int]:
+    """The `id` of every row the window holds, read as driftcli reads it."""
+    opened = Store.open(store, create=False)
+    return [v for table in opened.window(window).tables() for v in table.column("id").to_pylist()]
+
+
+def follower(store: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "driftcli", "ingest", "--follow", str(log), "--store", str(store),
+        "--flush-rows", "40", "--flush-seconds", "0.1", "--window-size", "1000000", *extra,
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        command, cwd=log.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+def wait_for_rows(store: Path, rows: int, timeout: float = 60) -> list[int]:
+    deadline = time.monotonic() + timeout
+    ids: list[int] = []
+    while time.monotonic() < deadline:
+        if (store / "windows" / "live").is_dir():
+            ids = stored_ids(store)
+            if len(ids) >= rows:
+                return ids
+        time.sleep(0.2)
+    return ids
+
+
+def stop(process: subprocess.Popen[bytes]) -> bytes:
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    return err
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_kill_9_at_random_moments_loses_no_line_and_stores_none_twice(
+    tmp_path: Path, seed: int
+) -> None:
+    chance = random.Random(seed)
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    lines = 2400
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(log), str(lines), "500", "0.002"], cwd=tmp_path
+    )
+    kills = 0
+    try:
+        while writer.poll() is None or kills < 3:
+            process = follower(store, log)
+            time.sleep(chance.uniform(0.6, 2.0))  # start-up included: killed at any stage
+            process.kill()
+            process.communicate(timeout=30)
+            kills += 1
+    finally:
+        writer.wait(timeout=120)
+    assert writer.returncode == 0
+    last = follower(store, log)
+    ids = wait_for_rows(store, lines)
+    err = stop(last)
+    assert sorted(ids) == list(range(lines)), (kills, err.decode()[-2000:])
+    assert len(ids) == len(set(ids))
+
+
+def test_a_file_that_does_not_exist_yet_is_waited_for(tmp_path: Path) -> None:
+    log, store = tmp_path / "later.log", tmp_path / "store"
+    process = follower(store, log)
+    time.sleep(1.5)
+    log.write_text("".join(json.dumps({"id": i}) + "\n" for i in range(50)))
+    ids = wait_for_rows(store, 50)
+    stop(process)
+    assert ids == list(range(50))
+
+
+def test_copy_truncate_rotation_reads_the_file_again_from_its_start(tmp_path: Path) -> None:
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    log.write_text("".join(json.dumps({"id": i}) + "\n" for i in range(100)))
+    process = follower(store, log)
+    assert wait_for_rows(store, 100) == list(range(100))
+    # logrotate's copytruncate: the lines are copied away, the file cut to nothing in place.
+    (tmp_path / "app.log.1").write_bytes(log.read_bytes())
+    os.truncate(log, 0)
+    time.sleep(0.5)
+    with log.open("a") as out:
+        out.write("".join(json.dumps({"id": i}) + "\n" for i in range(100, 130)))
+    ids = wait_for_rows(store, 130)
+    err = stop(process)
+    assert ids == list(range(130))
+    assert b"truncated" in err
+
+
+def test_a_restart_resumes_after_the_last_line_stored(tmp_path: Path) -> None:
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    log.write_text("".join(json.dumps({"id": i}) + "\n" for i in range(70)))
+    first = follower(store, log)
+    wait_for_rows(store, 70)
+    stop(first)
+    with log.open("a") as out:
+        out.write("".join(json.dumps({"id": i}) + "\n" for i in range(70, 90)))
+    second = follower(store, log)
+    ids = wait_for_rows(store, 90)
+    stop(second)
+    assert ids == list(range(90))
+
+
+def test_a_line_written_in_two_parts_is_stored_once_whole(tmp_path: Path) -> None:
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    log.write_text('{"id": 0}\n{"id": ')
+    process = follower(store, log)
+    time.sleep(1.0)
+    with log.open("a") as out:
+        out.write('1}\n{"id": 2}\n')
+    ids = wait_for_rows(store, 3)
+    stop(process)
+    assert ids == [0, 1, 2]
+
+
+def test_rows_that_age_out_keep_the_position(tmp_path: Path) -> None:
+    """A bounded window drops its oldest rows; the next run still starts after the last."""
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    log.write_text("".join(json.dumps({"id": i}) + "\n" for i in range(200)))
+    first = follower(store, log, "--window-size", "50")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and wait_for_rows(store, 50)[-1:] != [199]:
+        time.sleep(0.2)
+    stop(first)
+    assert stored_ids(store) == list(range(150, 200))
+    with log.open("a") as out:
+        out.write("".join(json.dumps({"id": i}) + "\n" for i in range(200, 210)))
+    second = follower(store, log, "--window-size", "50")
+    while time.monotonic() < deadline and stored_ids(store)[-1:] != [209]:
+        time.sleep(0.2)
+    stop(second)
+    assert stored_ids(store) == list(range(160, 210))
+
+
+def test_follow_refuses_stdin_and_other_formats(tmp_path: Path) -> None:
+    ran = run_driftcli("ingest", "--follow", "-", "--store", tmp_path / "s", cwd=tmp_path)
+    assert ran.returncode == 2
+    assert b"--follow follows one log file" in ran.stderr
+    ran = run_driftcli(
+        "ingest", "--follow", "x.csv", "--input-format", "csv", "--store", tmp_path / "s",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert ran.returncode == 2
+    assert b"--follow reads JSON lines" in ran.stderr
