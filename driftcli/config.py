@@ -238,26 +238,6 @@ class Resolved:
             f"--config {self.config_path}",
         )
 
-    def given(self, key: str) -> Any:
-        """A setting that runs a command or writes a file (`on_drift`, `metrics`).
-
-        Like the engine, only the user chooses it: a flag, a DRIFTCLI_*
-        variable or a config named with --config; a config file driftcli
-        found in the directory (perhaps a cloned repository's) may not (a
-        `UsageError`).
-        """
-        value = self.values[key]
-        found = self.config_path is not None and not self.config_given
-        if value is None or not found or self.sources[key] != str(self.config_path):
-            return value
-        flag = f"--{key.replace('_', '-')}"
-        raise UsageError(
-            f"{self.config_path}: sets {key}, but a command to run or a file to write comes "
-            "only from you, not from a config file driftcli found in the directory",
-            hint=f"to use it: {flag} ..., or DRIFTCLI_{key.upper()}=..., or "
-            f"--config {self.config_path}",
-        )
-
     def settings(self) -> Settings:
         v = self.values
         return Settings(
@@ -483,7 +463,7 @@ def _effective(resolved: Resolved) -> list[tuple[str, Any, str]]:
     rows = [(key, resolved.values[key], resolved.sources[key]) for key in GLOBAL_KEYS]
     where = str(resolved.config_path) if resolved.config_path else ""
     if not resolved.config_given and where:
-        # What a found config may not decide (Resolved.scheduler, .engine, .given).
+        # What a found config may not decide (Resolved.scheduler, .engine; cli/monitor.py).
         unused = {"scheduler", "metrics", "on_drift"}
         unused |= {"engine"} if resolved.values["engine"] != "local" else set()
         rows = [

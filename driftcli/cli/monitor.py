@@ -12,12 +12,13 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from driftcli.cli.runtime import Context, warn
 from driftcli.errors import UsageError
 
 if TYPE_CHECKING:
+    from driftcli.config import Resolved
     from driftcli.hooks import Hook
     from driftcli.output.prometheus import CheckRun
     from driftcli.results import CheckResult, IngestReport, Timeline
@@ -89,8 +90,8 @@ def monitor_for(context: Context, *, quiet: bool) -> Monitor:
     from driftcli.results import Status
 
     resolved = context.resolved
-    metrics = resolved.given("metrics")
-    command = resolved.given("on_drift")
+    metrics = _given(resolved, "metrics")
+    command = _given(resolved, "on_drift")
     also = resolved.values["on_drift_also"]
     timeout = resolved.values["hook_timeout"]
     if command is None and (also or timeout is not None):
@@ -100,6 +101,27 @@ def monitor_for(context: Context, *, quiet: bool) -> Monitor:
     if command is not None:
         hook = parse_hook(command, timeout, also, (s.value for s in Status if not s.is_drift))
     return Monitor(Path(metrics) if metrics else None, hook, quiet)
+
+
+def _given(resolved: "Resolved", key: str) -> Any:
+    """A setting that runs a command or writes a file (`on_drift`, `metrics`).
+
+    Like the engine (config.py), only the user chooses it: a flag, a
+    DRIFTCLI_* variable or a config named with --config; a config file
+    driftcli found in the directory (perhaps a cloned repository's) may not
+    (a `UsageError`).
+    """
+    value = resolved.values[key]
+    path = resolved.config_path
+    found = path is not None and not resolved.config_given
+    if value is None or not found or resolved.sources[key] != str(path):
+        return value
+    raise UsageError(
+        f"{path}: sets {key}, but a command to run or a file to write comes only from you, "
+        "not from a config file driftcli found in the directory",
+        hint=f"to use it: --{key.replace('_', '-')} ..., or DRIFTCLI_{key.upper()}=..., or "
+        f"--config {path}",
+    )
 
 
 def monitor_flags(

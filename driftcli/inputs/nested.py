@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from driftcli.errors import UsageError
+from driftcli.inputs.json_objects import table_from_objects
 
 JsonPath = tuple[str, ...]
 
@@ -78,8 +79,6 @@ def _no_columns(rows: int) -> pa.Table:
 
 def _from_text(column: pa.Array, rest: JsonPath) -> pa.Table:
     """Follow the rest of the path in JSON text values (where a key's values were mixed)."""
-    from driftcli.inputs.jsonl_format import table_from_objects
-
     objects: list[dict[str, Any] | None] = []
     for text in column.to_pylist():
         value: Any = None
