@@ -230,10 +230,10 @@ def test_json_path_on_dask_equals_the_local_engine(
     dask: DaskEngine, sample: Path, tmp_path: Path
 ) -> None:
     flat = pq.read_table(sample / "live_drift.parquet")
-    nested = pa.table({"ts": range(flat.num_rows), "request": pa.StructArray.from_arrays(
-        [pa.StructArray.from_arrays([c.combine_chunks() for c in flat.columns], names=flat.column_names)],
-        names=["features"],
-    )})  # fmt: skip
+    columns = [c.combine_chunks() for c in flat.columns]
+    features = pa.StructArray.from_arrays(columns, names=flat.column_names)
+    request = pa.StructArray.from_arrays([features], names=["features"])
+    nested = pa.table({"ts": range(flat.num_rows), "request": request})
     live = split(nested, tmp_path / "live", "jsonl", 3)
     reference = build_reference(str(sample / "ref.parquet"), sample_rows=2000)
     settings = Settings(json_path="request.features")

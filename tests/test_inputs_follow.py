@@ -25,7 +25,8 @@ from tests.conftest import ROOT, run_driftcli
 WRITER = textwrap.dedent(
     """
     import json, os, sys, time
-    log, lines, rotate_every, pause = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+    log, lines, rotate_every = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    pause = float(sys.argv[4])
     rotated = 0
     out = open(log, "a")
     for i in range(lines):
