@@ -188,3 +188,30 @@ def test_follow_refuses_stdin_and_other_formats(tmp_path: Path) -> None:
     )  # fmt: skip
     assert ran.returncode == 2
     assert b"--follow reads JSON lines" in ran.stderr
+
+
+def test_a_followed_log_with_nested_features_and_lines_without_them(tmp_path: Path) -> None:
+    """Lines without the nested object are stored as rows missing every feature (the first
+    one once a line with features comes); a restart stores none of them twice."""
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    ref = tmp_path / "ref.jsonl"
+    ref.write_text("".join(json.dumps({"f": {"x": i % 17, "id": i}}) + "\n" for i in range(500)))
+    built = run_driftcli(
+        "reference", ref, "--json-path", "f", "--exclude", "id", "--store", store, cwd=tmp_path
+    )
+    assert built.returncode == 0, built.stderr.decode()
+
+    def line(i: int) -> str:
+        return json.dumps({"msg": "hello"} if i % 5 == 0 else {"f": {"x": i % 17, "id": i}})
+
+    log.write_text("".join(line(i) + "\n" for i in range(0, 60)))
+    first = follower(store, log, "--json-path", "f")
+    assert len(wait_for_rows(store, 60)) == 60
+    stop(first)
+    with log.open("a") as out:
+        out.write("".join(line(i) + "\n" for i in range(60, 100)))
+    second = follower(store, log, "--json-path", "f")
+    ids = wait_for_rows(store, 100)
+    err = stop(second)
+    assert len(ids) == 100, err.decode()  # lines without features: stored as missing, once
+    assert sorted(i for i in ids if i is not None) == [i for i in range(100) if i % 5]

@@ -177,3 +177,21 @@ def test_a_reader_never_sees_a_partial_file_while_another_process_rewrites_it(
     assert writer.returncode == 0
     assert reads > 20
     assert sorted(p.name for p in tmp_path.iterdir()) == ["driftcli.prom"]
+
+
+def test_ingest_writes_its_counts_and_its_latest_check(tmp_path: Path) -> None:
+    store, metrics = tmp_path / "store", tmp_path / "ingest.prom"
+    assert run_driftcli("reference", REF, "--store", store, cwd=tmp_path).returncode == 0
+    live = (SAMPLE / "live_drift.csv").read_bytes()
+    rows = live.count(b"\n") - 1
+    ran = run_driftcli(
+        "ingest", "-", "--store", store, "--check-every", "200", "--metrics", metrics,
+        "--window-size", "100000", cwd=tmp_path, input=live,
+    )  # fmt: skip
+    assert ran.returncode == 1, ran.stderr.decode()
+    found = samples(metrics.read_text())
+    at = (("window", "live"),)
+    assert found[("driftcli_ingest_rows_read_total", at)] == rows
+    assert found[("driftcli_ingest_rows_stored_total", at)] == rows
+    assert found[("driftcli_check_drift", at)] == 1
+    assert found[("driftcli_check_rows", at)] == rows - rows % 200
