@@ -188,6 +188,10 @@ def test_follow_refuses_stdin_and_other_formats(tmp_path: Path) -> None:
     )  # fmt: skip
     assert ran.returncode == 2
     assert b"--follow reads JSON lines" in ran.stderr
+    for name, said in (("app.csv", b"not csv"), ("app.jsonl.gz", b"cannot be followed")):
+        ran = run_driftcli("ingest", "--follow", name, "--store", tmp_path / "s", cwd=tmp_path)
+        assert ran.returncode == 2
+        assert said in ran.stderr
 
 
 def test_a_followed_log_with_nested_features_and_lines_without_them(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftcli.api.common import Input, hint_skipping
@@ -19,6 +20,7 @@ from driftcli.choices import InputFormat
 from driftcli.errors import UsageError
 from driftcli.inputs.follow import FollowSource, Spot
 from driftcli.inputs.nested import parse_json_path
+from driftcli.inputs.sniff import compression_of_path, format_of_path
 from driftcli.settings import Settings
 from driftcli.store import Window
 from driftcli.store.positions import FilePosition
@@ -37,12 +39,17 @@ def followed(
 ) -> Iterator[FollowSource]:
     """The log file `spec`, opened to be followed from the window's position in it."""
     path = _one_file(spec)
-    fmt = options.input_format
+    fmt = options.input_format or format_of_path(Path(path))
     if fmt is not None and fmt is not InputFormat.JSONL:
         raise UsageError(
-            f"--follow reads JSON lines, not {fmt.value}",
+            f"{path}: --follow reads JSON lines, not {fmt.value}",
             hint="log one JSON object per line, or pipe another format: tail -F FILE | "
             "driftcli ingest -",
+        )
+    if compression_of_path(Path(path)):
+        raise UsageError(
+            f"{path}: a compressed file is written whole, not appended to: it cannot be followed",
+            hint=f"ingest it once: driftcli ingest {path}",
         )
     source = FollowSource(path, None, on_warning)
     known = window.position(source.key)
