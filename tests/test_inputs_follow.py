@@ -219,3 +219,37 @@ def test_a_followed_log_with_nested_features_and_lines_without_them(tmp_path: Pa
     err = stop(second)
     assert len(ids) == 100, err.decode()  # lines without features: stored as missing, once
     assert sorted(i for i in ids if i is not None) == [i for i in range(100) if i % 5]
+
+
+def test_a_rotation_while_stopped_reads_the_renamed_file_to_its_end_first(
+    tmp_path: Path,
+) -> None:
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    log.write_text("".join(json.dumps({"id": i}) + "\n" for i in range(30)))
+    first = follower(store, log)
+    wait_for_rows(store, 30)
+    stop(first)
+    # While driftcli is down: more lines, a rotation by rename, a new file.
+    with log.open("a") as out:
+        out.write("".join(json.dumps({"id": i}) + "\n" for i in range(30, 45)))
+    log.rename(tmp_path / "app.log-20240501")
+    log.write_text("".join(json.dumps({"id": i}) + "\n" for i in range(45, 60)))
+    second = follower(store, log)
+    ids = wait_for_rows(store, 60)
+    err = stop(second)
+    assert ids == list(range(60)), err.decode()
+
+
+def test_a_rotated_file_removed_while_stopped_is_said(tmp_path: Path) -> None:
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    log.write_text("".join(json.dumps({"id": i}) + "\n" for i in range(30)))
+    first = follower(store, log)
+    wait_for_rows(store, 30)
+    stop(first)
+    log.unlink()
+    log.write_text("".join(json.dumps({"id": i}) + "\n" for i in range(100, 110)))
+    second = follower(store, log)
+    ids = wait_for_rows(store, 40)
+    err = stop(second)
+    assert ids == [*range(30), *range(100, 110)]
+    assert b"the file last read is no longer there" in err
