@@ -26,10 +26,10 @@ WRITER = textwrap.dedent(
     """
     import json, os, sys, time
     log, lines, rotate_every = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    pause = float(sys.argv[4])
+    pause, first = float(sys.argv[4]), int(sys.argv[5])
     rotated = 0
     out = open(log, "a")
-    for i in range(lines):
+    for i in range(first, lines):
         out.write(json.dumps({"id": i, "x": i % 13}) + "\\n")
         out.flush()
         if (i + 1) % rotate_every == 0:
@@ -85,8 +85,15 @@ def test_kill_9_at_random_moments_loses_no_line_and_stores_none_twice(
     chance = random.Random(seed)
     log, store = tmp_path / "app.log", tmp_path / "store"
     lines = 2400
+    # A follow with no position yet starts at the file the path names: the first rows are
+    # stored before the writer starts rotating, as they would be by a service started first.
+    log.write_text("".join(json.dumps({"id": i, "x": i % 13}) + "\n" for i in range(20)))
+    first = follower(store, log)
+    wait_for_rows(store, 20)
+    first.kill()
+    first.communicate(timeout=30)
     writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(log), str(lines), "500", "0.002"], cwd=tmp_path
+        [sys.executable, "-c", WRITER, str(log), str(lines), "500", "0.002", "20"], cwd=tmp_path
     )
     kills = 0
     try:
@@ -253,3 +260,52 @@ def test_a_rotated_file_removed_while_stopped_is_said(tmp_path: Path) -> None:
     err = stop(second)
     assert ids == [*range(30), *range(100, 110)]
     assert b"the file last read is no longer there" in err
+
+
+@pytest.mark.parametrize("in_parts", [False, True], ids=["whole", "written in parts"])
+def test_a_line_over_the_limit_is_a_bad_line_skipped_with_skip_bad_lines(
+    tmp_path: Path, in_parts: bool
+) -> None:
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    long = json.dumps({"id": -1, "pad": "x" * 5000}) + "\n"
+    head = "".join(json.dumps({"id": i}) + "\n" for i in range(10))
+    log.write_text(head + (long[:2000] if in_parts else long))
+    process = follower(store, log, "--max-line-bytes", "1KiB", "--skip-bad-lines")
+    time.sleep(1.5)
+    with log.open("a") as out:
+        out.write((long[2000:] if in_parts else "") + json.dumps({"id": 10}) + "\n")
+        out.write("".join(json.dumps({"id": i}) + "\n" for i in range(11, 20)))
+    ids = wait_for_rows(store, 20)
+    err = stop(process)
+    assert ids == list(range(20)), err.decode()
+    assert b"skipped 1 bad line: 11" in err
+
+
+def test_several_rotations_while_stopped_read_every_file_in_turn(tmp_path: Path) -> None:
+    """logrotate's numbered scheme: each rotation shifts app.log.1 to app.log.2 and the log
+    to app.log.1; two of them while driftcli is down skip no file."""
+    log, store = tmp_path / "app.log", tmp_path / "store"
+
+    def append(first: int, last: int) -> None:
+        with log.open("a") as out:
+            out.write("".join(json.dumps({"id": i}) + "\n" for i in range(first, last)))
+        time.sleep(0.05)  # each file last written at a later time than the one before
+
+    def rotate() -> None:
+        if (tmp_path / "app.log.1").exists():
+            (tmp_path / "app.log.1").rename(tmp_path / "app.log.2")
+        log.rename(tmp_path / "app.log.1")
+
+    append(0, 30)
+    first = follower(store, log)
+    wait_for_rows(store, 30)
+    stop(first)
+    append(30, 40)
+    rotate()
+    append(40, 50)
+    rotate()
+    append(50, 60)
+    second = follower(store, log)
+    ids = wait_for_rows(store, 60)
+    err = stop(second)
+    assert ids == list(range(60)), err.decode()

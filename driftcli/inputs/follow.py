@@ -25,12 +25,14 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from driftcli.choices import InputFormat
 from driftcli.errors import InputError, os_reason
 from driftcli.inputs.chunk import Chunk
 from driftcli.inputs.cutting import CHUNK_BYTES, NEWLINE, Run
 from driftcli.inputs.jsonl_format import blank, parse_jsonl
+from driftcli.inputs.sniff import compression_of_path
 from driftcli.inputs.source import Source
 from driftcli.settings import size_text
 
@@ -75,6 +77,8 @@ class _Open:
     """The number (in this file) of the line `partial` starts."""
     partial: bytes = b""
     """Bytes read after the last newline: the start of a line not yet whole."""
+    discarding: bool = False
+    """Within a line over the line limit, skipped: its bytes are dropped up to its end."""
 
 
 class FollowSource(Source):
@@ -93,6 +97,8 @@ class FollowSource(Source):
         self._files: list[tuple[int, int, bytes]] = []
         """By number: each file's device, inode and first bytes."""
         self._current: _Open | None = None
+        self._finished: set[tuple[int, int]] = set()
+        """The files (device, inode) read to their end once renamed away."""
         self.on_close(self._close_current)
 
     def spot_at(self, mark: int) -> Spot:
@@ -210,15 +216,43 @@ class FollowSource(Source):
         return True
 
     def _renamed(self, current: _Open) -> _Open | None:
-        """The path's file, if it is no longer the one being read (renamed away, then
-        created anew); None while the path names it, or nothing yet."""
+        """The file to read after `current`, if it was renamed away (and the path names
+        another file); None while the path names it, or nothing yet."""
         try:
             status = self.path.stat()
         except OSError:
             return None  # renamed or removed, and not yet created again: keep waiting
         if (status.st_dev, status.st_ino) == (current.device, current.inode):
             return None
-        return self._open(self.path)
+        self._finished.add((current.device, current.inode))
+        return self._open(self._next_after(current))
+
+    def _next_after(self, current: _Open) -> Path:
+        """The file written next after `current`, among the path and the files beside it
+        (renamed since): the first, in time of last write, not older than `current`.
+
+        Several rotations may have happened since `current` was last read (while
+        driftcli was down, or slow): each file between is read in turn, not
+        skipped for the newest. A compressed file is not read (its lines are
+        in the file it was compressed from, read before, or gone).
+        """
+        written = os.fstat(current.fd).st_mtime_ns
+        found: list[tuple[int, bool, Path]] = []
+        for candidate in [*_siblings(self.path), self.path]:
+            try:
+                status = candidate.stat()
+            except OSError:
+                continue
+            identity = (status.st_dev, status.st_ino)
+            if (
+                not stat.S_ISREG(status.st_mode)
+                or identity in self._finished
+                or status.st_mtime_ns < written
+                or compression_of_path(candidate) is not None
+            ):
+                continue
+            found.append((status.st_mtime_ns, candidate == self.path, candidate))
+        return min(found)[2] if found else self.path
 
     def _switch(self, opened: _Open) -> None:
         self._close_current()
@@ -231,15 +265,21 @@ class FollowSource(Source):
 
     def _lines(self, current: _Open, data: bytes, *, final: bool) -> Iterator[Chunk]:
         """The whole lines among the bytes read (all of them if `final`), as a chunk."""
+        base = current.offset - len(current.partial)  # where the buffer starts in the file
         buffer = current.partial + data
-        base = current.offset - len(current.partial)
         current.offset += len(data)
+        if current.discarding:  # the rest of a line over the limit, up to its newline
+            cut = buffer.find(b"\n")
+            current.partial = b""
+            if cut < 0:
+                return
+            buffer, base = buffer[cut + 1 :], base + cut + 1
+            current.discarding, current.line = False, current.line + 1
         end = len(buffer) if final else buffer.rfind(b"\n") + 1
         if end <= 0 and len(buffer) > self.max_line_bytes:
-            reason = f"longer than the line limit of {size_text(self.max_line_bytes)} "
-            # Raises, or (skipping bad lines) the line is dropped as far as it has come.
-            self.bad_lines.report_many(self.name, [current.line], reason + "(--max-line-bytes)")
-            current.partial = b""
+            # Raises, or (skipping bad lines) the line is dropped, up to its end.
+            self._too_long([current.line])
+            current.partial, current.discarding = b"", True
             return
         whole, current.partial = buffer[:end], buffer[end:]
         if not whole:
@@ -248,6 +288,7 @@ class FollowSource(Source):
         ends = breaks + 1 if whole.endswith(b"\n") else np.r_[breaks + 1, len(whole)]
         first_line = current.line
         current.line += len(ends)
+        whole = self._without_long_lines(whole, ends, first_line)
         run = Run(memoryview(whole), first_line, len(ends), breaks)
         if blank(run.data):
             return
@@ -255,6 +296,25 @@ class FollowSource(Source):
         row_ends = ends[lines() - first_line].astype(np.int64) + base
         marks = (np.int64(current.number) << np.int64(OFFSET_BITS)) | row_ends
         yield Chunk(table.combine_chunks(), first_line, 0, lines, self.name, marks=marks)
+
+    def _without_long_lines(self, whole: bytes, ends: npt.NDArray[np.intp], first: int) -> bytes:
+        """The lines, those over the line limit reported (skipped: blanked)."""
+        starts = np.r_[0, ends[:-1]]
+        longer = np.flatnonzero(ends - starts > self.max_line_bytes + 1)  # + its newline
+        if not len(longer):
+            return whole
+        self._too_long([first + int(i) for i in longer])
+        blanked = bytearray(whole)
+        for i in longer.tolist():
+            start, stop = int(starts[i]), int(ends[i])
+            stop -= whole[stop - 1] == NEWLINE  # the newline stays: the lines keep their numbers
+            blanked[start:stop] = b" " * (stop - start)
+        return bytes(blanked)
+
+    def _too_long(self, lines: list[int]) -> None:
+        limit = size_text(self.max_line_bytes)
+        reason = f"longer than the line limit of {limit} (--max-line-bytes)"
+        self.bad_lines.report_many(self.name, lines, reason)
 
 
 def _newlines_before(fd: int, offset: int) -> int:
