@@ -102,6 +102,49 @@ def test_every_command_says_cannot_write_output_on_a_full_stdout(
     assert b"error: cannot write output: No space left on device" in result.stderr
 
 
+@pytest.fixture(scope="module")
+def checked_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with a reference and one recorded check of its live window."""
+    store = tmp_path_factory.mktemp("early") / "store"
+    where = store.parent
+    assert run_driftcli("reference", REF, "--store", store, cwd=where).returncode == 0
+    assert run_driftcli("ingest", LIVE_OK, "--store", store, cwd=where).returncode == 0
+    assert run_driftcli("check", "--store", store, cwd=where).returncode in (0, 1)
+    return store
+
+
+_EARLY_LEAVERS = {
+    **{f"check {fmt} {name}": ["check", live, "--ref", REF, "-f", fmt]
+       for fmt in ("table", "json", "markdown", "junit", "html")
+       for name, live in (("ok", LIVE_OK), ("drift", LIVE_DRIFT))},
+    "check by chunks": ["check", LIVE_DRIFT, "--ref", REF, "--chunk-rows", "100"],
+    **{f"{command} {fmt}": [command, "--store", "STORE", "-f", fmt]
+       for command in ("status", "history") for fmt in ("table", "json")},
+    **{f"reference {fmt}": ["reference", REF, "-o", "ref-copy.parquet", "-f", fmt]
+       for fmt in ("table", "json")},
+    **{f"show-config {fmt}": ["check", "--show-config", "-f", fmt] for fmt in ("table", "json")},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("args", list(_EARLY_LEAVERS.values()), ids=list(_EARLY_LEAVERS))
+def test_a_reader_that_closes_the_pipe_at_once_leaves_the_exit_code_the_results(
+    tmp_path: Path, checked_store: Path, args: list[str]
+) -> None:
+    """`driftcli ... | (exec 0<&-; sleep 0.5)`: the reader is gone before anything is
+    written. rich's console turned that into exit 1, a drift verdict to a CI job with
+    pipefail, for a check that found none."""
+    args = [str(checked_store) if a == "STORE" else a for a in args]
+    expected = run_driftcli(*args, cwd=tmp_path).returncode
+    quoted = " ".join(f"'{a}'" for a in [sys.executable, "-m", "driftcli", *args])
+    command = f'{quoted} | (exec 0<&-; sleep 0.5); echo "exit=${{PIPESTATUS[0]}}"'
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, check=True
+    )
+    assert out.stdout.strip() == f"exit={expected}".encode(), out.stderr
+    assert b"Traceback" not in out.stderr and b"cannot write output" not in out.stderr
+
+
 def test_a_reader_that_leaves_early_is_not_an_error(tmp_path: Path) -> None:
     command = (
         f'"{sys.executable}" -m driftcli check "{LIVE_DRIFT}" --ref "{REF}"'

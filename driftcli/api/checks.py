@@ -129,10 +129,22 @@ def check_against(
         from driftcli.engine.tasks import count_with, fragments_of
 
         fragments = fragments_of(
-            live, live_format, settings.delimiter, settings.max_line_bytes, settings.json_path
+            live,
+            live_format,
+            settings.delimiter,
+            settings.max_line_bytes,
+            settings.skip_bad_lines,
+            settings.max_columns,
+            settings.json_path,
         )
-        counts = count_with(engine, fragments, reference.profile.features, sampled)
-        info = SourceInfo(input_name(live), fragments[0].format.value, counts.rows)
+        counts, skipped = count_with(engine, fragments, reference.profile.features, sampled)
+        info = SourceInfo(
+            input_name(live),
+            fragments[0].format.value,
+            counts.rows,
+            skipped_lines=skipped.count,
+            first_skipped=skipped.first,
+        )
     else:
         example = "cat live.jsonl | driftcli check - --ref ref.parquet"
         with read_input(live, live_format, settings, example) as source:

@@ -15,6 +15,7 @@ from driftcli.cli.options import (
     HookTimeoutOption,
     InputFormatOption,
     JsonPathOption,
+    MaxColumnsOption,
     MaxLineBytesOption,
     MetricsOption,
     OnDriftAlsoOption,
@@ -24,6 +25,7 @@ from driftcli.cli.options import (
     StoreOption,
     ThresholdOption,
     WindowOption,
+    at_most_max_count,
 )
 from driftcli.cli.runtime import fail, note, prepare, warn
 from driftcli.errors import ExitCode
@@ -53,11 +55,15 @@ def ingest(
         typer.Option(
             help="Keep only the last N rows in the window (stored with it; default 10,000).",
             min=1,
+            callback=at_most_max_count,
             show_default=False,
         ),
     ] = None,
     flush_rows: Annotated[
-        int, typer.Option(help="Write rows to the store every N rows...", min=1)
+        int,
+        typer.Option(
+            help="Write rows to the store every N rows...", min=1, callback=at_most_max_count
+        ),
     ] = 10_000,
     flush_seconds: Annotated[
         float, typer.Option(help="...or every S seconds, whichever comes first.", min=0.01)
@@ -67,6 +73,7 @@ def ingest(
         typer.Option(
             help="Check the window every N rows; print one line per drifted feature to stderr.",
             min=1,
+            callback=at_most_max_count,
             show_default=False,
         ),
     ] = None,
@@ -87,6 +94,7 @@ def ingest(
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     max_line_bytes: MaxLineBytesOption = None,
+    max_columns: MaxColumnsOption = None,
     input_format: InputFormatOption = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print a line on stderr at every flush.")
@@ -103,6 +111,7 @@ def ingest(
         "store": str(store) if store else None,
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
+        "max_columns": max_columns,
     } | monitor_flags(json_path, metrics, on_drift, on_drift_also, hook_timeout)
     context = prepare(flags, config, debug)
     monitor = context.run(lambda: monitor_for(context, quiet=quiet))

@@ -26,12 +26,13 @@ from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from driftcli.choices import InputFormat
 from driftcli.errors import InputError, os_reason
-from driftcli.inputs.chunk import Chunk
-from driftcli.inputs.cutting import CHUNK_BYTES, NEWLINE, Run
-from driftcli.inputs.jsonl_format import blank, parse_jsonl
+from driftcli.inputs.chunk import Chunk, LineMap
+from driftcli.inputs.cutting import CHUNK_BYTES, NEWLINE, Run, SplitRun
+from driftcli.inputs.jsonl_format import blank, parse_cleaned, parse_jsonl
 from driftcli.inputs.sniff import compression_of_path
 from driftcli.inputs.source import Source
 from driftcli.settings import size_text
@@ -292,10 +293,19 @@ class FollowSource(Source):
         run = Run(memoryview(whole), first_line, len(ends), breaks)
         if blank(run.data):
             return
-        table, lines = parse_jsonl(run, self.name, self.bad_lines)
-        row_ends = ends[lines() - first_line].astype(np.int64) + base
-        marks = (np.int64(current.number) << np.int64(OFFSET_BITS)) | row_ends
-        yield Chunk(table.combine_chunks(), first_line, 0, lines, self.name, marks=marks)
+        for table, lines in self._parsed(run):
+            row_ends = ends[lines() - first_line].astype(np.int64) + base
+            marks = (np.int64(current.number) << np.int64(OFFSET_BITS)) | row_ends
+            yield Chunk(table.combine_chunks(), first_line, 0, lines, self.name, marks=marks)
+
+    def _parsed(self, run: Run) -> Iterator[tuple[pa.Table, LineMap]]:
+        """The run parsed whole, or in parts where its keys could cost too much
+        (jsonl_bounds.py), as the JSON-lines reader parses a file."""
+        try:
+            yield parse_jsonl(run, self.name, self.bad_lines, self.max_columns)
+        except SplitRun as split:
+            for part in split.parts:
+                yield parse_cleaned(part, self.name, self.bad_lines)
 
     def _without_long_lines(self, whole: bytes, ends: npt.NDArray[np.intp], first: int) -> bytes:
         """The lines, those over the line limit reported (skipped: blanked)."""
