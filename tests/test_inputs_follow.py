@@ -55,9 +55,15 @@ def follower(store: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
         "--flush-rows", "40", "--flush-seconds", "0.1", "--window-size", "1000000", *extra,
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def default_signals() -> None:  # a test run in the background, or under nohup, ignores some
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_DFL)
+
     return subprocess.Popen(
-        command, cwd=log.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+        command, cwd=log.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        preexec_fn=default_signals,
+    )  # fmt: skip
 
 
 def wait_for_rows(store: Path, rows: int, timeout: float = 60) -> list[int]:
@@ -70,6 +76,20 @@ def wait_for_rows(store: Path, rows: int, timeout: float = 60) -> list[int]:
                 return ids
         time.sleep(0.2)
     return ids
+
+
+def wait_for_count(store: Path, rows: int, timeout: float = 60) -> int:
+    """The rows the window holds, once at least `rows` (or at the timeout)."""
+    deadline = time.monotonic() + timeout
+    held = 0
+    while time.monotonic() < deadline:
+        if (store / "windows" / "live").is_dir():
+            opened = Store.open(store, create=False)
+            held = sum(table.num_rows for table in opened.window("live").tables())
+            if held >= rows:
+                return held
+        time.sleep(0.2)
+    return held
 
 
 def stop(process: subprocess.Popen[bytes]) -> bytes:
@@ -309,3 +329,70 @@ def test_several_rotations_while_stopped_read_every_file_in_turn(tmp_path: Path)
     ids = wait_for_rows(store, 60)
     err = stop(second)
     assert ids == list(range(60)), err.decode()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stopping_signal_flushes_what_was_read_and_a_restart_stores_no_line_twice(
+    tmp_path: Path, signum: int
+) -> None:
+    from tests.test_signals import catches
+
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    log.write_text("".join(json.dumps({"id": i}) + "\n" for i in range(37)))
+    # No flush would come for ten minutes: only the signal stores the rows.
+    process = follower(store, log, "--flush-rows", "100000", "--flush-seconds", "600")
+    catches(process.pid, signum)
+    time.sleep(2)  # the lines reach the ingest loop within its read latency
+    assert not (store / "windows" / "live").exists()
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err.decode()
+    assert stored_ids(store) == list(range(37))
+    with log.open("a") as out:
+        out.write("".join(json.dumps({"id": i}) + "\n" for i in range(37, 50)))
+    again = follower(store, log)
+    ids = wait_for_rows(store, 50)
+    stop(again)
+    assert ids == list(range(50))
+
+
+def test_lines_whose_keys_vary_are_parsed_in_parts_and_stored_once(tmp_path: Path) -> None:
+    """Thousands of lines read at once whose later lines bring new keys: too many values
+    to parse whole (inputs/jsonl_bounds.py), so parsed in parts, each row marked where
+    its line ends as in a whole parse."""
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    rows = 6000
+    log.write_text(
+        "".join(json.dumps({"id": i, "x": i % 13, f"k{i // 200}": 1}) + "\n" for i in range(rows))
+    )
+    first = follower(store, log, "--flush-rows", "1000")
+    assert wait_for_rows(store, rows) == list(range(rows))
+    stop(first)
+    with log.open("a") as out:
+        out.write("".join(json.dumps({"id": i}) + "\n" for i in range(rows, rows + 10)))
+    second = follower(store, log)
+    ids = wait_for_rows(store, rows + 10)
+    stop(second)
+    assert ids == list(range(rows + 10))
+
+
+def test_a_log_whose_keys_pass_the_column_limit_stops_with_an_error(tmp_path: Path) -> None:
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    log.write_text("".join(json.dumps({"id": i, f"user_{i}": 1}) + "\n" for i in range(40)))
+    process = follower(store, log, "--max-columns", "20")
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2, err.decode()
+    assert b"column limit" in err and b"Traceback" not in err
+
+
+def test_a_follow_with_nothing_new_says_what_the_window_holds(tmp_path: Path) -> None:
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    log.write_text("".join(json.dumps({"id": i}) + "\n" for i in range(30)))
+    first = follower(store, log)
+    wait_for_rows(store, 30)
+    stop(first)
+    again = follower(store, log)
+    time.sleep(1.5)
+    err = stop(again)
+    assert b"ingested 0 rows into window 'live' (it holds 30)" in err, err.decode()
+    assert stored_ids(store) == list(range(30))

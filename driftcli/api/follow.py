@@ -56,6 +56,7 @@ def followed(
     source.start = None if known is None else _spot(known)
     source.bad_lines.skip = options.skip_bad_lines
     source.max_line_bytes = settings.max_line_bytes
+    source.max_columns = settings.max_columns
     if settings.json_path:
         source.json_path = parse_json_path(settings.json_path)
     hint_skipping(source)

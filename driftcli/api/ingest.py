@@ -146,6 +146,9 @@ def _opened(
     if options.follow:
         with followed(spec, session.window, options, settings, session.hooks.on_warning) as log:
             session.follow = log
+            # A follow restarted with nothing new to read still tells what the window holds.
+            if session.window.exists():
+                session.report.window_rows = sum(s.rows for s in session.window.segments())
             yield log
         return
     example = "tail -F app.log | driftcli ingest -"
