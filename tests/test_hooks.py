@@ -168,3 +168,105 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+RECORDER = """
+import json, os, sys, uuid
+report = json.load(sys.stdin)
+names = ("DRIFTCLI_VERDICT", "DRIFTCLI_WINDOW", "DRIFTCLI_DRIFTED")
+call = {"env": {n: os.environ[n] for n in names}, "report": report}
+with open(os.path.join(sys.argv[1], uuid.uuid4().hex + ".json"), "w") as out:
+    json.dump(call, out)
+"""
+
+
+def test_a_followed_log_runs_the_hook_at_each_drifted_check_with_the_window(
+    tmp_path: Path,
+) -> None:
+    from tests.test_inputs_follow import follower, stop, wait_for_count
+
+    store, log, calls = tmp_path / "store", tmp_path / "app.log", tmp_path / "calls"
+    calls.mkdir()
+    (tmp_path / "recorder.py").write_text(RECORDER)
+    assert run_driftcli("reference", REF, "--store", store, cwd=tmp_path).returncode == 0
+    hook = f"{PY} {shlex.quote(str(tmp_path / 'recorder.py'))} {shlex.quote(str(calls))}"
+    process = follower(
+        store, log, "--check-every", "250", "--flush-rows", "250", "--on-drift", hook
+    )
+    log.write_bytes((SAMPLE / "live_drift.jsonl").read_bytes())
+    assert wait_for_count(store, 500) == 500
+    deadline = time.monotonic() + 60
+    while len(list(calls.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    err = stop(process).decode()
+    made = [json.loads(p.read_text()) for p in calls.iterdir()]
+    assert len(made) == 2, err  # one per check, both drifted
+    for call in made:
+        env, report = call["env"], call["report"]
+        assert env["DRIFTCLI_WINDOW"] == "live"
+        assert env["DRIFTCLI_VERDICT"] == report["verdict"] == "drift"
+        drifted = [f["name"] for f in report["features"] if f["drift"]]
+        assert drifted and env["DRIFTCLI_DRIFTED"] == ",".join(drifted)
+    assert "warning" not in err
+
+
+def test_a_hook_that_hangs_in_a_followed_ingest_is_killed_and_the_ingest_goes_on(
+    tmp_path: Path,
+) -> None:
+    from tests.test_inputs_follow import follower, stop, wait_for_count
+
+    store, log = tmp_path / "store", tmp_path / "app.log"
+    assert run_driftcli("reference", REF, "--store", store, cwd=tmp_path).returncode == 0
+    lines = (SAMPLE / "live_drift.jsonl").read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[:300]))
+    process = follower(
+        store, log, "--check-every", "250", "--flush-rows", "250",
+        "--on-drift", "sleep 60", "--hook-timeout", "0.5",
+    )  # fmt: skip
+    assert wait_for_count(store, 300) == 300
+    time.sleep(4)  # the hook's time limit and its grace have passed
+    assert process.poll() is None  # still following
+    with log.open("a") as out:
+        out.write("".join(lines[300:]))
+    assert wait_for_count(store, 500) == 500
+    err = stop(process).decode()
+    assert process.returncode == 130
+    assert err.count("warning: --on-drift hook: sleep: still running after 0.5s: killed") == 2
+
+
+def test_the_hook_runs_once_the_reports_are_written(tmp_path: Path) -> None:
+    """A hook that takes its time (up to --hook-timeout) never holds back the verdict."""
+    report, saw = tmp_path / "report.json", tmp_path / "saw-report"
+    hook = f"sh -c 'test -s {report} && touch {saw}'"
+    ran = run_driftcli(
+        "check", LIVE_DRIFT, "--ref", REF, "--json", report, "--on-drift", hook, cwd=tmp_path
+    )
+    assert ran.returncode == 1, ran.stderr.decode()
+    assert saw.exists()
+
+
+def test_on_drift_also_uncertain_runs_the_hook_for_an_uncertain_feature(tmp_path: Path) -> None:
+    """40 live rows, shifted a little: a score above the threshold that chance could
+    explain. The verdict is no drift; only --on-drift-also uncertain runs the hook."""
+    import random
+
+    chance = random.Random(1)
+    ref, live = tmp_path / "ref.jsonl", tmp_path / "live.jsonl"
+    ref.write_text("".join(json.dumps({"x": chance.gauss(0, 1)}) + "\n" for _ in range(2000)))
+    live.write_text("".join(json.dumps({"x": chance.gauss(0.3, 1)}) + "\n" for _ in range(40)))
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    (tmp_path / "recorder.py").write_text(RECORDER)
+    hook = f"{PY} recorder.py calls"
+    plain = run_driftcli("check", live, "--ref", ref, "--on-drift", hook, cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr.decode()
+    assert list(calls.iterdir()) == []
+    ran = run_driftcli(
+        "check", live, "--ref", ref, "--on-drift", hook, "--on-drift-also", "uncertain",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr.decode()
+    [made] = [json.loads(p.read_text()) for p in calls.iterdir()]
+    assert made["env"]["DRIFTCLI_VERDICT"] == made["report"]["verdict"] == "no drift"
+    assert made["env"]["DRIFTCLI_DRIFTED"] == ""
+    assert [f["status"] for f in made["report"]["features"]] == ["uncertain"]

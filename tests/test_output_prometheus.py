@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,99 @@ def test_ingest_writes_its_counts_and_its_latest_check(tmp_path: Path) -> None:
     assert found[("driftcli_ingest_rows_stored_total", at)] == rows
     assert found[("driftcli_check_drift", at)] == 1
     assert found[("driftcli_check_rows", at)] == rows - rows % 200
+
+
+def test_a_metrics_file_read_while_a_following_ingest_rewrites_it_is_always_whole(
+    tmp_path: Path,
+) -> None:
+    """A real `ingest --follow --check-every --metrics` rewrites the file at every check
+    while a log is written by another process; every read, parsed by Prometheus' own
+    parser, is one whole exposition, and the counts only grow."""
+    from tests.test_inputs_follow import follower, stop
+
+    store, log, metrics = tmp_path / "store", tmp_path / "app.log", tmp_path / "driftcli.prom"
+    assert run_driftcli("reference", REF, "--store", store, cwd=tmp_path).returncode == 0
+    lines = (SAMPLE / "live_drift.jsonl").read_text().splitlines(keepends=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", APPENDER, str(log), str(SAMPLE / "live_drift.jsonl"), "4"]
+    )
+    process = follower(store, log, "--check-every", "50", "--metrics", str(metrics))
+    seen: list[float] = []
+    texts = set()
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and (not seen or seen[-1] < 4 * len(lines)):
+            if not metrics.exists():
+                time.sleep(0.05)
+                continue
+            text = metrics.read_text()
+            found = samples(text)
+            at = (("window", "live"),)
+            # The last series written: a torn read would lack it.
+            assert ("driftcli_ingest_window_rows", at) in found, text[-300:]
+            assert ("driftcli_check_timestamp_seconds", at) in found
+            seen.append(found[("driftcli_ingest_rows_read_total", at)])
+            texts.add(text)
+    finally:
+        writer.wait(timeout=60)
+        err = stop(process)
+    assert seen and seen[-1] == 4 * len(lines), err.decode()[-2000:]
+    assert seen == sorted(seen)
+    assert len(texts) > 5  # read while it was being rewritten, not once at the end
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".log") == [
+        "driftcli.prom",
+        "store",
+    ]
+
+
+APPENDER = textwrap.dedent(
+    """
+    import sys, time
+    log, source, times = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    lines = open(source).read().splitlines(keepends=True)
+    with open(log, "a") as out:
+        for _ in range(times):
+            for start in range(0, len(lines), 25):
+                out.write("".join(lines[start : start + 25]))
+                out.flush()
+                time.sleep(0.02)
+    """
+)
+
+
+def test_metrics_to_dash_is_a_usage_error_not_a_file_named_dash(tmp_path: Path) -> None:
+    ran = run_driftcli("check", LIVE_DRIFT, "--ref", REF, "--metrics", "-", cwd=tmp_path)
+    assert ran.returncode == 2
+    assert b"--metrics -: the metrics take a file path" in ran.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_metrics_to_a_named_pipe_are_written_into_it_not_renamed_over_it(tmp_path: Path) -> None:
+    import os
+    import stat
+    import threading
+
+    pipe = tmp_path / "metrics.fifo"
+    os.mkfifo(pipe)
+    read: list[str] = []
+    reader = threading.Thread(target=lambda: read.append(pipe.read_text()))
+    reader.start()
+    ran = run_driftcli("check", LIVE_DRIFT, "--ref", REF, "--metrics", pipe, cwd=tmp_path)
+    reader.join(timeout=60)
+    assert ran.returncode == 1, ran.stderr.decode()
+    assert b"warning" not in ran.stderr
+    assert samples(read[0])[("driftcli_check_drift", (("window", LIVE_DRIFT),))] == 1
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+def test_the_prometheus_parser_is_a_dev_dependency_not_a_users() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    named = {
+        extra: {req.split(">")[0].split("[")[0] for req in reqs}
+        for extra, reqs in project["optional-dependencies"].items()
+    }
+    assert "prometheus_client" in named["dev"]
+    assert not any("prometheus_client" in names for extra, names in named.items() if extra != "dev")
+    assert not any(req.startswith("prometheus") for req in project["dependencies"])

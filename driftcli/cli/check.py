@@ -303,12 +303,16 @@ def check(
     started = time.monotonic()
     with progress(shown=not quiet):
         result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
-    named = result.live.name if live else window or "live"
-    monitor.checked(result, named, time.monotonic() - started)
+    seconds = time.monotonic() - started
     for line in [] if quiet else warnings_of(result):
         note(line)
     main = MainReport(output_format, output, to_stdout=not quiet)
-    context.run(lambda: emit(result, main, reports, summary))
+    try:
+        context.run(lambda: emit(result, main, reports, summary))
+    finally:
+        # After the reports, so a slow hook never holds the verdict back; even if a
+        # report could not be written, since the check itself was made.
+        monitor.checked(result, result.live.name if live else window or "live", seconds)
     raise typer.Exit(_exit_code(result, exit_zero))
 
 

@@ -9,13 +9,14 @@ ingest.
 import contextlib
 import os
 import secrets
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from driftcli.cli.runtime import Context, warn
-from driftcli.errors import UsageError
+from driftcli.cli.runtime import Context, warn, write_file
+from driftcli.errors import DriftcliError, UsageError, os_reason
 
 if TYPE_CHECKING:
     from driftcli.config import Resolved
@@ -60,9 +61,9 @@ class Monitor:
 
         text = render_metrics(self.latest, ingest, window)
         try:
-            replace_file(self.metrics, text)
-        except OSError as exc:
-            self._warn(f"--metrics {self.metrics}: cannot write: {exc.strerror or exc}")
+            write_metrics(self.metrics, text)
+        except DriftcliError as exc:
+            self._warn(exc.message)
 
     def _run_hook(self, hook: "Hook", result: "CheckResult | Timeline", window: str) -> None:
         from driftcli.hooks import run_hook
@@ -97,6 +98,12 @@ def monitor_for(context: Context, *, quiet: bool) -> Monitor:
     if command is None and (also or timeout is not None):
         flag = "--on-drift-also" if also else "--hook-timeout"
         raise UsageError(f"{flag} needs --on-drift", hint="name the command to run on drift")
+    if metrics == "-":
+        raise UsageError(
+            "--metrics -: the metrics take a file path; '-' would be a file named '-'",
+            hint="node_exporter's textfile collector reads files such as "
+            "/var/lib/node_exporter/textfile/driftcli.prom",
+        )
     hook = None
     if command is not None:
         hook = parse_hook(command, timeout, also, (s.value for s in Status if not s.is_drift))
@@ -141,6 +148,23 @@ def monitor_flags(
         "on_drift_also": split_names(on_drift_also),
         "hook_timeout": hook_timeout,
     }
+
+
+def write_metrics(path: Path, text: str) -> None:
+    """The metrics written to `path`: replaced atomically, or, for a named pipe or a device
+    (which a rename would replace, not write to), written in place as a report is."""
+    try:
+        mode: int | None = path.stat().st_mode
+    except OSError:
+        mode = None  # not there yet (or not reachable: the write says why)
+    what = f"--metrics {path}: cannot write"
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        write_file(path, text.removesuffix("\n"), what=what)  # write_file ends the last line
+        return
+    try:
+        replace_file(path, text)
+    except OSError as exc:
+        raise DriftcliError(f"{what}: {os_reason(exc)}") from None
 
 
 def replace_file(path: Path, text: str) -> None:
