@@ -34,6 +34,7 @@ from driftcli.settings import (
     DEFAULT_MAX_LINE_BYTES,
     DEFAULT_METRIC,
     MAX_COUNT,
+    MAX_HOOK_SECONDS,
     FeatureSettings,
     Settings,
     SizeError,
@@ -58,6 +59,14 @@ def _number(value: Any) -> float:
         return float(value)
     except OverflowError:  # an integer of hundreds of digits
         return math.inf if value > 0 else -math.inf
+
+
+def _seconds(value: Any) -> float:
+    """A hook's time limit (hooks.py): above 0, at most a day."""
+    number = _number(value)
+    if not 0 < number <= MAX_HOOK_SECONDS:
+        raise TypeError(f"a number of seconds above 0 and at most {MAX_HOOK_SECONDS:,.0f}")
+    return number
 
 
 def _integer(value: Any) -> int:
@@ -105,7 +114,7 @@ def _count(at_least: int) -> Callable[[Any], int]:
 _bins = _count(2)
 _rows = _count(1)
 _WHOLE = (_integer, _bins, _rows)
-_REAL = (_number, _threshold, _p_value, _share)
+_REAL = (_number, _threshold, _p_value, _share, _seconds)
 """The parsers of numbers: an environment variable's text is read as one for them."""
 
 
@@ -199,7 +208,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "metrics": _text,
     "on_drift": _text,
     "on_drift_also": _names,
-    "hook_timeout": _number,
+    "hook_timeout": _seconds,
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 

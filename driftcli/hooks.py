@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from driftcli.errors import UsageError
+from driftcli.settings import MAX_HOOK_SECONDS
 
 DEFAULT_HOOK_TIMEOUT = 30.0
 """Seconds a hook may run before its process group is killed."""
@@ -60,8 +61,11 @@ def parse_hook(
     if not argv:
         raise UsageError("--on-drift: the command is empty", hint="name a program to run")
     limit = DEFAULT_HOOK_TIMEOUT if timeout is None else timeout
-    if not limit > 0:
-        raise UsageError(f"--hook-timeout must be above 0, not {limit}")
+    if not 0 < limit <= MAX_HOOK_SECONDS:
+        raise UsageError(
+            f"--hook-timeout must be above 0 and at most {MAX_HOOK_SECONDS:,.0f} seconds "
+            f"(a day), not {limit}"
+        )
     statuses = frozenset(also)
     allowed = tuple(known)
     unknown = sorted(statuses - set(allowed))

@@ -270,3 +270,28 @@ def test_on_drift_also_uncertain_runs_the_hook_for_an_uncertain_feature(tmp_path
     assert made["env"]["DRIFTCLI_VERDICT"] == made["report"]["verdict"] == "no drift"
     assert made["env"]["DRIFTCLI_DRIFTED"] == ""
     assert [f["status"] for f in made["report"]["features"]] == ["uncertain"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "said"),
+    [
+        (["--hook-timeout", "inf"], {}, b"error: --hook-timeout must be a number of seconds"),
+        (["--hook-timeout", "1e300"], {}, b"error: --hook-timeout must be a number of seconds"),
+        (["--hook-timeout", "nan"], {}, b"error: --hook-timeout must be a number of seconds"),
+        ([], {"DRIFTCLI_HOOK_TIMEOUT": "inf"}, b"error: DRIFTCLI_HOOK_TIMEOUT must be"),
+        ([], {"DRIFTCLI_HOOK_TIMEOUT": "-1"}, b"error: DRIFTCLI_HOOK_TIMEOUT must be"),
+    ],
+)
+def test_a_hook_time_limit_past_a_day_or_not_above_0_is_a_usage_error(
+    tmp_path: Path, flags: list[str], env: dict[str, str], said: bytes
+) -> None:
+    """An infinite limit reached the system's wait as a traceback, after the check."""
+    marker = tmp_path / "ran"
+    ran = run_driftcli(
+        "check", LIVE_DRIFT, "--ref", REF, "--on-drift", f"touch {marker}", *flags,
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert ran.returncode == 2, ran.stderr.decode()
+    assert said in ran.stderr and b"at most 86,400" in ran.stderr
+    assert b"Traceback" not in ran.stderr
+    assert not marker.exists()
