@@ -295,3 +295,16 @@ def test_a_hook_time_limit_past_a_day_or_not_above_0_is_a_usage_error(
     assert said in ran.stderr and b"at most 86,400" in ran.stderr
     assert b"Traceback" not in ran.stderr
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("key", ["on_drift", "metrics"])
+def test_a_nul_in_a_named_configs_hook_or_metrics_path_is_a_usage_error(
+    tmp_path: Path, key: str
+) -> None:
+    """TOML strings may hold \\u0000; no command or file name can (it was a traceback)."""
+    config = tmp_path / "monitor.toml"
+    config.write_text(f'{key} = "a\\u0000b"\n')
+    ran = run_driftcli("check", LIVE_DRIFT, "--ref", REF, "--config", config, cwd=tmp_path)
+    assert ran.returncode == 2, ran.stderr.decode()
+    assert f"monitor.toml: {key} holds a NUL character".encode() in ran.stderr
+    assert b"Traceback" not in ran.stderr

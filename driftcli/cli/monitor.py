@@ -98,6 +98,12 @@ def monitor_for(context: Context, *, quiet: bool) -> Monitor:
     if command is None and (also or timeout is not None):
         flag = "--on-drift-also" if also else "--hook-timeout"
         raise UsageError(f"{flag} needs --on-drift", hint="name the command to run on drift")
+    for key, value in (("metrics", metrics), ("on_drift", command)):
+        if value is not None and "\0" in value:  # only a config file's string can hold one
+            raise UsageError(
+                f"{resolved.sources[key]}: {key} holds a NUL character, which no "
+                f"{'file name' if key == 'metrics' else 'command'} can hold"
+            )
     if metrics == "-":
         raise UsageError(
             "--metrics -: the metrics take a file path; '-' would be a file named '-'",
