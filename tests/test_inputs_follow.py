@@ -396,3 +396,22 @@ def test_a_follow_with_nothing_new_says_what_the_window_holds(tmp_path: Path) ->
     err = stop(again)
     assert b"ingested 0 rows into window 'live' (it holds 30)" in err, err.decode()
     assert stored_ids(store) == list(range(30))
+
+
+def test_a_copy_truncate_written_past_the_old_offset_at_once_is_read_from_its_start(
+    tmp_path: Path,
+) -> None:
+    """copytruncate, then the writer appends more than was read before driftcli looks at
+    the size again: the size says nothing; the file's first bytes do."""
+    log, store = tmp_path / "app.log", tmp_path / "store"
+    log.write_text("".join(json.dumps({"id": i}) + "\n" for i in range(5)))
+    process = follower(store, log)
+    assert wait_for_rows(store, 5) == list(range(5))
+    (tmp_path / "app.log.1").write_bytes(log.read_bytes())
+    with log.open("r+") as out:  # in one go: truncated, then written far past the old end
+        out.truncate(0)
+        out.write("".join(json.dumps({"id": i}) + "\n" for i in range(100, 150)))
+    ids = wait_for_rows(store, 55)
+    err = stop(process)
+    assert ids == [*range(5), *range(100, 150)], err.decode()
+    assert b"truncated and written again" in err

@@ -116,7 +116,11 @@ class FollowSource(Source):
         idle_since = time.monotonic()
         while True:
             data = os.read(current.fd, CHUNK_BYTES)
+            if data and not _same_start(current):
+                self._read_again(current, "truncated and written again")
+                continue
             if data:
+                self._grow_head(current, data)
                 yield from self._lines(current, data, final=False)
                 idle_since = time.monotonic()
                 continue
@@ -209,12 +213,25 @@ class FollowSource(Source):
         from its start, as a new file."""
         if os.fstat(current.fd).st_size >= current.offset:
             return False
-        self.warn(f"{self.name}: truncated (copy-truncate rotation?): read from its start")
+        self._read_again(current, "truncated")
+        return True
+
+    def _grow_head(self, current: _Open, data: bytes) -> None:
+        """Keep the file's first bytes as they are read, up to `FINGERPRINT_BYTES`: a file
+        opened nearly empty gets a full fingerprint and start to compare."""
+        if len(current.head) >= FINGERPRINT_BYTES or len(current.head) != current.offset:
+            return
+        current.head += data[: FINGERPRINT_BYTES - len(current.head)]
+        self._files[current.number] = (current.device, current.inode, current.head)
+
+    def _read_again(self, current: _Open, what: str) -> None:
+        """The file (copy-truncated) read again from its start, as a new file."""
+        self.warn(f"{self.name}: {what} (copy-truncate rotation?): read from its start")
         os.lseek(current.fd, 0, os.SEEK_SET)
         fresh = self._known(current.fd, current.device, current.inode)
         current.number, current.head = fresh.number, fresh.head
         current.offset, current.line, current.partial = 0, 1, b""
-        return True
+        current.discarding = False
 
     def _renamed(self, current: _Open) -> _Open | None:
         """The file to read after `current`, if it was renamed away (and the path names
@@ -226,34 +243,7 @@ class FollowSource(Source):
         if (status.st_dev, status.st_ino) == (current.device, current.inode):
             return None
         self._finished.add((current.device, current.inode))
-        return self._open(self._next_after(current))
-
-    def _next_after(self, current: _Open) -> Path:
-        """The file written next after `current`, among the path and the files beside it
-        (renamed since): the first, in time of last write, not older than `current`.
-
-        Several rotations may have happened since `current` was last read (while
-        driftcli was down, or slow): each file between is read in turn, not
-        skipped for the newest. A compressed file is not read (its lines are
-        in the file it was compressed from, read before, or gone).
-        """
-        written = os.fstat(current.fd).st_mtime_ns
-        found: list[tuple[int, bool, Path]] = []
-        for candidate in [*_siblings(self.path), self.path]:
-            try:
-                status = candidate.stat()
-            except OSError:
-                continue
-            identity = (status.st_dev, status.st_ino)
-            if (
-                not stat.S_ISREG(status.st_mode)
-                or identity in self._finished
-                or status.st_mtime_ns < written
-                or compression_of_path(candidate) is not None
-            ):
-                continue
-            found.append((status.st_mtime_ns, candidate == self.path, candidate))
-        return min(found)[2] if found else self.path
+        return self._open(_written_next(self.path, current, self._finished))
 
     def _switch(self, opened: _Open) -> None:
         self._close_current()
@@ -325,6 +315,43 @@ class FollowSource(Source):
         limit = size_text(self.max_line_bytes)
         reason = f"longer than the line limit of {limit} (--max-line-bytes)"
         self.bad_lines.report_many(self.name, lines, reason)
+
+
+def _written_next(path: Path, current: _Open, finished: set[tuple[int, int]]) -> Path:
+    """The file written next after `current`, among `path` and the files beside it
+    (renamed since; `finished`: those read to their end): the first, in time of last
+    write, not older than `current`.
+
+    Several rotations may have happened since `current` was last read (while
+    driftcli was down, or slow): each file between is read in turn, not
+    skipped for the newest. A compressed file is not read (its lines are
+    in the file it was compressed from, read before, or gone).
+    """
+    written = os.fstat(current.fd).st_mtime_ns
+    found: list[tuple[int, bool, Path]] = []
+    for candidate in [*_siblings(path), path]:
+        try:
+            status = candidate.stat()
+        except OSError:
+            continue
+        identity = (status.st_dev, status.st_ino)
+        if (
+            not stat.S_ISREG(status.st_mode)
+            or identity in finished
+            or status.st_mtime_ns < written
+            or compression_of_path(candidate) is not None
+        ):
+            continue
+        found.append((status.st_mtime_ns, candidate == path, candidate))
+    return min(found)[2] if found else path
+
+
+def _same_start(current: _Open) -> bool:
+    """Does the file still start with the bytes first read from it? A file truncated
+    and written again past where it was read, before the size was looked at, does
+    not (unless its new lines start alike)."""
+    head = current.head
+    return not head or os.pread(current.fd, len(head), 0) == head
 
 
 def _newlines_before(fd: int, offset: int) -> int:
