@@ -109,6 +109,7 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
         "feature_settings": {},
         "skip_bad_lines": False,
         "delimiter": None,
+        "decimal": None,
     }
     assert doc["decision"] == {"drift": True, "verdict": "drift", "rule": "a feature drifted"}
     assert doc["reference"] == {
@@ -703,6 +704,44 @@ def test_delimiter_option_config_and_environment(
     assert "reads as one column" in wrong.stderr and "pass --delimiter semicolon" in wrong.stderr
     bad = invoke("check", live, "--ref", ref, "--delimiter", ";;")
     assert bad.exit_code == 2 and "--delimiter must be one character" in bad.stderr
+
+
+@pytest.mark.parametrize("route", ["path", "stdin"])
+def test_a_drift_in_a_csv_with_decimal_commas_is_found(
+    invoke: Invoke, sample: Path, tmp_path: Path, route: str
+) -> None:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from tests.test_inputs import european
+
+    ref = tmp_path / "ref.csv"
+    ref.write_bytes(european(pq.read_table(sample / "ref.parquet")))
+    ok = pq.read_table(sample / "live_ok.parquet")
+    income = ok.schema.get_field_index("income")
+    planted = ok.set_column(income, "income", pc.multiply(ok["income"], 2.0))  # only income
+    live = tmp_path / "live.csv"
+    live.write_bytes(european(planted))
+    args = ("-", "--input-format", "csv") if route == "stdin" else (live,)
+    data = live.read_bytes() if route == "stdin" else None
+    result = invoke("check", *args, "--ref", ref, "--format", "json", input=data)
+    assert result.exit_code == 1, result.stderr
+    statuses = {f["name"]: f["status"] for f in json.loads(result.stdout)["features"]}
+    assert statuses == {
+        "age": "ok",
+        "income": "drift",
+        "score": "ok",
+        "country": "ok",
+        "device": "ok",
+    }
+    forced = invoke("check", *args, "--ref", ref, "--decimal", ".", input=data)
+    assert forced.exit_code == 0  # income left out: the run must say so on stderr
+    assert "warning: income: looks numeric, but its values do not read as numbers" in (
+        forced.stderr
+    )
+    assert "--decimal ," in forced.stderr
+    bad = invoke("check", *args, "--ref", ref, "--decimal", ";", input=data)
+    assert bad.exit_code == 2 and "--decimal" in bad.stderr
 
 
 # --- chunked checks: --by/--every, --chunk-rows -----------------------------

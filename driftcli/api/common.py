@@ -89,6 +89,7 @@ def read_input(
             input_format,
             skip_bad_lines=skip,
             delimiter=settings.delimiter,
+            decimal=settings.decimal,
             max_line_bytes=settings.max_line_bytes,
             max_columns=settings.max_columns,
         ) as source,

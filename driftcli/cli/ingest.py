@@ -10,6 +10,7 @@ from driftcli.cli.app import app
 from driftcli.cli.options import (
     ConfigOption,
     DebugOption,
+    DecimalOption,
     DelimiterOption,
     InputFormatOption,
     MaxColumnsOption,
@@ -73,6 +74,7 @@ def ingest(
     threshold: ThresholdOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
+    decimal: DecimalOption = None,
     max_line_bytes: MaxLineBytesOption = None,
     max_columns: MaxColumnsOption = None,
     input_format: InputFormatOption = None,
@@ -90,6 +92,7 @@ def ingest(
         "threshold": threshold,
         "store": str(store) if store else None,
         "delimiter": delimiter,
+        "decimal": decimal,
         "max_line_bytes": max_line_bytes,
         "max_columns": max_columns,
     }

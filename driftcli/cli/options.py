@@ -135,6 +135,16 @@ DelimiterOption = Annotated[
         show_default=False,
     ),
 ]
+DecimalOption = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal",
+        help="CSV decimal mark: . or , (default: sniffed from the first lines; a comma "
+        "when numbers read 1234,5).",
+        metavar="MARK",
+        show_default=False,
+    ),
+]
 QuietOption = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="Print nothing but errors: the exit code tells the result."),

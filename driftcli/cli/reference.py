@@ -11,6 +11,7 @@ from driftcli.cli.options import (
     BinsOption,
     ConfigOption,
     DebugOption,
+    DecimalOption,
     DelimiterOption,
     EngineOption,
     ExcludeOption,
@@ -69,6 +70,7 @@ def reference(
     exclude: ExcludeOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
+    decimal: DecimalOption = None,
     max_line_bytes: MaxLineBytesOption = None,
     max_columns: MaxColumnsOption = None,
     config: ConfigOption = None,
@@ -97,6 +99,7 @@ def reference(
         "scheduler": scheduler,
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
+        "decimal": decimal,
         "max_line_bytes": max_line_bytes,
         "max_columns": max_columns,
     }

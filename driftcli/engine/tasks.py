@@ -47,6 +47,8 @@ class Fragment:
     """What messages call the file: its path as the user gave it (by default, `path`)."""
     skip_bad_lines: bool = False
     max_columns: int = DEFAULT_MAX_COLUMNS
+    decimal: str | None = None
+    """The CSV decimal mark; None: sniffed."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def fragments_of(
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     skip_bad_lines: bool = False,
     max_columns: int = DEFAULT_MAX_COLUMNS,
+    decimal: str | None = None,
 ) -> list[Fragment]:
     """The files of an input, for an engine to hand out."""
     specs = [spec] if isinstance(spec, str) else list(spec)
@@ -96,7 +99,16 @@ def fragments_of(
         return path if is_url(path) else str(Path(path).resolve())
 
     return [
-        Fragment(where(p), source.format, delimiter, max_line_bytes, p, skip_bad_lines, max_columns)
+        Fragment(
+            where(p),
+            source.format,
+            delimiter,
+            max_line_bytes,
+            p,
+            skip_bad_lines,
+            max_columns,
+            decimal,
+        )
         for p in source.files
     ]
 
@@ -106,6 +118,7 @@ def _read(fragment: Fragment, work: Callable[[Iterator[pa.RecordBatch]], R]) -> 
     name = fragment.name or fragment.path
     source = DatasetSource(name, fragment.format, [fragment.path], [name])
     source.delimiter = fragment.delimiter
+    source.decimal = fragment.decimal
     source.max_line_bytes = fragment.max_line_bytes
     source.max_columns = fragment.max_columns
     source.bad_lines.skip = fragment.skip_bad_lines

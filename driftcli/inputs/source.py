@@ -42,6 +42,8 @@ class Source(abc.ABC):
         """Read only these columns where the format allows it (Parquet); None: all."""
         self.delimiter: str | None = None
         """The CSV field separator; None: sniffed from the first lines."""
+        self.decimal: str | None = None
+        """The CSV decimal mark, `.` or `,`; None: sniffed from the first lines."""
         self.max_columns = DEFAULT_MAX_COLUMNS
         """More columns than this, in all, is an error (`ColumnLimit`)."""
         self._cleanup = contextlib.ExitStack()
@@ -176,6 +178,7 @@ class TextSource(Source):
         content = Content(path=path, compression=self.content.compression, name=self.name)
         again = self.at(self.name, content)
         again.delimiter = self.delimiter
+        again.decimal = self.decimal
         # The same lines are skipped again, but counted once, by the first read.
         again.bad_lines = BadLines(skip=self.bad_lines.skip, hint=self.bad_lines.hint)
         again.max_line_bytes = self.max_line_bytes

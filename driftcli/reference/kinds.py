@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from driftcli.choices import Kind
 from driftcli.columns.values import PARTITION_KEY, UNTYPED_KEY, TypeClass, share_numeric, type_class
+from driftcli.results import NUMBER_TEXT
 from driftcli.settings import DEFAULT_BINS, DEFAULT_MAX_CATEGORIES, Settings, name_key
 
 TEXT_NUMERIC_SHARE = 0.99
@@ -31,6 +32,9 @@ UNNAMED = "an unnamed column (a saved row index?); name it in --features"
 PARTITION = "a hive partition directory; name it in --features to score it"
 NO_VALUES = "no values in the reference"
 IDENTIFIER = "nearly every value is distinct, like an identifier; --exclude it"
+
+_NUMBER_LIKE = re.compile(r"[+-]?[$€£¥]?\s?\d[\d.,'\s]*%?")
+"""A number as people write it, separators and a unit sign or two included."""
 
 _UNNAMED_NAME = re.compile(r"\s*|Unnamed: \d+")
 """Names pandas gives an index column saved without a name."""
@@ -167,5 +171,6 @@ def skipped_by_values(kind: Kind, numbers: int, labels: dict[str, int]) -> str |
         return None if numbers else NO_VALUES
     present = sum(labels.values())
     if present >= ID_MIN_ROWS and len(labels) >= ID_DISTINCT_SHARE * present:
-        return IDENTIFIER
+        number_like = sum(n for label, n in labels.items() if _NUMBER_LIKE.fullmatch(label))
+        return NUMBER_TEXT if number_like >= TEXT_NUMERIC_SHARE * present else IDENTIFIER
     return None
