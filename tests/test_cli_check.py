@@ -80,8 +80,38 @@ def test_without_ref_and_without_a_store_exits_2(
     monkeypatch.delenv("DRIFTCLI_STORE", raising=False)
     result = invoke("check", sample / "live_ok.csv")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: no driftcli store at .driftcli")
-    assert "hint: build one with: driftcli reference DATA" in result.stderr
+    assert result.stderr.splitlines() == [
+        "error: no driftcli store at .driftcli, and no --ref was given",
+        "hint: pass the reference first: driftcli check LIVE --ref REF (data or a snapshot); "
+        "or keep one in the store: driftcli reference DATA",
+    ]
+    (tmp_path / ".driftcli").mkdir()
+    invoke("ingest", sample / "live_ok.csv")  # a store with a window, but no reference
+    result = invoke("check", sample / "live_ok.csv")
+    assert result.exit_code == 2
+    assert "no reference in the store .driftcli, and no --ref was given" in result.stderr
+    assert "hint: pass the reference first: driftcli check LIVE --ref REF" in result.stderr
+    windowed = invoke("check")  # the store's window: the store is what is missing
+    assert windowed.exit_code == 2 and "hint: build one with: driftcli reference" in (
+        windowed.stderr
+    )
+
+
+def test_a_hint_that_lists_columns_says_how_many_it_left_out(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    wide = write_table(
+        pa.table({f"column_{i:02}": [1.0, 2.0] * 30 for i in range(30)}), tmp_path / "w.parquet"
+    )
+    result = invoke("check", wide, "--ref", wide, "--features", "column_1")
+    assert result.exit_code == 2
+    hint = result.stderr.splitlines()[1]
+    assert hint.startswith("hint: did you mean 'column_21'? its columns: column_00, column_01,")
+    assert hint.endswith("column_11 and 18 more")
+    other = write_table(pa.table({"x": [1.0] * 60}), tmp_path / "x.parquet")
+    result = invoke("check", other, "--ref", wide)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].endswith(", column_07 and 22 more")
 
 
 # --- JSON output ------------------------------------------------------------

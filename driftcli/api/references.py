@@ -21,7 +21,7 @@ from driftcli.choices import InputFormat
 from driftcli.clock import now_utc
 from driftcli.columns.samples import DEFAULT_SAMPLE_ROWS, Reservoir
 from driftcli.counting.counts import Counts
-from driftcli.errors import InputError, UsageError
+from driftcli.errors import InputError, UsageError, did_you_mean
 from driftcli.inputs import STDIN, Chunk
 from driftcli.reference.buckets import Profile
 from driftcli.reference.builder import Reread, build_profile
@@ -275,7 +275,7 @@ def check_selection(profile: Profile, settings: Settings, name: str) -> None:
         if name_key(feature_name) not in known:
             raise UsageError(
                 f"config [features.{feature_name}]: {feature_name!r} is not a column of {name}",
-                hint=f"its columns: {', '.join(profile.counts.columns[:12])}",
+                hint=did_you_mean(feature_name, profile.counts.columns, "its columns:"),
             )
     known = {name_key(c) for c in profile.counts.columns}
     selections = (
@@ -288,5 +288,5 @@ def check_selection(profile: Profile, settings: Settings, name: str) -> None:
         if unknown:
             raise UsageError(
                 f"{option}: {unknown[0]!r} is not a column of {name}",
-                hint=f"its columns: {', '.join(profile.counts.columns[:12])}",
+                hint=did_you_mean(unknown[0], profile.counts.columns, "its columns:"),
             )
