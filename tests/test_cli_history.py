@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,35 @@ def test_the_table_draws_each_features_score_over_the_checks(
     spark = rows["amount"].split("│")[2].strip()
     assert len(spark) == 4 and spark[0] < spark[1]  # low, then high
     assert "—" in rows["score"]  # never drifted
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_the_history_header_and_notes_are_whole_lines(
+    invoke: Invoke, rounds: Path, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    lines = invoke("history").stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    title = lines[0]
+    assert re.fullmatch(
+        r"window live: 4 checks, \d{4}-\d\d-\d\d \d\d:\d\d to \d{4}-\d\d-\d\d \d\d:\d\d UTC", title
+    )
+    assert lines[1].startswith("┏")  # the table right under it: the title did not wrap
+    assert lines[-3].startswith("scores: oldest left") and lines[-3].endswith("highest score and")
+    assert lines[-1] == "The history keeps the last 1,000 checks."
+
+
+def test_quiet_status_and_history_print_nothing_but_errors(
+    invoke: Invoke, rounds: Path, tmp_path: Path
+) -> None:
+    for args in (["status"], ["history"], ["history", "--keep", "3"]):
+        result = invoke(*args, "--quiet")
+        assert (result.exit_code, result.stdout, result.stderr) == (0, "", ""), args
+    assert len(history(invoke)["checks"]) == 3  # --keep did its work without a word
+    for command in ("status", "history"):
+        missing = invoke(command, "-q", "--store", tmp_path / "none")
+        assert missing.exit_code == 2 and missing.stdout == ""
+        assert missing.stderr.startswith("error: no driftcli store at ")
 
 
 def test_a_new_reference_shows_in_the_records(
