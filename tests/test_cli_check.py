@@ -829,6 +829,27 @@ def test_the_story_drifts_in_exactly_the_planted_chunks(
     assert document["live"]["rows"] == 6000
 
 
+@pytest.mark.parametrize("form", ["parquet", "csv"])
+def test_a_time_column_gets_one_note_that_says_what_it_is(
+    invoke: Invoke, story: dict[str, Path], form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    log = story[form]  # ts: a timestamp type in Parquet, ISO text in CSV
+    plain = invoke("check", log, "--ref", log)
+    assert plain.exit_code == 0, plain.stderr
+    assert "not scored: ts: a time; to check over time: --by ts --every 1d" in plain.stdout
+    chunked = invoke("check", log, "--ref", log, "--by", "ts", "--every", "1d")
+    assert chunked.exit_code == 1, chunked.stderr  # the later days drift from the whole
+    for result in (plain, chunked):
+        output = result.stdout + result.stderr
+        assert output.count("ts:") == 1
+        assert "identifier" not in output and "unsupported" not in output
+    assert "not scored: ts: the time column, used by --by" in chunked.stdout
+    document = json.loads(invoke("check", log, "--ref", story["ref"], "--by", "ts",
+                                 "--every", "1d", "-f", "json").stdout)  # fmt: skip
+    assert {"name": "ts", "reason": "the time column, used by --by"} in document["skipped"]
+
+
 def test_the_table_fits_80_columns_and_shows_when_drift_began(
     invoke: Invoke, story: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
