@@ -66,11 +66,53 @@ def test_help_documents_the_exit_codes(invoke: Invoke) -> None:
     assert "0 no feature drifted" in text and "1 drift found" in text and "2 trouble" in text
 
 
-def test_bad_option_is_a_usage_error_exit_2(invoke: Invoke, sample: Path) -> None:
-    result = invoke("check", sample / "live_ok.csv", "--ref", REF, "--bins", "1")
+@pytest.mark.parametrize(
+    ("args", "lines"),
+    [
+        (["--threshold", "-1"], ["error: --threshold must be at least 0, not -1.0",
+                                 "hint: see driftcli check --help"]),
+        (["--bins", "1"], ["error: --bins must be at least 2, not 1",
+                           "hint: see driftcli check --help"]),
+        (["--bins", "two"], ["error: --bins must be a whole number, not 'two'",
+                             "hint: see driftcli check --help"]),
+        (["--thresold", "0.2"], ["error: no such option: --thresold",
+                                 "hint: did you mean --threshold?"]),
+        (["--no-such-option"], ["error: no such option: --no-such-option",
+                                "hint: see driftcli check --help"]),
+        (["--format", "xml"], ["error: --format: 'xml' is not one of 'table', 'json', "
+                               "'markdown', 'junit', 'html'", "hint: see driftcli check --help"]),
+        (["--by"], ["error: --by needs a value", "hint: see driftcli check --help"]),
+    ],
+)  # fmt: skip
+def test_usage_errors_are_one_error_line_and_a_hint_exit_2(
+    invoke: Invoke, sample: Path, args: list[str], lines: list[str]
+) -> None:
+    result = invoke("check", sample / "live_ok.csv", "--ref", REF, *args)
     assert result.exit_code == 2
-    result = invoke("check", sample / "live_ok.csv", "--no-such-option")
-    assert result.exit_code == 2
+    assert result.stderr.splitlines() == lines
+    assert result.stdout == ""
+
+
+def test_usage_errors_of_a_real_process_and_of_the_root_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "driftcli", "chek", "x"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "error: no such command: chek",
+        "hint: did you mean 'check'?",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "driftcli", "reference", "x", "--bins", "1"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "error: --bins must be at least 2, not 1",
+        "hint: see driftcli reference --help",
+    ]
+    bare = subprocess.run([sys.executable, "-m", "driftcli"], capture_output=True, text=True)
+    assert bare.returncode == 2 and "Usage: driftcli" in bare.stdout + bare.stderr  # help
 
 
 def test_without_ref_and_without_a_store_exits_2(
