@@ -145,9 +145,10 @@ def test_the_reference_id_ignores_features_and_exclude(invoke: Invoke, rounds: P
 
 
 def test_filters_by_window_feature_and_time(invoke: Invoke, rounds: Path) -> None:
-    only = history(invoke, "--feature", "amount")
+    only = history(invoke, "--features", "amount")
     assert all([f["name"] for f in c["features"]] == ["amount"] for c in only["checks"])
     assert len(only["checks"]) == 4
+    assert history(invoke, "--feature", "amount") == only  # the old spelling, kept for scripts
     assert len(history(invoke, "--window", "live")["checks"]) == 4
     assert len(history(invoke, "--since", "1d")["checks"]) == 4
     assert history(invoke, "--since", "2999-01-01")["checks"] == []
@@ -186,7 +187,7 @@ def test_the_history_is_in_time_order_whatever_the_files_order(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--feature", "nope"), "--feature 'nope': no recorded check has that feature"),
+        (("--features", "nope"), "--features 'nope': no recorded check has that feature"),
         (("--since", "last tuesday"), "--since 'last tuesday': neither a time nor a length"),
         (("--since", "1e400d"), "--since '1e400d': neither a time nor a length"),
         (("--since", "99999999999999999999d"), "further back than the calendar goes"),

@@ -124,7 +124,7 @@ def _with_features(checks: list[CheckRecord], wanted: tuple[str, ...]) -> list[C
     unknown = [n for n in wanted if name_key(n) not in {name_key(k) for k in known}]
     if unknown and checks:
         raise UsageError(
-            f"--feature {unknown[0]!r}: no recorded check has that feature",
+            f"--features {unknown[0]!r}: no recorded check has that feature",
             hint=did_you_mean(unknown[0], sorted(known), "recorded features:"),
         )
     kept = [

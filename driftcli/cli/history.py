@@ -9,6 +9,7 @@ from driftcli.cli.app import app
 from driftcli.cli.options import (
     ConfigOption,
     DebugOption,
+    FeaturesOption,
     QuietOption,
     StoreOption,
     at_most_max_count,
@@ -23,14 +24,10 @@ def history(
         str | None,
         typer.Option("--window", "-w", help="Only the checks of this window.", show_default=False),
     ] = None,
+    features: FeaturesOption = None,
     feature: Annotated[
         list[str] | None,
-        typer.Option(
-            "--feature",
-            help="Only these features (comma-separated or repeated).",
-            metavar="NAMES",
-            show_default=False,
-        ),
+        typer.Option("--feature", hidden=True, help="The old name of --features."),
     ] = None,
     since: Annotated[
         str | None,
@@ -76,7 +73,7 @@ def history(
         dropped = context.run(lambda: api.keep_history(home, keep))
         if not quiet:
             note(f"the history keeps the last {keep:,} checks; {dropped:,} older ones dropped")
-    names = split_names(feature) or ()
+    names = split_names([*(features or []), *(feature or [])]) or ()
     found = context.run(lambda: api.read_history(home, window=window, features=names, since=since))
     if quiet:
         return
