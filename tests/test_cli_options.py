@@ -65,7 +65,7 @@ def test_the_help_lists_the_metrics_and_engines_there_are(invoke: Invoke) -> Non
     from driftcli.cli.options import METRIC_CHOICES
     from driftcli.scoring.metrics import METRICS
 
-    assert METRIC_CHOICES == "<" + "|".join(METRICS) + ">"
+    assert f"<{'|'.join(METRICS)}>" == METRIC_CHOICES
     assert f"--metric {METRIC_CHOICES}" in invoke("check", "--help").stdout
     for command in ("check", "reference"):
         assert "--engine <local|dask>" in invoke(command, "--help").stdout
