@@ -171,6 +171,14 @@ class SourceInfo:
     first_featureless: tuple[Location, ...] = ()
 
 
+NUMBER_TEXT = (
+    "looks numeric, but its values do not read as numbers (a decimal comma needs "
+    "--decimal ,; thousands separators and units are not read)"
+)
+"""Why the reference left out a column whose distinct values look like numbers: most
+likely numbers written in a way driftcli does not read, which a check warns about."""
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """Everything a check found; renderers turn it into text, the CLI into an exit code."""
@@ -391,6 +399,8 @@ class IngestReport:
     first_featureless: tuple[Location, ...] = ()
     lacking: tuple[str, ...] = ()
     """Reference features no stored row held a value of (stored as missing)."""
+    check_seconds: float = 0.0
+    """How long the latest --check-every check took."""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,31 @@ def test_check_counts_and_scores_equal_the_local_engine(
     ]
 
 
+@pytest.mark.parametrize("decimal", [None, ",", "."])
+def test_workers_read_decimal_commas_as_the_local_engine(
+    dask: DaskEngine, sample: Path, tmp_path: Path, decimal: str | None
+) -> None:
+    from tests.test_inputs import european
+
+    table = pq.read_table(sample / "live_drift.parquet")
+    live = tmp_path / "live"
+    for i, part in enumerate([table.slice(0, 250), table.slice(250)]):
+        (live / f"part={i}").mkdir(parents=True)
+        (live / f"part={i}" / "data.csv").write_bytes(european(part))
+    reference = build_reference(str(sample / "ref.parquet"), sample_rows=2000)
+    settings = Settings(decimal=decimal)
+    local = check_against(str(live), reference, settings)
+    remote = check_against(str(live), reference, settings, engine=dask)
+    expected = check_against(str(sample / "live_drift.parquet"), reference, settings)
+    for a, b, c in zip(remote.features, local.features, expected.features, strict=True):
+        np.testing.assert_array_equal(a.live, b.live)
+        if decimal != ".":
+            np.testing.assert_array_equal(a.live, c.live)
+    if decimal == ".":  # as told: on both engines, decimal commas are not numbers
+        income = next(f for f in remote.features if f.name == "income")
+        assert income.live_invalid == income.live.sum() - income.live[-2] > 400
+
+
 def test_reference_on_dask_has_exact_counts_and_edges_within_the_sketch_accuracy(
     dask: DaskEngine, tmp_path: Path
 ) -> None:
@@ -225,6 +250,26 @@ def test_workers_read_with_the_line_limit_and_name_the_bad_line(
     assert result.exit_code == 2
     assert f"{live / 'b.csv'}: line 52: longer than the line limit of 200 bytes" in result.stderr
     assert invoke(*args[:-2]).exit_code in (0, 1, 2)  # the default limit lets it through
+
+
+def test_json_path_on_dask_equals_the_local_engine(
+    dask: DaskEngine, sample: Path, tmp_path: Path
+) -> None:
+    flat = pq.read_table(sample / "live_drift.parquet")
+    columns = [c.combine_chunks() for c in flat.columns]
+    features = pa.StructArray.from_arrays(columns, names=flat.column_names)
+    request = pa.StructArray.from_arrays([features], names=["features"])
+    nested = pa.table({"ts": range(flat.num_rows), "request": request})
+    live = split(nested, tmp_path / "live", "jsonl", 3)
+    reference = build_reference(str(sample / "ref.parquet"), sample_rows=2000)
+    settings = Settings(json_path="request.features")
+    local = check_against(str(live), reference, settings)
+    remote = check_against(str(live), reference, settings, engine=dask)
+    assert remote.live.rows == local.live.rows == flat.num_rows
+    for a, b in zip(remote.features, local.features, strict=True):
+        np.testing.assert_array_equal(a.live, b.live)
+        assert a.score == b.score and a.status == b.status
+    assert remote.drift
 
 
 # --- bad lines on workers: as on the local engine -------------------------------

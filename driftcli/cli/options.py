@@ -68,10 +68,14 @@ ThresholdOption = Annotated[
         show_default=False,
     ),
 ]
+METRIC_CHOICES = "<kl|psi|js|hellinger|ks|wasserstein>"
+"""The metrics, as --help lists them: written out, for scoring/metrics.py imports numpy
+(tests/test_cli_options.py keeps the two equal)."""
 MetricOption = Annotated[
     str | None,
     typer.Option(
         help="kl (default), psi, js, hellinger; on raw numeric samples: ks, wasserstein.",
+        metavar=METRIC_CHOICES,
         show_default=False,
     ),
 ]
@@ -105,6 +109,7 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         help="Where to count: local (default) or dask (pip install 'driftcli[dask]').",
+        metavar="<local|dask>",
         show_default=False,
     ),
 ]
@@ -132,6 +137,16 @@ DelimiterOption = Annotated[
         help="CSV field separator: a character, or comma, tab, semicolon, pipe "
         "(default: sniffed from the first lines).",
         metavar="SEP",
+        show_default=False,
+    ),
+]
+DecimalOption = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal",
+        help="CSV decimal mark: . or , (default: sniffed from the first lines; a comma "
+        "when numbers read 1234,5).",
+        metavar="MARK",
         show_default=False,
     ),
 ]
@@ -174,3 +189,55 @@ def split_names(values: list[str] | None) -> tuple[str, ...] | None:
         parts = value.split(",") if "," in value else [value]
         names += [part for part in parts if part.strip() or len(parts) == 1]
     return tuple(dict.fromkeys(names)) or None
+
+
+JsonPathOption = Annotated[
+    str | None,
+    typer.Option(
+        "--json-path",
+        help="Read each JSON line's features from the object at these keys "
+        "(features, request.features); lines without it are rows without features.",
+        metavar="KEYS",
+        show_default=False,
+    ),
+]
+MetricsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--metrics",
+        help="Write each check's results to FILE in the Prometheus text format, atomically "
+        "(for node_exporter's textfile collector; docs/monitoring.md).",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+OnDriftOption = Annotated[
+    str | None,
+    typer.Option(
+        "--on-drift",
+        help="Run CMD when a check finds drift: the JSON report on its stdin, "
+        "DRIFTCLI_VERDICT, DRIFTCLI_WINDOW, DRIFTCLI_DRIFTED in its environment "
+        "(split like a shell line, run without a shell; docs/monitoring.md).",
+        metavar="CMD",
+        show_default=False,
+    ),
+]
+OnDriftAlsoOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--on-drift-also",
+        help="Run the --on-drift hook also for these statuses: uncertain.",
+        metavar="STATUSES",
+        show_default=False,
+    ),
+]
+HookTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--hook-timeout",
+        help="Seconds the --on-drift hook may run before it is killed [default: 30].",
+        metavar="SECONDS",
+        min=0.1,
+        show_default=False,
+    ),
+]

@@ -36,6 +36,7 @@ from driftcli.store.rows import read_rows
 
 if TYPE_CHECKING:
     from driftcli.counting.counts import Counts
+    from driftcli.store.positions import FilePosition
     from driftcli.store.segments import Segment
 
 TIERS = 16
@@ -59,6 +60,7 @@ class Window(Protocol):
         *,
         counts: Counts | None = None,
         supersedes: tuple[int, ...] = (),
+        positions: tuple[FilePosition, ...] = (),
     ) -> Segment:
         """Write one segment file of the window, atomically."""
         ...
@@ -102,7 +104,9 @@ def _trim(
         oldest = older[0]
         rows = read_rows(oldest.path, oldest.sealed).slice(excess)
         ingested = (oldest.first_ingested, oldest.last_ingested)
-        older[0] = window.write_segment(rows, oldest.number, features, reference_id, *ingested)
+        older[0] = window.write_segment(
+            rows, oldest.number, features, reference_id, *ingested, positions=oldest.positions
+        )
     return older
 
 
@@ -176,6 +180,7 @@ def _merge(
         newer.last_ingested,
         counts=counts,
         supersedes=(older.number,),
+        positions=newer.positions,  # the newer's: how far the files were read after both
     )
     remove_durably([older.path])
     return segment
