@@ -132,7 +132,7 @@ class FeatureResult:
     def live_rows(self) -> int:
         return int(self.live.sum())
 
-    # The last two buckets are always `missing` and `invalid` (reference/buckets.py);
+    # The last two buckets are always `missing` and `invalid` (counting/buckets.py);
     # found by position because a category may itself be called "missing".
     @property
     def reference_missing(self) -> int:
@@ -322,13 +322,6 @@ class Timeline:
                 break
             since = chunk
         return since
-
-    def series(self, name: str) -> list[float | None]:
-        """The feature's score in each chunk (None where it has none)."""
-        return [
-            next((f.score for f in chunk.check.features if f.name == name), None)
-            for chunk in self.chunks
-        ]
 
     def thresholds(self) -> dict[str, float]:
         """Each feature's threshold (the same in every chunk)."""

@@ -227,12 +227,12 @@ def test_too_many_chunks_is_an_error_that_names_the_way_out(
     assert "--every" in (caught.value.hint or "")
 
 
-def test_chunked_checks_count_on_this_machine_only(story: dict[str, Path]) -> None:
+def test_chunks_of_rows_are_refused_on_a_distributed_engine(story: dict[str, Path]) -> None:
     class Distributed:
         distributed = True
 
-    with pytest.raises(UsageError, match="count on this machine"):
-        timeline(story["parquet"], story["ref"], engine=Distributed())
+    with pytest.raises(UsageError, match="Dask's workers, reading its files apart"):
+        timeline(story["parquet"], story["ref"], ByRows(600), engine=Distributed())
 
 
 def test_a_day_without_a_features_values_counts_them_as_missing(

@@ -950,7 +950,7 @@ def test_no_chunk_with_a_verdict_exits_2(invoke: Invoke, story: dict[str, Path])
         (("--fail-on-any-chunk",), "--fail-on-any-chunk needs chunks"),
         (("--by", "ts", "--every", "1d", "--chunk-rows", "9"), "--chunk-rows cuts by rows"),
         (("--by", "when", "--every", "1d"), "no column 'when' to cut by time (--by)"),
-        (("--chunk-rows", "9", "--engine", "dask"), "--by and --chunk-rows count on this machine"),
+        (("--chunk-rows", "9", "--engine", "dask"), "chunks of rows (--chunk-rows) follow the"),
     ],
 )
 def test_chunking_options_that_cannot_work_exit_2(

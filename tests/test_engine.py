@@ -352,3 +352,82 @@ def test_skipped_lines_on_workers_are_counted_once_as_on_the_local_engine(
     assert remote.live.rows == local.live.rows
     built = build_reference(str(bad_lines_dir), settings, engine=dask)
     assert (built.source.skipped_lines, built.source.first_skipped) == (2, (4, 202))
+
+
+def _story_files(tmp_path: Path, fmt: str) -> Path:
+    """The story's log dealt round-robin into 3 files (each file holds every day), with
+    rows whose time is missing or unreadable and an invalid amount."""
+    from tests.conftest import story_log, with_iso_times
+
+    log = with_iso_times(story_log()) if fmt != "parquet" else story_log()
+    ts = log.column("ts").to_pylist()
+    ts[7], ts[3001] = None, None
+    if fmt != "parquet":
+        ts[4000] = "not a time"
+    amount = log.column("amount").to_pylist()
+    log = log.set_column(0, "ts", pa.array(ts, log.schema.field("ts").type))
+    if fmt != "parquet":
+        amount[5000] = "n/a"
+        log = log.set_column(1, "amount", pa.array([str(a) for a in amount]))
+    root = tmp_path / f"log-{fmt}"
+    for part in range(3):
+        rows = pa.array(np.arange(part, log.num_rows, 3))
+        folder = root / f"part={part}"
+        folder.mkdir(parents=True)
+        write_table(log.take(rows), folder / f"data.{fmt}")
+    return root
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+@pytest.mark.parametrize("metric", ["kl", "ks"])
+def test_time_chunks_on_dask_equal_the_local_engine(
+    dask: DaskEngine, story: dict[str, Path], tmp_path: Path, fmt: str, metric: str
+) -> None:
+    """Every file holds rows of every day: the workers' chunks merge key by key into the
+    chunks one reader finds, with the same counts, scores, untimed rows and verdict."""
+    from driftcli.api import check_timeline
+    from driftcli.settings import ByTime, parse_every
+
+    live = str(_story_files(tmp_path, fmt))
+    daily = ByTime("ts", parse_every("1d"))
+    settings = Settings(metric=metric)
+    store = tmp_path / "unused"
+    local = check_timeline(live, str(story["ref"]), daily, settings, store=store)
+    remote = check_timeline(live, str(story["ref"]), daily, settings, store=store, engine=dask)
+    assert [c.start for c in remote.chunks] == [c.start for c in local.chunks]
+    assert len(local.chunks) == 10 and local.drift and remote.verdict == local.verdict
+    assert remote.live.rows == local.live.rows == 6000
+    assert remote.untimed == local.untimed and local.untimed.missing == 2
+    for mine, theirs in zip(remote.chunks, local.chunks, strict=True):
+        assert mine.check.live.rows == theirs.check.live.rows
+        for a, b in zip(mine.check.features, theirs.check.features, strict=True):
+            np.testing.assert_array_equal(a.live, b.live)
+            assert (a.score, a.status, a.p_value) == (b.score, b.status, b.p_value)
+            assert a.invalid_at == b.invalid_at
+    assert remote.deciding == local.deciding
+
+
+def test_chunks_of_rows_are_refused_on_dask_naming_the_engine(
+    invoke: Invoke, story: dict[str, Path], cluster: str
+) -> None:
+    result = invoke(
+        "check", story["parquet"], "--ref", story["ref"], "--chunk-rows", "600",
+        "--engine", "dask", "--scheduler", cluster,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "Dask's workers" in result.stderr and "--by COLUMN" in result.stderr
+
+
+def test_a_chunked_check_on_dask_from_the_command_line(
+    invoke: Invoke, story: dict[str, Path], tmp_path: Path, cluster: str
+) -> None:
+    live = _story_files(tmp_path, "jsonl")
+    args = ("check", live, "--ref", story["ref"], "--by", "ts", "--every", "1d", "--format", "json")
+    local = invoke(*args)
+    remote = invoke(*args, "--engine", "dask", "--scheduler", cluster)
+    assert remote.exit_code == local.exit_code == 1, remote.stderr
+    a, b = json.loads(remote.stdout), json.loads(local.stdout)
+    for doc in (a, b):
+        doc.pop("settings", None)
+    assert len(b["chunks"]) == 10 and b["timeline"]
+    assert a["chunks"] == b["chunks"] and a["timeline"] == b["timeline"]

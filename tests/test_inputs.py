@@ -18,9 +18,9 @@ import pytest
 from driftcli.api import check
 from driftcli.choices import InputFormat
 from driftcli.errors import InputError, UsageError
-from driftcli.inputs import open_source, read_all_batches
+from driftcli.inputs import open_source
 from driftcli.reference.builder import build_profile
-from tests.conftest import Invoke
+from tests.conftest import Invoke, read_all_batches
 
 FORMATS = ["csv", "parquet", "jsonl"]
 

@@ -16,9 +16,8 @@ import pytest
 
 from driftcli.api import check
 from driftcli.errors import InputError, UsageError
-from driftcli.inputs import read_all_batches
 from driftcli.settings import Settings
-from tests.conftest import Invoke, write_table
+from tests.conftest import Invoke, read_all_batches, write_table
 
 
 def split_sample(sample: Path, root: Path, fmt: str, parts: int = 4) -> Path:
@@ -135,7 +134,7 @@ def test_fsspec_urls_single_files_directories_and_globs(sample: Path, tmp_path: 
 def test_a_url_whose_filesystem_is_missing_names_the_package_it_needs(
     monkeypatch: pytest.MonkeyPatch, url: str, needed: str
 ) -> None:
-    import fsspec
+    fsspec = pytest.importorskip("fsspec")
 
     def missing(spec: str) -> None:
         raise ImportError("the filesystem's package is not installed")
@@ -147,6 +146,7 @@ def test_a_url_whose_filesystem_is_missing_names_the_package_it_needs(
 
 
 def test_a_url_of_an_unknown_protocol_says_so() -> None:
+    pytest.importorskip("fsspec")
     with pytest.raises(UsageError, match="fsspec knows no filesystem for nosuch:// URLs"):
         check("nosuch://x/live.csv", "sample_data/ref.parquet")
 

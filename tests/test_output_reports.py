@@ -162,8 +162,8 @@ def test_sample_metric_without_a_reference_sample_is_explained(
 
 @pytest.mark.parametrize("name", ["ref.parquet", "ref.csv", "ref.jsonl"])
 def test_readers_report_progress_to_a_listener(name: str) -> None:
-    from driftcli.inputs import read_all_batches
     from driftcli.inputs.progress import listening
+    from tests.conftest import read_all_batches
 
     seen: list[tuple[str, int, int, int | None]] = []
     with listening(lambda *args: seen.append(args)):

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from driftcli.choices import Kind
 from driftcli.columns.values import UNTYPED_KEY, TypeClass
+from driftcli.counting.buckets import categorical_buckets, numeric_buckets
 from driftcli.counting.counter import count_batches
-from driftcli.reference.buckets import categorical_buckets, numeric_buckets
 from driftcli.reference.builder import build_profile
 from driftcli.results import Status
 from driftcli.scoring.compare import compare

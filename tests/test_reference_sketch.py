@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from driftcli import api as core
 from driftcli.columns import samples as sample_module
 from driftcli.columns.samples import ThinSample
+from driftcli.counting.buckets import Profile, cuts_of
 from driftcli.errors import InputError
 from driftcli.inputs import dataset as datasets
 from driftcli.inputs import parquet_format as readers
 from driftcli.reference import sketch
-from driftcli.reference.buckets import Profile, cuts_of
 from driftcli.reference.builder import _ColumnAccumulator, build_profile
 from driftcli.reference.sketch import NumericSketch
 

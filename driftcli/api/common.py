@@ -7,10 +7,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from driftcli.choices import InputFormat
+from driftcli.counting.buckets import Feature
 from driftcli.errors import InputError, listed
 from driftcli.inputs import STDIN, Source, TerminalStdin, open_source
 from driftcli.inputs.chunk import SKIP_HINT
-from driftcli.reference.buckets import Feature
 from driftcli.results import SourceInfo
 from driftcli.scoring.metrics import METRICS
 from driftcli.settings import Settings, validate

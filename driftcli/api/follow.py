@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from driftcli.api.common import Input, hint_skipping
 from driftcli.choices import InputFormat
@@ -25,21 +24,19 @@ from driftcli.settings import Settings
 from driftcli.store import Window
 from driftcli.store.positions import FilePosition
 
-if TYPE_CHECKING:
-    from driftcli.api.ingest import IngestOptions
-
 
 @contextlib.contextmanager
 def followed(
     spec: Input,
     window: Window,
-    options: IngestOptions,
+    input_format: InputFormat | None,
+    skip_bad_lines: bool,
     settings: Settings,
     on_warning: Callable[[str], None] | None,
 ) -> Iterator[FollowSource]:
     """The log file `spec`, opened to be followed from the window's position in it."""
     path = _one_file(spec)
-    fmt = options.input_format or format_of_path(Path(path))
+    fmt = input_format or format_of_path(Path(path))
     if fmt is not None and fmt is not InputFormat.JSONL:
         raise UsageError(
             f"{path}: --follow reads JSON lines, not {fmt.value}",
@@ -54,7 +51,7 @@ def followed(
     source = FollowSource(path, None, on_warning)
     known = window.position(source.key)
     source.start = None if known is None else _spot(known)
-    source.bad_lines.skip = options.skip_bad_lines
+    source.bad_lines.skip = skip_bad_lines
     source.max_line_bytes = settings.max_line_bytes
     source.max_columns = settings.max_columns
     if settings.json_path:

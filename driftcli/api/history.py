@@ -43,8 +43,10 @@ def record_check(
             for f in result.features
         ),
     )
+    from driftcli.store.history import History
+
     try:
-        window.store.history().append(record)
+        History(window.store).append(record)
     except StoreError as exc:
         # The verdict is what the gate waits for: a store one may only read, a full
         # disk or a damaged history leaves the check unrecorded, never without a verdict.

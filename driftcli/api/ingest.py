@@ -17,6 +17,7 @@ from driftcli.api.common import Input, no_shared_column, read_input
 from driftcli.api.follow import followed, position_of
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
+from driftcli.counting.buckets import Feature
 from driftcli.counting.featureless import Featureless
 from driftcli.errors import InputError, StoreError, UsageError
 from driftcli.inputs import Chunk, Source
@@ -24,7 +25,6 @@ from driftcli.inputs.chunk import BadLine
 from driftcli.inputs.follow import FollowSource
 from driftcli.interrupts import deferred, stop_if_asked
 from driftcli.parallel import prefetch
-from driftcli.reference.buckets import Feature
 from driftcli.results import CheckedBy, CheckResult, IngestReport
 from driftcli.settings import DEFAULT_SETTINGS, Settings
 from driftcli.store import Store, Window
@@ -144,7 +144,14 @@ def _opened(
 ) -> Iterator[Source]:
     """The input, read once, or followed from where the window's last ingest of it stopped."""
     if options.follow:
-        with followed(spec, session.window, options, settings, session.hooks.on_warning) as log:
+        with followed(
+            spec,
+            session.window,
+            options.input_format,
+            options.skip_bad_lines,
+            settings,
+            session.hooks.on_warning,
+        ) as log:
             session.follow = log
             # A follow restarted with nothing new to read still tells what the window holds.
             if session.window.exists():

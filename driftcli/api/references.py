@@ -20,10 +20,10 @@ from driftcli.api.common import (
 from driftcli.choices import InputFormat
 from driftcli.clock import now_utc
 from driftcli.columns.samples import DEFAULT_SAMPLE_ROWS, Reservoir
+from driftcli.counting.buckets import Profile
 from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, UsageError, did_you_mean
 from driftcli.inputs import STDIN, Chunk
-from driftcli.reference.buckets import Profile
 from driftcli.reference.builder import Reread, build_profile
 from driftcli.reference.kinds import Selection
 from driftcli.results import SourceInfo
@@ -34,7 +34,7 @@ from driftcli.store.snapshot import Snapshot, read_snapshot, snapshot_document
 if TYPE_CHECKING:  # engines and the store are imported where used: a check of files
     # needs neither
     from driftcli.engine import Engine
-    from driftcli.store import Window
+    from driftcli.store import Store
 
 
 def build_reference(
@@ -78,20 +78,21 @@ def _local_reference(
 
 
 def reference_from_window(
-    window: Window,
+    store: Store,
+    name: str,
     settings: Settings = DEFAULT_SETTINGS,
     *,
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
     sample_all_columns: bool = False,
 ) -> Snapshot:
-    """Profile a window's raw rows as a new reference (promotion)."""
+    """Profile the raw rows of the store's window `name` as a new reference (promotion)."""
     validated(settings)
+    window = store.window(name)
     if not window.exists():
         raise UsageError(f"no window named {window.name!r} in the store {window.store.root}")
     batches = (batch for table in window.tables() for batch in table.to_batches())
     source = SourceInfo(f"window {window.name}", "window", 0)
     # Rows stored from CSV are text: keep the kinds the current reference gave them.
-    store = window.store
     kept = (
         {f.name: f.kind for f in store.load_reference().profile.features}
         if store.has_reference()

@@ -13,6 +13,7 @@ import numpy as np
 from driftcli.api.checks import result_of, sampled_features, stored_reference, window_of
 from driftcli.api.common import (
     Input,
+    input_name,
     read_input,
     reads_stdin,
     validated,
@@ -74,19 +75,21 @@ def check_timeline(
 
     Without LIVE, the store's window is cut into chunks (a chunked check is
     not recorded in the store's history). `any_chunk`: drift when any chunk
-    drifted, not only the latest with a verdict.
+    drifted, not only the latest with a verdict. On a distributed `engine`, files
+    are cut by time on its workers (by rows needs the input's order: refused); a
+    window is read here.
     """
-    if engine is not None and engine.distributed:
-        raise UsageError(
-            "--by and --chunk-rows count on this machine", hint="leave out --engine dask"
-        )
+    if engine is not None and engine.distributed and not isinstance(chunking, ByTime):
+        raise rows_need_one_reader()
     validated(settings)
     window = window_of(live, window)
     if live and ref is not None:
         if reads_stdin(live) and reads_stdin(ref):
             raise UsageError("only one input can come from stdin ('-')")
-        reference = load_reference(ref, settings, ref_format)
-        return check_timeline_of(live, reference, chunking, settings, live_format, any_chunk)
+        reference = load_reference(ref, settings, ref_format, engine=engine)
+        return check_timeline_of(
+            live, reference, chunking, settings, live_format, any_chunk, engine=engine
+        )
     from driftcli.store import Store  # a check of files never needs the store
 
     home = Store.open(
@@ -94,9 +97,20 @@ def check_timeline(
     )
     reference = stored_reference(home, ref, settings, ref_format)
     if live:
-        return check_timeline_of(live, reference, chunking, settings, live_format, any_chunk)
+        return check_timeline_of(
+            live, reference, chunking, settings, live_format, any_chunk, engine=engine
+        )
     reference = without_time_column(reference, chunking)
     return _window_timeline(home.window(window), reference, chunking, settings, any_chunk)
+
+
+def rows_need_one_reader() -> UsageError:
+    """Chunks of rows on a distributed engine: refused (see `check_timeline`)."""
+    return UsageError(
+        "chunks of rows (--chunk-rows) follow the input's order, which Dask's workers, "
+        "reading its files apart, do not share",
+        hint="cut by time (--by COLUMN --every 1d), or leave out --engine dask",
+    )
 
 
 def check_timeline_of(
@@ -106,15 +120,55 @@ def check_timeline_of(
     settings: Settings = DEFAULT_SETTINGS,
     live_format: InputFormat | None = None,
     any_chunk: bool = False,
+    *,
+    engine: Engine | None = None,
 ) -> Timeline:
     """Cut live data into chunks and check each against an already profiled reference."""
     reference = without_time_column(reference, chunking)
+    if engine is not None and engine.distributed and isinstance(chunking, ByTime):
+        chunker, info = _cut_on(engine, live, reference, chunking, settings, live_format)
+        return _timeline(reference, chunker, chunking, info, settings, any_chunk)
     example = "cat log.jsonl | driftcli check - --ref ref.parquet --by ts --every 1d"
     with read_input(live, live_format, settings, example) as source:
         chunker = _chunker(reference, settings, chunking, source.name)
         _feed(chunker, (c for c in source.chunks() if c is not None))
         info = with_skipped(SourceInfo(source.name, source.format.value, chunker.rows), source)
     return _timeline(reference, chunker, chunking, info, settings, any_chunk)
+
+
+def _cut_on(
+    engine: Engine,
+    live: Input,
+    reference: Snapshot,
+    by: ByTime,
+    settings: Settings,
+    live_format: InputFormat | None,
+) -> tuple[Chunker, SourceInfo]:
+    """The live files cut by time and counted on the engine's workers."""
+    from driftcli.engine.tasks import chunk_with, fragments_of
+
+    fragments = fragments_of(
+        live,
+        live_format,
+        settings.delimiter,
+        settings.max_line_bytes,
+        settings.skip_bad_lines,
+        settings.max_columns,
+        settings.json_path,
+        settings.decimal,
+    )
+    name = input_name(live)
+    sampled = sampled_features(reference, settings)
+    features = reference.profile.features
+    chunker, skipped = chunk_with(engine, fragments, features, sampled, by, name)
+    info = SourceInfo(
+        name,
+        fragments[0].format.value,
+        chunker.rows,
+        skipped_lines=skipped.count,
+        first_skipped=skipped.first,
+    )
+    return chunker, info
 
 
 def without_time_column(reference: Snapshot, chunking: Chunking) -> Snapshot:

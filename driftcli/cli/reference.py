@@ -161,9 +161,10 @@ def _build(
     from driftcli import api
 
     if from_window is not None:
-        window = context.store(create=False).window(from_window)
+        store = context.store(create=False)
         return api.reference_from_window(
-            window,
+            store,
+            from_window,
             context.settings,
             sample_rows=sample.rows,
             sample_all_columns=sample.all_columns,

@@ -17,6 +17,8 @@ import pyarrow as pa
 
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.samples import ValueReservoir
+from driftcli.counting.buckets import Feature
+from driftcli.counting.chunking import TimeChunker
 from driftcli.counting.counter import Counter
 from driftcli.counting.counts import Counts
 from driftcli.counting.featureless import Featureless
@@ -27,9 +29,8 @@ from driftcli.inputs.dataset import DatasetSource, open_dataset
 from driftcli.inputs.dispatch import json_path_of
 from driftcli.inputs.urls import is_url
 from driftcli.parallel import serial
-from driftcli.reference.buckets import Feature
 from driftcli.reference.summary import Summary, summarize
-from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES
+from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES, ByTime
 
 R = TypeVar("R")
 
@@ -119,8 +120,8 @@ def fragments_of(
     ]
 
 
-def _read(fragment: Fragment, work: Callable[[Iterator[pa.RecordBatch]], R]) -> Done[R]:
-    """`work` over the fragment's rows, read as the local engine reads a file of it."""
+def _read(fragment: Fragment, work: Callable[[DatasetSource], R]) -> Done[R]:
+    """`work` over the fragment's source, read as the local engine reads a file of it."""
     name = fragment.name or fragment.path
     source = DatasetSource(name, fragment.format, [fragment.path], [name])
     source.delimiter = fragment.delimiter
@@ -132,7 +133,7 @@ def _read(fragment: Fragment, work: Callable[[Iterator[pa.RecordBatch]], R]) -> 
     source.bad_lines.hint = SKIP_HINT
     try:
         with serial():
-            result = work(source.batches())
+            result = work(source)
     except DriftcliError as exc:
         return Done(None, error=exc)
     finally:
@@ -166,14 +167,35 @@ def count_fragment(
         counts.featureless = featureless.count
         return counts, counter.reservoirs()
 
-    return _read(fragment, count)
+    return _read(fragment, lambda source: count(source.batches()))
+
+
+def chunk_fragment(
+    fragment_and_seed: tuple[Fragment, int],
+    features: list[Feature],
+    sampled: frozenset[str],
+    by: ByTime,
+    name: str,
+) -> Done[TimeChunker]:
+    """One fragment's rows cut into time chunks and counted (rows keep their file's line
+    numbers, to locate what a chunk's rows hold); `name`: the whole input's, for messages."""
+    fragment, seed = fragment_and_seed
+
+    def cut(source: DatasetSource) -> TimeChunker:
+        chunker = TimeChunker(features, sampled, name, by, seed=seed)
+        for chunk in source.chunks():
+            if chunk is not None:
+                chunker.add(chunk)
+        return chunker
+
+    return _read(fragment, cut)
 
 
 def summarize_fragment(
     fragment_and_seed: tuple[Fragment, int], sample_rows: int, kinds: dict[str, Kind]
 ) -> Done[Summary]:
     fragment, seed = fragment_and_seed
-    return _read(fragment, lambda batches: summarize(batches, seed, sample_rows, kinds))
+    return _read(fragment, lambda source: summarize(source.batches(), seed, sample_rows, kinds))
 
 
 def count_with(
@@ -189,6 +211,27 @@ def count_with(
         reservoirs = {n: r.merge(more_reservoirs[n]) for n, r in reservoirs.items()}
     counts.samples = {name: r.values() for name, r in reservoirs.items()}
     return counts, skipped
+
+
+def chunk_with(
+    engine: Engine,
+    fragments: list[Fragment],
+    features: list[Feature],
+    sampled: set[str],
+    by: ByTime,
+    name: str,
+) -> tuple[TimeChunker, Skipped]:
+    """Map cutting by time over the fragments; merge their chunks key by key, in the
+    input's order (counts add up; samples: the union's bottom-k)."""
+    task = functools.partial(
+        chunk_fragment, features=features, sampled=frozenset(sampled), by=by, name=name
+    )
+    done = engine.map(task, [(f, 1_000_003 * (i + 1)) for i, f in enumerate(fragments)])
+    parts, skipped = _gathered(done)
+    chunker = parts[0]
+    for more in parts[1:]:
+        chunker.merge(more)
+    return chunker, skipped
 
 
 def summarize_with(

@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 
-import pyarrow as pa
-
 from driftcli.choices import InputFormat
 from driftcli.errors import UsageError
 from driftcli.inputs.dataset import is_dataset, open_dataset
@@ -60,12 +58,6 @@ def open_source(
         yield source
     finally:
         source.close()
-
-
-def read_all_batches(spec: str, input_format: InputFormat | None = None) -> list[pa.RecordBatch]:
-    """Read a whole (small) input; for tests and tools, not for large data."""
-    with open_source(spec, input_format) as source:
-        return list(source.batches())
 
 
 def json_path_of(source: Source, text: str) -> tuple[str, ...]:

@@ -15,12 +15,12 @@ import pyarrow as pa
 
 from driftcli.choices import Kind
 from driftcli.columns.values import TypeClass, read_numbers, tally_texts
+from driftcli.counting.buckets import Feature, Profile, categorical_buckets, numeric_feature
 from driftcli.counting.counter import count_batches, located
 from driftcli.counting.counts import Counts, FeatureCounts, IntArray
 from driftcli.errors import InputError
 from driftcli.inputs.chunk import Chunk
 from driftcli.parallel import map_columns, prefetch
-from driftcli.reference.buckets import Feature, Profile, categorical_buckets, numeric_feature
 from driftcli.reference.kinds import (
     NO_VALUES,
     FirstValues,

@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from driftcli.columns.samples import ThinSample
-from driftcli.reference.buckets import (
+from driftcli.counting.buckets import (
     Cuts,
     cuts_of,
     discrete,

@@ -1,6 +1,6 @@
 """Mergeable summaries of reference fragments, for engines that count in parts.
 
-On one machine the reference is profiled in one exact pass (profile.py). An
+On one machine the reference is profiled in one exact pass (reference/builder.py). An
 engine that reads a dataset's files on many workers instead builds the
 reference in two passes:
 
@@ -31,7 +31,7 @@ import pyarrow as pa
 from driftcli.choices import Kind
 from driftcli.columns.samples import Reservoir, ValueReservoir
 from driftcli.columns.values import TypeClass, read_numbers, tally_texts, type_class
-from driftcli.reference.buckets import Feature, categorical_buckets, numeric_buckets
+from driftcli.counting.buckets import Feature, categorical_buckets, numeric_buckets
 from driftcli.reference.kinds import (
     NO_VALUES,
     FirstValues,

@@ -20,9 +20,9 @@ import numpy as np
 
 from driftcli.choices import Correction, Kind
 from driftcli.columns.values import TypeClass
+from driftcli.counting.buckets import Feature, Profile
 from driftcli.counting.counts import Counts, FeatureCounts
 from driftcli.errors import SchemaError, UsageError
-from driftcli.reference.buckets import Feature, Profile
 from driftcli.results import ChunkResult, Decision, FeatureResult, Status, Verdict
 from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, ks_test
 from driftcli.scoring.metrics import wasserstein_normalised as _wasserstein

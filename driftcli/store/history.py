@@ -47,7 +47,7 @@ from driftcli.store.durable import (
 from driftcli.store.lines import Line, measure, read_lines
 
 if TYPE_CHECKING:
-    from driftcli.store.root import Store
+    from driftcli.store.access import StoreAccess
 
 DEFAULT_KEEP = 1_000
 """Checks the history keeps unless `driftcli history --keep N` says otherwise."""
@@ -59,7 +59,7 @@ WARNED_LINES = 5
 class History:
     """The store's record of checks."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreAccess) -> None:
         self.store = store
         self.path = store.root / "history"
         self.checks_path = self.path / "checks.jsonl"

@@ -19,10 +19,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import count_batches
 from driftcli.counting.counts import Counts
 from driftcli.errors import StoreError
-from driftcli.reference.buckets import Feature
 from driftcli.store.codec import (
     FORMAT_VERSION,
     Damaged,

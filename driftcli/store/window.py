@@ -25,10 +25,10 @@ import numpy as np
 import pyarrow as pa
 
 from driftcli.clock import now_utc
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import count_batches
 from driftcli.counting.counts import Counts, FeatureCounts
 from driftcli.errors import StoreError, os_reason
-from driftcli.reference.buckets import Feature
 from driftcli.store.codec import MAX_COUNT, Damaged, field, whole
 from driftcli.store.durable import (
     atomic_write_bytes,
@@ -54,7 +54,7 @@ from driftcli.store.segments import (
 )
 
 if TYPE_CHECKING:
-    from driftcli.store.root import Store
+    from driftcli.store.access import StoreAccess
 
 DEFAULT_WINDOW_ROWS = 10_000
 
@@ -75,7 +75,7 @@ class AppendUnfinished(StoreError):
 class Window:
     """A named, bounded window of the most recent live rows."""
 
-    def __init__(self, store: Store, name: str) -> None:
+    def __init__(self, store: StoreAccess, name: str) -> None:
         self.store = store
         self.name = name
         self.path = store.root / "windows" / name
