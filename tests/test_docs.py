@@ -32,7 +32,8 @@ def test_the_readme_is_short_and_shows_both_set_up_commands() -> None:
 
 
 def readme_commands() -> list[str]:
-    """The README's shell examples that run driftcli (comments cut), in order."""
+    """The README's shell examples that run driftcli (comments cut), in order: the `sh`
+    blocks (a `bash` block shows a service that runs until stopped, as `ingest --follow`)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     lines = [line for block in re.findall(r"```sh\n(.*?)```", readme, re.DOTALL)
              for line in block.splitlines()]  # fmt: skip
