@@ -137,16 +137,7 @@ def check_against(
     if engine is not None and engine.distributed:
         from driftcli.engine.tasks import count_with, fragments_of
 
-        fragments = fragments_of(
-            live,
-            live_format,
-            settings.delimiter,
-            settings.max_line_bytes,
-            settings.skip_bad_lines,
-            settings.max_columns,
-            settings.json_path,
-            settings.decimal,
-        )
+        fragments = fragments_of(live, live_format, settings)
         counts, skipped = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(
             input_name(live),

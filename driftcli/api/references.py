@@ -177,16 +177,7 @@ def _distributed_reference(
     from driftcli.engine.tasks import count_with, fragments_of, summarize_with
     from driftcli.reference.summary import features_from
 
-    fragments = fragments_of(
-        spec,
-        input_format,
-        settings.delimiter,
-        settings.max_line_bytes,
-        settings.skip_bad_lines,
-        settings.max_columns,
-        settings.json_path,
-        settings.decimal,
-    )
+    fragments = fragments_of(spec, input_format, settings)
     selection = Selection.of(settings)
     summary, bad = summarize_with(engine, fragments, sample_rows, dict(selection.kinds))
     features, skipped = features_from(summary, selection)

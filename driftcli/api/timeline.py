@@ -147,16 +147,7 @@ def _cut_on(
     """The live files cut by time and counted on the engine's workers."""
     from driftcli.engine.tasks import chunk_with, fragments_of
 
-    fragments = fragments_of(
-        live,
-        live_format,
-        settings.delimiter,
-        settings.max_line_bytes,
-        settings.skip_bad_lines,
-        settings.max_columns,
-        settings.json_path,
-        settings.decimal,
-    )
+    fragments = fragments_of(live, live_format, settings)
     name = input_name(live)
     sampled = sampled_features(reference, settings)
     features = reference.profile.features

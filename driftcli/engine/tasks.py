@@ -30,7 +30,7 @@ from driftcli.inputs.dispatch import json_path_of
 from driftcli.inputs.urls import is_url
 from driftcli.parallel import serial
 from driftcli.reference.summary import Summary, summarize
-from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES, ByTime
+from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES, ByTime, Settings
 
 R = TypeVar("R")
 
@@ -85,16 +85,10 @@ class Done(Generic[R]):
 
 
 def fragments_of(
-    spec: str | Sequence[str],
-    input_format: InputFormat | None,
-    delimiter: str | None = None,
-    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-    skip_bad_lines: bool = False,
-    max_columns: int = DEFAULT_MAX_COLUMNS,
-    json_path: str | None = None,
-    decimal: str | None = None,
+    spec: str | Sequence[str], input_format: InputFormat | None, settings: Settings
 ) -> list[Fragment]:
-    """The files of an input, for an engine to hand out."""
+    """The files of an input, for an engine to hand out, each to be read with the
+    reading settings (separator, decimal mark, limits, bad lines, --json-path)."""
     specs = [spec] if isinstance(spec, str) else list(spec)
     if "-" in specs:
         raise UsageError("Dask workers cannot read stdin", hint="give files, or use --engine local")
@@ -103,18 +97,19 @@ def fragments_of(
     def where(path: str) -> str:  # workers may run elsewhere: absolute paths, URLs as they are
         return path if is_url(path) else str(Path(path).resolve())
 
+    json_path = settings.json_path
     keys = json_path_of(source, json_path) if json_path else ()
     return [
         Fragment(
             where(p),
             source.format,
-            delimiter,
-            max_line_bytes,
+            settings.delimiter,
+            settings.max_line_bytes,
             p,
-            skip_bad_lines,
-            max_columns,
+            settings.skip_bad_lines,
+            settings.max_columns,
             json_path=keys,
-            decimal=decimal,
+            decimal=settings.decimal,
         )
         for p in source.files
     ]
