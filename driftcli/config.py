@@ -31,6 +31,9 @@ from driftcli.settings import (
     DEFAULT_EVIDENCE,
     DEFAULT_MAX_LINE_BYTES,
     DEFAULT_METRIC,
+    DEFAULT_QUALITY_POINTS,
+    DEFAULT_QUALITY_RATIO,
+    QUALITY_RULES,
     FeatureSettings,
     Settings,
     SizeError,
@@ -145,6 +148,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "skip_bad_lines": _flag,
     "delimiter": _delimiter,
     "max_line_bytes": _size,
+    **{f"{rule}_{limit}": _number for rule in QUALITY_RULES for limit in ("ratio", "points")},
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
@@ -154,6 +158,7 @@ FEATURE_KEYS: dict[str, Callable[[Any], Any]] = {
     "kind": _kind,
     "bins": _integer,
     "exclude": _flag,
+    **{f"{rule}_{limit}": _number for rule in QUALITY_RULES for limit in ("ratio", "points")},
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -174,6 +179,8 @@ DEFAULTS: dict[str, Any] = {
     "skip_bad_lines": False,
     "delimiter": None,
     "max_line_bytes": DEFAULT_MAX_LINE_BYTES,
+    **{f"{rule}_ratio": DEFAULT_QUALITY_RATIO for rule in QUALITY_RULES},
+    **{f"{rule}_points": DEFAULT_QUALITY_POINTS for rule in QUALITY_RULES},
 }
 
 
@@ -247,6 +254,11 @@ class Resolved:
             skip_bad_lines=v["skip_bad_lines"],
             delimiter=v["delimiter"],
             max_line_bytes=v["max_line_bytes"],
+            **{
+                f"{rule}_{limit}": v[f"{rule}_{limit}"]
+                for rule in QUALITY_RULES
+                for limit in ("ratio", "points")
+            },
         )
 
 

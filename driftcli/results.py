@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from driftcli.choices import Kind
+from driftcli.findings import PValuePart, QualityFinding
 from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Chunking, Settings
 
 if TYPE_CHECKING:
@@ -90,7 +91,9 @@ class FeatureResult:
     score: float | None
     """The metric's score; None when the feature is missing from live."""
     p_value: float | None
-    """G-test of homogeneity p-value (KS p-value for ks); None when missing from live."""
+    """The test's p-value (scoring/significance.py: G for categories, G combined with
+    Anderson-Darling and the smooth test for numbers; KS for ks); None when missing from
+    live, or not computed (a chunk where it could not change the status)."""
     threshold: float
     min_rows: int | None
     """The fewest live rows that could get a verdict; None when no window is enough."""
@@ -114,15 +117,47 @@ class FeatureResult:
     """Where the first invalid live values are."""
     reference_invalid_at: tuple[Location, ...] = ()
     """Where the first invalid reference values are (when known)."""
+    noise: float | None = None
+    """The score noise alone gives at these counts (expected under no change)."""
+    change: float | None = None
+    """The score less that noise: the estimated score of the change at large counts,
+    what materiality is judged on."""
+    change_lower: float | None = None
+    """How small the change could be at these counts (a one-sided 90% bound)."""
+    change_upper: float | None = None
+    """How large the change could be at these counts (a one-sided 90% bound)."""
+    p_test: str | None = None
+    """What the p-value tested: `g`, `g+anderson-darling+smooth` or `ks`."""
+    p_parts: tuple[PValuePart, ...] = ()
+    """The statistics a combined p-value comes from (p = min of p / weight)."""
+    small: bool = False
+    """`ok`, but the change is evident: it is below the threshold, not absent."""
+    quality: tuple[QualityFinding, ...] = ()
 
     @property
     def drift(self) -> bool:
         return self.status.is_drift
 
     @property
+    def failed_quality(self) -> tuple[QualityFinding, ...]:
+        return tuple(q for q in self.quality if q.failed)
+
+    @property
+    def fails(self) -> bool:
+        """Drift, or a failed data-quality rule: what the check's verdict counts."""
+        return self.drift or bool(self.failed_quality)
+
+    @property
     def material(self) -> bool:
-        """The score is above the threshold."""
-        return self.score is not None and self.score > self.threshold
+        """The change is above the threshold, beyond its error (its lower bound is): without
+        evidence, uncertain."""
+        return self.change_lower is not None and self.change_lower > self.threshold
+
+    @property
+    def may_be_material(self) -> bool:
+        """The change could be above the threshold (its upper bound is): with evidence,
+        a drift."""
+        return self.change_upper is not None and self.change_upper > self.threshold
 
     @property
     def reference_rows(self) -> int:
@@ -197,6 +232,11 @@ class CheckResult:
     @property
     def drifted(self) -> list[FeatureResult]:
         return [f for f in self.features if f.drift]
+
+    @property
+    def failed(self) -> list[FeatureResult]:
+        """Features that drifted or failed a data-quality rule."""
+        return [f for f in self.features if f.fails]
 
 
 @dataclass(frozen=True)
@@ -316,9 +356,10 @@ class Timeline:
         return since
 
     def series(self, name: str) -> list[float | None]:
-        """The feature's score in each chunk (None where it has none)."""
+        """The feature's change in each chunk, what its threshold is compared with (None
+        where it has none)."""
         return [
-            next((f.score for f in chunk.check.features if f.name == name), None)
+            next((f.change for f in chunk.check.features if f.name == name), None)
             for chunk in self.chunks
         ]
 

@@ -209,11 +209,14 @@ def test_one_live_row_against_a_small_reference_is_insufficient() -> None:
     assert all(r.min_rows == 2 for r in results)
 
 
-def test_p_values_are_calibrated_under_no_drift() -> None:
-    results = check_many(normal(), normal(), 2000, 1000, seed=99)
+def test_p_values_are_valid_and_near_their_level_under_no_drift() -> None:
+    """The combined test's p is min(p_i / w_i) over three valid p-values: valid at every
+    level, and conservative mostly far above the levels that matter (docs/statistics.md)."""
+    results = check_many(normal(), normal(), 2000, 1000, seed=99, features=1000)
     p_values = np.array([r.p_value for r in results])
-    assert 0.02 <= np.mean(p_values < 0.05) <= 0.09
-    assert 0.35 <= np.mean(p_values < 0.5) <= 0.65
+    for level in (0.005, 0.05, 0.5):
+        assert np.mean(p_values < level) <= level + 2 * np.sqrt(level / len(p_values))
+    assert np.mean(p_values < 0.05) >= 0.025
 
 
 def test_alpha_with_holm_keeps_the_family_wise_rate_near_one_percent() -> None:

@@ -45,7 +45,7 @@ from driftcli.results import (
     UntimedRows,
     Verdict,
 )
-from driftcli.scoring.compare import decide_over_chunks, partial_chunks
+from driftcli.scoring.chunks import decide_over_chunks, partial_chunks
 from driftcli.settings import DEFAULT_SETTINGS, ByTime, Chunking, Settings, name_key
 from driftcli.store.snapshot import Snapshot
 

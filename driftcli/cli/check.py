@@ -20,13 +20,19 @@ from driftcli.cli.options import (
     FeaturesOption,
     FormatOption,
     InputFormatOption,
+    InvalidPointsOption,
+    InvalidRatioOption,
     MaxLineBytesOption,
     MetricOption,
+    MissingPointsOption,
+    MissingRatioOption,
     QuietOption,
     SchedulerOption,
     SkipBadLinesOption,
     StoreOption,
     ThresholdOption,
+    UnseenPointsOption,
+    UnseenRatioOption,
     split_names,
 )
 from driftcli.cli.runtime import (
@@ -35,11 +41,11 @@ from driftcli.cli.runtime import (
     plain_text,
     prepare,
     progress,
+    show_settings,
     warn,
     write_file,
     write_json,
     write_rich,
-    write_stdout,
 )
 from driftcli.errors import DriftcliError, ExitCode, UsageError
 
@@ -136,6 +142,12 @@ def check(
     ] = None,
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
+    missing_ratio: MissingRatioOption = None,
+    missing_points: MissingPointsOption = None,
+    unseen_ratio: UnseenRatioOption = None,
+    unseen_points: UnseenPointsOption = None,
+    invalid_ratio: InvalidRatioOption = None,
+    invalid_points: InvalidPointsOption = None,
     by: Annotated[
         str | None,
         typer.Option(
@@ -276,10 +288,16 @@ def check(
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
+        "missing_ratio": missing_ratio,
+        "missing_points": missing_points,
+        "unseen_ratio": unseen_ratio,
+        "unseen_points": unseen_points,
+        "invalid_ratio": invalid_ratio,
+        "invalid_points": invalid_points,
     }
     context = prepare(flags, config, debug)
     if show_config:
-        context.run(lambda: _show_config(context, output_format))
+        context.run(lambda: show_settings(context, as_json=output_format is OutputFormat.JSON))
         raise typer.Exit(ExitCode.OK)
     reports = {
         OutputFormat.JSON: json_file,
@@ -468,23 +486,3 @@ def _append_summary(markdown: str, quiet: bool) -> None:
         raise DriftcliError(
             f"--summary: cannot write GITHUB_STEP_SUMMARY {target}: {exc.strerror or exc}"
         ) from exc
-
-
-def _show_config(context: Context, output_format: OutputFormat) -> None:
-    import sys
-
-    from driftcli.config import describe, describe_json
-    from driftcli.output.texts import json_text, shown
-
-    resolved = context.resolved
-    if output_format is OutputFormat.JSON:
-        write_json(json_text(describe_json(resolved)))
-        return
-    where = (
-        resolved.config_path or "none found (driftcli.toml or [tool.driftcli] in pyproject.toml)"
-    )
-    lines = [shown(f"config file: {where}")]
-    rows = [tuple(shown(part) for part in row) for row in describe(resolved)]
-    width = max(len(key) for key, _, _ in rows)
-    lines += [f"{key:<{width}}  {value}  ({source})" for key, value, source in rows]
-    write_stdout(lambda: sys.stdout.write("\n".join(lines) + "\n"))

@@ -280,3 +280,22 @@ def progress(shown: bool = True) -> Iterator[None]:
 
     with ProgressBar() as bar, listening(bar.update):
         yield
+
+
+def show_settings(context: Context, as_json: bool) -> None:
+    """--show-config: the effective settings and where each came from."""
+    from driftcli.config import describe, describe_json
+    from driftcli.output.texts import json_text
+
+    resolved = context.resolved
+    if as_json:
+        write_json(json_text(describe_json(resolved)))
+        return
+    where = (
+        resolved.config_path or "none found (driftcli.toml or [tool.driftcli] in pyproject.toml)"
+    )
+    lines = [shown(f"config file: {where}")]
+    rows = [tuple(shown(part) for part in row) for row in describe(resolved)]
+    width = max(len(key) for key, _, _ in rows)
+    lines += [f"{key:<{width}}  {value}  ({source})" for key, value, source in rows]
+    write_stdout(lambda: sys.stdout.write("\n".join(lines) + "\n"))

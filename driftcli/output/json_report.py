@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from driftcli import __version__
+from driftcli.findings import QualityFinding, QualityStatus
 from driftcli.output.texts import json_text
 from driftcli.results import (
     CheckHistory,
@@ -24,10 +25,10 @@ from driftcli.results import (
     Timeline,
     Verdict,
 )
-from driftcli.settings import ByTime, FeatureSettings
+from driftcli.settings import QUALITY_RULES, ByTime, FeatureSettings, Settings
 from driftcli.store.snapshot import Snapshot
 
-JSON_SCHEMA_VERSION = 2
+JSON_SCHEMA_VERSION = 3
 
 
 def render_json(result: CheckResult) -> str:
@@ -50,6 +51,9 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         "summary": {
             "features": len(result.features),
             "drifted": len(result.drifted),
+            "failed": len(result.failed),
+            "failed_quality": sum(bool(f.failed_quality) for f in result.features),
+            "small": sum(f.small for f in result.features),
             **{
                 s.value.replace(" ", "_"): sum(f.status is s for f in result.features)
                 for s in Status
@@ -75,6 +79,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
             },
             "skip_bad_lines": settings.skip_bad_lines,
             "delimiter": settings.delimiter,
+            "quality": _quality_settings(settings),
         },
         "reference": _source_json(result.reference),
         "live": _source_json(result.live),
@@ -155,13 +160,22 @@ def _chunk_json(chunk: ChunkResult) -> dict[str, Any]:
             {
                 "name": f.name,
                 "score": _finite(f.score),
+                "change": _finite(f.change),
+                "change_upper": _finite(f.change_upper),
                 "status": f.status.value,
                 "drift": f.drift,
+                "small": f.small,
+                "fails": f.fails,
                 "threshold": f.threshold,
                 "material": f.material,
                 "p_value": _finite(f.p_value),
                 "p_value_adjusted": _finite(f.p_adjusted),
                 "reason": f.reason,
+                "quality": {
+                    q.rule.value: q.status.value
+                    for q in f.quality
+                    if q.status is not QualityStatus.OK
+                },
                 "rows": f.live_rows,
                 "missing": f.live_missing,
                 "invalid": f.live_invalid,
@@ -208,14 +222,33 @@ def _feature_json(f: FeatureResult) -> dict[str, Any]:
         "metric": f.metric,
         "metric_fallback": f.fallback,
         "score": _finite(f.score),
+        "noise": _finite(f.noise),
+        "change": _finite(f.change),
+        "change_lower": _finite(f.change_lower),
+        "change_upper": _finite(f.change_upper),
         "threshold": f.threshold,
         "material": f.material,
+        "may_be_material": f.may_be_material,
+        "small": f.small,
+        "fails": f.fails,
         "p_value": _finite(f.p_value),
         "p_value_method": f.p_method,
         "p_value_bound": f.p_bound,
+        "p_value_test": f.p_test,
+        "p_value_parts": [
+            {
+                "test": part.test,
+                "p_value": _finite(part.p_value),
+                "method": part.method,
+                "weight": part.weight,
+                "bound": part.bound,
+            }
+            for part in f.p_parts
+        ],
         "p_value_adjusted": _finite(f.p_adjusted),
         "evidence_level": f.evidence_level,
         "reason": f.reason,
+        "quality": [_quality_json(q) for q in f.quality],
         "min_rows": f.min_rows,
         "rows": {"reference": f.reference_rows, "live": f.live_rows},
         "missing": {"reference": f.reference_missing, "live": f.live_missing},
@@ -230,6 +263,36 @@ def _feature_json(f: FeatureResult) -> dict[str, Any]:
     }
 
 
+def _quality_json(q: QualityFinding) -> dict[str, Any]:
+    return {
+        "rule": q.rule.value,
+        "status": q.status.value,
+        "reference_share": q.reference_share,
+        "live_share": q.live_share,
+        "rows": {"reference": q.reference_rows, "live": q.live_rows},
+        "p_value": _finite(q.p_value),
+        "p_value_bound": q.p_bound,
+        "ratio": _limit(q.ratio),
+        "points": _limit(q.points),
+        "reason": q.reason,
+    }
+
+
+def _quality_settings(settings: Settings) -> dict[str, dict[str, float | str | None]]:
+    """Each rule's limits."""
+    return {
+        rule: {limit: _limit(getattr(settings, f"{rule}_{limit}")) for limit in ("ratio", "points")}
+        for rule in QUALITY_RULES
+    }
+
+
+def _limit(value: float | None) -> float | str | None:
+    """A rule's limit as JSON holds it: `"off"` for an infinite one (the rule never fails)."""
+    if value is None or math.isfinite(value):
+        return value
+    return "off"
+
+
 def _location_json(at: Location) -> dict[str, Any]:
     return {"source": at.source, at.unit: at.number}
 
@@ -241,6 +304,11 @@ def _override_json(o: FeatureSettings) -> dict[str, Any]:
         "kind": o.kind.value if o.kind else None,
         "bins": o.bins,
         "exclude": o.exclude or None,
+        **{
+            f"{rule}_{limit}": _limit(getattr(o, f"{rule}_{limit}"))
+            for rule in QUALITY_RULES
+            for limit in ("ratio", "points")
+        },
     }
 
 

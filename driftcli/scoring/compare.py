@@ -1,18 +1,21 @@
 """Compare live counts with the reference, feature by feature, into verdicts.
 
-A feature drifts when its change is material (the score is above the
-threshold) and evident (its p-value is below the evidence level, 0.005 by
-default; with --alpha, its p-value adjusted across features is at most
-alpha). A material change that could be chance is `uncertain`; a window so
-small that no live data of its size could be evidence is `insufficient`.
-Then, across features, the dataset-level rule (--max-drift-share,
---fail-on) gives the verdict; a check in which no feature could be judged
-has none.
+A feature drifts when its change is evident (its p-value is below the
+evidence level, 0.005 by default; with --alpha, its p-value adjusted across
+features is at most alpha) and may be material: the change behind the score
+(the score less what noise gives at these counts, change.py) could be above
+the threshold. A change estimated above the threshold that could be chance
+is `uncertain`; an evident change that cannot reach the threshold is `ok`,
+and said to be small; a window so small that no live data of its size
+could be evidence is `insufficient`. Data-quality rules (quality.py) are
+judged beside. Then, across features, the dataset-level rule
+(--max-drift-share, --fail-on) gives the verdict, from the features that
+drifted or failed a rule; a check in which no feature could be judged has
+none.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -22,19 +25,19 @@ from driftcli.choices import Correction, Kind
 from driftcli.columns.values import TypeClass
 from driftcli.counting.counts import Counts, FeatureCounts
 from driftcli.errors import SchemaError, UsageError
+from driftcli.findings import PValuePart
 from driftcli.reference.buckets import Feature, Profile
-from driftcli.results import ChunkResult, Decision, FeatureResult, Status, Verdict
-from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, ks_test
-from driftcli.scoring.metrics import wasserstein_normalised as _wasserstein
+from driftcli.results import Decision, FeatureResult, Status, Verdict
+from driftcli.scoring.measure import Measured, drift_view, measure, test
+from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, On
+from driftcli.scoring.quality import assess
 from driftcli.scoring.significance import (
     CHECK_MONTE_CARLO_DRAWS,
     MAX_MONTE_CARLO_DRAWS,
     MONTE_CARLO_DRAWS,
-    Evidence,
     Method,
     adjust,
-    log_choose,
-    remembered_evidence,
+    permutation_floor,
     rows_for_evidence,
 )
 from driftcli.settings import Settings, name_key
@@ -91,9 +94,10 @@ def compare(
 
     `samples` holds (live, reference) raw values per numeric feature, for
     the sample metrics. Raises `SchemaError` when the live data has none of
-    the features. `lazy_p_values`: no Monte Carlo p-value for a feature whose
-    score is not material (it cannot change its status; without --alpha,
-    which adjusts every p-value): its `p_value` is None. The many small
+    the features. `lazy_p_values`: a p-value only where it could change the
+    status (without --alpha, which adjusts every p-value): none for a
+    feature whose change cannot be material (its `p_value` is None), and
+    Monte Carlo stops once the level is settled either way. The many small
     chunks of a chunked check would otherwise spend most of their time there.
     """
     present = set(live.columns)
@@ -124,7 +128,7 @@ def compare(
     results = [judged(feature, share) for feature in profile.features]
     # Most features stop drawing early (a clear no, or a clear yes): the budget their
     # share left goes to the material ones whose p-value the share could not resolve.
-    unresolved = [i for i, r in enumerate(results) if r.material and _unresolved(r)]
+    unresolved = [i for i, r in enumerate(results) if r.may_be_material and _unresolved(r)]
     more = min(MAX_MONTE_CARLO_DRAWS, CHECK_MONTE_CARLO_DRAWS // max(len(unresolved), 1))
     if more > share:
         for i in unresolved:
@@ -152,7 +156,7 @@ def compare_feature(
     """The verdict on one feature (before any correction across features).
 
     `max_draws`: the feature's share of the check's Monte Carlo draws; `lazy`:
-    no Monte Carlo p-value when the score is not material (see `compare`).
+    a p-value only where it could change the status (see `compare`).
     """
     metric, fallback = metric_for(feature, settings)
     threshold = threshold_for(feature, metric, fallback, settings)
@@ -176,33 +180,63 @@ def compare_feature(
     )
     if not present:
         return result
-    live_values, ref_values = samples
-    skip_above = threshold if lazy else None
-    score, test, sizes = _score(
-        metric, live, reference, (live_values, ref_values), settings,
-        (level, max_draws, skip_above), feature,
-    )  # fmt: skip
-    floor_factor = 2.0 if test.method is Method.KS else 1.0
-    fewest = rows_for_evidence(sizes[1], level, floor_factor)
-    if settings.min_rows is not None and fewest is not None:
-        fewest = max(fewest, settings.min_rows)
-    drawn = not math.isnan(test.p_value)
+    _needs_samples(metric, samples)
+    view = drift_view(feature, live.buckets, reference.buckets)
+    measured = measure(metric, view, samples, settings.smoothing)
+    change = measured.change
     result = replace(
         result,
-        score=score,
-        p_value=test.p_value if drawn else None,
-        p_method=test.method.value if drawn else None,
-        p_bound=test.bound and drawn,
-        min_rows=fewest,
+        score=measured.score,
+        noise=change.noise,
+        change=change.change,
+        change_lower=change.lower,
+        change_upper=change.upper,
+        min_rows=_fewest(measured, level, settings),
+        quality=assess(feature, live.buckets, reference.buckets, settings, level, lazy=lazy),
     )
-    return _judge(result, feature, live, test, settings)
+    # Without a change that may be material, the p-value cannot make a drift: where only
+    # the status matters (a chunk), it is not computed.
+    if not lazy or change.upper > threshold:
+        found = test(metric, view, samples, level, max_draws, decide=lazy)
+        result = replace(
+            result,
+            p_value=found.p_value,
+            p_method=found.method.value,
+            p_bound=found.bound,
+            p_test=found.test,
+            p_parts=tuple(
+                PValuePart(p.test, p.p_value, p.method.value, p.weight, p.bound)
+                for p in found.parts
+            ),
+        )
+    return _judge(result, feature, live, measured.floor, settings)
+
+
+def _needs_samples(metric: Metric, samples: tuple[Values | None, Values | None]) -> None:
+    live_values, ref_values = samples
+    if metric.on is On.SAMPLES and (
+        live_values is None or ref_values is None or not len(ref_values)
+    ):
+        raise UsageError(
+            f"metric {metric.name} needs raw reference values, and this reference has none",
+            hint="rebuild it with a sample: driftcli reference DATA --sample-size 10000",
+        )
+
+
+def _fewest(measured: Measured, level: float, settings: Settings) -> int | None:
+    """The fewest live rows that could get a verdict against this reference."""
+    factor = measured.floor / max(permutation_floor(*measured.sizes), 1e-300)
+    fewest = rows_for_evidence(measured.sizes[1], level, max(factor, 1.0))
+    if settings.min_rows is not None and fewest is not None:
+        fewest = max(fewest, settings.min_rows)
+    return fewest
 
 
 def _judge(
     result: FeatureResult,
     feature: Feature,
     live: FeatureCounts,
-    test: Evidence,
+    floor: float,
     settings: Settings,
 ) -> FeatureResult:
     """Status from the type, the window's size, the threshold and the evidence."""
@@ -213,7 +247,7 @@ def _judge(
     if settings.min_rows is not None and rows < settings.min_rows:
         reason = f"{_rows(rows)}, fewer than --min-rows {settings.min_rows:,}"
         return replace(result, status=Status.INSUFFICIENT, reason=reason)
-    if test.floor >= level:
+    if floor >= level:
         need = (
             f"at least {result.min_rows:,} are needed"
             if result.min_rows is not None
@@ -237,14 +271,64 @@ def _unresolved_why(result: FeatureResult) -> str:
 
 
 def _decide_feature(result: FeatureResult, p: float | None, settings: Settings) -> FeatureResult:
-    """drift, uncertain or ok, from materiality and the p-value that counts."""
-    if not result.material:
-        return replace(result, status=Status.OK, reason=None)
+    """drift, uncertain or ok (small or not), from the change and the p-value that counts.
+
+    drift: evident, and the change may be material (its upper bound is above the
+    threshold); uncertain: not evident, though the change is material (its lower bound
+    is above it); ok otherwise, `small` when the change is evident but cannot reach the
+    threshold.
+    """
+    if settings.alpha is None:
+        evident = p is not None and p < result.evidence_level
+    else:
+        evident = p is not None and p <= settings.alpha
+    plain = replace(result, status=Status.OK, reason=None, small=False)
+    if evident and result.may_be_material:
+        reason = (
+            None
+            if result.change is not None and result.change > result.threshold
+            else (_may_be_why(result, p))
+        )
+        return replace(plain, status=Status.DRIFT, reason=reason)
+    if evident:
+        return replace(plain, small=True, reason=_small_why(result, p))
+    if result.material:
+        return replace(plain, status=Status.UNCERTAIN, reason=_chance_why(result, p, settings))
+    return plain
+
+
+def _p_text(result: FeatureResult, p: float | None) -> str:
+    if p is None:
+        return "p —"
+    relation = "<=" if result.p_bound else "="
+    return "p < 1e-16" if p < 1e-16 else f"p {relation} {p:.2g}"
+
+
+def _size(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3g}"
+
+
+def _may_be_why(result: FeatureResult, p: float | None) -> str:
+    return (
+        f"the change is evident ({_p_text(result, p)}); its estimate, {_size(result.change)}, "
+        f"is below {result.threshold:g}, but at {_rows(result.live_rows)} it could be up to "
+        f"{_size(result.change_upper)}"
+    )
+
+
+def _small_why(result: FeatureResult, p: float | None) -> str:
+    return (
+        f"small: the change is evident ({_p_text(result, p)}), but it is "
+        f"{_size(result.change)}, at most {_size(result.change_upper)}: below the "
+        f"threshold {result.threshold:g}"
+    )
+
+
+def _chance_why(result: FeatureResult, p: float | None, settings: Settings) -> str:
     p_text = "—" if p is None else f"{p:.2g}"
     relation = "<=" if result.p_bound else "="
     if settings.alpha is None:
         level = result.evidence_level
-        evident = p is not None and p < level
         rows = _rows(result.live_rows)
         why = f"p = {p_text} at {rows} could be chance (a drift needs p < {level:g})"
         if result.p_bound:
@@ -252,66 +336,18 @@ def _decide_feature(result: FeatureResult, p: float | None, settings: Settings) 
                 result
             )
     else:
-        evident = p is not None and p <= settings.alpha
         why = f"the adjusted p {relation} {p_text} is above --alpha {settings.alpha:g}"
         if result.p_bound:
             why += f" ({_unresolved_why(result)})"
-    if evident:
-        return replace(result, status=Status.DRIFT, reason=None)
-    reason = f"score {result.score:.3g} is above {result.threshold:g}, but {why}"
-    return replace(result, status=Status.UNCERTAIN, reason=reason)
+    return (
+        f"the change, {_size(result.change)} (score {_size(result.score)} less "
+        f"{_size(result.noise)} of noise; at least {_size(result.change_lower)}), is above "
+        f"{result.threshold:g}, but {why}"
+    )
 
 
 def _rows(n: int) -> str:
     return f"{n:,} live row{'' if n == 1 else 's'}"
-
-
-def _score(
-    metric: Metric,
-    live: FeatureCounts,
-    reference: FeatureCounts,
-    samples: tuple[Values | None, Values | None],
-    settings: Settings,
-    resolution: tuple[float, int | None, float | None],
-    feature: Feature,
-) -> tuple[float, Evidence, tuple[int, int]]:
-    """The score, the evidence, and the (live, reference) sizes the evidence rests on.
-
-    `resolution`: the evidence level, the feature's Monte Carlo draws at most,
-    and a threshold the score must be above for a Monte Carlo p-value to be
-    drawn (below it, the evidence's p-value is NaN), or None.
-    """
-    live_values, ref_values = samples
-    level, max_draws, skip_above = resolution
-    sizes = (live.rows, reference.rows)
-    other = _other(feature)
-    if metric.bucket_score is not None:
-        score = metric.bucket_score(live.buckets, reference.buckets, settings.smoothing)
-        drawing = skip_above is None or score > skip_above
-        buckets = live.buckets, reference.buckets
-        return score, remembered_evidence(*buckets, level, other, max_draws, drawing), sizes
-    if live_values is None or ref_values is None or not len(ref_values):
-        raise UsageError(
-            f"metric {metric.name} needs raw reference values, and this reference has none",
-            hint="rebuild it with a sample: driftcli reference DATA --sample-size 10000",
-        )
-    if metric.name == "ks":
-        statistic, p = ks_test(live_values, ref_values)
-        n, m = _finite_count(live_values), _finite_count(ref_values)
-        floor = min(1.0, 2.0 * math.exp(-log_choose(n + m, n))) if n and m else 1.0
-        return statistic, Evidence(max(p, floor), Method.KS, floor), (n, m)
-    score = _wasserstein(live_values, ref_values)
-    drawing = skip_above is None or score > skip_above
-    buckets = live.buckets, reference.buckets
-    return score, remembered_evidence(*buckets, level, other, max_draws, drawing), sizes
-
-
-def _other(feature: Feature) -> int | None:
-    return None if feature.edges is not None else feature.n_value_buckets - 1
-
-
-def _finite_count(values: Values) -> int:
-    return int(np.count_nonzero(np.isfinite(np.asarray(values, dtype=np.float64))))
 
 
 def _correct_across_features(
@@ -334,7 +370,8 @@ def _correct_across_features(
 def decide(results: list[FeatureResult], settings: Settings) -> Decision:
     """The dataset-level verdict: --fail-on features first, then --max-drift-share, else any.
 
-    No verdict when no feature could be judged.
+    A feature fails the check when it drifted or failed a data-quality rule. No verdict
+    when no feature could be judged.
     """
     judged = [r for r in results if r.status.judged]
     if not judged:
@@ -344,114 +381,36 @@ def decide(results: list[FeatureResult], settings: Settings) -> Decision:
             + ("the only one has" if len(results) == 1 else f"all {len(results)} have")
             + " too few live rows",
         )
-    drifted = [r for r in results if r.drift]
+    failed = [r for r in results if r.fails]
     watched = {name_key(n) for n in settings.fail_on}
-    critical = [r.name for r in drifted if name_key(r.name) in watched]
+    critical = [r.name for r in failed if name_key(r.name) in watched]
     if critical:
-        return Decision(Verdict.DRIFT, f"--fail-on feature drifted: {', '.join(critical)}")
+        return Decision(
+            Verdict.DRIFT, f"--fail-on feature {_failure(failed)}: {', '.join(critical)}"
+        )
     if settings.max_drift_share is not None:
-        share = len(drifted) / len(judged)
+        share = len(failed) / len(judged)
         over = share > settings.max_drift_share
         verb = "above" if over else "within"
         return Decision(
             Verdict.DRIFT if over else Verdict.NO_DRIFT,
-            f"{len(drifted)} of {len(judged)} feature{'' if len(judged) == 1 else 's'} drifted "
-            f"({share:.0%}), "
+            f"{len(failed)} of {len(judged)} feature{'' if len(judged) == 1 else 's'} "
+            f"{_failure(failed) if failed else 'drifted'} ({share:.0%}), "
             f"{verb} --max-drift-share {settings.max_drift_share:.0%}",
         )
-    if drifted:
-        return Decision(Verdict.DRIFT, "a feature drifted")
+    if failed:
+        return Decision(Verdict.DRIFT, f"a feature {_failure(failed)}")
     return Decision(Verdict.NO_DRIFT, "no feature drifted")
 
 
-def partial_chunks(rows: list[int], size: int | None = None) -> list[int | None]:
-    """For each chunk: when it is partial, the rows a full one holds; else None.
-
-    A chunk of --chunk-rows N is partial below N rows (only the last can be);
-    a time chunk, below half the median rows of the other chunks with rows
-    (the hour that just began). An empty chunk is not partial: it has no rows
-    to judge at all.
-    """
-    if size is not None:
-        return [size if 0 < n < size else None for n in rows]
-    filled = [n for n in rows if n > 0]
-    marks: list[int | None] = []
-    for n in rows:
-        others = list(filled)
-        if n > 0:
-            others.remove(n)
-        typical = int(np.median(others)) if others else 0
-        marks.append(typical if n > 0 and 2 * n < typical else None)
-    return marks
-
-
-def decide_over_chunks(
-    chunks: list[ChunkResult], any_chunk: bool = False, short_of: list[int | None] | None = None
-) -> tuple[Decision, int | None]:
-    """The verdict of a chunked check, and the index of the chunk it rests on.
-
-    The latest chunk with a verdict decides, unless it is partial (`short_of`,
-    from `partial_chunks`) and did not drift: then the latest full chunk with
-    a verdict (or a later partial one that drifted) does, so neither the hour
-    that just began nor a chunk too small to judge hides the one before it.
-    With `any_chunk`, any chunk that drifted is drift. No verdict when no
-    chunk could be judged.
-    """
-    judged = [c for c in chunks if c.verdict is not Verdict.NO_VERDICT]
-    if not judged:
-        which = "the only chunk has" if len(chunks) == 1 else f"all {len(chunks)} have"
-        return Decision(
-            Verdict.NO_VERDICT, f"no chunk could be judged: {which} too few live rows"
-        ), None
-    short = short_of or [None] * len(chunks)
-    counted = [c for c in judged if short[c.index] is None or c.drift]
-    latest = counted[-1] if counted else judged[-1]
-    if any_chunk:
-        drifted = [c for c in chunks if c.drift]
-        if drifted:
-            return Decision(
-                Verdict.DRIFT,
-                f"{len(drifted)} of {len(chunks)} chunks drifted, the first {drifted[0].name} "
-                "(--fail-on-any-chunk)",
-            ), latest.index
-        return Decision(Verdict.NO_DRIFT, "no chunk drifted (--fail-on-any-chunk)"), latest.index
-    verdict = Verdict.DRIFT if latest.drift else Verdict.NO_DRIFT
-    verb = "drifted" if latest.drift else "did not drift"
-    later = chunks[latest.index + 1 :]
-    if not later:
-        return Decision(verdict, f"the latest chunk, {latest.name}, {verb}"), latest.index
-    passed = [c for c in later if c.verdict is not Verdict.NO_VERDICT]
-    which = "the latest full chunk" if passed else "the latest chunk with a verdict"
-    return Decision(
-        verdict, f"{which}, {latest.name}, {verb}; " + _later_chunks(later, passed, short)
-    ), latest.index
-
-
-def _later_chunks(
-    later: list[ChunkResult], passed: list[ChunkResult], short: list[int | None]
-) -> str:
-    """Why the chunks after the deciding one do not decide."""
-    parts = []
-    if passed:
-        last = passed[-1]
-        rows, usual = last.check.live.rows, short[last.index] or 0
-        size = f"{rows:,} row{'' if rows == 1 else 's'} against a usual {usual:,}"
-        parts.append(
-            f"1 later chunk is partial and did not drift ({last.name}, {size})"
-            if len(passed) == 1
-            else f"{len(passed)} later chunks are partial and did not drift "
-            f"(the latest, {last.name}, {size})"
-        )
-    empty = sum(c.empty for c in later)
-    if empty:
-        parts.append(f"{empty} later chunk{'s have' if empty > 1 else ' has'} no rows")
-    unjudged = len(later) - len(passed) - empty
-    if unjudged:
-        parts.append(
-            f"{unjudged} later chunk{'s have' if unjudged > 1 else ' has'} too few rows "
-            "for a verdict"
-        )
-    return "; ".join(parts)
+def _failure(failed: list[FeatureResult]) -> str:
+    """`drifted`, `failed a data-quality rule`, or both, as the failed features did (a
+    drifted feature that also failed a rule is said to have drifted)."""
+    drifted = any(r.drift for r in failed)
+    quality = any(not r.drift for r in failed)
+    if drifted and quality:
+        return "drifted or failed a data-quality rule"
+    return "failed a data-quality rule" if quality else "drifted"
 
 
 def _type_changed(feature: Feature, live: FeatureCounts) -> bool:
