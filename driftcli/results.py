@@ -52,12 +52,16 @@ class Status(StrEnum):
 
     @property
     def is_drift(self) -> bool:
-        return self in (Status.DRIFT, Status.MISSING, Status.TYPE_CHANGED)
+        return self._value_ in _DRIFT_VALUES
 
     @property
     def judged(self) -> bool:
         """A verdict was reached on the feature (all but `insufficient`)."""
         return self is not Status.INSUFFICIENT
+
+
+_DRIFT_VALUES = frozenset({"drift", "missing", "type changed"})
+"""The statuses that count as drift (a set of strings: a check of many chunks asks often)."""
 
 
 class Verdict(StrEnum):
@@ -145,7 +149,7 @@ class FeatureResult:
     @property
     def fails(self) -> bool:
         """Drift, or a failed data-quality rule: what the check's verdict counts."""
-        return self.drift or bool(self.failed_quality)
+        return self.drift or any(q.failed for q in self.quality)
 
     @property
     def material(self) -> bool:
@@ -290,6 +294,15 @@ class ChunkResult:
         return str(self.start)
 
 
+def _feature(chunk: ChunkResult, name: str, at: int) -> FeatureResult | None:
+    """A feature of a chunk's check, by name; every chunk lists them in the same order,
+    so its place `at` (in the first chunk) is tried first."""
+    features = chunk.check.features
+    if 0 <= at < len(features) and features[at].name == name:
+        return features[at]
+    return next((f for f in features if f.name == name), None)
+
+
 @dataclass(frozen=True)
 class Timeline:
     """A chunked check: each chunk's check, in order, and the verdict over them.
@@ -331,10 +344,16 @@ class Timeline:
     def feature_names(self) -> list[str]:
         return [f.name for f in self.chunks[0].check.features] if self.chunks else []
 
+    def _place(self, name: str) -> int:
+        names = self.feature_names
+        return names.index(name) if name in names else -1
+
     def first_drift(self, name: str) -> ChunkResult | None:
         """The first chunk in which the feature drifted."""
+        at = self._place(name)
         for chunk in self.chunks:
-            if any(f.name == name and f.drift for f in chunk.check.features):
+            found = _feature(chunk, name, at)
+            if found is not None and found.drift:
                 return chunk
         return None
 
@@ -346,8 +365,9 @@ class Timeline:
         Unlike `first_drift`, one chance drift cell days before a real shift (over
         hundreds of chunks, some cell is likely to be one) does not move it."""
         since: ChunkResult | None = None
+        at = self._place(name)
         for chunk in reversed(self.chunks):
-            found = next((f for f in chunk.check.features if f.name == name), None)
+            found = _feature(chunk, name, at)
             if found is None or not found.status.judged:
                 continue
             if not found.drift:
@@ -358,10 +378,9 @@ class Timeline:
     def series(self, name: str) -> list[float | None]:
         """The feature's change in each chunk, what its threshold is compared with (None
         where it has none)."""
-        return [
-            next((f.change for f in chunk.check.features if f.name == name), None)
-            for chunk in self.chunks
-        ]
+        at = self._place(name)
+        found = [_feature(chunk, name, at) for chunk in self.chunks]
+        return [None if f is None else f.change for f in found]
 
     def thresholds(self) -> dict[str, float]:
         """Each feature's threshold (the same in every chunk)."""

@@ -130,7 +130,8 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
     income = by_name["income"]
     assert set(income) == {
         "name", "kind", "status", "drift", "metric", "metric_fallback", "score", "noise",
-        "change", "change_upper", "threshold", "material", "may_be_material", "small", "fails",
+        "change", "change_lower", "change_upper", "threshold", "material", "may_be_material",
+        "small", "fails",
         "p_value", "p_value_method", "p_value_bound", "p_value_test", "p_value_parts",
         "p_value_adjusted", "evidence_level", "reason", "quality",
         "min_rows", "rows", "missing", "invalid", "buckets", "counts",

@@ -195,11 +195,14 @@ def test_a_missing_rate_jump_is_drift() -> None:
     assert share(results) >= 0.99
 
 
-def test_small_windows_with_noise_are_ok_or_uncertain_never_drift() -> None:
+def test_small_windows_with_noise_read_ok() -> None:
+    """Under no change a 50 / 50 window reads `ok`: about 0.19 of its 20-bucket KL is noise
+    (above the threshold, 0.1), and materiality is judged on the score less that noise."""
     results = check_many(normal(), normal(), 50, 50, seed=5)
-    assert {r.status for r in results} <= {Status.OK, Status.UNCERTAIN, Status.DRIFT}
+    assert share(results, Status.OK) >= 0.95
+    assert share(results) <= 0.01
     uncertain = [r for r in results if r.status is Status.UNCERTAIN]
-    assert uncertain and all(r.reason and "could be chance" in r.reason for r in uncertain)
+    assert all(r.reason and "could be chance" in r.reason for r in uncertain)
 
 
 def test_one_live_row_against_a_small_reference_is_insufficient() -> None:

@@ -91,8 +91,9 @@ def to_json(result: CheckResult) -> dict[str, Any]:
 
 def render_timeline_json(timeline: Timeline) -> str:
     """A chunked check as one JSON document: the check of the chunk the verdict rests on,
-    with the verdict over the chunks, and every chunk in `chunks` (docs/json.md)."""
-    return json_text(timeline_json(timeline), allow_nan=False)
+    with the verdict over the chunks, and every chunk in `chunks` (docs/json.md). On one
+    line: thousands of chunks would spend seconds in the indented encoder."""
+    return json_text(timeline_json(timeline), indent=None, allow_nan=False)
 
 
 def timeline_json(timeline: Timeline) -> dict[str, Any]:
@@ -106,15 +107,17 @@ def timeline_json(timeline: Timeline) -> dict[str, Any]:
         "rule": decision.rule,
     }
     document["live"] = _source_json(timeline.live)
+    drifted: dict[str, int] = {}
+    for chunk in timeline.chunks:
+        for f in chunk.check.features:
+            drifted[f.name] = drifted.get(f.name, 0) + f.drift
     for feature in document["features"]:
         name = feature["name"]
         first = timeline.first_drift(name)
         feature["first_drift"] = first.start if first else None
         since = timeline.drifting_since(name)
         feature["drifting_since"] = since.start if since else None
-        feature["drifted_chunks"] = sum(
-            f.name == name and f.drift for c in timeline.chunks for f in c.check.features
-        )
+        feature["drifted_chunks"] = drifted.get(name, 0)
     document["timeline"] = _chunking_json(timeline)
     document["chunks"] = [_chunk_json(c) for c in timeline.chunks]
     return document
@@ -147,43 +150,51 @@ def _chunking_json(timeline: Timeline) -> dict[str, Any]:
 
 def _chunk_json(chunk: ChunkResult) -> dict[str, Any]:
     check = chunk.check
+    rows = check.live.rows  # every row of the chunk is in each feature's counts
     return {
         "index": chunk.index,
         "start": chunk.start,
         "end": chunk.end,
-        "rows": check.live.rows,
+        "rows": rows,
         "partial": chunk.partial,
         "drift": None if chunk.empty else check.drift,
         "verdict": check.verdict.value,
         "rule": check.decision.rule,
-        "features": [
-            {
-                "name": f.name,
-                "score": _finite(f.score),
-                "change": _finite(f.change),
-                "change_upper": _finite(f.change_upper),
-                "status": f.status.value,
-                "drift": f.drift,
-                "small": f.small,
-                "fails": f.fails,
-                "threshold": f.threshold,
-                "material": f.material,
-                "p_value": _finite(f.p_value),
-                "p_value_adjusted": _finite(f.p_adjusted),
-                "reason": f.reason,
-                "quality": {
-                    q.rule.value: q.status.value
-                    for q in f.quality
-                    if q.status is not QualityStatus.OK
-                },
-                "rows": f.live_rows,
-                "missing": f.live_missing,
-                "invalid": f.live_invalid,
-            }
-            for f in check.features
-        ],
+        "features": [_chunk_feature_json(f, rows) for f in check.features],
         "new_columns": check.new_columns,
     }
+
+
+def _chunk_feature_json(f: FeatureResult, rows: int) -> dict[str, Any]:
+    """A feature of a chunk: how it came out, without its counts (thousands of chunks)."""
+    drift = f.drift
+    quality = (
+        {q.rule.value: q.status.value for q in f.quality if q.status is not _OK}
+        if f.quality
+        else {}
+    )
+    return {
+        "name": f.name,
+        "score": _finite(f.score),
+        "change": _finite(f.change),
+        "change_upper": _finite(f.change_upper),
+        "status": f.status.value,
+        "drift": drift,
+        "small": f.small,
+        "fails": drift or "fail" in quality.values(),
+        "threshold": f.threshold,
+        "material": f.material,
+        "p_value": _finite(f.p_value),
+        "p_value_adjusted": _finite(f.p_adjusted),
+        "reason": f.reason,
+        "quality": quality,
+        "rows": rows,
+        "missing": f.live_missing,
+        "invalid": f.live_invalid,
+    }
+
+
+_OK = QualityStatus.OK
 
 
 def history_json(history: CheckHistory) -> str:
@@ -313,7 +324,10 @@ def _override_json(o: FeatureSettings) -> dict[str, Any]:
 
 
 def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
+    return None if value is None or value != value or value in _INFINITE else value
+
+
+_INFINITE = (math.inf, -math.inf)
 
 
 def reference_json(snapshot: Snapshot, where: str) -> str:

@@ -30,6 +30,7 @@ import numpy.typing as npt
 from driftcli.scoring.metrics import Counts, Metric
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 Z = 1.2816
 """Standard errors either side of the change for its bounds: one-sided 90% bounds. A
@@ -58,10 +59,37 @@ class Change:
     """How large the change could be: its estimate plus Z standard errors."""
 
 
+@dataclass(frozen=True)
+class Changes:
+    """`Change` of many tables (a row of live counts each), as arrays."""
+
+    noise: FloatArray
+    change: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+
+    def __getitem__(self, row: int) -> Change:
+        return Change(
+            float(self.noise[row]),
+            float(self.change[row]),
+            float(self.lower[row]),
+            float(self.upper[row]),
+        )
+
+
 def bucket_change(
     metric: Metric, live: Counts, ref: Counts, smoothing: float, sampled: bool = False
 ) -> Change:
-    """The change behind a bucket metric's score of these counts.
+    """The change behind a bucket metric's score of these counts (see `bucket_changes`)."""
+    row = np.atleast_2d(np.asarray(live, dtype=np.float64))
+    return bucket_changes(metric, row, ref, smoothing, sampled)[0]
+
+
+def bucket_changes(
+    metric: Metric, live: Counts, ref: Counts, smoothing: float, sampled: bool = False
+) -> Changes:
+    """The change behind a bucket metric's score of each row of live counts against the
+    same reference counts (buckets empty on both sides left out, row by row).
 
     `sampled`: the reference's bucket counts are a sample (categories), not fixed by
     cutting its own values at their quantiles (numbers). Then each bucket whose
@@ -70,106 +98,176 @@ def bucket_change(
     expansion matches what unchanged data scores (measured within 10% from 20 to
     20,000 rows), as the reference's counts are its quantiles' and vary less.
     """
-    if metric.terms is None or metric.bucket_score is None:
+    if metric.terms is None:
         raise ValueError(f"{metric.name} is not a bucket metric")
-    live_f = np.asarray(live, dtype=np.float64)
-    ref_f = np.asarray(ref, dtype=np.float64)
-    used = (live_f + ref_f) > 0
-    x, y = live_f[used], ref_f[used]
-    n, m, k = float(x.sum()), float(y.sum()), int(x.size)
-    if k < 2 or n == 0 or m == 0:
-        return Change(0.0, 0.0, 0.0, 0.0)
-    score = metric.bucket_score(live_f, ref_f, smoothing)
-    summed = score * score if metric.root else score
-    shares = (x + y) / (n + m)
-    noise, noise_variance = _null_expansion(metric, shares, n, m, k, smoothing)
+    x = np.atleast_2d(np.asarray(live, dtype=np.float64))
+    y = np.broadcast_to(np.asarray(ref, dtype=np.float64), x.shape)
+    used = (x + y) > 0
+    n, m, k = x.sum(axis=1), y.sum(axis=1), used.sum(axis=1).astype(np.float64)
+    empty = (k < 2) | (n == 0) | (m == 0)
+    n_, m_ = np.where(empty, 1.0, n), np.where(empty, 1.0, m)
+    shares = np.where(used, (x + y) / (n_ + m_)[:, None], 0.0)
+    summed = bucket_scores(metric, x, y[0], smoothing, root=False)
+    noise, noise_variance = _null_expansion(metric, shares, used, (n_, m_, k), smoothing)
     if sampled and metric.null_mean is not None:
-        live_side = moments(n, shares, smoothing, k)
-        ref_side = moments(m, shares, smoothing, k)
-        noise = metric.null_mean(live_side, ref_side)
-    p = (x + smoothing) / (n + smoothing * k)
-    q = (y + smoothing) / (m + smoothing * k)
+        live_side = moments(n_, shares, used, smoothing, k)
+        ref_side = moments(m_, shares, used, smoothing, k)
+        noise = np.array(
+            [
+                metric.null_mean(_row(live_side, i, used[i]), _row(ref_side, i, used[i]))
+                for i in range(len(x))
+            ]
+        )
+    p = _smoothed(x, used, n_, k, smoothing)
+    q = _smoothed(y, used, m_, k, smoothing)
     _, by_p, by_q, _, _ = metric.terms(p, q)
-    fold_p, fold_q = n / (n + smoothing * k), m / (m + smoothing * k)
-    first = fold_p**2 * _spread(p, by_p) / n + fold_q**2 * _spread(q, by_q) / m
-    error = math.sqrt(max(first, 0.0) + noise_variance)
-    return _change(summed - noise, error, noise, metric.root)
+    fold_p, fold_q = n_ / (n_ + smoothing * k), m_ / (m_ + smoothing * k)
+    first = fold_p**2 * _spread(p, by_p, used) / n_ + fold_q**2 * _spread(q, by_q, used) / m_
+    error = np.sqrt(np.maximum(first, 0.0) + noise_variance)
+    changes = _changes(summed - noise, error, noise, metric.root)
+    zero = np.zeros(len(x))
+    return Changes(*(np.where(empty, zero, part) for part in (
+        changes.noise, changes.change, changes.lower, changes.upper
+    )))  # fmt: skip
+
+
+def bucket_scores(
+    metric: Metric, live: Counts, ref: Counts, smoothing: float, root: bool | None = None
+) -> FloatArray:
+    """A bucket metric's score of each row of live counts (the sum of its terms, or that
+    sum's square root for a distance; with `root=False`, the sum)."""
+    if metric.terms is None:
+        raise ValueError(f"{metric.name} is not a bucket metric")
+    x = np.atleast_2d(np.asarray(live, dtype=np.float64))
+    y = np.broadcast_to(np.asarray(ref, dtype=np.float64), x.shape)
+    used = (x + y) > 0
+    n, m, k = x.sum(axis=1), y.sum(axis=1), used.sum(axis=1).astype(np.float64)
+    p = _smoothed(x, used, np.maximum(n, 1.0), k, smoothing)
+    q = _smoothed(y, used, np.maximum(m, 1.0), k, smoothing)
+    total = np.maximum(np.sum(np.where(used, metric.terms(p, q)[0], 0.0), axis=1), 0.0)
+    total = np.where((n > 0) & (m > 0), total, 0.0)
+    return np.sqrt(total) if (metric.root if root is None else root) else total
+
+
+def _smoothed(
+    counts: FloatArray, used: BoolArray, rows: FloatArray, k: FloatArray, smoothing: float
+) -> FloatArray:
+    """Smoothed shares over the buckets used; 1 where a bucket is not used (each metric's
+    term of p = q is 0 there, and its derivatives finite)."""
+    shares = (counts + smoothing) / (rows + smoothing * k)[:, None]
+    return np.where(used, shares, 1.0)
+
+
+def _row(moments_: dict[str, FloatArray], row: int, used: BoolArray) -> dict[str, FloatArray]:
+    """One row's moments over the buckets it uses (a bucket empty on both sides has no
+    term, and a null mean such as Hellinger's would count it)."""
+    return {key: value[row][used] for key, value in moments_.items()}
 
 
 def _null_expansion(
-    metric: Metric, shares: FloatArray, n: float, m: float, k: int, smoothing: float
-) -> tuple[float, float]:
+    metric: Metric,
+    shares: FloatArray,
+    used: BoolArray,
+    sizes: tuple[FloatArray, FloatArray, FloatArray],
+    smoothing: float,
+) -> tuple[FloatArray, FloatArray]:
     """The score's mean and the variance of its quadratic part, both sides drawn from
     `shares`: f at the mean shares, plus half each second derivative times its variance."""
     if metric.terms is None:
         raise ValueError(f"{metric.name} is not a bucket metric")
-    p = (n * shares + smoothing) / (n + smoothing * k)
-    q = (m * shares + smoothing) / (m + smoothing * k)
+    n, m, k = (size[:, None] for size in sizes)
+    p = np.where(used, (n * shares + smoothing) / (n + smoothing * k), 1.0)
+    q = np.where(used, (m * shares + smoothing) / (m + smoothing * k), 1.0)
     var_p = n * shares * (1.0 - shares) / (n + smoothing * k) ** 2
     var_q = m * shares * (1.0 - shares) / (m + smoothing * k) ** 2
     term, _, _, by_pp, by_qq = metric.terms(p, q)
-    quadratic = 0.5 * by_pp * var_p + 0.5 * by_qq * var_q
-    return float(term.sum() + quadratic.sum()), float(2.0 * np.sum(quadratic * quadratic))
+    quadratic = np.where(used, 0.5 * by_pp * var_p + 0.5 * by_qq * var_q, 0.0)
+    mean = np.sum(np.where(used, term, 0.0), axis=1) + quadratic.sum(axis=1)
+    return mean, 2.0 * np.sum(quadratic * quadratic, axis=1)
 
 
 EXACT_BELOW = 50.0
 """Buckets expecting fewer rows than this on a side get exact binomial moments."""
 
 
-def moments(count: float, shares: FloatArray, smoothing: float, k: int) -> dict[str, FloatArray]:
-    """Per bucket, E[p], E[p ln p], E[ln p] and E[sqrt p] for p = (X + s) / (count + s k),
-    X ~ Binomial(count, share): exact sums where the bucket expects few rows, a
-    second-order expansion elsewhere."""
-    total = count + smoothing * k
-    mean = (count * shares + smoothing) / total
-    variance = count * shares * (1.0 - shares) / total**2
+def moments(
+    count: FloatArray, shares: FloatArray, used: BoolArray, smoothing: float, k: FloatArray
+) -> dict[str, FloatArray]:
+    """Per row and bucket, E[p], E[p ln p], E[ln p] and E[sqrt p] for p = (X + s) /
+    (count + s k), X ~ Binomial(count, share): exact sums where the bucket expects
+    few rows, a second-order expansion elsewhere (1 where a bucket is not used)."""
+    total = (count + smoothing * k)[:, None]
+    counts = count[:, None]
+    mean = np.where(used, (counts * shares + smoothing) / total, 1.0)
+    variance = np.where(used, counts * shares * (1.0 - shares) / total**2, 0.0)
     out = {
         "p": mean,
         "plogp": mean * np.log(mean) + 0.5 * variance / mean,
         "logp": np.log(mean) - 0.5 * variance / mean**2,
         "sqrtp": np.sqrt(mean) - 0.125 * variance / mean**1.5,
     }
-    for i in np.flatnonzero(count * shares < EXACT_BELOW):
-        x, weights = _binomial(int(count), float(shares[i]))
-        p = (x + smoothing) / total
-        out["plogp"][i] = float(np.sum(weights * p * np.log(p)))
-        out["logp"][i] = float(np.sum(weights * np.log(p)))
-        out["sqrtp"][i] = float(np.sum(weights * np.sqrt(p)))
+    rows, buckets = np.nonzero(used & (counts * shares < EXACT_BELOW))
+    expected = counts[rows, 0] * shares[rows, buckets]
+    # In groups of about the same reach (a few rows of 200 rare categories, or of 20
+    # common ones), at most BATCH at a time: memory stays small whatever the chunks.
+    reach = np.digitize(expected, [1.0, 5.0, 20.0])
+    for group in range(4):
+        chosen = np.flatnonzero(reach == group)
+        for start in range(0, chosen.size, BATCH):
+            part = chosen[start : start + BATCH]
+            r, b = rows[part], buckets[part]
+            x, weights = _binomials(count[r], shares[r, b])
+            p = (x + smoothing) / total[r]
+            out["plogp"][r, b] = np.sum(weights * p * np.log(p), axis=1)
+            out["logp"][r, b] = np.sum(weights * np.log(p), axis=1)
+            out["sqrtp"][r, b] = np.sum(weights * np.sqrt(p), axis=1)
     return out
 
 
-def _binomial(count: int, share: float) -> tuple[FloatArray, FloatArray]:
-    """The values of X ~ Binomial(count, share) that carry its mass, and their chances."""
-    reach = count * share + 12.0 * math.sqrt(count * share * (1 - share)) + 12.0
-    top = min(count, math.ceil(reach))
-    x = np.arange(top + 1, dtype=np.float64)
-    if share >= 1.0:
-        return np.array([float(count)]), np.array([1.0])
-    falling = np.concatenate([[0.0], np.cumsum(np.log(count - x[:-1]))])
-    log_factorial = np.concatenate([[0.0], np.cumsum(np.log(x[1:]))])
-    log_pmf = falling - log_factorial + x * math.log(share) + (count - x) * math.log1p(-share)
-    weights = np.exp(log_pmf - log_pmf.max())
-    return x, weights / weights.sum()
+BATCH = 1 << 15
+"""(row, bucket) pairs whose binomial moments are summed at once."""
 
 
-def _spread(shares: FloatArray, gradient: FloatArray) -> float:
-    """Var(sum_i g_i x_i / n) * n for multinomial counts x with these shares."""
-    mean = float(np.sum(shares * gradient))
-    return float(np.sum(shares * gradient * gradient)) - mean * mean
-
-
-def _change(excess: float, error: float, noise: float, root: bool) -> Change:
-    """The change from the score's excess over noise and its standard error (both of the
-    sum of terms: of the score's square for a distance)."""
-    low, high = max(excess - Z * error, 0.0), max(excess + Z * error, 0.0)
-    if root:
-        return Change(
-            math.sqrt(max(noise, 0.0)),
-            math.sqrt(max(excess, 0.0)),
-            math.sqrt(low),
-            math.sqrt(high),
+def _binomials(count: FloatArray, share: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """For each (count, share): the values 0, 1, ... of X ~ Binomial(count, share) up to
+    where its mass ends (12 sd past the mean), a row each, and their chances (0 past it)."""
+    reach = count * share + 12.0 * np.sqrt(count * share * (1 - share)) + 12.0
+    top = np.minimum(count, np.ceil(reach))
+    x = np.arange(int(top.max()) + 1, dtype=np.float64)[None, :]
+    inside = x <= top[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.where(inside[:, 1:], np.log(np.maximum(count[:, None] - x[:, :-1], 1.0)), 0.0)
+        falling = np.concatenate([np.zeros((len(count), 1)), np.cumsum(steps, axis=1)], axis=1)
+        log_factorial = np.concatenate([[0.0], np.cumsum(np.log(x[0, 1:]))])[None, :]
+        share_ = np.clip(share, 1e-300, 1.0 - 1e-16)[:, None]
+        log_pmf = (
+            falling - log_factorial + x * np.log(share_) + (count[:, None] - x) * np.log1p(-share_)
         )
-    return Change(max(noise, 0.0), max(excess, 0.0), low, high)
+    log_pmf = np.where(inside, log_pmf, -np.inf)
+    weights = np.exp(log_pmf - log_pmf.max(axis=1, keepdims=True))
+    return np.broadcast_to(x, weights.shape), weights / weights.sum(axis=1, keepdims=True)
+
+
+def _spread(shares: FloatArray, gradient: FloatArray, used: BoolArray) -> FloatArray:
+    """Var(sum_i g_i x_i / n) * n for multinomial counts x with these shares, a row each."""
+    weighted = np.where(used, shares * gradient, 0.0)
+    mean = weighted.sum(axis=1)
+    second = np.sum(np.where(used, shares * gradient * gradient, 0.0), axis=1)
+    return np.asarray(second - mean * mean, dtype=np.float64)
+
+
+def _changes(excess: FloatArray, error: FloatArray, noise: FloatArray, root: bool) -> Changes:
+    """The changes from each score's excess over noise and its standard error (both of
+    the sum of terms: of the score's square for a distance)."""
+    low, high = np.maximum(excess - Z * error, 0.0), np.maximum(excess + Z * error, 0.0)
+    if root:
+        return Changes(
+            np.sqrt(np.maximum(noise, 0.0)),
+            np.sqrt(np.maximum(excess, 0.0)),
+            np.sqrt(low),
+            np.sqrt(high),
+        )
+    return Changes(np.maximum(noise, 0.0), np.maximum(excess, 0.0), low, high)
 
 
 def sample_change(metric: Metric, score: float, live: FloatArray, ref: FloatArray) -> Change:

@@ -17,15 +17,20 @@ def partial_chunks(rows: list[int], size: int | None = None) -> list[int | None]
     """
     if size is not None:
         return [size if 0 < n < size else None for n in rows]
-    filled = [n for n in rows if n > 0]
-    marks: list[int | None] = []
-    for n in rows:
-        others = list(filled)
-        if n > 0:
-            others.remove(n)
-        typical = int(np.median(others)) if others else 0
-        marks.append(typical if n > 0 and 2 * n < typical else None)
-    return marks
+    filled = np.sort(np.array([n for n in rows if n > 0], dtype=np.int64))
+    medians = {n: _median_without(filled, n) for n in set(rows)}
+    return [medians[n] if n > 0 and 2 * n < medians[n] else None for n in rows]
+
+
+def _median_without(ordered: np.ndarray, value: int) -> int:
+    """The median of the sorted chunk sizes with one `value` left out (when it is there),
+    as int(np.median(...)) gives it; 0 when none is left."""
+    at = int(np.searchsorted(ordered, value))
+    if value > 0 and at < len(ordered) and ordered[at] == value:
+        others = np.delete(ordered, at)
+    else:
+        others = ordered
+    return int(np.median(others)) if len(others) else 0
 
 
 def decide_over_chunks(

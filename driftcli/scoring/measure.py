@@ -17,26 +17,30 @@ import numpy.typing as npt
 
 from driftcli.choices import Kind
 from driftcli.reference.buckets import Feature
-from driftcli.scoring.change import Change, bucket_change, sample_change
+from driftcli.scoring.change import Change, Changes, bucket_changes, bucket_scores, sample_change
 from driftcli.scoring.metrics import Metric, ks_test, wasserstein_normalised
 from driftcli.scoring.quality import outside_range
 from driftcli.scoring.significance import (
+    MAX_MONTE_CARLO_DRAWS,
     Evidence,
     Method,
+    evidence_rows,
     floor_factor,
     log_choose,
     ordered_test,
     permutation_floor,
-    remembered_evidence,
 )
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 Values = np.ndarray
 
 
 @dataclass(frozen=True)
 class DriftView:
-    """The counts the drift score and test use, and what their buckets are."""
+    """The counts the drift score and test use (a row of live counts per table), and
+    what their buckets are."""
 
     live: IntArray
     ref: IntArray
@@ -47,89 +51,125 @@ class DriftView:
 
 
 def drift_view(feature: Feature, live: IntArray, ref: IntArray) -> DriftView:
-    """The feature's counts as the drift score sees them (see the module)."""
+    """The feature's counts as the drift score sees them (see the module); `live` holds a
+    row per table (or is one table)."""
+    rows = np.atleast_2d(live)
     values = feature.n_value_buckets
     if feature.kind is Kind.CATEGORICAL:
-        return DriftView(live, ref, 0, values - 1)
+        return DriftView(rows, ref, 0, values - 1)
     if feature.values is not None:
-        return DriftView(live, ref, values - 1, values - 1)
+        return DriftView(rows, ref, values - 1, values - 1)
     below, above = outside_range(feature, ref)
     if not (below or above):
-        return DriftView(live, ref, values, None)
-    keep = np.ones(len(live), dtype=bool)
-    live, ref = live.copy(), ref.copy()
+        return DriftView(rows, ref, values, None)
+    keep = np.ones(rows.shape[1], dtype=bool)
+    rows, ref = rows.copy(), ref.copy()
     if below:
-        live[1] += live[0]
+        rows[:, 1] += rows[:, 0]
         keep[0] = False
     if above:
-        live[values - 2] += live[values - 1]
+        rows[:, values - 2] += rows[:, values - 1]
         keep[values - 1] = False
-    return DriftView(live[keep], ref[keep], values - below - above, None)
+    return DriftView(rows[:, keep], ref[keep], values - below - above, None)
 
 
 @dataclass(frozen=True)
 class Measured:
-    """A feature's score and the change behind it."""
+    """Each table's score and the change behind it."""
 
-    score: float
-    change: Change
-    sizes: tuple[int, int]
+    score: FloatArray
+    changes: Changes
+    sizes: tuple[IntArray, IntArray]
     """The live and reference rows (or values, for a sample metric) the test rests on."""
-    floor: float
+    floor: FloatArray
     """The smallest p-value the test could give any live window of this size."""
 
 
-def measure(
-    metric: Metric,
-    view: DriftView,
-    samples: tuple[Values | None, Values | None],
-    smoothing: float,
-) -> Measured:
-    """The score of the drift view (or of the raw samples) and the change behind it."""
+Samples = tuple[Values | None, Values | None]
+
+
+def measure(metric: Metric, view: DriftView, samples: list[Samples], smoothing: float) -> Measured:
+    """The score of each table of the drift view (or of its raw samples, a pair a table)
+    and the change behind it."""
     if metric.bucket_score is not None:
-        score = metric.bucket_score(view.live, view.ref, smoothing)
+        score = bucket_scores(metric, view.live, view.ref, smoothing)
         # A numeric feature's reference counts are its own quantiles': not a sample.
         sampled = view.ordered == 0 or view.other is not None
-        change = bucket_change(metric, view.live, view.ref, smoothing, sampled)
-        sizes = (int(view.live.sum()), int(view.ref.sum()))
+        changes = bucket_changes(metric, view.live, view.ref, smoothing, sampled)
+        n = view.live.sum(axis=1).astype(np.int64)
+        m = np.full(len(n), int(view.ref.sum()), dtype=np.int64)
         factor = floor_factor(_ordered(view))
-        return Measured(score, change, sizes, min(1.0, factor * permutation_floor(*sizes)))
+        floor = np.array(
+            [
+                min(1.0, factor * permutation_floor(int(a), int(b)))
+                for a, b in zip(n, m, strict=True)
+            ]
+        )
+        return Measured(score, changes, (n, m), floor)
+    found = [_measure_samples(metric, view, pair) for pair in samples]
+    each = [change for _, change, _, _ in found]
+    return Measured(
+        np.array([score for score, _, _, _ in found]),
+        Changes(
+            np.array([c.noise for c in each]),
+            np.array([c.change for c in each]),
+            np.array([c.lower for c in each]),
+            np.array([c.upper for c in each]),
+        ),
+        (np.array([s[0] for _, _, s, _ in found]), np.array([s[1] for _, _, s, _ in found])),
+        np.array([floor for _, _, _, floor in found]),
+    )
+
+
+def _measure_samples(
+    metric: Metric, view: DriftView, samples: Samples
+) -> tuple[float, Change, tuple[int, int], float]:
     live_values, ref_values = (np.asarray(v, dtype=np.float64) for v in samples)
     if metric.name == "ks":
         score = ks_test(live_values, ref_values)[0]
         n, m = _finite_count(live_values), _finite_count(ref_values)
         floor = min(1.0, 2.0 * math.exp(-log_choose(n + m, n))) if n and m else 1.0
-        change = sample_change(metric, score, live_values, ref_values)
-        return Measured(score, change, (n, m), floor)
+        return score, sample_change(metric, score, live_values, ref_values), (n, m), floor
     score = wasserstein_normalised(live_values, ref_values)
     sizes = (int(view.live.sum()), int(view.ref.sum()))
-    factor = floor_factor(_ordered(view))
-    change = sample_change(metric, score, live_values, ref_values)
-    return Measured(score, change, sizes, min(1.0, factor * permutation_floor(*sizes)))
+    floor = min(1.0, floor_factor(_ordered(view)) * permutation_floor(*sizes))
+    return score, sample_change(metric, score, live_values, ref_values), sizes, floor
 
 
 def test(
     metric: Metric,
     view: DriftView,
-    samples: tuple[Values | None, Values | None],
-    level: float,
-    max_draws: int | None,
-    decide: bool,
-) -> Evidence:
-    """The evidence: KS's own test for ks, else the buckets' test (significance.py)."""
+    samples: list[Samples],
+    wanted: BoolArray,
+    how: tuple[float, int | None, bool],
+) -> list[Evidence | None]:
+    """The evidence of each table `wanted` (None for the others): KS's own test for ks,
+    else the buckets' test (significance.py). `how`: the evidence level, the Monte Carlo
+    draws at most, and whether only "is p below the level?" matters."""
+    level, max_draws, decide = how
+    found: list[Evidence | None] = [None] * len(view.live)
+    rows = np.flatnonzero(wanted)
+    if not rows.size:
+        return found
     if metric.name == "ks":
-        live_values, ref_values = (np.asarray(v, dtype=np.float64) for v in samples)
-        _, p = ks_test(live_values, ref_values)
-        n, m = _finite_count(live_values), _finite_count(ref_values)
-        floor = min(1.0, 2.0 * math.exp(-log_choose(n + m, n))) if n and m else 1.0
-        return Evidence(max(p, floor), Method.KS, floor)
-    return remembered_evidence(
-        view.live, view.ref, level, view.other, max_draws, ordered=view.ordered, decide=decide
+        for row in rows:
+            live_values, ref_values = (np.asarray(v, dtype=np.float64) for v in samples[row])
+            _, p = ks_test(live_values, ref_values)
+            n, m = _finite_count(live_values), _finite_count(ref_values)
+            floor = min(1.0, 2.0 * math.exp(-log_choose(n + m, n))) if n and m else 1.0
+            found[row] = Evidence(max(p, floor), Method.KS, floor)
+        return found
+    draws = MAX_MONTE_CARLO_DRAWS if max_draws is None else max_draws
+    tested = evidence_rows(
+        view.live[rows], view.ref, level, view.other, draws, ordered=view.ordered, decide=decide
     )
+    for row, evidence in zip(rows, tested, strict=True):
+        found[row] = evidence
+    return found
 
 
 def _ordered(view: DriftView) -> bool:
-    used = int(np.count_nonzero((view.live + view.ref)[: view.ordered]))
+    used = int(np.count_nonzero((view.ref > 0)[: view.ordered]))
     return ordered_test(used, int(view.ref[: view.ordered].sum()))
 
 

@@ -34,10 +34,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from driftcli.scoring.distributions import chi2_sf, weighted_chi2_sf
+from driftcli.scoring.distributions import chi2_sf_rows, weighted_chi2_sf_rows
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 SMOOTH_COMPONENTS = 4
 """Location, scale, skewness, kurtosis: more components spread the test's power thinner
@@ -46,52 +47,66 @@ SMOOTH_COMPONENTS = 4
 
 @dataclass(frozen=True)
 class Layout:
-    """What the ordered statistics need of the pooled counts of the ordered buckets used."""
+    """What the ordered statistics need of the pooled counts of the ordered buckets used,
+    for one table or many (a row each; one row serves any number of Monte Carlo draws)."""
 
     pooled: FloatArray
-    total: float
+    total: FloatArray
     mid: FloatArray
     """Each bucket's pooled mid-rank: rows before it plus half its own."""
     ad_weights: FloatArray
     basis: FloatArray
-    """The smooth test's orthonormal polynomials, a column per component."""
+    """The smooth test's orthonormal polynomials: rows x buckets x components."""
+    components: IntArray
 
     @classmethod
     def of(cls, pooled: npt.ArrayLike) -> Layout:
-        counts = np.asarray(pooled, dtype=np.float64)
-        total = float(counts.sum())
-        mid = np.cumsum(counts) - counts / 2.0
-        denominator = mid * (total - mid) - total * counts / 4.0
-        safe = denominator > 1e-12 * total * total
+        counts = np.atleast_2d(np.asarray(pooled, dtype=np.float64))
+        total = counts.sum(axis=1)
+        mid = np.cumsum(counts, axis=1) - counts / 2.0
+        denominator = mid * (total[:, None] - mid) - total[:, None] * counts / 4.0
+        safe = denominator > 1e-12 * (total * total)[:, None]
         weights = np.where(safe, counts / np.where(safe, denominator, 1.0), 0.0)
-        return cls(counts, total, mid, weights, _basis(counts / total, mid / total))
+        shares = counts / total[:, None]
+        basis = _basis(shares, mid / total[:, None])
+        components = np.count_nonzero(np.any(basis != 0.0, axis=1), axis=1)
+        return cls(counts, total, mid, weights, basis, components.astype(np.int64))
 
-    @property
-    def components(self) -> int:
-        return int(self.basis.shape[1])
+    def rows(self, which: npt.NDArray[np.bool_] | IntArray) -> Layout:
+        """The layout of some of its rows (an index or a mask)."""
+        return Layout(
+            self.pooled[which],
+            self.total[which],
+            self.mid[which],
+            self.ad_weights[which],
+            self.basis[which],
+            self.components[which],
+        )
 
 
 def _basis(shares: FloatArray, mid: FloatArray) -> FloatArray:
     """Polynomials of degree 1..k in the mid-rank, orthonormal under the pooled shares.
 
-    Gram-Schmidt against the shares, from the constant up: with as many
-    components as buckets less one, they span every contrast of the buckets.
+    Gram-Schmidt against the shares, from the constant up, for every row at once: with
+    as many components as buckets less one, they span every contrast of the buckets.
+    A polynomial no longer independent of the lower ones (numerically) is left at zero.
     """
-    k = min(SMOOTH_COMPONENTS, len(shares) - 1)
+    rows, size = shares.shape
+    k = min(SMOOTH_COMPONENTS, size - 1)
     centred = mid - 0.5
     found: list[FloatArray] = [np.ones_like(shares)]
     for degree in range(1, k + 1):
         vector = centred**degree
         for earlier in found:
-            vector = vector - float(np.sum(shares * vector * earlier)) * earlier
-        norm = float(np.sqrt(np.sum(shares * vector * vector)))
-        if norm < 1e-9:
-            break
-        found.append(vector / norm)
-    return np.stack(found[1:], axis=1) if len(found) > 1 else np.zeros((len(shares), 0))
+            vector = vector - np.sum(shares * vector * earlier, axis=1, keepdims=True) * earlier
+        norm = np.sqrt(np.sum(shares * vector * vector, axis=1, keepdims=True))
+        found.append(np.where(norm > 1e-9, vector / np.where(norm > 1e-9, norm, 1.0), 0.0))
+    if len(found) == 1:
+        return np.zeros((rows, size, 0))
+    return np.stack(found[1:], axis=2)
 
 
-def _sides(live: FloatArray, total: float) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+def _sides(live: FloatArray, total: FloatArray) -> tuple[FloatArray, FloatArray, BoolArray]:
     n = live.sum(axis=1)
     m = total - n
     return n, m, (n > 0) & (m > 0)
@@ -103,14 +118,15 @@ def anderson_darling(live: npt.ArrayLike, layout: Layout) -> FloatArray:
     With D_j = N M_j - B_j n (M_j the live rows before bucket j plus half its
     own, B_j the same of the pooled rows), A = (N - 1) / (n m) sum_j
     w_j D_j^2 / N, w_j = l_j / (B_j (N - B_j) - N l_j / 4): the k-sample sum
-    over both samples, whose two terms are equal for k = 2.
+    over both samples, whose two terms are equal for k = 2. The layout has one
+    row for all, or a row for each.
     """
     x = np.atleast_2d(np.asarray(live, dtype=np.float64))
     total = layout.total
     n, m, both = _sides(x, total)
     below = np.cumsum(x, axis=1) - x / 2.0
-    gap = total * below - layout.mid[None, :] * n[:, None]
-    quadratic = (gap * gap) @ layout.ad_weights
+    gap = total[:, None] * below - layout.mid * n[:, None]
+    quadratic = np.sum(gap * gap * layout.ad_weights, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = (total - 1.0) / total * quadratic / np.where(both, n * m, 1.0)
     return np.where(both, statistic, 0.0)
@@ -119,65 +135,76 @@ def anderson_darling(live: npt.ArrayLike, layout: Layout) -> FloatArray:
 def smooth(live: npt.ArrayLike, layout: Layout) -> FloatArray:
     """Neyman's smooth statistic: the sum of the squared standardised components."""
     x = np.atleast_2d(np.asarray(live, dtype=np.float64))
-    n, m, both = _sides(x, layout.total)
-    components = x @ layout.basis
-    variance = np.where(both, n * m / max(layout.total - 1.0, 1.0), 1.0)
+    total = layout.total
+    n, m, both = _sides(x, total)
+    basis = np.broadcast_to(layout.basis, (len(x), *layout.basis.shape[1:]))
+    components = np.einsum("rj,rjk->rk", x, basis)
+    variance = np.where(both, n * m / np.maximum(total - 1.0, 1.0), 1.0)
     return np.where(both, np.sum(components * components, axis=1) / variance, 0.0)
 
 
-def anderson_darling_sf(statistic: float, layout: Layout) -> float:
-    """The statistic's asymptotic tail: a weighted sum of chi-square(1), its weights the
-    eigenvalues of N * P D S' W S D P (S the mid-cumulation, W the weights, D the root
-    shares, P the projection off the constant), which sum to 1."""
-    shares = layout.pooled / layout.total
-    size = len(shares)
+def anderson_darling_sf(statistic: npt.ArrayLike, layout: Layout) -> FloatArray:
+    """The statistic's asymptotic tail, a row each: a weighted sum of chi-square(1), its
+    weights the eigenvalues of N * P D S' W S D P (S the mid-cumulation, W the weights,
+    D the root shares, P the projection off the constant), which sum to 1."""
+    shares = layout.pooled / layout.total[:, None]
+    size = shares.shape[1]
     cumulate = np.tril(np.ones((size, size)), -1) + 0.5 * np.eye(size)
+    weighted = layout.ad_weights * layout.total[:, None]
+    inner = np.einsum("ji,rj,jk->rik", cumulate, weighted, cumulate)
     root = np.sqrt(shares)
-    projection = np.eye(size) - np.outer(root, root)
-    inner = cumulate.T @ (layout.ad_weights[:, None] * layout.total * cumulate)
-    matrix = projection @ (root[:, None] * inner * root[None, :]) @ projection
-    eigenvalues = np.linalg.eigvalsh((matrix + matrix.T) / 2.0)
-    return weighted_chi2_sf(statistic, eigenvalues[eigenvalues > 1e-12])
+    projection = np.eye(size)[None, :, :] - root[:, :, None] * root[:, None, :]
+    middle = root[:, :, None] * inner * root[:, None, :]
+    matrix = projection @ middle @ projection
+    eigenvalues = np.linalg.eigvalsh((matrix + np.swapaxes(matrix, 1, 2)) / 2.0)
+    weights = np.where(eigenvalues > 1e-12, eigenvalues, 0.0)
+    return weighted_chi2_sf_rows(np.atleast_1d(np.asarray(statistic, dtype=np.float64)), weights)
 
 
-def smooth_sf(statistic: float, layout: Layout, live_rows: float) -> float:
-    """The smooth statistic's tail: chi-square(k) scaled to its exact permutation variance."""
-    k = layout.components
-    if k == 0:
-        return 1.0
+def smooth_sf(statistic: npt.ArrayLike, layout: Layout, live_rows: npt.ArrayLike) -> FloatArray:
+    """The smooth statistic's tail, a row each: chi-square(k) scaled to its exact
+    permutation variance."""
+    k = layout.components.astype(np.float64)
     variance = smooth_variance(layout, live_rows)
-    scale = max(variance / (2.0 * k), 1e-6)
-    return chi2_sf(statistic / scale, 2.0 * k * k / max(variance, 1e-12))
+    scale = np.maximum(variance / np.maximum(2.0 * k, 1e-12), 1e-6)
+    df = 2.0 * k * k / np.maximum(variance, 1e-12)
+    statistics = np.atleast_1d(np.asarray(statistic, dtype=np.float64))
+    tail = chi2_sf_rows(statistics / scale, np.maximum(df, 1e-9))
+    return np.where(k > 0, tail, 1.0)
 
 
-def smooth_variance(layout: Layout, live_rows: float) -> float:
+def smooth_variance(layout: Layout, live_rows: npt.ArrayLike) -> FloatArray:
     """The exact variance of the smooth statistic when `live_rows` of the pooled rows,
-    drawn without replacement, are the live ones.
+    drawn without replacement, are the live ones, a row each.
 
     Each component is T_k / sqrt(v), T_k the sum over the live rows of the
     polynomial's value at each row's bucket; E[T_k^2 T_l^2] follows from
     the chances that 1 to 4 given rows are all live, and the power sums of
     the polynomials over the pooled rows.
     """
-    total, n = layout.total, float(live_rows)
-    k = layout.components
-    if k == 0 or n < 1 or n >= total:
-        return 2.0 * k
-    chance = [1.0]
+    total = layout.total
+    n = np.atleast_1d(np.asarray(live_rows, dtype=np.float64))
+    chance = [np.ones_like(total)]
     for i in range(4):
-        chance.append(chance[-1] * max(n - i, 0.0) / max(total - i, 1.0))
-    p1, p2, p3, p4 = chance[1:]
+        chance.append(chance[-1] * np.maximum(n - i, 0.0) / np.maximum(total - i, 1.0))
+    p1, p2, p3, p4 = (c[:, None, None] for c in chance[1:])
     squares = layout.basis**2
-    m22 = np.einsum("j,jk,jl->kl", layout.pooled, squares, squares)
-    a2b2 = total * total
-    c11 = total * np.eye(k)
+    m22 = np.einsum("rj,rjk,rjl->rkl", layout.pooled, squares, squares)
+    a2b2 = (total * total)[:, None, None]
+    # Components that exist (a degenerate one is all zeros), and pairs of them.
+    present = np.any(layout.basis != 0.0, axis=1).astype(np.float64)
+    pairs = present[:, :, None] * present[:, None, :]
+    c11 = total[:, None, None] * (pairs * np.eye(layout.basis.shape[2])[None, :, :])
     fourth = (
         p1 * m22
-        + p2 * (a2b2 - m22)
+        + p2 * (a2b2 * pairs - m22)
         + 2.0 * p2 * (c11 * c11 - m22)
         - 4.0 * p2 * m22
-        + p3 * (-2.0 * a2b2 - 4.0 * c11 * c11 + 12.0 * m22)
-        + p4 * (a2b2 + 2.0 * c11 * c11 - 6.0 * m22)
+        + p3 * (-2.0 * a2b2 * pairs - 4.0 * c11 * c11 + 12.0 * m22)
+        + p4 * (a2b2 * pairs + 2.0 * c11 * c11 - 6.0 * m22)
     )
-    second = (p1 - p2) * total
-    return float((fourth - second * second).sum() / (second * second))
+    second = (chance[1] - chance[2]) * total
+    spread = (fourth - (second * second)[:, None, None] * pairs).sum(axis=(1, 2))
+    value = spread / np.maximum(second * second, 1e-300)
+    degenerate = (n < 1) | (n >= total) | (layout.components == 0)
+    return np.where(degenerate, 2.0 * layout.components, value)

@@ -29,6 +29,7 @@ p-value is conservative whatever those categories are.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 
@@ -71,23 +72,42 @@ def assess(
 ) -> tuple[QualityFinding, ...]:
     """Every rule that applies to the feature; with `lazy`, a p-value only where it could
     fail the check."""
-    findings = []
+    return assess_rows(feature, np.atleast_2d(live), reference, settings, level, lazy)[0]
+
+
+def assess_rows(
+    feature: Feature,
+    live: IntArray,
+    reference: IntArray,
+    settings: Settings,
+    level: float,
+    lazy: bool = False,
+) -> list[tuple[QualityFinding, ...]]:
+    """`assess` for each row of live counts (a chunk each) against the same reference."""
+    rows = np.atleast_2d(live)
+    n, m = rows.sum(axis=1), int(reference.sum())
+    findings: list[list[QualityFinding]] = [[] for _ in range(len(rows))]
     for rule, buckets in _rule_buckets(feature, reference):
-        if not buckets:
+        if not buckets or not m:
             continue
-        x = int(live[buckets].sum())
+        x = rows[:, buckets].sum(axis=1)
         y = int(reference[buckets].sum())
-        n, m = int(live.sum()), int(reference.sum())
-        if not n or not m:
-            continue
         ratio, points = settings.quality_limits(rule.value, feature.name)
-        share, ref_share = x / n, y / m
-        past = share >= ratio * ref_share and 100.0 * (share - ref_share) >= points
-        p: tuple[float, bool] | None = None
-        if share > ref_share and (past or not lazy):
-            p = _p_value(rule, feature, live, reference, buckets, level)
-        findings.append(_finding(rule, (y, x), (ref_share, share), p, (ratio, points), level))
-    return tuple(findings)
+        ref_share = y / m
+        share = np.where(n > 0, x / np.maximum(n, 1), 0.0)
+        past = (share >= ratio * ref_share) & (100.0 * (share - ref_share) >= points)
+        wanted = (n > 0) & (share > ref_share) & np.logical_or(past, not lazy)
+        # A chunk (lazy) keeps only the rules that did not come out ok: the many rows of
+        # a chunked check would otherwise hold a finding per rule each.
+        for i in np.flatnonzero(wanted) if lazy else np.flatnonzero(n > 0):
+            p = None
+            if wanted[i]:
+                p = _p_value(rule, feature, rows[i], reference, buckets, level)
+            limits = (ratio, points)
+            found = _finding(rule, (y, int(x[i])), (ref_share, float(share[i])), p, limits, level)
+            if not lazy or found.status is not QualityStatus.OK:
+                findings[i].append(found)
+    return [tuple(found) for found in findings]
 
 
 def _rule_buckets(feature: Feature, reference: IntArray) -> list[tuple[QualityRule, list[int]]]:
@@ -125,6 +145,8 @@ def _finding(
     finding = QualityFinding(
         rule, status, ref_rows, live_rows, ref_share, share, p, bound, ratio, points
     )
+    if status is QualityStatus.OK:
+        return finding
     return replace(finding, reason=describe(finding, level))
 
 
@@ -197,6 +219,7 @@ def _p_value(
     return hypergeometric_sf(x, total, pooled, n), False
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def hypergeometric_sf(x: int, total: int, good: int, draws: int) -> float:
     """P(X >= x) for X the good ones among `draws` drawn from `total` without replacement."""
     low, high = max(0, draws - (total - good)), min(good, draws)
@@ -205,10 +228,18 @@ def hypergeometric_sf(x: int, total: int, good: int, draws: int) -> float:
     if x > high:
         return 0.0
     log_first = log_choose(good, x) + log_choose(total - good, draws - x) - log_choose(total, draws)
-    k = np.arange(x, high, dtype=np.float64)
-    ratios = (good - k) * (draws - k) / ((k + 1) * (total - good - draws + k + 1))
-    log_terms = np.concatenate([[0.0], np.cumsum(np.log(ratios))])
-    peak = float(log_terms.max())
+    # Past the mode the terms shrink at least geometrically: a window whose last term is
+    # negligible holds the sum; else the window doubles, up to the whole tail.
+    width = 64
+    while True:
+        end = min(high, x + width)
+        k = np.arange(x, end, dtype=np.float64)
+        ratios = (good - k) * (draws - k) / ((k + 1) * (total - good - draws + k + 1))
+        log_terms = np.concatenate([[0.0], np.cumsum(np.log(ratios))])
+        peak = float(log_terms.max())
+        if end == high or (log_terms[-1] < peak - 50.0 and ratios[-1] < 0.5):
+            break
+        width *= 4
     return min(1.0, math.exp(log_first + peak) * float(np.sum(np.exp(log_terms - peak))))
 
 

@@ -24,25 +24,20 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 
 from driftcli.choices import Correction
+from driftcli.scoring.asymptotic import expects_enough, g_rows, ordered_rows
 from driftcli.scoring.distributions import chi2_sf
-from driftcli.scoring.ordered import (
-    Layout,
-    anderson_darling,
-    anderson_darling_sf,
-    smooth,
-    smooth_sf,
-)
+from driftcli.scoring.ordered import Layout, anderson_darling, smooth
 from driftcli.scoring.permutation import (
     Scored,
     enough_to_decide,
-    entropy_term,
+    entropy_scorer,
     log_choose,
     monte_carlo,
     types_bound,
@@ -55,9 +50,6 @@ Counts = npt.NDArray[np.int64] | npt.NDArray[np.float64]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-MIN_EXPECTED = 5.0
-"""An asymptotic tail is used only when every bucket the statistic uses expects at
-least this many rows on both sides (the textbook rule); otherwise Monte Carlo."""
 MIN_ORDERED_BUCKETS = 3
 """Fewer ordered buckets than this (a flag): the order adds nothing to G."""
 MIN_ORDERED_REFERENCE = 40
@@ -133,6 +125,7 @@ class Evidence:
         return "+".join(p.test for p in self.parts) if self.parts else "g"
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def permutation_floor(n_live: int, n_ref: int) -> float:
     """The smallest p-value a permutation test of n_live against n_ref rows can give.
 
@@ -184,80 +177,11 @@ def g_test(live: Counts, ref: Counts) -> GTest:
     one distribution; df = K - 1 over the K buckets used. With a reference
     much larger than the live window, G approaches 2 * n_live * KL(live || ref)
     on unsmoothed counts; unlike that shortcut, it also accounts for the
-    reference being a sample. Valid at large expected counts; see `evidence`.
-    The p-value is the chi-square tail of G / q, with Williams' (1976)
-    correction q = 1 + (N (1/n + 1/m) - 1)(N sum_j 1/P_j - 1) / (6 N (K - 1)),
-    which brings G's mean to the chi-square's at moderate counts (without
-    it, G's tail at 0.001 was measured twice too heavy at 5 rows a bucket).
+    reference being a sample. Valid at large expected counts (see `evidence`);
+    the p-value is Williams-corrected (asymptotic.g_rows).
     """
-    live_used, ref_used = _used(live, ref)
-    n_live, n_ref = live_used.sum(), ref_used.sum()
-    df = live_used.size - 1
-    if df < 1 or n_live == 0 or n_ref == 0:
-        return GTest(0.0, max(df, 0), 1.0)
-    pooled = live_used + ref_used
-    total = n_live + n_ref
-    statistic = 2.0 * (
-        _xlogy_ratio(live_used, n_live * pooled / total)
-        + _xlogy_ratio(ref_used, n_ref * pooled / total)
-    )
-    statistic = max(statistic, 0.0)
-    williams = 1.0 + (total * (1 / n_live + 1 / n_ref) - 1) * (
-        total * float(np.sum(1.0 / pooled)) - 1
-    ) / (6.0 * total * df)
-    return GTest(statistic, df, chi2_sf(statistic / williams, df))
-
-
-def _used(live: Counts, ref: Counts) -> tuple[FloatArray, FloatArray]:
-    live_f = np.asarray(live, dtype=np.float64)
-    ref_f = np.asarray(ref, dtype=np.float64)
-    used = (live_f + ref_f) > 0
-    return live_f[used], ref_f[used]
-
-
-def _xlogy_ratio(observed: FloatArray, expected: FloatArray) -> float:
-    nonzero = observed > 0
-    return float(np.sum(observed[nonzero] * np.log(observed[nonzero] / expected[nonzero])))
-
-
-def _expects_enough(live: FloatArray, pooled: FloatArray) -> bool:
-    n, total = float(live.sum()), float(pooled.sum())
-    smaller = min(n, total - n)
-    return float(pooled.min()) * smaller / total >= MIN_EXPECTED
-
-
-@dataclass(frozen=True)
-class _Table:
-    """The buckets a test uses (those with a row on either side), and what it needs of them."""
-
-    live: IntArray
-    pooled: IntArray
-    scored: npt.NDArray[np.bool_]
-    """The buckets G scores (all but a reference-less `other`, see `entropy_term`)."""
-    ordered: IntArray
-    """Indices of the ordered buckets among those used (empty: no ordered statistics)."""
-    floor: float
-
-
-def _table(live: Counts, ref: Counts, other: int | None, ordered: int) -> _Table | None:
-    live_all = np.asarray(live, dtype=np.float64)
-    ref_all = np.asarray(ref, dtype=np.float64)
-    used = (live_all + ref_all) > 0
-    live_used, ref_used = live_all[used].astype(np.int64), ref_all[used].astype(np.int64)
-    n_live, n_ref = int(live_used.sum()), int(ref_used.sum())
-    floor = permutation_floor(n_live, n_ref)
-    if live_used.size < 2 or n_live == 0 or n_ref == 0:
-        return None
-    scored = np.ones(live_used.size, dtype=bool)
-    if other is not None and used[other] and ref_all[other] == 0:
-        # Only categories the reference never saw (see `entropy_term`): where the
-        # reference has rows in `other` too (its tail past the categories kept), the
-        # bucket is a fixed one, and left out it would favour drift.
-        scored[int(np.count_nonzero(used[:other]))] = False
-    kept = int(np.count_nonzero(used[:ordered]))
-    tested = ordered_test(kept, int(ref_all[:ordered].sum()))
-    indices = np.arange(kept) if tested else np.arange(0)
-    return _Table(live_used, live_used + ref_used, scored, indices, floor)
+    statistic, df, p = g_rows(np.asarray(live, dtype=np.float64), np.asarray(ref, np.float64))
+    return GTest(float(statistic[0]), max(int(df[0]), 0), float(p[0]))
 
 
 def evidence(
@@ -283,99 +207,170 @@ def evidence(
     stops as soon as that is settled, and a part that settles it alone
     leaves the others uncomputed (p is then an upper bound).
     """
-    table = _table(live, ref, other, ordered)
-    if table is None:
-        return Evidence(1.0, Method.CHI_SQUARE, permutation_floor(*_rows(live, ref)))
-    weights = WEIGHTS if table.ordered.size else {"g": 1.0}
+    live_row = np.atleast_2d(np.asarray(live, dtype=np.float64))
+    return evidence_rows(live_row, ref, level, other, max_draws, ordered=ordered, decide=decide)[0]
+
+
+def evidence_rows(
+    live: Counts,
+    ref: Counts,
+    level: float = DEFAULT_EVIDENCE,
+    other: int | None = None,
+    max_draws: int = MAX_MONTE_CARLO_DRAWS,
+    *,
+    ordered: int = 0,
+    decide: bool = False,
+) -> list[Evidence]:
+    """`evidence` for each row of live counts against the same reference counts: the
+    asymptotic parts of every row at once, Monte Carlo row by row where needed."""
+    x = np.atleast_2d(np.asarray(live, dtype=np.float64))
+    y = np.asarray(ref, dtype=np.float64)
     draws = min(max_draws, MAX_MONTE_CARLO_DRAWS, max(MONTE_CARLO_DRAWS, math.ceil(10 / level)))
-    parts, pending = _asymptotic_parts(table, weights, draws)
-    if decide and any(p.p_value < level * p.weight for p in parts):
-        return _combined(parts, table.floor, partial=bool(pending))
-    if parts and pending:
-        # No draw count could give a pending part a p / weight below what is known: an
-        # overwhelming change, whose p the draws would not change.
-        known = min(p.p_value / p.weight for p in parts)
-        if all(known < 1.0 / ((draws + 1) * weights[name]) for name, _, _ in pending):
-            return _combined(parts, table.floor)
-    if pending:
-        scored = [statistic for _, statistic, _ in pending]
-        if decide:
-            scored = [
-                Scored(s.score, s.observed, enough_to_decide(level * weights[name], draws))
-                for (name, _, _), s in zip(pending, scored, strict=True)
-            ]
-        drawn = monte_carlo(table.live, table.pooled, scored, draws)
-        parts += [
-            Part(name, max(d.p_value, table.floor), Method.MONTE_CARLO, weights[name], d.bound)
-            for (name, _, _), d in zip(pending, drawn, strict=True)
+    index = _ordered_index(y, ordered)
+    weights = WEIGHTS if index.size else _G_ONLY
+    settled = level * weights.get("smooth", 0.0) if decide else None
+    ordered_parts = ordered_rows(x[:, index], y[index], settled) if index.size else None
+    # Numbers: `missing` and `invalid`, the last two buckets, may be sparse (SPARSE_EXPECTED).
+    g_valid = expects_enough(x, x + y[None, :], sparse=2 if index.size else 0)
+    if ordered_parts is not None and settled is not None:
+        g_valid &= ~(ordered_parts.smooth_p < settled)  # settled: G is not needed
+    g_p = g_rows(x, y, g_valid)[2]
+    named: list[tuple[str, FloatArray, Method, npt.NDArray[np.bool_] | None]] = [
+        ("g", g_p, Method.CHI_SQUARE, g_valid)
+    ]
+    if ordered_parts is not None:
+        named += [
+            ("anderson-darling", ordered_parts.anderson_darling_p, Method.SADDLEPOINT, None),
+            ("smooth", ordered_parts.smooth_p, Method.CHI_SQUARE, None),
         ]
-    return _combined(parts, table.floor)
-
-
-def _rows(live: Counts, ref: Counts) -> tuple[int, int]:
-    return int(np.asarray(live).sum()), int(np.asarray(ref).sum())
-
-
-Pending = tuple[str, Scored, float]
-
-
-def _asymptotic_parts(
-    table: _Table, weights: dict[str, float], draws: int
-) -> tuple[list[Part], list[Pending]]:
-    """The parts whose asymptotic tail is valid (or whose bound settles them), and the
-    statistics left for Monte Carlo."""
-    parts: list[Part] = []
-    pending: list[Pending] = []
-    live, pooled = table.live, table.pooled
-    if _expects_enough(live.astype(np.float64), pooled.astype(np.float64)):
-        g = g_test(live, pooled - live)
-        parts.append(Part("g", max(g.p_value, table.floor), Method.CHI_SQUARE, weights["g"]))
-    else:
-        bound = types_bound(live, pooled, table.scored)
-        if bound <= 1.0 / (draws + 1):
-            parts.append(Part("g", max(bound, table.floor), Method.BOUND, weights["g"], True))
-        else:
-            scored = table.scored
-
-            def g_score(sample: IntArray) -> FloatArray:
-                return entropy_term(sample, pooled, scored)
-
-            pending.append(("g", Scored(g_score, float(g_score(live)[0])), weights["g"]))
-    if table.ordered.size:
-        _ordered_parts(table, weights, parts, pending)
-    return parts, pending
-
-
-def _ordered_parts(
-    table: _Table, weights: dict[str, float], parts: list[Part], pending: list[Pending]
-) -> None:
-    index = table.ordered
-    live = table.live[index].astype(np.float64)
-    layout = Layout.of(table.pooled[index])
-    asymptotic = _expects_enough(live, layout.pooled)
-    statistics: dict[str, Callable[[npt.ArrayLike, Layout], FloatArray]] = {
-        "anderson-darling": anderson_darling,
-        "smooth": smooth,
-    }
-    for name, statistic in statistics.items():
-        observed = float(statistic(live, layout)[0])
-        if asymptotic:
-            if name == "smooth":
-                p, method = smooth_sf(observed, layout, float(live.sum())), Method.CHI_SQUARE
-            else:
-                p, method = anderson_darling_sf(observed, layout), Method.SADDLEPOINT
-            parts.append(Part(name, max(p, table.floor), method, weights[name]))
+    columns = [
+        (name, p.tolist(), method, (~np.isnan(p) if valid is None else valid).tolist())
+        for name, p, method, valid in named
+    ]
+    m = int(y.sum())
+    sizes = x.sum(axis=1).astype(np.int64).tolist()
+    used = np.count_nonzero((x + y[None, :]) > 0, axis=1).tolist()
+    found = []
+    for row, n in enumerate(sizes):
+        floor = permutation_floor(n, m)
+        if n == 0 or m == 0 or used[row] < 2:
+            found.append(Evidence(1.0, Method.CHI_SQUARE, floor))
             continue
+        known = [
+            Part(name, max(p[row], floor), method, weights[name])
+            for name, p, method, valid in columns
+            if valid[row]
+        ]
+        found.append(_finish(x[row], y, known, (level, draws, decide, floor), other, index))
+    return found
 
-        def score(sample: IntArray, statistic: Callable[..., FloatArray] = statistic) -> FloatArray:
-            return statistic(sample[:, index], layout)
 
-        pending.append((name, Scored(score, observed), weights[name]))
+def _ordered_index(ref: FloatArray, ordered: int) -> IntArray:
+    """The ordered buckets the ordered statistics use: those the reference has rows in
+    (every live row's buckets are then used), when enough of them and of its rows."""
+    index = np.flatnonzero(ref[:ordered] > 0)
+    if not ordered_test(index.size, int(ref[:ordered].sum())):
+        return np.arange(0)
+    return index
+
+
+def _finish(
+    live: FloatArray,
+    ref: FloatArray,
+    known: list[Part],
+    how: tuple[float, int, bool, float],
+    other: int | None,
+    index: IntArray,
+) -> Evidence:
+    """One table's evidence from its asymptotic parts (none below `floor`, the smallest
+    p-value any window of its size could reach), and Monte Carlo for the others."""
+    level, draws, decide, floor = how
+    weights = WEIGHTS if index.size else _G_ONLY
+    if decide and any(part.p_value < level * part.weight for part in known):
+        return _combined(known, floor, partial=len(known) < len(weights))
+    if len(known) < len(weights):
+        found = {part.test for part in known}
+        missing = tuple(name for name in weights if name not in found)
+        key = (live.astype(np.int64).tobytes(), ref.astype(np.int64).tobytes())
+        drawn = _drawn(*key, missing, level, draws, decide, other, index.tobytes())
+        known = known + [replace(part, p_value=max(part.p_value, floor)) for part in drawn]
+    # A decision settled by one part leaves the others uncomputed: p is then a bound.
+    return _combined(known, floor, partial=len(known) < len(weights))
+
+
+_G_ONLY = {"g": 1.0}
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _drawn(
+    live_bytes: bytes,
+    ref_bytes: bytes,
+    names: tuple[str, ...],
+    level: float,
+    draws: int,
+    decide: bool,
+    other: int | None,
+    index_bytes: bytes,
+) -> tuple[Part, ...]:
+    """The parts asymptotics could not give, by Monte Carlo (G: or by its bound); the
+    many small chunks of a chunked check meet the same tables again and again."""
+    live_all = np.frombuffer(live_bytes, np.int64)
+    ref_all = np.frombuffer(ref_bytes, np.int64)
+    index = np.frombuffer(index_bytes, np.int64)
+    used = (live_all + ref_all) > 0
+    live, pooled = live_all[used], live_all[used] + ref_all[used]
+    scored = np.ones(live.size, dtype=bool)
+    if other is not None and used[other] and ref_all[other] == 0:
+        # Only categories the reference never saw (see `entropy_term`): where the
+        # reference has rows in `other` too (its tail past the categories kept), the
+        # bucket is a fixed one, and left out it would favour drift.
+        scored[int(np.count_nonzero(used[:other]))] = False
+    weights = WEIGHTS if index.size else {"g": 1.0}
+    parts: list[Part] = []
+    pending: list[tuple[str, Scored]] = []
+    if "g" in names:
+        bound = types_bound(live, pooled, scored)
+        if bound <= 1.0 / (draws + 1):
+            parts.append(Part("g", bound, Method.BOUND, weights["g"], True))
+        else:
+            g_score = entropy_scorer(pooled, scored, int(live.sum()))
+            pending.append(("g", Scored(g_score, float(g_score(live)[0]))))
+    if index.size and ("anderson-darling" in names or "smooth" in names):
+        # The ordered buckets hold reference rows, so they are among those used.
+        ordered = np.searchsorted(np.flatnonzero(used), index)
+        layout = Layout.of(pooled[ordered])
+        for name, statistic in (("anderson-darling", anderson_darling), ("smooth", smooth)):
+            if name not in names:
+                continue
+
+            def score(
+                sample: IntArray, statistic: Callable[..., FloatArray] = statistic
+            ) -> FloatArray:
+                return statistic(sample[:, ordered], layout)
+
+            pending.append((name, Scored(score, float(score(live[None, :])[0]))))
+    if decide and any(part.p_value < level * part.weight for part in parts):
+        return tuple(parts)
+    if pending:
+        scored_stats = [
+            Scored(s.score, s.observed, enough_to_decide(level * weights[name], draws))
+            if decide
+            else s
+            for name, s in pending
+        ]
+        for (name, _), d in zip(
+            pending, monte_carlo(live, pooled, scored_stats, draws), strict=True
+        ):
+            parts.append(Part(name, d.p_value, Method.MONTE_CARLO, weights[name], d.bound))
+    return tuple(parts)
+
+
+_ORDER = {name: i for i, name in enumerate(WEIGHTS)}
 
 
 def _combined(parts: list[Part], floor: float, partial: bool = False) -> Evidence:
     """min(1, min_i p_i / w_i), the method and boundness of the part that gives it."""
-    parts = sorted(parts, key=lambda part: list(WEIGHTS).index(part.test))
+    parts = sorted(parts, key=lambda part: _ORDER[part.test])
     best = min(parts, key=lambda part: part.p_value / part.weight)
     p = min(1.0, best.p_value / best.weight)
     kept = tuple(parts) if len(parts) > 1 or best.weight < 1.0 else ()
@@ -392,36 +387,9 @@ def remembered_evidence(
     ordered: int = 0,
     decide: bool = False,
 ) -> Evidence:
-    """`evidence`, remembered.
-
-    The many small chunks of a chunked check meet the same tables again and
-    again (two rows over twenty buckets have a few hundred), and a Monte
-    Carlo p-value, seeded by its table, is the same each time.
-    """
+    """`evidence` (its Monte Carlo parts remembered, see `_drawn`)."""
     draws = MAX_MONTE_CARLO_DRAWS if max_draws is None else max_draws
-    key = (live.tobytes(), live.dtype.str), (ref.tobytes(), ref.dtype.str)
-    return _remembered(*key, level, other, draws, ordered, decide)
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def _remembered(
-    live: tuple[bytes, str],
-    ref: tuple[bytes, str],
-    level: float,
-    other: int | None,
-    draws: int,
-    ordered: int,
-    decide: bool,
-) -> Evidence:
-    return evidence(
-        np.frombuffer(live[0], live[1]),
-        np.frombuffer(ref[0], ref[1]),
-        level,
-        other,
-        draws,
-        ordered=ordered,
-        decide=decide,
-    )
+    return evidence(live, ref, level, other, draws, ordered=ordered, decide=decide)
 
 
 def adjust(p_values: list[float], correction: Correction) -> list[float]:
