@@ -17,22 +17,25 @@ naming the file and the key: a typo must not silently change a CI gate.
 
 from __future__ import annotations
 
+import math
 import os
-import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from driftcli.choices import METRIC_NAMES, Correction, Kind
-from driftcli.errors import UsageError, did_you_mean, os_reason, path_shown
+from driftcli.config_file import fewer_columns_only, find_config, lower_only
+from driftcli.errors import UsageError, did_you_mean
 from driftcli.settings import (
     DEFAULT_BINS,
     DEFAULT_EVIDENCE,
+    DEFAULT_MAX_COLUMNS,
     DEFAULT_MAX_LINE_BYTES,
     DEFAULT_METRIC,
     DEFAULT_QUALITY_POINTS,
     DEFAULT_QUALITY_RATIO,
+    MAX_COUNT,
     QUALITY_RULES,
     FeatureSettings,
     Settings,
@@ -54,13 +57,59 @@ class _Unknown(TypeError):
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError("a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return math.inf if value > 0 else -math.inf
 
 
 def _integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("a whole number")
     return value
+
+
+def _threshold(value: Any) -> float:
+    number = _number(value)
+    if not (number >= 0 and math.isfinite(number)):
+        raise TypeError("a number of at least 0")
+    return number
+
+
+def _p_value(value: Any) -> float:
+    """A level for p-values (evidence, alpha): strictly between 0 and 1."""
+    number = _number(value)
+    if not 0 < number < 1:
+        raise TypeError("between 0 and 1")
+    return number
+
+
+def _share(value: Any) -> float:
+    number = _number(value)
+    if not 0 <= number < 1:
+        raise TypeError("at least 0 and below 1")
+    return number
+
+
+def _count(at_least: int) -> Callable[[Any], int]:
+    """A whole number from `at_least` to `MAX_COUNT`: what a count of rows or bins can be."""
+
+    def parse(value: Any) -> int:
+        whole = _integer(value)
+        if whole < at_least:
+            raise TypeError(f"at least {at_least}")
+        if whole > MAX_COUNT:
+            raise TypeError(f"at most {MAX_COUNT:,}")
+        return whole
+
+    return parse
+
+
+_bins = _count(2)
+_rows = _count(1)
+_WHOLE = (_integer, _bins, _rows)
+_REAL = (_number, _threshold, _p_value, _share)
+"""The parsers of numbers: an environment variable's text is read as one for them."""
 
 
 def _text(value: Any) -> str:
@@ -131,32 +180,33 @@ def _kind(value: Any) -> Kind:
 
 
 GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
-    "threshold": _number,
+    "threshold": _threshold,
     "metric": _metric,
-    "alpha": _number,
-    "evidence": _number,
+    "alpha": _p_value,
+    "evidence": _p_value,
     "correction": _correction,
-    "bins": _integer,
-    "min_rows": _integer,
+    "bins": _bins,
+    "min_rows": _rows,
     "features": _names,
     "exclude": _names,
-    "max_drift_share": _number,
+    "max_drift_share": _share,
     "fail_on": _names,
     "store": _text,
     "engine": _engine,
     "scheduler": _text,
     "skip_bad_lines": _flag,
     "delimiter": _delimiter,
+    "max_columns": _rows,
     "max_line_bytes": _size,
     **{f"{rule}_{limit}": _number for rule in QUALITY_RULES for limit in ("ratio", "points")},
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
 FEATURE_KEYS: dict[str, Callable[[Any], Any]] = {
-    "threshold": _number,
+    "threshold": _threshold,
     "metric": _metric,
     "kind": _kind,
-    "bins": _integer,
+    "bins": _bins,
     "exclude": _flag,
     **{f"{rule}_{limit}": _number for rule in QUALITY_RULES for limit in ("ratio", "points")},
 }
@@ -178,6 +228,7 @@ DEFAULTS: dict[str, Any] = {
     "scheduler": None,
     "skip_bad_lines": False,
     "delimiter": None,
+    "max_columns": DEFAULT_MAX_COLUMNS,
     "max_line_bytes": DEFAULT_MAX_LINE_BYTES,
     **{f"{rule}_ratio": DEFAULT_QUALITY_RATIO for rule in QUALITY_RULES},
     **{f"{rule}_points": DEFAULT_QUALITY_POINTS for rule in QUALITY_RULES},
@@ -253,6 +304,7 @@ class Resolved:
             overrides=tuple(self.features.items()),
             skip_bad_lines=v["skip_bad_lines"],
             delimiter=v["delimiter"],
+            max_columns=v["max_columns"],
             max_line_bytes=v["max_line_bytes"],
             **{
                 f"{rule}_{limit}": v[f"{rule}_{limit}"]
@@ -260,61 +312,6 @@ class Resolved:
                 for limit in ("ratio", "points")
             },
         )
-
-
-def find_config(
-    directory: Path, explicit: Path | None = None
-) -> tuple[Path, dict[str, Any]] | None:
-    """The config file and its driftcli table, if there is one."""
-    if explicit is not None:
-        _regular_file(explicit, f"--config {path_shown(explicit)}", required=True)
-        return explicit, _table(explicit)
-    own = directory / "driftcli.toml"
-    if _regular_file(own, str(own)):
-        return own, _table(own)
-    project = directory / "pyproject.toml"
-    if _regular_file(project, str(project)):
-        table = _table(project)
-        if table is not None:
-            return project, table
-    return None
-
-
-def _regular_file(path: Path, label: str, *, required: bool = False) -> bool:
-    """Is there a config file at `path`? Anything there but a regular file is an error:
-    reading a named pipe would wait forever, and a directory is not a file."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        if required:
-            raise UsageError(f"{label}: no such file") from None
-        return False
-    except OSError as exc:
-        raise UsageError(f"{label}: {os_reason(exc)}") from None
-    if stat.S_ISDIR(mode):
-        raise UsageError(f"{label}: is a directory, not a config file")
-    if not stat.S_ISREG(mode):
-        raise UsageError(f"{label}: is not a regular file (a named pipe or a device?)")
-    return True
-
-
-def _table(path: Path) -> dict[str, Any]:
-    # Imported here: most runs have no config file, and start-up is paid by every run.
-    import tomllib
-
-    try:
-        document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-        raise UsageError(f"{path}: not valid TOML ({exc})") from exc
-    if path.name == "pyproject.toml":
-        tool = document.get("tool", {})
-        table = tool.get("driftcli") if isinstance(tool, dict) else None
-        if table is None:
-            return None  # type: ignore[return-value]
-        if not isinstance(table, dict):
-            raise UsageError(f"{path}: [tool.driftcli] must be a table")
-        return table
-    return document
 
 
 def resolve(
@@ -344,28 +341,10 @@ def resolve(
         else:
             values[key], sources[key] = DEFAULTS[key], "default"
     if path is not None and config is None and sources["max_line_bytes"] == where:
-        _lower_only(path, values["max_line_bytes"])
+        lower_only(path, values["max_line_bytes"])
+    if path is not None and config is None and sources["max_columns"] == where:
+        fewer_columns_only(path, values["max_columns"])
     return Resolved(values, sources, features, path, config_given=config is not None)
-
-
-def _lower_only(path: Path, limit: int) -> None:
-    """A config file driftcli found (it came with the directory, perhaps a cloned
-    repository) may lower the line limit, never raise it: the limit is what bounds
-    the memory a hostile input can cost."""
-    if limit <= DEFAULT_MAX_LINE_BYTES:
-        return
-    size = next(
-        (f"{limit >> shift}{unit}" for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10))
-         if limit % (1 << shift) == 0),
-        str(limit),
-    )  # fmt: skip
-    raise UsageError(
-        f"{path}: sets max_line_bytes = {size_text(limit)}, above the default of "
-        f"{size_text(DEFAULT_MAX_LINE_BYTES)}, but only a limit you give may raise it, not "
-        "a config file driftcli found in the directory",
-        hint=f"to use it: --max-line-bytes {size}, or DRIFTCLI_MAX_LINE_BYTES={size}, or "
-        f"--config {path}",
-    )
 
 
 def _parse_table(
@@ -410,7 +389,16 @@ def _checked(parse: Callable[[Any], Any], value: Any, label: str) -> Any:
             f"{label}: unknown {exc.what} {value!r}", hint=did_you_mean(str(value), exc.known)
         ) from None
     except TypeError as exc:
-        raise UsageError(f"{label} must be {exc}, not {value!r}") from None
+        raise UsageError(f"{label} must be {exc}, not {_value_text(value)}") from None
+
+
+def _value_text(value: Any) -> str:
+    """A value as a message shows it: its repr, cut short (a config value may be huge)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"a {type(value).__name__} nested too deep to show"
+    return text if len(text) <= 80 else text[:60] + "..." + text[-10:]
 
 
 _TRUE_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
@@ -420,12 +408,12 @@ def _from_env(name: str, raw: str, parse: Callable[[Any], Any]) -> Any:
     value: Any = raw
     if parse is _flag:
         value = _TRUE_WORDS.get(raw.strip().lower(), raw)
-    if parse in (_number, _integer):
+    if parse in _WHOLE or parse in _REAL:
         try:
-            value = int(raw) if parse is _integer else float(raw)
+            value = int(raw) if parse in _WHOLE else float(raw)
         except ValueError:
-            kind = "a whole number" if parse is _integer else "a number"
-            raise UsageError(f"{name} must be {kind}, not {raw!r}") from None
+            kind = "a whole number" if parse in _WHOLE else "a number"
+            raise UsageError(f"{name} must be {kind}, not {_value_text(raw)}") from None
     return _checked(parse, value, name)
 
 

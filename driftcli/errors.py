@@ -76,6 +76,8 @@ _OS_REASONS = {
     errno.ENOTDIR: "a part of the path is not a directory",
     errno.EROFS: "read-only file system",
     errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EIO: "input/output error (the device failed to read or write)",
     errno.EISDIR: "is a directory",
 }
 

@@ -27,6 +27,13 @@ MAX_LINE_BYTES = 1 << 30
 """The highest line limit: Arrow parses a run of lines in one block of at most
 2**31 - 1 bytes (its block size and string offsets are 32-bit), and a run holds
 the longest line and the lines around it, up to a chunk."""
+DEFAULT_MAX_COLUMNS = 2_000
+"""The most columns an input may have: each costs memory at every stage (Arrow's
+parser, the counts, the reference's held values), some 0.4 MB in all, so a wider
+input is an error rather than past 1 GiB (docs/limits.md says what it costs)."""
+MAX_COUNT = 1 << 62
+"""The largest count a setting takes (rows, bins): the store's bound on counts too
+(store/codec.py), well within the 64-bit integers numpy and Arrow count with."""
 DEFAULT_EVIDENCE = 0.005
 """A feature drifts only if its p-value is below this: chance alone then flags
 fewer than one feature in 200 whose distribution did not change."""
@@ -137,6 +144,8 @@ class Settings:
     """Count and skip malformed input lines instead of stopping at the first."""
     delimiter: str | None = None
     """The CSV field separator; None: each CSV input's is sniffed (`,` `;` tab `|`)."""
+    max_columns: int = DEFAULT_MAX_COLUMNS
+    """An input with more columns (a CSV header, JSON keys, a Parquet schema) is refused."""
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """A longer input line is a bad line (an error, or skipped with `skip_bad_lines`)."""
     missing_ratio: float = DEFAULT_QUALITY_RATIO
@@ -216,6 +225,8 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
             f"--max-line-bytes must be from 1 byte to {size_text(MAX_LINE_BYTES)}, "
             f"not {settings.max_line_bytes:,}"
         )
+    if not 1 <= settings.max_columns <= MAX_COUNT:
+        raise UsageError(f"--max-columns must be at least 1, not {settings.max_columns:,}")
     overlap = set(settings.features) & set(settings.exclude)
     if overlap:
         raise UsageError(f"{sorted(overlap)[0]!r} is both selected and excluded")

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -947,3 +948,101 @@ def test_a_report_file_named_dash_is_refused_before_reading(
     assert result.exit_code == 2
     assert f"error: {flag} -: report files take a path" in result.stderr
     assert not (tmp_path / "-").exists()
+
+
+# --- report files that block: named pipes and process substitution -----------
+
+
+@pytest.mark.parametrize("option", ["--json", "--junit", "--markdown", "--html", "--summary",
+                                    "--output"])  # fmt: skip
+def test_a_named_pipe_no_one_reads_is_an_error_not_a_hang(
+    invoke: Invoke, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str
+) -> None:
+    """Every report after a bounded wait for a reader, the verdict shown, exit 2."""
+    import driftcli.cli.runtime as runtime
+
+    monkeypatch.setattr(runtime, "REPORT_READER_SECONDS", 0.2)
+    fifo = tmp_path / "report"
+    os.mkfifo(fifo)
+    json_file = tmp_path / "r.json"
+    args: list[str | Path] = [option] if option == "--summary" else [option, fifo]
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(fifo))
+    if option != "--json":
+        args += ["--json", json_file]  # another report, written all the same
+    result = invoke("check", sample / "live_drift.parquet", "--ref", REF, *args)
+    assert result.exit_code == 2
+    what = "--summary: cannot write GITHUB_STEP_SUMMARY " if option == "--summary" else ""
+    assert (
+        f"error: {what}{fifo}{'' if what else ': cannot write the report'}: it is a named pipe "
+        "that no process opened for reading within 0.2 s\n"
+    ) in result.stderr
+    assert "hint: start its reader first (cat FIFO &), or give a regular file" in result.stderr
+    if option != "--output":
+        assert "DRIFT: 3 of 5 features drifted" in result.stdout
+    if option != "--json":
+        assert json.loads(json_file.read_text())["drift"] is True
+
+
+def test_a_named_pipe_no_one_reads_ends_the_check_in_bounded_time(
+    sample: Path, tmp_path: Path
+) -> None:
+    """A real process, the real wait: it used to hang until killed."""
+    from driftcli.cli.runtime import REPORT_READER_SECONDS
+
+    fifo = tmp_path / "report.json"
+    os.mkfifo(fifo)
+    command = [sys.executable, "-m", "driftcli", "check", str(sample / "live_ok.parquet"),
+               "--ref", str(sample / "ref.parquet"), "--json", str(fifo)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    done = subprocess.run(command, env=env, capture_output=True, timeout=REPORT_READER_SECONDS + 30)
+    assert done.returncode == 2
+    assert b"no drift" in done.stdout
+    assert b"named pipe that no process opened for reading" in done.stderr
+
+
+def test_a_named_pipe_whose_reader_comes_late_gets_the_report(sample: Path, tmp_path: Path) -> None:
+    """`driftcli check ... --json FIFO & jq . FIFO`: the reader may open it after driftcli."""
+    fifo = tmp_path / "report.json"
+    os.mkfifo(fifo)
+    command = [sys.executable, "-m", "driftcli", "check", str(sample / "live_drift.parquet"),
+               "--ref", str(sample / "ref.parquet"), "--json", str(fifo), "-q"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE) as process:
+        time.sleep(1.0)  # the check is done, and waits for a reader
+        with fifo.open() as reader:
+            document = json.loads(reader.read())
+        assert process.wait(timeout=60) == 1
+    assert document["drift"] is True
+
+
+@pytest.mark.parametrize("fmt", ["json", "html"])
+def test_process_substitution_still_receives_the_report(
+    sample: Path, tmp_path: Path, fmt: str
+) -> None:
+    out = tmp_path / f"copy.{fmt}"
+    command = (
+        f"'{sys.executable}' -m driftcli check '{sample / 'live_ok.parquet'}' "
+        f"--ref '{sample / 'ref.parquet'}' --{fmt} >(cat > '{out}') -q; echo \"exit=$?\"; wait"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, timeout=120)
+    assert done.stdout.strip() == b"exit=0", done.stderr
+    for _ in range(100):  # the substituted process may finish after bash's wait
+        if out.exists() and out.stat().st_size:
+            break
+        time.sleep(0.05)
+    text = out.read_text()
+    assert json.loads(text)["drift"] is False if fmt == "json" else "<html" in text
+
+
+def test_a_reader_of_a_report_that_leaves_early_is_not_an_error(
+    sample: Path, tmp_path: Path
+) -> None:
+    command = (
+        f"'{sys.executable}' -m driftcli check '{sample / 'live_drift.parquet'}' "
+        f"--ref '{sample / 'ref.parquet'}' --html >(head -c 10 >/dev/null) -q; echo \"exit=$?\""
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, timeout=120)
+    assert done.stdout.strip() == b"exit=1"
+    assert done.stderr == b""

@@ -158,6 +158,10 @@ def test_the_history_is_in_time_order_whatever_the_files_order(
     [
         (("--feature", "nope"), "--feature 'nope': no recorded check has that feature"),
         (("--since", "last tuesday"), "--since 'last tuesday': neither a time nor a length"),
+        (("--since", "1e400d"), "--since '1e400d': neither a time nor a length"),
+        (("--since", "99999999999999999999d"), "further back than the calendar goes"),
+        (("--since", "800000d"), "--since '800000d': further back than the calendar goes"),
+        (("--keep", str(1 << 63)), "is not in the range x<=4,611,686,018,427,387,904"),
     ],
 )
 def test_bad_filters_exit_2(invoke: Invoke, rounds: Path, args: tuple, message: str) -> None:

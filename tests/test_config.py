@@ -63,6 +63,78 @@ def test_config_errors_name_the_file_and_key(tmp_path: Path, text: str, message:
     assert str(tmp_path / "driftcli.toml") in str(caught.value)
 
 
+DEEP = 500_000
+
+OUT_OF_RANGE = [
+    ("threshold = -1\n", "threshold must be a number of at least 0, not -1"),
+    ("threshold = inf\n", "threshold must be a number of at least 0, not inf"),
+    ("threshold = nan\n", "threshold must be a number of at least 0, not nan"),
+    ("threshold = 1" + "0" * 400 + "\n", "threshold must be a number of at least 0, not 1000"),
+    ("evidence = nan\n", "evidence must be between 0 and 1, not nan"),
+    ("evidence = 0\n", "evidence must be between 0 and 1, not 0"),
+    ("alpha = 2\n", "alpha must be between 0 and 1, not 2"),
+    ("min_rows = -1\n", "min_rows must be at least 1, not -1"),
+    ("min_rows = 9223372036854775808\n", "min_rows must be at most 4,611,686,018,427,387,904"),
+    ("bins = 1\n", "bins must be at least 2, not 1"),
+    ("max_drift_share = 1\n", "max_drift_share must be at least 0 and below 1, not 1"),
+    ("[features.x]\ncolour = 1\n", "features.x: unknown key 'colour'"),
+    ("[features.x]\nthreshold = -1\n", "features.x.threshold must be a number of at least 0"),
+    ("[features.x]\nbins = 99999999999999999999\n", "features.x.bins must be at most"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), OUT_OF_RANGE)
+@pytest.mark.parametrize("name", ["driftcli.toml", "pyproject.toml"])
+def test_values_out_of_range_name_the_file_and_the_key(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    """They used to be checked only as settings, in messages naming a flag the user never
+    gave (`--threshold must be ...` for a line of driftcli.toml)."""
+    prefix = "tool.driftcli." if name == "pyproject.toml" else ""
+    if prefix:
+        text = "[tool.driftcli]\n" + text.replace("[features.", "[tool.driftcli.features.")
+    (tmp_path / name).write_text(text)
+    with pytest.raises(UsageError) as caught:
+        resolve({}, {}, tmp_path)
+    assert caught.value.message.startswith(f"{tmp_path / name}: {prefix}{message}")
+    assert len(caught.value.message) < len(str(tmp_path)) + 200  # a huge value is cut short
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x = " + "[" * DEEP + "]" * DEEP + "\n", "nested too deep to read"),
+        ("features = " + "[" * 900 + "]" * 900 + "\n", "nested too deep to read"),
+        ("x = " + "{a = " * 100_000 + "1" + "}" * 100_000 + "\n", "nested too deep to read"),
+        ("[" + ".".join(["a"] * DEEP) + "]\nb = 1\n", ": a key of more than 1,000 dotted parts"),
+        ("x = " + "{a = " * DEEP + "1" + "}" * DEEP + "\n", "larger than 1 MiB, not a config"),
+    ],
+    ids=["deep array", "deep names", "deep inline tables", "long dotted key", "huge"],
+)
+@pytest.mark.parametrize("name", ["driftcli.toml", "pyproject.toml"])
+def test_a_config_file_nested_too_deep_is_an_error_naming_it(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    """A 500,000-deep array was a RecursionError; a 500,000-part dotted key took minutes."""
+    if name == "pyproject.toml":
+        text = "[tool.driftcli]\n" + text
+    (tmp_path / name).write_text(text)
+    with pytest.raises(UsageError) as caught:
+        resolve({}, {}, tmp_path)
+    assert caught.value.message.startswith(f"{tmp_path / name}: ")
+    assert message in caught.value.message
+
+
+def test_numbers_from_the_environment_are_checked_like_the_files(tmp_path: Path) -> None:
+    environ = {"DRIFTCLI_THRESHOLD": "0.3", "DRIFTCLI_BINS": "12", "DRIFTCLI_EVIDENCE": "0.01"}
+    values = resolve({}, environ, tmp_path).values
+    assert (values["threshold"], values["bins"], values["evidence"]) == (0.3, 12, 0.01)
+    with pytest.raises(UsageError, match="DRIFTCLI_EVIDENCE must be between 0 and 1, not nan"):
+        resolve({}, {"DRIFTCLI_EVIDENCE": "nan"}, tmp_path)
+    with pytest.raises(UsageError, match=r"DRIFTCLI_MIN_ROWS must be a whole number, not '1\.5'"):
+        resolve({}, {"DRIFTCLI_MIN_ROWS": "1.5"}, tmp_path)
+
+
 def test_typo_gets_a_suggestion(tmp_path: Path) -> None:
     (tmp_path / "driftcli.toml").write_text("treshold = 0.3\n")
     with pytest.raises(UsageError) as caught:

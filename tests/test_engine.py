@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -227,3 +228,85 @@ def test_workers_read_with_the_line_limit_and_name_the_bad_line(
     assert result.exit_code == 2
     assert f"{live / 'b.csv'}: line 52: longer than the line limit of 200 bytes" in result.stderr
     assert invoke(*args[:-2]).exit_code in (0, 1, 2)  # the default limit lets it through
+
+
+# --- bad lines on workers: as on the local engine -------------------------------
+
+
+@pytest.fixture
+def bad_lines_dir(sample: Path, tmp_path: Path) -> Path:
+    """Three CSV files; bad lines in the second and third (the first bad one: b.csv, line 4)."""
+    rows = (sample / "live_ok.csv").read_text().splitlines()
+    header, body = rows[0], rows[1:]
+    live = tmp_path / "live"
+    live.mkdir()
+    (live / "a.csv").write_text("\n".join([header, *body[:150]]) + "\n")
+    (live / "b.csv").write_text("\n".join([header, *body[150:152], "1,2", *body[152:300]]) + "\n")
+    (live / "c.csv").write_text("\n".join([header, *body[300:], '"unclosed,1']) + "\n")
+    return live
+
+
+def _driftcli(*args: str | Path, cwd: Path) -> tuple[int, str, str]:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "driftcli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "reference"])
+def test_a_bad_line_on_a_local_cluster_is_the_local_engines_one_line(
+    bad_lines_dir: Path, sample: Path, command: str
+) -> None:
+    """Workers printed three tracebacks through distributed's logger (the task failed,
+    was retried twice), then an error naming the file by its absolute path."""
+    args: list[str | Path] = {
+        "check": ["check", "live", "--ref", sample / "ref.parquet"],
+        "reference": ["reference", "live", "-o", "ref.parquet"],
+    }[command]
+    where = bad_lines_dir.parent
+    local = _driftcli(*args, cwd=where)
+    dask = _driftcli(*args, "--engine", "dask", cwd=where)
+    assert local[0] == dask[0] == 2
+    assert (
+        dask[2]
+        == local[2]
+        == (
+            "error: live/b.csv: line 4: row has 2 fields, the header has 5\n"
+            "hint: pass --skip-bad-lines to count and skip such lines\n"
+        )
+    )
+
+
+@pytest.mark.parametrize("command", ["check", "reference"])
+def test_skip_bad_lines_on_a_local_cluster_skips_and_counts_as_the_local_engine(
+    bad_lines_dir: Path, sample: Path, command: str
+) -> None:
+    args: list[str | Path] = {
+        "check": ["check", "live", "--ref", sample / "ref.parquet", "-f", "json"],
+        "reference": ["reference", "live", "-o", "ref.parquet", "-f", "json"],
+    }[command]
+    where = bad_lines_dir.parent
+    local = _driftcli(*args, "--skip-bad-lines", cwd=where)
+    dask = _driftcli(*args, "--skip-bad-lines", "--engine", "dask", cwd=where)
+    assert local[0] == dask[0] == 0, (local[2], dask[2])
+    assert dask[2] == local[2] == "warning: live: skipped 2 bad lines (4, 202)\n"
+    if command == "check":
+        assert json.loads(dask[1]) == json.loads(local[1])
+    else:
+        shown = [json.loads(out)["source"] for out in (local[1], dask[1])]
+        assert shown[0] == shown[1]
+
+
+def test_skipped_lines_on_workers_are_counted_once_as_on_the_local_engine(
+    dask: DaskEngine, bad_lines_dir: Path, sample: Path
+) -> None:
+    settings = Settings(skip_bad_lines=True)
+    reference = build_reference(str(sample / "ref.parquet"))
+    local = check_against(str(bad_lines_dir), reference, settings)
+    remote = check_against(str(bad_lines_dir), reference, settings, engine=dask)
+    assert (remote.live.skipped_lines, remote.live.first_skipped) == (2, (4, 202))
+    assert (local.live.skipped_lines, local.live.first_skipped) == (2, (4, 202))
+    assert remote.live.rows == local.live.rows
+    built = build_reference(str(bad_lines_dir), settings, engine=dask)
+    assert (built.source.skipped_lines, built.source.first_skipped) == (2, (4, 202))

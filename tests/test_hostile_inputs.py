@@ -14,6 +14,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,6 +27,7 @@ from hypothesis import strategies as st
 from driftcli.errors import InputError
 from driftcli.inputs import cutting, open_source
 from driftcli.inputs.jsonl_format import MAX_JSON_DEPTH
+from driftcli.settings import DEFAULT_MAX_COLUMNS
 from tests.conftest import ROOT, SAMPLE, Invoke, run_driftcli, store_contents, window_ids
 
 MiB = 1 << 20
@@ -368,6 +371,55 @@ def test_utf16_and_utf32_files_are_named_as_such(
     assert "fields" not in result.stderr
 
 
+@pytest.mark.parametrize("command", ["check", "reference", "ingest"])
+def test_a_lone_surrogate_escape_in_json_is_a_bad_line(
+    tmp_path: Path, invoke: Invoke, command: str
+) -> None:
+    """`"\\ud800"` is valid JSON, but no character: it was an internal error
+    (UnicodeEncodeError). A pair is one character, and an escaped backslash is text."""
+    rows = [json.dumps({"a": i % 5, "s": "x"}) for i in range(60)]
+    rows[10] = '{"a": 1, "s": "\\ud800"}'
+    rows[20] = '{"\\udc00": 1}'
+    rows[30] = '{"a": 2, "s": "\\ud83d\\ude00"}'  # a pair: one character
+    rows[40] = '{"a": 3, "s": "\\\\ud800"}'  # an escaped backslash, then text
+    path = tmp_path / "lone.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    store = tmp_path / "store"
+    args: list[str | Path] = {
+        "check": ["check", path, "--ref", path],
+        "reference": ["reference", path, "--store", store],
+        "ingest": ["ingest", path, "--store", store],
+    }[command]
+    refused = invoke(*args)
+    assert refused.exit_code == 2
+    assert f"error: {path}: line 11: holds a surrogate escape without its pair" in refused.stderr
+    assert "internal error" not in refused.stderr
+    skipped = invoke(*args, "--skip-bad-lines", *(["--exit-zero"] if command == "check" else []))
+    assert skipped.exit_code == 0, skipped.stderr
+    assert "skipped 2 bad lines" in skipped.stderr and "11, 21" in skipped.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("side", ["live", "reference"])
+def test_a_proc_file_is_read_not_refused_as_empty(
+    tmp_path: Path, invoke: Invoke, side: str
+) -> None:
+    """A /proc file says it holds 0 bytes: it was an internal error (ValueError: cannot mmap
+    an empty file); it is read to its end, as a pipe is."""
+    proc = "/proc/self/status"
+    args = [proc, "--ref", REF] if side == "live" else [REF, "--ref", proc]
+    result = invoke("check", *args, "--input-format" if side == "live" else "--ref-format",
+                    "csv", "--delimiter", ":", "-f", "json")  # fmt: skip
+    assert result.exit_code == 2
+    # It is read: its header (`Name:\tpython`) gives columns no other input has.
+    if side == "live":
+        assert f"error: {proc}: has none of the reference's features" in result.stderr
+    else:
+        assert "hint: check that both inputs are the same kind of data; reference features: " \
+            "Name, " in result.stderr  # fmt: skip
+    assert "internal error" not in result.stderr and "empty" not in result.stderr
+
+
 def test_a_5000_character_path_is_too_long_not_internal(tmp_path: Path) -> None:
     name = "a" * 5000
     result = run_driftcli("check", name, "--ref", REF, cwd=tmp_path)
@@ -455,3 +507,236 @@ def test_a_value_of_the_wrong_type_keeps_the_flushes_before_it(
     assert result.exit_code == 2
     assert "<stdin>: line 121: x: value is not of the reference's type" in result.stderr
     assert window_ids(store) == list(range(100))
+
+
+# --- 11. a file truncated while read (logrotate's copytruncate) ---------------
+
+SHRINKING_ROWS = 3_000_000
+"""About 100 MB of CSV: six chunks, so a read seen past the first is far from done."""
+
+
+@pytest.fixture(scope="module")
+def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = tmp_path_factory.mktemp("shrinking") / "big.csv"
+    pad = "p" * 24
+    with where.open("w") as out:
+        out.write("id,x,pad\n")
+        for start in range(0, SHRINKING_ROWS, 100_000):
+            out.write("".join(f"{i},{i % 97},{pad}\n" for i in range(start, start + 100_000)))
+    return where
+
+
+def _read_position(pid: int, path: Path) -> int:
+    """How far process `pid` has read `path` through a descriptor (0 if it has none open)."""
+    fds = Path(f"/proc/{pid}/fd")
+    for fd in fds.iterdir() if fds.exists() else []:
+        try:
+            if fd.readlink() != path:
+                continue
+            info = (Path(f"/proc/{pid}/fdinfo") / fd.name).read_text()
+        except OSError:  # closed meanwhile
+            continue
+        return int(info.split("pos:", 1)[1].split()[0])
+    return 0
+
+
+def _truncated_while_read(
+    args: list[str | Path], path: Path, cwd: Path, ready: Callable[[], bool] = lambda: True
+) -> subprocess.CompletedProcess[bytes]:
+    """driftcli run on `path`, which is truncated to nothing once a chunk of it was read
+    (and `ready()`)."""
+    command = [sys.executable, "-m", "driftcli", *map(str, args)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as process:  # fmt: skip
+        while process.poll() is None and (
+            _read_position(process.pid, path) < cutting.CHUNK_BYTES or not ready()
+        ):
+            time.sleep(0.002)
+        os.truncate(path, 0)
+        stdout, stderr = process.communicate(timeout=300)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fdinfo").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("command", ["check", "check --ref", "reference", "ingest"])
+def test_a_file_truncated_while_read_is_an_error_naming_it(
+    big_csv: Path, tmp_path: Path, command: str
+) -> None:
+    """Not a death by SIGBUS (exit 135, no message), as when inputs were memory-mapped;
+    the rows an ingest stored before it stay stored."""
+    path = tmp_path / "app.csv"
+    path.write_bytes(big_csv.read_bytes())
+    size = path.stat().st_size
+    store = tmp_path / "store"
+    args: list[str | Path] = {
+        "check": ["check", path, "--ref", REF],
+        "check --ref": ["check", str(SAMPLE / "live_ok.csv"), "--ref", path],
+        "reference": ["reference", path, "--store", store],
+        "ingest": ["ingest", path, "--store", store, "--flush-rows", "100000",
+                   "--window-size", "10000000", "--verbose"],
+    }[command]  # fmt: skip
+    # An ingest is cut once it has stored rows (a cut at its first read would leave none).
+    stored = (
+        (lambda: any(store.glob("windows/live/seg-*.parquet")))
+        if command == "ingest"
+        else (lambda: True)
+    )
+    result = _truncated_while_read(args, path, tmp_path, stored)
+    stderr = result.stderr.decode()
+    assert result.returncode == 2, stderr
+    assert f"error: {path}: shrank from {size:,} to 0 bytes while it was read" in stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr
+    if command == "ingest":
+        told = [int(line.rsplit(" ", 1)[1].replace(",", "")) for line in stderr.splitlines()
+                if line.startswith("stored ")]  # fmt: skip
+        assert told and told[-1] > 0, stderr
+        assert [int(i) for i in window_ids(store, column="id")] == list(range(told[-1]))
+    elif command == "reference":
+        assert not store.exists()
+
+
+# --- 12. many columns: refused at the column limit, in bounded memory -----------
+
+WIDE = 100_000
+AT_LIMIT = DEFAULT_MAX_COLUMNS
+AT_LIMIT_ROWS = 12_000
+"""Past the values each column holds in a reference that wide (sketch.hold_for)."""
+
+
+@pytest.fixture(scope="module")
+def wide_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """100,000 columns of 20 rows as CSV and as JSON lines (the same keys on every line);
+    JSON lines whose keys are ids, a new one on each of 20,000 lines; and 2,000 columns
+    of 12,000 rows, at the default limit."""
+    where = tmp_path_factory.mktemp("wide")
+    rows = [",".join(str((r * 7 + c) % 10) for c in range(WIDE)) for r in range(20)]
+    (where / "wide.csv").write_text(",".join(f"c{c}" for c in range(WIDE)) + "\n"
+                                    + "\n".join(rows) + "\n")  # fmt: skip
+    keys = ", ".join(f'"k{c}": VALUE' for c in range(WIDE))
+    (where / "wide.jsonl").write_text(
+        "".join("{" + keys.replace("VALUE", str(r)) + "}\n" for r in range(20))
+    )
+    (where / "ids.jsonl").write_text(
+        "".join(f'{{"user_{i}": 1, "age": {i % 50}}}\n' for i in range(20_000))
+    )
+    values = [str(v) for v in range(AT_LIMIT + 100)]
+    with (where / "at_limit.csv").open("w") as out:
+        out.write(",".join(f"c{c}" for c in range(AT_LIMIT)) + "\n")
+        for r in range(AT_LIMIT_ROWS):  # each column a shifted run of numbers
+            out.write(",".join(values[r % 100 : r % 100 + AT_LIMIT]) + "\n")
+    return where
+
+
+@pytest.mark.parametrize("command", ["check", "reference", "ingest"])
+def test_a_csv_header_past_the_column_limit_is_refused_before_it_is_parsed(
+    wide_inputs: Path, tmp_path: Path, command: str
+) -> None:
+    """100,000 columns of 20 rows: `check` peaked at 1.5 GB, `reference` at 2.5 GB (94 s)."""
+    store = tmp_path / "store"
+    args: list[str | Path] = {
+        "check": ["check", "wide.csv", "--ref", REF],
+        "reference": ["reference", "wide.csv", "--store", store],
+        "ingest": ["ingest", "wide.csv", "--store", store],
+    }[command]
+    result = peak_run(*args, cwd=wide_inputs)
+    assert result["code"] == 2
+    assert (
+        "error: wide.csv: line 1: the CSV header holds 100,000 fields (by comma), more than "
+        "the column limit of 2,000 (--max-columns)\n"
+    ) in str(result["stderr"])
+    assert "hint: if the data really has that many columns, raise the limit: --max-columns N" in (
+        str(result["stderr"])
+    )
+    assert int(str(result["peak"])) < 300 * MiB
+    assert not store.exists()
+
+
+@pytest.mark.parametrize("command", ["check", "reference", "ingest"])
+def test_a_json_line_of_more_keys_than_the_column_limit_is_a_bad_line(
+    wide_inputs: Path, tmp_path: Path, command: str
+) -> None:
+    """100,000 keys on each of 20 lines: 0.9 GB before; refused before Arrow parses them."""
+    store = tmp_path / "store"
+    args: list[str | Path] = {
+        "check": ["check", "wide.jsonl", "--ref", REF],
+        "reference": ["reference", "wide.jsonl", "--store", store],
+        "ingest": ["ingest", "wide.jsonl", "--store", store],
+    }[command]
+    result = peak_run(*args, cwd=wide_inputs)
+    assert result["code"] == 2
+    assert (
+        "error: wide.jsonl: line 1: holds 100,000 keys, more than the column limit of 2,000 "
+        "(--max-columns)\n"
+    ) in str(result["stderr"])
+    assert int(str(result["peak"])) < 300 * MiB
+    skipped = peak_run(*args, "--skip-bad-lines", cwd=wide_inputs)
+    if command == "ingest":
+        assert skipped["code"] == 0
+        assert "skipped 20 bad lines" in str(skipped["stderr"])
+    else:
+        assert skipped["code"] == 2
+        assert "wide.jsonl: no data rows" in str(skipped["stderr"])  # all 20 skipped
+    assert int(str(skipped["peak"])) < 300 * MiB
+
+
+@pytest.mark.parametrize("limit", [None, "100000"])
+def test_json_keys_that_are_ids_cost_bounded_memory(wide_inputs: Path, limit: str | None) -> None:
+    """A new key on each line: Arrow would build a 20,000-row column for each of 20,000
+    keys (3.4 GB for a 430 KB file). Parsed in bounded parts, it stops at the limit, or,
+    with the limit raised, is read (`age` is the only feature in common)."""
+    args = ["check", "ids.jsonl", "--ref", REF, *(["--max-columns", limit] if limit else [])]
+    result = peak_run(*args, cwd=wide_inputs)
+    stderr = str(result["stderr"])
+    assert result["code"] == 2 if limit is None else result["code"] in (0, 1, 2)
+    if limit is None:
+        assert "error: ids.jsonl: has more than 2,000 columns (the column limit, " in stderr
+    else:
+        assert "column limit" not in stderr and "internal error" not in stderr
+    assert int(str(result["peak"])) < MEMORY_BOUND
+
+
+def test_a_parquet_file_past_the_column_limit_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "wide.parquet"
+    pq.write_table(pa.table({f"c{i}": [1.0, 2.0] for i in range(101)}), path)
+    result = run_driftcli("check", path, "--ref", REF, "--max-columns", "100", cwd=tmp_path)
+    assert result.returncode == 2
+    assert (
+        f"error: {path}: has 101 columns, more than the column limit of 100 (--max-columns)"
+    ).encode() in result.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "reference"])
+def test_columns_at_the_default_limit_are_read_within_the_memory_bound(
+    wide_inputs: Path, tmp_path: Path, command: str
+) -> None:
+    args: list[str | Path] = {
+        "check": ["check", "at_limit.csv", "--ref", "at_limit.csv", "--exit-zero", "-q"],
+        "reference": ["reference", "at_limit.csv", "--store", tmp_path / "store", "-q"],
+    }[command]
+    result = peak_run(*args, cwd=wide_inputs)
+    assert result["code"] in (0, 2), result["stderr"]  # 20 rows may judge nothing: no verdict
+    assert "column limit" not in str(result["stderr"])
+    assert int(str(result["peak"])) < MEMORY_BOUND
+
+
+def test_the_column_limit_can_be_raised_or_lowered_and_a_found_config_only_lowers_it(
+    wide_inputs: Path, tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    live = str(SAMPLE / "live_ok.csv")
+    lowered = invoke("check", live, "--ref", REF, "--max-columns", "4")
+    assert lowered.exit_code == 2
+    assert "has 5 columns, more than the column limit of 4 (--max-columns)" in lowered.stderr
+    monkeypatch.setenv("DRIFTCLI_MAX_COLUMNS", "3")
+    assert "more than the column limit of 3" in invoke("check", live, "--ref", REF).stderr
+    monkeypatch.delenv("DRIFTCLI_MAX_COLUMNS")
+    (tmp_path / "driftcli.toml").write_text("max_columns = 4\n")
+    assert "more than the column limit of 4" in invoke("check", live, "--ref", REF).stderr
+    (tmp_path / "driftcli.toml").write_text("max_columns = 200000\n")
+    raised = invoke("check", live, "--ref", REF)
+    assert raised.exit_code == 2
+    assert "sets max_columns = 200,000, above the default of 2,000, but only a limit you " \
+        "give may raise it" in raised.stderr  # fmt: skip
+    given = invoke("check", live, "--ref", REF, "--config", tmp_path / "driftcli.toml")
+    assert given.exit_code == 0, given.stderr

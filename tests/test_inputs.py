@@ -201,46 +201,6 @@ def test_jsonl_chunking_keeps_every_row(tmp_path: Path, monkeypatch: pytest.Monk
     assert table.column("a").to_pylist() == list(range(1000))
 
 
-@pytest.mark.parametrize("suffix", ["jsonl", "csv"])
-def test_mapped_file_pages_are_let_go_once_parsed(
-    suffix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Mapped pages are let go once parsed: a mapped file would otherwise stay resident whole."""
-    import mmap
-
-    import driftcli.inputs.cutting as cutting
-
-    monkeypatch.setattr(cutting, "CHUNK_BYTES", 1 << 16)
-    path = tmp_path / f"rows.{suffix}"
-    if suffix == "jsonl":
-        path.write_text("".join(f'{{"a": {i}, "s": "{"x" * 40}"}}\n' for i in range(20_000)))
-    else:
-        path.write_text("a,s\n" + "".join(f"{i},{'x' * 40}\n" for i in range(20_000)))
-    with open_source(str(path)) as source:
-        rows = sum(batch.num_rows for batch in source.batches())
-        released = source.content._released  # type: ignore[attr-defined]
-    assert rows == 20_000
-    # Everything but the last run (at most a chunk) and a page is let go.
-    assert released >= path.stat().st_size - (1 << 16) - mmap.PAGESIZE
-    assert released % mmap.PAGESIZE == 0
-
-
-def test_text_files_read_where_mapped_pages_cannot_be_dropped(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Windows has no madvise: reading must not depend on it."""
-    import driftcli.inputs.content as content
-    import driftcli.inputs.cutting as cutting
-
-    monkeypatch.setattr(cutting, "CHUNK_BYTES", 1 << 12)
-    monkeypatch.setattr(content, "CAN_DROP_PAGES", False)
-    path = tmp_path / "rows.jsonl"
-    path.write_text("".join(f'{{"a": {i}}}\n' for i in range(5_000)))
-    with open_source(str(path)) as source:
-        assert sum(batch.num_rows for batch in source.batches()) == 5_000
-        assert source.content._released == 0  # type: ignore[attr-defined]
-
-
 def test_csv_is_read_in_several_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import driftcli.inputs.cutting as cutting
 
@@ -719,3 +679,181 @@ def test_an_empty_line_of_a_csv_with_several_columns_is_no_row(tmp_path: Path) -
     path.write_text("x,y\n1,2\n\n3,4\n")
     with open_source(str(path)) as source:
         assert build_profile(source.chunks()).counts.rows == 2
+
+
+# --- files that change while read ----------------------------------------------
+
+
+def _rows_file(path: Path, rows: int) -> None:
+    """`rows` rows of (a, b) in the format the suffix names; Parquet in row groups of 10,000."""
+    table = pa.table({"a": list(range(rows)), "b": [f"x{i % 7}" for i in range(rows)]})
+    if path.suffix == ".parquet":
+        pq.write_table(table, path, row_group_size=10_000)
+        return
+    if ".jsonl" in path.suffixes:
+        text = "".join(json.dumps(row) + "\n" for row in table.to_pylist())
+    else:
+        text = "a,b\n" + "".join(f"{i},x{i % 7}\n" for i in range(rows))
+    opened = gzip.open if path.suffix == ".gz" else open
+    with opened(path, "wt") as out:
+        out.write(text)
+
+
+@pytest.mark.parametrize("name", ["rows.csv", "rows.jsonl", "rows.csv.gz", "rows.parquet"])
+@pytest.mark.parametrize("left", [0, 1000])
+def test_a_file_that_shrinks_while_read_is_an_error_naming_it(
+    name: str, left: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """logrotate's copytruncate: the file is cut short between two reads. It used to be
+    memory-mapped, and the next touch of a page past the new end killed the process (SIGBUS);
+    pyarrow's Parquet batches just stop, as if the file had ended."""
+    import driftcli.inputs.cutting as cutting
+    import driftcli.inputs.parquet_format as parquet_format
+
+    monkeypatch.setattr(cutting, "CHUNK_BYTES", 1 << 14)
+    monkeypatch.setattr(parquet_format, "PARQUET_BATCH_ROWS", 10_000)
+    path = tmp_path / name
+    _rows_file(path, 200_000)
+    size = path.stat().st_size
+    with open_source(str(path)) as source:
+        batches = source.batches()
+        first = next(batches)
+        assert first.num_rows > 0
+        os.truncate(path, left)
+        with pytest.raises(InputError) as caught:
+            for _ in batches:
+                pass
+    assert caught.value.message.startswith(
+        f"{path}: shrank from {size:,} to {left:,} bytes while it was read"
+    )
+    assert "copytruncate" in (caught.value.hint or "")
+
+
+def test_a_parquet_file_whose_batches_end_early_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fewer rows than the footer says is never taken for the whole file."""
+    path = tmp_path / "rows.parquet"
+    _rows_file(path, 50_000)
+    real = pq.ParquetFile.iter_batches
+
+    def short(self: pq.ParquetFile, *args: object, **kwargs: object) -> object:
+        return (b for i, b in enumerate(real(self, *args, **kwargs)) if i == 0)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", short)
+    with open_source(str(path)) as source, pytest.raises(InputError) as caught:
+        list(source.batches())
+    assert "its Parquet footer says 50,000 rows, but only" in caught.value.message
+
+
+def test_a_file_that_grows_while_read_is_read_as_it_was_when_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log still written to: the rows up to its length when reading began."""
+    import driftcli.inputs.cutting as cutting
+
+    monkeypatch.setattr(cutting, "CHUNK_BYTES", 1 << 10)
+    path = tmp_path / "growing.csv"
+    path.write_text("a,b\n" + "".join(f"{i},x\n" for i in range(1000)))
+    with open_source(str(path)) as source:
+        batches = source.batches()
+        rows = next(batches).num_rows
+        with path.open("a") as out:
+            out.write("".join(f"{i},y\n" for i in range(1000, 2000)))
+        rows += sum(b.num_rows for b in batches)
+    assert rows == 1000
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_text_files_are_read_not_memory_mapped(suffix: str, tmp_path: Path) -> None:
+    """A mapped file that another process truncates kills its reader with SIGBUS."""
+    path = tmp_path / f"rows.{suffix}"
+    _rows_file(path, 1000)
+    with open_source(str(path)) as source:
+        batches = source.batches()
+        next(batches)
+        maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
+        list(batches)
+    assert str(path) not in maps
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_a_proc_file_is_read_as_a_stream(tmp_path: Path) -> None:
+    """/proc files say they hold 0 bytes, but hold text: read to their end, as a pipe is."""
+    assert Path("/proc/self/status").stat().st_size == 0
+    with open_source("/proc/self/status", InputFormat.CSV, delimiter=":") as source:
+        rows = sum(b.num_rows for b in source.batches())
+        lines = Path("/proc/self/status").read_text().count("\n")
+    assert rows == lines - 1  # all but the header
+
+
+# --- JSON lines in bounded memory (jsonl_bounds.py) -----------------------------
+
+
+def _rows_of(spec: str, **options: object) -> list[dict[str, object]]:
+    with open_source(spec, **options) as source:  # type: ignore[arg-type]
+        return [
+            {k: v for k, v in row.items() if v is not None}
+            for batch in source.batches()
+            for row in batch.to_pylist()
+        ]
+
+
+@pytest.mark.parametrize("cells", [2_000, 10_000], ids=["in parts", "against first lines"])
+@pytest.mark.parametrize(
+    "shape", ["regular", "new keys late", "a type widens late", "ids as keys", "bad line"]
+)
+def test_json_lines_read_in_bounded_parts_give_the_same_rows(
+    shape: str, cells: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a run is parsed whole, against its first lines' columns (3,000 lines of 2
+    keys: 6,000 cells), or in parts, the rows are the same (a bad line named at its
+    number)."""
+    import driftcli.inputs.jsonl_bounds as bounds
+
+    splits: list[int] = []
+    real_parts = bounds.parts
+
+    def counted(run: object) -> object:
+        splits.append(1)
+        return real_parts(run)  # type: ignore[arg-type]
+
+    rows: list[dict[str, object]] = [{"a": i % 7, "b": f"x{i % 3}"} for i in range(3000)]
+    if shape == "new keys late":
+        rows[2500]["late"] = 1
+    elif shape == "a type widens late":
+        rows[2900]["a"] = 2.5
+    elif shape == "ids as keys":
+        rows = [{f"id_{i}": 1, "a": i % 7} for i in range(3000)]
+    lines = [json.dumps(r) for r in rows]
+    if shape == "bad line":
+        lines[2000] = "{not json"
+    path = tmp_path / f"{shape}.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    whole = _rows_of(str(path), skip_bad_lines=True, max_columns=10_000)
+    monkeypatch.setattr(bounds, "CELLS", cells)  # every run is too costly to parse whole
+    monkeypatch.setattr(bounds, "_PROBE_LINES", 64)
+    monkeypatch.setattr(bounds, "parts", counted)
+    parts = _rows_of(str(path), skip_bad_lines=True, max_columns=10_000)
+    assert parts == whole
+    regular = shape == "regular" and cells == 10_000
+    assert bool(splits) is not regular  # parsed against its first lines, or in parts
+    assert len(whole) == 3000 - (shape == "bad line")
+    if shape == "bad line":
+        with pytest.raises(InputError, match=r": line 2001: not valid JSON"):
+            _rows_of(str(path))
+
+
+def test_json_parts_keep_within_the_bound() -> None:
+    from driftcli.inputs.cutting import Run, jsonl_cut
+    from driftcli.inputs.jsonl_bounds import CELLS, parts
+
+    raw = b"".join(b'{"k%d": 1, "a": 2}\n' % i for i in range(20_000)) + b'{"last": 1}'
+    cut = jsonl_cut(memoryview(raw))
+    run = Run(memoryview(raw), 1, cut.newlines + 1, cut.breaks)
+    pieces = list(parts(run))
+    assert b"".join(bytes(p.data) for p in pieces) == raw
+    assert [p.first_line for p in pieces] == list(np.cumsum([1] + [p.lines for p in pieces[:-1]]))
+    assert sum(p.lines for p in pieces) == 20_001
+    for piece in pieces:
+        assert bytes(piece.data).count(b":") * piece.lines <= CELLS

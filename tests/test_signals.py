@@ -8,6 +8,8 @@ else. These run driftcli in real processes, with real shell redirections
 from __future__ import annotations
 
 import os
+import random
+import re
 import signal
 import subprocess
 import sys
@@ -98,6 +100,49 @@ def test_every_command_says_cannot_write_output_on_a_full_stdout(
     result = run_driftcli(*args, cwd=tmp_path, redirect=">/dev/full")
     assert result.returncode == 2
     assert b"error: cannot write output: No space left on device" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def checked_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with a reference and one recorded check of its live window."""
+    store = tmp_path_factory.mktemp("early") / "store"
+    where = store.parent
+    assert run_driftcli("reference", REF, "--store", store, cwd=where).returncode == 0
+    assert run_driftcli("ingest", LIVE_OK, "--store", store, cwd=where).returncode == 0
+    assert run_driftcli("check", "--store", store, cwd=where).returncode in (0, 1)
+    return store
+
+
+_EARLY_LEAVERS = {
+    **{f"check {fmt} {name}": ["check", live, "--ref", REF, "-f", fmt]
+       for fmt in ("table", "json", "markdown", "junit", "html")
+       for name, live in (("ok", LIVE_OK), ("drift", LIVE_DRIFT))},
+    "check by chunks": ["check", LIVE_DRIFT, "--ref", REF, "--chunk-rows", "100"],
+    **{f"{command} {fmt}": [command, "--store", "STORE", "-f", fmt]
+       for command in ("status", "history") for fmt in ("table", "json")},
+    **{f"reference {fmt}": ["reference", REF, "-o", "ref-copy.parquet", "-f", fmt]
+       for fmt in ("table", "json")},
+    **{f"show-config {fmt}": ["check", "--show-config", "-f", fmt] for fmt in ("table", "json")},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("args", list(_EARLY_LEAVERS.values()), ids=list(_EARLY_LEAVERS))
+def test_a_reader_that_closes_the_pipe_at_once_leaves_the_exit_code_the_results(
+    tmp_path: Path, checked_store: Path, args: list[str]
+) -> None:
+    """`driftcli ... | (exec 0<&-; sleep 0.5)`: the reader is gone before anything is
+    written. rich's console turned that into exit 1, a drift verdict to a CI job with
+    pipefail, for a check that found none."""
+    args = [str(checked_store) if a == "STORE" else a for a in args]
+    expected = run_driftcli(*args, cwd=tmp_path).returncode
+    quoted = " ".join(f"'{a}'" for a in [sys.executable, "-m", "driftcli", *args])
+    command = f'{quoted} | (exec 0<&-; sleep 0.5); echo "exit=${{PIPESTATUS[0]}}"'
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, check=True
+    )
+    assert out.stdout.strip() == f"exit={expected}".encode(), out.stderr
+    assert b"Traceback" not in out.stderr and b"cannot write output" not in out.stderr
 
 
 def test_a_reader_that_leaves_early_is_not_an_error(tmp_path: Path) -> None:
@@ -236,3 +281,40 @@ def test_the_command_exits_without_finalizing_the_interpreter(tmp_path: Path) ->
     assert done.stdout.rstrip().endswith("}")  # the whole result was flushed first
     # The installed command is that entry point.
     assert 'driftcli = "driftcli.cli:main"' in (ROOT / "pyproject.toml").read_text()
+
+
+_SUMMARY = re.compile(rb"ingested ([\d,]+) rows? into window 'live' \(it holds ([\d,]+)\)")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_a_stop_in_the_middle_of_flushes_says_exactly_what_is_stored(
+    tmp_path: Path, signum: int
+) -> None:
+    """Stopped at random moments of an ingest that flushes every 50 rows and merges
+    all the time, the summary says exactly the rows the store holds: a stop landing in
+    a merge after a flush was stored used to leave that flush uncounted."""
+    data = tmp_path / "rows.jsonl"
+    data.write_bytes(_rows(0, 200_000))
+    rng = random.Random(signum)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for run in range(3):
+        store = tmp_path / f"store-{run}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "driftcli", "ingest", str(data), "--store", str(store),
+             "--flush-rows", "50", "--window-size", "1000000"],
+            cwd=tmp_path, env=env, stderr=subprocess.PIPE,
+            preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL),
+        )  # fmt: skip
+        live = store / "windows" / "live"
+        deadline = time.monotonic() + 60
+        while not (live.is_dir() and any(live.glob("seg-*.parquet"))):  # flushing
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.01)
+        time.sleep(rng.random())
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        said = _SUMMARY.findall(err)
+        assert said, err
+        stored, held = (int(n.replace(b",", b"")) for n in said[-1])
+        assert stored == held and window_ids(store) == list(range(stored)), (run, err)

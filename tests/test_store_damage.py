@@ -29,10 +29,11 @@ from typer.testing import CliRunner
 
 from driftcli.cli import app
 from driftcli.store.codec import checksum
+from driftcli.store.rows import FILE_KEY, write_rows
+from driftcli.store.segments import CHECKSUM_KEY as SEGMENT_SUM
+from driftcli.store.segments import SEGMENT_KEY
 from driftcli.store.snapshot import CHECKSUM_KEY as SNAPSHOT_SUM
 from driftcli.store.snapshot import SNAPSHOT_KEY
-from driftcli.store.window import CHECKSUM_KEY as SEGMENT_SUM
-from driftcli.store.window import SEGMENT_KEY
 from tests.conftest import ROOT, SAMPLE, Invoke, run_driftcli, store_contents, window_ids
 
 LIVE = SAMPLE / "live_ok.csv"
@@ -62,13 +63,14 @@ def segments(root: Path) -> list[Path]:
 
 
 def rewrite_footer(path: Path, key: bytes, sum_key: bytes, change: Callable[[Any], None]) -> None:
-    """Change a footer's document, its checksum made to match (so the values are what
-    is checked, not the checksum)."""
+    """Change a footer's document, its checksums made to match (so the values are what
+    is checked, not the checksums)."""
     table = pq.read_table(path)
     document = json.loads(table.schema.metadata[key])
     change(document)
     raw = json.dumps(document).encode()
-    pq.write_table(table.replace_schema_metadata({key: raw, sum_key: checksum(raw)}), path)
+    with path.open("wb") as out:  # as driftcli writes it: the whole file's checksum too
+        write_rows(table.replace_schema_metadata({key: raw, sum_key: checksum(raw)}), out)
 
 
 def commands(root: Path) -> dict[str, list[str | Path]]:
@@ -236,11 +238,77 @@ def test_a_footer_that_does_not_match_its_checksum_is_refused(store: Path, tmp_p
 def test_segments_written_before_checksums_are_still_read(store: Path, tmp_path: Path) -> None:
     for path in segments(store):
         table = pq.read_table(path)
-        old = {SEGMENT_KEY: table.schema.metadata[SEGMENT_KEY]}  # as 0.1.0 wrote them
+        document = json.loads(table.schema.metadata[SEGMENT_KEY])
+        del document["file_checksum"]
+        old = {SEGMENT_KEY: json.dumps(document).encode()}  # as 0.1.0 wrote them
         pq.write_table(table.replace_schema_metadata(old), path)
     result = run_driftcli("check", "--store", store, "-f", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["live"]["rows"] == 500
+    promoted = run_driftcli("reference", "--from-window", "live", "--store", store, "-o",
+                            tmp_path / "promoted.parquet", cwd=tmp_path)  # fmt: skip
+    assert promoted.returncode == 0, promoted.stderr  # their rows are read, unchecked
+
+
+# --- a checksum of every segment's bytes --------------------------------------------
+
+
+def _data_pages(path: Path) -> range:
+    """The bytes of a Parquet file before its footer: its pages and their headers."""
+    data = path.read_bytes()
+    return range(4, len(data) - 8 - int.from_bytes(data[-8:-4], "little"))
+
+
+def _flip(path: Path, at: int, bit: int = 0) -> None:
+    data = bytearray(path.read_bytes())
+    data[at] ^= 1 << bit
+    path.write_bytes(bytes(data))
+
+
+def test_a_flipped_byte_in_a_segments_data_pages_is_an_error_naming_it(
+    store: Path, tmp_path: Path
+) -> None:
+    first = segments(store)[0]
+    pages = _data_pages(first)
+    _flip(first, pages.start + len(pages) // 2)
+    before = store_contents(store)
+    promote = ["reference", "--from-window", "live", "--store", store]
+    for args in (promote, [*promote, "-o", tmp_path / "new.parquet"]):
+        result = run_driftcli(*args, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        said = f"error: {first}: corrupt window segment (its bytes do not match their checksum)"
+        assert said.encode() in result.stderr
+        assert b"hint: remove the file to drop its rows from the window" in result.stderr
+    assert store_contents(store) == before and not (tmp_path / "new.parquet").exists()
+    # A check reads the segment's footer, whose counts carry their own checksum.
+    result = run_driftcli("check", "--store", store, "-f", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("where", ["footer", "checksum key", "checksum value"])
+def test_a_segment_whose_checksum_is_damaged_is_an_error(
+    store: Path, tmp_path: Path, where: str
+) -> None:
+    first = segments(store)[0]
+    data = first.read_bytes()
+    key = data.rfind(FILE_KEY)
+    at = {"footer": _data_pages(first).stop + 10, "checksum key": key + 3,
+          "checksum value": key + len(FILE_KEY) + 2 + 3}[where]  # fmt: skip
+    _flip(first, at, 1)
+    result = run_driftcli("reference", "--from-window", "live", "--store", store, "-o",
+                          tmp_path / "new.parquet", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    assert f"error: {first}: corrupt window segment (".encode() in result.stderr
+
+
+def test_a_flipped_byte_in_the_reference_sample_is_an_error_naming_it(
+    store: Path, tmp_path: Path
+) -> None:
+    reference = store / "reference.parquet"
+    pages = _data_pages(reference)
+    _flip(reference, pages.start + len(pages) // 3, 4)
+    said = f"{reference}: corrupt driftcli snapshot (its bytes do not match their checksum)"
+    assert_refused(store, said)
 
 
 # --- the reference snapshot and the marker --------------------------------------
@@ -331,7 +399,8 @@ def test_a_named_pipe_in_the_history_is_refused_without_waiting(
     os.mkfifo(path)
     for args in (["check"], ["history"], ["history", "--keep", "5"]):
         result = run_driftcli(*args, "--store", store, cwd=tmp_path, timeout=30)
-        assert result.returncode == 2, (args, result.stderr)
+        # A check still gives its verdict: only its record is lost, and said to be.
+        assert result.returncode == (0 if args == ["check"] else 2), (args, result.stderr)
         assert f"{path}: is not a regular file (a named pipe)".encode() in result.stderr
     assert stat.S_ISFIFO(path.lstat().st_mode)
 
@@ -345,6 +414,71 @@ def test_a_file_in_place_of_the_windows_directory_is_refused(store: Path) -> Non
     windows.rmdir()
     windows.write_text("not a directory\n")
     assert_refused(store, f"{windows}: is not a directory (a regular file)")
+
+
+def _replace_live(store: Path, what: str) -> str:
+    """windows/live replaced by something that is not a window's directory; the words
+    driftcli must say of it."""
+    live = store / "windows" / "live"
+    for path in live.iterdir():
+        path.unlink()
+    live.rmdir()
+    if what == "a regular file":
+        live.write_text("not a window\n")
+    elif what == "a named pipe":
+        os.mkfifo(live)
+    elif what == "a link to a directory":
+        (store.parent / "elsewhere").mkdir()
+        live.symlink_to(store.parent / "elsewhere")
+        return f"{live}: is a symbolic link"
+    return f"{live}: is not a directory ({what})"
+
+
+@pytest.mark.parametrize("what", ["a regular file", "a named pipe", "a link to a directory"])
+def test_a_window_that_is_not_a_directory_is_never_left_out_of_a_report(
+    store: Path, tmp_path: Path, invoke: Invoke, what: str
+) -> None:
+    other = invoke("ingest", LIVE, "--store", store, "--window", "canary")
+    assert other.exit_code == 0, other.stderr
+    said = _replace_live(store, what)
+    assert_refused(store, said, run=in_a_process)  # status used to list canary alone, exit 0
+    result = run_driftcli("status", "--store", store, "-f", "json", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == b""
+
+
+def test_a_segment_named_past_twelve_digits_is_an_error_naming_it(
+    store: Path, tmp_path: Path
+) -> None:
+    last = segments(store)[-1]
+    renamed = last.with_name("seg-1000000000000.parquet")
+    last.rename(renamed)
+    assert_refused(store, f"{renamed}: not a segment name driftcli writes")
+
+
+def test_no_segment_is_written_past_the_last_number(store: Path, tmp_path: Path) -> None:
+    last = segments(store)[-1]
+    renamed = last.with_name("seg-999999999999.parquet")
+    last.rename(renamed)
+    assert_refused(store, f"{renamed}: the last segment number a window can have", ("ingest",))
+    assert not list(renamed.parent.glob("seg-1*.parquet"))
+    assert rows_in(store) == 500  # status and the files agree
+    result = run_driftcli("check", "--store", store, "-f", "json", cwd=tmp_path)
+    assert json.loads(result.stdout)["live"]["rows"] == 500
+
+
+def test_files_that_are_no_part_of_the_store_are_warned_of(store: Path, tmp_path: Path) -> None:
+    (store / "windows" / "not a window").mkdir()
+    (store / "windows" / "live" / "notes.txt").write_text("mine\n")
+    (store / "windows" / "live" / ".DS_Store").write_text("")  # hidden files are not ours
+    for args in (["status"], ["check"], ["ingest", LIVE]):
+        result = run_driftcli(*args, "--store", store, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        notes = f"warning: {store}/windows/live/notes.txt: not a file of a window: ignored"
+        assert result.stderr.count(notes.encode()) == 1, (args, result.stderr)
+        assert b"DS_Store" not in result.stderr
+    said = f"warning: {store}/windows/not a window: not a window name, so not a window of the store"
+    status = run_driftcli("status", "--store", store, cwd=tmp_path)
+    assert said.encode() in status.stderr
 
 
 def _cut(keep: int) -> Callable[[bytes], bytes]:
@@ -497,15 +631,23 @@ def simulated_permission(victim: Path) -> Callable[[list[str | Path]], tuple[int
         def looking(self: Path) -> os.stat_result:
             return denied(self) if self.parent == victim else lstat(self)  # type: ignore[func-returns-value]
 
+        def named(source: object) -> bool:  # a path, not a buffer already read
+            return isinstance(source, str | os.PathLike) and Path(source) == victim
+
         def meta(path: str, *a: Any, **k: Any) -> Any:
-            return denied(path) if Path(path) == victim else read_metadata(path, *a, **k)
+            return denied(path) if named(path) else read_metadata(path, *a, **k)
 
         def table(path: str, *a: Any, **k: Any) -> Any:
-            return denied(path) if Path(path) == victim else read_table(path, *a, **k)
+            return denied(path) if named(path) else read_table(path, *a, **k)
 
+        def opening(self: Path, *a: Any, **k: Any) -> Any:
+            return denied(self) if self == victim else open_path(self, *a, **k)
+
+        open_path = Path.open
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(Path, "iterdir", listing)
             patch.setattr(Path, "lstat", looking)
+            patch.setattr(Path, "open", opening)
             patch.setattr(pq, "read_metadata", meta)
             patch.setattr(pq, "read_table", table)
             return in_process(args)
@@ -663,3 +805,44 @@ def test_kill_9_at_any_moment_of_small_flushes_loses_no_reported_row(tmp_path: P
         assert status.returncode == 0, status.stderr
         assert json.loads(status.stdout)["windows"][0]["rows"] == len(ids)
         sent = len(ids)
+
+
+def test_a_lock_file_the_user_may_not_open_is_named(store: Path) -> None:
+    lock = store / ".lock"
+    before = store_contents(store)
+    lock.chmod(0)
+    try:
+        for args in (["status"], ["check"], ["history"]):
+            code, stderr = without_permission(store, [*args, "--store", store])
+            assert code == 0, (args, stderr)
+            said = f"warning: {lock}: cannot open the store's lock (permission denied), so the "
+            assert (said + "store is read without it").encode() in stderr, (args, stderr)
+        code, stderr = without_permission(store, commands(store)["ingest"])
+        assert code == 2
+        assert f"error: {lock}: cannot open the store's lock: permission denied".encode() in stderr
+        assert b"read-only" not in stderr
+    finally:
+        lock.chmod(0o644)
+    assert store_contents(store) == before
+
+
+@pytest.mark.parametrize("what", ["a file for the directory", "a named pipe", "nested settings"])
+def test_status_warns_of_a_history_that_cannot_record(
+    store: Path, tmp_path: Path, what: str
+) -> None:
+    history = store / "history"
+    if what == "a file for the directory":
+        history.write_text("not a directory\n")
+        damaged = f"{history}: is not a directory (a regular file)"
+    elif what == "a named pipe":
+        history.mkdir()
+        os.mkfifo(history / "checks.jsonl")
+        damaged = f"{history}/checks.jsonl: is not a regular file (a named pipe)"
+    else:
+        history.mkdir()
+        (history / "history.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+        damaged = f"{history}/history.json: corrupt history settings (nested too deep)"
+    result = run_driftcli("status", "--store", store, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr  # the windows and reference are whole
+    assert f"warning: {damaged}".encode() in result.stderr
+    assert b"checks of windows cannot be recorded" in result.stderr

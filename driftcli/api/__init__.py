@@ -11,12 +11,19 @@ the stages together.
 from driftcli.api.checks import check, check_against, check_inputs, check_window
 from driftcli.api.common import Input
 from driftcli.api.history import keep_history, read_history, record_check
-from driftcli.api.ingest import IngestHooks, IngestInterrupted, IngestOptions, ingest
+from driftcli.api.ingest import (
+    IngestFailed,
+    IngestHooks,
+    IngestInterrupted,
+    IngestOptions,
+    ingest,
+)
 from driftcli.api.references import build_reference, load_reference, reference_from_window, restrict
 from driftcli.api.status import store_status
 from driftcli.api.timeline import check_timeline, check_timeline_of
 
 __all__ = [
+    "IngestFailed",
     "IngestHooks",
     "IngestInterrupted",
     "IngestOptions",

@@ -67,7 +67,9 @@ def check_inputs(
         )
     from driftcli.store import Store  # a check of files never needs the store
 
-    home = Store.open(store, create=False, on_warning=on_warning)
+    home = Store.open(
+        store, create=False, on_warning=on_warning, line_limit=settings.max_line_bytes
+    )
     reference = stored_reference(home, ref, settings, ref_format, engine)
     if live:
         return check_against(live, reference, settings, live_format=live_format, engine=engine)
@@ -127,9 +129,22 @@ def check_against(
     if engine is not None and engine.distributed:
         from driftcli.engine.tasks import count_with, fragments_of
 
-        fragments = fragments_of(live, live_format, settings.delimiter, settings.max_line_bytes)
-        counts = count_with(engine, fragments, reference.profile.features, sampled)
-        info = SourceInfo(input_name(live), fragments[0].format.value, counts.rows)
+        fragments = fragments_of(
+            live,
+            live_format,
+            settings.delimiter,
+            settings.max_line_bytes,
+            settings.skip_bad_lines,
+            settings.max_columns,
+        )
+        counts, skipped = count_with(engine, fragments, reference.profile.features, sampled)
+        info = SourceInfo(
+            input_name(live),
+            fragments[0].format.value,
+            counts.rows,
+            skipped_lines=skipped.count,
+            first_skipped=skipped.first,
+        )
     else:
         example = "cat live.jsonl | driftcli check - --ref ref.parquet"
         with read_input(live, live_format, settings, example) as source:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from driftcli.choices import InputFormat
 from driftcli.errors import InputError
 from driftcli.inputs import STDIN, Source, TerminalStdin, open_source
+from driftcli.inputs.chunk import SKIP_HINT
 from driftcli.reference.buckets import Feature
 from driftcli.results import SourceInfo
 from driftcli.scoring.metrics import METRICS
@@ -23,7 +24,10 @@ def reads_stdin(spec: Input) -> bool:
 
 
 def input_name(spec: Input) -> str:
-    return spec if isinstance(spec, str) else f"{spec[0]} (+{len(spec) - 1} more)"
+    """What messages call an input: as `open_source` names it."""
+    if isinstance(spec, str) or len(spec) == 1:
+        return spec if isinstance(spec, str) else spec[0]
+    return f"{spec[0]} (+{len(spec) - 1} more)"
 
 
 def no_shared_column(
@@ -47,7 +51,7 @@ def validated(settings: Settings) -> Settings:
 
 def hint_skipping(source: Source) -> None:
     """A bad line's error tells how to skip such lines."""
-    source.bad_lines.hint = "pass --skip-bad-lines to count and skip such lines"
+    source.bad_lines.hint = SKIP_HINT
 
 
 def with_skipped(info: SourceInfo, source: Source) -> SourceInfo:
@@ -86,6 +90,7 @@ def read_input(
             skip_bad_lines=skip,
             delimiter=settings.delimiter,
             max_line_bytes=settings.max_line_bytes,
+            max_columns=settings.max_columns,
         ) as source,
     ):
         hint_skipping(source)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from driftcli.clock import now_utc
-from driftcli.errors import StoreNotWritable, UsageError
+from driftcli.errors import StoreError, UsageError
 from driftcli.results import (
     CheckedBy,
     CheckHistory,
@@ -45,8 +45,9 @@ def record_check(
     )
     try:
         window.store.history().append(record)
-    except StoreNotWritable as exc:
-        # A store one may only read can still be checked: the check goes unrecorded.
+    except StoreError as exc:
+        # The verdict is what the gate waits for: a store one may only read, a full
+        # disk or a damaged history leaves the check unrecorded, never without a verdict.
         window.store.warn(f"the check is not recorded in the history: {exc.message}")
 
 
@@ -92,7 +93,13 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     ago = _AGO.fullmatch(text)
     if ago:
         unit = _UNIT[ago.group(2).lower()[0]]
-        return (now or datetime.now(UTC)) - timedelta(**{unit: int(ago.group(1))})
+        try:
+            return (now or datetime.now(UTC)) - timedelta(**{unit: int(ago.group(1))})
+        except (OverflowError, ValueError):  # a length of time past the calendar's year 1
+            raise UsageError(
+                f"--since {text!r}: further back than the calendar goes (the year 1)",
+                hint="give a time such as 2026-03-01, or a shorter length of time: 12h, 7d, 2w",
+            ) from None
     value = text.strip()
     if value[-1:] in ("Z", "z"):
         value = value[:-1] + "+00:00"

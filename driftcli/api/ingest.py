@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,15 +15,17 @@ from driftcli.api.common import Input, no_shared_column, read_input
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
 from driftcli.counting.featureless import Featureless
-from driftcli.errors import InputError, UsageError
+from driftcli.errors import InputError, StoreError, UsageError
 from driftcli.inputs import Chunk, Source
 from driftcli.inputs.chunk import BadLine
+from driftcli.interrupts import deferred, stop_if_asked
 from driftcli.parallel import prefetch
 from driftcli.reference.buckets import Feature
 from driftcli.results import CheckedBy, CheckResult, IngestReport
 from driftcli.settings import DEFAULT_SETTINGS, Settings
 from driftcli.store import Store, Window
 from driftcli.store.snapshot import Snapshot
+from driftcli.store.window import AppendUnfinished
 
 DEFAULT_FLUSH_ROWS = 10_000
 DEFAULT_FLUSH_SECONDS = 5.0
@@ -92,15 +95,9 @@ def ingest(
     skip = options.skip_bad_lines
     with read_input(spec, options.input_format, settings, example, skip_bad_lines=skip) as source:
         try:
-            # Parse the next chunk in a thread while this one is checked and stored.
-            for chunk in prefetch(source.chunks(max_latency=latency), depth=1):
-                if chunk is not None:
-                    session.take(chunk, source)
-                session.flush_if_due()
-        except KeyboardInterrupt:
-            session.flush()
-            raise IngestInterrupted(_finished(session, source)) from None
-        session.flush()
+            _read_all(session, source, latency)
+        except StoreError as exc:
+            raise IngestFailed(exc.message, exc.hint, _finished(session, source)) from exc
     report = _finished(session, source)
     if report.rows_read == 0 and report.skipped_lines == 0:
         raise InputError(f"{source.name}: no data rows to ingest")
@@ -111,10 +108,40 @@ def ingest(
     return report
 
 
+def _read_all(session: _Session, source: Source, latency: float) -> None:
+    """Take every chunk, flushing as due, then the rest; on a stop, flush what was read.
+
+    Rows are taken and flushed with stops deferred (interrupts.py), so a
+    stop never falls between a flush's write and its count: the summary
+    says exactly what the store holds.
+    """
+    try:
+        # Parse the next chunk in a thread while this one is checked and stored.
+        for chunk in prefetch(source.chunks(max_latency=latency), depth=1):
+            with deferred():
+                if chunk is not None:
+                    session.take(chunk, source)
+                session.flush_if_due()
+        with deferred():
+            session.flush()
+    except KeyboardInterrupt:
+        with contextlib.suppress(KeyboardInterrupt), deferred():
+            session.flush()  # a second stop gives up the rows still waiting
+        raise IngestInterrupted(_finished(session, source)) from None
+
+
 def _after_missing_rows(table: pa.Table, rows: int) -> pa.Table:
     """`rows` rows missing every column, then the table."""
     nulls = pa.table([pa.nulls(rows, field.type) for field in table.schema], schema=table.schema)
     return pa.concat_tables([nulls, table])
+
+
+class IngestFailed(StoreError):
+    """A write to the store failed mid-ingest; `report` says what the flushes before stored."""
+
+    def __init__(self, message: str, hint: str | None = None, report: IngestReport | None = None):
+        super().__init__(message, hint)
+        self.report = report or IngestReport()
 
 
 class IngestInterrupted(KeyboardInterrupt):
@@ -179,24 +206,30 @@ class _Session:
         if self.held and table.num_rows:
             table = _after_missing_rows(table, self.held)
             self.held = 0
-        options = self.options
-        while table.num_rows:
-            # Cut at the next flush or check, so neither is late by a chunk.
-            take = min(table.num_rows, options.flush_rows - self.pending_rows)
-            if options.check_every:
-                take = min(take, options.check_every - self.since_check)
+        if table.num_rows:
+            # Every row of the chunk is queued before any is flushed: a stop at a
+            # flush finds them all waiting, to be flushed on the way out.
             if not self.pending:
                 self.pending_since = time.monotonic()
-            self.pending.append(table.slice(0, take))
-            table = table.slice(take)
-            self.since_check += take
-            if options.check_every and self.since_check >= options.check_every:
-                self.flush()
-                self.check()
-            elif self.pending_rows >= options.flush_rows:
-                self.flush()
+            self.pending.append(table)
+        self._flush_due()
         if bad_row is not None:
             raise bad_row  # after the rows before it, as at a malformed line
+
+    def _flush_due(self) -> None:
+        """Flush (and check) as the rows waiting call for: cut at the next flush or check,
+        so neither is late by a chunk."""
+        options = self.options
+        while True:
+            size = options.flush_rows
+            if options.check_every:
+                size = min(size, options.check_every - self.since_check)
+            if self.pending_rows < size:
+                return
+            self.flush(size)
+            if options.check_every and self.since_check >= options.check_every:
+                self.check()
+            stop_if_asked()  # the flush is counted, the rest waits: a stop need not wait too
 
     @property
     def pending_rows(self) -> int:
@@ -206,21 +239,39 @@ class _Session:
         if self.pending and time.monotonic() - self.pending_since >= self.options.flush_seconds:
             self.flush()
 
-    def flush(self) -> None:
-        """Store the waiting rows durably, as one segment."""
+    def flush(self, rows: int | None = None) -> None:
+        """Store the first `rows` waiting rows (all by default) durably, as one segment.
+
+        They stop waiting only once stored: a flush that fails before its
+        rows are on disk leaves them waiting, and one that stores them and
+        then fails (an `AppendUnfinished`) counts them before its error goes on.
+        """
         if not self.pending:
             return
+        taken, rest = _split(self.pending, self.pending_rows if rows is None else rows)
         # One chunk: a flush spanning two parsed chunks is then counted as one batch.
-        table = concat_tables(self.pending).combine_chunks()
-        self.pending = []
+        table = concat_tables(taken).combine_chunks()
         reference_id = self.reference.reference_id if self.reference else None
-        self.report.window_rows = self.window.append(
-            table, features=self.features, reference_id=reference_id, max_rows=self.options.max_rows
-        )
-        self.report.rows_stored += table.num_rows
+        try:
+            held = self.window.append(
+                table, features=self.features, reference_id=reference_id,
+                max_rows=self.options.max_rows,
+            )  # fmt: skip
+        except AppendUnfinished as exc:
+            self._stored(table.num_rows, exc.window_rows, rest)
+            raise
+        self._stored(table.num_rows, held, rest)
+
+    def _stored(self, rows: int, held: int, rest: list[pa.Table]) -> None:
+        self.pending = rest
+        if rest:
+            self.pending_since = time.monotonic()
+        self.since_check += rows
+        self.report.window_rows = held
+        self.report.rows_stored += rows
         self.report.flushes += 1
         if self.hooks.on_flush:
-            self.hooks.on_flush(table.num_rows, self.report.window_rows)
+            self.hooks.on_flush(rows, held)
 
     def check(self) -> None:
         """Check the window (recorded in the store's history) and tell the caller."""
@@ -231,6 +282,23 @@ class _Session:
         result = check_window(self.window, self.reference, self.settings, record=CheckedBy.INGEST)
         if self.hooks.on_check:
             self.hooks.on_check(result)
+
+
+def _split(tables: list[pa.Table], rows: int) -> tuple[list[pa.Table], list[pa.Table]]:
+    """The first `rows` rows of the tables, and the rest (slices: nothing is copied)."""
+    taken: list[pa.Table] = []
+    rest: list[pa.Table] = []
+    for table in tables:
+        if rows >= table.num_rows:
+            taken.append(table)
+            rows -= table.num_rows
+        elif rows > 0:
+            taken.append(table.slice(0, rows))
+            rest.append(table.slice(rows))
+            rows = 0
+        else:
+            rest.append(table)
+    return taken, rest
 
 
 def _validate_ingest(options: IngestOptions) -> None:

@@ -144,15 +144,29 @@ def _distributed_reference(
     from driftcli.engine.tasks import count_with, fragments_of, summarize_with
     from driftcli.reference.summary import features_from
 
-    fragments = fragments_of(spec, input_format, settings.delimiter, settings.max_line_bytes)
+    fragments = fragments_of(
+        spec,
+        input_format,
+        settings.delimiter,
+        settings.max_line_bytes,
+        settings.skip_bad_lines,
+        settings.max_columns,
+    )
     selection = Selection.of(settings)
-    summary = summarize_with(engine, fragments, sample_rows, dict(selection.kinds))
+    summary, bad = summarize_with(engine, fragments, sample_rows, dict(selection.kinds))
     features, skipped = features_from(summary, selection)
+    # Its bad lines were counted by the first pass; a second would count them again.
     counts = (
-        count_with(engine, fragments, features, set()) if features else Counts(summary.rows, {})
+        count_with(engine, fragments, features, set())[0] if features else Counts(summary.rows, {})
     )
     counts.columns = list(summary.columns)
-    source = SourceInfo(input_name(spec), fragments[0].format.value, summary.rows)
+    source = SourceInfo(
+        input_name(spec),
+        fragments[0].format.value,
+        summary.rows,
+        skipped_lines=bad.count,
+        first_skipped=bad.first,
+    )
     return _snapshot(Profile(features, counts, skipped), source, settings, summary.sample.table())
 
 

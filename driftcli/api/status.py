@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from driftcli.errors import StoreError
 from driftcli.results import ReferenceStatus, StoreStatus, WindowStatus
 from driftcli.store import Store
 
@@ -33,4 +34,9 @@ def store_status(store: Store) -> StoreStatus:
                 last_ingested=segments[-1].last_ingested if segments else None,
             )
         )
+    try:
+        store.history().check_entries()
+    except StoreError as exc:
+        # The history is not what status shows, but a check of a window writes to it.
+        store.warn(f"{exc.message}: checks of windows cannot be recorded")
     return StoreStatus(str(store.root), reference, windows)

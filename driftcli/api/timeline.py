@@ -94,7 +94,9 @@ def check_timeline(
         return check_timeline_of(live, reference, chunking, settings, live_format, any_chunk)
     from driftcli.store import Store  # a check of files never needs the store
 
-    home = Store.open(store, create=False, on_warning=on_warning)
+    home = Store.open(
+        store, create=False, on_warning=on_warning, line_limit=settings.max_line_bytes
+    )
     reference = stored_reference(home, ref, settings, ref_format)
     if live:
         return check_timeline_of(live, reference, chunking, settings, live_format, any_chunk)

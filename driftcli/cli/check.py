@@ -1,6 +1,5 @@
 """`driftcli check`: compare live data with the reference; exit 1 on drift."""
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -22,6 +21,7 @@ from driftcli.cli.options import (
     InputFormatOption,
     InvalidPointsOption,
     InvalidRatioOption,
+    MaxColumnsOption,
     MaxLineBytesOption,
     MetricOption,
     MissingPointsOption,
@@ -33,25 +33,21 @@ from driftcli.cli.options import (
     ThresholdOption,
     UnseenPointsOption,
     UnseenRatioOption,
+    at_most_max_count,
     split_names,
 )
+from driftcli.cli.reports import MainReport, emit, no_stdout_files
 from driftcli.cli.runtime import (
     Context,
     note,
-    plain_text,
     prepare,
     progress,
     show_settings,
     warn,
-    write_file,
-    write_json,
-    write_rich,
 )
-from driftcli.errors import DriftcliError, ExitCode, UsageError
+from driftcli.errors import ExitCode
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
-
     from driftcli.results import CheckResult, Timeline
     from driftcli.settings import Chunking
 
@@ -137,6 +133,7 @@ def check(
         typer.Option(
             help="Live rows needed for a verdict; default: any window that could give evidence.",
             min=1,
+            callback=at_most_max_count,
             show_default=False,
         ),
     ] = None,
@@ -186,6 +183,7 @@ def check(
             help="One check per N rows, in the order they come.",
             metavar="N",
             min=1,
+            callback=at_most_max_count,
             show_default=False,
         ),
     ] = None,
@@ -200,6 +198,7 @@ def check(
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     max_line_bytes: MaxLineBytesOption = None,
+    max_columns: MaxColumnsOption = None,
     input_format: InputFormatOption = None,
     ref_format: Annotated[
         InputFormat | None,
@@ -288,6 +287,7 @@ def check(
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
+        "max_columns": max_columns,
         "missing_ratio": missing_ratio,
         "missing_points": missing_points,
         "unseen_ratio": unseen_ratio,
@@ -305,7 +305,7 @@ def check(
         OutputFormat.MARKDOWN: markdown_file,
         OutputFormat.HTML: html_file,
     }
-    context.run(lambda: _no_stdout_files(output, reports))
+    context.run(lambda: no_stdout_files(output, reports))
     chunking = context.run(
         lambda: chunking_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
     )
@@ -315,8 +315,8 @@ def check(
         result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
     for line in [] if quiet else warnings_of(result):
         note(line)
-    main = _Main(output_format, output, to_stdout=not quiet)
-    context.run(lambda: _emit(result, main, reports, summary))
+    main = MainReport(output_format, output, to_stdout=not quiet)
+    context.run(lambda: emit(result, main, reports, summary))
     raise typer.Exit(_exit_code(result, exit_zero))
 
 
@@ -378,111 +378,3 @@ def _exit_code(result: "CheckResult | Timeline", exit_zero: bool) -> ExitCode:
         note("hint: check a larger live window, or build a larger reference")
         return ExitCode.ERROR
     return ExitCode.DRIFT if result.drift and not exit_zero else ExitCode.OK
-
-
-def _render(result: "CheckResult | Timeline", fmt: OutputFormat) -> str:
-    """A text report of a check or a chunked check (the table is rendered apart: it is
-    rich); each renderer is imported when used, so a command pays only for its report."""
-    from driftcli.results import Timeline
-
-    if fmt is OutputFormat.JSON:
-        from driftcli.output.json_report import render_json, render_timeline_json
-
-        return render_timeline_json(result) if isinstance(result, Timeline) else render_json(result)
-    if fmt is OutputFormat.MARKDOWN:
-        from driftcli.output.markdown import render_markdown, render_timeline_markdown
-
-        return (
-            render_timeline_markdown(result)
-            if isinstance(result, Timeline)
-            else render_markdown(result)
-        )
-    if fmt is OutputFormat.JUNIT:
-        from driftcli.output.junit import render_junit, render_timeline_junit
-
-        return (
-            render_timeline_junit(result) if isinstance(result, Timeline) else render_junit(result)
-        )
-    if fmt is OutputFormat.HTML:
-        if isinstance(result, Timeline):
-            from driftcli.output.html_timeline import render_timeline_html
-
-            return render_timeline_html(result)
-        from driftcli.output.html import render_html
-
-        return render_html(result)
-    raise UsageError(f"--format {fmt.value}: no text report in this format")
-
-
-def _no_stdout_files(output: Path | None, reports: dict[OutputFormat, Path | None]) -> None:
-    """`--html -` would write a file named `-`: stdout takes the --format report only."""
-    flags = {"--output": output} | {f"--{fmt.value}": path for fmt, path in reports.items()}
-    for flag, path in flags.items():
-        if path is not None and str(path) == "-":
-            raise UsageError(
-                f"{flag} -: report files take a path; '-' would be a file named '-'",
-                hint="the --format report goes to stdout without --output"
-                if flag == "--output"
-                else f"to write the report to stdout, use --format {flag.removeprefix('--')}",
-            )
-
-
-@dataclass(frozen=True)
-class _Main:
-    """The --format report: to --output FILE, else to stdout unless --quiet."""
-
-    format: OutputFormat
-    output: Path | None
-    to_stdout: bool
-
-
-def _table(result: "CheckResult | Timeline") -> "RenderableType":
-    from driftcli.results import Timeline
-
-    if isinstance(result, Timeline):
-        from driftcli.output.timeline import render_timeline
-
-        return render_timeline(result)
-    from driftcli.output.table import render_table
-
-    return render_table(result)
-
-
-def _emit(
-    result: "CheckResult | Timeline",
-    main: _Main,
-    reports: dict[OutputFormat, Path | None],
-    summary: bool,
-) -> None:
-    """The report on stdout (or --output), plus any report files and the job summary."""
-    for fmt, path in reports.items():
-        if path is not None:
-            write_file(path, _render(result, fmt))
-    if summary:
-        _append_summary(_render(result, OutputFormat.MARKDOWN), quiet=not main.to_stdout)
-    if main.output is None and not main.to_stdout:
-        return
-    if main.format is OutputFormat.TABLE:
-        if main.output is not None:
-            write_file(main.output, plain_text(_table(result)))
-        else:
-            write_rich(_table(result))
-    elif main.output is not None:
-        write_file(main.output, _render(result, main.format))
-    else:
-        write_json(_render(result, main.format))
-
-
-def _append_summary(markdown: str, quiet: bool) -> None:
-    target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not target:
-        if not quiet:  # --quiet: no warnings
-            note("warning: --summary: GITHUB_STEP_SUMMARY is not set (not in GitHub Actions?)")
-        return
-    try:
-        with open(target, "a", encoding="utf-8") as out:
-            out.write(markdown + "\n")
-    except OSError as exc:
-        raise DriftcliError(
-            f"--summary: cannot write GITHUB_STEP_SUMMARY {target}: {exc.strerror or exc}"
-        ) from exc

@@ -6,7 +6,13 @@ import typer
 
 from driftcli.choices import HistoryFormat
 from driftcli.cli.app import app
-from driftcli.cli.options import ConfigOption, DebugOption, StoreOption, split_names
+from driftcli.cli.options import (
+    ConfigOption,
+    DebugOption,
+    StoreOption,
+    at_most_max_count,
+    split_names,
+)
 from driftcli.cli.runtime import note, prepare, write_json, write_rich
 
 
@@ -40,6 +46,7 @@ def history(
             help="From now on keep only the last N checks (default 1,000; 0 records none), "
             "and drop older ones now.",
             min=0,
+            callback=at_most_max_count,
             metavar="N",
             show_default=False,
         ),

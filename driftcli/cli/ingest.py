@@ -1,23 +1,25 @@
 """`driftcli ingest`: append rows to a live window in the store (its last N rows)."""
 
 import signal
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from driftcli import interrupts
 from driftcli.cli.app import app
 from driftcli.cli.options import (
     ConfigOption,
     DebugOption,
     DelimiterOption,
     InputFormatOption,
+    MaxColumnsOption,
     MaxLineBytesOption,
     QuietOption,
     SkipBadLinesOption,
     StoreOption,
     ThresholdOption,
     WindowOption,
+    at_most_max_count,
 )
 from driftcli.cli.runtime import fail, note, prepare
 from driftcli.errors import ExitCode
@@ -46,11 +48,15 @@ def ingest(
         typer.Option(
             help="Keep only the last N rows in the window (stored with it; default 10,000).",
             min=1,
+            callback=at_most_max_count,
             show_default=False,
         ),
     ] = None,
     flush_rows: Annotated[
-        int, typer.Option(help="Write rows to the store every N rows...", min=1)
+        int,
+        typer.Option(
+            help="Write rows to the store every N rows...", min=1, callback=at_most_max_count
+        ),
     ] = 10_000,
     flush_seconds: Annotated[
         float, typer.Option(help="...or every S seconds, whichever comes first.", min=0.01)
@@ -60,6 +66,7 @@ def ingest(
         typer.Option(
             help="Check the window every N rows; print one line per drifted feature to stderr.",
             min=1,
+            callback=at_most_max_count,
             show_default=False,
         ),
     ] = None,
@@ -67,6 +74,7 @@ def ingest(
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     max_line_bytes: MaxLineBytesOption = None,
+    max_columns: MaxColumnsOption = None,
     input_format: InputFormatOption = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print a line on stderr at every flush.")
@@ -83,6 +91,7 @@ def ingest(
         "store": str(store) if store else None,
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
+        "max_columns": max_columns,
     }
     context = prepare(flags, config, debug)
     told = _Listener(window, quiet=quiet, verbose=verbose)
@@ -106,13 +115,18 @@ def ingest(
         except api.IngestInterrupted as stop:
             told.summarize(stop.report)  # what was stored before the stop
             raise
+        except api.IngestFailed as failed:
+            if failed.report.flushes:
+                told.summarize(failed.report)  # what was stored before the failed write
+            raise
 
     # A service manager stops with SIGTERM, a closed terminal or session hangs
-    # up with SIGHUP: either way the rows read so far are flushed, as on Ctrl-C.
-    # A signal ignored at start stays ignored: `nohup driftcli ingest` must
-    # outlive its terminal, as any command under nohup does.
+    # up with SIGHUP: either way the rows read so far are flushed, as on Ctrl-C,
+    # once the flush under way is counted (interrupts.py). A signal ignored at
+    # start stays ignored: `nohup driftcli ingest` must outlive its terminal, as
+    # any command under nohup does.
     previous = {
-        signum: signal.signal(signum, _interrupt)
+        signum: signal.signal(signum, interrupts.stop)
         for signum in _STOPPING
         if signal.getsignal(signum) is not signal.SIG_IGN
     }
@@ -159,8 +173,4 @@ class _Listener:
             note(line)
 
 
-_STOPPING = (signal.SIGTERM, signal.SIGHUP)
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+_STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

@@ -10,6 +10,16 @@ from typing import Annotated, Any
 import typer
 
 from driftcli.choices import InputFormat, ListingFormat, OutputFormat
+from driftcli.settings import MAX_COUNT
+
+
+def at_most_max_count(value: int | None) -> int | None:
+    """The upper bound of every whole-number option (their lower bounds are Typer's `min`):
+    past it a count would overflow the 64-bit integers it is counted with."""
+    if value is not None and value > MAX_COUNT:
+        raise typer.BadParameter(f"{value} is not in the range x<={MAX_COUNT:,} (2**62).")
+    return value
+
 
 StoreOption = Annotated[
     Path | None,
@@ -71,6 +81,7 @@ BinsOption = Annotated[
         help="Quantile bins per numeric feature, and the cap on categories "
         "(used when a reference is built from data) [default: 20].",
         min=2,
+        callback=at_most_max_count,
         show_default=False,
     ),
 ]
@@ -135,6 +146,18 @@ MaxLineBytesOption = Annotated[
         help="Longest input line read, in bytes or with a unit (64MiB is 64*1024*1024, "
         "64MB 64*1000*1000; at most 1GiB); a longer line is a bad line [default: 64MiB].",
         metavar="SIZE",
+        show_default=False,
+    ),
+]
+MaxColumnsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-columns",
+        help="Most columns an input may have (a CSV header, JSON keys, a Parquet schema); "
+        "a wider one is an error [default: 2,000].",
+        metavar="N",
+        min=1,
+        callback=at_most_max_count,
         show_default=False,
     ),
 ]

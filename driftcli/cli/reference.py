@@ -17,11 +17,13 @@ from driftcli.cli.options import (
     FeaturesOption,
     InputFormatOption,
     ListingFormatOption,
+    MaxColumnsOption,
     MaxLineBytesOption,
     QuietOption,
     SchedulerOption,
     SkipBadLinesOption,
     StoreOption,
+    at_most_max_count,
     split_names,
 )
 from driftcli.cli.runtime import Context, fail, prepare, warn, write_json, write_rich
@@ -68,9 +70,15 @@ def reference(
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     max_line_bytes: MaxLineBytesOption = None,
+    max_columns: MaxColumnsOption = None,
     config: ConfigOption = None,
     sample_size: Annotated[
-        int, typer.Option(help="Raw rows kept in the snapshot as a uniform sample.", min=0)
+        int,
+        typer.Option(
+            help="Raw rows kept in the snapshot as a uniform sample.",
+            min=0,
+            callback=at_most_max_count,
+        ),
     ] = 10_000,
     input_format: InputFormatOption = None,
     output_format: ListingFormatOption = ListingFormat.TABLE,
@@ -90,6 +98,7 @@ def reference(
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
+        "max_columns": max_columns,
     }
     context = prepare(flags, config, debug)
 

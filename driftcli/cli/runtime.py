@@ -9,8 +9,10 @@ nor pyarrow.
 """
 
 import contextlib
+import errno
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar, cast
 
 import typer
 
-from driftcli.errors import DriftcliError, ExitCode
+from driftcli.errors import DriftcliError, ExitCode, os_reason
 from driftcli.output.texts import shown
 
 if TYPE_CHECKING:
@@ -51,7 +53,11 @@ class Context:
         from driftcli.store import Store
 
         return Store.open(
-            self.store_path, create=create, on_warning=warn, when_written=when_written
+            self.store_path,
+            create=create,
+            on_warning=warn,
+            when_written=when_written,
+            line_limit=self.settings.max_line_bytes,
         )
 
     def run(self, action: Callable[[], T]) -> T:
@@ -225,11 +231,58 @@ def write_stdout(write: Callable[[], object]) -> None:
         raise DriftcliError(f"cannot write output: {exc.strerror or exc}") from exc
 
 
-def write_file(path: Path, text: str) -> None:
+REPORT_READER_SECONDS = 5.0
+"""How long a report written to a named pipe waits for a process to open it for reading."""
+
+
+def write_file(path: Path, text: str, *, append: bool = False, what: str | None = None) -> None:
+    """Write (or append) a report to a file, a named pipe or a process substitution.
+
+    A named pipe that no process opens within `REPORT_READER_SECONDS` is an
+    error, never a check that hangs; a reader that leaves early is not one,
+    as on stdout.
+    """
+    label = what or f"{path}: cannot write the report"
     try:
-        path.write_text(text + "\n", encoding="utf-8")
+        fd = _open_report(path, append)
     except OSError as exc:
-        raise DriftcliError(f"{path}: cannot write the report: {exc.strerror or exc}") from exc
+        if exc.errno == errno.ENXIO:
+            raise DriftcliError(
+                f"{label}: it is a named pipe that no process opened for reading within "
+                f"{REPORT_READER_SECONDS:g} s",
+                hint="start its reader first (cat FIFO &), or give a regular file",
+            ) from None
+        raise DriftcliError(f"{label}: {os_reason(exc)}") from exc
+    try:
+        with open(fd, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+    except BrokenPipeError:
+        pass  # the reader left early: what it wanted, it read
+    except OSError as exc:
+        raise DriftcliError(f"{label}: {os_reason(exc)}") from exc
+
+
+def _open_report(path: Path, append: bool) -> int:
+    """A descriptor to write a report to, in blocking mode.
+
+    Opened without blocking: opening a named pipe for writing waits for a
+    reader, forever if none comes. Without one (ENXIO), it is tried again
+    until `REPORT_READER_SECONDS` have passed, for a reader started just after
+    driftcli (`driftcli check ... --json FIFO & jq . FIFO`).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC
+    flags |= os.O_APPEND if append else os.O_TRUNC
+    deadline = time.monotonic() + REPORT_READER_SECONDS
+    while True:
+        try:
+            fd = os.open(path, flags, 0o666)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+            continue
+        os.set_blocking(fd, True)
+        return fd
 
 
 def plain_text(renderable: "RenderableType") -> str:
@@ -247,9 +300,15 @@ def plain_text(renderable: "RenderableType") -> str:
 def console() -> "Console":
     from rich.console import Console
 
-    out = Console(highlight=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich's own exits 1: a drift verdict to a CI job with pipefail. A
+            # reader that left early is for write_stdout to judge.
+            raise BrokenPipeError
+
+    out = _Console(highlight=False)
     if not out.is_terminal and "COLUMNS" not in os.environ:
-        out = Console(highlight=False, width=_piped_width())
+        out = _Console(highlight=False, width=_piped_width())
     return out
 
 

@@ -59,7 +59,8 @@ class Featureless:
     def _mask(self, table: pa.Table | pa.RecordBatch) -> npt.NDArray[np.bool_] | None:
         """Which rows hold a value of some feature; None when every row does (the usual case,
         found from null counts alone)."""
-        columns = {n: table.column(n) for n in self.names if n in table.schema.names}
+        present = set(table.schema.names)  # once: a wide table's names are many
+        columns = {n: table.column(n) for n in self.names if n in present}
         held = {n for n, column in columns.items() if column.null_count < len(column)}
         self.seen |= held
         if not table.num_rows or any(columns[n].null_count == 0 for n in held):

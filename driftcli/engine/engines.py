@@ -11,6 +11,7 @@ and renderers never know which engine ran.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -71,11 +72,14 @@ class DaskEngine:
                 # starts, keeps the working directory off that path.
                 self._environ = _Environ(PYTHONSAFEPATH="1")
                 # On this machine only, and no dashboard: nothing listens beyond it.
+                # Its logs would land on this terminal between driftcli's own lines
+                # (a failure is said once, by driftcli: see tasks.Done).
                 self._cluster = LocalCluster(
                     n_workers=workers,
                     threads_per_worker=1,
                     host="127.0.0.1",
                     dashboard_address=None,
+                    silence_logs=logging.CRITICAL,
                 )
                 self.client = Client(self._cluster)
         except (OSError, TimeoutError) as exc:

@@ -8,9 +8,10 @@ summary (reference/summary.py).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import pyarrow as pa
 
@@ -20,13 +21,16 @@ from driftcli.counting.counter import Counter
 from driftcli.counting.counts import Counts
 from driftcli.counting.featureless import Featureless
 from driftcli.engine.engines import Engine
-from driftcli.errors import UsageError
+from driftcli.errors import DriftcliError, UsageError
+from driftcli.inputs.chunk import SKIP_HINT, BadLines
 from driftcli.inputs.dataset import DatasetSource, open_dataset
 from driftcli.inputs.urls import is_url
 from driftcli.parallel import serial
 from driftcli.reference.buckets import Feature
 from driftcli.reference.summary import Summary, summarize
-from driftcli.settings import DEFAULT_MAX_LINE_BYTES
+from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,39 @@ class Fragment:
     """The CSV field separator; None: sniffed."""
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """The line limit the worker reads it with (docs/limits.md)."""
+    name: str = ""
+    """What messages call the file: its path as the user gave it (by default, `path`)."""
+    skip_bad_lines: bool = False
+    max_columns: int = DEFAULT_MAX_COLUMNS
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """The bad lines reads skipped: how many, and the first line numbers, as one input's
+    `BadLines` keeps them."""
+
+    count: int = 0
+    first: tuple[int, ...] = ()
+
+    def merge(self, other: Skipped) -> Skipped:
+        first = sorted(self.first + other.first)[: BadLines().keep_first]
+        return Skipped(self.count + other.count, tuple(first))
+
+
+@dataclass(frozen=True)
+class Done(Generic[R]):
+    """What a worker sends back for a fragment: its result and the bad lines it skipped,
+    or the error that stopped it.
+
+    The error travels as a value: raised on a worker, it would be logged there
+    with a traceback (on this terminal, for a local cluster) and retried as if
+    the worker had died, and the first fragment to fail would win, not the
+    first in the input's order.
+    """
+
+    result: R | None
+    skipped: Skipped = Skipped()
+    error: DriftcliError | None = None
 
 
 def fragments_of(
@@ -46,6 +83,8 @@ def fragments_of(
     input_format: InputFormat | None,
     delimiter: str | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    skip_bad_lines: bool = False,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
 ) -> list[Fragment]:
     """The files of an input, for an engine to hand out."""
     specs = [spec] if isinstance(spec, str) else list(spec)
@@ -56,62 +95,88 @@ def fragments_of(
     def where(path: str) -> str:  # workers may run elsewhere: absolute paths, URLs as they are
         return path if is_url(path) else str(Path(path).resolve())
 
-    return [Fragment(where(p), source.format, delimiter, max_line_bytes) for p in source.files]
+    return [
+        Fragment(where(p), source.format, delimiter, max_line_bytes, p, skip_bad_lines, max_columns)
+        for p in source.files
+    ]
 
 
-def _batches(fragment: Fragment) -> Iterator[pa.RecordBatch]:
-    source = DatasetSource(fragment.path, fragment.format, [fragment.path])
+def _read(fragment: Fragment, work: Callable[[Iterator[pa.RecordBatch]], R]) -> Done[R]:
+    """`work` over the fragment's rows, read as the local engine reads a file of it."""
+    name = fragment.name or fragment.path
+    source = DatasetSource(name, fragment.format, [fragment.path], [name])
     source.delimiter = fragment.delimiter
     source.max_line_bytes = fragment.max_line_bytes
+    source.max_columns = fragment.max_columns
+    source.bad_lines.skip = fragment.skip_bad_lines
+    source.bad_lines.hint = SKIP_HINT
     try:
-        yield from source.batches()
+        with serial():
+            result = work(source.batches())
+    except DriftcliError as exc:
+        return Done(None, error=exc)
     finally:
         source.close()
+    return Done(result, Skipped(source.bad_lines.count, tuple(source.bad_lines.first)))
+
+
+def _gathered(parts: list[Done[R]]) -> tuple[list[R], Skipped]:
+    """The fragments' results in order and the bad lines they skipped, or the error of
+    the first fragment that failed (the one the local engine, reading in order, meets)."""
+    for part in parts:
+        if part.error is not None:
+            raise part.error
+    results = [part.result for part in parts if part.result is not None]
+    return results, functools.reduce(Skipped.merge, (part.skipped for part in parts), Skipped())
 
 
 def count_fragment(
     fragment_and_seed: tuple[Fragment, int], features: list[Feature], sampled: frozenset[str]
-) -> tuple[Counts, dict[str, ValueReservoir]]:
+) -> Done[tuple[Counts, dict[str, ValueReservoir]]]:
     """Counts of one fragment over the buckets, and its raw-value samples (with keys)."""
     fragment, seed = fragment_and_seed
-    counter = Counter(features, sampled, seed=seed)
-    featureless = Featureless([f.name for f in features])
-    with serial():
-        for batch in _batches(fragment):
+
+    def count(batches: Iterator[pa.RecordBatch]) -> tuple[Counts, dict[str, ValueReservoir]]:
+        counter = Counter(features, sampled, seed=seed)
+        featureless = Featureless([f.name for f in features])
+        for batch in batches:
             featureless.note_batch(batch)
             counter.add(batch)
-    counts = counter.result()
-    counts.featureless = featureless.count
-    return counts, counter.reservoirs()
+        counts = counter.result()
+        counts.featureless = featureless.count
+        return counts, counter.reservoirs()
+
+    return _read(fragment, count)
 
 
 def summarize_fragment(
     fragment_and_seed: tuple[Fragment, int], sample_rows: int, kinds: dict[str, Kind]
-) -> Summary:
+) -> Done[Summary]:
     fragment, seed = fragment_and_seed
-    with serial():
-        return summarize(_batches(fragment), seed, sample_rows, kinds)
+    return _read(fragment, lambda batches: summarize(batches, seed, sample_rows, kinds))
 
 
 def count_with(
     engine: Engine, fragments: list[Fragment], features: list[Feature], sampled: set[str]
-) -> Counts:
+) -> tuple[Counts, Skipped]:
     """Map counting over the fragments, merge by adding (samples: the union's bottom-k)."""
     task = functools.partial(count_fragment, features=features, sampled=frozenset(sampled))
-    parts = engine.map(task, [(f, 1_000_003 * (i + 1)) for i, f in enumerate(fragments)])
+    done = engine.map(task, [(f, 1_000_003 * (i + 1)) for i, f in enumerate(fragments)])
+    parts, skipped = _gathered(done)
     counts, reservoirs = parts[0]
     for more, more_reservoirs in parts[1:]:
         counts = counts.merge(more)
         reservoirs = {n: r.merge(more_reservoirs[n]) for n, r in reservoirs.items()}
     counts.samples = {name: r.values() for name, r in reservoirs.items()}
-    return counts
+    return counts, skipped
 
 
 def summarize_with(
     engine: Engine, fragments: list[Fragment], sample_rows: int, kinds: dict[str, Kind]
-) -> Summary:
+) -> tuple[Summary, Skipped]:
     """Map summarising over the fragments; merge them in order (kinds.py decides a kind
     from the first values, as the one-pass builder does)."""
     task = functools.partial(summarize_fragment, sample_rows=sample_rows, kinds=kinds)
-    parts = engine.map(task, [(f, 7919 * (i + 1)) for i, f in enumerate(fragments)])
-    return functools.reduce(Summary.merge, parts)
+    done = engine.map(task, [(f, 7919 * (i + 1)) for i, f in enumerate(fragments)])
+    parts, skipped = _gathered(done)
+    return functools.reduce(Summary.merge, parts), skipped

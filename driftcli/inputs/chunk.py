@@ -16,6 +16,10 @@ LineMap = Callable[[], npt.NDArray[np.int64]]
 """Gives the input line each row of a chunk starts at."""
 
 
+SKIP_HINT = "pass --skip-bad-lines to count and skip such lines"
+"""What a bad line's error tells, where the command can skip them."""
+
+
 class BadLine(InputError):
     """A malformed line, when bad lines are not skipped: the rows before it are good."""
 

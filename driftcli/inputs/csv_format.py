@@ -54,6 +54,7 @@ class CsvSource(TextSource):
             lambda h: csv_header_end(h.removeprefix(UTF8_BOM)) > 0, longest + len(UTF8_BOM) + 1
         )
         head = head.removeprefix(UTF8_BOM)
+        refuse_wide_header(head, self.name, self.delimiter, self.max_columns)
         delimiter = self.delimiter or sniff_delimiter(head)
         header, skip = read_csv_header(head, self.name, delimiter, longest)
         rows = 0
@@ -117,6 +118,29 @@ def sniff_delimiter(raw: bytes) -> str:
     ]
     chosen = consistent or splitting
     return max(chosen, key=lambda d: widths[d]) if chosen else ","
+
+
+def refuse_wide_header(raw: bytes, name: str, delimiter: str | None, max_columns: int) -> None:
+    """A header of more fields than the column limit is an error before any parser reads it
+    (Arrow's CSV parser costs about 12 KB per column; a header of 16 MiB holds millions).
+
+    Fields are counted by separators outside quotes; without `delimiter`, by the
+    candidate that splits it most, as the sniffer would choose it (or a wider one).
+    """
+    data = np.frombuffer(raw[: csv_header_end(raw) or len(raw)], np.uint8)
+    outside = np.cumsum(data == _QUOTE, dtype=np.uint8) % 2 == 0  # parity survives overflow
+    candidates = [delimiter] if delimiter else list(DELIMITERS)
+    fields, widest = max(
+        (int(np.count_nonzero((data == ord(d)) & outside)) + 1, d) for d in candidates
+    )
+    if fields > max_columns:
+        separated = DELIMITERS.get(widest, repr(widest))
+        raise InputError(
+            f"{name}: line 1: the CSV header holds {fields:,} fields (by {separated}), more "
+            f"than the column limit of {max_columns:,} (--max-columns)",
+            hint="if the data really has that many columns, raise the limit: --max-columns N "
+            "(each costs memory: see docs/limits.md)",
+        )
 
 
 def read_csv_header(
@@ -230,7 +254,7 @@ def parse_csv(
 
     try:
         try:
-            table = read(cutting.PARSE_BLOCK_BYTES)
+            table = read(cutting.block_bytes(len(header)))
         except pa.ArrowInvalid:
             table = read(len(raw) + 1)  # perhaps a row longer than a parse block
     except pa.ArrowInvalid:

@@ -31,6 +31,15 @@ CHUNK_BYTES = 1 << 24
 PARSE_BLOCK_BYTES = 1 << 20
 """Within a chunk, pyarrow parses blocks of this size in parallel."""
 
+BLOCK_BYTES_PER_COLUMN = 2048
+"""Arrow's parsers cost some KB per column in every block: a wide input is parsed in
+fewer, larger blocks (`block_bytes`), so that cost stays that of a few thousand columns."""
+
+
+def block_bytes(columns: int) -> int:
+    """The parse block for rows of this many columns."""
+    return max(PARSE_BLOCK_BYTES, columns * BLOCK_BYTES_PER_COLUMN)
+
 
 _QUOTE = ord('"')
 
@@ -65,6 +74,19 @@ def _tail_run(data: memoryview, first_line: int) -> Run:
     newlines = int(np.count_nonzero(np.frombuffer(data, np.uint8) == NEWLINE))
     ends_open = len(data) > 0 and data[-1] != NEWLINE
     return Run(data, first_line, newlines + int(ends_open))
+
+
+class SplitRun(Exception):
+    """A run too costly to parse whole: the reader parses `parts` instead, each a chunk.
+
+    `then`: a bad line found first, to raise once the parts before it are read.
+    """
+
+    def __init__(self, run: Run, parts: Iterator[Run]) -> None:
+        super().__init__("split")
+        self.run = run
+        self.parts = parts
+        self.then: BadLine | None = None
 
 
 Cutter = Callable[[memoryview, bool], Cut]
@@ -167,49 +189,6 @@ def run_before(run: Run, line: int) -> Run | None:
         return None
     end = int(breaks[count - 1]) + 1
     return Run(run.data[:end], run.first_line, count, breaks[:count])
-
-
-def cut_view(
-    view: memoryview, cutter: Cutter, limit: LineLimit = NO_LONGER_THAN_DEFAULT
-) -> Iterator[Run]:
-    """Cut a whole input already in memory (a mapped file) into runs of whole records.
-
-    The runs are views: nothing is copied.
-    """
-    if bytes(view[:3]) == UTF8_BOM:
-        view = view[3:]
-    longest = max(CHUNK_BYTES, limit.max_bytes + 1)
-    position, first_line = 0, 1
-    while position < len(view):
-        window = CHUNK_BYTES
-        while True:
-            end = min(position + window, len(view))
-            cut = cutter(view[position:end], True)
-            if cut.end or end == len(view) or window >= longest:
-                break
-            window = min(window * 2, longest)  # a record longer than a chunk
-        if cut.end:
-            run = Run(view[position : position + cut.end], first_line, cut.newlines, cut.breaks)
-        elif end == len(view):
-            run = _tail_run(view[position:end], first_line)
-        else:  # no newline within the limit: the line is too long
-            limit.too_long([first_line])
-            position = _after_newline(view, end)
-            first_line += 1
-            continue
-        yield from limited(run, limit)
-        first_line += cut.newlines
-        position += cut.end or end - position
-
-
-def _after_newline(view: memoryview, start: int) -> int:
-    """Where the line running through `start` ends (past its newline), read a chunk at a time."""
-    while start < len(view):
-        block = np.frombuffer(view[start : start + CHUNK_BYTES], np.uint8) == NEWLINE
-        if block.any():
-            return start + int(block.argmax()) + 1
-        start += len(block)
-    return len(view)
 
 
 def cut_stream(

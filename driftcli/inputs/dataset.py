@@ -33,7 +33,7 @@ from driftcli.inputs.chunk import Chunk
 from driftcli.inputs.files import open_file, path_error
 from driftcli.inputs.parquet_format import parquet_rows
 from driftcli.inputs.sniff import format_of_path
-from driftcli.inputs.source import Source
+from driftcli.inputs.source import ColumnLimit, Source
 from driftcli.inputs.urls import is_url, url_filesystem
 
 _GLOB_CHARS = set("*?[")
@@ -44,9 +44,13 @@ class DatasetSource(Source):
 
     describe_as: ClassVar[str] = "a dataset"
 
-    def __init__(self, name: str, fmt: InputFormat, files: Sequence[str]) -> None:
+    def __init__(
+        self, name: str, fmt: InputFormat, files: Sequence[str], shown: Sequence[str] = ()
+    ) -> None:
         super().__init__(name, fmt)
         self.files = list(files)
+        self.shown = list(shown) or self.files
+        """What messages call each file (by default, its path)."""
 
     @property
     def rereadable(self) -> bool:
@@ -54,10 +58,11 @@ class DatasetSource(Source):
         return all(not is_url(f) and Path(f).is_file() for f in self.files)
 
     def batches_again(self, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
-        again = DatasetSource(self.name, self.format, self.files)
+        again = DatasetSource(self.name, self.format, self.files, self.shown)
         again.columns = frozenset(columns)
         again.delimiter = self.delimiter
         again.bad_lines.skip, again.max_line_bytes = self.bad_lines.skip, self.max_line_bytes
+        again.max_columns = self.max_columns
         try:
             yield from again.batches()
         finally:
@@ -70,14 +75,19 @@ class DatasetSource(Source):
 
     def chunks(self, max_latency: float | None = None) -> Iterator[Chunk | None]:
         """Each file's chunks, in turn (each file reports its own progress)."""
-        yield from self._read(max_latency)
+        columns = ColumnLimit(self.name, self.max_columns)
+        for chunk in self._read(max_latency):
+            if chunk is not None:
+                columns.check(chunk.table.column_names)
+            yield chunk
 
     def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
-        for path in self.files:
-            part = open_file(path, self.format)
+        for path, shown in zip(self.files, self.shown, strict=True):
+            part = open_file(path, self.format, shown)
             try:
                 part.bad_lines = self.bad_lines
                 part.max_line_bytes = self.max_line_bytes
+                part.max_columns = self.max_columns
                 part.columns = self.columns
                 part.delimiter = self.delimiter
                 partitions = partitions_of(path)

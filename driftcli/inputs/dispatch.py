@@ -17,7 +17,7 @@ from driftcli.choices import InputFormat
 from driftcli.inputs.dataset import is_dataset, open_dataset
 from driftcli.inputs.files import open_file
 from driftcli.inputs.source import Source
-from driftcli.settings import DEFAULT_MAX_LINE_BYTES
+from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES
 
 
 @contextlib.contextmanager
@@ -28,6 +28,7 @@ def open_source(
     skip_bad_lines: bool = False,
     delimiter: str | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
 ) -> Iterator[Source]:
     """Open an input: a path, `-` for stdin, or several files (a directory, a glob, a list).
 
@@ -46,6 +47,7 @@ def open_source(
     source.bad_lines.skip = skip_bad_lines
     source.delimiter = delimiter
     source.max_line_bytes = max_line_bytes
+    source.max_columns = max_columns
     try:
         yield source
     finally:

@@ -6,6 +6,7 @@ bytes of the content; gzip and zstd compression are detected the same way.
 
 from __future__ import annotations
 
+import os
 import stat
 import sys
 from pathlib import Path
@@ -44,14 +45,18 @@ class TerminalStdin(UsageError):
     """`-` names stdin, but stdin is a terminal: nothing was piped in."""
 
 
-def open_file(spec: str, input_format: InputFormat | None) -> Source:
+def open_file(spec: str, input_format: InputFormat | None, name: str | None = None) -> Source:
     """One input (`-` for stdin). Raises `UsageError` for `-` on a terminal and
-    `InputError` for a path that cannot be read; the caller closes the source."""
+    `InputError` for a path that cannot be read; the caller closes the source.
+
+    `name`: what messages call a file (a Dask worker reads it by its absolute
+    path, but names it as the user did); by default, `spec`.
+    """
     if spec == STDIN:
         return _open_stdin(input_format)
     if is_url(spec):
         return _open_url(spec, input_format)
-    return _open_path(spec, input_format)
+    return _open_path(spec, input_format, name or spec)
 
 
 def _source(name: str, fmt: InputFormat, content: Content) -> Source:
@@ -63,25 +68,28 @@ def path_error(spec: str, exc: OSError) -> InputError:
     return InputError(f"{path_shown(spec)}: {os_reason(exc)}")
 
 
-def _open_path(spec: str, input_format: InputFormat | None) -> Source:
+def _open_path(spec: str, input_format: InputFormat | None, name: str) -> Source:
     path = Path(spec)
     try:
         mode = path.stat().st_mode
     except OSError as exc:
-        raise path_error(spec, exc) from None
+        raise path_error(name, exc) from None
     if stat.S_ISDIR(mode):
-        raise InputError(f"{spec}: is a directory, not a data file")
+        raise InputError(f"{name}: is a directory, not a data file")
     suffix_compression = compression_of_path(path)
     fmt = input_format or format_of_path(path)
     try:
         file = open(path, "rb")  # noqa: SIM115 - handed to the source, or closed below
     except OSError as exc:
-        raise path_error(spec, exc) from exc
-    if not path.is_file():
+        raise path_error(name, exc) from exc
+    if not stat.S_ISREG(mode) or not path.is_file() or not os.fstat(file.fileno()).st_size:
         # A named pipe or <(process substitution): its bytes can be read only
-        # once, so it is read as a stream, like stdin.
+        # once, so it is read as a stream, like stdin. So is a file whose length
+        # says nothing of what it holds (0 bytes, as every file in /proc says).
         try:
-            source = _open_stream(FdReader(file.fileno()), spec, fmt, suffix_compression)
+            source = _open_stream(
+                FdReader(file.fileno()), name, fmt, suffix_compression, "file is empty"
+            )
         except BaseException:
             file.close()
             raise
@@ -90,14 +98,14 @@ def _open_path(spec: str, input_format: InputFormat | None) -> Source:
     with file:
         head = file.read(HEAD_BYTES)
     if not head:
-        raise InputError(f"{spec}: file is empty")
+        raise InputError(f"{name}: file is empty")
     compression = suffix_compression or sniff_compression(head)
-    content = Content(path=path, compression=compression)
+    content = Content(path=path, compression=compression, name=name)
     if fmt is None:
         if compression:
-            head = _peek_decompressed(content, spec)
-        fmt = sniff_format(head, spec)
-    return _source(spec, fmt, content)
+            head = _peek_decompressed(content, name)
+        fmt = sniff_format(head, name)
+    return _source(name, fmt, content)
 
 
 def _peek_decompressed(content: Content, name: str, *, format_known: bool = False) -> bytes:

@@ -21,8 +21,10 @@ from driftcli.columns.values import mark_untyped
 from driftcli.errors import InputError
 from driftcli.inputs import cutting
 from driftcli.inputs.chunk import BadLines, Chunk, LineMap
-from driftcli.inputs.cutting import NEWLINE, Run, jsonl_cut, line_map
+from driftcli.inputs.cutting import NEWLINE, Run, SplitRun, jsonl_cut, line_map
+from driftcli.inputs.jsonl_bounds import affordable, regular_parse
 from driftcli.inputs.source import TextSource
+from driftcli.settings import DEFAULT_MAX_COLUMNS
 
 
 class JsonlSource(TextSource):
@@ -40,12 +42,23 @@ class JsonlSource(TextSource):
                 continue
             if blank(run.data):
                 continue
-            for chunk in self.parsed(run, rows, self._parse):
-                yield chunk
-                rows += chunk.table.num_rows
+            try:
+                for chunk in self.parsed(run, rows, self._parse):
+                    yield chunk
+                    rows += chunk.table.num_rows
+            except SplitRun as split:  # too many keys to parse whole (jsonl_bounds.py)
+                for part in split.parts:
+                    for chunk in self.parsed(part, rows, self._parse_part):
+                        yield chunk
+                        rows += chunk.table.num_rows
+                if split.then is not None:
+                    raise split.then from None
 
     def _parse(self, run: Run) -> tuple[pa.Table, LineMap]:
-        return parse_jsonl(run, self.name, self.bad_lines)
+        return parse_jsonl(run, self.name, self.bad_lines, self.max_columns)
+
+    def _parse_part(self, run: Run) -> tuple[pa.Table, LineMap]:
+        return parse_cleaned(run, self.name, self.bad_lines)
 
 
 def blank(raw: memoryview) -> bool:
@@ -53,43 +66,73 @@ def blank(raw: memoryview) -> bool:
     return len(raw) < 1 << 16 and not bytes(raw).strip()
 
 
-def parse_jsonl(run: Run, name: str, bad: BadLines) -> tuple[pa.Table, LineMap]:
+def parse_jsonl(
+    run: Run, name: str, bad: BadLines, max_keys: int = DEFAULT_MAX_COLUMNS
+) -> tuple[pa.Table, LineMap]:
     """Parse a run of JSON lines; returns the table and a row-to-line mapper.
 
     A line that is not an object (`null`, which pyarrow would read as a row
-    of missing values, a number, an array) is a bad line.
+    of missing values, a number, an array), or that holds more than
+    `max_keys` keys, is a bad line. A run that may hold too many keys to
+    parse whole raises `SplitRun` (jsonl_bounds.py).
     """
+    run = _without_non_objects(run, name, bad, max_keys)
+    if affordable(run):
+        return parse_cleaned(run, name, bad)
+    table = regular_parse(run, _read_known, _parsed_fast)
+    return table, line_map(run, table.num_rows, _nonblank_lines)
+
+
+def parse_cleaned(run: Run, name: str, bad: BadLines) -> tuple[pa.Table, LineMap]:
+    """Parse a run whose bad lines were blanked (or none found), by Arrow where it can."""
+    table = _parsed_fast(run)
+    if table is None:
+        return _parse_jsonl_slowly(run.data, run.first_line, name, bad)
+    return table, line_map(run, table.num_rows, _nonblank_lines)
+
+
+def _read_json(raw: memoryview, schema: pa.Schema | None, only: bool = False) -> pa.Table:
+    """Arrow's parse of whole JSON lines (`only`: no key but the schema's, else an error)."""
     import pyarrow.json as pj
 
-    run = _without_non_objects(run, name, bad)
-    raw, first_line = run.data, run.first_line
-
-    def read(block_size: int, schema: pa.Schema | None = None) -> pa.Table:
+    def read(block_size: int, schema: pa.Schema | None) -> pa.Table:
         return pj.read_json(
             pa.py_buffer(raw),
             read_options=pj.ReadOptions(block_size=block_size, use_threads=True),
-            parse_options=pj.ParseOptions(explicit_schema=schema),
+            parse_options=pj.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="error" if only else "infer"
+            ),
         )
 
     try:
-        try:
-            table = read(cutting.PARSE_BLOCK_BYTES)
-        except pa.ArrowInvalid as exc:
-            if "straddling" not in str(exc):
-                raise
-            table = read(len(raw) + 1)  # a line longer than a parse block
+        return read(cutting.block_bytes(len(schema) if schema is not None else 0), schema)
+    except pa.ArrowInvalid as exc:
+        if "straddling" not in str(exc):
+            raise
+        return read(len(raw) + 1, schema)  # a line longer than a parse block
+
+
+def _read_known(run: Run, schema: pa.Schema | None) -> pa.Table:
+    return _read_json(run.data, schema, only=True)
+
+
+def _parsed_fast(run: Run) -> pa.Table | None:
+    """Arrow's parse, types inferred; None where Arrow refuses it (the slow path's work)."""
+    raw = run.data
+    try:
+        table = _read_json(raw, None)
         # pyarrow reads date-like strings as timestamps; they are text here,
         # as they are in CSV, so every format types a column alike.
         stamped = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
         if stamped:
             # The explicit schema's columns come first: put them back in the file's order.
             order = table.column_names
-            table = read(len(raw) + 1, pa.schema([(n, pa.string()) for n in stamped]))
-            table = table.select(order)
+            explicit = pa.schema([(n, pa.string()) for n in stamped])
+            table = _read_json(raw, explicit).select(order)
         table.validate(full=True)  # the JSON parser does not check UTF-8
     except pa.ArrowInvalid:
-        return _parse_jsonl_slowly(raw, first_line, name, bad)
-    return table, line_map(run, table.num_rows, _nonblank_lines)
+        return None
+    return table
 
 
 _OPEN_BRACE = ord("{")
@@ -103,9 +146,9 @@ _JSON_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[][{}]')
 """A JSON string (skipped whole: brackets inside it are text) or a bracket."""
 
 
-def _without_non_objects(run: Run, name: str, bad: BadLines) -> Run:
-    """The run with its lines that are not JSON objects, or are nested too deep,
-    reported, and blanked when skipped.
+def _without_non_objects(run: Run, name: str, bad: BadLines, max_keys: int) -> Run:
+    """The run with its lines that are not JSON objects, are nested too deep or hold
+    more keys than `max_keys`, reported, and blanked when skipped.
 
     Only the first byte of each line is looked at in bulk; the few lines
     that do not start with `{` (blank or indented ones, and the bad ones)
@@ -131,10 +174,19 @@ def _without_non_objects(run: Run, name: str, bad: BadLines) -> Run:
     deep = f"nested deeper than {MAX_JSON_DEPTH} levels (the JSON nesting limit)"
     for i in _deep_lines(run.data, data, starts, ends, len(starts) - len(odd)):
         found.append((run.first_line + i, int(starts[i]), int(ends[i]), deep))
+    flagged = {line for line, *_ in found}
+    for i, keys in _wide_lines(run.data, starts, ends, max_keys):
+        if run.first_line + i not in flagged:  # a line both deep and wide: said deep
+            wide = (
+                f"holds {keys:,} keys, more than the column limit of {max_keys:,} (--max-columns)"
+            )
+            found.append((run.first_line + i, int(starts[i]), int(ends[i]), wide))
     if not found:
         return run
     found.sort()
-    reason = found[0][3] if found[0][3] == deep else f"expected a JSON object, got {found[0][3]}"
+    reason = found[0][3]
+    if not reason.startswith(("nested deeper", "holds ")):
+        reason = f"expected a JSON object, got {reason}"
     bad.report_many(name, [line for line, *_ in found], reason)
     blanked = bytearray(run.data)
     for _, start, end, _ in found:
@@ -163,6 +215,30 @@ def _deep_lines(
     per_line = np.searchsorted(positions, ends) - np.searchsorted(positions, starts)
     candidates = np.flatnonzero(per_line > MAX_JSON_DEPTH).tolist()
     return [i for i in candidates if _too_deep(bytes(raw[int(starts[i]) : int(ends[i])]))]
+
+
+_JSON_KEY = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"\s*:')
+"""A JSON string followed by a colon: a key."""
+
+
+def _wide_lines(
+    raw: memoryview, starts: npt.NDArray[np.intp], ends: npt.NDArray[np.intp], max_keys: int
+) -> list[tuple[int, int]]:
+    """The lines (by position in the run) holding more than `max_keys` keys, at any depth,
+    with their counts: found before Arrow parses them, which costs some KB per key.
+
+    A key takes at least 4 bytes (`"":0,`), so only longer lines are looked at,
+    and of those only the ones with more colons than keys allowed are read.
+    """
+    long = np.flatnonzero(ends - starts > 4 * max_keys).tolist()
+    wide = []
+    for i in long:
+        line = bytes(raw[int(starts[i]) : int(ends[i])])
+        if line.count(b":") > max_keys:
+            keys = _JSON_KEY.subn(b"", line)[1]  # counts without keeping the matches
+            if keys > max_keys:
+                wide.append((i, keys))
+    return wide
 
 
 def _too_deep(line: bytes) -> bool:
@@ -225,6 +301,9 @@ def _parse_jsonl_slowly(
         if not isinstance(value, dict):
             bad.report(name, line, f"expected a JSON object, got {_json_kind(value)}")
             continue
+        if _SURROGATE_ESCAPE.search(text) and not _is_unicode(value):
+            bad.report(name, line, _LONE_SURROGATE)
+            continue
         rows.append(value)
         lines.append(line)
     keys = list(dict.fromkeys(key for row in rows for key in row))
@@ -237,6 +316,21 @@ def _parse_jsonl_slowly(
         table = pa.table({"_": pa.nulls(len(rows))}).drop_columns(["_"])
     found = np.array(lines, np.int64)
     return table, lambda: found
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""The start of an escaped UTF-16 surrogate: a pair is one character, one alone is none
+(JSON allows it, UTF-8 cannot hold it)."""
+_LONE_SURROGATE = "holds a surrogate escape without its pair (\\ud800 to \\udfff), not a character"
+
+
+def _is_unicode(value: Any) -> bool:
+    """Does this decoded JSON value (keys included) hold only characters UTF-8 can encode?"""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _mixed(arrow_type: pa.DataType, rows: list[dict[str, Any]], key: str) -> bool:

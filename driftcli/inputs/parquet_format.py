@@ -47,7 +47,7 @@ class ParquetSource(Source):
                 yield from chunk.table.to_batches()
 
     def known_rows(self) -> int | None:
-        if not self.content.mappable or self.content.path is None:
+        if not self.content.is_file or self.content.path is None:
             return None
         return parquet_rows([self.content.path])
 
@@ -64,6 +64,13 @@ class ParquetSource(Source):
         schema = pq.read_schema(where)
         if not isinstance(where, str):
             where.seek(0)
+        if len(schema.names) > self.max_columns:
+            raise InputError(
+                f"{self.name}: has {len(schema.names):,} columns, more than the column limit "
+                f"of {self.max_columns:,} (--max-columns)",
+                hint="if the data really has that many columns, raise the limit: "
+                "--max-columns N (each costs memory: see docs/limits.md)",
+            )
         twice = _named_twice(schema.names)
         if twice is not None:
             # Columns are found by name downstream: two of one name cannot be told apart.
@@ -83,9 +90,18 @@ class ParquetSource(Source):
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
             yield Chunk(pa.Table.from_batches([batch]), None, rows, None, self.name)
             rows += batch.num_rows
+        if rows != self._total_rows:
+            # pyarrow's batches end early, without an error, when a read comes up short.
+            raise self._shrank() or InputError(
+                f"{self.name}: its Parquet footer says {self._total_rows:,} rows, but only "
+                f"{rows:,} could be read (a file cut short, or changed while read?)"
+            )
 
     def _progress(self, rows: int) -> tuple[int, int | None]:
         return rows, self._total_rows
+
+    def _shrank(self) -> InputError | None:
+        return self.content.shrank()
 
 
 def _named_twice(names: Sequence[str]) -> str | None:

@@ -18,9 +18,9 @@ from driftcli.choices import InputFormat
 from driftcli.errors import InputError
 from driftcli.inputs.chunk import BadLine, BadLines, Chunk, LineMap
 from driftcli.inputs.content import Content
-from driftcli.inputs.cutting import LineLimit, Run, run_before
+from driftcli.inputs.cutting import LineLimit, Run, SplitRun, run_before
 from driftcli.inputs.progress import report
-from driftcli.settings import DEFAULT_MAX_LINE_BYTES, size_text
+from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES, size_text
 
 
 class Source(abc.ABC):
@@ -42,6 +42,8 @@ class Source(abc.ABC):
         """Read only these columns where the format allows it (Parquet); None: all."""
         self.delimiter: str | None = None
         """The CSV field separator; None: sniffed from the first lines."""
+        self.max_columns = DEFAULT_MAX_COLUMNS
+        """More columns than this, in all, is an error (`ColumnLimit`)."""
         self._cleanup = contextlib.ExitStack()
 
     @property
@@ -73,8 +75,10 @@ class Source(abc.ABC):
         without rows, so a caller can act on time (flush) while the stream idles.
         """
         rows = 0
+        columns = ColumnLimit(self.name, self.max_columns)
         for chunk in self._translated(self._read(max_latency)):
             if chunk is not None:
+                columns.check(chunk.table.column_names)
                 rows += chunk.table.num_rows
                 report(self.name, rows, *self._progress(rows))
             yield chunk
@@ -84,10 +88,17 @@ class Source(abc.ABC):
         try:
             yield from chunks
         except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+            shrank = self._shrank()
+            if shrank is not None:
+                raise shrank from exc
             raise InputError(
                 f"{self.name}: cannot read as {self.describe()}: {reason(exc)}",
                 hint="if the format was guessed wrong, pass --input-format csv|parquet|jsonl",
             ) from exc
+
+    def _shrank(self) -> InputError | None:
+        """The error to give instead, if the input is a file that shrank while read."""
+        return None
 
     @abc.abstractmethod
     def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
@@ -107,6 +118,28 @@ class Source(abc.ABC):
 
     def close(self) -> None:
         self._cleanup.close()
+
+
+class ColumnLimit:
+    """The columns an input has shown so far, and the error once they pass the limit
+    (JSON lines may bring new keys on any line)."""
+
+    def __init__(self, name: str, limit: int) -> None:
+        self.name = name
+        self.limit = limit
+        self.seen: set[str] = set()
+
+    def check(self, names: Sequence[str]) -> None:
+        if len(names) <= len(self.seen) and self.seen.issuperset(names):
+            return
+        self.seen.update(names)
+        if len(self.seen) > self.limit:
+            raise InputError(
+                f"{self.name}: has more than {self.limit:,} columns (the column limit, "
+                "--max-columns)",
+                hint="if the data really has that many columns, raise the limit: "
+                "--max-columns N (each costs memory: see docs/limits.md)",
+            )
 
 
 _BYTE_ORDER_MARKS = (
@@ -140,11 +173,13 @@ class TextSource(Source):
         path = self.content.path
         if path is None:
             raise InputError(f"{self.name}: can be read only once")
-        again = self.at(self.name, Content(path=path, compression=self.content.compression))
+        content = Content(path=path, compression=self.content.compression, name=self.name)
+        again = self.at(self.name, content)
         again.delimiter = self.delimiter
         # The same lines are skipped again, but counted once, by the first read.
         again.bad_lines = BadLines(skip=self.bad_lines.skip, hint=self.bad_lines.hint)
         again.max_line_bytes = self.max_line_bytes
+        again.max_columns = self.max_columns
         try:
             yield from again.batches()
         finally:
@@ -179,7 +214,11 @@ class TextSource(Source):
         try:
             table, lines = parse(run)
         except BadLine as exc:
-            yield from self._before_bad_line(run, exc.line, rows, parse)
+            try:
+                yield from self._before_bad_line(run, exc.line, rows, parse)
+            except SplitRun as split:  # the lines before it are read in parts
+                split.then = exc
+                raise
             raise
         yield Chunk(table.combine_chunks(), run.first_line, rows, lines, self.name)
 
@@ -202,9 +241,12 @@ class TextSource(Source):
             return
 
     def _progress(self, rows: int) -> tuple[int, int | None]:
-        """Bytes of a mapped file, else rows."""
-        size = self.content.size()
-        return (self.content.bytes_done, size) if size is not None else (rows, None)
+        """Bytes of a file, else rows."""
+        done = self.content.progress()
+        return done if done is not None else (rows, None)
+
+    def _shrank(self) -> InputError | None:
+        return self.content.shrank()
 
 
 def reason(exc: BaseException) -> str:

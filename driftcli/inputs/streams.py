@@ -1,13 +1,75 @@
-"""Byte streams read once (stdin, pipes, URLs, decompressed files), and peeking at them."""
+"""Byte streams read once (files, stdin, pipes, URLs, decompressed files), and peeking at them."""
 
 from __future__ import annotations
 
 import io
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from driftcli.errors import InputError
 from driftcli.inputs.cutting import Readable
+
+
+class FileShrank(InputError):
+    """A file grew shorter while it was read: truncated in place by another process."""
+
+
+def shrank(name: str, size: int, now: int) -> FileShrank:
+    return FileShrank(
+        f"{name}: shrank from {size:,} to {now:,} bytes while it was read (another process "
+        "truncated it, as logrotate's copytruncate does); its rows were not all read",
+        hint="check a copy of the file, or rotate logs by renaming them (logrotate's create) "
+        "rather than with copytruncate",
+    )
+
+
+class FileReader(io.RawIOBase):
+    """A regular file, read once from its start to its length when opened.
+
+    Read, not memory-mapped: a mapped file that shrinks under its reader
+    kills the process with SIGBUS at the next touch of a page past the new
+    end, which no Python code can catch (a handler would run only after the
+    faulting instruction, in C, had been retried forever). A file that
+    shrinks while read is an error naming it, `FileShrank`; one whose
+    length said more than it holds (a file in /sys) just ends.
+    """
+
+    def __init__(self, path: Path, name: str) -> None:
+        super().__init__()
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
+        self.name = name
+        self.size = os.fstat(self._file.fileno()).st_size
+        """The file's length when opened: bytes appended later are not read."""
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        wanted = min(len(view), self.size - self.position)
+        if wanted <= 0:
+            return 0
+        count = self._file.readinto(view[:wanted]) or 0
+        now = os.fstat(self._file.fileno()).st_size
+        if now < self.size:
+            raise shrank(self.name, self.size, now)
+        if not count:  # shorter than its length said, and not shrunk: a pseudo-file
+            self.size = self.position
+        self.position += count
+        return count
+
+    def read1(self, size: int = -1, /) -> bytes:
+        return self.read(size if size > 0 else 1 << 20) or b""
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 class FdReader:

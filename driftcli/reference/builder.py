@@ -31,7 +31,7 @@ from driftcli.reference.kinds import (
     skipped_by_name,
     skipped_by_values,
 )
-from driftcli.reference.sketch import NumericSketch
+from driftcli.reference.sketch import NumericSketch, hold_for
 from driftcli.results import Location
 
 Reread = Callable[[Sequence[str]], Iterable[pa.RecordBatch]]
@@ -153,7 +153,11 @@ class _Builder:
         if why is not None:
             self.skipped[name] = why
             return
-        sketch = NumericSketch(rereadable=self.rereadable, expected=self.expected_rows)
+        # Each column holds its share of the values a reference may hold.
+        hold = hold_for(len(self.seen))
+        sketch = NumericSketch(
+            hold, rereadable=self.rereadable, expected=self.expected_rows, shared=True
+        )
         self.accumulators[name] = _ColumnAccumulator(selection.kind_of(name), sketch, self.rows)
 
     def finish(self, reread: Reread | None) -> Profile:

@@ -68,6 +68,19 @@ SAMPLE_VALUES = 1 << 16
 65,536 values sit within about 0.2% in rank (one standard error), as the
 summaries' do on an engine (summary.py). Read when a sketch goes past
 `HOLD_VALUES`, so tests can lower it."""
+HOLD_BUDGET = 1 << 24
+"""Values held in all by a reference's columns (128 MB): with more than 64 columns each
+holds its share (`hold_for`), at least `MIN_HOLD`, so that memory does not grow with
+the columns; its edges are then a little less exact (from 16,384 values, about 0.4%
+in rank), and its sample past the hold smaller in the same proportion."""
+MIN_HOLD = 1 << 12
+
+
+def hold_for(columns: int) -> int:
+    """Values each numeric column holds, in a reference of this many columns."""
+    return min(HOLD_VALUES, max(MIN_HOLD, HOLD_BUDGET // max(columns, 1)))
+
+
 SAMPLE_LOOKAHEAD = 4
 """The sample's first rate never assumes more than this many times the values seen
 (see NumericSketch._values_expected)."""
@@ -122,10 +135,10 @@ class _Holding:
 class _Fixed:
     """Buckets fixed from the values held; later values counted over them, a sample kept."""
 
-    def __init__(self, held: FloatArray, bins: int, expected: int | None) -> None:
+    def __init__(self, held: FloatArray, bins: int, expected: int | None, sample: int) -> None:
         self.cuts, self.counts = without_range(*cuts_of(held, bins))
         self.first_counts = self.counts.copy()
-        self.sample = ThinSample(SAMPLE_VALUES, expected=expected)
+        self.sample = ThinSample(sample, expected=expected)
         self.sample.add(held, len(held))  # drawn at random: the order does not matter
         self.low, self.high = (float(held[0]), float(held[-1])) if len(held) else (0.0, 0.0)
 
@@ -226,9 +239,16 @@ class NumericSketch:
     """
 
     def __init__(
-        self, hold: int | None = None, *, rereadable: bool = False, expected: int | None = None
+        self,
+        hold: int | None = None,
+        *,
+        rereadable: bool = False,
+        expected: int | None = None,
+        shared: bool = False,
     ) -> None:
         self._hold = HOLD_VALUES if hold is None else hold
+        self._shared = shared
+        """The hold is a share of `HOLD_BUDGET`: the sample past it shrinks alike."""
         if expected is not None and expected <= 2 * self._hold:
             self._hold = max(self._hold, expected)
         self._rereadable = rereadable
@@ -280,7 +300,10 @@ class NumericSketch:
         held = holding.sorted_values()
         state: _Fixed | _Grid
         if self._rereadable:
-            state = _Fixed(held, bins, self._values_expected())
+            sample = SAMPLE_VALUES
+            if self._shared:
+                sample = max(MIN_HOLD // 4, SAMPLE_VALUES * self._hold // HOLD_VALUES)
+            state = _Fixed(held, bins, self._values_expected(), sample)
         else:
             state = _Grid(held, bins)
         self._state = state

@@ -110,8 +110,14 @@ def whole(value: Any, what: str, at_least: int = 0, at_most: int = MAX_COUNT) ->
 
 
 def text(value: Any, what: str, longest: int = 1 << 16) -> str:
+    """Text of at most `longest` characters, all of them Unicode (no lone surrogate, which
+    JSON's `\\ud800` can carry but no output can write)."""
     if not isinstance(value, str) or len(value) > longest:
         raise Damaged(f"{what} must be text, not {_shown(value)}")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise Damaged(f"{what} must be Unicode text, not a lone surrogate") from None
     return value
 
 

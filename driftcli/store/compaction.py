@@ -1,4 +1,11 @@
-"""Merging a window's small segments, so that a flush costs the same however long it ran.
+"""A window's upkeep after an append: cut to its bound, its small segments merged.
+
+Only the oldest segments are ever dropped or cut, to keep exactly the last
+N rows; this runs after the newest segment is safely on disk, so a crash
+here leaves a window too long, never rows lost, and the next append trims
+it.
+
+Merging keeps a flush costing the same however long an ingest runs.
 
 Every flush writes one segment, and every append and check reads every
 segment's footer: without merging, a window filled 100 rows at a time holds
@@ -16,6 +23,7 @@ append removes: rows are never counted twice, nor lost.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -27,13 +35,56 @@ from driftcli.store.durable import remove_durably
 from driftcli.store.rows import read_rows
 
 if TYPE_CHECKING:
-    from driftcli.store.window import Segment, Window
+    from driftcli.store.segments import Segment
+    from driftcli.store.window import Window
 
 TIERS = 16
 """A window of N rows merges segments up to N / TIERS rows."""
 
 MAX_SEGMENTS = 64
 """Past this many segments, the smallest neighbours merge whatever their sizes."""
+
+
+def keep_bound(
+    window: Window,
+    older: list[Segment],
+    newest: Segment,
+    limit: int,
+    features: list[Feature] | None,
+    reference_id: str | None,
+) -> int:
+    """Once the newest segment is stored: the window cut to `limit` rows, small segments
+    merged. Returns the rows the window holds."""
+    kept = _trim(window, older, newest.rows, limit, features, reference_id)
+    compact(window, [*kept, newest], limit, features, reference_id)
+    return sum(s.rows for s in kept) + newest.rows
+
+
+def _trim(
+    window: Window,
+    older: list[Segment],
+    newest_rows: int,
+    limit: int,
+    features: list[Feature] | None,
+    reference_id: str | None,
+) -> list[Segment]:
+    """Drop and cut the oldest segments so that exactly `limit` rows remain; returns the
+    older segments left."""
+    older = list(older)
+    excess = sum(s.rows for s in older) + newest_rows - limit
+    doomed: list[Path] = []
+    while older and excess >= older[0].rows:
+        oldest = older.pop(0)
+        excess -= oldest.rows
+        doomed.append(oldest.path)
+    if doomed:
+        remove_durably(doomed)
+    if excess > 0 and older:
+        oldest = older[0]
+        rows = read_rows(oldest.path, oldest.sealed).slice(excess)
+        ingested = (oldest.first_ingested, oldest.last_ingested)
+        older[0] = window.write_segment(rows, oldest.number, features, reference_id, *ingested)
+    return older
 
 
 def compact(
@@ -81,7 +132,7 @@ def _merge(
     reference_id: str | None,
 ) -> Segment | None:
     """One segment of both; None if their rows cannot be stacked without changing a value."""
-    tables = [read_rows(older.path), read_rows(newer.path)]
+    tables = [read_rows(older.path, older.sealed), read_rows(newer.path, newer.sealed)]
     merged = _stacked(tables)
     if merged is None:
         return None

@@ -20,11 +20,13 @@ import fcntl
 import os
 import secrets
 import stat
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from driftcli.errors import StoreError, StoreNotWritable, os_reason, path_shown
+from driftcli.interrupts import stop_if_asked
 
 TEMP_PREFIX = ".tmp-"
 
@@ -114,10 +116,20 @@ def append_durably(path: Path, data: bytes) -> None:
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
     fd = os.open(path, flags, 0o666 & ~_umask())
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        size = os.fstat(fd).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except OSError:
+            # A failed append (a full disk) takes back what it wrote, so nothing is
+            # left that was said not to be recorded.
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+                if not existed:
+                    path.unlink()
+            raise
     finally:
         os.close(fd)
     if not existed:
@@ -143,56 +155,148 @@ def clean_temp_files(directory: Path) -> None:
             leftover.unlink()
 
 
+LOCK_WAIT_SECONDS = 30.0
+"""The longest a command waits for the store's lock before it gives up, naming the holder."""
+
+
 @contextlib.contextmanager
-def locked(path: Path, *, exclusive: bool) -> Iterator[bool]:
+def locked(path: Path, *, exclusive: bool) -> Iterator[str | None]:
     """Hold an advisory lock on `path`: shared for readers, exclusive for writers.
 
-    Yields whether the lock is held: a reader of a store it cannot write (a
-    read-only mount; another user's store whose lock file it cannot read or
-    create) reads without one. A writer that cannot lock is a `StoreError`.
-    The kernel drops the lock when the process dies, so a killed writer never
-    leaves the store locked.
+    Yields None when the lock is held, else why not: a reader of a store it
+    cannot write (a read-only mount; a lock file it may not open) reads
+    without one. A writer that cannot lock is a `StoreError`. The kernel
+    drops the lock when the process dies, so a killed writer never leaves
+    the store locked; a stopped one (SIGSTOP, Ctrl-Z) holds it until it
+    goes on, so no command waits for it longer than `LOCK_WAIT_SECONDS`.
     """
-    fd = _open_lock(path, exclusive)
+    fd, unlocked = _open_lock(path, exclusive)
     if fd is None:
-        yield False
+        yield unlocked
         return
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            _wait_for(fd, path, exclusive)
         except OSError as exc:  # a file system without locks (some network ones)
             if exclusive:
                 raise StoreError(f"{path}: cannot lock the store: {os_reason(exc)}") from None
-            yield False
+            yield f"{path}: cannot lock the store ({os_reason(exc)}), so it is read without it"
             return
-        yield True
+        yield None
     finally:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
 
-def _open_lock(path: Path, exclusive: bool) -> int | None:
-    """The lock file, opened (and made, if need be); None for a reader that cannot."""
+def _wait_for(fd: int, path: Path, exclusive: bool) -> None:
+    """Take the lock, trying again and again (a blocking wait could last forever)."""
+    mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    pause = 0.005
+    while True:
+        try:
+            fcntl.flock(fd, mode)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise _still_locked(fd, path, exclusive) from None
+        stop_if_asked()  # nothing is written yet: a stop asked meanwhile need not wait
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
+def _still_locked(fd: int, path: Path, exclusive: bool) -> StoreError:
+    holders = lock_holders(fd, exclusive)
+    if not holders:
+        who = "another process"
+    else:
+        who = ", ".join(f"process {pid}{_state(pid)}" for pid in holders)
+    stopped = [pid for pid in holders if _state(pid) == " (stopped)"]
+    hint = (
+        f"it goes on when resumed (kill -CONT {stopped[0]}) or ended"
+        if stopped
+        else "try again once it is done"
+    )
+    return StoreError(
+        f"{path}: the store is locked by {who}, which did not let go in {LOCK_WAIT_SECONDS:.0f} s",
+        hint=hint,
+    )
+
+
+def lock_holders(fd: int, exclusive: bool) -> list[int]:
+    """The processes holding a lock on the file of `fd` that keeps ours waiting
+    (Linux: /proc/locks; none found elsewhere)."""
+    inode = os.fstat(fd).st_ino
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as table:
+            rows = table.read().splitlines()
+    except OSError:
+        return []
+    holders = []
+    for row in rows:
+        fields = row.split()
+        # "1: FLOCK  ADVISORY  WRITE 4242 fe:00:1234 0 EOF"; waiters have "->" second.
+        if len(fields) < 6 or fields[1] != "FLOCK" or not fields[4].isdigit():
+            continue
+        if fields[5].rsplit(":", 1)[-1] != str(inode):
+            continue
+        if exclusive or fields[3] == "WRITE":
+            holders.append(int(fields[4]))
+    return sorted(set(holders) - {os.getpid()})
+
+
+def _state(pid: int) -> str:
+    """` (stopped)` for a stopped process, else nothing."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            state = stat_file.read().rsplit(b")", 1)[-1].split()[0]
+    except (OSError, IndexError):
+        return ""
+    return " (stopped)" if state in (b"T", b"t") else ""
+
+
+def _open_lock(path: Path, exclusive: bool) -> tuple[int | None, str | None]:
+    """The lock file, opened (and made, if need be); for a reader that cannot, None and why.
+
+    A lock file that is there but may not be opened is named as such: it is
+    no read-only store, and chmod gives it back.
+    """
     flags = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     no_symlink(path)
+    existed = path.exists()
     try:
         fd = os.open(path, flags | os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
     except OSError as exc:
-        if exclusive and exc.errno in CANNOT_WRITE:
+        if exc.errno not in CANNOT_WRITE:
+            raise StoreError(f"{path}: cannot open the store's lock: {os_reason(exc)}") from None
+        if exclusive and existed and exc.errno != errno.EROFS:
+            raise StoreNotWritable(
+                f"{path}: cannot open the store's lock: {os_reason(exc)}",
+                hint="whoever writes to the store must be able to read and write its lock file",
+            ) from None
+        if exclusive:
             raise StoreNotWritable(
                 f"{path.parent}: cannot write to the store: {os_reason(exc)}"
             ) from None
-        if exclusive or exc.errno not in CANNOT_WRITE:
-            raise StoreError(f"{path}: cannot open the store's lock: {os_reason(exc)}") from None
         try:
             fd = os.open(path, flags | os.O_RDONLY)  # a shared lock needs no write access
-        except OSError:
-            return None
+        except OSError as again:
+            return None, _read_unlocked(path, again if existed else exc)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise StoreError(f"{path}: is not a regular file; the store's lock must be one")
-    return fd
+    return fd, None
+
+
+def _read_unlocked(path: Path, exc: OSError) -> str:
+    """Why a reader reads the store without its lock."""
+    if exc.errno == errno.EROFS or not path.exists():
+        why = "read-only" if exc.errno == errno.EROFS else os_reason(exc)
+        return f"{path.parent}: cannot lock the store here ({why}), so it is read without its lock"
+    return (
+        f"{path}: cannot open the store's lock ({os_reason(exc)}), so the store is read without it"
+    )
 
 
 def no_symlink(path: Path) -> None:
@@ -277,20 +381,28 @@ def _kind(mode: int) -> str:
     return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
 
 
-def read_small(path: Path) -> bytes:
-    """A small store file (a marker, window settings): a regular file, read whole.
-
-    Opened without following a link and without blocking, and checked to be
-    a regular file once open, so nothing swapped in since the look is read.
-    """
+def open_regular(path: Path) -> BinaryIO:
+    """A store file opened to be read: without following a link and without blocking,
+    and checked to be a regular file once open, so nothing swapped in since the look
+    is read."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise StoreError(f"{path}: cannot read: {os_reason(exc)}") from None
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise StoreError(f"{path}: is not a regular file")
-        data = file.read(SMALL_FILE_BYTES + 1)
+    file = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        file.close()
+        raise StoreError(f"{path}: is not a regular file")
+    return file
+
+
+def read_small(path: Path) -> bytes:
+    """A small store file (a marker, window settings): a regular file, read whole."""
+    with open_regular(path) as file:
+        try:
+            data = file.read(SMALL_FILE_BYTES + 1)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot read: {os_reason(exc)}") from None
     if len(data) > SMALL_FILE_BYTES:
         raise StoreError(f"{path}: corrupt: far too large for what it holds")
     return data

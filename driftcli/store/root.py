@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from driftcli.errors import StoreError, UsageError, os_reason, path_shown
+from driftcli.settings import DEFAULT_MAX_LINE_BYTES
 from driftcli.store.codec import FORMAT_VERSION, Damaged, field, whole
 from driftcli.store.durable import (
     TEMP_PREFIX,
@@ -78,10 +79,18 @@ Warn = Callable[[str], None]
 class Store:
     """A store directory. Every method takes the lock it needs."""
 
-    def __init__(self, root: Path, on_warning: Warn | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        on_warning: Warn | None = None,
+        line_limit: int = DEFAULT_MAX_LINE_BYTES,
+    ) -> None:
         self.root = root
+        self.line_limit = line_limit
+        """The longest line read from the store's JSON-lines files (the input line limit)."""
         self._on_warning = on_warning
         self._warned = False
+        self._warnings: set[str] = set()
         self._create_pending = False
 
     @classmethod
@@ -92,6 +101,7 @@ class Store:
         create: bool,
         on_warning: Warn | None = None,
         when_written: bool = False,
+        line_limit: int = DEFAULT_MAX_LINE_BYTES,
     ) -> Store:
         """Open the store at `root`; with `create`, make it if it does not exist.
 
@@ -100,9 +110,10 @@ class Store:
         A directory that holds files but no store marker is refused, so a
         mistyped --store never scatters files into an unrelated directory.
         `on_warning` hears what a reader should know (a store read without
-        its lock).
+        its lock, a damaged line of the history skipped); `line_limit` bounds
+        the lines read from the history, as the input line limit bounds inputs.
         """
-        store = cls(root, on_warning)
+        store = cls(root, on_warning, line_limit)
         marker = root / MARKER
         try:
             mode = root.stat().st_mode
@@ -166,26 +177,24 @@ class Store:
     @contextlib.contextmanager
     def locked(self, *, exclusive: bool) -> Iterator[None]:
         """The store's lock; a writer also clears what a killed writer left behind."""
-        with locked(self.root / ".lock", exclusive=exclusive) as held:
-            if not held:
-                self._warn_unlocked()
+        with locked(self.root / ".lock", exclusive=exclusive) as unlocked:
+            if unlocked is not None:
+                self._warn_unlocked(unlocked)
             if exclusive:
                 clean_temp_files(self.root)
             yield
 
     def warn(self, text: str) -> None:
-        """Tell the reader something about the store (the library never prints)."""
-        if self._on_warning is not None:
+        """Tell the reader something about the store (the library never prints), once."""
+        if self._on_warning is not None and text not in self._warnings:
+            self._warnings.add(text)
             self._on_warning(text)
 
-    def _warn_unlocked(self) -> None:
+    def _warn_unlocked(self, why: str) -> None:
         if self._warned or self._on_warning is None:
             return
         self._warned = True
-        self._on_warning(
-            f"{self.root}: cannot lock the store here (read-only), so it is read without "
-            "its lock: an ingest writing to it meanwhile could be seen half-done"
-        )
+        self._on_warning(f"{why}: an ingest writing to it meanwhile could be seen half-done")
 
     # --- the reference ------------------------------------------------------
 
@@ -218,12 +227,18 @@ class Store:
         return Window(self, validate_window_name(name))
 
     def window_names(self) -> list[str]:
+        """The windows, by name. An entry named as a window must be a directory (else a
+        `StoreError` naming it); another name is a warning, hidden files aside."""
         windows = self.root / "windows"
         if not is_directory(windows):
             return []
-        return sorted(
-            p.name for p in listed(windows) if _WINDOW_NAME.fullmatch(p.name) and p.is_dir()
-        )
+        names = []
+        for entry in listed(windows):
+            if _WINDOW_NAME.fullmatch(entry.name) and is_directory(entry):
+                names.append(entry.name)
+            elif not entry.name.startswith("."):
+                self.warn(f"{entry}: not a window name, so not a window of the store: ignored")
+        return sorted(names)
 
     # --- history ------------------------------------------------------------
 

@@ -39,7 +39,14 @@ from driftcli.store.codec import (
     whole,
 )
 from driftcli.store.durable import atomic_write, output_target
-from driftcli.store.rows import read_failure, write_rows
+from driftcli.store.rows import (
+    FILE_CHECKSUM,
+    NotSealed,
+    read_failure,
+    read_sealed,
+    sealed,
+    write_rows,
+)
 
 SNAPSHOT_KEY = b"driftcli.snapshot"
 CHECKSUM_KEY = b"driftcli.snapshot.sha256"
@@ -90,6 +97,7 @@ def encode_snapshot(snapshot: Snapshot) -> dict[str, Any]:
         "counts": encode_counts(snapshot.profile.counts),
         "skipped": snapshot.profile.skipped,
         "sample_rows": snapshot.sample.num_rows,
+        "file_checksum": FILE_CHECKSUM,
     }
 
 
@@ -185,15 +193,12 @@ def snapshot_document(path: Path) -> dict[str, Any] | None:
 
 def read_snapshot(path: Path) -> Snapshot:
     """Load a snapshot file; `StoreError` if it is not one or is damaged."""
-    import pyarrow.parquet as pq
-
     doc = snapshot_document(path)
     if doc is None:
         raise StoreError(f"{path}: not a driftcli snapshot")
     try:
-        sample = pq.read_table(str(path))
-        return decode_snapshot(doc, sample.replace_schema_metadata(None))
-    except Damaged as exc:
+        return decode_snapshot(doc, read_sealed(path, sealed(doc)))
+    except (Damaged, NotSealed) as exc:
         raise StoreError(f"{path}: corrupt driftcli snapshot ({exc})") from None
     except (pa.ArrowException, OSError) as exc:
         raise read_failure(path, exc, "driftcli snapshot") from None

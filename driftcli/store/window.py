@@ -17,11 +17,9 @@ that its writer could not have written.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -29,24 +27,10 @@ import pyarrow as pa
 from driftcli.clock import now_utc
 from driftcli.counting.counter import count_batches
 from driftcli.counting.counts import Counts, FeatureCounts
-from driftcli.errors import StoreError
+from driftcli.errors import StoreError, os_reason
 from driftcli.reference.buckets import Feature
-from driftcli.store.codec import (
-    FORMAT_VERSION,
-    MAX_COUNT,
-    Damaged,
-    checked_document,
-    checksum,
-    decode_counts,
-    encode_counts,
-    field,
-    matching,
-    moment,
-    text,
-    whole,
-)
+from driftcli.store.codec import MAX_COUNT, Damaged, field, whole
 from driftcli.store.durable import (
-    atomic_write,
     atomic_write_bytes,
     clean_temp_files,
     is_directory,
@@ -56,33 +40,35 @@ from driftcli.store.durable import (
     regular_stat,
     remove_durably,
 )
-from driftcli.store.rows import REMOVE_HINT, read_failure, read_rows, write_rows
+from driftcli.store.rows import read_rows
+from driftcli.store.segments import (
+    LAST_SEGMENT,
+    SEGMENT_NAME,
+    Segment,
+    absorbed,
+    check_counts,
+    read_segment_footer,
+    segment_name,
+    write_segment,
+)
 
 if TYPE_CHECKING:
     from driftcli.store.root import Store
 
 DEFAULT_WINDOW_ROWS = 10_000
 
-SEGMENT_KEY = b"driftcli.segment"
-CHECKSUM_KEY = b"driftcli.segment.sha256"
-"""The SHA-256 of the footer document, beside it (segments before 0.2.0 have none)."""
 
-_SEGMENT_NAME = re.compile(r"seg-(\d{12})\.parquet")
+class AppendUnfinished(StoreError):
+    """An append stored its rows, then a later write failed (the bound, a trim, a merge).
 
+    The store is whole (every step writes whole files), the window may hold
+    more rows or segments than it should until the next append.
+    """
 
-@dataclass(frozen=True)
-class Segment:
-    """One segment file of a window, as its footer describes it."""
-
-    path: Path
-    number: int
-    rows: int
-    first_ingested: str
-    last_ingested: str
-    reference_id: str | None
-    counts: Counts | None
-    supersedes: tuple[int, ...] = ()
-    """Segments merged into this one (compaction.py): any still on disk are left-overs."""
+    def __init__(self, message: str, hint: str | None = None, window_rows: int = 0) -> None:
+        super().__init__(message, hint)
+        self.window_rows = window_rows
+        """The rows the window holds, the new ones among them."""
 
 
 class Window:
@@ -109,7 +95,7 @@ class Window:
     def _segments(self) -> list[Segment]:
         """The segments, without those a merge left behind (see `Segment.supersedes`)."""
         segments = self._segment_files()
-        merged = _absorbed(segments)
+        merged = absorbed(segments)
         return [s for s in segments if s.number not in merged]
 
     def _segment_files(self) -> list[Segment]:
@@ -117,17 +103,38 @@ class Window:
             return []
         found = []
         for entry in listed(self.path):
-            match = _SEGMENT_NAME.fullmatch(entry.name)
-            status = regular_stat(entry) if match else None
-            if match is None or status is None:
+            match = SEGMENT_NAME.fullmatch(entry.name)
+            if match is None:
+                self._not_a_segment(entry)
+                continue
+            status = regular_stat(entry)
+            if status is None:
                 continue
             key = (status.st_ino, status.st_size, status.st_mtime_ns)
             known = self._footers.get(entry.name)
             if known is None or known[0] != key:
-                known = key, _read_segment_footer(entry, int(match.group(1)))
+                known = key, read_segment_footer(entry, int(match.group(1)))
                 self._footers[entry.name] = known
             found.append(known[1])
         return sorted(found, key=lambda s: s.number)
+
+    def _not_a_segment(self, entry: Path) -> None:
+        """An entry of the window that no segment list holds: named, never silently left out.
+
+        A name like a segment's that is not one (`seg-1000000000000.parquet`)
+        would be rows no command counts: an error. Anything else but the
+        window's settings and hidden (temporary) files is a warning.
+        """
+        if entry.name == "window.json":
+            regular_file(entry)
+        elif entry.name.startswith("seg-"):
+            raise StoreError(
+                f"{entry}: not a segment name driftcli writes (seg-, 12 digits, .parquet), "
+                "so its rows would be counted by no command",
+                hint="rename it to the segment name it had, or remove it",
+            )
+        elif not entry.name.startswith("."):
+            self.store.warn(f"{entry}: not a file of a window: ignored")
 
     def max_rows(self) -> int:
         """The window's bound, from window.json (checked), or the default."""
@@ -154,18 +161,18 @@ class Window:
             total = _empty_counts(features)
             for segment in self._segments():
                 if segment.counts is not None and segment.reference_id == reference_id:
-                    _check_counts([segment], features, reference_id)
+                    check_counts([segment], features, reference_id)
                     part = segment.counts
                 else:
-                    part = count_batches(features, read_rows(segment.path).to_batches())
+                    rows = read_rows(segment.path, segment.sealed)
+                    part = count_batches(features, rows.to_batches())
                 total = total.merge(part)
             return total
 
     def tables(self) -> Iterator[pa.Table]:
         """The window's raw rows, oldest first, a segment at a time."""
         with self.store.locked(exclusive=False):
-            paths = [s.path for s in self._segments()]
-            tables = [read_rows(p) for p in paths]
+            tables = [read_rows(s.path, s.sealed) for s in self._segments()]
         yield from tables
 
     # --- writing (exclusive lock) -------------------------------------------
@@ -185,8 +192,14 @@ class Window:
         rows are on disk: a crash later never loses them (until they age out).
         Everything is read and checked before anything is written, and the
         new bound (`max_rows`) is written only once the rows are safe.
+
+        The rows are stored once their segment is renamed into place. A write
+        that fails before that (a full disk, an I/O error) is a `StoreError`
+        and stores none of them; one that fails after it, while the window
+        is kept to its bound and its segments merged, is an `AppendUnfinished`
+        that says the rows are stored and how many the window holds.
         """
-        from driftcli.store.compaction import compact
+        from driftcli.store.compaction import keep_bound
 
         if max_rows is not None and not 1 <= max_rows <= MAX_COUNT:
             raise ValueError(f"max_rows must be from 1 to {MAX_COUNT}, not {max_rows}")
@@ -194,24 +207,57 @@ class Window:
         store.create_if_pending()
         with store.locked(exclusive=True):
             if not self.exists():
-                self.path.mkdir(parents=True, exist_ok=True)
+                try:
+                    self.path.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"{self.path}: cannot write: {os_reason(exc)}") from None
             clean_temp_files(self.path)
             limit = max_rows if max_rows is not None else self.max_rows()
             existing = self._forget_merged()
-            _check_counts(existing, features, reference_id)
+            check_counts(existing, features, reference_id)
             if table.num_rows > limit:
                 table = table.slice(table.num_rows - limit)
             now = now_utc()
             number = existing[-1].number + 1 if existing else 1
-            newest = self.write_segment(
-                table, number, features, reference_id, first_ingested or now, now
-            )
-            if max_rows is not None and max_rows != self._stored_bound():
-                body = json.dumps({"max_rows": max_rows}).encode() + b"\n"
-                atomic_write_bytes(self.path / "window.json", body)
-            kept = self._trim(existing, table.num_rows, limit, features, reference_id)
-            compact(self, [*kept, newest], limit, features, reference_id)
-            return sum(s.rows for s in kept) + newest.rows
+            if number > LAST_SEGMENT:
+                raise StoreError(
+                    f"{existing[-1].path}: the last segment number a window can have, so no "
+                    "segment can follow it",
+                    hint="rename the window's segments seg-000000000001.parquet and on, "
+                    "oldest first",
+                )
+            try:
+                newest = self.write_segment(
+                    table, number, features, reference_id, first_ingested or now, now
+                )
+            except StoreError as exc:
+                if regular_stat(self.path / segment_name(number)) is None:
+                    raise  # nothing stored
+                # In place, though its directory could not be made durable: readers see it.
+                raise self._unfinished(
+                    exc, sum(s.rows for s in existing) + table.num_rows
+                ) from None
+            try:
+                if max_rows is not None and max_rows != self._stored_bound():
+                    body = json.dumps({"max_rows": max_rows}).encode() + b"\n"
+                    atomic_write_bytes(self.path / "window.json", body)
+                return keep_bound(self, existing, newest, limit, features, reference_id)
+            except StoreError as exc:
+                raise self._unfinished(exc, sum(s.rows for s in existing) + newest.rows) from None
+
+    def _unfinished(self, exc: StoreError, known: int) -> AppendUnfinished:
+        """The rows are stored, but a later step failed: say so, with the rows the window
+        holds as its files now say (or as last known, if they cannot be read)."""
+        try:
+            held = sum(s.rows for s in self._segments())
+        except StoreError:
+            held = known
+        return AppendUnfinished(
+            exc.message,
+            "the rows of this flush are stored; the window is cut to its bound and its "
+            "segments merged by the next ingest",
+            window_rows=held,
+        )
 
     def _stored_bound(self) -> int | None:
         try:
@@ -222,47 +268,11 @@ class Window:
     def _forget_merged(self) -> list[Segment]:
         """The segments, once the left-overs of an interrupted merge are removed."""
         segments = self._segment_files()
-        merged = _absorbed(segments)
+        merged = absorbed(segments)
         left_over = [s.path for s in segments if s.number in merged]
         if left_over:
             remove_durably(left_over)
         return [s for s in segments if s.number not in merged]
-
-    def _trim(
-        self,
-        older: list[Segment],
-        newest_rows: int,
-        limit: int,
-        features: list[Feature] | None,
-        reference_id: str | None,
-    ) -> list[Segment]:
-        """Drop and cut the oldest segments so that exactly `limit` rows remain.
-
-        Returns the older segments left. Runs after the newest segment is
-        safely on disk, so a crash here leaves a window too long, never rows
-        lost; the next append trims it.
-        """
-        older = list(older)
-        excess = sum(s.rows for s in older) + newest_rows - limit
-        doomed: list[Path] = []
-        while older and excess >= older[0].rows:
-            oldest = older.pop(0)
-            excess -= oldest.rows
-            doomed.append(oldest.path)
-        if doomed:
-            remove_durably(doomed)
-        if excess > 0 and older:
-            oldest = older[0]
-            rows = read_rows(oldest.path).slice(excess)
-            older[0] = self.write_segment(
-                rows,
-                oldest.number,
-                features,
-                reference_id,
-                oldest.first_ingested,
-                oldest.last_ingested,
-            )
-        return older
 
     def write_segment(
         self,
@@ -276,76 +286,19 @@ class Window:
         counts: Counts | None = None,
         supersedes: tuple[int, ...] = (),
     ) -> Segment:
-        """Write one segment file (atomically), counted over `features` unless `counts`
-        are given, with its footer and the footer's checksum."""
-        if counts is None and features is not None and reference_id is not None:
-            counts = count_batches(features, table.to_batches())
-        footer: dict[str, Any] = {
-            "kind": "window-segment",
-            "format_version": FORMAT_VERSION,
-            "rows": table.num_rows,
-            "first_ingested": first_ingested,
-            "last_ingested": last_ingested,
-            "reference_id": reference_id if counts is not None else None,
-            "counts": encode_counts(counts) if counts is not None else None,
-        }
-        if supersedes:
-            footer["supersedes"] = list(supersedes)
-        document = json.dumps(footer, allow_nan=False).encode()
-        stamp = {SEGMENT_KEY: document, CHECKSUM_KEY: checksum(document)}
-        stamped = table.replace_schema_metadata(stamp)
-        path = self.path / f"seg-{number:012d}.parquet"
-        atomic_write(path, lambda out: write_rows(stamped, out))
-        return Segment(
+        """Write one segment file of this window (see `segments.write_segment`)."""
+        path = self.path / segment_name(number)
+        ingested = (first_ingested, last_ingested)
+        return write_segment(
             path,
+            table,
             number,
-            table.num_rows,
-            first_ingested,
-            last_ingested,
-            footer["reference_id"],
-            counts,
-            supersedes,
+            features,
+            reference_id,
+            ingested,
+            counts=counts,
+            supersedes=supersedes,
         )
-
-
-def _check_counts(
-    segments: list[Segment], features: list[Feature] | None, reference_id: str | None
-) -> None:
-    """Counts over the current buckets that do not fit them: damage, found before a write."""
-    for segment in segments:
-        if features and segment.counts is not None and segment.reference_id == reference_id:
-            try:
-                matching(segment.counts, features)
-            except Damaged as exc:
-                raise StoreError(
-                    f"{segment.path}: corrupt window segment ({exc})", hint=REMOVE_HINT
-                ) from None
-
-
-def _absorbed(segments: list[Segment]) -> set[int]:
-    """The numbers of the segments a merge absorbed, once every merge's claim checks out.
-
-    A merged segment holds the rows of those it absorbed (compaction.py), and
-    they stay on disk only until the next append: one that claims more rows
-    than it holds is damaged, and nothing is removed on its word.
-    """
-    rows = {s.number: s.rows for s in segments}
-    for segment in segments:
-        claimed = sum(rows.get(n, 0) for n in segment.supersedes)
-        if claimed > segment.rows:
-            numbers = ", ".join(str(n) for n in segment.supersedes)
-            raise StoreError(
-                f"{segment.path}: corrupt window segment (it says it absorbed segments "
-                f"{numbers}, which hold {claimed:,} rows, but it holds {segment.rows:,})",
-                hint=REMOVE_HINT,
-            )
-    return {n for s in segments for n in s.supersedes}
-
-
-def _empty_counts(features: list[Feature]) -> Counts:
-    return Counts(
-        0, {f.name: FeatureCounts(np.zeros(f.n_buckets, dtype=np.int64)) for f in features}, []
-    )
 
 
 def _why(exc: BaseException) -> str:
@@ -354,53 +307,7 @@ def _why(exc: BaseException) -> str:
     return "not JSON" if isinstance(exc, ValueError | RecursionError) else type(exc).__name__
 
 
-def _read_segment_footer(path: Path, number: int) -> Segment:
-    import pyarrow.parquet as pq
-
-    try:
-        metadata = pq.read_metadata(str(path))
-    except (pa.ArrowException, OSError) as exc:
-        raise read_failure(path, exc, "window segment", REMOVE_HINT) from None
-    stamp = metadata.metadata or {}
-    if SEGMENT_KEY not in stamp:
-        raise StoreError(f"{path}: not a driftcli window segment")
-    try:
-        return _decode_footer(path, number, stamp, metadata.num_rows)
-    except Damaged as exc:
-        raise StoreError(f"{path}: corrupt window segment ({exc})", hint=REMOVE_HINT) from None
-
-
-def _decode_footer(path: Path, number: int, stamp: dict[bytes, bytes], file_rows: int) -> Segment:
-    """A segment's footer, every value checked against the file it describes."""
-    doc = checked_document(stamp[SEGMENT_KEY], stamp.get(CHECKSUM_KEY))
-    if field(doc, "kind") != "window-segment":
-        raise Damaged("kind must be window-segment")
-    version = whole(field(doc, "format_version"), "format_version", 1)
-    if version > FORMAT_VERSION:
-        raise StoreError(
-            f"{path}: written by a newer driftcli (format {version})", hint="upgrade driftcli"
-        )
-    rows = whole(field(doc, "rows"), "rows")
-    if rows != file_rows:
-        raise Damaged(f"rows says {rows:,}, but the file holds {file_rows:,}")
-    counts = doc.get("counts")
-    decoded = decode_counts(counts) if counts is not None else None
-    if decoded is not None and decoded.rows != rows:
-        raise Damaged(f"counts.rows says {decoded.rows:,}, not the {rows:,} rows")
-    reference_id = doc.get("reference_id")
-    supersedes = doc.get("supersedes", [])
-    if not isinstance(supersedes, list):
-        raise Damaged("supersedes must be a list")
-    if supersedes and CHECKSUM_KEY not in stamp:
-        # Segments are removed on its word: only a footer its checksum vouches for says so.
-        raise Damaged("supersedes other segments without a checksum")
-    return Segment(
-        path=path,
-        number=number,
-        rows=rows,
-        first_ingested=moment(field(doc, "first_ingested"), "first_ingested"),
-        last_ingested=moment(field(doc, "last_ingested"), "last_ingested"),
-        reference_id=None if reference_id is None else text(reference_id, "reference_id", 64),
-        counts=decoded,
-        supersedes=tuple(whole(n, "supersedes[]", 1, number - 1) for n in supersedes),
+def _empty_counts(features: list[Feature]) -> Counts:
+    return Counts(
+        0, {f.name: FeatureCounts(np.zeros(f.n_buckets, dtype=np.int64)) for f in features}, []
     )
