@@ -261,3 +261,52 @@ def test_the_outside_range_bound_holds_for_unchanged_data() -> None:
     counts = outside.sum(axis=1)
     for k in range(1, 8):
         assert np.mean(counts >= k) <= outside_range_p(k, n, n + m) * 1.02 + 3 / math.sqrt(trials)
+
+
+def test_a_chunk_of_a_chunked_check_says_what_a_whole_check_of_its_rows_says(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """Chunks of 150 rows (the size of a 2-minute chunk of a busy log) are scored all at
+    once; the chunk whose missing share jumps and whose mean moves reads as a check of its
+    rows alone: the same statuses, findings, shares and judgement of the evidence."""
+    rng = np.random.default_rng(8)
+    rows, chunks = 150, 12  # a row every 0.8 s
+    ref = write(
+        tmp_path / "ref.parquet",
+        x=with_missing(rng, 5000, 0.02),
+        kind=rng.choice(np.array(["a", "b", "c"]), 5000),
+    )
+    x = with_missing(rng, rows * chunks, 0.02)
+    bad = slice(7 * rows, 8 * rows)
+    x[bad] = with_missing(rng, rows, 0.40) + 1.0
+    kind = rng.choice(np.array(["a", "b", "c"]), rows * chunks)
+    kind[bad][:20] = "d"  # a category the reference never had
+    ts = np.datetime64("2026-03-01T00:00:00", "us") + np.arange(rows * chunks) * np.timedelta64(
+        120_000_000 // rows, "us"
+    )
+    live = write(tmp_path / "live.parquet", ts=ts, x=x, kind=kind)
+    every = ("--by", "ts", "--every", "2m", "--fail-on-any-chunk")
+    chunked = invoke("check", live, "--ref", ref, *every, "-f", "json")
+    doc = json.loads(chunked.stdout)
+    assert len(doc["chunks"]) == chunks
+    for index in (7, 3):
+        one = write(tmp_path / f"chunk{index}.parquet", x=x[index * rows : (index + 1) * rows],
+                    kind=kind[index * rows : (index + 1) * rows])  # fmt: skip
+        whole = json.loads(invoke("check", one, "--ref", ref, "-f", "json").stdout)
+        for lazy, full in zip(doc["chunks"][index]["features"], whole["features"], strict=True):
+            same = ("name", "status", "drift", "fails", "score", "change")
+            assert {k: lazy[k] for k in same} == pytest.approx({k: full[k] for k in same})
+            found = {q["rule"]: q["status"] for q in full["quality"] if q["status"] != "ok"}
+            assert lazy["quality"] == found  # a chunk names the rules that did not pass
+            assert (lazy["missing"], lazy["rows"]) == (
+                full["missing"]["live"],
+                full["rows"]["live"],
+            )
+            if lazy["p_value"] is not None:  # drawn only as far as the status needs
+                level = full["evidence_level"]
+                assert (lazy["p_value"] < level) == (full["p_value"] < level), full["name"]
+    judged = {f["name"]: f for f in doc["chunks"][7]["features"]}
+    assert judged["x"]["drift"] and judged["x"]["fails"]
+    assert judged["x"]["quality"] == {"missing": "fail"}
+    assert judged["kind"]["quality"] == {"unseen": "fail"}
+    assert chunked.exit_code == 1
