@@ -91,6 +91,22 @@ def _share(value: Any) -> float:
     return number
 
 
+def _limit(at_least: float) -> Callable[[Any], float]:
+    """A data-quality rule's limit: a number of at least `at_least`; inf turns it off."""
+
+    def parse(value: Any) -> float:
+        number = _number(value)
+        if not number >= at_least:  # NaN too
+            raise TypeError(f"a number of at least {at_least:g} (inf turns the rule off)")
+        return number
+
+    return parse
+
+
+_ratio = _limit(1.0)
+_points = _limit(0.0)
+
+
 def _count(at_least: int) -> Callable[[Any], int]:
     """A whole number from `at_least` to `MAX_COUNT`: what a count of rows or bins can be."""
 
@@ -108,7 +124,7 @@ def _count(at_least: int) -> Callable[[Any], int]:
 _bins = _count(2)
 _rows = _count(1)
 _WHOLE = (_integer, _bins, _rows)
-_REAL = (_number, _threshold, _p_value, _share)
+_REAL = (_number, _threshold, _p_value, _share, _ratio, _points)
 """The parsers of numbers: an environment variable's text is read as one for them."""
 
 
@@ -198,7 +214,8 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "delimiter": _delimiter,
     "max_columns": _rows,
     "max_line_bytes": _size,
-    **{f"{rule}_{limit}": _number for rule in QUALITY_RULES for limit in ("ratio", "points")},
+    **{f"{rule}_ratio": _ratio for rule in QUALITY_RULES},
+    **{f"{rule}_points": _points for rule in QUALITY_RULES},
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
@@ -208,7 +225,8 @@ FEATURE_KEYS: dict[str, Callable[[Any], Any]] = {
     "kind": _kind,
     "bins": _bins,
     "exclude": _flag,
-    **{f"{rule}_{limit}": _number for rule in QUALITY_RULES for limit in ("ratio", "points")},
+    **{f"{rule}_ratio": _ratio for rule in QUALITY_RULES},
+    **{f"{rule}_points": _points for rule in QUALITY_RULES},
 }
 
 DEFAULTS: dict[str, Any] = {

@@ -105,7 +105,18 @@ def test_a_rule_limit_that_makes_no_sense_is_a_usage_error(
     assert "features.x.invalid_points must be a number" in result.stderr
     (tmp_path / "driftcli.toml").write_text("[features.x]\nmissing_points = -1\n")
     result = invoke("check", live, "--ref", ref)
-    assert result.exit_code == 2 and "features.x.missing_points" in result.stderr
+    assert result.exit_code == 2
+    assert "driftcli.toml: features.x.missing_points must be a number of at least 0" in (
+        result.stderr
+    )
+    (tmp_path / "driftcli.toml").write_text("unseen_ratio = 0.5\n")
+    result = invoke("check", live, "--ref", ref)
+    assert result.exit_code == 2
+    assert "driftcli.toml: unseen_ratio must be a number of at least 1" in result.stderr
+    (tmp_path / "driftcli.toml").unlink()
+    monkeypatch.setenv("DRIFTCLI_INVALID_RATIO", "nan")
+    result = invoke("check", live, "--ref", ref)
+    assert result.exit_code == 2 and "DRIFTCLI_INVALID_RATIO must be a number" in result.stderr
 
 
 def test_an_evident_change_below_the_threshold_is_said_to_be_small(tmp_path: Path) -> None:
