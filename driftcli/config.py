@@ -33,10 +33,9 @@ from driftcli.settings import (
     DEFAULT_MAX_COLUMNS,
     DEFAULT_MAX_LINE_BYTES,
     DEFAULT_METRIC,
-    DEFAULT_QUALITY_POINTS,
-    DEFAULT_QUALITY_RATIO,
     MAX_COUNT,
-    QUALITY_RULES,
+    QUALITY_DEFAULTS,
+    QUALITY_KEYS,
     FeatureSettings,
     Settings,
     SizeError,
@@ -214,8 +213,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "delimiter": _delimiter,
     "max_columns": _rows,
     "max_line_bytes": _size,
-    **{f"{rule}_ratio": _ratio for rule in QUALITY_RULES},
-    **{f"{rule}_points": _points for rule in QUALITY_RULES},
+    **{key: _ratio if key.endswith("_ratio") else _points for key in QUALITY_KEYS},
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
@@ -225,8 +223,7 @@ FEATURE_KEYS: dict[str, Callable[[Any], Any]] = {
     "kind": _kind,
     "bins": _bins,
     "exclude": _flag,
-    **{f"{rule}_ratio": _ratio for rule in QUALITY_RULES},
-    **{f"{rule}_points": _points for rule in QUALITY_RULES},
+    **{key: _ratio if key.endswith("_ratio") else _points for key in QUALITY_KEYS},
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -248,8 +245,7 @@ DEFAULTS: dict[str, Any] = {
     "delimiter": None,
     "max_columns": DEFAULT_MAX_COLUMNS,
     "max_line_bytes": DEFAULT_MAX_LINE_BYTES,
-    **{f"{rule}_ratio": DEFAULT_QUALITY_RATIO for rule in QUALITY_RULES},
-    **{f"{rule}_points": DEFAULT_QUALITY_POINTS for rule in QUALITY_RULES},
+    **QUALITY_DEFAULTS,
 }
 
 
@@ -324,11 +320,7 @@ class Resolved:
             delimiter=v["delimiter"],
             max_columns=v["max_columns"],
             max_line_bytes=v["max_line_bytes"],
-            **{
-                f"{rule}_{limit}": v[f"{rule}_{limit}"]
-                for rule in QUALITY_RULES
-                for limit in ("ratio", "points")
-            },
+            **{key: v[key] for key in QUALITY_KEYS},
         )
 
 

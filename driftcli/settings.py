@@ -39,11 +39,17 @@ DEFAULT_EVIDENCE = 0.005
 fewer than one feature in 200 whose distribution did not change."""
 QUALITY_RULES = ("missing", "unseen", "invalid")
 """The data-quality rules (findings.QualityRule), in the order outputs list them."""
+QUALITY_KEYS = tuple(f"{rule}_{limit}" for rule in QUALITY_RULES for limit in ("ratio", "points"))
+"""Each rule's limits, as settings, config keys and (with dashes) flags."""
 DEFAULT_QUALITY_RATIO = 2.0
 """A data-quality rule fails when the live share is at least this many times the
 reference's (and `DEFAULT_QUALITY_POINTS` above it): the share doubled."""
 DEFAULT_QUALITY_POINTS = 1.0
 """... and at least this many percentage points above it: one row in a hundred more."""
+QUALITY_DEFAULTS = {
+    key: DEFAULT_QUALITY_RATIO if key.endswith("_ratio") else DEFAULT_QUALITY_POINTS
+    for key in QUALITY_KEYS
+}
 
 
 def size_text(size: int) -> str:
