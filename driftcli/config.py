@@ -39,6 +39,8 @@ from driftcli.config_values import (
     metric,
     names,
     p_value,
+    points,
+    ratio,
     rows,
     seconds,
     share,
@@ -53,6 +55,8 @@ from driftcli.settings import (
     DEFAULT_MAX_COLUMNS,
     DEFAULT_MAX_LINE_BYTES,
     DEFAULT_METRIC,
+    QUALITY_DEFAULTS,
+    QUALITY_KEYS,
     FeatureSettings,
     Settings,
     size_text,
@@ -83,6 +87,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "on_drift": text,
     "on_drift_also": names,
     "hook_timeout": seconds,
+    **{key: ratio if key.endswith("_ratio") else points for key in QUALITY_KEYS},
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
@@ -92,6 +97,7 @@ FEATURE_KEYS: dict[str, Callable[[Any], Any]] = {
     "kind": kind,
     "bins": bins,
     "exclude": flag,
+    **{key: ratio if key.endswith("_ratio") else points for key in QUALITY_KEYS},
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -119,6 +125,7 @@ DEFAULTS: dict[str, Any] = {
     "on_drift": None,
     "on_drift_also": (),
     "hook_timeout": None,
+    **QUALITY_DEFAULTS,
 }
 
 
@@ -195,6 +202,7 @@ class Resolved:
             max_columns=v["max_columns"],
             max_line_bytes=v["max_line_bytes"],
             json_path=v["json_path"],
+            **{key: v[key] for key in QUALITY_KEYS},
         )
 
 

@@ -87,8 +87,25 @@ def count(at_least: int) -> Callable[[Any], int]:
 
 bins = count(2)
 rows = count(1)
+
+
+def limit(at_least: float) -> Callable[[Any], float]:
+    """A data-quality rule's limit: a number of at least `at_least`; inf turns it off."""
+
+    def parse(value: Any) -> float:
+        found = number(value)
+        if not found >= at_least:  # NaN too
+            raise TypeError(f"a number of at least {at_least:g} (inf turns the rule off)")
+        return found
+
+    return parse
+
+
+ratio = limit(1.0)
+points = limit(0.0)
+
 WHOLE = (integer, bins, rows)
-REAL = (number, threshold, p_value, share, seconds)
+REAL = (number, threshold, p_value, share, seconds, ratio, points)
 """The parsers of numbers: an environment variable's text is read as one for them."""
 
 

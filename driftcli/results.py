@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from driftcli.choices import Kind
+from driftcli.findings import PValuePart, QualityFinding
 from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Chunking, Settings
 
 if TYPE_CHECKING:
@@ -51,12 +52,16 @@ class Status(StrEnum):
 
     @property
     def is_drift(self) -> bool:
-        return self in (Status.DRIFT, Status.MISSING, Status.TYPE_CHANGED)
+        return self._value_ in _DRIFT_VALUES
 
     @property
     def judged(self) -> bool:
         """A verdict was reached on the feature (all but `insufficient`)."""
         return self is not Status.INSUFFICIENT
+
+
+_DRIFT_VALUES = frozenset({"drift", "missing", "type changed"})
+"""The statuses that count as drift (a set of strings: a check of many chunks asks often)."""
 
 
 class Verdict(StrEnum):
@@ -90,7 +95,9 @@ class FeatureResult:
     score: float | None
     """The metric's score; None when the feature is missing from live."""
     p_value: float | None
-    """G-test of homogeneity p-value (KS p-value for ks); None when missing from live."""
+    """The test's p-value (scoring/significance.py: G for categories, G combined with
+    Anderson-Darling and the smooth test for numbers; KS for ks); None when missing from
+    live, or not computed (a chunk where it could not change the status)."""
     threshold: float
     min_rows: int | None
     """The fewest live rows that could get a verdict; None when no window is enough."""
@@ -114,15 +121,47 @@ class FeatureResult:
     """Where the first invalid live values are."""
     reference_invalid_at: tuple[Location, ...] = ()
     """Where the first invalid reference values are (when known)."""
+    noise: float | None = None
+    """The score noise alone gives at these counts (expected under no change)."""
+    change: float | None = None
+    """The score less that noise: the estimated score of the change at large counts,
+    what materiality is judged on."""
+    change_lower: float | None = None
+    """How small the change could be at these counts (a one-sided 90% bound)."""
+    change_upper: float | None = None
+    """How large the change could be at these counts (a one-sided 90% bound)."""
+    p_test: str | None = None
+    """What the p-value tested: `g`, `g+anderson-darling+smooth` or `ks`."""
+    p_parts: tuple[PValuePart, ...] = ()
+    """The statistics a combined p-value comes from (p = min of p / weight)."""
+    small: bool = False
+    """`ok`, but the change is evident: it is below the threshold, not absent."""
+    quality: tuple[QualityFinding, ...] = ()
 
     @property
     def drift(self) -> bool:
         return self.status.is_drift
 
     @property
+    def failed_quality(self) -> tuple[QualityFinding, ...]:
+        return tuple(q for q in self.quality if q.failed)
+
+    @property
+    def fails(self) -> bool:
+        """Drift, or a failed data-quality rule: what the check's verdict counts."""
+        return self.drift or any(q.failed for q in self.quality)
+
+    @property
     def material(self) -> bool:
-        """The score is above the threshold."""
-        return self.score is not None and self.score > self.threshold
+        """The change is above the threshold, beyond its error (its lower bound is): without
+        evidence, uncertain."""
+        return self.change_lower is not None and self.change_lower > self.threshold
+
+    @property
+    def may_be_material(self) -> bool:
+        """The change could be above the threshold (its upper bound is): with evidence,
+        a drift."""
+        return self.change_upper is not None and self.change_upper > self.threshold
 
     @property
     def reference_rows(self) -> int:
@@ -206,6 +245,11 @@ class CheckResult:
     def drifted(self) -> list[FeatureResult]:
         return [f for f in self.features if f.drift]
 
+    @property
+    def failed(self) -> list[FeatureResult]:
+        """Features that drifted or failed a data-quality rule."""
+        return [f for f in self.features if f.fails]
+
 
 @dataclass(frozen=True)
 class UntimedRows:
@@ -258,6 +302,15 @@ class ChunkResult:
         return str(self.start)
 
 
+def _feature(chunk: ChunkResult, name: str, at: int) -> FeatureResult | None:
+    """A feature of a chunk's check, by name; every chunk lists them in the same order,
+    so its place `at` (in the first chunk) is tried first."""
+    features = chunk.check.features
+    if 0 <= at < len(features) and features[at].name == name:
+        return features[at]
+    return next((f for f in features if f.name == name), None)
+
+
 @dataclass(frozen=True)
 class Timeline:
     """A chunked check: each chunk's check, in order, and the verdict over them.
@@ -299,10 +352,16 @@ class Timeline:
     def feature_names(self) -> list[str]:
         return [f.name for f in self.chunks[0].check.features] if self.chunks else []
 
+    def _place(self, name: str) -> int:
+        names = self.feature_names
+        return names.index(name) if name in names else -1
+
     def first_drift(self, name: str) -> ChunkResult | None:
         """The first chunk in which the feature drifted."""
+        at = self._place(name)
         for chunk in self.chunks:
-            if any(f.name == name and f.drift for f in chunk.check.features):
+            found = _feature(chunk, name, at)
+            if found is not None and found.drift:
                 return chunk
         return None
 
@@ -314,8 +373,9 @@ class Timeline:
         Unlike `first_drift`, one chance drift cell days before a real shift (over
         hundreds of chunks, some cell is likely to be one) does not move it."""
         since: ChunkResult | None = None
+        at = self._place(name)
         for chunk in reversed(self.chunks):
-            found = next((f for f in chunk.check.features if f.name == name), None)
+            found = _feature(chunk, name, at)
             if found is None or not found.status.judged:
                 continue
             if not found.drift:

@@ -52,11 +52,16 @@ def test_exit_zero_reports_drift_but_exits_0(invoke: Invoke, sample: Path) -> No
 
 def test_threshold_moves_the_verdict(invoke: Invoke, sample: Path) -> None:
     live, ref = sample / "live_drift.parquet", sample / "ref.parquet"
-    assert invoke("check", live, "--ref", ref, "--threshold", "5").exit_code == 0
-    lenient = run_json(invoke, live, "--ref", ref, "--threshold", "5")
+    # The sample also fails data-quality rules (score's missing values, income's and
+    # device's values the reference never had): turned off, the threshold alone decides.
+    off = ["--missing-points", "inf", "--unseen-points", "inf"]
+    assert invoke("check", live, "--ref", ref, "--threshold", "5", *off).exit_code == 0
+    lenient = run_json(invoke, live, "--ref", ref, "--threshold", "5", *off)
     assert lenient["settings"]["threshold"] == 5.0
     assert lenient["features"][0]["threshold"] == 5.0
     assert not lenient["drift"]
+    assert not any(f["drift"] for f in lenient["features"])
+    assert run_json(invoke, live, "--ref", ref, "--threshold", "5")["drift"]  # the rules fail
 
 
 def test_help_documents_the_exit_codes(invoke: Invoke) -> None:
@@ -161,9 +166,10 @@ def test_a_hint_that_lists_columns_says_how_many_it_left_out(
 
 def test_json_shape(invoke: Invoke, sample: Path) -> None:
     doc = run_json(invoke, sample / "live_drift.parquet", "--ref", sample / "ref.parquet")
-    assert doc["schema_version"] == 2
+    assert doc["schema_version"] == 3
     assert doc["drift"] is True and doc["verdict"] == "drift"
     assert doc["summary"]["drifted"] == 3
+    assert doc["summary"]["failed_quality"] == 3 and doc["summary"]["failed"] == 3
     assert doc["settings"] == {
         "metric": "kl",
         "threshold": None,
@@ -182,6 +188,9 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
         "skip_bad_lines": False,
         "delimiter": None,
         "decimal": None,
+        "quality": {
+            rule: {"ratio": 2.0, "points": 1.0} for rule in ("missing", "unseen", "invalid")
+        },
     }
     assert doc["decision"] == {"drift": True, "verdict": "drift", "rule": "a feature drifted"}
     assert doc["reference"] == {
@@ -194,16 +203,32 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
     by_name = {f["name"]: f for f in doc["features"]}
     income = by_name["income"]
     assert set(income) == {
-        "name", "kind", "status", "drift", "metric", "metric_fallback", "score", "threshold",
-        "material", "p_value", "p_value_method", "p_value_bound", "p_value_adjusted",
-        "evidence_level", "reason",
+        "name", "kind", "status", "drift", "metric", "metric_fallback", "score", "noise",
+        "change", "change_lower", "change_upper", "threshold", "material", "may_be_material",
+        "small", "fails",
+        "p_value", "p_value_method", "p_value_bound", "p_value_test", "p_value_parts",
+        "p_value_adjusted", "evidence_level", "reason", "quality",
         "min_rows", "rows", "missing", "invalid", "buckets", "counts",
     }  # fmt: skip
     assert income["kind"] == "numeric" and income["status"] == "drift" and income["drift"]
     assert income["score"] > 0.5 and income["p_value"] < 1e-6 and income["material"]
+    assert 0 < income["noise"] < 0.05 and income["change"] == pytest.approx(
+        income["score"] - income["noise"]
+    )
+    assert income["change_upper"] > income["change"] and income["may_be_material"]
     assert income["threshold"] == 0.1 and income["evidence_level"] == 0.005
-    assert income["p_value_method"] in ("chi-square", "monte-carlo") and income["reason"] is None
-    assert income["p_value_bound"] is False
+    assert income["p_value_method"] in ("chi-square", "saddlepoint", "monte-carlo")
+    assert income["reason"] is None and income["p_value_bound"] is False
+    assert income["p_value_test"] == "g+anderson-darling+smooth"
+    assert [p["test"] for p in income["p_value_parts"]] == ["g", "anderson-darling", "smooth"]
+    assert sum(p["weight"] for p in income["p_value_parts"]) == pytest.approx(1.0)
+    assert income["p_value"] == pytest.approx(
+        min(1, min(p["p_value"] / p["weight"] for p in income["p_value_parts"]))
+    )
+    rules = {q["rule"]: q for q in income["quality"]}
+    assert set(rules) == {"missing", "unseen", "invalid"}
+    assert rules["unseen"]["status"] == "fail" and income["fails"]  # above its largest
+    assert by_name["score"]["quality"][0]["status"] == "fail"  # missing, 0.9% -> 25%
     assert (
         len(income["buckets"])
         == len(income["counts"]["reference"])
@@ -850,7 +875,7 @@ def test_the_story_drifts_in_exactly_the_planted_chunks(
     assert result.exit_code == 1, result.stderr
     document = json.loads(result.stdout)
     assert chunk_drifts(document) == story_expected()
-    assert document["schema_version"] == 2 and document["verdict"] == "drift"
+    assert document["schema_version"] == 3 and document["verdict"] == "drift"
     first, last = document["chunks"][0], document["chunks"][-1]
     if form == "chunk-rows":
         assert (first["start"], first["end"], last["end"]) == (0, 600, 6000)
@@ -998,13 +1023,16 @@ def test_markdown_and_junit_reports_of_chunks(
     assert "**DRIFT**" in markdown
     report = xml.read_text()
     assert report.count("<testsuite ") == 10
-    # Failures where the exit code rests: the latest day's amount and plan.
-    assert 'tests="30" failures="2"' in report
-    assert report.count("<failure ") == 2
+    # A test case per feature for drift, one for its data-quality rules. Failures where
+    # the exit code rests: the latest day's amount and plan, and plan's new category (the
+    # rule on values the reference never had).
+    assert 'tests="60" failures="3"' in report
+    assert report.count("<failure ") == 3
+    assert report.count('<failure message="plan: data quality: unseen"') == 1
     assert report.count('<property name="decides" value="true" />') == 1
     strict = invoke("check", *args, "--fail-on-any-chunk", "--junit", xml, "-f", "json")
     assert strict.exit_code == 1
-    assert 'tests="30" failures="6"' in xml.read_text()
+    assert 'tests="60" failures="8"' in xml.read_text()  # amount 4 days, plan 2 days twice
 
 
 def test_junit_of_chunks_fails_only_where_the_exit_code_does(
@@ -1022,10 +1050,10 @@ def test_junit_of_chunks_fails_only_where_the_exit_code_does(
     args = (healed, "--ref", story["ref"], "--by", "ts", "--every", "1d", "--junit", xml)
     assert invoke("check", *args).exit_code == 0
     report = xml.read_text()
-    assert '<testsuites name="driftcli" tests="24" failures="0"' in report
+    assert '<testsuites name="driftcli" tests="48" failures="0"' in report
     assert "not a failure: the exit code rests on the chunk 2024-03-08T00:00:00+00:00" in report
     assert invoke("check", *args, "--fail-on-any-chunk").exit_code == 1
-    assert 'tests="24" failures="1"' in xml.read_text()
+    assert 'tests="48" failures="1"' in xml.read_text()
 
 
 def test_a_stored_window_can_be_checked_by_chunks(

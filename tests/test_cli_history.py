@@ -66,7 +66,7 @@ def test_every_check_of_a_window_is_recorded_in_time_order(invoke: Invoke, round
     assert {c["reference_id"] for c in checks} == {stored}
     first = checks[0]["features"][0]
     assert set(first) == {"name", "status", "drift", "score", "p_value", "threshold", "metric"}
-    assert document["keep"] == 1000 and document["schema_version"] == 2
+    assert document["keep"] == 1000 and document["schema_version"] == 3
 
 
 def test_the_table_draws_each_features_score_over_the_checks(

@@ -586,12 +586,30 @@ def test_ingest_alerts_use_the_configured_threshold(
     invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "driftcli.toml").write_text('threshold = 0.9\nstore = "mystore"\n')
+    (tmp_path / "driftcli.toml").write_text(
+        'threshold = 2\nstore = "mystore"\nmissing_points = inf\nunseen_points = inf\n'
+    )
     invoke("reference", sample / "ref.parquet")
     assert invoke("check", sample / "live_drift.parquet").exit_code == 0
     result = invoke("ingest", sample / "live_drift.parquet", "--check-every", "500")
     assert result.exit_code == 0 and "[DRIFT]" not in result.stderr
+    assert "[QUALITY]" not in result.stderr
     assert json.loads(invoke("status", "-f", "json").stdout)["store"] == "mystore"
+
+
+def test_ingest_alerts_name_each_failed_data_quality_rule(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    invoke("reference", sample / "ref.parquet")
+    result = invoke("ingest", sample / "live_drift.parquet", "--check-every", "500")
+    quality = [line for line in result.stderr.splitlines() if line.startswith("[QUALITY]")]
+    assert any(
+        line.startswith("[QUALITY] feature=score rule=missing status=fail reference=0.90% ")
+        and "live=25.40% p<1e-16 window=live rows=500" in line
+        for line in quality
+    ), result.stderr
+    assert any("feature=device rule=unseen status=fail" in line for line in quality)
 
 
 def test_flush_rows_is_honoured_within_a_chunk(

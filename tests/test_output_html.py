@@ -59,7 +59,9 @@ def test_features_come_by_score_each_with_a_chart() -> None:
     assert page.count('<svg class="chart"') == 5
     income = page[page.index('<span class="name">income</span>') :]
     income = income[: income.index("</svg>")]
-    assert "score 0.851 (kl &gt; 0.1)" in income and "p-value &lt;1e-16 (chi-square)" in income
+    assert "change 0.827 (kl &gt; 0.1; up to 0.909 at these counts)" in income
+    assert "raw score 0.851, of which noise 0.024" in income
+    assert "p-value &lt;1e-16 (chi-square; G, Anderson-Darling and smooth combined)" in income
 
 
 def test_numeric_charts_label_the_quantile_edges_and_categorical_ones_every_bucket() -> None:
@@ -89,7 +91,10 @@ def _chart_of(page: str, name: str) -> str:
 
 def test_every_status_schema_change_and_unscored_column_is_shown() -> None:
     page = render_html(every_case())
-    assert "<strong>3 of 5 features drifted, 1 uncertain, 1 insufficient</strong>" in page
+    assert (
+        "<strong>3 of 5 features drifted, 3 failed a data-quality rule, 1 uncertain, "
+        "1 insufficient</strong>" in page
+    )
     for status in ("uncertain", "insufficient", "type changed", "missing", "drift"):
         assert f">{status}</span>" in page
     assert "kl 0.3 over 40 live rows could be chance" in page

@@ -22,19 +22,30 @@ def test_junit_has_the_shape_ci_systems_read(invoke: Invoke) -> None:
     assert root.tag == "testsuites"
     [suite] = root.findall("testsuite")
     cases = suite.findall("testcase")
-    assert [c.get("name") for c in cases] == ["age", "income", "score", "country", "device"]
+    names = ["age", "income", "score", "country", "device"]
+    # A case per feature for drift, then one for its data-quality rules.
+    assert [c.get("name") for c in cases] == [
+        case for name in names for case in (name, f"{name} [data quality]")
+    ]
     failed = [c.get("name") for c in cases if c.find("failure") is not None]
-    assert failed == ["income", "score", "device"]
-    assert suite.get("tests") == "5" and suite.get("failures") == "3" and suite.get("errors") == "0"
-    failure = cases[1].find("failure")
-    assert failure is not None and "income: drift (kl" in (failure.get("message") or "")
+    assert failed == [
+        "income", "income [data quality]", "score", "score [data quality]", "device",
+        "device [data quality]",
+    ]  # fmt: skip
+    assert suite.get("tests") == "10" and suite.get("failures") == "6"
+    assert suite.get("errors") == "0"
+    failure = cases[2].find("failure")
+    assert failure is not None and "income: drift (kl change" in (failure.get("message") or "")
+    quality = cases[5].find("failure")
+    assert quality is not None and quality.get("message") == "score: data quality: missing"
+    assert "missing: fail: missing values rose from 0.9% to 25.4%" in (quality.text or "")
     assert all(c.get("classname", "").startswith("driftcli.") for c in cases)
 
 
 def test_markdown_is_a_table(invoke: Invoke) -> None:
     text = invoke("check", LIVE, "--ref", REF, "--format", "markdown").stdout
     lines = text.strip().splitlines()
-    assert lines[0] == "### driftcli: DRIFT (3 of 5 features drifted)"
+    assert lines[0] == "### driftcli: DRIFT (3 of 5 features drifted, 3 failed a data-quality rule)"
     header = next(i for i, line in enumerate(lines) if line.startswith("| feature |"))
     assert set(lines[header + 1].replace("|", "").replace(":", "")) == {"-"}
     rows = lines[header + 2 : header + 7]
@@ -56,7 +67,7 @@ def test_markdown_draws_a_histogram_per_feature_as_github_renders_it() -> None:
     assert len(rows) == len(result.features)
     for row, f in zip(rows, result.features, strict=True):
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-        assert len(cells) == 9 and cells[0] == f.name
+        assert len(cells) == 11 and cells[0] == f.name
         ref, live = re.fullmatch(r"<code>(.*)</code><br><code>(.*)</code>", cells[-1]).groups()
         assert len(ref) == len(live) == f.value_buckets  # one character per bucket, kept whole
         assert set(ref + live) <= set("\u00a0▁▂▃▄▅▆▇█")

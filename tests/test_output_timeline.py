@@ -82,12 +82,12 @@ def test_each_status_has_its_mark(story: dict[str, Path]) -> None:
     from driftcli.results import Status
 
     f = story_timeline(story, ByRows(6000)).chunks[0].check.features[0]
-    assert cell(replace(f, status=Status.OK, score=0.02)).plain == ".020 "
-    assert cell(replace(f, status=Status.DRIFT, score=0.5)).plain == ".500!"
-    assert cell(replace(f, status=Status.UNCERTAIN, score=0.2)).plain == ".200?"
-    assert cell(replace(f, status=Status.INSUFFICIENT, score=0.2)).plain == "   - "
-    assert cell(replace(f, status=Status.MISSING, score=None)).plain == "miss!"
-    assert cell(replace(f, status=Status.TYPE_CHANGED, score=9.0)).plain == "9.00!"
+    assert cell(replace(f, status=Status.OK, change=0.02)).plain == ".020 "
+    assert cell(replace(f, status=Status.DRIFT, change=0.5)).plain == ".500!"
+    assert cell(replace(f, status=Status.UNCERTAIN, change=0.2)).plain == ".200?"
+    assert cell(replace(f, status=Status.INSUFFICIENT, change=0.2)).plain == "   - "
+    assert cell(replace(f, status=Status.MISSING, score=None, change=None)).plain == "miss!"
+    assert cell(replace(f, status=Status.TYPE_CHANGED, change=9.0)).plain == "9.00!"
 
 
 def test_an_empty_chunk_is_marked_and_named(story: dict[str, Path], tmp_path: Path) -> None:

@@ -26,8 +26,9 @@ from driftcli.counting.counter import count_batches, count_chunks
 from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, NothingStored, UsageError
 from driftcli.results import CheckedBy, CheckResult, SourceInfo
-from driftcli.scoring.compare import compare, decide, metric_for, new_columns
+from driftcli.scoring.compare import compare_many, metric_for, new_columns
 from driftcli.scoring.metrics import On
+from driftcli.scoring.verdict import decide
 from driftcli.settings import DEFAULT_SETTINGS, Settings
 from driftcli.store.snapshot import Snapshot
 
@@ -201,20 +202,44 @@ def result_of(
 ) -> CheckResult:
     """The check of these live counts against the reference (`ignored`: live columns that
     are not data, never listed as new; `lazy_p_values`: see `compare`)."""
+    return results_of(reference, [counts], [live], settings, ignored, lazy_p_values=lazy_p_values)[
+        0
+    ]
+
+
+def results_of(
+    reference: Snapshot,
+    counts: list[Counts],
+    live: list[SourceInfo],
+    settings: Settings,
+    ignored: tuple[str, ...] = (),
+    *,
+    lazy_p_values: bool = False,
+) -> list[CheckResult]:
+    """`result_of` for many sets of live counts (a chunked check's chunks), each feature
+    scored over all of them at once."""
     validated(settings)
     settings = replace(settings, bins=reference.bins, max_categories=reference.max_categories)
     profile = reference.profile
-    samples = (counts.samples, _reference_samples(reference, set(counts.samples)))
-    features = compare(profile, counts, settings, live.name, samples, lazy_p_values=lazy_p_values)
-    return CheckResult(
-        features=features,
-        reference=reference.source,
-        live=live,
-        settings=settings,
-        new_columns=new_columns(profile, counts, settings.excluded() + ignored),
-        skipped=dict(profile.skipped),
-        decision=decide(features, settings),
-    )
+    names = {name for part in counts for name in part.samples}
+    ref_samples = _reference_samples(reference, names)
+    samples = [(part.samples, ref_samples) for part in counts]
+    every = compare_many(
+        profile, counts, settings, [info.name for info in live], list(samples),
+        lazy_p_values=lazy_p_values,
+    )  # fmt: skip
+    return [
+        CheckResult(
+            features=features,
+            reference=reference.source,
+            live=info,
+            settings=settings,
+            new_columns=new_columns(profile, part, settings.excluded() + ignored),
+            skipped=dict(profile.skipped),
+            decision=decide(features, settings),
+        )
+        for features, part, info in zip(every, counts, live, strict=True)
+    ]
 
 
 def sampled_features(reference: Snapshot, settings: Settings) -> set[str]:

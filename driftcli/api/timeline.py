@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from driftcli.api.checks import result_of, sampled_features, stored_reference, window_of
+from driftcli.api.checks import (
+    result_of,
+    results_of,
+    sampled_features,
+    stored_reference,
+    window_of,
+)
 from driftcli.api.common import (
     Input,
     input_name,
@@ -47,7 +53,7 @@ from driftcli.results import (
     UntimedRows,
     Verdict,
 )
-from driftcli.scoring.compare import decide_over_chunks, partial_chunks
+from driftcli.scoring.chunks import decide_over_chunks, partial_chunks
 from driftcli.settings import DEFAULT_SETTINGS, ByTime, Chunking, Settings, name_key
 from driftcli.store.snapshot import Snapshot
 
@@ -281,17 +287,18 @@ def _checked(
     settings: Settings,
     ignored: tuple[str, ...],
 ) -> list[ChunkResult]:
-    """Each chunk checked as a whole check of its rows; a chunk without rows, unjudged."""
-    checks: list[CheckResult | None] = []
-    for counts, (start, _) in zip(parts, spans, strict=True):
-        live = SourceInfo(
-            f"{info.name} [{start}]", info.format, 0 if counts is None else counts.rows
-        )
-        checks.append(
-            None
-            if counts is None
-            else result_of(reference, counts, live, settings, ignored, lazy_p_values=True)
-        )
+    """Each chunk checked as a whole check of its rows (every chunk's features scored at
+    once); a chunk without rows, unjudged."""
+    filled = [(i, counts) for i, counts in enumerate(parts) if counts is not None]
+    infos = [
+        SourceInfo(f"{info.name} [{spans[i][0]}]", info.format, counts.rows) for i, counts in filled
+    ]
+    results = results_of(
+        reference, [counts for _, counts in filled], infos, settings, ignored, lazy_p_values=True
+    )
+    checks: list[CheckResult | None] = [None] * len(parts)
+    for (i, _), result in zip(filled, results, strict=True):
+        checks[i] = result
     template = next(c for c in checks if c is not None)
     return [
         ChunkResult(

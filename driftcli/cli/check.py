@@ -23,11 +23,15 @@ from driftcli.cli.options import (
     FormatOption,
     HookTimeoutOption,
     InputFormatOption,
+    InvalidPointsOption,
+    InvalidRatioOption,
     JsonPathOption,
     MaxColumnsOption,
     MaxLineBytesOption,
     MetricOption,
     MetricsOption,
+    MissingPointsOption,
+    MissingRatioOption,
     OnDriftAlsoOption,
     OnDriftOption,
     QuietOption,
@@ -35,6 +39,8 @@ from driftcli.cli.options import (
     SkipBadLinesOption,
     StoreOption,
     ThresholdOption,
+    UnseenPointsOption,
+    UnseenRatioOption,
     at_most_max_count,
     split_names,
 )
@@ -135,6 +141,12 @@ def check(
     ] = None,
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
+    missing_ratio: MissingRatioOption = None,
+    missing_points: MissingPointsOption = None,
+    unseen_ratio: UnseenRatioOption = None,
+    unseen_points: UnseenPointsOption = None,
+    invalid_ratio: InvalidRatioOption = None,
+    invalid_points: InvalidPointsOption = None,
     by: Annotated[
         str | None,
         typer.Option(
@@ -285,6 +297,12 @@ def check(
         "decimal": decimal,
         "max_line_bytes": max_line_bytes,
         "max_columns": max_columns,
+        "missing_ratio": missing_ratio,
+        "missing_points": missing_points,
+        "unseen_ratio": unseen_ratio,
+        "unseen_points": unseen_points,
+        "invalid_ratio": invalid_ratio,
+        "invalid_points": invalid_points,
     } | monitor_flags(json_path, metrics, on_drift, on_drift_also, hook_timeout)
     context = prepare(flags, config, debug)
     if show_config:

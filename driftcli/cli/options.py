@@ -5,7 +5,7 @@ evaluate every option's annotation from its string at each start.
 """
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -62,8 +62,8 @@ InputFormatOption = Annotated[
 ThresholdOption = Annotated[
     float | None,
     typer.Option(
-        help="Drift when the score is above this, and chance cannot explain it "
-        "(default: the metric's own; kl 0.1).",
+        help="Drift when the change (the score less its noise at these counts) may be above "
+        "this, and chance cannot explain it (default: the metric's own; kl 0.1).",
         min=0.0,
         show_default=False,
     ),
@@ -176,6 +176,30 @@ MaxColumnsOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _quality(rule: str, limit: str, what: str) -> Any:
+    """A data-quality rule's limit: the rule fails past both its ratio and its points."""
+    if limit == "ratio":
+        told = f"Fail on {what} at this many times the reference's share, and "
+        told += f"--{rule}-points above it [default: 2; inf: never]."
+    else:
+        told = f"Fail on {what} this many percentage points above the reference's share, "
+        told += f"and --{rule}-ratio times it [default: 1; inf: never]."
+    low = 1.0 if limit == "ratio" else 0.0
+    return typer.Option(f"--{rule}-{limit}", help=told, min=low, show_default=False)
+
+
+MissingRatioOption = Annotated[float | None, _quality("missing", "ratio", "missing values")]
+MissingPointsOption = Annotated[float | None, _quality("missing", "points", "missing values")]
+UnseenRatioOption = Annotated[
+    float | None, _quality("unseen", "ratio", "values the reference never had")
+]
+UnseenPointsOption = Annotated[
+    float | None, _quality("unseen", "points", "values the reference never had")
+]
+InvalidRatioOption = Annotated[float | None, _quality("invalid", "ratio", "invalid values")]
+InvalidPointsOption = Annotated[float | None, _quality("invalid", "points", "invalid values")]
 WindowOption = Annotated[
     str, typer.Option("--window", "-w", help="Name of the live window in the store.")
 ]

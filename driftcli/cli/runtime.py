@@ -340,3 +340,4 @@ def progress(shown: bool = True) -> Iterator[None]:
 
     with ProgressBar() as bar, listening(bar.update):
         yield
+

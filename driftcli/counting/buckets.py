@@ -15,6 +15,7 @@ bucket, just before them, for values the reference did not have.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -293,7 +294,37 @@ def cuts_of(sorted_values: FloatArray, bins: int) -> tuple[Cuts, IntArray]:
     supported = quantile_bins(n, bins)
     edges = distinct(quantiles(sorted_values[lo:hi], np.arange(1, supported) / supported))
     below = np.searchsorted(sorted_values, edges, side="left")
-    return Cuts(edges=edges), np.diff(np.r_[0, below, n]).astype(np.int64)
+    cuts, counts = Cuts(edges=edges), np.diff(np.r_[0, below, n]).astype(np.int64)
+    return with_range(cuts, counts, float(sorted_values[0]), float(sorted_values[-1]))
+
+
+def with_range(cuts: Cuts, counts: IntArray, low: float, high: float) -> tuple[Cuts, IntArray]:
+    """Quantile buckets with a bucket below the reference's smallest value and one above
+    its largest, both empty in the reference: live values outside its range then show
+    apart (a data-quality rule), and the drift score counts them with their neighbours.
+
+    `low` and `high` are the reference's smallest and largest values (an infinite one
+    has nothing beyond it). The edges become `low` and the next float above `high`.
+    """
+    if cuts.edges is None or not len(cuts.edges):
+        return cuts, counts
+    edges = cuts.edges
+    if math.isfinite(low) and low < edges[0]:
+        edges, counts = np.r_[low, edges], np.r_[0, counts].astype(np.int64)
+    above = float(np.nextafter(high, math.inf)) if math.isfinite(high) else math.inf
+    if math.isfinite(above) and above > edges[-1]:
+        edges, counts = np.r_[edges, above], np.r_[counts, 0].astype(np.int64)
+    return Cuts(edges=np.asarray(edges, dtype=np.float64)), counts
+
+
+def without_range(cuts: Cuts, counts: IntArray) -> tuple[Cuts, IntArray]:
+    """Quantile buckets without the empty outer buckets `with_range` adds: the range is
+    taken again, over every value, once they have all been seen."""
+    if cuts.edges is None or len(cuts.edges) < 3:
+        return cuts, counts
+    first, last = int(counts[0] == 0), int(counts[-1] == 0)
+    edges = cuts.edges[first : len(cuts.edges) - last]
+    return Cuts(edges=edges), counts[first : len(counts) - last]
 
 
 def discrete(n_distinct: int, n_values: int, bins: int) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from driftcli import __version__
 from driftcli.choices import Kind
+from driftcli.findings import QualityStatus
 from driftcli.output.charts import Buckets, bar_chart
 from driftcli.output.lines import invalid_notes
-from driftcli.output.texts import escaped, format_p_value, percent, plural
+from driftcli.output.texts import escaped, format_p_value, percent, plural, quality_notes
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
 
 VERDICT_WORD = {
@@ -109,9 +110,13 @@ def _verdict(result: CheckResult) -> str:
     live, ref = result.live, result.reference
     drifted = len(result.drifted)
     counted = f"{drifted} of {plural(len(result.features), 'feature')} drifted"
+    if quality := sum(bool(f.failed_quality) for f in result.features):
+        counted += f", {quality} failed a data-quality rule"
     for status in (Status.UNCERTAIN, Status.INSUFFICIENT):
         if n := sum(f.status is status for f in result.features):
             counted += f", {n} {status.value}"
+    if small := sum(f.small for f in result.features):
+        counted += f", {small} small"
     return (
         f'<section class="card verdict {VERDICT_TONE[result.verdict]}">'
         f"<h1>{escaped(VERDICT_WORD[result.verdict])}</h1>"
@@ -134,10 +139,14 @@ def _rule(result: CheckResult) -> str:
     else:
         evidence = f"its p-value is below {s.evidence:g}"
     return (
-        "A feature drifts when its score is above its threshold (the change is material) and "
+        "A feature drifts when its change (its score less what noise alone scores at these "
+        "counts) may be above its threshold (the change is material) and "
         f"{evidence} (chance cannot explain it); a feature missing from live, or whose type "
-        "changed, counts as drift. Above the threshold but not evident: uncertain; too few "
-        "live rows for any evidence: insufficient. Neither is drift."
+        "changed, counts as drift. A change estimated above the threshold but not evident: "
+        "uncertain; an evident change that cannot reach the threshold: ok, small; too few "
+        "live rows for any evidence: insufficient. None of these is drift. A data-quality "
+        "rule (missing values, values the reference never had, invalid values) that fails "
+        "fails the check too."
     )
 
 
@@ -152,20 +161,54 @@ def _overview(features: list[FeatureResult]) -> str:
     for i, f in enumerate(features, 1):
         rows.append(
             f'<tr><td class="name"><a href="#f{i}">{escaped(f.name)}</a></td>'
-            f'<td><span class="status {STATUS_TONE[f.status]}">'
-            f"{escaped(f.status.value)}</span></td>"
-            f'<td class="num">{_score(f)}</td><td class="num">{escaped(_limit(f))}</td>'
+            f"<td>{_status(f)}</td>"
+            f'<td class="num">{_change(f)}</td><td class="num">{_score(f)}</td>'
+            f'<td class="num">{escaped(_limit(f))}</td>'
             f'<td class="num">{escaped(format_p_value(f.p_value, f.p_bound))}</td>'
             f'<td class="num">{f.reference_rows:,} → {f.live_rows:,}</td>'
-            f'<td class="num">{_missing(f)}</td></tr>'
+            f'<td class="num">{_missing(f)}</td><td>{_quality(f)}</td></tr>'
         )
     return (
         '<section class="card"><h2>Features, by score</h2><table>'
-        '<thead><tr><th>feature</th><th>status</th><th class="num">score</th>'
+        '<thead><tr><th>feature</th><th>status</th><th class="num">change</th>'
+        '<th class="num">raw score</th>'
         '<th class="num">metric &gt; threshold</th><th class="num">p-value</th>'
-        '<th class="num">rows ref → live</th><th class="num">missing ref → live</th></tr>'
+        '<th class="num">rows ref → live</th><th class="num">missing ref → live</th>'
+        "<th>data quality</th></tr>"
         f"</thead><tbody>{''.join(rows)}</tbody></table></section>"
     )
+
+
+_QUALITY_TONE = {QualityStatus.FAIL: "bad", QualityStatus.SMALL: "warn"}
+
+
+def _status(f: FeatureResult) -> str:
+    small = ' <span class="status warn">small</span>' if f.small else ""
+    return f'<span class="status {STATUS_TONE[f.status]}">{escaped(f.status.value)}</span>{small}'
+
+
+def _quality(f: FeatureResult) -> str:
+    """Each rule that did not come out ok, toned by how it came out; else a dash."""
+    shown = [
+        f'<span class="status {_QUALITY_TONE[q.status]}">'
+        f"{escaped(f'{q.rule.value}: {q.status.value}')}</span>"
+        for q in f.quality
+        if q.status is not QualityStatus.OK
+    ]
+    return "<br>".join(shown) or "—"
+
+
+def _combined(f: FeatureResult) -> str:
+    """`; G, Anderson-Darling and smooth combined` for a combined test's p-value."""
+    if not f.p_parts:
+        return ""
+    names = {"g": "G", "anderson-darling": "Anderson-Darling", "smooth": "smooth"}
+    tests = [names.get(p.test, p.test) for p in f.p_parts]
+    return f"; {', '.join(tests[:-1])} and {tests[-1]} combined"
+
+
+def _change(f: FeatureResult) -> str:
+    return "—" if f.change is None else f"{f.change:.3f}"
 
 
 def _score(f: FeatureResult) -> str:
@@ -215,9 +258,12 @@ def _schema_change(f: FeatureResult) -> str:
 
 def _feature(f: FeatureResult, index: int) -> str:
     facts = [
-        f"score {_score(f)} ({_limit(f)})",
+        f"change {_change(f)} ({_limit(f)}; up to "
+        + ("—" if f.change_upper is None else f"{f.change_upper:.3f}")
+        + " at these counts)",
+        f"raw score {_score(f)}, of which noise " + ("—" if f.noise is None else f"{f.noise:.3f}"),
         f"p-value {format_p_value(f.p_value, f.p_bound)}"
-        + (f" ({f.p_method})" if f.p_method and f.p_value is not None else "")
+        + (f" ({f.p_method}{_combined(f)})" if f.p_method and f.p_value is not None else "")
         + (
             f", adjusted {format_p_value(f.p_adjusted, f.p_bound)}"
             if f.p_adjusted is not None
@@ -228,12 +274,13 @@ def _feature(f: FeatureResult, index: int) -> str:
         f"missing {_missing(f)}",
         f"invalid {f.reference_invalid:,} → {f.live_invalid:,}",
     ]
-    notes = ([f"{f.status.value}: {f.reason}"] if f.reason else []) + invalid_notes(f)
+    notes = ([f"{f.status.value}: {f.reason}"] if f.reason else []) + quality_notes(f)
+    notes += invalid_notes(f)
     noted = "".join(f"<li>{escaped(n)}</li>" for n in notes)
     return (
         f'<section class="card feature" id="f{index}">'
         f'<h2><span class="name">{escaped(f.name)}</span> '
-        f'<span class="status {STATUS_TONE[f.status]}">{escaped(f.status.value)}</span> '
+        f"{_status(f)} "
         f'<span class="dim">· {escaped(f.kind.value)}</span></h2>'
         f'<ul class="facts">{"".join(f"<li>{escaped(x)}</li>" for x in facts)}</ul>'
         f'<div class="legend"><span class="key ref"></span>reference'

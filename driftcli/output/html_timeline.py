@@ -44,8 +44,9 @@ def _verdict(timeline: Timeline) -> str:
         f"<p><strong>{escaped(describe_chunks(timeline))}</strong>. "
         f"Decision: {escaped(timeline.decision.rule)}.</p>"
         '<p class="rule">Each chunk is checked as a whole check of its rows would be: a '
-        "feature drifts in a chunk when its score is above its threshold and its p-value "
-        "shows chance cannot explain it.</p>"
+        "feature drifts in a chunk when its change (its score less the noise of the chunk's "
+        "counts) may be above its threshold and its p-value shows chance cannot explain "
+        "it.</p>"
         f'<ul class="facts"><li>live: <span class="name">{escaped(live.name)}</span> '
         f"({escaped(plural(live.rows, 'row'))})</li>"
         f'<li>reference: <span class="name">{escaped(ref.name)}</span> '
@@ -80,7 +81,7 @@ def _feature(timeline: Timeline, name: str, threshold: float, index: int) -> str
         points.append(
             Point(
                 label=chunk_label(timeline, chunk),
-                score=result.score,
+                score=result.change,
                 tone=STATUS_TONE[result.status],
                 status=result.status.value,
             )
@@ -94,6 +95,7 @@ def _feature(timeline: Timeline, name: str, threshold: float, index: int) -> str
         f'<section class="card feature" id="f{index + 1}">'
         f'<h2><span class="name">{escaped(name)}</span> '
         f'<span class="dim">· {escaped(since)}</span></h2>'
-        f'<div class="legend">score per chunk; dashed: the threshold {threshold:g}</div>'
+        '<div class="legend">change per chunk (the score less its noise); dashed: '
+        f"the threshold {threshold:g}</div>"
         f"{line_chart(name, points, threshold)}</section>"
     )

@@ -22,12 +22,15 @@ from driftcli.settings import ByTime
 
 
 def alert_lines(result: CheckResult, window: str) -> list[str]:
-    """One stable, greppable line per drifted feature, for logs and pagers."""
+    """One stable, greppable line per drifted feature and per failed data-quality rule,
+    for logs and pagers."""
     lines = []
     for f in result.drifted:
         fields = [f"feature={_token(f.name)}", f"status={_token(f.status.value)}"]
         if f.score is not None:
             fields.append(f"{f.metric.upper()}={f.score:.3f}")
+        if f.change is not None:
+            fields.append(f"change={f.change:.3f}")
         fields.append(f"threshold={f.threshold:g}")
         if f.p_value is not None:
             fields.append(_p_field("p", f.p_value, f.p_bound))
@@ -36,6 +39,19 @@ def alert_lines(result: CheckResult, window: str) -> list[str]:
         fields.append(f"window={_token(window)}")
         fields.append(f"rows={f.live_rows}")
         lines.append("[DRIFT] " + " ".join(fields))
+    for f in result.features:
+        for q in f.failed_quality:
+            fields = [
+                f"feature={_token(f.name)}",
+                f"rule={q.rule.value}",
+                f"status={q.status.value}",
+                f"reference={100 * q.reference_share:.2f}%",
+                f"live={100 * q.live_share:.2f}%",
+            ]
+            if q.p_value is not None:
+                fields.append(_p_field("p", q.p_value, q.p_bound))
+            fields += [f"window={_token(window)}", f"rows={f.live_rows}"]
+            lines.append("[QUALITY] " + " ".join(fields))
     return lines
 
 

@@ -14,8 +14,9 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from driftcli.findings import QualityStatus
 from driftcli.output.sparklines import sparklines
-from driftcli.output.texts import format_p_value, percent, plural, shown
+from driftcli.output.texts import format_p_value, percent, plural, quality_notes, shown
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
 from driftcli.scoring.metrics import FALLBACK_METRIC
 
@@ -74,9 +75,9 @@ class _FittedTable:
             "kind": ("kind", lambda f: f.kind.value),
             "rows": ("rows\nref → live", lambda f: f"{f.reference_rows:,}\n{f.live_rows:,}"),
             "missing": ("missing\nref → live", _missing_cell),
-            "score": ("score\nmetric > limit", _score_cell),
+            "score": ("change\nof score\nmetric > limit", _score_cell),
             "p-value": ("p-value\n(adjusted)" if adjusted else "p-value", _p_cell),
-            "status": ("status", lambda f: Text(f.status.value, style=STATUS_STYLE[f.status])),
+            "status": ("status", _status_cell),
             "histogram": ("histogram\nref / live", _histograms),
         }
         kept = {key: column for key, column in columns.items() if key not in left_out}
@@ -102,8 +103,26 @@ def _missing_cell(f: FeatureResult) -> str:
 
 
 def _score_cell(f: FeatureResult) -> Text:
-    text = Text("—" if f.score is None else f"{f.score:.3f}")
-    text.append(f"\n{f.metric}{'*' if f.fallback else ''} > {f.threshold:g}", style="dim")
+    """The change judged, the raw score it comes from, and the limit."""
+    text = Text("—" if f.change is None else f"{f.change:.3f}")
+    raw = "—" if f.score is None else f"{f.score:.3f}"
+    limit = f"{f.metric}{'*' if f.fallback else ''} > {f.threshold:g}"
+    text.append(f"\nof {raw}\n{limit}", style="dim")
+    return text
+
+
+_QUALITY_STYLE = {QualityStatus.FAIL: "bold red", QualityStatus.SMALL: "yellow"}
+
+
+def _status_cell(f: FeatureResult) -> Text:
+    """The drift status (`ok, small` for an evident change below the limit), then each
+    data-quality rule that did not come out ok."""
+    text = Text(f.status.value, style=STATUS_STYLE[f.status])
+    if f.small:
+        text.append(", small", style="yellow")
+    for q in f.quality:
+        if q.status is not QualityStatus.OK:
+            text.append(f"\n{q.rule.value} {q.status.value}", style=_QUALITY_STYLE[q.status])
     return text
 
 
@@ -144,6 +163,14 @@ def _summary(result: CheckResult) -> Text:
     counted = f"{len(drifted)} of {plural(checked, 'feature')} drifted" + (
         f": {names}" if names else ""
     )
+    quality = [f for f in result.features if f.failed_quality]
+    if quality:
+        rules = ", ".join(
+            f"{shown(f.name)} ({', '.join(q.rule.value for q in f.failed_quality)})"
+            for f in quality
+        )
+        counted += f"; {len(quality)} failed a data-quality rule: {rules}"
+    drifted = result.failed
     rule = f" [{shown(result.decision.rule)}]" if _rule_worth_saying(result) else ""
     if result.verdict is Verdict.NO_VERDICT:
         return Text.assemble(("NO VERDICT", "bold yellow"), f": {shown(result.decision.rule)}")
@@ -157,10 +184,13 @@ def _summary(result: CheckResult) -> Text:
 
 
 def _unjudged(result: CheckResult) -> str:
-    """ " (2 uncertain, 1 with too few live rows)", or nothing."""
+    """ " (2 uncertain, 1 small, 1 with too few live rows)", or nothing."""
     uncertain = sum(f.status is Status.UNCERTAIN for f in result.features)
+    small = sum(f.small for f in result.features)
     insufficient = sum(f.status is Status.INSUFFICIENT for f in result.features)
     parts = [f"{uncertain} uncertain"] if uncertain else []
+    if small:
+        parts.append(f"{small} small")
     if insufficient:
         parts.append(f"{insufficient} with too few live rows for a verdict")
     return f" ({', '.join(parts)})" if parts else ""
@@ -174,10 +204,11 @@ def _rule_worth_saying(result: CheckResult) -> bool:
 def _notes(result: CheckResult) -> list[Text]:
     notes: list[str] = []
     for f in result.features:
-        if f.status in (Status.UNCERTAIN, Status.INSUFFICIENT) and f.reason:
+        if f.reason:
             notes.append(f"{f.name}: {f.status.value}: {f.reason}")
         if f.status is Status.TYPE_CHANGED:
             notes.append(f"{f.name}: the live values are not of the reference's type")
+        notes += quality_notes(f)
     fallbacks = [f.name for f in result.features if f.fallback]
     if fallbacks:
         notes.append(

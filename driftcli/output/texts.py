@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from driftcli.results import ChunkResult, Timeline
+from driftcli.findings import QualityStatus
+from driftcli.results import ChunkResult, FeatureResult, Timeline
 from driftcli.settings import ByTime
 
 
@@ -19,6 +20,16 @@ def format_p_value(p: float | None, bound: bool = False) -> str:
     if p < 1e-16:
         return "<1e-16"
     return f"<{p:.2g}" if bound else f"{p:.2g}"
+
+
+def quality_notes(f: FeatureResult) -> list[str]:
+    """`score: missing: fail: missing values rose from 0.9% to 25% ...`, a line per rule
+    that did not come out ok."""
+    return [
+        f"{f.name}: {q.rule.value}: {q.status.value}: {q.reason}"
+        for q in f.quality
+        if q.status is not QualityStatus.OK and q.reason
+    ]
 
 
 def percent(part: int, whole: int) -> str:

@@ -127,12 +127,12 @@ def _matrix(timeline: Timeline, columns: int, fold: int | None = None) -> Table:
 
 
 def cell(f: FeatureResult) -> Text:
-    """A feature's score in one chunk, in five characters, marked by its status."""
+    """A feature's change in one chunk, in five characters, marked by its status."""
     if f.status is Status.MISSING:
         return Text("miss!", style=STATUS_STYLE[f.status])
-    if f.status is Status.INSUFFICIENT or f.score is None:
+    if f.status is Status.INSUFFICIENT or f.change is None:
         return Text("   - ", style="dim")
-    return Text(compact_score(f.score) + _MARK[f.status], style=_cell_style(f.status))
+    return Text(compact_score(f.change) + _MARK[f.status], style=_cell_style(f.status))
 
 
 def _cell_style(status: Status) -> str:
@@ -179,7 +179,9 @@ def _summary(timeline: Timeline) -> Text:
 def _notes(timeline: Timeline, columns: int) -> list[Text]:
     total = len(timeline.chunks)
     metrics = {f.metric for c in timeline.chunks[:1] for f in c.check.features}
-    what = f"the {metrics.pop()} score" if len(metrics) == 1 else "each feature's score"
+    what = (
+        f"the {metrics.pop()} change" if len(metrics) == 1 else "each feature's change"
+    ) + " (its score less the noise of the chunk's counts)"
     gaps = any(c.empty for c in timeline.chunks)
     notes = [
         f"cells: {what}; ! drift, ? uncertain (could be chance), - too few rows for a verdict, "
