@@ -81,6 +81,38 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Move:
+    """A bucket whose share changed, and how much it adds to the feature's score."""
+
+    bucket: str
+    """The bucket's label, as JSON's `buckets` name it."""
+    ref_share: float
+    live_share: float
+    contribution: float
+    """Its term of the metric's sum (its change in share for ks and wasserstein)."""
+
+
+@dataclass(frozen=True)
+class SummaryStats:
+    """A numeric feature's values on one side, estimated from its bucket counts."""
+
+    mean: float
+    values: int
+    """How many values (not missing, not invalid) they summarise."""
+    p05: float
+    p50: float
+    p95: float
+
+
+@dataclass(frozen=True)
+class Stats:
+    """A numeric feature summarised on both sides."""
+
+    ref: SummaryStats
+    live: SummaryStats
+
+
+@dataclass(frozen=True)
 class FeatureResult:
     """One feature compared: its counts on both sides and the verdict."""
 
@@ -114,6 +146,10 @@ class FeatureResult:
     """Where the first invalid live values are."""
     reference_invalid_at: tuple[Location, ...] = ()
     """Where the first invalid reference values are (when known)."""
+    moves: tuple[Move, ...] = ()
+    """What moved: the buckets adding most to the score, largest first (scoring/explain.py)."""
+    stats: Stats | None = None
+    """A numeric feature's mean and quantiles on both sides; None for a categorical one."""
 
     @property
     def drift(self) -> bool:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from driftcli.choices import Correction, InputFormat, OutputFormat
+from driftcli.choices import Correction, InputFormat, OutputFormat, SortOrder
 from driftcli.cli.app import EXIT_CODES_HELP, app
 from driftcli.cli.chunked import chunking_for, warnings_of
 from driftcli.cli.options import (
@@ -33,6 +33,7 @@ from driftcli.cli.options import (
 from driftcli.cli.reports import MainReport, emit, no_stdout_files
 from driftcli.cli.runtime import Context, note, prepare, progress, warn, write_json, write_stdout
 from driftcli.errors import ExitCode
+from driftcli.view import View
 
 if TYPE_CHECKING:
     from driftcli.results import CheckResult, Timeline
@@ -225,6 +226,23 @@ def check(
             help="Append the Markdown report to $GITHUB_STEP_SUMMARY (GitHub Actions job summary).",
         ),
     ] = False,
+    sort: Annotated[
+        SortOrder,
+        typer.Option(
+            "--sort",
+            help="Order of the features in the table, Markdown and HTML reports: drift "
+            "(drifted, then uncertain, then by score), score, name, or input (the "
+            "reference's column order).",
+        ),
+    ] = SortOrder.DRIFT,
+    only_failing: Annotated[
+        bool,
+        typer.Option(
+            "--only-failing",
+            help="Show only the features that drifted or are uncertain in the table, "
+            "Markdown and HTML reports, and count the others.",
+        ),
+    ] = False,
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when drift is found (report only).")
     ] = False,
@@ -290,7 +308,7 @@ def check(
         result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
     for line in [] if quiet else warnings_of(result):
         note(line)
-    main = MainReport(output_format, output, to_stdout=not quiet)
+    main = MainReport(output_format, output, to_stdout=not quiet, view=View(sort, only_failing))
     context.run(lambda: emit(result, main, reports, summary))
     raise typer.Exit(_exit_code(result, exit_zero))
 

@@ -8,6 +8,7 @@ lines when piped.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Any
 
 from driftcli import __version__
@@ -227,7 +228,21 @@ def _feature_json(f: FeatureResult) -> dict[str, Any]:
         },
         "buckets": list(f.labels),
         "counts": {"reference": f.reference.tolist(), "live": f.live.tolist()},
+        **_explanation_json(f),
     }
+
+
+def _explanation_json(f: FeatureResult) -> dict[str, Any]:
+    """What moved (`moves`), and a numeric feature's `stats` (null for a categorical one)."""
+    moves = [
+        {"bucket": m.bucket, "ref_share": m.ref_share, "live_share": m.live_share,
+         "contribution": m.contribution}
+        for m in f.moves
+    ]  # fmt: skip
+    if f.stats is None:
+        return {"moves": moves, "stats": None}
+    sides = {"ref": f.stats.ref, "live": f.stats.live}
+    return {"moves": moves, "stats": {key: asdict(side) for key, side in sides.items()}}
 
 
 def _location_json(at: Location) -> dict[str, Any]:

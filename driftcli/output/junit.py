@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from driftcli.output.moves import explained
 from driftcli.output.texts import format_p_value, shown
 from driftcli.results import CheckResult, Status, Timeline
 
@@ -85,17 +86,20 @@ def _suite(parent: ET.Element, result: CheckResult, name: str, gate: bool = True
             suite, "testcase", classname=f"driftcli.{f.kind.value}", name=shown(f.name), time="0"
         )
         score = "—" if f.score is None else f"{f.score:.4g}"
+        moved = explained(f)
         detail = (
             f"status: {f.status.value}\nmetric: {f.metric}\nscore: {score}\n"
             f"threshold: {f.threshold:g}\np-value: {format_p_value(f.p_value, f.p_bound)}\n"
-            f"rows: {f.reference_rows} reference, {f.live_rows} live"
+            f"rows: {f.reference_rows:,} reference, {f.live_rows:,} live"
             + (f"\n{f.status.value}: {shown(f.reason)}" if f.reason else "")
+            + (f"\nwhat moved: {moved}" if moved else "")
         )
         if f.drift and gate:
             failure = ET.SubElement(
                 case,
                 "failure",
-                message=f"{shown(f.name)}: {f.status.value} ({f.metric} {score} > {f.threshold:g})",
+                message=f"{shown(f.name)}: {f.status.value} ({f.metric} {score} > {f.threshold:g})"
+                + (f": {moved}" if moved else ""),
                 type=f.status.value.replace(" ", "_"),
             )
             failure.text = detail

@@ -8,6 +8,9 @@ from datetime import datetime
 from driftcli.results import ChunkResult, Timeline
 from driftcli.settings import ByTime
 
+TINY_P = 1e-16
+"""Below this a p-value is shown as a bound: a double resolves nothing finer next to 1."""
+
 
 def format_p_value(p: float | None, bound: bool = False) -> str:
     """A p-value in two significant digits; tiny ones as `<1e-16`, none as a dash.
@@ -16,7 +19,7 @@ def format_p_value(p: float | None, bound: bool = False) -> str:
     """
     if p is None:
         return "—"
-    if p < 1e-16:
+    if p < TINY_P:
         return "<1e-16"
     return f"<{p:.2g}" if bound else f"{p:.2g}"
 

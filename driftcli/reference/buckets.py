@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from driftcli.choices import Kind
 from driftcli.columns.values import Numbers, TypeClass, read_numbers, tally_texts
 from driftcli.counting.counts import Counts
+from driftcli.numbers import readable
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -148,7 +149,7 @@ class Feature:
 
 
 def _number_label(value: float) -> str:
-    return f"{value:.4g}"
+    return readable(value)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from driftcli.counting.counts import Counts, FeatureCounts
 from driftcli.errors import SchemaError, UsageError
 from driftcli.reference.buckets import Feature, Profile
 from driftcli.results import ChunkResult, Decision, FeatureResult, Status, Verdict
+from driftcli.scoring.explain import explained
 from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, ks_test
 from driftcli.scoring.metrics import wasserstein_normalised as _wasserstein
 from driftcli.scoring.significance import (
@@ -195,7 +196,7 @@ def compare_feature(
         p_bound=test.bound and drawn,
         min_rows=fewest,
     )
-    return _judge(result, feature, live, test, settings)
+    return explained(_judge(result, feature, live, test, settings), feature)
 
 
 def _judge(
