@@ -102,6 +102,10 @@ class SummaryStats:
     p05: float
     p50: float
     p95: float
+    at_least: tuple[str, ...] = ()
+    """Quantiles above the reference's top bucket edge: given as that edge, a lower bound."""
+    at_most: tuple[str, ...] = ()
+    """Quantiles below its bottom edge: given as that edge, an upper bound."""
 
 
 @dataclass(frozen=True)

@@ -242,7 +242,9 @@ def _explanation_json(f: FeatureResult) -> dict[str, Any]:
     if f.stats is None:
         return {"moves": moves, "stats": None}
     sides = {"ref": f.stats.ref, "live": f.stats.live}
-    return {"moves": moves, "stats": {key: asdict(side) for key, side in sides.items()}}
+    stats = {key: asdict(side) | {"at_least": list(side.at_least), "at_most": list(side.at_most)}
+             for key, side in sides.items()}  # fmt: skip
+    return {"moves": moves, "stats": stats}
 
 
 def _location_json(at: Location) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from driftcli.numbers import readable
 from driftcli.output.texts import shown
-from driftcli.results import FeatureResult, Move, Status
+from driftcli.results import FeatureResult, Move, Status, SummaryStats
 
 MOVED_MARK = "↳"
 """What marks the line of what moved, under the feature's name."""
@@ -37,8 +37,17 @@ def what_moved(f: FeatureResult) -> str | None:
         return None
     words = move_words(f.moves[0])
     if f.stats is not None:
-        words += f"; median {readable(f.stats.ref.p50)} -> {readable(f.stats.live.p50)}"
+        words += f"; median {_median(f.stats.ref)} -> {_median(f.stats.live)}"
     return words
+
+
+def _median(side: SummaryStats) -> str:
+    """The median, or the outer edge it lies beyond (`>= 120,000`)."""
+    if "p50" in side.at_least:
+        return f">= {readable(side.p50)}"
+    if "p50" in side.at_most:
+        return f"< {readable(side.p50)}"
+    return readable(side.p50)
 
 
 def explained(f: FeatureResult) -> str | None:

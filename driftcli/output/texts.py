@@ -102,9 +102,9 @@ def compact_score(score: float) -> str:
 
 
 def compact_count(rows: int) -> str:
-    """500, 12k, 1.2M."""
+    """500, 5,000, 12k, 1.2M: thousands separated, as every count is."""
     if rows < 10_000:
-        return f"{rows}"
+        return f"{rows:,}"
     if rows < 999_500:
         return f"{rows / 1000:.0f}k"
     return f"{rows / 1e6:.1f}M" if rows < 99_950_000 else f"{rows / 1e6:.0f}M"

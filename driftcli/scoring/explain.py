@@ -85,7 +85,9 @@ def stats(
     """Mean and quantiles of a numeric feature on each side, from its bucket counts.
 
     Over quantile buckets the values are taken as spread evenly within a
-    bucket, and the open end buckets as wide as their neighbour; over the
+    bucket; a quantile that falls in an open end bucket is given as that
+    bucket's edge and named in `at_least` or `at_most`; the mean takes the open end buckets
+    as wide as their neighbour (an estimate). Over the
     distinct values of a low-cardinality feature they are exact (its `other`
     bucket left out). None for a categorical feature, or when a side holds no value.
     """
@@ -117,8 +119,14 @@ def _binned(edges: Floats, counts: Floats) -> SummaryStats | None:
     cumulative = np.concatenate([[0.0], np.cumsum(counts)]) / total
     keep = np.concatenate([[True], np.diff(cumulative) > 0])
     at = {key: float(np.interp(q, cumulative[keep], bounds[keep])) for key, q in _QUANTILES.items()}
+    # A quantile in an open end bucket is known only to lie beyond the edge: say the edge.
+    low, high = cumulative[1], cumulative[-2]
+    at_most = tuple(key for key, q in _QUANTILES.items() if q < low)
+    at_least = tuple(key for key, q in _QUANTILES.items() if q > high)
+    at |= {key: float(edges[0]) for key in at_most} | {key: float(edges[-1]) for key in at_least}
     middles = (bounds[:-1] + bounds[1:]) / 2
-    return SummaryStats(float(np.dot(middles, counts) / total), int(total), **at)
+    mean = float(np.dot(middles, counts) / total)
+    return SummaryStats(mean, int(total), **at, at_least=at_least, at_most=at_most)
 
 
 def _discrete(values: Floats, counts: Floats) -> SummaryStats | None:
