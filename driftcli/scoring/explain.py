@@ -126,7 +126,9 @@ def _binned(edges: Floats, counts: Floats) -> SummaryStats | None:
     at |= {key: float(edges[0]) for key in at_most} | {key: float(edges[-1]) for key in at_least}
     middles = (bounds[:-1] + bounds[1:]) / 2
     mean = float(np.dot(middles, counts) / total)
-    return SummaryStats(mean, int(total), **at, at_least=at_least, at_most=at_most)
+    return SummaryStats(
+        mean, int(total), at["p05"], at["p50"], at["p95"], at_least=at_least, at_most=at_most
+    )
 
 
 def _discrete(values: Floats, counts: Floats) -> SummaryStats | None:
@@ -140,4 +142,5 @@ def _discrete(values: Floats, counts: Floats) -> SummaryStats | None:
         key: float(values[min(int(np.searchsorted(cumulative, q)), len(values) - 1)])
         for key, q in _QUANTILES.items()
     }
-    return SummaryStats(float(np.dot(values, counts) / total), int(total), **at)
+    mean = float(np.dot(values, counts) / total)
+    return SummaryStats(mean, int(total), at["p05"], at["p50"], at["p95"])
