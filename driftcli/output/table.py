@@ -64,14 +64,20 @@ class _FittedTable:
         self.shared_rows = shared_rows(result) is not None
         names = [cell_len(shown(f.name)) for f in features]
         moved = [cell_len(_moved_line(f)) for f in features]
+        # The column takes at most what moved on one line; it gets at least
+        # _NAME_ROOM of it before optional columns go, so the line wraps little.
         self.longest = max([len("feature"), *names, *moved])
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
         need = min(self.longest, _NAME_ROOM)
         always = ["rows"] if self.shared_rows else []
-        layouts = [(True, []), (True, ["histogram"])]
-        layouts += [(False, list(_OPTIONAL[:count])) for count in range(len(_OPTIONAL) + 1)]
+        # Fewer columns left out first; with as many, one line per feature before two.
+        layouts = [
+            (one_line, list(_OPTIONAL[:count]))
+            for count in range(len(_OPTIONAL) + 1)
+            for one_line in (True, False)
+        ]
         for one_line, left_out in layouts:
             table = self._table(one_line, [*left_out, *always], need)
             spare = width - _measure(console, options, table)
