@@ -72,6 +72,7 @@ svg text { font-size: 11px; fill: var(--dim); }
 ul.notes { margin: 6px 0 0; padding-left: 20px; color: var(--dim); }
 p.moved { margin: 4px 0; } .when { white-space: nowrap; }
 .scroll { overflow-x: auto; max-width: 100%; }
+table.heat { width: auto; }
 table.heat td.cell { width: 14px; min-width: 14px; height: 14px; padding: 0;
   border: 1px solid var(--card); background: var(--tone); }
 table.heat td.cell.none { background: var(--line); }

@@ -3,6 +3,7 @@ and for a drifted feature its distribution in the first chunk it drifted in."""
 
 from __future__ import annotations
 
+from driftcli.numbers import readable
 from driftcli.output.charts import bar_chart
 from driftcli.output.html import STATUS_TONE, buckets_of, moved_sentence
 from driftcli.output.texts import chunk_label, escaped
@@ -48,7 +49,7 @@ def _cell(timeline: Timeline, chunk: ChunkResult, index: int) -> str:
     if chunk.empty or index >= len(chunk.check.features):
         return f'<td class="cell none" title="{escaped(label)}: no rows"></td>'
     f = chunk.check.features[index]
-    score = "" if f.score is None else f", score {f.score:.3f}"
+    score = "" if f.score is None else f", score {readable(f.score)}"  # as the line chart's
     tip = f"{label}: {f.status.value}{score}"
     return f'<td class="cell {STATUS_TONE[f.status]}" title="{escaped(tip)}"></td>'
 
