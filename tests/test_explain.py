@@ -96,15 +96,16 @@ def test_json_names_the_planted_moves_and_the_numeric_stats(
     assert stats["live"]["values"] == ROWS_LIVE
 
 
+@pytest.mark.parametrize("smoothing", [0.5, 2.0])
 @pytest.mark.parametrize("metric", ["kl", "psi", "js", "hellinger"])
-def test_the_contributions_add_up_to_the_score(metric: str) -> None:
+def test_the_contributions_add_up_to_the_score(metric: str, smoothing: float) -> None:
     labels = tuple("abcdef")
     ref = np.array([500, 300, 100, 100, 0, 0])
     live = np.array([200, 300, 400, 90, 10, 0])
-    found = moves(labels, ref, live, metric)
+    found = moves(labels, ref, live, metric, smoothing)
     bucket_score = METRICS[metric].bucket_score
     assert bucket_score is not None
-    score = bucket_score(live, ref, 0.5)
+    score = bucket_score(live, ref, smoothing)
     total = sum(m.contribution for m in found)
     # Hellinger's terms add up to its square; the unchanged bucket `b` adds nothing.
     assert total == pytest.approx(score**2 if metric == "hellinger" else score, rel=1e-9)

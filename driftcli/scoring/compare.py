@@ -196,7 +196,7 @@ def compare_feature(
         p_bound=test.bound and drawn,
         min_rows=fewest,
     )
-    return explained(_judge(result, feature, live, test, settings), feature)
+    return explained(_judge(result, feature, live, test, settings), feature, settings.smoothing)
 
 
 def _judge(

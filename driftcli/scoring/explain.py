@@ -30,18 +30,20 @@ _QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
 Floats = npt.NDArray[np.float64]
 
 
-def explained(result: FeatureResult, feature: Feature) -> FeatureResult:
+def explained(
+    result: FeatureResult, feature: Feature, smoothing: float = DEFAULT_SMOOTHING
+) -> FeatureResult:
     """The result with its moves and, for a numeric feature, its statistics."""
     return replace(
         result,
-        moves=moves(result.labels, result.reference, result.live, result.metric),
+        moves=moves(result.labels, result.reference, result.live, result.metric, smoothing),
         stats=stats(feature, result.reference, result.live),
     )
 
 
 def moves(
     labels: tuple[str, ...], reference: npt.NDArray[np.int64], live: npt.NDArray[np.int64],
-    metric: str,
+    metric: str, smoothing: float = DEFAULT_SMOOTHING,
 ) -> tuple[Move, ...]:  # fmt: skip
     """The buckets whose share changed, largest contribution to the score first (at most
     MAX_MOVES). Under kl a shrinking bucket's term is negative: it comes after the growing ones."""
@@ -51,7 +53,7 @@ def moves(
         return ()
     used = (ref + now) > 0
     terms = np.zeros(len(ref))
-    terms[used] = _terms(now[used], ref[used], metric)
+    terms[used] = _terms(now[used], ref[used], metric, smoothing)
     ref_share, live_share = ref / ref.sum(), now / now.sum()
     order = sorted(
         np.flatnonzero(used & (ref_share != live_share)), key=lambda i: (-terms[i], int(i))
@@ -62,9 +64,9 @@ def moves(
     )
 
 
-def _terms(live: Floats, ref: Floats, metric: str) -> Floats:
-    """Each used bucket's term of the metric's sum (see the module's docstring)."""
-    s = DEFAULT_SMOOTHING
+def _terms(live: Floats, ref: Floats, metric: str, s: float) -> Floats:
+    """Each used bucket's term of the metric's sum (see the module's docstring), over the
+    shares smoothed by `s` as the score's are."""
     p = (live + s) / (live.sum() + s * live.size)
     q = (ref + s) / (ref.sum() + s * ref.size)
     if metric == "kl":
