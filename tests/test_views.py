@@ -183,3 +183,20 @@ def test_the_chunked_report_puts_drift_first_with_a_heatmap_schema_and_first_dri
     assert "Largest move: " in amount_section
     score = page[page.index('<span class="name">score</span>') :]
     assert "First drifted chunk" not in score[: score.index("</section>")]
+
+
+def test_the_chunked_table_and_markdown_say_what_moved_in_the_deciding_chunk(
+    story: dict[str, Path],
+) -> None:
+    from driftcli.output.markdown import render_timeline_markdown
+    from driftcli.output.timeline import render_timeline
+
+    timeline = story_timeline(story)
+    latest = {f.name: f for f in timeline.latest.check.features}
+    plan = f"plan in 2024-03-10: {latest['plan'].moves[0].bucket} "
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(render_timeline(timeline))
+    table = console.export_text()
+    assert f"↳ {plan}" in table and "↳ amount in 2024-03-10: >= " in table
+    assert "score in" not in table  # never drifted
+    assert f"- what moved: {plan}" in render_timeline_markdown(timeline)

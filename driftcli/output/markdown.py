@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from driftcli.output.lines import empty_note, invalid_notes, untimed_note
-from driftcli.output.moves import MOVED_MARK, explained
+from driftcli.output.moves import MOVED_MARK, explained, latest_moves
 from driftcli.output.sparklines import sparklines
 from driftcli.output.texts import (
     chunk_label,
@@ -173,6 +173,7 @@ def render_timeline_markdown(timeline: Timeline) -> str:
     gaps = empty_note(timeline)
     if gaps:
         notes.append(gaps)
+    notes += [f"what moved: {moved}" for moved in latest_moves(timeline)]
     if notes:
         lines += ["", *(f"- {_cell(note)}" for note in notes)]
     return "\n".join(lines)

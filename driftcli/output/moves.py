@@ -8,8 +8,8 @@ then for a numeric feature its median on both sides. The label is JSON's
 from __future__ import annotations
 
 from driftcli.numbers import readable
-from driftcli.output.texts import shown
-from driftcli.results import FeatureResult, Move, Status, SummaryStats
+from driftcli.output.texts import chunk_label, shown
+from driftcli.results import FeatureResult, Move, Status, SummaryStats, Timeline
 
 MOVED_MARK = "↳"
 """What marks the line of what moved, under the feature's name."""
@@ -53,3 +53,14 @@ def _median(side: SummaryStats) -> str:
 def explained(f: FeatureResult) -> str | None:
     """`what_moved` for a drifted or uncertain feature, else None."""
     return what_moved(f) if f.status in EXPLAINED else None
+
+
+def latest_moves(timeline: Timeline) -> list[str]:
+    """`amount in 2024-03-10: >= 1.63: 5.0% -> 30.2%; median ...`, for each feature that
+    drifted or is uncertain in the chunk the verdict rests on."""
+    if not timeline.chunks:
+        return []
+    chunk = timeline.latest
+    label = chunk_label(timeline, chunk)
+    found = [(f.name, explained(f)) for f in chunk.check.features]
+    return [f"{name} in {label}: {words}" for name, words in found if words]
