@@ -72,7 +72,7 @@ def test_row_chunks_are_numbered_with_their_first_row(story: dict[str, Path]) ->
     assert "\n4 chunks of 1,500 rows\n" in shown
     assert header(shown) == [
         ["#1", "#2", "#3", "#4", "drifting"],
-        ["feature", "0", "1500", "3000", "4500", "since"],
+        ["feature", "0", "1,500", "3,000", "4,500", "since"],  # thousands separated
     ]
 
 
