@@ -34,6 +34,7 @@ from driftcli.settings import (
     DEFAULT_MAX_LINE_BYTES,
     DEFAULT_METRIC,
     MAX_COUNT,
+    MAX_HOOK_SECONDS,
     FeatureSettings,
     Settings,
     SizeError,
@@ -58,6 +59,14 @@ def _number(value: Any) -> float:
         return float(value)
     except OverflowError:  # an integer of hundreds of digits
         return math.inf if value > 0 else -math.inf
+
+
+def _seconds(value: Any) -> float:
+    """A hook's time limit (hooks.py): above 0, at most a day."""
+    number = _number(value)
+    if not 0 < number <= MAX_HOOK_SECONDS:
+        raise TypeError(f"a number of seconds above 0 and at most {MAX_HOOK_SECONDS:,.0f}")
+    return number
 
 
 def _integer(value: Any) -> int:
@@ -105,7 +114,7 @@ def _count(at_least: int) -> Callable[[Any], int]:
 _bins = _count(2)
 _rows = _count(1)
 _WHOLE = (_integer, _bins, _rows)
-_REAL = (_number, _threshold, _p_value, _share)
+_REAL = (_number, _threshold, _p_value, _share, _seconds)
 """The parsers of numbers: an environment variable's text is read as one for them."""
 
 
@@ -195,6 +204,11 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "delimiter": _delimiter,
     "max_columns": _rows,
     "max_line_bytes": _size,
+    "json_path": _text,
+    "metrics": _text,
+    "on_drift": _text,
+    "on_drift_also": _names,
+    "hook_timeout": _seconds,
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
@@ -225,6 +239,11 @@ DEFAULTS: dict[str, Any] = {
     "delimiter": None,
     "max_columns": DEFAULT_MAX_COLUMNS,
     "max_line_bytes": DEFAULT_MAX_LINE_BYTES,
+    "json_path": None,
+    "metrics": None,
+    "on_drift": None,
+    "on_drift_also": (),
+    "hook_timeout": None,
 }
 
 
@@ -299,6 +318,7 @@ class Resolved:
             delimiter=v["delimiter"],
             max_columns=v["max_columns"],
             max_line_bytes=v["max_line_bytes"],
+            json_path=v["json_path"],
         )
 
 
@@ -440,8 +460,9 @@ def _effective(resolved: Resolved) -> list[tuple[str, Any, str]]:
     rows = [(key, resolved.values[key], resolved.sources[key]) for key in GLOBAL_KEYS]
     where = str(resolved.config_path) if resolved.config_path else ""
     if not resolved.config_given and where:
-        # What a found config may not decide (Resolved.scheduler, Resolved.engine).
-        unused = {"scheduler"} | ({"engine"} if resolved.values["engine"] != "local" else set())
+        # What a found config may not decide (Resolved.scheduler, .engine; cli/monitor.py).
+        unused = {"scheduler", "metrics", "on_drift"}
+        unused |= {"engine"} if resolved.values["engine"] != "local" else set()
         rows = [
             (key, value, f"{source}; not used: found, not given")
             if key in unused and source == where

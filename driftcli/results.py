@@ -438,6 +438,8 @@ class IngestReport:
     first_featureless: tuple[Location, ...] = ()
     lacking: tuple[str, ...] = ()
     """Reference features no stored row held a value of (stored as missing)."""
+    check_seconds: float = 0.0
+    """How long the latest --check-every check took."""
 
 
 @dataclass(frozen=True)

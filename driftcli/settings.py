@@ -34,6 +34,9 @@ input is an error rather than past 1 GiB (docs/limits.md says what it costs)."""
 MAX_COUNT = 1 << 62
 """The largest count a setting takes (rows, bins): the store's bound on counts too
 (store/codec.py), well within the 64-bit integers numpy and Arrow count with."""
+MAX_HOOK_SECONDS = 86_400.0
+"""The longest --hook-timeout, a day: past it a hook is surely hung, and the wait for it
+must stay a time the system can count (not infinity)."""
 DEFAULT_EVIDENCE = 0.005
 """A feature drifts only if its p-value is below this: chance alone then flags
 fewer than one feature in 200 whose distribution did not change."""
@@ -135,6 +138,8 @@ class Settings:
     """An input with more columns (a CSV header, JSON keys, a Parquet schema) is refused."""
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """A longer input line is a bad line (an error, or skipped with `skip_bad_lines`)."""
+    json_path: str | None = None
+    """Read each JSON line's features from the object at these dotted keys (`--json-path`)."""
 
     def for_feature(self, name: str) -> FeatureSettings:
         for key, value in self.overrides:

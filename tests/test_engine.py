@@ -227,6 +227,26 @@ def test_workers_read_with_the_line_limit_and_name_the_bad_line(
     assert invoke(*args[:-2]).exit_code in (0, 1, 2)  # the default limit lets it through
 
 
+def test_json_path_on_dask_equals_the_local_engine(
+    dask: DaskEngine, sample: Path, tmp_path: Path
+) -> None:
+    flat = pq.read_table(sample / "live_drift.parquet")
+    columns = [c.combine_chunks() for c in flat.columns]
+    features = pa.StructArray.from_arrays(columns, names=flat.column_names)
+    request = pa.StructArray.from_arrays([features], names=["features"])
+    nested = pa.table({"ts": range(flat.num_rows), "request": request})
+    live = split(nested, tmp_path / "live", "jsonl", 3)
+    reference = build_reference(str(sample / "ref.parquet"), sample_rows=2000)
+    settings = Settings(json_path="request.features")
+    local = check_against(str(live), reference, settings)
+    remote = check_against(str(live), reference, settings, engine=dask)
+    assert remote.live.rows == local.live.rows == flat.num_rows
+    for a, b in zip(remote.features, local.features, strict=True):
+        np.testing.assert_array_equal(a.live, b.live)
+        assert a.score == b.score and a.status == b.status
+    assert remote.drift
+
+
 # --- bad lines on workers: as on the local engine -------------------------------
 
 

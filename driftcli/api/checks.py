@@ -135,6 +135,7 @@ def check_against(
             settings.max_line_bytes,
             settings.skip_bad_lines,
             settings.max_columns,
+            settings.json_path,
         )
         counts, skipped = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(

@@ -91,6 +91,7 @@ def read_input(
             delimiter=settings.delimiter,
             max_line_bytes=settings.max_line_bytes,
             max_columns=settings.max_columns,
+            json_path=settings.json_path,
         ) as source,
     ):
         hint_skipping(source)

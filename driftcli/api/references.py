@@ -151,6 +151,7 @@ def _distributed_reference(
         settings.max_line_bytes,
         settings.skip_bad_lines,
         settings.max_columns,
+        settings.json_path,
     )
     selection = Selection.of(settings)
     summary, bad = summarize_with(engine, fragments, sample_rows, dict(selection.kinds))

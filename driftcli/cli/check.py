@@ -1,5 +1,6 @@
 """`driftcli check`: compare live data with the reference; exit 1 on drift."""
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -9,6 +10,7 @@ import typer
 from driftcli.choices import Correction, InputFormat, OutputFormat, SortOrder
 from driftcli.cli.app import EXIT_CODES_HELP, app
 from driftcli.cli.chunked import chunking_for, warnings_of
+from driftcli.cli.monitor import monitor_flags, monitor_for
 from driftcli.cli.options import (
     BinsOption,
     ConfigOption,
@@ -18,10 +20,15 @@ from driftcli.cli.options import (
     ExcludeOption,
     FeaturesOption,
     FormatOption,
+    HookTimeoutOption,
     InputFormatOption,
+    JsonPathOption,
     MaxColumnsOption,
     MaxLineBytesOption,
     MetricOption,
+    MetricsOption,
+    OnDriftAlsoOption,
+    OnDriftOption,
     QuietOption,
     SchedulerOption,
     SkipBadLinesOption,
@@ -31,7 +38,8 @@ from driftcli.cli.options import (
     split_names,
 )
 from driftcli.cli.reports import MainReport, emit, no_stdout_files
-from driftcli.cli.runtime import Context, note, prepare, progress, warn, write_json, write_stdout
+from driftcli.cli.runtime import Context, note, prepare, progress, warn
+from driftcli.cli.show_config import show_config as show_settings
 from driftcli.errors import ExitCode
 from driftcli.view import View
 
@@ -182,6 +190,7 @@ def check(
     max_line_bytes: MaxLineBytesOption = None,
     max_columns: MaxColumnsOption = None,
     input_format: InputFormatOption = None,
+    json_path: JsonPathOption = None,
     ref_format: Annotated[
         InputFormat | None,
         typer.Option(
@@ -243,6 +252,10 @@ def check(
             "Markdown and HTML reports, and count the others.",
         ),
     ] = False,
+    metrics: MetricsOption = None,
+    on_drift: OnDriftOption = None,
+    on_drift_also: OnDriftAlsoOption = None,
+    hook_timeout: HookTimeoutOption = None,
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when drift is found (report only).")
     ] = False,
@@ -287,10 +300,10 @@ def check(
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
         "max_columns": max_columns,
-    }
+    } | monitor_flags(json_path, metrics, on_drift, on_drift_also, hook_timeout)
     context = prepare(flags, config, debug)
     if show_config:
-        context.run(lambda: _show_config(context, output_format))
+        context.run(lambda: show_settings(context, output_format))
         raise typer.Exit(ExitCode.OK)
     reports = {
         OutputFormat.JSON: json_file,
@@ -304,12 +317,20 @@ def check(
     )
 
     inputs = _Inputs(live, ref, window, input_format, ref_format, quiet)
+    monitor = context.run(lambda: monitor_for(context, quiet=quiet))
+    started = time.monotonic()
     with progress(shown=not quiet):
         result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
+    seconds = time.monotonic() - started
     for line in [] if quiet else warnings_of(result):
         note(line)
     main = MainReport(output_format, output, to_stdout=not quiet, view=View(sort, only_failing))
-    context.run(lambda: emit(result, main, reports, summary))
+    try:
+        context.run(lambda: emit(result, main, reports, summary))
+    finally:
+        # After the reports, so a slow hook never holds the verdict back; even if a
+        # report could not be written, since the check itself was made.
+        monitor.checked(result, result.live.name if live else window or "live", seconds)
     raise typer.Exit(_exit_code(result, exit_zero))
 
 
@@ -371,23 +392,3 @@ def _exit_code(result: "CheckResult | Timeline", exit_zero: bool) -> ExitCode:
         note("hint: check a larger live window, or build a larger reference")
         return ExitCode.ERROR
     return ExitCode.DRIFT if result.drift and not exit_zero else ExitCode.OK
-
-
-def _show_config(context: Context, output_format: OutputFormat) -> None:
-    import sys
-
-    from driftcli.config import describe, describe_json
-    from driftcli.output.texts import json_text, shown
-
-    resolved = context.resolved
-    if output_format is OutputFormat.JSON:
-        write_json(json_text(describe_json(resolved)))
-        return
-    where = (
-        resolved.config_path or "none found (driftcli.toml or [tool.driftcli] in pyproject.toml)"
-    )
-    lines = [shown(f"config file: {where}")]
-    rows = [tuple(shown(part) for part in row) for row in describe(resolved)]
-    width = max(len(key) for key, _, _ in rows)
-    lines += [f"{key:<{width}}  {value}  ({source})" for key, value, source in rows]
-    write_stdout(lambda: sys.stdout.write("\n".join(lines) + "\n"))

@@ -174,3 +174,55 @@ def split_names(values: list[str] | None) -> tuple[str, ...] | None:
         parts = value.split(",") if "," in value else [value]
         names += [part for part in parts if part.strip() or len(parts) == 1]
     return tuple(dict.fromkeys(names)) or None
+
+
+JsonPathOption = Annotated[
+    str | None,
+    typer.Option(
+        "--json-path",
+        help="Read each JSON line's features from the object at these keys "
+        "(features, request.features); lines without it are rows without features.",
+        metavar="KEYS",
+        show_default=False,
+    ),
+]
+MetricsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--metrics",
+        help="Write each check's results to FILE in the Prometheus text format, atomically "
+        "(for node_exporter's textfile collector; docs/monitoring.md).",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+OnDriftOption = Annotated[
+    str | None,
+    typer.Option(
+        "--on-drift",
+        help="Run CMD when a check finds drift: the JSON report on its stdin, "
+        "DRIFTCLI_VERDICT, DRIFTCLI_WINDOW, DRIFTCLI_DRIFTED in its environment "
+        "(split like a shell line, run without a shell; docs/monitoring.md).",
+        metavar="CMD",
+        show_default=False,
+    ),
+]
+OnDriftAlsoOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--on-drift-also",
+        help="Run the --on-drift hook also for these statuses: uncertain.",
+        metavar="STATUSES",
+        show_default=False,
+    ),
+]
+HookTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--hook-timeout",
+        help="Seconds the --on-drift hook may run before it is killed [default: 30].",
+        metavar="SECONDS",
+        min=0.1,
+        show_default=False,
+    ),
+]

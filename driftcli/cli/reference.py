@@ -16,6 +16,7 @@ from driftcli.cli.options import (
     ExcludeOption,
     FeaturesOption,
     InputFormatOption,
+    JsonPathOption,
     ListingFormatOption,
     MaxColumnsOption,
     MaxLineBytesOption,
@@ -81,6 +82,7 @@ def reference(
         ),
     ] = 10_000,
     input_format: InputFormatOption = None,
+    json_path: JsonPathOption = None,
     output_format: ListingFormatOption = ListingFormat.TABLE,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -99,6 +101,7 @@ def reference(
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
         "max_columns": max_columns,
+        "json_path": json_path,
     }
     context = prepare(flags, config, debug)
 

@@ -24,6 +24,7 @@ from driftcli.engine.engines import Engine
 from driftcli.errors import DriftcliError, UsageError
 from driftcli.inputs.chunk import SKIP_HINT, BadLines
 from driftcli.inputs.dataset import DatasetSource, open_dataset
+from driftcli.inputs.dispatch import json_path_of
 from driftcli.inputs.urls import is_url
 from driftcli.parallel import serial
 from driftcli.reference.buckets import Feature
@@ -47,6 +48,8 @@ class Fragment:
     """What messages call the file: its path as the user gave it (by default, `path`)."""
     skip_bad_lines: bool = False
     max_columns: int = DEFAULT_MAX_COLUMNS
+    json_path: tuple[str, ...] = ()
+    """The keys of the object each JSON line's features are read from (--json-path)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def fragments_of(
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     skip_bad_lines: bool = False,
     max_columns: int = DEFAULT_MAX_COLUMNS,
+    json_path: str | None = None,
 ) -> list[Fragment]:
     """The files of an input, for an engine to hand out."""
     specs = [spec] if isinstance(spec, str) else list(spec)
@@ -95,8 +99,18 @@ def fragments_of(
     def where(path: str) -> str:  # workers may run elsewhere: absolute paths, URLs as they are
         return path if is_url(path) else str(Path(path).resolve())
 
+    keys = json_path_of(source, json_path) if json_path else ()
     return [
-        Fragment(where(p), source.format, delimiter, max_line_bytes, p, skip_bad_lines, max_columns)
+        Fragment(
+            where(p),
+            source.format,
+            delimiter,
+            max_line_bytes,
+            p,
+            skip_bad_lines,
+            max_columns,
+            json_path=keys,
+        )
         for p in source.files
     ]
 
@@ -107,6 +121,7 @@ def _read(fragment: Fragment, work: Callable[[Iterator[pa.RecordBatch]], R]) -> 
     source = DatasetSource(name, fragment.format, [fragment.path], [name])
     source.delimiter = fragment.delimiter
     source.max_line_bytes = fragment.max_line_bytes
+    source.json_path = fragment.json_path
     source.max_columns = fragment.max_columns
     source.bad_lines.skip = fragment.skip_bad_lines
     source.bad_lines.hint = SKIP_HINT

@@ -61,6 +61,7 @@ class DatasetSource(Source):
         again = DatasetSource(self.name, self.format, self.files, self.shown)
         again.columns = frozenset(columns)
         again.delimiter = self.delimiter
+        again.json_path = self.json_path
         again.bad_lines.skip, again.max_line_bytes = self.bad_lines.skip, self.max_line_bytes
         again.max_columns = self.max_columns
         try:
@@ -90,6 +91,7 @@ class DatasetSource(Source):
                 part.max_columns = self.max_columns
                 part.columns = self.columns
                 part.delimiter = self.delimiter
+                part.json_path = self.json_path
                 partitions = partitions_of(path)
                 for chunk in part.chunks(max_latency):
                     if chunk is None:

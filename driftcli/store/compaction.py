@@ -83,7 +83,9 @@ def _trim(
         oldest = older[0]
         rows = read_rows(oldest.path, oldest.sealed).slice(excess)
         ingested = (oldest.first_ingested, oldest.last_ingested)
-        older[0] = window.write_segment(rows, oldest.number, features, reference_id, *ingested)
+        older[0] = window.write_segment(
+            rows, oldest.number, features, reference_id, *ingested, positions=oldest.positions
+        )
     return older
 
 
@@ -157,6 +159,7 @@ def _merge(
         newer.last_ingested,
         counts=counts,
         supersedes=(older.number,),
+        positions=newer.positions,  # the newer's: how far the files were read after both
     )
     remove_durably([older.path])
     return segment
