@@ -13,6 +13,8 @@ The shares reported are the raw ones, unsmoothed.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -55,12 +57,10 @@ def moves(
     terms = np.zeros(len(ref))
     terms[used] = _terms(now[used], ref[used], metric, smoothing)
     ref_share, live_share = ref / ref.sum(), now / now.sum()
-    order = sorted(
-        np.flatnonzero(used & (ref_share != live_share)), key=lambda i: (-terms[i], int(i))
-    )
+    moved = np.flatnonzero(used & (ref_share != live_share))
+    order = moved[np.argsort(-terms[moved], kind="stable")][:MAX_MOVES].tolist()
     return tuple(
-        Move(labels[i], float(ref_share[i]), float(live_share[i]), float(terms[i]))
-        for i in order[:MAX_MOVES]
+        Move(labels[i], float(ref_share[i]), float(live_share[i]), float(terms[i])) for i in order
     )
 
 
@@ -111,26 +111,39 @@ def _summary(feature: Feature, counts: npt.NDArray[np.int64]) -> SummaryStats | 
 
 
 def _binned(edges: Floats, counts: Floats) -> SummaryStats | None:
-    total = counts.sum()
+    # A few dozen buckets: plain floats are quicker than numpy's per-call cost, and a
+    # chunked check explains every feature of every chunk.
+    shares = counts.tolist()
+    total = sum(shares)
     if total == 0:
         return None
+    cuts = edges.tolist()
     # Bucket i spans bounds[i]..bounds[i+1]; the open ends get their neighbour's width.
-    first = edges[1] - edges[0] if len(edges) > 1 else 0.0
-    last = edges[-1] - edges[-2] if len(edges) > 1 else 0.0
-    bounds = np.concatenate([[edges[0] - first], edges, [edges[-1] + last]])
-    cumulative = np.concatenate([[0.0], np.cumsum(counts)]) / total
-    keep = np.concatenate([[True], np.diff(cumulative) > 0])
-    at = {key: float(np.interp(q, cumulative[keep], bounds[keep])) for key, q in _QUANTILES.items()}
+    first = cuts[1] - cuts[0] if len(cuts) > 1 else 0.0
+    last = cuts[-1] - cuts[-2] if len(cuts) > 1 else 0.0
+    bounds = [cuts[0] - first, *cuts, cuts[-1] + last]
+    cumulative = [0.0, *(c / total for c in itertools.accumulate(shares))]
+    at = {key: _interpolated(q, cumulative, bounds) for key, q in _QUANTILES.items()}
     # A quantile in an open end bucket is known only to lie beyond the edge: say the edge.
     low, high = cumulative[1], cumulative[-2]
     at_most = tuple(key for key, q in _QUANTILES.items() if q < low)
     at_least = tuple(key for key, q in _QUANTILES.items() if q > high)
-    at |= {key: float(edges[0]) for key in at_most} | {key: float(edges[-1]) for key in at_least}
-    middles = (bounds[:-1] + bounds[1:]) / 2
-    mean = float(np.dot(middles, counts) / total)
+    at |= {key: cuts[0] for key in at_most} | {key: cuts[-1] for key in at_least}
+    middles = [(lo + hi) / 2 for lo, hi in itertools.pairwise(bounds)]
+    mean = sum(m * c for m, c in zip(middles, shares, strict=True)) / total
     return SummaryStats(
         mean, int(total), at["p05"], at["p50"], at["p95"], at_least=at_least, at_most=at_most
     )
+
+
+def _interpolated(q: float, cumulative: list[float], bounds: list[float]) -> float:
+    """The value below which a share q lies, linear within its bucket (an empty bucket
+    holds no share: q lands in the first bucket that reaches it)."""
+    i = max(1, bisect.bisect_left(cumulative, q))
+    if i >= len(cumulative):
+        return bounds[-1]
+    below, above = cumulative[i - 1], cumulative[i]
+    return bounds[i - 1] + (bounds[i] - bounds[i - 1]) * (q - below) / (above - below)
 
 
 def _discrete(values: Floats, counts: Floats) -> SummaryStats | None:
