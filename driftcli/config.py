@@ -172,6 +172,17 @@ def _delimiter(value: Any) -> str:
     return text
 
 
+def _decimal(value: Any) -> str:
+    text = DECIMAL_WORDS.get(_text(value).lower(), _text(value))
+    if text not in (".", ","):
+        raise TypeError(". or , (or point, comma)")
+    return text
+
+
+DECIMAL_WORDS = {"point": ".", "dot": ".", "comma": ","}
+"""Names for decimal marks, as for separators: `--decimal comma`."""
+
+
 def _engine(value: Any) -> str:
     if _text(value) not in ("local", "dask"):
         raise TypeError("local or dask")
@@ -202,6 +213,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "scheduler": _text,
     "skip_bad_lines": _flag,
     "delimiter": _delimiter,
+    "decimal": _decimal,
     "max_columns": _rows,
     "max_line_bytes": _size,
     "json_path": _text,
@@ -237,6 +249,7 @@ DEFAULTS: dict[str, Any] = {
     "scheduler": None,
     "skip_bad_lines": False,
     "delimiter": None,
+    "decimal": None,
     "max_columns": DEFAULT_MAX_COLUMNS,
     "max_line_bytes": DEFAULT_MAX_LINE_BYTES,
     "json_path": None,
@@ -316,6 +329,7 @@ class Resolved:
             overrides=tuple(self.features.items()),
             skip_bad_lines=v["skip_bad_lines"],
             delimiter=v["delimiter"],
+            decimal=v["decimal"],
             max_columns=v["max_columns"],
             max_line_bytes=v["max_line_bytes"],
             json_path=v["json_path"],

@@ -211,6 +211,14 @@ class SourceInfo:
     first_featureless: tuple[Location, ...] = ()
 
 
+NUMBER_TEXT = (
+    "looks numeric, but its values do not read as numbers (a decimal comma needs "
+    "--decimal ,; thousands separators and units are not read)"
+)
+"""Why the reference left out a column whose distinct values look like numbers: most
+likely numbers written in a way driftcli does not read, which a check warns about."""
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """Everything a check found; renderers turn it into text, the CLI into an exit code."""

@@ -134,6 +134,8 @@ class Settings:
     """Count and skip malformed input lines instead of stopping at the first."""
     delimiter: str | None = None
     """The CSV field separator; None: each CSV input's is sniffed (`,` `;` tab `|`)."""
+    decimal: str | None = None
+    """The CSV decimal mark, `.` or `,`; None: each CSV input's is sniffed."""
     max_columns: int = DEFAULT_MAX_COLUMNS
     """An input with more columns (a CSV header, JSON keys, a Parquet schema) is refused."""
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
@@ -195,6 +197,8 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
             f"--delimiter must be one character other than a quote or a newline, "
             f"not {settings.delimiter!r}"
         )
+    if settings.decimal not in (None, ".", ","):
+        raise UsageError(f"--decimal must be . or , not {settings.decimal!r}")
     if not 1 <= settings.max_line_bytes <= MAX_LINE_BYTES:
         raise UsageError(
             f"--max-line-bytes must be from 1 byte to {size_text(MAX_LINE_BYTES)}, "

@@ -194,8 +194,19 @@ def test_inputs_are_never_run_as_shell(tmp_path: Path) -> None:
     )  # fmt: skip
     assert not planted.exists()
     assert run.code == 2  # driftcli was handed the words themselves, and refused them
-    unbalanced = run_check(tmp_path, live="sample_data/live_ok.parquet", args="--exclude 'x")
-    assert unbalanced.code == 2 and "cannot split" in unbalanced.stderr
+
+
+@pytest.mark.parametrize("given", [{"args": "--exclude 'x"}, {"live": '"live.parquet'}])
+def test_inputs_the_shell_cannot_split_still_set_the_outputs_and_the_summary(
+    tmp_path: Path, given: dict[str, str]
+) -> None:
+    inputs = {"live": "sample_data/live_ok.parquet", "ref": "sample_data/ref.parquet"} | given
+    run = run_check(tmp_path, **inputs)
+    assert run.code == 2 and "driftcli action: cannot split" in run.stderr
+    assert run.outputs["exit-code"] == "2"  # as docs/ci.md promises a later step
+    assert "::error title=driftcli::driftcli could not check (exit 2)" in run.stdout
+    assert run.summary.startswith("### driftcli: could not check (exit 2)")
+    assert not {"html", "junit", "markdown"} & set(run.outputs)
 
 
 def test_ci_docs_show_a_workflow_using_the_action() -> None:

@@ -53,6 +53,31 @@ def test_check_counts_and_scores_equal_the_local_engine(
     ]
 
 
+@pytest.mark.parametrize("decimal", [None, ",", "."])
+def test_workers_read_decimal_commas_as_the_local_engine(
+    dask: DaskEngine, sample: Path, tmp_path: Path, decimal: str | None
+) -> None:
+    from tests.test_inputs import european
+
+    table = pq.read_table(sample / "live_drift.parquet")
+    live = tmp_path / "live"
+    for i, part in enumerate([table.slice(0, 250), table.slice(250)]):
+        (live / f"part={i}").mkdir(parents=True)
+        (live / f"part={i}" / "data.csv").write_bytes(european(part))
+    reference = build_reference(str(sample / "ref.parquet"), sample_rows=2000)
+    settings = Settings(decimal=decimal)
+    local = check_against(str(live), reference, settings)
+    remote = check_against(str(live), reference, settings, engine=dask)
+    expected = check_against(str(sample / "live_drift.parquet"), reference, settings)
+    for a, b, c in zip(remote.features, local.features, expected.features, strict=True):
+        np.testing.assert_array_equal(a.live, b.live)
+        if decimal != ".":
+            np.testing.assert_array_equal(a.live, c.live)
+    if decimal == ".":  # as told: on both engines, decimal commas are not numbers
+        income = next(f for f in remote.features if f.name == "income")
+        assert income.live_invalid == income.live.sum() - income.live[-2] > 400
+
+
 def test_reference_on_dask_has_exact_counts_and_edges_within_the_sketch_accuracy(
     dask: DaskEngine, tmp_path: Path
 ) -> None:

@@ -24,7 +24,7 @@ from driftcli.choices import InputFormat
 from driftcli.columns.values import read_numbers
 from driftcli.counting.counter import count_batches, count_chunks
 from driftcli.counting.counts import Counts
-from driftcli.errors import InputError, UsageError
+from driftcli.errors import InputError, NothingStored, UsageError
 from driftcli.results import CheckedBy, CheckResult, SourceInfo
 from driftcli.scoring.compare import compare, decide, metric_for, new_columns
 from driftcli.scoring.metrics import On
@@ -66,10 +66,19 @@ def check_inputs(
         )
     from driftcli.store import Store  # a check of files never needs the store
 
-    home = Store.open(
-        store, create=False, on_warning=on_warning, line_limit=settings.max_line_bytes
-    )
-    reference = stored_reference(home, ref, settings, ref_format, engine)
+    try:
+        home = Store.open(
+            store, create=False, on_warning=on_warning, line_limit=settings.max_line_bytes
+        )
+        reference = stored_reference(home, ref, settings, ref_format, engine)
+    except NothingStored as exc:
+        if not live:
+            raise
+        raise NothingStored(
+            f"{exc.message}, and no --ref was given",
+            hint="pass the reference first: driftcli check LIVE --ref REF (data or a snapshot); "
+            "or keep one in the store: driftcli reference DATA",
+        ) from None
     if live:
         return check_against(live, reference, settings, live_format=live_format, engine=engine)
     return check_window(home.window(window), reference, settings)
@@ -136,6 +145,7 @@ def check_against(
             settings.skip_bad_lines,
             settings.max_columns,
             settings.json_path,
+            settings.decimal,
         )
         counts, skipped = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(

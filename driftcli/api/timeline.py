@@ -35,6 +35,7 @@ from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, UsageError
 from driftcli.inputs import Chunk
 from driftcli.parallel import prefetch
+from driftcli.reference.kinds import BY_TIME
 from driftcli.results import (
     CheckResult,
     ChunkResult,
@@ -123,13 +124,18 @@ def without_time_column(reference: Snapshot, chunking: Chunking) -> Snapshot:
     key = name_key(chunking.column)
     features = reference.profile.features
     kept = [f for f in features if name_key(f.name) != key]
+    profile = reference.profile
+    # Said once, as the time column, not as a column the reference could not score.
+    named = [c for c in profile.counts.columns if name_key(c) == key] or [chunking.column]
+    skipped = {n: why for n, why in profile.skipped.items() if name_key(n) != key}
+    skipped[named[0]] = BY_TIME
     if len(kept) == len(features):
-        return reference
+        return replace(reference, profile=replace(profile, skipped=skipped))
     if not kept:
         raise UsageError(f"--by {chunking.column}: the reference has no feature besides it")
     return replace(
         reference,
-        profile=replace(reference.profile, features=kept),
+        profile=replace(profile, features=kept, skipped=skipped),
         restricted_from=reference.whole_reference_id,
     )
 

@@ -15,6 +15,7 @@ from driftcli.cli.options import (
     BinsOption,
     ConfigOption,
     DebugOption,
+    DecimalOption,
     DelimiterOption,
     EngineOption,
     ExcludeOption,
@@ -187,6 +188,7 @@ def check(
     ] = False,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
+    decimal: DecimalOption = None,
     max_line_bytes: MaxLineBytesOption = None,
     max_columns: MaxColumnsOption = None,
     input_format: InputFormatOption = None,
@@ -298,6 +300,7 @@ def check(
         "scheduler": scheduler,
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
+        "decimal": decimal,
         "max_line_bytes": max_line_bytes,
         "max_columns": max_columns,
     } | monitor_flags(json_path, metrics, on_drift, on_drift_also, hook_timeout)

@@ -11,6 +11,7 @@ from driftcli.cli.monitor import Monitor, monitor_flags, monitor_for
 from driftcli.cli.options import (
     ConfigOption,
     DebugOption,
+    DecimalOption,
     DelimiterOption,
     HookTimeoutOption,
     InputFormatOption,
@@ -93,6 +94,7 @@ def ingest(
     threshold: ThresholdOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
+    decimal: DecimalOption = None,
     max_line_bytes: MaxLineBytesOption = None,
     max_columns: MaxColumnsOption = None,
     input_format: InputFormatOption = None,
@@ -110,6 +112,7 @@ def ingest(
         "threshold": threshold,
         "store": str(store) if store else None,
         "delimiter": delimiter,
+        "decimal": decimal,
         "max_line_bytes": max_line_bytes,
         "max_columns": max_columns,
     } | monitor_flags(json_path, metrics, on_drift, on_drift_also, hook_timeout)

@@ -68,10 +68,14 @@ ThresholdOption = Annotated[
         show_default=False,
     ),
 ]
+METRIC_CHOICES = "<kl|psi|js|hellinger|ks|wasserstein>"
+"""The metrics, as --help lists them: written out, for scoring/metrics.py imports numpy
+(tests/test_cli_options.py keeps the two equal)."""
 MetricOption = Annotated[
     str | None,
     typer.Option(
         help="kl (default), psi, js, hellinger; on raw numeric samples: ks, wasserstein.",
+        metavar=METRIC_CHOICES,
         show_default=False,
     ),
 ]
@@ -105,6 +109,7 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         help="Where to count: local (default) or dask (pip install 'driftcli[dask]').",
+        metavar="<local|dask>",
         show_default=False,
     ),
 ]
@@ -132,6 +137,16 @@ DelimiterOption = Annotated[
         help="CSV field separator: a character, or comma, tab, semicolon, pipe "
         "(default: sniffed from the first lines).",
         metavar="SEP",
+        show_default=False,
+    ),
+]
+DecimalOption = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal",
+        help="CSV decimal mark: . or , (default: sniffed from the first lines; a comma "
+        "when numbers read 1234,5).",
+        metavar="MARK",
         show_default=False,
     ),
 ]

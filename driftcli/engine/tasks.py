@@ -50,6 +50,8 @@ class Fragment:
     max_columns: int = DEFAULT_MAX_COLUMNS
     json_path: tuple[str, ...] = ()
     """The keys of the object each JSON line's features are read from (--json-path)."""
+    decimal: str | None = None
+    """The CSV decimal mark; None: sniffed."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def fragments_of(
     skip_bad_lines: bool = False,
     max_columns: int = DEFAULT_MAX_COLUMNS,
     json_path: str | None = None,
+    decimal: str | None = None,
 ) -> list[Fragment]:
     """The files of an input, for an engine to hand out."""
     specs = [spec] if isinstance(spec, str) else list(spec)
@@ -110,6 +113,7 @@ def fragments_of(
             skip_bad_lines,
             max_columns,
             json_path=keys,
+            decimal=decimal,
         )
         for p in source.files
     ]
@@ -120,6 +124,7 @@ def _read(fragment: Fragment, work: Callable[[Iterator[pa.RecordBatch]], R]) -> 
     name = fragment.name or fragment.path
     source = DatasetSource(name, fragment.format, [fragment.path], [name])
     source.delimiter = fragment.delimiter
+    source.decimal = fragment.decimal
     source.max_line_bytes = fragment.max_line_bytes
     source.json_path = fragment.json_path
     source.max_columns = fragment.max_columns

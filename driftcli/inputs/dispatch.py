@@ -29,6 +29,7 @@ def open_source(
     *,
     skip_bad_lines: bool = False,
     delimiter: str | None = None,
+    decimal: str | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     max_columns: int = DEFAULT_MAX_COLUMNS,
     json_path: str | None = None,
@@ -39,9 +40,9 @@ def open_source(
     terminal and `InputError` for a path that cannot be read. A line longer
     than `max_line_bytes` is a bad line: an error, or skipped with
     `skip_bad_lines`. The source is closed (and any spool file removed) on
-    exit. `delimiter` is the CSV field separator (None: each CSV file's own is
-    sniffed). `json_path` (JSON lines only) reads each line's features from the object
-    at those keys (nested.py).
+    exit. `delimiter` is the CSV field separator and `decimal` its decimal mark
+    (None: each CSV file's own is sniffed). `json_path` (JSON lines only) reads
+    each line's features from the object at those keys (nested.py).
     """
     source: Source
     if is_dataset(spec):
@@ -50,6 +51,7 @@ def open_source(
         source = open_file(spec if isinstance(spec, str) else spec[0], input_format)
     source.bad_lines.skip = skip_bad_lines
     source.delimiter = delimiter
+    source.decimal = decimal
     source.max_line_bytes = max_line_bytes
     source.max_columns = max_columns
     try:

@@ -46,6 +46,8 @@ class Source(abc.ABC):
         """The CSV field separator; None: sniffed from the first lines."""
         self.json_path: tuple[str, ...] = ()
         """Read each JSON line's features from the object at these keys (nested.py)."""
+        self.decimal: str | None = None
+        """The CSV decimal mark, `.` or `,`; None: sniffed from the first lines."""
         self.max_columns = DEFAULT_MAX_COLUMNS
         """More columns than this, in all, is an error (`ColumnLimit`)."""
         self._cleanup = contextlib.ExitStack()
@@ -183,6 +185,7 @@ class TextSource(Source):
         again = self.at(self.name, content)
         again.delimiter = self.delimiter
         again.json_path = self.json_path
+        again.decimal = self.decimal
         # The same lines are skipped again, but counted once, by the first read.
         again.bad_lines = BadLines(skip=self.bad_lines.skip, hint=self.bad_lines.hint)
         again.max_line_bytes = self.max_line_bytes

@@ -76,6 +76,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
             },
             "skip_bad_lines": settings.skip_bad_lines,
             "delimiter": settings.delimiter,
+            "decimal": settings.decimal,
         },
         "reference": _source_json(result.reference),
         "live": _source_json(result.live),

@@ -11,6 +11,7 @@ from dataclasses import replace
 from driftcli.output.moves import what_moved
 from driftcli.output.texts import TINY_P, chunk_label, plural, shown
 from driftcli.results import (
+    NUMBER_TEXT,
     CheckResult,
     FeatureResult,
     IngestReport,
@@ -93,6 +94,11 @@ def warnings(result: CheckResult) -> list[str]:
     if live.featureless:
         note = featureless_note(live.name, live.featureless, live.first_featureless, "counted")
         lines.append(f"warning: {note}")
+    lines += [
+        shown(f"warning: {name}: {why}; it is not scored")
+        for name, why in result.skipped.items()
+        if why == NUMBER_TEXT
+    ]
     return lines + [f"warning: {note}" for f in result.features for note in invalid_notes(f)]
 
 

@@ -94,8 +94,8 @@ class _ColumnAccumulator:
         if kind is None:
             return NO_VALUES
         if isinstance(kind, Unsupported):
-            return kind.reason
-        why = skipped_by_values(kind, self.numbers.count, self.labels)
+            return kind.why(name)
+        why = skipped_by_values(kind, self.numbers.count, self.labels, name)
         if why is not None:
             return why
         if kind is Kind.NUMERIC:

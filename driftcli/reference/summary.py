@@ -163,8 +163,8 @@ def _feature(name: str, column: ColumnSummary, selection: Selection) -> Feature 
         return NO_VALUES
     kind = decide_kind(column.first, selection.kind_of(name))
     if isinstance(kind, Unsupported):
-        return kind.reason
-    why = skipped_by_values(kind, column.numeric_present, column.labels)
+        return kind.why(name)
+    why = skipped_by_values(kind, column.numeric_present, column.labels, name)
     if why is not None:
         return why
     source = column.first.source_type
