@@ -40,8 +40,9 @@ smoke: $(STAMP) ## Pipe the sample files through the installed command
 	$(BIN)/driftcli check sample_data/live_ok.csv --ref sample_data/ref.csv --format json > /dev/null
 	$(BIN)/python -m driftcli --version
 
-docs: $(STAMP) ## Regenerate the command reference (docs/cli.md) from --help
+docs: $(STAMP) ## Regenerate the command reference (docs/cli.md) from --help, the settings table from their declarations
 	$(BIN)/python -m driftcli.cli.helpdoc > docs/cli.md
+	$(BIN)/python -m driftcli.cli.settings_doc docs/configuration.md
 
 screenshot: $(STAMP) ## Redraw docs/report.png: sample_data/'s HTML report in headless Chromium
 	@dir=$$(mktemp -d) && \

@@ -30,7 +30,7 @@ from driftcli.findings import QualityStatus
 from driftcli.reference.builder import build_profile
 from driftcli.results import FeatureResult, Status
 from driftcli.scoring.compare import compare
-from driftcli.scoring.metrics import METRICS, On
+from driftcli.scoring.metrics import METRICS, Reads
 from driftcli.settings import DEFAULT_EVIDENCE, Settings
 
 Draw = Callable[[np.random.Generator, int], np.ndarray]
@@ -75,7 +75,7 @@ def check(ref: Draw, live: Draw, n_ref: int, n_live: int, features: int, seed: i
     ref_columns = {n: ref(rng, n_ref) for n in names}
     live_columns = {n: live(rng, n_live) for n in names}
     config = Settings(**settings)  # type: ignore[arg-type]
-    sampled = names if METRICS[config.metric].on is On.SAMPLES else []
+    sampled = names if METRICS[config.metric].reads is Reads.SAMPLES else []
     profile = build_profile([pa.record_batch(ref_columns)])
     counts = count_batches(profile.features, [pa.record_batch(live_columns)], sampled)
     ref_samples = {n: ref_columns[n] for n in sampled}

@@ -13,6 +13,7 @@ in the working directory, else the `[tool.driftcli]` table of
 
 A key the file does not know, or a value of the wrong type, is an error
 naming the file and the key: a typo must not silently change a CI gate.
+The settings, their parsers and defaults are declared in setting_table.py.
 """
 
 from __future__ import annotations
@@ -23,72 +24,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from driftcli.choices import Correction
 from driftcli.config_file import fewer_columns_only, find_config, lower_only
 from driftcli.config_values import (
     REAL,
     WHOLE,
     Unknown,
     bins,
-    correction,
-    decimal,
-    delimiter,
-    engine,
     flag,
     kind,
     metric,
-    names,
-    p_value,
     points,
     ratio,
-    rows,
-    seconds,
-    share,
-    size,
-    text,
     threshold,
 )
-from driftcli.errors import UsageError, did_you_mean
-from driftcli.settings import (
-    DEFAULT_BINS,
-    DEFAULT_EVIDENCE,
-    DEFAULT_MAX_COLUMNS,
-    DEFAULT_MAX_LINE_BYTES,
-    DEFAULT_METRIC,
-    QUALITY_DEFAULTS,
-    QUALITY_KEYS,
-    FeatureSettings,
-    Settings,
-    size_text,
-)
+from driftcli.errors import UsageError, did_you_mean, option
+from driftcli.setting_table import BY_NAME, SETTINGS, Given, Setting, Trust, Values
+from driftcli.settings import QUALITY_KEYS, FeatureSettings, Settings, size_text
 
-GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
-    "threshold": threshold,
-    "metric": metric,
-    "alpha": p_value,
-    "evidence": p_value,
-    "correction": correction,
-    "bins": bins,
-    "min_rows": rows,
-    "features": names,
-    "exclude": names,
-    "max_drift_share": share,
-    "fail_on": names,
-    "store": text,
-    "engine": engine,
-    "scheduler": text,
-    "skip_bad_lines": flag,
-    "delimiter": delimiter,
-    "decimal": decimal,
-    "max_columns": rows,
-    "max_line_bytes": size,
-    "json_path": text,
-    "metrics": text,
-    "on_drift": text,
-    "on_drift_also": names,
-    "hook_timeout": seconds,
-    **{key: ratio if key.endswith("_ratio") else points for key in QUALITY_KEYS},
-}
+GLOBAL_KEYS = tuple(declared.name for declared in SETTINGS)
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
 FEATURE_KEYS: dict[str, Callable[[Any], Any]] = {
@@ -99,115 +52,99 @@ FEATURE_KEYS: dict[str, Callable[[Any], Any]] = {
     "exclude": flag,
     **{key: ratio if key.endswith("_ratio") else points for key in QUALITY_KEYS},
 }
-
-DEFAULTS: dict[str, Any] = {
-    "threshold": None,
-    "metric": DEFAULT_METRIC,
-    "alpha": None,
-    "evidence": DEFAULT_EVIDENCE,
-    "correction": Correction.HOLM,
-    "bins": DEFAULT_BINS,
-    "min_rows": None,
-    "features": (),
-    "exclude": (),
-    "max_drift_share": None,
-    "fail_on": (),
-    "store": ".driftcli",
-    "engine": "local",
-    "scheduler": None,
-    "skip_bad_lines": False,
-    "delimiter": None,
-    "decimal": None,
-    "max_columns": DEFAULT_MAX_COLUMNS,
-    "max_line_bytes": DEFAULT_MAX_LINE_BYTES,
-    "json_path": None,
-    "metrics": None,
-    "on_drift": None,
-    "on_drift_also": (),
-    "hook_timeout": None,
-    **QUALITY_DEFAULTS,
-}
+"""What a config file's `[features.NAME]` table may set (settings.FeatureSettings)."""
 
 
 @dataclass
 class Resolved:
     """The effective settings, and where each came from."""
 
-    values: dict[str, Any]
+    values: Values
     sources: dict[str, str]
+    """Each setting's source, by its name: `flag`, a DRIFTCLI_* variable, the config
+    file's path, or `default`."""
     features: dict[str, FeatureSettings] = field(default_factory=dict)
     config_path: Path | None = None
     config_given: bool = False
     """Was the config file named by the user (`--config`), not found in the directory?"""
 
+    def found_sets(self, name: str) -> bool:
+        """Does the value of setting `name` come from a config file driftcli found by itself
+        (driftcli.toml or pyproject.toml in the working directory, perhaps a cloned
+        repository's), not one the user named?"""
+        path = self.config_path
+        return path is not None and not self.config_given and self.sources[name] == str(path)
+
     def scheduler(self) -> str | None:
         """The Dask scheduler to connect to, if the user named one.
 
-        A config file driftcli found by itself (driftcli.toml or pyproject.toml
-        in the working directory) came with the directory, perhaps a cloned
-        repository: an address in it is never connected to (a `UsageError`),
-        loopback included, for Dask's protocol carries pickles and the data.
-        With the local engine it is irrelevant, so it is ignored, not refused.
+        An address in a found config file is never connected to (a
+        `UsageError`), loopback included, for Dask's protocol carries pickles
+        and the data. With the local engine it is irrelevant, so it is
+        ignored, not refused.
         """
-        address: str | None = self.values["scheduler"]
-        found = self.config_path is not None and not self.config_given
-        if not address or not found or self.sources["scheduler"] != str(self.config_path):
+        address = self.values.scheduler
+        if not address or not self.found_sets("scheduler"):
             return address
-        if self.values["engine"] == "local":
+        if self.values.engine == "local":
             return None
         raise UsageError(
             f"{self.config_path}: sets scheduler = {address!r}, but driftcli connects only to "
             "a scheduler you name, not one from a config file it found in the directory",
-            hint=f"to use it: --scheduler {address}, or DRIFTCLI_SCHEDULER={address}, or "
-            f"--config {self.config_path}",
+            hint=f"to use it: {option('scheduler')} {address}, or "
+            f"DRIFTCLI_SCHEDULER={address}, or {option('config')} {self.config_path}",
         )
 
     def engine(self) -> str:
         """The engine to count with: `local`, or `dask` if the user asked for it.
 
-        A config file driftcli found by itself may not choose Dask (a
-        `UsageError`): a cluster starts processes and listens on this machine,
-        which a cloned repository does not get to decide.
+        A found config file may not choose Dask (a `UsageError`): a cluster
+        starts processes and listens on this machine, which a cloned
+        repository does not get to decide.
         """
-        engine: str = self.values["engine"]
-        found = self.config_path is not None and not self.config_given
-        if engine == "local" or not found or self.sources["engine"] != str(self.config_path):
+        engine = self.values.engine
+        if engine == "local" or not self.found_sets("engine"):
             return engine
         raise UsageError(
             f"{self.config_path}: sets engine = {engine!r}, but only you choose the engine, "
             "not a config file driftcli found in the directory",
-            hint=f"to use it: --engine {engine}, or DRIFTCLI_ENGINE={engine}, or "
-            f"--config {self.config_path}",
+            hint=f"to use it: {option('engine')} {engine}, or DRIFTCLI_ENGINE={engine}, "
+            f"or {option('config')} {self.config_path}",
         )
 
     def settings(self) -> Settings:
         v = self.values
         return Settings(
-            threshold=v["threshold"],
-            bins=v["bins"],
-            max_categories=v["bins"],
-            min_rows=v["min_rows"],
-            features=v["features"],
-            exclude=v["exclude"],
-            metric=v["metric"],
-            alpha=v["alpha"],
-            evidence=v["evidence"],
-            correction=v["correction"],
-            max_drift_share=v["max_drift_share"],
-            fail_on=v["fail_on"],
+            threshold=v.threshold,
+            bins=v.bins,
+            max_categories=v.bins,
+            min_rows=v.min_rows,
+            features=v.features,
+            exclude=v.exclude,
+            metric=v.metric,
+            alpha=v.alpha,
+            evidence=v.evidence,
+            correction=v.correction,
+            max_drift_share=v.max_drift_share,
+            fail_on=v.fail_on,
             overrides=tuple(self.features.items()),
-            skip_bad_lines=v["skip_bad_lines"],
-            delimiter=v["delimiter"],
-            decimal=v["decimal"],
-            max_columns=v["max_columns"],
-            max_line_bytes=v["max_line_bytes"],
-            json_path=v["json_path"],
-            **{key: v[key] for key in QUALITY_KEYS},
+            skip_bad_lines=v.skip_bad_lines,
+            delimiter=v.delimiter,
+            decimal=v.decimal,
+            max_columns=v.max_columns,
+            max_line_bytes=v.max_line_bytes,
+            json_path=v.json_path,
+            missing_ratio=v.missing_ratio,
+            missing_points=v.missing_points,
+            unseen_ratio=v.unseen_ratio,
+            unseen_points=v.unseen_points,
+            invalid_ratio=v.invalid_ratio,
+            invalid_points=v.invalid_points,
         )
 
 
 def resolve(
-    flags: Mapping[str, Any],
+    given: Given,
     environ: Mapping[str, str] | None = None,
     directory: Path | None = None,
     config: Path | None = None,
@@ -219,23 +156,25 @@ def resolve(
     where = str(path) if path else ""
     prefix = "tool.driftcli." if path and path.name == "pyproject.toml" else ""
     file_values, features = _parse_table(table or {}, where, prefix)
-    values: dict[str, Any] = {}
+    chosen: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for key, parse in GLOBAL_KEYS.items():
-        env_name = f"DRIFTCLI_{key.upper()}"
-        if flags.get(key) is not None:
-            flag = f"--{key.replace('_', '-')}"
-            values[key], sources[key] = _checked(parse, flags[key], flag), "flag"
-        elif environ.get(env_name, "") != "":
-            values[key], sources[key] = _from_env(env_name, environ[env_name], parse), env_name
-        elif key in file_values:
-            values[key], sources[key] = file_values[key], where
-        else:
-            values[key], sources[key] = DEFAULTS[key], "default"
-    if path is not None and config is None and sources["max_line_bytes"] == where:
-        lower_only(path, values["max_line_bytes"])
-    if path is not None and config is None and sources["max_columns"] == where:
-        fewer_columns_only(path, values["max_columns"])
+    for declared in SETTINGS:
+        name, flagged = declared.name, getattr(given, declared.name)
+        if flagged is not None:
+            chosen[name] = _checked(declared.parse, flagged, option(name))
+            sources[name] = "flag"
+        elif environ.get(declared.env, "") != "":
+            chosen[name] = _from_env(declared, environ[declared.env])
+            sources[name] = declared.env
+        elif name in file_values:
+            chosen[name], sources[name] = file_values[name], where
+    values = Values(**chosen)
+    sources = {declared.name: sources.get(declared.name, "default") for declared in SETTINGS}
+    if path is not None and config is None:
+        if sources["max_line_bytes"] == where:
+            lower_only(path, values.max_line_bytes)
+        if sources["max_columns"] == where:
+            fewer_columns_only(path, values.max_columns)
     return Resolved(values, sources, features, path, config_given=config is not None)
 
 
@@ -249,12 +188,12 @@ def _parse_table(
             for name, options in value.items():
                 features[name] = _feature_settings(name, options, where, prefix)
             continue
-        parse = GLOBAL_KEYS.get(key)
-        if parse is None:
+        declared = BY_NAME.get(key)
+        if declared is None:
             raise UsageError(
                 f"{where}: unknown key {prefix + key!r}", hint=did_you_mean(key, GLOBAL_KEYS, _KEYS)
             )
-        values[key] = _checked(parse, value, f"{where}: {prefix}{key}")
+        values[key] = _checked(declared.parse, value, f"{where}: {prefix}{key}")
     return values, features
 
 
@@ -296,7 +235,8 @@ def _value_text(value: Any) -> str:
 _TRUE_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
-def _from_env(name: str, raw: str, parse: Callable[[Any], Any]) -> Any:
+def _from_env(declared: Setting[Any], raw: str) -> Any:
+    name, parse = declared.env, declared.parse
     value: Any = raw
     if parse is flag:
         value = _TRUE_WORDS.get(raw.strip().lower(), raw)
@@ -314,11 +254,8 @@ _KEYS = "known keys:"
 
 def describe(resolved: Resolved) -> list[tuple[str, str, str]]:
     """(key, value, source) rows for --show-config, per-feature settings last."""
-    rows = [
-        (key, size_text(value) if key == "max_line_bytes" else _shown(value), source)
-        for key, value, source in _effective(resolved)
-    ]
-    if resolved.values["threshold"] is None:
+    rows = [(key, shown_value(key, value), source) for key, value, source in _effective(resolved)]
+    if resolved.values.threshold is None:
         rows[0] = ("threshold", "each metric's default", resolved.sources["threshold"])
     return rows
 
@@ -341,18 +278,14 @@ def describe_json(resolved: Resolved) -> dict[str, Any]:
 
 def _effective(resolved: Resolved) -> list[tuple[str, Any, str]]:
     """(key, value, source) for every global setting, then the per-feature ones set."""
-    rows = [(key, resolved.values[key], resolved.sources[key]) for key in GLOBAL_KEYS]
+    rows = []
+    for declared in SETTINGS:
+        key = declared.name
+        value, source = getattr(resolved.values, key), resolved.sources[key]
+        if resolved.found_sets(key) and _distrusted(declared, value):
+            source = f"{source}; not used: found, not given"
+        rows.append((key, value, source))
     where = str(resolved.config_path) if resolved.config_path else ""
-    if not resolved.config_given and where:
-        # What a found config may not decide (Resolved.scheduler, .engine; cli/monitor.py).
-        unused = {"scheduler", "metrics", "on_drift"}
-        unused |= {"engine"} if resolved.values["engine"] != "local" else set()
-        rows = [
-            (key, value, f"{source}; not used: found, not given")
-            if key in unused and source == where
-            else (key, value, source)
-            for key, value, source in rows
-        ]
     for name, options in resolved.features.items():
         for key in FEATURE_KEYS:
             value = getattr(options, key)
@@ -361,8 +294,19 @@ def _effective(resolved: Resolved) -> list[tuple[str, Any, str]]:
     return rows
 
 
-def _shown(value: Any) -> str:
-    """A value as the config file would spell it (`true`, not Python's `True`)."""
+def _distrusted(declared: Setting[Any], value: Any) -> bool:
+    """Would a found config file's value of this setting go unused (Resolved.scheduler,
+    .engine; cli/monitor.py)? A lowered limit is used; a higher one was refused."""
+    if declared.trust is Trust.LOCAL_ONLY:
+        return bool(value != "local")
+    return declared.trust in (Trust.NEVER, Trust.NOT_CONNECTED)
+
+
+def shown_value(key: str, value: Any) -> str:
+    """A setting's value as the config file would spell it (`true`, not Python's `True`;
+    a size with its unit)."""
+    if key == "max_line_bytes":
+        return size_text(value)
     if value is None:
         return "-"
     if isinstance(value, bool):

@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from driftcli.errors import UsageError, os_reason, path_shown
+from driftcli.errors import UsageError, option, os_reason, path_shown
 from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES, size_text
 
 
@@ -21,7 +21,7 @@ def find_config(
 ) -> tuple[Path, dict[str, Any]] | None:
     """The config file and its driftcli table, if there is one."""
     if explicit is not None:
-        _regular_file(explicit, f"--config {path_shown(explicit)}", required=True)
+        _regular_file(explicit, f"{option('config')} {path_shown(explicit)}", required=True)
         return explicit, _table(explicit)
     own = directory / "driftcli.toml"
     if _regular_file(own, str(own)):
@@ -115,8 +115,8 @@ def lower_only(path: Path, limit: int) -> None:
         f"{path}: sets max_line_bytes = {size_text(limit)}, above the default of "
         f"{size_text(DEFAULT_MAX_LINE_BYTES)}, but only a limit you give may raise it, not "
         "a config file driftcli found in the directory",
-        hint=f"to use it: --max-line-bytes {size}, or DRIFTCLI_MAX_LINE_BYTES={size}, or "
-        f"--config {path}",
+        hint=f"to use it: {option('max_line_bytes')} {size}, or DRIFTCLI_MAX_LINE_BYTES={size}, "
+        f"or {option('config')} {path}",
     )
 
 
@@ -129,6 +129,6 @@ def fewer_columns_only(path: Path, limit: int) -> None:
         f"{path}: sets max_columns = {limit:,}, above the default of {DEFAULT_MAX_COLUMNS:,}, "
         "but only a limit you give may raise it, not a config file driftcli found in the "
         "directory",
-        hint=f"to use it: --max-columns {limit}, or DRIFTCLI_MAX_COLUMNS={limit}, or "
-        f"--config {path}",
+        hint=f"to use it: {option('max_columns')} {limit}, or DRIFTCLI_MAX_COLUMNS={limit}, "
+        f"or {option('config')} {path}",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 from collections.abc import Iterable
 from enum import IntEnum
 
@@ -26,15 +27,26 @@ class DriftcliError(Exception):
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
-        self.hint = hint
+        self.said = message
+        """The message with the settings it names marked (`option`), for the CLI to show
+        each by its flag."""
+        self.said_hint = hint
+
+    @property
+    def message(self) -> str:
+        """The message, each setting by its name."""
+        return plain_names(self.said)
+
+    @property
+    def hint(self) -> str | None:
+        return None if self.said_hint is None else plain_names(self.said_hint)
 
     def __str__(self) -> str:
         return self.message
 
     def __reduce__(self) -> tuple[object, ...]:
         # Raised on a Dask worker, it travels pickled: with its hint.
-        return (type(self), (self.message, self.hint))
+        return (type(self), (self.said, self.said_hint))
 
 
 class UsageError(DriftcliError):
@@ -59,6 +71,23 @@ class NothingStored(StoreError):
 
 class StoreNotWritable(StoreError):
     """The store can be read but not written (a read-only mount, another user's store)."""
+
+
+SETTING_MARK = "\x1f"
+"""Brackets a setting's name in a message (`option`); a control character, so
+never one a message's own words hold."""
+NAMED = re.compile(f"{SETTING_MARK}([a-z_]+){SETTING_MARK}")
+
+
+def option(name: str) -> str:
+    """A setting or option named in a message (`bins`, `config`): the library reads it as
+    its name, the CLI as the flag that sets it (`--bins`, cli/runtime.py `note`)."""
+    return f"{SETTING_MARK}{name}{SETTING_MARK}"
+
+
+def plain_names(text: str) -> str:
+    """A message as the library says it: each setting by its name."""
+    return NAMED.sub(r"\1", text)
 
 
 def did_you_mean(word: str, known: Iterable[str], listing: str = "choose one of") -> str:

@@ -23,7 +23,7 @@ import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from driftcli.errors import UsageError
+from driftcli.errors import UsageError, option
 from driftcli.settings import MAX_HOOK_SECONDS
 
 DEFAULT_HOOK_TIMEOUT = 30.0
@@ -55,15 +55,17 @@ def parse_hook(
         argv = tuple(shlex.split(command))
     except ValueError as exc:
         raise UsageError(
-            f"--on-drift {command!r}: cannot be split into words ({exc})",
+            f"{option('on_drift')} {command!r}: cannot be split into words ({exc})",
             hint="quote it as you would in a shell; for pipes, run it through sh -c '...'",
         ) from None
     if not argv:
-        raise UsageError("--on-drift: the command is empty", hint="name a program to run")
+        raise UsageError(
+            f"{option('on_drift')}: the command is empty", hint="name a program to run"
+        )
     limit = DEFAULT_HOOK_TIMEOUT if timeout is None else timeout
     if not 0 < limit <= MAX_HOOK_SECONDS:
         raise UsageError(
-            f"--hook-timeout must be above 0 and at most {MAX_HOOK_SECONDS:,.0f} seconds "
+            f"{option('hook_timeout')} must be above 0 and at most {MAX_HOOK_SECONDS:,.0f} seconds "
             f"(a day), not {limit}"
         )
     statuses = frozenset(also)
@@ -71,7 +73,7 @@ def parse_hook(
     unknown = sorted(statuses - set(allowed))
     if unknown:
         raise UsageError(
-            f"--on-drift-also {unknown[0]!r}: not a feature status",
+            f"{option('on_drift_also')} {unknown[0]!r}: not a feature status",
             hint="one of: " + ", ".join(allowed),
         )
     return Hook(argv, limit, statuses)

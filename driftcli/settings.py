@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from driftcli.choices import Correction, Kind, TimeUnit
-from driftcli.errors import UsageError, did_you_mean
+from driftcli.errors import UsageError, did_you_mean, option
 
 DEFAULT_BINS = 20
 DEFAULT_MAX_CATEGORIES = 20
@@ -195,32 +195,32 @@ DEFAULT_SETTINGS = Settings()
 def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
     """Raise `UsageError` for settings no check can honour; `metrics`: the known names."""
     if settings.bins < 2:
-        raise UsageError(f"--bins must be at least 2, not {settings.bins}")
+        raise UsageError(f"{option('bins')} must be at least 2, not {settings.bins}")
     if settings.max_categories < 1:
         raise UsageError(f"the category cap must be at least 1, not {settings.max_categories}")
-    thresholds = [("--threshold", settings.threshold)] + [
+    thresholds = [(option("threshold"), settings.threshold)] + [
         (f"features.{n}.threshold", o.threshold) for n, o in settings.overrides
     ]
-    for option, value in thresholds:
+    for named, value in thresholds:
         if value is not None and not (value >= 0 and math.isfinite(value)):
-            raise UsageError(f"{option} must be a number of at least 0, not {value}")
+            raise UsageError(f"{named} must be a number of at least 0, not {value}")
     _validate_quality(settings)
     if not 0 < settings.evidence < 1:
-        raise UsageError(f"--evidence must be between 0 and 1, not {settings.evidence}")
-    for option, metric in [("--metric", settings.metric)] + [
+        raise UsageError(f"{option('evidence')} must be between 0 and 1, not {settings.evidence}")
+    for named, metric in [(option("metric"), settings.metric)] + [
         (f"features.{n}.metric", o.metric) for n, o in settings.overrides if o.metric
     ]:
         if metric not in metrics:
             raise UsageError(
-                f"{option}: unknown metric {metric!r}", hint=did_you_mean(metric, metrics)
+                f"{named}: unknown metric {metric!r}", hint=did_you_mean(metric, metrics)
             )
     if settings.alpha is not None and not 0 < settings.alpha < 1:
-        raise UsageError(f"--alpha must be between 0 and 1, not {settings.alpha}")
+        raise UsageError(f"{option('alpha')} must be between 0 and 1, not {settings.alpha}")
     share = settings.max_drift_share
     if share is not None and not 0 <= share < 1:
-        raise UsageError(f"--max-drift-share must be at least 0 and below 1, not {share}")
+        raise UsageError(f"{option('max_drift_share')} must be at least 0 and below 1, not {share}")
     if settings.min_rows is not None and settings.min_rows < 1:
-        raise UsageError(f"--min-rows must be at least 1, not {settings.min_rows}")
+        raise UsageError(f"{option('min_rows')} must be at least 1, not {settings.min_rows}")
     for feature_name, override in settings.overrides:
         if override.bins is not None and override.bins < 2:
             raise UsageError(
@@ -230,18 +230,20 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
         len(settings.delimiter) != 1 or settings.delimiter in '"\r\n'
     ):
         raise UsageError(
-            f"--delimiter must be one character other than a quote or a newline, "
+            f"{option('delimiter')} must be one character other than a quote or a newline, "
             f"not {settings.delimiter!r}"
         )
     if settings.decimal not in (None, ".", ","):
-        raise UsageError(f"--decimal must be . or , not {settings.decimal!r}")
+        raise UsageError(f"{option('decimal')} must be . or , not {settings.decimal!r}")
     if not 1 <= settings.max_line_bytes <= MAX_LINE_BYTES:
         raise UsageError(
-            f"--max-line-bytes must be from 1 byte to {size_text(MAX_LINE_BYTES)}, "
+            f"{option('max_line_bytes')} must be from 1 byte to {size_text(MAX_LINE_BYTES)}, "
             f"not {settings.max_line_bytes:,}"
         )
     if not 1 <= settings.max_columns <= MAX_COUNT:
-        raise UsageError(f"--max-columns must be at least 1, not {settings.max_columns:,}")
+        raise UsageError(
+            f"{option('max_columns')} must be at least 1, not {settings.max_columns:,}"
+        )
     overlap = set(settings.features) & set(settings.exclude)
     if overlap:
         raise UsageError(f"{sorted(overlap)[0]!r} is both selected and excluded")
@@ -249,16 +251,16 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
 
 def _validate_quality(settings: Settings) -> None:
     """A ratio of at least 1 and points of at least 0 (inf turns a rule off)."""
-    sources = [("--", settings)] + [(f"features.{n}.", o) for n, o in settings.overrides]
+    sources = [("", settings)] + [(f"features.{n}.", o) for n, o in settings.overrides]
     for prefix, source in sources:
         for rule in QUALITY_RULES:
             for limit, low in (("ratio", 1.0), ("points", 0.0)):
                 value = getattr(source, f"{rule}_{limit}")
                 if value is None or value >= low:  # inf is a rule turned off
                     continue
-                name = f"{rule}_{limit}" if prefix != "--" else f"{rule}-{limit}"
+                name = f"{prefix}{rule}_{limit}" if prefix else option(f"{rule}_{limit}")
                 raise UsageError(
-                    f"{prefix}{name} must be a number of at least {low:g}, not {value}",
+                    f"{name} must be a number of at least {low:g}, not {value}",
                     hint="inf turns the rule off",
                 )
 
@@ -296,32 +298,33 @@ def parse_every(text: str) -> Every:
     match = _EVERY.fullmatch(text)
     if not match and re.fullmatch(r"\s*\d+\s*M\s*", text):
         raise UsageError(
-            f"--every {text!r}: months are not supported (they differ in length)",
+            f"{option('every')} {text!r}: months are not supported (they differ in length)",
             hint=f"did you mean {text.strip().replace('M', 'm')!r}, minutes? Or give days: 30d",
         )
     if not match:
         raise UsageError(
-            f"--every {text!r}: not a length of time",
+            f"{option('every')} {text!r}: not a length of time",
             hint="give a number and a unit: 30m, 1h, 6h, 1d or 1w",
         )
     count, unit = int(match.group(1)), TimeUnit(match.group(2).lower()[0])
     every = Every(count, unit)
     if count < 1:
-        raise UsageError(f"--every {text!r}: must be at least 1{unit.value}")
+        raise UsageError(f"{option('every')} {text!r}: must be at least 1{unit.value}")
     if every.seconds > MAX_EVERY_DAYS * _DAY_SECONDS:
         raise UsageError(
-            f"--every {text!r}: longer than {MAX_EVERY_DAYS:,}d (about a century)",
-            hint="a chunk that long holds the whole input: leave out --by for a whole check",
+            f"{option('every')} {text!r}: longer than {MAX_EVERY_DAYS:,}d (about a century)",
+            hint=f"a chunk that long holds the whole input: leave out {option('by')} "
+            "for a whole check",
         )
     if every.seconds < _DAY_SECONDS and _DAY_SECONDS % every.seconds:
         raise UsageError(
-            f"--every {text!r}: a length under a day must divide a day, "
+            f"{option('every')} {text!r}: a length under a day must divide a day, "
             "so that chunks start at the same times every day",
             hint="for example 5m, 10m, 15m, 20m, 30m, 1h, 2h, 3h, 4h, 6h, 8h or 12h",
         )
     if every.seconds > _DAY_SECONDS and every.seconds % _DAY_SECONDS:
         raise UsageError(
-            f"--every {text!r}: a length over a day must be whole days",
+            f"{option('every')} {text!r}: a length over a day must be whole days",
             hint="for example 2d, 3d or 1w",
         )
     return every
@@ -354,18 +357,22 @@ def chunking_of(
     if chunk_rows is not None:
         if by is not None or every is not None or timezone is not None:
             raise UsageError(
-                "--chunk-rows cuts by rows; it cannot go with --by, --every or --timezone"
+                f"{option('chunk_rows')} cuts by rows; it cannot go with {option('by')}, "
+                f"{option('every')} or {option('timezone')}"
             )
         if chunk_rows < 1:
-            raise UsageError(f"--chunk-rows must be at least 1, not {chunk_rows}")
+            raise UsageError(f"{option('chunk_rows')} must be at least 1, not {chunk_rows}")
         return ByRows(chunk_rows)
     if by is None:
         if every is not None or timezone is not None:
-            given = "--every" if every is not None else "--timezone"
-            raise UsageError(f"{given} needs --by COLUMN, the column that holds the time")
+            given = option("every") if every is not None else option("timezone")
+            raise UsageError(f"{given} needs {option('by')} COLUMN, the column that holds the time")
         return None
     if every is None:
-        raise UsageError("--by needs --every, the length of a chunk", hint="for example --every 1d")
+        raise UsageError(
+            f"{option('by')} needs {option('every')}, the length of a chunk",
+            hint=f"for example {option('every')} 1d",
+        )
     return ByTime(by, parse_every(every), validate_timezone(timezone or UTC))
 
 
@@ -388,6 +395,6 @@ def validate_timezone(name: str) -> str:
     close = difflib.get_close_matches(name.strip().casefold(), list(spelt), n=3)
     guess = f"did you mean {' or '.join(repr(spelt[c]) for c in close)}? " if close else ""
     raise UsageError(
-        f"--timezone {name!r}: not a time zone this machine knows",
+        f"{option('timezone')} {name!r}: not a time zone this machine knows",
         hint=f"{guess}give an IANA name such as UTC, Europe/Berlin or America/New_York",
     )

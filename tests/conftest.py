@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -227,3 +229,23 @@ def window_ids(store: Path, window: str = "live", column: str = "id") -> list[in
     """The values of `column` in a window's segments, oldest first."""
     tables = [pq.read_table(s) for s in window_segments(store, window)]
     return [v for t in tables for v in t.column(column).to_pylist()]
+
+
+@contextlib.contextmanager
+def raises_told(
+    error: type[Exception], match: str | None = None
+) -> Iterator[pytest.ExceptionInfo[Any]]:
+    """As `pytest.raises`, matching the message as the command line tells it: the library
+    names a setting (`bins`), the CLI its flag (`--bins`)."""
+    with pytest.raises(error) as caught:
+        yield caught
+    if match is not None:
+        assert re.search(match, told(caught.value)), told(caught.value)
+
+
+def told(error: BaseException, hint: bool = False) -> str:
+    """An error's message (or its hint) as the command line tells it."""
+    from driftcli.cli.runtime import flag_names
+
+    said = getattr(error, "said_hint", None) if hint else getattr(error, "said", str(error))
+    return flag_names(said or "")

@@ -19,6 +19,7 @@ from tests.conftest import (
     story_expected,
     story_log,
     story_reference,
+    told,
     with_iso_times,
     write_table,
 )
@@ -236,7 +237,7 @@ def test_too_many_chunks_is_an_error_that_names_the_way_out(
     monkeypatch.setattr("driftcli.counting.chunking.MAX_CHUNKS", 5)
     with pytest.raises(InputError, match="more than 5 chunks") as caught:
         timeline(story["parquet"], story["ref"])
-    assert "--every" in (caught.value.hint or "")
+    assert "--every" in told(caught.value, hint=True)
 
 
 def test_chunks_of_rows_are_refused_on_a_distributed_engine(story: dict[str, Path]) -> None:

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
+import typer.main
 
 from driftcli.choices import Kind
+from driftcli.cli import app
 from driftcli.config import resolve
 from driftcli.errors import UsageError
-from tests.conftest import Invoke
+from driftcli.setting_table import SETTINGS, Given, Setting
+from tests.conftest import Invoke, raises_told, told
 
 
 def test_precedence_flags_over_environment_over_file_over_defaults(tmp_path: Path) -> None:
     (tmp_path / "driftcli.toml").write_text('threshold = 0.3\nmetric = "psi"\nbins = 10\n')
     env = {"DRIFTCLI_THRESHOLD": "0.4", "DRIFTCLI_METRIC": "js"}
-    resolved = resolve({"threshold": 0.7}, env, tmp_path)
-    assert resolved.values["threshold"] == 0.7 and resolved.sources["threshold"] == "flag"
-    assert resolved.values["metric"] == "js" and resolved.sources["metric"] == "DRIFTCLI_METRIC"
-    assert resolved.values["bins"] == 10
+    resolved = resolve(Given(threshold=0.7), env, tmp_path)
+    assert resolved.values.threshold == 0.7 and resolved.sources["threshold"] == "flag"
+    assert resolved.values.metric == "js" and resolved.sources["metric"] == "DRIFTCLI_METRIC"
+    assert resolved.values.bins == 10
     assert resolved.sources["bins"] == str(tmp_path / "driftcli.toml")
-    assert resolved.values["alpha"] is None and resolved.sources["alpha"] == "default"
+    assert resolved.values.alpha is None and resolved.sources["alpha"] == "default"
 
 
 def test_pyproject_tool_table_and_per_feature_overrides(tmp_path: Path) -> None:
@@ -30,7 +34,7 @@ def test_pyproject_tool_table_and_per_feature_overrides(tmp_path: Path) -> None:
         '[tool.driftcli.features.income]\nthreshold = 0.2\nmetric = "psi"\n\n'
         '[tool.driftcli.features.zip]\nkind = "categorical"\nbins = 5\n'
     )
-    settings = resolve({}, {}, tmp_path).settings()
+    settings = resolve(Given(), {}, tmp_path).settings()
     assert settings.threshold == 0.3 and settings.exclude == ("id",)
     income = settings.for_feature("income")
     assert income.threshold == 0.2 and income.metric == "psi"
@@ -41,7 +45,7 @@ def test_pyproject_tool_table_and_per_feature_overrides(tmp_path: Path) -> None:
 def test_driftcli_toml_wins_over_pyproject(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.driftcli]\nthreshold = 0.9\n")
     (tmp_path / "driftcli.toml").write_text("threshold = 0.1\n")
-    assert resolve({}, {}, tmp_path).values["threshold"] == 0.1
+    assert resolve(Given(), {}, tmp_path).values.threshold == 0.1
 
 
 @pytest.mark.parametrize(
@@ -59,7 +63,7 @@ def test_driftcli_toml_wins_over_pyproject(tmp_path: Path) -> None:
 def test_config_errors_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "driftcli.toml").write_text(text)
     with pytest.raises(UsageError, match=message) as caught:
-        resolve({}, {}, tmp_path)
+        resolve(Given(), {}, tmp_path)
     assert str(tmp_path / "driftcli.toml") in str(caught.value)
 
 
@@ -95,7 +99,7 @@ def test_values_out_of_range_name_the_file_and_the_key(
         text = "[tool.driftcli]\n" + text.replace("[features.", "[tool.driftcli.features.")
     (tmp_path / name).write_text(text)
     with pytest.raises(UsageError) as caught:
-        resolve({}, {}, tmp_path)
+        resolve(Given(), {}, tmp_path)
     assert caught.value.message.startswith(f"{tmp_path / name}: {prefix}{message}")
     assert len(caught.value.message) < len(str(tmp_path)) + 200  # a huge value is cut short
 
@@ -120,31 +124,31 @@ def test_a_config_file_nested_too_deep_is_an_error_naming_it(
         text = "[tool.driftcli]\n" + text
     (tmp_path / name).write_text(text)
     with pytest.raises(UsageError) as caught:
-        resolve({}, {}, tmp_path)
+        resolve(Given(), {}, tmp_path)
     assert caught.value.message.startswith(f"{tmp_path / name}: ")
     assert message in caught.value.message
 
 
 def test_numbers_from_the_environment_are_checked_like_the_files(tmp_path: Path) -> None:
     environ = {"DRIFTCLI_THRESHOLD": "0.3", "DRIFTCLI_BINS": "12", "DRIFTCLI_EVIDENCE": "0.01"}
-    values = resolve({}, environ, tmp_path).values
-    assert (values["threshold"], values["bins"], values["evidence"]) == (0.3, 12, 0.01)
+    values = resolve(Given(), environ, tmp_path).values
+    assert (values.threshold, values.bins, values.evidence) == (0.3, 12, 0.01)
     with pytest.raises(UsageError, match="DRIFTCLI_EVIDENCE must be between 0 and 1, not nan"):
-        resolve({}, {"DRIFTCLI_EVIDENCE": "nan"}, tmp_path)
+        resolve(Given(), {"DRIFTCLI_EVIDENCE": "nan"}, tmp_path)
     with pytest.raises(UsageError, match=r"DRIFTCLI_MIN_ROWS must be a whole number, not '1\.5'"):
-        resolve({}, {"DRIFTCLI_MIN_ROWS": "1.5"}, tmp_path)
+        resolve(Given(), {"DRIFTCLI_MIN_ROWS": "1.5"}, tmp_path)
 
 
 def test_typo_gets_a_suggestion(tmp_path: Path) -> None:
     (tmp_path / "driftcli.toml").write_text("treshold = 0.3\n")
     with pytest.raises(UsageError) as caught:
-        resolve({}, {}, tmp_path)
+        resolve(Given(), {}, tmp_path)
     assert caught.value.hint is not None and "did you mean 'threshold'" in caught.value.hint
 
 
 def test_bad_environment_value_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="DRIFTCLI_ALPHA must be a number, not 'tiny'"):
-        resolve({}, {"DRIFTCLI_ALPHA": "tiny"}, tmp_path)
+        resolve(Given(), {"DRIFTCLI_ALPHA": "tiny"}, tmp_path)
 
 
 def test_cli_reads_the_config_and_shows_it(
@@ -230,8 +234,8 @@ def test_a_misspelt_metric_gets_a_suggestion_wherever_it_is_set(
     tmp_path: Path, flags: dict[str, str], env: dict[str, str], text: str, where: str
 ) -> None:
     (tmp_path / "driftcli.toml").write_text(text)
-    with pytest.raises(UsageError, match=where) as caught:
-        resolve(flags, env, tmp_path)
+    with raises_told(UsageError, match=where) as caught:
+        resolve(Given(**flags), env, tmp_path)
     assert caught.value.hint is not None
     assert caught.value.hint.startswith("did you mean 'kl'? choose one of kl, psi")
 
@@ -289,12 +293,12 @@ def test_sizes_read_decimal_and_binary_units_exactly(
     tmp_path: Path, given: str | int, size: int
 ) -> None:
     flags = {"max_line_bytes": given}
-    assert resolve(flags, {}, tmp_path).values["max_line_bytes"] == size
+    assert resolve(Given(**flags), {}, tmp_path).values.max_line_bytes == size
     environ = {"DRIFTCLI_MAX_LINE_BYTES": str(given)}
-    assert resolve({}, environ, tmp_path).values["max_line_bytes"] == size
+    assert resolve(Given(), environ, tmp_path).values.max_line_bytes == size
     config = tmp_path / "given.toml"
     config.write_text(f"max_line_bytes = {given!r}\n".replace("'", '"'))
-    assert resolve({}, {}, tmp_path, config).values["max_line_bytes"] == size
+    assert resolve(Given(), {}, tmp_path, config).values.max_line_bytes == size
 
 
 @pytest.mark.parametrize(
@@ -314,9 +318,9 @@ def test_sizes_read_decimal_and_binary_units_exactly(
 def test_a_size_out_of_range_or_with_an_unknown_unit_says_so(
     tmp_path: Path, given: str | int, why: str
 ) -> None:
-    with pytest.raises(UsageError) as caught:
-        resolve({"max_line_bytes": given}, {}, tmp_path)
-    assert f"--max-line-bytes {why}" in caught.value.message
+    with raises_told(UsageError) as caught:
+        resolve(Given(max_line_bytes=given), {}, tmp_path)
+    assert f"--max-line-bytes {why}" in told(caught.value)
 
 
 @pytest.mark.parametrize("where", ["driftcli.toml", "pyproject.toml"])
@@ -326,26 +330,56 @@ def test_a_found_config_may_lower_the_line_limit_but_not_raise_it(
     table = "[tool.driftcli]\n" if where == "pyproject.toml" else ""
     path = tmp_path / where
     path.write_text(f'{table}max_line_bytes = "1MiB"\n')
-    assert resolve({}, {}, tmp_path).values["max_line_bytes"] == 1 << 20
+    assert resolve(Given(), {}, tmp_path).values.max_line_bytes == 1 << 20
     path.write_text(f'{table}max_line_bytes = "65MiB"\n')
-    with pytest.raises(UsageError) as caught:
-        resolve({}, {}, tmp_path)
+    with raises_told(UsageError) as caught:
+        resolve(Given(), {}, tmp_path)
     assert caught.value.message == (
         f"{path}: sets max_line_bytes = 65 MiB, above the default of 64 MiB, but only a limit "
         "you give may raise it, not a config file driftcli found in the directory"
     )
-    assert caught.value.hint == (
+    assert told(caught.value, hint=True) == (
         f"to use it: --max-line-bytes 65MiB, or DRIFTCLI_MAX_LINE_BYTES=65MiB, or --config {path}"
     )
-    assert resolve({}, {}, tmp_path, path).values["max_line_bytes"] == 65 << 20
-    assert resolve({"max_line_bytes": "1GiB"}, {}, tmp_path).values["max_line_bytes"] == 1 << 30
+    assert resolve(Given(), {}, tmp_path, path).values.max_line_bytes == 65 << 20
+    assert resolve(Given(max_line_bytes="1GiB"), {}, tmp_path).values.max_line_bytes == 1 << 30
     environ = {"DRIFTCLI_MAX_LINE_BYTES": "128MiB"}
-    assert resolve({}, environ, tmp_path).values["max_line_bytes"] == 128 << 20
+    assert resolve(Given(), environ, tmp_path).values.max_line_bytes == 128 << 20
 
 
 def test_library_settings_hold_the_line_limit_to_its_range() -> None:
     from driftcli.settings import MAX_LINE_BYTES, Settings, validate
 
     for wrong in (0, MAX_LINE_BYTES + 1):
-        with pytest.raises(UsageError, match="--max-line-bytes must be from 1 byte to 1 GiB"):
+        with raises_told(UsageError, match="--max-line-bytes must be from 1 byte to 1 GiB"):
             validate(Settings(max_line_bytes=wrong), ("kl",))
+
+
+def test_what_the_user_gives_has_a_field_for_every_setting() -> None:
+    assert [f.name for f in fields(Given)] == [s.name for s in SETTINGS]
+
+
+@pytest.mark.parametrize("declared", SETTINGS, ids=lambda s: s.name)
+def test_each_setting_has_its_flag_on_the_commands_it_names(declared: Setting[object]) -> None:
+    root = typer.main.get_command(app)
+    context = root.make_context("driftcli", [], resilient_parsing=True)
+    taking = []
+    for name in root.list_commands(context):  # type: ignore[attr-defined]
+        command = root.get_command(context, name)  # type: ignore[attr-defined]
+        flags = {flag for param in command.params for flag in param.opts}
+        if "--" + declared.name.replace("_", "-") in flags and (name, declared.name) not in _OWN:
+            taking.append(name)
+    assert taking == sorted(", ".join(declared.commands).split(", "))
+
+
+_OWN = {("history", "features"), ("ingest", "skip_bad_lines")}
+"""Flags named as a setting that are a command's own: history's --features picks the
+features shown; ingest's --skip-bad-lines is its own, taken from no variable or file."""
+
+
+def test_a_setting_in_a_library_message_is_its_flag_on_the_command_line() -> None:
+    from driftcli.settings import Settings, validate
+
+    with raises_told(UsageError, match="^--bins must be at least 2, not 1$") as caught:
+        validate(Settings(bins=1), ("kl",))
+    assert str(caught.value) == "bins must be at least 2, not 1"

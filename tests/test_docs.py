@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from driftcli.cli import settings_doc
 from driftcli.cli.helpdoc import render
 
 ROOT = Path(__file__).parent.parent
@@ -61,3 +62,8 @@ def test_the_readme_examples_run_on_the_files_they_name(tmp_path: Path) -> None:
         )  # fmt: skip
         assert done.returncode in (0, 1), f"{command}: {done.stderr}"
         assert "error:" not in done.stderr, command
+
+
+def test_the_settings_table_is_made_from_the_settings() -> None:
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert settings_doc.render() in page, "docs/configuration.md is stale: run `make docs`"

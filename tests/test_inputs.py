@@ -20,7 +20,7 @@ from driftcli.choices import InputFormat
 from driftcli.errors import InputError, UsageError
 from driftcli.inputs import open_source
 from driftcli.reference.builder import build_profile
-from tests.conftest import Invoke, read_all_batches
+from tests.conftest import Invoke, raises_told, read_all_batches, told
 
 FORMATS = ["csv", "parquet", "jsonl"]
 
@@ -653,13 +653,12 @@ def test_a_file_read_as_one_merged_column_is_an_error_that_names_its_separator(
 ) -> None:
     path = tmp_path / "ref.csv"
     path.write_bytes(separated(sample, separator))
-    with pytest.raises(InputError) as caught, open_source(str(path), delimiter=",") as source:
+    with raises_told(InputError) as caught, open_source(str(path), delimiter=",") as source:
         next(source.batches())
     message = str(caught.value)
     assert message.startswith(f"{path}: the CSV header reads as one column, 'age")
     assert f"with the separator comma; its fields look separated by {word}s" in message
-    assert caught.value.hint is not None
-    assert caught.value.hint.startswith(f"pass --delimiter {word}")
+    assert told(caught.value, hint=True).startswith(f"pass --delimiter {word}")
 
 
 def test_an_empty_line_of_a_one_column_csv_is_a_missing_value(tmp_path: Path) -> None:

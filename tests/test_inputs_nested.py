@@ -12,7 +12,7 @@ import pytest
 from driftcli.errors import UsageError
 from driftcli.inputs import open_source
 from driftcli.inputs.nested import features_at, parse_json_path
-from tests.conftest import Invoke, run_driftcli
+from tests.conftest import Invoke, raises_told, run_driftcli
 
 
 def lines(rows: list[object]) -> str:
@@ -59,14 +59,14 @@ def test_a_chunk_where_no_line_has_the_object_is_rows_without_columns() -> None:
 
 @pytest.mark.parametrize("text", ["", ".", "a..b", "features."])
 def test_an_empty_key_is_a_usage_error(text: str) -> None:
-    with pytest.raises(UsageError, match="--json-path"):
+    with raises_told(UsageError, match="--json-path"):
         parse_json_path(text)
 
 
 def test_json_path_reads_json_lines_only(tmp_path: Path) -> None:
     path = tmp_path / "live.csv"
     path.write_text("a,b\n1,2\n")
-    with pytest.raises(UsageError, match="--json-path reads JSON lines"):
+    with raises_told(UsageError, match="--json-path reads JSON lines"):
         read(path, "features")
 
 

@@ -195,13 +195,16 @@ def test_progress_bar_draws_after_its_delay(monkeypatch: pytest.MonkeyPatch) -> 
 
     from driftcli.output.progress import ProgressBar
 
-    monkeypatch.setattr(ProgressBar, "DELAY", 0.0)
-    bar = ProgressBar()
-    bar._progress.live.console = Console(file=io.StringIO(), force_terminal=True, width=100)
-    with bar:
-        bar.update("live.csv", 500, 50, 100)
-        bar.update("live.csv", 1000, 100, 100)
-    assert bar._shown
+    def drawn(delay: float) -> str:
+        monkeypatch.setattr(ProgressBar, "DELAY", delay)
+        screen = io.StringIO()
+        with ProgressBar(Console(file=screen, force_terminal=True, width=100)) as bar:
+            bar.update("live.csv", 500, 50, 100)
+            bar.update("live.csv", 1000, 100, 100)
+        return screen.getvalue()
+
+    assert "live.csv" in drawn(0.0)
+    assert drawn(3600.0) == ""  # a short read shows nothing
 
 
 HOSTILE_NAMES = [

@@ -144,8 +144,8 @@ def test_trend_detected_only_when_the_later_values_sit_otherwise() -> None:
     for i in range(0, ROWS, BATCH):
         shuffled.add(steady[i : i + BATCH], 0, BINS)
         trending.add(rising[i : i + BATCH], 0, BINS)
-    assert shuffled.fixed(BINS) is not None
-    assert trending.fixed(BINS) is None
+    assert not shuffled.result(BINS).recount  # the buckets fixed from the hold stand
+    assert trending.result(BINS).recount
 
 
 def test_discrete_column_keeps_a_bucket_per_value_past_the_held_values() -> None:
@@ -274,9 +274,9 @@ def test_sketch_goes_on_from_the_held_values_before_a_batch_would_pass_the_hold(
     assert sketch_.exact
     sketch_.add(second, 0, BINS)
     assert not sketch_.exact
-    fixed = sketch_.fixed(BINS)
-    assert fixed is not None
-    cuts, counts = fixed
+    fixed = sketch_.result(BINS)
+    assert not fixed.recount
+    cuts, counts = fixed.cuts, fixed.counts
     expected_cuts, _ = cuts_of(np.sort(first), BINS)
     np.testing.assert_array_equal(cuts.edges, expected_cuts.edges)
     both = np.r_[first, second]
@@ -288,10 +288,10 @@ def test_a_single_batch_larger_than_the_hold_is_held_whole() -> None:
     sketch_ = NumericSketch(rereadable=True)
     sketch_.add(values, 0, BINS)
     assert not sketch_.exact  # past the hold, with edges from all of it
-    fixed = sketch_.fixed(BINS)
-    assert fixed is not None
+    fixed = sketch_.result(BINS)
+    assert not fixed.recount
     expected_cuts, _ = cuts_of(np.sort(values), BINS)
-    np.testing.assert_array_equal(fixed[0].edges, expected_cuts.edges)
+    np.testing.assert_array_equal(fixed.cuts.edges, expected_cuts.edges)
 
 
 def test_second_read_of_a_dataset_reads_just_the_column_counted_again(

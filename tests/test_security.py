@@ -8,6 +8,7 @@ Markdown summary or a JUnit file escaped, never as terminal control codes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -24,6 +25,7 @@ import pytest
 from driftcli.config import resolve
 from driftcli.errors import UsageError
 from driftcli.output.texts import shown
+from driftcli.setting_table import Given
 from tests.conftest import SAMPLE, Invoke, run_driftcli
 
 LIVE = str(SAMPLE / "live_ok.csv")
@@ -89,17 +91,17 @@ def test_a_scheduler_the_user_names_is_used(tmp_path: Path, given: str, expected
     flags = {"scheduler": expected} if given == "flag" else {}
     environ = {"DRIFTCLI_SCHEDULER": expected} if given == "environment" else {}
     config = tmp_path / "driftcli.toml" if given == "--config" else None
-    assert resolve(flags, environ, tmp_path, config).scheduler() == expected
+    assert resolve(Given(**flags), environ, tmp_path, config).scheduler() == expected
 
 
 def test_a_found_config_may_not_ask_for_dask_but_the_user_may(tmp_path: Path) -> None:
     (tmp_path / "driftcli.toml").write_text('engine = "dask"\n')
     with pytest.raises(UsageError, match="but only you choose the engine"):
-        resolve({}, {}, tmp_path).engine()
-    assert resolve({"engine": "dask"}, {}, tmp_path).engine() == "dask"
-    assert resolve({}, {"DRIFTCLI_ENGINE": "dask"}, tmp_path).engine() == "dask"
-    assert resolve({}, {}, tmp_path, tmp_path / "driftcli.toml").engine() == "dask"
-    assert resolve({"engine": "local"}, {}, tmp_path).engine() == "local"
+        resolve(Given(), {}, tmp_path).engine()
+    assert resolve(Given(engine="dask"), {}, tmp_path).engine() == "dask"
+    assert resolve(Given(), {"DRIFTCLI_ENGINE": "dask"}, tmp_path).engine() == "dask"
+    assert resolve(Given(), {}, tmp_path, tmp_path / "driftcli.toml").engine() == "dask"
+    assert resolve(Given(engine="local"), {}, tmp_path).engine() == "local"
 
 
 @pytest.mark.parametrize("engine", ["", 'engine = "dask"\n'])
@@ -107,13 +109,13 @@ def test_a_found_scheduler_is_ignored_by_the_local_engine_and_refused_by_dask(
     tmp_path: Path, engine: str
 ) -> None:
     (tmp_path / "driftcli.toml").write_text(f'{engine}scheduler = "tcp://127.0.0.1:8786"\n')
-    assert resolve({"engine": "local"}, {}, tmp_path).scheduler() is None
-    assert resolve({}, {"DRIFTCLI_ENGINE": "local"}, tmp_path).scheduler() is None
+    assert resolve(Given(engine="local"), {}, tmp_path).scheduler() is None
+    assert resolve(Given(), {"DRIFTCLI_ENGINE": "local"}, tmp_path).scheduler() is None
     if not engine:
-        assert resolve({}, {}, tmp_path).scheduler() is None  # local by default
+        assert resolve(Given(), {}, tmp_path).scheduler() is None  # local by default
     for flags in ({"engine": "dask"}, {} if engine else {"engine": "dask"}):
         with pytest.raises(UsageError, match="driftcli connects only to a scheduler you name"):
-            resolve(flags, {}, tmp_path).scheduler()
+            resolve(Given(**flags), {}, tmp_path).scheduler()
 
 
 def test_engine_local_runs_beside_a_found_config_naming_a_scheduler(
@@ -134,21 +136,52 @@ def test_show_config_says_a_found_scheduler_and_engine_are_not_used(tmp_path: Pa
     assert result.stdout.count(b"; not used: found, not given)") == 2
 
 
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
 def test_the_local_dask_cluster_listens_on_loopback_only() -> None:
+    pytest.importorskip("distributed")
     from driftcli.engine import DaskEngine
 
+    before = _listening_here()
     engine = DaskEngine()
     try:
-        cluster = engine._cluster
-        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        # Its HTTP endpoints (health, metrics; no dashboard) too.
-        bound = [s.getsockname()[0] for s in cluster.scheduler.http_server._sockets.values()]
-        assert bound and all(host == "127.0.0.1" for host in bound)
+        assert engine.client.scheduler.address.startswith("tcp://127.0.0.1:")
+        # Every socket the scheduler opened here (its protocol, its HTTP endpoints:
+        # health, metrics; no dashboard) is bound to loopback.
+        opened = _listening_here() - before
+        assert len(opened) >= 2 and all(host == "127.0.0.1" for host, _ in opened)
         assert all(
             w.startswith("tcp://127.0.0.1:") for w in engine.client.scheduler_info()["workers"]
         )
     finally:
         engine.close()
+
+
+def _listening_here() -> set[tuple[str, int]]:
+    """The (host, port) of every TCP socket this process listens on (IPv4 and IPv6)."""
+    import ipaddress
+
+    ours = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = str(fd.readlink())
+            if target.startswith("socket:["):
+                ours.add(target[8:-1])
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state != "0A" or inode not in ours:  # 0A: LISTEN
+                    continue
+                address, port = local.split(":")
+                raw = bytes.fromhex(address)
+                # /proc writes each 32-bit word of the address in host (little-endian) order
+                packed = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+                host = ipaddress.ip_address(packed)
+                mapped = getattr(host, "ipv4_mapped", None)
+                found.add((str(mapped or host), int(port, 16)))
+    return found
 
 
 # --- names are data -------------------------------------------------------------
@@ -324,6 +357,7 @@ def driftcli_command(
 
 
 def test_python_m_driftcli_imports_nothing_from_the_working_directory(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
     plant(tmp_path)
     args = ["check", LIVE, "--ref", REF, "--engine", "dask", "--store", tmp_path / "store"]
     result = run_driftcli(*args, cwd=tmp_path, timeout=180)
@@ -336,6 +370,7 @@ def test_python_m_driftcli_imports_nothing_from_the_working_directory(tmp_path: 
 def test_dask_workers_never_import_code_from_the_working_directory(
     tmp_path: Path, asked: str, command: str
 ) -> None:
+    pytest.importorskip("distributed")
     repo = tmp_path / "repo"
     repo.mkdir()
     plant(repo)

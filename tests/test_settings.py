@@ -7,6 +7,7 @@ import pytest
 from driftcli.choices import TimeUnit
 from driftcli.errors import UsageError
 from driftcli.settings import ByRows, ByTime, Every, chunking_of, parse_every
+from tests.conftest import raises_told
 
 
 @pytest.mark.parametrize(
@@ -29,7 +30,7 @@ def test_lengths_of_time(text: str, every: Every, seconds: int) -> None:
 
 @pytest.mark.parametrize("text", ["", "1", "d", "1y", "1.5h", "-1d", "0d"])
 def test_what_is_not_a_length_of_time(text: str) -> None:
-    with pytest.raises(UsageError, match="--every"):
+    with raises_told(UsageError, match="--every"):
         parse_every(text)
 
 
@@ -68,7 +69,7 @@ def test_the_options_give_one_chunking() -> None:
     ],
 )
 def test_options_that_do_not_go_together(options: tuple, message: str) -> None:
-    with pytest.raises(UsageError, match=message):
+    with raises_told(UsageError, match=message):
         chunking_of(*options)
 
 

@@ -23,7 +23,7 @@ from driftcli.counting.counter import count_batches
 from driftcli.reference.builder import build_profile
 from driftcli.results import FeatureResult, Status
 from driftcli.scoring.compare import compare
-from driftcli.scoring.metrics import METRICS, On
+from driftcli.scoring.metrics import METRICS, Reads
 from driftcli.settings import Settings
 
 FEATURES = 300
@@ -72,7 +72,7 @@ def check_many(
     ref_columns = {name: ref(rng, n_ref) for name in names}
     live_columns = {name: live(rng, n_live) for name in names}
     config = Settings(**settings)  # type: ignore[arg-type]
-    sampled = names if METRICS[config.metric].on is On.SAMPLES else []
+    sampled = names if METRICS[config.metric].reads is Reads.SAMPLES else []
     profile = build_profile([pa.record_batch(ref_columns)])
     counts = count_batches(profile.features, [pa.record_batch(live_columns)], sampled)
     ref_samples = {name: ref_columns[name] for name in sampled}

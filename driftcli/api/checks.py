@@ -24,11 +24,11 @@ from driftcli.choices import InputFormat
 from driftcli.columns.values import read_numbers
 from driftcli.counting.counter import count_batches, count_chunks
 from driftcli.counting.counts import Counts
-from driftcli.errors import InputError, NothingStored, UsageError
+from driftcli.errors import InputError, NothingStored, UsageError, option
 from driftcli.records import CheckedBy
 from driftcli.results import CheckResult, SourceInfo
 from driftcli.scoring.compare import compare_many, metric_for, new_columns
-from driftcli.scoring.metrics import On
+from driftcli.scoring.metrics import Reads
 from driftcli.scoring.verdict import decide
 from driftcli.settings import DEFAULT_SETTINGS, Settings
 from driftcli.store.snapshot import Snapshot
@@ -77,7 +77,7 @@ def check_inputs(
         if not live:
             raise
         raise NothingStored(
-            f"{exc.message}, and no --ref was given",
+            f"{exc.said}, and no {option('ref')} was given",
             hint="pass the reference first: driftcli check LIVE --ref REF (data or a snapshot); "
             "or keep one in the store: driftcli reference DATA",
         ) from None
@@ -91,7 +91,7 @@ def window_of(live: Input | None, window: str | None) -> str:
     named: the files would be checked, not the window."""
     if live and window is not None:
         raise UsageError(
-            f"--window {window} checks a stored window: it cannot go with LIVE files",
+            f"{option('window')} {window} checks a stored window: it cannot go with LIVE files",
             hint=f"check the window with: driftcli check --window {window}",
         )
     return window or DEFAULT_WINDOW
@@ -160,7 +160,7 @@ def check_against(
         # (With none of the features' columns at all, scoring says so, as for a window.)
         raise no_shared_column(info.name, counts.featureless, features)
     info = replace(info, featureless=counts.featureless, first_featureless=counts.featureless_at)
-    return result_of(reference, counts, info, settings)
+    return check_counts(reference, counts, info, settings)
 
 
 def check_window(
@@ -186,13 +186,13 @@ def check_window(
         only = [f for f in reference.profile.features if f.name in sampled]
         counts.samples = count_batches(only, rows, sampled).samples
     info = SourceInfo(f"window {window.name}", "window", counts.rows)
-    result = result_of(reference, counts, info, settings)
+    result = check_counts(reference, counts, info, settings)
     if record is not None:
         record_check(window, reference, result, record)
     return result
 
 
-def result_of(
+def check_counts(
     reference: Snapshot,
     counts: Counts,
     live: SourceInfo,
@@ -203,12 +203,12 @@ def result_of(
 ) -> CheckResult:
     """The check of these live counts against the reference (`ignored`: live columns that
     are not data, never listed as new; `lazy_p_values`: see `compare`)."""
-    return results_of(reference, [counts], [live], settings, ignored, lazy_p_values=lazy_p_values)[
-        0
-    ]
+    return check_count_sets(
+        reference, [counts], [live], settings, ignored, lazy_p_values=lazy_p_values
+    )[0]
 
 
-def results_of(
+def check_count_sets(
     reference: Snapshot,
     counts: list[Counts],
     live: list[SourceInfo],
@@ -217,7 +217,7 @@ def results_of(
     *,
     lazy_p_values: bool = False,
 ) -> list[CheckResult]:
-    """`result_of` for many sets of live counts (a chunked check's chunks), each feature
+    """`check_counts` for many sets of live counts (a chunked check's chunks), each feature
     scored over all of them at once."""
     validated(settings)
     settings = replace(settings, bins=reference.bins, max_categories=reference.max_categories)
@@ -246,7 +246,9 @@ def results_of(
 def sampled_features(reference: Snapshot, settings: Settings) -> set[str]:
     """The features whose metric compares raw values."""
     return {
-        f.name for f in reference.profile.features if metric_for(f, settings)[0].on is On.SAMPLES
+        f.name
+        for f in reference.profile.features
+        if metric_for(f, settings)[0].reads is Reads.SAMPLES
     }
 
 

@@ -65,7 +65,7 @@ def stdin_example(example: str) -> Iterator[None]:
     try:
         yield
     except TerminalStdin as exc:
-        raise TerminalStdin(exc.message, hint=f"pipe data in, e.g. {example}") from None
+        raise TerminalStdin(exc.said, hint=f"pipe data in, e.g. {example}") from None
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from driftcli.api.common import Input, hint_skipping
 from driftcli.choices import InputFormat
-from driftcli.errors import UsageError
+from driftcli.errors import UsageError, option
 from driftcli.inputs.follow import FollowSource, Spot
 from driftcli.inputs.nested import parse_json_path
 from driftcli.inputs.sniff import compression_of_path, format_of_path
@@ -39,7 +39,7 @@ def followed(
     fmt = input_format or format_of_path(Path(path))
     if fmt is not None and fmt is not InputFormat.JSONL:
         raise UsageError(
-            f"{path}: --follow reads JSON lines, not {fmt.value}",
+            f"{path}: {option('follow')} reads JSON lines, not {fmt.value}",
             hint="log one JSON object per line, or pipe another format: tail -F FILE | "
             "driftcli ingest -",
         )
@@ -84,7 +84,7 @@ def _spot(position: FilePosition) -> Spot:
 def _one_file(spec: Input) -> str:
     if not isinstance(spec, str) or spec == "-":
         raise UsageError(
-            "--follow follows one log file, not stdin or several files",
+            f"{option('follow')} follows one log file, not stdin or several files",
             hint="driftcli ingest --follow /var/log/app.log",
         )
     return spec

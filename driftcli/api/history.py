@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from driftcli.clock import now_utc
-from driftcli.errors import StoreError, UsageError, did_you_mean, listed
+from driftcli.errors import StoreError, UsageError, did_you_mean, listed, option
 from driftcli.records import CheckedBy, CheckHistory, CheckRecord, RecordedFeature
 from driftcli.results import CheckResult
 from driftcli.settings import name_key
@@ -68,7 +68,7 @@ def read_history(
         known = sorted({c.window for c in checks})
         if checks and window not in known:
             raise UsageError(
-                f"--window {window!r}: no recorded check of that window",
+                f"{option('window')} {window!r}: no recorded check of that window",
                 hint="recorded windows: " + listed(known),
             )
         checks = [c for c in checks if c.window == window]
@@ -94,7 +94,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
             return (now or datetime.now(UTC)) - timedelta(**{unit: int(ago.group(1))})
         except (OverflowError, ValueError):  # a length of time past the calendar's year 1
             raise UsageError(
-                f"--since {text!r}: further back than the calendar goes (the year 1)",
+                f"{option('since')} {text!r}: further back than the calendar goes (the year 1)",
                 hint="give a time such as 2026-03-01, or a shorter length of time: 12h, 7d, 2w",
             ) from None
     value = text.strip()
@@ -104,7 +104,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise UsageError(
-            f"--since {text!r}: neither a time nor a length of time",
+            f"{option('since')} {text!r}: neither a time nor a length of time",
             hint="give a time such as 2026-03-01 or 2026-03-01T12:00:00+01:00, or 12h, 7d, 2w",
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -121,7 +121,7 @@ def _with_features(checks: list[CheckRecord], wanted: tuple[str, ...]) -> list[C
     unknown = [n for n in wanted if name_key(n) not in {name_key(k) for k in known}]
     if unknown and checks:
         raise UsageError(
-            f"--features {unknown[0]!r}: no recorded check has that feature",
+            f"{option('features')} {unknown[0]!r}: no recorded check has that feature",
             hint=did_you_mean(unknown[0], sorted(known), "recorded features:"),
         )
     kept = [

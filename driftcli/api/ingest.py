@@ -19,7 +19,7 @@ from driftcli.choices import InputFormat, Kind
 from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
 from driftcli.counting.buckets import Feature
 from driftcli.counting.featureless import Featureless
-from driftcli.errors import InputError, StoreError, UsageError
+from driftcli.errors import InputError, StoreError, UsageError, option
 from driftcli.inputs import Chunk, Source
 from driftcli.inputs.chunk import BadLine
 from driftcli.inputs.follow import FollowSource
@@ -95,7 +95,7 @@ def ingest(
     reference = store.load_reference() if store.has_reference() else None
     if options.check_every and reference is None:
         raise UsageError(
-            "--check-every needs a reference in the store",
+            f"{option('check_every')} needs a reference in the store",
             hint="build one first with: driftcli reference DATA",
         )
     session = _Session(store.window(options.window), reference, options, settings, hooks)
@@ -106,7 +106,7 @@ def ingest(
         try:
             _read_all(session, source, latency)
         except StoreError as exc:
-            raise IngestFailed(exc.message, exc.hint, _finished(session, source)) from exc
+            raise IngestFailed(exc.said, exc.said_hint, _finished(session, source)) from exc
     report = _finished(session, source)
     if report.rows_read == 0 and report.skipped_lines == 0:
         raise InputError(f"{source.name}: no data rows to ingest")
@@ -368,13 +368,13 @@ def _split(pending: list[_Rows], rows: int) -> tuple[list[_Rows], list[_Rows]]:
 
 def _validate_ingest(options: IngestOptions) -> None:
     if options.flush_rows < 1:
-        raise UsageError(f"--flush-rows must be at least 1, not {options.flush_rows}")
+        raise UsageError(f"{option('flush_rows')} must be at least 1, not {options.flush_rows}")
     if not options.flush_seconds > 0:
-        raise UsageError(f"--flush-seconds must be above 0, not {options.flush_seconds}")
+        raise UsageError(f"{option('flush_seconds')} must be above 0, not {options.flush_seconds}")
     if options.max_rows is not None and options.max_rows < 1:
-        raise UsageError(f"--window-size must be at least 1, not {options.max_rows}")
+        raise UsageError(f"{option('window_size')} must be at least 1, not {options.max_rows}")
     if options.check_every is not None and options.check_every < 1:
-        raise UsageError(f"--check-every must be at least 1, not {options.check_every}")
+        raise UsageError(f"{option('check_every')} must be at least 1, not {options.check_every}")
 
 
 def _valid_rows(

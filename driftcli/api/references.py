@@ -22,12 +22,12 @@ from driftcli.clock import now_utc
 from driftcli.columns.samples import DEFAULT_SAMPLE_ROWS, Reservoir
 from driftcli.counting.buckets import Profile
 from driftcli.counting.counts import Counts
-from driftcli.errors import InputError, UsageError, did_you_mean
+from driftcli.errors import InputError, UsageError, did_you_mean, option
 from driftcli.inputs import STDIN, Chunk
 from driftcli.reference.builder import Reread, build_profile
 from driftcli.reference.kinds import Selection
 from driftcli.results import SourceInfo
-from driftcli.scoring.metrics import METRICS, On
+from driftcli.scoring.metrics import METRICS, Reads
 from driftcli.settings import DEFAULT_SETTINGS, Settings, name_key
 from driftcli.store.snapshot import Snapshot, read_snapshot, snapshot_document
 
@@ -221,7 +221,7 @@ def _is_snapshot(path: Path) -> bool:
 def uses_samples(settings: Settings) -> bool:
     """Does any feature's metric need raw values (ks, wasserstein)?"""
     names = [settings.metric, *(o.metric for _, o in settings.overrides if o.metric)]
-    return any(METRICS[n].on is On.SAMPLES for n in names if n in METRICS)
+    return any(METRICS[n].reads is Reads.SAMPLES for n in names if n in METRICS)
 
 
 def restrict(snapshot: Snapshot, settings: Settings) -> Snapshot:
@@ -238,7 +238,9 @@ def restrict(snapshot: Snapshot, settings: Settings) -> Snapshot:
         if name_key(f.name) in wanted and name_key(f.name) not in excluded
     ]
     if not kept:
-        raise UsageError("no feature left to check after --features / --exclude")
+        raise UsageError(
+            f"no feature left to check after {option('features')} / {option('exclude')}"
+        )
     if len(kept) == len(profile.features):
         return snapshot
     return replace(
@@ -258,12 +260,19 @@ def check_selection(profile: Profile, settings: Settings, name: str) -> None:
     known = {name_key(c) for c in profile.counts.columns}
     scored = {name_key(f.name) for f in profile.features}
     skipped = {name_key(c): why for c, why in profile.skipped.items()}
-    for option, wanted in (("--features", settings.features), ("--fail-on", settings.fail_on)):
+    for named, wanted in (
+        (option("features"), settings.features),
+        (option("fail_on"), settings.fail_on),
+    ):
         for want in wanted:
             key = name_key(want)
             if key in known and key not in scored:
-                why = skipped.get(key, "left out by --features/--exclude, now or in the reference")
-                raise UsageError(f"{option}: {want!r} is not among the features checked ({why})")
+                why = skipped.get(
+                    key,
+                    f"left out by {option('features')}/{option('exclude')}, "
+                    "now or in the reference",
+                )
+                raise UsageError(f"{named}: {want!r} is not among the features checked ({why})")
     for feature_name, _ in settings.overrides:
         if name_key(feature_name) not in known:
             raise UsageError(
@@ -272,14 +281,14 @@ def check_selection(profile: Profile, settings: Settings, name: str) -> None:
             )
     known = {name_key(c) for c in profile.counts.columns}
     selections = (
-        ("--features", settings.features),
-        ("--exclude", settings.exclude),
-        ("--fail-on", settings.fail_on),
+        (option("features"), settings.features),
+        (option("exclude"), settings.exclude),
+        (option("fail_on"), settings.fail_on),
     )
-    for option, wanted in selections:
+    for named, wanted in selections:
         unknown = [w for w in wanted if name_key(w) not in known]
         if unknown:
             raise UsageError(
-                f"{option}: {unknown[0]!r} is not a column of {name}",
+                f"{named}: {unknown[0]!r} is not a column of {name}",
                 hint=did_you_mean(unknown[0], profile.counts.columns, "its columns:"),
             )

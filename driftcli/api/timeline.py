@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from driftcli.api.checks import (
-    result_of,
-    results_of,
+    check_count_sets,
+    check_counts,
     sampled_features,
     stored_reference,
     window_of,
@@ -39,7 +39,7 @@ from driftcli.counting.chunking import (
     too_many_chunks,
 )
 from driftcli.counting.counts import Counts
-from driftcli.errors import InputError, UsageError
+from driftcli.errors import InputError, UsageError, option
 from driftcli.inputs import Chunk
 from driftcli.parallel import prefetch
 from driftcli.reference.kinds import BY_TIME
@@ -113,9 +113,10 @@ def check_timeline(
 def rows_need_one_reader() -> UsageError:
     """Chunks of rows on a distributed engine: refused (see `check_timeline`)."""
     return UsageError(
-        "chunks of rows (--chunk-rows) follow the input's order, which Dask's workers, "
+        f"chunks of rows ({option('chunk_rows')}) follow the input's order, which Dask's workers, "
         "reading its files apart, do not share",
-        hint="cut by time (--by COLUMN --every 1d), or leave out --engine dask",
+        hint=f"cut by time ({option('by')} COLUMN {option('every')} 1d), "
+        f"or leave out {option('engine')} dask",
     )
 
 
@@ -183,7 +184,9 @@ def without_time_column(reference: Snapshot, chunking: Chunking) -> Snapshot:
     if len(kept) == len(features):
         return replace(reference, profile=replace(profile, skipped=skipped))
     if not kept:
-        raise UsageError(f"--by {chunking.column}: the reference has no feature besides it")
+        raise UsageError(
+            f"{option('by')} {chunking.column}: the reference has no feature besides it"
+        )
     return replace(
         reference,
         profile=replace(profile, features=kept, skipped=skipped),
@@ -263,7 +266,7 @@ def _timeline(
     if deciding is not None and counts is not None:
         # The chunk the verdict rests on is reported as a whole check: every p-value.
         chosen = chunks[deciding]
-        full = result_of(reference, counts, chosen.check.live, settings, ignored)
+        full = check_counts(reference, counts, chosen.check.live, settings, ignored)
         chunks[deciding] = replace(chosen, check=full)
     return Timeline(
         chunks=chunks,
@@ -293,7 +296,7 @@ def _checked(
     infos = [
         SourceInfo(f"{info.name} [{spans[i][0]}]", info.format, counts.rows) for i, counts in filled
     ]
-    results = results_of(
+    results = check_count_sets(
         reference, [counts for _, counts in filled], infos, settings, ignored, lazy_p_values=True
     )
     checks: list[CheckResult | None] = [None] * len(parts)
@@ -365,7 +368,7 @@ def _check_times_found(
     """An input without the time column, or without one readable time, is an input error."""
     if isinstance(chunker, TimeChunker) and not chunker.time_seen:
         raise InputError(
-            f"{info.name}: no column {by.column!r} to cut by time (--by)",
+            f"{info.name}: no column {by.column!r} to cut by time ({option('by')})",
             hint="name the column that holds each row's time",
         )
     if not any_chunk:

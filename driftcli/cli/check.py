@@ -10,7 +10,7 @@ import typer
 from driftcli.choices import Correction, InputFormat, OutputFormat, SortOrder
 from driftcli.cli.app import EXIT_CODES_HELP, app
 from driftcli.cli.chunked import chunking_for, warnings_of
-from driftcli.cli.monitor import monitor_flags, monitor_for
+from driftcli.cli.monitor import monitor_for
 from driftcli.cli.options import (
     BinsOption,
     ConfigOption,
@@ -48,6 +48,7 @@ from driftcli.cli.reports import MainReport, emit, no_stdout_files
 from driftcli.cli.runtime import Context, note, prepare, progress, warn
 from driftcli.cli.show_config import show_config as show_settings
 from driftcli.errors import ExitCode
+from driftcli.setting_table import Given
 from driftcli.view import View
 
 if TYPE_CHECKING:
@@ -295,43 +296,43 @@ def check(
     latest chunk with a verdict gives the exit code (--fail-on-any-chunk: any
     chunk).
     """
-    flags = {
-        "threshold": threshold,
-        "metric": metric,
-        "alpha": alpha,
-        "evidence": evidence,
-        "correction": correction,
-        "bins": bins,
-        "min_rows": min_rows,
-        "features": split_names(features),
-        "exclude": split_names(exclude),
-        "max_drift_share": max_drift_share,
-        "fail_on": split_names(fail_on),
-        "store": str(store) if store else None,
-        "engine": engine,
-        "scheduler": scheduler,
-        "skip_bad_lines": skip_bad_lines or None,
-        "delimiter": delimiter,
-        "decimal": decimal,
-        "max_line_bytes": max_line_bytes,
-        "max_columns": max_columns,
-        "missing_ratio": missing_ratio,
-        "missing_points": missing_points,
-        "unseen_ratio": unseen_ratio,
-        "unseen_points": unseen_points,
-        "invalid_ratio": invalid_ratio,
-        "invalid_points": invalid_points,
-    } | monitor_flags(json_path, metrics, on_drift, on_drift_also, hook_timeout)
-    context = prepare(flags, config, debug)
+    given = Given(
+        threshold=threshold,
+        metric=metric,
+        alpha=alpha,
+        evidence=evidence,
+        correction=correction,
+        bins=bins,
+        min_rows=min_rows,
+        features=split_names(features),
+        exclude=split_names(exclude),
+        max_drift_share=max_drift_share,
+        fail_on=split_names(fail_on),
+        store=str(store) if store else None,
+        engine=engine,
+        scheduler=scheduler,
+        skip_bad_lines=skip_bad_lines or None,
+        delimiter=delimiter,
+        decimal=decimal,
+        max_line_bytes=max_line_bytes,
+        max_columns=max_columns,
+        missing_ratio=missing_ratio,
+        missing_points=missing_points,
+        unseen_ratio=unseen_ratio,
+        unseen_points=unseen_points,
+        invalid_ratio=invalid_ratio,
+        invalid_points=invalid_points,
+        json_path=json_path,
+        metrics=str(metrics) if metrics else None,
+        on_drift=on_drift,
+        on_drift_also=split_names(on_drift_also),
+        hook_timeout=hook_timeout,
+    )
+    context = prepare(given, config, debug)
     if show_config:
         context.run(lambda: show_settings(context, output_format))
         raise typer.Exit(ExitCode.OK)
-    reports = {
-        OutputFormat.JSON: json_file,
-        OutputFormat.JUNIT: junit_file,
-        OutputFormat.MARKDOWN: markdown_file,
-        OutputFormat.HTML: html_file,
-    }
+    reports = _report_files(json_file, junit_file, markdown_file, html_file)
     context.run(lambda: no_stdout_files(output, reports))
     chunking = context.run(
         lambda: chunking_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
@@ -353,6 +354,18 @@ def check(
         # report could not be written, since the check itself was made.
         monitor.checked(result, result.live.name if live else window or "live", seconds)
     raise typer.Exit(_exit_code(result, exit_zero))
+
+
+def _report_files(
+    json_file: Path | None, junit_file: Path | None, markdown: Path | None, html: Path | None
+) -> dict[OutputFormat, Path | None]:
+    """The report files asked for, by format (cli/reports.py writes them)."""
+    return {
+        OutputFormat.JSON: json_file,
+        OutputFormat.JUNIT: junit_file,
+        OutputFormat.MARKDOWN: markdown,
+        OutputFormat.HTML: html,
+    }
 
 
 @dataclass(frozen=True)

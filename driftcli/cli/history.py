@@ -15,7 +15,8 @@ from driftcli.cli.options import (
     at_most_max_count,
     split_names,
 )
-from driftcli.cli.runtime import note, prepare, write_json, write_rich
+from driftcli.cli.runtime import note, prepare, write_document, write_rich
+from driftcli.setting_table import Given
 
 
 @app.command(short_help="Show the store's record of checks, per feature, over time.")
@@ -67,7 +68,7 @@ def history(
     """
     from driftcli import api
 
-    context = prepare({"store": str(store) if store else None}, config, debug)
+    context = prepare(Given(store=str(store) if store else None), config, debug)
     home = context.run(lambda: context.store(create=False, quiet=quiet))
     if keep is not None:
         dropped = context.run(lambda: api.keep_history(home, keep))
@@ -80,7 +81,7 @@ def history(
     if output_format is HistoryFormat.JSON:
         from driftcli.output.json_report import history_json
 
-        context.run(lambda: write_json(history_json(found)))
+        context.run(lambda: write_document(history_json(found)))
     else:
         from driftcli.output.history import render_history
 

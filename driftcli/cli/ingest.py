@@ -7,7 +7,7 @@ import typer
 
 from driftcli import interrupts
 from driftcli.cli.app import app
-from driftcli.cli.monitor import Monitor, monitor_flags, monitor_for
+from driftcli.cli.monitor import Monitor, monitor_for
 from driftcli.cli.options import (
     ConfigOption,
     DebugOption,
@@ -27,11 +27,15 @@ from driftcli.cli.options import (
     ThresholdOption,
     WindowOption,
     at_most_max_count,
+    split_names,
 )
 from driftcli.cli.runtime import fail, note, prepare, warn
 from driftcli.errors import ExitCode
+from driftcli.setting_table import Given
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from driftcli.results import CheckResult
 from driftcli.records import IngestReport
 
@@ -109,15 +113,20 @@ def ingest(
     """Append rows to a live window in the store (bounded to its last N rows)."""
     if quiet and verbose:
         fail("--quiet and --verbose contradict each other: give one")
-    flags = {
-        "threshold": threshold,
-        "store": str(store) if store else None,
-        "delimiter": delimiter,
-        "decimal": decimal,
-        "max_line_bytes": max_line_bytes,
-        "max_columns": max_columns,
-    } | monitor_flags(json_path, metrics, on_drift, on_drift_also, hook_timeout)
-    context = prepare(flags, config, debug)
+    given = Given(
+        threshold=threshold,
+        store=str(store) if store else None,
+        delimiter=delimiter,
+        decimal=decimal,
+        max_line_bytes=max_line_bytes,
+        max_columns=max_columns,
+        json_path=json_path,
+        metrics=str(metrics) if metrics else None,
+        on_drift=on_drift,
+        on_drift_also=split_names(on_drift_also),
+        hook_timeout=hook_timeout,
+    )
+    context = prepare(given, config, debug)
     monitor = context.run(lambda: monitor_for(context, quiet=quiet))
     if monitor.active and check_every is None:
         fail("--metrics and --on-drift act on checks: give --check-every N too")
@@ -150,23 +159,30 @@ def ingest(
                 told.summarize(failed.report)  # what was stored before the failed write
             raise
 
-    # A service manager stops with SIGTERM, a closed terminal or session hangs
-    # up with SIGHUP: either way the rows read so far are flushed, as on Ctrl-C,
-    # once the flush under way is counted (interrupts.py). A signal ignored at
-    # start stays ignored: `nohup driftcli ingest` must outlive its terminal, as
-    # any command under nohup does.
+    report = _stoppable(lambda: context.run(run))
+    told.summarize(report)
+    raise typer.Exit(ExitCode.DRIFT if told.drift_seen else ExitCode.OK)
+
+
+def _stoppable(action: "Callable[[], IngestReport]") -> IngestReport:
+    """Run the ingest with SIGTERM and SIGHUP stopping it as Ctrl-C does.
+
+    A service manager stops with SIGTERM, a closed terminal or session hangs
+    up with SIGHUP: either way the rows read so far are flushed, as on Ctrl-C,
+    once the flush under way is counted (interrupts.py). A signal ignored at
+    start stays ignored: `nohup driftcli ingest` must outlive its terminal, as
+    any command under nohup does.
+    """
     previous = {
         signum: signal.signal(signum, interrupts.stop)
         for signum in _STOPPING
         if signal.getsignal(signum) is not signal.SIG_IGN
     }
     try:
-        report = context.run(run)
+        return action()
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    told.summarize(report)
-    raise typer.Exit(ExitCode.DRIFT if told.drift_seen else ExitCode.OK)
 
 
 class _Listener:

@@ -13,7 +13,7 @@ import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from driftcli.cli.runtime import Context, warn, write_file
 from driftcli.errors import DriftcliError, UsageError, os_reason
@@ -64,7 +64,7 @@ class Monitor:
         try:
             write_metrics(self.metrics, text)
         except DriftcliError as exc:
-            self._warn(exc.message)
+            self._warn(exc.said)
 
     def _run_hook(self, hook: "Hook", result: "CheckResult | Timeline", window: str) -> None:
         from driftcli.hooks import run_hook
@@ -94,8 +94,8 @@ def monitor_for(context: Context, *, quiet: bool) -> Monitor:
     resolved = context.resolved
     metrics = _given(resolved, "metrics")
     command = _given(resolved, "on_drift")
-    also = resolved.values["on_drift_also"]
-    timeout = resolved.values["hook_timeout"]
+    also = resolved.values.on_drift_also
+    timeout = resolved.values.hook_timeout
     if command is None and (also or timeout is not None):
         flag = "--on-drift-also" if also else "--hook-timeout"
         raise UsageError(f"{flag} needs --on-drift", hint="name the command to run on drift")
@@ -117,7 +117,7 @@ def monitor_for(context: Context, *, quiet: bool) -> Monitor:
     return Monitor(Path(metrics) if metrics else None, hook, quiet)
 
 
-def _given(resolved: "Resolved", key: str) -> Any:
+def _given(resolved: "Resolved", key: str) -> str | None:
     """A setting that runs a command or writes a file (`on_drift`, `metrics`).
 
     Like the engine (config.py), only the user chooses it: a flag, a
@@ -125,10 +125,9 @@ def _given(resolved: "Resolved", key: str) -> Any:
     driftcli found in the directory (perhaps a cloned repository's) may not
     (a `UsageError`).
     """
-    value = resolved.values[key]
+    value: str | None = getattr(resolved.values, key)
     path = resolved.config_path
-    found = path is not None and not resolved.config_given
-    if value is None or not found or resolved.sources[key] != str(path):
+    if value is None or not resolved.found_sets(key):
         return value
     raise UsageError(
         f"{path}: sets {key}, but a command to run or a file to write comes only from you, "
@@ -136,25 +135,6 @@ def _given(resolved: "Resolved", key: str) -> Any:
         hint=f"to use it: --{key.replace('_', '-')} ..., or DRIFTCLI_{key.upper()}=..., or "
         f"--config {path}",
     )
-
-
-def monitor_flags(
-    json_path: str | None,
-    metrics: Path | None,
-    on_drift: str | None,
-    on_drift_also: list[str] | None,
-    hook_timeout: float | None,
-) -> dict[str, object]:
-    """The monitoring flags, as settings (config.py) for `prepare`."""
-    from driftcli.cli.options import split_names
-
-    return {
-        "json_path": json_path,
-        "metrics": str(metrics) if metrics else None,
-        "on_drift": on_drift,
-        "on_drift_also": split_names(on_drift_also),
-        "hook_timeout": hook_timeout,
-    }
 
 
 def write_metrics(path: Path, text: str) -> None:

@@ -29,8 +29,9 @@ from driftcli.cli.options import (
     at_most_max_count,
     split_names,
 )
-from driftcli.cli.runtime import Context, fail, prepare, warn, write_json, write_rich
+from driftcli.cli.runtime import Context, fail, prepare, warn, write_document, write_rich
 from driftcli.errors import UsageError
+from driftcli.setting_table import Given
 
 if TYPE_CHECKING:
     from driftcli.store.snapshot import Snapshot
@@ -101,21 +102,21 @@ def reference(
     """Build the reference snapshot from DATA (or promote a window) and store it."""
     if (data is None) == (from_window is None):
         fail("give either DATA or --from-window NAME", "driftcli reference DATA")
-    flags = {
-        "bins": bins,
-        "features": split_names(features),
-        "exclude": split_names(exclude),
-        "store": str(store) if store else None,
-        "engine": engine,
-        "scheduler": scheduler,
-        "skip_bad_lines": skip_bad_lines or None,
-        "delimiter": delimiter,
-        "decimal": decimal,
-        "max_line_bytes": max_line_bytes,
-        "max_columns": max_columns,
-        "json_path": json_path,
-    }
-    context = prepare(flags, config, debug)
+    given = Given(
+        bins=bins,
+        features=split_names(features),
+        exclude=split_names(exclude),
+        store=str(store) if store else None,
+        engine=engine,
+        scheduler=scheduler,
+        skip_bad_lines=skip_bad_lines or None,
+        delimiter=delimiter,
+        decimal=decimal,
+        max_line_bytes=max_line_bytes,
+        max_columns=max_columns,
+        json_path=json_path,
+    )
+    context = prepare(given, config, debug)
 
     def run() -> "tuple[Snapshot, str]":
         from driftcli.store.snapshot import export_snapshot
@@ -141,7 +142,7 @@ def reference(
         if output_format is ListingFormat.JSON:
             from driftcli.output.json_report import reference_json
 
-            write_json(reference_json(snapshot, where))
+            write_document(reference_json(snapshot, where))
         else:
             from driftcli.output.store_tables import render_reference
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftcli.choices import OutputFormat
-from driftcli.cli.runtime import note, plain_text, write_file, write_json, write_rich
+from driftcli.cli.runtime import note, plain_text, write_document, write_file, write_rich
 from driftcli.errors import DriftcliError, UsageError
 from driftcli.view import DEFAULT_VIEW, View
 
@@ -87,7 +87,7 @@ def emit(
         except DriftcliError as exc:
             failed.append(exc)
     for earlier in failed[:-1]:
-        note(f"error: {earlier.message}")
+        note(f"error: {earlier.said}")
     if failed:
         raise failed[-1]
 
@@ -101,7 +101,7 @@ def _write_main(result: "CheckResult | Timeline", main: MainReport) -> None:
     elif main.output is not None:
         write_file(main.output, render(result, main.format, main.view))
     else:
-        write_json(render(result, main.format, main.view))
+        write_document(render(result, main.format, main.view))
 
 
 def _write_report(

@@ -13,14 +13,14 @@ import errno
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar, cast
 
 import typer
 
-from driftcli.errors import DriftcliError, ExitCode, os_reason
+from driftcli.errors import NAMED, DriftcliError, ExitCode, os_reason
 from driftcli.output.texts import shown
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from driftcli.config import Resolved
     from driftcli.engine import Engine
+    from driftcli.setting_table import Given
     from driftcli.settings import Settings
     from driftcli.store import Store
 
@@ -47,7 +48,7 @@ class Context:
 
     @property
     def store_path(self) -> Path:
-        return Path(self.resolved.values["store"])
+        return Path(self.resolved.values.store)
 
     def store(self, *, create: bool, when_written: bool = False, quiet: bool = False) -> "Store":
         """The store the settings name; its warnings go to stderr unless `quiet`."""
@@ -84,11 +85,10 @@ class Context:
             engine.close()
 
 
-def prepare(flags: Mapping[str, object], config: Path | None, debug: bool) -> Context:
+def prepare(given: "Given", config: Path | None, debug: bool) -> Context:
     """Flags, then DRIFTCLI_* variables, then the config file: the command's context."""
     from driftcli.config import resolve
 
-    given = {key: value for key, value in flags.items() if value is not None}
     return Context(guarded(debug, lambda: resolve(given, config=config)), debug)
 
 
@@ -97,7 +97,7 @@ def guarded(debug: bool, action: Callable[[], T]) -> T:
     try:
         return action()
     except DriftcliError as exc:
-        fail(exc.message, exc.hint)
+        fail(exc.said, exc.said_hint)
     except typer.Exit:
         raise  # an exit code already decided
     except KeyboardInterrupt:
@@ -131,10 +131,21 @@ def note(line: str) -> None:
     if stream is None:
         return
     try:
-        stream.write(shown(line) + "\n")
+        stream.write(shown(flag_names(line)) + "\n")
         stream.flush()
     except (OSError, ValueError):
         silence(stream)
+
+
+def flag_names(text: str) -> str:
+    """A library's message as the command line says it: each setting it names
+    (`errors.setting_named`) by the flag that sets it."""
+    return NAMED.sub(lambda found: flag_of(found.group(1)), text)
+
+
+def flag_of(name: str) -> str:
+    """The flag that sets a setting or option: `max_line_bytes` is `--max-line-bytes`."""
+    return "--" + name.replace("_", "-")
 
 
 def warn(text: str) -> None:
@@ -205,7 +216,8 @@ def silence(stream: TextIO) -> None:
         os.close(devnull)
 
 
-def write_json(document: str) -> None:
+def write_document(document: str) -> None:
+    """A whole report (JSON, Markdown, JUnit, HTML) and a newline, on stdout."""
     # Straight to stdout: a rich console would wrap long lines when piped.
     write_stdout(lambda: sys.stdout.write(document + "\n"))
 

@@ -1,7 +1,7 @@
 """`--show-config`: the effective settings of a command, and where each came from."""
 
 from driftcli.choices import OutputFormat
-from driftcli.cli.runtime import Context, write_json, write_stdout
+from driftcli.cli.runtime import Context, write_document, write_stdout
 
 
 def show_config(context: Context, output_format: OutputFormat) -> None:
@@ -12,7 +12,7 @@ def show_config(context: Context, output_format: OutputFormat) -> None:
 
     resolved = context.resolved
     if output_format is OutputFormat.JSON:
-        write_json(json_text(describe_json(resolved)))
+        write_document(json_text(describe_json(resolved)))
         return
     where = (
         resolved.config_path or "none found (driftcli.toml or [tool.driftcli] in pyproject.toml)"

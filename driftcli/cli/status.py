@@ -9,7 +9,8 @@ from driftcli.cli.options import (
     QuietOption,
     StoreOption,
 )
-from driftcli.cli.runtime import prepare, write_json, write_rich
+from driftcli.cli.runtime import prepare, write_document, write_rich
+from driftcli.setting_table import Given
 
 
 @app.command(short_help="Show the store: reference, windows, their sizes.")
@@ -26,14 +27,14 @@ def status(
     """
     from driftcli.api import store_status
 
-    context = prepare({"store": str(store) if store else None}, config, debug)
+    context = prepare(Given(store=str(store) if store else None), config, debug)
     state = context.run(lambda: store_status(context.store(create=False, quiet=quiet)))
     if quiet:
         return
     if output_format is ListingFormat.JSON:
         from driftcli.output.json_report import status_json
 
-        context.run(lambda: write_json(status_json(state)))
+        context.run(lambda: write_document(status_json(state)))
     else:
         from driftcli.output.store_tables import render_status
 

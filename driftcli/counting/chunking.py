@@ -40,7 +40,7 @@ from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import Counter
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts
 from driftcli.counting.grouped import GroupedCounts
-from driftcli.errors import InputError
+from driftcli.errors import InputError, option
 from driftcli.inputs.chunk import Chunk
 from driftcli.results import Location, UntimedRows
 from driftcli.settings import UTC, ByRows, ByTime, Every
@@ -60,7 +60,7 @@ _HOUR = 3_600
 def too_many_chunks(name: str) -> InputError:
     return InputError(
         f"{name}: more than {MAX_CHUNKS:,} chunks",
-        hint="pass a longer --every (or a larger --chunk-rows)",
+        hint=f"pass a longer {option('every')} (or a larger {option('chunk_rows')})",
     )
 
 

@@ -68,7 +68,7 @@ class Counter:
             if column is not None and column.null_count < len(column):
                 counts.types |= type_class(column.type)
             if column is not None and chunk is not None and buckets[feature.invalid_bucket]:
-                counts.invalid_at = located(counts.invalid_at, feature.kind, column, chunk)
+                counts.invalid_at = locate_invalid(counts.invalid_at, feature.kind, column, chunk)
 
     def result(self) -> Counts:
         samples = {name: reservoir.values() for name, reservoir in self._samples.items()}
@@ -87,7 +87,7 @@ class Counter:
         return dict(self._samples)
 
 
-def located(
+def locate_invalid(
     kept: tuple[Location, ...], kind: Kind, column: pa.Array | pa.ChunkedArray, chunk: Chunk
 ) -> tuple[Location, ...]:
     """The first invalid values' locations, topped up from this chunk's (a rare path)."""

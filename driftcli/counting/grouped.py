@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from driftcli.columns.values import TypeClass, type_class
 from driftcli.counting.buckets import Feature
-from driftcli.counting.counter import located
+from driftcli.counting.counter import locate_invalid
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts, FeatureCounts
 from driftcli.inputs.chunk import Chunk
 from driftcli.parallel import map_columns
@@ -176,7 +176,9 @@ class GroupedCounts:
         if bucket is None:
             piece = chunk.sliced(start, end - start)
             column = piece.table.column(feature.name)
-            self._invalid_at[(feature.name, slot)] = located(kept, feature.kind, column, piece)
+            self._invalid_at[(feature.name, slot)] = locate_invalid(
+                kept, feature.kind, column, piece
+            )
             return
         rows = np.flatnonzero(bucket[start:end] == feature.invalid_bucket)[:room] + start
         self._invalid_at[(feature.name, slot)] = kept + chunk.locate(rows)

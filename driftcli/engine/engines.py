@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from driftcli.choices import EngineName
-from driftcli.errors import DriftcliError, UsageError
+from driftcli.errors import DriftcliError, UsageError, option
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -55,7 +55,7 @@ class DaskEngine:
             from distributed import Client, LocalCluster
         except ImportError:
             raise UsageError(
-                "--engine dask needs Dask, which is not installed",
+                f"{option('engine')} dask needs Dask, which is not installed",
                 hint="pip install 'driftcli[dask]'",
             ) from None
         self._cluster: Any = None
@@ -99,7 +99,7 @@ class DaskEngine:
             raise EngineError(
                 f"the Dask job failed ({type(exc).__name__}) after {TASK_RETRIES} retries per "
                 "fragment; no verdict was reached",
-                hint="check the workers' logs; rerun with --engine local to compare",
+                hint=f"check the workers' logs; rerun with {option('engine')} local to compare",
             ) from exc
 
     def close(self) -> None:
@@ -134,5 +134,5 @@ def open_engine(name: EngineName | str, scheduler: str | None = None) -> Engine:
     if EngineName(name) is EngineName.DASK:
         return DaskEngine(scheduler)
     if scheduler:
-        raise UsageError("--scheduler goes with --engine dask")
+        raise UsageError(f"{option('scheduler')} goes with {option('engine')} dask")
     return LocalEngine()

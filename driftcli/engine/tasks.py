@@ -23,7 +23,7 @@ from driftcli.counting.counter import Counter
 from driftcli.counting.counts import Counts
 from driftcli.counting.featureless import Featureless
 from driftcli.engine.engines import Engine
-from driftcli.errors import DriftcliError, UsageError
+from driftcli.errors import DriftcliError, UsageError, option
 from driftcli.inputs.chunk import SKIP_HINT, BadLines
 from driftcli.inputs.dataset import DatasetSource, open_dataset
 from driftcli.inputs.dispatch import json_path_of
@@ -91,7 +91,9 @@ def fragments_of(
     reading settings (separator, decimal mark, limits, bad lines, --json-path)."""
     specs = [spec] if isinstance(spec, str) else list(spec)
     if "-" in specs:
-        raise UsageError("Dask workers cannot read stdin", hint="give files, or use --engine local")
+        raise UsageError(
+            "Dask workers cannot read stdin", hint=f"give files, or use {option('engine')} local"
+        )
     source = open_dataset(specs, input_format)
 
     def where(path: str) -> str:  # workers may run elsewhere: absolute paths, URLs as they are

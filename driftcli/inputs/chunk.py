@@ -29,7 +29,7 @@ class BadLine(InputError):
         """The bad line (or Parquet row) the message names."""
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message, self.line, self.hint))
+        return (type(self), (self.said, self.line, self.said_hint))
 
 
 @dataclass

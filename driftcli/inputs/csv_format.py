@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from driftcli.choices import InputFormat
 from driftcli.columns.values import mark_untyped
-from driftcli.errors import InputError
+from driftcli.errors import InputError, option
 from driftcli.inputs import cutting
 from driftcli.inputs.chunk import BadLines, Chunk, LineMap
 from driftcli.inputs.cutting import Run, csv_cut, line_map
@@ -200,9 +200,9 @@ def refuse_wide_header(raw: bytes, name: str, delimiter: str | None, max_columns
         separated = DELIMITERS.get(widest, repr(widest))
         raise InputError(
             f"{name}: line 1: the CSV header holds {fields:,} fields (by {separated}), more "
-            f"than the column limit of {max_columns:,} (--max-columns)",
-            hint="if the data really has that many columns, raise the limit: --max-columns N "
-            "(each costs memory: see docs/limits.md)",
+            f"than the column limit of {max_columns:,} ({option('max_columns')})",
+            hint="if the data really has that many columns, raise the limit: "
+            f"{option('max_columns')} N (each costs memory: see docs/limits.md)",
         )
 
 
@@ -250,7 +250,7 @@ def _refuse_odd_header(raw: bytes, name: str, longest: int) -> None:
             f"{name}: line 1 (the CSV header) is longer than {what} of {size_text(longest)}",
             hint="a header longer than that is not a CSV header: is this the right file?"
             if what == "the header limit"
-            else "raise it with --max-line-bytes",
+            else f"raise it with {option('max_line_bytes')}",
         )
 
 
@@ -263,7 +263,7 @@ def _refuse_merged(name: str, column: str, text: str, delimiter: str) -> None:
             raise InputError(
                 f"{name}: the CSV header reads as one column, {shown!r}, with the separator "
                 f"{given}; its fields look separated by {word}s",
-                hint=f"pass --delimiter {word}",
+                hint=f"pass {option('delimiter')} {word}",
             )
 
 

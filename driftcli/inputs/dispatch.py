@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 
 from driftcli.choices import InputFormat
-from driftcli.errors import UsageError
+from driftcli.errors import UsageError, option
 from driftcli.inputs.dataset import is_dataset, open_dataset
 from driftcli.inputs.files import open_file
 from driftcli.inputs.nested import parse_json_path
@@ -64,7 +64,8 @@ def json_path_of(source: Source, text: str) -> tuple[str, ...]:
     """The keys of `--json-path`, for an input of JSON lines (else a `UsageError`)."""
     if source.format is not InputFormat.JSONL:
         raise UsageError(
-            f"{source.name}: --json-path reads JSON lines, but this input is {source.format.value}",
-            hint="pass --input-format jsonl if it is JSON lines",
+            f"{source.name}: {option('json_path')} reads JSON lines, but this input is "
+            f"{source.format.value}",
+            hint=f"pass {option('input_format')} jsonl if it is JSON lines",
         )
     return parse_json_path(text)

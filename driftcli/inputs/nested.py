@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from driftcli.errors import UsageError
+from driftcli.errors import UsageError, option
 from driftcli.inputs.json_objects import table_from_objects
 
 JsonPath = tuple[str, ...]
@@ -28,7 +28,7 @@ def parse_json_path(text: str) -> JsonPath:
     keys = tuple(text.split("."))
     if not text or any(not key for key in keys):
         raise UsageError(
-            f"--json-path {text!r}: must be keys separated by dots, such as features or "
+            f"{option('json_path')} {text!r}: must be keys separated by dots, such as features or "
             "request.features",
             hint="each part is a key of a JSON object; no part may be empty",
         )

@@ -14,7 +14,7 @@ from typing import ClassVar
 import pyarrow as pa
 
 from driftcli.choices import InputFormat
-from driftcli.errors import InputError
+from driftcli.errors import InputError, option
 from driftcli.inputs.chunk import Chunk
 from driftcli.inputs.content import Content
 from driftcli.inputs.source import Source
@@ -67,9 +67,9 @@ class ParquetSource(Source):
         if len(schema.names) > self.max_columns:
             raise InputError(
                 f"{self.name}: has {len(schema.names):,} columns, more than the column limit "
-                f"of {self.max_columns:,} (--max-columns)",
+                f"of {self.max_columns:,} ({option('max_columns')})",
                 hint="if the data really has that many columns, raise the limit: "
-                "--max-columns N (each costs memory: see docs/limits.md)",
+                f"{option('max_columns')} N (each costs memory: see docs/limits.md)",
             )
         twice = _named_twice(schema.names)
         if twice is not None:

@@ -16,7 +16,7 @@ from typing import ClassVar
 import pyarrow as pa
 
 from driftcli.choices import InputFormat
-from driftcli.errors import InputError
+from driftcli.errors import InputError, option
 from driftcli.inputs.chunk import BadLine, BadLines, Chunk, LineMap
 from driftcli.inputs.content import Content
 from driftcli.inputs.cutting import LineLimit, Run, SplitRun, run_before
@@ -101,7 +101,8 @@ class Source(abc.ABC):
                 raise shrank from exc
             raise InputError(
                 f"{self.name}: cannot read as {self.describe()}: {reason(exc)}",
-                hint="if the format was guessed wrong, pass --input-format csv|parquet|jsonl",
+                hint=f"if the format was guessed wrong, pass {option('input_format')} "
+                "csv|parquet|jsonl",
             ) from exc
 
     def _shrank(self) -> InputError | None:
@@ -144,9 +145,9 @@ class ColumnLimit:
         if len(self.seen) > self.limit:
             raise InputError(
                 f"{self.name}: has more than {self.limit:,} columns (the column limit, "
-                "--max-columns)",
+                f"{option('max_columns')})",
                 hint="if the data really has that many columns, raise the limit: "
-                "--max-columns N (each costs memory: see docs/limits.md)",
+                f"{option('max_columns')} N (each costs memory: see docs/limits.md)",
             )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from driftcli.output.texts import shown
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class ProgressBar:
@@ -18,7 +21,8 @@ class ProgressBar:
 
     DELAY = 0.5
 
-    def __init__(self) -> None:
+    def __init__(self, console: Console | None = None) -> None:
+        """`console`: where to draw; stderr's by default."""
         import time
 
         from rich.console import Console
@@ -38,7 +42,7 @@ class ProgressBar:
             TaskProgressColumn(),
             TextColumn("{task.fields[rows]:>11,} rows  {task.fields[rate]}"),
             TimeElapsedColumn(),
-            console=Console(stderr=True),
+            console=console or Console(stderr=True),
             transient=True,
         )
         self._tasks: dict[str, Any] = {}

@@ -16,7 +16,7 @@ import pyarrow as pa
 from driftcli.choices import Kind
 from driftcli.columns.values import TypeClass, read_numbers, tally_texts
 from driftcli.counting.buckets import Feature, Profile, categorical_buckets, numeric_feature
-from driftcli.counting.counter import count_batches, located
+from driftcli.counting.counter import count_batches, locate_invalid
 from driftcli.counting.counts import Counts, FeatureCounts, IntArray
 from driftcli.errors import InputError
 from driftcli.inputs.chunk import Chunk
@@ -86,7 +86,7 @@ class _ColumnAccumulator:
         self.missing += missing
         self.invalid += invalid
         if invalid and chunk is not None:
-            self.invalid_at = located(self.invalid_at, self.kind, column, chunk)
+            self.invalid_at = locate_invalid(self.invalid_at, self.kind, column, chunk)
 
     def build(self, name: str, bins: int, max_categories: int) -> tuple[Feature, IntArray] | str:
         """The feature and its reference counts, or why it cannot be scored."""

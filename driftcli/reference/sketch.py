@@ -327,14 +327,6 @@ class NumericSketch:
             raise RuntimeError("the sketch no longer holds every value")
         return self._state.sorted_values()
 
-    def fixed(self, bins: int) -> tuple[Cuts, IntArray] | None:
-        """Past the hold on a rereadable input: the fixed buckets and exact counts, or None
-        if the column must be bucketed again (see `_Fixed.result`)."""
-        if not isinstance(self._state, _Fixed):
-            raise RuntimeError("the sketch has no fixed buckets")
-        result = self._state.result(bins)
-        return None if result.recount else (result.cuts, result.counts)
-
     def sample_sorted(self) -> FloatArray:
         """The random sample's values, sorted (past the hold, rereadable)."""
         if not isinstance(self._state, _Fixed):

@@ -32,7 +32,7 @@ from driftcli.findings import PValuePart, QualityFinding
 from driftcli.results import FeatureResult, Status
 from driftcli.scoring.explain import explained
 from driftcli.scoring.measure import Measured, drift_view, measure, test
-from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, On
+from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, Reads
 from driftcli.scoring.quality import assess_rows
 from driftcli.scoring.significance import (
     CHECK_MONTE_CARLO_DRAWS,
@@ -323,7 +323,7 @@ def _evidence_fields(found: Evidence | None) -> dict[str, Any]:
 
 def _needs_samples(metric: Metric, samples: tuple[Values | None, Values | None]) -> None:
     live_values, ref_values = samples
-    if metric.on is On.SAMPLES and (
+    if metric.reads is Reads.SAMPLES and (
         live_values is None or ref_values is None or not len(ref_values)
     ):
         raise UsageError(

@@ -114,7 +114,9 @@ def _finite(values: Values) -> Values:
     return values[np.isfinite(values)]
 
 
-class On(StrEnum):
+class Reads(StrEnum):
+    """What a metric scores: the bucket counts, or raw samples of the values."""
+
     BUCKETS = "buckets"
     SAMPLES = "samples"
 
@@ -186,11 +188,10 @@ class Metric:
     """A drift metric and its default threshold."""
 
     name: str
-    on: On
+    reads: Reads
     default_threshold: float
     """About the score of a 0.45 sd mean shift of a normal feature at large n, over
     20 quantile bins: every metric's default flags the same size of change."""
-    formula: str
     numeric_only: bool = False
     bucket_score: Callable[[Counts, Counts, float], float] | None = None
     terms: Callable[[Values, Values], Terms] | None = None
@@ -205,29 +206,29 @@ class Metric:
 
 
 METRICS: dict[str, Metric] = {
-    "kl": Metric(
-        "kl", On.BUCKETS, 0.1, "KL(live || ref) = sum p ln(p/q), nats",
+    "kl": Metric(  # KL(live || ref) = sum p ln(p/q), nats
+        "kl", Reads.BUCKETS, 0.1,
         bucket_score=kl_divergence, terms=kl_terms, null_mean=kl_null_mean,
     ),
-    "psi": Metric(
-        "psi", On.BUCKETS, 0.2, "sum (p - q) ln(p/q); by convention 0.1 moderate, 0.25 major",
+    "psi": Metric(  # sum (p - q) ln(p/q); by convention 0.1 moderate, 0.25 major
+        "psi", Reads.BUCKETS, 0.2,
         bucket_score=psi, terms=psi_terms, null_mean=psi_null_mean,
     ),
-    "js": Metric(
-        "js", On.BUCKETS, 0.025, "Jensen-Shannon divergence, nats (at most ln 2)",
+    "js": Metric(  # Jensen-Shannon divergence, nats (at most ln 2)
+        "js", Reads.BUCKETS, 0.025,
         bucket_score=js_divergence, terms=js_terms,
     ),
-    "hellinger": Metric(
-        "hellinger", On.BUCKETS, 0.16, "sqrt(1 - sum sqrt(p q)), 0 to 1",
+    "hellinger": Metric(  # sqrt(1 - sum sqrt(p q)), 0 to 1
+        "hellinger", Reads.BUCKETS, 0.16,
         bucket_score=hellinger, terms=hellinger_terms, root=True,
         null_mean=hellinger_null_mean,
     ),
-    "ks": Metric(
-        "ks", On.SAMPLES, 0.18, "max |F_live - F_ref| on raw samples, with its p-value",
+    "ks": Metric(  # max |F_live - F_ref| on raw samples, with its p-value
+        "ks", Reads.SAMPLES, 0.18,
         numeric_only=True, root=True,
     ),
-    "wasserstein": Metric(
-        "wasserstein", On.SAMPLES, 0.45, "W1(live, ref) / std(ref) on raw samples",
+    "wasserstein": Metric(  # W1(live, ref) / std(ref) on raw samples
+        "wasserstein", Reads.SAMPLES, 0.45,
         numeric_only=True, root=True,
     ),
 }  # fmt: skip
