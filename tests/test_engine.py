@@ -19,7 +19,7 @@ from driftcli.api import build_reference, check_against
 from driftcli.engine import DaskEngine, EngineError, LocalEngine, open_engine
 from driftcli.errors import UsageError
 from driftcli.settings import Settings
-from tests.conftest import Invoke, write_table
+from tests.conftest import Invoke, raises_told, write_table
 
 distributed = pytest.importorskip("distributed")
 
@@ -185,7 +185,7 @@ def test_missing_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_engine_choice_and_stdin() -> None:
     assert isinstance(open_engine("local"), LocalEngine)
-    with pytest.raises(UsageError, match="--scheduler goes with --engine dask"):
+    with raises_told(UsageError, match="--scheduler goes with --engine dask"):
         open_engine("local", "tcp://x:1")
     with pytest.raises(UsageError, match="cannot read stdin"):
         check_against("-", build_reference("sample_data/ref.parquet"), engine=_FakeDistributed())
