@@ -75,7 +75,10 @@ def test_json_names_the_planted_moves_and_the_numeric_stats(
     assert device["ref_share"] == pytest.approx(0.10, abs=0.01)
     assert device["live_share"] == pytest.approx(0.30, abs=0.02)
     income = features["income"]["moves"][0]
-    assert income["bucket"].startswith(">= ")  # the top quantile bucket, with separators
+    # The top quantile bucket within the reference's range, with separators: values above
+    # its largest have a bucket of their own (issue 19).
+    assert income["bucket"] == features["income"]["buckets"][-4]
+    assert re.fullmatch(r"\[\d{3},\d{3}, \d{3},\d{3}\)", income["bucket"])
     assert income["ref_share"] == pytest.approx(0.05, abs=0.005)
     assert income["live_share"] > 0.3
     assert features["score"]["moves"][0]["bucket"] == "missing"
@@ -88,11 +91,11 @@ def test_json_names_the_planted_moves_and_the_numeric_stats(
     # A lognormal's median is its scale; its mean exp(sigma^2 / 2) times that.
     assert stats["ref"]["p50"] == pytest.approx(50_000, rel=0.03)
     assert stats["ref"]["mean"] == pytest.approx(50_000 * np.exp(0.125), rel=0.05)
-    # Live's p95 lies in the open top bucket: given as its edge, and said to be a bound.
-    top = float(income["bucket"].removeprefix(">= ").replace(",", ""))
-    assert stats["live"]["p95"] == pytest.approx(top, rel=1e-3)
-    assert stats["live"]["at_least"] == ["p95"] and stats["ref"]["at_least"] == []
-    assert stats["ref"]["p95"] == pytest.approx(top, rel=1e-3)  # the edge is its p95
+    # Live's p95 lies in the top bucket within the reference's range, [its p95, its max].
+    low, high = (float(e.replace(",", "")) for e in income["bucket"][1:-1].split(", "))
+    assert low < stats["live"]["p95"] < high
+    assert stats["live"]["at_least"] == [] and stats["ref"]["at_least"] == []
+    assert stats["ref"]["p95"] == pytest.approx(low, rel=1e-3)  # the edge is its p95
     assert stats["live"]["values"] == ROWS_LIVE
 
 

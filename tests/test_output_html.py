@@ -109,6 +109,21 @@ def test_every_status_schema_change_and_unscored_column_is_shown() -> None:
     assert 'class="bar ref"' in device and 'class="bar live"' not in device
 
 
+def test_the_features_table_has_a_rows_column_only_where_rows_differ() -> None:
+    result = check(LIVE, REF)
+    page = render_html(result)
+    overview = page[page.index("<h2>Features") : page.index("<h2>Schema</h2>")]
+    assert "rows ref → live" not in overview  # every feature has the inputs' rows
+    assert '0.827<br><span class="dim">of 0.851</span>' in overview
+    first = result.features[0]
+    live = first.live.copy()
+    live[int(np.argmax(live))] -= 10
+    fewer = replace(first, live=live)
+    page = render_html(replace(result, features=[fewer, *result.features[1:]]))
+    overview = page[page.index("<h2>Features") : page.index("<h2>Schema</h2>")]
+    assert "rows ref → live" in overview and "2,000 → 490" in overview
+
+
 def test_names_and_labels_are_escaped() -> None:
     page = render_html(every_case())
     assert "<script" not in page

@@ -188,28 +188,32 @@ def _settings(result: CheckResult) -> str:
 def _overview(
     features: list[FeatureResult], scores: dict[float, str], order: str, hidden: int
 ) -> str:
+    """The features' table. The raw score sits under the change it comes from, and the
+    rows column is left out where every feature has the inputs' rows (the verdict card
+    says them): the table then fits a laptop's page without scrolling."""
+    counted = len({(f.reference_rows, f.live_rows) for f in features}) > 1
     rows = []
     for i, f in enumerate(features, 1):
+        counts = f'<td class="num">{f.reference_rows:,} → {f.live_rows:,}</td>' if counted else ""
         rows.append(
             f'<tr><td class="name"><a href="#f{i}">{escaped(f.name)}</a></td>'
             f"<td>{_status(f)}</td>"
-            f'<td class="num">{_change(f)}</td><td class="num">{_score(f, scores)}</td>'
+            f'<td class="num">{_change(f)}<br><span class="dim">of {_score(f, scores)}</span></td>'
             f'<td class="num">{escaped(_limit(f))}</td>'
             f'<td class="num">{escaped(format_p_value(f.p_value, f.p_bound))}</td>'
-            f'<td class="num">{f.reference_rows:,} → {f.live_rows:,}</td>'
-            f'<td class="num">{_missing(f)}</td><td>{_quality(f)}</td></tr>'
+            f'{counts}<td class="num">{_missing(f)}</td><td>{_quality(f)}</td></tr>'
         )
     rest = (
         f'<p class="dim">{escaped(plural(hidden, "other feature"))} passed (--only-failing).</p>'
         if hidden
         else ""
     )
+    counts_head = '<th class="num">rows ref → live</th>' if counted else ""
     return (
         f'<section class="card"><h2>Features, {escaped(order)}</h2><div class="scroll"><table>'
-        '<thead><tr><th>feature</th><th>status</th><th class="num">change</th>'
-        '<th class="num">raw score</th>'
+        '<thead><tr><th>feature</th><th>status</th><th class="num">change<br>of score</th>'
         '<th class="num">metric &gt; threshold</th><th class="num">p-value</th>'
-        '<th class="num">rows ref → live</th><th class="num">missing ref → live</th>'
+        f'{counts_head}<th class="num">missing ref → live</th>'
         "<th>data quality</th></tr>"
         f"</thead><tbody>{''.join(rows)}</tbody></table></div>{rest}</section>"
     )

@@ -131,6 +131,12 @@ def _binned(edges: Floats, counts: Floats) -> SummaryStats | None:
     at_least = tuple(key for key, q in _QUANTILES.items() if q > high)
     at |= {key: cuts[0] for key in at_most} | {key: cuts[-1] for key in at_least}
     middles = [(lo + hi) / 2 for lo, hi in itertools.pairwise(bounds)]
+    if len(cuts) >= 4:
+        # The buckets at the reference's range ([p95, max], [min, p05]) reach its most
+        # extreme values: their middle would put a long tail's mass far out, so the mean
+        # takes them no wider than their inner neighbour, as it takes the open ends.
+        middles[1] = max(middles[1], cuts[1] - (cuts[2] - cuts[1]) / 2)
+        middles[-2] = min(middles[-2], cuts[-2] + (cuts[-2] - cuts[-3]) / 2)
     mean = sum(m * c for m, c in zip(middles, shares, strict=True)) / total
     return SummaryStats(
         mean, int(total), at["p05"], at["p50"], at["p95"], at_least=at_least, at_most=at_most
