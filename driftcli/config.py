@@ -87,6 +87,8 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "on_drift": text,
     "on_drift_also": names,
     "hook_timeout": seconds,
+    "slice": text,
+    "max_slices": rows,
     **{key: ratio if key.endswith("_ratio") else points for key in QUALITY_KEYS},
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
@@ -125,6 +127,8 @@ DEFAULTS: dict[str, Any] = {
     "on_drift": None,
     "on_drift_also": (),
     "hook_timeout": None,
+    "slice": None,
+    "max_slices": None,
     **QUALITY_DEFAULTS,
 }
 

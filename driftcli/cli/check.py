@@ -9,7 +9,7 @@ import typer
 
 from driftcli.choices import Correction, InputFormat, OutputFormat
 from driftcli.cli.app import EXIT_CODES_HELP, app
-from driftcli.cli.chunked import chunking_for, warnings_of
+from driftcli.cli.chunked import chunking_for, slicing_for, warnings_of
 from driftcli.cli.monitor import monitor_flags, monitor_for
 from driftcli.cli.options import (
     BinsOption,
@@ -51,7 +51,8 @@ from driftcli.errors import ExitCode
 
 if TYPE_CHECKING:
     from driftcli.results import CheckResult, Timeline
-    from driftcli.settings import Chunking
+    from driftcli.settings import BySlice, Chunking
+    from driftcli.sliced import SlicedCheck
 
 
 @app.command(
@@ -197,6 +198,27 @@ def check(
             "with a verdict decides).",
         ),
     ] = False,
+    slice_column: Annotated[
+        str | None,
+        typer.Option(
+            "--slice",
+            help="Also check each slice: the rows of each of the reference's most frequent "
+            "values of COLUMN (the rest together as other); exit 1 when the whole or any "
+            "slice drifted. Not needed with a reference built with --slice.",
+            metavar="COLUMN",
+            show_default=False,
+        ),
+    ] = None,
+    max_slices: Annotated[
+        int | None,
+        typer.Option(
+            "--max-slices",
+            help="With --slice: how many values are slices of their own [default: 20].",
+            metavar="N",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     decimal: DecimalOption = None,
@@ -303,6 +325,8 @@ def check(
         "unseen_points": unseen_points,
         "invalid_ratio": invalid_ratio,
         "invalid_points": invalid_points,
+        "slice": slice_column,
+        "max_slices": max_slices,
     } | monitor_flags(json_path, metrics, on_drift, on_drift_also, hook_timeout)
     context = prepare(flags, config, debug)
     if show_config:
@@ -318,12 +342,13 @@ def check(
     chunking = context.run(
         lambda: chunking_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
     )
+    slicing = context.run(lambda: slicing_for(context, chunking))
 
     inputs = _Inputs(live, ref, window, input_format, ref_format, quiet)
     monitor = context.run(lambda: monitor_for(context, quiet=quiet))
     started = time.monotonic()
     with progress(shown=not quiet):
-        result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
+        result = context.run(lambda: _run(context, inputs, (chunking, slicing), fail_on_any_chunk))
     seconds = time.monotonic() - started
     for line in [] if quiet else warnings_of(result):
         note(line)
@@ -353,11 +378,32 @@ class _Inputs:
 
 
 def _run(
-    context: Context, inputs: _Inputs, chunking: "Chunking | None", any_chunk: bool
-) -> "CheckResult | Timeline":
-    """The check, or the chunked check, the command line asks for."""
+    context: Context,
+    inputs: _Inputs,
+    grouping: "tuple[Chunking | None, BySlice | None]",
+    any_chunk: bool,
+) -> "CheckResult | Timeline | SlicedCheck":
+    """The check, the chunked check or the sliced check the command line asks for (sliced
+    too when the reference holds slices)."""
     from driftcli import api
 
+    chunking, slicing = grouping
+    if chunking is None and (
+        slicing is not None or api.holds_slices(inputs.ref, context.store_path, inputs.ref_format)
+    ):
+        with context.engine() as counting:
+            return api.check_slices(
+                inputs.live,
+                inputs.ref,
+                slicing,
+                context.settings,
+                store=context.store_path,
+                window=inputs.window,
+                live_format=inputs.live_format,
+                ref_format=inputs.ref_format,
+                engine=counting,
+                on_warning=inputs.warn,
+            )
     with context.engine() as counting:
         if chunking is not None:
             return api.check_timeline(
@@ -386,7 +432,7 @@ def _run(
         )
 
 
-def _exit_code(result: "CheckResult | Timeline", exit_zero: bool) -> ExitCode:
+def _exit_code(result: "CheckResult | Timeline | SlicedCheck", exit_zero: bool) -> ExitCode:
     """0, 1, or 2 when no feature (no chunk) could be judged (said on stderr)."""
     from driftcli.results import Verdict
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from driftcli.choices import OutputFormat
 from driftcli.cli.runtime import note, plain_text, write_file, write_json, write_rich
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from driftcli.results import CheckResult, Timeline
+    from driftcli.sliced import SlicedCheck
+
+    Report = CheckResult | Timeline | SlicedCheck
 
 
 @dataclass(frozen=True)
@@ -45,20 +48,54 @@ def no_stdout_files(output: Path | None, reports: dict[OutputFormat, Path | None
             )
 
 
-def table_of(result: "CheckResult | Timeline") -> "RenderableType":
-    from driftcli.results import Timeline
+_RENDERERS: dict[str, dict[OutputFormat, tuple[str, str]]] = {
+    "CheckResult": {
+        OutputFormat.TABLE: ("table", "render_table"),
+        OutputFormat.JSON: ("json_report", "render_json"),
+        OutputFormat.MARKDOWN: ("markdown", "render_markdown"),
+        OutputFormat.JUNIT: ("junit", "render_junit"),
+        OutputFormat.HTML: ("html", "render_html"),
+    },
+    "Timeline": {
+        OutputFormat.TABLE: ("timeline", "render_timeline"),
+        OutputFormat.JSON: ("json_report", "render_timeline_json"),
+        OutputFormat.MARKDOWN: ("markdown", "render_timeline_markdown"),
+        OutputFormat.JUNIT: ("junit", "render_timeline_junit"),
+        OutputFormat.HTML: ("html_timeline", "render_timeline_html"),
+    },
+    "SlicedCheck": {
+        OutputFormat.TABLE: ("slice_table", "render_sliced"),
+        OutputFormat.JSON: ("json_report", "render_sliced_json"),
+        OutputFormat.MARKDOWN: ("slice_reports", "render_sliced_markdown"),
+        OutputFormat.JUNIT: ("slice_reports", "render_sliced_junit"),
+        OutputFormat.HTML: ("slice_reports", "render_sliced_html"),
+    },
+}
+"""Each kind of result's renderer per format (module of driftcli.output, function): one
+place to add a kind of check or a format. Imported when used, so a command pays only
+for its report."""
 
-    if isinstance(result, Timeline):
-        from driftcli.output.timeline import render_timeline
 
-        return render_timeline(result)
-    from driftcli.output.table import render_table
+def _renderer(result: "Report", fmt: OutputFormat) -> "Callable[[Any], Any]":
+    import importlib
 
-    return render_table(result)
+    found = _RENDERERS[type(result).__name__].get(fmt)
+    if found is None:
+        raise UsageError(f"--format {fmt.value}: no report in this format")
+    module, name = found
+    renderer: Callable[[Any], Any] = getattr(
+        importlib.import_module(f"driftcli.output.{module}"), name
+    )
+    return renderer
+
+
+def table_of(result: "Report") -> "RenderableType":
+    rendered: RenderableType = _renderer(result, OutputFormat.TABLE)(result)
+    return rendered
 
 
 def emit(
-    result: "CheckResult | Timeline",
+    result: "Report",
     main: MainReport,
     reports: dict[OutputFormat, Path | None],
     summary: bool,
@@ -88,7 +125,7 @@ def emit(
         raise failed[-1]
 
 
-def _write_main(result: "CheckResult | Timeline", main: MainReport) -> None:
+def _write_main(result: "Report", main: MainReport) -> None:
     if main.format is OutputFormat.TABLE:
         if main.output is not None:
             write_file(main.output, plain_text(table_of(result)))
@@ -100,7 +137,7 @@ def _write_main(result: "CheckResult | Timeline", main: MainReport) -> None:
         write_json(render(result, main.format))
 
 
-def _write_report(result: "CheckResult | Timeline", fmt: OutputFormat, path: Path) -> None:
+def _write_report(result: "Report", fmt: OutputFormat, path: Path) -> None:
     write_file(path, render(result, fmt))
 
 
@@ -114,35 +151,9 @@ def _append_summary(markdown: str, main: MainReport) -> None:
     write_file(Path(target), markdown, append=True, what=what)
 
 
-def render(result: "CheckResult | Timeline", fmt: OutputFormat) -> str:
-    """A text report of a check or a chunked check (the table is rendered apart: it is
-    rich); each renderer is imported when used, so a command pays only for its report."""
-    from driftcli.results import Timeline
-
-    if fmt is OutputFormat.JSON:
-        from driftcli.output.json_report import render_json, render_timeline_json
-
-        return render_timeline_json(result) if isinstance(result, Timeline) else render_json(result)
-    if fmt is OutputFormat.MARKDOWN:
-        from driftcli.output.markdown import render_markdown, render_timeline_markdown
-
-        return (
-            render_timeline_markdown(result)
-            if isinstance(result, Timeline)
-            else render_markdown(result)
-        )
-    if fmt is OutputFormat.JUNIT:
-        from driftcli.output.junit import render_junit, render_timeline_junit
-
-        return (
-            render_timeline_junit(result) if isinstance(result, Timeline) else render_junit(result)
-        )
-    if fmt is OutputFormat.HTML:
-        if isinstance(result, Timeline):
-            from driftcli.output.html_timeline import render_timeline_html
-
-            return render_timeline_html(result)
-        from driftcli.output.html import render_html
-
-        return render_html(result)
-    raise UsageError(f"--format {fmt.value}: no text report in this format")
+def render(result: "Report", fmt: OutputFormat) -> str:
+    """A text report of any kind of check (the table is rendered apart: it is rich)."""
+    if fmt is OutputFormat.TABLE:
+        raise UsageError(f"--format {fmt.value}: no text report in this format")
+    text: str = _renderer(result, fmt)(result)
+    return text

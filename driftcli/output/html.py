@@ -76,16 +76,20 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 def render_html(result: CheckResult) -> str:
     """One HTML page: verdict and decision rule, features by score, a chart per feature."""
-    ordered = sorted(result.features, key=_by_score)
     verdict = VERDICT_WORD[result.verdict]
     title = f"driftcli: {verdict}: {result.live.name} vs {result.reference.name}"
-    body = [
+    return page(title, sections(result))
+
+
+def sections(result: CheckResult) -> list[str]:
+    """The page's sections: the verdict, the features by score, schema, a chart each."""
+    ordered = sorted(result.features, key=_by_score)
+    return [
         _verdict(result),
         _overview(ordered),
         _schema(result),
         *(_feature(f, i) for i, f in enumerate(ordered, 1)),
     ]
-    return page(title, body)
 
 
 def page(title: str, body: list[str]) -> str:
