@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -143,8 +143,10 @@ def reference_from_window(
     *,
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
     sample_all_columns: bool = False,
+    slicing: BySlice | None = None,
 ) -> Snapshot:
-    """Profile the raw rows of the store's window `name` as a new reference (promotion)."""
+    """Profile the raw rows of the store's window `name` as a new reference (promotion;
+    `slicing`: counted per slice too)."""
     validated(settings)
     window = store.window(name)
     if not window.exists():
@@ -159,7 +161,21 @@ def reference_from_window(
     )
     selection = Selection.of(settings)
     selection = replace(selection, kinds={**kept, **selection.kinds})
-    snapshot = _snapshot_of(batches, settings, source, selection, sample_rows=sample_rows)
+    tally = SliceTally(slicing.column) if slicing is not None else None
+    snapshot = _snapshot_of(
+        batches,
+        settings,
+        source,
+        selection,
+        sample_rows=sample_rows,
+        watch=tally.add if tally is not None else None,
+    )
+    if slicing is not None and tally is not None:
+
+        def again(names: Sequence[str]) -> Iterator[pa.RecordBatch]:
+            return (batch for table in window.tables() for batch in table.to_batches())
+
+        snapshot = _with_slices(snapshot, slicing, tally, again)
     return _sample_columns(snapshot, settings, sample_all_columns)
 
 

@@ -28,6 +28,7 @@ from driftcli.cli.options import (
     JsonPathOption,
     MaxColumnsOption,
     MaxLineBytesOption,
+    MaxSlicesOption,
     MetricOption,
     MetricsOption,
     MissingPointsOption,
@@ -37,6 +38,7 @@ from driftcli.cli.options import (
     QuietOption,
     SchedulerOption,
     SkipBadLinesOption,
+    SliceOption,
     StoreOption,
     ThresholdOption,
     UnseenPointsOption,
@@ -198,27 +200,8 @@ def check(
             "with a verdict decides).",
         ),
     ] = False,
-    slice_column: Annotated[
-        str | None,
-        typer.Option(
-            "--slice",
-            help="Also check each slice: the rows of each of the reference's most frequent "
-            "values of COLUMN (the rest together as other); exit 1 when the whole or any "
-            "slice drifted. Not needed with a reference built with --slice.",
-            metavar="COLUMN",
-            show_default=False,
-        ),
-    ] = None,
-    max_slices: Annotated[
-        int | None,
-        typer.Option(
-            "--max-slices",
-            help="With --slice: how many values are slices of their own [default: 20].",
-            metavar="N",
-            min=1,
-            show_default=False,
-        ),
-    ] = None,
+    slice_column: SliceOption = None,
+    max_slices: MaxSlicesOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     decimal: DecimalOption = None,
@@ -293,6 +276,9 @@ def check(
     (the live window against the stored reference, recorded in the store's
     history), driftcli check LIVE (a file against the stored reference), or
     driftcli check --window NAME.
+
+    Per slice: --slice COLUMN checks the rows of each value of COLUMN too, against
+    the reference's rows of that value; any slice that drifted gives exit 1.
 
     Over time: --by COLUMN --every 1d checks each day (--chunk-rows N each N
     rows) as a whole check would, and shows when each feature drifted; the
