@@ -28,6 +28,7 @@ from driftcli.store.snapshot import read_snapshot, write_snapshot
 from tests.conftest import write_table
 
 COUNTRIES = ["DE", "FR", "US", "IT", "ES"]
+BY_COUNTRY = BySlice("country")
 SHARES = [0.3, 0.25, 0.2, 0.15, 0.1]
 
 
@@ -48,9 +49,7 @@ def people(rows: int, seed: int, shift: dict[str, float] | None = None) -> pa.Ta
     )
 
 
-def sliced(
-    live: Path, ref: Path, by: BySlice | None = BySlice("country"), **kw: object
-) -> SlicedCheck:
+def sliced(live: Path, ref: Path, by: BySlice | None = BY_COUNTRY, **kw: object) -> SlicedCheck:
     return check_slices(str(live), str(ref), by, store=Path("unused"), **kw)  # type: ignore[arg-type]
 
 
