@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from driftcli.api import check_slices  # noqa: E402
-from driftcli.settings import BySlice  # noqa: E402
+from driftcli.api import check_slices
+from driftcli.settings import BySlice
 
 SLICES = 20
 FEATURES = 10

@@ -122,8 +122,9 @@ class GroupedCounts:
             if column.null_count == 0:
                 self._types[feature.name][slots] |= family
             elif column.null_count < rows:
-                valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), np.int64)
-                some = np.bincount(groups, weights=valid, minlength=len(keys)) > 0
+                # A group with a value: fewer missing than rows (read from the counts, not
+                # from a mask of every row).
+                some = counted[:, feature.missing_bucket] < counted.sum(axis=1)
                 self._types[feature.name][slots[some]] |= family
             for g in np.flatnonzero(counted[:, feature.invalid_bucket]).tolist():
                 self._locate_rows(

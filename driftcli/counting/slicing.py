@@ -42,15 +42,35 @@ Value = str | None
 """A slice column's value as text (None: missing)."""
 
 
-def values_of(table: pa.Table | pa.RecordBatch, column: str) -> tuple[pa.Array, IntArray]:
-    """The distinct values of `column` in `table` (read as labels, as a categorical feature
-    reads them; null for missing) and each row's index among them. A table without the
-    column has every row missing."""
+def values_of(table: pa.Table | pa.RecordBatch, column: str) -> tuple[list[Value], IntArray]:
+    """The distinct values of `column` in `table` and each row's index among them.
+
+    Values are read as a categorical feature reads its labels (text; an empty string
+    is missing, None), on the distinct values only: two of them may read alike (`True`
+    and `true`). A table without the column has every row missing.
+    """
     if column not in table.schema.names:
-        return pa.nulls(1, pa.string()), np.zeros(table.num_rows, np.int64)
-    texts = read_texts(table.column(column)).values
-    encoded = pc.dictionary_encode(texts, null_encoding="encode")
-    return encoded.dictionary, np.asarray(encoded.indices, np.int64)
+        return [None], np.zeros(table.num_rows, np.int64)
+    found = table.column(column)
+    if isinstance(found, pa.ChunkedArray):
+        found = found.combine_chunks() if found.num_chunks != 1 else found.chunk(0)
+    if not pa.types.is_dictionary(found.type):
+        found = pc.dictionary_encode(found, null_encoding="encode")
+    indices = found.indices
+    distinct = pa.concat_arrays([found.dictionary, pa.nulls(1, found.dictionary.type)])
+    if indices.null_count:  # a null index: the missing value, the last entry
+        indices = pc.fill_null(indices.cast(pa.int64()), len(distinct) - 1)
+    index = np.asarray(indices.to_numpy(zero_copy_only=False), np.int64)
+    return read_texts(distinct).values.to_pylist(), index
+
+
+def _rows_of(values: list[Value], index: IntArray) -> dict[Value, int]:
+    """Rows per value (values that read alike added together)."""
+    rows: dict[Value, int] = {}
+    for value, n in zip(values, np.bincount(index, minlength=len(values)).tolist(), strict=True):
+        if n:
+            rows[value] = rows.get(value, 0) + n
+    return rows
 
 
 class SliceTally:
@@ -62,10 +82,8 @@ class SliceTally:
 
     def add(self, table: pa.Table | pa.RecordBatch) -> None:
         distinct, index = values_of(table, self.column)
-        counts = np.bincount(index, minlength=len(distinct)).tolist()
-        for value, n in zip(distinct.to_pylist(), counts, strict=True):
-            if n:
-                self.rows[value] = self.rows.get(value, 0) + n
+        for value, n in _rows_of(distinct, index).items():
+            self.rows[value] = self.rows.get(value, 0) + n
 
     def slices(self, by: BySlice) -> SliceValues:
         """The most frequent values (ties: in the order of their text), and all it knew."""
@@ -97,11 +115,11 @@ class SliceValues:
         """The group of the values the reference never had."""
         return len(self.named) + 1
 
-    def groups(self, distinct: pa.Array) -> tuple[IntArray, list[Value]]:
+    def groups(self, distinct: list[Value]) -> tuple[IntArray, list[Value]]:
         """Each distinct value's group, and the distinct values that are new."""
         slot = {v: i for i, v in enumerate(self.named)}
         group, new = [], []
-        for value in distinct.to_pylist():
+        for value in distinct:
             if value in slot:
                 group.append(slot[value])
             elif self.known is None or value in self.known:
@@ -180,14 +198,15 @@ class SliceCounter:
         self._featureless.note(chunk)
         distinct, index = values_of(table, self._values.column)
         group_of, new = self._values.groups(distinct)
-        groups = group_of[index]
-        keys, groups = np.unique(groups, return_inverse=True)
-        self._grouped.add_groups(chunk, keys.tolist(), groups.reshape(-1).astype(np.int64))
+        # The groups present, numbered from 0 (a lookup, not a sort of every row).
+        present = np.flatnonzero(np.bincount(group_of[index], minlength=self._values.new + 1))
+        renumber = np.zeros(self._values.new + 1, np.int64)
+        renumber[present] = np.arange(len(present))
+        self._grouped.add_groups(chunk, present.tolist(), renumber[group_of][index])
         if new:
-            where = {v: i for i, v in enumerate(distinct.to_pylist())}
-            counts = np.bincount(index, minlength=len(distinct))
-            for value in new:
-                self._new_rows[value] = self._new_rows.get(value, 0) + int(counts[where[value]])
+            rows = _rows_of(distinct, index)
+            for value in set(new) & set(rows):  # the missing entry may have no row
+                self._new_rows[value] = self._new_rows.get(value, 0) + rows[value]
 
     def result(self) -> SlicedCounts:
         groups = dict(self._grouped.counts())
