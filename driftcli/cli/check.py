@@ -9,7 +9,7 @@ import typer
 
 from driftcli.choices import Correction, InputFormat, OutputFormat
 from driftcli.cli.app import EXIT_CODES_HELP, app
-from driftcli.cli.chunked import chunking_for, slicing_for, warnings_of
+from driftcli.cli.chunked import grouping_for, warnings_of
 from driftcli.cli.monitor import monitor_flags, monitor_for
 from driftcli.cli.options import (
     BinsOption,
@@ -325,16 +325,15 @@ def check(
         OutputFormat.HTML: html_file,
     }
     context.run(lambda: no_stdout_files(output, reports))
-    chunking = context.run(
-        lambda: chunking_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
+    grouping = context.run(
+        lambda: grouping_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
     )
-    slicing = context.run(lambda: slicing_for(context, chunking))
 
     inputs = _Inputs(live, ref, window, input_format, ref_format, quiet)
     monitor = context.run(lambda: monitor_for(context, quiet=quiet))
     started = time.monotonic()
     with progress(shown=not quiet):
-        result = context.run(lambda: _run(context, inputs, (chunking, slicing), fail_on_any_chunk))
+        result = context.run(lambda: _run(context, inputs, grouping, fail_on_any_chunk))
     seconds = time.monotonic() - started
     for line in [] if quiet else warnings_of(result):
         note(line)

@@ -36,6 +36,19 @@ def chunking_for(
     return chunking
 
 
+def grouping_for(
+    context: Context,
+    by: str | None,
+    every: str | None,
+    timezone: str | None,
+    chunk_rows: int | None,
+    fail_on_any_chunk: bool,
+) -> "tuple[Chunking | None, BySlice | None]":
+    """The chunks and the slices the options ask for (at most one of them)."""
+    chunking = chunking_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
+    return chunking, slicing_for(context, chunking)
+
+
 def slicing_for(context: Context, chunking: "Chunking | None") -> "BySlice | None":
     """The slices the options (or DRIFTCLI_SLICE, the config's `slice`) ask for, refused
     with chunks or before a Dask cluster would be started."""
