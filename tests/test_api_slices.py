@@ -238,6 +238,7 @@ def test_the_slice_settings_keep_the_checks_own(files: dict[str, Path]) -> None:
     assert replace(result.settings, threshold=None).threshold is None
 
 
+@pytest.mark.slow
 def test_false_alarms_over_20_slices_x_10_features_stay_at_the_evidence_level(
     tmp_path: Path,
 ) -> None:
@@ -257,3 +258,8 @@ def test_false_alarms_over_20_slices_x_10_features_stay_at_the_evidence_level(
         assert len(result.checked) == 20 and len(result.feature_names) == 10
         alarms.append(bool(result.drifted))
     assert sum(alarms) <= 1
+
+
+def test_the_slice_column_is_matched_as_columns_are(files: dict[str, Path]) -> None:
+    spaced = sliced(files["de"], files["ref"], BySlice(" country "))
+    assert [s.label for s in spaced.drifted] == ["DE"]

@@ -27,7 +27,7 @@ from driftcli.counting.counts import LOCATIONS_KEPT, Counts, FeatureCounts
 from driftcli.counting.featureless import Featureless
 from driftcli.counting.grouped import GroupedCounts
 from driftcli.inputs.chunk import Chunk
-from driftcli.settings import BySlice
+from driftcli.settings import BySlice, name_key
 
 IntArray = npt.NDArray[np.int64]
 
@@ -49,8 +49,13 @@ def values_of(table: pa.Table | pa.RecordBatch, column: str) -> tuple[list[Value
     is missing, None), on the distinct values only: two of them may read alike (`True`
     and `true`). A table without the column has every row missing.
     """
-    if column not in table.schema.names:
-        return [None], np.zeros(table.num_rows, np.int64)
+    names = table.schema.names
+    if column not in names:
+        # Named on the command line with spaces around it, as columns are matched.
+        key = name_key(column)
+        column = next((n for n in names if name_key(n) == key), column)
+        if column not in names:
+            return [None], np.zeros(table.num_rows, np.int64)
     found = table.column(column)
     if isinstance(found, pa.ChunkedArray):
         found = found.combine_chunks() if found.num_chunks != 1 else found.chunk(0)

@@ -25,6 +25,10 @@ _MIN_NAME = 8
 def render_sliced(result: SlicedCheck) -> RenderableType:
     """The whole check's table, the slices' matrix, the verdict over both, and notes."""
     return Group(
+        Text(
+            "the whole live data, every row (the verdict over it and its slices is last):",
+            style="bold",
+        ),
         render_table(result.whole),
         Text(""),
         _title(result),
