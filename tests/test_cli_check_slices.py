@@ -132,6 +132,10 @@ def test_a_reference_stored_per_slice_slices_every_check(
     document = json.loads(window.stdout)
     assert document["live"]["source"] == "window live"
     assert [s["slice"] for s in document["slices"] if s["drift"]] == ["DE"]
+    # Its whole check is in the history, as a check of the window without slices is.
+    history = invoke("history", "--store", store, "--format", "json")
+    assert history.exit_code == 0, history.output
+    assert len(json.loads(history.stdout)["checks"]) == 1
 
 
 def test_slices_refused_where_they_cannot_run(invoke: Invoke, files: dict[str, Path]) -> None:

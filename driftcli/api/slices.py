@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from driftcli.api.checks import result_of, sampled_features, window_of
 from driftcli.api.common import Input, no_shared_column, read_input, reads_stdin, with_skipped
+from driftcli.api.history import record_check
 from driftcli.api.references import load_reference, restrict, slices_need_local_engine
 from driftcli.choices import InputFormat
 from driftcli.counting.buckets import Feature
@@ -18,7 +19,7 @@ from driftcli.counting.counts import Counts
 from driftcli.counting.slicing import NEW_VALUES_LISTED, SlicedCounts, SliceProfile, count_slices
 from driftcli.errors import DriftcliError, InputError, UsageError
 from driftcli.inputs import Chunk
-from driftcli.results import CheckResult, Decision, SourceInfo, Verdict
+from driftcli.results import CheckedBy, CheckResult, Decision, SourceInfo, Verdict
 from driftcli.settings import DEFAULT_SETTINGS, BySlice, Settings, name_key
 from driftcli.sliced import SlicedCheck, SliceKind, SliceResult
 from driftcli.store.snapshot import Snapshot
@@ -45,7 +46,7 @@ def check_slices(
     """The sliced check the inputs ask for, read as `check_inputs` reads them.
 
     `slicing` None: the slices the stored reference (or the snapshot REF) holds. A
-    sliced check of the store's window is not recorded in its history.
+    sliced check of the store's window records its whole check in the history.
     """
     if engine is not None and engine.distributed:
         raise slices_need_local_engine()
@@ -139,7 +140,10 @@ def _window_slices(window: Window, reference: Snapshot, settings: Settings) -> S
     _no_samples(reference, settings)
     name = f"window {window.name}"
     counted = count_slices(reference.profile.features, slices.values, _window_chunks(window, name))
-    return _checked(reference, slices, counted, SourceInfo(name, "window", 0), settings)
+    result = _checked(reference, slices, counted, SourceInfo(name, "window", 0), settings)
+    # The history keeps whole checks of the window: the whole check is one.
+    record_check(window, reference, result.whole, CheckedBy.CHECK)
+    return result
 
 
 def _window_chunks(window: Window, name: str) -> Iterator[Chunk]:
