@@ -156,3 +156,19 @@ def test_slices_refused_where_they_cannot_run(invoke: Invoke, files: dict[str, P
     assert unknown.exit_code == 2 and "not a column" in unknown.stderr
     lonely = invoke("check", files["de"], "--ref", files["ref"], "--max-slices", "3")
     assert lonely.exit_code == 2 and "--max-slices needs --slice" in lonely.stderr
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_no_cell_of_the_slice_matrix_is_cut_or_folded(width: int) -> None:
+    sample = Path(__file__).parent.parent / "sample_data"
+    result = sliced(sample / "live_drift.csv", sample / "ref.parquet", BySlice("country"))
+    out = Console(file=io.StringIO(), width=width, no_color=True)
+    out.print(render_sliced(result))
+    shown = out.file.getvalue()  # type: ignore[attr-defined]
+    assert max(len(line) for line in shown.splitlines()) <= width
+    verdicts = [
+        w for line in shown.splitlines() if line.startswith("verdict") for w in line.split()
+    ]
+    assert verdicts.count("DRIFT") + verdicts.count("ok") == len(result.checked)
+    headers = [line.split() for line in shown.splitlines() if line.startswith("feature ")]
+    assert sum(len(h) - 1 for h in headers) == len(result.checked)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -60,14 +61,18 @@ class _Matrix:
             return
         names = result.feature_names
         longest = max(cell_len(shown(n)) for n in [*names, "verdict"])
-        widths = [_width(s) for s in slices]
-        name_width = max(_MIN_NAME, min(longest, options.max_width - 2 - max(widths)))
-        room = options.max_width - name_width - 1
+        widest = max(_width(s) for s in slices)
+        name_width = max(_MIN_NAME, min(longest, options.max_width - 2 - widest))
+        unlimited = options.update_width(1 << 20)
+
+        def fits(block: list[SliceResult]) -> bool:
+            table = _block(result, block, name_width)
+            return Measurement.get(console, unlimited, table).maximum <= options.max_width
+
         start = 0
         while start < len(slices):
-            end, used = start, 0
-            while end < len(slices) and (end == start or used + widths[end] <= room):
-                used += widths[end]
+            end = start + 1  # at least one slice a block, however narrow the terminal
+            while end < len(slices) and fits(slices[start : end + 1]):
                 end += 1
             yield _block(result, slices[start:end], name_width)
             start = end
