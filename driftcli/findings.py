@@ -1,5 +1,5 @@
-"""What a check finds of a feature beside its verdict: data-quality findings, and the
-statistics a combined p-value comes from.
+"""What a check finds of a feature beside its verdict: data-quality findings, the
+statistics a combined p-value comes from, and what moved.
 
 Light (no numpy), so renderers and the CLI can import these names cheaply.
 """
@@ -70,3 +70,39 @@ class PValuePart:
     method: str
     weight: float
     bound: bool = False
+
+
+@dataclass(frozen=True)
+class Move:
+    """A bucket whose share changed, and how much it adds to the feature's score."""
+
+    bucket: str
+    """The bucket's label, as JSON's `buckets` name it."""
+    ref_share: float
+    live_share: float
+    contribution: float
+    """Its term of the metric's sum (its change in share for ks and wasserstein)."""
+
+
+@dataclass(frozen=True)
+class SummaryStats:
+    """A numeric feature's values on one side, estimated from its bucket counts."""
+
+    mean: float
+    values: int
+    """How many values (not missing, not invalid) they summarise."""
+    p05: float
+    p50: float
+    p95: float
+    at_least: tuple[str, ...] = ()
+    """Quantiles above the reference's top bucket edge: given as that edge, a lower bound."""
+    at_most: tuple[str, ...] = ()
+    """Quantiles below its bottom edge: given as that edge, an upper bound."""
+
+
+@dataclass(frozen=True)
+class Stats:
+    """A numeric feature summarised on both sides."""
+
+    ref: SummaryStats
+    live: SummaryStats

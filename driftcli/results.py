@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from driftcli.choices import Kind
-from driftcli.findings import PValuePart, QualityFinding
+from driftcli.findings import Move, PValuePart, QualityFinding, Stats
 from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Chunking, Settings
 
 if TYPE_CHECKING:
@@ -137,6 +137,10 @@ class FeatureResult:
     small: bool = False
     """`ok`, but the change is evident: it is below the threshold, not absent."""
     quality: tuple[QualityFinding, ...] = ()
+    moves: tuple[Move, ...] = ()
+    """What moved: the buckets adding most to the score, largest first (scoring/explain.py)."""
+    stats: Stats | None = None
+    """A numeric feature's mean and quantiles on both sides; None for a categorical one."""
 
     @property
     def drift(self) -> bool:
@@ -318,7 +322,7 @@ class Timeline:
     The verdict rests on the latest chunk that has one (`deciding`) and is full or
     drifted (a partial chunk that did not drift does not hide the one before it), or, with
     `any_chunk` (--fail-on-any-chunk), is drift when any chunk drifted. The
-    HTML report's chart reads `series` and `thresholds`.
+    HTML report's heatmap reads `series`, its charts `thresholds`.
     """
 
     chunks: list[ChunkResult]
@@ -356,6 +360,13 @@ class Timeline:
         names = self.feature_names
         return names.index(name) if name in names else -1
 
+    def series(self, name: str) -> list[float | None]:
+        """The feature's change in each chunk, what its threshold is compared with (None
+        where it has none)."""
+        at = self._place(name)
+        found = [_feature(chunk, name, at) for chunk in self.chunks]
+        return [None if f is None else f.change for f in found]
+
     def first_drift(self, name: str) -> ChunkResult | None:
         """The first chunk in which the feature drifted."""
         at = self._place(name)
@@ -386,111 +397,3 @@ class Timeline:
     def thresholds(self) -> dict[str, float]:
         """Each feature's threshold (the same in every chunk)."""
         return {f.name: f.threshold for f in self.chunks[0].check.features} if self.chunks else {}
-
-
-class CheckedBy(StrEnum):
-    """Which command made a check the store's history records."""
-
-    CHECK = "check"
-    INGEST = "ingest"
-
-
-@dataclass(frozen=True)
-class RecordedFeature:
-    """One feature of a recorded check."""
-
-    name: str
-    status: Status
-    score: float | None
-    p_value: float | None
-    threshold: float
-    metric: str
-
-    @property
-    def drift(self) -> bool:
-        return self.status.is_drift
-
-
-@dataclass(frozen=True)
-class CheckRecord:
-    """One check of a stored window, as the store's history keeps it."""
-
-    time: str
-    """When it ran, ISO 8601 in UTC."""
-    window: str
-    rows: int
-    reference_id: str
-    """The stored reference's fingerprint: it changes when the reference does."""
-    checked_by: CheckedBy
-    verdict: Verdict
-    features: tuple[RecordedFeature, ...]
-
-    @property
-    def drift(self) -> bool:
-        return self.verdict is Verdict.DRIFT
-
-
-@dataclass(frozen=True)
-class CheckHistory:
-    """The checks the store's history holds (those asked for), oldest first."""
-
-    store: str
-    checks: list[CheckRecord]
-    keep: int
-    """How many checks the history keeps."""
-
-
-@dataclass
-class IngestReport:
-    """What an ingest did."""
-
-    rows_read: int = 0
-    rows_stored: int = 0
-    window_rows: int = 0
-    flushes: int = 0
-    checks: int = 0
-    skipped_lines: int = 0
-    """Bad lines skipped (with --skip-bad-lines)."""
-    first_skipped: tuple[int, ...] = ()
-    source: str = ""
-    """The input's name."""
-    featureless: int = 0
-    """Rows not stored: they held none of the reference's features."""
-    first_featureless: tuple[Location, ...] = ()
-    lacking: tuple[str, ...] = ()
-    """Reference features no stored row held a value of (stored as missing)."""
-    check_seconds: float = 0.0
-    """How long the latest --check-every check took."""
-
-
-@dataclass(frozen=True)
-class WindowStatus:
-    """One live window, as `driftcli status` shows it."""
-
-    name: str
-    rows: int
-    max_rows: int
-    segments: int
-    first_ingested: str | None
-    last_ingested: str | None
-
-
-@dataclass(frozen=True)
-class ReferenceStatus:
-    """The stored reference, as `driftcli status` shows it."""
-
-    source: SourceInfo
-    created: str
-    features: int
-    sample_rows: int
-    reference_id: str
-    tool_version: str
-
-
-@dataclass(frozen=True)
-class StoreStatus:
-    """What a store holds."""
-
-    root: str
-    reference: ReferenceStatus | None
-    windows: list[WindowStatus]

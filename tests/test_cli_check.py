@@ -208,7 +208,7 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
         "small", "fails",
         "p_value", "p_value_method", "p_value_bound", "p_value_test", "p_value_parts",
         "p_value_adjusted", "evidence_level", "reason", "quality",
-        "min_rows", "rows", "missing", "invalid", "buckets", "counts",
+        "min_rows", "rows", "missing", "invalid", "buckets", "counts", "moves", "stats",
     }  # fmt: skip
     assert income["kind"] == "numeric" and income["status"] == "drift" and income["drift"]
     assert income["score"] > 0.5 and income["p_value"] < 1e-6 and income["material"]

@@ -246,24 +246,28 @@ def test_the_hook_runs_once_the_reports_are_written(tmp_path: Path) -> None:
 
 
 def test_on_drift_also_uncertain_runs_the_hook_for_an_uncertain_feature(tmp_path: Path) -> None:
-    """40 live rows, shifted a little: a score above the threshold that chance could
-    explain. The verdict is no drift; only --on-drift-also uncertain runs the hook."""
+    """10 live rows shifted by 1.2 sd, scored by ks: a change whose lower bound is above
+    the threshold, but that chance could explain at p = 0.0076 (issue 19 made uncertain
+    rare: the combined tests find evidence where the change is surely material). The
+    verdict is no drift; only --on-drift-also uncertain runs the hook."""
     import random
 
     chance = random.Random(1)
     ref, live = tmp_path / "ref.jsonl", tmp_path / "live.jsonl"
     ref.write_text("".join(json.dumps({"x": chance.gauss(0, 1)}) + "\n" for _ in range(2000)))
-    live.write_text("".join(json.dumps({"x": chance.gauss(0.3, 1)}) + "\n" for _ in range(40)))
+    live.write_text("".join(json.dumps({"x": chance.gauss(1.2, 1)}) + "\n" for _ in range(10)))
     calls = tmp_path / "calls"
     calls.mkdir()
     (tmp_path / "recorder.py").write_text(RECORDER)
     hook = f"{PY} recorder.py calls"
-    plain = run_driftcli("check", live, "--ref", ref, "--on-drift", hook, cwd=tmp_path)
+    plain = run_driftcli(
+        "check", live, "--ref", ref, "--on-drift", hook, "--metric", "ks", cwd=tmp_path
+    )
     assert plain.returncode == 0, plain.stderr.decode()
     assert list(calls.iterdir()) == []
     ran = run_driftcli(
         "check", live, "--ref", ref, "--on-drift", hook, "--on-drift-also", "uncertain",
-        cwd=tmp_path,
+        "--metric", "ks", cwd=tmp_path,
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr.decode()
     [made] = [json.loads(p.read_text()) for p in calls.iterdir()]

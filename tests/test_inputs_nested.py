@@ -114,5 +114,11 @@ def test_reference_ingest_and_check_take_json_path_from_the_config(tmp_path: Pat
     assert ingest.returncode == 0, ingest.stderr.decode()
     assert b"40 rows hold none of the reference's features" in ingest.stderr
     check = run_driftcli("check", "-f", "json", cwd=tmp_path)
-    assert check.returncode == 0, check.stderr.decode()
-    assert {f["name"] for f in json.loads(check.stdout)["features"]} == {"income", "city"}
+    # The 40 lines without features are stored as rows of missing values: from none in the
+    # reference to 2% live, past the missing-values rule's 2x and +1 point (issue 19).
+    assert check.returncode == 1, check.stderr.decode()
+    features = json.loads(check.stdout)["features"]
+    assert {f["name"] for f in features} == {"income", "city"}
+    for feature in features:
+        [missing] = [q for q in feature["quality"] if q["rule"] == "missing"]
+        assert missing["status"] == "fail" and missing["live_share"] == 0.02

@@ -71,10 +71,10 @@ def test_numeric_charts_label_the_quantile_edges_and_categorical_ones_every_buck
     chart = _chart_of(page, "income")
     # 20 buckets over the reference quantiles: 19 interior edges under the boundaries.
     edges = re.findall(r'class="label"[^>]*>([^<]*)</text>', chart)
-    # Amounts without an exponent: 2.338e+04 is shown as 23,380.
-    assert edges[0] == f"{float(income.labels[0].removeprefix('< ')):,.0f}"
-    last = float(income.labels[income.value_buckets - 1].removeprefix(">= "))
-    assert edges[-3:] == [f"{last:,.0f}", "missing", "invalid"]
+    # Amounts without an exponent, as the bucket labels write them: 2.338e+04 is 23,380.
+    assert edges[0] == income.labels[0].removeprefix("< ") == "13,210"
+    last = income.labels[income.value_buckets - 1].removeprefix(">= ")
+    assert edges[-3:] == [last, "missing", "invalid"]
     assert not any("e+" in edge for edge in edges)
     assert len(edges) == income.value_buckets - 1 + 2
     assert chart.count('class="bar ref"') == chart.count('class="bar live"') == len(income.labels)
@@ -107,6 +107,21 @@ def test_every_status_schema_change_and_unscored_column_is_shown() -> None:
     # Missing from live: the reference alone is drawn.
     device = _chart_of(page, "device")
     assert 'class="bar ref"' in device and 'class="bar live"' not in device
+
+
+def test_the_features_table_has_a_rows_column_only_where_rows_differ() -> None:
+    result = check(LIVE, REF)
+    page = render_html(result)
+    overview = page[page.index("<h2>Features") : page.index("<h2>Schema</h2>")]
+    assert "rows ref → live" not in overview  # every feature has the inputs' rows
+    assert '0.827<br><span class="dim">of 0.851</span>' in overview
+    first = result.features[0]
+    live = first.live.copy()
+    live[int(np.argmax(live))] -= 10
+    fewer = replace(first, live=live)
+    page = render_html(replace(result, features=[fewer, *result.features[1:]]))
+    overview = page[page.index("<h2>Features") : page.index("<h2>Schema</h2>")]
+    assert "rows ref → live" in overview and "2,000 → 490" in overview
 
 
 def test_names_and_labels_are_escaped() -> None:

@@ -14,15 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from driftcli.choices import Kind
 from driftcli.output.prometheus import CheckRun, escape_label, render_metrics
-from driftcli.results import (
-    CheckResult,
-    Decision,
-    FeatureResult,
-    IngestReport,
-    SourceInfo,
-    Status,
-    Verdict,
-)
+from driftcli.records import IngestReport
+from driftcli.results import CheckResult, Decision, FeatureResult, SourceInfo, Status, Verdict
 from driftcli.settings import Settings
 from tests.conftest import ROOT, SAMPLE, run_driftcli
 

@@ -25,7 +25,8 @@ from driftcli.columns.values import read_numbers
 from driftcli.counting.counter import count_batches, count_chunks
 from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, NothingStored, UsageError
-from driftcli.results import CheckedBy, CheckResult, SourceInfo
+from driftcli.records import CheckedBy
+from driftcli.results import CheckResult, SourceInfo
 from driftcli.scoring.compare import compare_many, metric_for, new_columns
 from driftcli.scoring.metrics import On
 from driftcli.scoring.verdict import decide

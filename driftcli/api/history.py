@@ -9,13 +9,8 @@ from typing import TYPE_CHECKING
 
 from driftcli.clock import now_utc
 from driftcli.errors import StoreError, UsageError, did_you_mean, listed
-from driftcli.results import (
-    CheckedBy,
-    CheckHistory,
-    CheckRecord,
-    CheckResult,
-    RecordedFeature,
-)
+from driftcli.records import CheckedBy, CheckHistory, CheckRecord, RecordedFeature
+from driftcli.results import CheckResult
 from driftcli.settings import name_key
 
 if TYPE_CHECKING:

@@ -25,7 +25,8 @@ from driftcli.inputs.chunk import BadLine
 from driftcli.inputs.follow import FollowSource
 from driftcli.interrupts import deferred, stop_if_asked
 from driftcli.parallel import prefetch
-from driftcli.results import CheckedBy, CheckResult, IngestReport
+from driftcli.records import CheckedBy, IngestReport
+from driftcli.results import CheckResult
 from driftcli.settings import DEFAULT_SETTINGS, Settings
 from driftcli.store import Store, Window
 from driftcli.store.positions import FilePosition

@@ -19,7 +19,8 @@ from driftcli.counting.counts import Counts
 from driftcli.counting.slicing import NEW_VALUES_LISTED, SlicedCounts, SliceProfile, count_slices
 from driftcli.errors import DriftcliError, InputError, UsageError
 from driftcli.inputs import Chunk
-from driftcli.results import CheckedBy, CheckResult, Decision, SourceInfo, Verdict
+from driftcli.records import CheckedBy
+from driftcli.results import CheckResult, Decision, SourceInfo, Verdict
 from driftcli.settings import DEFAULT_SETTINGS, BySlice, Settings, name_key
 from driftcli.sliced import SlicedCheck, SliceKind, SliceResult
 from driftcli.store.snapshot import Snapshot

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from driftcli.choices import Correction, InputFormat, OutputFormat
+from driftcli.choices import Correction, InputFormat, OutputFormat, SortOrder
 from driftcli.cli.app import EXIT_CODES_HELP, app
 from driftcli.cli.chunked import grouping_for, warnings_of
 from driftcli.cli.monitor import monitor_flags, monitor_for
@@ -50,6 +50,7 @@ from driftcli.cli.reports import MainReport, emit, no_stdout_files
 from driftcli.cli.runtime import Context, note, prepare, progress, warn
 from driftcli.cli.show_config import show_config as show_settings
 from driftcli.errors import ExitCode
+from driftcli.view import View
 
 if TYPE_CHECKING:
     from driftcli.results import CheckResult, Timeline
@@ -253,6 +254,23 @@ def check(
             help="Append the Markdown report to $GITHUB_STEP_SUMMARY (GitHub Actions job summary).",
         ),
     ] = False,
+    sort: Annotated[
+        SortOrder,
+        typer.Option(
+            "--sort",
+            help="Order of the features in the table, Markdown and HTML reports: drift "
+            "(drifted, then uncertain, then by score), score, name, or input (the "
+            "reference's column order).",
+        ),
+    ] = SortOrder.DRIFT,
+    only_failing: Annotated[
+        bool,
+        typer.Option(
+            "--only-failing",
+            help="Show only the features that drifted or are uncertain in the table, "
+            "Markdown and HTML reports, and count the others.",
+        ),
+    ] = False,
     metrics: MetricsOption = None,
     on_drift: OnDriftOption = None,
     on_drift_also: OnDriftAlsoOption = None,
@@ -337,7 +355,7 @@ def check(
     seconds = time.monotonic() - started
     for line in [] if quiet else warnings_of(result):
         note(line)
-    main = MainReport(output_format, output, to_stdout=not quiet)
+    main = MainReport(output_format, output, to_stdout=not quiet, view=View(sort, only_failing))
     try:
         context.run(lambda: emit(result, main, reports, summary))
     finally:

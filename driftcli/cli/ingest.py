@@ -32,7 +32,8 @@ from driftcli.cli.runtime import fail, note, prepare, warn
 from driftcli.errors import ExitCode
 
 if TYPE_CHECKING:
-    from driftcli.results import CheckResult, IngestReport
+    from driftcli.results import CheckResult
+from driftcli.records import IngestReport
 
 
 @app.command(

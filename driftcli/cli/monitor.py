@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from driftcli.config import Resolved
     from driftcli.hooks import Hook
     from driftcli.output.prometheus import CheckRun
-    from driftcli.results import CheckResult, IngestReport, Timeline
+    from driftcli.results import CheckResult, Timeline
     from driftcli.sliced import SlicedCheck
+from driftcli.records import IngestReport
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from driftcli.choices import OutputFormat
 from driftcli.cli.runtime import note, plain_text, write_file, write_json, write_rich
 from driftcli.errors import DriftcliError, UsageError
+from driftcli.view import DEFAULT_VIEW, View
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -33,6 +34,8 @@ class MainReport:
     format: OutputFormat
     output: Path | None
     to_stdout: bool
+    view: View = DEFAULT_VIEW
+    """Which features the table, Markdown and HTML reports show, in which order."""
 
 
 def no_stdout_files(output: Path | None, reports: dict[OutputFormat, Path | None]) -> None:
@@ -48,49 +51,53 @@ def no_stdout_files(output: Path | None, reports: dict[OutputFormat, Path | None
             )
 
 
-_RENDERERS: dict[str, dict[OutputFormat, tuple[str, str]]] = {
+_RENDERERS: dict[str, dict[OutputFormat, tuple[str, str, bool]]] = {
     "CheckResult": {
-        OutputFormat.TABLE: ("table", "render_table"),
-        OutputFormat.JSON: ("json_report", "render_json"),
-        OutputFormat.MARKDOWN: ("markdown", "render_markdown"),
-        OutputFormat.JUNIT: ("junit", "render_junit"),
-        OutputFormat.HTML: ("html", "render_html"),
+        OutputFormat.TABLE: ("table", "render_table", True),
+        OutputFormat.JSON: ("json_report", "render_json", False),
+        OutputFormat.MARKDOWN: ("markdown", "render_markdown", True),
+        OutputFormat.JUNIT: ("junit", "render_junit", False),
+        OutputFormat.HTML: ("html", "render_html", True),
     },
     "Timeline": {
-        OutputFormat.TABLE: ("timeline", "render_timeline"),
-        OutputFormat.JSON: ("json_report", "render_timeline_json"),
-        OutputFormat.MARKDOWN: ("markdown", "render_timeline_markdown"),
-        OutputFormat.JUNIT: ("junit", "render_timeline_junit"),
-        OutputFormat.HTML: ("html_timeline", "render_timeline_html"),
+        OutputFormat.TABLE: ("timeline", "render_timeline", False),
+        OutputFormat.JSON: ("json_report", "render_timeline_json", False),
+        OutputFormat.MARKDOWN: ("markdown", "render_timeline_markdown", False),
+        OutputFormat.JUNIT: ("junit", "render_timeline_junit", False),
+        OutputFormat.HTML: ("html_timeline", "render_timeline_html", False),
     },
     "SlicedCheck": {
-        OutputFormat.TABLE: ("slice_table", "render_sliced"),
-        OutputFormat.JSON: ("json_report", "render_sliced_json"),
-        OutputFormat.MARKDOWN: ("slice_reports", "render_sliced_markdown"),
-        OutputFormat.JUNIT: ("slice_reports", "render_sliced_junit"),
-        OutputFormat.HTML: ("slice_reports", "render_sliced_html"),
+        OutputFormat.TABLE: ("slice_table", "render_sliced", True),
+        OutputFormat.JSON: ("json_report", "render_sliced_json", False),
+        OutputFormat.MARKDOWN: ("slice_reports", "render_sliced_markdown", True),
+        OutputFormat.JUNIT: ("slice_reports", "render_sliced_junit", False),
+        OutputFormat.HTML: ("slice_reports", "render_sliced_html", True),
     },
 }
-"""Each kind of result's renderer per format (module of driftcli.output, function): one
-place to add a kind of check or a format. Imported when used, so a command pays only
-for its report."""
+"""Each kind of result's renderer per format (module of driftcli.output, function, and
+whether it takes the --sort/--only-failing view): one place to add a kind of check or a
+format. Imported when used, so a command pays only for its report."""
 
 
-def _renderer(result: "Report", fmt: OutputFormat) -> "Callable[[Any], Any]":
+def _renderer(
+    result: "Report", fmt: OutputFormat, view: View = DEFAULT_VIEW
+) -> "Callable[[Any], Any]":
     import importlib
 
     found = _RENDERERS[type(result).__name__].get(fmt)
     if found is None:
         raise UsageError(f"--format {fmt.value}: no report in this format")
-    module, name = found
-    renderer: Callable[[Any], Any] = getattr(
+    module, name, takes_view = found
+    renderer: Callable[..., Any] = getattr(
         importlib.import_module(f"driftcli.output.{module}"), name
     )
+    if takes_view:
+        return functools.partial(renderer, view=view)
     return renderer
 
 
-def table_of(result: "Report") -> "RenderableType":
-    rendered: RenderableType = _renderer(result, OutputFormat.TABLE)(result)
+def table_of(result: "Report", view: View = DEFAULT_VIEW) -> "RenderableType":
+    rendered: RenderableType = _renderer(result, OutputFormat.TABLE, view)(result)
     return rendered
 
 
@@ -110,9 +117,10 @@ def emit(
         writes.append(lambda: _write_main(result, main))
     for fmt, path in reports.items():
         if path is not None:
-            writes.append(functools.partial(_write_report, result, fmt, path))
+            writes.append(functools.partial(_write_report, result, fmt, path, main.view))
     if summary:
-        writes.append(lambda: _append_summary(render(result, OutputFormat.MARKDOWN), main))
+        markdown = functools.partial(render, result, OutputFormat.MARKDOWN, main.view)
+        writes.append(lambda: _append_summary(markdown(), main))
     failed: list[DriftcliError] = []
     for write in writes:
         try:
@@ -128,17 +136,17 @@ def emit(
 def _write_main(result: "Report", main: MainReport) -> None:
     if main.format is OutputFormat.TABLE:
         if main.output is not None:
-            write_file(main.output, plain_text(table_of(result)))
+            write_file(main.output, plain_text(table_of(result, main.view)))
         else:
-            write_rich(table_of(result))
+            write_rich(table_of(result, main.view))
     elif main.output is not None:
-        write_file(main.output, render(result, main.format))
+        write_file(main.output, render(result, main.format, main.view))
     else:
-        write_json(render(result, main.format))
+        write_json(render(result, main.format, main.view))
 
 
-def _write_report(result: "Report", fmt: OutputFormat, path: Path) -> None:
-    write_file(path, render(result, fmt))
+def _write_report(result: "Report", fmt: OutputFormat, path: Path, view: View) -> None:
+    write_file(path, render(result, fmt, view))
 
 
 def _append_summary(markdown: str, main: MainReport) -> None:
@@ -151,9 +159,9 @@ def _append_summary(markdown: str, main: MainReport) -> None:
     write_file(Path(target), markdown, append=True, what=what)
 
 
-def render(result: "Report", fmt: OutputFormat) -> str:
+def render(result: "Report", fmt: OutputFormat, view: View = DEFAULT_VIEW) -> str:
     """A text report of any kind of check (the table is rendered apart: it is rich)."""
     if fmt is OutputFormat.TABLE:
         raise UsageError(f"--format {fmt.value}: no text report in this format")
-    text: str = _renderer(result, fmt)(result)
+    text: str = _renderer(result, fmt, view)(result)
     return text

@@ -340,4 +340,3 @@ def progress(shown: bool = True) -> Iterator[None]:
 
     with ProgressBar() as bar, listening(bar.update):
         yield
-

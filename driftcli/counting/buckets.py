@@ -35,6 +35,7 @@ from driftcli.columns.values import (
     type_class,
 )
 from driftcli.counting.counts import Counts
+from driftcli.numbers import readable
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -169,7 +170,7 @@ class Feature:
 
 
 def _number_label(value: float) -> str:
-    return f"{value:.4g}"
+    return readable(value)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from rich.text import Text
 from driftcli.output.sparklines import sparkline
 from driftcli.output.table import STATUS_STYLE
 from driftcli.output.texts import shown
-from driftcli.results import CheckHistory, CheckRecord, RecordedFeature, Status
+from driftcli.records import CheckHistory, CheckRecord, RecordedFeature
+from driftcli.results import Status
 
 _BREAK = "│"
 """Drawn in a sparkline where the reference changed."""

@@ -7,8 +7,10 @@ chunk, the threshold drawn across, each point coloured by the chunk's status.
 
 from __future__ import annotations
 
+from driftcli.numbers import readable
 from driftcli.output.charts import Point, line_chart
-from driftcli.output.html import STATUS_TONE, VERDICT_TONE, VERDICT_WORD, page
+from driftcli.output.html import STATUS_TONE, VERDICT_TONE, VERDICT_WORD, page, schema_section
+from driftcli.output.html_heatmap import drifted_first, first_drift_chart, heatmap
 from driftcli.output.lines import empty_note, untimed_note
 from driftcli.output.texts import chunk_label, describe_chunks, escaped, plural
 from driftcli.results import Timeline
@@ -21,13 +23,13 @@ def render_timeline_html(timeline: Timeline) -> str:
         f"vs {timeline.reference.name}"
     )
     thresholds = timeline.thresholds()
+    order = drifted_first(timeline)
     body = [
         _verdict(timeline),
+        heatmap(timeline, order),
         _chunks(timeline),
-        *(
-            _feature(timeline, name, thresholds.get(name, 0.0), i)
-            for i, name in enumerate(timeline.feature_names)
-        ),
+        *([schema_section(timeline.chunks[0].check)] if timeline.chunks else []),
+        *(_feature(timeline, name, thresholds.get(name, 0.0), i) for i, name in order),
     ]
     return page(title, body)
 
@@ -61,16 +63,16 @@ def _chunks(timeline: Timeline) -> str:
     for chunk in timeline.chunks:
         drifted = [f.name for f in chunk.check.features if f.drift]
         rows.append(
-            f"<tr><td>{escaped(chunk_label(timeline, chunk))}</td>"
+            f'<tr><td class="when">{escaped(chunk_label(timeline, chunk))}</td>'
             f'<td class="num">{chunk.check.live.rows:,}</td>'
             f'<td><span class="status {VERDICT_TONE[chunk.verdict]}">'
             f"{escaped(chunk.verdict.value)}</span></td>"
             f'<td class="name">{escaped(", ".join(drifted)) or "—"}</td></tr>'
         )
     return (
-        '<section class="card"><h2>Chunks</h2><table><thead><tr><th>chunk</th>'
-        '<th class="num">rows</th><th>verdict</th><th>drifted</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></section>"
+        '<section class="card"><h2>Chunks</h2><div class="scroll"><table><thead><tr>'
+        '<th>chunk</th><th class="num">rows</th><th>verdict</th><th>drifted</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
 
@@ -96,6 +98,7 @@ def _feature(timeline: Timeline, name: str, threshold: float, index: int) -> str
         f'<h2><span class="name">{escaped(name)}</span> '
         f'<span class="dim">· {escaped(since)}</span></h2>'
         '<div class="legend">change per chunk (the score less its noise); dashed: '
-        f"the threshold {threshold:g}</div>"
-        f"{line_chart(name, points, threshold)}</section>"
+        f"the threshold {readable(threshold)}</div>"
+        f'<div class="plot">{line_chart(name, points, threshold)}</div>'
+        f"{first_drift_chart(timeline, first, index)}</section>"
     )

@@ -8,20 +8,20 @@ lines when piped.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Any
 
 from driftcli import __version__
 from driftcli.findings import QualityFinding, QualityStatus
 from driftcli.output.texts import json_text
+from driftcli.records import CheckHistory, StoreStatus
 from driftcli.results import (
-    CheckHistory,
     CheckResult,
     ChunkResult,
     FeatureResult,
     Location,
     SourceInfo,
     Status,
-    StoreStatus,
     Timeline,
     Verdict,
 )
@@ -324,6 +324,7 @@ def _feature_json(f: FeatureResult) -> dict[str, Any]:
         },
         "buckets": list(f.labels),
         "counts": {"reference": f.reference.tolist(), "live": f.live.tolist()},
+        **_explanation_json(f),
     }
 
 
@@ -355,6 +356,21 @@ def _limit(value: float | None) -> float | str | None:
     if value is None or math.isfinite(value):
         return value
     return "off"
+
+
+def _explanation_json(f: FeatureResult) -> dict[str, Any]:
+    """What moved (`moves`), and a numeric feature's `stats` (null for a categorical one)."""
+    moves = [
+        {"bucket": m.bucket, "ref_share": m.ref_share, "live_share": m.live_share,
+         "contribution": m.contribution}
+        for m in f.moves
+    ]  # fmt: skip
+    if f.stats is None:
+        return {"moves": moves, "stats": None}
+    sides = {"ref": f.stats.ref, "live": f.stats.live}
+    stats = {key: asdict(side) | {"at_least": list(side.at_least), "at_most": list(side.at_most)}
+             for key, side in sides.items()}  # fmt: skip
+    return {"moves": moves, "stats": stats}
 
 
 def _location_json(at: Location) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from driftcli.output.moves import explained
 from driftcli.output.texts import format_p_value, shown
 from driftcli.results import CheckResult, FeatureResult, Status, Timeline
 
@@ -87,19 +88,21 @@ def _suite(parent: ET.Element, result: CheckResult, name: str, gate: bool = True
         )
         score = "—" if f.score is None else f"{f.score:.4g}"
         change = "—" if f.change is None else f"{f.change:.4g}"
+        moved = explained(f)
         detail = (
             f"status: {f.status.value}{' (small)' if f.small else ''}\nmetric: {f.metric}\n"
             f"change: {change} (score {score} less the noise of these counts)\n"
             f"threshold: {f.threshold:g}\np-value: {format_p_value(f.p_value, f.p_bound)}\n"
-            f"rows: {f.reference_rows} reference, {f.live_rows} live"
+            f"rows: {f.reference_rows:,} reference, {f.live_rows:,} live"
             + (f"\n{f.status.value}: {shown(f.reason)}" if f.reason else "")
+            + (f"\nwhat moved: {moved}" if moved else "")
         )
         if f.drift and gate:
             failure = ET.SubElement(
                 case,
                 "failure",
                 message=f"{shown(f.name)}: {f.status.value} ({f.metric} change {change} "
-                f"> {f.threshold:g})",
+                f"> {f.threshold:g})" + (f": {moved}" if moved else ""),
                 type=f.status.value.replace(" ", "_"),
             )
             failure.text = detail

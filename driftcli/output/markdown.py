@@ -6,6 +6,7 @@ import re
 
 from driftcli.findings import QualityStatus
 from driftcli.output.lines import empty_note, invalid_notes, untimed_note
+from driftcli.output.moves import MOVED_MARK, explained, latest_moves
 from driftcli.output.sparklines import sparklines
 from driftcli.output.texts import (
     chunk_label,
@@ -17,6 +18,7 @@ from driftcli.output.texts import (
     shown,
 )
 from driftcli.results import CheckResult, FeatureResult, Status, Timeline, Verdict
+from driftcli.view import DEFAULT_VIEW, View
 
 MARKDOWN_CHUNKS = 24
 """The latest chunks a Markdown report shows (a pull request's page is not a spreadsheet)."""
@@ -46,9 +48,9 @@ def _code(text: str, in_table: bool = False) -> str:
     return f"{fence}{padded}{fence}"
 
 
-def render_markdown(result: CheckResult) -> str:
+def render_markdown(result: CheckResult, view: View = DEFAULT_VIEW) -> str:
     """A GitHub-flavoured Markdown report: a heading with the verdict, a table with a
-    histogram per feature, and notes."""
+    histogram per feature (in the view's order) and what moved, and notes."""
     drifted = len(result.drifted)
     verdict = {Verdict.DRIFT: "DRIFT", Verdict.NO_DRIFT: "no drift"}.get(
         result.verdict, "no verdict"
@@ -66,7 +68,10 @@ def render_markdown(result: CheckResult) -> str:
         "| rows ref → live | missing ref → live | data quality | histogram ref / live |",
         "|---|---|---|---:|---:|---|---:|---:|---:|---|---|",
     ]
-    lines += [_row(f) for f in result.features]
+    features, hidden = view.arrange(result.features)
+    lines += [_row(f) for f in features]
+    if hidden:
+        lines += ["", f"{plural(hidden, 'other feature')} passed (--only-failing)."]
     lines += ["", HISTOGRAM_LEGEND]
     return "\n".join(lines + _notes(result))
 
@@ -105,11 +110,18 @@ def _row(f: FeatureResult) -> str:
         f" (adj. {format_p_value(f.p_adjusted, f.p_bound)})" if f.p_adjusted is not None else ""
     )
     return (
-        f"| {_cell(f.name)} | {f.kind.value} | {status} | {change} | {score} | {metric} | {p} "
+        f"| {_cell(f.name)}{_moved(f)} | {f.kind.value} | {status} | {change} | {score} "
+        f"| {metric} | {p} "
         f"| {f.reference_rows:,} → {f.live_rows:,} "
         f"| {percent(f.reference_missing, f.reference_rows)} → "
         f"{percent(f.live_missing, f.live_rows)} | {_quality_cell(f)} | {_histogram(f)} |"
     )
+
+
+def _moved(f: FeatureResult) -> str:
+    """What moved, on a line of its own under a drifted or uncertain feature's name."""
+    words = explained(f)
+    return f"<br><sub>{MOVED_MARK} {_cell(words)}</sub>" if words else ""
 
 
 def _histogram(f: FeatureResult) -> str:
@@ -182,6 +194,7 @@ def render_timeline_markdown(timeline: Timeline) -> str:
     gaps = empty_note(timeline)
     if gaps:
         notes.append(gaps)
+    notes += [f"what moved: {moved}" for moved in latest_moves(timeline)]
     if notes:
         lines += ["", *(f"- {_cell(note)}" for note in notes)]
     return "\n".join(lines)

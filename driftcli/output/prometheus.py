@@ -18,7 +18,8 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from driftcli.results import CheckResult, FeatureResult, IngestReport, Verdict
+from driftcli.records import IngestReport
+from driftcli.results import CheckResult, FeatureResult, Verdict
 
 PREFIX = "driftcli_"
 

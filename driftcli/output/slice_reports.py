@@ -10,6 +10,7 @@ from driftcli.output.slice_table import slice_notes
 from driftcli.output.texts import escaped, plural
 from driftcli.results import FeatureResult, Status, Verdict
 from driftcli.sliced import SlicedCheck
+from driftcli.view import DEFAULT_VIEW, View
 
 _WORD = {Verdict.DRIFT: "DRIFT", Verdict.NO_DRIFT: "no drift", Verdict.NO_VERDICT: "no verdict"}
 
@@ -24,7 +25,7 @@ def _change(f: FeatureResult | None) -> str:
     return text if f.status is Status.OK else f"{text} ({f.status.value})"
 
 
-def render_sliced_markdown(result: SlicedCheck) -> str:
+def render_sliced_markdown(result: SlicedCheck, view: View = DEFAULT_VIEW) -> str:
     """The verdict over the whole and the slices, the slice matrix, then the whole check."""
     from driftcli.output.markdown import _cell, _code
 
@@ -61,17 +62,17 @@ def render_sliced_markdown(result: SlicedCheck) -> str:
         "#### The whole live data",
         "",
     ]
-    return "\n".join(lines) + render_markdown(result.whole)
+    return "\n".join(lines) + render_markdown(result.whole, view)
 
 
-def render_sliced_html(result: SlicedCheck) -> str:
+def render_sliced_html(result: SlicedCheck, view: View = DEFAULT_VIEW) -> str:
     """One page: the verdict over the whole and the slices, the slice matrix, then the
     whole check's page."""
     title = (
         f"driftcli: {VERDICT_WORD[result.verdict]} by {result.slicing.column}: "
         f"{result.live.name} vs {result.reference.name}"
     )
-    return page(title, [_verdict(result), _matrix(result), *sections(result.whole)])
+    return page(title, [_verdict(result), _matrix(result), *sections(result.whole, view)])
 
 
 def _verdict(result: SlicedCheck) -> str:

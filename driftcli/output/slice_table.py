@@ -16,6 +16,7 @@ from driftcli.output.texts import compact_count, plural, shown
 from driftcli.output.timeline import cell
 from driftcli.results import Verdict
 from driftcli.sliced import SlicedCheck, SliceResult, SliceState
+from driftcli.view import DEFAULT_VIEW, View
 
 _VERDICT = {Verdict.DRIFT: ("DRIFT", "bold red"), Verdict.NO_DRIFT: ("ok", "green")}
 _WIDEST_LABEL = 10
@@ -23,14 +24,15 @@ _WIDEST_LABEL = 10
 _MIN_NAME = 8
 
 
-def render_sliced(result: SlicedCheck) -> RenderableType:
-    """The whole check's table, the slices' matrix, the verdict over both, and notes."""
+def render_sliced(result: SlicedCheck, view: View = DEFAULT_VIEW) -> RenderableType:
+    """The whole check's table (in `view`), the slices' matrix, the verdict over both,
+    and notes."""
     return Group(
         Text(
             "the whole live data, every row (the verdict over it and its slices is last):",
             style="bold",
         ),
-        render_table(result.whole),
+        render_table(result.whole, view),
         Text(""),
         _title(result),
         _Matrix(result),

@@ -11,6 +11,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from driftcli.output.moves import MOVED_MARK, latest_moves
 from driftcli.output.table import STATUS_STYLE
 from driftcli.output.texts import (
     chunk_label,
@@ -204,4 +205,5 @@ def _notes(timeline: Timeline, columns: int) -> list[Text]:
     if latest.new_columns:
         notes.append("new in live, not scored: " + ", ".join(latest.new_columns))
     notes += [f"not scored: {name}: {why}" for name, why in latest.skipped.items()]
+    notes += [f"{MOVED_MARK} {moved}" for moved in latest_moves(timeline)]
     return [Text(shown(note), style="dim") for note in notes]

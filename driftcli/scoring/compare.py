@@ -30,6 +30,7 @@ from driftcli.counting.counts import Counts, FeatureCounts
 from driftcli.errors import SchemaError, UsageError
 from driftcli.findings import PValuePart, QualityFinding
 from driftcli.results import FeatureResult, Status
+from driftcli.scoring.explain import explained
 from driftcli.scoring.measure import Measured, drift_view, measure, test
 from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, On
 from driftcli.scoring.quality import assess_rows
@@ -198,7 +199,8 @@ def compare_feature_rows(
         table = [counts[i] for i in present]
         scoring = (metric, common["threshold"])
         scored = _scored(feature, scoring, reference.buckets, table, pairs, settings, how)
-        for i, found in zip(present, _results(common, scored, settings), strict=True):
+        explain = (feature, how[2])
+        for i, found in zip(present, _results(common, scored, settings, explain), strict=True):
             results[i] = found
     return [
         FeatureResult(
@@ -255,8 +257,14 @@ def _scored(
     return _Scored(counts, rows, measured, quality, tested, fewest, changed)
 
 
-def _results(common: dict[str, Any], scored: _Scored, settings: Settings) -> list[FeatureResult]:
-    """Each table's result, its status judged (at once where it needs no reason)."""
+def _results(
+    common: dict[str, Any], scored: _Scored, settings: Settings, explain: tuple[Feature, bool]
+) -> list[FeatureResult]:
+    """Each table's result, its status judged (at once where it needs no reason), and what
+    moved: in a check, for every feature; in a chunk (`lazy`), where a report shows it (a
+    drifted or uncertain feature), as a log of thousands of chunks would otherwise pay for
+    explaining every feature of every chunk."""
+    feature, lazy = explain
     measured, changes = scored.measured, scored.measured.changes
     level, threshold = common["evidence_level"], common["threshold"]
     fields = [_evidence_fields(found) for found in scored.tested]
@@ -284,6 +292,8 @@ def _results(common: dict[str, Any], scored: _Scored, settings: Settings) -> lis
                 result, scored.changed[row], scored.rows[row], float(floor[row]), settings
             )
             result = replace(result, status=judged[0], reason=judged[1], small=judged[2])
+        if not lazy or result.status in (Status.DRIFT, Status.UNCERTAIN, Status.TYPE_CHANGED):
+            result = explained(result, feature, settings.smoothing)
         out.append(result)
     return out
 

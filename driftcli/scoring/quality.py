@@ -37,8 +37,8 @@ import numpy as np
 import numpy.typing as npt
 
 from driftcli.choices import Kind
-from driftcli.findings import QualityFinding, QualityRule, QualityStatus
 from driftcli.counting.buckets import Feature
+from driftcli.findings import QualityFinding, QualityRule, QualityStatus
 from driftcli.scoring.permutation import Scored, log_choose, monte_carlo
 from driftcli.settings import Settings
 

@@ -20,8 +20,8 @@ import numpy.typing as npt
 
 from driftcli.choices import Kind
 from driftcli.columns.values import TypeClass
-from driftcli.counting.counts import FeatureCounts
 from driftcli.counting.buckets import Feature
+from driftcli.counting.counts import FeatureCounts
 from driftcli.results import Decision, FeatureResult, Status, Verdict
 from driftcli.scoring.significance import Method
 from driftcli.settings import Settings, name_key

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from driftcli.errors import StoreError, StoreNotWritable, UsageError, os_reason
-from driftcli.results import CheckedBy, CheckRecord, RecordedFeature, Status, Verdict
+from driftcli.records import CheckedBy, CheckRecord, RecordedFeature
+from driftcli.results import Status, Verdict
 from driftcli.settings import size_text
 from driftcli.store.codec import FORMAT_VERSION, Damaged, field, text, whole
 from driftcli.store.durable import (
