@@ -265,6 +265,7 @@ def _timeline(
         chosen = chunks[deciding]
         full = result_of(reference, counts, chosen.check.live, settings, ignored)
         chunks[deciding] = replace(chosen, check=full)
+    chunks = _first_drifts_explained(chunks, reference, settings)
     return Timeline(
         chunks=chunks,
         chunking=chunking,
@@ -277,6 +278,30 @@ def _timeline(
         untimed=untimed,
         warnings=tuple(chunker.time_warnings()) if isinstance(chunker, TimeChunker) else (),
     )
+
+
+def _first_drifts_explained(
+    chunks: list[ChunkResult], reference: Snapshot, settings: Settings
+) -> list[ChunkResult]:
+    """Each feature's first drifted chunk with what moved in it (the HTML report draws that
+    chunk against the reference): the chunks are scored without it, as explaining every
+    drifted feature of thousands of chunks would cost seconds."""
+    from driftcli.scoring.explain import explained
+
+    features = {f.name: f for f in reference.profile.features}
+    chunks = list(chunks)
+    # Every chunk with rows lists the same features in the same order (an empty chunk none).
+    for i, name in enumerate(f.name for f in max((c.check.features for c in chunks), key=len)):
+        for at, chunk in enumerate(chunks):
+            results = chunk.check.features
+            if i >= len(results) or results[i].name != name or not results[i].drift:
+                continue
+            if not results[i].moves and name in features:
+                results = list(results)
+                results[i] = explained(results[i], features[name], settings.smoothing)
+                chunks[at] = replace(chunk, check=replace(chunk.check, features=results))
+            break
+    return chunks
 
 
 def _checked(

@@ -261,9 +261,9 @@ def _results(
     common: dict[str, Any], scored: _Scored, settings: Settings, explain: tuple[Feature, bool]
 ) -> list[FeatureResult]:
     """Each table's result, its status judged (at once where it needs no reason), and what
-    moved: in a check, for every feature; in a chunk (`lazy`), where a report shows it (a
-    drifted or uncertain feature), as a log of thousands of chunks would otherwise pay for
-    explaining every feature of every chunk."""
+    moved, except in a chunk (`lazy`): the reports say what moved in the chunk the verdict
+    rests on, which is checked again as a whole check, and explaining every drifted
+    feature of thousands of chunks would cost seconds."""
     feature, lazy = explain
     measured, changes = scored.measured, scored.measured.changes
     level, threshold = common["evidence_level"], common["threshold"]
@@ -292,7 +292,7 @@ def _results(
                 result, scored.changed[row], scored.rows[row], float(floor[row]), settings
             )
             result = replace(result, status=judged[0], reason=judged[1], small=judged[2])
-        if not lazy or result.status in (Status.DRIFT, Status.UNCERTAIN, Status.TYPE_CHANGED):
+        if not lazy:
             result = explained(result, feature, settings.smoothing)
         out.append(result)
     return out
