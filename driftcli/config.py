@@ -195,6 +195,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "delimiter": _delimiter,
     "max_columns": _rows,
     "max_line_bytes": _size,
+    "joint": _flag,
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
@@ -225,6 +226,7 @@ DEFAULTS: dict[str, Any] = {
     "delimiter": None,
     "max_columns": DEFAULT_MAX_COLUMNS,
     "max_line_bytes": DEFAULT_MAX_LINE_BYTES,
+    "joint": False,
 }
 
 
@@ -299,6 +301,7 @@ class Resolved:
             delimiter=v["delimiter"],
             max_columns=v["max_columns"],
             max_line_bytes=v["max_line_bytes"],
+            joint=v["joint"],
         )
 
 

@@ -135,6 +135,8 @@ class Settings:
     """An input with more columns (a CSV header, JSON keys, a Parquet schema) is refused."""
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """A longer input line is a bad line (an error, or skipped with `skip_bad_lines`)."""
+    joint: bool = False
+    """Also test the scored features' joint distribution (`driftcli[joint]`)."""
 
     def for_feature(self, name: str) -> FeatureSettings:
         for key, value in self.overrides:

@@ -79,6 +79,11 @@ def check_timeline(
         raise UsageError(
             "--by and --chunk-rows count on this machine", hint="leave out --engine dask"
         )
+    if settings.joint:
+        raise UsageError(
+            "--joint tests a whole check, not chunks: it cannot go with --by or --chunk-rows",
+            hint="check the joint distribution without --by/--chunk-rows",
+        )
     validated(settings)
     window = window_of(live, window)
     if live and ref is not None:

@@ -176,6 +176,14 @@ def check(
             "with a verdict decides).",
         ),
     ] = False,
+    joint: Annotated[
+        bool,
+        typer.Option(
+            "--joint",
+            help="Also test the features' joint distribution (a relation that changed while "
+            "every feature stayed); needs pip install 'driftcli[joint]'.",
+        ),
+    ] = False,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     max_line_bytes: MaxLineBytesOption = None,
@@ -269,6 +277,7 @@ def check(
         "delimiter": delimiter,
         "max_line_bytes": max_line_bytes,
         "max_columns": max_columns,
+        "joint": joint or None,
     }
     context = prepare(flags, config, debug)
     if show_config:

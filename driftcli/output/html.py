@@ -11,6 +11,7 @@ from __future__ import annotations
 from driftcli import __version__
 from driftcli.choices import Kind
 from driftcli.output.charts import Buckets, bar_chart
+from driftcli.output.joint import joint_html
 from driftcli.output.lines import invalid_notes
 from driftcli.output.texts import escaped, format_p_value, percent, plural
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
@@ -80,6 +81,7 @@ def render_html(result: CheckResult) -> str:
     title = f"driftcli: {verdict}: {result.live.name} vs {result.reference.name}"
     body = [
         _verdict(result),
+        *([] if result.joint is None else [joint_html(result.joint)]),
         _overview(ordered),
         _schema(result),
         *(_feature(f, i) for i, f in enumerate(ordered, 1)),

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from driftcli import __version__
+from driftcli.output.joint import joint_json
 from driftcli.output.texts import json_text
 from driftcli.results import (
     CheckHistory,
@@ -32,7 +33,10 @@ JSON_SCHEMA_VERSION = 2
 
 def render_json(result: CheckResult) -> str:
     """The result as one JSON document (schema documented in the README)."""
-    return json_text(to_json(result), allow_nan=False)
+    document = to_json(result)
+    if result.joint is not None:
+        document["joint"] = joint_json(result.joint)
+    return json_text(document, allow_nan=False)
 
 
 def to_json(result: CheckResult) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from driftcli.output.joint import joint_line
 from driftcli.output.lines import empty_note, invalid_notes, untimed_note
 from driftcli.output.sparklines import sparklines
 from driftcli.output.texts import (
@@ -63,6 +64,8 @@ def render_markdown(result: CheckResult) -> str:
         "|---|---|---|---:|---|---:|---:|---:|---|",
     ]
     lines += [_row(f) for f in result.features]
+    if result.joint is not None:
+        lines += ["", _cell(joint_line(result.joint))]
     lines += ["", HISTOGRAM_LEGEND]
     return "\n".join(lines + _notes(result))
 

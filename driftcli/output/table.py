@@ -14,6 +14,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from driftcli.output.joint import joint_line
 from driftcli.output.sparklines import sparklines
 from driftcli.output.texts import format_p_value, percent, plural, shown
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
@@ -40,7 +41,8 @@ def render_table(result: CheckResult) -> RenderableType:
     """A table with one row per feature, a summary line, and notes, fitted to the width
     it is printed at: the feature name is never cut (a long one wraps); the histogram,
     then the p-value, then the other optional columns are left out where they do not fit."""
-    return Group(_title(result), _FittedTable(result), _summary(result), *_notes(result))
+    joint = [] if result.joint is None else [Text(joint_line(result.joint))]
+    return Group(_title(result), _FittedTable(result), *joint, _summary(result), *_notes(result))
 
 
 class _FittedTable:
