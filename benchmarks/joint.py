@@ -36,9 +36,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from driftcli.reference.buckets import numeric_feature  # noqa: E402
-from driftcli.reference.buckets import Cuts  # noqa: E402
 from driftcli.columns.values import TypeClass  # noqa: E402
+from driftcli.reference.buckets import Cuts, numeric_feature  # noqa: E402
 from driftcli.scoring.joint import joint_test  # noqa: E402
 
 ROWS = 5_000
@@ -84,8 +83,8 @@ def flip_part(where: Path) -> dict[str, object]:
 
 
 def null_part(tries: int) -> dict[str, float]:
-    results = [joint_test(pair(ROWS, 0.8, 10_000 + 2 * i), pair(ROWS, 0.8, 10_001 + 2 * i), FEATURES)
-               for i in range(tries)]  # fmt: skip
+    seeds = [(10_000 + 2 * i, 10_001 + 2 * i) for i in range(tries)]
+    results = [joint_test(pair(ROWS, 0.8, a), pair(ROWS, 0.8, b), FEATURES) for a, b in seeds]
     p = np.array([r.p_value for r in results], dtype=float)
     return {
         "tries": tries,
@@ -111,7 +110,8 @@ def cost_part(rows: int, turns: int, where: Path) -> dict[str, float]:
         paths[side] = path
     snapshot = where / "store"
     subprocess.run(
-        [sys.executable, "-m", "driftcli", "reference", str(paths["ref"]), "--store", str(snapshot)],
+        [sys.executable, "-m", "driftcli", "reference", str(paths["ref"]),
+         "--store", str(snapshot)],
         check=True, capture_output=True, cwd=ROOT,
     )  # fmt: skip
     base = [sys.executable, "-m", "driftcli", "check", str(paths["live"]), "--store",
