@@ -4,6 +4,9 @@ marginal stayed is drift, evident and material, with the features that carry it.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -153,3 +156,90 @@ def test_refused_on_the_dask_engine(files: dict[str, Path], dask: object) -> Non
 
     with pytest.raises(UsageError, match="--joint does not run on the dask engine"):
         api.check([str(files["flipped"])], str(files["ref"]), Settings(joint=True), engine=dask)  # type: ignore[arg-type]
+
+
+def test_ingest_check_every_with_joint_from_the_config_alerts_on_a_joint_drift(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    (tmp_path / "driftcli.toml").write_text("joint = true\n")
+    assert run_driftcli("reference", files["ref"], cwd=tmp_path).returncode == 0
+    done = run_driftcli("ingest", files["flipped"], "--check-every", "2500", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr.decode()
+    alerts = [a for a in done.stderr.decode().splitlines() if a.startswith("[DRIFT]")]
+    # Both checks see the flip; no feature drifted, so every alert is the joint one.
+    assert len(alerts) == 2
+    assert all(a.startswith("[DRIFT] joint=") and " status=drift AUC=0." in a for a in alerts)
+    assert {"x", "y"} <= set(alerts[-1].split()[1].removeprefix("joint=").split(","))
+    assert alerts[-1].endswith(" window=live rows=5000")
+    history = run_driftcli("history", "--format", "json", cwd=tmp_path)
+    assert history.returncode == 0 and len(json.loads(history.stdout)["checks"]) == 2
+
+
+def test_ingest_check_every_with_joint_and_no_scikit_learn_stores_nothing(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    (tmp_path / "driftcli.toml").write_text("joint = true\n")
+    assert run_driftcli("reference", files["ref"], cwd=tmp_path).returncode == 0
+    # A module set to None in sys.modules is one Python cannot import: not installed.
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text("import sys\nsys.modules['sklearn'] = None\n")
+    done = run_driftcli(
+        "ingest", files["flipped"], "--check-every", "2500",
+        cwd=tmp_path, env={"PYTHONPATH": f"{hide}:{ROOT}"},
+    )  # fmt: skip
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "--joint needs scikit-learn" in err and "Traceback" not in err
+    status = json.loads(run_driftcli("status", "--format", "json", cwd=tmp_path).stdout)
+    assert all(w["rows"] == 0 for w in status.get("windows", [])), status
+
+
+def test_without_joint_nothing_about_it_in_the_ingest_alerts(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    assert run_driftcli("reference", files["ref"], cwd=tmp_path).returncode == 0
+    done = run_driftcli("ingest", files["flipped"], "--check-every", "2500", cwd=tmp_path)
+    assert done.returncode == 0 and b"[DRIFT]" not in done.stderr
+
+
+def test_the_classifier_runs_on_one_openmp_thread(tmp_path: Path) -> None:
+    # In a fresh process: scikit-learn's OpenMP runtime is loaded by its first import,
+    # and a limit set before that import reaches nothing (threads then spin on a busy host).
+    script = tmp_path / "threads.py"
+    script.write_text(
+        "import numpy as np, pyarrow as pa\n"
+        "import driftcli.scoring.joint as joint\n"
+        "from driftcli.columns.values import TypeClass\n"
+        "from driftcli.reference.buckets import Cuts, numeric_feature\n"
+        "fit, seen = joint._fit, []\n"
+        "def watched(*args):\n"
+        "    from threadpoolctl import threadpool_info\n"
+        "    model = fit(*args)\n"
+        "    info = threadpool_info()\n"
+        "    seen.extend(i['num_threads'] for i in info if i['user_api'] == 'openmp')\n"
+        "    return model\n"
+        "joint._fit = watched\n"
+        "cuts = Cuts(edges=np.array([0.0]), values=None)\n"
+        "rng = np.random.default_rng(1)\n"
+        "table = lambda: pa.table({'x': rng.standard_normal(400)})\n"
+        "joint.joint_test(table(), table(), [numeric_feature('x', TypeClass.NUMBER, cuts)])\n"
+        "print(seen)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "4"}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, check=True)
+    assert json.loads(done.stdout) == [1], done.stdout
+
+
+def test_refused_on_the_dask_engine_from_the_command_line_and_the_config(
+    tmp_path: Path, files: dict[str, Path], cluster: str
+) -> None:
+    (tmp_path / "driftcli.toml").write_text("joint = true\n")
+    done = run_driftcli(
+        "check", files["flipped"], "--ref", files["ref"], "--engine", "dask",
+        "--scheduler", cluster, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "--joint does not run on the dask engine" in err and "Traceback" not in err
+    assert "local engine" in err

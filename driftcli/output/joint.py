@@ -33,11 +33,11 @@ def joint_line(joint: JointResult) -> str:
             f"joint: {joint.status.value}: too few rows to train and test a classifier "
             f"({joint.reference_rows} ref / {joint.live_rows} live held out)"
         )
-    moved = ", ".join(shown(c.feature) for c in joint.contributors) or "none"
+    moved = ", ".join(shown(c.feature) for c in joint.contributors)
     return (
         f"joint: {joint.status.value}: AUC {joint.score:.3f} (material from "
-        f"{joint.threshold:g}), "
-        f"p {format_p_value(joint.p_value)}; moved together: {moved}"
+        f"{joint.threshold:g}), p {format_p_value(joint.p_value)}"
+        + (f"; moved together: {moved}" if moved else "")
     )
 
 

@@ -21,7 +21,8 @@ from driftcli.settings import ByTime
 
 
 def alert_lines(result: CheckResult, window: str) -> list[str]:
-    """One stable, greppable line per drifted feature, for logs and pagers."""
+    """One stable, greppable line per drifted feature, for logs and pagers, and one for a
+    joint drift (`joint=` the features that moved together, most first)."""
     lines = []
     for f in result.drifted:
         fields = [f"feature={_token(f.name)}", f"status={_token(f.status.value)}"]
@@ -35,6 +36,14 @@ def alert_lines(result: CheckResult, window: str) -> list[str]:
         fields.append(f"window={_token(window)}")
         fields.append(f"rows={f.live_rows}")
         lines.append("[DRIFT] " + " ".join(fields))
+    joint = result.joint
+    if joint is not None and joint.drift and joint.score is not None and joint.p_value is not None:
+        moved = ",".join(_token(c.feature) for c in joint.contributors) or "-"
+        lines.append(
+            f"[DRIFT] joint={moved} status={joint.status.value} AUC={joint.score:.3f} "
+            f"threshold={joint.threshold:g} {_p_field('p', joint.p_value, False)} "
+            f"window={_token(window)} rows={result.live.rows}"
+        )
     return lines
 
 
