@@ -312,6 +312,48 @@ def ensure_timestamped(rows: int) -> Path:
     return path
 
 
+MANY_CHUNKS_FEATURES = 10
+"""The many-chunks data: x0 ... x9, normal with 1% missing; in the live table x0 ... x4
+are shifted by 0.5 sd, the others drawn as the reference."""
+MANY_CHUNKS_SHIFTED = 5
+MANY_CHUNKS_REF_ROWS = 100_000
+MANY_CHUNKS_LIVE_ROWS = 1_000_000
+"""Ten days of ROWS_PER_DAY rows: by 2-minute chunks, 7,200 chunks of about 139 rows."""
+
+
+def many_chunks_paths() -> tuple[Path, Path]:
+    return (
+        DATA / f"chunks_ref_{VERSION}_{MANY_CHUNKS_REF_ROWS}.parquet",
+        DATA / f"chunks_live_ts_{VERSION}_{MANY_CHUNKS_LIVE_ROWS}.parquet",
+    )
+
+
+def ensure_many_chunks() -> tuple[Path, Path]:
+    """The many-chunks pair (for `bench.py --many-chunks`), unless it is there."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    step = 86_400_000_000 // ROWS_PER_DAY
+    sides = (("ref", MANY_CHUNKS_REF_ROWS), ("live", MANY_CHUNKS_LIVE_ROWS))
+    for path, (side, rows) in zip(many_chunks_paths(), sides, strict=True):
+        if path.exists():
+            continue
+        rng = np.random.default_rng([SEEDS[side], 1000])
+        columns = {}
+        for i in range(MANY_CHUNKS_FEATURES):
+            shift = 0.5 if side == "live" and i < MANY_CHUNKS_SHIFTED else 0.0
+            values = rng.normal(shift, 1.0, rows)
+            columns[f"x{i}"] = pa.array(values, mask=rng.random(rows) < MISSING)
+        if side == "live":
+            ts = TIME_START_US + np.arange(rows, dtype=np.int64) * step
+            columns["ts"] = pa.array(ts, pa.timestamp("us", "UTC"))
+        pq.write_table(pa.table(columns), _partial(path), row_group_size=ROW_GROUP)
+        _partial(path).replace(path)
+    return many_chunks_paths()
+
+
 def ensure_jsonl(rows: int) -> Path:
     """The live table as JSON lines (for the JSON-lines targets)."""
     import pyarrow.parquet as pq
@@ -335,7 +377,15 @@ if __name__ == "__main__":
     parser.add_argument(
         "--timestamped", action="store_true", help="the live table with a ts column too"
     )
+    parser.add_argument(
+        "--many-chunks",
+        action="store_true",
+        help="only the many-chunks pair (10 features, 1M live rows over 10 days)",
+    )
     args = parser.parse_args()
+    if args.many_chunks:
+        print(*ensure_many_chunks())
+        raise SystemExit(0)
     print(*ensure(args.rows), truth_path())
     if args.jsonl:
         print(ensure_jsonl(args.rows))

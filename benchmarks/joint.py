@@ -45,7 +45,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 from driftcli.columns.values import TypeClass  # noqa: E402
-from driftcli.reference.buckets import Cuts, numeric_feature  # noqa: E402
+from driftcli.counting.buckets import Cuts, numeric_feature  # noqa: E402
 from driftcli.scoring.joint import joint_test  # noqa: E402
 
 ROWS = 5_000

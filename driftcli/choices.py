@@ -81,3 +81,14 @@ class HistoryFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+
+
+class SortOrder(StrEnum):
+    """How the table, Markdown and HTML reports order the features (--sort)."""
+
+    DRIFT = "drift"
+    """Drifted first, then uncertain, then by score, highest first (the default)."""
+    SCORE = "score"
+    NAME = "name"
+    INPUT = "input"
+    """As the reference's columns come."""

@@ -17,15 +17,37 @@ naming the file and the key: a typo must not silently change a CI gate.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from driftcli.choices import METRIC_NAMES, Correction, Kind
+from driftcli.choices import Correction
 from driftcli.config_file import fewer_columns_only, find_config, lower_only
+from driftcli.config_values import (
+    REAL,
+    WHOLE,
+    Unknown,
+    bins,
+    correction,
+    decimal,
+    delimiter,
+    engine,
+    flag,
+    kind,
+    metric,
+    names,
+    p_value,
+    points,
+    ratio,
+    rows,
+    seconds,
+    share,
+    size,
+    text,
+    threshold,
+)
 from driftcli.errors import UsageError, did_you_mean
 from driftcli.settings import (
     DEFAULT_BINS,
@@ -33,178 +55,50 @@ from driftcli.settings import (
     DEFAULT_MAX_COLUMNS,
     DEFAULT_MAX_LINE_BYTES,
     DEFAULT_METRIC,
-    MAX_COUNT,
+    QUALITY_DEFAULTS,
+    QUALITY_KEYS,
     FeatureSettings,
     Settings,
-    SizeError,
-    parse_size,
     size_text,
 )
 
-
-class _Unknown(TypeError):
-    """A name not among the known ones."""
-
-    def __init__(self, what: str, known: tuple[str, ...]) -> None:
-        super().__init__(f"a known {what}")
-        self.what = what
-        self.known = known
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError("a number")
-    try:
-        return float(value)
-    except OverflowError:  # an integer of hundreds of digits
-        return math.inf if value > 0 else -math.inf
-
-
-def _integer(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("a whole number")
-    return value
-
-
-def _threshold(value: Any) -> float:
-    number = _number(value)
-    if not (number >= 0 and math.isfinite(number)):
-        raise TypeError("a number of at least 0")
-    return number
-
-
-def _p_value(value: Any) -> float:
-    """A level for p-values (evidence, alpha): strictly between 0 and 1."""
-    number = _number(value)
-    if not 0 < number < 1:
-        raise TypeError("between 0 and 1")
-    return number
-
-
-def _share(value: Any) -> float:
-    number = _number(value)
-    if not 0 <= number < 1:
-        raise TypeError("at least 0 and below 1")
-    return number
-
-
-def _count(at_least: int) -> Callable[[Any], int]:
-    """A whole number from `at_least` to `MAX_COUNT`: what a count of rows or bins can be."""
-
-    def parse(value: Any) -> int:
-        whole = _integer(value)
-        if whole < at_least:
-            raise TypeError(f"at least {at_least}")
-        if whole > MAX_COUNT:
-            raise TypeError(f"at most {MAX_COUNT:,}")
-        return whole
-
-    return parse
-
-
-_bins = _count(2)
-_rows = _count(1)
-_WHOLE = (_integer, _bins, _rows)
-_REAL = (_number, _threshold, _p_value, _share)
-"""The parsers of numbers: an environment variable's text is read as one for them."""
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError("a string")
-    return value
-
-
-def _names(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(part for part in value.split(",") if part.strip())
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise TypeError("a list of names")
-    return tuple(value)
-
-
-def _metric(value: Any) -> str:
-    if _text(value) not in METRIC_NAMES:
-        raise _Unknown("metric", METRIC_NAMES)
-    return str(value)
-
-
-def _size(value: Any) -> int:
-    """A size in bytes: a whole number, or text with a unit (`64MiB`, `64MB`, `1GiB`)."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError("a size in bytes of at least 1, such as 67108864 or 64MiB")
-    try:
-        return parse_size(value)
-    except SizeError as exc:
-        raise TypeError(str(exc)) from None
-
-
-def _correction(value: Any) -> Correction:
-    try:
-        return Correction(_text(value))
-    except ValueError:
-        raise TypeError("one of " + ", ".join(c.value for c in Correction)) from None
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError("true or false")
-    return value
-
-
-DELIMITER_WORDS = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|", "\\t": "\t"}
-"""Names for separators that are awkward to type: `--delimiter tab`."""
-
-
-def _delimiter(value: Any) -> str:
-    text = DELIMITER_WORDS.get(_text(value).lower(), _text(value))
-    if len(text) != 1 or text in '"\r\n':
-        raise TypeError("one character (or comma, tab, semicolon, pipe)")
-    return text
-
-
-def _engine(value: Any) -> str:
-    if _text(value) not in ("local", "dask"):
-        raise TypeError("local or dask")
-    return str(value)
-
-
-def _kind(value: Any) -> Kind:
-    try:
-        return Kind(_text(value))
-    except ValueError:
-        raise TypeError("numeric or categorical") from None
-
-
 GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
-    "threshold": _threshold,
-    "metric": _metric,
-    "alpha": _p_value,
-    "evidence": _p_value,
-    "correction": _correction,
-    "bins": _bins,
-    "min_rows": _rows,
-    "features": _names,
-    "exclude": _names,
-    "max_drift_share": _share,
-    "fail_on": _names,
-    "store": _text,
-    "engine": _engine,
-    "scheduler": _text,
-    "skip_bad_lines": _flag,
-    "delimiter": _delimiter,
-    "max_columns": _rows,
-    "max_line_bytes": _size,
-    "joint": _flag,
+    "threshold": threshold,
+    "metric": metric,
+    "alpha": p_value,
+    "evidence": p_value,
+    "correction": correction,
+    "bins": bins,
+    "min_rows": rows,
+    "features": names,
+    "exclude": names,
+    "max_drift_share": share,
+    "fail_on": names,
+    "store": text,
+    "engine": engine,
+    "scheduler": text,
+    "skip_bad_lines": flag,
+    "delimiter": delimiter,
+    "decimal": decimal,
+    "max_columns": rows,
+    "max_line_bytes": size,
+    "json_path": text,
+    "metrics": text,
+    "on_drift": text,
+    "on_drift_also": names,
+    "hook_timeout": seconds,
+    "joint": flag,
+    **{key: ratio if key.endswith("_ratio") else points for key in QUALITY_KEYS},
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
 
 FEATURE_KEYS: dict[str, Callable[[Any], Any]] = {
-    "threshold": _threshold,
-    "metric": _metric,
-    "kind": _kind,
-    "bins": _bins,
-    "exclude": _flag,
+    "threshold": threshold,
+    "metric": metric,
+    "kind": kind,
+    "bins": bins,
+    "exclude": flag,
+    **{key: ratio if key.endswith("_ratio") else points for key in QUALITY_KEYS},
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -224,8 +118,15 @@ DEFAULTS: dict[str, Any] = {
     "scheduler": None,
     "skip_bad_lines": False,
     "delimiter": None,
+    "decimal": None,
     "max_columns": DEFAULT_MAX_COLUMNS,
     "max_line_bytes": DEFAULT_MAX_LINE_BYTES,
+    "json_path": None,
+    "metrics": None,
+    "on_drift": None,
+    "on_drift_also": (),
+    "hook_timeout": None,
+    **QUALITY_DEFAULTS,
     "joint": False,
 }
 
@@ -299,9 +200,12 @@ class Resolved:
             overrides=tuple(self.features.items()),
             skip_bad_lines=v["skip_bad_lines"],
             delimiter=v["delimiter"],
+            decimal=v["decimal"],
             max_columns=v["max_columns"],
             max_line_bytes=v["max_line_bytes"],
             joint=v["joint"],
+            json_path=v["json_path"],
+            **{key: v[key] for key in QUALITY_KEYS},
         )
 
 
@@ -375,7 +279,7 @@ def _feature_settings(name: str, options: Any, where: str, prefix: str) -> Featu
 def _checked(parse: Callable[[Any], Any], value: Any, label: str) -> Any:
     try:
         return parse(value)
-    except _Unknown as exc:
+    except Unknown as exc:
         raise UsageError(
             f"{label}: unknown {exc.what} {value!r}", hint=did_you_mean(str(value), exc.known)
         ) from None
@@ -397,13 +301,13 @@ _TRUE_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False,
 
 def _from_env(name: str, raw: str, parse: Callable[[Any], Any]) -> Any:
     value: Any = raw
-    if parse is _flag:
+    if parse is flag:
         value = _TRUE_WORDS.get(raw.strip().lower(), raw)
-    if parse in _WHOLE or parse in _REAL:
+    if parse in WHOLE or parse in REAL:
         try:
-            value = int(raw) if parse in _WHOLE else float(raw)
+            value = int(raw) if parse in WHOLE else float(raw)
         except ValueError:
-            kind = "a whole number" if parse in _WHOLE else "a number"
+            kind = "a whole number" if parse in WHOLE else "a number"
             raise UsageError(f"{name} must be {kind}, not {_value_text(raw)}") from None
     return _checked(parse, value, name)
 
@@ -443,8 +347,9 @@ def _effective(resolved: Resolved) -> list[tuple[str, Any, str]]:
     rows = [(key, resolved.values[key], resolved.sources[key]) for key in GLOBAL_KEYS]
     where = str(resolved.config_path) if resolved.config_path else ""
     if not resolved.config_given and where:
-        # What a found config may not decide (Resolved.scheduler, Resolved.engine).
-        unused = {"scheduler"} | ({"engine"} if resolved.values["engine"] != "local" else set())
+        # What a found config may not decide (Resolved.scheduler, .engine; cli/monitor.py).
+        unused = {"scheduler", "metrics", "on_drift"}
+        unused |= {"engine"} if resolved.values["engine"] != "local" else set()
         rows = [
             (key, value, f"{source}; not used: found, not given")
             if key in unused and source == where

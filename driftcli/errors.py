@@ -53,18 +53,29 @@ class StoreError(DriftcliError):
     """The store or a snapshot is missing, corrupt, from a newer version, or not driftcli's."""
 
 
+class NothingStored(StoreError):
+    """There is no store, or no reference in it, where a command looked for one."""
+
+
 class StoreNotWritable(StoreError):
     """The store can be read but not written (a read-only mount, another user's store)."""
 
 
 def did_you_mean(word: str, known: Iterable[str], listing: str = "choose one of") -> str:
-    """A hint for a misspelt name: the closest known one, if any, then all of them."""
+    """A hint for a misspelt name: the closest known one, if any, then the known ones."""
     import difflib
 
     names = list(known)
     close = difflib.get_close_matches(word, names, n=1)
-    choices = f"{listing} {', '.join(names)}"
+    choices = f"{listing} {listed(names)}"
     return f"did you mean {close[0]!r}? {choices}" if close else choices
+
+
+def listed(names: Iterable[str], most: int = 12) -> str:
+    """`a, b, c`; past `most` names, the first ones and `and N more`."""
+    names = list(names)
+    shown = ", ".join(names[:most])
+    return f"{shown} and {len(names) - most:,} more" if len(names) > most else shown
 
 
 _OS_REASONS = {

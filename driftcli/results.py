@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from driftcli.choices import Kind
+from driftcli.findings import Move, PValuePart, QualityFinding, Stats
 from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Chunking, Settings
 
 if TYPE_CHECKING:
@@ -51,12 +52,16 @@ class Status(StrEnum):
 
     @property
     def is_drift(self) -> bool:
-        return self in (Status.DRIFT, Status.MISSING, Status.TYPE_CHANGED)
+        return self._value_ in _DRIFT_VALUES
 
     @property
     def judged(self) -> bool:
         """A verdict was reached on the feature (all but `insufficient`)."""
         return self is not Status.INSUFFICIENT
+
+
+_DRIFT_VALUES = frozenset({"drift", "missing", "type changed"})
+"""The statuses that count as drift (a set of strings: a check of many chunks asks often)."""
 
 
 class Verdict(StrEnum):
@@ -118,7 +123,9 @@ class FeatureResult:
     score: float | None
     """The metric's score; None when the feature is missing from live."""
     p_value: float | None
-    """G-test of homogeneity p-value (KS p-value for ks); None when missing from live."""
+    """The test's p-value (scoring/significance.py: G for categories, G combined with
+    Anderson-Darling and the smooth test for numbers; KS for ks); None when missing from
+    live, or not computed (a chunk where it could not change the status)."""
     threshold: float
     min_rows: int | None
     """The fewest live rows that could get a verdict; None when no window is enough."""
@@ -142,15 +149,51 @@ class FeatureResult:
     """Where the first invalid live values are."""
     reference_invalid_at: tuple[Location, ...] = ()
     """Where the first invalid reference values are (when known)."""
+    noise: float | None = None
+    """The score noise alone gives at these counts (expected under no change)."""
+    change: float | None = None
+    """The score less that noise: the estimated score of the change at large counts,
+    what materiality is judged on."""
+    change_lower: float | None = None
+    """How small the change could be at these counts (a one-sided 90% bound)."""
+    change_upper: float | None = None
+    """How large the change could be at these counts (a one-sided 90% bound)."""
+    p_test: str | None = None
+    """What the p-value tested: `g`, `g+anderson-darling+smooth` or `ks`."""
+    p_parts: tuple[PValuePart, ...] = ()
+    """The statistics a combined p-value comes from (p = min of p / weight)."""
+    small: bool = False
+    """`ok`, but the change is evident: it is below the threshold, not absent."""
+    quality: tuple[QualityFinding, ...] = ()
+    moves: tuple[Move, ...] = ()
+    """What moved: the buckets adding most to the score, largest first (scoring/explain.py)."""
+    stats: Stats | None = None
+    """A numeric feature's mean and quantiles on both sides; None for a categorical one."""
 
     @property
     def drift(self) -> bool:
         return self.status.is_drift
 
     @property
+    def failed_quality(self) -> tuple[QualityFinding, ...]:
+        return tuple(q for q in self.quality if q.failed)
+
+    @property
+    def fails(self) -> bool:
+        """Drift, or a failed data-quality rule: what the check's verdict counts."""
+        return self.drift or any(q.failed for q in self.quality)
+
+    @property
     def material(self) -> bool:
-        """The score is above the threshold."""
-        return self.score is not None and self.score > self.threshold
+        """The change is above the threshold, beyond its error (its lower bound is): without
+        evidence, uncertain."""
+        return self.change_lower is not None and self.change_lower > self.threshold
+
+    @property
+    def may_be_material(self) -> bool:
+        """The change could be above the threshold (its upper bound is): with evidence,
+        a drift."""
+        return self.change_upper is not None and self.change_upper > self.threshold
 
     @property
     def reference_rows(self) -> int:
@@ -160,7 +203,7 @@ class FeatureResult:
     def live_rows(self) -> int:
         return int(self.live.sum())
 
-    # The last two buckets are always `missing` and `invalid` (reference/buckets.py);
+    # The last two buckets are always `missing` and `invalid` (counting/buckets.py);
     # found by position because a category may itself be called "missing".
     @property
     def reference_missing(self) -> int:
@@ -199,6 +242,14 @@ class SourceInfo:
     first_featureless: tuple[Location, ...] = ()
 
 
+NUMBER_TEXT = (
+    "looks numeric, but its values do not read as numbers (a decimal comma needs "
+    "--decimal ,; thousands separators and units are not read)"
+)
+"""Why the reference left out a column whose distinct values look like numbers: most
+likely numbers written in a way driftcli does not read, which a check warns about."""
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """Everything a check found; renderers turn it into text, the CLI into an exit code."""
@@ -227,6 +278,11 @@ class CheckResult:
     @property
     def drifted(self) -> list[FeatureResult]:
         return [f for f in self.features if f.drift]
+
+    @property
+    def failed(self) -> list[FeatureResult]:
+        """Features that drifted or failed a data-quality rule."""
+        return [f for f in self.features if f.fails]
 
 
 @dataclass(frozen=True)
@@ -280,6 +336,15 @@ class ChunkResult:
         return str(self.start)
 
 
+def _feature(chunk: ChunkResult, name: str, at: int) -> FeatureResult | None:
+    """A feature of a chunk's check, by name; every chunk lists them in the same order,
+    so its place `at` (in the first chunk) is tried first."""
+    features = chunk.check.features
+    if 0 <= at < len(features) and features[at].name == name:
+        return features[at]
+    return next((f for f in features if f.name == name), None)
+
+
 @dataclass(frozen=True)
 class Timeline:
     """A chunked check: each chunk's check, in order, and the verdict over them.
@@ -287,7 +352,7 @@ class Timeline:
     The verdict rests on the latest chunk that has one (`deciding`) and is full or
     drifted (a partial chunk that did not drift does not hide the one before it), or, with
     `any_chunk` (--fail-on-any-chunk), is drift when any chunk drifted. The
-    HTML report's chart reads `series` and `thresholds`.
+    HTML report's heatmap reads `series`, its charts `thresholds`.
     """
 
     chunks: list[ChunkResult]
@@ -321,10 +386,23 @@ class Timeline:
     def feature_names(self) -> list[str]:
         return [f.name for f in self.chunks[0].check.features] if self.chunks else []
 
+    def _place(self, name: str) -> int:
+        names = self.feature_names
+        return names.index(name) if name in names else -1
+
+    def series(self, name: str) -> list[float | None]:
+        """The feature's change in each chunk, what its threshold is compared with (None
+        where it has none)."""
+        at = self._place(name)
+        found = [_feature(chunk, name, at) for chunk in self.chunks]
+        return [None if f is None else f.change for f in found]
+
     def first_drift(self, name: str) -> ChunkResult | None:
         """The first chunk in which the feature drifted."""
+        at = self._place(name)
         for chunk in self.chunks:
-            if any(f.name == name and f.drift for f in chunk.check.features):
+            found = _feature(chunk, name, at)
+            if found is not None and found.drift:
                 return chunk
         return None
 
@@ -336,8 +414,9 @@ class Timeline:
         Unlike `first_drift`, one chance drift cell days before a real shift (over
         hundreds of chunks, some cell is likely to be one) does not move it."""
         since: ChunkResult | None = None
+        at = self._place(name)
         for chunk in reversed(self.chunks):
-            found = next((f for f in chunk.check.features if f.name == name), None)
+            found = _feature(chunk, name, at)
             if found is None or not found.status.judged:
                 continue
             if not found.drift:
@@ -345,119 +424,6 @@ class Timeline:
             since = chunk
         return since
 
-    def series(self, name: str) -> list[float | None]:
-        """The feature's score in each chunk (None where it has none)."""
-        return [
-            next((f.score for f in chunk.check.features if f.name == name), None)
-            for chunk in self.chunks
-        ]
-
     def thresholds(self) -> dict[str, float]:
         """Each feature's threshold (the same in every chunk)."""
         return {f.name: f.threshold for f in self.chunks[0].check.features} if self.chunks else {}
-
-
-class CheckedBy(StrEnum):
-    """Which command made a check the store's history records."""
-
-    CHECK = "check"
-    INGEST = "ingest"
-
-
-@dataclass(frozen=True)
-class RecordedFeature:
-    """One feature of a recorded check."""
-
-    name: str
-    status: Status
-    score: float | None
-    p_value: float | None
-    threshold: float
-    metric: str
-
-    @property
-    def drift(self) -> bool:
-        return self.status.is_drift
-
-
-@dataclass(frozen=True)
-class CheckRecord:
-    """One check of a stored window, as the store's history keeps it."""
-
-    time: str
-    """When it ran, ISO 8601 in UTC."""
-    window: str
-    rows: int
-    reference_id: str
-    """The stored reference's fingerprint: it changes when the reference does."""
-    checked_by: CheckedBy
-    verdict: Verdict
-    features: tuple[RecordedFeature, ...]
-
-    @property
-    def drift(self) -> bool:
-        return self.verdict is Verdict.DRIFT
-
-
-@dataclass(frozen=True)
-class CheckHistory:
-    """The checks the store's history holds (those asked for), oldest first."""
-
-    store: str
-    checks: list[CheckRecord]
-    keep: int
-    """How many checks the history keeps."""
-
-
-@dataclass
-class IngestReport:
-    """What an ingest did."""
-
-    rows_read: int = 0
-    rows_stored: int = 0
-    window_rows: int = 0
-    flushes: int = 0
-    checks: int = 0
-    skipped_lines: int = 0
-    """Bad lines skipped (with --skip-bad-lines)."""
-    first_skipped: tuple[int, ...] = ()
-    source: str = ""
-    """The input's name."""
-    featureless: int = 0
-    """Rows not stored: they held none of the reference's features."""
-    first_featureless: tuple[Location, ...] = ()
-    lacking: tuple[str, ...] = ()
-    """Reference features no stored row held a value of (stored as missing)."""
-
-
-@dataclass(frozen=True)
-class WindowStatus:
-    """One live window, as `driftcli status` shows it."""
-
-    name: str
-    rows: int
-    max_rows: int
-    segments: int
-    first_ingested: str | None
-    last_ingested: str | None
-
-
-@dataclass(frozen=True)
-class ReferenceStatus:
-    """The stored reference, as `driftcli status` shows it."""
-
-    source: SourceInfo
-    created: str
-    features: int
-    sample_rows: int
-    reference_id: str
-    tool_version: str
-
-
-@dataclass(frozen=True)
-class StoreStatus:
-    """What a store holds."""
-
-    root: str
-    reference: ReferenceStatus | None
-    windows: list[WindowStatus]

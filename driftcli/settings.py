@@ -34,9 +34,25 @@ input is an error rather than past 1 GiB (docs/limits.md says what it costs)."""
 MAX_COUNT = 1 << 62
 """The largest count a setting takes (rows, bins): the store's bound on counts too
 (store/codec.py), well within the 64-bit integers numpy and Arrow count with."""
+MAX_HOOK_SECONDS = 86_400.0
+"""The longest --hook-timeout, a day: past it a hook is surely hung, and the wait for it
+must stay a time the system can count (not infinity)."""
 DEFAULT_EVIDENCE = 0.005
 """A feature drifts only if its p-value is below this: chance alone then flags
 fewer than one feature in 200 whose distribution did not change."""
+QUALITY_RULES = ("missing", "unseen", "invalid")
+"""The data-quality rules (findings.QualityRule), in the order outputs list them."""
+QUALITY_KEYS = tuple(f"{rule}_{limit}" for rule in QUALITY_RULES for limit in ("ratio", "points"))
+"""Each rule's limits, as settings, config keys and (with dashes) flags."""
+DEFAULT_QUALITY_RATIO = 2.0
+"""A data-quality rule fails when the live share is at least this many times the
+reference's (and `DEFAULT_QUALITY_POINTS` above it): the share doubled."""
+DEFAULT_QUALITY_POINTS = 1.0
+"""... and at least this many percentage points above it: one row in a hundred more."""
+QUALITY_DEFAULTS = {
+    key: DEFAULT_QUALITY_RATIO if key.endswith("_ratio") else DEFAULT_QUALITY_POINTS
+    for key in QUALITY_KEYS
+}
 
 
 def size_text(size: int) -> str:
@@ -101,6 +117,12 @@ class FeatureSettings:
     kind: Kind | None = None
     bins: int | None = None
     exclude: bool = False
+    missing_ratio: float | None = None
+    missing_points: float | None = None
+    unseen_ratio: float | None = None
+    unseen_points: float | None = None
+    invalid_ratio: float | None = None
+    invalid_points: float | None = None
 
 
 @dataclass(frozen=True)
@@ -131,12 +153,32 @@ class Settings:
     """Count and skip malformed input lines instead of stopping at the first."""
     delimiter: str | None = None
     """The CSV field separator; None: each CSV input's is sniffed (`,` `;` tab `|`)."""
+    decimal: str | None = None
+    """The CSV decimal mark, `.` or `,`; None: each CSV input's is sniffed."""
     max_columns: int = DEFAULT_MAX_COLUMNS
     """An input with more columns (a CSV header, JSON keys, a Parquet schema) is refused."""
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """A longer input line is a bad line (an error, or skipped with `skip_bad_lines`)."""
     joint: bool = False
     """Also test the scored features' joint distribution (`driftcli[joint]`)."""
+    json_path: str | None = None
+    """Read each JSON line's features from the object at these dotted keys (`--json-path`)."""
+    missing_ratio: float = DEFAULT_QUALITY_RATIO
+    missing_points: float = DEFAULT_QUALITY_POINTS
+    unseen_ratio: float = DEFAULT_QUALITY_RATIO
+    unseen_points: float = DEFAULT_QUALITY_POINTS
+    invalid_ratio: float = DEFAULT_QUALITY_RATIO
+    invalid_points: float = DEFAULT_QUALITY_POINTS
+
+    def quality_limits(self, rule: str, feature: str) -> tuple[float, float]:
+        """A data-quality rule's (ratio, points) for a feature: its own, else the check's."""
+        override = self.for_feature(feature)
+        ratio = getattr(override, f"{rule}_ratio")
+        points = getattr(override, f"{rule}_points")
+        return (
+            getattr(self, f"{rule}_ratio") if ratio is None else ratio,
+            getattr(self, f"{rule}_points") if points is None else points,
+        )
 
     def for_feature(self, name: str) -> FeatureSettings:
         for key, value in self.overrides:
@@ -164,6 +206,7 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
     for option, value in thresholds:
         if value is not None and not (value >= 0 and math.isfinite(value)):
             raise UsageError(f"{option} must be a number of at least 0, not {value}")
+    _validate_quality(settings)
     if not 0 < settings.evidence < 1:
         raise UsageError(f"--evidence must be between 0 and 1, not {settings.evidence}")
     for option, metric in [("--metric", settings.metric)] + [
@@ -192,6 +235,8 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
             f"--delimiter must be one character other than a quote or a newline, "
             f"not {settings.delimiter!r}"
         )
+    if settings.decimal not in (None, ".", ","):
+        raise UsageError(f"--decimal must be . or , not {settings.decimal!r}")
     if not 1 <= settings.max_line_bytes <= MAX_LINE_BYTES:
         raise UsageError(
             f"--max-line-bytes must be from 1 byte to {size_text(MAX_LINE_BYTES)}, "
@@ -202,6 +247,22 @@ def validate(settings: Settings, metrics: tuple[str, ...]) -> None:
     overlap = set(settings.features) & set(settings.exclude)
     if overlap:
         raise UsageError(f"{sorted(overlap)[0]!r} is both selected and excluded")
+
+
+def _validate_quality(settings: Settings) -> None:
+    """A ratio of at least 1 and points of at least 0 (inf turns a rule off)."""
+    sources = [("--", settings)] + [(f"features.{n}.", o) for n, o in settings.overrides]
+    for prefix, source in sources:
+        for rule in QUALITY_RULES:
+            for limit, low in (("ratio", 1.0), ("points", 0.0)):
+                value = getattr(source, f"{rule}_{limit}")
+                if value is None or value >= low:  # inf is a rule turned off
+                    continue
+                name = f"{rule}_{limit}" if prefix != "--" else f"{rule}-{limit}"
+                raise UsageError(
+                    f"{prefix}{name} must be a number of at least {low:g}, not {value}",
+                    hint="inf turns the rule off",
+                )
 
 
 UTC = "UTC"

@@ -11,11 +11,18 @@ The drifted window (live_drift.*, also live.jsonl) differs in three ways:
 income doubled (a 1.4-standard-deviation shift of log income), the missing
 rate of score up from 1% to 25%, and a device category the reference never
 saw ("smartwatch"). age and country do not drift.
+
+log.jsonl is a small application log of two weeks, 2026-11-01 to 2026-11-14,
+one JSON line per prediction with its time (`ts`, ISO 8601 in UTC) and its
+features, in time order: as the reference until 2026-11-10, when income
+rises by half; from 2026-11-12 smartwatches appear too. It is what the
+README's `--by ts --every 1d` and `ingest` examples read.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +74,27 @@ def write_jsonl(table: pa.Table, path: Path) -> None:
             out.write(json.dumps(row) + "\n")
 
 
+LOG_START = datetime(2026, 11, 1, tzinfo=UTC)
+LOG_DAYS = 14
+LOG_ROWS_PER_DAY = 100
+
+
+def write_log(rng: np.random.Generator, path: Path) -> None:
+    """Two weeks of predictions, one JSON line each, with the time first (see the top)."""
+    with path.open("w", encoding="utf-8") as out:
+        for day in range(LOG_DAYS):
+            rows = make_rows(
+                rng,
+                LOG_ROWS_PER_DAY,
+                income_factor=1.5 if day >= 9 else 1.0,
+                smartwatch_share=0.15 if day >= 11 else 0.0,
+            )
+            seconds = np.sort(rng.integers(0, 86_400, LOG_ROWS_PER_DAY))
+            for second, row in zip(seconds.tolist(), rows.to_pylist(), strict=True):
+                ts = LOG_START + timedelta(days=day, seconds=second)
+                out.write(json.dumps({"ts": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), **row}) + "\n")
+
+
 def main() -> None:
     rng = np.random.default_rng(20261126)
     write_all(make_rows(rng, 2000), "ref")
@@ -74,6 +102,8 @@ def main() -> None:
     drifted = make_rows(rng, 500, income_factor=2.0, score_missing=0.25, smartwatch_share=0.15)
     write_all(drifted, "live_drift")
     write_jsonl(drifted, HERE / "live.jsonl")
+    # A generator of its own: the files above stay as they were.
+    write_log(np.random.default_rng(20261101), HERE / "log.jsonl")
 
 
 if __name__ == "__main__":

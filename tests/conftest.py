@@ -15,7 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner, Result
 
+from driftcli.choices import InputFormat
 from driftcli.cli import app
+from driftcli.inputs import open_source
 
 if TYPE_CHECKING:
     from driftcli.engine import DaskEngine
@@ -36,6 +38,12 @@ def data() -> Path:
 
 
 Invoke = Callable[..., Result]
+
+
+def read_all_batches(spec: str, input_format: InputFormat | None = None) -> list[pa.RecordBatch]:
+    """Read a whole (small) input, as the check would read it."""
+    with open_source(spec, input_format) as source:
+        return list(source.batches())
 
 
 @pytest.fixture

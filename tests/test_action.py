@@ -138,10 +138,12 @@ def test_drift_fails_the_step_with_a_summary_junit_and_html(tmp_path: Path) -> N
     assert run.outputs["exit-code"] == "1"
     assert "::error title=driftcli::drift found" in run.stdout
     assert "DRIFT: 3 of 5 features drifted" in run.stdout  # the table, in the log
-    assert run.summary.startswith("### driftcli: DRIFT (3 of 5 features drifted)")
+    assert run.summary.startswith(
+        "### driftcli: DRIFT (3 of 5 features drifted, 3 failed a data-quality rule)"
+    )
     assert "histogram ref / live" in run.summary
     suite = ET.parse(run.outputs["junit"]).getroot().find("testsuite")
-    assert suite is not None and suite.get("failures") == "3"
+    assert suite is not None and suite.get("failures") == "6"  # drift, and quality, of 3
     html = Path(run.outputs["html"]).read_text(encoding="utf-8")
     assert html.count('<svg class="chart"') == 5
     assert Path(run.outputs["markdown"]).read_text().startswith("### driftcli: DRIFT")
@@ -177,9 +179,9 @@ def test_threshold_metric_and_extra_args_reach_driftcli(tmp_path: Path) -> None:
     report = tmp_path / "r.json"
     run = run_check(
         tmp_path, live=f"'{spaced}'", ref="sample_data/ref.parquet", threshold="5",
-        metric="psi", args=f"--exclude 'income,device' --json {report}",
+        metric="psi", args=f"--exclude 'income,device' --missing-points inf --json {report}",
     )  # fmt: skip
-    assert run.code == 0, run.stderr  # no score is above 5
+    assert run.code == 0, run.stderr  # no score is above 5, and the missing rule is off
     doc = json.loads(report.read_text())
     assert doc["settings"]["metric"] == "psi" and doc["settings"]["threshold"] == 5.0
     assert [f["name"] for f in doc["features"]] == ["age", "score", "country"]
@@ -194,8 +196,19 @@ def test_inputs_are_never_run_as_shell(tmp_path: Path) -> None:
     )  # fmt: skip
     assert not planted.exists()
     assert run.code == 2  # driftcli was handed the words themselves, and refused them
-    unbalanced = run_check(tmp_path, live="sample_data/live_ok.parquet", args="--exclude 'x")
-    assert unbalanced.code == 2 and "cannot split" in unbalanced.stderr
+
+
+@pytest.mark.parametrize("given", [{"args": "--exclude 'x"}, {"live": '"live.parquet'}])
+def test_inputs_the_shell_cannot_split_still_set_the_outputs_and_the_summary(
+    tmp_path: Path, given: dict[str, str]
+) -> None:
+    inputs = {"live": "sample_data/live_ok.parquet", "ref": "sample_data/ref.parquet"} | given
+    run = run_check(tmp_path, **inputs)
+    assert run.code == 2 and "driftcli action: cannot split" in run.stderr
+    assert run.outputs["exit-code"] == "2"  # as docs/ci.md promises a later step
+    assert "::error title=driftcli::driftcli could not check (exit 2)" in run.stdout
+    assert run.summary.startswith("### driftcli: could not check (exit 2)")
+    assert not {"html", "junit", "markdown"} & set(run.outputs)
 
 
 def test_ci_docs_show_a_workflow_using_the_action() -> None:

@@ -35,13 +35,14 @@ def _type_checking_only(node: ast.If) -> bool:
     )
 
 
-def imports_of(name: str) -> set[str]:
-    """The driftcli modules `name` imports when it runs, lazily or not."""
+def imports_of(name: str, *, for_types: bool = False) -> set[str]:
+    """The driftcli modules `name` imports when it runs, lazily or not (`for_types`: and
+    those it imports only for type checking)."""
     tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _type_checking_only(node):
+        if isinstance(node, ast.If) and _type_checking_only(node) and not for_types:
             for child in node.orelse:
                 visit(child)
             return
@@ -69,28 +70,64 @@ def imports_of(name: str) -> set[str]:
 
 
 GRAPH = {name: imports_of(name) for name in MODULES}
+TYPED_GRAPH = {name: imports_of(name, for_types=True) for name in MODULES}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of `graph`, as the nodes along it, or None."""
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def walk(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            if target not in state and (found := walk(target)) is not None:
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for name in sorted(graph):
+        if name not in state and (found := walk(name)) is not None:
+            return found
+    return None
 
 
 def test_no_import_cycle() -> None:
     """Lazy imports count: a cycle through a function's import is still a cycle."""
-    state: dict[str, int] = {}
-    path: list[str] = []
+    cycle = _cycle(GRAPH)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
-    def walk(node: str) -> None:
-        state[node] = 1
-        path.append(node)
-        for target in sorted(GRAPH[node]):
-            if state.get(target) == 1:
-                cycle = [*path[path.index(target) :], target]
-                pytest.fail("import cycle: " + " -> ".join(cycle))
-            if target not in state:
-                walk(target)
-        path.pop()
-        state[node] = 2
 
-    for name in sorted(GRAPH):
-        if name not in state:
-            walk(name)
+def test_no_circle_of_files_even_through_type_annotations() -> None:
+    """A circle that only type checking sees still ties the files: neither can be read,
+    changed or moved without the other (a protocol in a lower module breaks it)."""
+    cycle = _cycle(TYPED_GRAPH)
+    assert cycle is None, "files in a circle: " + " -> ".join(cycle or [])
+
+
+def package_of(module: str) -> str:
+    """`driftcli.store.window` -> `driftcli.store`; a top-level module is its own package."""
+    parts = module.split(".")
+    return (
+        ".".join(parts[:2]) if len(parts) > 2 or MODULES[module].name == "__init__.py" else module
+    )
+
+
+def test_no_package_cycle() -> None:
+    """Packages form layers: none imports a package that imports it back, through any
+    module, for types included."""
+    packages: dict[str, set[str]] = {}
+    for module, targets in TYPED_GRAPH.items():
+        here = package_of(module)
+        packages.setdefault(here, set()).update(package_of(t) for t in targets)
+    for here, targets in packages.items():
+        targets.discard(here)
+    cycle = _cycle(packages)
+    assert cycle is None, "packages in a cycle: " + " -> ".join(cycle or [])
 
 
 def reachable(start: str) -> set[str]:

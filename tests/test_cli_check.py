@@ -52,11 +52,16 @@ def test_exit_zero_reports_drift_but_exits_0(invoke: Invoke, sample: Path) -> No
 
 def test_threshold_moves_the_verdict(invoke: Invoke, sample: Path) -> None:
     live, ref = sample / "live_drift.parquet", sample / "ref.parquet"
-    assert invoke("check", live, "--ref", ref, "--threshold", "5").exit_code == 0
-    lenient = run_json(invoke, live, "--ref", ref, "--threshold", "5")
+    # The sample also fails data-quality rules (score's missing values, income's and
+    # device's values the reference never had): turned off, the threshold alone decides.
+    off = ["--missing-points", "inf", "--unseen-points", "inf"]
+    assert invoke("check", live, "--ref", ref, "--threshold", "5", *off).exit_code == 0
+    lenient = run_json(invoke, live, "--ref", ref, "--threshold", "5", *off)
     assert lenient["settings"]["threshold"] == 5.0
     assert lenient["features"][0]["threshold"] == 5.0
     assert not lenient["drift"]
+    assert not any(f["drift"] for f in lenient["features"])
+    assert run_json(invoke, live, "--ref", ref, "--threshold", "5")["drift"]  # the rules fail
 
 
 def test_help_documents_the_exit_codes(invoke: Invoke) -> None:
@@ -66,11 +71,53 @@ def test_help_documents_the_exit_codes(invoke: Invoke) -> None:
     assert "0 no feature drifted" in text and "1 drift found" in text and "2 trouble" in text
 
 
-def test_bad_option_is_a_usage_error_exit_2(invoke: Invoke, sample: Path) -> None:
-    result = invoke("check", sample / "live_ok.csv", "--ref", REF, "--bins", "1")
+@pytest.mark.parametrize(
+    ("args", "lines"),
+    [
+        (["--threshold", "-1"], ["error: --threshold must be at least 0, not -1.0",
+                                 "hint: see driftcli check --help"]),
+        (["--bins", "1"], ["error: --bins must be at least 2, not 1",
+                           "hint: see driftcli check --help"]),
+        (["--bins", "two"], ["error: --bins must be a whole number, not 'two'",
+                             "hint: see driftcli check --help"]),
+        (["--thresold", "0.2"], ["error: no such option: --thresold",
+                                 "hint: did you mean --threshold?"]),
+        (["--no-such-option"], ["error: no such option: --no-such-option",
+                                "hint: see driftcli check --help"]),
+        (["--format", "xml"], ["error: --format: 'xml' is not one of 'table', 'json', "
+                               "'markdown', 'junit', 'html'", "hint: see driftcli check --help"]),
+        (["--by"], ["error: --by needs a value", "hint: see driftcli check --help"]),
+    ],
+)  # fmt: skip
+def test_usage_errors_are_one_error_line_and_a_hint_exit_2(
+    invoke: Invoke, sample: Path, args: list[str], lines: list[str]
+) -> None:
+    result = invoke("check", sample / "live_ok.csv", "--ref", REF, *args)
     assert result.exit_code == 2
-    result = invoke("check", sample / "live_ok.csv", "--no-such-option")
-    assert result.exit_code == 2
+    assert result.stderr.splitlines() == lines
+    assert result.stdout == ""
+
+
+def test_usage_errors_of_a_real_process_and_of_the_root_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "driftcli", "chek", "x"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "error: no such command: chek",
+        "hint: did you mean 'check'?",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "driftcli", "reference", "x", "--bins", "1"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "error: --bins must be at least 2, not 1",
+        "hint: see driftcli reference --help",
+    ]
+    bare = subprocess.run([sys.executable, "-m", "driftcli"], capture_output=True, text=True)
+    assert bare.returncode == 2 and "Usage: driftcli" in bare.stdout + bare.stderr  # help
 
 
 def test_without_ref_and_without_a_store_exits_2(
@@ -80,8 +127,38 @@ def test_without_ref_and_without_a_store_exits_2(
     monkeypatch.delenv("DRIFTCLI_STORE", raising=False)
     result = invoke("check", sample / "live_ok.csv")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: no driftcli store at .driftcli")
-    assert "hint: build one with: driftcli reference DATA" in result.stderr
+    assert result.stderr.splitlines() == [
+        "error: no driftcli store at .driftcli, and no --ref was given",
+        "hint: pass the reference first: driftcli check LIVE --ref REF (data or a snapshot); "
+        "or keep one in the store: driftcli reference DATA",
+    ]
+    (tmp_path / ".driftcli").mkdir()
+    invoke("ingest", sample / "live_ok.csv")  # a store with a window, but no reference
+    result = invoke("check", sample / "live_ok.csv")
+    assert result.exit_code == 2
+    assert "no reference in the store .driftcli, and no --ref was given" in result.stderr
+    assert "hint: pass the reference first: driftcli check LIVE --ref REF" in result.stderr
+    windowed = invoke("check")  # the store's window: the store is what is missing
+    assert windowed.exit_code == 2 and "hint: build one with: driftcli reference" in (
+        windowed.stderr
+    )
+
+
+def test_a_hint_that_lists_columns_says_how_many_it_left_out(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    wide = write_table(
+        pa.table({f"column_{i:02}": [1.0, 2.0] * 30 for i in range(30)}), tmp_path / "w.parquet"
+    )
+    result = invoke("check", wide, "--ref", wide, "--features", "column_1")
+    assert result.exit_code == 2
+    hint = result.stderr.splitlines()[1]
+    assert hint.startswith("hint: did you mean 'column_21'? its columns: column_00, column_01,")
+    assert hint.endswith("column_11 and 18 more")
+    other = write_table(pa.table({"x": [1.0] * 60}), tmp_path / "x.parquet")
+    result = invoke("check", other, "--ref", wide)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].endswith(", column_07 and 22 more")
 
 
 # --- JSON output ------------------------------------------------------------
@@ -89,9 +166,10 @@ def test_without_ref_and_without_a_store_exits_2(
 
 def test_json_shape(invoke: Invoke, sample: Path) -> None:
     doc = run_json(invoke, sample / "live_drift.parquet", "--ref", sample / "ref.parquet")
-    assert doc["schema_version"] == 2
+    assert doc["schema_version"] == 3
     assert doc["drift"] is True and doc["verdict"] == "drift"
     assert doc["summary"]["drifted"] == 3
+    assert doc["summary"]["failed_quality"] == 3 and doc["summary"]["failed"] == 3
     assert doc["settings"] == {
         "metric": "kl",
         "threshold": None,
@@ -109,6 +187,10 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
         "feature_settings": {},
         "skip_bad_lines": False,
         "delimiter": None,
+        "decimal": None,
+        "quality": {
+            rule: {"ratio": 2.0, "points": 1.0} for rule in ("missing", "unseen", "invalid")
+        },
     }
     assert doc["decision"] == {"drift": True, "verdict": "drift", "rule": "a feature drifted"}
     assert doc["reference"] == {
@@ -121,16 +203,32 @@ def test_json_shape(invoke: Invoke, sample: Path) -> None:
     by_name = {f["name"]: f for f in doc["features"]}
     income = by_name["income"]
     assert set(income) == {
-        "name", "kind", "status", "drift", "metric", "metric_fallback", "score", "threshold",
-        "material", "p_value", "p_value_method", "p_value_bound", "p_value_adjusted",
-        "evidence_level", "reason",
-        "min_rows", "rows", "missing", "invalid", "buckets", "counts",
+        "name", "kind", "status", "drift", "metric", "metric_fallback", "score", "noise",
+        "change", "change_lower", "change_upper", "threshold", "material", "may_be_material",
+        "small", "fails",
+        "p_value", "p_value_method", "p_value_bound", "p_value_test", "p_value_parts",
+        "p_value_adjusted", "evidence_level", "reason", "quality",
+        "min_rows", "rows", "missing", "invalid", "buckets", "counts", "moves", "stats",
     }  # fmt: skip
     assert income["kind"] == "numeric" and income["status"] == "drift" and income["drift"]
     assert income["score"] > 0.5 and income["p_value"] < 1e-6 and income["material"]
+    assert 0 < income["noise"] < 0.05 and income["change"] == pytest.approx(
+        income["score"] - income["noise"]
+    )
+    assert income["change_upper"] > income["change"] and income["may_be_material"]
     assert income["threshold"] == 0.1 and income["evidence_level"] == 0.005
-    assert income["p_value_method"] in ("chi-square", "monte-carlo") and income["reason"] is None
-    assert income["p_value_bound"] is False
+    assert income["p_value_method"] in ("chi-square", "saddlepoint", "monte-carlo")
+    assert income["reason"] is None and income["p_value_bound"] is False
+    assert income["p_value_test"] == "g+anderson-darling+smooth"
+    assert [p["test"] for p in income["p_value_parts"]] == ["g", "anderson-darling", "smooth"]
+    assert sum(p["weight"] for p in income["p_value_parts"]) == pytest.approx(1.0)
+    assert income["p_value"] == pytest.approx(
+        min(1, min(p["p_value"] / p["weight"] for p in income["p_value_parts"]))
+    )
+    rules = {q["rule"]: q for q in income["quality"]}
+    assert set(rules) == {"missing", "unseen", "invalid"}
+    assert rules["unseen"]["status"] == "fail" and income["fails"]  # above its largest
+    assert by_name["score"]["quality"][0]["status"] == "fail"  # missing, 0.9% -> 25%
     assert (
         len(income["buckets"])
         == len(income["counts"]["reference"])
@@ -705,6 +803,44 @@ def test_delimiter_option_config_and_environment(
     assert bad.exit_code == 2 and "--delimiter must be one character" in bad.stderr
 
 
+@pytest.mark.parametrize("route", ["path", "stdin"])
+def test_a_drift_in_a_csv_with_decimal_commas_is_found(
+    invoke: Invoke, sample: Path, tmp_path: Path, route: str
+) -> None:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from tests.test_inputs import european
+
+    ref = tmp_path / "ref.csv"
+    ref.write_bytes(european(pq.read_table(sample / "ref.parquet")))
+    ok = pq.read_table(sample / "live_ok.parquet")
+    income = ok.schema.get_field_index("income")
+    planted = ok.set_column(income, "income", pc.multiply(ok["income"], 2.0))  # only income
+    live = tmp_path / "live.csv"
+    live.write_bytes(european(planted))
+    args = ("-", "--input-format", "csv") if route == "stdin" else (live,)
+    data = live.read_bytes() if route == "stdin" else None
+    result = invoke("check", *args, "--ref", ref, "--format", "json", input=data)
+    assert result.exit_code == 1, result.stderr
+    statuses = {f["name"]: f["status"] for f in json.loads(result.stdout)["features"]}
+    assert statuses == {
+        "age": "ok",
+        "income": "drift",
+        "score": "ok",
+        "country": "ok",
+        "device": "ok",
+    }
+    forced = invoke("check", *args, "--ref", ref, "--decimal", ".", input=data)
+    assert forced.exit_code == 0  # income left out: the run must say so on stderr
+    assert "warning: income: looks numeric, but its values do not read as numbers" in (
+        forced.stderr
+    )
+    assert "--decimal ," in forced.stderr
+    bad = invoke("check", *args, "--ref", ref, "--decimal", ";", input=data)
+    assert bad.exit_code == 2 and "--decimal" in bad.stderr
+
+
 # --- chunked checks: --by/--every, --chunk-rows -----------------------------
 
 
@@ -739,7 +875,7 @@ def test_the_story_drifts_in_exactly_the_planted_chunks(
     assert result.exit_code == 1, result.stderr
     document = json.loads(result.stdout)
     assert chunk_drifts(document) == story_expected()
-    assert document["schema_version"] == 2 and document["verdict"] == "drift"
+    assert document["schema_version"] == 3 and document["verdict"] == "drift"
     first, last = document["chunks"][0], document["chunks"][-1]
     if form == "chunk-rows":
         assert (first["start"], first["end"], last["end"]) == (0, 600, 6000)
@@ -758,6 +894,27 @@ def test_the_story_drifts_in_exactly_the_planted_chunks(
     assert features["plan"]["drift"] and features["plan"]["drifted_chunks"] == 2
     assert features["score"]["first_drift"] is None
     assert document["live"]["rows"] == 6000
+
+
+@pytest.mark.parametrize("form", ["parquet", "csv"])
+def test_a_time_column_gets_one_note_that_says_what_it_is(
+    invoke: Invoke, story: dict[str, Path], form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    log = story[form]  # ts: a timestamp type in Parquet, ISO text in CSV
+    plain = invoke("check", log, "--ref", log)
+    assert plain.exit_code == 0, plain.stderr
+    assert "not scored: ts: a time; to check over time: --by ts --every 1d" in plain.stdout
+    chunked = invoke("check", log, "--ref", log, "--by", "ts", "--every", "1d")
+    assert chunked.exit_code == 1, chunked.stderr  # the later days drift from the whole
+    for result in (plain, chunked):
+        output = result.stdout + result.stderr
+        assert output.count("ts:") == 1
+        assert "identifier" not in output and "unsupported" not in output
+    assert "not scored: ts: the time column, used by --by" in chunked.stdout
+    document = json.loads(invoke("check", log, "--ref", story["ref"], "--by", "ts",
+                                 "--every", "1d", "-f", "json").stdout)  # fmt: skip
+    assert {"name": "ts", "reason": "the time column, used by --by"} in document["skipped"]
 
 
 def test_the_table_fits_80_columns_and_shows_when_drift_began(
@@ -818,7 +975,7 @@ def test_no_chunk_with_a_verdict_exits_2(invoke: Invoke, story: dict[str, Path])
         (("--fail-on-any-chunk",), "--fail-on-any-chunk needs chunks"),
         (("--by", "ts", "--every", "1d", "--chunk-rows", "9"), "--chunk-rows cuts by rows"),
         (("--by", "when", "--every", "1d"), "no column 'when' to cut by time (--by)"),
-        (("--chunk-rows", "9", "--engine", "dask"), "--by and --chunk-rows count on this machine"),
+        (("--chunk-rows", "9", "--engine", "dask"), "chunks of rows (--chunk-rows) follow the"),
     ],
 )
 def test_chunking_options_that_cannot_work_exit_2(
@@ -866,13 +1023,16 @@ def test_markdown_and_junit_reports_of_chunks(
     assert "**DRIFT**" in markdown
     report = xml.read_text()
     assert report.count("<testsuite ") == 10
-    # Failures where the exit code rests: the latest day's amount and plan.
-    assert 'tests="30" failures="2"' in report
-    assert report.count("<failure ") == 2
+    # A test case per feature for drift, one for its data-quality rules. Failures where
+    # the exit code rests: the latest day's amount and plan, and plan's new category (the
+    # rule on values the reference never had).
+    assert 'tests="60" failures="3"' in report
+    assert report.count("<failure ") == 3
+    assert report.count('<failure message="plan: data quality: unseen"') == 1
     assert report.count('<property name="decides" value="true" />') == 1
     strict = invoke("check", *args, "--fail-on-any-chunk", "--junit", xml, "-f", "json")
     assert strict.exit_code == 1
-    assert 'tests="30" failures="6"' in xml.read_text()
+    assert 'tests="60" failures="8"' in xml.read_text()  # amount 4 days, plan 2 days twice
 
 
 def test_junit_of_chunks_fails_only_where_the_exit_code_does(
@@ -890,10 +1050,10 @@ def test_junit_of_chunks_fails_only_where_the_exit_code_does(
     args = (healed, "--ref", story["ref"], "--by", "ts", "--every", "1d", "--junit", xml)
     assert invoke("check", *args).exit_code == 0
     report = xml.read_text()
-    assert '<testsuites name="driftcli" tests="24" failures="0"' in report
+    assert '<testsuites name="driftcli" tests="48" failures="0"' in report
     assert "not a failure: the exit code rests on the chunk 2024-03-08T00:00:00+00:00" in report
     assert invoke("check", *args, "--fail-on-any-chunk").exit_code == 1
-    assert 'tests="24" failures="1"' in xml.read_text()
+    assert 'tests="48" failures="1"' in xml.read_text()
 
 
 def test_a_stored_window_can_be_checked_by_chunks(

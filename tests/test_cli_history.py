@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,7 @@ def test_every_check_of_a_window_is_recorded_in_time_order(invoke: Invoke, round
     assert {c["reference_id"] for c in checks} == {stored}
     first = checks[0]["features"][0]
     assert set(first) == {"name", "status", "drift", "score", "p_value", "threshold", "metric"}
-    assert document["keep"] == 1000 and document["schema_version"] == 2
+    assert document["keep"] == 1000 and document["schema_version"] == 3
 
 
 def test_the_table_draws_each_features_score_over_the_checks(
@@ -81,6 +82,35 @@ def test_the_table_draws_each_features_score_over_the_checks(
     spark = rows["amount"].split("│")[2].strip()
     assert len(spark) == 4 and spark[0] < spark[1]  # low, then high
     assert "—" in rows["score"]  # never drifted
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_the_history_header_and_notes_are_whole_lines(
+    invoke: Invoke, rounds: Path, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    lines = invoke("history").stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    title = lines[0]
+    assert re.fullmatch(
+        r"window live: 4 checks, \d{4}-\d\d-\d\d \d\d:\d\d to \d{4}-\d\d-\d\d \d\d:\d\d UTC", title
+    )
+    assert lines[1].startswith("┏")  # the table right under it: the title did not wrap
+    assert lines[-3].startswith("scores: oldest left") and lines[-3].endswith("highest score and")
+    assert lines[-1] == "The history keeps the last 1,000 checks."
+
+
+def test_quiet_status_and_history_print_nothing_but_errors(
+    invoke: Invoke, rounds: Path, tmp_path: Path
+) -> None:
+    for args in (["status"], ["history"], ["history", "--keep", "3"]):
+        result = invoke(*args, "--quiet")
+        assert (result.exit_code, result.stdout, result.stderr) == (0, "", ""), args
+    assert len(history(invoke)["checks"]) == 3  # --keep did its work without a word
+    for command in ("status", "history"):
+        missing = invoke(command, "-q", "--store", tmp_path / "none")
+        assert missing.exit_code == 2 and missing.stdout == ""
+        assert missing.stderr.startswith("error: no driftcli store at ")
 
 
 def test_a_new_reference_shows_in_the_records(
@@ -115,9 +145,10 @@ def test_the_reference_id_ignores_features_and_exclude(invoke: Invoke, rounds: P
 
 
 def test_filters_by_window_feature_and_time(invoke: Invoke, rounds: Path) -> None:
-    only = history(invoke, "--feature", "amount")
+    only = history(invoke, "--features", "amount")
     assert all([f["name"] for f in c["features"]] == ["amount"] for c in only["checks"])
     assert len(only["checks"]) == 4
+    assert history(invoke, "--feature", "amount") == only  # the old spelling, kept for scripts
     assert len(history(invoke, "--window", "live")["checks"]) == 4
     assert len(history(invoke, "--since", "1d")["checks"]) == 4
     assert history(invoke, "--since", "2999-01-01")["checks"] == []
@@ -156,12 +187,12 @@ def test_the_history_is_in_time_order_whatever_the_files_order(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--feature", "nope"), "--feature 'nope': no recorded check has that feature"),
+        (("--features", "nope"), "--features 'nope': no recorded check has that feature"),
         (("--since", "last tuesday"), "--since 'last tuesday': neither a time nor a length"),
         (("--since", "1e400d"), "--since '1e400d': neither a time nor a length"),
         (("--since", "99999999999999999999d"), "further back than the calendar goes"),
         (("--since", "800000d"), "--since '800000d': further back than the calendar goes"),
-        (("--keep", str(1 << 63)), "is not in the range x<=4,611,686,018,427,387,904"),
+        (("--keep", str(1 << 63)), "--keep must be at most 4,611,686,018,427,387,904 (2**62)"),
     ],
 )
 def test_bad_filters_exit_2(invoke: Invoke, rounds: Path, args: tuple, message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -228,10 +229,32 @@ def test_check_every_alerts_on_drifted_rows_only(invoke: Invoke, home: Path) -> 
     assert shifted.exit_code == 1
     alerts = [line for line in shifted.stderr.splitlines() if line.startswith("[DRIFT]")]
     assert alerts, shifted.stderr
-    assert alerts[-1].startswith("[DRIFT] feature=x status=drift KL=")
-    assert " threshold=0.1 p=" in alerts[-1] or " threshold=0.1 p<" in alerts[-1]
-    assert alerts[-1].endswith(" window=live rows=400")
+    assert alerts[-1].startswith("[DRIFT] feature=x status=drift score=")
+    # logfmt (issue 20): every pair parses, p= is a number, the bound has its own key,
+    # the score key is the same whatever the metric, and what moved is quoted.
+    pairs = logfmt(alerts[-1].removeprefix("[DRIFT] "))
+    assert set(pairs) >= {"score", "metric", "threshold", "p", "window", "rows", "moved"}
+    assert pairs["metric"] == "kl" and pairs["threshold"] == "0.1" and pairs["rows"] == "400"
+    assert float(pairs["score"]) > 0.1 and float(pairs["p"]) <= 1e-16
+    assert pairs["p_bound"] == "1e-16"  # the shift is far beyond what a double resolves
+    assert pairs["moved"].startswith(">= ") and " -> " in pairs["moved"]
+    assert "; median " in pairs["moved"]
     assert all("feature=c" not in a and "feature=id" not in a for a in alerts)
+
+
+def logfmt(line: str) -> dict[str, str]:
+    """key=value pairs, a value bare or double-quoted with backslash escapes; the whole
+    line must be made of them."""
+    pair = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s"]+)(?:\s+|$)')
+    found: dict[str, str] = {}
+    at = 0
+    while at < len(line):
+        match = pair.match(line, at)
+        assert match, f"not logfmt at {line[at:]!r}"
+        value = match.group(2)
+        found[match.group(1)] = json.loads(value) if value.startswith('"') else value
+        at = match.end()
+    return found
 
 
 def test_a_check_every_check_without_a_verdict_says_so_and_the_ingest_goes_on(
@@ -586,12 +609,30 @@ def test_ingest_alerts_use_the_configured_threshold(
     invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "driftcli.toml").write_text('threshold = 0.9\nstore = "mystore"\n')
+    (tmp_path / "driftcli.toml").write_text(
+        'threshold = 2\nstore = "mystore"\nmissing_points = inf\nunseen_points = inf\n'
+    )
     invoke("reference", sample / "ref.parquet")
     assert invoke("check", sample / "live_drift.parquet").exit_code == 0
     result = invoke("ingest", sample / "live_drift.parquet", "--check-every", "500")
     assert result.exit_code == 0 and "[DRIFT]" not in result.stderr
+    assert "[QUALITY]" not in result.stderr
     assert json.loads(invoke("status", "-f", "json").stdout)["store"] == "mystore"
+
+
+def test_ingest_alerts_name_each_failed_data_quality_rule(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    invoke("reference", sample / "ref.parquet")
+    result = invoke("ingest", sample / "live_drift.parquet", "--check-every", "500")
+    quality = [line for line in result.stderr.splitlines() if line.startswith("[QUALITY]")]
+    assert any(
+        line.startswith("[QUALITY] feature=score rule=missing status=fail reference=0.90% ")
+        and "live=25.40% p=1e-16 p_bound=1e-16 window=live rows=500" in line
+        for line in quality
+    ), result.stderr
+    assert any("feature=device rule=unseen status=fail" in line for line in quality)
 
 
 def test_flush_rows_is_honoured_within_a_chunk(

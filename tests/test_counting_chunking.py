@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftcli.columns.times import read_times
+from driftcli.counting.buckets import Feature
 from driftcli.counting.chunking import RowChunker, TimeChunker, chunk_ends, chunk_starts
 from driftcli.counting.counter import count_batches
 from driftcli.inputs import Chunk
-from driftcli.reference.buckets import Feature
 from driftcli.reference.builder import build_profile
 from driftcli.reference.kinds import Selection
 from driftcli.settings import ByRows, ByTime, parse_every
@@ -164,6 +164,49 @@ def test_a_chunks_counts_are_the_count_of_its_rows(
         assert part.counts.rows == whole.rows
         for name, counts in whole.features.items():
             assert part.counts.features[name].buckets.tolist() == counts.buckets.tolist()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.integers(-1, 10 * 86_400), min_size=2, max_size=300),
+    st.integers(1, 50),
+    st.booleans(),
+)
+def test_chunkers_of_parts_merge_into_the_chunker_of_the_whole(
+    features: list[Feature], seconds: list[int], batch: int, sampled: bool
+) -> None:
+    """An engine cuts each file apart and merges: the same chunks, counts, samples'
+    sizes, untimed rows and row count as one chunker that read them all."""
+    table = logged(seconds)
+    t = pa.array([None if s < 0 else s for s in seconds], pa.int64())
+    table = table.set_column(0, "t", t)
+    by = ByTime("t", parse_every("1d"))
+    kept = ("x",) if sampled else ()
+    whole = TimeChunker(features, kept, "log", by)
+    half = table.num_rows // 2
+    parts = [TimeChunker(features, kept, "log", by, seed=i + 1) for i in range(2)]
+    for start in range(0, table.num_rows, batch):
+        piece = table.slice(start, min(batch, table.num_rows - start))
+        whole.add(chunk_of(piece, first_line=start + 1))
+    for part, (lo, hi) in zip(parts, [(0, half), (half, table.num_rows)], strict=True):
+        for start in range(lo, hi, batch):
+            piece = table.slice(start, min(batch, hi - start))
+            part.add(chunk_of(piece, first_line=start + 1))
+    merged = parts[0]
+    merged.merge(parts[1])
+    assert merged.rows == whole.rows and merged.untimed() == whole.untimed()
+    expected = whole.chunks()
+    assert [c.key for c in merged.chunks()] == [c.key for c in expected]
+    for mine, theirs in zip(merged.chunks(), expected, strict=True):
+        assert mine.counts.rows == theirs.counts.rows
+        assert mine.counts.columns == theirs.counts.columns
+        for name, counts in theirs.counts.features.items():
+            ours = mine.counts.features[name]
+            assert ours.buckets.tolist() == counts.buckets.tolist()
+            assert ours.types == counts.types and ours.invalid_at == counts.invalid_at
+        assert {n: len(v) for n, v in mine.counts.samples.items()} == {
+            n: len(v) for n, v in theirs.counts.samples.items()
+        }
 
 
 def test_invalid_values_are_located_in_the_chunk_they_fall_in(features: list[Feature]) -> None:

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import count_chunks
-from driftcli.counting.grouped import GroupedCounts, row_buckets
+from driftcli.counting.grouped import GroupedCounts
 from driftcli.inputs import Chunk
-from driftcli.reference.buckets import Feature
 from driftcli.reference.builder import build_profile
 from driftcli.reference.kinds import Selection
 
@@ -53,17 +53,17 @@ def live(seed: int, rows: int) -> pa.Table:
 def test_each_row_is_in_the_bucket_feature_count_counts_it_in(features: list[Feature]) -> None:
     table = live(1, 300)
     for feature in features:
-        bucket = row_buckets(feature, table.column(feature.name), table.num_rows)
+        bucket = feature.place(table.column(feature.name), table.num_rows)
         counted = np.bincount(bucket, minlength=feature.n_buckets)
         assert counted.tolist() == feature.count(table.column(feature.name), 300).tolist()
-    absent = row_buckets(features[0], None, 5)
+    absent = features[0].place(None, 5)
     assert absent.tolist() == [features[0].missing_bucket] * 5
 
 
 def test_a_column_of_another_type_is_invalid_and_nulls_missing(features: list[Feature]) -> None:
     column = pa.array([[1], None, [2]])
     for feature in features:
-        assert row_buckets(feature, column, 3).tolist() == [
+        assert feature.place(column, 3).tolist() == [
             feature.invalid_bucket,
             feature.missing_bucket,
             feature.invalid_bucket,

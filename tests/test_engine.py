@@ -53,6 +53,31 @@ def test_check_counts_and_scores_equal_the_local_engine(
     ]
 
 
+@pytest.mark.parametrize("decimal", [None, ",", "."])
+def test_workers_read_decimal_commas_as_the_local_engine(
+    dask: DaskEngine, sample: Path, tmp_path: Path, decimal: str | None
+) -> None:
+    from tests.test_inputs import european
+
+    table = pq.read_table(sample / "live_drift.parquet")
+    live = tmp_path / "live"
+    for i, part in enumerate([table.slice(0, 250), table.slice(250)]):
+        (live / f"part={i}").mkdir(parents=True)
+        (live / f"part={i}" / "data.csv").write_bytes(european(part))
+    reference = build_reference(str(sample / "ref.parquet"), sample_rows=2000)
+    settings = Settings(decimal=decimal)
+    local = check_against(str(live), reference, settings)
+    remote = check_against(str(live), reference, settings, engine=dask)
+    expected = check_against(str(sample / "live_drift.parquet"), reference, settings)
+    for a, b, c in zip(remote.features, local.features, expected.features, strict=True):
+        np.testing.assert_array_equal(a.live, b.live)
+        if decimal != ".":
+            np.testing.assert_array_equal(a.live, c.live)
+    if decimal == ".":  # as told: on both engines, decimal commas are not numbers
+        income = next(f for f in remote.features if f.name == "income")
+        assert income.live_invalid == income.live.sum() - income.live[-2] > 400
+
+
 def test_reference_on_dask_has_exact_counts_and_edges_within_the_sketch_accuracy(
     dask: DaskEngine, tmp_path: Path
 ) -> None:
@@ -82,8 +107,11 @@ def test_reference_on_dask_has_exact_counts_and_edges_within_the_sketch_accuracy
     # Numeric edges from the merged sample: each within 4 standard errors in rank.
     values = np.sort(table.column("x").to_numpy())
     edges = by_name["x"].edges
-    assert edges is not None and len(edges) == 19
-    ranks = np.searchsorted(values, edges) / n
+    assert edges is not None and len(edges) == 21
+    # The outer edges are the column's smallest value and just above its largest (exact,
+    # not the sample's); the quantiles between them come from the sample.
+    assert edges[0] == values[0] and edges[-1] == np.nextafter(values[-1], np.inf)
+    ranks = np.searchsorted(values, edges[1:-1]) / n
     targets = np.arange(1, 20) / 20
     error = 4 * np.sqrt(targets * (1 - targets) / 2**16)
     assert np.all(np.abs(ranks - targets) <= error)
@@ -227,6 +255,26 @@ def test_workers_read_with_the_line_limit_and_name_the_bad_line(
     assert invoke(*args[:-2]).exit_code in (0, 1, 2)  # the default limit lets it through
 
 
+def test_json_path_on_dask_equals_the_local_engine(
+    dask: DaskEngine, sample: Path, tmp_path: Path
+) -> None:
+    flat = pq.read_table(sample / "live_drift.parquet")
+    columns = [c.combine_chunks() for c in flat.columns]
+    features = pa.StructArray.from_arrays(columns, names=flat.column_names)
+    request = pa.StructArray.from_arrays([features], names=["features"])
+    nested = pa.table({"ts": range(flat.num_rows), "request": request})
+    live = split(nested, tmp_path / "live", "jsonl", 3)
+    reference = build_reference(str(sample / "ref.parquet"), sample_rows=2000)
+    settings = Settings(json_path="request.features")
+    local = check_against(str(live), reference, settings)
+    remote = check_against(str(live), reference, settings, engine=dask)
+    assert remote.live.rows == local.live.rows == flat.num_rows
+    for a, b in zip(remote.features, local.features, strict=True):
+        np.testing.assert_array_equal(a.live, b.live)
+        assert a.score == b.score and a.status == b.status
+    assert remote.drift
+
+
 # --- bad lines on workers: as on the local engine -------------------------------
 
 
@@ -307,3 +355,82 @@ def test_skipped_lines_on_workers_are_counted_once_as_on_the_local_engine(
     assert remote.live.rows == local.live.rows
     built = build_reference(str(bad_lines_dir), settings, engine=dask)
     assert (built.source.skipped_lines, built.source.first_skipped) == (2, (4, 202))
+
+
+def _story_files(tmp_path: Path, fmt: str) -> Path:
+    """The story's log dealt round-robin into 3 files (each file holds every day), with
+    rows whose time is missing or unreadable and an invalid amount."""
+    from tests.conftest import story_log, with_iso_times
+
+    log = with_iso_times(story_log()) if fmt != "parquet" else story_log()
+    ts = log.column("ts").to_pylist()
+    ts[7], ts[3001] = None, None
+    if fmt != "parquet":
+        ts[4000] = "not a time"
+    amount = log.column("amount").to_pylist()
+    log = log.set_column(0, "ts", pa.array(ts, log.schema.field("ts").type))
+    if fmt != "parquet":
+        amount[5000] = "n/a"
+        log = log.set_column(1, "amount", pa.array([str(a) for a in amount]))
+    root = tmp_path / f"log-{fmt}"
+    for part in range(3):
+        rows = pa.array(np.arange(part, log.num_rows, 3))
+        folder = root / f"part={part}"
+        folder.mkdir(parents=True)
+        write_table(log.take(rows), folder / f"data.{fmt}")
+    return root
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+@pytest.mark.parametrize("metric", ["kl", "ks"])
+def test_time_chunks_on_dask_equal_the_local_engine(
+    dask: DaskEngine, story: dict[str, Path], tmp_path: Path, fmt: str, metric: str
+) -> None:
+    """Every file holds rows of every day: the workers' chunks merge key by key into the
+    chunks one reader finds, with the same counts, scores, untimed rows and verdict."""
+    from driftcli.api import check_timeline
+    from driftcli.settings import ByTime, parse_every
+
+    live = str(_story_files(tmp_path, fmt))
+    daily = ByTime("ts", parse_every("1d"))
+    settings = Settings(metric=metric)
+    store = tmp_path / "unused"
+    local = check_timeline(live, str(story["ref"]), daily, settings, store=store)
+    remote = check_timeline(live, str(story["ref"]), daily, settings, store=store, engine=dask)
+    assert [c.start for c in remote.chunks] == [c.start for c in local.chunks]
+    assert len(local.chunks) == 10 and local.drift and remote.verdict == local.verdict
+    assert remote.live.rows == local.live.rows == 6000
+    assert remote.untimed == local.untimed and local.untimed.missing == 2
+    for mine, theirs in zip(remote.chunks, local.chunks, strict=True):
+        assert mine.check.live.rows == theirs.check.live.rows
+        for a, b in zip(mine.check.features, theirs.check.features, strict=True):
+            np.testing.assert_array_equal(a.live, b.live)
+            assert (a.score, a.status, a.p_value) == (b.score, b.status, b.p_value)
+            assert a.invalid_at == b.invalid_at
+    assert remote.deciding == local.deciding
+
+
+def test_chunks_of_rows_are_refused_on_dask_naming_the_engine(
+    invoke: Invoke, story: dict[str, Path], cluster: str
+) -> None:
+    result = invoke(
+        "check", story["parquet"], "--ref", story["ref"], "--chunk-rows", "600",
+        "--engine", "dask", "--scheduler", cluster,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "Dask's workers" in result.stderr and "--by COLUMN" in result.stderr
+
+
+def test_a_chunked_check_on_dask_from_the_command_line(
+    invoke: Invoke, story: dict[str, Path], tmp_path: Path, cluster: str
+) -> None:
+    live = _story_files(tmp_path, "jsonl")
+    args = ("check", live, "--ref", story["ref"], "--by", "ts", "--every", "1d", "--format", "json")
+    local = invoke(*args)
+    remote = invoke(*args, "--engine", "dask", "--scheduler", cluster)
+    assert remote.exit_code == local.exit_code == 1, remote.stderr
+    a, b = json.loads(remote.stdout), json.loads(local.stdout)
+    for doc in (a, b):
+        doc.pop("settings", None)
+    assert len(b["chunks"]) == 10 and b["timeline"]
+    assert a["chunks"] == b["chunks"] and a["timeline"] == b["timeline"]

@@ -18,9 +18,9 @@ import pytest
 from driftcli.api import check
 from driftcli.choices import InputFormat
 from driftcli.errors import InputError, UsageError
-from driftcli.inputs import open_source, read_all_batches
+from driftcli.inputs import open_source
 from driftcli.reference.builder import build_profile
-from tests.conftest import Invoke
+from tests.conftest import Invoke, read_all_batches
 
 FORMATS = ["csv", "parquet", "jsonl"]
 
@@ -857,3 +857,70 @@ def test_json_parts_keep_within_the_bound() -> None:
     assert sum(p.lines for p in pieces) == 20_001
     for piece in pieces:
         assert bytes(piece.data).count(b":") * piece.lines <= CELLS
+
+
+# --- CSV decimal marks ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lines", "separator", "mark"),
+    [
+        ("36;29406,04;BR\n37;52284,5;GB\n", ";", ","),  # pandas: sep=";", decimal=","
+        ("36\t29406,04\n37\t\n", "\t", ","),  # a missing value does not count against it
+        ("36;29406.04\n37;52284.5\n", ";", "."),
+        ("36;12,5 kg\n37;1,5\n", ";", "."),  # a unit: text, not a number
+        ("Smith, J.;3\nDoe, A.;4\n", ";", "."),  # commas in text
+        ("36;1,5;2.5\n", ";", ","),  # a comma column among point columns: the points still read
+        ('36,"1,5"\n', ",", "."),  # comma-separated: never sniffed
+    ],
+)
+def test_the_sniffer_tells_a_decimal_comma(lines: str, separator: str, mark: str) -> None:
+    from driftcli.inputs.csv_format import sniff_decimal
+
+    assert sniff_decimal(lines.encode(), separator) == mark
+
+
+def european(table: pa.Table) -> bytes:
+    """`table` as pandas' to_csv(sep=";", decimal=",") writes it: decimal commas, no quotes."""
+
+    def cell(value: object) -> str:
+        if value is None:
+            return ""
+        return repr(value).replace(".", ",") if isinstance(value, float) else str(value)
+
+    lines = [";".join(table.column_names)]
+    lines += [";".join(cell(v) for v in row.values()) for row in table.to_pylist()]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("via", ["path", "stdin"])
+def test_decimal_commas_read_as_the_same_numbers(
+    via: str, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = summary(profile_from(str(sample / "ref.parquet")))
+    data = european(pq.read_table(sample / "ref.parquet"))
+    assert b"29406,04" in data
+    if via == "path":
+        path = tmp_path / "ref.csv"
+        path.write_bytes(data)
+        got = profile_from(str(path))
+    else:
+        feed_stdin(monkeypatch, data)
+        got = profile_from("-")
+    assert summary(got) == expected
+
+
+def test_a_given_decimal_mark_is_used_and_a_wrong_one_is_warned_of(
+    sample: Path, tmp_path: Path
+) -> None:
+    from driftcli.results import NUMBER_TEXT
+
+    path = tmp_path / "ref.txt"
+    path.write_bytes(european(pq.read_table(sample / "ref.parquet")))
+    with open_source(str(path), InputFormat.CSV, decimal=",") as source:
+        assert summary(build_profile(source.batches())) == summary(
+            profile_from(str(sample / "ref.parquet"))
+        )
+    with open_source(str(path), InputFormat.CSV, decimal=".") as source:
+        profile = build_profile(source.batches())
+    assert profile.skipped == {"income": NUMBER_TEXT}  # not "like an identifier"

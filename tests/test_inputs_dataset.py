@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,9 +16,8 @@ import pytest
 
 from driftcli.api import check
 from driftcli.errors import InputError, UsageError
-from driftcli.inputs import read_all_batches
 from driftcli.settings import Settings
-from tests.conftest import Invoke, write_table
+from tests.conftest import Invoke, read_all_batches, write_table
 
 
 def split_sample(sample: Path, root: Path, fmt: str, parts: int = 4) -> Path:
@@ -120,9 +124,9 @@ def test_fsspec_urls_single_files_directories_and_globs(sample: Path, tmp_path: 
 @pytest.mark.parametrize(
     ("url", "needed"),
     [
-        ("http://example.com/live.csv", "pip install aiohttp requests"),
-        ("https://example.com/live.csv", "pip install aiohttp requests"),
-        ("s3://bucket/live.csv", "pip install s3fs"),
+        ("http://example.com/live.csv", "pip install 'driftcli[remote]'"),
+        ("https://example.com/live.csv", "pip install 'driftcli[remote]'"),
+        ("s3://bucket/live.csv", "pip install 'driftcli[remote]'"),
         ("gs://bucket/live.csv", "pip install gcsfs"),
         ("abfs://container/live.csv", "pip install adlfs"),
     ],
@@ -130,7 +134,7 @@ def test_fsspec_urls_single_files_directories_and_globs(sample: Path, tmp_path: 
 def test_a_url_whose_filesystem_is_missing_names_the_package_it_needs(
     monkeypatch: pytest.MonkeyPatch, url: str, needed: str
 ) -> None:
-    import fsspec
+    fsspec = pytest.importorskip("fsspec")
 
     def missing(spec: str) -> None:
         raise ImportError("the filesystem's package is not installed")
@@ -142,5 +146,78 @@ def test_a_url_whose_filesystem_is_missing_names_the_package_it_needs(
 
 
 def test_a_url_of_an_unknown_protocol_says_so() -> None:
+    pytest.importorskip("fsspec")
     with pytest.raises(UsageError, match="fsspec knows no filesystem for nosuch:// URLs"):
         check("nosuch://x/live.csv", "sample_data/ref.parquet")
+
+
+@pytest.mark.parametrize("where", ["local", "memory"])
+def test_a_glob_that_matches_directories_reads_them_as_directories(
+    sample: Path, tmp_path: Path, where: str
+) -> None:
+    root = split_sample(sample, tmp_path / "live", "parquet")
+    (root / "day=1" / "_SUCCESS").touch()
+    ref = str(sample / "ref.parquet")
+    if where == "memory":
+        fsspec = pytest.importorskip("fsspec")
+        memory = fsspec.filesystem("memory")
+        for path in root.rglob("*"):
+            if path.is_file():
+                memory.pipe(f"/globbed/{path.relative_to(root).as_posix()}", path.read_bytes())
+        directory, pattern = "memory:///globbed", "memory:///globbed/day=*"
+    else:
+        directory, pattern = str(root), str(root / "day=*")
+    whole = check(directory, ref)
+    globbed = check(pattern, ref)
+    assert globbed.live.rows == whole.live.rows == 500
+    assert [f.score for f in globbed.features] == [f.score for f in whole.features]
+    assert globbed.new_columns == ["day"]
+    recursive = check(str(root / "**") if where == "local" else pattern, ref)
+    assert recursive.live.rows == 500  # a file matched both itself and by its directory: once
+
+
+@contextlib.contextmanager
+def http_server(directory: Path) -> Iterator[str]:
+    """`python -m http.server` serving `directory` (it takes no range requests): its URL."""
+    server = subprocess.Popen(
+        [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1"],
+        cwd=directory,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        line = server.stdout.readline() if server.stdout else ""
+        port = re.search(r"port (\d+)", line)
+        assert port, line
+        yield f"http://127.0.0.1:{port.group(1)}"
+    finally:
+        server.terminate()
+        server.wait(10)
+        if server.stdout:
+            server.stdout.close()
+
+
+def test_an_http_server_without_range_requests_is_read_as_a_stream(
+    sample: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("fsspec")
+    pytest.importorskip("aiohttp")
+    lines = (sample / "live_drift.csv").read_bytes().splitlines(keepends=True)
+    big = lines[0] + b"".join(lines[1:]) * 400  # past fsspec's 5 MB block: ranges needed
+    assert len(big) > 6_000_000
+    (tmp_path / "live.csv").write_bytes(big)
+    pq.write_table(pq.read_table(sample / "live_drift.parquet"), tmp_path / "live.parquet")
+    ref = str(sample / "ref.parquet")
+    local = check(str(tmp_path / "live.csv"), ref)
+    with http_server(tmp_path) as url:
+        remote = check(f"{url}/live.csv", ref)
+        assert remote.live.rows == local.live.rows == 200_000
+        assert [f.score for f in remote.features] == [f.score for f in local.features]
+        parquet = check(f"{url}/live.parquet", ref)  # spooled, as from stdin
+        assert parquet.live.rows == 500
+        with pytest.raises(InputError, match="no such file"):
+            check(f"{url}/nope.csv", ref)
+    with pytest.raises(InputError, match="cannot read") as caught:
+        check(f"{url}/live.csv", ref)  # the server is gone: an input error, not an internal one
+    assert caught.value.message.startswith(f"{url}/live.csv: cannot read: ")

@@ -168,7 +168,10 @@ def test_ingest_check_every_with_joint_from_the_config_alerts_on_a_joint_drift(
     alerts = [a for a in done.stderr.decode().splitlines() if a.startswith("[DRIFT]")]
     # Both checks see the flip; no feature drifted, so every alert is the joint one.
     assert len(alerts) == 2
-    assert all(a.startswith("[DRIFT] joint=") and " status=drift AUC=0." in a for a in alerts)
+    assert all(
+        a.startswith("[DRIFT] joint=") and " status=drift score=0." in a and " metric=auc " in a
+        for a in alerts
+    )
     assert {"x", "y"} <= set(alerts[-1].split()[1].removeprefix("joint=").split(","))
     assert alerts[-1].endswith(" window=live rows=5000")
     history = run_driftcli("history", "--format", "json", cwd=tmp_path)
@@ -211,7 +214,7 @@ def test_the_classifier_runs_on_one_openmp_thread(tmp_path: Path) -> None:
         "import numpy as np, pyarrow as pa\n"
         "import driftcli.scoring.joint as joint\n"
         "from driftcli.columns.values import TypeClass\n"
-        "from driftcli.reference.buckets import Cuts, numeric_feature\n"
+        "from driftcli.counting.buckets import Cuts, numeric_feature\n"
         "fit, seen = joint._fit, []\n"
         "def watched(*args):\n"
         "    from threadpoolctl import threadpool_info\n"

@@ -59,7 +59,9 @@ def test_features_come_by_score_each_with_a_chart() -> None:
     assert page.count('<svg class="chart"') == 5
     income = page[page.index('<span class="name">income</span>') :]
     income = income[: income.index("</svg>")]
-    assert "score 0.851 (kl &gt; 0.1)" in income and "p-value &lt;1e-16 (chi-square)" in income
+    assert "change 0.827 (kl &gt; 0.1; up to 0.909 at these counts)" in income
+    assert "raw score 0.851, of which noise 0.024" in income
+    assert "p-value &lt;1e-16 (chi-square; G, Anderson-Darling and smooth combined)" in income
 
 
 def test_numeric_charts_label_the_quantile_edges_and_categorical_ones_every_bucket() -> None:
@@ -69,10 +71,10 @@ def test_numeric_charts_label_the_quantile_edges_and_categorical_ones_every_buck
     chart = _chart_of(page, "income")
     # 20 buckets over the reference quantiles: 19 interior edges under the boundaries.
     edges = re.findall(r'class="label"[^>]*>([^<]*)</text>', chart)
-    # Amounts without an exponent: 2.338e+04 is shown as 23,380.
-    assert edges[0] == f"{float(income.labels[0].removeprefix('< ')):,.0f}"
-    last = float(income.labels[income.value_buckets - 1].removeprefix(">= "))
-    assert edges[-3:] == [f"{last:,.0f}", "missing", "invalid"]
+    # Amounts without an exponent, as the bucket labels write them: 2.338e+04 is 23,380.
+    assert edges[0] == income.labels[0].removeprefix("< ") == "13,210"
+    last = income.labels[income.value_buckets - 1].removeprefix(">= ")
+    assert edges[-3:] == [last, "missing", "invalid"]
     assert not any("e+" in edge for edge in edges)
     assert len(edges) == income.value_buckets - 1 + 2
     assert chart.count('class="bar ref"') == chart.count('class="bar live"') == len(income.labels)
@@ -89,7 +91,10 @@ def _chart_of(page: str, name: str) -> str:
 
 def test_every_status_schema_change_and_unscored_column_is_shown() -> None:
     page = render_html(every_case())
-    assert "<strong>3 of 5 features drifted, 1 uncertain, 1 insufficient</strong>" in page
+    assert (
+        "<strong>3 of 5 features drifted, 3 failed a data-quality rule, 1 uncertain, "
+        "1 insufficient</strong>" in page
+    )
     for status in ("uncertain", "insufficient", "type changed", "missing", "drift"):
         assert f">{status}</span>" in page
     assert "kl 0.3 over 40 live rows could be chance" in page
@@ -102,6 +107,21 @@ def test_every_status_schema_change_and_unscored_column_is_shown() -> None:
     # Missing from live: the reference alone is drawn.
     device = _chart_of(page, "device")
     assert 'class="bar ref"' in device and 'class="bar live"' not in device
+
+
+def test_the_features_table_has_a_rows_column_only_where_rows_differ() -> None:
+    result = check(LIVE, REF)
+    page = render_html(result)
+    overview = page[page.index("<h2>Features") : page.index("<h2>Schema</h2>")]
+    assert "rows ref → live" not in overview  # every feature has the inputs' rows
+    assert '0.827<br><span class="dim">of 0.851</span>' in overview
+    first = result.features[0]
+    live = first.live.copy()
+    live[int(np.argmax(live))] -= 10
+    fewer = replace(first, live=live)
+    page = render_html(replace(result, features=[fewer, *result.features[1:]]))
+    overview = page[page.index("<h2>Features") : page.index("<h2>Schema</h2>")]
+    assert "rows ref → live" in overview and "2,000 → 490" in overview
 
 
 def test_names_and_labels_are_escaped() -> None:

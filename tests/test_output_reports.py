@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from driftcli.view import View
 from tests.conftest import Invoke
 
 LIVE, REF = "sample_data/live_drift.parquet", "sample_data/ref.parquet"
@@ -22,25 +23,38 @@ def test_junit_has_the_shape_ci_systems_read(invoke: Invoke) -> None:
     assert root.tag == "testsuites"
     [suite] = root.findall("testsuite")
     cases = suite.findall("testcase")
-    assert [c.get("name") for c in cases] == ["age", "income", "score", "country", "device"]
+    names = ["age", "income", "score", "country", "device"]
+    # A case per feature for drift, then one for its data-quality rules.
+    assert [c.get("name") for c in cases] == [
+        case for name in names for case in (name, f"{name} [data quality]")
+    ]
     failed = [c.get("name") for c in cases if c.find("failure") is not None]
-    assert failed == ["income", "score", "device"]
-    assert suite.get("tests") == "5" and suite.get("failures") == "3" and suite.get("errors") == "0"
-    failure = cases[1].find("failure")
-    assert failure is not None and "income: drift (kl" in (failure.get("message") or "")
+    assert failed == [
+        "income", "income [data quality]", "score", "score [data quality]", "device",
+        "device [data quality]",
+    ]  # fmt: skip
+    assert suite.get("tests") == "10" and suite.get("failures") == "6"
+    assert suite.get("errors") == "0"
+    failure = cases[2].find("failure")
+    assert failure is not None and "income: drift (kl change" in (failure.get("message") or "")
+    quality = cases[5].find("failure")
+    assert quality is not None and quality.get("message") == "score: data quality: missing"
+    assert "missing: fail: missing values rose from 0.9% to 25.4%" in (quality.text or "")
     assert all(c.get("classname", "").startswith("driftcli.") for c in cases)
 
 
 def test_markdown_is_a_table(invoke: Invoke) -> None:
     text = invoke("check", LIVE, "--ref", REF, "--format", "markdown").stdout
     lines = text.strip().splitlines()
-    assert lines[0] == "### driftcli: DRIFT (3 of 5 features drifted)"
+    assert lines[0] == "### driftcli: DRIFT (3 of 5 features drifted, 3 failed a data-quality rule)"
     header = next(i for i, line in enumerate(lines) if line.startswith("| feature |"))
     assert set(lines[header + 1].replace("|", "").replace(":", "")) == {"-"}
     rows = lines[header + 2 : header + 7]
     assert all(row.startswith("| ") and row.endswith(" |") for row in rows)
     assert all(row.count("|") == lines[header].count("|") for row in rows)
-    assert "| income | numeric | **drift** |" in text
+    # What moved (issue 20): the top bucket within the reference's range (issue 19).
+    assert "| income<br><sub>↳ \\[120,000, 300,400): 5.0% -\\> 37.0%" in text
+    assert " | numeric | **drift** |" in text
 
 
 def test_markdown_draws_a_histogram_per_feature_as_github_renders_it() -> None:
@@ -54,9 +68,9 @@ def test_markdown_draws_a_histogram_per_feature_as_github_renders_it() -> None:
     page = MarkdownIt("gfm-like").disable("linkify").render(render_markdown(result))
     rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]
     assert len(rows) == len(result.features)
-    for row, f in zip(rows, result.features, strict=True):
+    for row, f in zip(rows, View().arrange(result.features)[0], strict=True):
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-        assert len(cells) == 9 and cells[0] == f.name
+        assert len(cells) == 11 and cells[0].split("<br>")[0] == f.name
         ref, live = re.fullmatch(r"<code>(.*)</code><br><code>(.*)</code>", cells[-1]).groups()
         assert len(ref) == len(live) == f.value_buckets  # one character per bucket, kept whole
         assert set(ref + live) <= set("\u00a0▁▂▃▄▅▆▇█")
@@ -162,8 +176,8 @@ def test_sample_metric_without_a_reference_sample_is_explained(
 
 @pytest.mark.parametrize("name", ["ref.parquet", "ref.csv", "ref.jsonl"])
 def test_readers_report_progress_to_a_listener(name: str) -> None:
-    from driftcli.inputs import read_all_batches
     from driftcli.inputs.progress import listening
+    from tests.conftest import read_all_batches
 
     seen: list[tuple[str, int, int, int | None]] = []
     with listening(lambda *args: seen.append(args)):
@@ -236,8 +250,8 @@ def test_a_p_value_at_the_monte_carlo_floor_reads_as_a_bound() -> None:
     tiny = replace(income, p_value=0.0, p_bound=False)
     bounded = replace(result, features=[floor])
     assert format_p_value(1 / 2001, bound=True) == "<0.0005"
-    assert " p<0.0005 " in alert_lines(bounded, "live")[0]
+    assert " p=0.0005 p_bound=0.0005 " in alert_lines(bounded, "live")[0]
     assert "<0.0005" in render_markdown(bounded)
     assert json.loads(render_json(bounded))["features"][0]["p_value_bound"] is True
-    # The alert line and the table agree on a p-value too small to print.
-    assert " p<1e-16 " in alert_lines(replace(result, features=[tiny]), "live")[0]
+    # A p-value too small to print is the table's bound, in logfmt: a number and its key.
+    assert " p=1e-16 p_bound=1e-16 " in alert_lines(replace(result, features=[tiny]), "live")[0]

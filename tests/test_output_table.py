@@ -20,6 +20,7 @@ from driftcli.output.sparklines import sparkline
 from driftcli.output.table import render_table
 from driftcli.output.texts import format_p_value
 from driftcli.results import CheckResult
+from driftcli.view import View
 from tests.conftest import Invoke
 
 
@@ -99,19 +100,27 @@ def lines_at(renderable: object, width: int) -> list[str]:
 
 
 def names_in_first_column(lines: list[str]) -> list[str]:
-    """Each table row's feature cell, its wrapped pieces joined."""
-    names: list[str] = []
-    pieces: list[str] = []
+    """Each table row's feature name, its wrapped pieces joined (what moved, under it, left out).
+
+    Rows are told apart by the lines between them (two-line rows) or, one line per
+    feature, by the status cell, which only a row's first line fills."""
+    ruled = any(line.startswith("├") for line in lines)
+    header = next(line for line in lines if line.startswith("┃") and "feature" in line)
+    cells = [cell.strip() for cell in header.split("┃")]
+    at = cells.index("status") if "status" in cells else -1
+    rows: list[list[str]] = []
     body = False
     for line in lines:
         if line.startswith("┡"):
-            body = True
+            body, rows = True, [[]]
         elif body and line.startswith(("├", "└")):
-            names.append("".join(pieces))
-            pieces = []
+            rows.append([])
         elif body and line.startswith("│"):
-            pieces.append(line.split("│")[1].strip())
-    return names
+            cells = line.split("│")
+            if not ruled and at > 0 and cells[at].strip() and rows[-1]:
+                rows.append([])
+            rows[-1].append(cells[1].strip())
+    return ["".join(pieces).split("↳")[0] for pieces in rows if pieces]
 
 
 def header_of(lines: list[str]) -> str:
@@ -145,7 +154,7 @@ def test_table_fits_the_width_and_shows_every_name_whole(
         result = long_named_result(tmp_path)
     lines = lines_at(render_table(result), width)
     assert max(len(line) for line in lines) <= width
-    assert names_in_first_column(lines) == [f.name for f in result.features]
+    assert names_in_first_column(lines) == [f.name for f in View().arrange(result.features)[0]]
     for f in result.features:  # names that fit a line are never broken
         if len(f.name) <= 24:
             assert f"│ {f.name} " in "\n".join(lines)
@@ -167,9 +176,10 @@ def test_table_leaves_out_the_histogram_then_the_p_value_and_says_so() -> None:
     assert "histogram" not in header and "p-value" in header and "kind" in header
     assert "left out to fit 100 columns: histogram" in at_100
     at_80 = lines_at(render_table(result), 80)
-    header = header_of(at_80)
-    assert "p-value" not in header and "kind" in header and "missing" in header
-    assert "left out to fit 80 columns: histogram, p-value" in at_80
+    header = header_of(at_80)  # kind goes before the p-value (issue 20); the status
+    # column names the data-quality rules that failed (issue 19): the p-value goes too.
+    assert "p-value" not in header and "kind" not in header and "missing" in header
+    assert "left out to fit 80 columns: histogram, kind, p-value" in at_80
     assert any(line.startswith("DRIFT: 3 of 5 features drifted") for line in at_80)
 
 

@@ -41,9 +41,9 @@ def test_scores_take_four_characters(score: float, shown: str) -> None:
     assert compact_score(score) == shown
 
 
-def test_counts_are_compact() -> None:
+def test_counts_are_compact_and_thousands_separated() -> None:
     assert [compact_count(n) for n in (7, 9_999, 12_345, 999_499, 1_234_567, 123_456_789)] == [
-        "7", "9999", "12k", "999k", "1.2M", "123M",
+        "7", "9,999", "12k", "999k", "1.2M", "123M",
     ]  # fmt: skip
 
 
@@ -72,7 +72,7 @@ def test_row_chunks_are_numbered_with_their_first_row(story: dict[str, Path]) ->
     assert "\n4 chunks of 1,500 rows\n" in shown
     assert header(shown) == [
         ["#1", "#2", "#3", "#4", "drifting"],
-        ["feature", "0", "1500", "3000", "4500", "since"],
+        ["feature", "0", "1,500", "3,000", "4,500", "since"],  # thousands separated
     ]
 
 
@@ -82,12 +82,12 @@ def test_each_status_has_its_mark(story: dict[str, Path]) -> None:
     from driftcli.results import Status
 
     f = story_timeline(story, ByRows(6000)).chunks[0].check.features[0]
-    assert cell(replace(f, status=Status.OK, score=0.02)).plain == ".020 "
-    assert cell(replace(f, status=Status.DRIFT, score=0.5)).plain == ".500!"
-    assert cell(replace(f, status=Status.UNCERTAIN, score=0.2)).plain == ".200?"
-    assert cell(replace(f, status=Status.INSUFFICIENT, score=0.2)).plain == "   - "
-    assert cell(replace(f, status=Status.MISSING, score=None)).plain == "miss!"
-    assert cell(replace(f, status=Status.TYPE_CHANGED, score=9.0)).plain == "9.00!"
+    assert cell(replace(f, status=Status.OK, change=0.02)).plain == ".020 "
+    assert cell(replace(f, status=Status.DRIFT, change=0.5)).plain == ".500!"
+    assert cell(replace(f, status=Status.UNCERTAIN, change=0.2)).plain == ".200?"
+    assert cell(replace(f, status=Status.INSUFFICIENT, change=0.2)).plain == "   - "
+    assert cell(replace(f, status=Status.MISSING, score=None, change=None)).plain == "miss!"
+    assert cell(replace(f, status=Status.TYPE_CHANGED, change=9.0)).plain == "9.00!"
 
 
 def test_an_empty_chunk_is_marked_and_named(story: dict[str, Path], tmp_path: Path) -> None:

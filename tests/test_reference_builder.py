@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from driftcli.choices import Kind
 from driftcli.columns.values import UNTYPED_KEY, TypeClass
+from driftcli.counting.buckets import categorical_buckets, numeric_buckets
 from driftcli.counting.counter import count_batches
-from driftcli.reference.buckets import categorical_buckets, numeric_buckets
 from driftcli.reference.builder import build_profile
 from driftcli.results import Status
 from driftcli.scoring.compare import compare
@@ -26,13 +26,20 @@ def test_numeric_edges_are_reference_quantiles_with_open_outer_bins() -> None:
     values = np.random.default_rng(0).normal(size=10_000)
     feature, counts = numeric_buckets("x", np.sort(values), bins=20)
     assert feature.edges is not None
-    np.testing.assert_allclose(feature.edges, np.quantile(values, np.arange(1, 20) / 20))
-    assert feature.n_value_buckets == 20
+    # The quantiles k/20, between the reference's smallest value and the next float
+    # above its largest: the outer buckets hold what lies outside its range.
+    inner = np.quantile(values, np.arange(1, 20) / 20)
+    np.testing.assert_allclose(feature.edges[1:-1], inner)
+    assert feature.edges[0] == values.min()
+    assert feature.edges[-1] == np.nextafter(values.max(), np.inf)
+    assert feature.n_value_buckets == 22
     assert counts.sum() == 10_000
-    assert counts.min() >= 499 and counts.max() <= 501  # quantile bins are (nearly) equal
-    # Live values far outside the reference range land in the outer bins.
-    live = feature.count(pa.array([-1e9, 1e9, 0.0]), 3)
-    assert live[0] == 1 and live[19] == 1 and live.sum() == 3
+    assert counts[0] == counts[21] == 0
+    assert counts[1:21].min() >= 499 and counts[1:21].max() <= 501  # (nearly) equal
+    # Live values outside the reference range land in the outer bins; its extremes do not.
+    live = feature.count(pa.array([-1e9, 1e9, 0.0, values.min(), values.max()]), 5)
+    assert live[0] == 1 and live[21] == 1 and live[1] == 1 and live[20] == 1
+    assert live.sum() == 5
 
 
 def test_duplicate_edges_are_merged() -> None:
@@ -241,8 +248,8 @@ def test_a_small_continuous_reference_gets_quantile_buckets_not_one_per_value() 
     values = np.sort(np.random.default_rng(1).normal(size=20))
     feature, counts = numeric_buckets("x", values, bins=20)
     assert feature.values is None and feature.edges is not None
-    assert feature.n_value_buckets == 10  # two reference rows a bucket
-    assert list(counts) == [2] * 10
+    assert feature.n_value_buckets == 12  # two reference rows a bucket, and its range
+    assert list(counts) == [0, *[2] * 10, 0]
 
 
 def test_values_that_repeat_keep_a_bucket_per_value_even_in_a_tiny_reference() -> None:

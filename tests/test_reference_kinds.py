@@ -27,7 +27,9 @@ from driftcli.reference.kinds import (
     UNNAMED,
     FirstValues,
     decide_kind,
+    time_reason,
 )
+from driftcli.results import NUMBER_TEXT
 from driftcli.settings import FeatureSettings, Settings
 from driftcli.store.snapshot import Snapshot
 from tests.conftest import Invoke, write_table
@@ -59,6 +61,9 @@ def tricky_table(n: int, seed: int) -> pa.Table:
             "tags": pa.array([[1, 2]] * n),
             "text_number": numbers_as_text,
             "code": rng.integers(0, 4, n),
+            "when": pa.array(1_764_547_200 + 60 * np.arange(n) + seed, pa.timestamp("s", "UTC")),
+            "when_text": [f"2026-12-01T{i // 60 % 24:02}:{i % 60:02}:{seed:02}Z" for i in range(n)],
+            "amount": [f"{v:,.2f}" for v in rng.lognormal(8, 1, n)],  # thousands separators
         }
     )
 
@@ -121,6 +126,10 @@ def test_the_rules_are_those_of_kinds_py(dataset: Path) -> None:
     assert skipped["user_id"] == IDENTIFIER
     assert skipped["empty"] == NO_VALUES
     assert skipped["tags"].startswith("unsupported type list")
+    assert skipped["when"] == time_reason("when")  # an Arrow timestamp: not "unsupported"
+    assert skipped["when_text"] == time_reason("when_text")  # not "like an identifier"
+    assert time_reason("when") == "a time; to check over time: --by when --every 1d"
+    assert skipped["amount"] == NUMBER_TEXT
     forced, _ = describe(build_reference(str(dataset), SETTINGS["forced kinds"]))
     assert dict(forced)["flag"] is Kind.CATEGORICAL
     assert dict(forced)["code"] is Kind.CATEGORICAL
@@ -215,5 +224,6 @@ def test_both_builders_bucket_a_small_reference_alike(tmp_path: Path) -> None:
 
     here = buckets(build_reference(str(root)))
     assert here == buckets(build_reference(str(root), engine=SummariesHere()))
-    assert here["x"][0] == "edges" and len(here["x"][1]) == 9  # 10 buckets for 20 rows
+    # 10 buckets for 20 rows, between the smallest value and the largest.
+    assert here["x"][0] == "edges" and len(here["x"][1]) == 11
     assert here["code"] == ("values", [0.0, 1.0, 2.0])

@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from driftcli import api as core
 from driftcli.columns import samples as sample_module
 from driftcli.columns.samples import ThinSample
+from driftcli.counting.buckets import Profile, cuts_of
 from driftcli.errors import InputError
 from driftcli.inputs import dataset as datasets
 from driftcli.inputs import parquet_format as readers
 from driftcli.reference import sketch
-from driftcli.reference.buckets import Profile, cuts_of
 from driftcli.reference.builder import _ColumnAccumulator, build_profile
 from driftcli.reference.sketch import NumericSketch
 
@@ -107,12 +107,16 @@ def test_shuffled_column_gets_near_quantile_edges_and_exact_counts(rereadable: b
     values[rng.random(ROWS) < 0.02] = np.nan
     result = profile(values, rereadable=rereadable)
     feature = result.features[0]
-    assert feature.edges is not None and len(feature.edges) == BINS - 1
+    assert feature.edges is not None and len(feature.edges) == BINS + 1
     buckets = result.counts.features["x"].buckets
-    np.testing.assert_array_equal(buckets[:BINS], exact_counts(values, feature.edges))
+    np.testing.assert_array_equal(buckets[: BINS + 2], exact_counts(values, feature.edges))
     assert buckets[feature.missing_bucket] == np.count_nonzero(np.isnan(values))
-    # Within sampling error of the whole column's quantiles (4k values held: ~0.008).
-    assert np.abs(ranks(values, feature.edges) - np.arange(1, BINS) / BINS).max() < 0.03
+    # Within sampling error of the whole column's quantiles (4k values held: ~0.008),
+    # between the column's smallest value and its largest.
+    assert feature.edges[0] == np.nanmin(values)
+    assert feature.edges[-1] == np.nextafter(np.nanmax(values), np.inf)
+    quantile_edges = feature.edges[1:-1]
+    assert np.abs(ranks(values, quantile_edges) - np.arange(1, BINS) / BINS).max() < 0.03
 
 
 @pytest.mark.parametrize("rereadable", [True, False])
@@ -125,7 +129,8 @@ def test_column_sorted_by_a_trend_still_gets_balanced_buckets(rereadable: bool) 
     assert feature.edges is not None
     buckets = result.counts.features["x"].buckets
     np.testing.assert_array_equal(buckets[:-2], exact_counts(values, feature.edges))
-    shares = buckets[:-2] / ROWS
+    assert buckets[0] == buckets[-3] == 0  # nothing outside the column's own range
+    shares = buckets[1:-3] / ROWS
     # Fine grid: steps of about 1% of the held range past it; sample: about 1% in rank.
     tolerance = 0.02
     assert np.abs(shares - 1 / BINS).max() < tolerance
@@ -203,7 +208,7 @@ def test_reference_file_is_read_twice_only_when_a_column_needs_it(
     assert len(opened) == 1
     assert read_again == {"rising"}  # Parquet reads just the column counted again
     rising = snapshot.profile.counts.features["rising"].buckets
-    assert rising.sum() == ROWS and np.abs(rising[:-2] / ROWS - 1 / BINS).max() < 0.02
+    assert rising.sum() == ROWS and np.abs(rising[1:-3] / ROWS - 1 / BINS).max() < 0.02
 
 
 def test_column_present_on_every_other_row_and_trending_gets_real_buckets() -> None:
@@ -213,11 +218,11 @@ def test_column_present_on_every_other_row_and_trending_gets_real_buckets() -> N
     values[::2] = np.nan
     result = profile(values, rereadable=True)
     feature = result.features[0]
-    assert feature.edges is not None and len(feature.edges) == BINS - 1
+    assert feature.edges is not None and len(feature.edges) == BINS + 1
     buckets = result.counts.features["x"].buckets
-    assert np.abs(buckets[:BINS] / (ROWS / 2) - 1 / BINS).max() < 0.02
+    assert np.abs(buckets[1 : BINS + 1] / (ROWS / 2) - 1 / BINS).max() < 0.02
     live = feature.count(pa.array(np.full(100, 1e9)), 100)
-    assert live[BINS - 1] == 100  # far beyond the reference: the top bucket, not `other`
+    assert live[BINS + 1] == 100  # beyond the reference's range: the top bucket, not `other`
 
 
 def test_cyclic_trending_column_gets_balanced_buckets() -> None:
@@ -225,7 +230,7 @@ def test_cyclic_trending_column_gets_balanced_buckets() -> None:
     hours = np.arange(ROWS)
     values = hours / ROWS * 5 + 8 * np.sin(2 * np.pi * (hours % 24) / 24)
     result = profile(values, rereadable=True)
-    shares = result.counts.features["x"].buckets[:-2] / ROWS
+    shares = result.counts.features["x"].buckets[1:-3] / ROWS
     assert np.abs(shares - 1 / BINS).max() < 0.02
 
 
@@ -331,8 +336,8 @@ def test_column_absent_from_most_rows_still_gets_a_full_sample() -> None:
         expected_rows=rows,
     )
     feature = result.features[0]
-    assert feature.edges is not None and len(feature.edges) == BINS - 1
-    shares = result.counts.features["x"].buckets[:BINS] / len(late)
+    assert feature.edges is not None and len(feature.edges) == BINS + 1
+    shares = result.counts.features["x"].buckets[1 : BINS + 1] / len(late)
     assert np.abs(shares - 1 / BINS).max() < 0.02
 
 
@@ -393,7 +398,7 @@ def test_parquet_reference_on_stdin_is_read_again_from_its_spool(
     assert feature.edges is not None
     counts = snapshot.profile.counts.features["rising"].buckets
     np.testing.assert_array_equal(counts[:-2], exact_counts(rising, feature.edges))
-    assert np.abs(counts[:-2] / ROWS - 1 / BINS).max() < 0.02
+    assert np.abs(counts[1:-3] / ROWS - 1 / BINS).max() < 0.02
 
 
 @pytest.mark.parametrize("absent", ["missing rows", "all-NaN batches", "column not there yet"])

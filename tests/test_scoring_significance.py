@@ -155,7 +155,7 @@ def test_other_stays_in_the_test_where_the_reference_has_rows_in_it() -> None:
 
 @pytest.mark.parametrize("other", [False, True])
 def test_the_types_bound_is_at_least_the_exact_permutation_p_value(other: bool) -> None:
-    from driftcli.scoring.significance import _entropy_term, types_bound
+    from driftcli.scoring.permutation import entropy_term, types_bound
 
     rng = np.random.default_rng(3)
     for _ in range(40):
@@ -171,7 +171,7 @@ def test_the_types_bound_is_at_least_the_exact_permutation_p_value(other: bool) 
                 for t in tables
             ]
         ) / math.comb(int(pooled.sum()), n)
-        terms = _entropy_term(tables, pooled, scored)
+        terms = entropy_term(tables, pooled, scored)
         for live, term in zip(tables, terms, strict=True):
             exact = float(weights[terms >= term - 1e-9].sum())
             assert types_bound(live, pooled, scored) >= exact * (1 - 1e-9)

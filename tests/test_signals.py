@@ -201,6 +201,25 @@ def catches(pid: int, signum: int, timeout: float = 60) -> None:
     raise AssertionError(f"no handler for signal {signum} after {timeout} s")
 
 
+def taken(proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Wait until the process has read everything written to its stdin (Linux: FIONREAD
+    on a pipe counts the bytes in it), then for its loop to take them (read latency
+    0.5 s): a fixed sleep is too short on a loaded machine."""
+    import fcntl
+    import struct
+    import termios
+
+    assert proc.stdin is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pending = fcntl.ioctl(proc.stdin.fileno(), termios.FIONREAD, b"\0\0\0\0")
+        if struct.unpack("i", pending)[0] == 0:
+            time.sleep(1)
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"stdin not read after {timeout} s")
+
+
 def _rows(start: int, n: int) -> bytes:
     return b"".join(b'{"id": %d, "x": %d}\n' % (i, i % 9) for i in range(start, start + n))
 
@@ -212,7 +231,7 @@ def test_a_stopping_signal_flushes_exactly_the_rows_read(tmp_path: Path, signum:
     proc.stdin.write(_rows(0, 37))
     proc.stdin.flush()
     catches(proc.pid, signum)
-    time.sleep(2)  # the rows reach the ingest loop within its read latency (0.5 s)
+    taken(proc)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err  # not killed by the signal: it flushed, then exited
@@ -231,6 +250,7 @@ def test_an_ingest_under_nohup_keeps_sighup_ignored(tmp_path: Path) -> None:
     status = Path(f"/proc/{proc.pid}/status").read_text()
     ignored = int(next(r for r in status.splitlines() if r.startswith("SigIgn:")).split()[1], 16)
     assert ignored >> (signal.SIGHUP - 1) & 1
+    taken(proc)
     proc.send_signal(signal.SIGHUP)
     time.sleep(1)
     assert proc.poll() is None  # still running

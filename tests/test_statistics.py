@@ -9,6 +9,7 @@ flag at most about 0.5% of unchanged features, at any size.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,8 +31,30 @@ FEATURES = 300
 Draw = Callable[[np.random.Generator, int], np.ndarray]
 
 
-def normal(shift: float = 0.0) -> Draw:
-    return lambda rng, n: rng.normal(shift, 1.0, n)
+def normal(shift: float = 0.0, sd: float = 1.0) -> Draw:
+    return lambda rng, n: rng.normal(shift, sd, n)
+
+
+def far_tail(share: float = 0.15, at: float = 4.0) -> Draw:
+    """A share of the rows moved to `at` sd, the rest unchanged."""
+
+    def draw(rng: np.random.Generator, n: int) -> np.ndarray:
+        values = rng.normal(0, 1, n)
+        moved = rng.random(n) < share
+        values[moved] = rng.normal(at, 1, int(moved.sum()))
+        return values
+
+    return draw
+
+
+def split_mode(apart: float = 0.95) -> Draw:
+    """One mode split into two at -apart and +apart sd: the same mean, the same sd."""
+    spread = math.sqrt(1 - apart * apart)
+
+    def draw(rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.normal(0, spread, n) + np.where(rng.random(n) < 0.5, -apart, apart)
+
+    return draw
 
 
 def check_many(
@@ -195,11 +218,66 @@ def test_a_missing_rate_jump_is_drift() -> None:
     assert share(results) >= 0.99
 
 
-def test_small_windows_with_noise_are_ok_or_uncertain_never_drift() -> None:
+# Issue 19's detection targets: (change, reference rows, live rows, target). Each cell
+# checks 200 features: the standard error of a rate near 90% is 2.1 points, so a cell
+# asserts its target less 2.5 of them (benchmarks/calibration.py measures 1,000 a cell).
+DETECTION = [
+    ("mean +1 sd", normal(1.0), 50, 50, 0.90),
+    ("mean +0.75 sd", normal(0.75), 2000, 50, 0.90),
+    ("mean +0.5 sd", normal(0.5), 200, 200, 0.90),
+    ("sd doubled", normal(0.0, 2.0), 100, 100, 0.85),
+    ("15% of rows moved to +4 sd", far_tail(), 200, 200, 0.75),
+    ("one mode split into two", split_mode(), 100, 100, 0.95),
+]
+DETECTION_FEATURES = 200
+
+
+def slack(rate: float, trials: int = DETECTION_FEATURES) -> float:
+    return 2.5 * math.sqrt(rate * (1 - rate) / trials)
+
+
+@pytest.mark.parametrize("metric", [m for m in METRICS if m != "ks"])
+def test_the_default_evidence_catches_what_the_best_two_sample_tests_catch(metric: str) -> None:
+    """Numbers are tested by G, Anderson-Darling and the smooth statistic together: a
+    shift, a wider spread, a far tail and a split mode are each caught at the sizes of
+    live monitoring (G alone caught 34-73% of the first five)."""
+    for i, (change, draw, n_ref, n_live, target) in enumerate(DETECTION):
+        results = check_many(normal(), draw, n_ref, n_live, seed=40 + i, metric=metric,
+                             features=DETECTION_FEATURES)  # fmt: skip
+        assert share(results) >= target - slack(target), change
+
+
+def test_the_ks_metric_keeps_the_power_of_its_own_test() -> None:
+    """`--metric ks` is judged by the two-sample KS test (p_value_method `ks`): as strong
+    as the others on a shift, blind to what KS cannot see (a wider spread at 100 / 100,
+    31% for scipy's ks_2samp at p < 0.005; docs/statistics.md)."""
+    for i, (change, draw, n_ref, n_live, _) in enumerate(DETECTION[:3]):
+        results = check_many(normal(), draw, n_ref, n_live, seed=40 + i, metric="ks",
+                             features=DETECTION_FEATURES)  # fmt: skip
+        assert share(results) >= 0.85, change
+        assert {r.p_method for r in results} == {"ks"}
+
+
+@pytest.mark.parametrize("metric", list(METRICS))
+def test_noise_reads_ok_at_the_sizes_of_live_monitoring(metric: str) -> None:
+    """Under no change: ok for at least 90% of features at 50 / 50 and 2,000 / 50, 95% at
+    200 / 200 and above; drift for at most 1% (0.5% expected) at every size."""
+    for i, (n_ref, n_live, ok) in enumerate(
+        [(50, 50, 0.90), (2000, 50, 0.90), (200, 200, 0.95), (2000, 500, 0.95)]
+    ):
+        results = check_many(normal(), normal(), n_ref, n_live, seed=60 + i, metric=metric)
+        assert share(results, Status.OK) >= ok, (n_ref, n_live)
+        assert share(results) <= 0.01, (n_ref, n_live)
+
+
+def test_small_windows_with_noise_read_ok() -> None:
+    """Under no change a 50 / 50 window reads `ok`: about 0.19 of its 20-bucket KL is noise
+    (above the threshold, 0.1), and materiality is judged on the score less that noise."""
     results = check_many(normal(), normal(), 50, 50, seed=5)
-    assert {r.status for r in results} <= {Status.OK, Status.UNCERTAIN, Status.DRIFT}
+    assert share(results, Status.OK) >= 0.95
+    assert share(results) <= 0.01
     uncertain = [r for r in results if r.status is Status.UNCERTAIN]
-    assert uncertain and all(r.reason and "could be chance" in r.reason for r in uncertain)
+    assert all(r.reason and "could be chance" in r.reason for r in uncertain)
 
 
 def test_one_live_row_against_a_small_reference_is_insufficient() -> None:
@@ -209,11 +287,73 @@ def test_one_live_row_against_a_small_reference_is_insufficient() -> None:
     assert all(r.min_rows == 2 for r in results)
 
 
-def test_p_values_are_calibrated_under_no_drift() -> None:
-    results = check_many(normal(), normal(), 2000, 1000, seed=99)
+def test_p_values_are_valid_and_near_their_level_under_no_drift() -> None:
+    """The combined test's p is min(p_i / w_i) over three valid p-values: valid at every
+    level, and conservative mostly far above the levels that matter (docs/statistics.md)."""
+    results = check_many(normal(), normal(), 2000, 1000, seed=99, features=1000)
     p_values = np.array([r.p_value for r in results])
-    assert 0.02 <= np.mean(p_values < 0.05) <= 0.09
-    assert 0.35 <= np.mean(p_values < 0.5) <= 0.65
+    for level in (0.005, 0.05, 0.5):
+        assert np.mean(p_values < level) <= level + 2 * np.sqrt(level / len(p_values))
+    assert np.mean(p_values < 0.05) >= 0.025
+
+
+UNIFORMITY_FEATURES = 1000
+LEVELS = (0.005, 0.01, 0.05, 0.1)
+
+
+def too_small(p: np.ndarray) -> float:
+    """D+ = max(F(a) - a): how much more often than a uniform p-value it falls below a
+    level, at the worst level (the side on which a p-value is not valid)."""
+    ranked = np.sort(p)
+    return float(np.max(np.arange(1, p.size + 1) / p.size - ranked))
+
+
+def assert_valid(p: np.ndarray, what: str) -> None:
+    """P(p < a) <= a within Monte Carlo error at every level: D+ below its 1% critical
+    value for uniform p-values, sqrt(ln(100) / 2n), and each usual level within 3 of its
+    standard errors."""
+    assert too_small(p) <= math.sqrt(math.log(100) / (2 * p.size)), what
+    for a in LEVELS:
+        assert np.mean(p < a) <= a + 3 * math.sqrt(a * (1 - a) / p.size), (what, a)
+
+
+def part(results: list[FeatureResult], test: str) -> np.ndarray:
+    return np.array([next(x.p_value for x in r.p_parts if x.test == test) for r in results])
+
+
+@pytest.mark.parametrize(
+    ("n_ref", "n_live", "method"), [(2000, 50, "monte-carlo"), (200, 200, "chi-square")]
+)
+def test_the_combined_p_value_is_valid_under_no_change(
+    n_ref: int, n_live: int, method: str
+) -> None:
+    """min(p_G / 0.2, p_AD / 0.3, p_smooth / 0.5) over valid p-values is valid: never
+    below a level more often than a uniform p-value, within the Monte Carlo error of
+    1,000 features, by Monte Carlo on shared draws (2,000 / 50) and asymptotically
+    (200 / 200). It is conservative by construction (Bonferroni), so far from uniform
+    on the other side; each part is the uniform one (docs/statistics.md)."""
+    results = check_many(normal(), normal(), n_ref, n_live, seed=900 + n_live,
+                         features=UNIFORMITY_FEATURES, threshold=0.0)  # fmt: skip
+    assert {r.p_test for r in results} == {"g+anderson-darling+smooth"}
+    p = np.array([r.p_value for r in results])
+    assert_valid(p, "combined")
+    assert np.mean(p < 0.1) >= 0.03  # conservative, not blind
+    methods = {x.method for r in results for x in r.p_parts}
+    assert method in methods
+    if n_live == 200:  # the parts on their own: each valid too (2,000 / 50: see the docs)
+        for test in ("g", "anderson-darling", "smooth"):
+            assert_valid(part(results, test), test)
+            assert abs(np.mean(part(results, test) < 0.1) - 0.1) <= 0.03, test
+
+
+def test_the_g_test_of_categories_is_uniform_under_no_change() -> None:
+    draw = categories([1.0] * 20)
+    results = check_many(draw, draw, 2000, 50, seed=7, features=UNIFORMITY_FEATURES,
+                         threshold=0.0)  # fmt: skip
+    assert {r.p_test for r in results} == {"g"} and {r.p_method for r in results} == {"monte-carlo"}
+    p = np.array([r.p_value for r in results])
+    assert_valid(p, "g")
+    assert abs(np.mean(p < 0.1) - 0.1) <= 0.03
 
 
 def test_alpha_with_holm_keeps_the_family_wise_rate_near_one_percent() -> None:

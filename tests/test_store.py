@@ -16,6 +16,7 @@ from driftcli.api import build_reference, check, check_window, load_reference
 from driftcli.errors import StoreError, UsageError
 from driftcli.store import Store
 from driftcli.store.snapshot import SNAPSHOT_KEY, read_snapshot, write_snapshot
+from tests.conftest import Invoke
 
 
 @pytest.fixture
@@ -75,6 +76,34 @@ def test_snapshot_as_ref_gives_the_same_scores_as_raw_data(
     from_snapshot = check(live, str(path))
     assert [f.score for f in from_snapshot.features] == [f.score for f in from_raw.features]
     assert from_snapshot.reference.name == str(sample / "ref.parquet")
+
+
+def test_the_snapshot_sample_holds_only_the_features_unless_asked(
+    invoke: Invoke, sample: Path, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(7)
+    n = 400
+    table = pq.read_table(sample / "ref.parquet").slice(0, n)
+    table = table.append_column("email", pa.array([f"user{i}@example.com" for i in range(n)]))
+    table = table.append_column("tags", pa.array([[int(v)] for v in rng.integers(0, 9, n)]))
+    table = table.append_column("secret", pa.array(rng.normal(size=n)))
+    data = tmp_path / "ref.parquet"
+    pq.write_table(table, data)
+    features = ["age", "income", "score", "country", "device"]
+
+    def sampled(*args: str) -> list[str]:
+        out = tmp_path / "snap.parquet"
+        result = invoke("reference", data, "-o", out, "--exclude", "secret", *args)
+        assert result.exit_code == 0, result.stderr
+        return pq.read_table(out).column_names
+
+    assert sampled() == features
+    skipped = read_snapshot(tmp_path / "snap.parquet").profile.skipped
+    assert set(skipped) == {"email", "tags"}  # an identifier, an unsupported type
+    assert sampled("--features", "age") == ["age"]
+    assert sampled("--sample-all-columns") == [*features, "email", "tags"]  # never --exclude'd
+    api = build_reference(str(data), sample_rows=100)  # secret is a feature here
+    assert api.sample.column_names == [*features, "secret"]
 
 
 def test_window_keeps_exactly_the_last_n_rows(store: Store) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from driftcli.errors import StoreError, UsageError
-from driftcli.results import CheckedBy, CheckRecord, RecordedFeature, Status, Verdict
+from driftcli.records import CheckedBy, CheckRecord, RecordedFeature
+from driftcli.results import Status, Verdict
 from driftcli.store import Store
 from driftcli.store.history import DEFAULT_KEEP
 from tests.conftest import ROOT, SAMPLE, Invoke

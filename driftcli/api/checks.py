@@ -25,10 +25,12 @@ from driftcli.choices import InputFormat
 from driftcli.columns.values import read_numbers
 from driftcli.counting.counter import count_batches, count_chunks
 from driftcli.counting.counts import Counts
-from driftcli.errors import InputError, UsageError
-from driftcli.results import CheckedBy, CheckResult, SourceInfo
-from driftcli.scoring.compare import compare, decide, metric_for, new_columns
+from driftcli.errors import InputError, NothingStored, UsageError
+from driftcli.records import CheckedBy
+from driftcli.results import CheckResult, SourceInfo
+from driftcli.scoring.compare import compare_many, metric_for, new_columns
 from driftcli.scoring.metrics import On
+from driftcli.scoring.verdict import decide
 from driftcli.settings import DEFAULT_SETTINGS, Settings
 from driftcli.store.snapshot import Snapshot
 
@@ -67,10 +69,19 @@ def check_inputs(
         )
     from driftcli.store import Store  # a check of files never needs the store
 
-    home = Store.open(
-        store, create=False, on_warning=on_warning, line_limit=settings.max_line_bytes
-    )
-    reference = stored_reference(home, ref, settings, ref_format, engine)
+    try:
+        home = Store.open(
+            store, create=False, on_warning=on_warning, line_limit=settings.max_line_bytes
+        )
+        reference = stored_reference(home, ref, settings, ref_format, engine)
+    except NothingStored as exc:
+        if not live:
+            raise
+        raise NothingStored(
+            f"{exc.message}, and no --ref was given",
+            hint="pass the reference first: driftcli check LIVE --ref REF (data or a snapshot); "
+            "or keep one in the store: driftcli reference DATA",
+        ) from None
     if live:
         return check_against(live, reference, settings, live_format=live_format, engine=engine)
     return check_window(home.window(window), reference, settings)
@@ -132,14 +143,7 @@ def check_against(
             refuse_distributed("dask")
         from driftcli.engine.tasks import count_with, fragments_of
 
-        fragments = fragments_of(
-            live,
-            live_format,
-            settings.delimiter,
-            settings.max_line_bytes,
-            settings.skip_bad_lines,
-            settings.max_columns,
-        )
+        fragments = fragments_of(live, live_format, settings)
         counts, skipped = count_with(engine, fragments, reference.profile.features, sampled)
         info = SourceInfo(
             input_name(live),
@@ -210,20 +214,44 @@ def result_of(
 ) -> CheckResult:
     """The check of these live counts against the reference (`ignored`: live columns that
     are not data, never listed as new; `lazy_p_values`: see `compare`)."""
+    return results_of(reference, [counts], [live], settings, ignored, lazy_p_values=lazy_p_values)[
+        0
+    ]
+
+
+def results_of(
+    reference: Snapshot,
+    counts: list[Counts],
+    live: list[SourceInfo],
+    settings: Settings,
+    ignored: tuple[str, ...] = (),
+    *,
+    lazy_p_values: bool = False,
+) -> list[CheckResult]:
+    """`result_of` for many sets of live counts (a chunked check's chunks), each feature
+    scored over all of them at once."""
     validated(settings)
     settings = replace(settings, bins=reference.bins, max_categories=reference.max_categories)
     profile = reference.profile
-    samples = (counts.samples, _reference_samples(reference, set(counts.samples)))
-    features = compare(profile, counts, settings, live.name, samples, lazy_p_values=lazy_p_values)
-    return CheckResult(
-        features=features,
-        reference=reference.source,
-        live=live,
-        settings=settings,
-        new_columns=new_columns(profile, counts, settings.excluded() + ignored),
-        skipped=dict(profile.skipped),
-        decision=decide(features, settings),
-    )
+    names = {name for part in counts for name in part.samples}
+    ref_samples = _reference_samples(reference, names)
+    samples = [(part.samples, ref_samples) for part in counts]
+    every = compare_many(
+        profile, counts, settings, [info.name for info in live], list(samples),
+        lazy_p_values=lazy_p_values,
+    )  # fmt: skip
+    return [
+        CheckResult(
+            features=features,
+            reference=reference.source,
+            live=info,
+            settings=settings,
+            new_columns=new_columns(profile, part, settings.excluded() + ignored),
+            skipped=dict(profile.skipped),
+            decision=decide(features, settings),
+        )
+        for features, part, info in zip(every, counts, live, strict=True)
+    ]
 
 
 def sampled_features(reference: Snapshot, settings: Settings) -> set[str]:

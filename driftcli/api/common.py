@@ -7,10 +7,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from driftcli.choices import InputFormat
-from driftcli.errors import InputError
+from driftcli.counting.buckets import Feature
+from driftcli.errors import InputError, listed
 from driftcli.inputs import STDIN, Source, TerminalStdin, open_source
 from driftcli.inputs.chunk import SKIP_HINT
-from driftcli.reference.buckets import Feature
 from driftcli.results import SourceInfo
 from driftcli.scoring.metrics import METRICS
 from driftcli.settings import Settings, validate
@@ -34,12 +34,11 @@ def no_shared_column(
     name: str, rows: int, features: Sequence[Feature], outcome: str = ""
 ) -> InputError:
     """No row of an input held a value of any reference feature: nothing to count or store."""
-    listed = ", ".join(f.name for f in features[:8]) + (" ..." if len(features) > 8 else "")
     where = "its one row" if rows == 1 else f"any of its {rows:,} rows"
     return InputError(
         f"{name}: the rows share no column with the reference (no feature has a value "
         f"in {where}){outcome}",
-        hint=f"reference features: {listed}",
+        hint=f"reference features: {listed(f.name for f in features)}",
     )
 
 
@@ -89,8 +88,10 @@ def read_input(
             input_format,
             skip_bad_lines=skip,
             delimiter=settings.delimiter,
+            decimal=settings.decimal,
             max_line_bytes=settings.max_line_bytes,
             max_columns=settings.max_columns,
+            json_path=settings.json_path,
         ) as source,
     ):
         hint_skipping(source)

@@ -8,14 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from driftcli.clock import now_utc
-from driftcli.errors import StoreError, UsageError
-from driftcli.results import (
-    CheckedBy,
-    CheckHistory,
-    CheckRecord,
-    CheckResult,
-    RecordedFeature,
-)
+from driftcli.errors import StoreError, UsageError, did_you_mean, listed
+from driftcli.records import CheckedBy, CheckHistory, CheckRecord, RecordedFeature
+from driftcli.results import CheckResult
 from driftcli.settings import name_key
 
 if TYPE_CHECKING:
@@ -43,8 +38,10 @@ def record_check(
             for f in result.features
         ),
     )
+    from driftcli.store.history import History
+
     try:
-        window.store.history().append(record)
+        History(window.store).append(record)
     except StoreError as exc:
         # The verdict is what the gate waits for: a store one may only read, a full
         # disk or a damaged history leaves the check unrecorded, never without a verdict.
@@ -72,7 +69,7 @@ def read_history(
         if checks and window not in known:
             raise UsageError(
                 f"--window {window!r}: no recorded check of that window",
-                hint="recorded windows: " + ", ".join(known[:12]),
+                hint="recorded windows: " + listed(known),
             )
         checks = [c for c in checks if c.window == window]
     if since is not None:
@@ -123,10 +120,9 @@ def _with_features(checks: list[CheckRecord], wanted: tuple[str, ...]) -> list[C
     known = {f.name for c in checks for f in c.features}
     unknown = [n for n in wanted if name_key(n) not in {name_key(k) for k in known}]
     if unknown and checks:
-        shown = ", ".join(sorted(known)[:12])
         raise UsageError(
-            f"--feature {unknown[0]!r}: no recorded check has that feature",
-            hint=f"recorded features: {shown}",
+            f"--features {unknown[0]!r}: no recorded check has that feature",
+            hint=did_you_mean(unknown[0], sorted(known), "recorded features:"),
         )
     kept = [
         replace(c, features=tuple(f for f in c.features if name_key(f.name) in keys))

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from driftcli.api.checks import check_window
 from driftcli.api.common import Input, no_shared_column, read_input
+from driftcli.api.follow import followed, position_of
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
+from driftcli.counting.buckets import Feature
 from driftcli.counting.featureless import Featureless
 from driftcli.errors import InputError, StoreError, UsageError
 from driftcli.inputs import Chunk, Source
 from driftcli.inputs.chunk import BadLine
+from driftcli.inputs.follow import FollowSource
 from driftcli.interrupts import deferred, stop_if_asked
 from driftcli.parallel import prefetch
-from driftcli.reference.buckets import Feature
-from driftcli.results import CheckedBy, CheckResult, IngestReport
+from driftcli.records import CheckedBy, IngestReport
+from driftcli.results import CheckResult
 from driftcli.settings import DEFAULT_SETTINGS, Settings
 from driftcli.store import Store, Window
+from driftcli.store.positions import FilePosition
 from driftcli.store.snapshot import Snapshot
 from driftcli.store.window import AppendUnfinished
 
@@ -41,6 +47,9 @@ class IngestOptions:
     check_every: int | None = None
     skip_bad_lines: bool = False
     input_format: InputFormat | None = None
+    follow: bool = False
+    """Follow the input, a file of JSON lines, like `tail -F`, from where the window's last
+    ingest of it stopped (api/follow.py)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,9 @@ class IngestHooks:
 
     on_flush: Callable[[int, int], None] | None = None
     """(rows stored by this flush, rows the window holds)"""
-    on_check: Callable[[CheckResult], None] | None = None
+    on_check: Callable[[CheckResult, IngestReport], None] | None = None
+    """(the check's result, the ingest so far)"""
+    on_warning: Callable[[str], None] | None = None
 
 
 def ingest(
@@ -95,9 +106,7 @@ def ingest(
     # Rows reach the loop within half a second even when flushes are rare, so
     # an interrupt can flush them and a time-based flush is never late by much.
     latency = min(0.5, max(0.05, options.flush_seconds / 2))
-    example = "tail -F app.log | driftcli ingest -"
-    skip = options.skip_bad_lines
-    with read_input(spec, options.input_format, settings, example, skip_bad_lines=skip) as source:
+    with _opened(spec, session, options, settings) as source:
         try:
             _read_all(session, source, latency)
         except StoreError as exc:
@@ -132,6 +141,32 @@ def _read_all(session: _Session, source: Source, latency: float) -> None:
         with contextlib.suppress(KeyboardInterrupt), deferred():
             session.flush()  # a second stop gives up the rows still waiting
         raise IngestInterrupted(_finished(session, source)) from None
+
+
+@contextlib.contextmanager
+def _opened(
+    spec: Input, session: _Session, options: IngestOptions, settings: Settings
+) -> Iterator[Source]:
+    """The input, read once, or followed from where the window's last ingest of it stopped."""
+    if options.follow:
+        with followed(
+            spec,
+            session.window,
+            options.input_format,
+            options.skip_bad_lines,
+            settings,
+            session.hooks.on_warning,
+        ) as log:
+            session.follow = log
+            # A follow restarted with nothing new to read still tells what the window holds.
+            if session.window.exists():
+                session.report.window_rows = sum(s.rows for s in session.window.segments())
+            yield log
+        return
+    example = "tail -F app.log | driftcli ingest -"
+    skip = options.skip_bad_lines
+    with read_input(spec, options.input_format, settings, example, skip_bad_lines=skip) as source:
+        yield source
 
 
 def _after_missing_rows(table: pa.Table, rows: int) -> pa.Table:
@@ -188,7 +223,9 @@ class _Session:
         self.settings = settings
         self.hooks = hooks
         self.report = IngestReport()
-        self.pending: list[pa.Table] = []
+        self.pending: list[_Rows] = []
+        self.follow: FollowSource | None = None
+        """A followed file: each flush stores how far it is read (api/follow.py)."""
         self.pending_since = 0.0
         self.since_check = 0
         self.featureless = Featureless([f.name for f in self.features]) if self.features else None
@@ -196,26 +233,33 @@ class _Session:
         self.held = 0
         """Rows before the input's first row holding a feature: stored (as rows missing every
         feature) once one comes, so that an input with none stores nothing."""
+        self.held_marks: list[npt.NDArray[np.int64]] = []
 
     def take(self, chunk: Chunk, source: Source) -> None:
         """A parsed chunk: its valid rows queued, cut at the next flush or check."""
         self.report.rows_read += chunk.table.num_rows
+        self.report.skipped_lines = source.bad_lines.count
         if self.featureless is not None:
             first = self.featureless.note(chunk)
             if not self.rows_with_features:
                 self.held += first
+                if chunk.marks is not None:
+                    self.held_marks.append(chunk.marks[:first])
                 chunk = chunk.sliced(first, chunk.table.num_rows - first)
             self.rows_with_features += chunk.table.num_rows
-        table, bad_row = _valid_rows(chunk, self.features, source)
+        valid, bad_row = _valid_rows(chunk, self.features, source)
+        table, marks = valid.table, valid.marks
         if self.held and table.num_rows:
             table = _after_missing_rows(table, self.held)
-            self.held = 0
+            if marks is not None:
+                marks = np.concatenate([*self.held_marks, marks])
+            self.held, self.held_marks = 0, []
         if table.num_rows:
             # Every row of the chunk is queued before any is flushed: a stop at a
             # flush finds them all waiting, to be flushed on the way out.
             if not self.pending:
                 self.pending_since = time.monotonic()
-            self.pending.append(table)
+            self.pending.append(_Rows(table, marks))
         self._flush_due()
         if bad_row is not None:
             raise bad_row  # after the rows before it, as at a malformed line
@@ -237,7 +281,7 @@ class _Session:
 
     @property
     def pending_rows(self) -> int:
-        return sum(t.num_rows for t in self.pending)
+        return sum(rows.table.num_rows for rows in self.pending)
 
     def flush_if_due(self) -> None:
         if self.pending and time.monotonic() - self.pending_since >= self.options.flush_seconds:
@@ -254,19 +298,26 @@ class _Session:
             return
         taken, rest = _split(self.pending, self.pending_rows if rows is None else rows)
         # One chunk: a flush spanning two parsed chunks is then counted as one batch.
-        table = concat_tables(taken).combine_chunks()
+        table = concat_tables([t.table for t in taken]).combine_chunks()
         reference_id = self.reference.reference_id if self.reference else None
         try:
             held = self.window.append(
                 table, features=self.features, reference_id=reference_id,
-                max_rows=self.options.max_rows,
+                max_rows=self.options.max_rows, position=self._position_after(taken),
             )  # fmt: skip
         except AppendUnfinished as exc:
             self._stored(table.num_rows, exc.window_rows, rest)
             raise
         self._stored(table.num_rows, held, rest)
 
-    def _stored(self, rows: int, held: int, rest: list[pa.Table]) -> None:
+    def _position_after(self, taken: list[_Rows]) -> FilePosition | None:
+        """How far the followed file is read once these rows are stored."""
+        marks = taken[-1].marks if taken else None
+        if self.follow is None or marks is None or not len(marks):
+            return None
+        return position_of(self.follow.spot_at(int(marks[-1])))
+
+    def _stored(self, rows: int, held: int, rest: list[_Rows]) -> None:
         self.pending = rest
         if rest:
             self.pending_since = time.monotonic()
@@ -283,25 +334,39 @@ class _Session:
         self.report.checks += 1
         if self.reference is None:
             return
+        started = time.monotonic()
         result = check_window(self.window, self.reference, self.settings, record=CheckedBy.INGEST)
+        self.report.check_seconds = time.monotonic() - started
         if self.hooks.on_check:
-            self.hooks.on_check(result)
+            self.hooks.on_check(result, self.report)
 
 
-def _split(tables: list[pa.Table], rows: int) -> tuple[list[pa.Table], list[pa.Table]]:
-    """The first `rows` rows of the tables, and the rest (slices: nothing is copied)."""
-    taken: list[pa.Table] = []
-    rest: list[pa.Table] = []
-    for table in tables:
-        if rows >= table.num_rows:
-            taken.append(table)
-            rows -= table.num_rows
+class _Rows(NamedTuple):
+    """Rows waiting for a flush, and where each one's line ends in a followed file."""
+
+    table: pa.Table
+    marks: npt.NDArray[np.int64] | None
+
+    def sliced(self, start: int, stop: int | None = None) -> _Rows:
+        end = self.table.num_rows if stop is None else stop
+        marks = None if self.marks is None else self.marks[start:end]
+        return _Rows(self.table.slice(start, end - start), marks)
+
+
+def _split(pending: list[_Rows], rows: int) -> tuple[list[_Rows], list[_Rows]]:
+    """The first `rows` rows waiting, and the rest (slices: nothing is copied)."""
+    taken: list[_Rows] = []
+    rest: list[_Rows] = []
+    for part in pending:
+        if rows >= part.table.num_rows:
+            taken.append(part)
+            rows -= part.table.num_rows
         elif rows > 0:
-            taken.append(table.slice(0, rows))
-            rest.append(table.slice(rows))
+            taken.append(part.sliced(0, rows))
+            rest.append(part.sliced(rows))
             rows = 0
         else:
-            rest.append(table)
+            rest.append(part)
     return taken, rest
 
 
@@ -318,7 +383,7 @@ def _validate_ingest(options: IngestOptions) -> None:
 
 def _valid_rows(
     chunk: Chunk, features: list[Feature] | None, source: Source
-) -> tuple[pa.Table, BadLine | None]:
+) -> tuple[Chunk, BadLine | None]:
     """The chunk's rows whose values read as their features' types.
 
     A bad row is a skipped line with --skip-bad-lines (counted with the
@@ -327,7 +392,7 @@ def _valid_rows(
     """
     table = chunk.table
     if not features or not table.num_rows:
-        return table, None
+        return chunk, None
     masks: list[tuple[str, np.ndarray]] = []
     for feature in features:
         if feature.name in table.column_names:
@@ -345,7 +410,7 @@ def _valid_rows(
             if invalid.any():
                 masks.append((feature.name, invalid))
     if not masks:
-        return table, None
+        return chunk, None
     bad = np.logical_or.reduce([mask for _, mask in masks])
     first = int(np.argmax(bad))
     culprit = next(name for name, mask in masks if mask[first])
@@ -357,5 +422,7 @@ def _valid_rows(
             unit=chunk.unit,
         )
     except BadLine as exc:
-        return table.slice(0, first), exc
-    return table.filter(pa.array(~bad)), None
+        return chunk.sliced(0, first), exc
+    if chunk.marks is None:
+        return replace(chunk, table=table.filter(pa.array(~bad))), None
+    return chunk.taken(np.flatnonzero(~bad)), None

@@ -20,10 +20,10 @@ from driftcli.api.common import (
 from driftcli.choices import InputFormat
 from driftcli.clock import now_utc
 from driftcli.columns.samples import DEFAULT_SAMPLE_ROWS, Reservoir
+from driftcli.counting.buckets import Profile
 from driftcli.counting.counts import Counts
-from driftcli.errors import InputError, UsageError
+from driftcli.errors import InputError, UsageError, did_you_mean
 from driftcli.inputs import STDIN, Chunk
-from driftcli.reference.buckets import Profile
 from driftcli.reference.builder import Reread, build_profile
 from driftcli.reference.kinds import Selection
 from driftcli.results import SourceInfo
@@ -34,7 +34,7 @@ from driftcli.store.snapshot import Snapshot, read_snapshot, snapshot_document
 if TYPE_CHECKING:  # engines and the store are imported where used: a check of files
     # needs neither
     from driftcli.engine import Engine
-    from driftcli.store import Window
+    from driftcli.store import Store
 
 
 def build_reference(
@@ -43,16 +43,27 @@ def build_reference(
     input_format: InputFormat | None = None,
     *,
     sample_rows: int = 0,
+    sample_all_columns: bool = False,
     engine: Engine | None = None,
 ) -> Snapshot:
     """Read reference data and fix every selected feature's buckets.
 
     On a distributed engine, in two passes over the files (reference/summary.py):
-    the buckets from merged summaries, then exact counts over them.
+    the buckets from merged summaries, then exact counts over them. The sample
+    of `sample_rows` rows holds the features' columns only, unless
+    `sample_all_columns` (see `_sample_columns`).
     """
     validated(settings)
     if engine is not None and engine.distributed:
-        return _distributed_reference(spec, settings, input_format, sample_rows, engine)
+        snapshot = _distributed_reference(spec, settings, input_format, sample_rows, engine)
+    else:
+        snapshot = _local_reference(spec, settings, input_format, sample_rows)
+    return _sample_columns(snapshot, settings, sample_all_columns)
+
+
+def _local_reference(
+    spec: Input, settings: Settings, input_format: InputFormat | None, sample_rows: int
+) -> Snapshot:
     with read_input(spec, input_format, settings, "cat ref.csv | driftcli reference -") as source:
         snapshot = _snapshot_of(
             (chunk for chunk in source.chunks() if chunk is not None),
@@ -67,16 +78,21 @@ def build_reference(
 
 
 def reference_from_window(
-    window: Window, settings: Settings = DEFAULT_SETTINGS, *, sample_rows: int = DEFAULT_SAMPLE_ROWS
+    store: Store,
+    name: str,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
+    sample_all_columns: bool = False,
 ) -> Snapshot:
-    """Profile a window's raw rows as a new reference (promotion)."""
+    """Profile the raw rows of the store's window `name` as a new reference (promotion)."""
     validated(settings)
+    window = store.window(name)
     if not window.exists():
         raise UsageError(f"no window named {window.name!r} in the store {window.store.root}")
     batches = (batch for table in window.tables() for batch in table.to_batches())
     source = SourceInfo(f"window {window.name}", "window", 0)
     # Rows stored from CSV are text: keep the kinds the current reference gave them.
-    store = window.store
     kept = (
         {f.name: f.kind for f in store.load_reference().profile.features}
         if store.has_reference()
@@ -84,7 +100,27 @@ def reference_from_window(
     )
     selection = Selection.of(settings)
     selection = replace(selection, kinds={**kept, **selection.kinds})
-    return _snapshot_of(batches, settings, source, selection, sample_rows=sample_rows)
+    snapshot = _snapshot_of(batches, settings, source, selection, sample_rows=sample_rows)
+    return _sample_columns(snapshot, settings, sample_all_columns)
+
+
+def _sample_columns(snapshot: Snapshot, settings: Settings, all_columns: bool) -> Snapshot:
+    """The snapshot with its sample rows cut down to the features' columns.
+
+    Only the features' raw values are ever read back (raw-sample metrics);
+    the columns the reference does not score (identifiers, names, free text,
+    times, columns --features leaves out) would only carry personal data
+    into a file that gets copied around. `all_columns` keeps every column but
+    the --exclude'd ones (--sample-all-columns).
+    """
+    sample = snapshot.sample
+    if all_columns:
+        excluded = {name_key(c) for c in settings.excluded()}
+        dropped = [c for c in sample.column_names if name_key(c) in excluded]
+    else:
+        kept = {f.name for f in snapshot.profile.features}
+        dropped = [c for c in sample.column_names if c not in kept]
+    return replace(snapshot, sample=sample.drop_columns(dropped)) if dropped else snapshot
 
 
 def _snapshot_of(
@@ -121,9 +157,6 @@ def _snapshot(
         reasons = "; ".join(f"{name}: {why}" for name, why in profile.skipped.items())
         detail = f" ({reasons})" if reasons else ""
         raise InputError(f"{source.name}: no column in the reference can be scored{detail}")
-    if settings.excluded() and sample.num_columns:
-        excluded = {name_key(c) for c in settings.excluded()}
-        sample = sample.drop_columns([c for c in sample.column_names if name_key(c) in excluded])
     return Snapshot(
         profile=profile,
         source=source,
@@ -144,14 +177,7 @@ def _distributed_reference(
     from driftcli.engine.tasks import count_with, fragments_of, summarize_with
     from driftcli.reference.summary import features_from
 
-    fragments = fragments_of(
-        spec,
-        input_format,
-        settings.delimiter,
-        settings.max_line_bytes,
-        settings.skip_bad_lines,
-        settings.max_columns,
-    )
+    fragments = fragments_of(spec, input_format, settings)
     selection = Selection.of(settings)
     summary, bad = summarize_with(engine, fragments, sample_rows, dict(selection.kinds))
     features, skipped = features_from(summary, selection)
@@ -244,7 +270,7 @@ def check_selection(profile: Profile, settings: Settings, name: str) -> None:
         if name_key(feature_name) not in known:
             raise UsageError(
                 f"config [features.{feature_name}]: {feature_name!r} is not a column of {name}",
-                hint=f"its columns: {', '.join(profile.counts.columns[:12])}",
+                hint=did_you_mean(feature_name, profile.counts.columns, "its columns:"),
             )
     known = {name_key(c) for c in profile.counts.columns}
     selections = (
@@ -257,5 +283,5 @@ def check_selection(profile: Profile, settings: Settings, name: str) -> None:
         if unknown:
             raise UsageError(
                 f"{option}: {unknown[0]!r} is not a column of {name}",
-                hint=f"its columns: {', '.join(profile.counts.columns[:12])}",
+                hint=did_you_mean(unknown[0], profile.counts.columns, "its columns:"),
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from driftcli.errors import StoreError
-from driftcli.results import ReferenceStatus, StoreStatus, WindowStatus
+from driftcli.records import ReferenceStatus, StoreStatus, WindowStatus
 from driftcli.store import Store
 
 

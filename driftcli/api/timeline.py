@@ -10,9 +10,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from driftcli.api.checks import result_of, sampled_features, stored_reference, window_of
+from driftcli.api.checks import (
+    result_of,
+    results_of,
+    sampled_features,
+    stored_reference,
+    window_of,
+)
 from driftcli.api.common import (
     Input,
+    input_name,
     read_input,
     reads_stdin,
     validated,
@@ -35,6 +42,7 @@ from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, UsageError
 from driftcli.inputs import Chunk
 from driftcli.parallel import prefetch
+from driftcli.reference.kinds import BY_TIME
 from driftcli.results import (
     CheckResult,
     ChunkResult,
@@ -45,7 +53,7 @@ from driftcli.results import (
     UntimedRows,
     Verdict,
 )
-from driftcli.scoring.compare import decide_over_chunks, partial_chunks
+from driftcli.scoring.chunks import decide_over_chunks, partial_chunks
 from driftcli.settings import DEFAULT_SETTINGS, ByTime, Chunking, Settings, name_key
 from driftcli.store.snapshot import Snapshot
 
@@ -73,12 +81,12 @@ def check_timeline(
 
     Without LIVE, the store's window is cut into chunks (a chunked check is
     not recorded in the store's history). `any_chunk`: drift when any chunk
-    drifted, not only the latest with a verdict.
+    drifted, not only the latest with a verdict. On a distributed `engine`, files
+    are cut by time on its workers (by rows needs the input's order: refused); a
+    window is read here.
     """
-    if engine is not None and engine.distributed:
-        raise UsageError(
-            "--by and --chunk-rows count on this machine", hint="leave out --engine dask"
-        )
+    if engine is not None and engine.distributed and not isinstance(chunking, ByTime):
+        raise rows_need_one_reader()
     if settings.joint:
         raise UsageError(
             "--joint tests a whole check, not chunks: it cannot go with --by or --chunk-rows",
@@ -89,8 +97,10 @@ def check_timeline(
     if live and ref is not None:
         if reads_stdin(live) and reads_stdin(ref):
             raise UsageError("only one input can come from stdin ('-')")
-        reference = load_reference(ref, settings, ref_format)
-        return check_timeline_of(live, reference, chunking, settings, live_format, any_chunk)
+        reference = load_reference(ref, settings, ref_format, engine=engine)
+        return check_timeline_of(
+            live, reference, chunking, settings, live_format, any_chunk, engine=engine
+        )
     from driftcli.store import Store  # a check of files never needs the store
 
     home = Store.open(
@@ -98,9 +108,20 @@ def check_timeline(
     )
     reference = stored_reference(home, ref, settings, ref_format)
     if live:
-        return check_timeline_of(live, reference, chunking, settings, live_format, any_chunk)
+        return check_timeline_of(
+            live, reference, chunking, settings, live_format, any_chunk, engine=engine
+        )
     reference = without_time_column(reference, chunking)
     return _window_timeline(home.window(window), reference, chunking, settings, any_chunk)
+
+
+def rows_need_one_reader() -> UsageError:
+    """Chunks of rows on a distributed engine: refused (see `check_timeline`)."""
+    return UsageError(
+        "chunks of rows (--chunk-rows) follow the input's order, which Dask's workers, "
+        "reading its files apart, do not share",
+        hint="cut by time (--by COLUMN --every 1d), or leave out --engine dask",
+    )
 
 
 def check_timeline_of(
@@ -110,15 +131,46 @@ def check_timeline_of(
     settings: Settings = DEFAULT_SETTINGS,
     live_format: InputFormat | None = None,
     any_chunk: bool = False,
+    *,
+    engine: Engine | None = None,
 ) -> Timeline:
     """Cut live data into chunks and check each against an already profiled reference."""
     reference = without_time_column(reference, chunking)
+    if engine is not None and engine.distributed and isinstance(chunking, ByTime):
+        chunker, info = _cut_on(engine, live, reference, chunking, settings, live_format)
+        return _timeline(reference, chunker, chunking, info, settings, any_chunk)
     example = "cat log.jsonl | driftcli check - --ref ref.parquet --by ts --every 1d"
     with read_input(live, live_format, settings, example) as source:
         chunker = _chunker(reference, settings, chunking, source.name)
         _feed(chunker, (c for c in source.chunks() if c is not None))
         info = with_skipped(SourceInfo(source.name, source.format.value, chunker.rows), source)
     return _timeline(reference, chunker, chunking, info, settings, any_chunk)
+
+
+def _cut_on(
+    engine: Engine,
+    live: Input,
+    reference: Snapshot,
+    by: ByTime,
+    settings: Settings,
+    live_format: InputFormat | None,
+) -> tuple[Chunker, SourceInfo]:
+    """The live files cut by time and counted on the engine's workers."""
+    from driftcli.engine.tasks import chunk_with, fragments_of
+
+    fragments = fragments_of(live, live_format, settings)
+    name = input_name(live)
+    sampled = sampled_features(reference, settings)
+    features = reference.profile.features
+    chunker, skipped = chunk_with(engine, fragments, features, sampled, by, name)
+    info = SourceInfo(
+        name,
+        fragments[0].format.value,
+        chunker.rows,
+        skipped_lines=skipped.count,
+        first_skipped=skipped.first,
+    )
+    return chunker, info
 
 
 def without_time_column(reference: Snapshot, chunking: Chunking) -> Snapshot:
@@ -128,13 +180,18 @@ def without_time_column(reference: Snapshot, chunking: Chunking) -> Snapshot:
     key = name_key(chunking.column)
     features = reference.profile.features
     kept = [f for f in features if name_key(f.name) != key]
+    profile = reference.profile
+    # Said once, as the time column, not as a column the reference could not score.
+    named = [c for c in profile.counts.columns if name_key(c) == key] or [chunking.column]
+    skipped = {n: why for n, why in profile.skipped.items() if name_key(n) != key}
+    skipped[named[0]] = BY_TIME
     if len(kept) == len(features):
-        return reference
+        return replace(reference, profile=replace(profile, skipped=skipped))
     if not kept:
         raise UsageError(f"--by {chunking.column}: the reference has no feature besides it")
     return replace(
         reference,
-        profile=replace(reference.profile, features=kept),
+        profile=replace(profile, features=kept, skipped=skipped),
         restricted_from=reference.whole_reference_id,
     )
 
@@ -235,17 +292,18 @@ def _checked(
     settings: Settings,
     ignored: tuple[str, ...],
 ) -> list[ChunkResult]:
-    """Each chunk checked as a whole check of its rows; a chunk without rows, unjudged."""
-    checks: list[CheckResult | None] = []
-    for counts, (start, _) in zip(parts, spans, strict=True):
-        live = SourceInfo(
-            f"{info.name} [{start}]", info.format, 0 if counts is None else counts.rows
-        )
-        checks.append(
-            None
-            if counts is None
-            else result_of(reference, counts, live, settings, ignored, lazy_p_values=True)
-        )
+    """Each chunk checked as a whole check of its rows (every chunk's features scored at
+    once); a chunk without rows, unjudged."""
+    filled = [(i, counts) for i, counts in enumerate(parts) if counts is not None]
+    infos = [
+        SourceInfo(f"{info.name} [{spans[i][0]}]", info.format, counts.rows) for i, counts in filled
+    ]
+    results = results_of(
+        reference, [counts for _, counts in filled], infos, settings, ignored, lazy_p_values=True
+    )
+    checks: list[CheckResult | None] = [None] * len(parts)
+    for (i, _), result in zip(filled, results, strict=True):
+        checks[i] = result
     template = next(c for c in checks if c is not None)
     return [
         ChunkResult(

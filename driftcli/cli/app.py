@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from driftcli import __version__
+from driftcli.cli.usage import DriftcliGroup
 from driftcli.errors import ExitCode
 
 # driftcli never calls BLAS, but numpy's OpenBLAS starts a thread per core on
@@ -38,6 +39,7 @@ class _Driftcli(typer.Typer):
 
 
 app = _Driftcli(
+    cls=DriftcliGroup,
     name="driftcli",
     help="Detect drift between live and reference ML data, feature by feature.",
     epilog=EXIT_CODES_HELP,

@@ -1,38 +1,54 @@
 """`driftcli check`: compare live data with the reference; exit 1 on drift."""
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from driftcli.choices import Correction, InputFormat, OutputFormat
+from driftcli.choices import Correction, InputFormat, OutputFormat, SortOrder
 from driftcli.cli.app import EXIT_CODES_HELP, app
 from driftcli.cli.chunked import chunking_for, warnings_of
+from driftcli.cli.monitor import monitor_flags, monitor_for
 from driftcli.cli.options import (
     BinsOption,
     ConfigOption,
     DebugOption,
+    DecimalOption,
     DelimiterOption,
     EngineOption,
     ExcludeOption,
     FeaturesOption,
     FormatOption,
+    HookTimeoutOption,
     InputFormatOption,
+    InvalidPointsOption,
+    InvalidRatioOption,
+    JsonPathOption,
     MaxColumnsOption,
     MaxLineBytesOption,
     MetricOption,
+    MetricsOption,
+    MissingPointsOption,
+    MissingRatioOption,
+    OnDriftAlsoOption,
+    OnDriftOption,
     QuietOption,
     SchedulerOption,
     SkipBadLinesOption,
     StoreOption,
     ThresholdOption,
+    UnseenPointsOption,
+    UnseenRatioOption,
     at_most_max_count,
     split_names,
 )
 from driftcli.cli.reports import MainReport, emit, no_stdout_files
-from driftcli.cli.runtime import Context, note, prepare, progress, warn, write_json, write_stdout
+from driftcli.cli.runtime import Context, note, prepare, progress, warn
+from driftcli.cli.show_config import show_config as show_settings
 from driftcli.errors import ExitCode
+from driftcli.view import View
 
 if TYPE_CHECKING:
     from driftcli.results import CheckResult, Timeline
@@ -126,6 +142,12 @@ def check(
     ] = None,
     features: FeaturesOption = None,
     exclude: ExcludeOption = None,
+    missing_ratio: MissingRatioOption = None,
+    missing_points: MissingPointsOption = None,
+    unseen_ratio: UnseenRatioOption = None,
+    unseen_points: UnseenPointsOption = None,
+    invalid_ratio: InvalidRatioOption = None,
+    invalid_points: InvalidPointsOption = None,
     by: Annotated[
         str | None,
         typer.Option(
@@ -186,9 +208,11 @@ def check(
     ] = False,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
+    decimal: DecimalOption = None,
     max_line_bytes: MaxLineBytesOption = None,
     max_columns: MaxColumnsOption = None,
     input_format: InputFormatOption = None,
+    json_path: JsonPathOption = None,
     ref_format: Annotated[
         InputFormat | None,
         typer.Option(
@@ -233,6 +257,27 @@ def check(
             help="Append the Markdown report to $GITHUB_STEP_SUMMARY (GitHub Actions job summary).",
         ),
     ] = False,
+    sort: Annotated[
+        SortOrder,
+        typer.Option(
+            "--sort",
+            help="Order of the features in the table, Markdown and HTML reports: drift "
+            "(drifted, then uncertain, then by score), score, name, or input (the "
+            "reference's column order).",
+        ),
+    ] = SortOrder.DRIFT,
+    only_failing: Annotated[
+        bool,
+        typer.Option(
+            "--only-failing",
+            help="Show only the features that drifted or are uncertain in the table, "
+            "Markdown and HTML reports, and count the others.",
+        ),
+    ] = False,
+    metrics: MetricsOption = None,
+    on_drift: OnDriftOption = None,
+    on_drift_also: OnDriftAlsoOption = None,
+    hook_timeout: HookTimeoutOption = None,
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when drift is found (report only).")
     ] = False,
@@ -275,13 +320,20 @@ def check(
         "scheduler": scheduler,
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
+        "decimal": decimal,
         "max_line_bytes": max_line_bytes,
         "max_columns": max_columns,
+        "missing_ratio": missing_ratio,
+        "missing_points": missing_points,
+        "unseen_ratio": unseen_ratio,
+        "unseen_points": unseen_points,
+        "invalid_ratio": invalid_ratio,
+        "invalid_points": invalid_points,
         "joint": joint or None,
-    }
+    } | monitor_flags(json_path, metrics, on_drift, on_drift_also, hook_timeout)
     context = prepare(flags, config, debug)
     if show_config:
-        context.run(lambda: _show_config(context, output_format))
+        context.run(lambda: show_settings(context, output_format))
         raise typer.Exit(ExitCode.OK)
     reports = {
         OutputFormat.JSON: json_file,
@@ -295,12 +347,20 @@ def check(
     )
 
     inputs = _Inputs(live, ref, window, input_format, ref_format, quiet)
+    monitor = context.run(lambda: monitor_for(context, quiet=quiet))
+    started = time.monotonic()
     with progress(shown=not quiet):
         result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
+    seconds = time.monotonic() - started
     for line in [] if quiet else warnings_of(result):
         note(line)
-    main = MainReport(output_format, output, to_stdout=not quiet)
-    context.run(lambda: emit(result, main, reports, summary))
+    main = MainReport(output_format, output, to_stdout=not quiet, view=View(sort, only_failing))
+    try:
+        context.run(lambda: emit(result, main, reports, summary))
+    finally:
+        # After the reports, so a slow hook never holds the verdict back; even if a
+        # report could not be written, since the check itself was made.
+        monitor.checked(result, result.live.name if live else window or "live", seconds)
     raise typer.Exit(_exit_code(result, exit_zero))
 
 
@@ -362,23 +422,3 @@ def _exit_code(result: "CheckResult | Timeline", exit_zero: bool) -> ExitCode:
         note("hint: check a larger live window, or build a larger reference")
         return ExitCode.ERROR
     return ExitCode.DRIFT if result.drift and not exit_zero else ExitCode.OK
-
-
-def _show_config(context: Context, output_format: OutputFormat) -> None:
-    import sys
-
-    from driftcli.config import describe, describe_json
-    from driftcli.output.texts import json_text, shown
-
-    resolved = context.resolved
-    if output_format is OutputFormat.JSON:
-        write_json(json_text(describe_json(resolved)))
-        return
-    where = (
-        resolved.config_path or "none found (driftcli.toml or [tool.driftcli] in pyproject.toml)"
-    )
-    lines = [shown(f"config file: {where}")]
-    rows = [tuple(shown(part) for part in row) for row in describe(resolved)]
-    width = max(len(key) for key, _, _ in rows)
-    lines += [f"{key:<{width}}  {value}  ({source})" for key, value, source in rows]
-    write_stdout(lambda: sys.stdout.write("\n".join(lines) + "\n"))

@@ -20,7 +20,7 @@ def chunking_for(
 ) -> "Chunking | None":
     """The chunks the options ask for, refused before a Dask cluster would be started."""
     from driftcli.errors import UsageError
-    from driftcli.settings import chunking_of
+    from driftcli.settings import ByRows, chunking_of
 
     chunking = chunking_of(by, every, timezone, chunk_rows)
     if fail_on_any_chunk and chunking is None:
@@ -28,10 +28,10 @@ def chunking_for(
             "--fail-on-any-chunk needs chunks: --by COLUMN --every 1d, or --chunk-rows N"
         )
     resolved = context.resolved
-    if chunking is not None and (resolved.engine() != "local" or resolved.scheduler()):
-        raise UsageError(
-            "--by and --chunk-rows count on this machine", hint="leave out --engine dask"
-        )
+    if isinstance(chunking, ByRows) and (resolved.engine() != "local" or resolved.scheduler()):
+        from driftcli.api.timeline import rows_need_one_reader
+
+        raise rows_need_one_reader()
     return chunking
 
 

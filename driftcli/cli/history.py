@@ -9,6 +9,8 @@ from driftcli.cli.app import app
 from driftcli.cli.options import (
     ConfigOption,
     DebugOption,
+    FeaturesOption,
+    QuietOption,
     StoreOption,
     at_most_max_count,
     split_names,
@@ -22,14 +24,10 @@ def history(
         str | None,
         typer.Option("--window", "-w", help="Only the checks of this window.", show_default=False),
     ] = None,
+    features: FeaturesOption = None,
     feature: Annotated[
         list[str] | None,
-        typer.Option(
-            "--feature",
-            help="Only these features (comma-separated or repeated).",
-            metavar="NAMES",
-            show_default=False,
-        ),
+        typer.Option("--feature", hidden=True, help="The old name of --features."),
     ] = None,
     since: Annotated[
         str | None,
@@ -56,6 +54,7 @@ def history(
         typer.Option("--format", "-f", help="Output: a table, or JSON for programs."),
     ] = HistoryFormat.TABLE,
     store: StoreOption = None,
+    quiet: QuietOption = False,
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -63,17 +62,21 @@ def history(
     checks (a sparkline), its latest status, and when it last drifted.
 
     Each driftcli check of a stored window, and each ingest --check-every check, is
-    recorded (the last 1,000 by default; see --keep).
+    recorded (the last 1,000 by default; see --keep). With --quiet, nothing is printed
+    but errors (for --keep in a script).
     """
     from driftcli import api
 
     context = prepare({"store": str(store) if store else None}, config, debug)
-    home = context.run(lambda: context.store(create=False))
+    home = context.run(lambda: context.store(create=False, quiet=quiet))
     if keep is not None:
         dropped = context.run(lambda: api.keep_history(home, keep))
-        note(f"the history keeps the last {keep:,} checks; {dropped:,} older ones dropped")
-    names = split_names(feature) or ()
+        if not quiet:
+            note(f"the history keeps the last {keep:,} checks; {dropped:,} older ones dropped")
+    names = split_names([*(features or []), *(feature or [])]) or ()
     found = context.run(lambda: api.read_history(home, window=window, features=names, since=since))
+    if quiet:
+        return
     if output_format is HistoryFormat.JSON:
         from driftcli.output.json_report import history_json
 

@@ -7,13 +7,20 @@ import typer
 
 from driftcli import interrupts
 from driftcli.cli.app import app
+from driftcli.cli.monitor import Monitor, monitor_flags, monitor_for
 from driftcli.cli.options import (
     ConfigOption,
     DebugOption,
+    DecimalOption,
     DelimiterOption,
+    HookTimeoutOption,
     InputFormatOption,
+    JsonPathOption,
     MaxColumnsOption,
     MaxLineBytesOption,
+    MetricsOption,
+    OnDriftAlsoOption,
+    OnDriftOption,
     QuietOption,
     SkipBadLinesOption,
     StoreOption,
@@ -21,11 +28,12 @@ from driftcli.cli.options import (
     WindowOption,
     at_most_max_count,
 )
-from driftcli.cli.runtime import fail, note, prepare
+from driftcli.cli.runtime import fail, note, prepare, warn
 from driftcli.errors import ExitCode
 
 if TYPE_CHECKING:
-    from driftcli.results import CheckResult, IngestReport
+    from driftcli.results import CheckResult
+from driftcli.records import IngestReport
 
 
 @app.command(
@@ -36,7 +44,8 @@ def ingest(
     data: Annotated[
         str,
         typer.Argument(
-            help="Rows to append: a CSV, Parquet or JSON-lines file, or - for stdin.",
+            help="Rows to append: a CSV, Parquet or JSON-lines file, or - for stdin; "
+            "with --follow, a log file of JSON lines.",
             metavar="DATA",
             show_default=False,
         ),
@@ -70,9 +79,23 @@ def ingest(
             show_default=False,
         ),
     ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Follow DATA, a log of JSON lines, like tail -F (across rotation), from "
+            "where the window's last --follow of it stopped; stop with SIGTERM or Ctrl-C.",
+        ),
+    ] = False,
+    json_path: JsonPathOption = None,
+    metrics: MetricsOption = None,
+    on_drift: OnDriftOption = None,
+    on_drift_also: OnDriftAlsoOption = None,
+    hook_timeout: HookTimeoutOption = None,
     threshold: ThresholdOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
+    decimal: DecimalOption = None,
     max_line_bytes: MaxLineBytesOption = None,
     max_columns: MaxColumnsOption = None,
     input_format: InputFormatOption = None,
@@ -90,11 +113,15 @@ def ingest(
         "threshold": threshold,
         "store": str(store) if store else None,
         "delimiter": delimiter,
+        "decimal": decimal,
         "max_line_bytes": max_line_bytes,
         "max_columns": max_columns,
-    }
+    } | monitor_flags(json_path, metrics, on_drift, on_drift_also, hook_timeout)
     context = prepare(flags, config, debug)
-    told = _Listener(window, quiet=quiet, verbose=verbose)
+    monitor = context.run(lambda: monitor_for(context, quiet=quiet))
+    if monitor.active and check_every is None:
+        fail("--metrics and --on-drift act on checks: give --check-every N too")
+    told = _Listener(window, monitor, quiet=quiet, verbose=verbose)
 
     def run() -> "IngestReport":
         from driftcli import api
@@ -107,8 +134,11 @@ def ingest(
             check_every=check_every,
             skip_bad_lines=skip_bad_lines,
             input_format=input_format,
+            follow=follow,
         )
-        hooks = api.IngestHooks(on_flush=told.on_flush, on_check=told.on_check)
+        hooks = api.IngestHooks(
+            on_flush=told.on_flush, on_check=told.on_check, on_warning=told.on_warning
+        )
         store = context.store(create=True, when_written=True)
         try:
             return api.ingest(data, store, options, context.settings, hooks)
@@ -142,8 +172,9 @@ def ingest(
 class _Listener:
     """What an ingest says on stderr as it goes, and whether a check found drift."""
 
-    def __init__(self, window: str, *, quiet: bool, verbose: bool) -> None:
+    def __init__(self, window: str, monitor: Monitor, *, quiet: bool, verbose: bool) -> None:
         self.window = window
+        self.monitor = monitor
         self.quiet = quiet
         self.verbose = verbose
         self.drift_seen = False
@@ -154,7 +185,11 @@ class _Listener:
 
             note(f"stored {plural(rows, 'row')}; window {self.window!r} holds {window_rows:,}")
 
-    def on_check(self, result: "CheckResult") -> None:
+    def on_warning(self, text: str) -> None:
+        if not self.quiet:
+            warn(text)
+
+    def on_check(self, result: "CheckResult", report: "IngestReport") -> None:
         from driftcli.output.lines import alert_lines, no_verdict_line
         from driftcli.results import Verdict
 
@@ -165,9 +200,12 @@ class _Listener:
             lines.append(no_verdict_line(result, self.window))
         for line in [] if self.quiet else lines:
             note(line)
+        self.monitor.checked(result, self.window, report.check_seconds, report)
 
     def summarize(self, report: "IngestReport") -> None:
         from driftcli.output.lines import ingest_summary
+
+        self.monitor.write_metrics(report, self.window)  # the final counts
 
         for line in [] if self.quiet else ingest_summary(report, self.window):
             note(line)

@@ -5,7 +5,7 @@ evaluate every option's annotation from its string at each start.
 """
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -62,16 +62,20 @@ InputFormatOption = Annotated[
 ThresholdOption = Annotated[
     float | None,
     typer.Option(
-        help="Drift when the score is above this, and chance cannot explain it "
-        "(default: the metric's own; kl 0.1).",
+        help="Drift when the change (the score less its noise at these counts) may be above "
+        "this, and chance cannot explain it (default: the metric's own; kl 0.1).",
         min=0.0,
         show_default=False,
     ),
 ]
+METRIC_CHOICES = "<kl|psi|js|hellinger|ks|wasserstein>"
+"""The metrics, as --help lists them: written out, for scoring/metrics.py imports numpy
+(tests/test_cli_options.py keeps the two equal)."""
 MetricOption = Annotated[
     str | None,
     typer.Option(
         help="kl (default), psi, js, hellinger; on raw numeric samples: ks, wasserstein.",
+        metavar=METRIC_CHOICES,
         show_default=False,
     ),
 ]
@@ -105,6 +109,7 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         help="Where to count: local (default) or dask (pip install 'driftcli[dask]').",
+        metavar="<local|dask>",
         show_default=False,
     ),
 ]
@@ -135,6 +140,16 @@ DelimiterOption = Annotated[
         show_default=False,
     ),
 ]
+DecimalOption = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal",
+        help="CSV decimal mark: . or , (default: sniffed from the first lines; a comma "
+        "when numbers read 1234,5).",
+        metavar="MARK",
+        show_default=False,
+    ),
+]
 QuietOption = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="Print nothing but errors: the exit code tells the result."),
@@ -161,6 +176,30 @@ MaxColumnsOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _quality(rule: str, limit: str, what: str) -> Any:
+    """A data-quality rule's limit: the rule fails past both its ratio and its points."""
+    if limit == "ratio":
+        told = f"Fail on {what} at this many times the reference's share, and "
+        told += f"--{rule}-points above it [default: 2; inf: never]."
+    else:
+        told = f"Fail on {what} this many percentage points above the reference's share, "
+        told += f"and --{rule}-ratio times it [default: 1; inf: never]."
+    low = 1.0 if limit == "ratio" else 0.0
+    return typer.Option(f"--{rule}-{limit}", help=told, min=low, show_default=False)
+
+
+MissingRatioOption = Annotated[float | None, _quality("missing", "ratio", "missing values")]
+MissingPointsOption = Annotated[float | None, _quality("missing", "points", "missing values")]
+UnseenRatioOption = Annotated[
+    float | None, _quality("unseen", "ratio", "values the reference never had")
+]
+UnseenPointsOption = Annotated[
+    float | None, _quality("unseen", "points", "values the reference never had")
+]
+InvalidRatioOption = Annotated[float | None, _quality("invalid", "ratio", "invalid values")]
+InvalidPointsOption = Annotated[float | None, _quality("invalid", "points", "invalid values")]
 WindowOption = Annotated[
     str, typer.Option("--window", "-w", help="Name of the live window in the store.")
 ]
@@ -174,3 +213,55 @@ def split_names(values: list[str] | None) -> tuple[str, ...] | None:
         parts = value.split(",") if "," in value else [value]
         names += [part for part in parts if part.strip() or len(parts) == 1]
     return tuple(dict.fromkeys(names)) or None
+
+
+JsonPathOption = Annotated[
+    str | None,
+    typer.Option(
+        "--json-path",
+        help="Read each JSON line's features from the object at these keys "
+        "(features, request.features); lines without it are rows without features.",
+        metavar="KEYS",
+        show_default=False,
+    ),
+]
+MetricsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--metrics",
+        help="Write each check's results to FILE in the Prometheus text format, atomically "
+        "(for node_exporter's textfile collector; docs/monitoring.md).",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+OnDriftOption = Annotated[
+    str | None,
+    typer.Option(
+        "--on-drift",
+        help="Run CMD when a check finds drift: the JSON report on its stdin, "
+        "DRIFTCLI_VERDICT, DRIFTCLI_WINDOW, DRIFTCLI_DRIFTED in its environment "
+        "(split like a shell line, run without a shell; docs/monitoring.md).",
+        metavar="CMD",
+        show_default=False,
+    ),
+]
+OnDriftAlsoOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--on-drift-also",
+        help="Run the --on-drift hook also for these statuses: uncertain.",
+        metavar="STATUSES",
+        show_default=False,
+    ),
+]
+HookTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--hook-timeout",
+        help="Seconds the --on-drift hook may run before it is killed [default: 30].",
+        metavar="SECONDS",
+        min=0.1,
+        show_default=False,
+    ),
+]

@@ -1,5 +1,6 @@
 """`driftcli reference`: build the reference snapshot from data, or promote a window."""
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,11 +12,13 @@ from driftcli.cli.options import (
     BinsOption,
     ConfigOption,
     DebugOption,
+    DecimalOption,
     DelimiterOption,
     EngineOption,
     ExcludeOption,
     FeaturesOption,
     InputFormatOption,
+    JsonPathOption,
     ListingFormatOption,
     MaxColumnsOption,
     MaxLineBytesOption,
@@ -69,6 +72,7 @@ def reference(
     exclude: ExcludeOption = None,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
+    decimal: DecimalOption = None,
     max_line_bytes: MaxLineBytesOption = None,
     max_columns: MaxColumnsOption = None,
     config: ConfigOption = None,
@@ -80,7 +84,16 @@ def reference(
             callback=at_most_max_count,
         ),
     ] = 10_000,
+    sample_all_columns: Annotated[
+        bool,
+        typer.Option(
+            "--sample-all-columns",
+            help="Keep every column in the snapshot's sample rows; by default only the "
+            "features' (identifiers and other columns not scored are left out).",
+        ),
+    ] = False,
     input_format: InputFormatOption = None,
+    json_path: JsonPathOption = None,
     output_format: ListingFormatOption = ListingFormat.TABLE,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -97,15 +110,18 @@ def reference(
         "scheduler": scheduler,
         "skip_bad_lines": skip_bad_lines or None,
         "delimiter": delimiter,
+        "decimal": decimal,
         "max_line_bytes": max_line_bytes,
         "max_columns": max_columns,
+        "json_path": json_path,
     }
     context = prepare(flags, config, debug)
 
     def run() -> "tuple[Snapshot, str]":
         from driftcli.store.snapshot import export_snapshot
 
-        snapshot = _build(context, data, from_window, sample_size, input_format)
+        sample = _Sample(sample_size, sample_all_columns)
+        snapshot = _build(context, data, from_window, sample, input_format)
         if output is not None:
             export_snapshot(snapshot, output)
             return snapshot, str(output)
@@ -138,18 +154,37 @@ def _build(
     context: Context,
     data: str | None,
     from_window: str | None,
-    sample_size: int,
+    sample: "_Sample",
     input_format: InputFormat | None,
 ) -> "Snapshot":
     """The snapshot: promoted from a window, or built from DATA."""
     from driftcli import api
 
     if from_window is not None:
-        window = context.store(create=False).window(from_window)
-        return api.reference_from_window(window, context.settings, sample_rows=sample_size)
+        store = context.store(create=False)
+        return api.reference_from_window(
+            store,
+            from_window,
+            context.settings,
+            sample_rows=sample.rows,
+            sample_all_columns=sample.all_columns,
+        )
     if data is None:
         raise UsageError("give either DATA or --from-window NAME")
     with context.engine() as counting:
         return api.build_reference(
-            data, context.settings, input_format, sample_rows=sample_size, engine=counting
+            data,
+            context.settings,
+            input_format,
+            sample_rows=sample.rows,
+            sample_all_columns=sample.all_columns,
+            engine=counting,
         )
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """What the snapshot keeps of the raw rows: how many, and whether every column."""
+
+    rows: int
+    all_columns: bool

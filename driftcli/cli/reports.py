@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from driftcli.choices import OutputFormat
 from driftcli.cli.runtime import note, plain_text, write_file, write_json, write_rich
 from driftcli.errors import DriftcliError, UsageError
+from driftcli.view import DEFAULT_VIEW, View
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -30,6 +31,8 @@ class MainReport:
     format: OutputFormat
     output: Path | None
     to_stdout: bool
+    view: View = DEFAULT_VIEW
+    """Which features the table, Markdown and HTML reports show, in which order."""
 
 
 def no_stdout_files(output: Path | None, reports: dict[OutputFormat, Path | None]) -> None:
@@ -45,7 +48,7 @@ def no_stdout_files(output: Path | None, reports: dict[OutputFormat, Path | None
             )
 
 
-def table_of(result: "CheckResult | Timeline") -> "RenderableType":
+def table_of(result: "CheckResult | Timeline", view: View = DEFAULT_VIEW) -> "RenderableType":
     from driftcli.results import Timeline
 
     if isinstance(result, Timeline):
@@ -54,7 +57,7 @@ def table_of(result: "CheckResult | Timeline") -> "RenderableType":
         return render_timeline(result)
     from driftcli.output.table import render_table
 
-    return render_table(result)
+    return render_table(result, view)
 
 
 def emit(
@@ -73,9 +76,10 @@ def emit(
         writes.append(lambda: _write_main(result, main))
     for fmt, path in reports.items():
         if path is not None:
-            writes.append(functools.partial(_write_report, result, fmt, path))
+            writes.append(functools.partial(_write_report, result, fmt, path, main.view))
     if summary:
-        writes.append(lambda: _append_summary(render(result, OutputFormat.MARKDOWN), main))
+        markdown = functools.partial(render, result, OutputFormat.MARKDOWN, main.view)
+        writes.append(lambda: _append_summary(markdown(), main))
     failed: list[DriftcliError] = []
     for write in writes:
         try:
@@ -91,17 +95,19 @@ def emit(
 def _write_main(result: "CheckResult | Timeline", main: MainReport) -> None:
     if main.format is OutputFormat.TABLE:
         if main.output is not None:
-            write_file(main.output, plain_text(table_of(result)))
+            write_file(main.output, plain_text(table_of(result, main.view)))
         else:
-            write_rich(table_of(result))
+            write_rich(table_of(result, main.view))
     elif main.output is not None:
-        write_file(main.output, render(result, main.format))
+        write_file(main.output, render(result, main.format, main.view))
     else:
-        write_json(render(result, main.format))
+        write_json(render(result, main.format, main.view))
 
 
-def _write_report(result: "CheckResult | Timeline", fmt: OutputFormat, path: Path) -> None:
-    write_file(path, render(result, fmt))
+def _write_report(
+    result: "CheckResult | Timeline", fmt: OutputFormat, path: Path, view: View
+) -> None:
+    write_file(path, render(result, fmt, view))
 
 
 def _append_summary(markdown: str, main: MainReport) -> None:
@@ -114,7 +120,7 @@ def _append_summary(markdown: str, main: MainReport) -> None:
     write_file(Path(target), markdown, append=True, what=what)
 
 
-def render(result: "CheckResult | Timeline", fmt: OutputFormat) -> str:
+def render(result: "CheckResult | Timeline", fmt: OutputFormat, view: View = DEFAULT_VIEW) -> str:
     """A text report of a check or a chunked check (the table is rendered apart: it is
     rich); each renderer is imported when used, so a command pays only for its report."""
     from driftcli.results import Timeline
@@ -129,7 +135,7 @@ def render(result: "CheckResult | Timeline", fmt: OutputFormat) -> str:
         return (
             render_timeline_markdown(result)
             if isinstance(result, Timeline)
-            else render_markdown(result)
+            else render_markdown(result, view)
         )
     if fmt is OutputFormat.JUNIT:
         from driftcli.output.junit import render_junit, render_timeline_junit
@@ -144,5 +150,5 @@ def render(result: "CheckResult | Timeline", fmt: OutputFormat) -> str:
             return render_timeline_html(result)
         from driftcli.output.html import render_html
 
-        return render_html(result)
+        return render_html(result, view)
     raise UsageError(f"--format {fmt.value}: no text report in this format")

@@ -49,13 +49,14 @@ class Context:
     def store_path(self) -> Path:
         return Path(self.resolved.values["store"])
 
-    def store(self, *, create: bool, when_written: bool = False) -> "Store":
+    def store(self, *, create: bool, when_written: bool = False, quiet: bool = False) -> "Store":
+        """The store the settings name; its warnings go to stderr unless `quiet`."""
         from driftcli.store import Store
 
         return Store.open(
             self.store_path,
             create=create,
-            on_warning=warn,
+            on_warning=None if quiet else warn,
             when_written=when_written,
             line_limit=self.settings.max_line_bytes,
         )

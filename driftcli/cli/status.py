@@ -2,7 +2,13 @@
 
 from driftcli.choices import ListingFormat
 from driftcli.cli.app import app
-from driftcli.cli.options import ConfigOption, DebugOption, ListingFormatOption, StoreOption
+from driftcli.cli.options import (
+    ConfigOption,
+    DebugOption,
+    ListingFormatOption,
+    QuietOption,
+    StoreOption,
+)
 from driftcli.cli.runtime import prepare, write_json, write_rich
 
 
@@ -10,14 +16,20 @@ from driftcli.cli.runtime import prepare, write_json, write_rich
 def status(
     store: StoreOption = None,
     output_format: ListingFormatOption = ListingFormat.TABLE,
+    quiet: QuietOption = False,
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Show what the store holds: the reference, the windows, their rows and time spans."""
+    """Show what the store holds: the reference, the windows, their rows and time spans.
+
+    With --quiet, only whether the store can be read: exit 0, or 2 and the error.
+    """
     from driftcli.api import store_status
 
     context = prepare({"store": str(store) if store else None}, config, debug)
-    state = context.run(lambda: store_status(context.store(create=False)))
+    state = context.run(lambda: store_status(context.store(create=False, quiet=quiet)))
+    if quiet:
+        return
     if output_format is ListingFormat.JSON:
         from driftcli.output.json_report import status_json
 

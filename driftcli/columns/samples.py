@@ -11,8 +11,6 @@ large reference columns of sketch.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-
 import numpy as np
 import pyarrow as pa
 
@@ -68,12 +66,6 @@ class Reservoir:
         self._order = np.empty(0, dtype=np.int64)
         self._rows: pa.Table | None = None
         self._seen = 0
-
-    def observe(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        """Pass batches through, sampling them on the way."""
-        for batch in batches:
-            self.add(batch)
-            yield batch
 
     def add(self, batch: pa.RecordBatch | pa.Table) -> None:
         n = batch.num_rows

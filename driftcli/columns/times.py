@@ -37,6 +37,8 @@ _TIME = r"\d{2}(:\d{2}(:\d{2}([.,]\d{1,9})?)?)?"
 _NAIVE = rf"^\d{{4}}-\d{{2}}-\d{{2}}([T ]{_TIME})?$"
 _ZONED = rf"^\d{{4}}-\d{{2}}-\d{{2}}[T ]{_TIME}(Z|z|[+-]\d{{2}}(:?\d{{2}})?)$"
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+ISO_TIME = re.compile(rf"\d{{4}}-\d{{2}}-\d{{2}}([T ]{_TIME}(Z|z|[+-]\d{{2}}(:?\d{{2}})?)?)?")
+"""ISO 8601 text that reads as a time (a date, a time with or without an offset); fullmatch."""
 _LOOKS_ZONED = re.compile(r".*\d(Z|z|[+-]\d{2}(:?\d{2})?)$")
 _LOOKS_NUMERIC = re.compile(_NUMBER)
 

@@ -1,1 +1,1 @@
-"""Count rows over the reference's buckets: counts, and the counter that makes them."""
+"""Count rows over the reference's buckets: the bucket model, counts, and the counters."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from typing import Self
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftcli.choices import TimeUnit
+from driftcli.columns.samples import SEED
 from driftcli.columns.times import (
     EPOCH_PLAUSIBLE,
     FIRST_SECOND,
@@ -34,12 +36,12 @@ from driftcli.columns.times import (
     read_as_epoch,
     read_times,
 )
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import Counter
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts
 from driftcli.counting.grouped import GroupedCounts
 from driftcli.errors import InputError
 from driftcli.inputs.chunk import Chunk
-from driftcli.reference.buckets import Feature
 from driftcli.results import Location, UntimedRows
 from driftcli.settings import UTC, ByRows, ByTime, Every
 
@@ -74,10 +76,13 @@ class Chunker(abc.ABC):
     """Counts rows into chunks: every chunk's piece of an input chunk at once
     (`GroupedCounts`), or, with samples to keep, one `Counter` per chunk."""
 
-    def __init__(self, features: Sequence[Feature], sampled: Collection[str], name: str) -> None:
+    def __init__(
+        self, features: Sequence[Feature], sampled: Collection[str], name: str, seed: int = SEED
+    ) -> None:
         self._features = list(features)
         self._sampled = list(sampled)
         self._name = name
+        self._seed = seed
         self._grouped = GroupedCounts(features)
         self._counters: dict[int, Counter] = {}
         self.rows = 0
@@ -97,6 +102,21 @@ class Chunker(abc.ABC):
         """The rows counted in no chunk (only time chunks leave rows out)."""
         return UntimedRows()
 
+    def merge(self, other: Self) -> None:
+        """Add the chunks `other` counted, as one chunker that read its input after this
+        one's would have (an engine's files, counted apart; `other` drew its samples with
+        another seed)."""
+        self.rows += other.rows
+        self._grouped.merge(other._grouped)
+        for key, counter in other._counters.items():
+            mine = self._counters.get(key)
+            if mine is None:
+                self._counters[key] = counter
+            else:
+                mine.merge(counter)
+        if max(len(self._grouped), len(self._counters)) > MAX_CHUNKS:
+            raise too_many_chunks(self._name)
+
     def _count(self, chunk: Chunk, keys: list[int], bounds: list[int]) -> None:
         """Count `chunk`, whose rows bounds[i]:bounds[i + 1] fall in the chunk keys[i]."""
         known = len(self._counters) if self._sampled else len(self._grouped)
@@ -109,7 +129,9 @@ class Chunker(abc.ABC):
         for key, start, end in zip(keys, bounds, bounds[1:], strict=False):
             counter = self._counters.get(key)
             if counter is None:
-                counter = self._counters[key] = Counter(self._features, self._sampled)
+                counter = self._counters[key] = Counter(
+                    self._features, self._sampled, seed=self._seed
+                )
             part = chunk.sliced(start, end - start)
             counter.add(part.table, part)
 
@@ -138,9 +160,14 @@ class TimeChunker(Chunker):
     """Chunks of a length of time, by a column's times, aligned to the calendar."""
 
     def __init__(
-        self, features: Sequence[Feature], sampled: Collection[str], name: str, by: ByTime
+        self,
+        features: Sequence[Feature],
+        sampled: Collection[str],
+        name: str,
+        by: ByTime,
+        seed: int = SEED,
     ) -> None:
-        super().__init__(features, sampled, name)
+        super().__init__(features, sampled, name, seed)
         self._by = by
         self.time_seen = False
         """Did any input chunk have the time column?"""
@@ -202,6 +229,17 @@ class TimeChunker(Chunker):
     def untimed(self) -> UntimedRows:
         """The rows counted in no chunk: their time was missing or could not be read."""
         return UntimedRows(self._missing, self._unreadable, self._first)
+
+    def merge(self, other: Self) -> None:
+        super().merge(other)
+        self.time_seen |= other.time_seen
+        self._missing += other._missing
+        self._unreadable += other._unreadable
+        self._first = (self._first + other._first)[:LOCATIONS_KEPT]
+        self._epoch_only &= other._epoch_only
+        if other._latest is not None:
+            latest = self._latest
+            self._latest = other._latest if latest is None else max(latest, other._latest)
 
     def _note_untimed(self, chunk: Chunk, times: Times) -> None:
         self._missing += int(np.count_nonzero(times.missing))

@@ -11,11 +11,11 @@ import pyarrow as pa
 from driftcli.choices import Kind
 from driftcli.columns.samples import SEED, ValueReservoir
 from driftcli.columns.values import read_numbers, read_texts, type_class
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts, FeatureCounts, IntArray
 from driftcli.counting.featureless import Featureless
 from driftcli.inputs.chunk import Chunk
 from driftcli.parallel import map_columns, prefetch
-from driftcli.reference.buckets import Feature
 from driftcli.results import Location
 
 LIVE_SAMPLE_VALUES = 50_000
@@ -74,8 +74,16 @@ class Counter:
         samples = {name: reservoir.values() for name, reservoir in self._samples.items()}
         return Counts(self._rows, dict(self._counts), list(self._columns), samples)
 
+    def merge(self, other: Counter) -> None:
+        """Add the rows `other` counted (over the same features, its samples drawn with
+        another seed): as if this counter had seen them too."""
+        self._rows += other._rows
+        self._counts = {n: c.merge(other._counts[n]) for n, c in self._counts.items()}
+        self._columns.update(other._columns)
+        self._samples = {n: r.merge(other._samples[n]) for n, r in self._samples.items()}
+
     def reservoirs(self) -> dict[str, ValueReservoir]:
-        """The live samples with their keys, to merge with other fragments' (engine.py)."""
+        """The live samples with their keys, to merge with other fragments' (engine/tasks.py)."""
         return dict(self._samples)
 
 

@@ -17,15 +17,13 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from driftcli.choices import Kind
-from driftcli.columns.values import TypeClass, read_numbers, read_texts, type_class
+from driftcli.columns.values import TypeClass, type_class
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import located
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts, FeatureCounts
 from driftcli.inputs.chunk import Chunk
 from driftcli.parallel import map_columns
-from driftcli.reference.buckets import MANY_CUTS, Feature
 from driftcli.results import Location
 
 IntArray = npt.NDArray[np.int64]
@@ -33,63 +31,6 @@ IntArray = npt.NDArray[np.int64]
 FEW_PIECES = 4
 """Up to this many chunks in an input chunk, each piece is counted on its own: as fast,
 and no bucket per row to hold."""
-
-
-def row_buckets(feature: Feature, column: pa.Array | pa.ChunkedArray | None, rows: int) -> IntArray:
-    """Each row's bucket: the one `Feature.count` counts it in."""
-    if column is None:
-        return np.full(rows, feature.missing_bucket, np.int64)
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if feature.kind is Kind.NUMERIC:
-        return _numeric_buckets(feature, column)
-    return _category_buckets(feature, column)
-
-
-def _numeric_buckets(feature: Feature, column: pa.Array) -> IntArray:
-    numbers = read_numbers(column)
-    values, cuts = numbers.values, feature.cuts
-    if cuts.edges is not None and len(cuts.edges) <= MANY_CUTS:
-        # Bucket i holds edges[i-1] <= x < edges[i]: the number of edges at or below x,
-        # counted by one vectorised comparison per edge (as Cuts.count does, and for the
-        # same reason: faster than searching every value among the edges).
-        small = np.zeros(len(values), np.int8)
-        for edge in cuts.edges.tolist():
-            small += values >= edge
-        bucket = small.astype(np.int64)
-    elif cuts.edges is not None:
-        bucket = np.searchsorted(cuts.edges, values, side="right").astype(np.int64)
-    else:
-        points = cuts.points
-        at = np.searchsorted(points, values, side="left").astype(np.int64)
-        inside = at < len(points)
-        hit = np.zeros(len(values), bool)
-        hit[inside] = points[at[inside]] == values[inside]
-        bucket = np.where(hit, at, len(points))  # not one of the values: `other`
-    bucket[numbers.missing] = feature.missing_bucket
-    bucket[numbers.invalid] = feature.invalid_bucket
-    return bucket
-
-
-def _category_buckets(feature: Feature, column: pa.Array) -> IntArray:
-    """Labels found per distinct value (as tally_texts reads them), then spread to the rows."""
-    family = type_class(column.type)
-    if family not in (TypeClass.TEXT, TypeClass.NUMBER, TypeClass.BOOL):
-        nulls = np.asarray(column.is_null().to_numpy(zero_copy_only=False), bool)
-        present = feature.invalid_bucket if family is not TypeClass.NONE else feature.missing_bucket
-        return np.where(nulls, feature.missing_bucket, present).astype(np.int64)
-    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
-    dictionary = encoded.dictionary
-    indices = encoded.indices
-    if indices.null_count:  # nulls as a last, null entry
-        indices = pc.fill_null(indices.cast(pa.int64()), len(dictionary))
-    values = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
-    texts = read_texts(values)
-    categories = pa.array(feature.categories or (), pa.string())
-    found = pc.fill_null(pc.index_in(texts.values, value_set=categories), len(categories))
-    per_value = np.asarray(found.to_numpy(zero_copy_only=False), np.int64)
-    per_value[texts.missing] = feature.missing_bucket
-    return per_value[np.asarray(indices.to_numpy(zero_copy_only=False), np.int64)]
 
 
 class GroupedCounts:
@@ -134,7 +75,7 @@ class GroupedCounts:
                     for a, b in itertools.pairwise(bounds.tolist())
                 ]
                 return np.stack(pieces), None
-            bucket = row_buckets(feature, column, rows)
+            bucket = feature.place(column, rows)
             width = feature.n_buckets
             flat = np.bincount(groups * width + bucket, minlength=len(keys) * width)
             return flat.reshape(len(keys), width), bucket
@@ -150,6 +91,25 @@ class GroupedCounts:
                 self._note_types(feature.name, column, slots, bounds)
             for g in np.flatnonzero(counted[:, feature.invalid_bucket]).tolist():
                 self._locate(feature, int(slots[g]), chunk, bucket, (bounds[g], bounds[g + 1]))
+
+    def merge(self, other: GroupedCounts) -> None:
+        """Add the chunks `other` counted (over the same features), key by key."""
+        keys = list(other._slot)
+        if not keys:
+            return
+        slots = self._slots(keys)
+        theirs = np.array([other._slot[key] for key in keys], np.int64)
+        self._rows[slots] += other._rows[theirs]
+        for name in self._buckets:
+            self._buckets[name][slots] += other._buckets[name][theirs]
+            self._types[name][slots] |= other._types[name][theirs]
+        for slot, their in zip(slots.tolist(), theirs.tolist(), strict=True):
+            self._columns[slot].update(other._columns[their])
+            for feature in self._features:
+                found = other._invalid_at.get((feature.name, their), ())
+                if found:
+                    kept = self._invalid_at.get((feature.name, slot), ())
+                    self._invalid_at[(feature.name, slot)] = (kept + found)[:LOCATIONS_KEPT]
 
     def counts(self) -> list[tuple[int, Counts]]:
         """Each chunk's key and counts, in the order of the keys."""

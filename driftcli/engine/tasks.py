@@ -17,6 +17,8 @@ import pyarrow as pa
 
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.samples import ValueReservoir
+from driftcli.counting.buckets import Feature
+from driftcli.counting.chunking import TimeChunker
 from driftcli.counting.counter import Counter
 from driftcli.counting.counts import Counts
 from driftcli.counting.featureless import Featureless
@@ -24,11 +26,11 @@ from driftcli.engine.engines import Engine
 from driftcli.errors import DriftcliError, UsageError
 from driftcli.inputs.chunk import SKIP_HINT, BadLines
 from driftcli.inputs.dataset import DatasetSource, open_dataset
+from driftcli.inputs.dispatch import json_path_of
 from driftcli.inputs.urls import is_url
 from driftcli.parallel import serial
-from driftcli.reference.buckets import Feature
 from driftcli.reference.summary import Summary, summarize
-from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES
+from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES, ByTime, Settings
 
 R = TypeVar("R")
 
@@ -47,6 +49,10 @@ class Fragment:
     """What messages call the file: its path as the user gave it (by default, `path`)."""
     skip_bad_lines: bool = False
     max_columns: int = DEFAULT_MAX_COLUMNS
+    json_path: tuple[str, ...] = ()
+    """The keys of the object each JSON line's features are read from (--json-path)."""
+    decimal: str | None = None
+    """The CSV decimal mark; None: sniffed."""
 
 
 @dataclass(frozen=True)
@@ -79,14 +85,10 @@ class Done(Generic[R]):
 
 
 def fragments_of(
-    spec: str | Sequence[str],
-    input_format: InputFormat | None,
-    delimiter: str | None = None,
-    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-    skip_bad_lines: bool = False,
-    max_columns: int = DEFAULT_MAX_COLUMNS,
+    spec: str | Sequence[str], input_format: InputFormat | None, settings: Settings
 ) -> list[Fragment]:
-    """The files of an input, for an engine to hand out."""
+    """The files of an input, for an engine to hand out, each to be read with the
+    reading settings (separator, decimal mark, limits, bad lines, --json-path)."""
     specs = [spec] if isinstance(spec, str) else list(spec)
     if "-" in specs:
         raise UsageError("Dask workers cannot read stdin", hint="give files, or use --engine local")
@@ -95,24 +97,38 @@ def fragments_of(
     def where(path: str) -> str:  # workers may run elsewhere: absolute paths, URLs as they are
         return path if is_url(path) else str(Path(path).resolve())
 
+    json_path = settings.json_path
+    keys = json_path_of(source, json_path) if json_path else ()
     return [
-        Fragment(where(p), source.format, delimiter, max_line_bytes, p, skip_bad_lines, max_columns)
+        Fragment(
+            where(p),
+            source.format,
+            settings.delimiter,
+            settings.max_line_bytes,
+            p,
+            settings.skip_bad_lines,
+            settings.max_columns,
+            json_path=keys,
+            decimal=settings.decimal,
+        )
         for p in source.files
     ]
 
 
-def _read(fragment: Fragment, work: Callable[[Iterator[pa.RecordBatch]], R]) -> Done[R]:
-    """`work` over the fragment's rows, read as the local engine reads a file of it."""
+def _read(fragment: Fragment, work: Callable[[DatasetSource], R]) -> Done[R]:
+    """`work` over the fragment's source, read as the local engine reads a file of it."""
     name = fragment.name or fragment.path
     source = DatasetSource(name, fragment.format, [fragment.path], [name])
     source.delimiter = fragment.delimiter
+    source.decimal = fragment.decimal
     source.max_line_bytes = fragment.max_line_bytes
+    source.json_path = fragment.json_path
     source.max_columns = fragment.max_columns
     source.bad_lines.skip = fragment.skip_bad_lines
     source.bad_lines.hint = SKIP_HINT
     try:
         with serial():
-            result = work(source.batches())
+            result = work(source)
     except DriftcliError as exc:
         return Done(None, error=exc)
     finally:
@@ -146,14 +162,35 @@ def count_fragment(
         counts.featureless = featureless.count
         return counts, counter.reservoirs()
 
-    return _read(fragment, count)
+    return _read(fragment, lambda source: count(source.batches()))
+
+
+def chunk_fragment(
+    fragment_and_seed: tuple[Fragment, int],
+    features: list[Feature],
+    sampled: frozenset[str],
+    by: ByTime,
+    name: str,
+) -> Done[TimeChunker]:
+    """One fragment's rows cut into time chunks and counted (rows keep their file's line
+    numbers, to locate what a chunk's rows hold); `name`: the whole input's, for messages."""
+    fragment, seed = fragment_and_seed
+
+    def cut(source: DatasetSource) -> TimeChunker:
+        chunker = TimeChunker(features, sampled, name, by, seed=seed)
+        for chunk in source.chunks():
+            if chunk is not None:
+                chunker.add(chunk)
+        return chunker
+
+    return _read(fragment, cut)
 
 
 def summarize_fragment(
     fragment_and_seed: tuple[Fragment, int], sample_rows: int, kinds: dict[str, Kind]
 ) -> Done[Summary]:
     fragment, seed = fragment_and_seed
-    return _read(fragment, lambda batches: summarize(batches, seed, sample_rows, kinds))
+    return _read(fragment, lambda source: summarize(source.batches(), seed, sample_rows, kinds))
 
 
 def count_with(
@@ -169,6 +206,27 @@ def count_with(
         reservoirs = {n: r.merge(more_reservoirs[n]) for n, r in reservoirs.items()}
     counts.samples = {name: r.values() for name, r in reservoirs.items()}
     return counts, skipped
+
+
+def chunk_with(
+    engine: Engine,
+    fragments: list[Fragment],
+    features: list[Feature],
+    sampled: set[str],
+    by: ByTime,
+    name: str,
+) -> tuple[TimeChunker, Skipped]:
+    """Map cutting by time over the fragments; merge their chunks key by key, in the
+    input's order (counts add up; samples: the union's bottom-k)."""
+    task = functools.partial(
+        chunk_fragment, features=features, sampled=frozenset(sampled), by=by, name=name
+    )
+    done = engine.map(task, [(f, 1_000_003 * (i + 1)) for i, f in enumerate(fragments)])
+    parts, skipped = _gathered(done)
+    chunker = parts[0]
+    for more in parts[1:]:
+        chunker.merge(more)
+    return chunker, skipped
 
 
 def summarize_with(

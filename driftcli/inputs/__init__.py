@@ -6,7 +6,7 @@ cut into runs of whole lines (cutting.py) so every error names its line.
 """
 
 from driftcli.inputs.chunk import BadLines, Chunk
-from driftcli.inputs.dispatch import open_source, read_all_batches
+from driftcli.inputs.dispatch import open_source
 from driftcli.inputs.files import STDIN, TerminalStdin
 from driftcli.inputs.source import Source
 
@@ -17,5 +17,4 @@ __all__ = [
     "Source",
     "TerminalStdin",
     "open_source",
-    "read_all_batches",
 ]

@@ -69,6 +69,8 @@ class Chunk:
     _line_numbers: LineMap | None = field(default=None, repr=False)
     origin: str = ""
     """The input's name (the file's, in a dataset), for locations."""
+    marks: npt.NDArray[np.int64] | None = None
+    """Per row, where its line ends, for an input a later run resumes (inputs/follow.py)."""
 
     @property
     def unit(self) -> str:
@@ -90,8 +92,9 @@ class Chunk:
         if start == 0 and length == self.table.num_rows:
             return self
         table = self.table.slice(start, length)
+        marks = None if self.marks is None else self.marks[start : start + length]
         if self._line_numbers is None:
-            return Chunk(table, self.first_line, self.first_row + start, None, self.origin)
+            return Chunk(table, self.first_line, self.first_row + start, None, self.origin, marks)
         lines = self.row_lines
         return Chunk(
             table,
@@ -99,6 +102,7 @@ class Chunk:
             self.first_row,
             lambda: lines()[start : start + length],
             self.origin,
+            marks,
         )
 
     def taken(self, positions: npt.NDArray[np.int64]) -> Chunk:
@@ -112,4 +116,5 @@ class Chunk:
             self.first_row,
             lambda: lines()[ints],
             self.origin,
+            None if self.marks is None else self.marks[ints],
         )

@@ -122,7 +122,3 @@ class Content:
             self._spool = spool
         self._spool.seek(0)
         return self._spool
-
-    @property
-    def spooled(self) -> bool:
-        return self._spool is not None

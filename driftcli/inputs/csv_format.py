@@ -5,7 +5,9 @@ in a numeric column would otherwise abort the read instead of being counted
 as an invalid value. When pyarrow rejects a chunk, a slow path parses it
 record by record in Python: it names the first bad line, or skips bad lines
 when asked. The field separator is given (`--delimiter`) or sniffed from
-the header and the first lines: `,` `;` tab or `|`.
+the header and the first lines: `,` `;` tab or `|`. So is the decimal mark:
+a file whose numbers are written `1234,5` (European spreadsheets, pandas'
+`decimal=","`) has them read as `1234.5`, or their column would be text.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -37,7 +40,11 @@ _QUOTE = ord('"')
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 """The separators sniffed, in the order that breaks ties, with their names."""
 _SNIFF_BYTES = 1 << 16
-"""How much after the header the sniffer reads to confirm a separator."""
+"""How much after the header the sniffers read to confirm a separator or a decimal mark."""
+_DECIMAL_COMMA = r"^(\s*[+-]?\d*),(\d+(?:[eE][+-]?\d+)?\s*)$"
+"""A number written with a decimal comma (`-1234,5`, `,5`, `1,5e3`); groups around the comma."""
+_COMMA_NUMBER = re.compile(r"\s*[+-]?\d+,\d+(?:[eE][+-]?\d+)?\s*")
+_WHOLE_NUMBER = re.compile(r"\s*[+-]?\d+\s*")
 
 
 class CsvSource(TextSource):
@@ -57,6 +64,7 @@ class CsvSource(TextSource):
         refuse_wide_header(head, self.name, self.delimiter, self.max_columns)
         delimiter = self.delimiter or sniff_delimiter(head)
         header, skip = read_csv_header(head, self.name, delimiter, longest)
+        decimal = self.decimal or self._sniffed_decimal(skip, delimiter, max_latency)
         rows = 0
         parse = functools.partial(
             parse_csv,
@@ -65,6 +73,7 @@ class CsvSource(TextSource):
             bad=self.bad_lines,
             delimiter=delimiter,
             max_field=limit.max_bytes,
+            decimal=decimal,
         )
         for run in self.content.runs(csv_cut, max_latency, limit, skip):
             if run is None:
@@ -75,6 +84,60 @@ class CsvSource(TextSource):
             for chunk in self.parsed(run, rows, parse):
                 yield chunk
                 rows += chunk.table.num_rows
+
+    def _sniffed_decimal(self, header_end: int, delimiter: str, max_latency: float | None) -> str:
+        """The decimal mark of the first lines after the header (see `sniff_decimal`).
+
+        A stream read with a bound on latency (ingest) is sniffed as soon as its
+        first record is complete, since no row may wait on the rows after it;
+        any other input, on up to 64 KiB of lines.
+        """
+        if delimiter == ",":
+            return "."  # see sniff_decimal
+        end = header_end + len(UTF8_BOM) + _SNIFF_BYTES
+        if max_latency is None:
+            head = self.content.head(lambda h: len(h) >= end, end)
+        else:
+            head = self.content.head(
+                lambda h: h.removeprefix(UTF8_BOM).find(b"\n", header_end) >= 0, end
+            )
+        return sniff_decimal(head.removeprefix(UTF8_BOM)[header_end:], delimiter)
+
+
+def sniff_decimal(lines: bytes, delimiter: str) -> str:
+    """`,` if some column of these CSV lines (after the header) holds numbers written with
+    a decimal comma and nothing else but whole numbers; else `.`.
+
+    Text such as `Smith, J.` or `12,5 kg` does not count; a file in which
+    one column has decimal commas and another decimal points is read with
+    the comma, and the points still read as numbers. A comma-separated file
+    is never sniffed: its quoted `"1,234"` is more often a thousands separator.
+    """
+    if delimiter == ",":
+        return "."
+    text = lines[: lines.rfind(b"\n") + 1].decode("utf-8", errors="replace")
+    records = [r for r in _fields(text, delimiter) if r]
+    width = max((len(r) for r in records), default=0)
+    for column in range(width):
+        values = [r[column] for r in records if len(r) > column and r[column].strip()]
+        commas = sum(1 for v in values if _COMMA_NUMBER.fullmatch(v))
+        if commas and all(_COMMA_NUMBER.fullmatch(v) or _WHOLE_NUMBER.fullmatch(v) for v in values):
+            return ","
+    return "."
+
+
+def with_decimal_points(table: pa.Table) -> pa.Table:
+    """Numbers written with a decimal comma rewritten with a point (`1234,5` -> `1234.5`),
+    in every column (all text here); other values are left as they are."""
+    import pyarrow.compute as pc
+
+    return pa.table(
+        [
+            pc.replace_substring_regex(column, pattern=_DECIMAL_COMMA, replacement=r"\1.\2")
+            for column in table.columns
+        ],
+        names=table.column_names,
+    )
 
 
 def csv_header_end(raw: bytes) -> int:
@@ -223,13 +286,15 @@ def parse_csv(
     bad: BadLines,
     delimiter: str = ",",
     max_field: int = 1 << 30,
+    decimal: str = ".",
 ) -> tuple[pa.Table, LineMap]:
     """Parse a chunk of CSV records (no header) with every column as text.
 
     Every column is read as text and typed later, by the profile: pyarrow
     infers CSV types from the first block only, so one stray string deep in a
     numeric column would otherwise abort the read instead of being counted as
-    an invalid value.
+    an invalid value. With the `decimal` mark `,`, numbers written with a
+    decimal comma are rewritten with a point.
     """
     import pyarrow.csv as pcsv
 
@@ -259,9 +324,14 @@ def parse_csv(
             table = read(len(raw) + 1)  # perhaps a row longer than a parse block
     except pa.ArrowInvalid:
         table, lines = _parse_csv_slowly(raw, first_line, header, name, bad, delimiter, max_field)
-        return mark_untyped(table, header), lines
-    record_lines = functools.partial(_csv_record_lines, delimiter=delimiter, keep_empty=keep_empty)
-    return mark_untyped(table, header), line_map(run, table.num_rows, record_lines)
+    else:
+        record_lines = functools.partial(
+            _csv_record_lines, delimiter=delimiter, keep_empty=keep_empty
+        )
+        lines = line_map(run, table.num_rows, record_lines)
+    if decimal == ",":
+        table = with_decimal_points(table)
+    return mark_untyped(table, header), lines
 
 
 def _allow_fields(size: int) -> None:

@@ -34,7 +34,7 @@ from driftcli.inputs.files import open_file, path_error
 from driftcli.inputs.parquet_format import parquet_rows
 from driftcli.inputs.sniff import format_of_path
 from driftcli.inputs.source import ColumnLimit, Source
-from driftcli.inputs.urls import is_url, url_filesystem
+from driftcli.inputs.urls import is_url, url_errors, url_filesystem
 
 _GLOB_CHARS = set("*?[")
 
@@ -61,6 +61,8 @@ class DatasetSource(Source):
         again = DatasetSource(self.name, self.format, self.files, self.shown)
         again.columns = frozenset(columns)
         again.delimiter = self.delimiter
+        again.json_path = self.json_path
+        again.decimal = self.decimal
         again.bad_lines.skip, again.max_line_bytes = self.bad_lines.skip, self.max_line_bytes
         again.max_columns = self.max_columns
         try:
@@ -90,6 +92,8 @@ class DatasetSource(Source):
                 part.max_columns = self.max_columns
                 part.columns = self.columns
                 part.delimiter = self.delimiter
+                part.json_path = self.json_path
+                part.decimal = self.decimal
                 partitions = partitions_of(path)
                 for chunk in part.chunks(max_latency):
                     if chunk is None:
@@ -106,7 +110,10 @@ def is_dataset(spec: str | Sequence[str]) -> bool:
         return len(spec) != 1 or is_dataset(spec[0])
     if is_url(spec):
         fs, inside = url_filesystem(spec)
-        return bool(_GLOB_CHARS & set(inside)) or bool(fs.isdir(inside))
+        if _GLOB_CHARS & set(inside):
+            return True
+        with url_errors(spec):
+            return bool(fs.isdir(inside))
     kind = _kind_of(spec)
     if kind == "directory":
         return True
@@ -148,10 +155,14 @@ def open_dataset(spec: str | Sequence[str], input_format: InputFormat | None) ->
     name = specs[0] if len(specs) == 1 else f"{specs[0]} (+{len(specs) - 1} more)"
     files: list[str] = []
     for item in specs:
-        found = _expand_url(item) if is_url(item) else _expand_path(item)
+        if is_url(item):
+            with url_errors(item):
+                found = _expand_url(item)
+        else:
+            found = _expand_path(item)
         if not found:
             raise InputError(f"{item}: matches no data files")
-        files += sorted(found)
+        files += sorted(dict.fromkeys(found))
     formats = {input_format or format_of_path(Path(p)) for p in files}
     formats.discard(None)
     if len(formats) > 1:
@@ -168,10 +179,21 @@ def _expand_path(item: str) -> list[str]:
     path = Path(item)
     kind = _kind_of(item)
     if kind == "directory":
-        return [str(p) for p in path.rglob("*") if p.is_file() and _is_data(p, path)]
+        return _files_under(path)
     if _GLOB_CHARS & set(item) and kind is None:
         matched = glob.glob(item, recursive=True)  # noqa: PTH207 - absolute patterns too
-        return [p for p in matched if Path(p).is_file()]
+        # A directory it matches (a hive partition: 'day=2026-11-0*') is read as the
+        # directory would be; so are marker files ('**' matches _SUCCESS) unless named.
+        named = path.name.startswith((".", "_"))
+        return [
+            file
+            for p in matched
+            for file in (
+                ([p] if named or _is_data(Path(p), Path(p).parent) else [])
+                if Path(p).is_file()
+                else _files_under(Path(p))
+            )
+        ]
     if kind is not None:
         return [item]
     try:
@@ -181,13 +203,22 @@ def _expand_path(item: str) -> list[str]:
     raise InputError(f"{item}: no such file")
 
 
+def _files_under(directory: Path) -> list[str]:
+    """The data files in a directory and its subdirectories (none if it is not one)."""
+    return [str(p) for p in directory.rglob("*") if p.is_file() and _is_data(p, directory)]
+
+
 def _expand_url(item: str) -> list[str]:
     fs, path = url_filesystem(item)
+
+    def files_under(directory: str) -> list[str]:
+        root = Path(directory.rstrip("/"))
+        return [p for p in fs.find(directory) if _is_data(Path(p), root)]
+
     if _GLOB_CHARS & set(path):
-        matched = fs.glob(path)
+        matched = [f for p in fs.glob(path) for f in (files_under(p) if fs.isdir(p) else [p])]
     elif fs.isdir(path):
-        root = Path(path.rstrip("/"))
-        matched = [p for p in fs.find(path) if _is_data(Path(p), root)]
+        matched = files_under(path)
     elif fs.exists(path):
         matched = [path]
     else:

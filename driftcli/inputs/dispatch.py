@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 
-import pyarrow as pa
-
 from driftcli.choices import InputFormat
+from driftcli.errors import UsageError
 from driftcli.inputs.dataset import is_dataset, open_dataset
 from driftcli.inputs.files import open_file
+from driftcli.inputs.nested import parse_json_path
 from driftcli.inputs.source import Source
 from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES
 
@@ -27,8 +27,10 @@ def open_source(
     *,
     skip_bad_lines: bool = False,
     delimiter: str | None = None,
+    decimal: str | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     max_columns: int = DEFAULT_MAX_COLUMNS,
+    json_path: str | None = None,
 ) -> Iterator[Source]:
     """Open an input: a path, `-` for stdin, or several files (a directory, a glob, a list).
 
@@ -36,8 +38,9 @@ def open_source(
     terminal and `InputError` for a path that cannot be read. A line longer
     than `max_line_bytes` is a bad line: an error, or skipped with
     `skip_bad_lines`. The source is closed (and any spool file removed) on
-    exit. `delimiter` is the CSV field separator (None: each CSV file's own is
-    sniffed).
+    exit. `delimiter` is the CSV field separator and `decimal` its decimal mark
+    (None: each CSV file's own is sniffed). `json_path` (JSON lines only) reads
+    each line's features from the object at those keys (nested.py).
     """
     source: Source
     if is_dataset(spec):
@@ -46,15 +49,22 @@ def open_source(
         source = open_file(spec if isinstance(spec, str) else spec[0], input_format)
     source.bad_lines.skip = skip_bad_lines
     source.delimiter = delimiter
+    source.decimal = decimal
     source.max_line_bytes = max_line_bytes
     source.max_columns = max_columns
     try:
+        if json_path:
+            source.json_path = json_path_of(source, json_path)
         yield source
     finally:
         source.close()
 
 
-def read_all_batches(spec: str, input_format: InputFormat | None = None) -> list[pa.RecordBatch]:
-    """Read a whole (small) input; for tests and tools, not for large data."""
-    with open_source(spec, input_format) as source:
-        return list(source.batches())
+def json_path_of(source: Source, text: str) -> tuple[str, ...]:
+    """The keys of `--json-path`, for an input of JSON lines (else a `UsageError`)."""
+    if source.format is not InputFormat.JSONL:
+        raise UsageError(
+            f"{source.name}: --json-path reads JSON lines, but this input is {source.format.value}",
+            hint="pass --input-format jsonl if it is JSON lines",
+        )
+    return parse_json_path(text)

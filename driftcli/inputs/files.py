@@ -30,7 +30,7 @@ from driftcli.inputs.sniff import (
 )
 from driftcli.inputs.source import Source, reason
 from driftcli.inputs.streams import FdReader, PeekStream
-from driftcli.inputs.urls import is_url, url_filesystem
+from driftcli.inputs.urls import is_url, open_url_file, url_errors, url_filesystem
 
 STDIN = "-"
 
@@ -141,12 +141,8 @@ def _open_stdin(input_format: InputFormat | None) -> Source:
 def _open_url(spec: str, input_format: InputFormat | None) -> Source:
     """A file behind an fsspec URL, read as a stream (Parquet is spooled, as from stdin)."""
     fs, path = url_filesystem(spec)
-    try:
-        file = fs.open(path, "rb")
-    except FileNotFoundError:
-        raise InputError(f"{spec}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{spec}: cannot open: {exc}") from exc
+    with url_errors(spec):
+        file = open_url_file(fs, path, spec)
     fmt = input_format or format_of_path(Path(path))
     try:
         source = _open_stream(file, spec, fmt, compression_of_path(Path(path)), "file is empty")

@@ -17,11 +17,11 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from driftcli.choices import InputFormat
-from driftcli.columns.values import mark_untyped
 from driftcli.errors import InputError
 from driftcli.inputs import cutting
 from driftcli.inputs.chunk import BadLines, Chunk, LineMap
 from driftcli.inputs.cutting import NEWLINE, Run, SplitRun, jsonl_cut, line_map
+from driftcli.inputs.json_objects import table_from_objects
 from driftcli.inputs.jsonl_bounds import affordable, regular_parse
 from driftcli.inputs.source import TextSource
 from driftcli.settings import DEFAULT_MAX_COLUMNS
@@ -306,16 +306,8 @@ def _parse_jsonl_slowly(
             continue
         rows.append(value)
         lines.append(line)
-    keys = list(dict.fromkeys(key for row in rows for key in row))
-    if keys:
-        table = pa.table(
-            [_column_from_python([row.get(k) for row in rows]) for k in keys], names=keys
-        )
-        table = mark_untyped(table, [k for k in keys if _mixed(table.column(k).type, rows, k)])
-    else:  # lines of `{}`: rows without columns still count (all missing)
-        table = pa.table({"_": pa.nulls(len(rows))}).drop_columns(["_"])
     found = np.array(lines, np.int64)
-    return table, lambda: found
+    return table_from_objects(rows), lambda: found
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -331,39 +323,6 @@ def _is_unicode(value: Any) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _mixed(arrow_type: pa.DataType, rows: list[dict[str, Any]], key: str) -> bool:
-    """Did a text column come from values of several JSON types?"""
-    if not pa.types.is_string(arrow_type):
-        return False
-    return any(not isinstance(row.get(key), str | None) for row in rows)
-
-
-def _column_from_python(values: list[Any]) -> pa.Array:
-    """An Arrow array from JSON values whose types may differ line to line.
-
-    A column mixing numbers and strings becomes text; the profile then parses
-    it and counts what does not read as a number as invalid.
-    """
-    bools = sum(isinstance(v, bool) for v in values)
-    if 0 < bools < sum(v is not None for v in values):
-        # pyarrow would read true as 1.0 among numbers; keep it a (wrong) word.
-        return pa.array([_as_text(v) for v in values], type=pa.string())
-    try:
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        return pa.array([_as_text(v) for v in values], type=pa.string())
-
-
-def _as_text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(value)
 
 
 def _json_kind(value: Any) -> str:

@@ -1,7 +1,7 @@
 """Progress of long reads, reported by the readers to whoever listens.
 
 The core never prints: readers call `report` after each chunk, and the CLI,
-when stderr is a terminal, listens and draws a progress bar (report.py).
+when stderr is a terminal, listens and draws a progress bar (output/progress.py).
 With no listener, `report` costs one comparison.
 """
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import ClassVar
 
 import pyarrow as pa
@@ -19,6 +20,7 @@ from driftcli.errors import InputError
 from driftcli.inputs.chunk import BadLine, BadLines, Chunk, LineMap
 from driftcli.inputs.content import Content
 from driftcli.inputs.cutting import LineLimit, Run, SplitRun, run_before
+from driftcli.inputs.nested import features_at
 from driftcli.inputs.progress import report
 from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES, size_text
 
@@ -42,6 +44,10 @@ class Source(abc.ABC):
         """Read only these columns where the format allows it (Parquet); None: all."""
         self.delimiter: str | None = None
         """The CSV field separator; None: sniffed from the first lines."""
+        self.json_path: tuple[str, ...] = ()
+        """Read each JSON line's features from the object at these keys (nested.py)."""
+        self.decimal: str | None = None
+        """The CSV decimal mark, `.` or `,`; None: sniffed from the first lines."""
         self.max_columns = DEFAULT_MAX_COLUMNS
         """More columns than this, in all, is an error (`ColumnLimit`)."""
         self._cleanup = contextlib.ExitStack()
@@ -77,6 +83,8 @@ class Source(abc.ABC):
         rows = 0
         columns = ColumnLimit(self.name, self.max_columns)
         for chunk in self._translated(self._read(max_latency)):
+            if chunk is not None and self.json_path:
+                chunk = replace(chunk, table=features_at(chunk.table, self.json_path))
             if chunk is not None:
                 columns.check(chunk.table.column_names)
                 rows += chunk.table.num_rows
@@ -176,6 +184,8 @@ class TextSource(Source):
         content = Content(path=path, compression=self.content.compression, name=self.name)
         again = self.at(self.name, content)
         again.delimiter = self.delimiter
+        again.json_path = self.json_path
+        again.decimal = self.decimal
         # The same lines are skipped again, but counted once, by the first read.
         again.bad_lines = BadLines(skip=self.bad_lines.skip, hint=self.bad_lines.hint)
         again.max_line_bytes = self.max_line_bytes

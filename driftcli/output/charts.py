@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from driftcli.numbers import readable
+from driftcli.output.moves import share as percent_of
 from driftcli.output.texts import escaped
 
 WIDTH = 760
@@ -101,8 +103,8 @@ def _y_axis(top: float, label: Callable[[float], str]) -> list[str]:
 
 
 def _percent(share: float) -> str:
-    value = 100 * share
-    return f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.2g}%"
+    """An axis' share as the tooltips write one."""
+    return percent_of(share)
 
 
 def _bar(side: str, x: float, width: float, share: float, top: float, count: int) -> str:
@@ -124,7 +126,7 @@ def _tip(label: str, buckets: Buckets, i: int) -> str:
 
 def _share_text(counts: Sequence[int], i: int) -> str:
     total = sum(counts)
-    share = f" ({100 * counts[i] / total:.1f}%)" if total else ""
+    share = f" ({percent_of(counts[i] / total)})" if total else ""
     return f"{counts[i]:,}{share}"
 
 
@@ -196,12 +198,12 @@ def line_chart(name: str, points: Sequence[Point], threshold: float) -> str:
         f'<svg class="chart timeline" xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-label="{escaped(name)}: score per chunk, and its threshold">',
-        *_y_axis(top, lambda value: f"{value:.3g}"),
+        *_y_axis(top, readable),
     ]
     y_limit = _y(min(threshold, top), top)
     parts.append(
         f'<line class="limit" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y_limit:.1f}" '
-        f'y2="{y_limit:.1f}"><title>threshold {threshold:g}</title></line>'
+        f'y2="{y_limit:.1f}"><title>threshold {readable(threshold)}</title></line>'
     )
     xy = [
         (LEFT + (i + 0.5) * slot, _y(min(p.score, top), top))
@@ -216,7 +218,7 @@ def line_chart(name: str, points: Sequence[Point], threshold: float) -> str:
     for i, p in enumerate(points):
         x = LEFT + (i + 0.5) * slot
         if p.score is not None:
-            tip = escaped(f"{p.label}: score {p.score:.3f}, {p.status}")
+            tip = escaped(f"{p.label}: score {readable(p.score)}, {p.status}")
             parts.append(
                 f'<circle class="point {p.tone}" cx="{x:.1f}" '
                 f'cy="{_y(min(p.score, top), top):.1f}" r="{radius:g}"><title>{tip}</title>'

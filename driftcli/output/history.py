@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from itertools import groupby
 
 import numpy as np
@@ -13,7 +14,8 @@ from rich.text import Text
 from driftcli.output.sparklines import sparkline
 from driftcli.output.table import STATUS_STYLE
 from driftcli.output.texts import shown
-from driftcli.results import CheckHistory, CheckRecord, RecordedFeature, Status
+from driftcli.records import CheckHistory, CheckRecord, RecordedFeature
+from driftcli.results import Status
 
 _BREAK = "│"
 """Drawn in a sparkline where the reference changed."""
@@ -49,24 +51,42 @@ class _Fitted:
             if wide > options.max_width and room > _MIN_SPARK:
                 room = max(_MIN_SPARK, room - (wide - options.max_width))
                 table = _window(window, checks, room)
-            parts += [table, *_references(checks)]
-        note = (
-            "scores: oldest left, on a scale up to the larger of the highest score and the "
-            f"threshold; red: drift (!: missing); {_BREAK}: the reference changed. "
-            f"The history keeps the last {history.keep:,} checks."
-        )
-        yield Group(*parts, Text(note, style="dim"))
+            parts += [_title(window, checks, room), table, *_references(checks)]
+        # Lines of their own, each under 80 columns: rich would wrap one long line
+        # mid-phrase.
+        notes = [
+            "scores: oldest left, on a scale up to the larger of the highest score and",
+            f"the threshold; red: drift (!: missing); {_BREAK}: the reference changed.",
+            f"The history keeps the last {history.keep:,} checks.",
+        ]
+        yield Group(*parts, *(Text(note, style="dim") for note in notes))
+
+
+def _title(window: str, checks: list[CheckRecord], room: int) -> Text:
+    """`window live: 4 checks, 2026-03-01 09:00 to 2026-03-07 09:00 UTC`: a line of its
+    own, as wide as the terminal (a table's title would wrap at the table's width)."""
+    shown_recent = min(room, len(checks))
+    return Text(
+        f"window {shown(window)}: {len(checks):,} check{'' if len(checks) == 1 else 's'}, "
+        f"{_minute(checks[0].time)} to {_minute(checks[-1].time)} UTC"
+        + (f" (the scores of the last {shown_recent})" if shown_recent < len(checks) else "")
+    )
+
+
+def _minute(iso: str) -> str:
+    """An ISO 8601 time as `2026-03-07 14:05`, in UTC."""
+    moment = datetime.fromisoformat(iso)
+    return (
+        (moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        .astimezone(UTC)
+        .strftime("%Y-%m-%d %H:%M")
+    )
 
 
 def _window(window: str, checks: list[CheckRecord], room: int) -> Table:
     names = list(dict.fromkeys(f.name for c in checks for f in c.features))
     recent = checks[-room:]
-    title = Text(
-        f"window {shown(window)}: {len(checks):,} check{'' if len(checks) == 1 else 's'}, "
-        f"{checks[0].time} to {checks[-1].time}"
-        + (f" (the scores of the last {len(recent)})" if len(recent) < len(checks) else "")
-    )
-    table = Table(title=title, title_justify="left")
+    table = Table()
     table.add_column("feature", no_wrap=True)
     table.add_column("scores", no_wrap=True)
     table.add_column("latest", justify="right", no_wrap=True)

@@ -9,12 +9,15 @@ Every name and label from the data is escaped.
 from __future__ import annotations
 
 from driftcli import __version__
-from driftcli.choices import Kind
+from driftcli.choices import Kind, SortOrder
+from driftcli.findings import QualityStatus
 from driftcli.output.charts import Buckets, bar_chart
 from driftcli.output.joint import joint_html
 from driftcli.output.lines import invalid_notes
-from driftcli.output.texts import escaped, format_p_value, percent, plural
+from driftcli.output.moves import what_moved
+from driftcli.output.texts import escaped, format_p_value, percent, plural, quality_notes
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
+from driftcli.view import DEFAULT_VIEW, View
 
 VERDICT_WORD = {
     Verdict.DRIFT: "DRIFT",
@@ -69,24 +72,56 @@ svg .limit { stroke: var(--bad); stroke-dasharray: 5 4; }
 svg .point { stroke: var(--card); stroke-width: 1.5; fill: var(--tone); }
 svg text { font-size: 11px; fill: var(--dim); }
 ul.notes { margin: 6px 0 0; padding-left: 20px; color: var(--dim); }
+p.moved { margin: 4px 0; } .when { white-space: nowrap; }
+.scroll { overflow-x: auto; max-width: 100%; }
+table.heat { width: auto; }
+table.heat td.cell { width: 14px; min-width: 14px; height: 14px; padding: 0;
+  border: 1px solid var(--card); background: var(--tone); }
+table.heat td.cell.none { background: var(--line); }
+table.heat td.cell.ok { opacity: 0.35; }
+@media (max-width: 600px) {
+  body { padding: 8px; } .card { padding: 12px; }
+  .plot { overflow-x: auto; } svg.chart { min-width: 540px; }
+  svg text { font-size: 15px; } td.name { min-width: 10ch; } }
 """
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-def render_html(result: CheckResult) -> str:
-    """One HTML page: verdict and decision rule, features by score, a chart per feature."""
-    ordered = sorted(result.features, key=_by_score)
+SORTED_BY = {
+    SortOrder.DRIFT: "drifted first, then by score",
+    SortOrder.SCORE: "by score",
+    SortOrder.NAME: "by name",
+    SortOrder.INPUT: "in the reference's order",
+}
+
+
+def render_html(result: CheckResult, view: View = DEFAULT_VIEW) -> str:
+    """One HTML page: verdict and decision rule, the features in the view's order, then a
+    chart per feature, each under a sentence saying what moved."""
+    ordered, hidden = view.arrange(result.features)
     verdict = VERDICT_WORD[result.verdict]
     title = f"driftcli: {verdict}: {result.live.name} vs {result.reference.name}"
+    scores = score_texts([f.score for f in result.features])
     body = [
         _verdict(result),
         *([] if result.joint is None else [joint_html(result.joint)]),
-        _overview(ordered),
-        _schema(result),
-        *(_feature(f, i) for i, f in enumerate(ordered, 1)),
+        _overview(ordered, scores, SORTED_BY[view.sort], hidden),
+        schema_section(result),
+        *(_feature(f, i, scores) for i, f in enumerate(ordered, 1)),
     ]
     return page(title, body)
+
+
+def score_texts(scores: list[float | None]) -> dict[float, str]:
+    """Each score as the page writes it: three decimals, or as many more (up to six) as
+    it takes for different scores to read differently, so they can be ordered by eye."""
+    known = sorted({s for s in scores if s is not None})
+    for decimals in range(3, 7):
+        texts = [f"{s:.{decimals}f}" for s in known]
+        if len(set(texts)) == len(texts):
+            break
+    return dict(zip(known, texts, strict=True)) if known else {}
 
 
 def page(title: str, body: list[str]) -> str:
@@ -102,18 +137,17 @@ def page(title: str, body: list[str]) -> str:
     )
 
 
-def _by_score(f: FeatureResult) -> tuple[bool, float]:
-    """Highest score first; a feature missing from live (no score) before all."""
-    return (f.score is not None, -(f.score or 0.0))
-
-
 def _verdict(result: CheckResult) -> str:
     live, ref = result.live, result.reference
     drifted = len(result.drifted)
     counted = f"{drifted} of {plural(len(result.features), 'feature')} drifted"
+    if quality := sum(bool(f.failed_quality) for f in result.features):
+        counted += f", {quality} failed a data-quality rule"
     for status in (Status.UNCERTAIN, Status.INSUFFICIENT):
         if n := sum(f.status is status for f in result.features):
             counted += f", {n} {status.value}"
+    if small := sum(f.small for f in result.features):
+        counted += f", {small} small"
     return (
         f'<section class="card verdict {VERDICT_TONE[result.verdict]}">'
         f"<h1>{escaped(VERDICT_WORD[result.verdict])}</h1>"
@@ -136,10 +170,14 @@ def _rule(result: CheckResult) -> str:
     else:
         evidence = f"its p-value is below {s.evidence:g}"
     return (
-        "A feature drifts when its score is above its threshold (the change is material) and "
+        "A feature drifts when its change (its score less what noise alone scores at these "
+        "counts) may be above its threshold (the change is material) and "
         f"{evidence} (chance cannot explain it); a feature missing from live, or whose type "
-        "changed, counts as drift. Above the threshold but not evident: uncertain; too few "
-        "live rows for any evidence: insufficient. Neither is drift."
+        "changed, counts as drift. A change estimated above the threshold but not evident: "
+        "uncertain; an evident change that cannot reach the threshold: ok, small; too few "
+        "live rows for any evidence: insufficient. None of these is drift. A data-quality "
+        "rule (missing values, values the reference never had, invalid values) that fails "
+        "fails the check too."
     )
 
 
@@ -149,29 +187,74 @@ def _settings(result: CheckResult) -> str:
     return f"metric {s.metric}, threshold: {threshold}, {s.bins} bins"
 
 
-def _overview(features: list[FeatureResult]) -> str:
+def _overview(
+    features: list[FeatureResult], scores: dict[float, str], order: str, hidden: int
+) -> str:
+    """The features' table. The raw score sits under the change it comes from, and the
+    rows column is left out where every feature has the inputs' rows (the verdict card
+    says them): the table then fits a laptop's page without scrolling."""
+    counted = len({(f.reference_rows, f.live_rows) for f in features}) > 1
     rows = []
     for i, f in enumerate(features, 1):
+        counts = f'<td class="num">{f.reference_rows:,} → {f.live_rows:,}</td>' if counted else ""
         rows.append(
             f'<tr><td class="name"><a href="#f{i}">{escaped(f.name)}</a></td>'
-            f'<td><span class="status {STATUS_TONE[f.status]}">'
-            f"{escaped(f.status.value)}</span></td>"
-            f'<td class="num">{_score(f)}</td><td class="num">{escaped(_limit(f))}</td>'
+            f"<td>{_status(f)}</td>"
+            f'<td class="num">{_change(f)}<br><span class="dim">of {_score(f, scores)}</span></td>'
+            f'<td class="num">{escaped(_limit(f))}</td>'
             f'<td class="num">{escaped(format_p_value(f.p_value, f.p_bound))}</td>'
-            f'<td class="num">{f.reference_rows:,} → {f.live_rows:,}</td>'
-            f'<td class="num">{_missing(f)}</td></tr>'
+            f'{counts}<td class="num">{_missing(f)}</td><td>{_quality(f)}</td></tr>'
         )
+    rest = (
+        f'<p class="dim">{escaped(plural(hidden, "other feature"))} passed (--only-failing).</p>'
+        if hidden
+        else ""
+    )
+    counts_head = '<th class="num">rows ref → live</th>' if counted else ""
     return (
-        '<section class="card"><h2>Features, by score</h2><table>'
-        '<thead><tr><th>feature</th><th>status</th><th class="num">score</th>'
+        f'<section class="card"><h2>Features, {escaped(order)}</h2><div class="scroll"><table>'
+        '<thead><tr><th>feature</th><th>status</th><th class="num">change<br>of score</th>'
         '<th class="num">metric &gt; threshold</th><th class="num">p-value</th>'
-        '<th class="num">rows ref → live</th><th class="num">missing ref → live</th></tr>'
-        f"</thead><tbody>{''.join(rows)}</tbody></table></section>"
+        f'{counts_head}<th class="num">missing ref → live</th>'
+        "<th>data quality</th></tr>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>{rest}</section>"
     )
 
 
-def _score(f: FeatureResult) -> str:
-    return "—" if f.score is None else f"{f.score:.3f}"
+_QUALITY_TONE = {QualityStatus.FAIL: "bad", QualityStatus.SMALL: "warn"}
+
+
+def _status(f: FeatureResult) -> str:
+    small = ' <span class="status warn">small</span>' if f.small else ""
+    return f'<span class="status {STATUS_TONE[f.status]}">{escaped(f.status.value)}</span>{small}'
+
+
+def _quality(f: FeatureResult) -> str:
+    """Each rule that did not come out ok, toned by how it came out; else a dash."""
+    shown = [
+        f'<span class="status {_QUALITY_TONE[q.status]}">'
+        f"{escaped(f'{q.rule.value}: {q.status.value}')}</span>"
+        for q in f.quality
+        if q.status is not QualityStatus.OK
+    ]
+    return "<br>".join(shown) or "—"
+
+
+def _combined(f: FeatureResult) -> str:
+    """`; G, Anderson-Darling and smooth combined` for a combined test's p-value."""
+    if not f.p_parts:
+        return ""
+    names = {"g": "G", "anderson-darling": "Anderson-Darling", "smooth": "smooth"}
+    tests = [names.get(p.test, p.test) for p in f.p_parts]
+    return f"; {', '.join(tests[:-1])} and {tests[-1]} combined"
+
+
+def _change(f: FeatureResult) -> str:
+    return "—" if f.change is None else f"{f.change:.3f}"
+
+
+def _score(f: FeatureResult, scores: dict[float, str]) -> str:
+    return "—" if f.score is None else scores.get(f.score, f"{f.score:.3f}")
 
 
 def _limit(f: FeatureResult) -> str:
@@ -183,7 +266,7 @@ def _missing(f: FeatureResult) -> str:
     return f"{ref} → {percent(f.live_missing, f.live_rows)}"
 
 
-def _schema(result: CheckResult) -> str:
+def schema_section(result: CheckResult) -> str:
     """Schema drift, and the columns that were not scored."""
     items = [
         f"<li><strong>{escaped(f.name)}</strong>: {escaped(_schema_change(f))}</li>"
@@ -215,11 +298,15 @@ def _schema_change(f: FeatureResult) -> str:
     return "the live values are not of the reference's type (drift)"
 
 
-def _feature(f: FeatureResult, index: int) -> str:
+def _feature(f: FeatureResult, index: int, scores: dict[float, str]) -> str:
     facts = [
-        f"score {_score(f)} ({_limit(f)})",
+        f"change {_change(f)} ({_limit(f)}; up to "
+        + ("—" if f.change_upper is None else f"{f.change_upper:.3f}")
+        + " at these counts)",
+        f"raw score {_score(f, scores)}, of which noise "
+        + ("—" if f.noise is None else f"{f.noise:.3f}"),
         f"p-value {format_p_value(f.p_value, f.p_bound)}"
-        + (f" ({f.p_method})" if f.p_method and f.p_value is not None else "")
+        + (f" ({f.p_method}{_combined(f)})" if f.p_method and f.p_value is not None else "")
         + (
             f", adjusted {format_p_value(f.p_adjusted, f.p_bound)}"
             if f.p_adjusted is not None
@@ -230,32 +317,31 @@ def _feature(f: FeatureResult, index: int) -> str:
         f"missing {_missing(f)}",
         f"invalid {f.reference_invalid:,} → {f.live_invalid:,}",
     ]
-    notes = ([f"{f.status.value}: {f.reason}"] if f.reason else []) + invalid_notes(f)
+    notes = ([f"{f.status.value}: {f.reason}"] if f.reason else []) + quality_notes(f)
+    notes += invalid_notes(f)
     noted = "".join(f"<li>{escaped(n)}</li>" for n in notes)
     return (
         f'<section class="card feature" id="f{index}">'
         f'<h2><span class="name">{escaped(f.name)}</span> '
-        f'<span class="status {STATUS_TONE[f.status]}">{escaped(f.status.value)}</span> '
+        f"{_status(f)} "
         f'<span class="dim">· {escaped(f.kind.value)}</span></h2>'
         f'<ul class="facts">{"".join(f"<li>{escaped(x)}</li>" for x in facts)}</ul>'
+        f"{moved_sentence(f)}"
         f'<div class="legend"><span class="key ref"></span>reference'
         f'<span class="key live"></span>live (share of each side\'s rows)</div>'
-        f"{bar_chart(f.name, _buckets(f))}"
+        f'<div class="plot">{bar_chart(f.name, buckets_of(f))}</div>'
         + (f'<ul class="notes">{noted}</ul>' if notes else "")
         + "</section>"
     )
 
 
-def _readable(edge: str) -> str:
-    """`23,380` for the label `2.338e+04`: amounts read better without an exponent."""
-    try:
-        value = float(edge)
-    except ValueError:
-        return edge
-    return f"{value:,.0f}" if 1e4 <= abs(value) < 1e12 else edge
+def moved_sentence(f: FeatureResult) -> str:
+    """What moved most, in words, above the chart (nothing when no share changed)."""
+    words = what_moved(f)
+    return f'<p class="moved">Largest move: {escaped(words)}.</p>' if words else ""
 
 
-def _buckets(f: FeatureResult) -> Buckets:
+def buckets_of(f: FeatureResult) -> Buckets:
     """The chart's buckets; quantile buckets get their edges (from their labels)."""
     values = f.value_buckets
     labels = list(f.labels)
@@ -263,7 +349,6 @@ def _buckets(f: FeatureResult) -> Buckets:
     if f.kind is Kind.NUMERIC and labels[0].startswith("< ") and values > 1:
         # Quantile bucket labels read "< a", "[a, b)", ..., ">= z": the edges are a ... z.
         edges = [labels[0][2:], *(label[1:-1].split(", ")[1] for label in labels[1 : values - 1])]
-        edges = [_readable(edge) for edge in edges]
     return Buckets(
         labels=labels,
         reference=f.reference.tolist(),

@@ -7,8 +7,10 @@ chunk, the threshold drawn across, each point coloured by the chunk's status.
 
 from __future__ import annotations
 
+from driftcli.numbers import readable
 from driftcli.output.charts import Point, line_chart
-from driftcli.output.html import STATUS_TONE, VERDICT_TONE, VERDICT_WORD, page
+from driftcli.output.html import STATUS_TONE, VERDICT_TONE, VERDICT_WORD, page, schema_section
+from driftcli.output.html_heatmap import drifted_first, first_drift_chart, heatmap
 from driftcli.output.lines import empty_note, untimed_note
 from driftcli.output.texts import chunk_label, describe_chunks, escaped, plural
 from driftcli.results import Timeline
@@ -21,13 +23,13 @@ def render_timeline_html(timeline: Timeline) -> str:
         f"vs {timeline.reference.name}"
     )
     thresholds = timeline.thresholds()
+    order = drifted_first(timeline)
     body = [
         _verdict(timeline),
+        heatmap(timeline, order),
         _chunks(timeline),
-        *(
-            _feature(timeline, name, thresholds.get(name, 0.0), i)
-            for i, name in enumerate(timeline.feature_names)
-        ),
+        *([schema_section(timeline.chunks[0].check)] if timeline.chunks else []),
+        *(_feature(timeline, name, thresholds.get(name, 0.0), i) for i, name in order),
     ]
     return page(title, body)
 
@@ -44,8 +46,9 @@ def _verdict(timeline: Timeline) -> str:
         f"<p><strong>{escaped(describe_chunks(timeline))}</strong>. "
         f"Decision: {escaped(timeline.decision.rule)}.</p>"
         '<p class="rule">Each chunk is checked as a whole check of its rows would be: a '
-        "feature drifts in a chunk when its score is above its threshold and its p-value "
-        "shows chance cannot explain it.</p>"
+        "feature drifts in a chunk when its change (its score less the noise of the chunk's "
+        "counts) may be above its threshold and its p-value shows chance cannot explain "
+        "it.</p>"
         f'<ul class="facts"><li>live: <span class="name">{escaped(live.name)}</span> '
         f"({escaped(plural(live.rows, 'row'))})</li>"
         f'<li>reference: <span class="name">{escaped(ref.name)}</span> '
@@ -60,16 +63,16 @@ def _chunks(timeline: Timeline) -> str:
     for chunk in timeline.chunks:
         drifted = [f.name for f in chunk.check.features if f.drift]
         rows.append(
-            f"<tr><td>{escaped(chunk_label(timeline, chunk))}</td>"
+            f'<tr><td class="when">{escaped(chunk_label(timeline, chunk))}</td>'
             f'<td class="num">{chunk.check.live.rows:,}</td>'
             f'<td><span class="status {VERDICT_TONE[chunk.verdict]}">'
             f"{escaped(chunk.verdict.value)}</span></td>"
             f'<td class="name">{escaped(", ".join(drifted)) or "—"}</td></tr>'
         )
     return (
-        '<section class="card"><h2>Chunks</h2><table><thead><tr><th>chunk</th>'
-        '<th class="num">rows</th><th>verdict</th><th>drifted</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></section>"
+        '<section class="card"><h2>Chunks</h2><div class="scroll"><table><thead><tr>'
+        '<th>chunk</th><th class="num">rows</th><th>verdict</th><th>drifted</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
 
@@ -80,7 +83,7 @@ def _feature(timeline: Timeline, name: str, threshold: float, index: int) -> str
         points.append(
             Point(
                 label=chunk_label(timeline, chunk),
-                score=result.score,
+                score=result.change,
                 tone=STATUS_TONE[result.status],
                 status=result.status.value,
             )
@@ -94,6 +97,8 @@ def _feature(timeline: Timeline, name: str, threshold: float, index: int) -> str
         f'<section class="card feature" id="f{index + 1}">'
         f'<h2><span class="name">{escaped(name)}</span> '
         f'<span class="dim">· {escaped(since)}</span></h2>'
-        f'<div class="legend">score per chunk; dashed: the threshold {threshold:g}</div>'
-        f"{line_chart(name, points, threshold)}</section>"
+        '<div class="legend">change per chunk (the score less its noise); dashed: '
+        f"the threshold {readable(threshold)}</div>"
+        f'<div class="plot">{line_chart(name, points, threshold)}</div>'
+        f"{first_drift_chart(timeline, first, index)}</section>"
     )

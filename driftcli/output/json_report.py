@@ -8,27 +8,28 @@ lines when piped.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Any
 
 from driftcli import __version__
+from driftcli.findings import QualityFinding, QualityStatus
 from driftcli.output.joint import joint_json
 from driftcli.output.texts import json_text
+from driftcli.records import CheckHistory, StoreStatus
 from driftcli.results import (
-    CheckHistory,
     CheckResult,
     ChunkResult,
     FeatureResult,
     Location,
     SourceInfo,
     Status,
-    StoreStatus,
     Timeline,
     Verdict,
 )
-from driftcli.settings import ByTime, FeatureSettings
+from driftcli.settings import QUALITY_RULES, ByTime, FeatureSettings, Settings
 from driftcli.store.snapshot import Snapshot
 
-JSON_SCHEMA_VERSION = 2
+JSON_SCHEMA_VERSION = 3
 
 
 def render_json(result: CheckResult) -> str:
@@ -54,6 +55,9 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         "summary": {
             "features": len(result.features),
             "drifted": len(result.drifted),
+            "failed": len(result.failed),
+            "failed_quality": sum(bool(f.failed_quality) for f in result.features),
+            "small": sum(f.small for f in result.features),
             **{
                 s.value.replace(" ", "_"): sum(f.status is s for f in result.features)
                 for s in Status
@@ -79,6 +83,8 @@ def to_json(result: CheckResult) -> dict[str, Any]:
             },
             "skip_bad_lines": settings.skip_bad_lines,
             "delimiter": settings.delimiter,
+            "decimal": settings.decimal,
+            "quality": _quality_settings(settings),
         },
         "reference": _source_json(result.reference),
         "live": _source_json(result.live),
@@ -90,8 +96,9 @@ def to_json(result: CheckResult) -> dict[str, Any]:
 
 def render_timeline_json(timeline: Timeline) -> str:
     """A chunked check as one JSON document: the check of the chunk the verdict rests on,
-    with the verdict over the chunks, and every chunk in `chunks` (docs/json.md)."""
-    return json_text(timeline_json(timeline), allow_nan=False)
+    with the verdict over the chunks, and every chunk in `chunks` (docs/json.md). On one
+    line: thousands of chunks would spend seconds in the indented encoder."""
+    return json_text(timeline_json(timeline), indent=None, allow_nan=False)
 
 
 def timeline_json(timeline: Timeline) -> dict[str, Any]:
@@ -105,15 +112,17 @@ def timeline_json(timeline: Timeline) -> dict[str, Any]:
         "rule": decision.rule,
     }
     document["live"] = _source_json(timeline.live)
+    drifted: dict[str, int] = {}
+    for chunk in timeline.chunks:
+        for f in chunk.check.features:
+            drifted[f.name] = drifted.get(f.name, 0) + f.drift
     for feature in document["features"]:
         name = feature["name"]
         first = timeline.first_drift(name)
         feature["first_drift"] = first.start if first else None
         since = timeline.drifting_since(name)
         feature["drifting_since"] = since.start if since else None
-        feature["drifted_chunks"] = sum(
-            f.name == name and f.drift for c in timeline.chunks for f in c.check.features
-        )
+        feature["drifted_chunks"] = drifted.get(name, 0)
     document["timeline"] = _chunking_json(timeline)
     document["chunks"] = [_chunk_json(c) for c in timeline.chunks]
     return document
@@ -146,34 +155,51 @@ def _chunking_json(timeline: Timeline) -> dict[str, Any]:
 
 def _chunk_json(chunk: ChunkResult) -> dict[str, Any]:
     check = chunk.check
+    rows = check.live.rows  # every row of the chunk is in each feature's counts
     return {
         "index": chunk.index,
         "start": chunk.start,
         "end": chunk.end,
-        "rows": check.live.rows,
+        "rows": rows,
         "partial": chunk.partial,
         "drift": None if chunk.empty else check.drift,
         "verdict": check.verdict.value,
         "rule": check.decision.rule,
-        "features": [
-            {
-                "name": f.name,
-                "score": _finite(f.score),
-                "status": f.status.value,
-                "drift": f.drift,
-                "threshold": f.threshold,
-                "material": f.material,
-                "p_value": _finite(f.p_value),
-                "p_value_adjusted": _finite(f.p_adjusted),
-                "reason": f.reason,
-                "rows": f.live_rows,
-                "missing": f.live_missing,
-                "invalid": f.live_invalid,
-            }
-            for f in check.features
-        ],
+        "features": [_chunk_feature_json(f, rows) for f in check.features],
         "new_columns": check.new_columns,
     }
+
+
+def _chunk_feature_json(f: FeatureResult, rows: int) -> dict[str, Any]:
+    """A feature of a chunk: how it came out, without its counts (thousands of chunks)."""
+    drift = f.drift
+    quality = (
+        {q.rule.value: q.status.value for q in f.quality if q.status is not _OK}
+        if f.quality
+        else {}
+    )
+    return {
+        "name": f.name,
+        "score": _finite(f.score),
+        "change": _finite(f.change),
+        "change_upper": _finite(f.change_upper),
+        "status": f.status.value,
+        "drift": drift,
+        "small": f.small,
+        "fails": drift or "fail" in quality.values(),
+        "threshold": f.threshold,
+        "material": f.material,
+        "p_value": _finite(f.p_value),
+        "p_value_adjusted": _finite(f.p_adjusted),
+        "reason": f.reason,
+        "quality": quality,
+        "rows": rows,
+        "missing": f.live_missing,
+        "invalid": f.live_invalid,
+    }
+
+
+_OK = QualityStatus.OK
 
 
 def history_json(history: CheckHistory) -> str:
@@ -212,14 +238,33 @@ def _feature_json(f: FeatureResult) -> dict[str, Any]:
         "metric": f.metric,
         "metric_fallback": f.fallback,
         "score": _finite(f.score),
+        "noise": _finite(f.noise),
+        "change": _finite(f.change),
+        "change_lower": _finite(f.change_lower),
+        "change_upper": _finite(f.change_upper),
         "threshold": f.threshold,
         "material": f.material,
+        "may_be_material": f.may_be_material,
+        "small": f.small,
+        "fails": f.fails,
         "p_value": _finite(f.p_value),
         "p_value_method": f.p_method,
         "p_value_bound": f.p_bound,
+        "p_value_test": f.p_test,
+        "p_value_parts": [
+            {
+                "test": part.test,
+                "p_value": _finite(part.p_value),
+                "method": part.method,
+                "weight": part.weight,
+                "bound": part.bound,
+            }
+            for part in f.p_parts
+        ],
         "p_value_adjusted": _finite(f.p_adjusted),
         "evidence_level": f.evidence_level,
         "reason": f.reason,
+        "quality": [_quality_json(q) for q in f.quality],
         "min_rows": f.min_rows,
         "rows": {"reference": f.reference_rows, "live": f.live_rows},
         "missing": {"reference": f.reference_missing, "live": f.live_missing},
@@ -231,7 +276,53 @@ def _feature_json(f: FeatureResult) -> dict[str, Any]:
         },
         "buckets": list(f.labels),
         "counts": {"reference": f.reference.tolist(), "live": f.live.tolist()},
+        **_explanation_json(f),
     }
+
+
+def _quality_json(q: QualityFinding) -> dict[str, Any]:
+    return {
+        "rule": q.rule.value,
+        "status": q.status.value,
+        "reference_share": q.reference_share,
+        "live_share": q.live_share,
+        "rows": {"reference": q.reference_rows, "live": q.live_rows},
+        "p_value": _finite(q.p_value),
+        "p_value_bound": q.p_bound,
+        "ratio": _limit(q.ratio),
+        "points": _limit(q.points),
+        "reason": q.reason,
+    }
+
+
+def _quality_settings(settings: Settings) -> dict[str, dict[str, float | str | None]]:
+    """Each rule's limits."""
+    return {
+        rule: {limit: _limit(getattr(settings, f"{rule}_{limit}")) for limit in ("ratio", "points")}
+        for rule in QUALITY_RULES
+    }
+
+
+def _limit(value: float | None) -> float | str | None:
+    """A rule's limit as JSON holds it: `"off"` for an infinite one (the rule never fails)."""
+    if value is None or math.isfinite(value):
+        return value
+    return "off"
+
+
+def _explanation_json(f: FeatureResult) -> dict[str, Any]:
+    """What moved (`moves`), and a numeric feature's `stats` (null for a categorical one)."""
+    moves = [
+        {"bucket": m.bucket, "ref_share": m.ref_share, "live_share": m.live_share,
+         "contribution": m.contribution}
+        for m in f.moves
+    ]  # fmt: skip
+    if f.stats is None:
+        return {"moves": moves, "stats": None}
+    sides = {"ref": f.stats.ref, "live": f.stats.live}
+    stats = {key: asdict(side) | {"at_least": list(side.at_least), "at_most": list(side.at_most)}
+             for key, side in sides.items()}  # fmt: skip
+    return {"moves": moves, "stats": stats}
 
 
 def _location_json(at: Location) -> dict[str, Any]:
@@ -245,11 +336,19 @@ def _override_json(o: FeatureSettings) -> dict[str, Any]:
         "kind": o.kind.value if o.kind else None,
         "bins": o.bins,
         "exclude": o.exclude or None,
+        **{
+            f"{rule}_{limit}": _limit(getattr(o, f"{rule}_{limit}"))
+            for rule in QUALITY_RULES
+            for limit in ("ratio", "points")
+        },
     }
 
 
 def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
+    return None if value is None or value != value or value in _INFINITE else value
+
+
+_INFINITE = (math.inf, -math.inf)
 
 
 def reference_json(snapshot: Snapshot, where: str) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from driftcli.output.moves import explained
 from driftcli.output.texts import format_p_value, shown
-from driftcli.results import CheckResult, Status, Timeline
+from driftcli.results import CheckResult, FeatureResult, Status, Timeline
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -62,13 +63,14 @@ def render_timeline_junit(timeline: Timeline) -> str:
 
 
 def _counts(results: list[CheckResult], gates: list[bool] | None = None) -> dict[str, str]:
+    """A test case per feature for drift and one for its data-quality rules."""
     gated = gates or [True] * len(results)
     features = [
         (f, gate) for result, gate in zip(results, gated, strict=True) for f in result.features
     ]
     return {
-        "tests": str(len(features)),
-        "failures": str(sum(f.drift and gate for f, gate in features)),
+        "tests": str(2 * len(features)),
+        "failures": str(sum((f.drift + bool(f.failed_quality)) * gate for f, gate in features)),
         "errors": "0",
         "skipped": str(sum(f.status is Status.INSUFFICIENT for f, _ in features)),
         "time": "0",
@@ -85,21 +87,51 @@ def _suite(parent: ET.Element, result: CheckResult, name: str, gate: bool = True
             suite, "testcase", classname=f"driftcli.{f.kind.value}", name=shown(f.name), time="0"
         )
         score = "—" if f.score is None else f"{f.score:.4g}"
+        change = "—" if f.change is None else f"{f.change:.4g}"
+        moved = explained(f)
         detail = (
-            f"status: {f.status.value}\nmetric: {f.metric}\nscore: {score}\n"
+            f"status: {f.status.value}{' (small)' if f.small else ''}\nmetric: {f.metric}\n"
+            f"change: {change} (score {score} less the noise of these counts)\n"
             f"threshold: {f.threshold:g}\np-value: {format_p_value(f.p_value, f.p_bound)}\n"
-            f"rows: {f.reference_rows} reference, {f.live_rows} live"
+            f"rows: {f.reference_rows:,} reference, {f.live_rows:,} live"
             + (f"\n{f.status.value}: {shown(f.reason)}" if f.reason else "")
+            + (f"\nwhat moved: {moved}" if moved else "")
         )
         if f.drift and gate:
             failure = ET.SubElement(
                 case,
                 "failure",
-                message=f"{shown(f.name)}: {f.status.value} ({f.metric} {score} > {f.threshold:g})",
+                message=f"{shown(f.name)}: {f.status.value} ({f.metric} change {change} "
+                f"> {f.threshold:g})" + (f": {moved}" if moved else ""),
                 type=f.status.value.replace(" ", "_"),
             )
             failure.text = detail
         elif f.status is Status.INSUFFICIENT:
             ET.SubElement(case, "skipped", message=shown(f.reason or "too few live rows"))
         ET.SubElement(case, "system-out").text = detail
+        _quality_case(suite, f, gate)
     return suite
+
+
+def _quality_case(suite: ET.Element, f: FeatureResult, gate: bool) -> None:
+    """The feature's data-quality rules as a test case: a failed rule fails it."""
+    import xml.etree.ElementTree as ET
+
+    case = ET.SubElement(
+        suite, "testcase", classname="driftcli.quality", name=shown(f"{f.name} [data quality]"),
+        time="0",
+    )  # fmt: skip
+    lines = [
+        f"{q.rule.value}: {q.status.value}: {q.reason}" if q.reason else
+        f"{q.rule.value}: {q.status.value}"
+        for q in f.quality
+    ]  # fmt: skip
+    detail = shown("\n".join(lines) or "no rule applies")
+    failed = f.failed_quality
+    if failed and gate:
+        rules = ", ".join(q.rule.value for q in failed)
+        failure = ET.SubElement(
+            case, "failure", message=shown(f"{f.name}: data quality: {rules}"), type="quality"
+        )
+        failure.text = detail
+    ET.SubElement(case, "system-out").text = detail

@@ -8,42 +8,62 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from driftcli.output.texts import chunk_label, format_p_value, plural, shown
-from driftcli.results import (
-    CheckResult,
-    FeatureResult,
-    IngestReport,
-    Location,
-    SourceInfo,
-    Timeline,
-)
+from driftcli.output.moves import what_moved
+from driftcli.output.texts import TINY_P, chunk_label, plural, shown
+from driftcli.records import IngestReport
+from driftcli.results import NUMBER_TEXT, CheckResult, FeatureResult, Location, SourceInfo, Timeline
 from driftcli.settings import ByTime
 
 
 def alert_lines(result: CheckResult, window: str) -> list[str]:
-    """One stable, greppable line per drifted feature, for logs and pagers, and one for a
-    joint drift (`joint=` the features that moved together, most first)."""
+    """One logfmt line per drifted feature and per failed data-quality rule, for logs and
+    pagers: the same keys whatever the metric (`score=0.85 change=0.80 metric=kl`), `p=`
+    always a number (a bound in `p_bound=`), and what moved in `moved=`;
+    and one line for a joint drift (`joint=` the features that moved together)."""
     lines = []
     for f in result.drifted:
         fields = [f"feature={_token(f.name)}", f"status={_token(f.status.value)}"]
         if f.score is not None:
-            fields.append(f"{f.metric.upper()}={f.score:.3f}")
-        fields.append(f"threshold={f.threshold:g}")
+            fields.append(f"score={f.score:.3f}")
+        if f.change is not None:
+            fields.append(f"change={f.change:.3f}")
+        fields += [f"metric={f.metric}", f"threshold={f.threshold:g}"]
         if f.p_value is not None:
-            fields.append(_p_field("p", f.p_value, f.p_bound))
+            fields += _p_fields("p", f.p_value, f.p_bound)
         if f.p_adjusted is not None:
-            fields.append(_p_field("p_adjusted", f.p_adjusted, f.p_bound))
+            fields += _p_fields("p_adjusted", f.p_adjusted, f.p_bound)
         fields.append(f"window={_token(window)}")
         fields.append(f"rows={f.live_rows}")
+        moved = what_moved(f)
+        if moved:
+            fields.append(f"moved={_token(moved)}")
         lines.append("[DRIFT] " + " ".join(fields))
+    for f in result.features:
+        for q in f.failed_quality:
+            fields = [
+                f"feature={_token(f.name)}",
+                f"rule={q.rule.value}",
+                f"status={q.status.value}",
+                f"reference={100 * q.reference_share:.2f}%",
+                f"live={100 * q.live_share:.2f}%",
+            ]
+            if q.p_value is not None:
+                fields += _p_fields("p", q.p_value, q.p_bound)
+            fields += [f"window={_token(window)}", f"rows={f.live_rows}"]
+            lines.append("[QUALITY] " + " ".join(fields))
     joint = result.joint
     if joint is not None and joint.drift and joint.score is not None and joint.p_value is not None:
-        moved = ",".join(_token(c.feature) for c in joint.contributors) or "-"
-        lines.append(
-            f"[DRIFT] joint={moved} status={joint.status.value} AUC={joint.score:.3f} "
-            f"threshold={joint.threshold:g} {_p_field('p', joint.p_value, False)} "
-            f"window={_token(window)} rows={result.live.rows}"
-        )
+        fields = [
+            f"joint={','.join(_token(c.feature) for c in joint.contributors) or '-'}",
+            f"status={joint.status.value}",
+            f"score={joint.score:.3f}",
+            "metric=auc",
+            f"threshold={joint.threshold:g}",
+            *_p_fields("p", joint.p_value, False),
+            f"window={_token(window)}",
+            f"rows={result.live.rows}",
+        ]
+        lines.append("[DRIFT] " + " ".join(fields))
     return lines
 
 
@@ -55,10 +75,14 @@ def no_verdict_line(result: CheckResult, window: str) -> str:
     )
 
 
-def _p_field(key: str, p: float, bound: bool) -> str:
-    """`p=0.0012`, or `p<0.0005` for a bound, as the table shows it."""
-    text = format_p_value(p, bound)
-    return f"{key}{text}" if text.startswith("<") else f"{key}={text}"
+def _p_fields(key: str, p: float, bound: bool) -> list[str]:
+    """`p=0.0012`; a bound as its value with a key of its own: `p=1e-16 p_bound=1e-16`
+    below what a double can resolve, `p=0.0005 p_bound=0.0005` at Monte Carlo's floor."""
+    if p < TINY_P:
+        return [f"{key}={TINY_P:g}", f"{key}_bound={TINY_P:g}"]
+    if bound:
+        return [f"{key}={p:.2g}", f"{key}_bound={p:.2g}"]
+    return [f"{key}={p:.2g}"]
 
 
 def invalid_notes(f: FeatureResult) -> list[str]:
@@ -92,6 +116,11 @@ def warnings(result: CheckResult) -> list[str]:
     if live.featureless:
         note = featureless_note(live.name, live.featureless, live.first_featureless, "counted")
         lines.append(f"warning: {note}")
+    lines += [
+        shown(f"warning: {name}: {why}; it is not scored")
+        for name, why in result.skipped.items()
+        if why == NUMBER_TEXT
+    ]
     return lines + [f"warning: {note}" for f in result.features for note in invalid_notes(f)]
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from driftcli.findings import QualityStatus
 from driftcli.output.joint import joint_line
 from driftcli.output.lines import empty_note, invalid_notes, untimed_note
+from driftcli.output.moves import MOVED_MARK, explained, latest_moves
 from driftcli.output.sparklines import sparklines
 from driftcli.output.texts import (
     chunk_label,
@@ -13,9 +15,11 @@ from driftcli.output.texts import (
     format_p_value,
     percent,
     plural,
+    quality_notes,
     shown,
 )
 from driftcli.results import CheckResult, FeatureResult, Status, Timeline, Verdict
+from driftcli.view import DEFAULT_VIEW, View
 
 MARKDOWN_CHUNKS = 24
 """The latest chunks a Markdown report shows (a pull request's page is not a spreadsheet)."""
@@ -45,25 +49,30 @@ def _code(text: str, in_table: bool = False) -> str:
     return f"{fence}{padded}{fence}"
 
 
-def render_markdown(result: CheckResult) -> str:
+def render_markdown(result: CheckResult, view: View = DEFAULT_VIEW) -> str:
     """A GitHub-flavoured Markdown report: a heading with the verdict, a table with a
-    histogram per feature, and notes."""
+    histogram per feature (in the view's order) and what moved, and notes."""
     drifted = len(result.drifted)
     verdict = {Verdict.DRIFT: "DRIFT", Verdict.NO_DRIFT: "no drift"}.get(
         result.verdict, "no verdict"
     )
     live, ref = result.live, result.reference
     lines = [
-        f"### driftcli: {verdict} ({drifted} of {plural(len(result.features), 'feature')} drifted)",
+        f"### driftcli: {verdict} ({drifted} of {plural(len(result.features), 'feature')} drifted"
+        + _quality_heading(result)
+        + ")",
         "",
         f"Live {_code(live.name)} ({plural(live.rows, 'row')}) vs reference "
         f"{_code(ref.name)} ({plural(ref.rows, 'row')}). Rule: {_cell(result.decision.rule)}.",
         "",
-        "| feature | kind | status | score | metric > threshold | p-value | rows ref → live "
-        "| missing ref → live | histogram ref / live |",
-        "|---|---|---|---:|---|---:|---:|---:|---|",
+        "| feature | kind | status | change | raw score | metric > threshold | p-value "
+        "| rows ref → live | missing ref → live | data quality | histogram ref / live |",
+        "|---|---|---|---:|---:|---|---:|---:|---:|---|---|",
     ]
-    lines += [_row(f) for f in result.features]
+    features, hidden = view.arrange(result.features)
+    lines += [_row(f) for f in features]
+    if hidden:
+        lines += ["", f"{plural(hidden, 'other feature')} passed (--only-failing)."]
     if result.joint is not None:
         lines += ["", _cell(joint_line(result.joint))]
     lines += ["", HISTOGRAM_LEGEND]
@@ -71,25 +80,51 @@ def render_markdown(result: CheckResult) -> str:
 
 
 HISTOGRAM_LEGEND = (
-    "<sub>Histogram: the share of rows per bucket, reference above live, on one scale. "
+    "<sub>Change: the score less what noise alone scores at these counts, what the "
+    "threshold is compared with. "
+    "Histogram: the share of rows per bucket, reference above live, on one scale. "
     "Numeric buckets are cut at the reference's quantiles, so its line is about level; "
     "categorical ones are its categories, most frequent first, then `other`.</sub>"
 )
 
 
+def _quality_heading(result: CheckResult) -> str:
+    failed = sum(bool(f.failed_quality) for f in result.features)
+    return f", {failed} failed a data-quality rule" if failed else ""
+
+
+def _quality_cell(f: FeatureResult) -> str:
+    """`**missing: fail**`, `unseen: small`, or a dash."""
+    cells = [
+        f"**{q.rule.value}: fail**" if q.failed else f"{q.rule.value}: {q.status.value}"
+        for q in f.quality
+        if q.status is not QualityStatus.OK
+    ]
+    return "<br>".join(cells) or "—"
+
+
 def _row(f: FeatureResult) -> str:
     status = f"**{f.status.value}**" if f.drift else f.status.value
+    status += ", small" if f.small else ""
+    change = "—" if f.change is None else f"{f.change:.3f}"
     score = "—" if f.score is None else f"{f.score:.3f}"
     metric = f"{f.metric}{' (fallback)' if f.fallback else ''} > {f.threshold:g}"
     p = format_p_value(f.p_value, f.p_bound) + (
         f" (adj. {format_p_value(f.p_adjusted, f.p_bound)})" if f.p_adjusted is not None else ""
     )
     return (
-        f"| {_cell(f.name)} | {f.kind.value} | {status} | {score} | {metric} | {p} "
+        f"| {_cell(f.name)}{_moved(f)} | {f.kind.value} | {status} | {change} | {score} "
+        f"| {metric} | {p} "
         f"| {f.reference_rows:,} → {f.live_rows:,} "
         f"| {percent(f.reference_missing, f.reference_rows)} → "
-        f"{percent(f.live_missing, f.live_rows)} | {_histogram(f)} |"
+        f"{percent(f.live_missing, f.live_rows)} | {_quality_cell(f)} | {_histogram(f)} |"
     )
+
+
+def _moved(f: FeatureResult) -> str:
+    """What moved, on a line of its own under a drifted or uncertain feature's name."""
+    words = explained(f)
+    return f"<br><sub>{MOVED_MARK} {_cell(words)}</sub>" if words else ""
 
 
 def _histogram(f: FeatureResult) -> str:
@@ -106,11 +141,8 @@ NO_BREAK_SPACE = "\u00a0"
 
 
 def _notes(result: CheckResult) -> list[str]:
-    notes = [
-        f"{f.name}: {f.status.value}: {f.reason}"
-        for f in result.features
-        if f.reason and f.status in (Status.UNCERTAIN, Status.INSUFFICIENT)
-    ]
+    notes = [f"{f.name}: {f.status.value}: {f.reason}" for f in result.features if f.reason]
+    notes += [note for f in result.features for note in quality_notes(f)]
     notes += [
         f"{f.name}: the live values are not of the reference's type"
         for f in result.features
@@ -143,8 +175,8 @@ def render_timeline_markdown(timeline: Timeline) -> str:
         f"### driftcli: {verdict} ({_cell(timeline.decision.rule)})",
         "",
         f"Live {_code(live.name)} ({live.rows:,} rows, {describe_chunks(timeline)}) vs "
-        f"reference {_code(ref.name)} ({ref.rows:,} rows). Cells: each feature's score, "
-        "**bold** where it drifted.",
+        f"reference {_code(ref.name)} ({ref.rows:,} rows). Cells: each feature's change "
+        "(its score less the noise of the chunk's counts), **bold** where it drifted.",
         "",
         "| feature | " + " | ".join(chunk_label(timeline, c) for c in chunks) + " | first drift |",
         "|---|" + "---:|" * len(chunks) + "---|",
@@ -165,15 +197,16 @@ def render_timeline_markdown(timeline: Timeline) -> str:
     gaps = empty_note(timeline)
     if gaps:
         notes.append(gaps)
+    notes += [f"what moved: {moved}" for moved in latest_moves(timeline)]
     if notes:
         lines += ["", *(f"- {_cell(note)}" for note in notes)]
     return "\n".join(lines)
 
 
 def _score_cell(f: FeatureResult) -> str:
-    if f.score is None or f.status is Status.INSUFFICIENT:
+    if f.change is None or f.status is Status.INSUFFICIENT:
         return f.status.value
-    score = f"{f.score:.3f}"
+    score = f"{f.change:.3f}"
     if f.drift:
         return f"**{score}**"
     return f"{score} ({f.status.value})" if f.status is Status.UNCERTAIN else score

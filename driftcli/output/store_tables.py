@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcli.output.texts import percent, plural, shown
-from driftcli.results import StoreStatus
+from driftcli.records import StoreStatus
 from driftcli.store.snapshot import Snapshot
 
 

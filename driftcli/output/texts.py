@@ -5,8 +5,12 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from driftcli.results import ChunkResult, Timeline
+from driftcli.findings import QualityStatus
+from driftcli.results import ChunkResult, FeatureResult, Timeline
 from driftcli.settings import ByTime
+
+TINY_P = 1e-16
+"""Below this a p-value is shown as a bound: a double resolves nothing finer next to 1."""
 
 
 def format_p_value(p: float | None, bound: bool = False) -> str:
@@ -16,9 +20,19 @@ def format_p_value(p: float | None, bound: bool = False) -> str:
     """
     if p is None:
         return "—"
-    if p < 1e-16:
+    if p < TINY_P:
         return "<1e-16"
     return f"<{p:.2g}" if bound else f"{p:.2g}"
+
+
+def quality_notes(f: FeatureResult) -> list[str]:
+    """`score: missing: fail: missing values rose from 0.9% to 25% ...`, a line per rule
+    that did not come out ok."""
+    return [
+        f"{f.name}: {q.rule.value}: {q.status.value}: {q.reason}"
+        for q in f.quality
+        if q.status is not QualityStatus.OK and q.reason
+    ]
 
 
 def percent(part: int, whole: int) -> str:
@@ -99,9 +113,9 @@ def compact_score(score: float) -> str:
 
 
 def compact_count(rows: int) -> str:
-    """500, 12k, 1.2M."""
+    """500, 5,000, 12k, 1.2M: thousands separated, as every count is."""
     if rows < 10_000:
-        return f"{rows}"
+        return f"{rows:,}"
     if rows < 999_500:
         return f"{rows / 1000:.0f}k"
     return f"{rows / 1e6:.1f}M" if rows < 99_950_000 else f"{rows / 1e6:.0f}M"

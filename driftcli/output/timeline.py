@@ -11,6 +11,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from driftcli.output.moves import MOVED_MARK, latest_moves
 from driftcli.output.table import STATUS_STYLE
 from driftcli.output.texts import (
     chunk_label,
@@ -127,12 +128,12 @@ def _matrix(timeline: Timeline, columns: int, fold: int | None = None) -> Table:
 
 
 def cell(f: FeatureResult) -> Text:
-    """A feature's score in one chunk, in five characters, marked by its status."""
+    """A feature's change in one chunk, in five characters, marked by its status."""
     if f.status is Status.MISSING:
         return Text("miss!", style=STATUS_STYLE[f.status])
-    if f.status is Status.INSUFFICIENT or f.score is None:
+    if f.status is Status.INSUFFICIENT or f.change is None:
         return Text("   - ", style="dim")
-    return Text(compact_score(f.score) + _MARK[f.status], style=_cell_style(f.status))
+    return Text(compact_score(f.change) + _MARK[f.status], style=_cell_style(f.status))
 
 
 def _cell_style(status: Status) -> str:
@@ -179,7 +180,9 @@ def _summary(timeline: Timeline) -> Text:
 def _notes(timeline: Timeline, columns: int) -> list[Text]:
     total = len(timeline.chunks)
     metrics = {f.metric for c in timeline.chunks[:1] for f in c.check.features}
-    what = f"the {metrics.pop()} score" if len(metrics) == 1 else "each feature's score"
+    what = (
+        f"the {metrics.pop()} change" if len(metrics) == 1 else "each feature's change"
+    ) + " (its score less the noise of the chunk's counts)"
     gaps = any(c.empty for c in timeline.chunks)
     notes = [
         f"cells: {what}; ! drift, ? uncertain (could be chance), - too few rows for a verdict, "
@@ -202,4 +205,5 @@ def _notes(timeline: Timeline, columns: int) -> list[Text]:
     if latest.new_columns:
         notes.append("new in live, not scored: " + ", ".join(latest.new_columns))
     notes += [f"not scored: {name}: {why}" for name, why in latest.skipped.items()]
+    notes += [f"{MOVED_MARK} {moved}" for moved in latest_moves(timeline)]
     return [Text(shown(note), style="dim") for note in notes]

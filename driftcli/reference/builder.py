@@ -15,12 +15,12 @@ import pyarrow as pa
 
 from driftcli.choices import Kind
 from driftcli.columns.values import TypeClass, read_numbers, tally_texts
+from driftcli.counting.buckets import Feature, Profile, categorical_buckets, numeric_feature
 from driftcli.counting.counter import count_batches, located
 from driftcli.counting.counts import Counts, FeatureCounts, IntArray
 from driftcli.errors import InputError
 from driftcli.inputs.chunk import Chunk
 from driftcli.parallel import map_columns, prefetch
-from driftcli.reference.buckets import Feature, Profile, categorical_buckets, numeric_feature
 from driftcli.reference.kinds import (
     NO_VALUES,
     FirstValues,
@@ -94,8 +94,8 @@ class _ColumnAccumulator:
         if kind is None:
             return NO_VALUES
         if isinstance(kind, Unsupported):
-            return kind.reason
-        why = skipped_by_values(kind, self.numbers.count, self.labels)
+            return kind.why(name)
+        why = skipped_by_values(kind, self.numbers.count, self.labels, name)
         if why is not None:
             return why
         if kind is Kind.NUMERIC:

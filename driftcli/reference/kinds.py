@@ -10,14 +10,18 @@ batches: the same single-file readers cut them).
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Mapping
+import shlex
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 from driftcli.choices import Kind
+from driftcli.columns.times import ISO_TIME
 from driftcli.columns.values import PARTITION_KEY, UNTYPED_KEY, TypeClass, share_numeric, type_class
+from driftcli.results import NUMBER_TEXT
 from driftcli.settings import DEFAULT_BINS, DEFAULT_MAX_CATEGORIES, Settings, name_key
 
 TEXT_NUMERIC_SHARE = 0.99
@@ -31,6 +35,20 @@ UNNAMED = "an unnamed column (a saved row index?); name it in --features"
 PARTITION = "a hive partition directory; name it in --features to score it"
 NO_VALUES = "no values in the reference"
 IDENTIFIER = "nearly every value is distinct, like an identifier; --exclude it"
+
+LOOKED_AT = 1000
+"""How many distinct labels of an identifier-like column are read to tell what it holds."""
+BY_TIME = "the time column, used by --by"
+"""Why the --by column of a chunked check is not a feature."""
+
+
+def time_reason(name: str) -> str:
+    """Why a column of times is not a feature, and how to check over time with it."""
+    return f"a time; to check over time: --by {shlex.quote(name)} --every 1d"
+
+
+_NUMBER_LIKE = re.compile(r"[+-]?[$€£¥]?\s?\d[\d.,'\s]*%?")
+"""A number as people write it, separators and a unit sign or two included."""
 
 _UNNAMED_NAME = re.compile(r"\s*|Unnamed: \d+")
 """Names pandas gives an index column saved without a name."""
@@ -114,12 +132,16 @@ class FirstValues:
     numeric_share: float
     """The share of its present values that read as numbers (1.0 unless untyped text)."""
     arrow_type: str
+    time: bool = False
+    """Timestamps or dates (an Arrow type of times; times in text are told by their values)."""
 
     @classmethod
     def of(cls, column: pa.Array | pa.ChunkedArray, untyped: bool) -> FirstValues:
         family = type_class(column.type)
         share = share_numeric(column) if untyped and family is TypeClass.TEXT else 1.0
-        return cls(family, untyped, share, str(column.type))
+        kind = column.type
+        time = pa.types.is_timestamp(kind) or pa.types.is_date(kind)
+        return cls(family, untyped, share, str(kind), time)
 
     @property
     def source_type(self) -> TypeClass:
@@ -129,9 +151,15 @@ class FirstValues:
 
 @dataclass(frozen=True)
 class Unsupported:
-    """A column whose values no kind can read (nested, temporal...)."""
+    """A column whose values no kind can read (nested, times...)."""
 
     reason: str
+    time: bool = False
+    """A column of times: said so, with how to check over time instead."""
+
+    def why(self, name: str) -> str:
+        """The reason column `name` is not scored."""
+        return time_reason(name) if self.time else self.reason
 
 
 def decide_kind(first: FirstValues, forced: Kind | None) -> Kind | Unsupported:
@@ -154,18 +182,31 @@ def decide_kind(first: FirstValues, forced: Kind | None) -> Kind | Unsupported:
         return Kind.NUMERIC if numeric else Kind.CATEGORICAL
     if family is TypeClass.BOOL:
         return Kind.CATEGORICAL
-    return Unsupported(f"unsupported type {first.arrow_type}")
+    return Unsupported(f"unsupported type {first.arrow_type}", time=first.time)
 
 
-def skipped_by_values(kind: Kind, numbers: int, labels: dict[str, int]) -> str | None:
-    """Why a column read whole cannot be scored; None if it can.
+def skipped_by_values(
+    kind: Kind, numbers: int, labels: dict[str, int], name: str = ""
+) -> str | None:
+    """Why column `name`, read whole, cannot be scored; None if it can.
 
     `numbers`: a numeric column's present values; `labels`: a categorical
-    column's label counts.
+    column's label counts. A column of nearly all distinct labels is not a
+    feature: said to be times, or numbers driftcli cannot read, when its
+    labels look so, else an identifier.
     """
     if kind is Kind.NUMERIC:
         return None if numbers else NO_VALUES
     present = sum(labels.values())
     if present >= ID_MIN_ROWS and len(labels) >= ID_DISTINCT_SHARE * present:
-        return IDENTIFIER
+        if _mostly(ISO_TIME, labels):
+            return time_reason(name)
+        return NUMBER_TEXT if _mostly(_NUMBER_LIKE, labels) else IDENTIFIER
     return None
+
+
+def _mostly(pattern: re.Pattern[str], labels: Iterable[str]) -> bool:
+    """Do nearly all of the first labels match `pattern`?"""
+    first = list(itertools.islice(labels, LOOKED_AT))
+    matching = sum(1 for label in first if pattern.fullmatch(label.strip()))
+    return bool(first) and matching >= TEXT_NUMERIC_SHARE * len(first)

@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from driftcli.columns.samples import ThinSample
-from driftcli.reference.buckets import (
+from driftcli.counting.buckets import (
     Cuts,
     cuts_of,
     discrete,
@@ -49,6 +49,8 @@ from driftcli.reference.buckets import (
     quantiles,
     run_starts,
     sorted_scratch,
+    with_range,
+    without_range,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -134,14 +136,18 @@ class _Fixed:
     """Buckets fixed from the values held; later values counted over them, a sample kept."""
 
     def __init__(self, held: FloatArray, bins: int, expected: int | None, sample: int) -> None:
-        self.cuts, self.counts = cuts_of(held, bins)
+        self.cuts, self.counts = without_range(*cuts_of(held, bins))
         self.first_counts = self.counts.copy()
         self.sample = ThinSample(sample, expected=expected)
         self.sample.add(held, len(held))  # drawn at random: the order does not matter
+        self.low, self.high = (float(held[0]), float(held[-1])) if len(held) else (0.0, 0.0)
 
     def add(self, values: FloatArray, present: int) -> None:
         self.counts += self.cuts.count(values, present)
         self.sample.add(values, present)
+        if present:
+            self.low = min(self.low, float(np.nanmin(values)))
+            self.high = max(self.high, float(np.nanmax(values)))
 
     def result(self, bins: int) -> Sketched:
         """The fixed buckets, or the sample's when the later values sat otherwise.
@@ -153,9 +159,9 @@ class _Fixed:
         otherwise (discrete features: that many values were new).
         """
         if self.moved(bins) and len(self.sample):
-            cuts, counts = cuts_of(np.sort(self.sample.values()), bins)
-            return Sketched(cuts, counts, recount=True)
-        return Sketched(self.cuts, self.counts)
+            cuts, counts = without_range(*cuts_of(np.sort(self.sample.values()), bins))
+            return Sketched(*with_range(cuts, counts, self.low, self.high), recount=True)
+        return Sketched(*with_range(self.cuts, self.counts, self.low, self.high))
 
     def moved(self, bins: int) -> bool:
         held = int(self.first_counts.sum())
@@ -182,10 +188,14 @@ class _Grid:
         self.counts = np.zeros(len(self.grid) + 1, dtype=np.int64)
         self.limit = max_distinct
         self.distinct: dict[float, int] | None = {}
+        self.low, self.high = math.inf, -math.inf
         self.add(held)
 
     def add(self, ordered: FloatArray) -> None:
         """Count sorted present values over the grid (and per value, while few)."""
+        if len(ordered):
+            self.low = min(self.low, float(ordered[0]))
+            self.high = max(self.high, float(ordered[-1]))
         below = np.searchsorted(ordered, self.grid, side="left")
         self.counts += np.diff(np.r_[0, below, len(ordered)]).astype(np.int64)
         if self.distinct is None:
@@ -214,7 +224,7 @@ class _Grid:
         nearest = np.abs(below[None, :] - targets[:, None]).argmin(axis=1)
         chosen = distinct(nearest)
         counts = np.diff(np.r_[0, below[chosen], count]).astype(np.int64)
-        return Sketched(Cuts(edges=self.grid[chosen]), counts)
+        return Sketched(*with_range(Cuts(edges=self.grid[chosen]), counts, self.low, self.high))
 
 
 class NumericSketch:

@@ -1,6 +1,6 @@
 """Mergeable summaries of reference fragments, for engines that count in parts.
 
-On one machine the reference is profiled in one exact pass (profile.py). An
+On one machine the reference is profiled in one exact pass (reference/builder.py). An
 engine that reads a dataset's files on many workers instead builds the
 reference in two passes:
 
@@ -22,6 +22,7 @@ sample (a value rarer than about 1/S may land in `other`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -31,7 +32,14 @@ import pyarrow as pa
 from driftcli.choices import Kind
 from driftcli.columns.samples import Reservoir, ValueReservoir
 from driftcli.columns.values import TypeClass, read_numbers, tally_texts, type_class
-from driftcli.reference.buckets import Feature, categorical_buckets, numeric_buckets
+from driftcli.counting.buckets import (
+    Feature,
+    categorical_buckets,
+    cuts_of,
+    numeric_feature,
+    with_range,
+    without_range,
+)
 from driftcli.reference.kinds import (
     NO_VALUES,
     FirstValues,
@@ -57,6 +65,9 @@ class ColumnSummary:
     arrow_field: pa.Field | None = None
     numeric_present: int = 0
     """Present values that read as numbers."""
+    low: float = math.inf
+    high: float = -math.inf
+    """The smallest and largest of them (the sample's may fall short of both)."""
     labels: dict[str, int] = field(default_factory=dict)
 
     def add(
@@ -79,6 +90,9 @@ class ColumnSummary:
             present = numbers.values[~(numbers.missing | numbers.invalid)]
             self.numeric_present += len(present)
             self.values.add(present)
+            if len(present):
+                self.low = min(self.low, float(present.min()))
+                self.high = max(self.high, float(present.max()))
         if family is not TypeClass.OTHER:
             tally = tally_texts(column)
             for label, n in zip(tally.labels.to_pylist(), tally.counts.tolist(), strict=True):
@@ -95,6 +109,8 @@ class ColumnSummary:
             first=self.first if self.first is not None else other.first,
             arrow_field=self.arrow_field if self.arrow_field is not None else other.arrow_field,
             numeric_present=self.numeric_present + other.numeric_present,
+            low=min(self.low, other.low),
+            high=max(self.high, other.high),
             labels=labels,
         )
 
@@ -163,13 +179,15 @@ def _feature(name: str, column: ColumnSummary, selection: Selection) -> Feature 
         return NO_VALUES
     kind = decide_kind(column.first, selection.kind_of(name))
     if isinstance(kind, Unsupported):
-        return kind.reason
-    why = skipped_by_values(kind, column.numeric_present, column.labels)
+        return kind.why(name)
+    why = skipped_by_values(kind, column.numeric_present, column.labels, name)
     if why is not None:
         return why
     source = column.first.source_type
     if kind is Kind.NUMERIC:
         values = np.sort(column.values.values())
-        return numeric_buckets(name, values, selection.bins_of(name), source)[0]
+        cuts, counts = without_range(*cuts_of(values, selection.bins_of(name)))
+        cuts, _ = with_range(cuts, counts, column.low, column.high)
+        return numeric_feature(name, source, cuts)
     labels = column.labels
     return categorical_buckets(name, labels, selection.categories_of(name), source)[0]

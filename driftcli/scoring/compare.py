@@ -1,31 +1,39 @@
 """Compare live counts with the reference, feature by feature, into verdicts.
 
-A feature drifts when its change is material (the score is above the
-threshold) and evident (its p-value is below the evidence level, 0.005 by
-default; with --alpha, its p-value adjusted across features is at most
-alpha). A material change that could be chance is `uncertain`; a window so
-small that no live data of its size could be evidence is `insufficient`.
-Then, across features, the dataset-level rule (--max-drift-share,
---fail-on) gives the verdict; a check in which no feature could be judged
-has none.
+A feature drifts when its change is evident (its p-value is below the
+evidence level, 0.005 by default; with --alpha, its p-value adjusted across
+features is at most alpha) and may be material: the change behind the score
+(the score less what noise gives at these counts, change.py) could be above
+the threshold. A change estimated above the threshold that could be chance
+is `uncertain`; an evident change that cannot reach the threshold is `ok`,
+and said to be small; a window so small that no live data of its size
+could be evidence is `insufficient`. Data-quality rules (quality.py) are
+judged beside. Then, across features, the dataset-level rule
+(--max-drift-share, --fail-on) gives the verdict, from the features that
+drifted or failed a rule; a check in which no feature could be judged has
+none.
 """
 
 from __future__ import annotations
 
-import math
+import functools
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from driftcli.choices import Correction, Kind
-from driftcli.columns.values import TypeClass
+from driftcli.counting.buckets import Feature, Profile
 from driftcli.counting.counts import Counts, FeatureCounts
 from driftcli.errors import SchemaError, UsageError
-from driftcli.reference.buckets import Feature, Profile
-from driftcli.results import ChunkResult, Decision, FeatureResult, Status, Verdict
-from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, ks_test
-from driftcli.scoring.metrics import wasserstein_normalised as _wasserstein
+from driftcli.findings import PValuePart, QualityFinding
+from driftcli.results import FeatureResult, Status
+from driftcli.scoring.explain import explained
+from driftcli.scoring.measure import Measured, drift_view, measure, test
+from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, On
+from driftcli.scoring.quality import assess_rows
 from driftcli.scoring.significance import (
     CHECK_MONTE_CARLO_DRAWS,
     MAX_MONTE_CARLO_DRAWS,
@@ -33,13 +41,14 @@ from driftcli.scoring.significance import (
     Evidence,
     Method,
     adjust,
-    log_choose,
-    remembered_evidence,
+    permutation_floor,
     rows_for_evidence,
 )
+from driftcli.scoring.verdict import decide_feature, judge, plain_statuses, type_changed
 from driftcli.settings import Settings, name_key
 
 Values = np.ndarray
+IntArray = npt.NDArray[np.int64]
 
 
 def metric_for(feature: Feature, settings: Settings) -> tuple[Metric, bool]:
@@ -78,12 +87,15 @@ def evidence_level(settings: Settings, features: int) -> float:
     return settings.alpha
 
 
+Samples = tuple[dict[str, Values], dict[str, Values]]
+
+
 def compare(
     profile: Profile,
     live: Counts,
     settings: Settings,
     live_name: str = "the live data",
-    samples: tuple[dict[str, Values], dict[str, Values]] | None = None,
+    samples: Samples | None = None,
     *,
     lazy_p_values: bool = False,
 ) -> list[FeatureResult]:
@@ -91,227 +103,244 @@ def compare(
 
     `samples` holds (live, reference) raw values per numeric feature, for
     the sample metrics. Raises `SchemaError` when the live data has none of
-    the features. `lazy_p_values`: no Monte Carlo p-value for a feature whose
-    score is not material (it cannot change its status; without --alpha,
-    which adjusts every p-value): its `p_value` is None. The many small
+    the features. `lazy_p_values`: a p-value only where it could change the
+    status (without --alpha, which adjusts every p-value): none for a
+    feature whose change cannot be material (its `p_value` is None), and
+    Monte Carlo stops once the level is settled either way. The many small
     chunks of a chunked check would otherwise spend most of their time there.
     """
-    present = set(live.columns)
-    if profile.features and not any(f.name in present for f in profile.features):
-        raise SchemaError(
-            f"{live_name}: has none of the reference's features",
-            hint="check that both inputs are the same kind of data; "
-            f"reference features: {_names(f.name for f in profile.features)}",
-        )
-    live_samples, ref_samples = samples or ({}, {})
+    return compare_many(
+        profile, [live], settings, [live_name], [samples], lazy_p_values=lazy_p_values
+    )[0]
+
+
+def compare_many(
+    profile: Profile,
+    lives: list[Counts],
+    settings: Settings,
+    live_names: list[str],
+    samples: list[Samples | None],
+    *,
+    lazy_p_values: bool = False,
+) -> list[list[FeatureResult]]:
+    """`compare` for many sets of live counts (the chunks of a chunked check) at once:
+    each feature is scored over all of them in one pass of array operations."""
+    for live, name in zip(lives, live_names, strict=True):
+        if profile.features and not any(f.name in live.columns for f in profile.features):
+            raise SchemaError(
+                f"{name}: has none of the reference's features",
+                hint="check that both inputs are the same kind of data; "
+                f"reference features: {_names(f.name for f in profile.features)}",
+            )
     level = evidence_level(settings, len(profile.features))
     lazy = lazy_p_values and settings.alpha is None
-
-    def judged(feature: Feature, draws: int) -> FeatureResult:
-        return compare_feature(
-            feature,
-            profile.counts.features[feature.name],
-            live.features[feature.name],
-            present=feature.name in present,
-            settings=settings,
-            samples=(live_samples.get(feature.name), ref_samples.get(feature.name)),
-            level=level,
-            max_draws=draws,
-            lazy=lazy,
-        )
-
     share = max(MONTE_CARLO_DRAWS, CHECK_MONTE_CARLO_DRAWS // max(len(profile.features), 1))
-    results = [judged(feature, share) for feature in profile.features]
-    # Most features stop drawing early (a clear no, or a clear yes): the budget their
-    # share left goes to the material ones whose p-value the share could not resolve.
-    unresolved = [i for i, r in enumerate(results) if r.material and _unresolved(r)]
-    more = min(MAX_MONTE_CARLO_DRAWS, CHECK_MONTE_CARLO_DRAWS // max(len(unresolved), 1))
-    if more > share:
-        for i in unresolved:
-            results[i] = judged(profile.features[i], more)
-    return _correct_across_features(results, settings)
+    by_feature = [
+        compare_feature_rows(feature, profile, lives, samples, settings, (level, share, lazy))
+        for feature in profile.features
+    ]
+    checks = []
+    for i, live in enumerate(lives):
+        results = [column[i] for column in by_feature]
+        # Most features stop drawing early (a clear no, or a clear yes): the budget their
+        # share left goes to the material ones whose p-value the share could not resolve.
+        unresolved = [j for j, r in enumerate(results) if _unresolved(r, settings)]
+        more = min(MAX_MONTE_CARLO_DRAWS, CHECK_MONTE_CARLO_DRAWS // max(len(unresolved), 1))
+        if more > share:
+            for j in unresolved:
+                feature = profile.features[j]
+                results[j] = compare_feature_rows(
+                    feature, profile, [live], [samples[i]], settings, (level, more, lazy)
+                )[0]
+        checks.append(_correct_across_features(results, settings))
+    return checks
 
 
-def _unresolved(result: FeatureResult) -> bool:
-    """A Monte Carlo p-value no draw reached: the draws, not the data, set its size."""
-    return bool(result.p_bound) and result.p_method == Method.MONTE_CARLO.value
+def _unresolved(result: FeatureResult, settings: Settings) -> bool:
+    """A change that may be material whose Monte Carlo p-value no draw reached, and whose
+    bound does not settle the evidence: the draws, not the data, set its size."""
+    if not (result.may_be_material and result.p_bound and result.p_value is not None):
+        return False
+    level = settings.alpha if settings.alpha is not None else result.evidence_level
+    return result.p_method == Method.MONTE_CARLO.value and (
+        settings.alpha is not None or result.p_value >= level
+    )
 
 
-def compare_feature(
+def compare_feature_rows(
     feature: Feature,
-    reference: FeatureCounts,
-    live: FeatureCounts,
-    *,
-    present: bool,
+    profile: Profile,
+    lives: list[Counts],
+    samples: list[Samples | None],
     settings: Settings,
-    samples: tuple[Values | None, Values | None] = (None, None),
-    level: float | None = None,
-    max_draws: int | None = None,
-    lazy: bool = False,
-) -> FeatureResult:
-    """The verdict on one feature (before any correction across features).
-
-    `max_draws`: the feature's share of the check's Monte Carlo draws; `lazy`:
-    no Monte Carlo p-value when the score is not material (see `compare`).
-    """
+    how: tuple[float, int, bool],
+) -> list[FeatureResult]:
+    """The verdict on one feature in each set of live counts (before any correction across
+    features). `how`: the evidence level, the feature's share of the check's Monte Carlo
+    draws, and whether only statuses matter (a p-value only where it could change one)."""
+    reference = profile.counts.features[feature.name]
     metric, fallback = metric_for(feature, settings)
-    threshold = threshold_for(feature, metric, fallback, settings)
-    level = settings.evidence if level is None else level
-    result = FeatureResult(
-        name=feature.name,
-        kind=feature.kind,
-        status=Status.MISSING,
-        score=None,
-        p_value=None,
-        threshold=threshold,
-        min_rows=None,
-        labels=tuple(feature.labels()),
-        reference=reference.buckets,
-        live=live.buckets,
-        metric=metric.name,
-        fallback=fallback,
-        evidence_level=level,
-        invalid_at=live.invalid_at,
-        reference_invalid_at=reference.invalid_at,
+    common: dict[str, Any] = {
+        "name": feature.name,
+        "kind": feature.kind,
+        "threshold": threshold_for(feature, metric, fallback, settings),
+        "labels": tuple(feature.labels()),
+        "reference": reference.buckets,
+        "metric": metric.name,
+        "fallback": fallback,
+        "evidence_level": how[0],
+        "reference_invalid_at": reference.invalid_at,
+    }
+    counts = [live.features[feature.name] for live in lives]
+    present = [i for i, live in enumerate(lives) if feature.name in live.columns]
+    results: list[FeatureResult | None] = [None] * len(lives)
+    if present:
+        pairs = [_samples_of(samples[i], feature.name) for i in present]
+        table = [counts[i] for i in present]
+        scoring = (metric, common["threshold"])
+        scored = _scored(feature, scoring, reference.buckets, table, pairs, settings, how)
+        explain = (feature, how[2])
+        for i, found in zip(present, _results(common, scored, settings, explain), strict=True):
+            results[i] = found
+    return [
+        FeatureResult(
+            **common, status=Status.MISSING, score=None, p_value=None, min_rows=None,
+            live=c.buckets, invalid_at=c.invalid_at,
+        )
+        if found is None
+        else found
+        for found, c in zip(results, counts, strict=True)
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """A feature's tables (a set of live counts each), scored."""
+
+    counts: list[FeatureCounts]
+    rows: list[int]
+    measured: Measured
+    quality: list[tuple[QualityFinding, ...]]
+    tested: list[Evidence | None]
+    fewest: list[int | None]
+    changed: list[bool]
+    """The live values are of another type than the reference's."""
+
+
+def _scored(
+    feature: Feature,
+    scoring: tuple[Metric, float],
+    ref: IntArray,
+    counts: list[FeatureCounts],
+    pairs: list[tuple[Values | None, Values | None]],
+    settings: Settings,
+    how: tuple[float, int, bool],
+) -> _Scored:
+    """Every table's score, change, quality findings and (where wanted) evidence: without
+    a change that may be material, the p-value cannot make a drift, and where only the
+    status matters (`lazy`, a chunk) it is not computed."""
+    (metric, threshold), (level, max_draws, lazy) = scoring, how
+    for pair in pairs:
+        _needs_samples(metric, pair)
+    table = np.stack([c.buckets for c in counts])
+    rows = table.sum(axis=1).tolist()
+    view = drift_view(feature, table, ref)
+    measured = measure(metric, view, pairs, settings.smoothing)
+    quality = assess_rows(feature, table, ref, settings, level, lazy=lazy)
+    wanted = np.logical_or(not lazy, measured.changes.upper > threshold)
+    tested = test(metric, view, pairs, wanted, (level, max_draws, lazy))
+    sizes = zip(
+        measured.sizes[0].tolist(), measured.sizes[1].tolist(), measured.floor.tolist(), strict=True
     )
-    if not present:
-        return result
-    live_values, ref_values = samples
-    skip_above = threshold if lazy else None
-    score, test, sizes = _score(
-        metric, live, reference, (live_values, ref_values), settings,
-        (level, max_draws, skip_above), feature,
+    fewest = [_fewest(n, m, floor, level, settings.min_rows) for n, m, floor in sizes]
+    changed = [type_changed(feature, c, n) for c, n in zip(counts, rows, strict=True)]
+    return _Scored(counts, rows, measured, quality, tested, fewest, changed)
+
+
+def _results(
+    common: dict[str, Any], scored: _Scored, settings: Settings, explain: tuple[Feature, bool]
+) -> list[FeatureResult]:
+    """Each table's result, its status judged (at once where it needs no reason), and what
+    moved: in a check, for every feature; in a chunk (`lazy`), where a report shows it (a
+    drifted or uncertain feature), as a log of thousands of chunks would otherwise pay for
+    explaining every feature of every chunk."""
+    feature, lazy = explain
+    measured, changes = scored.measured, scored.measured.changes
+    level, threshold = common["evidence_level"], common["threshold"]
+    fields = [_evidence_fields(found) for found in scored.tested]
+    floor = measured.floor
+    short = floor >= level
+    if settings.min_rows is not None:
+        short |= np.array(scored.rows) < settings.min_rows
+    statuses = plain_statuses(
+        scored.changed, short, [f["p_value"] for f in fields],
+        (changes.change, changes.lower, changes.upper), threshold, settings, level,
     )  # fmt: skip
-    floor_factor = 2.0 if test.method is Method.KS else 1.0
-    fewest = rows_for_evidence(sizes[1], level, floor_factor)
-    if settings.min_rows is not None and fewest is not None:
-        fewest = max(fewest, settings.min_rows)
-    drawn = not math.isnan(test.p_value)
-    result = replace(
-        result,
-        score=score,
-        p_value=test.p_value if drawn else None,
-        p_method=test.method.value if drawn else None,
-        p_bound=test.bound and drawn,
-        min_rows=fewest,
-    )
-    return _judge(result, feature, live, test, settings)
-
-
-def _judge(
-    result: FeatureResult,
-    feature: Feature,
-    live: FeatureCounts,
-    test: Evidence,
-    settings: Settings,
-) -> FeatureResult:
-    """Status from the type, the window's size, the threshold and the evidence."""
-    level = result.evidence_level
-    rows = live.rows
-    if _type_changed(feature, live):
-        return replace(result, status=Status.TYPE_CHANGED)
-    if settings.min_rows is not None and rows < settings.min_rows:
-        reason = f"{_rows(rows)}, fewer than --min-rows {settings.min_rows:,}"
-        return replace(result, status=Status.INSUFFICIENT, reason=reason)
-    if test.floor >= level:
-        need = (
-            f"at least {result.min_rows:,} are needed"
-            if result.min_rows is not None
-            else "no window is enough"
-        )
-        reason = (
-            f"{_rows(rows)}: even the most different window of that size could not reach "
-            f"p < {level:.2g} against this reference; {need}"
-        )
-        return replace(result, status=Status.INSUFFICIENT, reason=reason)
-    return _decide_feature(result, result.p_value, settings)
-
-
-def _unresolved_why(result: FeatureResult) -> str:
-    if result.p_method == Method.BOUND.value:
-        return "p is below what Monte Carlo can measure, and its bound is not below the level"
-    return (
-        "no Monte Carlo draw reached the observed statistic, and the check's draws cannot "
-        "resolve p below 1 / (draws + 1); more rows would let chi-square settle it"
-    )
-
-
-def _decide_feature(result: FeatureResult, p: float | None, settings: Settings) -> FeatureResult:
-    """drift, uncertain or ok, from materiality and the p-value that counts."""
-    if not result.material:
-        return replace(result, status=Status.OK, reason=None)
-    p_text = "—" if p is None else f"{p:.2g}"
-    relation = "<=" if result.p_bound else "="
-    if settings.alpha is None:
-        level = result.evidence_level
-        evident = p is not None and p < level
-        rows = _rows(result.live_rows)
-        why = f"p = {p_text} at {rows} could be chance (a drift needs p < {level:g})"
-        if result.p_bound:
-            why = f"p <= {p_text} at {rows} is a bound, not below {level:g}: " + _unresolved_why(
-                result
+    score, noise, change = measured.score.tolist(), changes.noise.tolist(), changes.change.tolist()
+    lower, upper = changes.lower.tolist(), changes.upper.tolist()
+    out = []
+    for row, live in enumerate(scored.counts):
+        status = statuses[row]
+        result = FeatureResult(
+            **common, **fields[row], status=Status.OK if status is None else status,
+            live=live.buckets, invalid_at=live.invalid_at, score=score[row], noise=noise[row],
+            change=change[row], change_lower=lower[row], change_upper=upper[row],
+            min_rows=scored.fewest[row], quality=scored.quality[row],
+        )  # fmt: skip
+        if status is None:
+            judged = judge(
+                result, scored.changed[row], scored.rows[row], float(floor[row]), settings
             )
-    else:
-        evident = p is not None and p <= settings.alpha
-        why = f"the adjusted p {relation} {p_text} is above --alpha {settings.alpha:g}"
-        if result.p_bound:
-            why += f" ({_unresolved_why(result)})"
-    if evident:
-        return replace(result, status=Status.DRIFT, reason=None)
-    reason = f"score {result.score:.3g} is above {result.threshold:g}, but {why}"
-    return replace(result, status=Status.UNCERTAIN, reason=reason)
+            result = replace(result, status=judged[0], reason=judged[1], small=judged[2])
+        if not lazy or result.status in (Status.DRIFT, Status.UNCERTAIN, Status.TYPE_CHANGED):
+            result = explained(result, feature, settings.smoothing)
+        out.append(result)
+    return out
 
 
-def _rows(n: int) -> str:
-    return f"{n:,} live row{'' if n == 1 else 's'}"
+def _samples_of(samples: Samples | None, name: str) -> tuple[Values | None, Values | None]:
+    live_samples, ref_samples = samples or ({}, {})
+    return live_samples.get(name), ref_samples.get(name)
 
 
-def _score(
-    metric: Metric,
-    live: FeatureCounts,
-    reference: FeatureCounts,
-    samples: tuple[Values | None, Values | None],
-    settings: Settings,
-    resolution: tuple[float, int | None, float | None],
-    feature: Feature,
-) -> tuple[float, Evidence, tuple[int, int]]:
-    """The score, the evidence, and the (live, reference) sizes the evidence rests on.
+_UNTESTED: dict[str, Any] = {
+    "p_value": None, "p_method": None, "p_bound": False, "p_test": None, "p_parts": (),
+}  # fmt: skip
 
-    `resolution`: the evidence level, the feature's Monte Carlo draws at most,
-    and a threshold the score must be above for a Monte Carlo p-value to be
-    drawn (below it, the evidence's p-value is NaN), or None.
-    """
+
+def _evidence_fields(found: Evidence | None) -> dict[str, Any]:
+    """A result's fields of the evidence (none where it was not computed)."""
+    if found is None:
+        return _UNTESTED
+    parts = tuple(
+        PValuePart(p.test, p.p_value, p.method.value, p.weight, p.bound) for p in found.parts
+    )
+    return {
+        "p_value": found.p_value, "p_method": found.method.value, "p_bound": found.bound,
+        "p_test": found.test, "p_parts": parts,
+    }  # fmt: skip
+
+
+def _needs_samples(metric: Metric, samples: tuple[Values | None, Values | None]) -> None:
     live_values, ref_values = samples
-    level, max_draws, skip_above = resolution
-    sizes = (live.rows, reference.rows)
-    other = _other(feature)
-    if metric.bucket_score is not None:
-        score = metric.bucket_score(live.buckets, reference.buckets, settings.smoothing)
-        drawing = skip_above is None or score > skip_above
-        buckets = live.buckets, reference.buckets
-        return score, remembered_evidence(*buckets, level, other, max_draws, drawing), sizes
-    if live_values is None or ref_values is None or not len(ref_values):
+    if metric.on is On.SAMPLES and (
+        live_values is None or ref_values is None or not len(ref_values)
+    ):
         raise UsageError(
             f"metric {metric.name} needs raw reference values, and this reference has none",
             hint="rebuild it with a sample: driftcli reference DATA --sample-size 10000",
         )
-    if metric.name == "ks":
-        statistic, p = ks_test(live_values, ref_values)
-        n, m = _finite_count(live_values), _finite_count(ref_values)
-        floor = min(1.0, 2.0 * math.exp(-log_choose(n + m, n))) if n and m else 1.0
-        return statistic, Evidence(max(p, floor), Method.KS, floor), (n, m)
-    score = _wasserstein(live_values, ref_values)
-    drawing = skip_above is None or score > skip_above
-    buckets = live.buckets, reference.buckets
-    return score, remembered_evidence(*buckets, level, other, max_draws, drawing), sizes
 
 
-def _other(feature: Feature) -> int | None:
-    return None if feature.edges is not None else feature.n_value_buckets - 1
-
-
-def _finite_count(values: Values) -> int:
-    return int(np.count_nonzero(np.isfinite(np.asarray(values, dtype=np.float64))))
+@functools.lru_cache(maxsize=1 << 12)
+def _fewest(n: int, m: int, floor: float, level: float, min_rows: int | None) -> int | None:
+    """The fewest live rows that could get a verdict against this reference (n live and
+    m reference rows now, the test's smallest p-value `floor`)."""
+    factor = floor / max(permutation_floor(n, m), 1e-300)
+    fewest = rows_for_evidence(m, level, max(factor, 1.0))
+    if min_rows is not None and fewest is not None:
+        fewest = max(fewest, min_rows)
+    return fewest
 
 
 def _correct_across_features(
@@ -327,149 +356,8 @@ def _correct_across_features(
     adjusted = adjust([1.0 if p is None else p for p in p_values], settings.correction)
     out = list(results)
     for i, p in zip(judged, adjusted, strict=True):
-        out[i] = _decide_feature(replace(results[i], p_adjusted=p), p, settings)
+        out[i] = decide_feature(replace(results[i], p_adjusted=p), p, settings)
     return out
-
-
-def decide(results: list[FeatureResult], settings: Settings) -> Decision:
-    """The dataset-level verdict: --fail-on features first, then --max-drift-share, else any.
-
-    No verdict when no feature could be judged.
-    """
-    judged = [r for r in results if r.status.judged]
-    if not judged:
-        return Decision(
-            Verdict.NO_VERDICT,
-            "no feature could be judged: "
-            + ("the only one has" if len(results) == 1 else f"all {len(results)} have")
-            + " too few live rows",
-        )
-    drifted = [r for r in results if r.drift]
-    watched = {name_key(n) for n in settings.fail_on}
-    critical = [r.name for r in drifted if name_key(r.name) in watched]
-    if critical:
-        return Decision(Verdict.DRIFT, f"--fail-on feature drifted: {', '.join(critical)}")
-    if settings.max_drift_share is not None:
-        share = len(drifted) / len(judged)
-        over = share > settings.max_drift_share
-        verb = "above" if over else "within"
-        return Decision(
-            Verdict.DRIFT if over else Verdict.NO_DRIFT,
-            f"{len(drifted)} of {len(judged)} feature{'' if len(judged) == 1 else 's'} drifted "
-            f"({share:.0%}), "
-            f"{verb} --max-drift-share {settings.max_drift_share:.0%}",
-        )
-    if drifted:
-        return Decision(Verdict.DRIFT, "a feature drifted")
-    return Decision(Verdict.NO_DRIFT, "no feature drifted")
-
-
-def partial_chunks(rows: list[int], size: int | None = None) -> list[int | None]:
-    """For each chunk: when it is partial, the rows a full one holds; else None.
-
-    A chunk of --chunk-rows N is partial below N rows (only the last can be);
-    a time chunk, below half the median rows of the other chunks with rows
-    (the hour that just began). An empty chunk is not partial: it has no rows
-    to judge at all.
-    """
-    if size is not None:
-        return [size if 0 < n < size else None for n in rows]
-    filled = [n for n in rows if n > 0]
-    marks: list[int | None] = []
-    for n in rows:
-        others = list(filled)
-        if n > 0:
-            others.remove(n)
-        typical = int(np.median(others)) if others else 0
-        marks.append(typical if n > 0 and 2 * n < typical else None)
-    return marks
-
-
-def decide_over_chunks(
-    chunks: list[ChunkResult], any_chunk: bool = False, short_of: list[int | None] | None = None
-) -> tuple[Decision, int | None]:
-    """The verdict of a chunked check, and the index of the chunk it rests on.
-
-    The latest chunk with a verdict decides, unless it is partial (`short_of`,
-    from `partial_chunks`) and did not drift: then the latest full chunk with
-    a verdict (or a later partial one that drifted) does, so neither the hour
-    that just began nor a chunk too small to judge hides the one before it.
-    With `any_chunk`, any chunk that drifted is drift. No verdict when no
-    chunk could be judged.
-    """
-    judged = [c for c in chunks if c.verdict is not Verdict.NO_VERDICT]
-    if not judged:
-        which = "the only chunk has" if len(chunks) == 1 else f"all {len(chunks)} have"
-        return Decision(
-            Verdict.NO_VERDICT, f"no chunk could be judged: {which} too few live rows"
-        ), None
-    short = short_of or [None] * len(chunks)
-    counted = [c for c in judged if short[c.index] is None or c.drift]
-    latest = counted[-1] if counted else judged[-1]
-    if any_chunk:
-        drifted = [c for c in chunks if c.drift]
-        if drifted:
-            return Decision(
-                Verdict.DRIFT,
-                f"{len(drifted)} of {len(chunks)} chunks drifted, the first {drifted[0].name} "
-                "(--fail-on-any-chunk)",
-            ), latest.index
-        return Decision(Verdict.NO_DRIFT, "no chunk drifted (--fail-on-any-chunk)"), latest.index
-    verdict = Verdict.DRIFT if latest.drift else Verdict.NO_DRIFT
-    verb = "drifted" if latest.drift else "did not drift"
-    later = chunks[latest.index + 1 :]
-    if not later:
-        return Decision(verdict, f"the latest chunk, {latest.name}, {verb}"), latest.index
-    passed = [c for c in later if c.verdict is not Verdict.NO_VERDICT]
-    which = "the latest full chunk" if passed else "the latest chunk with a verdict"
-    return Decision(
-        verdict, f"{which}, {latest.name}, {verb}; " + _later_chunks(later, passed, short)
-    ), latest.index
-
-
-def _later_chunks(
-    later: list[ChunkResult], passed: list[ChunkResult], short: list[int | None]
-) -> str:
-    """Why the chunks after the deciding one do not decide."""
-    parts = []
-    if passed:
-        last = passed[-1]
-        rows, usual = last.check.live.rows, short[last.index] or 0
-        size = f"{rows:,} row{'' if rows == 1 else 's'} against a usual {usual:,}"
-        parts.append(
-            f"1 later chunk is partial and did not drift ({last.name}, {size})"
-            if len(passed) == 1
-            else f"{len(passed)} later chunks are partial and did not drift "
-            f"(the latest, {last.name}, {size})"
-        )
-    empty = sum(c.empty for c in later)
-    if empty:
-        parts.append(f"{empty} later chunk{'s have' if empty > 1 else ' has'} no rows")
-    unjudged = len(later) - len(passed) - empty
-    if unjudged:
-        parts.append(
-            f"{unjudged} later chunk{'s have' if unjudged > 1 else ' has'} too few rows "
-            "for a verdict"
-        )
-    return "; ".join(parts)
-
-
-def _type_changed(feature: Feature, live: FeatureCounts) -> bool:
-    """No live value could be read as the reference's type.
-
-    Numeric: every present live value is invalid. Categorical: the values
-    arrived only as another type family than the reference's; text is
-    compatible with any type, and so is an untyped (CSV) reference.
-    """
-    present = live.rows - int(live.buckets[feature.missing_bucket])
-    if present == 0:
-        return False
-    if feature.kind is Kind.NUMERIC:
-        return int(live.buckets[feature.invalid_bucket]) == present
-    if feature.source_type & TypeClass.UNTYPED:
-        return False
-    compatible = feature.source_type | TypeClass.TEXT
-    return live.types is not TypeClass.NONE and not (live.types & compatible)
 
 
 def new_columns(profile: Profile, live: Counts, ignored: tuple[str, ...] = ()) -> list[str]:

@@ -26,8 +26,8 @@ import pyarrow.compute as pc
 
 from driftcli.choices import Kind
 from driftcli.columns.values import read_numbers, read_texts
+from driftcli.counting.buckets import Feature
 from driftcli.errors import UsageError
-from driftcli.reference.buckets import Feature
 from driftcli.results import JointContributor, JointResult, Status
 
 JOINT_SAMPLE_ROWS = 10_000

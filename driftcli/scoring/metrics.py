@@ -119,6 +119,68 @@ class On(StrEnum):
     SAMPLES = "samples"
 
 
+Terms = tuple[Values, Values, Values, Values, Values]
+"""Per bucket: a bucket metric's term f(p, q), its derivatives by p and by q, and its
+second derivatives by p and by q (change.py expands the score in them)."""
+
+
+def kl_terms(p: Values, q: Values) -> Terms:
+    ratio = np.log(p / q)
+    return p * ratio, ratio + 1.0, -p / q, 1.0 / p, p / (q * q)
+
+
+def psi_terms(p: Values, q: Values) -> Terms:
+    ratio = np.log(p / q)
+    return (
+        (p - q) * ratio,
+        ratio + 1.0 - q / p,
+        -ratio + 1.0 - p / q,
+        1.0 / p + q / (p * p),
+        1.0 / q + p / (q * q),
+    )
+
+
+def js_terms(p: Values, q: Values) -> Terms:
+    both = p + q
+    return (
+        0.5 * p * np.log(2.0 * p / both) + 0.5 * q * np.log(2.0 * q / both),
+        0.5 * np.log(2.0 * p / both),
+        0.5 * np.log(2.0 * q / both),
+        0.5 * q / (p * both),
+        0.5 * p / (q * both),
+    )
+
+
+Moments = dict[str, Values]
+"""Per bucket, E[p], E[p ln p], E[ln p], E[sqrt p] of one side's smoothed share."""
+
+
+def kl_null_mean(p: Moments, q: Moments) -> float:
+    """E[KL] with both sides drawn independently: sum E[p ln p] - E[p] E[ln q]."""
+    return float(np.sum(p["plogp"] - p["p"] * q["logp"]))
+
+
+def psi_null_mean(p: Moments, q: Moments) -> float:
+    return kl_null_mean(p, q) + kl_null_mean(q, p)
+
+
+def hellinger_null_mean(p: Moments, q: Moments) -> float:
+    """Of the squared distance: 1 - sum E[sqrt p] E[sqrt q]."""
+    return float(1.0 - np.sum(p["sqrtp"] * q["sqrtp"]))
+
+
+def hellinger_terms(p: Values, q: Values) -> Terms:
+    """Of the squared distance, sum (sqrt p - sqrt q)^2 / 2 (= 1 - sum sqrt(p q))."""
+    root_p, root_q = np.sqrt(p), np.sqrt(q)
+    return (
+        0.5 * (root_p - root_q) ** 2,
+        0.5 * (1.0 - root_q / root_p),
+        0.5 * (1.0 - root_p / root_q),
+        0.25 * root_q / (p * root_p),
+        0.25 * root_p / (q * root_q),
+    )
+
+
 @dataclass(frozen=True)
 class Metric:
     """A drift metric and its default threshold."""
@@ -131,32 +193,42 @@ class Metric:
     formula: str
     numeric_only: bool = False
     bucket_score: Callable[[Counts, Counts, float], float] | None = None
+    terms: Callable[[Values, Values], Terms] | None = None
+    """A bucket metric's terms, whose sum is the score (or its square, with `root`)."""
+    root: bool = False
+    """The score is the square root of a sum of terms (a distance, not a divergence):
+    noise adds to its square, not to it."""
+    null_mean: Callable[[Moments, Moments], float] | None = None
+    """The sum of terms expected when both sides are drawn from the same shares, from
+    each side's moments (metrics whose terms separate into a function of p times one
+    of q)."""
 
 
 METRICS: dict[str, Metric] = {
     "kl": Metric(
         "kl", On.BUCKETS, 0.1, "KL(live || ref) = sum p ln(p/q), nats",
-        bucket_score=kl_divergence,
+        bucket_score=kl_divergence, terms=kl_terms, null_mean=kl_null_mean,
     ),
     "psi": Metric(
         "psi", On.BUCKETS, 0.2, "sum (p - q) ln(p/q); by convention 0.1 moderate, 0.25 major",
-        bucket_score=psi,
+        bucket_score=psi, terms=psi_terms, null_mean=psi_null_mean,
     ),
     "js": Metric(
         "js", On.BUCKETS, 0.025, "Jensen-Shannon divergence, nats (at most ln 2)",
-        bucket_score=js_divergence,
+        bucket_score=js_divergence, terms=js_terms,
     ),
     "hellinger": Metric(
         "hellinger", On.BUCKETS, 0.16, "sqrt(1 - sum sqrt(p q)), 0 to 1",
-        bucket_score=hellinger,
+        bucket_score=hellinger, terms=hellinger_terms, root=True,
+        null_mean=hellinger_null_mean,
     ),
     "ks": Metric(
         "ks", On.SAMPLES, 0.18, "max |F_live - F_ref| on raw samples, with its p-value",
-        numeric_only=True,
+        numeric_only=True, root=True,
     ),
     "wasserstein": Metric(
         "wasserstein", On.SAMPLES, 0.45, "W1(live, ref) / std(ref) on raw samples",
-        numeric_only=True,
+        numeric_only=True, root=True,
     ),
 }  # fmt: skip
 FALLBACK_METRIC = "kl"

@@ -20,8 +20,8 @@ import numpy as np
 
 from driftcli.choices import Kind
 from driftcli.columns.values import TypeClass
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counts import Counts, FeatureCounts
-from driftcli.reference.buckets import Feature
 from driftcli.results import Location
 
 FORMAT_VERSION = 1

@@ -24,25 +24,46 @@ append removes: rows are never counted twice, nor lost.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 
 from driftcli.columns.values import type_class
-from driftcli.reference.buckets import Feature
+from driftcli.counting.buckets import Feature
 from driftcli.store.codec import Damaged, matching
 from driftcli.store.durable import remove_durably
 from driftcli.store.rows import read_rows
 
 if TYPE_CHECKING:
+    from driftcli.counting.counts import Counts
+    from driftcli.store.positions import FilePosition
     from driftcli.store.segments import Segment
-    from driftcli.store.window import Window
 
 TIERS = 16
 """A window of N rows merges segments up to N / TIERS rows."""
 
 MAX_SEGMENTS = 64
 """Past this many segments, the smallest neighbours merge whatever their sizes."""
+
+
+class Window(Protocol):
+    """What upkeep needs of a window (window.py's `Window`): to write one of its segments."""
+
+    def write_segment(
+        self,
+        table: pa.Table,
+        number: int,
+        features: list[Feature] | None,
+        reference_id: str | None,
+        first_ingested: str,
+        last_ingested: str,
+        *,
+        counts: Counts | None = None,
+        supersedes: tuple[int, ...] = (),
+        positions: tuple[FilePosition, ...] = (),
+    ) -> Segment:
+        """Write one segment file of the window, atomically."""
+        ...
 
 
 def keep_bound(
@@ -83,7 +104,9 @@ def _trim(
         oldest = older[0]
         rows = read_rows(oldest.path, oldest.sealed).slice(excess)
         ingested = (oldest.first_ingested, oldest.last_ingested)
-        older[0] = window.write_segment(rows, oldest.number, features, reference_id, *ingested)
+        older[0] = window.write_segment(
+            rows, oldest.number, features, reference_id, *ingested, positions=oldest.positions
+        )
     return older
 
 
@@ -157,6 +180,7 @@ def _merge(
         newer.last_ingested,
         counts=counts,
         supersedes=(older.number,),
+        positions=newer.positions,  # the newer's: how far the files were read after both
     )
     remove_durably([older.path])
     return segment

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from driftcli.errors import StoreError, StoreNotWritable, UsageError, os_reason
-from driftcli.results import CheckedBy, CheckRecord, RecordedFeature, Status, Verdict
+from driftcli.records import CheckedBy, CheckRecord, RecordedFeature
+from driftcli.results import Status, Verdict
 from driftcli.settings import size_text
 from driftcli.store.codec import FORMAT_VERSION, Damaged, field, text, whole
 from driftcli.store.durable import (
@@ -47,7 +48,7 @@ from driftcli.store.durable import (
 from driftcli.store.lines import Line, measure, read_lines
 
 if TYPE_CHECKING:
-    from driftcli.store.root import Store
+    from driftcli.store.access import StoreAccess
 
 DEFAULT_KEEP = 1_000
 """Checks the history keeps unless `driftcli history --keep N` says otherwise."""
@@ -59,7 +60,7 @@ WARNED_LINES = 5
 class History:
     """The store's record of checks."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreAccess) -> None:
         self.store = store
         self.path = store.root / "history"
         self.checks_path = self.path / "checks.jsonl"

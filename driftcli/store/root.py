@@ -25,7 +25,7 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from driftcli.errors import StoreError, UsageError, os_reason, path_shown
+from driftcli.errors import NothingStored, StoreError, UsageError, os_reason, path_shown
 from driftcli.settings import DEFAULT_MAX_LINE_BYTES
 from driftcli.store.codec import FORMAT_VERSION, Damaged, field, whole
 from driftcli.store.durable import (
@@ -132,7 +132,7 @@ class Store:
                 hint="pick an empty or new directory with --store",
             )
         if not create:
-            raise StoreError(
+            raise NothingStored(
                 f"no driftcli store at {root}",
                 hint="build one with: driftcli reference DATA (or pass --store DIR)",
             )
@@ -207,7 +207,7 @@ class Store:
 
     def load_reference(self) -> Snapshot:
         if not self.has_reference():
-            raise StoreError(
+            raise NothingStored(
                 f"no reference in the store {self.root}",
                 hint="build one with: driftcli reference DATA",
             )

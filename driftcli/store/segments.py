@@ -19,10 +19,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import count_batches
 from driftcli.counting.counts import Counts
 from driftcli.errors import StoreError
-from driftcli.reference.buckets import Feature
 from driftcli.store.codec import (
     FORMAT_VERSION,
     Damaged,
@@ -37,6 +37,7 @@ from driftcli.store.codec import (
     whole,
 )
 from driftcli.store.durable import atomic_write
+from driftcli.store.positions import FilePosition, decode_positions, encode_positions
 from driftcli.store.rows import FILE_CHECKSUM, REMOVE_HINT, read_failure, sealed, write_rows
 
 SEGMENT_KEY = b"driftcli.segment"
@@ -67,6 +68,8 @@ class Segment:
     """Segments merged into this one (compaction.py): any still on disk are left-overs."""
     sealed: bool = False
     """The file carries a checksum of all its bytes (rows.py), checked when its rows are read."""
+    positions: tuple[FilePosition, ...] = ()
+    """How far each followed file is ingested, as of this segment (positions.py)."""
 
 
 def write_segment(
@@ -79,6 +82,7 @@ def write_segment(
     *,
     counts: Counts | None = None,
     supersedes: tuple[int, ...] = (),
+    positions: tuple[FilePosition, ...] = (),
 ) -> Segment:
     """Write one segment file (atomically), counted over `features` unless `counts`
     are given, with its footer and the footer's checksum; `ingested`: the times its
@@ -98,6 +102,8 @@ def write_segment(
     }
     if supersedes:
         footer["supersedes"] = list(supersedes)
+    if positions:
+        footer["positions"] = encode_positions(positions)
     document = json.dumps(footer, allow_nan=False).encode()
     stamp = {SEGMENT_KEY: document, CHECKSUM_KEY: checksum(document)}
     stamped = table.replace_schema_metadata(stamp)
@@ -112,6 +118,7 @@ def write_segment(
         counts,
         supersedes,
         sealed=True,
+        positions=positions,
     )
 
 
@@ -199,4 +206,5 @@ def _decode_footer(path: Path, number: int, stamp: dict[bytes, bytes], file_rows
         counts=decoded,
         supersedes=tuple(whole(n, "supersedes[]", 1, number - 1) for n in supersedes),
         sealed=sealed(doc),
+        positions=decode_positions(doc["positions"]) if "positions" in doc else (),
     )

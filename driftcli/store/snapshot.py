@@ -19,8 +19,8 @@ from typing import Any
 import pyarrow as pa
 
 from driftcli import __version__
+from driftcli.counting.buckets import Profile
 from driftcli.errors import StoreError
-from driftcli.reference.buckets import Profile
 from driftcli.results import SourceInfo
 from driftcli.store.codec import (
     FORMAT_VERSION,

@@ -25,10 +25,10 @@ import numpy as np
 import pyarrow as pa
 
 from driftcli.clock import now_utc
+from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import count_batches
 from driftcli.counting.counts import Counts, FeatureCounts
 from driftcli.errors import StoreError, os_reason
-from driftcli.reference.buckets import Feature
 from driftcli.store.codec import MAX_COUNT, Damaged, field, whole
 from driftcli.store.durable import (
     atomic_write_bytes,
@@ -40,6 +40,7 @@ from driftcli.store.durable import (
     regular_stat,
     remove_durably,
 )
+from driftcli.store.positions import FilePosition, with_position
 from driftcli.store.rows import read_rows
 from driftcli.store.segments import (
     LAST_SEGMENT,
@@ -53,7 +54,7 @@ from driftcli.store.segments import (
 )
 
 if TYPE_CHECKING:
-    from driftcli.store.root import Store
+    from driftcli.store.access import StoreAccess
 
 DEFAULT_WINDOW_ROWS = 10_000
 
@@ -74,7 +75,7 @@ class AppendUnfinished(StoreError):
 class Window:
     """A named, bounded window of the most recent live rows."""
 
-    def __init__(self, store: Store, name: str) -> None:
+    def __init__(self, store: StoreAccess, name: str) -> None:
         self.store = store
         self.name = name
         self.path = store.root / "windows" / name
@@ -169,6 +170,16 @@ class Window:
                 total = total.merge(part)
             return total
 
+    def position(self, source: str) -> FilePosition | None:
+        """How far the followed file `source` is ingested (None: never), as the newest
+        segment says."""
+        if not self.exists():
+            return None  # nothing ingested yet (perhaps no store yet, to lock)
+        with self.store.locked(exclusive=False):
+            segments = self._segments()
+        found = segments[-1].positions if segments else ()
+        return next((p for p in found if p.source == source), None)
+
     def tables(self) -> Iterator[pa.Table]:
         """The window's raw rows, oldest first, a segment at a time."""
         with self.store.locked(exclusive=False):
@@ -185,6 +196,7 @@ class Window:
         reference_id: str | None,
         max_rows: int | None = None,
         first_ingested: str | None = None,
+        position: FilePosition | None = None,
     ) -> int:
         """Store `table`'s rows durably, then cut the window to its last N rows.
 
@@ -198,6 +210,9 @@ class Window:
         and stores none of them; one that fails after it, while the window
         is kept to its bound and its segments merged, is an `AppendUnfinished`
         that says the rows are stored and how many the window holds.
+
+        `position` (a followed file's, past these rows) is written in the same
+        segment, with the positions the newest segment held (positions.py).
         """
         from driftcli.store.compaction import keep_bound
 
@@ -226,10 +241,12 @@ class Window:
                     hint="rename the window's segments seg-000000000001.parquet and on, "
                     "oldest first",
                 )
+            positions = with_position(existing[-1].positions if existing else (), position)
             try:
                 newest = self.write_segment(
-                    table, number, features, reference_id, first_ingested or now, now
-                )
+                    table, number, features, reference_id, first_ingested or now, now,
+                    positions=positions,
+                )  # fmt: skip
             except StoreError as exc:
                 if regular_stat(self.path / segment_name(number)) is None:
                     raise  # nothing stored
@@ -285,6 +302,7 @@ class Window:
         *,
         counts: Counts | None = None,
         supersedes: tuple[int, ...] = (),
+        positions: tuple[FilePosition, ...] = (),
     ) -> Segment:
         """Write one segment file of this window (see `segments.write_segment`)."""
         path = self.path / segment_name(number)
@@ -298,6 +316,7 @@ class Window:
             ingested,
             counts=counts,
             supersedes=supersedes,
+            positions=positions,
         )
 
 

@@ -1,4 +1,6 @@
-"""The buckets a reference fixes for each feature, and how any rows are counted over them.
+"""The buckets a reference fixes for each feature, and the one rule that puts a value in
+one: `Feature.count` totals a batch's rows per bucket, `Feature.place` gives each row's
+bucket (for counting many groups of rows at once).
 
 The reference decides, per feature, how values are bucketed; live data is then
 counted over the same buckets, so the two sides always line up (the bug of the
@@ -13,6 +15,7 @@ bucket, just before them, for values the reference did not have.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -23,8 +26,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftcli.choices import Kind
-from driftcli.columns.values import Numbers, TypeClass, read_numbers, tally_texts
+from driftcli.columns.values import (
+    Numbers,
+    TypeClass,
+    read_numbers,
+    read_texts,
+    tally_texts,
+    type_class,
+)
 from driftcli.counting.counts import Counts
+from driftcli.numbers import readable
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -137,6 +148,17 @@ class Feature:
             counts[self.invalid_bucket] = tally.invalid
         return counts
 
+    def place(self, column: pa.Array | pa.ChunkedArray | None, rows: int) -> IntArray:
+        """Each row's bucket, by the rule `count` counts with (a test holds them equal):
+        `count` only totals the buckets, which is faster where no row's bucket is needed."""
+        if column is None:
+            return np.full(rows, self.missing_bucket, np.int64)
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+        if self.kind is Kind.NUMERIC:
+            return _place_numbers(self, column)
+        return _place_texts(self, column)
+
     @property
     def cuts(self) -> Cuts:
         """A numeric feature's value buckets."""
@@ -148,7 +170,7 @@ class Feature:
 
 
 def _number_label(value: float) -> str:
-    return f"{value:.4g}"
+    return readable(value)
 
 
 @dataclass(frozen=True)
@@ -201,6 +223,52 @@ class Cuts:
         return _int64(np.r_[each, len(present) - each.sum()])
 
 
+def _place_numbers(feature: Feature, column: pa.Array) -> IntArray:
+    numbers = read_numbers(column)
+    values, cuts = numbers.values, feature.cuts
+    if cuts.edges is not None and len(cuts.edges) <= MANY_CUTS:
+        # Bucket i holds edges[i-1] <= x < edges[i]: the number of edges at or below x,
+        # counted by one vectorised comparison per edge (as `Cuts.count` does, and for the
+        # same reason: faster than searching every value among the edges).
+        small = np.zeros(len(values), np.int8)
+        for edge in cuts.edges.tolist():
+            small += values >= edge
+        bucket = small.astype(np.int64)
+    elif cuts.edges is not None:
+        bucket = np.searchsorted(cuts.edges, values, side="right").astype(np.int64)
+    else:
+        points = cuts.points
+        at = np.searchsorted(points, values, side="left").astype(np.int64)
+        inside = at < len(points)
+        hit = np.zeros(len(values), bool)
+        hit[inside] = points[at[inside]] == values[inside]
+        bucket = np.where(hit, at, len(points))  # not one of the values: `other`
+    bucket[numbers.missing] = feature.missing_bucket
+    bucket[numbers.invalid] = feature.invalid_bucket
+    return bucket
+
+
+def _place_texts(feature: Feature, column: pa.Array) -> IntArray:
+    """Labels found per distinct value (as tally_texts reads them), then spread to the rows."""
+    family = type_class(column.type)
+    if family not in (TypeClass.TEXT, TypeClass.NUMBER, TypeClass.BOOL):
+        nulls = np.asarray(column.is_null().to_numpy(zero_copy_only=False), bool)
+        present = feature.invalid_bucket if family is not TypeClass.NONE else feature.missing_bucket
+        return np.where(nulls, feature.missing_bucket, present).astype(np.int64)
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+    dictionary = encoded.dictionary
+    indices = encoded.indices
+    if indices.null_count:  # nulls as a last, null entry
+        indices = pc.fill_null(indices.cast(pa.int64()), len(dictionary))
+    values = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
+    texts = read_texts(values)
+    categories = pa.array(feature.categories or (), pa.string())
+    found = pc.fill_null(pc.index_in(texts.values, value_set=categories), len(categories))
+    per_value = np.asarray(found.to_numpy(zero_copy_only=False), np.int64)
+    per_value[texts.missing] = feature.missing_bucket
+    return per_value[np.asarray(indices.to_numpy(zero_copy_only=False), np.int64)]
+
+
 def _int64(counts: npt.ArrayLike) -> IntArray:
     return np.asarray(counts, dtype=np.int64)
 
@@ -227,7 +295,37 @@ def cuts_of(sorted_values: FloatArray, bins: int) -> tuple[Cuts, IntArray]:
     supported = quantile_bins(n, bins)
     edges = distinct(quantiles(sorted_values[lo:hi], np.arange(1, supported) / supported))
     below = np.searchsorted(sorted_values, edges, side="left")
-    return Cuts(edges=edges), np.diff(np.r_[0, below, n]).astype(np.int64)
+    cuts, counts = Cuts(edges=edges), np.diff(np.r_[0, below, n]).astype(np.int64)
+    return with_range(cuts, counts, float(sorted_values[0]), float(sorted_values[-1]))
+
+
+def with_range(cuts: Cuts, counts: IntArray, low: float, high: float) -> tuple[Cuts, IntArray]:
+    """Quantile buckets with a bucket below the reference's smallest value and one above
+    its largest, both empty in the reference: live values outside its range then show
+    apart (a data-quality rule), and the drift score counts them with their neighbours.
+
+    `low` and `high` are the reference's smallest and largest values (an infinite one
+    has nothing beyond it). The edges become `low` and the next float above `high`.
+    """
+    if cuts.edges is None or not len(cuts.edges):
+        return cuts, counts
+    edges = cuts.edges
+    if math.isfinite(low) and low < edges[0]:
+        edges, counts = np.r_[low, edges], np.r_[0, counts].astype(np.int64)
+    above = float(np.nextafter(high, math.inf)) if math.isfinite(high) else math.inf
+    if math.isfinite(above) and above > edges[-1]:
+        edges, counts = np.r_[edges, above], np.r_[counts, 0].astype(np.int64)
+    return Cuts(edges=np.asarray(edges, dtype=np.float64)), counts
+
+
+def without_range(cuts: Cuts, counts: IntArray) -> tuple[Cuts, IntArray]:
+    """Quantile buckets without the empty outer buckets `with_range` adds: the range is
+    taken again, over every value, once they have all been seen."""
+    if cuts.edges is None or len(cuts.edges) < 3:
+        return cuts, counts
+    first, last = int(counts[0] == 0), int(counts[-1] == 0)
+    edges = cuts.edges[first : len(cuts.edges) - last]
+    return Cuts(edges=edges), counts[first : len(counts) - last]
 
 
 def discrete(n_distinct: int, n_values: int, bins: int) -> bool:
