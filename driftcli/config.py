@@ -89,6 +89,7 @@ GLOBAL_KEYS: dict[str, Callable[[Any], Any]] = {
     "hook_timeout": seconds,
     "slice": text,
     "max_slices": rows,
+    "joint": flag,
     **{key: ratio if key.endswith("_ratio") else points for key in QUALITY_KEYS},
 }
 """Settings the config file, the environment (DRIFTCLI_<KEY>) and flags may give."""
@@ -130,6 +131,7 @@ DEFAULTS: dict[str, Any] = {
     "slice": None,
     "max_slices": None,
     **QUALITY_DEFAULTS,
+    "joint": False,
 }
 
 
@@ -205,6 +207,7 @@ class Resolved:
             decimal=v["decimal"],
             max_columns=v["max_columns"],
             max_line_bytes=v["max_line_bytes"],
+            joint=v["joint"],
             json_path=v["json_path"],
             **{key: v[key] for key in QUALITY_KEYS},
         )

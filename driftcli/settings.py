@@ -159,6 +159,8 @@ class Settings:
     """An input with more columns (a CSV header, JSON keys, a Parquet schema) is refused."""
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """A longer input line is a bad line (an error, or skipped with `skip_bad_lines`)."""
+    joint: bool = False
+    """Also test the scored features' joint distribution (`driftcli[joint]`)."""
     json_path: str | None = None
     """Read each JSON line's features from the object at these dotted keys (`--json-path`)."""
     missing_ratio: float = DEFAULT_QUALITY_RATIO

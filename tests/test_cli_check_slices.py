@@ -172,3 +172,13 @@ def test_no_cell_of_the_slice_matrix_is_cut_or_folded(width: int) -> None:
     assert verdicts.count("DRIFT") + verdicts.count("ok") == len(result.checked)
     headers = [line.split() for line in shown.splitlines() if line.startswith("feature ")]
     assert sum(len(h) - 1 for h in headers) == len(result.checked)
+
+
+def test_the_joint_test_is_refused_with_slices_not_left_out(
+    invoke: Invoke, files: dict[str, Path]
+) -> None:
+    """A sliced check has no joint test: asking for both is an error, never a report that
+    quietly lacks the joint section."""
+    both = invoke("check", files["de"], "--ref", files["ref"], "--slice", "country", "--joint")
+    assert both.exit_code == 2
+    assert "the joint test checks a whole check, not slices" in both.stderr

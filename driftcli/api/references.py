@@ -302,7 +302,9 @@ def is_snapshot(path: Path) -> bool:
 
 
 def uses_samples(settings: Settings) -> bool:
-    """Does any feature's metric need raw values (ks, wasserstein)?"""
+    """Does any feature's metric need raw values (ks, wasserstein), or the joint test rows?"""
+    if settings.joint:
+        return True
     names = [settings.metric, *(o.metric for _, o in settings.overrides if o.metric)]
     return any(METRICS[n].on is On.SAMPLES for n in names if n in METRICS)
 

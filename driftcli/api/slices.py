@@ -51,6 +51,12 @@ def check_slices(
     """
     if engine is not None and engine.distributed:
         raise slices_need_local_engine()
+    if settings.joint:
+        raise UsageError(
+            "the joint test checks a whole check, not slices: it cannot go with a sliced "
+            "check (--slice, or a reference stored with slices)",
+            hint="check the joint distribution without --slice, against a reference without slices",
+        )
     window = window_of(live, window)
     if live and ref is not None:
         if reads_stdin(live) and reads_stdin(ref):

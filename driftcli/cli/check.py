@@ -203,6 +203,14 @@ def check(
     ] = False,
     slice_column: SliceOption = None,
     max_slices: MaxSlicesOption = None,
+    joint: Annotated[
+        bool,
+        typer.Option(
+            "--joint",
+            help="Also test the features' joint distribution (a relation that changed while "
+            "every feature stayed); needs pip install 'driftcli[joint]'.",
+        ),
+    ] = False,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     decimal: DecimalOption = None,
@@ -331,6 +339,7 @@ def check(
         "invalid_points": invalid_points,
         "slice": slice_column,
         "max_slices": max_slices,
+        "joint": joint or None,
     } | monitor_flags(json_path, metrics, on_drift, on_drift_also, hook_timeout)
     context = prepare(flags, config, debug)
     if show_config:
@@ -346,7 +355,6 @@ def check(
     grouping = context.run(
         lambda: grouping_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
     )
-
     inputs = _Inputs(live, ref, window, input_format, ref_format, quiet)
     monitor = context.run(lambda: monitor_for(context, quiet=quiet))
     started = time.monotonic()

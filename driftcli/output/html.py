@@ -12,6 +12,7 @@ from driftcli import __version__
 from driftcli.choices import Kind, SortOrder
 from driftcli.findings import QualityStatus
 from driftcli.output.charts import Buckets, bar_chart
+from driftcli.output.joint import joint_html
 from driftcli.output.lines import invalid_notes
 from driftcli.output.moves import what_moved
 from driftcli.output.texts import escaped, format_p_value, percent, plural, quality_notes
@@ -110,6 +111,7 @@ def sections(result: CheckResult, view: View = DEFAULT_VIEW) -> list[str]:
     scores = score_texts([f.score for f in result.features])
     return [
         _verdict(result),
+        *([] if result.joint is None else [joint_html(result.joint)]),
         _overview(ordered, scores, SORTED_BY[view.sort], hidden),
         schema_section(result),
         *(_feature(f, i, scores) for i, f in enumerate(ordered, 1)),

@@ -13,6 +13,7 @@ from typing import Any
 
 from driftcli import __version__
 from driftcli.findings import QualityFinding, QualityStatus
+from driftcli.output.joint import joint_json
 from driftcli.output.texts import json_text
 from driftcli.records import CheckHistory, StoreStatus
 from driftcli.results import (
@@ -34,7 +35,10 @@ JSON_SCHEMA_VERSION = 3
 
 def render_json(result: CheckResult) -> str:
     """The result as one JSON document (schema documented in the README)."""
-    return json_text(to_json(result), allow_nan=False)
+    document = to_json(result)
+    if result.joint is not None:
+        document["joint"] = joint_json(result.joint)
+    return json_text(document, allow_nan=False)
 
 
 def to_json(result: CheckResult) -> dict[str, Any]:
