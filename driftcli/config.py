@@ -134,6 +134,7 @@ class Resolved:
             max_columns=v.max_columns,
             max_line_bytes=v.max_line_bytes,
             json_path=v.json_path,
+            joint=v.joint,
             missing_ratio=v.missing_ratio,
             missing_points=v.missing_points,
             unseen_ratio=v.unseen_ratio,

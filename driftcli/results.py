@@ -74,6 +74,34 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
+class JointContributor:
+    """A feature that carries the joint drift: the held-out AUC lost when it is shuffled."""
+
+    feature: str
+    importance: float
+
+
+@dataclass(frozen=True)
+class JointResult:
+    """The joint test of the scored features (scoring/joint.py)."""
+
+    score: float | None
+    """The classifier's held-out AUC (0.5: it cannot tell the two apart)."""
+    threshold: float
+    p_value: float | None
+    status: Status
+    method: str
+    contributors: tuple[JointContributor, ...]
+    reference_rows: int
+    """Held-out rows a side the AUC was measured on."""
+    live_rows: int
+
+    @property
+    def drift(self) -> bool:
+        return self.status is Status.DRIFT
+
+
+@dataclass(frozen=True)
 class Decision:
     """The verdict behind the exit code, and the rule that reached it."""
 
@@ -235,6 +263,8 @@ class CheckResult:
     skipped: dict[str, str] = field(default_factory=dict)
     """Reference columns that could not be scored, with the reason."""
     decision: Decision = Decision(Verdict.NO_DRIFT, "no feature drifted")
+    joint: JointResult | None = None
+    """The joint test's finding, when asked for (`--joint`)."""
 
     @property
     def drift(self) -> bool:

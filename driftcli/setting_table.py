@@ -116,6 +116,11 @@ class Values:
     on_drift: str | None = setting(parse.text, None, *_MONITORS, trust=Trust.NEVER)
     on_drift_also: tuple[str, ...] = setting(parse.names, (), *_MONITORS)
     hook_timeout: float | None = setting(parse.seconds, None, *_MONITORS)
+    slice: str | None = setting(parse.text, None, *_COUNTS)
+    """The column whose values are checked apart (docs/slices.md)."""
+    max_slices: int | None = setting(parse.rows, None, *_COUNTS)
+    joint: bool = setting(parse.flag, False, CHECK)
+    """Also test the features' joint distribution (scoring/joint.py)."""
     missing_ratio: float = setting(parse.ratio, DEFAULT_QUALITY_RATIO, CHECK)
     missing_points: float = setting(parse.points, DEFAULT_QUALITY_POINTS, CHECK)
     unseen_ratio: float = setting(parse.ratio, DEFAULT_QUALITY_RATIO, CHECK)
@@ -154,6 +159,9 @@ class Given:
     on_drift: str | None = None
     on_drift_also: tuple[str, ...] | None = None
     hook_timeout: float | None = None
+    slice: str | None = None
+    max_slices: int | None = None
+    joint: bool | None = None
     missing_ratio: float | None = None
     missing_points: float | None = None
     unseen_ratio: float | None = None

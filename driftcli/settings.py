@@ -159,6 +159,8 @@ class Settings:
     """An input with more columns (a CSV header, JSON keys, a Parquet schema) is refused."""
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """A longer input line is a bad line (an error, or skipped with `skip_bad_lines`)."""
+    joint: bool = False
+    """Also test the scored features' joint distribution (`driftcli[joint]`)."""
     json_path: str | None = None
     """Read each JSON line's features from the object at these dotted keys (`--json-path`)."""
     missing_ratio: float = DEFAULT_QUALITY_RATIO
@@ -348,6 +350,40 @@ class ByRows:
 
 Chunking = ByTime | ByRows
 """How a chunked check cuts its live data: by time, or by rows."""
+
+DEFAULT_MAX_SLICES = 20
+"""Slices checked apart by default: the reference's most frequent values of the slice
+column; rows of its other values are checked together as one slice, `other`."""
+MAX_SLICES = 1_000
+"""The most slices --max-slices allows: each holds its own counts of every feature."""
+
+
+@dataclass(frozen=True)
+class BySlice:
+    """A check per value of `column` (a slice): the reference's `max_slices` most frequent
+    values each, the rest together as `other`."""
+
+    column: str
+    max_slices: int = DEFAULT_MAX_SLICES
+
+    def describe(self) -> str:
+        return f"by {self.column} (at most {self.max_slices} slices, the rest as other)"
+
+
+def slicing_of(column: str | None, max_slices: int | None = None) -> BySlice | None:
+    """The slicing the options ask for (None: no slices), or a `UsageError`."""
+    if column is None or not column.strip():
+        if max_slices is not None:
+            raise UsageError(
+                f"{option('max_slices')} needs {option('slice')} COLUMN, the column to slice by"
+            )
+        if column is not None:
+            raise UsageError(f"{option('slice')}: give the name of the column to slice by")
+        return None
+    limit = DEFAULT_MAX_SLICES if max_slices is None else max_slices
+    if not 1 <= limit <= MAX_SLICES:
+        raise UsageError(f"{option('max_slices')} must be from 1 to {MAX_SLICES:,}, not {limit:,}")
+    return BySlice(column, limit)
 
 
 def chunking_of(

@@ -19,6 +19,7 @@ from driftcli.api.ingest import (
     ingest,
 )
 from driftcli.api.references import build_reference, load_reference, reference_from_window, restrict
+from driftcli.api.slices import check_slices, check_slices_of, holds_slices
 from driftcli.api.status import store_status
 from driftcli.api.timeline import check_timeline, check_timeline_of
 
@@ -32,9 +33,12 @@ __all__ = [
     "check",
     "check_against",
     "check_inputs",
+    "check_slices",
+    "check_slices_of",
     "check_timeline",
     "check_timeline_of",
     "check_window",
+    "holds_slices",
     "ingest",
     "keep_history",
     "load_reference",

@@ -19,6 +19,7 @@ from driftcli.api.common import (
     with_skipped,
 )
 from driftcli.api.history import record_check
+from driftcli.api.joint import LiveRows, refuse_distributed, with_joint
 from driftcli.api.references import load_reference, restrict
 from driftcli.choices import InputFormat
 from driftcli.columns.values import read_numbers
@@ -136,7 +137,10 @@ def check_against(
 ) -> CheckResult:
     """Compare live data with an already profiled reference (counted on `engine`)."""
     sampled = sampled_features(reference, settings)
+    rows = LiveRows(reference) if settings.joint else None
     if engine is not None and engine.distributed:
+        if rows is not None:
+            refuse_distributed("dask")
         from driftcli.engine.tasks import count_with, fragments_of
 
         fragments = fragments_of(live, live_format, settings)
@@ -151,7 +155,8 @@ def check_against(
     else:
         example = "cat live.jsonl | driftcli check - --ref ref.parquet"
         with read_input(live, live_format, settings, example) as source:
-            counts = count_chunks(reference.profile.features, source.chunks(), sampled)
+            chunks = source.chunks() if rows is None else rows.through(source.chunks())
+            counts = count_chunks(reference.profile.features, chunks, sampled)
             info = with_skipped(SourceInfo(source.name, source.format.value, counts.rows), source)
     features = reference.profile.features
     if counts.rows == 0:
@@ -160,7 +165,8 @@ def check_against(
         # (With none of the features' columns at all, scoring says so, as for a window.)
         raise no_shared_column(info.name, counts.featureless, features)
     info = replace(info, featureless=counts.featureless, first_featureless=counts.featureless_at)
-    return check_counts(reference, counts, info, settings)
+    result = check_counts(reference, counts, info, settings)
+    return result if rows is None else with_joint(result, reference, rows.table())
 
 
 def check_window(
@@ -187,6 +193,11 @@ def check_window(
         counts.samples = count_batches(only, rows, sampled).samples
     info = SourceInfo(f"window {window.name}", "window", counts.rows)
     result = check_counts(reference, counts, info, settings)
+    if settings.joint:
+        live_rows = LiveRows(reference)
+        for table in window.tables():
+            live_rows.add(table)
+        result = with_joint(result, reference, live_rows.table())
     if record is not None:
         record_check(window, reference, result, record)
     return result

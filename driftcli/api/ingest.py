@@ -98,6 +98,10 @@ def ingest(
             f"{option('check_every')} needs a reference in the store",
             hint="build one first with: driftcli reference DATA",
         )
+    if options.check_every and settings.joint:
+        from driftcli.scoring.joint import require_sklearn
+
+        require_sklearn()  # before a row is stored, not at the first check
     session = _Session(store.window(options.window), reference, options, settings, hooks)
     # Rows reach the loop within half a second even when flushes are rare, so
     # an interrupt can flush them and a time-based flush is never late by much.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,13 +22,14 @@ from driftcli.clock import now_utc
 from driftcli.columns.samples import DEFAULT_SAMPLE_ROWS, Reservoir
 from driftcli.counting.buckets import Profile
 from driftcli.counting.counts import Counts
+from driftcli.counting.slicing import SliceProfile, SliceTally, count_slices
 from driftcli.errors import InputError, UsageError, did_you_mean, option
 from driftcli.inputs import STDIN, Chunk
 from driftcli.reference.builder import Reread, build_profile
 from driftcli.reference.kinds import Selection
 from driftcli.results import SourceInfo
 from driftcli.scoring.metrics import METRICS, Reads
-from driftcli.settings import DEFAULT_SETTINGS, Settings, name_key
+from driftcli.settings import DEFAULT_SETTINGS, BySlice, Settings, name_key
 from driftcli.store.snapshot import Snapshot, read_snapshot, snapshot_document
 
 if TYPE_CHECKING:  # engines and the store are imported where used: a check of files
@@ -45,26 +46,49 @@ def build_reference(
     sample_rows: int = 0,
     sample_all_columns: bool = False,
     engine: Engine | None = None,
+    slicing: BySlice | None = None,
 ) -> Snapshot:
     """Read reference data and fix every selected feature's buckets.
 
     On a distributed engine, in two passes over the files (reference/summary.py):
     the buckets from merged summaries, then exact counts over them. The sample
     of `sample_rows` rows holds the features' columns only, unless
-    `sample_all_columns` (see `_sample_columns`).
+    `sample_all_columns` (see `_sample_columns`). With `slicing`, the reference is
+    also counted per slice (a second pass: the buckets must be fixed first).
     """
     validated(settings)
     if engine is not None and engine.distributed:
+        if slicing is not None:
+            raise slices_need_local_engine()
         snapshot = _distributed_reference(spec, settings, input_format, sample_rows, engine)
     else:
-        snapshot = _local_reference(spec, settings, input_format, sample_rows)
+        snapshot = _local_reference(spec, settings, input_format, sample_rows, slicing)
     return _sample_columns(snapshot, settings, sample_all_columns)
 
 
+def slices_need_local_engine() -> UsageError:
+    """Slices on a distributed engine: refused (docs/slices.md)."""
+    return UsageError(
+        "slices (--slice) are counted on the local engine only, not on Dask",
+        hint="leave out --engine dask (and --scheduler)",
+    )
+
+
 def _local_reference(
-    spec: Input, settings: Settings, input_format: InputFormat | None, sample_rows: int
+    spec: Input,
+    settings: Settings,
+    input_format: InputFormat | None,
+    sample_rows: int,
+    slicing: BySlice | None = None,
 ) -> Snapshot:
     with read_input(spec, input_format, settings, "cat ref.csv | driftcli reference -") as source:
+        if slicing is not None and not source.rereadable:
+            raise UsageError(
+                f"{source.name}: --slice reads the reference twice, and it can be read once",
+                hint="save it to a file first, or build a snapshot from a file: "
+                "driftcli reference DATA --slice COLUMN --output ref.parquet",
+            )
+        tally = SliceTally(slicing.column) if slicing is not None else None
         snapshot = _snapshot_of(
             (chunk for chunk in source.chunks() if chunk is not None),
             settings,
@@ -73,8 +97,43 @@ def _local_reference(
             sample_rows=sample_rows,
             reread=source.batches_again if source.rereadable else None,
             expected_rows=source.known_rows(),
+            watch=tally.add if tally is not None else None,
         )
+        if slicing is not None and tally is not None:
+            snapshot = _with_slices(snapshot, slicing, tally, source.batches_again)
         return replace(snapshot, source=with_skipped(snapshot.source, source))
+
+
+def _with_slices(
+    snapshot: Snapshot, slicing: BySlice, tally: SliceTally, reread: Reread
+) -> Snapshot:
+    """The snapshot with the reference counted per slice (its rows read again)."""
+    profile = snapshot.profile
+    if name_key(slicing.column) not in {name_key(c) for c in profile.counts.columns}:
+        raise UsageError(
+            f"--slice {slicing.column}: not a column of {snapshot.source.name}",
+            hint=did_you_mean(slicing.column, profile.counts.columns, "its columns:"),
+        )
+    column = next(c for c in profile.counts.columns if name_key(c) == name_key(slicing.column))
+    values = tally.slices(BySlice(column, slicing.max_slices))
+    names = [*(f.name for f in profile.features), column]
+    name = snapshot.source.name
+    chunks = _as_chunks(reread(list(dict.fromkeys(names))), name)
+    counted = count_slices(profile.features, values, chunks)
+    if counted.whole().rows != profile.counts.rows:
+        raise InputError(
+            f"the reference changed while it was read ({profile.counts.rows:,} rows, "
+            f"then {counted.whole().rows:,})"
+        )
+    slices = SliceProfile(values, counted.groups, slicing.max_slices)
+    return replace(snapshot, slices=slices)
+
+
+def _as_chunks(batches: Iterable[pa.RecordBatch], name: str) -> Iterator[Chunk]:
+    rows = 0
+    for batch in batches:
+        yield Chunk(pa.Table.from_batches([batch]), None, rows, None, name)
+        rows += batch.num_rows
 
 
 def reference_from_window(
@@ -84,8 +143,10 @@ def reference_from_window(
     *,
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
     sample_all_columns: bool = False,
+    slicing: BySlice | None = None,
 ) -> Snapshot:
-    """Profile the raw rows of the store's window `name` as a new reference (promotion)."""
+    """Profile the raw rows of the store's window `name` as a new reference (promotion;
+    `slicing`: counted per slice too)."""
     validated(settings)
     window = store.window(name)
     if not window.exists():
@@ -100,7 +161,21 @@ def reference_from_window(
     )
     selection = Selection.of(settings)
     selection = replace(selection, kinds={**kept, **selection.kinds})
-    snapshot = _snapshot_of(batches, settings, source, selection, sample_rows=sample_rows)
+    tally = SliceTally(slicing.column) if slicing is not None else None
+    snapshot = _snapshot_of(
+        batches,
+        settings,
+        source,
+        selection,
+        sample_rows=sample_rows,
+        watch=tally.add if tally is not None else None,
+    )
+    if slicing is not None and tally is not None:
+
+        def again(names: Sequence[str]) -> Iterator[pa.RecordBatch]:
+            return (batch for table in window.tables() for batch in table.to_batches())
+
+        snapshot = _with_slices(snapshot, slicing, tally, again)
     return _sample_columns(snapshot, settings, sample_all_columns)
 
 
@@ -132,12 +207,16 @@ def _snapshot_of(
     sample_rows: int,
     reread: Reread | None = None,
     expected_rows: int | None = None,
+    watch: Callable[[pa.Table | pa.RecordBatch], None] | None = None,
 ) -> Snapshot:
     reservoir = Reservoir(sample_rows)
 
     def sampled() -> Iterator[pa.RecordBatch | Chunk]:
         for item in batches:
-            reservoir.add(item.table if isinstance(item, Chunk) else item)
+            table = item.table if isinstance(item, Chunk) else item
+            reservoir.add(table)
+            if watch is not None:
+                watch(table)
             yield item
 
     profile = build_profile(sampled(), selection, reread=reread, expected_rows=expected_rows)
@@ -201,17 +280,21 @@ def load_reference(
     settings: Settings = DEFAULT_SETTINGS,
     input_format: InputFormat | None = None,
     engine: Engine | None = None,
+    slicing: BySlice | None = None,
 ) -> Snapshot:
-    """A reference from raw data, or from a snapshot file without re-reading its data."""
+    """A reference from raw data, or from a snapshot file without re-reading its data
+    (`slicing`: counted per slice too; a snapshot holds its slices, or none)."""
     parquet = input_format in (None, InputFormat.PARQUET)
-    if isinstance(spec, str) and spec != STDIN and parquet and _is_snapshot(Path(spec)):
+    if isinstance(spec, str) and spec != STDIN and parquet and is_snapshot(Path(spec)):
         return restrict(read_snapshot(Path(spec)), settings)
     sample_rows = DEFAULT_SAMPLE_ROWS if uses_samples(settings) else 0
     with stdin_example("cat ref.parquet | driftcli check LIVE --ref -"):
-        return build_reference(spec, settings, input_format, sample_rows=sample_rows, engine=engine)
+        return build_reference(
+            spec, settings, input_format, sample_rows=sample_rows, engine=engine, slicing=slicing
+        )
 
 
-def _is_snapshot(path: Path) -> bool:
+def is_snapshot(path: Path) -> bool:
     try:
         return path.is_file() and snapshot_document(path) is not None
     except OSError:  # a path too long, a link loop: said as for any input, when it is read
@@ -219,7 +302,9 @@ def _is_snapshot(path: Path) -> bool:
 
 
 def uses_samples(settings: Settings) -> bool:
-    """Does any feature's metric need raw values (ks, wasserstein)?"""
+    """Does any feature's metric need raw values (ks, wasserstein), or the joint test rows?"""
+    if settings.joint:
+        return True
     names = [settings.metric, *(o.metric for _, o in settings.overrides if o.metric)]
     return any(METRICS[n].reads is Reads.SAMPLES for n in names if n in METRICS)
 

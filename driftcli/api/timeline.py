@@ -87,6 +87,11 @@ def check_timeline(
     """
     if engine is not None and engine.distributed and not isinstance(chunking, ByTime):
         raise rows_need_one_reader()
+    if settings.joint:
+        raise UsageError(
+            "--joint tests a whole check, not chunks: it cannot go with --by or --chunk-rows",
+            hint="check the joint distribution without --by/--chunk-rows",
+        )
     validated(settings)
     window = window_of(live, window)
     if live and ref is not None:

@@ -9,7 +9,7 @@ import typer
 
 from driftcli.choices import Correction, InputFormat, OutputFormat, SortOrder
 from driftcli.cli.app import EXIT_CODES_HELP, app
-from driftcli.cli.chunked import chunking_for, warnings_of
+from driftcli.cli.chunked import grouping_for, warnings_of
 from driftcli.cli.monitor import monitor_for
 from driftcli.cli.options import (
     BinsOption,
@@ -28,6 +28,7 @@ from driftcli.cli.options import (
     JsonPathOption,
     MaxColumnsOption,
     MaxLineBytesOption,
+    MaxSlicesOption,
     MetricOption,
     MetricsOption,
     MissingPointsOption,
@@ -37,6 +38,7 @@ from driftcli.cli.options import (
     QuietOption,
     SchedulerOption,
     SkipBadLinesOption,
+    SliceOption,
     StoreOption,
     ThresholdOption,
     UnseenPointsOption,
@@ -53,7 +55,8 @@ from driftcli.view import View
 
 if TYPE_CHECKING:
     from driftcli.results import CheckResult, Timeline
-    from driftcli.settings import Chunking
+    from driftcli.settings import BySlice, Chunking
+    from driftcli.sliced import SlicedCheck
 
 
 @app.command(
@@ -199,6 +202,16 @@ def check(
             "with a verdict decides).",
         ),
     ] = False,
+    slice_column: SliceOption = None,
+    max_slices: MaxSlicesOption = None,
+    joint: Annotated[
+        bool,
+        typer.Option(
+            "--joint",
+            help="Also test the features' joint distribution (a relation that changed while "
+            "every feature stayed); needs pip install 'driftcli[joint]'.",
+        ),
+    ] = False,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     decimal: DecimalOption = None,
@@ -291,6 +304,9 @@ def check(
     history), driftcli check LIVE (a file against the stored reference), or
     driftcli check --window NAME.
 
+    Per slice: --slice COLUMN checks the rows of each value of COLUMN too, against
+    the reference's rows of that value; any slice that drifted gives exit 1.
+
     Over time: --by COLUMN --every 1d checks each day (--chunk-rows N each N
     rows) as a whole check would, and shows when each feature drifted; the
     latest chunk with a verdict gives the exit code (--fail-on-any-chunk: any
@@ -327,6 +343,9 @@ def check(
         on_drift=on_drift,
         on_drift_also=split_names(on_drift_also),
         hook_timeout=hook_timeout,
+        slice=slice_column,
+        max_slices=max_slices,
+        joint=joint or None,
     )
     context = prepare(given, config, debug)
     if show_config:
@@ -334,15 +353,14 @@ def check(
         raise typer.Exit(ExitCode.OK)
     reports = _report_files(json_file, junit_file, markdown_file, html_file)
     context.run(lambda: no_stdout_files(output, reports))
-    chunking = context.run(
-        lambda: chunking_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
+    grouping = context.run(
+        lambda: grouping_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
     )
-
     inputs = _Inputs(live, ref, window, input_format, ref_format, quiet)
     monitor = context.run(lambda: monitor_for(context, quiet=quiet))
     started = time.monotonic()
     with progress(shown=not quiet):
-        result = context.run(lambda: _run(context, inputs, chunking, fail_on_any_chunk))
+        result = context.run(lambda: _run(context, inputs, grouping, fail_on_any_chunk))
     seconds = time.monotonic() - started
     for line in [] if quiet else warnings_of(result):
         note(line)
@@ -384,11 +402,32 @@ class _Inputs:
 
 
 def _run(
-    context: Context, inputs: _Inputs, chunking: "Chunking | None", any_chunk: bool
-) -> "CheckResult | Timeline":
-    """The check, or the chunked check, the command line asks for."""
+    context: Context,
+    inputs: _Inputs,
+    grouping: "tuple[Chunking | None, BySlice | None]",
+    any_chunk: bool,
+) -> "CheckResult | Timeline | SlicedCheck":
+    """The check, the chunked check or the sliced check the command line asks for (sliced
+    too when the reference holds slices)."""
     from driftcli import api
 
+    chunking, slicing = grouping
+    if chunking is None and (
+        slicing is not None or api.holds_slices(inputs.ref, context.store_path, inputs.ref_format)
+    ):
+        with context.engine() as counting:
+            return api.check_slices(
+                inputs.live,
+                inputs.ref,
+                slicing,
+                context.settings,
+                store=context.store_path,
+                window=inputs.window,
+                live_format=inputs.live_format,
+                ref_format=inputs.ref_format,
+                engine=counting,
+                on_warning=inputs.warn,
+            )
     with context.engine() as counting:
         if chunking is not None:
             return api.check_timeline(
@@ -417,7 +456,7 @@ def _run(
         )
 
 
-def _exit_code(result: "CheckResult | Timeline", exit_zero: bool) -> ExitCode:
+def _exit_code(result: "CheckResult | Timeline | SlicedCheck", exit_zero: bool) -> ExitCode:
     """0, 1, or 2 when no feature (no chunk) could be judged (said on stderr)."""
     from driftcli.results import Verdict
 

@@ -7,7 +7,8 @@ from driftcli.cli.runtime import Context
 
 if TYPE_CHECKING:
     from driftcli.results import CheckResult, Timeline
-    from driftcli.settings import Chunking
+    from driftcli.settings import BySlice, Chunking
+    from driftcli.sliced import SlicedCheck
 
 
 def chunking_for(
@@ -35,9 +36,45 @@ def chunking_for(
     return chunking
 
 
-def warnings_of(result: "CheckResult | Timeline") -> list[str]:
-    """What stderr says beside the report of a check or a chunked check."""
+def grouping_for(
+    context: Context,
+    by: str | None,
+    every: str | None,
+    timezone: str | None,
+    chunk_rows: int | None,
+    fail_on_any_chunk: bool,
+) -> "tuple[Chunking | None, BySlice | None]":
+    """The chunks and the slices the options ask for (at most one of them)."""
+    chunking = chunking_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
+    return chunking, slicing_for(context, chunking)
+
+
+def slicing_for(context: Context, chunking: "Chunking | None") -> "BySlice | None":
+    """The slices the options (or DRIFTCLI_SLICE, the config's `slice`) ask for, refused
+    with chunks or before a Dask cluster would be started."""
+    from driftcli.errors import UsageError
+    from driftcli.settings import slicing_of
+
+    resolved = context.resolved
+    slicing = slicing_of(resolved.values.slice, resolved.values.max_slices)
+    if slicing is not None and chunking is not None:
+        raise UsageError(
+            "--slice cannot go with chunks (--by, --chunk-rows): a check is sliced or chunked",
+            hint="check the slices of each chunk's data apart, or leave out --slice",
+        )
+    if slicing is not None and (resolved.engine() != "local" or resolved.scheduler()):
+        from driftcli.api.references import slices_need_local_engine
+
+        raise slices_need_local_engine()
+    return slicing
+
+
+def warnings_of(result: "CheckResult | Timeline | SlicedCheck") -> list[str]:
+    """What stderr says beside the report of a check, a chunked or a sliced check."""
     from driftcli.output.lines import timeline_warnings, warnings
     from driftcli.results import Timeline
+    from driftcli.sliced import SlicedCheck
 
+    if isinstance(result, SlicedCheck):
+        return warnings(result.whole)
     return timeline_warnings(result) if isinstance(result, Timeline) else warnings(result)

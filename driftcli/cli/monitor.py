@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from driftcli.hooks import Hook
     from driftcli.output.prometheus import CheckRun
     from driftcli.results import CheckResult, Timeline
+    from driftcli.sliced import SlicedCheck
 from driftcli.records import IngestReport
 
 
@@ -41,7 +42,7 @@ class Monitor:
 
     def checked(
         self,
-        result: "CheckResult | Timeline",
+        result: "CheckResult | Timeline | SlicedCheck",
         window: str,
         seconds: float,
         ingest: "IngestReport | None" = None,
@@ -66,7 +67,9 @@ class Monitor:
         except DriftcliError as exc:
             self._warn(exc.said)
 
-    def _run_hook(self, hook: "Hook", result: "CheckResult | Timeline", window: str) -> None:
+    def _run_hook(
+        self, hook: "Hook", result: "CheckResult | Timeline | SlicedCheck", window: str
+    ) -> None:
         from driftcli.hooks import run_hook
 
         deciding = _deciding(result)
@@ -177,20 +180,22 @@ def replace_file(path: Path, text: str) -> None:
         raise
 
 
-def _deciding(result: "CheckResult | Timeline") -> "CheckResult":
-    """The check the verdict rests on: the check itself, or a chunked check's latest chunk."""
+def _deciding(result: "CheckResult | Timeline | SlicedCheck") -> "CheckResult":
+    """The check the verdict rests on: the check itself, a chunked check's latest chunk,
+    or a sliced check's whole check."""
     from driftcli.results import Timeline
+    from driftcli.sliced import SlicedCheck
 
+    if isinstance(result, SlicedCheck):
+        return result.whole
     return result.latest.check if isinstance(result, Timeline) else result
 
 
-def _report_json(result: "CheckResult | Timeline") -> str:
-    from driftcli.output.json_report import render_json, render_timeline_json
-    from driftcli.results import Timeline
+def _report_json(result: "CheckResult | Timeline | SlicedCheck") -> str:
+    from driftcli.choices import OutputFormat
+    from driftcli.cli.reports import render
 
-    if isinstance(result, Timeline):
-        return render_timeline_json(result) + "\n"
-    return render_json(result) + "\n"
+    return render(result, OutputFormat.JSON) + "\n"
 
 
 def _env_text(value: str) -> str:

@@ -121,6 +121,26 @@ SchedulerOption = Annotated[
         show_default=False,
     ),
 ]
+SliceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--slice",
+        help="Per slice too: the rows of each of the reference's most frequent values of "
+        "COLUMN, the rest together as other (docs/slices.md).",
+        metavar="COLUMN",
+        show_default=False,
+    ),
+]
+MaxSlicesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-slices",
+        help="With --slice: how many values are slices of their own [default: 20].",
+        metavar="N",
+        min=1,
+        show_default=False,
+    ),
+]
 SkipBadLinesOption = Annotated[
     bool,
     typer.Option(

@@ -22,9 +22,11 @@ from driftcli.cli.options import (
     ListingFormatOption,
     MaxColumnsOption,
     MaxLineBytesOption,
+    MaxSlicesOption,
     QuietOption,
     SchedulerOption,
     SkipBadLinesOption,
+    SliceOption,
     StoreOption,
     at_most_max_count,
     split_names,
@@ -76,6 +78,8 @@ def reference(
     decimal: DecimalOption = None,
     max_line_bytes: MaxLineBytesOption = None,
     max_columns: MaxColumnsOption = None,
+    slice_column: SliceOption = None,
+    max_slices: MaxSlicesOption = None,
     config: ConfigOption = None,
     sample_size: Annotated[
         int,
@@ -115,6 +119,8 @@ def reference(
         max_line_bytes=max_line_bytes,
         max_columns=max_columns,
         json_path=json_path,
+        slice=slice_column,
+        max_slices=max_slices,
     )
     context = prepare(given, config, debug)
 
@@ -160,7 +166,10 @@ def _build(
 ) -> "Snapshot":
     """The snapshot: promoted from a window, or built from DATA."""
     from driftcli import api
+    from driftcli.settings import slicing_of
 
+    values = context.resolved.values
+    slicing = slicing_of(values.slice, values.max_slices)
     if from_window is not None:
         store = context.store(create=False)
         return api.reference_from_window(
@@ -169,6 +178,7 @@ def _build(
             context.settings,
             sample_rows=sample.rows,
             sample_all_columns=sample.all_columns,
+            slicing=slicing,
         )
     if data is None:
         raise UsageError("give either DATA or --from-window NAME")
@@ -180,6 +190,7 @@ def _build(
             sample_rows=sample.rows,
             sample_all_columns=sample.all_columns,
             engine=counting,
+            slicing=slicing,
         )
 
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from driftcli.choices import OutputFormat
 from driftcli.cli.runtime import note, plain_text, write_document, write_file, write_rich
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from driftcli.results import CheckResult, Timeline
+    from driftcli.sliced import SlicedCheck
+
+    Report = CheckResult | Timeline | SlicedCheck
 
 
 @dataclass(frozen=True)
@@ -48,20 +51,58 @@ def no_stdout_files(output: Path | None, reports: dict[OutputFormat, Path | None
             )
 
 
-def table_of(result: "CheckResult | Timeline", view: View = DEFAULT_VIEW) -> "RenderableType":
-    from driftcli.results import Timeline
+_RENDERERS: dict[str, dict[OutputFormat, tuple[str, str, bool]]] = {
+    "CheckResult": {
+        OutputFormat.TABLE: ("table", "render_table", True),
+        OutputFormat.JSON: ("json_report", "render_json", False),
+        OutputFormat.MARKDOWN: ("markdown", "render_markdown", True),
+        OutputFormat.JUNIT: ("junit", "render_junit", False),
+        OutputFormat.HTML: ("html", "render_html", True),
+    },
+    "Timeline": {
+        OutputFormat.TABLE: ("timeline", "render_timeline", False),
+        OutputFormat.JSON: ("json_report", "render_timeline_json", False),
+        OutputFormat.MARKDOWN: ("markdown", "render_timeline_markdown", False),
+        OutputFormat.JUNIT: ("junit", "render_timeline_junit", False),
+        OutputFormat.HTML: ("html_timeline", "render_timeline_html", False),
+    },
+    "SlicedCheck": {
+        OutputFormat.TABLE: ("slice_table", "render_sliced", True),
+        OutputFormat.JSON: ("json_report", "render_sliced_json", False),
+        OutputFormat.MARKDOWN: ("slice_reports", "render_sliced_markdown", True),
+        OutputFormat.JUNIT: ("slice_reports", "render_sliced_junit", False),
+        OutputFormat.HTML: ("slice_reports", "render_sliced_html", True),
+    },
+}
+"""Each kind of result's renderer per format (module of driftcli.output, function, and
+whether it takes the --sort/--only-failing view): one place to add a kind of check or a
+format. Imported when used, so a command pays only for its report."""
 
-    if isinstance(result, Timeline):
-        from driftcli.output.timeline import render_timeline
 
-        return render_timeline(result)
-    from driftcli.output.table import render_table
+def _renderer(
+    result: "Report", fmt: OutputFormat, view: View = DEFAULT_VIEW
+) -> "Callable[[Any], Any]":
+    import importlib
 
-    return render_table(result, view)
+    found = _RENDERERS[type(result).__name__].get(fmt)
+    if found is None:
+        raise UsageError(f"--format {fmt.value}: no report in this format")
+    module, name, takes_view = found
+    renderer: Callable[..., Any] = getattr(
+        importlib.import_module(f"driftcli.output.{module}"), name
+    )
+    if takes_view:
+        return functools.partial(renderer, view=view)
+    return renderer
+
+
+def table_of(result: "Report", view: View = DEFAULT_VIEW) -> "RenderableType":
+    rendered: RenderableType = _renderer(result, OutputFormat.TABLE, view)(result)
+    return rendered
 
 
 def emit(
-    result: "CheckResult | Timeline",
+    result: "Report",
     main: MainReport,
     reports: dict[OutputFormat, Path | None],
     summary: bool,
@@ -92,7 +133,7 @@ def emit(
         raise failed[-1]
 
 
-def _write_main(result: "CheckResult | Timeline", main: MainReport) -> None:
+def _write_main(result: "Report", main: MainReport) -> None:
     if main.format is OutputFormat.TABLE:
         if main.output is not None:
             write_file(main.output, plain_text(table_of(result, main.view)))
@@ -104,9 +145,7 @@ def _write_main(result: "CheckResult | Timeline", main: MainReport) -> None:
         write_document(render(result, main.format, main.view))
 
 
-def _write_report(
-    result: "CheckResult | Timeline", fmt: OutputFormat, path: Path, view: View
-) -> None:
+def _write_report(result: "Report", fmt: OutputFormat, path: Path, view: View) -> None:
     write_file(path, render(result, fmt, view))
 
 
@@ -120,35 +159,9 @@ def _append_summary(markdown: str, main: MainReport) -> None:
     write_file(Path(target), markdown, append=True, what=what)
 
 
-def render(result: "CheckResult | Timeline", fmt: OutputFormat, view: View = DEFAULT_VIEW) -> str:
-    """A text report of a check or a chunked check (the table is rendered apart: it is
-    rich); each renderer is imported when used, so a command pays only for its report."""
-    from driftcli.results import Timeline
-
-    if fmt is OutputFormat.JSON:
-        from driftcli.output.json_report import render_json, render_timeline_json
-
-        return render_timeline_json(result) if isinstance(result, Timeline) else render_json(result)
-    if fmt is OutputFormat.MARKDOWN:
-        from driftcli.output.markdown import render_markdown, render_timeline_markdown
-
-        return (
-            render_timeline_markdown(result)
-            if isinstance(result, Timeline)
-            else render_markdown(result, view)
-        )
-    if fmt is OutputFormat.JUNIT:
-        from driftcli.output.junit import render_junit, render_timeline_junit
-
-        return (
-            render_timeline_junit(result) if isinstance(result, Timeline) else render_junit(result)
-        )
-    if fmt is OutputFormat.HTML:
-        if isinstance(result, Timeline):
-            from driftcli.output.html_timeline import render_timeline_html
-
-            return render_timeline_html(result)
-        from driftcli.output.html import render_html
-
-        return render_html(result, view)
-    raise UsageError(f"--format {fmt.value}: no text report in this format")
+def render(result: "Report", fmt: OutputFormat, view: View = DEFAULT_VIEW) -> str:
+    """A text report of any kind of check (the table is rendered apart: it is rich)."""
+    if fmt is OutputFormat.TABLE:
+        raise UsageError(f"--format {fmt.value}: no text report in this format")
+    text: str = _renderer(result, fmt, view)(result)
+    return text

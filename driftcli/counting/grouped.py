@@ -92,6 +92,48 @@ class GroupedCounts:
             for g in np.flatnonzero(counted[:, feature.invalid_bucket]).tolist():
                 self._locate(feature, int(slots[g]), chunk, bucket, (bounds[g], bounds[g + 1]))
 
+    def add_groups(self, chunk: Chunk, keys: Sequence[int], groups: IntArray) -> None:
+        """Count `chunk`, whose row i falls in the group keys[groups[i]], the rows of a group
+        wherever they are (slices: a column's values, in no order)."""
+        table = chunk.table
+        rows = table.num_rows
+        slots = self._slots(keys)
+        self._rows[slots] += np.bincount(groups, minlength=len(keys))
+        names = dict.fromkeys(table.schema.names)
+        for slot in slots.tolist():
+            self._columns[slot].update(names)
+        present = set(table.schema.names)
+
+        def count(feature: Feature) -> tuple[IntArray, IntArray]:
+            column = table.column(feature.name) if feature.name in present else None
+            bucket = feature.place(column, rows)
+            width = feature.n_buckets
+            flat = np.bincount(groups * width + bucket, minlength=len(keys) * width)
+            return flat.reshape(len(keys), width), bucket
+
+        for feature, (counted, bucket) in zip(
+            self._features, map_columns(count, self._features, rows=rows), strict=True
+        ):
+            self._buckets[feature.name][slots] += counted
+            if feature.name not in present:
+                continue
+            column = table.column(feature.name)
+            family = int(type_class(column.type))
+            if column.null_count == 0:
+                self._types[feature.name][slots] |= family
+            elif column.null_count < rows:
+                # A group with a value: fewer missing than rows (read from the counts, not
+                # from a mask of every row).
+                some = counted[:, feature.missing_bucket] < counted.sum(axis=1)
+                self._types[feature.name][slots[some]] |= family
+            for g in np.flatnonzero(counted[:, feature.invalid_bucket]).tolist():
+                self._locate_rows(
+                    feature,
+                    int(slots[g]),
+                    chunk,
+                    (bucket == feature.invalid_bucket) & (groups == g),
+                )
+
     def merge(self, other: GroupedCounts) -> None:
         """Add the chunks `other` counted (over the same features), key by key."""
         keys = list(other._slot)
@@ -182,6 +224,17 @@ class GroupedCounts:
             return
         rows = np.flatnonzero(bucket[start:end] == feature.invalid_bucket)[:room] + start
         self._invalid_at[(feature.name, slot)] = kept + chunk.locate(rows)
+
+    def _locate_rows(
+        self, feature: Feature, slot: int, chunk: Chunk, invalid: npt.NDArray[np.bool_]
+    ) -> None:
+        """Top up a group's first invalid values of `feature` from the rows `invalid` marks."""
+        kept = self._invalid_at.get((feature.name, slot), ())
+        room = LOCATIONS_KEPT - len(kept)
+        if room > 0:
+            self._invalid_at[(feature.name, slot)] = kept + chunk.locate(
+                np.flatnonzero(invalid)[:room]
+            )
 
 
 def _grown(array: IntArray, rows: int) -> IntArray:

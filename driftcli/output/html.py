@@ -12,6 +12,7 @@ from driftcli import __version__
 from driftcli.choices import Kind, SortOrder
 from driftcli.findings import QualityStatus
 from driftcli.output.charts import Buckets, bar_chart
+from driftcli.output.joint import joint_html
 from driftcli.output.lines import invalid_notes
 from driftcli.output.moves import what_moved
 from driftcli.output.texts import escaped, format_p_value, percent, plural, quality_notes
@@ -98,17 +99,23 @@ SORTED_BY = {
 def render_html(result: CheckResult, view: View = DEFAULT_VIEW) -> str:
     """One HTML page: verdict and decision rule, the features in the view's order, then a
     chart per feature, each under a sentence saying what moved."""
-    ordered, hidden = view.arrange(result.features)
     verdict = VERDICT_WORD[result.verdict]
     title = f"driftcli: {verdict}: {result.live.name} vs {result.reference.name}"
+    return page(title, sections(result, view))
+
+
+def sections(result: CheckResult, view: View = DEFAULT_VIEW) -> list[str]:
+    """The page's sections: the verdict, the features in the view's order, schema, a
+    chart each."""
+    ordered, hidden = view.arrange(result.features)
     scores = score_texts([f.score for f in result.features])
-    body = [
+    return [
         _verdict(result),
+        *([] if result.joint is None else [joint_html(result.joint)]),
         _overview(ordered, scores, SORTED_BY[view.sort], hidden),
         schema_section(result),
         *(_feature(f, i, scores) for i, f in enumerate(ordered, 1)),
     ]
-    return page(title, body)
 
 
 def score_texts(scores: list[float | None]) -> dict[float, str]:

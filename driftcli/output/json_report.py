@@ -13,6 +13,7 @@ from typing import Any
 
 from driftcli import __version__
 from driftcli.findings import QualityFinding, QualityStatus
+from driftcli.output.joint import joint_json
 from driftcli.output.texts import json_text
 from driftcli.records import CheckHistory, StoreStatus
 from driftcli.results import (
@@ -26,6 +27,7 @@ from driftcli.results import (
     Verdict,
 )
 from driftcli.settings import QUALITY_RULES, ByTime, FeatureSettings, Settings
+from driftcli.sliced import SlicedCheck, SliceResult
 from driftcli.store.snapshot import Snapshot
 
 JSON_SCHEMA_VERSION = 3
@@ -33,7 +35,10 @@ JSON_SCHEMA_VERSION = 3
 
 def render_json(result: CheckResult) -> str:
     """The result as one JSON document (schema documented in the README)."""
-    return json_text(to_json(result), allow_nan=False)
+    document = to_json(result)
+    if result.joint is not None:
+        document["joint"] = joint_json(result.joint)
+    return json_text(document, allow_nan=False)
 
 
 def to_json(result: CheckResult) -> dict[str, Any]:
@@ -122,6 +127,57 @@ def timeline_json(timeline: Timeline) -> dict[str, Any]:
     document["timeline"] = _chunking_json(timeline)
     document["chunks"] = [_chunk_json(c) for c in timeline.chunks]
     return document
+
+
+def render_sliced_json(result: SlicedCheck) -> str:
+    """A sliced check as one JSON document: the whole check, with the verdict over it and
+    its slices, the slicing in `slicing` and every slice in `slices` (docs/json.md)."""
+    return json_text(sliced_json(result), allow_nan=False)
+
+
+def sliced_json(result: SlicedCheck) -> dict[str, Any]:
+    document = to_json(result.whole)
+    decision, whole = result.decision, result.whole.decision
+    document["drift"] = decision.drift
+    document["verdict"] = decision.verdict.value
+    document["decision"] = {
+        "drift": decision.drift,
+        "verdict": decision.verdict.value,
+        "rule": decision.rule,
+    }
+    settings = result.settings
+    document["slicing"] = {
+        "column": result.slicing.column,
+        "max_slices": result.slicing.max_slices,
+        "slices": len(result.slices),
+        "checked_slices": len(result.checked),
+        "drifted_slices": len(result.drifted),
+        "new_values": result.new_values,
+        "evidence_level": result.evidence_level if settings.alpha is None else None,
+        "alpha_per_slice": None
+        if settings.alpha is None
+        else settings.alpha / max(len(result.checked), 1),
+        "whole": {"drift": whole.drift, "verdict": whole.verdict.value, "rule": whole.rule},
+    }
+    document["slices"] = [_slice_json(s) for s in result.slices]
+    return document
+
+
+def _slice_json(s: SliceResult) -> dict[str, Any]:
+    check = s.check
+    return {
+        "slice": s.value,
+        "kind": s.kind.value,
+        "state": s.state.value,
+        "rows": s.rows,
+        "reference_rows": s.reference_rows,
+        "drift": None if check is None else check.drift,
+        "verdict": None if check is None else check.verdict.value,
+        "rule": None if check is None else check.decision.rule,
+        "features": []
+        if check is None
+        else [_chunk_feature_json(f, s.rows) for f in check.features],
+    }
 
 
 def _chunking_json(timeline: Timeline) -> dict[str, Any]:

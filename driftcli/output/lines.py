@@ -18,7 +18,8 @@ from driftcli.settings import ByTime
 def alert_lines(result: CheckResult, window: str) -> list[str]:
     """One logfmt line per drifted feature and per failed data-quality rule, for logs and
     pagers: the same keys whatever the metric (`score=0.85 change=0.80 metric=kl`), `p=`
-    always a number (a bound in `p_bound=`), and what moved in `moved=`."""
+    always a number (a bound in `p_bound=`), and what moved in `moved=`;
+    and one line for a joint drift (`joint=` the features that moved together)."""
     lines = []
     for f in result.drifted:
         fields = [f"feature={_token(f.name)}", f"status={_token(f.status.value)}"]
@@ -50,6 +51,19 @@ def alert_lines(result: CheckResult, window: str) -> list[str]:
                 fields += _p_fields("p", q.p_value, q.p_bound)
             fields += [f"window={_token(window)}", f"rows={f.live_rows}"]
             lines.append("[QUALITY] " + " ".join(fields))
+    joint = result.joint
+    if joint is not None and joint.drift and joint.score is not None and joint.p_value is not None:
+        fields = [
+            f"joint={','.join(_token(c.feature) for c in joint.contributors) or '-'}",
+            f"status={joint.status.value}",
+            f"score={joint.score:.3f}",
+            "metric=auc",
+            f"threshold={joint.threshold:g}",
+            *_p_fields("p", joint.p_value, False),
+            f"window={_token(window)}",
+            f"rows={result.live.rows}",
+        ]
+        lines.append("[DRIFT] " + " ".join(fields))
     return lines
 
 

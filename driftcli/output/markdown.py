@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from driftcli.findings import QualityStatus
+from driftcli.output.joint import joint_line
 from driftcli.output.lines import empty_note, invalid_notes, untimed_note
 from driftcli.output.moves import MOVED_MARK, explained, latest_moves
 from driftcli.output.sparklines import sparklines
@@ -72,6 +73,8 @@ def render_markdown(result: CheckResult, view: View = DEFAULT_VIEW) -> str:
     lines += [_row(f) for f in features]
     if hidden:
         lines += ["", f"{plural(hidden, 'other feature')} passed (--only-failing)."]
+    if result.joint is not None:
+        lines += ["", _cell(joint_line(result.joint))]
     lines += ["", HISTOGRAM_LEGEND]
     return "\n".join(lines + _notes(result))
 

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcli.findings import QualityStatus
+from driftcli.output.joint import joint_line
 from driftcli.output.moves import MOVED_MARK, explained
 from driftcli.output.sparklines import sparklines
 from driftcli.output.texts import format_p_value, percent, plural, quality_notes, shown
@@ -47,10 +48,12 @@ def render_table(result: CheckResult, view: View = DEFAULT_VIEW) -> RenderableTy
     out where they do not fit. Under a drifted or uncertain feature, what moved."""
     features, hidden = view.arrange(result.features)
     rest = [Text(f"{plural(hidden, 'other feature')} passed (--only-failing)", style="dim")]
+    joint = [] if result.joint is None else [Text(joint_line(result.joint))]
     return Group(
         _title(result),
         _FittedTable(result, features),
         *(rest if hidden else []),
+        *joint,
         _summary(result),
         *_notes(result),
     )

@@ -250,7 +250,13 @@ def outside_range_p(outside: int, live_rows: int, total: int) -> float:
         return 1.0
     if outside > live_rows:
         return 0.0
-    log_all_live = sum(math.log((live_rows - i) / (total - i)) for i in range(outside))
+    # The sum of log((live_rows - i) / (total - i)) over i < outside, in closed form.
+    log_all_live = (
+        math.lgamma(live_rows + 1)
+        - math.lgamma(live_rows - outside + 1)
+        - math.lgamma(total + 1)
+        + math.lgamma(total - outside + 1)
+    )
     return min(1.0, (outside + 1) * math.exp(log_all_live))
 
 

@@ -22,6 +22,7 @@ from driftcli.choices import Kind
 from driftcli.columns.values import TypeClass
 from driftcli.counting.buckets import Feature
 from driftcli.counting.counts import Counts, FeatureCounts
+from driftcli.counting.slicing import SliceProfile, SliceValues
 from driftcli.results import Location
 
 FORMAT_VERSION = 1
@@ -259,6 +260,59 @@ def matching(counts: Counts, features: list[Feature], where: str = "counts") -> 
                 f"not the {feature.n_buckets} of its feature"
             )
     return counts
+
+
+def encode_slices(slices: SliceProfile) -> dict[str, Any]:
+    values = slices.values
+    return {
+        "column": values.column,
+        "max_slices": slices.max_slices,
+        "named": list(values.named),
+        "has_other": values.has_other,
+        "known": None if values.known is None else sorted(values.known, key=_value_order),
+        "groups": [
+            {"group": group, "counts": encode_counts(counts)}
+            for group, counts in sorted(slices.counts.items())
+        ],
+    }
+
+
+def _value_order(value: str | None) -> tuple[bool, str]:
+    return value is not None, value or ""
+
+
+def decode_slices(doc: Any, features: list[Feature]) -> SliceProfile:
+    """The reference per slice, every value checked (`Damaged` if one is wrong)."""
+    where = "slices"
+    named = field(doc, "named", where)
+    if not isinstance(named, list) or not all(v is None or isinstance(v, str) for v in named):
+        raise Damaged("slices.named must be a list of texts (or null)")
+    known = field(doc, "known", where)
+    if known is not None and (
+        not isinstance(known, list) or not all(v is None or isinstance(v, str) for v in known)
+    ):
+        raise Damaged("slices.known must be a list of texts (or null)")
+    has_other = field(doc, "has_other", where)
+    if not isinstance(has_other, bool):
+        raise Damaged("slices.has_other must be true or false")
+    groups = field(doc, "groups", where)
+    if not isinstance(groups, list):
+        raise Damaged("slices.groups must be a list")
+    counts = {}
+    for i, item in enumerate(groups):
+        at = f"slices.groups[{i}]"
+        group = whole(field(item, "group", at), f"{at}.group")
+        if group > len(named) + 1:
+            raise Damaged(f"{at}.group {group} is no slice")
+        counts[group] = matching(decode_counts(field(item, "counts", at), at), features, at)
+    values = SliceValues(
+        text(field(doc, "column", where), "slices.column"),
+        tuple(named),
+        has_other,
+        None if known is None else frozenset(known),
+    )
+    limit = whole(field(doc, "max_slices", where), "slices.max_slices", 1)
+    return SliceProfile(values, counts, limit)
 
 
 def checksum(document: bytes) -> bytes:

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from driftcli import __version__
 from driftcli.counting.buckets import Profile
+from driftcli.counting.slicing import SliceProfile
 from driftcli.errors import StoreError
 from driftcli.results import SourceInfo
 from driftcli.store.codec import (
@@ -30,8 +31,10 @@ from driftcli.store.codec import (
     checksum,
     decode_counts,
     decode_feature,
+    decode_slices,
     encode_counts,
     encode_feature,
+    encode_slices,
     field,
     matching,
     moment,
@@ -67,6 +70,8 @@ class Snapshot:
     tool_version: str = __version__
     restricted_from: str | None = None
     """The reference id of the snapshot this one keeps only some features of."""
+    slices: SliceProfile | None = None
+    """The reference per slice (`reference --slice COLUMN`)."""
 
     @property
     def reference_id(self) -> str:
@@ -98,7 +103,7 @@ def encode_snapshot(snapshot: Snapshot) -> dict[str, Any]:
         "skipped": snapshot.profile.skipped,
         "sample_rows": snapshot.sample.num_rows,
         "file_checksum": FILE_CHECKSUM,
-    }
+    } | ({"slices": encode_slices(snapshot.slices)} if snapshot.slices is not None else {})
 
 
 def decode_snapshot(doc: Any, sample: pa.Table) -> Snapshot:
@@ -130,6 +135,7 @@ def decode_snapshot(doc: Any, sample: pa.Table) -> Snapshot:
         ),
         sample=sample,
         tool_version=text(field(doc, "tool_version"), "tool_version"),
+        slices=decode_slices(doc["slices"], features) if "slices" in doc else None,
     )
 
 

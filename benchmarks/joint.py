@@ -1,0 +1,288 @@
+"""The joint test (`check --joint`): its materiality threshold, power, calibration and cost.
+
+    .venv/bin/python benchmarks/joint.py                 # all six parts, seeded
+    .venv/bin/python benchmarks/joint.py --tries 200 --rows 1000000
+
+1. threshold: the held-out AUC this classifier reaches on a 0.45 sd mean shift of
+   one normal feature (beside a second, unchanged one) at 5,000 rows a side: the
+   product's feature materiality, in AUC (the default threshold is set from it).
+2. flip: two normals correlated +0.8 in the reference and -0.8 live, marginals
+   unchanged, 5,000 rows a side, through `driftcli check --joint`: joint drift
+   found, no feature drift.
+3. null: no change, `--tries` seeded pairs of 5,000 rows a side: the share of
+   joint false alarms, and the p-value's shares below 0.01, 0.05, 0.1.
+4. classifier: the classifier's size (trees x step) against its power and cost:
+   median held-out AUC over `--threshold-tries` seeded pairs of 10,000 rows a
+   side (the sample's bound) on the flip, on a weaker relation change (+0.8 to
+   +0.5) beside 23 unchanged features, and on the 0.45 sd shift; CPU seconds
+   to fit and score.
+5. cost: 1M rows x 25 features (benchmarks/generate.py's files, from
+   benchmarks/data when there), `driftcli check` of a stored reference with and
+   without --joint, in turns: the joint test's added CPU and wall time against
+   the per-feature check's.
+6. breakdown: where `check --joint`'s CPU goes, step by step, in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+from driftcli.columns.values import TypeClass  # noqa: E402
+from driftcli.counting.buckets import Cuts, numeric_feature  # noqa: E402
+from driftcli.scoring.joint import joint_test  # noqa: E402
+
+ROWS = 5_000
+
+
+def pair(rows: int, rho: float, seed: int, shift: float = 0.0) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(rows)
+    y = rho * x + np.sqrt(1 - rho**2) * rng.standard_normal(rows)
+    return pa.table({"x": x + shift, "y": y})
+
+
+FEATURES = [
+    numeric_feature(name, TypeClass.NUMBER, Cuts(edges=np.array([0.0]), values=None))
+    for name in ("x", "y")
+]
+
+
+def threshold_part(tries: int) -> dict[str, float]:
+    aucs = [
+        joint_test(pair(ROWS, 0.0, 2 * i), pair(ROWS, 0.0, 2 * i + 1, 0.45), FEATURES).score
+        for i in range(tries)
+    ]
+    found = [a for a in aucs if a is not None]
+    return {"median_auc": statistics.median(found), "min": min(found), "max": max(found)}
+
+
+def flip_part(where: Path) -> dict[str, object]:
+    ref, live = where / "ref.parquet", where / "live.parquet"
+    pq.write_table(pair(ROWS, 0.8, 1), ref)
+    pq.write_table(pair(ROWS, -0.8, 2), live)
+    done = subprocess.run(
+        [sys.executable, "-m", "driftcli", "check", str(live), "--ref", str(ref), "--joint",
+         "--format", "json"],
+        capture_output=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    report = json.loads(done.stdout)
+    return {
+        "exit": done.returncode,
+        "feature_statuses": [f["status"] for f in report["features"]],
+        "joint": {k: report["joint"][k] for k in ("status", "score", "p_value", "contributors")},
+    }
+
+
+def null_part(tries: int) -> dict[str, float]:
+    seeds = [(10_000 + 2 * i, 10_001 + 2 * i) for i in range(tries)]
+    results = [joint_test(pair(ROWS, 0.8, a), pair(ROWS, 0.8, b), FEATURES) for a, b in seeds]
+    p = np.array([r.p_value for r in results], dtype=float)
+    return {
+        "tries": tries,
+        "false_alarms": sum(r.drift for r in results) / tries,
+        "uncertain": sum(r.status.value == "uncertain" for r in results) / tries,
+        **{f"share_p_below_{level}": float(np.mean(p < level)) for level in (0.01, 0.05, 0.1)},
+        "max_auc": max(r.score or 0.0 for r in results),
+    }
+
+
+def wide(rows: int, rho_ref: float, rho_live: float, seed: int, shift: float = 0.0):
+    """x and y correlated rho (x shifted by `shift` live), beside 23 unchanged normals."""
+    sides = []
+    for rho, moved, offset in ((rho_ref, 0.0, 0), (rho_live, shift, 1)):
+        rng = np.random.default_rng(2 * seed + offset)
+        x = rng.standard_normal(rows)
+        y = rho * x + np.sqrt(1 - rho**2) * rng.standard_normal(rows)
+        noise = {f"n{i:02d}": rng.standard_normal(rows) for i in range(23)}
+        sides.append(pa.table({"x": x + moved, "y": y, **noise}))
+    return sides
+
+
+def classifier_part(tries: int) -> dict[str, dict[str, float]]:
+    import driftcli.scoring.joint as joint
+
+    names = ["x", "y", *(f"n{i:02d}" for i in range(23))]
+    features = [
+        numeric_feature(n, TypeClass.NUMBER, Cuts(edges=np.array([0.0]), values=None))
+        for n in names
+    ]
+    cases = {"flip": (0.8, -0.8, 0.0), "rho .8 to .5": (0.8, 0.5, 0.0), "shift .45": (0, 0, 0.45)}
+    found: dict[str, dict[str, float]] = {}
+    for trees, step in ((100, 0.1), (50, 0.2), (30, 0.3), (20, 0.3)):
+        joint.TREES, joint.LEARNING_RATE = trees, step
+        row: dict[str, float] = {}
+        spent = []
+        for case, (rho_ref, rho_live, shift) in cases.items():
+            aucs = []
+            for i in range(tries):
+                ref, live = wide(10_000, rho_ref, rho_live, 500 + i, shift)
+                started = time.process_time()
+                aucs.append(joint_test(ref, live, features, threshold=1.0).score or 0.0)
+                spent.append(time.process_time() - started)
+            row[f"{case} auc"] = round(statistics.median(aucs), 3)
+        row["cpu_s"] = round(statistics.median(spent), 3)
+        found[f"{trees} trees x {step}"] = row
+    return found
+
+
+def data_files(rows: int, where: Path) -> dict[str, Path]:
+    """benchmarks/generate.py's files: the ones in benchmarks/data when there, else written."""
+    from generate import VERSION, tables
+
+    paths = {}
+    for side in ("ref", "live"):
+        path = HERE / "data" / f"{side}_{VERSION}_{rows}.parquet"
+        if not path.exists():
+            path = where / path.name
+            writer = None
+            for table in tables(rows, side):
+                writer = writer or pq.ParquetWriter(path, table.schema)
+                writer.write_table(table)
+            if writer is not None:
+                writer.close()
+        paths[side] = path
+    return paths
+
+
+def cost_part(rows: int, turns: int, where: Path) -> dict[str, float]:
+    """CPU seconds (user + system, the process's own accounting) and wall seconds, medians
+    over `turns` runs in turns of each command."""
+    from generate import COLUMNS
+
+    paths = data_files(rows, where)
+    snapshot = where / "store"
+    subprocess.run(
+        [sys.executable, "-m", "driftcli", "reference", str(paths["ref"]),
+         "--store", str(snapshot)],
+        check=True, capture_output=True, cwd=ROOT,
+    )  # fmt: skip
+    base = [sys.executable, "-m", "driftcli", "check", str(paths["live"]), "--store",
+            str(snapshot), "--format", "json"]  # fmt: skip
+    runs: dict[str, dict[str, list[float]]] = {
+        name: {"cpu": [], "wall": []} for name in ("check", "check --joint")
+    }
+    for _ in range(turns):
+        for name, argv in (("check", base), ("check --joint", [*base, "--joint"])):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            subprocess.run(argv, capture_output=True, check=False, cwd=ROOT)
+            runs[name]["wall"].append(time.perf_counter() - started)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            runs[name]["cpu"].append(cpu)
+    found: dict[str, float] = {"rows": rows, "features": len(COLUMNS)}
+    for measure in ("cpu", "wall"):
+        check = statistics.median(runs["check"][measure])
+        joint = statistics.median(runs["check --joint"][measure])
+        found[f"check_{measure}_s"] = round(check, 2)
+        found[f"check_joint_{measure}_s"] = round(joint, 2)
+        found[f"joint_added_over_check_{measure}"] = round((joint - check) / check, 2)
+    return found
+
+
+BREAKDOWN = """
+import functools, json, os, sys, time
+spent = {}
+def timed(owner, name):
+    inner = getattr(owner, name)
+    @functools.wraps(inner)
+    def outer(*args, **kwargs):
+        started = time.process_time()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            spent[name] = spent.get(name, 0.0) + time.process_time() - started
+    setattr(owner, name, outer)
+import driftcli.cli
+from driftcli.api import checks, joint as wiring
+from driftcli.scoring import joint
+if "--joint" in sys.argv:
+    started = time.process_time()
+    import sklearn.ensemble
+    spent["import scikit-learn"] = time.process_time() - started
+timed(wiring.LiveRows, "add")
+for name in ("encode", "_fit", "_contributors", "joint_test"):
+    timed(joint, name)
+timed(checks, "count_chunks")
+leave = os._exit
+def report(code):
+    spent["process"] = time.process_time()
+    print(json.dumps({k: round(v, 3) for k, v in spent.items()}), file=sys.stderr)
+    leave(code)
+os._exit = report
+sys.stdout = open(os.devnull, "w")
+driftcli.cli.main()
+"""
+
+
+def breakdown_part(rows: int, turns: int, where: Path) -> dict[str, dict[str, float]]:
+    """CPU seconds of each step of `check --joint` in one process (median of `turns`):
+    importing scikit-learn, the live sample (`add`), encoding, fitting, importances."""
+    paths = data_files(rows, where)
+    snapshot = where / "store"
+    if not snapshot.exists():
+        subprocess.run(
+            [sys.executable, "-m", "driftcli", "reference", str(paths["ref"]),
+             "--store", str(snapshot)],
+            check=True, capture_output=True, cwd=ROOT,
+        )  # fmt: skip
+    found = {}
+    for flags in ([], ["--joint"]):
+        runs = []
+        for _ in range(turns):
+            done = subprocess.run(
+                [sys.executable, "-c", BREAKDOWN, "check", str(paths["live"]), "--store",
+                 str(snapshot), "--format", "json", *flags],
+                capture_output=True, check=False, cwd=ROOT,
+            )  # fmt: skip
+            runs.append(json.loads(done.stderr.decode().strip().splitlines()[-1]))
+        found[" ".join(["check", *flags])] = {
+            key: round(statistics.median(r[key] for r in runs), 3) for key in runs[0]
+        }
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tries", type=int, default=200)
+    parser.add_argument("--threshold-tries", type=int, default=20)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--parts", default="threshold,flip,null,classifier,cost,breakdown")
+    args = parser.parse_args()
+    parts = args.parts.split(",")
+    with tempfile.TemporaryDirectory() as tmp:
+        where = Path(tmp)
+        if "threshold" in parts:
+            print("threshold", json.dumps(threshold_part(args.threshold_tries)), flush=True)
+        if "flip" in parts:
+            print("flip", json.dumps(flip_part(where)), flush=True)
+        if "null" in parts:
+            print("null", json.dumps(null_part(args.tries)), flush=True)
+        if "classifier" in parts:
+            print("classifier", json.dumps(classifier_part(args.threshold_tries)), flush=True)
+        if "breakdown" in parts:
+            print("breakdown", json.dumps(breakdown_part(args.rows, args.turns, where)), flush=True)
+        if "cost" in parts:
+            print("cost", json.dumps(cost_part(args.rows, args.turns, where)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
