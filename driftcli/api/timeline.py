@@ -273,8 +273,7 @@ def _timeline(
         chosen = chunks[deciding]
         full = check_counts(reference, counts, chosen.check.live, settings, ignored)
         chunks[deciding] = replace(chosen, check=full)
-    chunks = _first_drifts_explained(chunks, reference, settings)
-    return Timeline(
+    timeline = Timeline(
         chunks=chunks,
         chunking=chunking,
         reference=reference.source,
@@ -286,30 +285,30 @@ def _timeline(
         untimed=untimed,
         warnings=tuple(chunker.time_warnings()) if isinstance(chunker, TimeChunker) else (),
     )
+    return _first_drifts_explained(timeline, reference, settings)
 
 
 def _first_drifts_explained(
-    chunks: list[ChunkResult], reference: Snapshot, settings: Settings
-) -> list[ChunkResult]:
-    """Each feature's first drifted chunk with what moved in it (the HTML report draws that
-    chunk against the reference): the chunks are scored without it, as explaining every
-    drifted feature of thousands of chunks would cost seconds."""
+    timeline: Timeline, reference: Snapshot, settings: Settings
+) -> Timeline:
+    """Each feature's first drifted chunk (`Timeline.first_drift`) with what moved in it:
+    the HTML report draws that chunk against the reference. The chunks are scored without
+    it, as explaining every drifted feature of thousands of chunks would cost seconds."""
     from driftcli.scoring.explain import explained
 
     features = {f.name: f for f in reference.profile.features}
-    chunks = list(chunks)
-    # Every chunk with rows lists the same features in the same order (an empty chunk none).
-    for i, name in enumerate(f.name for f in max((c.check.features for c in chunks), key=len)):
-        for at, chunk in enumerate(chunks):
-            results = chunk.check.features
-            if i >= len(results) or results[i].name != name or not results[i].drift:
-                continue
-            if not results[i].moves and name in features:
-                results = list(results)
-                results[i] = explained(results[i], features[name], settings.smoothing)
-                chunks[at] = replace(chunk, check=replace(chunk.check, features=results))
-            break
-    return chunks
+    chunks = list(timeline.chunks)
+    for name in timeline.feature_names:
+        first = timeline.first_drift(name)
+        if first is None or name not in features:
+            continue
+        results = list(chunks[first.index].check.features)
+        at = next(i for i, f in enumerate(results) if f.name == name)
+        if not results[at].moves:
+            results[at] = explained(results[at], features[name], settings.smoothing)
+            check = replace(first.check, features=results)
+            chunks[first.index] = replace(first, check=check)
+    return replace(timeline, chunks=chunks)
 
 
 def _checked(
