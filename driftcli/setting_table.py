@@ -104,7 +104,7 @@ class Values:
     store: str = setting(parse.text, ".driftcli", *_READS, STORE)
     engine: str = setting(parse.engine, "local", *_COUNTS, trust=Trust.LOCAL_ONLY)
     scheduler: str | None = setting(parse.text, None, *_COUNTS, trust=Trust.NOT_CONNECTED)
-    skip_bad_lines: bool = setting(parse.flag, False, *_COUNTS)
+    skip_bad_lines: bool = setting(parse.flag, False, *_READS)
     delimiter: str | None = setting(parse.delimiter, None, *_READS)
     decimal: str | None = setting(parse.decimal, None, *_READS)
     max_columns: int = setting(parse.rows, DEFAULT_MAX_COLUMNS, *_READS, trust=Trust.LOWER_ONLY)

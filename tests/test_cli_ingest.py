@@ -194,6 +194,23 @@ def test_skip_bad_lines_stores_the_good_rows_and_reports_the_bad(
     assert len(window_ids(home / "store")) == 97
 
 
+@pytest.mark.parametrize("given", ["environment", "config file"])
+def test_skip_bad_lines_is_taken_from_the_environment_and_config_as_check_takes_it(
+    invoke: Invoke, home: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    invoke("reference", reference_file(home))
+    if given == "environment":
+        monkeypatch.setenv("DRIFTCLI_SKIP_BAD_LINES", "true")
+    else:
+        (home / "driftcli.toml").write_text("skip_bad_lines = true\n")
+    rows = jsonl_rows(0, 20).splitlines()
+    rows[4] = b"not json"
+    result = invoke("ingest", "-", input=b"\n".join(rows) + b"\n")
+    assert result.exit_code == 0, result.stderr
+    assert "skipped 1 bad line: 5" in result.stderr
+    assert len(window_ids(home / "store")) == 19
+
+
 def test_bad_window_name_and_corrupt_store_exit_2(invoke: Invoke, home: Path, sample: Path) -> None:
     result = invoke("ingest", sample / "live_ok.csv", "--window", "../../x")
     assert result.exit_code == 2

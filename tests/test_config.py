@@ -372,9 +372,9 @@ def test_each_setting_has_its_flag_on_the_commands_it_names(declared: Setting[ob
     assert taking == sorted(", ".join(declared.commands).split(", "))
 
 
-_OWN = {("history", "features"), ("ingest", "skip_bad_lines")}
+_OWN = {("history", "features")}
 """Flags named as a setting that are a command's own: history's --features picks the
-features shown; ingest's --skip-bad-lines is its own, taken from no variable or file."""
+features shown."""
 
 
 def test_a_setting_in_a_library_message_is_its_flag_on_the_command_line() -> None:

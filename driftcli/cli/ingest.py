@@ -125,6 +125,7 @@ def ingest(
         on_drift=on_drift,
         on_drift_also=split_names(on_drift_also),
         hook_timeout=hook_timeout,
+        skip_bad_lines=skip_bad_lines or None,
     )
     context = prepare(given, config, debug)
     monitor = context.run(lambda: monitor_for(context, quiet=quiet))
@@ -141,7 +142,7 @@ def ingest(
             flush_rows=flush_rows,
             flush_seconds=flush_seconds,
             check_every=check_every,
-            skip_bad_lines=skip_bad_lines,
+            skip_bad_lines=context.settings.skip_bad_lines,
             input_format=input_format,
             follow=follow,
         )
