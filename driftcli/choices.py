@@ -35,8 +35,13 @@ class ListingFormat(StrEnum):
     JSON = "json"
 
 
-METRIC_NAMES = ("kl", "psi", "js", "hellinger", "ks", "wasserstein")
-"""The metrics a user can name (scoring/metrics.py defines them; a test keeps the two equal)."""
+BUCKET_METRIC_NAMES = ("kl", "psi", "js", "hellinger")
+"""The metrics scored on the bucket counts (scoring/metrics.py defines them, `Reads.BUCKETS`;
+a test keeps the two equal). Named here for the CLI, which lists them without numpy."""
+SAMPLE_METRIC_NAMES = ("ks", "wasserstein")
+"""The metrics scored on raw samples of a numeric feature's values (`Reads.SAMPLES`)."""
+METRIC_NAMES = BUCKET_METRIC_NAMES + SAMPLE_METRIC_NAMES
+"""The metrics a user can name; the first is the default."""
 
 
 class Correction(StrEnum):

@@ -241,10 +241,13 @@ def test_a_misspelt_metric_gets_a_suggestion_wherever_it_is_set(
 
 
 def test_the_metric_names_the_config_knows_are_the_metrics() -> None:
-    from driftcli.choices import METRIC_NAMES
-    from driftcli.scoring.metrics import METRICS
+    from driftcli.choices import BUCKET_METRIC_NAMES, METRIC_NAMES, SAMPLE_METRIC_NAMES
+    from driftcli.scoring.metrics import METRICS, Reads
+    from driftcli.settings import DEFAULT_METRIC
 
-    assert tuple(METRICS) == METRIC_NAMES
+    assert tuple(METRICS) == METRIC_NAMES and METRIC_NAMES[0] == DEFAULT_METRIC
+    assert BUCKET_METRIC_NAMES == tuple(n for n, m in METRICS.items() if m.reads is Reads.BUCKETS)
+    assert SAMPLE_METRIC_NAMES == tuple(n for n, m in METRICS.items() if m.reads is Reads.SAMPLES)
 
 
 def test_a_misspelt_metric_in_library_settings_gets_a_suggestion() -> None:

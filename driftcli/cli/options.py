@@ -9,7 +9,14 @@ from typing import Annotated, Any
 
 import typer
 
-from driftcli.choices import InputFormat, ListingFormat, OutputFormat
+from driftcli.choices import (
+    BUCKET_METRIC_NAMES,
+    METRIC_NAMES,
+    SAMPLE_METRIC_NAMES,
+    InputFormat,
+    ListingFormat,
+    OutputFormat,
+)
 from driftcli.settings import MAX_COUNT
 
 
@@ -68,13 +75,13 @@ ThresholdOption = Annotated[
         show_default=False,
     ),
 ]
-METRIC_CHOICES = "<kl|psi|js|hellinger|ks|wasserstein>"
-"""The metrics, as --help lists them: written out, for scoring/metrics.py imports numpy
-(tests/test_cli_options.py keeps the two equal)."""
+METRIC_CHOICES = f"<{'|'.join(METRIC_NAMES)}>"
+"""The metrics, as --help lists them (from choices.py: scoring/metrics.py imports numpy)."""
 MetricOption = Annotated[
     str | None,
     typer.Option(
-        help="kl (default), psi, js, hellinger; on raw numeric samples: ks, wasserstein.",
+        help=f"{BUCKET_METRIC_NAMES[0]} (default), {', '.join(BUCKET_METRIC_NAMES[1:])}; "
+        f"on raw numeric samples: {', '.join(SAMPLE_METRIC_NAMES)}.",
         metavar=METRIC_CHOICES,
         show_default=False,
     ),

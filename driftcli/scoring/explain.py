@@ -4,9 +4,9 @@ Both come from the bucket counts a check already holds (and the reference's
 bucket edges), so explaining costs no second pass over the data.
 
 A bucket's contribution is its term of the metric's sum over the smoothed
-distributions (metrics.py): p ln(p/q) for kl, (p - q) ln(p/q) for psi, the
-two halves of js, (sqrt p - sqrt q)^2 / 2 for hellinger (whose squared
-distance is their sum). The sample metrics (ks, wasserstein) have no
+distributions, as metrics.py defines it (`Metric.terms`): p ln(p/q) for kl,
+(p - q) ln(p/q) for psi, the two halves of js, (sqrt p - sqrt q)^2 / 2 for
+hellinger (whose squared distance is their sum). The sample metrics (ks, wasserstein) have no
 per-bucket terms; their moves are ranked by the change in share, |p - q|.
 The shares reported are the raw ones, unsmoothed.
 """
@@ -23,6 +23,7 @@ import numpy.typing as npt
 from driftcli.counting.buckets import Feature
 from driftcli.findings import Move, Stats, SummaryStats
 from driftcli.results import FeatureResult
+from driftcli.scoring.metrics import METRICS
 from driftcli.settings import DEFAULT_SMOOTHING
 
 MAX_MOVES = 5
@@ -66,20 +67,14 @@ def moves(
 
 
 def _terms(live: Floats, ref: Floats, metric: str, s: float) -> Floats:
-    """Each used bucket's term of the metric's sum (see the module's docstring), over the
-    shares smoothed by `s` as the score's are."""
+    """Each used bucket's term of the metric's sum (the metric's own `terms`), over the
+    shares smoothed by `s` as the score's are; a sample metric's change in share."""
+    found = METRICS.get(metric)
+    if found is None or found.terms is None:
+        return np.asarray(np.abs(live / live.sum() - ref / ref.sum()))
     p = (live + s) / (live.sum() + s * live.size)
     q = (ref + s) / (ref.sum() + s * ref.size)
-    if metric == "kl":
-        return np.asarray(p * np.log(p / q))
-    if metric == "psi":
-        return np.asarray((p - q) * np.log(p / q))
-    if metric == "js":
-        m = (p + q) / 2
-        return np.asarray(0.5 * p * np.log(p / m) + 0.5 * q * np.log(q / m))
-    if metric == "hellinger":
-        return np.asarray((np.sqrt(p) - np.sqrt(q)) ** 2 / 2)
-    return np.asarray(np.abs(live / live.sum() - ref / ref.sum()))
+    return np.asarray(found.terms(p, q)[0])
 
 
 def stats(
