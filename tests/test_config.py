@@ -246,8 +246,8 @@ def test_the_metric_names_the_config_knows_are_the_metrics() -> None:
     from driftcli.settings import DEFAULT_METRIC
 
     assert tuple(METRICS) == METRIC_NAMES and METRIC_NAMES[0] == DEFAULT_METRIC
-    assert BUCKET_METRIC_NAMES == tuple(n for n, m in METRICS.items() if m.reads is Reads.BUCKETS)
-    assert SAMPLE_METRIC_NAMES == tuple(n for n, m in METRICS.items() if m.reads is Reads.SAMPLES)
+    assert tuple(n for n, m in METRICS.items() if m.reads is Reads.BUCKETS) == BUCKET_METRIC_NAMES
+    assert tuple(n for n, m in METRICS.items() if m.reads is Reads.SAMPLES) == SAMPLE_METRIC_NAMES
 
 
 def test_a_misspelt_metric_in_library_settings_gets_a_suggestion() -> None:
