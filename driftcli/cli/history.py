@@ -79,7 +79,7 @@ def history(
     if quiet:
         return
     if output_format is HistoryFormat.JSON:
-        from driftcli.output.json_report import history_json
+        from driftcli.output.store_json import history_json
 
         context.run(lambda: write_document(history_json(found)))
     else:

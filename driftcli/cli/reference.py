@@ -146,7 +146,7 @@ def reference(
 
     def show() -> None:
         if output_format is ListingFormat.JSON:
-            from driftcli.output.json_report import reference_json
+            from driftcli.output.store_json import reference_json
 
             write_document(reference_json(snapshot, where))
         else:

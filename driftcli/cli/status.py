@@ -32,7 +32,7 @@ def status(
     if quiet:
         return
     if output_format is ListingFormat.JSON:
-        from driftcli.output.json_report import status_json
+        from driftcli.output.store_json import status_json
 
         context.run(lambda: write_document(status_json(state)))
     else:

@@ -15,7 +15,6 @@ from driftcli import __version__
 from driftcli.findings import QualityFinding, QualityStatus
 from driftcli.output.joint import joint_json
 from driftcli.output.texts import json_text
-from driftcli.records import CheckHistory, StoreStatus
 from driftcli.results import (
     CheckResult,
     ChunkResult,
@@ -28,7 +27,6 @@ from driftcli.results import (
 )
 from driftcli.settings import QUALITY_RULES, ByTime, FeatureSettings, Settings
 from driftcli.sliced import SlicedCheck, SliceResult
-from driftcli.store.snapshot import Snapshot
 
 JSON_SCHEMA_VERSION = 3
 
@@ -87,8 +85,8 @@ def to_json(result: CheckResult) -> dict[str, Any]:
             "decimal": settings.decimal,
             "quality": _quality_settings(settings),
         },
-        "reference": _source_json(result.reference),
-        "live": _source_json(result.live),
+        "reference": source_json(result.reference),
+        "live": source_json(result.live),
         "features": [_feature_json(f) for f in result.features],
         "new_columns": result.new_columns,
         "skipped": [{"name": name, "reason": why} for name, why in result.skipped.items()],
@@ -112,7 +110,7 @@ def timeline_json(timeline: Timeline) -> dict[str, Any]:
         "verdict": decision.verdict.value,
         "rule": decision.rule,
     }
-    document["live"] = _source_json(timeline.live)
+    document["live"] = source_json(timeline.live)
     drifted: dict[str, int] = {}
     for chunk in timeline.chunks:
         for f in chunk.check.features:
@@ -254,25 +252,7 @@ def _chunk_feature_json(f: FeatureResult, rows: int) -> dict[str, Any]:
 _OK = QualityStatus.OK
 
 
-def history_json(history: CheckHistory) -> str:
-    """The store's recorded checks, oldest first (docs/json.md)."""
-    from driftcli.store.history import encode_record
-
-    checks = []
-    for record in history.checks:
-        doc = encode_record(record)
-        del doc["format_version"]
-        checks.append(doc)
-    document = {
-        "schema_version": JSON_SCHEMA_VERSION,
-        "store": history.store,
-        "keep": history.keep,
-        "checks": checks,
-    }
-    return json_text(document, allow_nan=False)
-
-
-def _source_json(source: SourceInfo) -> dict[str, Any]:
+def source_json(source: SourceInfo) -> dict[str, Any]:
     return {
         "source": source.name,
         "format": source.format,
@@ -401,42 +381,3 @@ def _finite(value: float | None) -> float | None:
 
 
 _INFINITE = (math.inf, -math.inf)
-
-
-def reference_json(snapshot: Snapshot, where: str) -> str:
-    from driftcli.store.snapshot import encode_snapshot
-
-    document = encode_snapshot(snapshot)
-    document["path"] = where
-    return json_text(document, allow_nan=False)
-
-
-def status_json(state: StoreStatus) -> str:
-    reference = None
-    if state.reference is not None:
-        ref = state.reference
-        reference = {
-            **_source_json(ref.source),
-            "created": ref.created,
-            "features": ref.features,
-            "sample_rows": ref.sample_rows,
-            "reference_id": ref.reference_id,
-            "tool_version": ref.tool_version,
-        }
-    document = {
-        "schema_version": JSON_SCHEMA_VERSION,
-        "store": state.root,
-        "reference": reference,
-        "windows": [
-            {
-                "name": w.name,
-                "rows": w.rows,
-                "max_rows": w.max_rows,
-                "segments": w.segments,
-                "first_ingested": w.first_ingested,
-                "last_ingested": w.last_ingested,
-            }
-            for w in state.windows
-        ],
-    }
-    return json_text(document)
