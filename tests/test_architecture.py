@@ -156,6 +156,20 @@ def test_the_api_never_imports_the_cli_or_the_renderers() -> None:
         assert not wrong, f"{module} imports {sorted(wrong)}"
 
 
+def test_renderers_write_public_json_never_the_store_s_encodings() -> None:
+    """docs/json.md is its own schema: a store file's format may change without it."""
+    for module in (m for m in MODULES if m.startswith("driftcli.output")):
+        tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+        taken = {
+            (node.module, alias.name)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("driftcli.store")
+            for alias in node.names
+        }
+        wrong = {t for t in taken if t[0] == "driftcli.store.codec" or t[1].startswith("encode")}
+        assert not wrong, f"{module} imports {sorted(wrong)}"
+
+
 def test_light_modules_import_nothing_heavy() -> None:
     """settings, choices, results and config are read by the CLI before the stages load."""
     code = (
