@@ -285,3 +285,44 @@ def test_the_prometheus_parser_is_a_dev_dependency_not_a_users() -> None:
     assert "prometheus_client" in named["dev"]
     assert not any("prometheus_client" in names for extra, names in named.items() if extra != "dev")
     assert not any(req.startswith("prometheus") for req in project["dependencies"])
+
+
+def test_a_sliced_check_s_metrics_and_hook_say_the_drifted_slice_the_exit_code_says(
+    tmp_path: Path,
+) -> None:
+    """Income moves in DE only: the whole check is no drift, the sliced check drift (exit 1).
+    The metrics' verdict is the exit code's, each slice has its series, and the hook hears
+    which feature drifted and where."""
+    from tests.conftest import write_table
+    from tests.test_api_slices import people
+
+    write_table(people(20_000, 1), tmp_path / "ref.parquet")
+    write_table(people(10_000, 3, {"DE": 0.6}), tmp_path / "de.csv")
+    metrics, seen = tmp_path / "driftcli.prom", tmp_path / "hook.txt"
+    hook = f"{sys.executable} -c \"import os; open('{seen}', 'w').write(' '.join("
+    hook += "os.environ[n] for n in ('DRIFTCLI_VERDICT', 'DRIFTCLI_DRIFTED', "
+    hook += "'DRIFTCLI_DRIFTED_SLICES')))\""
+    args = ["check", "de.csv", "--ref", "ref.parquet", "--slice", "country"]
+    ran = run_driftcli(*args, "--metrics", metrics, "--on-drift", hook, cwd=tmp_path)
+    assert ran.returncode == 1, ran.stderr.decode()
+    found = samples(metrics.read_text())
+    at = (("window", "de.csv"),)
+    assert found[("driftcli_check_drift", at)] == 1
+    assert found[("driftcli_check_verdict", (("verdict", "drift"), *at))] == 1
+    assert found[("driftcli_check_drifted_features", at)] == 0  # the whole check's
+    assert found[("driftcli_check_drifted_slices", at)] == 1
+    slices = {dict(k[1])["slice"]: v for k, v in found.items() if k[0] == "driftcli_slice_drift"}
+    assert slices == {"DE": 1, "FR": 0, "US": 0, "IT": 0, "ES": 0}
+    rows = sum(v for k, v in found.items() if k[0] == "driftcli_slice_rows")
+    assert rows == 10_000
+    cells = {
+        (dict(k[1])["slice"], dict(k[1])["feature"]): v
+        for k, v in found.items()
+        if k[0] == "driftcli_slice_feature_drift"
+    }
+    assert [cell for cell, drift in cells.items() if drift] == [("DE", "income")]
+    assert seen.read_text() == "drift income DE"
+    unsliced = run_driftcli("check", "de.csv", "--ref", "ref.parquet", "--metrics", metrics,
+                            cwd=tmp_path)  # fmt: skip
+    assert unsliced.returncode == 0
+    assert not [k for k in samples(metrics.read_text()) if "slice" in k[0]]

@@ -49,8 +49,10 @@ class Monitor:
     ) -> None:
         """A check ended: write the metrics, then run the hook if the check calls for it."""
         from driftcli.output.prometheus import CheckRun
+        from driftcli.sliced import SlicedCheck
 
-        self.latest = CheckRun(_deciding(result), window, time.time(), seconds)
+        sliced = result if isinstance(result, SlicedCheck) else None
+        self.latest = CheckRun(_deciding(result), window, time.time(), seconds, sliced)
         self.write_metrics(ingest, window)
         if self.hook is not None:
             self._run_hook(self.hook, result, window)
@@ -71,15 +73,19 @@ class Monitor:
         self, hook: "Hook", result: "CheckResult | Timeline | SlicedCheck", window: str
     ) -> None:
         from driftcli.hooks import run_hook
+        from driftcli.sliced import SlicedCheck
 
-        deciding = _deciding(result)
-        if not hook.fires(result.drift, (f.status.value for f in deciding.features)):
+        checks = _checks(result)
+        if not hook.fires(result.drift, (f.status.value for c in checks for f in c.features)):
             return
+        drifted = dict.fromkeys(f.name for c in checks for f in c.drifted)
         env = {
             "DRIFTCLI_VERDICT": result.verdict.value,
             "DRIFTCLI_WINDOW": window,
-            "DRIFTCLI_DRIFTED": ",".join(f.name for f in deciding.drifted),
+            "DRIFTCLI_DRIFTED": ",".join(drifted),
         }
+        if isinstance(result, SlicedCheck):
+            env["DRIFTCLI_DRIFTED_SLICES"] = ",".join(s.label for s in result.drifted)
         outcome = run_hook(hook, _report_json(result), {k: _env_text(v) for k, v in env.items()})
         if not outcome.ok:
             self._warn(f"--on-drift hook: {outcome.problem}")
@@ -189,6 +195,15 @@ def _deciding(result: "CheckResult | Timeline | SlicedCheck") -> "CheckResult":
     if isinstance(result, SlicedCheck):
         return result.whole
     return result.latest.check if isinstance(result, Timeline) else result
+
+
+def _checks(result: "CheckResult | Timeline | SlicedCheck") -> "list[CheckResult]":
+    """The checks a hook looks into: the deciding check and, sliced, each slice's."""
+    from driftcli.sliced import SlicedCheck
+
+    if isinstance(result, SlicedCheck):
+        return [result.whole, *(s.check for s in result.checked if s.check is not None)]
+    return [_deciding(result)]
 
 
 def _report_json(result: "CheckResult | Timeline | SlicedCheck") -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from driftcli.records import IngestReport
 from driftcli.results import CheckResult, FeatureResult, Verdict
+from driftcli.sliced import SlicedCheck
 
 PREFIX = "driftcli_"
 
@@ -35,6 +36,17 @@ class CheckRun:
     """When it ended, in seconds since the epoch."""
     seconds: float
     """How long it took."""
+    sliced: SlicedCheck | None = None
+    """The sliced check `result` is the whole check of: its verdict is the check's, and
+    each slice has its series."""
+
+    @property
+    def drift(self) -> bool:
+        return self.sliced.drift if self.sliced is not None else self.result.drift
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.sliced.verdict if self.sliced is not None else self.result.verdict
 
 
 @dataclass
@@ -58,14 +70,15 @@ def render_metrics(
 
 def _check_families(check: CheckRun) -> list[_Family]:
     result, window = check.result, check.window
-    verdicts = [(v, result.verdict is v) for v in Verdict]
+    verdicts = [(v, check.verdict is v) for v in Verdict]
     families = [
         _gauge("check_timestamp_seconds", "When the latest check ended (Unix time).",
                [({"window": window}, check.finished)]),
         _gauge("check_duration_seconds", "How long the latest check took.",
                [({"window": window}, check.seconds)]),
-        _gauge("check_drift", "1 if the latest check's verdict is drift, else 0.",
-               [({"window": window}, float(result.drift))]),
+        _gauge("check_drift", "1 if the latest check's verdict is drift (sliced: the whole "
+               "check or any slice drifted), else 0.",
+               [({"window": window}, float(check.drift))]),
         _gauge("check_verdict", "The latest check's verdict: 1 for the verdict it reached.",
                [({"window": window, "verdict": v.value}, float(on)) for v, on in verdicts]),
         _gauge("check_rows", "Live rows the latest check compared.",
@@ -88,7 +101,33 @@ def _check_families(check: CheckRun) -> list[_Family]:
         _gauge("feature_status", "The feature's status: 1 for the status it has.",
                _statuses(features, window)),
     ]  # fmt: skip
-    return families
+    return families + (_slice_families(check.sliced, window) if check.sliced else [])
+
+
+def _slice_families(sliced: SlicedCheck, window: str) -> list[_Family]:
+    """Each slice's series, labelled `slice` as the table names it; a feature's only for
+    the slices checked (rows on both sides)."""
+    at = {"window": window}
+    rows = [({**at, "slice": s.label}, float(s.rows)) for s in sliced.slices]
+    checked = [({**at, "slice": s.label}, float(s.drift)) for s in sliced.checked]
+    cells = [
+        ({**at, "slice": s.label, "feature": f.name}, f)
+        for s in sliced.checked if s.check is not None
+        for f in s.check.features
+    ]  # fmt: skip
+    scores = [(labels, float(f.score)) for labels, f in cells if f.score is not None]
+    return [
+        _gauge("check_drifted_slices", "Slices the latest check found drifted.",
+               [(at, float(len(sliced.drifted)))]),
+        _gauge("slice_rows", "Live rows in the slice (a slice of the reference with none: 0).",
+               rows),
+        _gauge("slice_drift", "1 if the slice's check drifted, else 0 (checked slices only).",
+               checked),
+        _gauge("slice_feature_drift", "1 if the feature's status counts as drift in the slice.",
+               [(labels, float(f.drift)) for labels, f in cells]),
+        _gauge("slice_feature_score", "The feature's score in the slice, by its metric.",
+               scores),
+    ]  # fmt: skip
 
 
 def _ingest_families(ingest: IngestReport, window: str) -> list[_Family]:
