@@ -138,6 +138,28 @@ def test_a_reference_stored_per_slice_slices_every_check(
     assert len(json.loads(history.stdout)["checks"]) == 1
 
 
+def test_ingest_checks_against_a_reference_stored_per_slice_are_sliced(
+    invoke: Invoke, files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    assert invoke("reference", files["ref"], "--slice", "country", "--store", store).exit_code == 0
+    same = invoke("ingest", files["same"], "--store", store, "--check-every", "5000")
+    assert same.exit_code == 0, same.stderr
+    assert "[DRIFT]" not in same.stderr
+    drifted = invoke("ingest", files["de"], "--store", store, "--check-every", "10000")
+    assert drifted.exit_code == 1, drifted.stderr
+    alerts = [line for line in drifted.stderr.splitlines() if line.startswith("[DRIFT]")]
+    assert alerts and all(" slice=DE " in line for line in alerts), drifted.stderr
+    assert all(line.startswith("[DRIFT] feature=income slice=DE status=drift") for line in alerts)
+    checks = json.loads(invoke("history", "--store", store, "-f", "json").stdout)["checks"]
+    assert [c["checked_by"] for c in checks] == ["ingest", "ingest", "ingest"]
+    # What a sliced check refuses is refused before a row is stored.
+    monkeypatch.setenv("DRIFTCLI_JOINT", "true")
+    joint = invoke("ingest", files["de"], "--store", store, "--window", "w2", "--check-every", "9")
+    assert joint.exit_code == 2 and "cannot go with a sliced check" in joint.stderr
+    assert "w2" not in invoke("status", "--store", store).stdout
+
+
 def test_slices_refused_where_they_cannot_run(invoke: Invoke, files: dict[str, Path]) -> None:
     chunked = invoke(
         "check", files["de"], "--ref", files["ref"], "--slice", "country", "--chunk-rows", "100"

@@ -12,9 +12,10 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from driftcli.api.checks import check_window
+from driftcli.api.checks import check_window, sampled_features
 from driftcli.api.common import Input, no_shared_column, read_input
 from driftcli.api.follow import followed, position_of
+from driftcli.api.slices import check_window_slices, no_samples_per_slice, refuse_joint
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read_texts, type_class
 from driftcli.counting.buckets import Feature
@@ -28,6 +29,7 @@ from driftcli.parallel import prefetch
 from driftcli.records import CheckedBy, IngestReport
 from driftcli.results import CheckResult
 from driftcli.settings import DEFAULT_SETTINGS, Settings
+from driftcli.sliced import SlicedCheck
 from driftcli.store import Store, Window
 from driftcli.store.positions import FilePosition
 from driftcli.store.snapshot import Snapshot
@@ -58,8 +60,9 @@ class IngestHooks:
 
     on_flush: Callable[[int, int], None] | None = None
     """(rows stored by this flush, rows the window holds)"""
-    on_check: Callable[[CheckResult, IngestReport], None] | None = None
-    """(the check's result, the ingest so far)"""
+    on_check: Callable[[CheckResult | SlicedCheck, IngestReport], None] | None = None
+    """(the check's result, the ingest so far); a sliced check against a reference
+    stored with slices"""
     on_warning: Callable[[str], None] | None = None
 
 
@@ -98,6 +101,8 @@ def ingest(
             f"{option('check_every')} needs a reference in the store",
             hint="build one first with: driftcli reference DATA",
         )
+    if options.check_every and reference is not None and reference.slices is not None:
+        _before_sliced_checks(reference, settings)
     if options.check_every and settings.joint:
         from driftcli.scoring.joint import require_sklearn
 
@@ -335,7 +340,15 @@ class _Session:
         if self.reference is None:
             return
         started = time.monotonic()
-        result = check_window(self.window, self.reference, self.settings, record=CheckedBy.INGEST)
+        result: CheckResult | SlicedCheck
+        if self.reference.slices is not None:
+            result = check_window_slices(
+                self.window, self.reference, self.settings, record=CheckedBy.INGEST
+            )
+        else:
+            result = check_window(
+                self.window, self.reference, self.settings, record=CheckedBy.INGEST
+            )
         self.report.check_seconds = time.monotonic() - started
         if self.hooks.on_check:
             self.hooks.on_check(result, self.report)
@@ -368,6 +381,13 @@ def _split(pending: list[_Rows], rows: int) -> tuple[list[_Rows], list[_Rows]]:
         else:
             rest.append(part)
     return taken, rest
+
+
+def _before_sliced_checks(reference: Snapshot, settings: Settings) -> None:
+    """What a sliced check would refuse, refused before a row is stored."""
+    refuse_joint(settings)
+    if sampled_features(reference, settings):
+        raise no_samples_per_slice(settings)
 
 
 def _validate_ingest(options: IngestOptions) -> None:

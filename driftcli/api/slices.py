@@ -13,7 +13,7 @@ from driftcli.api.checks import check_counts, sampled_features, window_of
 from driftcli.api.common import Input, no_shared_column, read_input, reads_stdin, with_skipped
 from driftcli.api.history import record_check
 from driftcli.api.references import load_reference, restrict, slices_need_local_engine
-from driftcli.choices import InputFormat
+from driftcli.choices import BUCKET_METRIC_NAMES, InputFormat
 from driftcli.counting.buckets import Feature
 from driftcli.counting.counts import Counts
 from driftcli.counting.slicing import NEW_VALUES_LISTED, SlicedCounts, SliceProfile, count_slices
@@ -51,12 +51,7 @@ def check_slices(
     """
     if engine is not None and engine.distributed:
         raise slices_need_local_engine()
-    if settings.joint:
-        raise UsageError(
-            "the joint test checks a whole check, not slices: it cannot go with a sliced "
-            "check (--slice, or a reference stored with slices)",
-            hint="check the joint distribution without --slice, against a reference without slices",
-        )
+    refuse_joint(settings)
     window = window_of(live, window)
     if live and ref is not None:
         if reads_stdin(live) and reads_stdin(ref):
@@ -75,7 +70,7 @@ def check_slices(
     reference = sliced(reference, slicing)
     if live:
         return check_slices_of(live, reference, settings, live_format)
-    return _window_slices(home.window(window), reference, settings)
+    return check_window_slices(home.window(window), reference, settings)
 
 
 def holds_slices(ref: Input | None, store: Path, ref_format: InputFormat | None = None) -> bool:
@@ -137,7 +132,15 @@ def check_slices_of(
     return _checked(reference, slices, counted, info, settings)
 
 
-def _window_slices(window: Window, reference: Snapshot, settings: Settings) -> SlicedCheck:
+def check_window_slices(
+    window: Window,
+    reference: Snapshot,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    record: CheckedBy = CheckedBy.CHECK,
+) -> SlicedCheck:
+    """A sliced check of a stored window (its rows read again: the window stores whole
+    counts), its whole check recorded in the history as made by `record`."""
     if not window.exists():
         raise UsageError(
             f"no window named {window.name!r} in the store {window.store.root}",
@@ -149,7 +152,7 @@ def _window_slices(window: Window, reference: Snapshot, settings: Settings) -> S
     counted = count_slices(reference.profile.features, slices.values, _window_chunks(window, name))
     result = _checked(reference, slices, counted, SourceInfo(name, "window", 0), settings)
     # The history keeps whole checks of the window: the whole check is one.
-    record_check(window, reference, result.whole, CheckedBy.CHECK)
+    record_check(window, reference, result.whole, record)
     return result
 
 
@@ -158,6 +161,15 @@ def _window_chunks(window: Window, name: str) -> Iterator[Chunk]:
     for table in window.tables():
         yield Chunk(table, None, rows, None, name)
         rows += table.num_rows
+
+
+def refuse_joint(settings: Settings) -> None:
+    if settings.joint:
+        raise UsageError(
+            "the joint test checks a whole check, not slices: it cannot go with a sliced "
+            "check (--slice, or a reference stored with slices)",
+            hint="check the joint distribution without --slice, against a reference without slices",
+        )
 
 
 def _slices(reference: Snapshot) -> SliceProfile:
@@ -169,11 +181,16 @@ def _slices(reference: Snapshot) -> SliceProfile:
 def _no_samples(reference: Snapshot, settings: Settings) -> None:
     """The sample metrics compare raw values, which a reference does not keep per slice."""
     if sampled_features(reference, settings):
-        raise UsageError(
-            f"--slice: metric {settings.metric} compares raw values, which the reference "
-            "does not keep per slice",
-            hint="use a bucket metric with slices: kl (the default), psi, js or hellinger",
-        )
+        raise no_samples_per_slice(settings)
+
+
+def no_samples_per_slice(settings: Settings) -> UsageError:
+    return UsageError(
+        f"--slice: metric {settings.metric} compares raw values, which the reference "
+        "does not keep per slice",
+        hint=f"use a bucket metric with slices: {BUCKET_METRIC_NAMES[0]} (the default), "
+        f"{', '.join(BUCKET_METRIC_NAMES[1:-1])} or {BUCKET_METRIC_NAMES[-1]}",
+    )
 
 
 def _checked(

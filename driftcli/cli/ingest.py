@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from driftcli.results import CheckResult
+    from driftcli.sliced import SlicedCheck
 from driftcli.records import IngestReport
 
 
@@ -206,7 +207,7 @@ class _Listener:
         if not self.quiet:
             warn(text)
 
-    def on_check(self, result: "CheckResult", report: "IngestReport") -> None:
+    def on_check(self, result: "CheckResult | SlicedCheck", report: "IngestReport") -> None:
         from driftcli.output.lines import alert_lines, no_verdict_line
         from driftcli.results import Verdict
 

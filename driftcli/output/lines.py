@@ -13,16 +13,28 @@ from driftcli.output.texts import TINY_P, chunk_label, plural, shown
 from driftcli.records import IngestReport
 from driftcli.results import NUMBER_TEXT, CheckResult, FeatureResult, Location, SourceInfo, Timeline
 from driftcli.settings import ByTime
+from driftcli.sliced import SlicedCheck
 
 
-def alert_lines(result: CheckResult, window: str) -> list[str]:
+def alert_lines(result: CheckResult | SlicedCheck, window: str) -> list[str]:
     """One logfmt line per drifted feature and per failed data-quality rule, for logs and
     pagers: the same keys whatever the metric (`score=0.85 change=0.80 metric=kl`), `p=`
     always a number (a bound in `p_bound=`), and what moved in `moved=`;
-    and one line for a joint drift (`joint=` the features that moved together)."""
+    and one line for a joint drift (`joint=` the features that moved together).
+    A sliced check's: the whole check's, then each slice's with `slice=` after `feature=`."""
+    if isinstance(result, SlicedCheck):
+        lines = _alert_lines(result.whole, window)
+        for s in result.checked:
+            lines += _alert_lines(s.check, window, s.label) if s.check is not None else []
+        return lines
+    return _alert_lines(result, window)
+
+
+def _alert_lines(result: CheckResult, window: str, slice_label: str | None = None) -> list[str]:
+    where = [] if slice_label is None else [f"slice={_token(slice_label)}"]
     lines = []
     for f in result.drifted:
-        fields = [f"feature={_token(f.name)}", f"status={_token(f.status.value)}"]
+        fields = [f"feature={_token(f.name)}", *where, f"status={_token(f.status.value)}"]
         if f.score is not None:
             fields.append(f"score={f.score:.3f}")
         if f.change is not None:
@@ -42,6 +54,7 @@ def alert_lines(result: CheckResult, window: str) -> list[str]:
         for q in f.failed_quality:
             fields = [
                 f"feature={_token(f.name)}",
+                *where,
                 f"rule={q.rule.value}",
                 f"status={q.status.value}",
                 f"reference={100 * q.reference_share:.2f}%",
@@ -67,7 +80,7 @@ def alert_lines(result: CheckResult, window: str) -> list[str]:
     return lines
 
 
-def no_verdict_line(result: CheckResult, window: str) -> str:
+def no_verdict_line(result: CheckResult | SlicedCheck, window: str) -> str:
     """The line a check that could judge no feature gives, in the alert lines' form."""
     return (
         f"[NO VERDICT] window={_token(window)} rows={result.live.rows} "
