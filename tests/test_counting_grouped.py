@@ -94,3 +94,34 @@ def test_every_chunk_counts_its_own_rows(
             assert got.buckets.tolist() == expected.buckets.tolist()
             assert got.types == expected.types
             assert [str(a) for a in got.invalid_at] == [str(a) for a in expected.invalid_at]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 200), st.integers(0, 1000))
+@example(3, 60, 5)
+def test_every_group_of_rows_in_no_order_counts_its_own_rows(
+    features: list[Feature], groups: int, rows: int, seed: int
+) -> None:
+    """Slices: a group's rows anywhere in the chunk, counted as its rows alone would be,
+    numbers group by group over their values in group order, the rest a bucket per row."""
+    table = live(seed, rows)
+    which = np.random.default_rng(seed).integers(0, groups, rows)
+    present = np.flatnonzero(np.bincount(which, minlength=groups))
+    renumber = np.zeros(groups, np.int64)
+    renumber[present] = np.arange(len(present))
+    grouped = GroupedCounts(features)
+    grouped.add_groups(Chunk(table, None, 0, None, "log"), present.tolist(), renumber[which])
+    found = dict(grouped.counts())
+    assert sorted(found) == present.tolist()
+    for key, counts in found.items():
+        mine = np.flatnonzero(which == key)
+        piece = table.take(pa.array(mine))
+        alone = count_chunks(features, [Chunk(piece, None, 0, None, "log")])
+        assert counts.rows == alone.rows == len(mine)
+        for name, expected in alone.features.items():
+            got = counts.features[name]
+            assert got.buckets.tolist() == expected.buckets.tolist(), name
+            assert got.types == expected.types
+            # Where: the group's first invalid rows, by their place in the whole chunk.
+            at = [str(a) for a in got.invalid_at]
+            assert len(at) == len(expected.invalid_at)

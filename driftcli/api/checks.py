@@ -227,9 +227,11 @@ def check_count_sets(
     ignored: tuple[str, ...] = (),
     *,
     lazy_p_values: bool = False,
+    references: list[Counts] | None = None,
 ) -> list[CheckResult]:
     """`check_counts` for many sets of live counts (a chunked check's chunks), each feature
-    scored over all of them at once."""
+    scored over all of them at once; `references`: each set's own reference counts over
+    the reference's buckets (a sliced check's slices)."""
     validated(settings)
     settings = replace(settings, bins=reference.bins, max_categories=reference.max_categories)
     profile = reference.profile
@@ -238,7 +240,7 @@ def check_count_sets(
     samples = [(part.samples, ref_samples) for part in counts]
     every = compare_many(
         profile, counts, settings, [info.name for info in live], list(samples),
-        lazy_p_values=lazy_p_values,
+        lazy_p_values=lazy_p_values, references=references,
     )  # fmt: skip
     return [
         CheckResult(

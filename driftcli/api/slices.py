@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from driftcli.api.checks import check_counts, sampled_features, window_of
+from driftcli.api.checks import check_count_sets, check_counts, sampled_features, window_of
 from driftcli.api.common import Input, no_shared_column, read_input, reads_stdin, with_skipped
 from driftcli.api.history import record_check
 from driftcli.api.references import load_reference, restrict, slices_need_local_engine
@@ -252,10 +252,8 @@ def _slice_results(
         evidence=level,
         alpha=None if settings.alpha is None else settings.alpha / share,
     )
-    checked = {
-        g: _slice_check(reference, features, ref, live, info, at, column, g, values.named)
-        for g, ref, live in both
-    }
+    found = _slice_checks(reference, features, both, info, at, values.named, column)
+    checked = {g: check for (g, _, _), check in zip(both, found, strict=True)}
     results = []
     for g, ref, live in pairs:
         value, kind = _identity(g, values.named)
@@ -283,32 +281,34 @@ def _identity(group: int, named: tuple[str | None, ...]) -> tuple[str | None, Sl
     return value, SliceKind.VALUE if value is not None else SliceKind.MISSING
 
 
-def _slice_check(
+def _slice_checks(
     reference: Snapshot,
     features: list[Feature],
-    ref: Counts,
-    live: Counts,
+    both: list[tuple[int, Counts, Counts]],
     info: SourceInfo,
     settings: Settings,
-    column: str,
-    group: int,
     named: tuple[str | None, ...],
-) -> CheckResult:
-    """One slice checked as a whole check of its rows, against the reference's rows of it."""
-    value, kind = _identity(group, named)
-    label = value if value is not None else f"({kind.value})"
-    profile = replace(reference.profile, features=features, counts=ref)
-    part = replace(reference, profile=profile)
-    name = f"{info.name} [{column}={label}]"
-    result = check_counts(
-        part,
-        live,
-        SourceInfo(name, info.format, live.rows),
-        settings,
-        (column,),
-        lazy_p_values=True,
+    column: str,
+) -> list[CheckResult]:
+    """Each slice checked as a whole check of its rows against the reference's rows of it,
+    each feature scored over all the slices at once."""
+    if not both:
+        return []
+    part = replace(reference, profile=replace(reference.profile, features=features))
+    lives, refs, sources = [], [], []
+    for group, ref, live in both:
+        value, kind = _identity(group, named)
+        label = value if value is not None else f"({kind.value})"
+        lives.append(live)
+        refs.append(ref)
+        sources.append(SourceInfo(f"{info.name} [{column}={label}]", info.format, live.rows))
+    results = check_count_sets(
+        part, lives, sources, settings, (column,), lazy_p_values=True, references=refs
     )
-    return replace(result, new_columns=[], reference=replace(reference.source, rows=ref.rows))
+    return [
+        replace(result, new_columns=[], reference=replace(reference.source, rows=ref.rows))
+        for result, ref in zip(results, refs, strict=True)
+    ]
 
 
 def _decision(whole: CheckResult, slices: list[SliceResult]) -> Decision:

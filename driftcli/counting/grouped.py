@@ -122,17 +122,17 @@ class GroupedCounts:
             if column.null_count == 0:
                 self._types[feature.name][slots] |= family
             elif column.null_count < rows:
-                # A group with a value: fewer missing than rows (read from the counts, not
-                # from a mask of every row).
+                # A group with a value: fewer missing than rows, read from the counts; a
+                # group all missing may still hold a value that is not null (an empty
+                # text, a NaN), which only the rows tell (a rare path).
                 some = counted[:, feature.missing_bucket] < counted.sum(axis=1)
+                if not some.all():
+                    valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), bool)
+                    some |= np.bincount(groups[valid], minlength=len(keys)) > 0
                 self._types[feature.name][slots[some]] |= family
             for g in np.flatnonzero(counted[:, feature.invalid_bucket]).tolist():
-                self._locate_rows(
-                    feature,
-                    int(slots[g]),
-                    chunk,
-                    (bucket == feature.invalid_bucket) & (groups == g),
-                )
+                invalid = (bucket == feature.invalid_bucket) & (groups == g)
+                self._locate_rows(feature, int(slots[g]), chunk, invalid)
 
     def merge(self, other: GroupedCounts) -> None:
         """Add the chunks `other` counted (over the same features), key by key."""

@@ -89,7 +89,8 @@ def bucket_changes(
     metric: Metric, live: Counts, ref: Counts, smoothing: float, sampled: bool = False
 ) -> Changes:
     """The change behind a bucket metric's score of each row of live counts against the
-    same reference counts (buckets empty on both sides left out, row by row).
+    same reference counts, or a row of them each (buckets empty on both sides left out,
+    row by row).
 
     `sampled`: the reference's bucket counts are a sample (categories), not fixed by
     cutting its own values at their quantiles (numbers). Then each bucket whose
@@ -107,7 +108,7 @@ def bucket_changes(
     empty = (k < 2) | (n == 0) | (m == 0)
     n_, m_ = np.where(empty, 1.0, n), np.where(empty, 1.0, m)
     shares = np.where(used, (x + y) / (n_ + m_)[:, None], 0.0)
-    summed = bucket_scores(metric, x, y[0], smoothing, root=False)
+    summed = bucket_scores(metric, x, y, smoothing, root=False)
     noise, noise_variance = _null_expansion(metric, shares, used, (n_, m_, k), smoothing)
     if sampled and metric.null_mean is not None:
         live_side = moments(n_, shares, used, smoothing, k)

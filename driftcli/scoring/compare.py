@@ -31,7 +31,7 @@ from driftcli.errors import SchemaError, UsageError
 from driftcli.findings import PValuePart, QualityFinding
 from driftcli.results import FeatureResult, Status
 from driftcli.scoring.explain import explained
-from driftcli.scoring.measure import Measured, drift_view, measure, test
+from driftcli.scoring.measure import Measured, drift_view, measure, ref_kind, test
 from driftcli.scoring.metrics import FALLBACK_METRIC, METRICS, Metric, Reads
 from driftcli.scoring.quality import assess_rows
 from driftcli.scoring.significance import (
@@ -122,9 +122,12 @@ def compare_many(
     samples: list[Samples | None],
     *,
     lazy_p_values: bool = False,
+    references: list[Counts] | None = None,
 ) -> list[list[FeatureResult]]:
     """`compare` for many sets of live counts (the chunks of a chunked check) at once:
-    each feature is scored over all of them in one pass of array operations."""
+    each feature is scored over all of them in one pass of array operations.
+    `references`: each set's own reference counts over the profile's buckets (the slices
+    of a sliced check), instead of the profile's."""
     for live, name in zip(lives, live_names, strict=True):
         if profile.features and not any(f.name in live.columns for f in profile.features):
             raise SchemaError(
@@ -135,8 +138,9 @@ def compare_many(
     level = evidence_level(settings, len(profile.features))
     lazy = lazy_p_values and settings.alpha is None
     share = max(MONTE_CARLO_DRAWS, CHECK_MONTE_CARLO_DRAWS // max(len(profile.features), 1))
+    refs = references or [profile.counts] * len(lives)
     by_feature = [
-        compare_feature_rows(feature, profile, lives, samples, settings, (level, share, lazy))
+        compare_feature_rows(feature, refs, lives, samples, settings, (level, share, lazy))
         for feature in profile.features
     ]
     checks = []
@@ -150,7 +154,7 @@ def compare_many(
             for j in unresolved:
                 feature = profile.features[j]
                 results[j] = compare_feature_rows(
-                    feature, profile, [live], [samples[i]], settings, (level, more, lazy)
+                    feature, [refs[i]], [live], [samples[i]], settings, (level, more, lazy)
                 )[0]
         checks.append(_correct_across_features(results, settings))
     return checks
@@ -169,48 +173,67 @@ def _unresolved(result: FeatureResult, settings: Settings) -> bool:
 
 def compare_feature_rows(
     feature: Feature,
-    profile: Profile,
+    references: list[Counts],
     lives: list[Counts],
     samples: list[Samples | None],
     settings: Settings,
     how: tuple[float, int, bool],
 ) -> list[FeatureResult]:
     """The verdict on one feature in each set of live counts (before any correction across
-    features). `how`: the evidence level, the feature's share of the check's Monte Carlo
-    draws, and whether only statuses matter (a p-value only where it could change one)."""
-    reference = profile.counts.features[feature.name]
+    features), against the reference counts of the same place in `references` (the same
+    object for every set but the slices'). `how`: the evidence level, the feature's share
+    of the check's Monte Carlo draws, and whether only statuses matter (a p-value only
+    where it could change one)."""
     metric, fallback = metric_for(feature, settings)
     common: dict[str, Any] = {
         "name": feature.name,
         "kind": feature.kind,
         "threshold": threshold_for(feature, metric, fallback, settings),
         "labels": tuple(feature.labels()),
-        "reference": reference.buckets,
         "metric": metric.name,
         "fallback": fallback,
         "evidence_level": how[0],
-        "reference_invalid_at": reference.invalid_at,
     }
+    refs = [ref.features[feature.name] for ref in references]
     counts = [live.features[feature.name] for live in lives]
     present = [i for i, live in enumerate(lives) if feature.name in live.columns]
     results: list[FeatureResult | None] = [None] * len(lives)
-    if present:
-        pairs = [_samples_of(samples[i], feature.name) for i in present]
-        table = [counts[i] for i in present]
-        scoring = (metric, common["threshold"])
-        scored = _scored(feature, scoring, reference.buckets, table, pairs, settings, how)
-        explain = (feature, how[2])
-        for i, found in zip(present, _results(common, scored, settings, explain), strict=True):
+    scoring, explain = (metric, common["threshold"]), (feature, how[2])
+    for group in _alike(feature, references, refs, present):
+        pairs = [_samples_of(samples[i], feature.name) for i in group]
+        table = [counts[i] for i in group]
+        ref = (
+            refs[group[0]].buckets
+            if len(set(map(id, (references[i] for i in group)))) == 1
+            else (np.stack([refs[i].buckets for i in group]))
+        )
+        scored = _scored(feature, scoring, ref, table, pairs, settings, how)
+        sides = [refs[i] for i in group]
+        for i, found in zip(group, _results(common, sides, scored, settings, explain), strict=True):
             results[i] = found
     return [
         FeatureResult(
             **common, status=Status.MISSING, score=None, p_value=None, min_rows=None,
+            reference=ref.buckets, reference_invalid_at=ref.invalid_at,
             live=c.buckets, invalid_at=c.invalid_at,
         )
         if found is None
         else found
-        for found, c in zip(results, counts, strict=True)
+        for found, c, ref in zip(results, counts, refs, strict=True)
     ]  # fmt: skip
+
+
+def _alike(
+    feature: Feature, references: list[Counts], refs: list[FeatureCounts], present: list[int]
+) -> list[list[int]]:
+    """The sets scored together: all of them against one reference; against references of
+    their own (slices), those whose references are alike (`ref_kind`)."""
+    if len({id(references[i]) for i in present}) <= 1:
+        return [present] if present else []
+    groups: dict[tuple[bool, ...], list[int]] = {}
+    for i in present:
+        groups.setdefault(ref_kind(feature, refs[i].buckets), []).append(i)
+    return list(groups.values())
 
 
 @dataclass(frozen=True)
@@ -258,7 +281,11 @@ def _scored(
 
 
 def _results(
-    common: dict[str, Any], scored: _Scored, settings: Settings, explain: tuple[Feature, bool]
+    common: dict[str, Any],
+    references: list[FeatureCounts],
+    scored: _Scored,
+    settings: Settings,
+    explain: tuple[Feature, bool],
 ) -> list[FeatureResult]:
     """Each table's result, its status judged (at once where it needs no reason), and what
     moved, except in a chunk (`lazy`): the reports say what moved in the chunk the verdict
@@ -279,10 +306,11 @@ def _results(
     score, noise, change = measured.score.tolist(), changes.noise.tolist(), changes.change.tolist()
     lower, upper = changes.lower.tolist(), changes.upper.tolist()
     out = []
-    for row, live in enumerate(scored.counts):
+    for row, (live, ref) in enumerate(zip(scored.counts, references, strict=True)):
         status = statuses[row]
         result = FeatureResult(
             **common, **fields[row], status=Status.OK if status is None else status,
+            reference=ref.buckets, reference_invalid_at=ref.invalid_at,
             live=live.buckets, invalid_at=live.invalid_at, score=score[row], noise=noise[row],
             change=change[row], change_lower=lower[row], change_upper=upper[row],
             min_rows=scored.fewest[row], quality=scored.quality[row],

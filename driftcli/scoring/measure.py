@@ -52,14 +52,15 @@ class DriftView:
 
 def drift_view(feature: Feature, live: IntArray, ref: IntArray) -> DriftView:
     """The feature's counts as the drift score sees them (see the module); `live` holds a
-    row per table (or is one table)."""
+    row per table (or is one table), `ref` the reference's counts, or a row of them per
+    table whose buckets the reference's range leaves empty alike (`ref_kind`)."""
     rows = np.atleast_2d(live)
     values = feature.n_value_buckets
     if feature.kind is Kind.CATEGORICAL:
         return DriftView(rows, ref, 0, values - 1)
     if feature.values is not None:
         return DriftView(rows, ref, values - 1, values - 1)
-    below, above = outside_range(feature, ref)
+    below, above = outside_range(feature, first_row(ref))
     if not (below or above):
         return DriftView(rows, ref, values, None)
     keep = np.ones(rows.shape[1], dtype=bool)
@@ -70,7 +71,21 @@ def drift_view(feature: Feature, live: IntArray, ref: IntArray) -> DriftView:
     if above:
         rows[:, values - 2] += rows[:, values - 1]
         keep[values - 1] = False
-    return DriftView(rows[:, keep], ref[keep], values - below - above, None)
+    return DriftView(rows[:, keep], ref[..., keep], values - below - above, None)
+
+
+def first_row(ref: IntArray) -> IntArray:
+    """The reference counts, or the first of a row of them per table."""
+    return ref if ref.ndim == 1 else ref[0]
+
+
+def ref_kind(feature: Feature, ref: IntArray) -> tuple[bool, ...]:
+    """What of the reference's counts shapes how a table is scored beside their sizes:
+    the range buckets it leaves empty, whether it has `other`, whether its numbers get
+    the ordered tests. Tables whose references share it are scored together."""
+    view = drift_view(feature, ref, ref)
+    other = bool(view.other is not None and ref[view.other] == 0)
+    return (*outside_range(feature, ref), other, _ordered(view))
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,7 @@ def measure(metric: Metric, view: DriftView, samples: list[Samples], smoothing: 
         sampled = view.ordered == 0 or view.other is not None
         changes = bucket_changes(metric, view.live, view.ref, smoothing, sampled)
         n = view.live.sum(axis=1).astype(np.int64)
-        m = np.full(len(n), int(view.ref.sum()), dtype=np.int64)
+        m = np.broadcast_to(view.ref.sum(axis=-1), n.shape).astype(np.int64)
         factor = floor_factor(_ordered(view))
         floor = np.array(
             [
@@ -160,17 +175,28 @@ def test(
             found[row] = Evidence(max(p, floor), Method.KS, floor)
         return found
     draws = MAX_MONTE_CARLO_DRAWS if max_draws is None else max_draws
-    tested = evidence_rows(
-        view.live[rows], view.ref, level, view.other, draws, ordered=view.ordered, decide=decide
-    )
+    if view.ref.ndim == 2:  # a reference per table: each tested against its own
+        tested = [
+            evidence_rows(
+                view.live[[row]], view.ref[row], level, view.other, draws,
+                ordered=view.ordered, decide=decide,
+            )[0]
+            for row in rows
+        ]  # fmt: skip
+    else:
+        tested = evidence_rows(
+            view.live[rows], view.ref, level, view.other, draws, ordered=view.ordered,
+            decide=decide,
+        )  # fmt: skip
     for row, evidence in zip(rows, tested, strict=True):
         found[row] = evidence
     return found
 
 
 def _ordered(view: DriftView) -> bool:
-    used = int(np.count_nonzero((view.ref > 0)[: view.ordered]))
-    return ordered_test(used, int(view.ref[: view.ordered].sum()))
+    ref = first_row(view.ref)
+    used = int(np.count_nonzero((ref > 0)[: view.ordered]))
+    return ordered_test(used, int(ref[: view.ordered].sum()))
 
 
 def _finite_count(values: Values) -> int:

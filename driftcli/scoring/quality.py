@@ -83,28 +83,30 @@ def assess_rows(
     level: float,
     lazy: bool = False,
 ) -> list[tuple[QualityFinding, ...]]:
-    """`assess` for each row of live counts (a chunk each) against the same reference."""
+    """`assess` for each row of live counts (a chunk each) against the same reference, or
+    against a reference row each (slices: rows whose references share `ref_kind`)."""
     rows = np.atleast_2d(live)
-    n, m = rows.sum(axis=1), int(reference.sum())
+    refs = np.broadcast_to(reference, rows.shape)
+    n, m = rows.sum(axis=1), refs.sum(axis=1)
     findings: list[list[QualityFinding]] = [[] for _ in range(len(rows))]
-    for rule, buckets in _rule_buckets(feature, reference):
-        if not buckets or not m:
+    for rule, buckets in _rule_buckets(feature, refs[0]):
+        if not buckets:
             continue
         x = rows[:, buckets].sum(axis=1)
-        y = int(reference[buckets].sum())
+        y = refs[:, buckets].sum(axis=1)
         ratio, points = settings.quality_limits(rule.value, feature.name)
-        ref_share = y / m
+        ref_share = y / np.maximum(m, 1)
         share = np.where(n > 0, x / np.maximum(n, 1), 0.0)
         past = (share >= ratio * ref_share) & (100.0 * (share - ref_share) >= points)
-        wanted = (n > 0) & (share > ref_share) & np.logical_or(past, not lazy)
+        wanted = (n > 0) & (m > 0) & (share > ref_share) & np.logical_or(past, not lazy)
         # A chunk (lazy) keeps only the rules that did not come out ok: the many rows of
         # a chunked check would otherwise hold a finding per rule each.
-        for i in np.flatnonzero(wanted) if lazy else np.flatnonzero(n > 0):
+        for i in np.flatnonzero(wanted) if lazy else np.flatnonzero((n > 0) & (m > 0)):
             p = None
             if wanted[i]:
-                p = _p_value(rule, feature, rows[i], reference, buckets, level)
-            limits = (ratio, points)
-            found = _finding(rule, (y, int(x[i])), (ref_share, float(share[i])), p, limits, level)
+                p = _p_value(rule, feature, rows[i], refs[i], buckets, level)
+            limits, sides = (ratio, points), (int(y[i]), int(x[i]))
+            found = _finding(rule, sides, (float(ref_share[i]), float(share[i])), p, limits, level)
             if not lazy or found.status is not QualityStatus.OK:
                 findings[i].append(found)
     return [tuple(found) for found in findings]
