@@ -20,7 +20,7 @@ from driftcli.counting.slicing import NEW_VALUES_LISTED, SlicedCounts, SliceProf
 from driftcli.errors import DriftcliError, InputError, UsageError
 from driftcli.inputs import Chunk
 from driftcli.records import CheckedBy
-from driftcli.results import CheckResult, Decision, SourceInfo, Verdict
+from driftcli.results import CheckResult, Decision, SourceInfo, Status, Verdict
 from driftcli.settings import DEFAULT_SETTINGS, BySlice, Settings, name_key
 from driftcli.sliced import SlicedCheck, SliceKind, SliceResult
 from driftcli.store.snapshot import Snapshot
@@ -306,9 +306,31 @@ def _slice_checks(
         part, lives, sources, settings, (column,), lazy_p_values=True, references=refs
     )
     return [
-        replace(result, new_columns=[], reference=replace(reference.source, rows=ref.rows))
+        replace(
+            _explained(result, features, settings),
+            new_columns=[],
+            reference=replace(reference.source, rows=ref.rows),
+        )
         for result, ref in zip(results, refs, strict=True)
     ]
+
+
+_WORTH_EXPLAINING = frozenset({Status.DRIFT, Status.UNCERTAIN, Status.TYPE_CHANGED})
+
+
+def _explained(result: CheckResult, features: list[Feature], settings: Settings) -> CheckResult:
+    """What moved in each cell a report shows (drifted, uncertain, type changed): the slices
+    are scored without it, as the cells that are fine need none."""
+    from driftcli.scoring.explain import explained
+
+    by_name = {f.name: f for f in features}
+    cells = [
+        explained(f, by_name[f.name], settings.smoothing)
+        if f.status in _WORTH_EXPLAINING and not f.moves and f.name in by_name
+        else f
+        for f in result.features
+    ]
+    return replace(result, features=cells)
 
 
 def _decision(whole: CheckResult, slices: list[SliceResult]) -> Decision:
