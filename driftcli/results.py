@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from driftcli.choices import Kind
 from driftcli.findings import Move, PValuePart, QualityFinding, Stats
-from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Chunking, Settings
+from driftcli.grouping import Grouping
+from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -276,6 +277,11 @@ class CheckResult:
         return self.decision.verdict
 
     @property
+    def decisive_check(self) -> CheckResult:
+        """The check the verdict rests on (as a chunked check's is its latest chunk's)."""
+        return self
+
+    @property
     def drifted(self) -> list[FeatureResult]:
         return [f for f in self.features if f.drift]
 
@@ -356,7 +362,9 @@ class Timeline:
     """
 
     chunks: list[ChunkResult]
-    chunking: Chunking
+    chunking: Grouping
+    """How the live rows were cut into chunks: renderers ask it how to name and describe
+    them."""
     reference: SourceInfo
     live: SourceInfo
     """The whole live input: every row read, in a chunk or not."""
@@ -381,6 +389,11 @@ class Timeline:
     def latest(self) -> ChunkResult:
         """The chunk the verdict rests on: the latest with a verdict, else the last."""
         return self.chunks[self.deciding if self.deciding is not None else -1]
+
+    @property
+    def decisive_check(self) -> CheckResult:
+        """The check the verdict rests on: the latest chunk's."""
+        return self.latest.check
 
     @property
     def feature_names(self) -> list[str]:

@@ -3,8 +3,6 @@ terminal allows (the latest chunks kept), each feature's first drift, and the ve
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
@@ -24,7 +22,6 @@ from driftcli.output.texts import (
 )
 from driftcli.results import ChunkResult, FeatureResult, Status, Timeline, Verdict
 from driftcli.scoring.metrics import FALLBACK_METRIC
-from driftcli.settings import ByTime
 
 _MARK = {Status.DRIFT: "!", Status.UNCERTAIN: "?", Status.TYPE_CHANGED: "!", Status.OK: " "}
 _VERDICT = {Verdict.DRIFT: ("DRIFT", "bold red"), Verdict.NO_DRIFT: ("ok", "green")}
@@ -148,20 +145,10 @@ def _verdict_cell(chunk: ChunkResult) -> Text:
 
 
 def header(timeline: Timeline, chunk: ChunkResult, previous: ChunkResult | None) -> str:
-    """Two lines: the date (when it changes) over the time, or the year over the date;
-    `#N` over the first row for row chunks."""
-    if not isinstance(timeline.chunking, ByTime):
-        return f"#{chunk.index + 1}\n{compact_count(int(chunk.start))}"
-    start = datetime.fromisoformat(str(chunk.start))
-    before = datetime.fromisoformat(str(previous.start)) if previous else None
-    if timeline.chunking.every.unit.seconds < 86_400:
-        day = start.strftime("%m-%d") if before is None or before.date() != start.date() else ""
-        if not spans_years(timeline):
-            return f"{day}\n{start:%H:%M}"
-        year = str(start.year) if before is None or before.year != start.year else ""
-        return f"{year}\n{day}\n{start:%H:%M}"
-    year = str(start.year) if before is None or before.year != start.year else ""
-    return f"{year}\n{start:%m-%d}"
+    """The chunk's column header, as its grouping writes it: the date (when it changes)
+    over the time, or the year over the date; `#N` over the first row for row chunks."""
+    before = previous.start if previous is not None else None
+    return timeline.chunking.header(chunk.index, chunk.start, before, spans_years(timeline))
 
 
 def _summary(timeline: Timeline) -> Text:
