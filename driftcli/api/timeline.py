@@ -75,7 +75,8 @@ def check_timeline(
     are cut on its workers, if the chunking allows (by rows needs the input's order:
     refused); a window is read here.
     """
-    refused = chunking.refusal(EngineName.DASK) if engine and engine.distributed else None
+    distributed = engine is not None and engine.distributed
+    refused = chunking.refusal(EngineName.DASK) if distributed else None
     if refused is not None:
         raise refused
     if settings.joint:
