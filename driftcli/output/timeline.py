@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcli.output.moves import MOVED_MARK, latest_moves
+from driftcli.output.notes import check_notes
 from driftcli.output.table import STATUS_STYLE
 from driftcli.output.texts import (
     chunk_label,
@@ -21,7 +22,6 @@ from driftcli.output.texts import (
     spans_years,
 )
 from driftcli.results import ChunkResult, FeatureResult, Status, Timeline, Verdict
-from driftcli.scoring.metrics import FALLBACK_METRIC
 
 _MARK = {Status.DRIFT: "!", Status.UNCERTAIN: "?", Status.TYPE_CHANGED: "!", Status.OK: " "}
 _VERDICT = {Verdict.DRIFT: ("DRIFT", "bold red"), Verdict.NO_DRIFT: ("ok", "green")}
@@ -182,15 +182,8 @@ def _notes(timeline: Timeline, columns: int) -> list[Text]:
         )
     elif columns < total:
         notes.append(f"showing the latest {columns} of {total} chunks (--format json has them all)")
-    latest = timeline.latest.check
-    fallbacks = [f.name for f in latest.features if f.fallback]
-    if fallbacks:
-        notes.append(
-            f"categorical, scored with {FALLBACK_METRIC} ({latest.settings.metric} needs "
-            "numbers): " + ", ".join(fallbacks)
-        )
-    if latest.new_columns:
-        notes.append("new in live, not scored: " + ", ".join(latest.new_columns))
-    notes += [f"not scored: {name}: {why}" for name, why in latest.skipped.items()]
+    latest = check_notes(timeline.latest.check)
+    notes += [latest.scored_apart] if latest.scored_apart else []
+    notes += latest.columns()
     notes += [f"{MOVED_MARK} {moved}" for moved in latest_moves(timeline)]
     return [Text(shown(note), style="dim") for note in notes]
