@@ -15,16 +15,15 @@ from driftcli.choices import EngineName
 from driftcli.errors import UsageError
 
 Start = str | int
-"""Where a group starts: an instant in ISO 8601 (time chunks) or a row number (row chunks)."""
+"""Where a group starts: an instant in ISO 8601 (time chunks), a row number (row chunks);
+a slice is named by its value."""
 
 
 class Grouping(abc.ABC):
     """How a check groups its live rows (a frozen dataclass per rule)."""
 
-    noun: ClassVar[str] = "chunk"
-    """What one group is called: a chunk, a slice."""
     json_keys: ClassVar[tuple[str, ...]] = ()
-    """The keys `json_fields` gives, the same for every grouping of its noun (docs/json.md)."""
+    """The keys `json_fields` gives (docs/json.md)."""
 
     @abc.abstractmethod
     def describe(self, groups: int) -> str:

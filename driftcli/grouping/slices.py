@@ -25,7 +25,6 @@ class BySlice(Grouping):
     column: str
     max_slices: int = DEFAULT_MAX_SLICES
 
-    noun: ClassVar[str] = "slice"
     json_keys: ClassVar[tuple[str, ...]] = ("column", "max_slices")
 
     @classmethod
