@@ -75,8 +75,7 @@ def check_timeline(
     are cut on its workers, if the chunking allows (by rows needs the input's order:
     refused); a window is read here.
     """
-    distributed = engine is not None and engine.distributed
-    refused = chunking.refusal(EngineName.DASK) if distributed else None
+    refused = chunking.refusal(EngineName.DASK) if engine and engine.distributed else None
     if refused is not None:
         raise refused
     if settings.joint:

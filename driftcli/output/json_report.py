@@ -16,7 +16,7 @@ from driftcli.findings import QualityFinding, QualityStatus
 from driftcli.grouping import CHUNKING_KEYS
 from driftcli.output.joint import joint_json
 from driftcli.output.texts import json_text
-from driftcli.records import CheckHistory, CheckRecord, StoreStatus
+from driftcli.records import CheckHistory, StoreStatus
 from driftcli.results import (
     CheckResult,
     ChunkResult,
@@ -253,39 +253,21 @@ _OK = QualityStatus.OK
 
 
 def history_json(history: CheckHistory) -> str:
-    """The store's recorded checks, oldest first (docs/json.md "The history"): written
-    here, not by the store's encoding of its file, so that either may change alone."""
+    """The store's recorded checks, oldest first (docs/json.md)."""
+    from driftcli.store.history import encode_record
+
+    checks = []
+    for record in history.checks:
+        doc = encode_record(record)
+        del doc["format_version"]
+        checks.append(doc)
     document = {
         "schema_version": JSON_SCHEMA_VERSION,
         "store": history.store,
         "keep": history.keep,
-        "checks": [_record_json(record) for record in history.checks],
+        "checks": checks,
     }
     return json_text(document, allow_nan=False)
-
-
-def _record_json(record: CheckRecord) -> dict[str, Any]:
-    return {
-        "time": record.time,
-        "window": record.window,
-        "checked_by": record.checked_by.value,
-        "rows": record.rows,
-        "reference_id": record.reference_id,
-        "verdict": record.verdict.value,
-        "drift": record.drift,
-        "features": [
-            {
-                "name": f.name,
-                "status": f.status.value,
-                "drift": f.drift,
-                "score": _finite(f.score),
-                "p_value": _finite(f.p_value),
-                "threshold": f.threshold,
-                "metric": f.metric,
-            }
-            for f in record.features
-        ],
-    }
 
 
 def _source_json(source: SourceInfo) -> dict[str, Any]:
