@@ -277,11 +277,6 @@ class CheckResult:
         return self.decision.verdict
 
     @property
-    def decisive_check(self) -> CheckResult:
-        """The check the verdict rests on (as a chunked check's is its latest chunk's)."""
-        return self
-
-    @property
     def drifted(self) -> list[FeatureResult]:
         return [f for f in self.features if f.drift]
 
@@ -389,11 +384,6 @@ class Timeline:
     def latest(self) -> ChunkResult:
         """The chunk the verdict rests on: the latest with a verdict, else the last."""
         return self.chunks[self.deciding if self.deciding is not None else -1]
-
-    @property
-    def decisive_check(self) -> CheckResult:
-        """The check the verdict rests on: the latest chunk's."""
-        return self.latest.check
 
     @property
     def feature_names(self) -> list[str]:

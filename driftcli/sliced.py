@@ -106,12 +106,6 @@ class SlicedCheck:
         return self.decision.verdict
 
     @property
-    def decisive_check(self) -> CheckResult:
-        """The check the verdict rests on: the whole check (as a chunked check's is its
-        latest chunk's)."""
-        return self.whole
-
-    @property
     def live(self) -> SourceInfo:
         return self.whole.live
 

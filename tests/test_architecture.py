@@ -228,9 +228,9 @@ def test_no_assert_guards_data_in_the_package() -> None:
 
 GROUPING_KINDS = {
     "Grouping", "ByTime", "ByRows", "BySlice", "Chunking", "Chunker", "TimeChunker",
-    "RowChunker", "SliceCounter", "CheckResult", "Timeline", "SlicedCheck",
+    "RowChunker", "SliceCounter",
 }  # fmt: skip
-"""The groupings, their counters, and the kinds of result they make."""
+"""The groupings and their counters."""
 GROUPING_MODULES = ("driftcli.grouping", "driftcli.counting.chunking")
 """Where a grouping rule lives: its own module, and its chunker (each answers for itself)."""
 
@@ -249,8 +249,8 @@ def _kind_names(node: ast.expr) -> set[str]:
 
 
 def test_nothing_asks_which_kind_of_grouping_it_has() -> None:
-    """Renderers, the library and the CLI ask a grouping (or a result) what they need:
-    a new grouping rule then touches its own module, not every renderer."""
+    """Renderers, the library and the CLI ask a grouping what they need: a new grouping
+    rule then touches its own module, not every renderer."""
     found = []
     for name, path in MODULES.items():
         if name.startswith(GROUPING_MODULES):

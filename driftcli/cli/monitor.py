@@ -50,7 +50,7 @@ class Monitor:
         """A check ended: write the metrics, then run the hook if the check calls for it."""
         from driftcli.output.prometheus import CheckRun
 
-        self.latest = CheckRun(result.decisive_check, window, time.time(), seconds)
+        self.latest = CheckRun(_deciding(result), window, time.time(), seconds)
         self.write_metrics(ingest, window)
         if self.hook is not None:
             self._run_hook(self.hook, result, window)
@@ -72,7 +72,7 @@ class Monitor:
     ) -> None:
         from driftcli.hooks import run_hook
 
-        deciding = result.decisive_check
+        deciding = _deciding(result)
         if not hook.fires(result.drift, (f.status.value for f in deciding.features)):
             return
         env = {
@@ -178,6 +178,17 @@ def replace_file(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
+
+
+def _deciding(result: "CheckResult | Timeline | SlicedCheck") -> "CheckResult":
+    """The check the verdict rests on: the check itself, a chunked check's latest chunk,
+    or a sliced check's whole check."""
+    from driftcli.results import Timeline
+    from driftcli.sliced import SlicedCheck
+
+    if isinstance(result, SlicedCheck):
+        return result.whole
+    return result.latest.check if isinstance(result, Timeline) else result
 
 
 def _report_json(result: "CheckResult | Timeline | SlicedCheck") -> str:
