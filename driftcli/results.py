@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from driftcli.choices import Kind
 from driftcli.findings import Move, PValuePart, QualityFinding, Stats
-from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Chunking, Settings
+from driftcli.grouping import Grouping
+from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -356,7 +357,9 @@ class Timeline:
     """
 
     chunks: list[ChunkResult]
-    chunking: Chunking
+    chunking: Grouping
+    """How the live rows were cut into chunks: renderers ask it how to name and describe
+    them."""
     reference: SourceInfo
     live: SourceInfo
     """The whole live input: every row read, in a chunk or not."""

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from driftcli.choices import Correction, Kind, TimeUnit
+from driftcli import grouping
+from driftcli.choices import Correction, Kind
 from driftcli.errors import UsageError, did_you_mean, option
 
 DEFAULT_BINS = 20
@@ -53,6 +54,23 @@ QUALITY_DEFAULTS = {
     key: DEFAULT_QUALITY_RATIO if key.endswith("_ratio") else DEFAULT_QUALITY_POINTS
     for key in QUALITY_KEYS
 }
+
+
+# The groupings a check may cut its live rows by live in `grouping/`, a module per rule;
+# named here too, where a library caller finds every setting.
+DEFAULT_MAX_SLICES = grouping.DEFAULT_MAX_SLICES
+MAX_EVERY_DAYS = grouping.MAX_EVERY_DAYS
+MAX_SLICES = grouping.MAX_SLICES
+UTC = grouping.UTC
+ByRows = grouping.ByRows
+BySlice = grouping.BySlice
+ByTime = grouping.ByTime
+Chunking = grouping.Chunking
+Every = grouping.Every
+chunking_of = grouping.chunking_of
+parse_every = grouping.parse_every
+slicing_of = grouping.slicing_of
+validate_timezone = grouping.validate_timezone
 
 
 def size_text(size: int) -> str:
@@ -265,172 +283,3 @@ def _validate_quality(settings: Settings) -> None:
                     f"{name} must be a number of at least {low:g}, not {value}",
                     hint="inf turns the rule off",
                 )
-
-
-UTC = "UTC"
-_EVERY = re.compile(r"\s*(\d+)\s*(m|(?i:min|h|d|w))\s*")
-"""Units in any case, but `m`: `M` is a month to many (and months are no fixed length)."""
-_DAY_SECONDS = 86_400
-MAX_EVERY_DAYS = 36_500
-"""The longest --every: a chunk of a century already holds any log whole."""
-
-
-@dataclass(frozen=True)
-class Every:
-    """How long a time chunk is: `count` units (`--every 30m`, `1h`, `1d`, `2w`)."""
-
-    count: int
-    unit: TimeUnit
-
-    @property
-    def seconds(self) -> int:
-        return self.count * self.unit.seconds
-
-    def __str__(self) -> str:
-        return f"{self.count}{self.unit.value}"
-
-
-def parse_every(text: str) -> Every:
-    """`30m`, `1h`, `1d`, `1w` as an `Every`; a `UsageError` for anything else.
-
-    A length under a day must divide a day, and one over a day be whole
-    days, so that every chunk starts at a local midnight or at the same times
-    every day (chunks are aligned to the calendar).
-    """
-    match = _EVERY.fullmatch(text)
-    if not match and re.fullmatch(r"\s*\d+\s*M\s*", text):
-        raise UsageError(
-            f"{option('every')} {text!r}: months are not supported (they differ in length)",
-            hint=f"did you mean {text.strip().replace('M', 'm')!r}, minutes? Or give days: 30d",
-        )
-    if not match:
-        raise UsageError(
-            f"{option('every')} {text!r}: not a length of time",
-            hint="give a number and a unit: 30m, 1h, 6h, 1d or 1w",
-        )
-    count, unit = int(match.group(1)), TimeUnit(match.group(2).lower()[0])
-    every = Every(count, unit)
-    if count < 1:
-        raise UsageError(f"{option('every')} {text!r}: must be at least 1{unit.value}")
-    if every.seconds > MAX_EVERY_DAYS * _DAY_SECONDS:
-        raise UsageError(
-            f"{option('every')} {text!r}: longer than {MAX_EVERY_DAYS:,}d (about a century)",
-            hint=f"a chunk that long holds the whole input: leave out {option('by')} "
-            "for a whole check",
-        )
-    if every.seconds < _DAY_SECONDS and _DAY_SECONDS % every.seconds:
-        raise UsageError(
-            f"{option('every')} {text!r}: a length under a day must divide a day, "
-            "so that chunks start at the same times every day",
-            hint="for example 5m, 10m, 15m, 20m, 30m, 1h, 2h, 3h, 4h, 6h, 8h or 12h",
-        )
-    if every.seconds > _DAY_SECONDS and every.seconds % _DAY_SECONDS:
-        raise UsageError(
-            f"{option('every')} {text!r}: a length over a day must be whole days",
-            hint="for example 2d, 3d or 1w",
-        )
-    return every
-
-
-@dataclass(frozen=True)
-class ByTime:
-    """Chunks of `every` by the time in `column`, aligned to the calendar in `timezone`."""
-
-    column: str
-    every: Every
-    timezone: str = UTC
-
-
-@dataclass(frozen=True)
-class ByRows:
-    """Chunks of `rows` rows each, in the order the input gives them."""
-
-    rows: int
-
-
-Chunking = ByTime | ByRows
-"""How a chunked check cuts its live data: by time, or by rows."""
-
-DEFAULT_MAX_SLICES = 20
-"""Slices checked apart by default: the reference's most frequent values of the slice
-column; rows of its other values are checked together as one slice, `other`."""
-MAX_SLICES = 1_000
-"""The most slices --max-slices allows: each holds its own counts of every feature."""
-
-
-@dataclass(frozen=True)
-class BySlice:
-    """A check per value of `column` (a slice): the reference's `max_slices` most frequent
-    values each, the rest together as `other`."""
-
-    column: str
-    max_slices: int = DEFAULT_MAX_SLICES
-
-    def describe(self) -> str:
-        return f"by {self.column} (at most {self.max_slices} slices, the rest as other)"
-
-
-def slicing_of(column: str | None, max_slices: int | None = None) -> BySlice | None:
-    """The slicing the options ask for (None: no slices), or a `UsageError`."""
-    if column is None or not column.strip():
-        if max_slices is not None:
-            raise UsageError(
-                f"{option('max_slices')} needs {option('slice')} COLUMN, the column to slice by"
-            )
-        if column is not None:
-            raise UsageError(f"{option('slice')}: give the name of the column to slice by")
-        return None
-    limit = DEFAULT_MAX_SLICES if max_slices is None else max_slices
-    if not 1 <= limit <= MAX_SLICES:
-        raise UsageError(f"{option('max_slices')} must be from 1 to {MAX_SLICES:,}, not {limit:,}")
-    return BySlice(column, limit)
-
-
-def chunking_of(
-    by: str | None, every: str | None, timezone: str | None, chunk_rows: int | None
-) -> Chunking | None:
-    """The chunking the options ask for (None: a whole check), or a `UsageError`."""
-    if chunk_rows is not None:
-        if by is not None or every is not None or timezone is not None:
-            raise UsageError(
-                f"{option('chunk_rows')} cuts by rows; it cannot go with {option('by')}, "
-                f"{option('every')} or {option('timezone')}"
-            )
-        if chunk_rows < 1:
-            raise UsageError(f"{option('chunk_rows')} must be at least 1, not {chunk_rows}")
-        return ByRows(chunk_rows)
-    if by is None:
-        if every is not None or timezone is not None:
-            given = option("every") if every is not None else option("timezone")
-            raise UsageError(f"{given} needs {option('by')} COLUMN, the column that holds the time")
-        return None
-    if every is None:
-        raise UsageError(
-            f"{option('by')} needs {option('every')}, the length of a chunk",
-            hint=f"for example {option('every')} 1d",
-        )
-    return ByTime(by, parse_every(every), validate_timezone(timezone or UTC))
-
-
-def validate_timezone(name: str) -> str:
-    """An IANA time zone name (`Europe/Berlin`, `UTC`), in its own spelling (`utc` is
-    `UTC`), or a `UsageError` with the closest names."""
-    import zoneinfo  # the standard library's; here, as most checks need no zone
-
-    try:
-        zoneinfo.ZoneInfo(name)
-        return name
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        pass
-    known = sorted(zoneinfo.available_timezones())
-    spelt = {zone.casefold(): zone for zone in known}
-    if name.strip().casefold() in spelt:
-        return spelt[name.strip().casefold()]
-    import difflib
-
-    close = difflib.get_close_matches(name.strip().casefold(), list(spelt), n=3)
-    guess = f"did you mean {' or '.join(repr(spelt[c]) for c in close)}? " if close else ""
-    raise UsageError(
-        f"{option('timezone')} {name!r}: not a time zone this machine knows",
-        hint=f"{guess}give an IANA name such as UTC, Europe/Berlin or America/New_York",
-    )

@@ -344,7 +344,6 @@ def test_empty_chunks_count_against_the_limit(
     log = story_log()
     ends = pa.concat_tables([log.slice(0, 10), log.slice(9 * STORY_ROWS_PER_DAY, 10)])
     path = write_table(ends, tmp_path / "ends.parquet")
-    monkeypatch.setattr("driftcli.api.timeline.MAX_CHUNKS", 5)
     monkeypatch.setattr("driftcli.counting.chunking.MAX_CHUNKS", 5)
     with pytest.raises(InputError, match="more than 5 chunks"):
         timeline(path, story["ref"])

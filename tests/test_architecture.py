@@ -238,3 +238,44 @@ def test_no_assert_guards_data_in_the_package() -> None:
         if isinstance(node, ast.Assert)
     ]
     assert not found, found
+
+
+GROUPING_KINDS = {
+    "Grouping", "ByTime", "ByRows", "BySlice", "Chunking", "Chunker", "TimeChunker",
+    "RowChunker", "SliceCounter",
+}  # fmt: skip
+"""The groupings and their counters."""
+GROUPING_MODULES = ("driftcli.grouping", "driftcli.counting.chunking")
+"""Where a grouping rule lives: its own module, and its chunker (each answers for itself)."""
+
+
+def _kind_names(node: ast.expr) -> set[str]:
+    """The names a class test's second argument or a `case` pattern names."""
+    if isinstance(node, ast.Name):
+        return {node.id}
+    if isinstance(node, ast.Attribute):
+        return {node.attr}
+    if isinstance(node, ast.Tuple):
+        return set().union(*(_kind_names(e) for e in node.elts)) if node.elts else set()
+    if isinstance(node, ast.BinOp):
+        return _kind_names(node.left) | _kind_names(node.right)
+    return set()
+
+
+def test_nothing_asks_which_kind_of_grouping_it_has() -> None:
+    """Renderers, the library and the CLI ask a grouping what they need: a new grouping
+    rule then touches its own module, not every renderer."""
+    found = []
+    for name, path in MODULES.items():
+        if name.startswith(GROUPING_MODULES):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            named: set[str] = set()
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id in ("isinstance", "issubclass") and len(node.args) == 2:
+                    named = _kind_names(node.args[1])
+            elif isinstance(node, ast.MatchClass):
+                named = _kind_names(node.cls)
+            if named & GROUPING_KINDS:
+                found.append(f"{name}:{node.lineno}: {sorted(named & GROUPING_KINDS)}")
+    assert not found, found

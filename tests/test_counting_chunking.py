@@ -14,8 +14,15 @@ from hypothesis import strategies as st
 
 from driftcli.columns.times import read_times
 from driftcli.counting.buckets import Feature
-from driftcli.counting.chunking import RowChunker, TimeChunker, chunk_ends, chunk_starts
+from driftcli.counting.chunking import (
+    RowChunker,
+    TimeChunker,
+    chunk_ends,
+    chunk_starts,
+    chunker_of,
+)
 from driftcli.counting.counter import count_batches
+from driftcli.errors import InputError
 from driftcli.inputs import Chunk
 from driftcli.reference.builder import build_profile
 from driftcli.reference.kinds import Selection
@@ -255,3 +262,49 @@ def test_times_whose_chunk_leaves_the_calendar_are_unreadable(
     assert (untimed.missing, untimed.unreadable) == (0, 1)
     assert [str(at) for at in untimed.first] == ["log:2"]
     assert [c.counts.rows for c in chunker.chunks()] == [1]
+
+
+# --- complete groups ----------------------------------------------------------
+
+
+def test_row_chunks_are_spanned_by_their_rows_and_the_last_may_be_partial(
+    features: list[Feature],
+) -> None:
+    chunker = chunker_of(ByRows(4), features, (), "log")
+    chunker.add(chunk_of(logged([0] * 11)))
+    groups = chunker.groups()
+    assert groups.spans == [(0, 4), (4, 8), (8, 11)]
+    assert [c.rows if c else None for c in groups.counts] == [4, 4, 3]
+    assert chunker.warnings() == [] and chunker.untimed().count == 0
+
+
+def test_time_chunks_without_rows_between_the_first_and_last_are_groups_too(
+    features: list[Feature],
+) -> None:
+    chunker = chunker_of(ByTime("t", parse_every("1d"), BERLIN), features, (), "log")
+    assert isinstance(chunker, TimeChunker)
+    chunker.add(chunk_of(logged([0, 2 * 86_400 + 3_600])))
+    groups = chunker.groups()
+    assert groups.spans == [
+        ("1970-01-01T00:00:00+01:00", "1970-01-02T00:00:00+01:00"),
+        ("1970-01-02T00:00:00+01:00", "1970-01-03T00:00:00+01:00"),
+        ("1970-01-03T00:00:00+01:00", "1970-01-04T00:00:00+01:00"),
+    ]
+    assert [c.rows if c else None for c in groups.counts] == [1, None, 1]
+
+
+def test_a_time_chunker_that_found_no_time_says_so(features: list[Feature]) -> None:
+    chunker = chunker_of(ByTime("t", parse_every("1d")), features, (), "log")
+    chunker.add(chunk_of(pa.table({"x": [1.0, 2.0]})))
+    with pytest.raises(InputError, match="log: no column 't' to cut by time"):
+        chunker.groups()
+    chunker.add(chunk_of(pa.table({"t": [None, "soon"], "x": [1.0, 2.0]})))
+    with pytest.raises(InputError, match="no row has a readable time in column 't'"):
+        chunker.groups()
+
+
+def test_a_time_column_of_small_numbers_is_warned_of(features: list[Feature]) -> None:
+    chunker = chunker_of(ByTime("t", parse_every("1d")), features, (), "log")
+    chunker.add(chunk_of(logged([5, 86_400])))
+    (warning,) = chunker.warnings()
+    assert "read as epoch seconds, and every time falls before 1980" in warning

@@ -17,7 +17,7 @@ from driftcli.api.common import (
     validated,
     with_skipped,
 )
-from driftcli.choices import InputFormat
+from driftcli.choices import EngineName, InputFormat
 from driftcli.clock import now_utc
 from driftcli.columns.samples import DEFAULT_SAMPLE_ROWS, Reservoir
 from driftcli.counting.buckets import Profile
@@ -68,10 +68,7 @@ def build_reference(
 
 def slices_need_local_engine() -> UsageError:
     """Slices on a distributed engine: refused (docs/slices.md)."""
-    return UsageError(
-        "slices (--slice) are counted on the local engine only, not on Dask",
-        hint="leave out --engine dask (and --scheduler)",
-    )
+    return BySlice.refused_on(EngineName.DASK)
 
 
 def _local_reference(

@@ -26,20 +26,11 @@ from driftcli.api.common import (
     with_skipped,
 )
 from driftcli.api.references import load_reference
-from driftcli.choices import InputFormat
-from driftcli.clock import iso_in_zone
-from driftcli.counting.chunking import (
-    MAX_CHUNKS,
-    ChunkCounts,
-    Chunker,
-    RowChunker,
-    TimeChunker,
-    calendar_starts,
-    chunk_ends,
-    too_many_chunks,
-)
+from driftcli.choices import EngineName, InputFormat
+from driftcli.counting.chunking import Chunker, chunker_of
 from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, UsageError, option
+from driftcli.grouping import Chunking
 from driftcli.inputs import Chunk
 from driftcli.parallel import prefetch
 from driftcli.reference.kinds import BY_TIME
@@ -50,11 +41,10 @@ from driftcli.results import (
     SourceInfo,
     Status,
     Timeline,
-    UntimedRows,
     Verdict,
 )
 from driftcli.scoring.chunks import decide_over_chunks, partial_chunks
-from driftcli.settings import DEFAULT_SETTINGS, ByTime, Chunking, Settings, name_key
+from driftcli.settings import DEFAULT_SETTINGS, Settings, name_key
 from driftcli.store.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -82,11 +72,12 @@ def check_timeline(
     Without LIVE, the store's window is cut into chunks (a chunked check is
     not recorded in the store's history). `any_chunk`: drift when any chunk
     drifted, not only the latest with a verdict. On a distributed `engine`, files
-    are cut by time on its workers (by rows needs the input's order: refused); a
-    window is read here.
+    are cut on its workers, if the chunking allows (by rows needs the input's order:
+    refused); a window is read here.
     """
-    if engine is not None and engine.distributed and not isinstance(chunking, ByTime):
-        raise rows_need_one_reader()
+    refused = chunking.refusal(EngineName.DASK) if engine and engine.distributed else None
+    if refused is not None:
+        raise refused
     if settings.joint:
         raise UsageError(
             "--joint tests a whole check, not chunks: it cannot go with --by or --chunk-rows",
@@ -115,16 +106,6 @@ def check_timeline(
     return _window_timeline(home.window(window), reference, chunking, settings, any_chunk)
 
 
-def rows_need_one_reader() -> UsageError:
-    """Chunks of rows on a distributed engine: refused (see `check_timeline`)."""
-    return UsageError(
-        f"chunks of rows ({option('chunk_rows')}) follow the input's order, which Dask's workers, "
-        "reading its files apart, do not share",
-        hint=f"cut by time ({option('by')} COLUMN {option('every')} 1d), "
-        f"or leave out {option('engine')} dask",
-    )
-
-
 def check_timeline_of(
     live: Input,
     reference: Snapshot,
@@ -137,7 +118,7 @@ def check_timeline_of(
 ) -> Timeline:
     """Cut live data into chunks and check each against an already profiled reference."""
     reference = without_time_column(reference, chunking)
-    if engine is not None and engine.distributed and isinstance(chunking, ByTime):
+    if engine is not None and engine.distributed:
         chunker, info = _cut_on(engine, live, reference, chunking, settings, live_format)
         return _timeline(reference, chunker, chunking, info, settings, any_chunk)
     example = "cat log.jsonl | driftcli check - --ref ref.parquet --by ts --every 1d"
@@ -152,11 +133,11 @@ def _cut_on(
     engine: Engine,
     live: Input,
     reference: Snapshot,
-    by: ByTime,
+    by: Chunking,
     settings: Settings,
     live_format: InputFormat | None,
 ) -> tuple[Chunker, SourceInfo]:
-    """The live files cut by time and counted on the engine's workers."""
+    """The live files cut into chunks and counted on the engine's workers."""
     from driftcli.engine.tasks import chunk_with, fragments_of
 
     fragments = fragments_of(live, live_format, settings)
@@ -176,22 +157,21 @@ def _cut_on(
 
 def without_time_column(reference: Snapshot, chunking: Chunking) -> Snapshot:
     """The reference without the time column as a feature: it is never scored."""
-    if not isinstance(chunking, ByTime):
+    column = chunking.time_column
+    if column is None:
         return reference
-    key = name_key(chunking.column)
+    key = name_key(column)
     features = reference.profile.features
     kept = [f for f in features if name_key(f.name) != key]
     profile = reference.profile
     # Said once, as the time column, not as a column the reference could not score.
-    named = [c for c in profile.counts.columns if name_key(c) == key] or [chunking.column]
+    named = [c for c in profile.counts.columns if name_key(c) == key] or [column]
     skipped = {n: why for n, why in profile.skipped.items() if name_key(n) != key}
     skipped[named[0]] = BY_TIME
     if len(kept) == len(features):
         return replace(reference, profile=replace(profile, skipped=skipped))
     if not kept:
-        raise UsageError(
-            f"{option('by')} {chunking.column}: the reference has no feature besides it"
-        )
+        raise UsageError(f"{option('by')} {column}: the reference has no feature besides it")
     return replace(
         reference,
         profile=replace(profile, features=kept, skipped=skipped),
@@ -223,11 +203,8 @@ def _window_chunks(window: Window, name: str) -> Iterator[Chunk]:
 
 
 def _chunker(reference: Snapshot, settings: Settings, chunking: Chunking, name: str) -> Chunker:
-    features = reference.profile.features
     sampled = sampled_features(reference, settings)
-    if isinstance(chunking, ByTime):
-        return TimeChunker(features, sampled, name, chunking)
-    return RowChunker(features, sampled, name, chunking)
+    return chunker_of(chunking, reference.profile.features, sampled, name)
 
 
 def _feed(chunker: Chunker, chunks: Iterable[Chunk]) -> None:
@@ -247,23 +224,10 @@ def _timeline(
     """Check every chunk, and reach the verdict over them."""
     if chunker.rows == 0:
         raise InputError(f"{info.name}: no data rows in the live data")
-    found = chunker.chunks()
-    untimed = chunker.untimed()
-    ignored: tuple[str, ...] = ()
-    spans: list[tuple[str | int, str | int]]
-    parts: list[Counts | None] = [p.counts for p in found]
-    if isinstance(chunking, ByTime):
-        _check_times_found(chunker, chunking, info, untimed, bool(found))
-        keys, parts = _with_empty_chunks(found, chunking, info.name)
-        spans = _time_spans(keys, chunking)
-        ignored = (chunking.column,)
-    else:
-        size = chunking.rows
-        spans = [(p.key * size, min((p.key + 1) * size, chunker.rows)) for p in found]
-    short_of = partial_chunks(
-        [0 if p is None else p.rows for p in parts],
-        None if isinstance(chunking, ByTime) else chunking.rows,
-    )
+    groups = chunker.groups()
+    parts, spans = groups.counts, groups.spans
+    ignored = () if chunking.time_column is None else (chunking.time_column,)
+    short_of = partial_chunks([0 if p is None else p.rows for p in parts], chunking.full_rows)
     chunks = _checked(reference, parts, spans, info, settings, ignored)
     chunks = [replace(c, partial=short_of[c.index] is not None) for c in chunks]
     decision, deciding = decide_over_chunks(chunks, any_chunk, short_of)
@@ -282,8 +246,8 @@ def _timeline(
         decision=decision,
         deciding=deciding,
         any_chunk=any_chunk,
-        untimed=untimed,
-        warnings=tuple(chunker.time_warnings()) if isinstance(chunker, TimeChunker) else (),
+        untimed=chunker.untimed(),
+        warnings=tuple(chunker.warnings()),
     )
     return _first_drifts_explained(timeline, reference, settings)
 
@@ -367,43 +331,3 @@ def _without_rows(like: CheckResult, name: str) -> CheckResult:
         new_columns=[],
         decision=Decision(Verdict.NO_VERDICT, why),
     )
-
-
-def _with_empty_chunks(
-    found: list[ChunkCounts], by: ByTime, name: str
-) -> tuple[list[int], list[Counts | None]]:
-    """Every chunk from the first to the last with rows, those without rows as None."""
-    first, last = found[0].key, found[-1].key
-    starts = calendar_starts(first, last, by.every, by.timezone, MAX_CHUNKS)
-    if len(starts) > MAX_CHUNKS:
-        raise too_many_chunks(name)
-    counted = {p.key: p.counts for p in found}
-    keys = sorted(set(starts.tolist()) | set(counted))
-    return keys, [counted.get(key) for key in keys]
-
-
-def _time_spans(starts: list[int], by: ByTime) -> list[tuple[str | int, str | int]]:
-    """Each time chunk's start and end, in ISO 8601 in the chunks' time zone."""
-    ends = chunk_ends(np.array(starts, dtype=np.int64), by.every, by.timezone).tolist()
-    zone = by.timezone
-    return [
-        (iso_in_zone(s, zone), iso_in_zone(int(e), zone)) for s, e in zip(starts, ends, strict=True)
-    ]
-
-
-def _check_times_found(
-    chunker: Chunker, by: ByTime, info: SourceInfo, untimed: UntimedRows, any_chunk: bool
-) -> None:
-    """An input without the time column, or without one readable time, is an input error."""
-    if isinstance(chunker, TimeChunker) and not chunker.time_seen:
-        raise InputError(
-            f"{info.name}: no column {by.column!r} to cut by time ({option('by')})",
-            hint="name the column that holds each row's time",
-        )
-    if not any_chunk:
-        first = f" (first at {untimed.first[0]})" if untimed.first else ""
-        raise InputError(
-            f"{info.name}: no row has a readable time in column {by.column!r}: "
-            f"{untimed.missing:,} missing, {untimed.unreadable:,} unreadable{first}",
-            hint="times may be timestamps, dates, ISO 8601 text or epoch seconds",
-        )

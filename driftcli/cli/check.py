@@ -9,7 +9,7 @@ import typer
 
 from driftcli.choices import Correction, InputFormat, OutputFormat, SortOrder
 from driftcli.cli.app import EXIT_CODES_HELP, app
-from driftcli.cli.chunked import grouping_for, warnings_of
+from driftcli.cli.chunked import grouping_for
 from driftcli.cli.monitor import monitor_for
 from driftcli.cli.options import (
     BinsOption,
@@ -46,7 +46,7 @@ from driftcli.cli.options import (
     at_most_max_count,
     split_names,
 )
-from driftcli.cli.reports import MainReport, emit, no_stdout_files
+from driftcli.cli.reports import MainReport, emit, no_stdout_files, warnings_of
 from driftcli.cli.runtime import Context, note, prepare, progress, warn
 from driftcli.cli.show_config import show_config as show_settings
 from driftcli.errors import ExitCode
@@ -54,8 +54,8 @@ from driftcli.setting_table import Given
 from driftcli.view import View
 
 if TYPE_CHECKING:
+    from driftcli.grouping import BySlice, Chunking
     from driftcli.results import CheckResult, Timeline
-    from driftcli.settings import BySlice, Chunking
     from driftcli.sliced import SlicedCheck
 
 

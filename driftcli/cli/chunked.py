@@ -1,14 +1,13 @@
-"""`check` by chunks of time or rows: the chunking its options ask for, and the reports
-of a chunked check (the table is rendered by check.py with the whole check's)."""
+"""`check` by chunks of time or rows, or by slices: the grouping its options ask for,
+refused before a Dask cluster would be started when the grouping cannot run on it."""
 
 from typing import TYPE_CHECKING
 
 from driftcli.cli.runtime import Context
 
 if TYPE_CHECKING:
-    from driftcli.results import CheckResult, Timeline
-    from driftcli.settings import BySlice, Chunking
-    from driftcli.sliced import SlicedCheck
+    from driftcli.choices import EngineName
+    from driftcli.grouping import BySlice, Chunking
 
 
 def chunking_for(
@@ -21,18 +20,16 @@ def chunking_for(
 ) -> "Chunking | None":
     """The chunks the options ask for, refused before a Dask cluster would be started."""
     from driftcli.errors import UsageError
-    from driftcli.settings import ByRows, chunking_of
+    from driftcli.grouping import chunking_of
 
     chunking = chunking_of(by, every, timezone, chunk_rows)
     if fail_on_any_chunk and chunking is None:
         raise UsageError(
             "--fail-on-any-chunk needs chunks: --by COLUMN --every 1d, or --chunk-rows N"
         )
-    resolved = context.resolved
-    if isinstance(chunking, ByRows) and (resolved.engine() != "local" or resolved.scheduler()):
-        from driftcli.api.timeline import rows_need_one_reader
-
-        raise rows_need_one_reader()
+    refused = chunking.refusal(_engine(context)) if chunking is not None else None
+    if refused is not None:
+        raise refused
     return chunking
 
 
@@ -53,7 +50,7 @@ def slicing_for(context: Context, chunking: "Chunking | None") -> "BySlice | Non
     """The slices the options (or DRIFTCLI_SLICE, the config's `slice`) ask for, refused
     with chunks or before a Dask cluster would be started."""
     from driftcli.errors import UsageError
-    from driftcli.settings import slicing_of
+    from driftcli.grouping import slicing_of
 
     resolved = context.resolved
     slicing = slicing_of(resolved.values.slice, resolved.values.max_slices)
@@ -62,19 +59,17 @@ def slicing_for(context: Context, chunking: "Chunking | None") -> "BySlice | Non
             "--slice cannot go with chunks (--by, --chunk-rows): a check is sliced or chunked",
             hint="check the slices of each chunk's data apart, or leave out --slice",
         )
-    if slicing is not None and (resolved.engine() != "local" or resolved.scheduler()):
-        from driftcli.api.references import slices_need_local_engine
-
-        raise slices_need_local_engine()
+    refused = slicing.refusal(_engine(context)) if slicing is not None else None
+    if refused is not None:
+        raise refused
     return slicing
 
 
-def warnings_of(result: "CheckResult | Timeline | SlicedCheck") -> list[str]:
-    """What stderr says beside the report of a check, a chunked or a sliced check."""
-    from driftcli.output.lines import timeline_warnings, warnings
-    from driftcli.results import Timeline
-    from driftcli.sliced import SlicedCheck
+def _engine(context: Context) -> "EngineName":
+    """The engine the check will count on: Dask when a scheduler is named."""
+    from driftcli.choices import EngineName
 
-    if isinstance(result, SlicedCheck):
-        return warnings(result.whole)
-    return timeline_warnings(result) if isinstance(result, Timeline) else warnings(result)
+    resolved = context.resolved
+    if resolved.scheduler():
+        return EngineName.DASK
+    return EngineName(resolved.engine())

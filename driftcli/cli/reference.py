@@ -166,7 +166,7 @@ def _build(
 ) -> "Snapshot":
     """The snapshot: promoted from a window, or built from DATA."""
     from driftcli import api
-    from driftcli.settings import slicing_of
+    from driftcli.grouping import slicing_of
 
     values = context.resolved.values
     slicing = slicing_of(values.slice, values.max_slices)

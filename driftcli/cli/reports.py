@@ -78,6 +78,21 @@ _RENDERERS: dict[str, dict[OutputFormat, tuple[str, str, bool]]] = {
 whether it takes the --sort/--only-failing view): one place to add a kind of check or a
 format. Imported when used, so a command pays only for its report."""
 
+_WARNINGS = {
+    "CheckResult": "warnings",
+    "Timeline": "timeline_warnings",
+    "SlicedCheck": "sliced_warnings",
+}
+"""Each kind of result's lines for stderr beside its report (in `output/lines.py`)."""
+
+
+def warnings_of(result: "Report") -> list[str]:
+    """What stderr says beside the report of a check, a chunked or a sliced check."""
+    from driftcli.output import lines
+
+    found: list[str] = getattr(lines, _WARNINGS[type(result).__name__])(result)
+    return found
+
 
 def _renderer(
     result: "Report", fmt: OutputFormat, view: View = DEFAULT_VIEW

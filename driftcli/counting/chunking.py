@@ -17,7 +17,7 @@ instant it starts at, in seconds since 1970 (UTC).
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Self
 
@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftcli.choices import TimeUnit
+from driftcli.clock import iso_in_zone
 from driftcli.columns.samples import SEED
 from driftcli.columns.times import (
     EPOCH_PLAUSIBLE,
@@ -41,9 +42,9 @@ from driftcli.counting.counter import Counter
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts
 from driftcli.counting.grouped import GroupedCounts
 from driftcli.errors import InputError, option
+from driftcli.grouping import UTC, ByRows, ByTime, Chunking, Every, Grouping, Start
 from driftcli.inputs.chunk import Chunk
 from driftcli.results import Location, UntimedRows
-from driftcli.settings import UTC, ByRows, ByTime, Every
 
 IntArray = npt.NDArray[np.int64]
 
@@ -72,6 +73,16 @@ class ChunkCounts:
     counts: Counts
 
 
+@dataclass(frozen=True)
+class Groups:
+    """Every group a chunker found, in order, the groups without rows between included."""
+
+    spans: list[tuple[Start, Start]]
+    """Where each group starts and ends (ISO 8601 instants, or row numbers)."""
+    counts: list[Counts | None]
+    """Each group's counts; None for a group without rows (a gap in the input)."""
+
+
 class Chunker(abc.ABC):
     """Counts rows into chunks: every chunk's piece of an input chunk at once
     (`GroupedCounts`), or, with samples to keep, one `Counter` per chunk."""
@@ -98,9 +109,19 @@ class Chunker(abc.ABC):
             return [ChunkCounts(key, counts) for key, counts in self._grouped.counts()]
         return [ChunkCounts(key, self._counters[key].result()) for key in sorted(self._counters)]
 
+    @abc.abstractmethod
+    def groups(self) -> Groups:
+        """Every chunk, complete: its span, and its counts or None when it has no rows; an
+        `InputError` when the rows fell in no chunk. Called once the input is read."""
+
     def untimed(self) -> UntimedRows:
         """The rows counted in no chunk (only time chunks leave rows out)."""
         return UntimedRows()
+
+    def warnings(self) -> list[str]:
+        """What the reading of the rows into chunks should say (time chunks: a time column
+        that may be no time)."""
+        return []
 
     def merge(self, other: Self) -> None:
         """Add the chunks `other` counted, as one chunker that read its input after this
@@ -140,9 +161,14 @@ class RowChunker(Chunker):
     """Chunks of a fixed number of rows, in the order the input gives them."""
 
     def __init__(
-        self, features: Sequence[Feature], sampled: Collection[str], name: str, by: ByRows
+        self,
+        features: Sequence[Feature],
+        sampled: Collection[str],
+        name: str,
+        by: ByRows,
+        seed: int = SEED,
     ) -> None:
-        super().__init__(features, sampled, name)
+        super().__init__(features, sampled, name, seed)
         self._size = by.rows
 
     def add(self, chunk: Chunk) -> None:
@@ -154,6 +180,14 @@ class RowChunker(Chunker):
         bounds = [0, *(k * size - self.rows for k in keys[1:]), total]
         self._count(chunk, keys, bounds)
         self.rows += total
+
+    def groups(self) -> Groups:
+        """Chunk k holds rows k * size to (k + 1) * size; the last may hold fewer."""
+        found, size = self.chunks(), self._size
+        spans: list[tuple[Start, Start]] = [
+            (p.key * size, min((p.key + 1) * size, self.rows)) for p in found
+        ]
+        return Groups(spans, [p.counts for p in found])
 
 
 class TimeChunker(Chunker):
@@ -205,7 +239,43 @@ class TimeChunker(Chunker):
         if len(positions):
             self._split(chunk.taken(positions), keys[positions])
 
-    def time_warnings(self) -> list[str]:
+    def groups(self) -> Groups:
+        """Every chunk from the first to the last with rows, each named by its start and
+        end in ISO 8601 in the chunks' time zone; those without rows as None."""
+        found = self.chunks()
+        self._check_times_found(bool(found))
+        by = self._by
+        first, last = found[0].key, found[-1].key
+        starts = calendar_starts(first, last, by.every, by.timezone, MAX_CHUNKS)
+        if len(starts) > MAX_CHUNKS:
+            raise too_many_chunks(self._name)
+        counted = {p.key: p.counts for p in found}
+        keys = sorted(set(starts.tolist()) | set(counted))
+        ends = chunk_ends(np.array(keys, dtype=np.int64), by.every, by.timezone).tolist()
+        spans: list[tuple[Start, Start]] = [
+            (iso_in_zone(s, by.timezone), iso_in_zone(int(e), by.timezone))
+            for s, e in zip(keys, ends, strict=True)
+        ]
+        return Groups(spans, [counted.get(key) for key in keys])
+
+    def _check_times_found(self, any_chunk: bool) -> None:
+        """An input without the time column, or without one readable time, is an input error."""
+        column = self._by.column
+        if not self.time_seen:
+            raise InputError(
+                f"{self._name}: no column {column!r} to cut by time ({option('by')})",
+                hint="name the column that holds each row's time",
+            )
+        if not any_chunk:
+            untimed = self.untimed()
+            first = f" (first at {untimed.first[0]})" if untimed.first else ""
+            raise InputError(
+                f"{self._name}: no row has a readable time in column {column!r}: "
+                f"{untimed.missing:,} missing, {untimed.unreadable:,} unreadable{first}",
+                hint="times may be timestamps, dates, ISO 8601 text or epoch seconds",
+            )
+
+    def warnings(self) -> list[str]:
         """What the reading of the times should say: epoch seconds that look like no time."""
         if not self._epoch_only or self._latest is None or self._latest >= EPOCH_PLAUSIBLE:
             return []
@@ -263,6 +333,25 @@ class TimeChunker(Chunker):
         starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
         bounds = [0, *starts.tolist(), len(keys)]
         self._count(chunk, keys[bounds[:-1]].tolist(), bounds)
+
+
+_CHUNKERS: dict[type[Grouping], Callable[..., Chunker]] = {
+    ByTime: TimeChunker,
+    ByRows: RowChunker,
+}
+"""Each chunk grouping's chunker: a line per rule."""
+
+
+def chunker_of(
+    by: Chunking,
+    features: Sequence[Feature],
+    sampled: Collection[str],
+    name: str,
+    seed: int = SEED,
+) -> Chunker:
+    """The chunker that counts rows into the chunks of `by`; `name`: the input's, for
+    messages."""
+    return _CHUNKERS[type(by)](features, sampled, name, by, seed=seed)
 
 
 # --- the calendar ----------------------------------------------------------

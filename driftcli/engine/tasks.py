@@ -18,19 +18,20 @@ import pyarrow as pa
 from driftcli.choices import InputFormat, Kind
 from driftcli.columns.samples import ValueReservoir
 from driftcli.counting.buckets import Feature
-from driftcli.counting.chunking import TimeChunker
+from driftcli.counting.chunking import Chunker, chunker_of
 from driftcli.counting.counter import Counter
 from driftcli.counting.counts import Counts
 from driftcli.counting.featureless import Featureless
 from driftcli.engine.engines import Engine
 from driftcli.errors import DriftcliError, UsageError, option
+from driftcli.grouping import Chunking
 from driftcli.inputs.chunk import SKIP_HINT, BadLines
 from driftcli.inputs.dataset import DatasetSource, open_dataset
 from driftcli.inputs.dispatch import json_path_of
 from driftcli.inputs.urls import is_url
 from driftcli.parallel import serial
 from driftcli.reference.summary import Summary, summarize
-from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES, ByTime, Settings
+from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES, Settings
 
 R = TypeVar("R")
 
@@ -171,15 +172,15 @@ def chunk_fragment(
     fragment_and_seed: tuple[Fragment, int],
     features: list[Feature],
     sampled: frozenset[str],
-    by: ByTime,
+    by: Chunking,
     name: str,
-) -> Done[TimeChunker]:
-    """One fragment's rows cut into time chunks and counted (rows keep their file's line
+) -> Done[Chunker]:
+    """One fragment's rows cut into chunks and counted (rows keep their file's line
     numbers, to locate what a chunk's rows hold); `name`: the whole input's, for messages."""
     fragment, seed = fragment_and_seed
 
-    def cut(source: DatasetSource) -> TimeChunker:
-        chunker = TimeChunker(features, sampled, name, by, seed=seed)
+    def cut(source: DatasetSource) -> Chunker:
+        chunker = chunker_of(by, features, sampled, name, seed=seed)
         for chunk in source.chunks():
             if chunk is not None:
                 chunker.add(chunk)
@@ -215,11 +216,12 @@ def chunk_with(
     fragments: list[Fragment],
     features: list[Feature],
     sampled: set[str],
-    by: ByTime,
+    by: Chunking,
     name: str,
-) -> tuple[TimeChunker, Skipped]:
-    """Map cutting by time over the fragments; merge their chunks key by key, in the
-    input's order (counts add up; samples: the union's bottom-k)."""
+) -> tuple[Chunker, Skipped]:
+    """Map cutting into chunks over the fragments (for a chunking whose `refusal` allows
+    it: by time); merge their chunks key by key, in the input's order (counts add up;
+    samples: the union's bottom-k)."""
     task = functools.partial(
         chunk_fragment, features=features, sampled=frozenset(sampled), by=by, name=name
     )

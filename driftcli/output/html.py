@@ -13,9 +13,9 @@ from driftcli.choices import Kind, SortOrder
 from driftcli.findings import QualityStatus
 from driftcli.output.charts import Buckets, bar_chart
 from driftcli.output.joint import joint_html
-from driftcli.output.lines import invalid_notes
 from driftcli.output.moves import what_moved
-from driftcli.output.texts import escaped, format_p_value, percent, plural, quality_notes
+from driftcli.output.notes import feature_notes
+from driftcli.output.texts import escaped, format_p_value, percent, plural
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
 from driftcli.view import DEFAULT_VIEW, View
 
@@ -322,8 +322,8 @@ def _feature(f: FeatureResult, index: int, scores: dict[float, str]) -> str:
         f"missing {_missing(f)}",
         f"invalid {f.reference_invalid:,} → {f.live_invalid:,}",
     ]
-    notes = ([f"{f.status.value}: {f.reason}"] if f.reason else []) + quality_notes(f)
-    notes += invalid_notes(f)
+    said = feature_notes(f)
+    notes = ([said.reason] if said.reason else []) + said.quality + said.invalid
     noted = "".join(f"<li>{escaped(n)}</li>" for n in notes)
     return (
         f'<section class="card feature" id="f{index}">'

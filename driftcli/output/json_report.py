@@ -13,6 +13,7 @@ from typing import Any
 
 from driftcli import __version__
 from driftcli.findings import QualityFinding, QualityStatus
+from driftcli.grouping import CHUNKING_KEYS
 from driftcli.output.joint import joint_json
 from driftcli.output.texts import json_text
 from driftcli.results import (
@@ -25,7 +26,7 @@ from driftcli.results import (
     Timeline,
     Verdict,
 )
-from driftcli.settings import QUALITY_RULES, ByTime, FeatureSettings, Settings
+from driftcli.settings import QUALITY_RULES, FeatureSettings, Settings
 from driftcli.sliced import SlicedCheck, SliceResult
 
 JSON_SCHEMA_VERSION = 3
@@ -145,8 +146,7 @@ def sliced_json(result: SlicedCheck) -> dict[str, Any]:
     }
     settings = result.settings
     document["slicing"] = {
-        "column": result.slicing.column,
-        "max_slices": result.slicing.max_slices,
+        **result.slicing.json_fields(),
         "slices": len(result.slices),
         "checked_slices": len(result.checked),
         "drifted_slices": len(result.drifted),
@@ -182,10 +182,8 @@ def _chunking_json(timeline: Timeline) -> dict[str, Any]:
     by = timeline.chunking
     untimed = timeline.untimed
     return {
-        "by": by.column if isinstance(by, ByTime) else None,
-        "every": str(by.every) if isinstance(by, ByTime) else None,
-        "timezone": by.timezone if isinstance(by, ByTime) else None,
-        "chunk_rows": None if isinstance(by, ByTime) else by.rows,
+        **dict.fromkeys(CHUNKING_KEYS),
+        **by.json_fields(),
         "chunks": len(timeline.chunks),
         "judged_chunks": sum(c.verdict is not Verdict.NO_VERDICT for c in timeline.chunks),
         "drifted_chunks": sum(c.drift for c in timeline.chunks),
@@ -198,7 +196,7 @@ def _chunking_json(timeline: Timeline) -> dict[str, Any]:
             "unreadable": untimed.unreadable,
             "first": [_location_json(at) for at in untimed.first],
         }
-        if isinstance(by, ByTime)
+        if by.time_column is not None
         else None,
     }
 

@@ -12,7 +12,6 @@ from driftcli.output.moves import what_moved
 from driftcli.output.texts import TINY_P, chunk_label, plural, shown
 from driftcli.records import IngestReport
 from driftcli.results import NUMBER_TEXT, CheckResult, FeatureResult, Location, SourceInfo, Timeline
-from driftcli.settings import ByTime
 from driftcli.sliced import SlicedCheck
 
 
@@ -152,6 +151,11 @@ def featureless_note(name: str, count: int, first: tuple[Location, ...], done: s
     )
 
 
+def sliced_warnings(result: SlicedCheck) -> list[str]:
+    """What stderr says beside a sliced check's report: the whole check's warnings."""
+    return warnings(result.whole)
+
+
 def timeline_warnings(timeline: Timeline) -> list[str]:
     """What stderr says beside a chunked check's report: lines skipped, values that could
     not be read (over all chunks), rows in no chunk."""
@@ -191,8 +195,8 @@ def _over_chunks(timeline: Timeline, index: int) -> FeatureResult:
 
 def untimed_note(timeline: Timeline) -> str:
     """`app.csv: 12 rows are in no chunk: ...`."""
-    untimed, by = timeline.untimed, timeline.chunking
-    column = by.column if isinstance(by, ByTime) else ""
+    untimed = timeline.untimed
+    column = timeline.chunking.time_column or ""
     parts = []
     if untimed.missing:
         parts.append(f"{untimed.missing:,} without a time")

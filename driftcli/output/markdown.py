@@ -6,8 +6,9 @@ import re
 
 from driftcli.findings import QualityStatus
 from driftcli.output.joint import joint_line
-from driftcli.output.lines import empty_note, invalid_notes, untimed_note
+from driftcli.output.lines import empty_note, untimed_note
 from driftcli.output.moves import MOVED_MARK, explained, latest_moves
+from driftcli.output.notes import check_notes
 from driftcli.output.sparklines import sparklines
 from driftcli.output.texts import (
     chunk_label,
@@ -15,7 +16,6 @@ from driftcli.output.texts import (
     format_p_value,
     percent,
     plural,
-    quality_notes,
     shown,
 )
 from driftcli.results import CheckResult, FeatureResult, Status, Timeline, Verdict
@@ -141,25 +141,23 @@ NO_BREAK_SPACE = "\u00a0"
 
 
 def _notes(result: CheckResult) -> list[str]:
-    notes = [f"{f.name}: {f.status.value}: {f.reason}" for f in result.features if f.reason]
-    notes += [note for f in result.features for note in quality_notes(f)]
-    notes += [
-        f"{f.name}: the live values are not of the reference's type"
-        for f in result.features
-        if f.status is Status.TYPE_CHANGED
-    ]
-    notes += [note for f in result.features for note in invalid_notes(f)]
+    said = check_notes(result)
+    features = said.features
+    notes = [f"{f.name}: {f.reason}" for f in features if f.reason]
+    notes += [note for f in features for note in f.quality]
+    notes += [f"{f.name}: {f.type_changed}" for f in features if f.type_changed]
+    notes += [note for f in features for note in f.invalid]
     lines = ["", *(f"- {_cell(note)}" for note in notes)] if notes else []
-    if result.new_columns:
+    if said.new_columns:
         lines += [
             "",
-            "New in live, not scored: " + ", ".join(f"{_code(c)}" for c in result.new_columns),
+            "New in live, not scored: " + ", ".join(f"{_code(c)}" for c in said.new_columns),
         ]
-    if result.skipped:
+    if said.skipped:
         lines += [
             "",
             "Not scored: "
-            + "; ".join(f"{_code(name)} ({_cell(why)})" for name, why in result.skipped.items()),
+            + "; ".join(f"{_code(name)} ({_cell(why)})" for name, why in said.skipped),
         ]
     return lines
 

@@ -17,10 +17,10 @@ from rich.text import Text
 from driftcli.findings import QualityStatus
 from driftcli.output.joint import joint_line
 from driftcli.output.moves import MOVED_MARK, explained
+from driftcli.output.notes import check_notes
 from driftcli.output.sparklines import sparklines
-from driftcli.output.texts import format_p_value, percent, plural, quality_notes, shown
+from driftcli.output.texts import format_p_value, percent, plural, shown
 from driftcli.results import CheckResult, FeatureResult, Status, Verdict
-from driftcli.scoring.metrics import FALLBACK_METRIC
 from driftcli.view import DEFAULT_VIEW, View
 
 STATUS_STYLE = {
@@ -264,21 +264,9 @@ def _rule_worth_saying(result: CheckResult) -> bool:
 
 
 def _notes(result: CheckResult) -> list[Text]:
-    notes: list[str] = []
-    for f in result.features:
-        if f.reason:
-            notes.append(f"{f.name}: {f.status.value}: {f.reason}")
-        if f.status is Status.TYPE_CHANGED:
-            notes.append(f"{f.name}: the live values are not of the reference's type")
-        notes += quality_notes(f)
-    fallbacks = [f.name for f in result.features if f.fallback]
-    if fallbacks:
-        notes.append(
-            f"* categorical, scored with {FALLBACK_METRIC} ({result.settings.metric} needs "
-            "numbers): " + ", ".join(fallbacks)
-        )
-    if result.new_columns:
-        notes.append("new in live, not scored: " + ", ".join(result.new_columns))
-    for name, why in result.skipped.items():
-        notes.append(f"not scored: {name}: {why}")
+    said = check_notes(result)
+    notes = [note for f in said.features for note in f.named()]
+    if said.scored_apart:
+        notes.append(f"* {said.scored_apart}")
+    notes += said.columns()
     return [Text(shown(note), style="dim") for note in notes]

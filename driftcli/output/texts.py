@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime
 
+from driftcli.compact import compact_count as compact_count
+from driftcli.compact import compact_score as compact_score
 from driftcli.findings import QualityStatus
 from driftcli.results import ChunkResult, FeatureResult, Timeline
-from driftcli.settings import ByTime
 
 TINY_P = 1e-16
 """Below this a p-value is shown as a bound: a double resolves nothing finer next to 1."""
@@ -93,50 +93,18 @@ def shown(text: str) -> str:
 
 def describe_chunks(timeline: Timeline) -> str:
     """`10 chunks of 1d by ts (UTC)`, or `4 chunks of 10,000 rows`."""
-    count = len(timeline.chunks)
-    chunks = f"{count} chunk{'' if count == 1 else 's'}"
-    by = timeline.chunking
-    if isinstance(by, ByTime):
-        return f"{chunks} of {by.every} by {by.column} ({by.timezone})"
-    return f"{chunks} of {by.rows:,} rows"
-
-
-def compact_score(score: float) -> str:
-    """A score in four characters: .041, 1.23, 12.3, 123."""
-    if score < 0.9995:
-        return f"{score:.3f}"[1:]
-    if score < 9.995:
-        return f"{score:.2f}"
-    if score < 99.95:
-        return f"{score:.1f}"
-    return f"{score:4.0f}" if score < 9999.5 else ">1e4"
-
-
-def compact_count(rows: int) -> str:
-    """500, 5,000, 12k, 1.2M: thousands separated, as every count is."""
-    if rows < 10_000:
-        return f"{rows:,}"
-    if rows < 999_500:
-        return f"{rows / 1000:.0f}k"
-    return f"{rows / 1e6:.1f}M" if rows < 99_950_000 else f"{rows / 1e6:.0f}M"
+    return timeline.chunking.describe(len(timeline.chunks))
 
 
 def chunk_label(timeline: Timeline, chunk: ChunkResult) -> str:
     """How the first-drift column names a chunk."""
-    if not isinstance(timeline.chunking, ByTime):
-        return f"#{chunk.index + 1}"
-    start = datetime.fromisoformat(str(chunk.start))
-    if timeline.chunking.every.unit.seconds < 86_400:
-        return f"{start:%Y-%m-%d %H:%M}" if spans_years(timeline) else f"{start:%m-%d %H:%M}"
-    return f"{start:%Y-%m-%d}"
+    return timeline.chunking.label(chunk.index, chunk.start, spans_years(timeline))
 
 
 def spans_years(timeline: Timeline) -> bool:
-    """Do the time chunks start in more than one year (so a date needs its year)?"""
-    if not isinstance(timeline.chunking, ByTime) or not timeline.chunks:
-        return False
-    first, last = (str(c.start)[:4] for c in (timeline.chunks[0], timeline.chunks[-1]))
-    return first != last
+    """Do the chunks start in more than one year (so a date needs its year)?"""
+    chunks = timeline.chunks
+    return bool(chunks) and timeline.chunking.spans_years(chunks[0].start, chunks[-1].start)
 
 
 def escaped(text: str) -> str:

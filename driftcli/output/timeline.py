@@ -3,8 +3,6 @@ terminal allows (the latest chunks kept), each feature's first drift, and the ve
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
@@ -12,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcli.output.moves import MOVED_MARK, latest_moves
+from driftcli.output.notes import check_notes
 from driftcli.output.table import STATUS_STYLE
 from driftcli.output.texts import (
     chunk_label,
@@ -23,8 +22,6 @@ from driftcli.output.texts import (
     spans_years,
 )
 from driftcli.results import ChunkResult, FeatureResult, Status, Timeline, Verdict
-from driftcli.scoring.metrics import FALLBACK_METRIC
-from driftcli.settings import ByTime
 
 _MARK = {Status.DRIFT: "!", Status.UNCERTAIN: "?", Status.TYPE_CHANGED: "!", Status.OK: " "}
 _VERDICT = {Verdict.DRIFT: ("DRIFT", "bold red"), Verdict.NO_DRIFT: ("ok", "green")}
@@ -148,20 +145,10 @@ def _verdict_cell(chunk: ChunkResult) -> Text:
 
 
 def header(timeline: Timeline, chunk: ChunkResult, previous: ChunkResult | None) -> str:
-    """Two lines: the date (when it changes) over the time, or the year over the date;
-    `#N` over the first row for row chunks."""
-    if not isinstance(timeline.chunking, ByTime):
-        return f"#{chunk.index + 1}\n{compact_count(int(chunk.start))}"
-    start = datetime.fromisoformat(str(chunk.start))
-    before = datetime.fromisoformat(str(previous.start)) if previous else None
-    if timeline.chunking.every.unit.seconds < 86_400:
-        day = start.strftime("%m-%d") if before is None or before.date() != start.date() else ""
-        if not spans_years(timeline):
-            return f"{day}\n{start:%H:%M}"
-        year = str(start.year) if before is None or before.year != start.year else ""
-        return f"{year}\n{day}\n{start:%H:%M}"
-    year = str(start.year) if before is None or before.year != start.year else ""
-    return f"{year}\n{start:%m-%d}"
+    """The chunk's column header, as its grouping writes it: the date (when it changes)
+    over the time, or the year over the date; `#N` over the first row for row chunks."""
+    before = previous.start if previous is not None else None
+    return timeline.chunking.header(chunk.index, chunk.start, before, spans_years(timeline))
 
 
 def _summary(timeline: Timeline) -> Text:
@@ -195,15 +182,8 @@ def _notes(timeline: Timeline, columns: int) -> list[Text]:
         )
     elif columns < total:
         notes.append(f"showing the latest {columns} of {total} chunks (--format json has them all)")
-    latest = timeline.latest.check
-    fallbacks = [f.name for f in latest.features if f.fallback]
-    if fallbacks:
-        notes.append(
-            f"categorical, scored with {FALLBACK_METRIC} ({latest.settings.metric} needs "
-            "numbers): " + ", ".join(fallbacks)
-        )
-    if latest.new_columns:
-        notes.append("new in live, not scored: " + ", ".join(latest.new_columns))
-    notes += [f"not scored: {name}: {why}" for name, why in latest.skipped.items()]
+    latest = check_notes(timeline.latest.check)
+    notes += [latest.scored_apart] if latest.scored_apart else []
+    notes += latest.columns()
     notes += [f"{MOVED_MARK} {moved}" for moved in latest_moves(timeline)]
     return [Text(shown(note), style="dim") for note in notes]
