@@ -160,6 +160,26 @@ def test_ingest_checks_against_a_reference_stored_per_slice_are_sliced(
     assert "w2" not in invoke("status", "--store", store).stdout
 
 
+def test_every_output_says_what_moved_in_the_drifted_cell(
+    invoke: Invoke, files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the line of what moved on one line
+    args = ("check", files["de"], "--ref", files["ref"], "--slice", "country")
+    document = json.loads(invoke(*args, "-f", "json").stdout)
+    de = next(s for s in document["slices"] if s["slice"] == "DE")
+    income = next(f for f in de["features"] if f["name"] == "income")
+    assert income["drift"] and income["moves"] and income["stats"]["live"]["p50"] is not None
+    fine = next(s for s in document["slices"] if s["slice"] == "FR")
+    assert all(f["moves"] == [] and f["stats"] is None for f in fine["features"])
+    bucket = income["moves"][0]["bucket"]
+    line = f"income in DE: {bucket}"
+    table = invoke(*args)
+    assert table.exit_code == 1 and f"↳ {line}" in table.stdout, table.stdout
+    markdown = invoke(*args, "-f", "markdown").stdout
+    assert f"↳ income in DE: {bucket.replace('[', chr(92) + '[')}" in markdown
+    assert f"↳ {line}" in invoke(*args, "-f", "html").stdout
+
+
 def test_slices_refused_where_they_cannot_run(invoke: Invoke, files: dict[str, Path]) -> None:
     chunked = invoke(
         "check", files["de"], "--ref", files["ref"], "--slice", "country", "--chunk-rows", "100"

@@ -174,7 +174,7 @@ def _slice_json(s: SliceResult) -> dict[str, Any]:
         "rule": None if check is None else check.decision.rule,
         "features": []
         if check is None
-        else [_chunk_feature_json(f, s.rows) for f in check.features],
+        else [_chunk_feature_json(f, s.rows) | _explanation_json(f) for f in check.features],
     }
 
 

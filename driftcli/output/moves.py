@@ -11,6 +11,7 @@ from driftcli.findings import Move, SummaryStats
 from driftcli.numbers import readable
 from driftcli.output.texts import chunk_label, shown
 from driftcli.results import FeatureResult, Status, Timeline
+from driftcli.sliced import SlicedCheck
 
 MOVED_MARK = "↳"
 """What marks the line of what moved, under the feature's name."""
@@ -65,3 +66,15 @@ def latest_moves(timeline: Timeline) -> list[str]:
     label = chunk_label(timeline, chunk)
     found = [(f.name, explained(f)) for f in chunk.check.features]
     return [f"{name} in {label}: {words}" for name, words in found if words]
+
+
+def slice_moves(result: SlicedCheck) -> list[str]:
+    """`income in DE: [1.63, 4.41): 4.8% -> 15.7%; median ...`, for each cell of the slice
+    matrix that drifted or is uncertain."""
+    found = []
+    for s in result.checked:
+        for f in s.check.features if s.check is not None else []:
+            words = explained(f)
+            if words:
+                found.append(f"{f.name} in {s.label}: {words}")
+    return found

@@ -11,6 +11,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from driftcli.output.moves import MOVED_MARK, slice_moves
 from driftcli.output.table import render_table
 from driftcli.output.texts import compact_count, plural, shown
 from driftcli.output.timeline import cell
@@ -120,7 +121,8 @@ def _summary(result: SlicedCheck) -> Text:
 
 
 def slice_notes(result: SlicedCheck) -> list[str]:
-    """What every format says under the slices: those not checked, and the evidence rule."""
+    """What every format says under the slices: those not checked, what moved in the cells
+    that drifted, and the evidence rule."""
     notes = []
     absent = [s for s in result.slices if s.state is SliceState.ABSENT]
     new = [s for s in result.slices if s.state is SliceState.NEW]
@@ -132,6 +134,7 @@ def slice_notes(result: SlicedCheck) -> list[str]:
         more = result.new_values - len(new)
         extra = f" and {more:,} more" if more > 0 else ""
         notes.append(f"new in live (the reference has none, not checked): {listed}{extra}")
+    notes += [f"{MOVED_MARK} {moved}" for moved in slice_moves(result)]
     checked = len(result.checked)
     features = len(result.feature_names)
     if result.settings.alpha is None:
