@@ -142,6 +142,86 @@ def classifier_part(tries: int) -> dict[str, dict[str, float]]:
     return found
 
 
+def case_tables(case: str, rows: int, seed: int, noise: int = 0) -> list[pa.Table]:
+    """Reference and live tables of one of METHOD_CASES: x and y (and `noise` unchanged
+    normal features); every case but `shift .45` leaves each feature's distribution as
+    it was."""
+    sides = []
+    for side in (0, 1):
+        rng = np.random.default_rng(2 * seed + side)
+        x = rng.standard_normal(rows)
+        e = rng.standard_normal(rows)
+        sign = 1.0 if side == 0 else -1.0
+        if case == "none":
+            y = 0.8 * x + 0.6 * e
+        elif case == "flip":
+            y = sign * 0.8 * x + 0.6 * e
+        elif case == "sin flip":
+            # x symmetric and sin odd: y's distribution is the same either sign.
+            y = sign * np.sin(3 * x) + 0.5 * e
+        elif case == "mixture":
+            # Two components at x = -2 and +2; only the second's correlation flips.
+            second = rng.random(rows) < 0.5
+            rho = np.where(second, 0.8 * sign, 0.8)
+            y = rho * x + np.sqrt(1 - rho**2) * e
+            x = x + np.where(second, 2.0, -2.0)
+        else:  # "shift .45": of x alone, y independent of it
+            y = e
+            x = x + (0.45 if side else 0.0)
+        others = {f"n{i:02d}": rng.standard_normal(rows) for i in range(noise)}
+        sides.append(pa.table({"x": x, "y": y, **others}))
+    return sides
+
+
+METHOD_CASES = ("none", "flip", "sin flip", "mixture", "shift .45")
+
+
+def methods_part(tries: int) -> dict[str, dict[str, dict[str, float]]]:
+    """Each classifier on each case: share of seeded tries evident (p < 0.005) and
+    drifted (the rule, threshold 0.59), median AUC, median CPU seconds of the test;
+    5,000 rows a side, x and y alone and beside 23 unchanged features."""
+    import driftcli.scoring.joint_models as models
+    from driftcli.choices import JointMethod
+
+    fit = models.fit
+
+    def raw(method, x, live, categorical):  # type: ignore[no-untyped-def]
+        return models.Quadratic(x, live, categorical, normal_scores=False).score
+
+    found: dict[str, dict[str, dict[str, float]]] = {}
+    for noise in (0, 23):
+        names = ["x", "y", *(f"n{i:02d}" for i in range(noise))]
+        features = [
+            numeric_feature(n, TypeClass.NUMBER, Cuts(edges=np.array([0.0]), values=None))
+            for n in names
+        ]
+        for label, method, fitter in (
+            ("boosting", JointMethod.BOOSTING, fit),
+            ("qda normal scores", JointMethod.QDA, fit),
+            ("qda raw", JointMethod.QDA, raw),
+        ):
+            models.fit = fitter
+            row: dict[str, dict[str, float]] = {}
+            for case in METHOD_CASES:
+                results, spent = [], []
+                for i in range(tries):
+                    ref, live = case_tables(case, ROWS, 900 + i, noise)
+                    started = time.process_time()
+                    results.append(joint_test(ref, live, features, method=method))
+                    spent.append(time.process_time() - started)
+                row[case] = {
+                    "evident": sum(r.p_value is not None and r.p_value < 0.005 for r in results)
+                    / tries,
+                    "drift": sum(r.drift for r in results) / tries,
+                    "auc": round(statistics.median(r.score or 0.5 for r in results), 3),
+                    "cpu_s": round(statistics.median(spent), 3),
+                }
+            models.fit = fit
+            found[f"{label}, {len(names)} features"] = row
+            print("  ", label, len(names), json.dumps(row), flush=True)
+    return found
+
+
 def data_files(rows: int, where: Path) -> dict[str, Path]:
     """benchmarks/generate.py's files: the ones in benchmarks/data when there, else written."""
     from generate import VERSION, tables
@@ -263,6 +343,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tries", type=int, default=200)
     parser.add_argument("--threshold-tries", type=int, default=20)
+    parser.add_argument("--method-tries", type=int, default=50)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--parts", default="threshold,flip,null,classifier,cost,breakdown")
@@ -276,6 +357,8 @@ def main() -> None:
             print("flip", json.dumps(flip_part(where)), flush=True)
         if "null" in parts:
             print("null", json.dumps(null_part(args.tries)), flush=True)
+        if "methods" in parts:
+            print("methods", json.dumps(methods_part(args.method_tries)), flush=True)
         if "classifier" in parts:
             print("classifier", json.dumps(classifier_part(args.threshold_tries)), flush=True)
         if "breakdown" in parts:

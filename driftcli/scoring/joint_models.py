@@ -1,0 +1,192 @@
+"""The joint test's classifiers: a quadratic discriminant in numpy (the default) and
+scikit-learn's gradient boosting (`--joint-method boosting`, the `driftcli[joint]` extra).
+
+Each is fitted on the training halves of the encoded samples (scoring/joint.py's
+`Encoded`) and scores rows so that live rows score higher; the test only ranks the
+scores, so any monotone score will do.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from collections.abc import Callable
+from statistics import NormalDist
+
+import numpy as np
+import numpy.typing as npt
+
+from driftcli.choices import JointMethod
+from driftcli.errors import UsageError
+
+FloatArray = npt.NDArray[np.float64]
+Scorer = Callable[[FloatArray], FloatArray]
+"""Rows of the encoded matrix -> their scores (higher: more like live)."""
+
+SEED = 20261204
+TREES = 50
+LEARNING_RATE = 0.2
+"""50 trees at a step of 0.2 reach the held-out AUC of 100 at 0.1 within 0.005 on the
+benchmark's cases, at half the fitting and scoring; 30 at 0.3 lose up to 0.025 on a weak
+relation change (benchmarks/joint.py, part `classifier`)."""
+SHRINK = 0.05
+"""Each side's correlation matrix is shrunk this far towards the identity: with tens of
+columns and thousands of rows a side, it keeps the discriminant's noise (and a singular
+matrix, from a column constant on one side) from drowning a relation's change, at a
+loss of under 0.005 AUC on the correlation flip (benchmarks/joint.py, part `methods`)."""
+INSTALL_HINT = "install it with: pip install 'driftcli[joint]', or use --joint-method qda"
+
+
+def require_sklearn() -> None:
+    """`UsageError` when scikit-learn, the optional extra, is not installed (found, not
+    imported: importing it costs a second, spent only once the rows are read)."""
+    try:
+        found = importlib.util.find_spec("sklearn") is not None
+    except (ImportError, ValueError):  # a broken parent, or a module set to None
+        found = False
+    if not found:
+        raise UsageError(
+            "--joint-method boosting needs scikit-learn, which is not installed",
+            hint=INSTALL_HINT,
+        )
+
+
+def fit(
+    method: JointMethod,
+    x: FloatArray,
+    live: npt.NDArray[np.bool_],
+    categorical: list[bool],
+) -> Scorer:
+    """The method's classifier fitted on rows `x` (`live`: which rows are live)."""
+    if method is JointMethod.BOOSTING:
+        return _boosting(x, live, categorical)
+    return Quadratic(x, live, categorical, normal_scores=method is JointMethod.QDA).score
+
+
+def _boosting(x: FloatArray, live: npt.NDArray[np.bool_], categorical: list[bool]) -> Scorer:
+    # Imported before the limit is set: the limit reaches only the OpenMP runtimes loaded
+    # by then, and scikit-learn's compiled modules are what load it.
+    try:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+    except ImportError as error:
+        raise UsageError(
+            f"--joint-method boosting needs scikit-learn, which does not import ({error})",
+            hint=INSTALL_HINT,
+        ) from None
+    from threadpoolctl import threadpool_limits
+
+    model = HistGradientBoostingClassifier(
+        max_iter=TREES,
+        learning_rate=LEARNING_RATE,
+        categorical_features=np.array(categorical) if any(categorical) else None,
+        early_stopping=False,
+        random_state=SEED,
+    )
+    # One thread: the sample is bounded, so a second buys little, and OpenMP threads
+    # spinning on a busy machine (CI runners, shared hosts) cost many times the work.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        model.fit(x, live.astype(np.float64))
+
+    def score(rows: FloatArray) -> FloatArray:
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return np.asarray(model.predict_proba(rows)[:, 1], dtype=np.float64)
+
+    return score
+
+
+class Quadratic:
+    """A Gaussian per side over the design columns, scored by its log-likelihood ratio.
+
+    Design: a numeric value as the normal score of its rank among the reference's
+    training values (`normal_scores`; raw, else), missing as the median; its missing
+    indicator as is; a categorical code one-hot. Normal scores make every numeric
+    feature normal in the reference whatever its shape, so the Gaussians' correlations
+    measure dependence (rank correlation), and a long tail cannot dominate them.
+    """
+
+    def __init__(
+        self,
+        x: FloatArray,
+        live: npt.NDArray[np.bool_],
+        categorical: list[bool],
+        normal_scores: bool = True,
+    ) -> None:
+        self._categorical = categorical
+        reference = x[~live]
+        self._sorted = [
+            np.sort(column[~np.isnan(column)]) if not is_category else np.empty(0)
+            for column, is_category in zip(reference.T, categorical, strict=True)
+        ]
+        self._normal_scores = normal_scores
+        self._codes = [
+            np.unique(column) if is_category else np.empty(0)
+            for column, is_category in zip(x.T, categorical, strict=True)
+        ]
+        design = self._design(x)
+        varies = design.std(axis=0) > 0
+        self._keep = varies
+        design = design[:, varies]
+        self._mean = design.mean(axis=0)
+        self._scale = design.std(axis=0)
+        design = (design - self._mean) / self._scale
+        self._sides = [_Gaussian(design[~live]), _Gaussian(design[live])]
+
+    def _design(self, x: FloatArray) -> FloatArray:
+        columns: list[FloatArray] = []
+        for j, is_category in enumerate(self._categorical):
+            column = x[:, j]
+            if is_category:
+                columns.append((column[:, None] == self._codes[j][None, :]).astype(np.float64))
+            else:
+                columns.append(self._numbers(column, self._sorted[j])[:, None])
+        return np.hstack(columns) if columns else np.empty((len(x), 0))
+
+    def _numbers(self, column: FloatArray, reference: FloatArray) -> FloatArray:
+        if len(reference) == 0:
+            return np.zeros(len(column))
+        present = ~np.isnan(column)
+        if not self._normal_scores:
+            return np.where(present, column, float(np.median(reference)))
+        values = column[present]
+        # Twice the mid-rank among the reference's values, less a half: the normal score
+        # of the share (below + upto + 1) / (2 (m + 1)), looked up.
+        below = np.searchsorted(reference, values, side="left")
+        upto = np.searchsorted(reference, values, side="right")
+        out = np.zeros(len(column))
+        out[present] = _normal_scores(len(reference))[below + upto]
+        return out
+
+    def score(self, rows: FloatArray) -> FloatArray:
+        """Log-likelihood of live over reference (up to a constant)."""
+        design = (self._design(rows)[:, self._keep] - self._mean) / self._scale
+        reference, live = self._sides
+        return reference.distance(design) - live.distance(design)
+
+
+class _Gaussian:
+    """One side's mean and (shrunk) correlation, as the whitening that scores rows."""
+
+    def __init__(self, rows: FloatArray) -> None:
+        self.mean = rows.mean(axis=0)
+        centred = rows - self.mean
+        sd = np.sqrt((centred**2).mean(axis=0))
+        sd[sd == 0] = 1.0
+        correlation = (centred / sd).T @ (centred / sd) / max(len(rows) - 1, 1)
+        shrunk = (1 - SHRINK) * correlation + SHRINK * np.eye(len(sd))
+        lower = np.linalg.cholesky(shrunk)
+        self.whiten = np.linalg.inv(lower).T / sd[:, None]
+        self.half_log_det = float(np.log(np.diag(lower)).sum() + np.log(sd).sum())
+
+    def distance(self, rows: FloatArray) -> FloatArray:
+        """Half the squared Mahalanobis distance plus half the log-determinant: minus the
+        log-density, up to a constant."""
+        whitened = (rows - self.mean) @ self.whiten
+        return np.asarray(0.5 * (whitened**2).sum(axis=1) + self.half_log_det)
+
+
+@functools.cache
+def _normal_scores(m: int) -> FloatArray:
+    """Φ⁻¹((k + 1) / (2 (m + 1))) for k = 0 .. 2m: the normal scores of every mid-rank a
+    value can have among m reference values."""
+    standard = NormalDist()
+    return np.array([standard.inv_cdf((k + 1) / (2 * (m + 1))) for k in range(2 * m + 1)])
