@@ -64,13 +64,24 @@ FEATURES = [
 ]
 
 
-def threshold_part(tries: int) -> dict[str, float]:
-    aucs = [
-        joint_test(pair(ROWS, 0.0, 2 * i), pair(ROWS, 0.0, 2 * i + 1, 0.45), FEATURES).score
-        for i in range(tries)
-    ]
-    found = [a for a in aucs if a is not None]
-    return {"median_auc": statistics.median(found), "min": min(found), "max": max(found)}
+def threshold_part(tries: int) -> dict[str, dict[str, float]]:
+    from driftcli.choices import JointMethod
+
+    out = {}
+    for method in JointMethod:
+        aucs = [
+            joint_test(
+                pair(ROWS, 0.0, 2 * i), pair(ROWS, 0.0, 2 * i + 1, 0.45), FEATURES, method=method
+            ).score
+            for i in range(tries)
+        ]
+        found = [a for a in aucs if a is not None]
+        out[method.value] = {
+            "median_auc": statistics.median(found),
+            "min": min(found),
+            "max": max(found),
+        }
+    return out
 
 
 def flip_part(where: Path) -> dict[str, object]:
@@ -90,17 +101,26 @@ def flip_part(where: Path) -> dict[str, object]:
     }
 
 
-def null_part(tries: int) -> dict[str, float]:
+def null_part(tries: int) -> dict[str, dict[str, float]]:
+    from driftcli.choices import JointMethod
+
     seeds = [(10_000 + 2 * i, 10_001 + 2 * i) for i in range(tries)]
-    results = [joint_test(pair(ROWS, 0.8, a), pair(ROWS, 0.8, b), FEATURES) for a, b in seeds]
-    p = np.array([r.p_value for r in results], dtype=float)
-    return {
-        "tries": tries,
-        "false_alarms": sum(r.drift for r in results) / tries,
-        "uncertain": sum(r.status.value == "uncertain" for r in results) / tries,
-        **{f"share_p_below_{level}": float(np.mean(p < level)) for level in (0.01, 0.05, 0.1)},
-        "max_auc": max(r.score or 0.0 for r in results),
-    }
+    found = {}
+    for method in JointMethod:
+        results = [
+            joint_test(pair(ROWS, 0.8, a), pair(ROWS, 0.8, b), FEATURES, method=method)
+            for a, b in seeds
+        ]
+        p = np.array([r.p_value for r in results], dtype=float)
+        found[method.value] = {
+            "tries": tries,
+            "false_alarms": sum(r.drift for r in results) / tries,
+            "uncertain": sum(r.status.value == "uncertain" for r in results) / tries,
+            "small": sum(r.small for r in results) / tries,
+            **{f"share_p_below_{level}": float(np.mean(p < level)) for level in (0.01, 0.05, 0.1)},
+            "max_auc": max(r.score or 0.0 for r in results),
+        }
+    return found
 
 
 def wide(rows: int, rho_ref: float, rho_live: float, seed: int, shift: float = 0.0):
@@ -186,7 +206,7 @@ def methods_part(tries: int) -> dict[str, dict[str, dict[str, float]]]:
     fit = models.fit
 
     def raw(method, x, live, categorical):  # type: ignore[no-untyped-def]
-        return models.Quadratic(x, live, categorical, normal_scores=False).score
+        return models.Quadratic(x, live, categorical, normal_scores=False)
 
     found: dict[str, dict[str, dict[str, float]]] = {}
     for noise in (0, 23):
@@ -222,6 +242,53 @@ def methods_part(tries: int) -> dict[str, dict[str, dict[str, float]]]:
     return found
 
 
+def coverage_part(tries: int) -> dict[str, dict[str, float]]:
+    """How often the AUC's one-sided 90% bounds hold the classifier's true AUC: per try,
+    the default classifier is fitted on 2,500 rows a side, its AUC measured on 2,500 fresh
+    held-out rows a side with its bounds, and its true AUC on 100,000 fresh rows a side."""
+    from driftcli.choices import JointMethod
+    from driftcli.scoring import joint_models
+    from driftcli.scoring.joint import auc_test, encode
+
+    found = {}
+    for case in ("none", "flip", "mixture", "shift .45"):
+        below = above = 0
+        for i in range(tries):
+            train, held, true = (case_tables(case, n, 3 * i + k + 7_000) for k, n in
+                                 enumerate((2_500, 2_500, 100_000)))  # fmt: skip
+            x = np.vstack([encode(t, FEATURES).matrix for t in train])
+            live = np.r_[np.zeros(2_500, dtype=bool), np.ones(2_500, dtype=bool)]
+            model = joint_models.fit(JointMethod.QDA, x, live, [False] * 4)
+            measured = auc_test(*(model.score(model.inputs(encode(t, FEATURES).matrix))
+                                  for t in held))  # fmt: skip
+            truth = auc_test(*(model.score(model.inputs(encode(t, FEATURES).matrix))
+                               for t in true)).auc  # fmt: skip
+            below += measured.upper < truth
+            above += measured.lower > truth
+        found[case] = {
+            "upper_bound_holds": 1 - below / tries,
+            "lower_bound_holds": 1 - above / tries,
+            "interval_holds": 1 - (below + above) / tries,
+        }
+    return found
+
+
+def methods_table(found: dict[str, dict[str, dict[str, float]]]) -> str:
+    """methods_part's figures as a Markdown table: per cell, share evident / share drift,
+    median AUC, median CPU seconds."""
+    lines = [
+        "| classifier, features | " + " | ".join(METHOD_CASES) + " |",
+        "|---" * (len(METHOD_CASES) + 1) + "|",
+    ]
+    for name, row in found.items():
+        cells = [
+            f"{c['evident']:.0%} / {c['drift']:.0%}, {c['auc']:.3f}, {c['cpu_s']:.2f} s"
+            for c in (row[case] for case in METHOD_CASES)
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def data_files(rows: int, where: Path) -> dict[str, Path]:
     """benchmarks/generate.py's files: the ones in benchmarks/data when there, else written."""
     from generate import VERSION, tables
@@ -255,11 +322,14 @@ def cost_part(rows: int, turns: int, where: Path) -> dict[str, float]:
     )  # fmt: skip
     base = [sys.executable, "-m", "driftcli", "check", str(paths["live"]), "--store",
             str(snapshot), "--format", "json"]  # fmt: skip
-    runs: dict[str, dict[str, list[float]]] = {
-        name: {"cpu": [], "wall": []} for name in ("check", "check --joint")
+    commands = {
+        "check": base,
+        "check --joint": [*base, "--joint"],
+        "check --joint --joint-method boosting": [*base, "--joint", "--joint-method", "boosting"],
     }
+    runs: dict[str, dict[str, list[float]]] = {name: {"cpu": [], "wall": []} for name in commands}
     for _ in range(turns):
-        for name, argv in (("check", base), ("check --joint", [*base, "--joint"])):
+        for name, argv in commands.items():
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             subprocess.run(argv, capture_output=True, check=False, cwd=ROOT)
@@ -270,10 +340,11 @@ def cost_part(rows: int, turns: int, where: Path) -> dict[str, float]:
     found: dict[str, float] = {"rows": rows, "features": len(COLUMNS)}
     for measure in ("cpu", "wall"):
         check = statistics.median(runs["check"][measure])
-        joint = statistics.median(runs["check --joint"][measure])
-        found[f"check_{measure}_s"] = round(check, 2)
-        found[f"check_joint_{measure}_s"] = round(joint, 2)
-        found[f"joint_added_over_check_{measure}"] = round((joint - check) / check, 2)
+        found[f"check {measure} s"] = round(check, 2)
+        for name in list(commands)[1:]:
+            joint = statistics.median(runs[name][measure])
+            found[f"{name} {measure} s"] = round(joint, 2)
+            found[f"{name}: added over check, {measure}"] = round((joint - check) / check, 2)
     return found
 
 
@@ -292,14 +363,15 @@ def timed(owner, name):
     setattr(owner, name, outer)
 import driftcli.cli
 from driftcli.api import checks, joint as wiring
-from driftcli.scoring import joint
-if "--joint" in sys.argv:
+from driftcli.scoring import joint, joint_models
+if "boosting" in sys.argv:
     started = time.process_time()
     import sklearn.ensemble
     spent["import scikit-learn"] = time.process_time() - started
 timed(wiring.LiveRows, "add")
-for name in ("encode", "_fit", "_contributors", "joint_test"):
+for name in ("encode", "_contributors", "joint_test"):
     timed(joint, name)
+timed(joint_models, "fit")
 timed(checks, "count_chunks")
 leave = os._exit
 def report(code):
@@ -324,7 +396,7 @@ def breakdown_part(rows: int, turns: int, where: Path) -> dict[str, dict[str, fl
             check=True, capture_output=True, cwd=ROOT,
         )  # fmt: skip
     found = {}
-    for flags in ([], ["--joint"]):
+    for flags in ([], ["--joint"], ["--joint", "--joint-method", "boosting"]):
         runs = []
         for _ in range(turns):
             done = subprocess.run(
@@ -357,8 +429,12 @@ def main() -> None:
             print("flip", json.dumps(flip_part(where)), flush=True)
         if "null" in parts:
             print("null", json.dumps(null_part(args.tries)), flush=True)
+        if "coverage" in parts:
+            print("coverage", json.dumps(coverage_part(args.tries)), flush=True)
         if "methods" in parts:
-            print("methods", json.dumps(methods_part(args.method_tries)), flush=True)
+            found = methods_part(args.method_tries)
+            print("methods", json.dumps(found), flush=True)
+            print(methods_table(found), flush=True)
         if "classifier" in parts:
             print("classifier", json.dumps(classifier_part(args.threshold_tries)), flush=True)
         if "breakdown" in parts:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,7 +103,31 @@ def test_joint_from_the_config_file_and_in_the_table(
     done = run_driftcli("check", files["flipped"], "--ref", files["ref"], cwd=tmp_path)
     assert done.returncode == 1
     text = done.stdout.decode()
-    assert "joint: drift: AUC 0.8" in text and "moved together: " in text
+    assert re.search(
+        r"joint: drift: AUC 0\.[89]\d\d \(0\.\d{3} to 0\.\d{3}, material from 0\.62\)", text
+    )
+    assert "moved together: " in text
+
+
+def test_an_evident_change_below_the_threshold_is_ok_and_small_with_its_reason(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(5000)
+    nudged = correlated(5000, 0.8, 4).set_column(0, "x", pa.array(x + 0.2))
+    live = write_table(
+        nudged.set_column(1, "y", pa.array(0.8 * x + 0.6 * rng.standard_normal(5000))),
+        tmp_path / "live.parquet",
+    )
+    code, report = check_json({**files, "live": live}, "live")
+    assert code == 0  # nothing material: not the joint change, nor any feature's
+    joint = report["joint"]
+    assert joint["status"] == "ok" and joint["small"] is True and joint["drift"] is False
+    assert joint["p_value"] < 0.005 and joint["score_upper"] < 0.62
+    assert joint["reason"].startswith("small: the joint change is evident (p ")
+    assert joint["contributors"] == []
+    done = run_driftcli("check", live, "--ref", files["ref"], "--joint", cwd=tmp_path)
+    assert "; small: the joint change is evident" in done.stdout.decode()
 
 
 def test_live_rows_from_stdin(files: dict[str, Path]) -> None:

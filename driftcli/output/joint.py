@@ -39,14 +39,13 @@ def joint_line(joint: JointResult) -> str:
             f"({joint.reference_rows} ref / {joint.live_rows} live held out)"
         )
     moved = ", ".join(shown(c.feature) for c in joint.contributors)
-    status = "ok, small" if joint.small else joint.status.value
     bounds = (
         f"{joint.score_lower:.3f} to {joint.score_upper:.3f}, "
         if joint.score_lower is not None and joint.score_upper is not None
         else ""
     )
     return (
-        f"joint: {status}: AUC {joint.score:.3f} ({bounds}material from "
+        f"joint: {joint.status.value}: AUC {joint.score:.3f} ({bounds}material from "
         f"{joint.threshold:g}), p {format_p_value(joint.p_value)}"
         + (f"; {joint.reason}" if joint.reason else "")
         + (f"; moved together: {moved}" if moved else "")

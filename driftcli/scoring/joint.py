@@ -29,7 +29,7 @@ from driftcli.columns.values import read_numbers, read_texts
 from driftcli.counting.buckets import Feature
 from driftcli.results import JointContributor, JointResult, Status
 from driftcli.scoring import joint_models
-from driftcli.scoring.joint_models import Scorer
+from driftcli.scoring.joint_models import Model
 
 JOINT_SAMPLE_ROWS = 10_000
 """Rows a side at most: the reference's stored sample holds this many."""
@@ -132,8 +132,8 @@ def joint_test(
         )
     x_train = np.vstack([ref.matrix[ref_train], cur.matrix[cur_train]])
     is_live = np.r_[np.zeros(len(ref_train), dtype=bool), np.ones(len(cur_train), dtype=bool)]
-    score = joint_models.fit(method, x_train, is_live, ref.categorical)
-    scores = score(np.vstack([ref.matrix[ref_test], cur.matrix[cur_test]]))
+    model = joint_models.fit(method, x_train, is_live, ref.categorical)
+    scores = model.score(model.inputs(np.vstack([ref.matrix[ref_test], cur.matrix[cur_test]])))
     found = auc_test(scores[:n_ref], scores[n_ref:])
     status, reason, small = verdict(found, threshold, evidence, n_ref, n_live)
     contributors: tuple[JointContributor, ...] = ()
@@ -143,7 +143,7 @@ def joint_test(
         x_few = np.vstack(
             [ref.matrix[ref_few], cur.matrix[rng.permutation(cur_test)[:IMPORTANCE_ROWS]]]
         )
-        contributors = _contributors(score, x_few, len(ref_few), ref.groups, rng)
+        contributors = _contributors(model, x_few, len(ref_few), ref.groups, rng)
     return JointResult(
         round(found.auc, 6),
         threshold,
@@ -256,7 +256,7 @@ def _ranks(values: FloatArray) -> tuple[FloatArray, npt.NDArray[np.int64]]:
 
 
 def _contributors(
-    score: Scorer,
+    model: Model,
     x_test: FloatArray,
     n_ref: int,
     groups: dict[str, list[int]],
@@ -264,14 +264,15 @@ def _contributors(
 ) -> tuple[JointContributor, ...]:
     """Permutation importance on (part of) the held-out half: the AUC lost when one
     feature's columns are shuffled across the held-out rows (both sides together)."""
-    scores = score(x_test)
+    inputs = model.inputs(x_test)
+    scores = model.score(inputs)
     auc = auc_test(scores[:n_ref], scores[n_ref:]).auc
     found = []
-    for name, index in groups.items():
-        shuffled = x_test.copy()
-        order = rng.permutation(len(x_test))
-        shuffled[:, index] = x_test[order][:, index]
-        scores = score(shuffled)
+    for name, group in groups.items():
+        index = model.columns(group)
+        shuffled = inputs.copy()
+        shuffled[:, index] = inputs[rng.permutation(len(inputs))][:, index]
+        scores = model.score(shuffled)
         lost = auc - auc_test(scores[:n_ref], scores[n_ref:]).auc
         found.append(JointContributor(name, round(lost, 4)))
     found.sort(key=lambda c: -c.importance)

@@ -3,7 +3,8 @@ scikit-learn's gradient boosting (`--joint-method boosting`, the `driftcli[joint
 
 Each is fitted on the training halves of the encoded samples (scoring/joint.py's
 `Encoded`) and scores rows so that live rows score higher; the test only ranks the
-scores, so any monotone score will do.
+scores, so any monotone score will do. A model reads rows as its own input columns
+once (`inputs`), so the importances shuffle those, not the rows, and score again.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import functools
 import importlib.util
 from collections.abc import Callable
 from statistics import NormalDist
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -20,8 +22,20 @@ from driftcli.choices import JointMethod
 from driftcli.errors import UsageError
 
 FloatArray = npt.NDArray[np.float64]
-Scorer = Callable[[FloatArray], FloatArray]
-"""Rows of the encoded matrix -> their scores (higher: more like live)."""
+
+
+class Model(Protocol):
+    """A fitted classifier of reference (low scores) against live rows (high)."""
+
+    def inputs(self, rows: FloatArray) -> FloatArray:
+        """Rows of the encoded matrix as the model's input columns."""
+
+    def columns(self, group: list[int]) -> list[int]:
+        """The input columns that encoded columns `group` (one feature's) become."""
+
+    def score(self, inputs: FloatArray) -> FloatArray:
+        """Input rows -> their scores (higher: more like live)."""
+
 
 SEED = 20261204
 TREES = 50
@@ -56,14 +70,29 @@ def fit(
     x: FloatArray,
     live: npt.NDArray[np.bool_],
     categorical: list[bool],
-) -> Scorer:
+) -> Model:
     """The method's classifier fitted on rows `x` (`live`: which rows are live)."""
     if method is JointMethod.BOOSTING:
-        return _boosting(x, live, categorical)
-    return Quadratic(x, live, categorical, normal_scores=method is JointMethod.QDA).score
+        return _Boosting(_boosting(x, live, categorical))
+    return Quadratic(x, live, categorical)
 
 
-def _boosting(x: FloatArray, live: npt.NDArray[np.bool_], categorical: list[bool]) -> Scorer:
+class _Boosting:
+    """The trees read the encoded rows as they are."""
+
+    def __init__(self, score: Callable[[FloatArray], FloatArray]) -> None:
+        self.score = score
+
+    def inputs(self, rows: FloatArray) -> FloatArray:
+        return rows
+
+    def columns(self, group: list[int]) -> list[int]:
+        return group
+
+
+def _boosting(
+    x: FloatArray, live: npt.NDArray[np.bool_], categorical: list[bool]
+) -> Callable[[FloatArray], FloatArray]:
     # Imported before the limit is set: the limit reaches only the OpenMP runtimes loaded
     # by then, and scikit-learn's compiled modules are what load it.
     try:
@@ -122,10 +151,15 @@ class Quadratic:
             np.unique(column) if is_category else np.empty(0)
             for column, is_category in zip(x.T, categorical, strict=True)
         ]
+        widths = [
+            len(codes) if is_category else 1
+            for codes, is_category in zip(self._codes, categorical, strict=True)
+        ]
+        origin = np.repeat(np.arange(len(categorical)), widths)
         design = self._design(x)
-        varies = design.std(axis=0) > 0
-        self._keep = varies
-        design = design[:, varies]
+        self._keep = design.std(axis=0) > 0
+        self._origin = origin[self._keep]
+        design = design[:, self._keep]
         self._mean = design.mean(axis=0)
         self._scale = design.std(axis=0)
         design = (design - self._mean) / self._scale
@@ -141,6 +175,13 @@ class Quadratic:
                 columns.append(self._numbers(column, self._sorted[j])[:, None])
         return np.hstack(columns) if columns else np.empty((len(x), 0))
 
+    def inputs(self, rows: FloatArray) -> FloatArray:
+        """The design columns the Gaussians were fitted on, standardized."""
+        return np.asarray((self._design(rows)[:, self._keep] - self._mean) / self._scale)
+
+    def columns(self, group: list[int]) -> list[int]:
+        return [int(i) for i in np.flatnonzero(np.isin(self._origin, group))]
+
     def _numbers(self, column: FloatArray, reference: FloatArray) -> FloatArray:
         if len(reference) == 0:
             return np.zeros(len(column))
@@ -148,19 +189,18 @@ class Quadratic:
         if not self._normal_scores:
             return np.where(present, column, float(np.median(reference)))
         values = column[present]
-        # Twice the mid-rank among the reference's values, less a half: the normal score
-        # of the share (below + upto + 1) / (2 (m + 1)), looked up.
+        # below + upto is twice the value's mid-rank among the m reference values (from
+        # 0); its normal score, of the share (below + upto + 1) / (2 (m + 1)), looked up.
         below = np.searchsorted(reference, values, side="left")
         upto = np.searchsorted(reference, values, side="right")
         out = np.zeros(len(column))
         out[present] = _normal_scores(len(reference))[below + upto]
         return out
 
-    def score(self, rows: FloatArray) -> FloatArray:
+    def score(self, inputs: FloatArray) -> FloatArray:
         """Log-likelihood of live over reference (up to a constant)."""
-        design = (self._design(rows)[:, self._keep] - self._mean) / self._scale
         reference, live = self._sides
-        return reference.distance(design) - live.distance(design)
+        return reference.distance(inputs) - live.distance(inputs)
 
 
 class _Gaussian:
