@@ -371,8 +371,7 @@ def check(
     with progress(shown=not quiet):
         result = context.run(lambda: _run(context, inputs, grouping, fail_on_any_chunk))
     seconds = time.monotonic() - started
-    for line in [] if quiet else warnings_of(result):
-        note(line)
+    _note_warnings(result, quiet)
     main = MainReport(output_format, output, to_stdout=not quiet, view=View(sort, only_failing))
     try:
         context.run(lambda: emit(result, main, reports, summary))
@@ -381,6 +380,12 @@ def check(
         # report could not be written, since the check itself was made.
         monitor.checked(result, result.live.name if live else window or "live", seconds)
     raise typer.Exit(_exit_code(result, exit_zero))
+
+
+def _note_warnings(result: "CheckResult | Timeline | SlicedCheck", quiet: bool) -> None:
+    """What stderr says beside the report, unless --quiet."""
+    for line in [] if quiet else warnings_of(result):
+        note(line)
 
 
 def _report_files(
