@@ -1,26 +1,36 @@
-"""The joint test (`check --joint`): its materiality threshold, power, calibration and cost.
+"""The joint test (`check --joint`): its classifiers, threshold, power, calibration and cost.
 
-    .venv/bin/python benchmarks/joint.py                 # all six parts, seeded
-    .venv/bin/python benchmarks/joint.py --tries 200 --rows 1000000
+    .venv/bin/python benchmarks/joint.py                 # every part, seeded
+    .venv/bin/python benchmarks/joint.py --parts methods --method-tries 50
 
-1. threshold: the held-out AUC this classifier reaches on a 0.45 sd mean shift of
-   one normal feature (beside a second, unchanged one) at 5,000 rows a side: the
-   product's feature materiality, in AUC (the default threshold is set from it).
+1. threshold: the held-out AUC each classifier reaches on a 0.45 sd mean shift
+   of one normal feature (beside a second, unchanged one) at 5,000 rows a side:
+   the product's feature materiality, in AUC (each default threshold is set
+   from it).
 2. flip: two normals correlated +0.8 in the reference and -0.8 live, marginals
    unchanged, 5,000 rows a side, through `driftcli check --joint`: joint drift
    found, no feature drift.
-3. null: no change, `--tries` seeded pairs of 5,000 rows a side: the share of
-   joint false alarms, and the p-value's shares below 0.01, 0.05, 0.1.
-4. classifier: the classifier's size (trees x step) against its power and cost:
-   median held-out AUC over `--threshold-tries` seeded pairs of 10,000 rows a
-   side (the sample's bound) on the flip, on a weaker relation change (+0.8 to
-   +0.5) beside 23 unchanged features, and on the 0.45 sd shift; CPU seconds
-   to fit and score.
-5. cost: 1M rows x 25 features (benchmarks/generate.py's files, from
-   benchmarks/data when there), `driftcli check` of a stored reference with and
-   without --joint, in turns: the joint test's added CPU and wall time against
-   the per-feature check's.
-6. breakdown: where `check --joint`'s CPU goes, step by step, in one process.
+3. null: no change, `--tries` seeded pairs of 5,000 rows a side, each
+   classifier: the share of joint false alarms, and the p-value's shares below
+   0.01, 0.05, 0.1.
+4. coverage: how often the AUC's one-sided 90% bounds hold the default
+   classifier's true AUC (measured on 100,000 fresh rows a side), `--tries`
+   tries per case.
+5. methods: each classifier (gradient boosting; the quadratic discriminant on
+   normal scores and on raw values) on changes the marginals miss (the flip, a
+   sine relation whose sign flips, a mixture component's correlation flip) and
+   a plain mean shift, with no change as control: share evident, share
+   drifted, median AUC, CPU; `--method-tries` pairs a cell; a Markdown table.
+6. classifier: the trees' size (trees x step), and the discriminant, against
+   power and cost: median held-out AUC over `--threshold-tries` seeded pairs of
+   10,000 rows a side (the sample's bound) on the flip, on a weaker relation
+   change (+0.8 to +0.5) beside 23 unchanged features, and on the 0.45 sd
+   shift; CPU seconds to fit and score.
+7. cost: 1M rows x 25 features (benchmarks/generate.py's files, from
+   benchmarks/data when there), `driftcli check` of a stored reference
+   without --joint, with it, and with --joint-method boosting, in turns: the
+   joint test's added CPU and wall time against the per-feature check's.
+8. breakdown: where each `check`'s CPU goes, step by step, in one process.
 """
 
 from __future__ import annotations
@@ -136,7 +146,8 @@ def wide(rows: int, rho_ref: float, rho_live: float, seed: int, shift: float = 0
 
 
 def classifier_part(tries: int) -> dict[str, dict[str, float]]:
-    import driftcli.scoring.joint as joint
+    import driftcli.scoring.joint_models as models
+    from driftcli.choices import JointMethod
 
     names = ["x", "y", *(f"n{i:02d}" for i in range(23))]
     features = [
@@ -145,8 +156,12 @@ def classifier_part(tries: int) -> dict[str, dict[str, float]]:
     ]
     cases = {"flip": (0.8, -0.8, 0.0), "rho .8 to .5": (0.8, 0.5, 0.0), "shift .45": (0, 0, 0.45)}
     found: dict[str, dict[str, float]] = {}
-    for trees, step in ((100, 0.1), (50, 0.2), (30, 0.3), (20, 0.3)):
-        joint.TREES, joint.LEARNING_RATE = trees, step
+    sizes = ((100, 0.1), (50, 0.2), (30, 0.3), (20, 0.3))
+    for label, method, trees, step in [
+        *((f"{t} trees x {s}", JointMethod.BOOSTING, t, s) for t, s in sizes),
+        ("qda", JointMethod.QDA, models.TREES, models.LEARNING_RATE),
+    ]:
+        models.TREES, models.LEARNING_RATE = trees, step
         row: dict[str, float] = {}
         spent = []
         for case, (rho_ref, rho_live, shift) in cases.items():
@@ -154,11 +169,12 @@ def classifier_part(tries: int) -> dict[str, dict[str, float]]:
             for i in range(tries):
                 ref, live = wide(10_000, rho_ref, rho_live, 500 + i, shift)
                 started = time.process_time()
-                aucs.append(joint_test(ref, live, features, threshold=1.0).score or 0.0)
+                result = joint_test(ref, live, features, threshold=1.0, method=method)
+                aucs.append(result.score or 0.0)
                 spent.append(time.process_time() - started)
             row[f"{case} auc"] = round(statistics.median(aucs), 3)
         row["cpu_s"] = round(statistics.median(spent), 3)
-        found[f"{trees} trees x {step}"] = row
+        found[label] = row
     return found
 
 
@@ -418,7 +434,9 @@ def main() -> None:
     parser.add_argument("--method-tries", type=int, default=50)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--turns", type=int, default=3)
-    parser.add_argument("--parts", default="threshold,flip,null,classifier,cost,breakdown")
+    parser.add_argument(
+        "--parts", default="threshold,flip,null,coverage,methods,classifier,cost,breakdown"
+    )
     args = parser.parse_args()
     parts = args.parts.split(",")
     with tempfile.TemporaryDirectory() as tmp:
