@@ -137,3 +137,20 @@ def test_no_false_alarms_under_no_change_with_categories_and_missing_values() ->
     assert sum(r.drift for r in results) <= 2  # at most 1%
     assert 0.05 <= np.mean(p < 0.1) <= 0.15
     assert 0.4 <= np.mean(p < 0.5) <= 0.6
+
+
+def test_the_discriminants_shuffled_scores_are_those_of_the_shuffled_rows() -> None:
+    from driftcli.scoring.joint import encode
+    from driftcli.scoring.joint_models import Quadratic
+
+    ref, live = mixed(2000, 1, moved=False), mixed(2000, 2, moved=True)
+    encoded = [encode(t, mixed_features()) for t in (ref, live)]
+    x = np.vstack([e.matrix for e in encoded])
+    model = Quadratic(x, np.r_[np.zeros(2000, bool), np.ones(2000, bool)], encoded[0].categorical)
+    inputs = model.inputs(x)
+    order = np.random.default_rng(2).permutation(len(inputs))
+    for group in encoded[0].groups.values():
+        index = model.columns(group)
+        rows = inputs.copy()
+        rows[:, index] = inputs[order][:, index]
+        assert np.allclose(model.shuffled(inputs)(index, order), model.score(rows))

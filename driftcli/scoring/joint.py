@@ -267,12 +267,10 @@ def _contributors(
     inputs = model.inputs(x_test)
     scores = model.score(inputs)
     auc = auc_test(scores[:n_ref], scores[n_ref:]).auc
+    shuffled = model.shuffled(inputs)
     found = []
     for name, group in groups.items():
-        index = model.columns(group)
-        shuffled = inputs.copy()
-        shuffled[:, index] = inputs[rng.permutation(len(inputs))][:, index]
-        scores = model.score(shuffled)
+        scores = shuffled(model.columns(group), rng.permutation(len(inputs)))
         lost = auc - auc_test(scores[:n_ref], scores[n_ref:]).auc
         found.append(JointContributor(name, round(lost, 4)))
     found.sort(key=lambda c: -c.importance)

@@ -36,6 +36,12 @@ class Model(Protocol):
     def score(self, inputs: FloatArray) -> FloatArray:
         """Input rows -> their scores (higher: more like live)."""
 
+    def shuffled(self, inputs: FloatArray) -> Shuffled:
+        """Scores of `inputs` with some columns' rows reordered, for the importances."""
+
+
+Shuffled = Callable[[list[int], npt.NDArray[np.int64]], FloatArray]
+"""(input columns, an order of the rows) -> the scores with those columns reordered."""
 
 SEED = 20261204
 TREES = 50
@@ -88,6 +94,14 @@ class _Boosting:
 
     def columns(self, group: list[int]) -> list[int]:
         return group
+
+    def shuffled(self, inputs: FloatArray) -> Shuffled:
+        def scores(index: list[int], order: npt.NDArray[np.int64]) -> FloatArray:
+            rows = inputs.copy()
+            rows[:, index] = inputs[order][:, index]
+            return self.score(rows)
+
+        return scores
 
 
 def _boosting(
@@ -201,7 +215,23 @@ class Quadratic:
     def score(self, inputs: FloatArray) -> FloatArray:
         """Log-likelihood of live over reference (up to a constant)."""
         reference, live = self._sides
-        return reference.distance(inputs) - live.distance(inputs)
+        return reference.distance(reference.whitened(inputs)) - live.distance(live.whitened(inputs))
+
+    def shuffled(self, inputs: FloatArray) -> Shuffled:
+        """Reordering columns adds (reordered - original) @ whiten's rows for them to each
+        side's whitened rows: a feature's importance costs its columns, not all of them."""
+        reference, live = self._sides
+        base = [reference.whitened(inputs), live.whitened(inputs)]
+
+        def scores(index: list[int], order: npt.NDArray[np.int64]) -> FloatArray:
+            change = inputs[order][:, index] - inputs[:, index]
+            near, far = (
+                side.distance(whitened + change @ side.whiten[index])
+                for side, whitened in zip(self._sides, base, strict=True)
+            )
+            return np.asarray(near - far)
+
+        return scores
 
 
 class _Gaussian:
@@ -218,10 +248,13 @@ class _Gaussian:
         self.whiten = np.linalg.inv(lower).T / sd[:, None]
         self.half_log_det = float(np.log(np.diag(lower)).sum() + np.log(sd).sum())
 
-    def distance(self, rows: FloatArray) -> FloatArray:
-        """Half the squared Mahalanobis distance plus half the log-determinant: minus the
-        log-density, up to a constant."""
-        whitened = (rows - self.mean) @ self.whiten
+    def whitened(self, rows: FloatArray) -> FloatArray:
+        """Rows centred on this side's mean and whitened by its covariance."""
+        return np.asarray((rows - self.mean) @ self.whiten)
+
+    def distance(self, whitened: FloatArray) -> FloatArray:
+        """Half the squared Mahalanobis distance plus half the log-determinant, of whitened
+        rows: minus the log-density, up to a constant."""
         return np.asarray(0.5 * (whitened**2).sum(axis=1) + self.half_log_det)
 
 
