@@ -1,26 +1,36 @@
-"""The joint test (`check --joint`): its materiality threshold, power, calibration and cost.
+"""The joint test (`check --joint`): its classifiers, threshold, power, calibration and cost.
 
-    .venv/bin/python benchmarks/joint.py                 # all six parts, seeded
-    .venv/bin/python benchmarks/joint.py --tries 200 --rows 1000000
+    .venv/bin/python benchmarks/joint.py                 # every part, seeded
+    .venv/bin/python benchmarks/joint.py --parts methods --method-tries 50
 
-1. threshold: the held-out AUC this classifier reaches on a 0.45 sd mean shift of
-   one normal feature (beside a second, unchanged one) at 5,000 rows a side: the
-   product's feature materiality, in AUC (the default threshold is set from it).
+1. threshold: the held-out AUC each classifier reaches on a 0.45 sd mean shift
+   of one normal feature (beside a second, unchanged one) at 5,000 rows a side:
+   the product's feature materiality, in AUC (each default threshold is set
+   from it).
 2. flip: two normals correlated +0.8 in the reference and -0.8 live, marginals
    unchanged, 5,000 rows a side, through `driftcli check --joint`: joint drift
    found, no feature drift.
-3. null: no change, `--tries` seeded pairs of 5,000 rows a side: the share of
-   joint false alarms, and the p-value's shares below 0.01, 0.05, 0.1.
-4. classifier: the classifier's size (trees x step) against its power and cost:
-   median held-out AUC over `--threshold-tries` seeded pairs of 10,000 rows a
-   side (the sample's bound) on the flip, on a weaker relation change (+0.8 to
-   +0.5) beside 23 unchanged features, and on the 0.45 sd shift; CPU seconds
-   to fit and score.
-5. cost: 1M rows x 25 features (benchmarks/generate.py's files, from
-   benchmarks/data when there), `driftcli check` of a stored reference with and
-   without --joint, in turns: the joint test's added CPU and wall time against
-   the per-feature check's.
-6. breakdown: where `check --joint`'s CPU goes, step by step, in one process.
+3. null: no change, `--tries` seeded pairs of 5,000 rows a side, each
+   classifier: the share of joint false alarms, and the p-value's shares below
+   0.01, 0.05, 0.1.
+4. coverage: how often the AUC's one-sided 90% bounds hold the default
+   classifier's true AUC (measured on 100,000 fresh rows a side), `--tries`
+   tries per case.
+5. methods: each classifier (gradient boosting; the quadratic discriminant on
+   normal scores and on raw values) on changes the marginals miss (the flip, a
+   sine relation whose sign flips, a mixture component's correlation flip) and
+   a plain mean shift, with no change as control: share evident, share
+   drifted, median AUC, CPU; `--method-tries` pairs a cell; a Markdown table.
+6. classifier: the trees' size (trees x step), and the discriminant, against
+   power and cost: median held-out AUC over `--threshold-tries` seeded pairs of
+   10,000 rows a side (the sample's bound) on the flip, on a weaker relation
+   change (+0.8 to +0.5) beside 23 unchanged features, and on the 0.45 sd
+   shift; CPU seconds to fit and score.
+7. cost: 1M rows x 25 features (benchmarks/generate.py's files, from
+   benchmarks/data when there), `driftcli check` of a stored reference
+   without --joint, with it, and with --joint-method boosting, in turns: the
+   joint test's added CPU and wall time against the per-feature check's.
+8. breakdown: where each `check`'s CPU goes, step by step, in one process.
 """
 
 from __future__ import annotations
@@ -64,13 +74,24 @@ FEATURES = [
 ]
 
 
-def threshold_part(tries: int) -> dict[str, float]:
-    aucs = [
-        joint_test(pair(ROWS, 0.0, 2 * i), pair(ROWS, 0.0, 2 * i + 1, 0.45), FEATURES).score
-        for i in range(tries)
-    ]
-    found = [a for a in aucs if a is not None]
-    return {"median_auc": statistics.median(found), "min": min(found), "max": max(found)}
+def threshold_part(tries: int) -> dict[str, dict[str, float]]:
+    from driftcli.choices import JointMethod
+
+    out = {}
+    for method in JointMethod:
+        aucs = [
+            joint_test(
+                pair(ROWS, 0.0, 2 * i), pair(ROWS, 0.0, 2 * i + 1, 0.45), FEATURES, method=method
+            ).score
+            for i in range(tries)
+        ]
+        found = [a for a in aucs if a is not None]
+        out[method.value] = {
+            "median_auc": statistics.median(found),
+            "min": min(found),
+            "max": max(found),
+        }
+    return out
 
 
 def flip_part(where: Path) -> dict[str, object]:
@@ -90,17 +111,26 @@ def flip_part(where: Path) -> dict[str, object]:
     }
 
 
-def null_part(tries: int) -> dict[str, float]:
+def null_part(tries: int) -> dict[str, dict[str, float]]:
+    from driftcli.choices import JointMethod
+
     seeds = [(10_000 + 2 * i, 10_001 + 2 * i) for i in range(tries)]
-    results = [joint_test(pair(ROWS, 0.8, a), pair(ROWS, 0.8, b), FEATURES) for a, b in seeds]
-    p = np.array([r.p_value for r in results], dtype=float)
-    return {
-        "tries": tries,
-        "false_alarms": sum(r.drift for r in results) / tries,
-        "uncertain": sum(r.status.value == "uncertain" for r in results) / tries,
-        **{f"share_p_below_{level}": float(np.mean(p < level)) for level in (0.01, 0.05, 0.1)},
-        "max_auc": max(r.score or 0.0 for r in results),
-    }
+    found = {}
+    for method in JointMethod:
+        results = [
+            joint_test(pair(ROWS, 0.8, a), pair(ROWS, 0.8, b), FEATURES, method=method)
+            for a, b in seeds
+        ]
+        p = np.array([r.p_value for r in results], dtype=float)
+        found[method.value] = {
+            "tries": tries,
+            "false_alarms": sum(r.drift for r in results) / tries,
+            "uncertain": sum(r.status.value == "uncertain" for r in results) / tries,
+            "small": sum(r.small for r in results) / tries,
+            **{f"share_p_below_{level}": float(np.mean(p < level)) for level in (0.01, 0.05, 0.1)},
+            "max_auc": max(r.score or 0.0 for r in results),
+        }
+    return found
 
 
 def wide(rows: int, rho_ref: float, rho_live: float, seed: int, shift: float = 0.0):
@@ -116,7 +146,8 @@ def wide(rows: int, rho_ref: float, rho_live: float, seed: int, shift: float = 0
 
 
 def classifier_part(tries: int) -> dict[str, dict[str, float]]:
-    import driftcli.scoring.joint as joint
+    import driftcli.scoring.joint_models as models
+    from driftcli.choices import JointMethod
 
     names = ["x", "y", *(f"n{i:02d}" for i in range(23))]
     features = [
@@ -125,8 +156,12 @@ def classifier_part(tries: int) -> dict[str, dict[str, float]]:
     ]
     cases = {"flip": (0.8, -0.8, 0.0), "rho .8 to .5": (0.8, 0.5, 0.0), "shift .45": (0, 0, 0.45)}
     found: dict[str, dict[str, float]] = {}
-    for trees, step in ((100, 0.1), (50, 0.2), (30, 0.3), (20, 0.3)):
-        joint.TREES, joint.LEARNING_RATE = trees, step
+    sizes = ((100, 0.1), (50, 0.2), (30, 0.3), (20, 0.3))
+    for label, method, trees, step in [
+        *((f"{t} trees x {s}", JointMethod.BOOSTING, t, s) for t, s in sizes),
+        ("qda", JointMethod.QDA, models.TREES, models.LEARNING_RATE),
+    ]:
+        models.TREES, models.LEARNING_RATE = trees, step
         row: dict[str, float] = {}
         spent = []
         for case, (rho_ref, rho_live, shift) in cases.items():
@@ -134,12 +169,140 @@ def classifier_part(tries: int) -> dict[str, dict[str, float]]:
             for i in range(tries):
                 ref, live = wide(10_000, rho_ref, rho_live, 500 + i, shift)
                 started = time.process_time()
-                aucs.append(joint_test(ref, live, features, threshold=1.0).score or 0.0)
+                result = joint_test(ref, live, features, threshold=1.0, method=method)
+                aucs.append(result.score or 0.0)
                 spent.append(time.process_time() - started)
             row[f"{case} auc"] = round(statistics.median(aucs), 3)
         row["cpu_s"] = round(statistics.median(spent), 3)
-        found[f"{trees} trees x {step}"] = row
+        found[label] = row
     return found
+
+
+def case_tables(case: str, rows: int, seed: int, noise: int = 0) -> list[pa.Table]:
+    """Reference and live tables of one of METHOD_CASES: x and y (and `noise` unchanged
+    normal features); every case but `shift .45` leaves each feature's distribution as
+    it was."""
+    sides = []
+    for side in (0, 1):
+        rng = np.random.default_rng(2 * seed + side)
+        x = rng.standard_normal(rows)
+        e = rng.standard_normal(rows)
+        sign = 1.0 if side == 0 else -1.0
+        if case == "none":
+            y = 0.8 * x + 0.6 * e
+        elif case == "flip":
+            y = sign * 0.8 * x + 0.6 * e
+        elif case == "sin flip":
+            # x symmetric and sin odd: y's distribution is the same either sign.
+            y = sign * np.sin(3 * x) + 0.5 * e
+        elif case == "mixture":
+            # Two components at x = -2 and +2; only the second's correlation flips.
+            second = rng.random(rows) < 0.5
+            rho = np.where(second, 0.8 * sign, 0.8)
+            y = rho * x + np.sqrt(1 - rho**2) * e
+            x = x + np.where(second, 2.0, -2.0)
+        else:  # "shift .45": of x alone, y independent of it
+            y = e
+            x = x + (0.45 if side else 0.0)
+        others = {f"n{i:02d}": rng.standard_normal(rows) for i in range(noise)}
+        sides.append(pa.table({"x": x, "y": y, **others}))
+    return sides
+
+
+METHOD_CASES = ("none", "flip", "sin flip", "mixture", "shift .45")
+
+
+def methods_part(tries: int) -> dict[str, dict[str, dict[str, float]]]:
+    """Each classifier on each case: share of seeded tries evident (p < 0.005) and
+    drifted (the rule, threshold 0.59), median AUC, median CPU seconds of the test;
+    5,000 rows a side, x and y alone and beside 23 unchanged features."""
+    import driftcli.scoring.joint_models as models
+    from driftcli.choices import JointMethod
+
+    fit = models.fit
+
+    def raw(method, x, live, categorical):  # type: ignore[no-untyped-def]
+        return models.Quadratic(x, live, categorical, normal_scores=False)
+
+    found: dict[str, dict[str, dict[str, float]]] = {}
+    for noise in (0, 23):
+        names = ["x", "y", *(f"n{i:02d}" for i in range(noise))]
+        features = [
+            numeric_feature(n, TypeClass.NUMBER, Cuts(edges=np.array([0.0]), values=None))
+            for n in names
+        ]
+        for label, method, fitter in (
+            ("boosting", JointMethod.BOOSTING, fit),
+            ("qda normal scores", JointMethod.QDA, fit),
+            ("qda raw", JointMethod.QDA, raw),
+        ):
+            models.fit = fitter
+            row: dict[str, dict[str, float]] = {}
+            for case in METHOD_CASES:
+                results, spent = [], []
+                for i in range(tries):
+                    ref, live = case_tables(case, ROWS, 900 + i, noise)
+                    started = time.process_time()
+                    results.append(joint_test(ref, live, features, method=method))
+                    spent.append(time.process_time() - started)
+                row[case] = {
+                    "evident": sum(r.p_value is not None and r.p_value < 0.005 for r in results)
+                    / tries,
+                    "drift": sum(r.drift for r in results) / tries,
+                    "auc": round(statistics.median(r.score or 0.5 for r in results), 3),
+                    "cpu_s": round(statistics.median(spent), 3),
+                }
+            models.fit = fit
+            found[f"{label}, {len(names)} features"] = row
+            print("  ", label, len(names), json.dumps(row), flush=True)
+    return found
+
+
+def coverage_part(tries: int) -> dict[str, dict[str, float]]:
+    """How often the AUC's one-sided 90% bounds hold the classifier's true AUC: per try,
+    the default classifier is fitted on 2,500 rows a side, its AUC measured on 2,500 fresh
+    held-out rows a side with its bounds, and its true AUC on 100,000 fresh rows a side."""
+    from driftcli.choices import JointMethod
+    from driftcli.scoring import joint_models
+    from driftcli.scoring.joint import auc_test, encode
+
+    found = {}
+    for case in ("none", "flip", "mixture", "shift .45"):
+        below = above = 0
+        for i in range(tries):
+            train, held, true = (case_tables(case, n, 3 * i + k + 7_000) for k, n in
+                                 enumerate((2_500, 2_500, 100_000)))  # fmt: skip
+            x = np.vstack([encode(t, FEATURES).matrix for t in train])
+            live = np.r_[np.zeros(2_500, dtype=bool), np.ones(2_500, dtype=bool)]
+            model = joint_models.fit(JointMethod.QDA, x, live, [False] * 4)
+            measured = auc_test(*(model.score(model.inputs(encode(t, FEATURES).matrix))
+                                  for t in held))  # fmt: skip
+            truth = auc_test(*(model.score(model.inputs(encode(t, FEATURES).matrix))
+                               for t in true)).auc  # fmt: skip
+            below += measured.upper < truth
+            above += measured.lower > truth
+        found[case] = {
+            "upper_bound_holds": 1 - below / tries,
+            "lower_bound_holds": 1 - above / tries,
+            "interval_holds": 1 - (below + above) / tries,
+        }
+    return found
+
+
+def methods_table(found: dict[str, dict[str, dict[str, float]]]) -> str:
+    """methods_part's figures as a Markdown table: per cell, share evident / share drift,
+    median AUC, median CPU seconds."""
+    lines = [
+        "| classifier, features | " + " | ".join(METHOD_CASES) + " |",
+        "|---" * (len(METHOD_CASES) + 1) + "|",
+    ]
+    for name, row in found.items():
+        cells = [
+            f"{c['evident']:.0%} / {c['drift']:.0%}, {c['auc']:.3f}, {c['cpu_s']:.2f} s"
+            for c in (row[case] for case in METHOD_CASES)
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def data_files(rows: int, where: Path) -> dict[str, Path]:
@@ -175,11 +338,14 @@ def cost_part(rows: int, turns: int, where: Path) -> dict[str, float]:
     )  # fmt: skip
     base = [sys.executable, "-m", "driftcli", "check", str(paths["live"]), "--store",
             str(snapshot), "--format", "json"]  # fmt: skip
-    runs: dict[str, dict[str, list[float]]] = {
-        name: {"cpu": [], "wall": []} for name in ("check", "check --joint")
+    commands = {
+        "check": base,
+        "check --joint": [*base, "--joint"],
+        "check --joint --joint-method boosting": [*base, "--joint", "--joint-method", "boosting"],
     }
+    runs: dict[str, dict[str, list[float]]] = {name: {"cpu": [], "wall": []} for name in commands}
     for _ in range(turns):
-        for name, argv in (("check", base), ("check --joint", [*base, "--joint"])):
+        for name, argv in commands.items():
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             subprocess.run(argv, capture_output=True, check=False, cwd=ROOT)
@@ -190,10 +356,11 @@ def cost_part(rows: int, turns: int, where: Path) -> dict[str, float]:
     found: dict[str, float] = {"rows": rows, "features": len(COLUMNS)}
     for measure in ("cpu", "wall"):
         check = statistics.median(runs["check"][measure])
-        joint = statistics.median(runs["check --joint"][measure])
-        found[f"check_{measure}_s"] = round(check, 2)
-        found[f"check_joint_{measure}_s"] = round(joint, 2)
-        found[f"joint_added_over_check_{measure}"] = round((joint - check) / check, 2)
+        found[f"check {measure} s"] = round(check, 2)
+        for name in list(commands)[1:]:
+            joint = statistics.median(runs[name][measure])
+            found[f"{name} {measure} s"] = round(joint, 2)
+            found[f"{name}: added over check, {measure}"] = round((joint - check) / check, 2)
     return found
 
 
@@ -212,14 +379,15 @@ def timed(owner, name):
     setattr(owner, name, outer)
 import driftcli.cli
 from driftcli.api import checks, joint as wiring
-from driftcli.scoring import joint
-if "--joint" in sys.argv:
+from driftcli.scoring import joint, joint_models
+if "boosting" in sys.argv:
     started = time.process_time()
     import sklearn.ensemble
     spent["import scikit-learn"] = time.process_time() - started
 timed(wiring.LiveRows, "add")
-for name in ("encode", "_fit", "_contributors", "joint_test"):
+for name in ("encode", "_contributors", "joint_test"):
     timed(joint, name)
+timed(joint_models, "fit")
 timed(checks, "count_chunks")
 leave = os._exit
 def report(code):
@@ -244,7 +412,7 @@ def breakdown_part(rows: int, turns: int, where: Path) -> dict[str, dict[str, fl
             check=True, capture_output=True, cwd=ROOT,
         )  # fmt: skip
     found = {}
-    for flags in ([], ["--joint"]):
+    for flags in ([], ["--joint"], ["--joint", "--joint-method", "boosting"]):
         runs = []
         for _ in range(turns):
             done = subprocess.run(
@@ -263,9 +431,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tries", type=int, default=200)
     parser.add_argument("--threshold-tries", type=int, default=20)
+    parser.add_argument("--method-tries", type=int, default=50)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--turns", type=int, default=3)
-    parser.add_argument("--parts", default="threshold,flip,null,classifier,cost,breakdown")
+    parser.add_argument(
+        "--parts", default="threshold,flip,null,coverage,methods,classifier,cost,breakdown"
+    )
     args = parser.parse_args()
     parts = args.parts.split(",")
     with tempfile.TemporaryDirectory() as tmp:
@@ -276,6 +447,12 @@ def main() -> None:
             print("flip", json.dumps(flip_part(where)), flush=True)
         if "null" in parts:
             print("null", json.dumps(null_part(args.tries)), flush=True)
+        if "coverage" in parts:
+            print("coverage", json.dumps(coverage_part(args.tries)), flush=True)
+        if "methods" in parts:
+            found = methods_part(args.method_tries)
+            print("methods", json.dumps(found), flush=True)
+            print(methods_table(found), flush=True)
         if "classifier" in parts:
             print("classifier", json.dumps(classifier_part(args.threshold_tries)), flush=True)
         if "breakdown" in parts:

@@ -61,6 +61,15 @@ class Kind(StrEnum):
     CATEGORICAL = "categorical"
 
 
+class JointMethod(StrEnum):
+    """The joint test's classifier (scoring/joint_models.py)."""
+
+    QDA = "qda"
+    """A quadratic discriminant on the features' normal scores, in numpy (the default)."""
+    BOOSTING = "boosting"
+    """scikit-learn's gradient boosting (the `driftcli[joint]` extra)."""
+
+
 class EngineName(StrEnum):
     """Where counting runs."""
 

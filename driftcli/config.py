@@ -135,6 +135,7 @@ class Resolved:
             max_line_bytes=v.max_line_bytes,
             json_path=v.json_path,
             joint=v.joint,
+            joint_method=v.joint_method,
             missing_ratio=v.missing_ratio,
             missing_points=v.missing_points,
             unseen_ratio=v.unseen_ratio,

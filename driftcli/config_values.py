@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from driftcli.choices import METRIC_NAMES, Correction, Kind
+from driftcli.choices import METRIC_NAMES, Correction, JointMethod, Kind
 from driftcli.settings import (
     MAX_COUNT,
     MAX_HOOK_SECONDS,
@@ -144,6 +144,13 @@ def correction(value: Any) -> Correction:
         return Correction(text(value))
     except ValueError:
         raise TypeError("one of " + ", ".join(c.value for c in Correction)) from None
+
+
+def joint_method(value: Any) -> JointMethod:
+    try:
+        return JointMethod(text(value))
+    except ValueError:
+        raise TypeError("one of " + ", ".join(m.value for m in JointMethod)) from None
 
 
 def flag(value: Any) -> bool:

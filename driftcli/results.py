@@ -96,6 +96,14 @@ class JointResult:
     reference_rows: int
     """Held-out rows a side the AUC was measured on."""
     live_rows: int
+    score_lower: float | None = None
+    """How small the AUC could be: one-sided 90% bound (DeLong's standard error)."""
+    score_upper: float | None = None
+    """How large the AUC could be: one-sided 90% bound."""
+    reason: str | None = None
+    """Why the status, where the AUC and its bounds alone do not say (as a feature's)."""
+    small: bool = False
+    """Evident, but even the upper bound is below the threshold (status `ok`)."""
 
     @property
     def drift(self) -> bool:

@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from driftcli import config_values as parse
-from driftcli.choices import Correction
+from driftcli.choices import Correction, JointMethod
 from driftcli.settings import (
     DEFAULT_BINS,
     DEFAULT_EVIDENCE,
@@ -121,6 +121,10 @@ class Values:
     max_slices: int | None = setting(parse.rows, None, *_COUNTS)
     joint: bool = setting(parse.flag, False, CHECK)
     """Also test the features' joint distribution (scoring/joint.py)."""
+    joint_method: JointMethod = setting(  # noqa: RUF009
+        parse.joint_method, JointMethod.QDA, CHECK
+    )
+    """The joint test's classifier (scoring/joint_models.py)."""
     missing_ratio: float = setting(parse.ratio, DEFAULT_QUALITY_RATIO, CHECK)
     missing_points: float = setting(parse.points, DEFAULT_QUALITY_POINTS, CHECK)
     unseen_ratio: float = setting(parse.ratio, DEFAULT_QUALITY_RATIO, CHECK)
@@ -162,6 +166,7 @@ class Given:
     slice: str | None = None
     max_slices: int | None = None
     joint: bool | None = None
+    joint_method: JointMethod | str | None = None
     missing_ratio: float | None = None
     missing_points: float | None = None
     unseen_ratio: float | None = None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from driftcli import grouping
-from driftcli.choices import Correction, Kind
+from driftcli.choices import Correction, JointMethod, Kind
 from driftcli.errors import UsageError, did_you_mean, option
 
 DEFAULT_BINS = 20
@@ -178,7 +178,9 @@ class Settings:
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """A longer input line is a bad line (an error, or skipped with `skip_bad_lines`)."""
     joint: bool = False
-    """Also test the scored features' joint distribution (`driftcli[joint]`)."""
+    """Also test the scored features' joint distribution (scoring/joint.py)."""
+    joint_method: JointMethod = JointMethod.QDA
+    """The joint test's classifier; `boosting` needs the `driftcli[joint]` extra."""
     json_path: str | None = None
     """Read each JSON line's features from the object at these dotted keys (`--json-path`)."""
     missing_ratio: float = DEFAULT_QUALITY_RATIO

@@ -137,7 +137,7 @@ def check_against(
 ) -> CheckResult:
     """Compare live data with an already profiled reference (counted on `engine`)."""
     sampled = sampled_features(reference, settings)
-    rows = LiveRows(reference) if settings.joint else None
+    rows = LiveRows(reference, settings.joint_method) if settings.joint else None
     if engine is not None and engine.distributed:
         if rows is not None:
             refuse_distributed("dask")
@@ -194,7 +194,7 @@ def check_window(
     info = SourceInfo(f"window {window.name}", "window", counts.rows)
     result = check_counts(reference, counts, info, settings)
     if settings.joint:
-        live_rows = LiveRows(reference)
+        live_rows = LiveRows(reference, settings.joint_method)
         for table in window.tables():
             live_rows.add(table)
         result = with_joint(result, reference, live_rows.table())

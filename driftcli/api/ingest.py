@@ -104,9 +104,9 @@ def ingest(
     if options.check_every and reference is not None and reference.slices is not None:
         _before_sliced_checks(reference, settings)
     if options.check_every and settings.joint:
-        from driftcli.scoring.joint import require_sklearn
+        from driftcli.api.joint import require
 
-        require_sklearn()  # before a row is stored, not at the first check
+        require(settings.joint_method)  # before a row is stored, not at the first check
     session = _Session(store.window(options.window), reference, options, settings, hooks)
     # Rows reach the loop within half a second even when flushes are rare, so
     # an interrupt can flush them and a time-based flush is never late by much.

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pyarrow as pa
 
+from driftcli.choices import JointMethod
 from driftcli.columns.samples import Reservoir
 from driftcli.errors import UsageError
 from driftcli.inputs.chunk import Chunk
@@ -22,10 +23,10 @@ class LiveRows:
     """A uniform sample of at most `JOINT_SAMPLE_ROWS` live rows of the features, taken
     while the rows are counted (so stdin is read once)."""
 
-    def __init__(self, reference: Snapshot) -> None:
-        from driftcli.scoring.joint import JOINT_SAMPLE_ROWS, require_sklearn
+    def __init__(self, reference: Snapshot, method: JointMethod = JointMethod.QDA) -> None:
+        from driftcli.scoring.joint import JOINT_SAMPLE_ROWS
 
-        require_sklearn()
+        require(method)
         self._names = [f.name for f in reference.profile.features]
         self._reservoir = Reservoir(JOINT_SAMPLE_ROWS, LIVE_SEED)
 
@@ -42,6 +43,14 @@ class LiveRows:
 
     def table(self) -> pa.Table:
         return self._reservoir.table()
+
+
+def require(method: JointMethod) -> None:
+    """`UsageError` before a row is read when the method's extra is not installed."""
+    if method is JointMethod.BOOSTING:
+        from driftcli.scoring.joint_models import require_sklearn
+
+        require_sklearn()
 
 
 def refuse_distributed(engine_name: str) -> None:
@@ -64,7 +73,9 @@ def with_joint(result: CheckResult, reference: Snapshot, live: pa.Table) -> Chec
     judged = (Status.OK, Status.DRIFT, Status.UNCERTAIN)
     scored = {f.name for f in result.features if f.status in judged}
     features = [f for f in reference.profile.features if f.name in scored]
-    joint = joint_test(reference.sample, live, features, evidence=level)
+    joint = joint_test(
+        reference.sample, live, features, evidence=level, method=settings.joint_method
+    )
     decision = result.decision
     if joint.drift and not decision.drift:
         decision = Decision(Verdict.DRIFT, "the features' joint distribution drifted (--joint)")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from driftcli.choices import Correction, InputFormat, OutputFormat, SortOrder
+from driftcli.choices import Correction, InputFormat, JointMethod, OutputFormat, SortOrder
 from driftcli.cli.app import EXIT_CODES_HELP, app
 from driftcli.cli.chunked import grouping_for
 from driftcli.cli.monitor import monitor_for
@@ -209,9 +209,17 @@ def check(
         typer.Option(
             "--joint",
             help="Also test the features' joint distribution (a relation that changed while "
-            "every feature stayed); needs pip install 'driftcli[joint]'.",
+            "every feature stayed).",
         ),
     ] = False,
+    joint_method: Annotated[
+        JointMethod | None,
+        typer.Option(
+            help="The joint test's classifier: qda (numpy) or boosting (needs pip install "
+            "'driftcli[joint]') [default: qda].",
+            show_default=False,
+        ),
+    ] = None,
     skip_bad_lines: SkipBadLinesOption = False,
     delimiter: DelimiterOption = None,
     decimal: DecimalOption = None,
@@ -346,6 +354,7 @@ def check(
         slice=slice_column,
         max_slices=max_slices,
         joint=joint or None,
+        joint_method=joint_method,
     )
     context = prepare(given, config, debug)
     if show_config:
@@ -362,8 +371,7 @@ def check(
     with progress(shown=not quiet):
         result = context.run(lambda: _run(context, inputs, grouping, fail_on_any_chunk))
     seconds = time.monotonic() - started
-    for line in [] if quiet else warnings_of(result):
-        note(line)
+    _note_warnings(result, quiet)
     main = MainReport(output_format, output, to_stdout=not quiet, view=View(sort, only_failing))
     try:
         context.run(lambda: emit(result, main, reports, summary))
@@ -372,6 +380,12 @@ def check(
         # report could not be written, since the check itself was made.
         monitor.checked(result, result.live.name if live else window or "live", seconds)
     raise typer.Exit(_exit_code(result, exit_zero))
+
+
+def _note_warnings(result: "CheckResult | Timeline | SlicedCheck", quiet: bool) -> None:
+    """What stderr says beside the report, unless --quiet."""
+    for line in [] if quiet else warnings_of(result):
+        note(line)
 
 
 def _report_files(

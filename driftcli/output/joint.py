@@ -13,10 +13,14 @@ def joint_json(joint: JointResult) -> dict[str, Any]:
     """The `joint` section of the JSON report (docs/json.md)."""
     return {
         "score": joint.score,
+        "score_lower": joint.score_lower,
+        "score_upper": joint.score_upper,
         "threshold": joint.threshold,
         "p_value": joint.p_value,
         "drift": joint.drift,
         "status": joint.status.value,
+        "small": joint.small,
+        "reason": joint.reason,
         "method": joint.method,
         "reference_rows": joint.reference_rows,
         "live_rows": joint.live_rows,
@@ -27,16 +31,23 @@ def joint_json(joint: JointResult) -> dict[str, Any]:
 
 
 def joint_line(joint: JointResult) -> str:
-    """One line: status, AUC against its threshold, p-value, and what moved together."""
+    """One line: status, AUC and its bounds against the threshold, p-value, why (where
+    the status needs a reason), and what moved together."""
     if joint.score is None:
         return (
             f"joint: {joint.status.value}: too few rows to train and test a classifier "
             f"({joint.reference_rows} ref / {joint.live_rows} live held out)"
         )
     moved = ", ".join(shown(c.feature) for c in joint.contributors)
+    bounds = (
+        f"{joint.score_lower:.3f} to {joint.score_upper:.3f}, "
+        if joint.score_lower is not None and joint.score_upper is not None
+        else ""
+    )
     return (
-        f"joint: {joint.status.value}: AUC {joint.score:.3f} (material from "
+        f"joint: {joint.status.value}: AUC {joint.score:.3f} ({bounds}material from "
         f"{joint.threshold:g}), p {format_p_value(joint.p_value)}"
+        + (f"; {joint.reason}" if joint.reason else "")
         + (f"; moved together: {moved}" if moved else "")
     )
 
