@@ -434,3 +434,24 @@ def test_a_chunked_check_on_dask_from_the_command_line(
         doc.pop("settings", None)
     assert len(b["chunks"]) == 10 and b["timeline"]
     assert a["chunks"] == b["chunks"] and a["timeline"] == b["timeline"]
+
+
+def test_a_local_cluster_says_nothing_when_another_dask_holds_the_dashboard_port(
+    tmp_path: Path, sample: Path
+) -> None:
+    """Port 8787 is any Dask cluster's (a notebook's): driftcli's own cluster serves its
+    health routes on a free port, and distributed has no port to warn about on stderr."""
+    import contextlib
+    import socket
+
+    with contextlib.ExitStack() as stack:
+        holder = stack.enter_context(socket.socket())
+        with contextlib.suppress(OSError):  # already held by another cluster: as good
+            holder.bind(("127.0.0.1", 8787))
+            holder.listen()
+        code, _, err = _driftcli(
+            "check", sample / "live_drift.parquet", "--ref", sample / "ref.parquet",
+            "--engine", "dask", "-q", cwd=tmp_path,
+        )  # fmt: skip
+    assert code == 1
+    assert err == ""

@@ -73,12 +73,15 @@ class DaskEngine:
                 self._environ = _Environ(PYTHONSAFEPATH="1")
                 # On this machine only, and no dashboard: nothing listens beyond it.
                 # Its logs would land on this terminal between driftcli's own lines
-                # (a failure is said once, by driftcli: see tasks.Done).
+                # (a failure is said once, by driftcli: see tasks.Done). The scheduler
+                # still serves its health routes over HTTP: on a free port, not on 8787
+                # (taken by any other Dask cluster, and distributed warns on stderr).
                 self._cluster = LocalCluster(
                     n_workers=workers,
                     threads_per_worker=1,
                     host="127.0.0.1",
                     dashboard_address=None,
+                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
                     silence_logs=logging.CRITICAL,
                 )
                 self.client = Client(self._cluster)
