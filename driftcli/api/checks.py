@@ -11,6 +11,7 @@ import numpy as np
 
 from driftcli.api.common import (
     Input,
+    existing,
     input_name,
     no_shared_column,
     read_input,
@@ -178,11 +179,7 @@ def check_window(
 ) -> CheckResult:
     """Compare a stored window with a reference, and record the check in the store's
     history (as made by `record`; None records nothing)."""
-    if not window.exists():
-        raise UsageError(
-            f"no window named {window.name!r} in the store {window.store.root}",
-            hint="fill it with: driftcli ingest DATA --window " + window.name,
-        )
+    existing(window)
     counts = window.counts(reference.profile.features, reference.reference_id)
     if counts.rows == 0:
         raise InputError(f"window {window.name!r} holds no rows yet")

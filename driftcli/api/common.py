@@ -8,12 +8,13 @@ from dataclasses import replace
 
 from driftcli.choices import InputFormat
 from driftcli.counting.buckets import Feature
-from driftcli.errors import InputError, listed
-from driftcli.inputs import STDIN, Source, TerminalStdin, open_source
+from driftcli.errors import InputError, UsageError, listed
+from driftcli.inputs import STDIN, Chunk, Source, TerminalStdin, open_source
 from driftcli.inputs.chunk import SKIP_HINT
 from driftcli.results import SourceInfo
 from driftcli.scoring.metrics import METRICS
 from driftcli.settings import Settings, validate
+from driftcli.store import Window
 
 Input = str | Sequence[str]
 """A path, `-` for stdin, a directory or glob, or a list of paths (see inputs.open_source)."""
@@ -96,3 +97,20 @@ def read_input(
     ):
         hint_skipping(source)
         yield source
+
+
+def existing(window: Window) -> None:
+    """A `UsageError` saying how to fill the window, if the store has no such window."""
+    if not window.exists():
+        raise UsageError(
+            f"no window named {window.name!r} in the store {window.store.root}",
+            hint="fill it with: driftcli ingest DATA --window " + window.name,
+        )
+
+
+def window_chunks(window: Window, name: str) -> Iterator[Chunk]:
+    """A stored window's rows, as the chunks an input would give (rows numbered from 0)."""
+    rows = 0
+    for table in window.tables():
+        yield Chunk(table, None, rows, None, name)
+        rows += table.num_rows

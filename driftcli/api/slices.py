@@ -4,21 +4,33 @@ from one counting pass."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftcli.api.checks import check_count_sets, check_counts, sampled_features, window_of
-from driftcli.api.common import Input, no_shared_column, read_input, reads_stdin, with_skipped
+from driftcli.api.common import (
+    Input,
+    existing,
+    no_shared_column,
+    read_input,
+    reads_stdin,
+    window_chunks,
+    with_skipped,
+)
 from driftcli.api.history import record_check
 from driftcli.api.references import load_reference, restrict, slices_need_local_engine
 from driftcli.choices import BUCKET_METRIC_NAMES, InputFormat
 from driftcli.counting.buckets import Feature
 from driftcli.counting.counts import Counts
-from driftcli.counting.slicing import NEW_VALUES_LISTED, SlicedCounts, SliceProfile, count_slices
+from driftcli.counting.slicing import (
+    NEW_VALUES_LISTED,
+    SlicedCounts,
+    SliceProfile,
+    SliceValues,
+    count_slices,
+)
 from driftcli.errors import DriftcliError, InputError, UsageError
-from driftcli.inputs import Chunk
 from driftcli.records import CheckedBy
 from driftcli.results import CheckResult, Decision, SourceInfo, Status, Verdict
 from driftcli.settings import DEFAULT_SETTINGS, BySlice, Settings, name_key
@@ -141,26 +153,15 @@ def check_window_slices(
 ) -> SlicedCheck:
     """A sliced check of a stored window (its rows read again: the window stores whole
     counts), its whole check recorded in the history as made by `record`."""
-    if not window.exists():
-        raise UsageError(
-            f"no window named {window.name!r} in the store {window.store.root}",
-            hint="fill it with: driftcli ingest DATA --window " + window.name,
-        )
+    existing(window)
     slices = _slices(reference)
     _no_samples(reference, settings)
     name = f"window {window.name}"
-    counted = count_slices(reference.profile.features, slices.values, _window_chunks(window, name))
+    counted = count_slices(reference.profile.features, slices.values, window_chunks(window, name))
     result = _checked(reference, slices, counted, SourceInfo(name, "window", 0), settings)
     # The history keeps whole checks of the window: the whole check is one.
     record_check(window, reference, result.whole, record)
     return result
-
-
-def _window_chunks(window: Window, name: str) -> Iterator[Chunk]:
-    rows = 0
-    for table in window.tables():
-        yield Chunk(table, None, rows, None, name)
-        rows += table.num_rows
 
 
 def refuse_joint(settings: Settings) -> None:
@@ -252,11 +253,11 @@ def _slice_results(
         evidence=level,
         alpha=None if settings.alpha is None else settings.alpha / share,
     )
-    found = _slice_checks(reference, features, both, info, at, values.named, column)
+    found = _slice_checks(reference, features, both, info, at, values)
     checked = {g: check for (g, _, _), check in zip(both, found, strict=True)}
     results = []
     for g, ref, live in pairs:
-        value, kind = _identity(g, values.named)
+        value, kind = values.identity(g)
         results.append(
             SliceResult(
                 value,
@@ -274,30 +275,23 @@ def _slice_results(
     return results, level
 
 
-def _identity(group: int, named: tuple[str | None, ...]) -> tuple[str | None, SliceKind]:
-    if group >= len(named):
-        return None, SliceKind.OTHER
-    value = named[group]
-    return value, SliceKind.VALUE if value is not None else SliceKind.MISSING
-
-
 def _slice_checks(
     reference: Snapshot,
     features: list[Feature],
     both: list[tuple[int, Counts, Counts]],
     info: SourceInfo,
     settings: Settings,
-    named: tuple[str | None, ...],
-    column: str,
+    values: SliceValues,
 ) -> list[CheckResult]:
     """Each slice checked as a whole check of its rows against the reference's rows of it,
     each feature scored over all the slices at once."""
     if not both:
         return []
     part = replace(reference, profile=replace(reference.profile, features=features))
+    column = values.column
     lives, refs, sources = [], [], []
     for group, ref, live in both:
-        value, kind = _identity(group, named)
+        value, kind = values.identity(group)
         label = value if value is not None else f"({kind.value})"
         lives.append(live)
         refs.append(ref)

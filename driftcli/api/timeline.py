@@ -3,7 +3,7 @@ each chunk checked against the reference as a whole check of its rows would be."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,10 +19,12 @@ from driftcli.api.checks import (
 )
 from driftcli.api.common import (
     Input,
+    existing,
     input_name,
     read_input,
     reads_stdin,
     validated,
+    window_chunks,
     with_skipped,
 )
 from driftcli.api.references import load_reference
@@ -182,24 +184,13 @@ def without_time_column(reference: Snapshot, chunking: Chunking) -> Snapshot:
 def _window_timeline(
     window: Window, reference: Snapshot, chunking: Chunking, settings: Settings, any_chunk: bool
 ) -> Timeline:
-    if not window.exists():
-        raise UsageError(
-            f"no window named {window.name!r} in the store {window.store.root}",
-            hint="fill it with: driftcli ingest DATA --window " + window.name,
-        )
+    existing(window)
     name = f"window {window.name}"
     chunker = _chunker(reference, settings, chunking, name)
-    _feed(chunker, _window_chunks(window, name))
+    _feed(chunker, window_chunks(window, name))
     return _timeline(
         reference, chunker, chunking, SourceInfo(name, "window", chunker.rows), settings, any_chunk
     )
-
-
-def _window_chunks(window: Window, name: str) -> Iterator[Chunk]:
-    rows = 0
-    for table in window.tables():
-        yield Chunk(table, None, rows, None, name)
-        rows += table.num_rows
 
 
 def _chunker(reference: Snapshot, settings: Settings, chunking: Chunking, name: str) -> Chunker:

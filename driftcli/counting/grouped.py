@@ -56,13 +56,9 @@ class GroupedCounts:
         """Count `chunk`, whose rows bounds[g]:bounds[g + 1] fall in the chunk keys[g]."""
         table = chunk.table
         rows = table.num_rows
-        slots = self._slots(keys)
         sizes = np.diff(bounds)
         groups = np.repeat(np.arange(len(keys), dtype=np.int64), sizes)
-        self._rows[slots] += sizes
-        names = dict.fromkeys(table.schema.names)
-        for slot in slots.tolist():
-            self._columns[slot].update(names)
+        slots = self._taken(table, keys, sizes)
         present = set(table.schema.names)
 
         def count(feature: Feature) -> tuple[IntArray, IntArray | None]:
@@ -97,11 +93,7 @@ class GroupedCounts:
         wherever they are (slices: a column's values, in no order)."""
         table = chunk.table
         rows = table.num_rows
-        slots = self._slots(keys)
-        self._rows[slots] += np.bincount(groups, minlength=len(keys))
-        names = dict.fromkeys(table.schema.names)
-        for slot in slots.tolist():
-            self._columns[slot].update(names)
+        slots = self._taken(table, keys, np.bincount(groups, minlength=len(keys)))
         present = set(table.schema.names)
 
         def count(feature: Feature) -> tuple[IntArray, IntArray]:
@@ -169,6 +161,15 @@ class GroupedCounts:
             columns = list(self._columns[slot])
             found.append((key, Counts(int(self._rows[slot]), features, columns)))
         return found
+
+    def _taken(self, table: pa.Table, keys: Sequence[int], sizes: IntArray) -> IntArray:
+        """The slots of `keys`' chunks, each given its rows of `table` and its columns."""
+        slots = self._slots(keys)
+        self._rows[slots] += sizes
+        names = dict.fromkeys(table.schema.names)
+        for slot in slots.tolist():
+            self._columns[slot].update(names)
+        return slots
 
     def _slots(self, keys: Sequence[int]) -> IntArray:
         for key in keys:

@@ -28,6 +28,7 @@ from driftcli.counting.featureless import Featureless
 from driftcli.counting.grouped import GroupedCounts
 from driftcli.inputs.chunk import Chunk
 from driftcli.settings import BySlice, name_key
+from driftcli.sliced import SliceKind
 
 IntArray = npt.NDArray[np.int64]
 
@@ -119,6 +120,13 @@ class SliceValues:
     def new(self) -> int:
         """The group of the values the reference never had."""
         return len(self.named) + 1
+
+    def identity(self, group: int) -> tuple[Value, SliceKind]:
+        """A checked group's value (None: the missing value, or `other`) and kind."""
+        if group >= len(self.named):
+            return None, SliceKind.OTHER
+        value = self.named[group]
+        return value, SliceKind.VALUE if value is not None else SliceKind.MISSING
 
     def groups(self, distinct: list[Value]) -> tuple[IntArray, list[Value]]:
         """Each distinct value's group, and the distinct values that are new."""

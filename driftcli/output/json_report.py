@@ -19,6 +19,7 @@ from driftcli.output.texts import json_text
 from driftcli.results import (
     CheckResult,
     ChunkResult,
+    Decision,
     FeatureResult,
     Location,
     SourceInfo,
@@ -102,15 +103,7 @@ def render_timeline_json(timeline: Timeline) -> str:
 
 
 def timeline_json(timeline: Timeline) -> dict[str, Any]:
-    document = to_json(timeline.latest.check)
-    decision = timeline.decision
-    document["drift"] = decision.drift
-    document["verdict"] = decision.verdict.value
-    document["decision"] = {
-        "drift": decision.drift,
-        "verdict": decision.verdict.value,
-        "rule": decision.rule,
-    }
+    document = _decided(to_json(timeline.latest.check), timeline.decision)
     document["live"] = source_json(timeline.live)
     drifted: dict[str, int] = {}
     for chunk in timeline.chunks:
@@ -128,15 +121,8 @@ def timeline_json(timeline: Timeline) -> dict[str, Any]:
     return document
 
 
-def render_sliced_json(result: SlicedCheck) -> str:
-    """A sliced check as one JSON document: the whole check, with the verdict over it and
-    its slices, the slicing in `slicing` and every slice in `slices` (docs/json.md)."""
-    return json_text(sliced_json(result), allow_nan=False)
-
-
-def sliced_json(result: SlicedCheck) -> dict[str, Any]:
-    document = to_json(result.whole)
-    decision, whole = result.decision, result.whole.decision
+def _decided(document: dict[str, Any], decision: Decision) -> dict[str, Any]:
+    """The document of the check a verdict over several rests on, with that verdict."""
     document["drift"] = decision.drift
     document["verdict"] = decision.verdict.value
     document["decision"] = {
@@ -144,6 +130,18 @@ def sliced_json(result: SlicedCheck) -> dict[str, Any]:
         "verdict": decision.verdict.value,
         "rule": decision.rule,
     }
+    return document
+
+
+def render_sliced_json(result: SlicedCheck) -> str:
+    """A sliced check as one JSON document: the whole check, with the verdict over it and
+    its slices, the slicing in `slicing` and every slice in `slices` (docs/json.md)."""
+    return json_text(sliced_json(result), allow_nan=False)
+
+
+def sliced_json(result: SlicedCheck) -> dict[str, Any]:
+    document = _decided(to_json(result.whole), result.decision)
+    whole = result.whole.decision
     settings = result.settings
     document["slicing"] = {
         **result.slicing.json_fields(),
@@ -228,17 +226,17 @@ def _chunk_feature_json(f: FeatureResult, rows: int) -> dict[str, Any]:
     )
     return {
         "name": f.name,
-        "score": _finite(f.score),
-        "change": _finite(f.change),
-        "change_upper": _finite(f.change_upper),
+        "score": finite(f.score),
+        "change": finite(f.change),
+        "change_upper": finite(f.change_upper),
         "status": f.status.value,
         "drift": drift,
         "small": f.small,
         "fails": drift or "fail" in quality.values(),
         "threshold": f.threshold,
         "material": f.material,
-        "p_value": _finite(f.p_value),
-        "p_value_adjusted": _finite(f.p_adjusted),
+        "p_value": finite(f.p_value),
+        "p_value_adjusted": finite(f.p_adjusted),
         "reason": f.reason,
         "quality": quality,
         "rows": rows,
@@ -267,31 +265,31 @@ def _feature_json(f: FeatureResult) -> dict[str, Any]:
         "drift": f.drift,
         "metric": f.metric,
         "metric_fallback": f.fallback,
-        "score": _finite(f.score),
-        "noise": _finite(f.noise),
-        "change": _finite(f.change),
-        "change_lower": _finite(f.change_lower),
-        "change_upper": _finite(f.change_upper),
+        "score": finite(f.score),
+        "noise": finite(f.noise),
+        "change": finite(f.change),
+        "change_lower": finite(f.change_lower),
+        "change_upper": finite(f.change_upper),
         "threshold": f.threshold,
         "material": f.material,
         "may_be_material": f.may_be_material,
         "small": f.small,
         "fails": f.fails,
-        "p_value": _finite(f.p_value),
+        "p_value": finite(f.p_value),
         "p_value_method": f.p_method,
         "p_value_bound": f.p_bound,
         "p_value_test": f.p_test,
         "p_value_parts": [
             {
                 "test": part.test,
-                "p_value": _finite(part.p_value),
+                "p_value": finite(part.p_value),
                 "method": part.method,
                 "weight": part.weight,
                 "bound": part.bound,
             }
             for part in f.p_parts
         ],
-        "p_value_adjusted": _finite(f.p_adjusted),
+        "p_value_adjusted": finite(f.p_adjusted),
         "evidence_level": f.evidence_level,
         "reason": f.reason,
         "quality": [_quality_json(q) for q in f.quality],
@@ -317,7 +315,7 @@ def _quality_json(q: QualityFinding) -> dict[str, Any]:
         "reference_share": q.reference_share,
         "live_share": q.live_share,
         "rows": {"reference": q.reference_rows, "live": q.live_rows},
-        "p_value": _finite(q.p_value),
+        "p_value": finite(q.p_value),
         "p_value_bound": q.p_bound,
         "ratio": _limit(q.ratio),
         "points": _limit(q.points),
@@ -374,7 +372,8 @@ def _override_json(o: FeatureSettings) -> dict[str, Any]:
     }
 
 
-def _finite(value: float | None) -> float | None:
+def finite(value: float | None) -> float | None:
+    """A number JSON can hold: None for a missing, NaN or infinite one."""
     return None if value is None or value != value or value in _INFINITE else value
 
 

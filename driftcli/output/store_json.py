@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from driftcli.output.json_report import JSON_SCHEMA_VERSION, source_json
+from driftcli.output.json_report import JSON_SCHEMA_VERSION, finite, source_json
 from driftcli.output.texts import json_text
 from driftcli.records import CheckHistory, CheckRecord, StoreStatus
-from driftcli.sliced import SliceKind
 from driftcli.store.snapshot import Snapshot
 
 
@@ -55,16 +54,12 @@ def _slicing_json(snapshot: Snapshot) -> dict[str, Any] | None:
     slices = snapshot.slices
     if slices is None:
         return None
-    named = slices.values.named
-    groups = [*range(len(named)), *([slices.values.other] if slices.values.has_other else [])]
+    values = slices.values
+    groups = [*range(len(values.named)), *([values.other] if values.has_other else [])]
     listed = []
     for group in groups:
         found = slices.of(group)
-        if group < len(named):
-            value = named[group]
-            kind = SliceKind.VALUE if value is not None else SliceKind.MISSING
-        else:
-            value, kind = None, SliceKind.OTHER
+        value, kind = values.identity(group)
         rows = 0 if found is None else found.rows
         listed.append({"slice": value, "kind": kind.value, "rows": rows})
     return {"column": slices.column, "max_slices": slices.max_slices, "slices": listed}
@@ -126,15 +121,11 @@ def _record_json(record: CheckRecord) -> dict[str, Any]:
                 "name": f.name,
                 "status": f.status.value,
                 "drift": f.drift,
-                "score": _finite(f.score),
-                "p_value": _finite(f.p_value),
+                "score": finite(f.score),
+                "p_value": finite(f.p_value),
                 "threshold": f.threshold,
                 "metric": f.metric,
             }
             for f in record.features
         ],
     }
-
-
-def _finite(value: float | None) -> float | None:
-    return None if value is None or value != value or abs(value) == float("inf") else value

@@ -108,7 +108,6 @@ def bucket_changes(
     empty = (k < 2) | (n == 0) | (m == 0)
     n_, m_ = np.where(empty, 1.0, n), np.where(empty, 1.0, m)
     shares = np.where(used, (x + y) / (n_ + m_)[:, None], 0.0)
-    summed = bucket_scores(metric, x, y, smoothing, root=False)
     noise, noise_variance = _null_expansion(metric, shares, used, (n_, m_, k), smoothing)
     if sampled and metric.null_mean is not None:
         live_side = moments(n_, shares, used, smoothing, k)
@@ -121,7 +120,9 @@ def bucket_changes(
         )
     p = _smoothed(x, used, n_, k, smoothing)
     q = _smoothed(y, used, m_, k, smoothing)
-    _, by_p, by_q, _, _ = metric.terms(p, q)
+    term, by_p, by_q, _, _ = metric.terms(p, q)
+    # The score's sum (as `bucket_scores` sums it), from the terms the bounds need anyway.
+    summed = np.maximum(np.sum(np.where(used, term, 0.0), axis=1), 0.0)
     fold_p, fold_q = n_ / (n_ + smoothing * k), m_ / (m_ + smoothing * k)
     first = fold_p**2 * _spread(p, by_p, used) / n_ + fold_q**2 * _spread(q, by_q, used) / m_
     error = np.sqrt(np.maximum(first, 0.0) + noise_variance)

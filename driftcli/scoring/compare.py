@@ -199,14 +199,11 @@ def compare_feature_rows(
     present = [i for i, live in enumerate(lives) if feature.name in live.columns]
     results: list[FeatureResult | None] = [None] * len(lives)
     scoring, explain = (metric, common["threshold"]), (feature, how[2])
-    for group in _alike(feature, references, refs, present):
+    shared = len({id(ref) for ref in references}) == 1
+    for group in ([present] if present else []) if shared else _alike(feature, refs, present):
         pairs = [_samples_of(samples[i], feature.name) for i in group]
         table = [counts[i] for i in group]
-        ref = (
-            refs[group[0]].buckets
-            if len(set(map(id, (references[i] for i in group)))) == 1
-            else (np.stack([refs[i].buckets for i in group]))
-        )
+        ref = refs[group[0]].buckets if shared else np.stack([refs[i].buckets for i in group])
         scored = _scored(feature, scoring, ref, table, pairs, settings, how)
         sides = [refs[i] for i in group]
         for i, found in zip(group, _results(common, sides, scored, settings, explain), strict=True):
@@ -223,13 +220,9 @@ def compare_feature_rows(
     ]  # fmt: skip
 
 
-def _alike(
-    feature: Feature, references: list[Counts], refs: list[FeatureCounts], present: list[int]
-) -> list[list[int]]:
-    """The sets scored together: all of them against one reference; against references of
-    their own (slices), those whose references are alike (`ref_kind`)."""
-    if len({id(references[i]) for i in present}) <= 1:
-        return [present] if present else []
+def _alike(feature: Feature, refs: list[FeatureCounts], present: list[int]) -> list[list[int]]:
+    """The sets of live counts with references of their own (slices) that are scored
+    together: those whose references are alike (`ref_kind`)."""
     groups: dict[tuple[bool, ...], list[int]] = {}
     for i in present:
         groups.setdefault(ref_kind(feature, refs[i].buckets), []).append(i)
