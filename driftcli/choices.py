@@ -29,7 +29,8 @@ class OutputFormat(StrEnum):
 
 
 class ListingFormat(StrEnum):
-    """How `reference` and `status` write what they made or found: for people or programs."""
+    """How `reference`, `status` and `history` write what they made or found: for people or
+    programs (the output formats that render listings: output/formats.py)."""
 
     TABLE = "table"
     JSON = "json"
@@ -88,13 +89,6 @@ class TimeUnit(StrEnum):
     @property
     def seconds(self) -> int:
         return {"m": 60, "h": 3_600, "d": 86_400, "w": 604_800}[self.value]
-
-
-class HistoryFormat(StrEnum):
-    """How `driftcli history` writes the store's record of checks."""
-
-    TABLE = "table"
-    JSON = "json"
 
 
 class SortOrder(StrEnum):

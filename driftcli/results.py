@@ -293,6 +293,17 @@ class CheckResult:
         """Features that drifted or failed a data-quality rule."""
         return [f for f in self.features if f.fails]
 
+    @property
+    def deciding_check(self) -> CheckResult:
+        """The check the verdict rests on (a chunked or sliced check's differs)."""
+        return self
+
+    @property
+    def labelled_checks(self) -> list[tuple[str | None, CheckResult]]:
+        """The checks alerts and hooks look into, each with its slice's label (None: not
+        a slice)."""
+        return [(None, self)]
+
 
 @dataclass(frozen=True)
 class UntimedRows:
@@ -392,6 +403,15 @@ class Timeline:
     def latest(self) -> ChunkResult:
         """The chunk the verdict rests on: the latest with a verdict, else the last."""
         return self.chunks[self.deciding if self.deciding is not None else -1]
+
+    @property
+    def deciding_check(self) -> CheckResult:
+        """The latest chunk's check, which the verdict rests on."""
+        return self.latest.check
+
+    @property
+    def labelled_checks(self) -> list[tuple[str | None, CheckResult]]:
+        return [(None, self.latest.check)]
 
     @property
     def feature_names(self) -> list[str]:

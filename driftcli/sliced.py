@@ -126,6 +126,16 @@ class SlicedCheck:
         return [s for s in self.slices if s.drift]
 
     @property
+    def deciding_check(self) -> CheckResult:
+        """The whole check: what the metrics report as the check."""
+        return self.whole
+
+    @property
+    def labelled_checks(self) -> list[tuple[str | None, CheckResult]]:
+        """The whole check, then each checked slice's, labelled as outputs name it."""
+        return [(None, self.whole), *((s.label, s.check) for s in self.checked if s.check)]
+
+    @property
     def feature_names(self) -> list[str]:
         """The features a slice is checked on (the slice column is not one)."""
         for s in self.checked:

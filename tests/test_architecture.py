@@ -262,12 +262,12 @@ def _kind_names(node: ast.expr) -> set[str]:
     return set()
 
 
-def test_nothing_asks_which_kind_of_grouping_it_has() -> None:
-    """Renderers, the library and the CLI ask a grouping what they need: a new grouping
-    rule then touches its own module, not every renderer."""
+def _kind_tests(kinds: set[str], allowed: tuple[str, ...]) -> list[str]:
+    """Where a module outside `allowed` tests which of `kinds` an object is (`isinstance`,
+    `issubclass` or a `case` pattern)."""
     found = []
     for name, path in MODULES.items():
-        if name.startswith(GROUPING_MODULES):
+        if name.startswith(allowed):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             named: set[str] = set()
@@ -276,6 +276,25 @@ def test_nothing_asks_which_kind_of_grouping_it_has() -> None:
                     named = _kind_names(node.args[1])
             elif isinstance(node, ast.MatchClass):
                 named = _kind_names(node.cls)
-            if named & GROUPING_KINDS:
-                found.append(f"{name}:{node.lineno}: {sorted(named & GROUPING_KINDS)}")
+            if named & kinds:
+                found.append(f"{name}:{node.lineno}: {sorted(named & kinds)}")
+    return found
+
+
+def test_nothing_asks_which_kind_of_grouping_it_has() -> None:
+    """Renderers, the library and the CLI ask a grouping what they need: a new grouping
+    rule then touches its own module, not every renderer."""
+    found = _kind_tests(GROUPING_KINDS, GROUPING_MODULES)
+    assert not found, found
+
+
+RESULT_KINDS = {"CheckResult", "Timeline", "SlicedCheck"}
+"""The kinds of result a check gives (driftcli/report.py)."""
+
+
+def test_only_report_py_asks_which_kind_of_result_it_has() -> None:
+    """Formats, alerts, metrics and hooks ask a result what every kind answers
+    (`deciding_check`, `labelled_checks`) or are a `Renderer` with a method per kind:
+    a new kind of result is a new method, which mypy then asks of every renderer."""
+    found = _kind_tests(RESULT_KINDS, ("driftcli.report",))
     assert not found, found

@@ -954,6 +954,12 @@ def test_the_latest_chunk_decides_the_exit_code_unless_any_chunk_fails(
     assert "no drift: the latest chunk, 2024-03-08T00:00:00+00:00, did not drift" in result.stdout
     assert invoke("check", *args, "--fail-on-any-chunk").exit_code == 1
     assert invoke("check", *args, "--fail-on-any-chunk", "--exit-zero").exit_code == 0
+    # The metrics carry the check's verdict, not the latest chunk's: they read drift
+    # exactly when the check exits 1.
+    metrics = tmp_path / "m.prom"
+    for extra, drift in (((), 0), (("--fail-on-any-chunk",), 1)):
+        assert invoke("check", *args, *extra, "--metrics", metrics).exit_code == drift
+        assert f'driftcli_check_drift{{window="{healed}"}} {drift}.0' in metrics.read_text()
 
 
 def test_no_chunk_with_a_verdict_exits_2(invoke: Invoke, story: dict[str, Path]) -> None:

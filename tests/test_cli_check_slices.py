@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from rich.console import Console
 
-from driftcli.output.slice_table import render_sliced
+from driftcli.output.table.sliced import render_sliced
 from driftcli.settings import BySlice
 from tests.conftest import Invoke, run_driftcli, write_table
 from tests.test_api_slices import people, sliced

@@ -16,8 +16,8 @@ from rich.console import Console
 
 from driftcli.api import check
 from driftcli.numbers import readable
-from driftcli.output.html import score_texts
-from driftcli.output.table import render_table
+from driftcli.output.html.check import score_texts
+from driftcli.output.table.check import render_table
 from driftcli.results import CheckResult
 from driftcli.scoring.explain import moves
 from driftcli.scoring.metrics import METRICS, Reads
@@ -187,7 +187,7 @@ def test_html_scores_have_the_digits_to_order_them() -> None:
 
 
 def test_html_tooltips_and_axes_write_shares_alike(story: tuple[Path, Path]) -> None:
-    from driftcli.output.html import render_html
+    from driftcli.output.html.check import render_html
 
     page = render_html(check(*map(str, story)))
     axis = re.findall(r'<text class="value"[^>]*>([^<]*)</text>', page)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from driftcli.api import check
-from driftcli.output.html import render_html
+from driftcli.output.html.check import render_html
 from driftcli.results import CheckResult, Status
 from tests.conftest import Invoke
 
@@ -231,7 +231,7 @@ def test_chromium_screenshots_the_report(tmp_path: Path) -> None:
 
 
 def test_long_bucket_labels_are_cut_in_the_middle_so_they_stay_apart() -> None:
-    from driftcli.output.charts import Buckets, bar_chart
+    from driftcli.output.html.charts import Buckets, bar_chart
 
     labels = [f"a rather long city name {i}" for i in range(12)] + ["other", "missing", "invalid"]
     chart = bar_chart("city", Buckets(labels, [10] * 15, [9] * 15, value_buckets=13))

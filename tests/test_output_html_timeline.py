@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from driftcli.api import check_timeline_of, load_reference
-from driftcli.output.html_timeline import render_timeline_html
+from driftcli.output.html.timeline import render_timeline_html
 from driftcli.results import Timeline
 from driftcli.settings import ByRows, ByTime, parse_every
 from tests.conftest import Invoke
@@ -77,7 +77,7 @@ def test_chromium_draws_the_timeline_without_a_console_message(
 
 
 def test_many_chunks_get_a_few_evenly_spaced_labels(story: dict[str, Path]) -> None:
-    from driftcli.output.charts import MAX_TICKS, tick_indices
+    from driftcli.output.html.charts import MAX_TICKS, tick_indices
 
     reference = load_reference(str(story["ref"]))
     hourly = check_timeline_of(str(story["parquet"]), reference, ByTime("ts", parse_every("1h")))

@@ -11,10 +11,10 @@ from pathlib import Path
 from rich.console import Console
 
 from driftcli.api import check
-from driftcli.output.html import render_html
+from driftcli.output.html.check import render_html
 from driftcli.output.markdown import render_markdown
 from driftcli.output.notes import check_notes
-from driftcli.output.table import render_table
+from driftcli.output.table.check import render_table
 from driftcli.results import CheckResult
 
 

@@ -241,7 +241,7 @@ def test_markdown_shows_names_as_they_are(tmp_path: Path) -> None:
 
 def test_a_p_value_at_the_monte_carlo_floor_reads_as_a_bound() -> None:
     from driftcli.api import check
-    from driftcli.output.json_report import render_json
+    from driftcli.output.json.check import render_json
     from driftcli.output.lines import alert_lines
     from driftcli.output.markdown import render_markdown
     from driftcli.output.texts import format_p_value

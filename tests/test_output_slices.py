@@ -1,4 +1,4 @@
-"""A sliced check's HTML page (output/slice_reports.py), read by headless Chromium."""
+"""A sliced check's HTML page (output/html/sliced.py), read by headless Chromium."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from driftcli.output.slice_reports import render_sliced_html
+from driftcli.output.html.sliced import render_sliced_html
 from tests.conftest import Invoke, write_table
 from tests.test_api_slices import people, sliced
 from tests.test_output_html import load

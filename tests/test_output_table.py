@@ -15,9 +15,9 @@ import pytest
 from rich.console import Console
 
 from driftcli.api import check
-from driftcli.output.json_report import render_json
+from driftcli.output.json.check import render_json
 from driftcli.output.sparklines import sparkline
-from driftcli.output.table import render_table
+from driftcli.output.table.check import render_table
 from driftcli.output.texts import format_p_value
 from driftcli.results import CheckResult
 from driftcli.view import View
@@ -65,7 +65,7 @@ def test_json_round_trips_and_matches_the_result() -> None:
 def test_core_imports_no_terminal_library_and_help_no_numeric_library() -> None:
     code = (
         "import sys, driftcli.api, driftcli.reference.builder, driftcli.scoring.metrics,"
-        " driftcli.inputs, driftcli.output.json_report, driftcli.output.lines;"
+        " driftcli.inputs, driftcli.output.json.check, driftcli.output.lines;"
         "assert 'rich' not in sys.modules and 'typer' not in sys.modules, 'core imports rich';"
         "assert 'distributed' not in sys.modules, 'core imports dask';"
     )
@@ -245,7 +245,7 @@ def test_the_reference_table_wraps_a_long_name_and_keeps_its_numbers(
     tmp_path: Path, width: int
 ) -> None:
     from driftcli.api import build_reference
-    from driftcli.output.store_tables import render_reference
+    from driftcli.output.table.store import render_reference
 
     data = tmp_path / "ref.csv"
     data.write_text(f"{VERY_LONG},b\n" + "".join(f"{i % 17},{i % 3}\n" for i in range(300)))

@@ -9,8 +9,8 @@ import pytest
 from rich.console import Console
 
 from driftcli.api import check_timeline
+from driftcli.output.table.timeline import cell, render_timeline
 from driftcli.output.texts import compact_count, compact_score
-from driftcli.output.timeline import cell, render_timeline
 from driftcli.results import Timeline
 from driftcli.settings import ByRows, ByTime, Chunking, parse_every
 
@@ -95,7 +95,7 @@ def test_an_empty_chunk_is_marked_and_named(story: dict[str, Path], tmp_path: Pa
 
     import pyarrow as pa
 
-    from driftcli.output.json_report import render_timeline_json
+    from driftcli.output.json.check import render_timeline_json
     from driftcli.output.lines import timeline_warnings
     from driftcli.output.markdown import render_timeline_markdown
     from tests.conftest import STORY_ROWS_PER_DAY, story_log, write_table

@@ -13,9 +13,9 @@ import pytest
 from rich.console import Console
 
 from driftcli.api import check
-from driftcli.output.html import render_html
-from driftcli.output.html_timeline import render_timeline_html
-from driftcli.output.table import render_table
+from driftcli.output.html.check import render_html
+from driftcli.output.html.timeline import render_timeline_html
+from driftcli.output.table.check import render_table
 from tests.conftest import Invoke
 from tests.test_output_html import browser
 from tests.test_output_html_timeline import story_timeline
@@ -192,7 +192,7 @@ def test_the_chunked_table_and_markdown_say_what_moved_in_the_deciding_chunk(
     story: dict[str, Path],
 ) -> None:
     from driftcli.output.markdown import render_timeline_markdown
-    from driftcli.output.timeline import render_timeline
+    from driftcli.output.table.timeline import render_timeline
 
     timeline = story_timeline(story)
     latest = {f.name: f for f in timeline.latest.check.features}

@@ -44,12 +44,14 @@ from driftcli.cli.options import (
     UnseenPointsOption,
     UnseenRatioOption,
     at_most_max_count,
+    report_file_option,
     split_names,
 )
 from driftcli.cli.reports import MainReport, emit, no_stdout_files, warnings_of
 from driftcli.cli.runtime import Context, note, prepare, progress, warn
 from driftcli.cli.show_config import show_config as show_settings
 from driftcli.errors import ExitCode
+from driftcli.output.formats import REPORT_FILE_FORMATS
 from driftcli.setting_table import Given
 from driftcli.view import View
 
@@ -242,28 +244,10 @@ def check(
             show_default=False,
         ),
     ] = None,
-    json_file: Annotated[
-        Path | None,
-        typer.Option("--json", help="Also write the JSON report to FILE.", show_default=False),
-    ] = None,
-    junit_file: Annotated[
-        Path | None,
-        typer.Option("--junit", help="Also write a JUnit XML report to FILE.", show_default=False),
-    ] = None,
-    markdown_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--markdown", help="Also write a Markdown report to FILE.", show_default=False
-        ),
-    ] = None,
-    html_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--html",
-            help="Also write an HTML report to FILE: one page with a chart per feature.",
-            show_default=False,
-        ),
-    ] = None,
+    json_to: Annotated[Path | None, report_file_option(OutputFormat.JSON)] = None,
+    junit_to: Annotated[Path | None, report_file_option(OutputFormat.JUNIT)] = None,
+    markdown_to: Annotated[Path | None, report_file_option(OutputFormat.MARKDOWN)] = None,
+    html_to: Annotated[Path | None, report_file_option(OutputFormat.HTML)] = None,
     summary: Annotated[
         bool,
         typer.Option(
@@ -360,7 +344,7 @@ def check(
     if show_config:
         context.run(lambda: show_settings(context, output_format))
         raise typer.Exit(ExitCode.OK)
-    reports = _report_files(json_file, junit_file, markdown_file, html_file)
+    reports = _report_files(json=json_to, junit=junit_to, markdown=markdown_to, html=html_to)
     context.run(lambda: no_stdout_files(output, reports))
     grouping = context.run(
         lambda: grouping_for(context, by, every, timezone, chunk_rows, fail_on_any_chunk)
@@ -388,16 +372,10 @@ def _note_warnings(result: "CheckResult | Timeline | SlicedCheck", quiet: bool) 
         note(line)
 
 
-def _report_files(
-    json_file: Path | None, junit_file: Path | None, markdown: Path | None, html: Path | None
-) -> dict[OutputFormat, Path | None]:
-    """The report files asked for, by format (cli/reports.py writes them)."""
-    return {
-        OutputFormat.JSON: json_file,
-        OutputFormat.JUNIT: junit_file,
-        OutputFormat.MARKDOWN: markdown,
-        OutputFormat.HTML: html,
-    }
+def _report_files(**paths: Path | None) -> dict[OutputFormat, Path | None]:
+    """The report files asked for, by format (cli/reports.py writes them): an option per
+    format registered with a report file (output/formats.py), named as the format is."""
+    return {name: paths[name.value] for name in REPORT_FILE_FORMATS}
 
 
 @dataclass(frozen=True)

@@ -4,18 +4,20 @@ from typing import Annotated
 
 import typer
 
-from driftcli.choices import HistoryFormat
+from driftcli.choices import ListingFormat
 from driftcli.cli.app import app
 from driftcli.cli.options import (
     ConfigOption,
     DebugOption,
     FeaturesOption,
+    ListingFormatOption,
     QuietOption,
     StoreOption,
     at_most_max_count,
     split_names,
 )
-from driftcli.cli.runtime import note, prepare, write_document, write_rich
+from driftcli.cli.reports import write_listing
+from driftcli.cli.runtime import note, prepare
 from driftcli.setting_table import Given
 
 
@@ -50,10 +52,7 @@ def history(
             show_default=False,
         ),
     ] = None,
-    output_format: Annotated[
-        HistoryFormat,
-        typer.Option("--format", "-f", help="Output: a table, or JSON for programs."),
-    ] = HistoryFormat.TABLE,
+    output_format: ListingFormatOption = ListingFormat.TABLE,
     store: StoreOption = None,
     quiet: QuietOption = False,
     config: ConfigOption = None,
@@ -78,11 +77,4 @@ def history(
     found = context.run(lambda: api.read_history(home, window=window, features=names, since=since))
     if quiet:
         return
-    if output_format is HistoryFormat.JSON:
-        from driftcli.output.store_json import history_json
-
-        context.run(lambda: write_document(history_json(found)))
-    else:
-        from driftcli.output.history import render_history
-
-        context.run(lambda: write_rich(render_history(found)))
+    context.run(lambda: write_listing(output_format, lambda listing: listing.history(found)))

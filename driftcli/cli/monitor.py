@@ -22,8 +22,7 @@ if TYPE_CHECKING:
     from driftcli.config import Resolved
     from driftcli.hooks import Hook
     from driftcli.output.prometheus import CheckRun
-    from driftcli.results import CheckResult, Timeline
-    from driftcli.sliced import SlicedCheck
+    from driftcli.report import Report
 from driftcli.records import IngestReport
 
 
@@ -42,17 +41,15 @@ class Monitor:
 
     def checked(
         self,
-        result: "CheckResult | Timeline | SlicedCheck",
+        result: "Report",
         window: str,
         seconds: float,
         ingest: "IngestReport | None" = None,
     ) -> None:
         """A check ended: write the metrics, then run the hook if the check calls for it."""
         from driftcli.output.prometheus import CheckRun
-        from driftcli.sliced import SlicedCheck
 
-        sliced = result if isinstance(result, SlicedCheck) else None
-        self.latest = CheckRun(_deciding(result), window, time.time(), seconds, sliced)
+        self.latest = CheckRun(result, window, time.time(), seconds)
         self.write_metrics(ingest, window)
         if self.hook is not None:
             self._run_hook(self.hook, result, window)
@@ -69,13 +66,11 @@ class Monitor:
         except DriftcliError as exc:
             self._warn(exc.said)
 
-    def _run_hook(
-        self, hook: "Hook", result: "CheckResult | Timeline | SlicedCheck", window: str
-    ) -> None:
+    def _run_hook(self, hook: "Hook", result: "Report", window: str) -> None:
         from driftcli.hooks import run_hook
-        from driftcli.sliced import SlicedCheck
+        from driftcli.report import slices_of
 
-        checks = _checks(result)
+        checks = [check for _, check in result.labelled_checks]
         if not hook.fires(result.drift, (f.status.value for c in checks for f in c.features)):
             return
         drifted = dict.fromkeys(f.name for c in checks for f in c.drifted)
@@ -84,8 +79,9 @@ class Monitor:
             "DRIFTCLI_WINDOW": window,
             "DRIFTCLI_DRIFTED": ",".join(drifted),
         }
-        if isinstance(result, SlicedCheck):
-            env["DRIFTCLI_DRIFTED_SLICES"] = ",".join(s.label for s in result.drifted)
+        slices = slices_of(result)
+        if slices is not None:
+            env["DRIFTCLI_DRIFTED_SLICES"] = ",".join(s.label for s in slices if s.drift)
         outcome = run_hook(hook, _report_json(result), {k: _env_text(v) for k, v in env.items()})
         if not outcome.ok:
             self._warn(f"--on-drift hook: {outcome.problem}")
@@ -186,27 +182,7 @@ def replace_file(path: Path, text: str) -> None:
         raise
 
 
-def _deciding(result: "CheckResult | Timeline | SlicedCheck") -> "CheckResult":
-    """The check the verdict rests on: the check itself, a chunked check's latest chunk,
-    or a sliced check's whole check."""
-    from driftcli.results import Timeline
-    from driftcli.sliced import SlicedCheck
-
-    if isinstance(result, SlicedCheck):
-        return result.whole
-    return result.latest.check if isinstance(result, Timeline) else result
-
-
-def _checks(result: "CheckResult | Timeline | SlicedCheck") -> "list[CheckResult]":
-    """The checks a hook looks into: the deciding check and, sliced, each slice's."""
-    from driftcli.sliced import SlicedCheck
-
-    if isinstance(result, SlicedCheck):
-        return [result.whole, *(s.check for s in result.checked if s.check is not None)]
-    return [_deciding(result)]
-
-
-def _report_json(result: "CheckResult | Timeline | SlicedCheck") -> str:
+def _report_json(result: "Report") -> str:
     from driftcli.choices import OutputFormat
     from driftcli.cli.reports import render
 

@@ -17,6 +17,7 @@ from driftcli.choices import (
     ListingFormat,
     OutputFormat,
 )
+from driftcli.output.formats import FORMATS, format_help
 from driftcli.settings import MAX_COUNT
 
 
@@ -47,17 +48,19 @@ ConfigOption = Annotated[
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Show the traceback of an internal error.")
 ]
-FormatOption = Annotated[
-    OutputFormat,
-    typer.Option(
-        "--format",
-        "-f",
-        help="Output: a table; JSON for programs; Markdown, JUnit XML or an HTML page.",
-    ),
-]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help=format_help())]
 ListingFormatOption = Annotated[
-    ListingFormat, typer.Option("--format", "-f", help="Output: a table, or JSON for programs.")
+    ListingFormat,
+    typer.Option("--format", "-f", help=format_help(tuple(OutputFormat(f) for f in ListingFormat))),
 ]
+
+
+def report_file_option(name: OutputFormat) -> Any:
+    """`--json FILE`, `--html FILE`...: a report file, as the format's registration says."""
+    found = FORMATS[name]
+    return typer.Option(found.file_flag, help=found.file_help, show_default=False)
+
+
 InputFormatOption = Annotated[
     InputFormat | None,
     typer.Option(

@@ -31,7 +31,8 @@ from driftcli.cli.options import (
     at_most_max_count,
     split_names,
 )
-from driftcli.cli.runtime import Context, fail, prepare, warn, write_document, write_rich
+from driftcli.cli.reports import write_listing
+from driftcli.cli.runtime import Context, fail, prepare, warn
 from driftcli.errors import UsageError
 from driftcli.setting_table import Given
 
@@ -144,17 +145,9 @@ def reference(
     if quiet:
         return
 
-    def show() -> None:
-        if output_format is ListingFormat.JSON:
-            from driftcli.output.store_json import reference_json
-
-            write_document(reference_json(snapshot, where))
-        else:
-            from driftcli.output.store_tables import render_reference
-
-            write_rich(render_reference(snapshot, where))
-
-    context.run(show)
+    context.run(
+        lambda: write_listing(output_format, lambda listing: listing.reference(snapshot, where))
+    )
 
 
 def _build(

@@ -13,18 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from driftcli.choices import OutputFormat
+from driftcli.choices import ListingFormat, OutputFormat
 from driftcli.cli.runtime import note, plain_text, write_document, write_file, write_rich
 from driftcli.errors import DriftcliError, UsageError
+from driftcli.output.formats import FORMATS, ListingRenderer, listing_renderer, renderer
+from driftcli.report import rendered
 from driftcli.view import DEFAULT_VIEW, View
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from driftcli.results import CheckResult, Timeline
-    from driftcli.sliced import SlicedCheck
-
-    Report = CheckResult | Timeline | SlicedCheck
+    from driftcli.report import Report
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,8 @@ class MainReport:
 
 def no_stdout_files(output: Path | None, reports: dict[OutputFormat, Path | None]) -> None:
     """`--html -` would write a file named `-`: stdout takes the --format report only."""
-    flags = {"--output": output} | {f"--{fmt.value}": path for fmt, path in reports.items()}
+    files = {FORMATS[fmt].file_flag: path for fmt, path in reports.items()}
+    flags = {"--output": output} | files
     for flag, path in flags.items():
         if path is not None and str(path) == "-":
             raise UsageError(
@@ -51,69 +51,16 @@ def no_stdout_files(output: Path | None, reports: dict[OutputFormat, Path | None
             )
 
 
-_RENDERERS: dict[str, dict[OutputFormat, tuple[str, str, bool]]] = {
-    "CheckResult": {
-        OutputFormat.TABLE: ("table", "render_table", True),
-        OutputFormat.JSON: ("json_report", "render_json", False),
-        OutputFormat.MARKDOWN: ("markdown", "render_markdown", True),
-        OutputFormat.JUNIT: ("junit", "render_junit", False),
-        OutputFormat.HTML: ("html", "render_html", True),
-    },
-    "Timeline": {
-        OutputFormat.TABLE: ("timeline", "render_timeline", False),
-        OutputFormat.JSON: ("json_report", "render_timeline_json", False),
-        OutputFormat.MARKDOWN: ("markdown", "render_timeline_markdown", False),
-        OutputFormat.JUNIT: ("junit", "render_timeline_junit", False),
-        OutputFormat.HTML: ("html_timeline", "render_timeline_html", False),
-    },
-    "SlicedCheck": {
-        OutputFormat.TABLE: ("slice_table", "render_sliced", True),
-        OutputFormat.JSON: ("json_report", "render_sliced_json", False),
-        OutputFormat.MARKDOWN: ("slice_reports", "render_sliced_markdown", True),
-        OutputFormat.JUNIT: ("slice_reports", "render_sliced_junit", False),
-        OutputFormat.HTML: ("slice_reports", "render_sliced_html", True),
-    },
-}
-"""Each kind of result's renderer per format (module of driftcli.output, function, and
-whether it takes the --sort/--only-failing view): one place to add a kind of check or a
-format. Imported when used, so a command pays only for its report."""
-
-_WARNINGS = {
-    "CheckResult": "warnings",
-    "Timeline": "timeline_warnings",
-    "SlicedCheck": "sliced_warnings",
-}
-"""Each kind of result's lines for stderr beside its report (in `output/lines.py`)."""
-
-
 def warnings_of(result: "Report") -> list[str]:
     """What stderr says beside the report of a check, a chunked or a sliced check."""
-    from driftcli.output import lines
+    from driftcli.output.lines import Warnings
 
-    found: list[str] = getattr(lines, _WARNINGS[type(result).__name__])(result)
-    return found
-
-
-def _renderer(
-    result: "Report", fmt: OutputFormat, view: View = DEFAULT_VIEW
-) -> "Callable[[Any], Any]":
-    import importlib
-
-    found = _RENDERERS[type(result).__name__].get(fmt)
-    if found is None:
-        raise UsageError(f"--format {fmt.value}: no report in this format")
-    module, name, takes_view = found
-    renderer: Callable[..., Any] = getattr(
-        importlib.import_module(f"driftcli.output.{module}"), name
-    )
-    if takes_view:
-        return functools.partial(renderer, view=view)
-    return renderer
+    return rendered(result, Warnings())
 
 
 def table_of(result: "Report", view: View = DEFAULT_VIEW) -> "RenderableType":
-    rendered: RenderableType = _renderer(result, OutputFormat.TABLE, view)(result)
-    return rendered
+    table: RenderableType = rendered(result, renderer(OutputFormat.TABLE, view))
+    return table
 
 
 def emit(
@@ -149,7 +96,7 @@ def emit(
 
 
 def _write_main(result: "Report", main: MainReport) -> None:
-    if main.format is OutputFormat.TABLE:
+    if FORMATS[main.format].rich:
         if main.output is not None:
             write_file(main.output, plain_text(table_of(result, main.view)))
         else:
@@ -176,7 +123,18 @@ def _append_summary(markdown: str, main: MainReport) -> None:
 
 def render(result: "Report", fmt: OutputFormat, view: View = DEFAULT_VIEW) -> str:
     """A text report of any kind of check (the table is rendered apart: it is rich)."""
-    if fmt is OutputFormat.TABLE:
+    if FORMATS[fmt].rich:
         raise UsageError(f"--format {fmt.value}: no text report in this format")
-    text: str = _renderer(result, fmt, view)(result)
+    text: str = rendered(result, renderer(fmt, view))
     return text
+
+
+def write_listing(fmt: ListingFormat, make: Callable[[ListingRenderer[Any]], Any]) -> None:
+    """What `reference`, `status` or `history` has to show, in its --format: `make`
+    asks the format's renderer for it."""
+    name = OutputFormat(fmt.value)
+    made = make(listing_renderer(name))
+    if FORMATS[name].rich:
+        write_rich(made)
+    else:
+        write_document(made)

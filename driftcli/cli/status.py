@@ -9,7 +9,8 @@ from driftcli.cli.options import (
     QuietOption,
     StoreOption,
 )
-from driftcli.cli.runtime import prepare, write_document, write_rich
+from driftcli.cli.reports import write_listing
+from driftcli.cli.runtime import prepare
 from driftcli.setting_table import Given
 
 
@@ -31,11 +32,4 @@ def status(
     state = context.run(lambda: store_status(context.store(create=False, quiet=quiet)))
     if quiet:
         return
-    if output_format is ListingFormat.JSON:
-        from driftcli.output.store_json import status_json
-
-        context.run(lambda: write_document(status_json(state)))
-    else:
-        from driftcli.output.store_tables import render_status
-
-        context.run(lambda: write_rich(render_status(state)))
+    context.run(lambda: write_listing(output_format, lambda listing: listing.status(state)))

@@ -13,9 +13,13 @@ from typing import TYPE_CHECKING
 from driftcli.output.moves import explained
 from driftcli.output.texts import format_p_value, shown
 from driftcli.results import CheckResult, FeatureResult, Status, Timeline
+from driftcli.sliced import SlicedCheck
+from driftcli.view import DEFAULT_VIEW, View
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
+
+    from driftcli.report import Renderer
 
 
 def render_junit(result: CheckResult) -> str:
@@ -135,3 +139,39 @@ def _quality_case(suite: ET.Element, f: FeatureResult, gate: bool) -> None:
         )
         failure.text = detail
     ET.SubElement(case, "system-out").text = detail
+
+
+def render_sliced_junit(result: SlicedCheck) -> str:
+    """JUnit XML: the whole check's suite, then a suite per checked slice; a slice's drift
+    fails its cases (any slice drifted fails the check)."""
+    import xml.etree.ElementTree as ET
+
+    checks = [result.whole, *(s.check for s in result.checked if s.check is not None)]
+    suites = ET.Element("testsuites", {"name": "driftcli", **_counts(checks)})
+    _suite(suites, result.whole, f"driftcli check: {result.live.name} vs {result.reference.name}")
+    for s in result.checked:
+        if s.check is not None:
+            _suite(suites, s.check, f"driftcli check: {s.check.live.name}")
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")
+
+
+class JunitReport:
+    """The JUnit XML of any result: a test case per feature, in the reference's order."""
+
+    def __init__(self, view: View = DEFAULT_VIEW) -> None:
+        self.view = view
+        """Not applied: a test report lists every case."""
+
+    def check(self, result: CheckResult) -> str:
+        return render_junit(result)
+
+    def timeline(self, timeline: Timeline) -> str:
+        return render_timeline_junit(timeline)
+
+    def sliced(self, result: SlicedCheck) -> str:
+        return render_sliced_junit(result)
+
+
+if TYPE_CHECKING:  # mypy: a renderer of every kind of result
+    _: Renderer[str] = JunitReport()

@@ -7,26 +7,30 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from driftcli.output.moves import what_moved
 from driftcli.output.texts import TINY_P, chunk_label, plural, shown
 from driftcli.records import IngestReport
+from driftcli.report import Report
 from driftcli.results import NUMBER_TEXT, CheckResult, FeatureResult, Location, SourceInfo, Timeline
 from driftcli.sliced import SlicedCheck
 
+if TYPE_CHECKING:
+    from driftcli.report import Renderer
 
-def alert_lines(result: CheckResult | SlicedCheck, window: str) -> list[str]:
+
+def alert_lines(result: Report, window: str) -> list[str]:
     """One logfmt line per drifted feature and per failed data-quality rule, for logs and
     pagers: the same keys whatever the metric (`score=0.85 change=0.80 metric=kl`), `p=`
     always a number (a bound in `p_bound=`), and what moved in `moved=`;
     and one line for a joint drift (`joint=` the features that moved together).
     A sliced check's: the whole check's, then each slice's with `slice=` after `feature=`."""
-    if isinstance(result, SlicedCheck):
-        lines = _alert_lines(result.whole, window)
-        for s in result.checked:
-            lines += _alert_lines(s.check, window, s.label) if s.check is not None else []
-        return lines
-    return _alert_lines(result, window)
+    return [
+        line
+        for label, check in result.labelled_checks
+        for line in _alert_lines(check, window, label)
+    ]
 
 
 def _alert_lines(result: CheckResult, window: str, slice_label: str | None = None) -> list[str]:
@@ -79,7 +83,7 @@ def _alert_lines(result: CheckResult, window: str, slice_label: str | None = Non
     return lines
 
 
-def no_verdict_line(result: CheckResult | SlicedCheck, window: str) -> str:
+def no_verdict_line(result: Report, window: str) -> str:
     """The line a check that could judge no feature gives, in the alert lines' form."""
     return (
         f"[NO VERDICT] window={_token(window)} rows={result.live.rows} "
@@ -151,9 +155,18 @@ def featureless_note(name: str, count: int, first: tuple[Location, ...], done: s
     )
 
 
-def sliced_warnings(result: SlicedCheck) -> list[str]:
-    """What stderr says beside a sliced check's report: the whole check's warnings."""
-    return warnings(result.whole)
+class Warnings:
+    """What stderr says beside the report of any kind of check (`report.rendered`)."""
+
+    def check(self, result: CheckResult) -> list[str]:
+        return warnings(result)
+
+    def timeline(self, timeline: Timeline) -> list[str]:
+        return timeline_warnings(timeline)
+
+    def sliced(self, result: SlicedCheck) -> list[str]:
+        """The whole check's warnings."""
+        return warnings(result.whole)
 
 
 def timeline_warnings(timeline: Timeline) -> list[str]:
@@ -255,3 +268,7 @@ def ingest_warnings(report: IngestReport) -> list[str]:
             )
         )
     return lines
+
+
+if TYPE_CHECKING:  # mypy: a renderer of every kind of result
+    _: Renderer[list[str]] = Warnings()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from driftcli.findings import QualityStatus
 from driftcli.output.joint import joint_line
 from driftcli.output.lines import empty_note, untimed_note
 from driftcli.output.moves import MOVED_MARK, explained, latest_moves
-from driftcli.output.notes import check_notes
+from driftcli.output.notes import check_notes, slice_cell, slice_notes
 from driftcli.output.sparklines import sparklines
 from driftcli.output.texts import (
     chunk_label,
@@ -19,7 +20,11 @@ from driftcli.output.texts import (
     shown,
 )
 from driftcli.results import CheckResult, FeatureResult, Status, Timeline, Verdict
+from driftcli.sliced import SlicedCheck
 from driftcli.view import DEFAULT_VIEW, View
+
+if TYPE_CHECKING:
+    from driftcli.report import Renderer
 
 MARKDOWN_CHUNKS = 24
 """The latest chunks a Markdown report shows (a pull request's page is not a spreadsheet)."""
@@ -208,3 +213,68 @@ def _score_cell(f: FeatureResult) -> str:
     if f.drift:
         return f"**{score}**"
     return f"{score} ({f.status.value})" if f.status is Status.UNCERTAIN else score
+
+
+_SLICED_WORD = {
+    Verdict.DRIFT: "DRIFT",
+    Verdict.NO_DRIFT: "no drift",
+    Verdict.NO_VERDICT: "no verdict",
+}
+
+
+def render_sliced_markdown(result: SlicedCheck, view: View = DEFAULT_VIEW) -> str:
+    """The verdict over the whole and the slices, the slice matrix, then the whole check."""
+    checked = result.checked
+    lines = [
+        f"### driftcli by {_code(result.slicing.column)}: {_SLICED_WORD[result.verdict]} "
+        f"({_cell(result.decision.rule)})",
+        "",
+        f"{plural(len(checked), 'slice')} checked. Cells: each slice's change (its score less "
+        "the noise of its counts), **bold** where it drifted.",
+        "",
+    ]
+    if checked:
+        lines += [
+            "| feature | " + " | ".join(_cell(s.label) for s in checked) + " |",
+            "|---|" + "---:|" * len(checked),
+        ]
+        for name in result.feature_names:
+            cells = []
+            for s in checked:
+                found = s.feature(name)
+                cell = slice_cell(found)
+                cells.append(f"**{cell}**" if found is not None and found.drift else cell)
+            lines.append(f"| {_cell(name)} | " + " | ".join(cells) + " |")
+        lines.append("| rows | " + " | ".join(f"{s.rows:,}" for s in checked) + " |")
+        verdicts = [
+            "**DRIFT**" if s.drift else (s.verdict or Verdict.NO_VERDICT).value for s in checked
+        ]
+        lines.append("| verdict | " + " | ".join(verdicts) + " |")
+    lines += [
+        "",
+        *(f"- {_cell(note)}" for note in slice_notes(result)),
+        "",
+        "#### The whole live data",
+        "",
+    ]
+    return "\n".join(lines) + render_markdown(result.whole, view)
+
+
+class MarkdownReport:
+    """The Markdown of any result, its features arranged by `view`."""
+
+    def __init__(self, view: View = DEFAULT_VIEW) -> None:
+        self.view = view
+
+    def check(self, result: CheckResult) -> str:
+        return render_markdown(result, self.view)
+
+    def timeline(self, timeline: Timeline) -> str:
+        return render_timeline_markdown(timeline)
+
+    def sliced(self, result: SlicedCheck) -> str:
+        return render_sliced_markdown(result, self.view)
+
+
+if TYPE_CHECKING:  # mypy: a renderer of every kind of result
+    _: Renderer[str] = MarkdownReport()

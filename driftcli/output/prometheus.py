@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from driftcli.records import IngestReport
+from driftcli.report import Report, slices_of
 from driftcli.results import CheckResult, FeatureResult, Verdict
-from driftcli.sliced import SlicedCheck
+from driftcli.sliced import SliceResult
 
 PREFIX = "driftcli_"
 
@@ -29,24 +30,20 @@ PREFIX = "driftcli_"
 class CheckRun:
     """A check as the metrics describe it: its result, the window it looked at, and when."""
 
-    result: CheckResult
+    report: Report
+    """A check, a chunked or a sliced check: its verdict is the check's; its features'
+    series are those of the check the verdict rests on; a sliced check's slices have
+    theirs."""
     window: str
     """The store's window, or the live input's name for a check of files."""
     finished: float
     """When it ended, in seconds since the epoch."""
     seconds: float
     """How long it took."""
-    sliced: SlicedCheck | None = None
-    """The sliced check `result` is the whole check of: its verdict is the check's, and
-    each slice has its series."""
 
     @property
-    def drift(self) -> bool:
-        return self.sliced.drift if self.sliced is not None else self.result.drift
-
-    @property
-    def verdict(self) -> Verdict:
-        return self.sliced.verdict if self.sliced is not None else self.result.verdict
+    def result(self) -> CheckResult:
+        return self.report.deciding_check
 
 
 @dataclass
@@ -70,7 +67,7 @@ def render_metrics(
 
 def _check_families(check: CheckRun) -> list[_Family]:
     result, window = check.result, check.window
-    verdicts = [(v, check.verdict is v) for v in Verdict]
+    verdicts = [(v, check.report.verdict is v) for v in Verdict]
     families = [
         _gauge("check_timestamp_seconds", "When the latest check ended (Unix time).",
                [({"window": window}, check.finished)]),
@@ -78,7 +75,7 @@ def _check_families(check: CheckRun) -> list[_Family]:
                [({"window": window}, check.seconds)]),
         _gauge("check_drift", "1 if the latest check's verdict is drift (sliced: the whole "
                "check or any slice drifted), else 0.",
-               [({"window": window}, float(check.drift))]),
+               [({"window": window}, float(check.report.drift))]),
         _gauge("check_verdict", "The latest check's verdict: 1 for the verdict it reached.",
                [({"window": window, "verdict": v.value}, float(on)) for v, on in verdicts]),
         _gauge("check_rows", "Live rows the latest check compared.",
@@ -101,24 +98,25 @@ def _check_families(check: CheckRun) -> list[_Family]:
         _gauge("feature_status", "The feature's status: 1 for the status it has.",
                _statuses(features, window)),
     ]  # fmt: skip
-    return families + (_slice_families(check.sliced, window) if check.sliced else [])
+    slices = slices_of(check.report)
+    return families + (_slice_families(slices, window) if slices is not None else [])
 
 
-def _slice_families(sliced: SlicedCheck, window: str) -> list[_Family]:
+def _slice_families(slices: list[SliceResult], window: str) -> list[_Family]:
     """Each slice's series, labelled `slice` as the table names it; a feature's only for
     the slices checked (rows on both sides)."""
     at = {"window": window}
-    rows = [({**at, "slice": s.label}, float(s.rows)) for s in sliced.slices]
-    checked = [({**at, "slice": s.label}, float(s.drift)) for s in sliced.checked]
+    rows = [({**at, "slice": s.label}, float(s.rows)) for s in slices]
+    checked = [({**at, "slice": s.label}, float(s.drift)) for s in slices if s.check]
     cells = [
         ({**at, "slice": s.label, "feature": f.name}, f)
-        for s in sliced.checked if s.check is not None
+        for s in slices if s.check is not None
         for f in s.check.features
     ]  # fmt: skip
     scores = [(labels, float(f.score)) for labels, f in cells if f.score is not None]
     return [
         _gauge("check_drifted_slices", "Slices the latest check found drifted.",
-               [(at, float(len(sliced.drifted)))]),
+               [(at, float(sum(s.drift for s in slices)))]),
         _gauge("slice_rows", "Live rows in the slice (a slice of the reference with none: 0).",
                rows),
         _gauge("slice_drift", "1 if the slice's check drifted, else 0 (checked slices only).",

@@ -4,8 +4,9 @@ and for a drifted feature its distribution in the first chunk it drifted in."""
 from __future__ import annotations
 
 from driftcli.numbers import readable
-from driftcli.output.charts import bar_chart
-from driftcli.output.html import STATUS_TONE, buckets_of, moved_sentence
+from driftcli.output.html.charts import bar_chart
+from driftcli.output.html.check import buckets_of, moved_sentence
+from driftcli.output.html.page import STATUS_TONE
 from driftcli.output.texts import chunk_label, escaped
 from driftcli.results import ChunkResult, Status, Timeline
 

@@ -8,9 +8,10 @@ chunk, the threshold drawn across, each point coloured by the chunk's status.
 from __future__ import annotations
 
 from driftcli.numbers import readable
-from driftcli.output.charts import Point, line_chart
-from driftcli.output.html import STATUS_TONE, VERDICT_TONE, VERDICT_WORD, page, schema_section
-from driftcli.output.html_heatmap import drifted_first, first_drift_chart, heatmap
+from driftcli.output.html.charts import Point, line_chart
+from driftcli.output.html.check import schema_section
+from driftcli.output.html.heatmap import drifted_first, first_drift_chart, heatmap
+from driftcli.output.html.page import STATUS_TONE, VERDICT_TONE, VERDICT_WORD, page
 from driftcli.output.lines import empty_note, untimed_note
 from driftcli.output.texts import chunk_label, describe_chunks, escaped, plural
 from driftcli.results import Timeline

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from driftcli.output.moves import MOVED_MARK, latest_moves
 from driftcli.output.notes import check_notes
-from driftcli.output.table import STATUS_STYLE
+from driftcli.output.table.check import STATUS_STYLE
 from driftcli.output.texts import (
     chunk_label,
     compact_count,

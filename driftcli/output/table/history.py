@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcli.output.sparklines import sparkline
-from driftcli.output.table import STATUS_STYLE
+from driftcli.output.table.check import STATUS_STYLE
 from driftcli.output.texts import shown
 from driftcli.records import CheckHistory, CheckRecord, RecordedFeature
 from driftcli.results import Status

@@ -11,12 +11,12 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from driftcli.output.moves import MOVED_MARK, slice_moves
-from driftcli.output.table import render_table
+from driftcli.output.notes import slice_notes
+from driftcli.output.table.check import render_table
+from driftcli.output.table.timeline import cell
 from driftcli.output.texts import compact_count, plural, shown
-from driftcli.output.timeline import cell
 from driftcli.results import Verdict
-from driftcli.sliced import SlicedCheck, SliceResult, SliceState
+from driftcli.sliced import SlicedCheck, SliceResult
 from driftcli.view import DEFAULT_VIEW, View
 
 _VERDICT = {Verdict.DRIFT: ("DRIFT", "bold red"), Verdict.NO_DRIFT: ("ok", "green")}
@@ -118,37 +118,6 @@ def _summary(result: SlicedCheck) -> Text:
     if result.drift:
         return Text.assemble(("DRIFT", "bold red"), f": {rule}")
     return Text.assemble(("no drift", "bold green"), f": {rule}")
-
-
-def slice_notes(result: SlicedCheck) -> list[str]:
-    """What every format says under the slices: those not checked, what moved in the cells
-    that drifted, and the evidence rule."""
-    notes = []
-    absent = [s for s in result.slices if s.state is SliceState.ABSENT]
-    new = [s for s in result.slices if s.state is SliceState.NEW]
-    if absent:
-        listed = ", ".join(f"{s.label} ({s.reference_rows:,} reference rows)" for s in absent)
-        notes.append(f"absent from live (no live row): {listed}")
-    if new:
-        listed = ", ".join(f"{s.label} ({plural(s.rows, 'row')})" for s in new)
-        more = result.new_values - len(new)
-        extra = f" and {more:,} more" if more > 0 else ""
-        notes.append(f"new in live (the reference has none, not checked): {listed}{extra}")
-    notes += [f"{MOVED_MARK} {moved}" for moved in slice_moves(result)]
-    checked = len(result.checked)
-    features = len(result.feature_names)
-    if result.settings.alpha is None:
-        notes.append(
-            f"evidence per slice and feature: p < {result.evidence_level:.2g}, the evidence "
-            f"level {result.settings.evidence:g} shared out over {checked} slice"
-            f"{'' if checked == 1 else 's'} x {plural(features, 'feature')}"
-        )
-    else:
-        notes.append(
-            f"evidence per slice: --alpha {result.settings.alpha:g} shared out over "
-            f"{plural(checked, 'slice')}, adjusted across each slice's features"
-        )
-    return notes
 
 
 def _notes(result: SlicedCheck) -> list[Text]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from driftcli.output.json_report import JSON_SCHEMA_VERSION, finite, source_json
+from driftcli.output.json.check import JSON_SCHEMA_VERSION, finite, source_json
 from driftcli.output.texts import json_text
 from driftcli.records import CheckHistory, CheckRecord, StoreStatus
 from driftcli.store.snapshot import Snapshot
