@@ -404,13 +404,16 @@ def test_parquet_reference_on_stdin_is_read_again_from_its_spool(
 @pytest.mark.parametrize("absent", ["missing rows", "all-NaN batches", "column not there yet"])
 def test_rows_without_the_column_count_toward_the_values_to_come(absent: str) -> None:
     """Told 206k rows of which only the last 6k have values, the sample's first rate is set
-    for 6k values, not for 206k (which would leave a quarter of the sample)."""
+    for 6k values, not for 206k (which would leave a quarter of the sample): when the later
+    values moved and the buckets are taken again from the sample, it supports that many."""
     late = np.random.default_rng(9).normal(size=6_000)
+    late[HOLD:] += 100.0  # past the hold the values sit elsewhere: the buckets are redone
+    many = 2_048  # more buckets asked for than the sample can fill, so its size shows
     rows = 200_000 + len(late)
     if absent == "column not there yet":
         acc = _ColumnAccumulator(None, NumericSketch(rereadable=True, expected=rows), 200_000)
         for i in range(0, len(late), BATCH):
-            acc.add(pa.array(late[i : i + BATCH]), BATCH, False, BINS)
+            acc.add(pa.array(late[i : i + BATCH]), BATCH, False, many)
         sketch_ = acc.numbers
     else:
         sketch_ = NumericSketch(rereadable=True, expected=rows)
@@ -418,9 +421,12 @@ def test_rows_without_the_column_count_toward_the_values_to_come(absent: str) ->
             if absent == "missing rows":
                 sketch_.skip(1_000)
             else:
-                sketch_.add(np.full(1_000, np.nan), 1_000, BINS)
+                sketch_.add(np.full(1_000, np.nan), 1_000, many)
         for i in range(0, len(late), BATCH):
-            sketch_.add(late[i : i + BATCH], 0, BINS)
+            sketch_.add(late[i : i + BATCH], 0, many)
     assert not sketch_.exact
-    # 6k values at rate 1/2 or 1/4 fill over half of 2,048; counted as 206k, rate 1/16.
-    assert len(sketch_.sample_sorted()) > 1_000
+    redone = sketch_.result(many)
+    assert redone.recount
+    # 6k values at rate 1/2 or 1/4 fill over half of 2,048, a bucket per two of them;
+    # counted as 206k, at rate 1/16 or lower: 375 values at most, 187 buckets.
+    assert len(redone.cuts.edges) > 500
