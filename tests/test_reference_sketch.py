@@ -27,7 +27,7 @@ from driftcli.errors import InputError
 from driftcli.inputs import dataset as datasets
 from driftcli.inputs import parquet_format as readers
 from driftcli.reference import sketch
-from driftcli.reference.builder import _ColumnAccumulator, build_profile
+from driftcli.reference.builder import build_profile
 from driftcli.reference.sketch import NumericSketch
 
 HOLD = 4_000
@@ -409,24 +409,28 @@ def test_rows_without_the_column_count_toward_the_values_to_come(absent: str) ->
     late = np.random.default_rng(9).normal(size=6_000)
     late[HOLD:] += 100.0  # past the hold the values sit elsewhere: the buckets are redone
     many = 2_048  # more buckets asked for than the sample can fill, so its size shows
-    rows = 200_000 + len(late)
-    if absent == "column not there yet":
-        acc = _ColumnAccumulator(None, NumericSketch(rereadable=True, expected=rows), 200_000)
-        for i in range(0, len(late), BATCH):
-            acc.add(pa.array(late[i : i + BATCH]), BATCH, False, many)
-        sketch_ = acc.numbers
-    else:
-        sketch_ = NumericSketch(rereadable=True, expected=rows)
+    early = {
+        "missing rows": pa.nulls(BATCH, pa.float64()),
+        "all-NaN batches": pa.array(np.full(BATCH, np.nan)),
+    }.get(absent)
+
+    def batches() -> Iterator[pa.RecordBatch]:
         for _ in range(200):
-            if absent == "missing rows":
-                sketch_.skip(1_000)
-            else:
-                sketch_.add(np.full(1_000, np.nan), 1_000, many)
+            without = {} if early is None else {"x": early}
+            yield pa.record_batch({"y": pa.array(np.zeros(BATCH)), **without})
         for i in range(0, len(late), BATCH):
-            sketch_.add(late[i : i + BATCH], 0, many)
-    assert not sketch_.exact
-    redone = sketch_.result(many)
-    assert redone.recount
+            yield pa.record_batch({"y": pa.array(np.zeros(BATCH)), "x": late[i : i + BATCH]})
+
+    made = build_profile(
+        batches(),
+        reread=lambda names: batches(),
+        expected_rows=200 * BATCH + len(late),
+        bins=many,
+    )
+    [x] = [f for f in made.features if f.name == "x"]
     # 6k values at rate 1/2 or 1/4 fill over half of 2,048, a bucket per two of them;
     # counted as 206k, at rate 1/16 or lower: 375 values at most, 187 buckets.
-    assert len(redone.cuts.edges) > 500
+    assert len(x.edges) > 500
+    counts = made.counts.features["x"].buckets  # recounted exactly over those buckets
+    assert counts[x.missing_bucket] == 200 * BATCH and counts.sum() == 200 * BATCH + len(late)
+    np.testing.assert_array_equal(counts[:-2], exact_counts(late, x.edges))
