@@ -388,7 +388,7 @@ timed(wiring.LiveRows, "add")
 for name in ("encode", "_contributors", "joint_test"):
     timed(joint, name)
 timed(joint_models, "fit")
-timed(checks, "count_chunks")
+timed(checks, "count_pieces")
 leave = os._exit
 def report(code):
     spent["process"] = time.process_time()

@@ -27,7 +27,7 @@ never held whole (docs/limits.md says what an accepted one costs)."""
 MAX_LINE_BYTES = 1 << 30
 """The highest line limit: Arrow parses a run of lines in one block of at most
 2**31 - 1 bytes (its block size and string offsets are 32-bit), and a run holds
-the longest line and the lines around it, up to a chunk."""
+the longest line and the lines around it, up to a run's size."""
 DEFAULT_MAX_COLUMNS = 2_000
 """The most columns an input may have: each costs memory at every stage (Arrow's
 parser, the counts, the reference's held values), some 0.4 MB in all, so a wider

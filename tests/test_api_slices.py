@@ -20,7 +20,7 @@ from driftcli.api import (
 from driftcli.counting.counter import count_batches
 from driftcli.counting.slicing import SliceTally, count_slices
 from driftcli.errors import UsageError
-from driftcli.inputs import Chunk
+from driftcli.inputs import Piece
 from driftcli.results import Status, Verdict
 from driftcli.settings import BySlice, Settings
 from driftcli.sliced import SlicedCheck, SliceKind, SliceState
@@ -159,8 +159,8 @@ def test_slices_are_counted_as_the_rows_of_each_value_would_be(files: dict[str, 
     tally = SliceTally("country")
     tally.add(table)
     values = tally.slices(BySlice("country", 3))
-    chunks = [Chunk(table.slice(a, 1_000), None, a, None, "t") for a in range(0, 5_000, 1_000)]
-    counted = count_slices(reference.profile.features, values, chunks)
+    pieces = [Piece(table.slice(a, 1_000), None, a, None, "t") for a in range(0, 5_000, 1_000)]
+    counted = count_slices(reference.profile.features, values, pieces)
     groups = {v: i for i, v in enumerate(values.named)}
     for value, group in groups.items():
         rows = table.filter(pa.compute.equal(table.column("country"), value))

@@ -461,7 +461,7 @@ def test_check_during_ingest_sees_a_consistent_window(tmp_path: Path) -> None:
 
 ROUTES = ["stdin", "slow-stdin", "csv", "jsonl", "parquet"]
 """How rows reach ingest: stdin at once, stdin in parts a second apart (each part its own
-chunk), or a file of each format; the outcome must be the same."""
+piece), or a file of each format; the outcome must be the same."""
 
 
 def ingest_rows(
@@ -475,7 +475,7 @@ def ingest_rows(
         assert writer.stdin is not None
         for i, part in enumerate(parts if route == "slow-stdin" else [rows]):
             if i:
-                time.sleep(1.2)  # past the read latency (0.5 s): the next part is a new chunk
+                time.sleep(1.2)  # past the read latency (0.5 s): the next part is a new piece
             writer.stdin.write(b"".join(json.dumps(r).encode() + b"\n" for r in part))
             writer.stdin.flush()
         out, err = writer.communicate(timeout=60)  # closes stdin: the end of the input
@@ -533,9 +533,9 @@ def test_rows_holding_no_reference_feature_are_stored_as_missing_however_they_ar
     invoke: Invoke, home: Path, route: str
 ) -> None:
     """A row the model saw without features is a row missing every feature: stored,
-    and warned about, the same whether it came in a chunk of its own or not."""
+    and warned about, the same whether it came in a piece of its own or not."""
     invoke("reference", reference_file(home), "--exclude", "id")
-    # The middle part holds no feature: alone in a chunk on the slow route.
+    # The middle part holds no feature: alone in a piece on the slow route.
     stray: list[dict[str, object]] = [{"id": 3, "zz": 1}, {"id": 4, "x": None}]
     parts = [good_rows(0, 3), stray, good_rows(5, 2)]
     result = ingest_rows(home, route, parts, "--flush-rows", "2")
@@ -652,7 +652,7 @@ def test_ingest_alerts_name_each_failed_data_quality_rule(
     assert any("feature=device rule=unseen status=fail" in line for line in quality)
 
 
-def test_flush_rows_is_honoured_within_a_chunk(
+def test_flush_rows_is_honoured_within_a_piece(
     invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DRIFTCLI_STORE", str(tmp_path / "store"))

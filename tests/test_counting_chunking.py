@@ -23,7 +23,7 @@ from driftcli.counting.chunking import (
 )
 from driftcli.counting.counter import count_batches
 from driftcli.errors import InputError
-from driftcli.inputs import Chunk
+from driftcli.inputs import Piece
 from driftcli.reference.builder import build_profile
 from driftcli.reference.kinds import Selection
 from driftcli.settings import ByRows, ByTime, parse_every
@@ -148,9 +148,9 @@ def logged(seconds: list[int]) -> pa.Table:
     return pa.table({"t": seconds, "x": rng.normal(size=n), "c": rng.choice(["a", "b", "z"], n)})
 
 
-def chunk_of(table: pa.Table, first_line: int | None = None) -> Chunk:
+def piece_of(table: pa.Table, first_line: int | None = None) -> Piece:
     lines = None if first_line is None else (lambda: np.arange(table.num_rows) + first_line)
-    return Chunk(table, first_line, 0, lines, "log")
+    return Piece(table, first_line, 0, lines, "log")
 
 
 @settings(max_examples=30, deadline=None)
@@ -161,7 +161,7 @@ def test_a_chunks_counts_are_the_count_of_its_rows(
     table = logged(seconds)
     chunker = TimeChunker(features, (), "log", ByTime("t", parse_every("1d")))
     for start in range(0, table.num_rows, batch):
-        chunker.add(chunk_of(table.slice(start, batch)))
+        chunker.add(piece_of(table.slice(start, batch)))
     days = np.array(seconds) // 86_400
     found = chunker.chunks()
     assert [c.key for c in found] == sorted({int(d) * 86_400 for d in days})
@@ -194,11 +194,11 @@ def test_chunkers_of_parts_merge_into_the_chunker_of_the_whole(
     parts = [TimeChunker(features, kept, "log", by, seed=i + 1) for i in range(2)]
     for start in range(0, table.num_rows, batch):
         piece = table.slice(start, min(batch, table.num_rows - start))
-        whole.add(chunk_of(piece, first_line=start + 1))
+        whole.add(piece_of(piece, first_line=start + 1))
     for part, (lo, hi) in zip(parts, [(0, half), (half, table.num_rows)], strict=True):
         for start in range(lo, hi, batch):
             piece = table.slice(start, min(batch, hi - start))
-            part.add(chunk_of(piece, first_line=start + 1))
+            part.add(piece_of(piece, first_line=start + 1))
     merged = parts[0]
     merged.merge(parts[1])
     assert merged.rows == whole.rows and merged.untimed() == whole.untimed()
@@ -219,7 +219,7 @@ def test_chunkers_of_parts_merge_into_the_chunker_of_the_whole(
 def test_invalid_values_are_located_in_the_chunk_they_fall_in(features: list[Feature]) -> None:
     table = pa.table({"t": [86_400, 0, 86_400], "x": ["1.0", "2.0", "oops"], "c": ["a"] * 3})
     chunker = TimeChunker(features, (), "log", ByTime("t", parse_every("1d")))
-    chunker.add(chunk_of(table, first_line=10))
+    chunker.add(piece_of(table, first_line=10))
     second = chunker.chunks()[1].counts.features["x"]
     assert [str(at) for at in second.invalid_at] == ["log:12"]
 
@@ -227,8 +227,8 @@ def test_invalid_values_are_located_in_the_chunk_they_fall_in(features: list[Fea
 def test_rows_without_a_time_are_counted_apart(features: list[Feature]) -> None:
     table = pa.table({"t": ["1970-01-02T00:00:00Z", None, "later", ""], "x": [1.0] * 4})
     chunker = TimeChunker(features, (), "log", ByTime("t", parse_every("1d")))
-    chunker.add(chunk_of(table, first_line=2))
-    chunker.add(chunk_of(pa.table({"x": [1.0]}), first_line=6))  # no time column at all
+    chunker.add(piece_of(table, first_line=2))
+    chunker.add(piece_of(pa.table({"x": [1.0]}), first_line=6))  # no time column at all
     untimed = chunker.untimed()
     assert (untimed.missing, untimed.unreadable) == (3, 1)
     assert [str(at) for at in untimed.first] == ["log:3", "log:4", "log:5", "log:6"]
@@ -236,10 +236,10 @@ def test_rows_without_a_time_are_counted_apart(features: list[Feature]) -> None:
     assert chunker.rows == 5
 
 
-def test_row_chunks_cut_across_input_chunks(features: list[Feature]) -> None:
+def test_row_chunks_cut_across_input_pieces(features: list[Feature]) -> None:
     chunker = RowChunker(features, (), "log", ByRows(4))
     for size in (3, 3, 5):
-        chunker.add(chunk_of(logged([0] * size)))
+        chunker.add(piece_of(logged([0] * size)))
     assert [(c.key, c.counts.rows) for c in chunker.chunks()] == [(0, 4), (1, 4), (2, 3)]
     assert chunker.rows == 11
 
@@ -257,7 +257,7 @@ def test_times_whose_chunk_leaves_the_calendar_are_unreadable(
 ) -> None:
     table = pa.table({"t": [text, "2024-03-07T12:00:00Z"], "x": [1.0, 2.0]})
     chunker = TimeChunker(features, (), "log", ByTime("t", parse_every("1d"), zone))
-    chunker.add(chunk_of(table, first_line=2))
+    chunker.add(piece_of(table, first_line=2))
     untimed = chunker.untimed()
     assert (untimed.missing, untimed.unreadable) == (0, 1)
     assert [str(at) for at in untimed.first] == ["log:2"]
@@ -271,7 +271,7 @@ def test_row_chunks_are_spanned_by_their_rows_and_the_last_may_be_partial(
     features: list[Feature],
 ) -> None:
     chunker = chunker_of(ByRows(4), features, (), "log")
-    chunker.add(chunk_of(logged([0] * 11)))
+    chunker.add(piece_of(logged([0] * 11)))
     groups = chunker.groups()
     assert groups.spans == [(0, 4), (4, 8), (8, 11)]
     assert [c.rows if c else None for c in groups.counts] == [4, 4, 3]
@@ -283,7 +283,7 @@ def test_time_chunks_without_rows_between_the_first_and_last_are_groups_too(
 ) -> None:
     chunker = chunker_of(ByTime("t", parse_every("1d"), BERLIN), features, (), "log")
     assert isinstance(chunker, TimeChunker)
-    chunker.add(chunk_of(logged([0, 2 * 86_400 + 3_600])))
+    chunker.add(piece_of(logged([0, 2 * 86_400 + 3_600])))
     groups = chunker.groups()
     assert groups.spans == [
         ("1970-01-01T00:00:00+01:00", "1970-01-02T00:00:00+01:00"),
@@ -295,16 +295,16 @@ def test_time_chunks_without_rows_between_the_first_and_last_are_groups_too(
 
 def test_a_time_chunker_that_found_no_time_says_so(features: list[Feature]) -> None:
     chunker = chunker_of(ByTime("t", parse_every("1d")), features, (), "log")
-    chunker.add(chunk_of(pa.table({"x": [1.0, 2.0]})))
+    chunker.add(piece_of(pa.table({"x": [1.0, 2.0]})))
     with pytest.raises(InputError, match="log: no column 't' to cut by time"):
         chunker.groups()
-    chunker.add(chunk_of(pa.table({"t": [None, "soon"], "x": [1.0, 2.0]})))
+    chunker.add(piece_of(pa.table({"t": [None, "soon"], "x": [1.0, 2.0]})))
     with pytest.raises(InputError, match="no row has a readable time in column 't'"):
         chunker.groups()
 
 
 def test_a_time_column_of_small_numbers_is_warned_of(features: list[Feature]) -> None:
     chunker = chunker_of(ByTime("t", parse_every("1d")), features, (), "log")
-    chunker.add(chunk_of(logged([5, 86_400])))
+    chunker.add(piece_of(logged([5, 86_400])))
     (warning,) = chunker.warnings()
     assert "read as epoch seconds, and every time falls before 1980" in warning

@@ -10,9 +10,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from driftcli.counting.buckets import Feature
-from driftcli.counting.counter import count_chunks
+from driftcli.counting.counter import count_pieces
 from driftcli.counting.grouped import GroupedCounts
-from driftcli.inputs import Chunk
+from driftcli.inputs import Piece
 from driftcli.reference.builder import build_profile
 from driftcli.reference.kinds import Selection
 
@@ -81,13 +81,13 @@ def test_every_chunk_counts_its_own_rows(
     bounds = np.r_[0, np.cumsum(sizes)].astype(np.int64)
     keys = [10 * i for i in range(len(sizes))]
     grouped = GroupedCounts(features)
-    chunk = Chunk(table, None, 0, None, "log")
-    grouped.add(chunk, keys, bounds)
+    piece = Piece(table, None, 0, None, "log")
+    grouped.add(piece, keys, bounds)
     found = grouped.counts()
     assert [key for key, _ in found] == keys
     for (_, counts), start, end in zip(found, bounds, bounds[1:], strict=False):
-        piece = table.slice(int(start), int(end - start))
-        whole = count_chunks(features, [Chunk(piece, None, int(start), None, "log")])
+        part = table.slice(int(start), int(end - start))
+        whole = count_pieces(features, [Piece(part, None, int(start), None, "log")])
         assert counts.rows == whole.rows and counts.columns == whole.columns
         for name, expected in whole.features.items():
             got = counts.features[name]
@@ -102,7 +102,7 @@ def test_every_chunk_counts_its_own_rows(
 def test_every_group_of_rows_in_no_order_counts_its_own_rows(
     features: list[Feature], groups: int, rows: int, seed: int
 ) -> None:
-    """Slices: a group's rows anywhere in the chunk, counted as its rows alone would be,
+    """Slices: a group's rows anywhere in the piece, counted as its rows alone would be,
     numbers group by group over their values in group order, the rest a bucket per row."""
     table = live(seed, rows)
     which = np.random.default_rng(seed).integers(0, groups, rows)
@@ -110,18 +110,18 @@ def test_every_group_of_rows_in_no_order_counts_its_own_rows(
     renumber = np.zeros(groups, np.int64)
     renumber[present] = np.arange(len(present))
     grouped = GroupedCounts(features)
-    grouped.add_groups(Chunk(table, None, 0, None, "log"), present.tolist(), renumber[which])
+    grouped.add_groups(Piece(table, None, 0, None, "log"), present.tolist(), renumber[which])
     found = dict(grouped.counts())
     assert sorted(found) == present.tolist()
     for key, counts in found.items():
         mine = np.flatnonzero(which == key)
-        piece = table.take(pa.array(mine))
-        alone = count_chunks(features, [Chunk(piece, None, 0, None, "log")])
+        part = table.take(pa.array(mine))
+        alone = count_pieces(features, [Piece(part, None, 0, None, "log")])
         assert counts.rows == alone.rows == len(mine)
         for name, expected in alone.features.items():
             got = counts.features[name]
             assert got.buckets.tolist() == expected.buckets.tolist(), name
             assert got.types == expected.types
-            # Where: the group's first invalid rows, by their place in the whole chunk.
+            # Where: the group's first invalid rows, by their place in the whole piece.
             at = [str(a) for a in got.invalid_at]
             assert len(at) == len(expected.invalid_at)

@@ -193,7 +193,7 @@ def test_a_bad_line_limit_is_a_usage_error(
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(
     lengths=st.lists(st.integers(0, 300), min_size=1, max_size=40),
-    chunk=st.sampled_from([16, 64, 256]),
+    run=st.sampled_from([16, 64, 256]),
     limit=st.integers(1, 400),
     stream=st.booleans(),
     final_newline=st.booleans(),
@@ -202,17 +202,17 @@ def test_lines_over_the_limit_are_exactly_the_ones_skipped(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     lengths: list[int],
-    chunk: int,
+    run: int,
     limit: int,
     stream: bool,
     final_newline: bool,
 ) -> None:
-    """Whatever the chunk size, the limit and the route (mapped or streamed): a line
+    """Whatever the run size, the limit and the route (mapped or streamed): a line
     longer than the limit is refused at its number, or skipped, and no other."""
-    monkeypatch.setattr(cutting, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(cutting, "RUN_BYTES", run)
     lines = [json.dumps({"i": i, "pad": "p" * n}) for i, n in enumerate(lengths)]
     data = ("\n".join(lines) + ("\n" if final_newline else "")).encode()
-    path = tmp_path / f"{chunk}-{limit}-{stream}.jsonl"
+    path = tmp_path / f"{run}-{limit}-{stream}.jsonl"
     path.write_bytes(data)
     long = [i + 1 for i, line in enumerate(lines) if len(line.encode()) > limit]
     spec = "-" if stream else str(path)
@@ -474,7 +474,7 @@ def test_config_that_is_a_directory_or_a_pipe_is_named_as_such(
 @pytest.mark.parametrize("route", ["file", "stdin"])
 def test_a_bad_line_keeps_the_flushes_before_it(tmp_path: Path, fmt: str, route: str) -> None:
     """With --flush-rows 100 and a bad line 251st, the 200 rows that two flushes would
-    have stored are stored (the chunk held them all); the 50 after the last flush are not."""
+    have stored are stored (the piece held them all); the 50 after the last flush are not."""
     if fmt == "jsonl":
         good = [json.dumps({"id": i, "x": i / 2}) for i in range(300)]
         lines, bad_line = [*good[:250], "{not json", *good[250:]], 251
@@ -512,7 +512,7 @@ def test_a_value_of_the_wrong_type_keeps_the_flushes_before_it(
 # --- 11. a file truncated while read (logrotate's copytruncate) ---------------
 
 SHRINKING_ROWS = 3_000_000
-"""About 100 MB of CSV: six chunks, so a read seen past the first is far from done."""
+"""About 100 MB of CSV: six runs, so a read seen past the first is far from done."""
 
 
 @pytest.fixture(scope="module")
@@ -543,14 +543,14 @@ def _read_position(pid: int, path: Path) -> int:
 def _truncated_while_read(
     args: list[str | Path], path: Path, cwd: Path, ready: Callable[[], bool] = lambda: True
 ) -> subprocess.CompletedProcess[bytes]:
-    """driftcli run on `path`, which is truncated to nothing once a chunk of it was read
+    """driftcli run on `path`, which is truncated to nothing once a piece of it was read
     (and `ready()`)."""
     command = [sys.executable, "-m", "driftcli", *map(str, args)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE) as process:  # fmt: skip
         while process.poll() is None and (
-            _read_position(process.pid, path) < cutting.CHUNK_BYTES or not ready()
+            _read_position(process.pid, path) < cutting.RUN_BYTES or not ready()
         ):
             time.sleep(0.002)
         os.truncate(path, 0)

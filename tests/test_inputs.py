@@ -179,10 +179,10 @@ def test_jsonl_with_types_varying_by_line_is_read_as_text(tmp_path: Path) -> Non
     assert table.column("b").to_pylist() == [None, None, True]
 
 
-def test_jsonl_chunks_keep_line_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jsonl_runs_keep_line_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(cutting, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(cutting, "RUN_BYTES", 64)
     lines = [f'{{"a": {i}}}' for i in range(40)]
     lines[33] = '{"a": 1,,}'
     path = tmp_path / "rows.jsonl"
@@ -191,10 +191,10 @@ def test_jsonl_chunks_keep_line_numbers(tmp_path: Path, monkeypatch: pytest.Monk
         read_all_batches(str(path))
 
 
-def test_jsonl_chunking_keeps_every_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jsonl_cutting_keeps_every_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(cutting, "CHUNK_BYTES", 100)
+    monkeypatch.setattr(cutting, "RUN_BYTES", 100)
     path = tmp_path / "rows.jsonl"
     path.write_text("".join(f'{{"a": {i}, "s": "{"x" * (i % 30)}"}}\n' for i in range(1000)))
     table = pa.Table.from_batches(read_all_batches(str(path)))
@@ -204,7 +204,7 @@ def test_jsonl_chunking_keeps_every_row(tmp_path: Path, monkeypatch: pytest.Monk
 def test_csv_is_read_in_several_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(cutting, "CHUNK_BYTES", 1 << 10)
+    monkeypatch.setattr(cutting, "RUN_BYTES", 1 << 10)
     path = tmp_path / "rows.csv"
     path.write_text("a,b\n" + "".join(f"{i},x{i % 3}\n" for i in range(5000)))
     batches = read_all_batches(str(path))
@@ -290,12 +290,12 @@ def test_error_messages_do_not_echo_row_contents(tmp_path: Path) -> None:
     assert "secret-value" not in str(caught.value)
 
 
-def test_csv_quoted_newlines_survive_chunking(
+def test_csv_quoted_newlines_survive_cutting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(cutting, "CHUNK_BYTES", 40)
+    monkeypatch.setattr(cutting, "RUN_BYTES", 40)
     rows = "".join(f'{i},"note {i}\nsecond line, with comma"\r\n' for i in range(200))
     path = tmp_path / "notes.csv"
     path.write_text('id,"multi\nline header"\r\n' + rows)
@@ -328,12 +328,12 @@ def test_skip_bad_lines_keeps_the_good_ones(
     path = tmp_path / f"rows.{fmt}"
     path.write_bytes(content)
     with open_source(str(path), skip_bad_lines=True) as source:
-        chunks = [c for c in source.chunks() if c is not None]
+        pieces = [p for p in source.pieces() if p is not None]
         assert source.bad_lines.count == len(bad)
         assert source.bad_lines.first == bad
-    rows = sum(c.table.num_rows for c in chunks)
+    rows = sum(p.table.num_rows for p in pieces)
     assert rows == content.count(b"\n") - len(bad) - (fmt == "csv")
-    lines = np.concatenate([c.row_lines() for c in chunks]).tolist()
+    lines = np.concatenate([p.row_lines() for p in pieces]).tolist()
     assert not set(lines) & set(bad)
 
 
@@ -341,17 +341,17 @@ def test_row_lines_map_rows_to_input_lines(tmp_path: Path) -> None:
     path = tmp_path / "rows.jsonl"
     path.write_text('{"a": 1}\n\n{"a": 2}\n{"a": 3}\n')
     with open_source(str(path)) as source:
-        [chunk] = [c for c in source.chunks() if c is not None]
-    assert chunk.row_lines().tolist() == [1, 3, 4]
+        [piece] = [p for p in source.pieces() if p is not None]
+    assert piece.row_lines().tolist() == [1, 3, 4]
     csv_path = tmp_path / "rows.csv"
     csv_path.write_text('a\n1\n"2\n2"\n\n3\n')
     with open_source(str(csv_path)) as source:
-        [chunk] = [c for c in source.chunks() if c is not None]
-    assert chunk.row_lines().tolist() == [2, 3, 5, 6]  # one column: line 5 is a missing value
+        [piece] = [p for p in source.pieces() if p is not None]
+    assert piece.row_lines().tolist() == [2, 3, 5, 6]  # one column: line 5 is a missing value
     csv_path.write_text('a,b\n1,1\n"2\n2",2\n\n3,3\n')
     with open_source(str(csv_path)) as source:
-        [chunk] = [c for c in source.chunks() if c is not None]
-    assert chunk.row_lines().tolist() == [2, 3, 6]
+        [piece] = [p for p in source.pieces() if p is not None]
+    assert piece.row_lines().tolist() == [2, 3, 6]
 
 
 def test_slow_stream_delivers_rows_within_the_latency(tmp_path: Path) -> None:
@@ -373,13 +373,13 @@ def test_slow_stream_delivers_rows_within_the_latency(tmp_path: Path) -> None:
         stream = PeekStream(FdReader(writer.stdout.fileno()))
         source = JsonlSource("<pipe>", Content(stream=stream))
         started = time.monotonic()
-        for chunk in source.chunks(max_latency=0.2):
-            if chunk is not None:
-                assert chunk.table.column("a").to_pylist() == [1, 2]
+        for piece in source.pieces(max_latency=0.2):
+            if piece is not None:
+                assert piece.table.column("a").to_pylist() == [1, 2]
                 break
         assert time.monotonic() - started < 5
-        for ticks, chunk in enumerate(source.chunks(max_latency=0.1), start=1):
-            assert chunk is None  # nothing more arrives: the caller still gets control
+        for ticks, piece in enumerate(source.pieces(max_latency=0.1), start=1):
+            assert piece is None  # nothing more arrives: the caller still gets control
             if ticks == 3:
                 break
     finally:
@@ -390,13 +390,13 @@ def test_slow_stream_delivers_rows_within_the_latency(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-@pytest.mark.parametrize("chunk", [7, 64, 1000])
-def test_stream_chunking_with_small_buffers_keeps_every_row_and_line(
-    fmt: str, chunk: int, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("run", [7, 64, 1000])
+def test_stream_cutting_with_small_buffers_keeps_every_row_and_line(
+    fmt: str, run: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(cutting, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(cutting, "RUN_BYTES", run)
     if fmt == "csv":
         body = "\ufeffid,note\n" + "".join(
             f'{i},"n{i}{chr(10) * (i % 3 == 0)}x"\n' for i in range(300)
@@ -405,10 +405,10 @@ def test_stream_chunking_with_small_buffers_keeps_every_row_and_line(
         body = "\ufeff" + "".join(f'{{"id": {i}, "s": "{"y" * (i % 90)}"}}\n' for i in range(300))
     feed_stdin(monkeypatch, body.encode() + b'{"id": 300}' * (fmt == "jsonl"))
     with open_source("-") as source:
-        chunks = [c for c in source.chunks() if c is not None]
-    ids = [int(v) for c in chunks for v in c.table.column("id").to_pylist()]
+        pieces = [p for p in source.pieces() if p is not None]
+    ids = [int(v) for p in pieces for v in p.table.column("id").to_pylist()]
     assert ids == list(range(300 + (fmt == "jsonl")))
-    lines = np.concatenate([c.row_lines() for c in chunks]).tolist()
+    lines = np.concatenate([p.row_lines() for p in pieces]).tolist()
     if fmt == "jsonl":
         assert lines == list(range(1, 302))
     else:  # every third note spans two lines
@@ -553,7 +553,7 @@ def test_stray_quote_in_csv_does_not_swallow_the_file(
 ) -> None:
     import driftcli.inputs.cutting as text_formats
 
-    monkeypatch.setattr(text_formats, "CHUNK_BYTES", 256)
+    monkeypatch.setattr(text_formats, "RUN_BYTES", 256)
     lines = [f"{i},plain text {i}" for i in range(2000)]
     lines[100] = '100,a 5" screen'
     path = tmp_path / "q.csv"
@@ -665,7 +665,7 @@ def test_an_empty_line_of_a_one_column_csv_is_a_missing_value(tmp_path: Path) ->
     path = tmp_path / "one.csv"
     path.write_text("x\n1.5\n\n2.5\n\nabc\n" + "".join(f"{i / 7:.3f}\n" for i in range(195)))
     with open_source(str(path)) as source:
-        profile = build_profile(source.chunks())
+        profile = build_profile(source.pieces())
     counts = profile.counts.features["x"]
     [feature] = profile.features
     assert profile.counts.rows == 200
@@ -677,7 +677,7 @@ def test_an_empty_line_of_a_csv_with_several_columns_is_no_row(tmp_path: Path) -
     path = tmp_path / "two.csv"
     path.write_text("x,y\n1,2\n\n3,4\n")
     with open_source(str(path)) as source:
-        assert build_profile(source.chunks()).counts.rows == 2
+        assert build_profile(source.pieces()).counts.rows == 2
 
 
 # --- files that change while read ----------------------------------------------
@@ -709,7 +709,7 @@ def test_a_file_that_shrinks_while_read_is_an_error_naming_it(
     import driftcli.inputs.cutting as cutting
     import driftcli.inputs.parquet_format as parquet_format
 
-    monkeypatch.setattr(cutting, "CHUNK_BYTES", 1 << 14)
+    monkeypatch.setattr(cutting, "RUN_BYTES", 1 << 14)
     monkeypatch.setattr(parquet_format, "PARQUET_BATCH_ROWS", 10_000)
     path = tmp_path / name
     _rows_file(path, 200_000)
@@ -751,7 +751,7 @@ def test_a_file_that_grows_while_read_is_read_as_it_was_when_opened(
     """A log still written to: the rows up to its length when reading began."""
     import driftcli.inputs.cutting as cutting
 
-    monkeypatch.setattr(cutting, "CHUNK_BYTES", 1 << 10)
+    monkeypatch.setattr(cutting, "RUN_BYTES", 1 << 10)
     path = tmp_path / "growing.csv"
     path.write_text("a,b\n" + "".join(f"{i},x\n" for i in range(1000)))
     with open_source(str(path)) as source:
@@ -850,12 +850,12 @@ def test_json_parts_keep_within_the_bound() -> None:
     raw = b"".join(b'{"k%d": 1, "a": 2}\n' % i for i in range(20_000)) + b'{"last": 1}'
     cut = jsonl_cut(memoryview(raw))
     run = Run(memoryview(raw), 1, cut.newlines + 1, cut.breaks)
-    pieces = list(parts(run))
-    assert b"".join(bytes(p.data) for p in pieces) == raw
-    assert [p.first_line for p in pieces] == list(np.cumsum([1] + [p.lines for p in pieces[:-1]]))
-    assert sum(p.lines for p in pieces) == 20_001
-    for piece in pieces:
-        assert bytes(piece.data).count(b":") * piece.lines <= CELLS
+    split = list(parts(run))
+    assert b"".join(bytes(p.data) for p in split) == raw
+    assert [p.first_line for p in split] == list(np.cumsum([1] + [p.lines for p in split[:-1]]))
+    assert sum(p.lines for p in split) == 20_001
+    for part in split:
+        assert bytes(part.data).count(b":") * part.lines <= CELLS
 
 
 # --- CSV decimal marks ---------------------------------------------------------

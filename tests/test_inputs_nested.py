@@ -52,7 +52,7 @@ def test_a_line_without_the_object_is_a_row_without_features(tmp_path: Path, odd
     assert table.column("income").to_pylist() == [5.0, None, 5.0]
 
 
-def test_a_chunk_where_no_line_has_the_object_is_rows_without_columns() -> None:
+def test_a_piece_where_no_line_has_the_object_is_rows_without_columns() -> None:
     table = features_at(pa.table({"ts": [1, 2]}), ("request", "features"))
     assert (table.num_rows, table.num_columns) == (2, 0)
 

@@ -27,7 +27,7 @@ from driftcli.errors import InputError
 from driftcli.inputs import dataset as datasets
 from driftcli.inputs import parquet_format as readers
 from driftcli.reference import sketch
-from driftcli.reference.builder import _ColumnAccumulator, build_profile
+from driftcli.reference.builder import build_profile
 from driftcli.reference.sketch import NumericSketch
 
 HOLD = 4_000
@@ -404,23 +404,33 @@ def test_parquet_reference_on_stdin_is_read_again_from_its_spool(
 @pytest.mark.parametrize("absent", ["missing rows", "all-NaN batches", "column not there yet"])
 def test_rows_without_the_column_count_toward_the_values_to_come(absent: str) -> None:
     """Told 206k rows of which only the last 6k have values, the sample's first rate is set
-    for 6k values, not for 206k (which would leave a quarter of the sample)."""
+    for 6k values, not for 206k (which would leave a quarter of the sample): when the later
+    values moved and the buckets are taken again from the sample, it supports that many."""
     late = np.random.default_rng(9).normal(size=6_000)
-    rows = 200_000 + len(late)
-    if absent == "column not there yet":
-        acc = _ColumnAccumulator(None, NumericSketch(rereadable=True, expected=rows), 200_000)
-        for i in range(0, len(late), BATCH):
-            acc.add(pa.array(late[i : i + BATCH]), BATCH, False, BINS)
-        sketch_ = acc.numbers
-    else:
-        sketch_ = NumericSketch(rereadable=True, expected=rows)
+    late[HOLD:] += 100.0  # past the hold the values sit elsewhere: the buckets are redone
+    many = 2_048  # more buckets asked for than the sample can fill, so its size shows
+    early = {
+        "missing rows": pa.nulls(BATCH, pa.float64()),
+        "all-NaN batches": pa.array(np.full(BATCH, np.nan)),
+    }.get(absent)
+
+    def batches() -> Iterator[pa.RecordBatch]:
         for _ in range(200):
-            if absent == "missing rows":
-                sketch_.skip(1_000)
-            else:
-                sketch_.add(np.full(1_000, np.nan), 1_000, BINS)
+            without = {} if early is None else {"x": early}
+            yield pa.record_batch({"y": pa.array(np.zeros(BATCH)), **without})
         for i in range(0, len(late), BATCH):
-            sketch_.add(late[i : i + BATCH], 0, BINS)
-    assert not sketch_.exact
-    # 6k values at rate 1/2 or 1/4 fill over half of 2,048; counted as 206k, rate 1/16.
-    assert len(sketch_.sample_sorted()) > 1_000
+            yield pa.record_batch({"y": pa.array(np.zeros(BATCH)), "x": late[i : i + BATCH]})
+
+    made = build_profile(
+        batches(),
+        reread=lambda names: batches(),
+        expected_rows=200 * BATCH + len(late),
+        bins=many,
+    )
+    [x] = [f for f in made.features if f.name == "x"]
+    # 6k values at rate 1/2 or 1/4 fill over half of 2,048, a bucket per two of them;
+    # counted as 206k, at rate 1/16 or lower: 375 values at most, 187 buckets.
+    assert len(x.edges) > 500
+    counts = made.counts.features["x"].buckets  # recounted exactly over those buckets
+    assert counts[x.missing_bucket] == 200 * BATCH and counts.sum() == 200 * BATCH + len(late)
+    np.testing.assert_array_equal(counts[:-2], exact_counts(late, x.edges))

@@ -24,7 +24,7 @@ from driftcli.api.joint import LiveRows, refuse_distributed, with_joint
 from driftcli.api.references import load_reference, restrict
 from driftcli.choices import InputFormat
 from driftcli.columns.values import read_numbers
-from driftcli.counting.counter import count_batches, count_chunks
+from driftcli.counting.counter import count_batches, count_pieces
 from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, NothingStored, UsageError, option
 from driftcli.records import CheckedBy
@@ -156,8 +156,8 @@ def check_against(
     else:
         example = "cat live.jsonl | driftcli check - --ref ref.parquet"
         with read_input(live, live_format, settings, example) as source:
-            chunks = source.chunks() if rows is None else rows.through(source.chunks())
-            counts = count_chunks(reference.profile.features, chunks, sampled)
+            pieces = source.pieces() if rows is None else rows.through(source.pieces())
+            counts = count_pieces(reference.profile.features, pieces, sampled)
             info = with_skipped(SourceInfo(source.name, source.format.value, counts.rows), source)
     features = reference.profile.features
     if counts.rows == 0:

@@ -9,8 +9,8 @@ from dataclasses import replace
 from driftcli.choices import InputFormat
 from driftcli.counting.buckets import Feature
 from driftcli.errors import InputError, UsageError, listed
-from driftcli.inputs import STDIN, Chunk, Source, TerminalStdin, open_source
-from driftcli.inputs.chunk import SKIP_HINT
+from driftcli.inputs import STDIN, Piece, Source, TerminalStdin, open_source
+from driftcli.inputs.piece import SKIP_HINT
 from driftcli.results import SourceInfo
 from driftcli.scoring.metrics import METRICS
 from driftcli.settings import Settings, validate
@@ -108,9 +108,9 @@ def existing(window: Window) -> None:
         )
 
 
-def window_chunks(window: Window, name: str) -> Iterator[Chunk]:
-    """A stored window's rows, as the chunks an input would give (rows numbered from 0)."""
+def window_pieces(window: Window, name: str) -> Iterator[Piece]:
+    """A stored window's rows, as the pieces an input would give (rows numbered from 0)."""
     rows = 0
     for table in window.tables():
-        yield Chunk(table, None, rows, None, name)
+        yield Piece(table, None, rows, None, name)
         rows += table.num_rows

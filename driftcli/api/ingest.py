@@ -21,9 +21,9 @@ from driftcli.columns.values import TypeClass, concat_tables, read_numbers, read
 from driftcli.counting.buckets import Feature
 from driftcli.counting.featureless import Featureless
 from driftcli.errors import InputError, StoreError, UsageError, option
-from driftcli.inputs import Chunk, Source
-from driftcli.inputs.chunk import BadLine
+from driftcli.inputs import Piece, Source
 from driftcli.inputs.follow import FollowSource
+from driftcli.inputs.piece import BadLine
 from driftcli.interrupts import deferred, stop_if_asked
 from driftcli.parallel import prefetch
 from driftcli.records import CheckedBy, IngestReport
@@ -127,18 +127,18 @@ def ingest(
 
 
 def _read_all(session: _Session, source: Source, latency: float) -> None:
-    """Take every chunk, flushing as due, then the rest; on a stop, flush what was read.
+    """Take every piece, flushing as due, then the rest; on a stop, flush what was read.
 
     Rows are taken and flushed with stops deferred (interrupts.py), so a
     stop never falls between a flush's write and its count: the summary
     says exactly what the store holds.
     """
     try:
-        # Parse the next chunk in a thread while this one is checked and stored.
-        for chunk in prefetch(source.chunks(max_latency=latency), depth=1):
+        # Parse the next piece in a thread while this one is checked and stored.
+        for piece in prefetch(source.pieces(max_latency=latency), depth=1):
             with deferred():
-                if chunk is not None:
-                    session.take(chunk, source)
+                if piece is not None:
+                    session.take(piece, source)
                 session.flush_if_due()
         with deferred():
             session.flush()
@@ -240,19 +240,19 @@ class _Session:
         feature) once one comes, so that an input with none stores nothing."""
         self.held_marks: list[npt.NDArray[np.int64]] = []
 
-    def take(self, chunk: Chunk, source: Source) -> None:
-        """A parsed chunk: its valid rows queued, cut at the next flush or check."""
-        self.report.rows_read += chunk.table.num_rows
+    def take(self, piece: Piece, source: Source) -> None:
+        """A parsed piece: its valid rows queued, cut at the next flush or check."""
+        self.report.rows_read += piece.table.num_rows
         self.report.skipped_lines = source.bad_lines.count
         if self.featureless is not None:
-            first = self.featureless.note(chunk)
+            first = self.featureless.note(piece)
             if not self.rows_with_features:
                 self.held += first
-                if chunk.marks is not None:
-                    self.held_marks.append(chunk.marks[:first])
-                chunk = chunk.sliced(first, chunk.table.num_rows - first)
-            self.rows_with_features += chunk.table.num_rows
-        valid, bad_row = _valid_rows(chunk, self.features, source)
+                if piece.marks is not None:
+                    self.held_marks.append(piece.marks[:first])
+                piece = piece.sliced(first, piece.table.num_rows - first)
+            self.rows_with_features += piece.table.num_rows
+        valid, bad_row = _valid_rows(piece, self.features, source)
         table, marks = valid.table, valid.marks
         if self.held and table.num_rows:
             table = _after_missing_rows(table, self.held)
@@ -260,7 +260,7 @@ class _Session:
                 marks = np.concatenate([*self.held_marks, marks])
             self.held, self.held_marks = 0, []
         if table.num_rows:
-            # Every row of the chunk is queued before any is flushed: a stop at a
+            # Every row of the piece is queued before any is flushed: a stop at a
             # flush finds them all waiting, to be flushed on the way out.
             if not self.pending:
                 self.pending_since = time.monotonic()
@@ -271,7 +271,7 @@ class _Session:
 
     def _flush_due(self) -> None:
         """Flush (and check) as the rows waiting call for: cut at the next flush or check,
-        so neither is late by a chunk."""
+        so neither is late by a piece."""
         options = self.options
         while True:
             size = options.flush_rows
@@ -302,7 +302,7 @@ class _Session:
         if not self.pending:
             return
         taken, rest = _split(self.pending, self.pending_rows if rows is None else rows)
-        # One chunk: a flush spanning two parsed chunks is then counted as one batch.
+        # One piece: a flush spanning two parsed pieces is then counted as one batch.
         table = concat_tables([t.table for t in taken]).combine_chunks()
         reference_id = self.reference.reference_id if self.reference else None
         try:
@@ -402,17 +402,17 @@ def _validate_ingest(options: IngestOptions) -> None:
 
 
 def _valid_rows(
-    chunk: Chunk, features: list[Feature] | None, source: Source
-) -> tuple[Chunk, BadLine | None]:
-    """The chunk's rows whose values read as their features' types.
+    piece: Piece, features: list[Feature] | None, source: Source
+) -> tuple[Piece, BadLine | None]:
+    """The piece's rows whose values read as their features' types.
 
     A bad row is a skipped line with --skip-bad-lines (counted with the
     malformed ones); else an error naming its line, returned with the rows
     before it.
     """
-    table = chunk.table
+    table = piece.table
     if not features or not table.num_rows:
-        return chunk, None
+        return piece, None
     masks: list[tuple[str, np.ndarray]] = []
     for feature in features:
         if feature.name in table.column_names:
@@ -430,19 +430,19 @@ def _valid_rows(
             if invalid.any():
                 masks.append((feature.name, invalid))
     if not masks:
-        return chunk, None
+        return piece, None
     bad = np.logical_or.reduce([mask for _, mask in masks])
     first = int(np.argmax(bad))
     culprit = next(name for name, mask in masks if mask[first])
     try:
         source.bad_lines.report_many(
-            chunk.origin,
-            chunk.row_lines()[bad].tolist(),
+            piece.origin,
+            piece.row_lines()[bad].tolist(),
             f"{culprit}: value is not of the reference's type",
-            unit=chunk.unit,
+            unit=piece.unit,
         )
     except BadLine as exc:
-        return chunk.sliced(0, first), exc
-    if chunk.marks is None:
-        return replace(chunk, table=table.filter(pa.array(~bad))), None
-    return chunk.taken(np.flatnonzero(~bad)), None
+        return piece.sliced(0, first), exc
+    if piece.marks is None:
+        return replace(piece, table=table.filter(pa.array(~bad))), None
+    return piece.taken(np.flatnonzero(~bad)), None

@@ -11,7 +11,7 @@ import pyarrow as pa
 from driftcli.choices import JointMethod
 from driftcli.columns.samples import Reservoir
 from driftcli.errors import UsageError
-from driftcli.inputs.chunk import Chunk
+from driftcli.inputs.piece import Piece
 from driftcli.results import CheckResult, Decision, Status, Verdict
 from driftcli.settings import Settings
 from driftcli.store.snapshot import Snapshot
@@ -30,12 +30,12 @@ class LiveRows:
         self._names = [f.name for f in reference.profile.features]
         self._reservoir = Reservoir(JOINT_SAMPLE_ROWS, LIVE_SEED)
 
-    def through(self, chunks: Iterable[Chunk | None]) -> Iterator[Chunk | None]:
-        """Pass chunks through, sampling their rows on the way."""
-        for chunk in chunks:
-            if chunk is not None:
-                self.add(chunk.table)
-            yield chunk
+    def through(self, pieces: Iterable[Piece | None]) -> Iterator[Piece | None]:
+        """Pass pieces through, sampling their rows on the way."""
+        for piece in pieces:
+            if piece is not None:
+                self.add(piece.table)
+            yield piece
 
     def add(self, table: pa.Table) -> None:
         present = [n for n in self._names if n in table.column_names]

@@ -24,7 +24,7 @@ from driftcli.counting.buckets import Profile
 from driftcli.counting.counts import Counts
 from driftcli.counting.slicing import SliceProfile, SliceTally, count_slices
 from driftcli.errors import InputError, UsageError, did_you_mean, option
-from driftcli.inputs import STDIN, Chunk
+from driftcli.inputs import STDIN, Piece
 from driftcli.reference.builder import Reread, build_profile
 from driftcli.reference.kinds import Selection
 from driftcli.results import SourceInfo
@@ -87,7 +87,7 @@ def _local_reference(
             )
         tally = SliceTally(slicing.column) if slicing is not None else None
         snapshot = _snapshot_of(
-            (chunk for chunk in source.chunks() if chunk is not None),
+            (piece for piece in source.pieces() if piece is not None),
             settings,
             SourceInfo(source.name, source.format.value, 0),
             Selection.of(settings),
@@ -115,8 +115,8 @@ def _with_slices(
     values = tally.slices(BySlice(column, slicing.max_slices))
     names = [*(f.name for f in profile.features), column]
     name = snapshot.source.name
-    chunks = _as_chunks(reread(list(dict.fromkeys(names))), name)
-    counted = count_slices(profile.features, values, chunks)
+    pieces = _as_pieces(reread(list(dict.fromkeys(names))), name)
+    counted = count_slices(profile.features, values, pieces)
     if counted.whole().rows != profile.counts.rows:
         raise InputError(
             f"the reference changed while it was read ({profile.counts.rows:,} rows, "
@@ -126,10 +126,10 @@ def _with_slices(
     return replace(snapshot, slices=slices)
 
 
-def _as_chunks(batches: Iterable[pa.RecordBatch], name: str) -> Iterator[Chunk]:
+def _as_pieces(batches: Iterable[pa.RecordBatch], name: str) -> Iterator[Piece]:
     rows = 0
     for batch in batches:
-        yield Chunk(pa.Table.from_batches([batch]), None, rows, None, name)
+        yield Piece(pa.Table.from_batches([batch]), None, rows, None, name)
         rows += batch.num_rows
 
 
@@ -196,7 +196,7 @@ def _sample_columns(snapshot: Snapshot, settings: Settings, all_columns: bool) -
 
 
 def _snapshot_of(
-    batches: Iterable[pa.RecordBatch] | Iterable[Chunk],
+    batches: Iterable[pa.RecordBatch] | Iterable[Piece],
     settings: Settings,
     source: SourceInfo,
     selection: Selection,
@@ -208,9 +208,9 @@ def _snapshot_of(
 ) -> Snapshot:
     reservoir = Reservoir(sample_rows)
 
-    def sampled() -> Iterator[pa.RecordBatch | Chunk]:
+    def sampled() -> Iterator[pa.RecordBatch | Piece]:
         for item in batches:
-            table = item.table if isinstance(item, Chunk) else item
+            table = item.table if isinstance(item, Piece) else item
             reservoir.add(table)
             if watch is not None:
                 watch(table)

@@ -15,7 +15,7 @@ from driftcli.api.common import (
     no_shared_column,
     read_input,
     reads_stdin,
-    window_chunks,
+    window_pieces,
     with_skipped,
 )
 from driftcli.api.history import record_check
@@ -139,7 +139,7 @@ def check_slices_of(
     example = "cat log.jsonl | driftcli check - --ref ref.parquet --slice country"
     with read_input(live, live_format, settings, example) as source:
         features = reference.profile.features
-        counted = count_slices(features, slices.values, (c for c in source.chunks() if c))
+        counted = count_slices(features, slices.values, (p for p in source.pieces() if p))
         info = with_skipped(SourceInfo(source.name, source.format.value, 0), source)
     return _checked(reference, slices, counted, info, settings)
 
@@ -157,7 +157,7 @@ def check_window_slices(
     slices = _slices(reference)
     _no_samples(reference, settings)
     name = f"window {window.name}"
-    counted = count_slices(reference.profile.features, slices.values, window_chunks(window, name))
+    counted = count_slices(reference.profile.features, slices.values, window_pieces(window, name))
     result = _checked(reference, slices, counted, SourceInfo(name, "window", 0), settings)
     # The history keeps whole checks of the window: the whole check is one.
     record_check(window, reference, result.whole, record)

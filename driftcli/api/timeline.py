@@ -24,7 +24,7 @@ from driftcli.api.common import (
     read_input,
     reads_stdin,
     validated,
-    window_chunks,
+    window_pieces,
     with_skipped,
 )
 from driftcli.api.references import load_reference
@@ -33,7 +33,7 @@ from driftcli.counting.chunking import Chunker, chunker_of
 from driftcli.counting.counts import Counts
 from driftcli.errors import InputError, UsageError, option
 from driftcli.grouping import Chunking
-from driftcli.inputs import Chunk
+from driftcli.inputs import Piece
 from driftcli.parallel import prefetch
 from driftcli.reference.kinds import BY_TIME
 from driftcli.results import (
@@ -126,7 +126,7 @@ def check_timeline_of(
     example = "cat log.jsonl | driftcli check - --ref ref.parquet --by ts --every 1d"
     with read_input(live, live_format, settings, example) as source:
         chunker = _chunker(reference, settings, chunking, source.name)
-        _feed(chunker, (c for c in source.chunks() if c is not None))
+        _feed(chunker, (p for p in source.pieces() if p is not None))
         info = with_skipped(SourceInfo(source.name, source.format.value, chunker.rows), source)
     return _timeline(reference, chunker, chunking, info, settings, any_chunk)
 
@@ -187,7 +187,7 @@ def _window_timeline(
     existing(window)
     name = f"window {window.name}"
     chunker = _chunker(reference, settings, chunking, name)
-    _feed(chunker, window_chunks(window, name))
+    _feed(chunker, window_pieces(window, name))
     return _timeline(
         reference, chunker, chunking, SourceInfo(name, "window", chunker.rows), settings, any_chunk
     )
@@ -198,10 +198,10 @@ def _chunker(reference: Snapshot, settings: Settings, chunking: Chunking, name: 
     return chunker_of(chunking, reference.profile.features, sampled, name)
 
 
-def _feed(chunker: Chunker, chunks: Iterable[Chunk]) -> None:
-    # The next chunk is parsed in a thread while this one is counted.
-    for chunk in prefetch(chunks):
-        chunker.add(chunk)
+def _feed(chunker: Chunker, pieces: Iterable[Piece]) -> None:
+    # The next piece is parsed in a thread while this one is counted.
+    for piece in prefetch(pieces):
+        chunker.add(piece)
 
 
 def _timeline(

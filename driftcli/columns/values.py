@@ -261,7 +261,7 @@ def _parse_numbers(text: pa.Array) -> Numbers:
 
 
 def concat_tables(tables: list[pa.Table]) -> pa.Table:
-    """Stack tables whose schemas may differ (JSON chunks infer their types apart).
+    """Stack tables whose schemas may differ (JSON pieces infer their types apart).
 
     Numeric types widen; columns typed differently in different tables
     become text, as the CSV reader keeps them; a column that cannot become
@@ -279,13 +279,13 @@ def concat_tables(tables: list[pa.Table]) -> pa.Table:
         types = {p.type for p in parts if p is not None and not pa.types.is_null(p.type)}
         target = next(iter(types)) if len(types) == 1 else pa.string()
         try:
-            pieces = [
+            typed = [
                 p.cast(target) if p is not None else pa.nulls(len(t), target)
                 for p, t in zip(parts, tables, strict=True)
             ]
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
-        chunks = [c for piece in pieces for c in getattr(piece, "chunks", [piece])]
+        chunks = [c for array in typed for c in getattr(array, "chunks", [array])]
         columns[name] = pa.chunked_array(chunks, type=target)
     if columns:
         return pa.table(columns)

@@ -1,9 +1,9 @@
 """Cut live rows into chunks, by time or by rows, and count each chunk over the buckets.
 
-One pass: the rows of each input chunk are split by the chunk they fall in
+One pass: the rows of each input piece are split by the chunk they fall in
 (a slice per chunk when they come in time order, one `take` when not) and
 counted into that chunk's `Counter`. Counts are additive, so a chunk's
-counts are the sum over its pieces, wherever in the input they were: a row
+counts are the sum over its parts, wherever in the input they were: a row
 that arrives late still lands in the chunk of its own time. Memory is one
 `Counter` per chunk (its bucket counts, and the samples of the sample
 metrics), whatever the number of rows.
@@ -43,7 +43,7 @@ from driftcli.counting.counts import LOCATIONS_KEPT, Counts
 from driftcli.counting.grouped import GroupedCounts
 from driftcli.errors import InputError, option
 from driftcli.grouping import UTC, ByRows, ByTime, Chunking, Every, Grouping, Start
-from driftcli.inputs.chunk import Chunk
+from driftcli.inputs.piece import Piece
 from driftcli.results import Location, UntimedRows
 
 IntArray = npt.NDArray[np.int64]
@@ -84,7 +84,7 @@ class Groups:
 
 
 class Chunker(abc.ABC):
-    """Counts rows into chunks: every chunk's piece of an input chunk at once
+    """Counts rows into chunks: every chunk's part of an input piece at once
     (`GroupedCounts`), or, with samples to keep, one `Counter` per chunk."""
 
     def __init__(
@@ -100,8 +100,8 @@ class Chunker(abc.ABC):
         """Rows seen, in a chunk or not."""
 
     @abc.abstractmethod
-    def add(self, chunk: Chunk) -> None:
-        """Count an input chunk's rows into the chunks they fall in."""
+    def add(self, piece: Piece) -> None:
+        """Count an input piece's rows into the chunks they fall in."""
 
     def chunks(self) -> list[ChunkCounts]:
         """Every chunk with rows, in order (of time, or of rows)."""
@@ -138,14 +138,14 @@ class Chunker(abc.ABC):
         if max(len(self._grouped), len(self._counters)) > MAX_CHUNKS:
             raise too_many_chunks(self._name)
 
-    def _count(self, chunk: Chunk, keys: list[int], bounds: list[int]) -> None:
-        """Count `chunk`, whose rows bounds[i]:bounds[i + 1] fall in the chunk keys[i]."""
+    def _count(self, piece: Piece, keys: list[int], bounds: list[int]) -> None:
+        """Count `piece`, whose rows bounds[i]:bounds[i + 1] fall in the chunk keys[i]."""
         known = len(self._counters) if self._sampled else len(self._grouped)
         new = sum(k not in self._counters for k in keys) if self._sampled else None
         if known + (self._grouped.new_keys(keys) if new is None else new) > MAX_CHUNKS:
             raise too_many_chunks(self._name)
         if not self._sampled:
-            self._grouped.add(chunk, keys, np.array(bounds, np.int64))
+            self._grouped.add(piece, keys, np.array(bounds, np.int64))
             return
         for key, start, end in zip(keys, bounds, bounds[1:], strict=False):
             counter = self._counters.get(key)
@@ -153,7 +153,7 @@ class Chunker(abc.ABC):
                 counter = self._counters[key] = Counter(
                     self._features, self._sampled, seed=self._seed
                 )
-            part = chunk.sliced(start, end - start)
+            part = piece.sliced(start, end - start)
             counter.add(part.table, part)
 
 
@@ -171,14 +171,14 @@ class RowChunker(Chunker):
         super().__init__(features, sampled, name, seed)
         self._size = by.rows
 
-    def add(self, chunk: Chunk) -> None:
-        total, size = chunk.table.num_rows, self._size
+    def add(self, piece: Piece) -> None:
+        total, size = piece.table.num_rows, self._size
         if not total:
             return
         first, last = self.rows // size, (self.rows + total - 1) // size
         keys = list(range(first, last + 1))
         bounds = [0, *(k * size - self.rows for k in keys[1:]), total]
-        self._count(chunk, keys, bounds)
+        self._count(piece, keys, bounds)
         self.rows += total
 
     def groups(self) -> Groups:
@@ -204,15 +204,15 @@ class TimeChunker(Chunker):
         super().__init__(features, sampled, name, seed)
         self._by = by
         self.time_seen = False
-        """Did any input chunk have the time column?"""
+        """Did any input piece have the time column?"""
         self._missing = 0
         self._unreadable = 0
         self._first: tuple[Location, ...] = ()
         self._epoch_only = True
         self._latest: int | None = None
 
-    def add(self, chunk: Chunk) -> None:
-        table = chunk.table
+    def add(self, piece: Piece) -> None:
+        table = piece.table
         rows = table.num_rows
         self.rows += rows
         if not rows:
@@ -232,12 +232,12 @@ class TimeChunker(Chunker):
             times = replace(times, unreadable=times.unreadable | beyond)
         readable = times.readable
         if readable.all():
-            self._split(chunk, keys)
+            self._split(piece, keys)
             return
-        self._note_untimed(chunk, times)
+        self._note_untimed(piece, times)
         positions = np.flatnonzero(readable)
         if len(positions):
-            self._split(chunk.taken(positions), keys[positions])
+            self._split(piece.taken(positions), keys[positions])
 
     def groups(self) -> Groups:
         """Every chunk from the first to the last with rows, each named by its start and
@@ -311,28 +311,28 @@ class TimeChunker(Chunker):
             latest = self._latest
             self._latest = other._latest if latest is None else max(latest, other._latest)
 
-    def _note_untimed(self, chunk: Chunk, times: Times) -> None:
+    def _note_untimed(self, piece: Piece, times: Times) -> None:
         self._missing += int(np.count_nonzero(times.missing))
         self._unreadable += int(np.count_nonzero(times.unreadable))
         room = LOCATIONS_KEPT - len(self._first)
         if room > 0:
             rows = np.flatnonzero(~times.readable)[:room]
-            self._first += chunk.locate(rows)
+            self._first += piece.locate(rows)
 
-    def _split(self, chunk: Chunk, keys: IntArray) -> None:
-        """Count each run of rows of one chunk; rows out of time order are gathered first."""
+    def _split(self, piece: Piece, keys: IntArray) -> None:
+        """Count each run of rows of one piece; rows out of time order are gathered first."""
         if not len(keys):
             return
         if keys[0] == keys[-1] and not np.any(keys != keys[0]):
-            self._count(chunk, [int(keys[0])], [0, len(keys)])
+            self._count(piece, [int(keys[0])], [0, len(keys)])
             return
         in_order = bool(np.all(keys[1:] >= keys[:-1]))
         if not in_order:
             order = np.argsort(keys, kind="stable")
-            chunk, keys = chunk.taken(order), keys[order]
+            piece, keys = piece.taken(order), keys[order]
         starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
         bounds = [0, *starts.tolist(), len(keys)]
-        self._count(chunk, keys[bounds[:-1]].tolist(), bounds)
+        self._count(piece, keys[bounds[:-1]].tolist(), bounds)
 
 
 _CHUNKERS: dict[type[Grouping], Callable[..., Chunker]] = {

@@ -14,7 +14,7 @@ from driftcli.columns.values import read_numbers, read_texts, type_class
 from driftcli.counting.buckets import Feature
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts, FeatureCounts, IntArray
 from driftcli.counting.featureless import Featureless
-from driftcli.inputs.chunk import Chunk
+from driftcli.inputs.piece import Piece
 from driftcli.parallel import map_columns, prefetch
 from driftcli.results import Location
 
@@ -39,10 +39,10 @@ class Counter:
             name: ValueReservoir(LIVE_SAMPLE_VALUES, seed + i) for i, name in enumerate(sampled)
         }
 
-    def add(self, batch: pa.RecordBatch | pa.Table, chunk: Chunk | None = None) -> None:
+    def add(self, batch: pa.RecordBatch | pa.Table, piece: Piece | None = None) -> None:
         """Count one batch; a feature absent from it is missing on every row.
 
-        `chunk`, when the batch is one, says where its rows came from: the
+        `piece`, when the batch is one, says where its rows came from: the
         first invalid values of each feature are located by it.
         """
         self._rows += batch.num_rows
@@ -67,8 +67,8 @@ class Counter:
             counts.buckets += buckets
             if column is not None and column.null_count < len(column):
                 counts.types |= type_class(column.type)
-            if column is not None and chunk is not None and buckets[feature.invalid_bucket]:
-                counts.invalid_at = locate_invalid(counts.invalid_at, feature.kind, column, chunk)
+            if column is not None and piece is not None and buckets[feature.invalid_bucket]:
+                counts.invalid_at = locate_invalid(counts.invalid_at, feature.kind, column, piece)
 
     def result(self) -> Counts:
         samples = {name: reservoir.values() for name, reservoir in self._samples.items()}
@@ -88,15 +88,15 @@ class Counter:
 
 
 def locate_invalid(
-    kept: tuple[Location, ...], kind: Kind, column: pa.Array | pa.ChunkedArray, chunk: Chunk
+    kept: tuple[Location, ...], kind: Kind, column: pa.Array | pa.ChunkedArray, piece: Piece
 ) -> tuple[Location, ...]:
-    """The first invalid values' locations, topped up from this chunk's (a rare path)."""
+    """The first invalid values' locations, topped up from this piece's (a rare path)."""
     room = LOCATIONS_KEPT - len(kept)
     if room <= 0:
         return kept
     read = read_numbers if kind is Kind.NUMERIC else read_texts
     rows = np.flatnonzero(read(column).invalid)[:room]
-    return kept + chunk.locate(rows)
+    return kept + piece.locate(rows)
 
 
 def count_batches(
@@ -109,16 +109,16 @@ def count_batches(
     return counter.result()
 
 
-def count_chunks(
-    features: Sequence[Feature], chunks: Iterable[Chunk | None], sampled: Collection[str] = ()
+def count_pieces(
+    features: Sequence[Feature], pieces: Iterable[Piece | None], sampled: Collection[str] = ()
 ) -> Counts:
-    """`count_batches` over an input's chunks, locating the first invalid values; rows
+    """`count_batches` over an input's pieces, locating the first invalid values; rows
     that hold none of the features are counted (as missing) and located apart."""
     counter = Counter(features, sampled)
     featureless = Featureless([f.name for f in features])
-    for chunk in prefetch(c for c in chunks if c is not None):
-        featureless.note(chunk)
-        counter.add(chunk.table, chunk)
+    for piece in prefetch(p for p in pieces if p is not None):
+        featureless.note(piece)
+        counter.add(piece.table, piece)
     return replace(
         counter.result(), featureless=featureless.count, featureless_at=featureless.first
     )

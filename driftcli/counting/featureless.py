@@ -4,9 +4,9 @@ A `{}` line, or a log line whose features are all absent or null, is a row
 the model saw without any feature: it is counted as a row missing every
 feature (as the reference counts its own), so an upstream that stops
 sending features shows as drift on the missing rates, and a file checked
-against itself never drifts. What is decided row by row, not by chunk, is
+against itself never drifts. What is decided row by row, not by piece, is
 the warning, and the refusal of an input in which no row holds a feature:
-the same however the input was cut into chunks.
+the same however the input was cut into pieces.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from driftcli.inputs.chunk import Chunk
+from driftcli.inputs.piece import Piece
 from driftcli.results import Location
 
 LOCATIONS_KEPT = 5
@@ -37,18 +37,18 @@ class Featureless:
     seen: set[str] = field(default_factory=set)
     """Features that some row held a value (not null) of."""
 
-    def note(self, chunk: Chunk) -> int:
-        """Count and locate the chunk's rows that hold no feature; the index of its first
-        row that holds one (the chunk's length if none does)."""
-        held = self._mask(chunk.table)
+    def note(self, piece: Piece) -> int:
+        """Count and locate the piece's rows that hold no feature; the index of its first
+        row that holds one (the piece's length if none does)."""
+        held = self._mask(piece.table)
         if held is None:
             return 0
         empty = np.flatnonzero(~held)
         self.count += len(empty)
         room = LOCATIONS_KEPT - len(self.first)
         if room > 0:
-            self.first += chunk.locate(empty[:room])
-        return int(np.argmax(held)) if held.any() else chunk.table.num_rows
+            self.first += piece.locate(empty[:room])
+        return int(np.argmax(held)) if held.any() else piece.table.num_rows
 
     def note_batch(self, batch: pa.RecordBatch) -> None:
         """`note` for a batch that does not know its lines (counted only)."""

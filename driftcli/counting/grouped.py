@@ -1,11 +1,11 @@
-"""Count one input chunk's rows into many chunks at once: one pass per feature, whatever
+"""Count one input piece's rows into many chunks at once: one pass per feature, whatever
 the number of chunks.
 
-Each row's bucket is found once for the whole input chunk (the same buckets
+Each row's bucket is found once for the whole input piece (the same buckets
 `Feature.count` counts into), and one `bincount` over (chunk, bucket) pairs
-counts every chunk's piece together; the counts live in one matrix per
-feature, a row per chunk. Counting each chunk's piece on its own costs a few
-array operations per feature and piece, which thousands of small chunks
+counts every chunk's part together; the counts live in one matrix per
+feature, a row per chunk. Counting each chunk's part on its own costs a few
+array operations per feature and part, which thousands of small chunks
 (`--every 2m`, `--chunk-rows 2`) turn into minutes.
 """
 
@@ -22,14 +22,14 @@ from driftcli.columns.values import TypeClass, type_class
 from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import locate_invalid
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts, FeatureCounts
-from driftcli.inputs.chunk import Chunk
+from driftcli.inputs.piece import Piece
 from driftcli.parallel import map_columns
 from driftcli.results import Location
 
 IntArray = npt.NDArray[np.int64]
 
-FEW_PIECES = 4
-"""Up to this many chunks in an input chunk, each piece is counted on its own: as fast,
+FEW_PARTS = 4
+"""Up to this many chunks in an input piece, each one's part is counted on its own: as fast,
 and no bucket per row to hold."""
 
 
@@ -52,9 +52,9 @@ class GroupedCounts:
         """How many of `keys` no chunk has yet."""
         return sum(key not in self._slot for key in keys)
 
-    def add(self, chunk: Chunk, keys: Sequence[int], bounds: IntArray) -> None:
-        """Count `chunk`, whose rows bounds[g]:bounds[g + 1] fall in the chunk keys[g]."""
-        table = chunk.table
+    def add(self, piece: Piece, keys: Sequence[int], bounds: IntArray) -> None:
+        """Count `piece`, whose rows bounds[g]:bounds[g + 1] fall in the chunk keys[g]."""
+        table = piece.table
         rows = table.num_rows
         sizes = np.diff(bounds)
         groups = np.repeat(np.arange(len(keys), dtype=np.int64), sizes)
@@ -63,14 +63,14 @@ class GroupedCounts:
 
         def count(feature: Feature) -> tuple[IntArray, IntArray | None]:
             column = table.column(feature.name) if feature.name in present else None
-            if len(keys) <= FEW_PIECES:
-                # A piece or two (daily chunks): counted as a whole check counts them,
+            if len(keys) <= FEW_PARTS:
+                # A part or two (daily chunks): counted as a whole check counts them,
                 # without a bucket per row.
-                pieces = [
+                parts = [
                     feature.count(None if column is None else column.slice(a, b - a), b - a)
                     for a, b in itertools.pairwise(bounds.tolist())
                 ]
-                return np.stack(pieces), None
+                return np.stack(parts), None
             bucket = feature.place(column, rows)
             width = feature.n_buckets
             flat = np.bincount(groups * width + bucket, minlength=len(keys) * width)
@@ -86,12 +86,12 @@ class GroupedCounts:
             if column.null_count < rows:
                 self._note_types(feature.name, column, slots, bounds)
             for g in np.flatnonzero(counted[:, feature.invalid_bucket]).tolist():
-                self._locate(feature, int(slots[g]), chunk, bucket, (bounds[g], bounds[g + 1]))
+                self._locate(feature, int(slots[g]), piece, bucket, (bounds[g], bounds[g + 1]))
 
-    def add_groups(self, chunk: Chunk, keys: Sequence[int], groups: IntArray) -> None:
-        """Count `chunk`, whose row i falls in the group keys[groups[i]], the rows of a group
+    def add_groups(self, piece: Piece, keys: Sequence[int], groups: IntArray) -> None:
+        """Count `piece`, whose row i falls in the group keys[groups[i]], the rows of a group
         wherever they are (slices: a column's values, in no order)."""
-        table = chunk.table
+        table = piece.table
         rows = table.num_rows
         slots = self._taken(table, keys, np.bincount(groups, minlength=len(keys)))
         present = set(table.schema.names)
@@ -124,7 +124,7 @@ class GroupedCounts:
                 self._types[feature.name][slots[some]] |= family
             for g in np.flatnonzero(counted[:, feature.invalid_bucket]).tolist():
                 invalid = (bucket == feature.invalid_bucket) & (groups == g)
-                self._locate_rows(feature, int(slots[g]), chunk, invalid)
+                self._locate_rows(feature, int(slots[g]), piece, invalid)
 
     def merge(self, other: GroupedCounts) -> None:
         """Add the chunks `other` counted (over the same features), key by key."""
@@ -188,15 +188,15 @@ class GroupedCounts:
     def _note_types(
         self, name: str, column: pa.Array | pa.ChunkedArray, slots: IntArray, bounds: IntArray
     ) -> None:
-        """The column's type family, in every chunk where this piece has a value."""
+        """The column's type family, in every chunk where its part of the piece has a value."""
         family = int(type_class(column.type))
         if column.null_count == 0:
             self._types[name][slots] |= family
             return
-        if len(slots) <= FEW_PIECES:
-            # A few pieces: their null counts, without a mask of every row.
-            pieces = itertools.pairwise(bounds.tolist())
-            some = np.array([column.slice(a, b - a).null_count < b - a for a, b in pieces])
+        if len(slots) <= FEW_PARTS:
+            # A few parts: their null counts, without a mask of every row.
+            parts = itertools.pairwise(bounds.tolist())
+            some = np.array([column.slice(a, b - a).null_count < b - a for a, b in parts])
         else:
             valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), np.int64)
             some = np.add.reduceat(valid, bounds[:-1]) > 0
@@ -206,34 +206,35 @@ class GroupedCounts:
         self,
         feature: Feature,
         slot: int,
-        chunk: Chunk,
+        piece: Piece,
         bucket: IntArray | None,
         span: tuple[int, int],
     ) -> None:
-        """Top up a chunk's first invalid values of `feature` from this piece (a rare path)."""
+        """Top up a chunk's first invalid values of `feature` from its part of `piece`, the
+        rows `span` (a rare path)."""
         kept = self._invalid_at.get((feature.name, slot), ())
         room = LOCATIONS_KEPT - len(kept)
         if room <= 0:
             return
         start, end = span
         if bucket is None:
-            piece = chunk.sliced(start, end - start)
-            column = piece.table.column(feature.name)
+            part = piece.sliced(start, end - start)
+            column = part.table.column(feature.name)
             self._invalid_at[(feature.name, slot)] = locate_invalid(
-                kept, feature.kind, column, piece
+                kept, feature.kind, column, part
             )
             return
         rows = np.flatnonzero(bucket[start:end] == feature.invalid_bucket)[:room] + start
-        self._invalid_at[(feature.name, slot)] = kept + chunk.locate(rows)
+        self._invalid_at[(feature.name, slot)] = kept + piece.locate(rows)
 
     def _locate_rows(
-        self, feature: Feature, slot: int, chunk: Chunk, invalid: npt.NDArray[np.bool_]
+        self, feature: Feature, slot: int, piece: Piece, invalid: npt.NDArray[np.bool_]
     ) -> None:
         """Top up a group's first invalid values of `feature` from the rows `invalid` marks."""
         kept = self._invalid_at.get((feature.name, slot), ())
         room = LOCATIONS_KEPT - len(kept)
         if room > 0:
-            self._invalid_at[(feature.name, slot)] = kept + chunk.locate(
+            self._invalid_at[(feature.name, slot)] = kept + piece.locate(
                 np.flatnonzero(invalid)[:room]
             )
 

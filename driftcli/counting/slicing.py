@@ -26,7 +26,7 @@ from driftcli.counting.buckets import Feature
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts, FeatureCounts
 from driftcli.counting.featureless import Featureless
 from driftcli.counting.grouped import GroupedCounts
-from driftcli.inputs.chunk import Chunk
+from driftcli.inputs.piece import Piece
 from driftcli.settings import BySlice, name_key
 from driftcli.sliced import SliceKind
 
@@ -194,7 +194,7 @@ class SliceProfile:
 
 
 class SliceCounter:
-    """Counts rows into their slices' groups, every feature in one pass per input chunk."""
+    """Counts rows into their slices' groups, every feature in one pass per input piece."""
 
     def __init__(self, features: Sequence[Feature], values: SliceValues) -> None:
         self._values = values
@@ -203,19 +203,19 @@ class SliceCounter:
         self._new_rows: dict[Value, int] = {}
         self.rows = 0
 
-    def add(self, chunk: Chunk) -> None:
-        table = chunk.table
+    def add(self, piece: Piece) -> None:
+        table = piece.table
         if not table.num_rows:
             return
         self.rows += table.num_rows
-        self._featureless.note(chunk)
+        self._featureless.note(piece)
         distinct, index = values_of(table, self._values.column)
         group_of, new = self._values.groups(distinct)
         # The groups present, numbered from 0 (a lookup, not a sort of every row).
         present = np.flatnonzero(np.bincount(group_of[index], minlength=self._values.new + 1))
         renumber = np.zeros(self._values.new + 1, np.int64)
         renumber[present] = np.arange(len(present))
-        self._grouped.add_groups(chunk, present.tolist(), renumber[group_of][index])
+        self._grouped.add_groups(piece, present.tolist(), renumber[group_of][index])
         if new:
             rows = _rows_of(distinct, index)
             for value in set(new) & set(rows):  # the missing entry may have no row
@@ -227,12 +227,12 @@ class SliceCounter:
 
 
 def count_slices(
-    features: Sequence[Feature], values: SliceValues, chunks: Iterable[Chunk]
+    features: Sequence[Feature], values: SliceValues, pieces: Iterable[Piece]
 ) -> SlicedCounts:
-    """Every chunk's rows counted into their slices."""
+    """Every piece's rows counted into their slices."""
     from driftcli.parallel import prefetch
 
     counter = SliceCounter(features, values)
-    for chunk in prefetch(chunks):
-        counter.add(chunk)
+    for piece in prefetch(pieces):
+        counter.add(piece)
     return counter.result()

@@ -25,9 +25,9 @@ from driftcli.counting.featureless import Featureless
 from driftcli.engine.engines import Engine
 from driftcli.errors import DriftcliError, UsageError, option
 from driftcli.grouping import Chunking
-from driftcli.inputs.chunk import SKIP_HINT, BadLines
 from driftcli.inputs.dataset import DatasetSource, open_dataset
 from driftcli.inputs.dispatch import json_path_of
+from driftcli.inputs.piece import SKIP_HINT, BadLines
 from driftcli.inputs.urls import is_url
 from driftcli.parallel import serial
 from driftcli.reference.summary import Summary, summarize
@@ -181,9 +181,9 @@ def chunk_fragment(
 
     def cut(source: DatasetSource) -> Chunker:
         chunker = chunker_of(by, features, sampled, name, seed=seed)
-        for chunk in source.chunks():
-            if chunk is not None:
-                chunker.add(chunk)
+        for piece in source.pieces():
+            if piece is not None:
+                chunker.add(piece)
         return chunker
 
     return _read(fragment, cut)

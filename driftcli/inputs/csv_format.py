@@ -2,7 +2,7 @@
 
 pyarrow infers CSV types from the first block only, so one stray string deep
 in a numeric column would otherwise abort the read instead of being counted
-as an invalid value. When pyarrow rejects a chunk, a slow path parses it
+as an invalid value. When pyarrow rejects a run, a slow path parses it
 record by record in Python: it names the first bad line, or skips bad lines
 when asked. The field separator is given (`--delimiter`) or sniffed from
 the header and the first lines: `,` `;` tab or `|`. So is the decimal mark:
@@ -27,9 +27,9 @@ from driftcli.choices import InputFormat
 from driftcli.columns.values import mark_untyped
 from driftcli.errors import InputError, option
 from driftcli.inputs import cutting
-from driftcli.inputs.chunk import BadLines, Chunk, LineMap
 from driftcli.inputs.cutting import Run, csv_cut, line_map
 from driftcli.inputs.jsonl_format import blank
+from driftcli.inputs.piece import BadLines, LineMap, Piece
 from driftcli.inputs.sniff import UTF8_BOM
 from driftcli.inputs.source import TextSource
 from driftcli.settings import size_text
@@ -53,7 +53,7 @@ class CsvSource(TextSource):
     describe_as: ClassVar[str] = "CSV"
     text_format: ClassVar[InputFormat] = InputFormat.CSV
 
-    def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
+    def _read(self, max_latency: float | None) -> Iterator[Piece | None]:
         self.refuse_other_encodings()
         limit = self.line_limit()
         longest = min(MAX_HEADER_BYTES, limit.max_bytes)
@@ -81,9 +81,9 @@ class CsvSource(TextSource):
                 continue
             if blank(run.data):
                 continue
-            for chunk in self.parsed(run, rows, parse):
-                yield chunk
-                rows += chunk.table.num_rows
+            for piece in self.parsed(run, rows, parse):
+                yield piece
+                rows += piece.table.num_rows
 
     def _sniffed_decimal(self, header_end: int, delimiter: str, max_latency: float | None) -> str:
         """The decimal mark of the first lines after the header (see `sniff_decimal`).
@@ -288,7 +288,7 @@ def parse_csv(
     max_field: int = 1 << 30,
     decimal: str = ".",
 ) -> tuple[pa.Table, LineMap]:
-    """Parse a chunk of CSV records (no header) with every column as text.
+    """Parse a run of CSV records (no header) with every column as text.
 
     Every column is read as text and typed later, by the profile: pyarrow
     infers CSV types from the first block only, so one stray string deep in a

@@ -4,9 +4,9 @@ Cutting the stream here, rather than in pyarrow's streaming readers, is what
 gives every error a line number (pyarrow's do not know them), lets
 `--skip-bad-lines` drop a bad line and keep its neighbours, and lets a slow
 stream (`tail -F | driftcli ingest -`) deliver its rows within a bounded
-delay instead of waiting for a full chunk. It is also where the line limit
+delay instead of waiting for a full run. It is also where the line limit
 holds (`LineLimit`): a buffer grows to the limit and no further, so one
-endless line costs no more memory than a chunk plus the limit.
+endless line costs no more memory than a run plus the limit.
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ import numpy as np
 import numpy.typing as npt
 
 from driftcli.errors import InputError
-from driftcli.inputs.chunk import BadLine, LineMap
+from driftcli.inputs.piece import BadLine, LineMap
 from driftcli.inputs.sniff import UTF8_BOM
 from driftcli.settings import DEFAULT_MAX_LINE_BYTES
 
-CHUNK_BYTES = 1 << 24
-"""Text is cut into chunks of about this many bytes, on record boundaries."""
+RUN_BYTES = 1 << 24
+"""Text is cut into runs of about this many bytes, on record boundaries."""
 
 PARSE_BLOCK_BYTES = 1 << 20
-"""Within a chunk, pyarrow parses blocks of this size in parallel."""
+"""Within a run, pyarrow parses blocks of this size in parallel."""
 
 BLOCK_BYTES_PER_COLUMN = 2048
 """Arrow's parsers cost some KB per column in every block: a wide input is parsed in
@@ -77,7 +77,7 @@ def _tail_run(data: memoryview, first_line: int) -> Run:
 
 
 class SplitRun(Exception):
-    """A run too costly to parse whole: the reader parses `parts` instead, each a chunk.
+    """A run too costly to parse whole: the reader parses `parts` instead, each a piece.
 
     `then`: a bad line found first, to raise once the parts before it are read.
     """
@@ -123,7 +123,7 @@ class LineLimit(NamedTuple):
     """The longest line read, and what becomes of a longer one.
 
     A buffer never grows past the limit to find the end of a line, so a line
-    over it costs no more than the chunk size plus the limit, whatever the
+    over it costs no more than the run size plus the limit, whatever the
     input holds (one under it is parsed: docs/limits.md says what that costs).
     """
 
@@ -223,8 +223,8 @@ class _StreamCutter:
         self.buffered: Callable[[], bool] = getattr(stream, "has_buffered", lambda: False)
         self.cutter = cutter
         self.limit = limit
-        self.longest = max(CHUNK_BYTES, limit.max_bytes + 1)
-        self.buffer = bytearray(CHUNK_BYTES)
+        self.longest = max(RUN_BYTES, limit.max_bytes + 1)
+        self.buffer = bytearray(RUN_BYTES)
         self.filled = 0
         self.first_line = 1
         self.waiting_since: float | None = None

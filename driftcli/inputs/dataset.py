@@ -29,9 +29,9 @@ import pyarrow as pa
 from driftcli.choices import InputFormat
 from driftcli.columns.values import PARTITION_KEY, UNTYPED_KEY
 from driftcli.errors import InputError
-from driftcli.inputs.chunk import Chunk
 from driftcli.inputs.files import open_file, path_error
 from driftcli.inputs.parquet_format import parquet_rows
+from driftcli.inputs.piece import Piece
 from driftcli.inputs.sniff import format_of_path
 from driftcli.inputs.source import ColumnLimit, Source
 from driftcli.inputs.urls import is_url, url_errors, url_filesystem
@@ -75,15 +75,15 @@ class DatasetSource(Source):
             return None
         return parquet_rows(self.files)
 
-    def chunks(self, max_latency: float | None = None) -> Iterator[Chunk | None]:
-        """Each file's chunks, in turn (each file reports its own progress)."""
+    def pieces(self, max_latency: float | None = None) -> Iterator[Piece | None]:
+        """Each file's pieces, in turn (each file reports its own progress)."""
         columns = ColumnLimit(self.name, self.max_columns)
-        for chunk in self._read(max_latency):
-            if chunk is not None:
-                columns.check(chunk.table.column_names)
-            yield chunk
+        for piece in self._read(max_latency):
+            if piece is not None:
+                columns.check(piece.table.column_names)
+            yield piece
 
-    def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
+    def _read(self, max_latency: float | None) -> Iterator[Piece | None]:
         for path, shown in zip(self.files, self.shown, strict=True):
             part = open_file(path, self.format, shown)
             try:
@@ -95,11 +95,11 @@ class DatasetSource(Source):
                 part.json_path = self.json_path
                 part.decimal = self.decimal
                 partitions = partitions_of(path)
-                for chunk in part.chunks(max_latency):
-                    if chunk is None:
+                for piece in part.pieces(max_latency):
+                    if piece is None:
                         yield None
                         continue
-                    yield replace(chunk, table=_with_partitions(chunk.table, partitions))
+                    yield replace(piece, table=_with_partitions(piece.table, partitions))
             finally:
                 part.close()
 

@@ -2,7 +2,7 @@
 
 A directory, a glob or a list of paths is one input of several files
 (dataset.py); anything else is one file or stdin (files.py). Memory stays
-bounded by the chunk size: CSV and JSON lines are parsed a chunk at a time,
+bounded by the run size: CSV and JSON lines are parsed a run at a time,
 Parquet a batch at a time.
 """
 

@@ -5,7 +5,7 @@ that does not exist yet, and survives both kinds of rotation: a file
 renamed away and created anew (the renamed one is read to its end first),
 and a file copied then truncated in place (read again from its start).
 
-Each row carries a mark (`Chunk.marks`): the file it came from and the
+Each row carries a mark (`Piece.marks`): the file it came from and the
 offset just past its line. Whoever stores rows stores the mark of the last
 one with them (ingest writes it in the segment that holds them), and hands
 it back as `start` on the next run, which resumes at the first line not
@@ -30,9 +30,9 @@ import pyarrow as pa
 
 from driftcli.choices import InputFormat
 from driftcli.errors import InputError, os_reason
-from driftcli.inputs.chunk import Chunk, LineMap
-from driftcli.inputs.cutting import CHUNK_BYTES, NEWLINE, Run, SplitRun
+from driftcli.inputs.cutting import NEWLINE, RUN_BYTES, Run, SplitRun
 from driftcli.inputs.jsonl_format import blank, parse_cleaned, parse_jsonl
+from driftcli.inputs.piece import LineMap, Piece
 from driftcli.inputs.sniff import compression_of_path
 from driftcli.inputs.source import Source
 from driftcli.settings import size_text
@@ -110,12 +110,12 @@ class FollowSource(Source):
         fingerprint = hashlib.sha256(kept).hexdigest()
         return Spot(self.key, device, inode, fingerprint, len(kept), offset)
 
-    def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
+    def _read(self, max_latency: float | None) -> Iterator[Piece | None]:
         latency = max_latency if max_latency is not None else POLL_SECONDS
         current = yield from self._first_file(latency)
         idle_since = time.monotonic()
         while True:
-            data = os.read(current.fd, CHUNK_BYTES)
+            data = os.read(current.fd, RUN_BYTES)
             if data and not _same_start(current):
                 self._read_again(current, "truncated and written again")
                 continue
@@ -130,7 +130,7 @@ class FollowSource(Source):
             if successor is not None:
                 # Renamed away: what its writer added before the rename, then its last
                 # line (which may lack its newline), then the new file.
-                while data := os.read(current.fd, CHUNK_BYTES):
+                while data := os.read(current.fd, RUN_BYTES):
                     yield from self._lines(current, data, final=False)
                 yield from self._lines(current, b"", final=True)
                 self._switch(successor)
@@ -254,8 +254,8 @@ class FollowSource(Source):
             os.close(self._current.fd)
             self._current = None
 
-    def _lines(self, current: _Open, data: bytes, *, final: bool) -> Iterator[Chunk]:
-        """The whole lines among the bytes read (all of them if `final`), as a chunk."""
+    def _lines(self, current: _Open, data: bytes, *, final: bool) -> Iterator[Piece]:
+        """The whole lines among the bytes read (all of them if `final`), as a piece."""
         base = current.offset - len(current.partial)  # where the buffer starts in the file
         buffer = current.partial + data
         current.offset += len(data)
@@ -286,7 +286,7 @@ class FollowSource(Source):
         for table, lines in self._parsed(run):
             row_ends = ends[lines() - first_line].astype(np.int64) + base
             marks = (np.int64(current.number) << np.int64(OFFSET_BITS)) | row_ends
-            yield Chunk(table.combine_chunks(), first_line, 0, lines, self.name, marks=marks)
+            yield Piece(table.combine_chunks(), first_line, 0, lines, self.name, marks=marks)
 
     def _parsed(self, run: Run) -> Iterator[tuple[pa.Table, LineMap]]:
         """The run parsed whole, or in parts where its keys could cost too much
@@ -358,7 +358,7 @@ def _newlines_before(fd: int, offset: int) -> int:
     """The lines a file holds before `offset`, so a resumed follow names lines as they are."""
     count, done = 0, 0
     while done < offset:
-        block = os.pread(fd, min(CHUNK_BYTES, offset - done), done)
+        block = os.pread(fd, min(RUN_BYTES, offset - done), done)
         if not block:
             break
         count += block.count(b"\n")

@@ -1,6 +1,6 @@
 """A table of JSON objects already parsed in Python, whose values' types may vary by row.
 
-What the JSON-lines reader falls back to when pyarrow refuses a chunk
+What the JSON-lines reader falls back to when pyarrow refuses a run
 (jsonl_format.py), and what `--json-path` builds from objects kept as JSON
 text (nested.py).
 """

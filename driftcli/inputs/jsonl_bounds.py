@@ -8,7 +8,7 @@ A run within `CELLS` of that is parsed whole. A larger one, the usual case
 for a long file, is parsed whole against the columns of its first lines
 (`explicit_schema`, with any other key an error), which is as fast; a run
 that brings other keys, or other types, is parsed in parts of at most
-`CELLS`, each a chunk of its own (`SplitRun`), and the column limit stops
+`CELLS`, each a piece of its own (`SplitRun`), and the column limit stops
 an input whose keys keep coming (source.py `ColumnLimit`).
 """
 

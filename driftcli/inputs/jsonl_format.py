@@ -1,6 +1,6 @@
-"""JSON lines: one object per line, parsed by pyarrow a chunk at a time.
+"""JSON lines: one object per line, parsed by pyarrow a run at a time.
 
-When pyarrow rejects a chunk, a slow path parses it line by line in Python:
+When pyarrow rejects a run, a slow path parses it line by line in Python:
 it names the first bad line, or skips bad lines when asked, and builds the
 table by hand when JSON types merely vary from line to line.
 """
@@ -19,10 +19,10 @@ import pyarrow as pa
 from driftcli.choices import InputFormat
 from driftcli.errors import InputError
 from driftcli.inputs import cutting
-from driftcli.inputs.chunk import BadLines, Chunk, LineMap
 from driftcli.inputs.cutting import NEWLINE, Run, SplitRun, jsonl_cut, line_map
 from driftcli.inputs.json_objects import table_from_objects
 from driftcli.inputs.jsonl_bounds import affordable, regular_parse
+from driftcli.inputs.piece import BadLines, LineMap, Piece
 from driftcli.inputs.source import TextSource
 from driftcli.settings import DEFAULT_MAX_COLUMNS
 
@@ -33,7 +33,7 @@ class JsonlSource(TextSource):
     describe_as: ClassVar[str] = "JSON lines"
     text_format: ClassVar[InputFormat] = InputFormat.JSONL
 
-    def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
+    def _read(self, max_latency: float | None) -> Iterator[Piece | None]:
         self.refuse_other_encodings()
         rows = 0
         for run in self.content.runs(jsonl_cut, max_latency, self.line_limit()):
@@ -43,14 +43,14 @@ class JsonlSource(TextSource):
             if blank(run.data):
                 continue
             try:
-                for chunk in self.parsed(run, rows, self._parse):
-                    yield chunk
-                    rows += chunk.table.num_rows
+                for piece in self.parsed(run, rows, self._parse):
+                    yield piece
+                    rows += piece.table.num_rows
             except SplitRun as split:  # too many keys to parse whole (jsonl_bounds.py)
                 for part in split.parts:
-                    for chunk in self.parsed(part, rows, self._parse_part):
-                        yield chunk
-                        rows += chunk.table.num_rows
+                    for piece in self.parsed(part, rows, self._parse_part):
+                        yield piece
+                        rows += piece.table.num_rows
                 if split.then is not None:
                     raise split.then from None
 

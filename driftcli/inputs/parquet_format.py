@@ -15,8 +15,8 @@ import pyarrow as pa
 
 from driftcli.choices import InputFormat
 from driftcli.errors import InputError, option
-from driftcli.inputs.chunk import Chunk
 from driftcli.inputs.content import Content
+from driftcli.inputs.piece import Piece
 from driftcli.inputs.source import Source
 
 PARQUET_BATCH_ROWS = 1 << 18
@@ -42,19 +42,19 @@ class ParquetSource(Source):
         return True
 
     def batches_again(self, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
-        for chunk in self._translated(self._chunks_of(frozenset(columns))):
-            if chunk is not None:
-                yield from chunk.table.to_batches()
+        for piece in self._translated(self._pieces_of(frozenset(columns))):
+            if piece is not None:
+                yield from piece.table.to_batches()
 
     def known_rows(self) -> int | None:
         if not self.content.is_file or self.content.path is None:
             return None
         return parquet_rows([self.content.path])
 
-    def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
-        yield from self._chunks_of(self.columns)
+    def _read(self, max_latency: float | None) -> Iterator[Piece | None]:
+        yield from self._pieces_of(self.columns)
 
-    def _chunks_of(self, columns: frozenset[str] | None) -> Iterator[Chunk]:
+    def _pieces_of(self, columns: frozenset[str] | None) -> Iterator[Piece]:
         import pyarrow.parquet as pq
 
         where = self.content.seekable()
@@ -88,7 +88,7 @@ class ParquetSource(Source):
         self._cleanup.callback(parquet.close)
         rows = 0
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
-            yield Chunk(pa.Table.from_batches([batch]), None, rows, None, self.name)
+            yield Piece(pa.Table.from_batches([batch]), None, rows, None, self.name)
             rows += batch.num_rows
         if rows != self._total_rows:
             # pyarrow's batches end early, without an error, when a read comes up short.

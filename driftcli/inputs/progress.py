@@ -1,6 +1,6 @@
 """Progress of long reads, reported by the readers to whoever listens.
 
-The core never prints: readers call `report` after each chunk, and the CLI,
+The core never prints: readers call `report` after each piece, and the CLI,
 when stderr is a terminal, listens and draws a progress bar (output/progress.py).
 With no listener, `report` costs one comparison.
 """

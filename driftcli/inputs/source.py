@@ -1,4 +1,4 @@
-"""What every opened input is: a `Source` of chunks of rows, whatever its format.
+"""What every opened input is: a `Source` of pieces of rows, whatever its format.
 
 One small subclass per format (csv_format.py, jsonl_format.py,
 parquet_format.py) and one for several files (dataset.py); files.py picks
@@ -17,16 +17,16 @@ import pyarrow as pa
 
 from driftcli.choices import InputFormat
 from driftcli.errors import InputError, option
-from driftcli.inputs.chunk import BadLine, BadLines, Chunk, LineMap
 from driftcli.inputs.content import Content
 from driftcli.inputs.cutting import LineLimit, Run, SplitRun, run_before
 from driftcli.inputs.nested import features_at
+from driftcli.inputs.piece import BadLine, BadLines, LineMap, Piece
 from driftcli.inputs.progress import report
 from driftcli.settings import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES, size_text
 
 
 class Source(abc.ABC):
-    """An input opened for reading: its name, its format, and its rows chunk by chunk."""
+    """An input opened for reading: its name, its format, and its rows piece by piece."""
 
     describe_as: ClassVar[str]
     """What the format is called in messages."""
@@ -69,12 +69,12 @@ class Source(abc.ABC):
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Yield the rows as record batches; parse errors become `InputError`s."""
-        for chunk in self.chunks():
-            if chunk is not None:
-                yield from chunk.table.to_batches()
+        for piece in self.pieces():
+            if piece is not None:
+                yield from piece.table.to_batches()
 
-    def chunks(self, max_latency: float | None = None) -> Iterator[Chunk | None]:
-        """Yield the rows chunk by chunk, each with a way back to its input lines.
+    def pieces(self, max_latency: float | None = None) -> Iterator[Piece | None]:
+        """Yield the rows piece by piece, each with a way back to its input lines.
 
         With `max_latency` (seconds), rows waiting on a slow stream are yielded
         within about that delay, and None is yielded whenever that long passes
@@ -82,19 +82,19 @@ class Source(abc.ABC):
         """
         rows = 0
         columns = ColumnLimit(self.name, self.max_columns)
-        for chunk in self._translated(self._read(max_latency)):
-            if chunk is not None and self.json_path:
-                chunk = replace(chunk, table=features_at(chunk.table, self.json_path))
-            if chunk is not None:
-                columns.check(chunk.table.column_names)
-                rows += chunk.table.num_rows
+        for piece in self._translated(self._read(max_latency)):
+            if piece is not None and self.json_path:
+                piece = replace(piece, table=features_at(piece.table, self.json_path))
+            if piece is not None:
+                columns.check(piece.table.column_names)
+                rows += piece.table.num_rows
                 report(self.name, rows, *self._progress(rows))
-            yield chunk
+            yield piece
 
-    def _translated(self, chunks: Iterator[Chunk | None]) -> Iterator[Chunk | None]:
-        """The chunks, with a reader's failure turned into an `InputError` naming the input."""
+    def _translated(self, pieces: Iterator[Piece | None]) -> Iterator[Piece | None]:
+        """The pieces, with a reader's failure turned into an `InputError` naming the input."""
         try:
-            yield from chunks
+            yield from pieces
         except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
             shrank = self._shrank()
             if shrank is not None:
@@ -110,8 +110,8 @@ class Source(abc.ABC):
         return None
 
     @abc.abstractmethod
-    def _read(self, max_latency: float | None) -> Iterator[Chunk | None]:
-        """The format's own reading (see `chunks`)."""
+    def _read(self, max_latency: float | None) -> Iterator[Piece | None]:
+        """The format's own reading (see `pieces`)."""
 
     def _progress(self, rows: int) -> tuple[int, int | None]:
         """(done, in all): rows and None unless the format knows better."""
@@ -215,10 +215,10 @@ class TextSource(Source):
 
     def parsed(
         self, run: Run, rows: int, parse: Callable[[Run], tuple[pa.Table, LineMap]]
-    ) -> Iterator[Chunk]:
-        """The run parsed as one chunk (`rows` rows of the input came before it).
+    ) -> Iterator[Piece]:
+        """The run parsed as one piece (`rows` rows of the input came before it).
 
-        At a bad line that is not skipped, the chunk of the good lines before
+        At a bad line that is not skipped, the piece of the good lines before
         it comes first, then the error: a reader that stops there (ingest)
         keeps what it would have kept had the input ended before that line.
         """
@@ -231,7 +231,7 @@ class TextSource(Source):
                 split.then = exc
                 raise
             raise
-        yield Chunk(table.combine_chunks(), run.first_line, rows, lines, self.name)
+        yield Piece(table.combine_chunks(), run.first_line, rows, lines, self.name)
 
     def _before_bad_line(
         self,
@@ -239,7 +239,7 @@ class TextSource(Source):
         line: int,
         rows: int,
         parse: Callable[[Run], tuple[pa.Table, LineMap]],
-    ) -> Iterator[Chunk]:
+    ) -> Iterator[Piece]:
         while (before := run_before(run, line)) is not None:
             try:
                 table, lines = parse(before)
@@ -248,7 +248,7 @@ class TextSource(Source):
                     return
                 line = exc.line
                 continue
-            yield Chunk(table.combine_chunks(), before.first_line, rows, lines, self.name)
+            yield Piece(table.combine_chunks(), before.first_line, rows, lines, self.name)
             return
 
     def _progress(self, rows: int) -> tuple[int, int | None]:

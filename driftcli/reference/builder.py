@@ -19,7 +19,7 @@ from driftcli.counting.buckets import Feature, Profile, categorical_buckets, num
 from driftcli.counting.counter import count_batches, locate_invalid
 from driftcli.counting.counts import Counts, FeatureCounts, IntArray
 from driftcli.errors import InputError
-from driftcli.inputs.chunk import Chunk
+from driftcli.inputs.piece import Piece
 from driftcli.parallel import map_columns, prefetch
 from driftcli.reference.kinds import (
     NO_VALUES,
@@ -61,7 +61,7 @@ class _ColumnAccumulator:
         n_rows: int,
         untyped: bool,
         bins: int,
-        chunk: Chunk | None = None,
+        piece: Piece | None = None,
     ) -> None:
         if column is None or column.null_count == len(column):
             self.missing += n_rows
@@ -85,8 +85,8 @@ class _ColumnAccumulator:
                 self.labels[label] = self.labels.get(label, 0) + n
         self.missing += missing
         self.invalid += invalid
-        if invalid and chunk is not None:
-            self.invalid_at = locate_invalid(self.invalid_at, self.kind, column, chunk)
+        if invalid and piece is not None:
+            self.invalid_at = locate_invalid(self.invalid_at, self.kind, column, piece)
 
     def build(self, name: str, bins: int, max_categories: int) -> tuple[Feature, IntArray] | str:
         """The feature and its reference counts, or why it cannot be scored."""
@@ -123,7 +123,7 @@ class _Builder:
         self.seen: dict[str, None] = {}
         self.rows = 0
 
-    def add(self, batch: pa.RecordBatch | pa.Table, chunk: Chunk | None) -> None:
+    def add(self, batch: pa.RecordBatch | pa.Table, piece: Piece | None) -> None:
         schema = batch.schema
         self.seen.update(dict.fromkeys(schema.names))
         for name in schema.names:
@@ -139,7 +139,7 @@ class _Builder:
         def add_column(job: tuple[_ColumnAccumulator, pa.Array | None, str]) -> None:
             acc, column, name = job
             untyped = column is not None and is_untyped(schema.field(name))
-            acc.add(column, batch.num_rows, untyped, selection.bins_of(name), chunk)
+            acc.add(column, batch.num_rows, untyped, selection.bins_of(name), piece)
 
         map_columns(add_column, work, rows=batch.num_rows)
         self.rows += batch.num_rows
@@ -203,7 +203,7 @@ class _Builder:
 
 
 def build_profile(
-    batches: Iterable[pa.RecordBatch | pa.Table | Chunk],
+    batches: Iterable[pa.RecordBatch | pa.Table | Piece],
     selection: Selection | None = None,
     *,
     reread: Reread | None = None,
@@ -216,7 +216,7 @@ def build_profile(
     column is still listed in the counts' `columns`). `reread` reads the
     rows again, for columns whose buckets must be redone (sketch.py);
     `expected_rows` is how many rows there will be, when the input says so
-    up front. Chunks, unlike plain batches, say where rows came from, to
+    up front. Pieces, unlike plain batches, say where rows came from, to
     locate invalid values. `bins` is a shorthand for a selection of all
     columns with that many bins.
     """
@@ -224,7 +224,7 @@ def build_profile(
         selection = Selection() if bins is None else Selection(bins=bins)
     builder = _Builder(selection, reread is not None, expected_rows)
     for item in prefetch(batches):
-        if isinstance(item, Chunk):
+        if isinstance(item, Piece):
             builder.add(item.table, item)
         else:
             builder.add(item, None)

@@ -321,18 +321,6 @@ class NumericSketch:
         to_come = max(self._expected - self._rows, 0) * self.count / max(self._rows, 1)
         return min(self.count + round(to_come), SAMPLE_LOOKAHEAD * self.count)
 
-    def sorted_values(self) -> FloatArray:
-        """All values, sorted (only while `exact`)."""
-        if not isinstance(self._state, _Holding):
-            raise RuntimeError("the sketch no longer holds every value")
-        return self._state.sorted_values()
-
-    def sample_sorted(self) -> FloatArray:
-        """The random sample's values, sorted (past the hold, rereadable)."""
-        if not isinstance(self._state, _Fixed):
-            raise RuntimeError("the sketch keeps no sample")
-        return np.sort(self._state.sample.values())
-
     def result(self, bins: int) -> Sketched:
         """The column's buckets and exact counts, whatever state the sketch is in."""
         state = self._state

@@ -58,11 +58,6 @@ def _gamma_q(a: float, x: float) -> float:
     return min(1.0, math.exp(log_prefactor) * h)
 
 
-def normal_sf(z: float) -> float:
-    """P(Z > z) for a standard normal Z."""
-    return 0.5 * math.erfc(z / math.sqrt(2.0))
-
-
 def weighted_chi2_sf(x: float, weights: FloatArray) -> float:
     """P(sum_i w_i Z_i^2 > x) for independent standard normal Z_i and weights w_i > 0.
 

@@ -377,21 +377,6 @@ def _combined(parts: list[Part], floor: float, partial: bool = False) -> Evidenc
     return Evidence(p, best.method, floor, bound=best.bound or partial, parts=kept)
 
 
-def remembered_evidence(
-    live: IntArray,
-    ref: IntArray,
-    level: float,
-    other: int | None = None,
-    max_draws: int | None = None,
-    *,
-    ordered: int = 0,
-    decide: bool = False,
-) -> Evidence:
-    """`evidence` (its Monte Carlo parts remembered, see `_drawn`)."""
-    draws = MAX_MONTE_CARLO_DRAWS if max_draws is None else max_draws
-    return evidence(live, ref, level, other, draws, ordered=ordered, decide=decide)
-
-
 def adjust(p_values: list[float], correction: Correction) -> list[float]:
     """Adjusted p-values, in the input order (monotone, capped at 1)."""
     n = len(p_values)

@@ -1,4 +1,4 @@
-"""What every input yields: chunks of rows that know where they came from, and bad lines."""
+"""What every input yields: pieces of rows that know where they came from, and bad lines."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from driftcli.errors import InputError
 from driftcli.results import Location
 
 LineMap = Callable[[], npt.NDArray[np.int64]]
-"""Gives the input line each row of a chunk starts at."""
+"""Gives the input line each row of a piece starts at."""
 
 
 SKIP_HINT = "pass --skip-bad-lines to count and skip such lines"
@@ -58,14 +58,14 @@ class BadLines:
 
 
 @dataclass
-class Chunk:
+class Piece:
     """Rows parsed from one run of whole lines, and where they came from."""
 
     table: pa.Table
     first_line: int | None
-    """The input line the chunk starts at (None for Parquet, which has rows, not lines)."""
+    """The input line the piece starts at (None for Parquet, which has rows, not lines)."""
     first_row: int
-    """How many rows of the input (the file, in a dataset) came before this chunk."""
+    """How many rows of the input (the file, in a dataset) came before this piece."""
     _line_numbers: LineMap | None = field(default=None, repr=False)
     origin: str = ""
     """The input's name (the file's, in a dataset), for locations."""
@@ -83,20 +83,20 @@ class Chunk:
         return self._line_numbers()
 
     def locate(self, rows: npt.NDArray[np.int64]) -> tuple[Location, ...]:
-        """Where the chunk's rows at these positions came from."""
+        """Where the piece's rows at these positions came from."""
         numbers = self.row_lines()[rows].tolist()
         return tuple(Location(self.origin, int(n), self.unit) for n in numbers)
 
-    def sliced(self, start: int, length: int) -> Chunk:
-        """The chunk's rows from `start` on, `length` of them, still knowing their lines."""
+    def sliced(self, start: int, length: int) -> Piece:
+        """The piece's rows from `start` on, `length` of them, still knowing their lines."""
         if start == 0 and length == self.table.num_rows:
             return self
         table = self.table.slice(start, length)
         marks = None if self.marks is None else self.marks[start : start + length]
         if self._line_numbers is None:
-            return Chunk(table, self.first_line, self.first_row + start, None, self.origin, marks)
+            return Piece(table, self.first_line, self.first_row + start, None, self.origin, marks)
         lines = self.row_lines
-        return Chunk(
+        return Piece(
             table,
             self.first_line,
             self.first_row,
@@ -105,12 +105,12 @@ class Chunk:
             marks,
         )
 
-    def taken(self, positions: npt.NDArray[np.int64]) -> Chunk:
-        """The chunk's rows at these positions, in their order, still knowing their lines."""
+    def taken(self, positions: npt.NDArray[np.int64]) -> Piece:
+        """The piece's rows at these positions, in their order, still knowing their lines."""
         ints = np.ascontiguousarray(positions, dtype=np.int64)
         index = pa.Array.from_buffers(pa.int64(), len(ints), [None, pa.py_buffer(ints)])
         lines = self.row_lines
-        return Chunk(
+        return Piece(
             self.table.take(index),
             self.first_line,
             self.first_row,
