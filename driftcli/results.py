@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from driftcli.choices import Kind
+from driftcli.errors import option
 from driftcli.findings import Move, PValuePart, QualityFinding, Stats
 from driftcli.grouping import Grouping
 from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Settings
@@ -253,7 +254,7 @@ class SourceInfo:
 
 NUMBER_TEXT = (
     "looks numeric, but its values do not read as numbers (a decimal comma needs "
-    "--decimal ,; thousands separators and units are not read)"
+    f"{option('decimal')} ,; thousands separators and units are not read)"
 )
 """Why the reference left out a column whose distinct values look like numbers: most
 likely numbers written in a way driftcli does not read, which a check warns about."""
