@@ -117,6 +117,8 @@ class Decision:
 
     verdict: Verdict
     rule: str
+    """In a sentence; a setting it names is marked (`errors.option`): `errors.plain_names`
+    reads it by its name, `errors.flag_names` by its flag, as the CLI's reports do."""
 
     @property
     def drift(self) -> bool:
@@ -154,7 +156,8 @@ class FeatureResult:
     evidence_level: float = DEFAULT_EVIDENCE
     """What the p-value (adjusted, with --alpha) had to be below."""
     reason: str | None = None
-    """Why the status is `uncertain` or `insufficient`, in a sentence."""
+    """Why the status is `uncertain` or `insufficient`, in a sentence; the settings it names
+    are marked, as a `Decision.rule`'s."""
     invalid_at: tuple[Location, ...] = ()
     """Where the first invalid live values are."""
     reference_invalid_at: tuple[Location, ...] = ()
@@ -271,7 +274,8 @@ class CheckResult:
     new_columns: list[str] = field(default_factory=list)
     """Live columns the reference does not have: listed, not scored."""
     skipped: dict[str, str] = field(default_factory=dict)
-    """Reference columns that could not be scored, with the reason."""
+    """Reference columns that could not be scored, with the reason (settings marked, as a
+    `Decision.rule`'s)."""
     decision: Decision = Decision(Verdict.NO_DRIFT, "no feature drifted")
     joint: JointResult | None = None
     """The joint test's finding, when asked for (`--joint`)."""

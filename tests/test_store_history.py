@@ -293,7 +293,7 @@ def test_damaged_history_settings_are_an_error_naming_them(store: Store, body: b
     settings.write_bytes(body)
     with pytest.raises(StoreError, match=r"history\.json: corrupt history settings") as caught:
         store.history().records()
-    assert "driftcli history --keep N" in (caught.value.hint or "")
+    assert "driftcli history --keep N" in told(caught.value, hint=True)
     store.history().set_keep(7)  # the way out the hint names
     assert store.history().keep() == 7
 
