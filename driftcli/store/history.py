@@ -105,7 +105,7 @@ class History:
                     try:
                         records.append(self._decode(line))
                     except CorruptRecord as exc:
-                        warnings.add(line.number, exc.message)
+                        warnings.add(line.number, exc.said)
                 warnings.close()
         return records
 

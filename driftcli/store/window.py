@@ -270,7 +270,7 @@ class Window:
         except StoreError:
             held = known
         return AppendUnfinished(
-            exc.message,
+            exc.said,
             "the rows of this flush are stored; the window is cut to its bound and its "
             "segments merged by the next ingest",
             window_rows=held,
