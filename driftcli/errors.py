@@ -90,6 +90,26 @@ def plain_names(text: str) -> str:
     return NAMED.sub(r"\1", text)
 
 
+def flag_of(name: str) -> str:
+    """The flag that sets a setting or option: `max_line_bytes` is `--max-line-bytes`."""
+    return "--" + name.replace("_", "-")
+
+
+def flag_names(text: str) -> str:
+    """A library's message as the command line says it: each setting it names (`option`)
+    by the flag that sets it. The CLI's stderr and its reports read messages so."""
+    return NAMED.sub(lambda found: flag_of(found.group(1)), text)
+
+
+_FLAG = re.compile(r"(?<![\w-])--([a-z][a-z-]*[a-z])")
+
+
+def named_flags(text: str) -> str:
+    """`flag_names` undone: a text kept in a file as the command line said it (a stored
+    reference's skip reasons) read back with its settings named (`option`)."""
+    return _FLAG.sub(lambda found: option(found.group(1).replace("-", "_")), text)
+
+
 def did_you_mean(word: str, known: Iterable[str], listing: str = "choose one of") -> str:
     """A hint for a misspelt name: the closest known one, if any, then the known ones."""
     import difflib

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from driftcli.choices import Kind
+from driftcli.errors import option
 from driftcli.findings import Move, PValuePart, QualityFinding, Stats
 from driftcli.grouping import Grouping
 from driftcli.settings import DEFAULT_EVIDENCE, DEFAULT_METRIC, Settings
@@ -116,6 +117,8 @@ class Decision:
 
     verdict: Verdict
     rule: str
+    """In a sentence; a setting it names is marked (`errors.option`): `errors.plain_names`
+    reads it by its name, `errors.flag_names` by its flag, as the CLI's reports do."""
 
     @property
     def drift(self) -> bool:
@@ -153,7 +156,8 @@ class FeatureResult:
     evidence_level: float = DEFAULT_EVIDENCE
     """What the p-value (adjusted, with --alpha) had to be below."""
     reason: str | None = None
-    """Why the status is `uncertain` or `insufficient`, in a sentence."""
+    """Why the status is `uncertain` or `insufficient`, in a sentence; the settings it names
+    are marked, as a `Decision.rule`'s."""
     invalid_at: tuple[Location, ...] = ()
     """Where the first invalid live values are."""
     reference_invalid_at: tuple[Location, ...] = ()
@@ -253,7 +257,7 @@ class SourceInfo:
 
 NUMBER_TEXT = (
     "looks numeric, but its values do not read as numbers (a decimal comma needs "
-    "--decimal ,; thousands separators and units are not read)"
+    f"{option('decimal')} ,; thousands separators and units are not read)"
 )
 """Why the reference left out a column whose distinct values look like numbers: most
 likely numbers written in a way driftcli does not read, which a check warns about."""
@@ -270,7 +274,8 @@ class CheckResult:
     new_columns: list[str] = field(default_factory=list)
     """Live columns the reference does not have: listed, not scored."""
     skipped: dict[str, str] = field(default_factory=dict)
-    """Reference columns that could not be scored, with the reason."""
+    """Reference columns that could not be scored, with the reason (settings marked, as a
+    `Decision.rule`'s)."""
     decision: Decision = Decision(Verdict.NO_DRIFT, "no feature drifted")
     joint: JointResult | None = None
     """The joint test's finding, when asked for (`--joint`)."""

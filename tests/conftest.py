@@ -245,7 +245,7 @@ def raises_told(
 
 def told(error: BaseException, hint: bool = False) -> str:
     """An error's message (or its hint) as the command line tells it."""
-    from driftcli.cli.runtime import flag_names
+    from driftcli.errors import flag_names
 
     said = getattr(error, "said_hint", None) if hint else getattr(error, "said", str(error))
     return flag_names(said or "")

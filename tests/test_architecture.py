@@ -298,3 +298,105 @@ def test_only_report_py_asks_which_kind_of_result_it_has() -> None:
     a new kind of result is a new method, which mypy then asks of every renderer."""
     found = _kind_tests(RESULT_KINDS, ("driftcli.report",))
     assert not found, found
+
+
+CLI_WORDING = (
+    "driftcli/output/html/check.py",
+    "driftcli/output/markdown.py",
+    "driftcli/output/notes.py",
+    "driftcli/output/table/check.py",
+    "driftcli/output/table/history.py",
+    "driftcli/output/table/timeline.py",
+)
+"""Renderers whose own words name the CLI's options (`(--only-failing)`, `--format json
+has them all`, `driftcli history --keep 1000`): output/ renders the command line's
+reports, and these texts are its wording, not a message of the library."""
+
+
+def _command_flags() -> set[str]:
+    """Every long option of every driftcli command, read from the Typer app."""
+    import typer
+
+    from driftcli.cli.app import app
+
+    root = typer.main.get_command(app)
+    commands = [root, *getattr(root, "commands", {}).values()]
+    return {
+        opt
+        for command in commands
+        for param in command.params  # arguments' names have no dashes
+        for opt in (*param.opts, *param.secondary_opts)
+        if opt.startswith("--")
+    }
+
+
+def _texts(tree: ast.Module) -> list[ast.Constant]:
+    """The string constants of a module that are not docstrings (f-strings' parts too)."""
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            docstrings.add(id(node.value))  # a docstring, or a string standing alone
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if id(node) not in docstrings
+    ]
+
+
+_FLAG = r"(?<![\w-])(?<!var\()--[a-z][a-z0-9-]*(?![\w-])(?!:\s*(?:#|var\())"
+"""`--min-rows`; not a CSS custom property (`--ref: #4c78a8`, `var(--ref)`)."""
+
+
+def _spelt_flags(tree: ast.Module, flags: set[str]) -> list[tuple[int, str]]:
+    import re
+
+    return [
+        (node.lineno, flag)
+        for node in _texts(tree)
+        for flag in re.findall(_FLAG, node.value)
+        if flag in flags
+    ]
+
+
+def test_the_library_never_spells_a_flag() -> None:
+    """A message of the library names a setting (`errors.option("min_rows")`); the CLI
+    shows its flag (`--min-rows`). Only cli/ and the renderers' own wording spell one."""
+    flags = _command_flags()
+    root = PACKAGE.parent
+    spelt = [
+        f"{path.relative_to(root)}:{line}: {flag}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.relative_to(PACKAGE).parts[0] != "cli"
+        and str(path.relative_to(root)) not in CLI_WORDING
+        for line, flag in _spelt_flags(ast.parse(path.read_text(encoding="utf-8")), flags)
+    ]
+    assert not spelt, "write errors.option(name) instead:\n" + "\n".join(spelt)
+
+
+def test_the_rule_finds_a_spelt_flag() -> None:
+    flags = _command_flags()
+    assert {"--min-rows", "--max-line-bytes", "--keep", "--slice"} <= flags
+    tree = ast.parse('"""--min-rows in a docstring"""\nx = f"fewer than --min-rows {n}"\n')
+    assert _spelt_flags(tree, flags) == [(2, "--min-rows")]
+    css = ast.parse('x = ":root { --ref: #4c78a8; --tone: var(--ref); } a { color: var(--ref); }"')
+    assert _spelt_flags(css, flags) == []  # CSS custom properties are no flags
+
+
+def test_every_setting_a_message_names_has_a_flag() -> None:
+    """`option(name)` is shown as `--name` on the command line: it must be a real flag."""
+    from driftcli.errors import flag_of
+
+    flags = _command_flags()
+    unknown = [
+        f"{name}:{node.lineno}: {node.args[0].value}"
+        for name, path in MODULES.items()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "option"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and flag_of(str(node.args[0].value)) not in flags
+    ]
+    assert not unknown, unknown

@@ -224,7 +224,7 @@ def test_refused_on_the_dask_engine(files: dict[str, Path], dask: object) -> Non
     from driftcli.errors import UsageError
     from driftcli.settings import Settings
 
-    with pytest.raises(UsageError, match="--joint does not run on the dask engine"):
+    with pytest.raises(UsageError, match=r"^joint does not run on the dask engine"):
         api.check([str(files["flipped"])], str(files["ref"]), Settings(joint=True), engine=dask)  # type: ignore[arg-type]
 
 

@@ -15,7 +15,7 @@ from driftcli.records import CheckedBy, CheckRecord, RecordedFeature
 from driftcli.results import Status, Verdict
 from driftcli.store import Store
 from driftcli.store.history import DEFAULT_KEEP
-from tests.conftest import ROOT, SAMPLE, Invoke
+from tests.conftest import ROOT, SAMPLE, Invoke, told
 
 
 @pytest.fixture
@@ -155,7 +155,8 @@ def test_a_history_that_cannot_be_written_is_a_store_error(
     monkeypatch.setattr("driftcli.store.history.append_durably", refuse)
     with pytest.raises(StoreError, match="cannot record the check: permission denied") as caught:
         history.append(record(2))
-    assert "--keep 0" in (caught.value.hint or "")
+    assert "driftcli history keep 0" in (caught.value.hint or "")  # the library's words
+    assert "--keep 0" in told(caught.value, hint=True)
     assert [r.rows for r in history.records()] == [1]
 
 
@@ -292,7 +293,7 @@ def test_damaged_history_settings_are_an_error_naming_them(store: Store, body: b
     settings.write_bytes(body)
     with pytest.raises(StoreError, match=r"history\.json: corrupt history settings") as caught:
         store.history().records()
-    assert "driftcli history --keep N" in (caught.value.hint or "")
+    assert "driftcli history --keep N" in told(caught.value, hint=True)
     store.history().set_keep(7)  # the way out the hint names
     assert store.history().keep() == 7
 

@@ -80,7 +80,8 @@ def check_inputs(
             raise
         raise NothingStored(
             f"{exc.said}, and no {option('ref')} was given",
-            hint="pass the reference first: driftcli check LIVE --ref REF (data or a snapshot); "
+            hint=f"pass the reference first: driftcli check LIVE {option('ref')} REF (data or a "
+            "snapshot); "
             "or keep one in the store: driftcli reference DATA",
         ) from None
     if live:
@@ -94,7 +95,7 @@ def window_of(live: Input | None, window: str | None) -> str:
     if live and window is not None:
         raise UsageError(
             f"{option('window')} {window} checks a stored window: it cannot go with LIVE files",
-            hint=f"check the window with: driftcli check --window {window}",
+            hint=f"check the window with: driftcli check {option('window')} {window}",
         )
     return window or DEFAULT_WINDOW
 
@@ -154,7 +155,7 @@ def check_against(
             first_skipped=skipped.first,
         )
     else:
-        example = "cat live.jsonl | driftcli check - --ref ref.parquet"
+        example = f"cat live.jsonl | driftcli check - {option('ref')} ref.parquet"
         with read_input(live, live_format, settings, example) as source:
             pieces = source.pieces() if rows is None else rows.through(source.pieces())
             counts = count_pieces(reference.profile.features, pieces, sampled)

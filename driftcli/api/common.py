@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from driftcli.choices import InputFormat
 from driftcli.counting.buckets import Feature
-from driftcli.errors import InputError, UsageError, listed
+from driftcli.errors import InputError, UsageError, listed, option
 from driftcli.inputs import STDIN, Piece, Source, TerminalStdin, open_source
 from driftcli.inputs.piece import SKIP_HINT
 from driftcli.results import SourceInfo
@@ -104,7 +104,7 @@ def existing(window: Window) -> None:
     if not window.exists():
         raise UsageError(
             f"no window named {window.name!r} in the store {window.store.root}",
-            hint="fill it with: driftcli ingest DATA --window " + window.name,
+            hint=f"fill it with: driftcli ingest DATA {option('window')} {window.name}",
         )
 
 

@@ -85,6 +85,6 @@ def _one_file(spec: Input) -> str:
     if not isinstance(spec, str) or spec == "-":
         raise UsageError(
             f"{option('follow')} follows one log file, not stdin or several files",
-            hint="driftcli ingest --follow /var/log/app.log",
+            hint=f"driftcli ingest {option('follow')} /var/log/app.log",
         )
     return spec

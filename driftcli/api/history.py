@@ -45,7 +45,7 @@ def record_check(
     except StoreError as exc:
         # The verdict is what the gate waits for: a store one may only read, a full
         # disk or a damaged history leaves the check unrecorded, never without a verdict.
-        window.store.warn(f"the check is not recorded in the history: {exc.message}")
+        window.store.warn(f"the check is not recorded in the history: {exc.said}")
 
 
 def read_history(

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from driftcli.choices import JointMethod
 from driftcli.columns.samples import Reservoir
-from driftcli.errors import UsageError
+from driftcli.errors import UsageError, option
 from driftcli.inputs.piece import Piece
 from driftcli.results import CheckResult, Decision, Status, Verdict
 from driftcli.settings import Settings
@@ -56,9 +56,10 @@ def require(method: JointMethod) -> None:
 def refuse_distributed(engine_name: str) -> None:
     """The joint test needs the live rows in this process: not on a cluster (yet)."""
     raise UsageError(
-        f"--joint does not run on the {engine_name} engine: its row sample is taken "
-        "in this process",
-        hint="drop --engine dask for a check with --joint (the local engine reads the same inputs)",
+        f"{option('joint')} does not run on the {engine_name} engine: its row sample is "
+        "taken in this process",
+        hint=f"drop {option('engine')} dask for a check with {option('joint')} (the local "
+        "engine reads the same inputs)",
     )
 
 
@@ -78,5 +79,7 @@ def with_joint(result: CheckResult, reference: Snapshot, live: pa.Table) -> Chec
     )
     decision = result.decision
     if joint.drift and not decision.drift:
-        decision = Decision(Verdict.DRIFT, "the features' joint distribution drifted (--joint)")
+        decision = Decision(
+            Verdict.DRIFT, f"the features' joint distribution drifted ({option('joint')})"
+        )
     return replace(result, joint=joint, decision=decision)

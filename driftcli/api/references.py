@@ -81,9 +81,10 @@ def _local_reference(
     with read_input(spec, input_format, settings, "cat ref.csv | driftcli reference -") as source:
         if slicing is not None and not source.rereadable:
             raise UsageError(
-                f"{source.name}: --slice reads the reference twice, and it can be read once",
-                hint="save it to a file first, or build a snapshot from a file: "
-                "driftcli reference DATA --slice COLUMN --output ref.parquet",
+                f"{source.name}: {option('slice')} reads the reference twice, and it can be "
+                "read once",
+                hint="save it to a file first, or build a snapshot from a file: driftcli "
+                f"reference DATA {option('slice')} COLUMN {option('output')} ref.parquet",
             )
         tally = SliceTally(slicing.column) if slicing is not None else None
         snapshot = _snapshot_of(
@@ -108,7 +109,7 @@ def _with_slices(
     profile = snapshot.profile
     if name_key(slicing.column) not in {name_key(c) for c in profile.counts.columns}:
         raise UsageError(
-            f"--slice {slicing.column}: not a column of {snapshot.source.name}",
+            f"{option('slice')} {slicing.column}: not a column of {snapshot.source.name}",
             hint=did_you_mean(slicing.column, profile.counts.columns, "its columns:"),
         )
     column = next(c for c in profile.counts.columns if name_key(c) == name_key(slicing.column))
@@ -285,7 +286,7 @@ def load_reference(
     if isinstance(spec, str) and spec != STDIN and parquet and is_snapshot(Path(spec)):
         return restrict(read_snapshot(Path(spec)), settings)
     sample_rows = DEFAULT_SAMPLE_ROWS if uses_samples(settings) else 0
-    with stdin_example("cat ref.parquet | driftcli check LIVE --ref -"):
+    with stdin_example(f"cat ref.parquet | driftcli check LIVE {option('ref')} -"):
         return build_reference(
             spec, settings, input_format, sample_rows=sample_rows, engine=engine, slicing=slicing
         )

@@ -30,7 +30,7 @@ from driftcli.counting.slicing import (
     SliceValues,
     count_slices,
 )
-from driftcli.errors import DriftcliError, InputError, UsageError
+from driftcli.errors import DriftcliError, InputError, UsageError, option
 from driftcli.records import CheckedBy
 from driftcli.results import CheckResult, Decision, SourceInfo, Status, Verdict
 from driftcli.settings import DEFAULT_SETTINGS, BySlice, Settings, name_key
@@ -113,7 +113,7 @@ def sliced(reference: Snapshot, slicing: BySlice | None) -> Snapshot:
     if slices is None:
         raise UsageError(
             f"the reference {name} holds no slices",
-            hint="build it per slice: driftcli reference DATA --slice COLUMN",
+            hint=f"build it per slice: driftcli reference DATA {option('slice')} COLUMN",
         )
     if slicing is not None and (
         name_key(slicing.column) != name_key(slices.column)
@@ -122,7 +122,7 @@ def sliced(reference: Snapshot, slicing: BySlice | None) -> Snapshot:
         raise UsageError(
             f"the reference {name} is sliced by {slices.column!r} "
             f"(at most {slices.max_slices} slices), not as asked",
-            hint="leave out --slice to use its slices, or build it again with yours",
+            hint=f"leave out {option('slice')} to use its slices, or build it again with yours",
         )
     return reference
 
@@ -136,7 +136,9 @@ def check_slices_of(
     """Count the live data per slice in one pass, and check the whole and every slice."""
     slices = _slices(reference)
     _no_samples(reference, settings)
-    example = "cat log.jsonl | driftcli check - --ref ref.parquet --slice country"
+    example = (
+        f"cat log.jsonl | driftcli check - {option('ref')} ref.parquet {option('slice')} country"
+    )
     with read_input(live, live_format, settings, example) as source:
         features = reference.profile.features
         counted = count_slices(features, slices.values, (p for p in source.pieces() if p))
@@ -168,8 +170,9 @@ def refuse_joint(settings: Settings) -> None:
     if settings.joint:
         raise UsageError(
             "the joint test checks a whole check, not slices: it cannot go with a sliced "
-            "check (--slice, or a reference stored with slices)",
-            hint="check the joint distribution without --slice, against a reference without slices",
+            f"check ({option('slice')}, or a reference stored with slices)",
+            hint=f"check the joint distribution without {option('slice')}, against a reference "
+            "without slices",
         )
 
 
@@ -187,7 +190,7 @@ def _no_samples(reference: Snapshot, settings: Settings) -> None:
 
 def no_samples_per_slice(settings: Settings) -> UsageError:
     return UsageError(
-        f"--slice: metric {settings.metric} compares raw values, which the reference "
+        f"{option('slice')}: metric {settings.metric} compares raw values, which the reference "
         "does not keep per slice",
         hint=f"use a bucket metric with slices: {BUCKET_METRIC_NAMES[0]} (the default), "
         f"{', '.join(BUCKET_METRIC_NAMES[1:-1])} or {BUCKET_METRIC_NAMES[-1]}",
@@ -242,7 +245,7 @@ def _slice_results(
     column = values.column
     features = [f for f in reference.profile.features if name_key(f.name) != name_key(column)]
     if not features:
-        raise UsageError(f"--slice {column}: the reference has no feature besides it")
+        raise UsageError(f"{option('slice')} {column}: the reference has no feature besides it")
     groups = list(range(len(values.named))) + ([values.other] if values.has_other else [])
     pairs = [(g, slices.of(g), counted.groups.get(g)) for g in groups]
     both = [(g, ref, live) for g, ref, live in pairs if ref is not None and live is not None]

@@ -38,5 +38,5 @@ def store_status(store: Store) -> StoreStatus:
         store.history().check_entries()
     except StoreError as exc:
         # The history is not what status shows, but a check of a window writes to it.
-        store.warn(f"{exc.message}: checks of windows cannot be recorded")
+        store.warn(f"{exc.said}: checks of windows cannot be recorded")
     return StoreStatus(str(store.root), reference, windows)

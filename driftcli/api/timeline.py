@@ -82,8 +82,9 @@ def check_timeline(
         raise refused
     if settings.joint:
         raise UsageError(
-            "--joint tests a whole check, not chunks: it cannot go with --by or --chunk-rows",
-            hint="check the joint distribution without --by/--chunk-rows",
+            f"{option('joint')} tests a whole check, not chunks: it cannot go with "
+            f"{option('by')} or {option('chunk_rows')}",
+            hint=f"check the joint distribution without {option('by')}/{option('chunk_rows')}",
         )
     validated(settings)
     window = window_of(live, window)
@@ -123,7 +124,10 @@ def check_timeline_of(
     if engine is not None and engine.distributed:
         chunker, info = _cut_on(engine, live, reference, chunking, settings, live_format)
         return _timeline(reference, chunker, chunking, info, settings, any_chunk)
-    example = "cat log.jsonl | driftcli check - --ref ref.parquet --by ts --every 1d"
+    example = (
+        f"cat log.jsonl | driftcli check - {option('ref')} ref.parquet {option('by')} ts "
+        f"{option('every')} 1d"
+    )
     with read_input(live, live_format, settings, example) as source:
         chunker = _chunker(reference, settings, chunking, source.name)
         _feed(chunker, (p for p in source.pieces() if p is not None))

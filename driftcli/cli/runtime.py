@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar, cast
 
 import typer
 
-from driftcli.errors import NAMED, DriftcliError, ExitCode, os_reason
+from driftcli.errors import DriftcliError, ExitCode, flag_names, os_reason
 from driftcli.output.texts import shown
 
 if TYPE_CHECKING:
@@ -135,17 +135,6 @@ def note(line: str) -> None:
         stream.flush()
     except (OSError, ValueError):
         silence(stream)
-
-
-def flag_names(text: str) -> str:
-    """A library's message as the command line says it: each setting it names
-    (`errors.setting_named`) by the flag that sets it."""
-    return NAMED.sub(lambda found: flag_of(found.group(1)), text)
-
-
-def flag_of(name: str) -> str:
-    """The flag that sets a setting or option: `max_line_bytes` is `--max-line-bytes`."""
-    return "--" + name.replace("_", "-")
 
 
 def warn(text: str) -> None:

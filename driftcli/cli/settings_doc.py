@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from driftcli.cli.runtime import flag_of
 from driftcli.config import shown_value
+from driftcli.errors import flag_of
 from driftcli.setting_table import SETTINGS, Trust
 
 BEGIN = "<!-- settings table: made by `make docs` from driftcli/setting_table.py -->"

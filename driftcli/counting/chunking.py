@@ -283,8 +283,8 @@ class TimeChunker(Chunker):
 
         latest = datetime.fromtimestamp(self._latest, UTC).isoformat()
         return [
-            f"{self._name}: --by {self._by.column!r}: its numbers were read as epoch seconds, "
-            f"and every time falls before 1980 (the latest {latest}): is it a time column?"
+            f"{self._name}: {option('by')} {self._by.column!r}: its numbers were read as epoch "
+            f"seconds, and every time falls before 1980 (the latest {latest}): is it a time column?"
         ]
 
     def _note_epoch(self, column: pa.Array | pa.ChunkedArray, times: Times) -> None:

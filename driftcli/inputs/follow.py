@@ -29,7 +29,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from driftcli.choices import InputFormat
-from driftcli.errors import InputError, os_reason
+from driftcli.errors import InputError, option, os_reason
 from driftcli.inputs.cutting import NEWLINE, RUN_BYTES, Run, SplitRun
 from driftcli.inputs.jsonl_format import blank, parse_cleaned, parse_jsonl
 from driftcli.inputs.piece import LineMap, Piece
@@ -198,7 +198,7 @@ class FollowSource(Source):
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode):
             os.close(fd)
-            raise InputError(f"{path}: not a regular file; --follow reads a log file")
+            raise InputError(f"{path}: not a regular file; {option('follow')} reads a log file")
         os.set_blocking(fd, True)
         return self._known(fd, status.st_dev, status.st_ino)
 
@@ -313,7 +313,7 @@ class FollowSource(Source):
 
     def _too_long(self, lines: list[int]) -> None:
         limit = size_text(self.max_line_bytes)
-        reason = f"longer than the line limit of {limit} (--max-line-bytes)"
+        reason = f"longer than the line limit of {limit} ({option('max_line_bytes')})"
         self.bad_lines.report_many(self.name, lines, reason)
 
 

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from driftcli.choices import InputFormat
-from driftcli.errors import InputError
+from driftcli.errors import InputError, option
 from driftcli.inputs import cutting
 from driftcli.inputs.cutting import NEWLINE, Run, SplitRun, jsonl_cut, line_map
 from driftcli.inputs.json_objects import table_from_objects
@@ -178,7 +178,8 @@ def _without_non_objects(run: Run, name: str, bad: BadLines, max_keys: int) -> R
     for i, keys in _wide_lines(run.data, starts, ends, max_keys):
         if run.first_line + i not in flagged:  # a line both deep and wide: said deep
             wide = (
-                f"holds {keys:,} keys, more than the column limit of {max_keys:,} (--max-columns)"
+                f"holds {keys:,} keys, more than the column limit of {max_keys:,} "
+                f"({option('max_columns')})"
             )
             found.append((run.first_line + i, int(starts[i]), int(ends[i]), wide))
     if not found:

@@ -9,14 +9,14 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from driftcli.errors import InputError
+from driftcli.errors import InputError, option
 from driftcli.results import Location
 
 LineMap = Callable[[], npt.NDArray[np.int64]]
 """Gives the input line each row of a piece starts at."""
 
 
-SKIP_HINT = "pass --skip-bad-lines to count and skip such lines"
+SKIP_HINT = f"pass {option('skip_bad_lines')} to count and skip such lines"
 """What a bad line's error tells, where the command can skip them."""
 
 

@@ -210,7 +210,7 @@ class TextSource(Source):
     def line_limit(self) -> LineLimit:
         """The line limit, with a longer line reported as a bad line of this input."""
         limit = self.max_line_bytes
-        reason = f"longer than the line limit of {size_text(limit)} (--max-line-bytes)"
+        reason = f"longer than the line limit of {size_text(limit)} ({option('max_line_bytes')})"
         return LineLimit(limit, lambda lines: self.bad_lines.report_many(self.name, lines, reason))
 
     def parsed(

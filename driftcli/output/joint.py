@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from driftcli.errors import flag_names
 from driftcli.output.texts import escaped, format_p_value, shown
 from driftcli.results import JointResult
 
@@ -20,7 +21,7 @@ def joint_json(joint: JointResult) -> dict[str, Any]:
         "drift": joint.drift,
         "status": joint.status.value,
         "small": joint.small,
-        "reason": joint.reason,
+        "reason": joint.reason and flag_names(joint.reason),
         "method": joint.method,
         "reference_rows": joint.reference_rows,
         "live_rows": joint.live_rows,
@@ -47,7 +48,7 @@ def joint_line(joint: JointResult) -> str:
     return (
         f"joint: {joint.status.value}: AUC {joint.score:.3f} ({bounds}material from "
         f"{joint.threshold:g}), p {format_p_value(joint.p_value)}"
-        + (f"; {joint.reason}" if joint.reason else "")
+        + (f"; {flag_names(joint.reason)}" if joint.reason else "")
         + (f"; moved together: {moved}" if moved else "")
     )
 

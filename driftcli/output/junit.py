@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from driftcli.errors import flag_names
 from driftcli.output.moves import explained
 from driftcli.output.texts import format_p_value, shown
 from driftcli.results import CheckResult, FeatureResult, Status, Timeline
@@ -98,7 +99,7 @@ def _suite(parent: ET.Element, result: CheckResult, name: str, gate: bool = True
             f"change: {change} (score {score} less the noise of these counts)\n"
             f"threshold: {f.threshold:g}\np-value: {format_p_value(f.p_value, f.p_bound)}\n"
             f"rows: {f.reference_rows:,} reference, {f.live_rows:,} live"
-            + (f"\n{f.status.value}: {shown(f.reason)}" if f.reason else "")
+            + (f"\n{f.status.value}: {shown(flag_names(f.reason))}" if f.reason else "")
             + (f"\nwhat moved: {moved}" if moved else "")
         )
         if f.drift and gate:
@@ -111,7 +112,9 @@ def _suite(parent: ET.Element, result: CheckResult, name: str, gate: bool = True
             )
             failure.text = detail
         elif f.status is Status.INSUFFICIENT:
-            ET.SubElement(case, "skipped", message=shown(f.reason or "too few live rows"))
+            ET.SubElement(
+                case, "skipped", message=shown(flag_names(f.reason or "too few live rows"))
+            )
         ET.SubElement(case, "system-out").text = detail
         _quality_case(suite, f, gate)
     return suite
@@ -126,7 +129,7 @@ def _quality_case(suite: ET.Element, f: FeatureResult, gate: bool) -> None:
         time="0",
     )  # fmt: skip
     lines = [
-        f"{q.rule.value}: {q.status.value}: {q.reason}" if q.reason else
+        f"{q.rule.value}: {q.status.value}: {flag_names(q.reason)}" if q.reason else
         f"{q.rule.value}: {q.status.value}"
         for q in f.quality
     ]  # fmt: skip

@@ -9,6 +9,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from driftcli.errors import flag_names
 from driftcli.output.moves import what_moved
 from driftcli.output.texts import TINY_P, chunk_label, plural, shown
 from driftcli.records import IngestReport
@@ -87,7 +88,7 @@ def no_verdict_line(result: Report, window: str) -> str:
     """The line a check that could judge no feature gives, in the alert lines' form."""
     return (
         f"[NO VERDICT] window={_token(window)} rows={result.live.rows} "
-        f"reason={_token(result.decision.rule)}"
+        f"reason={_token(flag_names(result.decision.rule))}"
     )
 
 
@@ -133,7 +134,7 @@ def warnings(result: CheckResult) -> list[str]:
         note = featureless_note(live.name, live.featureless, live.first_featureless, "counted")
         lines.append(f"warning: {note}")
     lines += [
-        shown(f"warning: {name}: {why}; it is not scored")
+        shown(f"warning: {name}: {flag_names(why)}; it is not scored")
         for name, why in result.skipped.items()
         if why == NUMBER_TEXT
     ]
@@ -184,7 +185,7 @@ def timeline_warnings(timeline: Timeline) -> list[str]:
     gaps = empty_note(timeline)
     if gaps:
         lines.append(f"warning: {gaps}")
-    lines += [f"warning: {shown(note)}" for note in timeline.warnings]
+    lines += [f"warning: {shown(flag_names(note))}" for note in timeline.warnings]
     return lines
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from driftcli.errors import flag_names
 from driftcli.findings import QualityStatus
 from driftcli.output.joint import joint_line
 from driftcli.output.lines import empty_note, untimed_note
@@ -62,13 +63,14 @@ def render_markdown(result: CheckResult, view: View = DEFAULT_VIEW) -> str:
         result.verdict, "no verdict"
     )
     live, ref = result.live, result.reference
+    decided = flag_names(result.decision.rule)
     lines = [
         f"### driftcli: {verdict} ({drifted} of {plural(len(result.features), 'feature')} drifted"
         + _quality_heading(result)
         + ")",
         "",
         f"Live {_code(live.name)} ({plural(live.rows, 'row')}) vs reference "
-        f"{_code(ref.name)} ({plural(ref.rows, 'row')}). Rule: {_cell(result.decision.rule)}.",
+        f"{_code(ref.name)} ({plural(ref.rows, 'row')}). Rule: {_cell(decided)}.",
         "",
         "| feature | kind | status | change | raw score | metric > threshold | p-value "
         "| rows ref → live | missing ref → live | data quality | histogram ref / live |",
@@ -148,7 +150,7 @@ NO_BREAK_SPACE = "\u00a0"
 def _notes(result: CheckResult) -> list[str]:
     said = check_notes(result)
     features = said.features
-    notes = [f"{f.name}: {f.reason}" for f in features if f.reason]
+    notes = [f"{f.name}: {flag_names(f.reason)}" for f in features if f.reason]
     notes += [note for f in features for note in f.quality]
     notes += [f"{f.name}: {f.type_changed}" for f in features if f.type_changed]
     notes += [note for f in features for note in f.invalid]
@@ -175,7 +177,7 @@ def render_timeline_markdown(timeline: Timeline) -> str:
     live, ref = timeline.live, timeline.reference
     chunks = timeline.chunks[-MARKDOWN_CHUNKS:]
     lines = [
-        f"### driftcli: {verdict} ({_cell(timeline.decision.rule)})",
+        f"### driftcli: {verdict} ({_cell(flag_names(timeline.decision.rule))})",
         "",
         f"Live {_code(live.name)} ({live.rows:,} rows, {describe_chunks(timeline)}) vs "
         f"reference {_code(ref.name)} ({ref.rows:,} rows). Cells: each feature's change "
@@ -227,7 +229,7 @@ def render_sliced_markdown(result: SlicedCheck, view: View = DEFAULT_VIEW) -> st
     checked = result.checked
     lines = [
         f"### driftcli by {_code(result.slicing.column)}: {_SLICED_WORD[result.verdict]} "
-        f"({_cell(result.decision.rule)})",
+        f"({_cell(flag_names(result.decision.rule))})",
         "",
         f"{plural(len(checked), 'slice')} checked. Cells: each slice's change (its score less "
         "the noise of its counts), **bold** where it drifted.",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from driftcli.errors import flag_names
 from driftcli.output.lines import invalid_notes
 from driftcli.output.moves import MOVED_MARK, slice_moves
 from driftcli.output.texts import plural, quality_notes
@@ -55,7 +56,7 @@ class CheckNotes:
 def feature_notes(f: FeatureResult) -> FeatureNotes:
     return FeatureNotes(
         f.name,
-        f"{f.status.value}: {f.reason}" if f.reason else None,
+        f"{f.status.value}: {flag_names(f.reason)}" if f.reason else None,
         "the live values are not of the reference's type"
         if f.status is Status.TYPE_CHANGED
         else None,
@@ -76,7 +77,7 @@ def check_notes(result: CheckResult) -> CheckNotes:
         [feature_notes(f) for f in result.features],
         apart,
         list(result.new_columns),
-        list(result.skipped.items()),
+        [(name, flag_names(why)) for name, why in result.skipped.items()],
     )
 
 

@@ -6,6 +6,7 @@ import html
 
 from driftcli.compact import compact_count as compact_count
 from driftcli.compact import compact_score as compact_score
+from driftcli.errors import flag_names
 from driftcli.findings import QualityStatus
 from driftcli.results import ChunkResult, FeatureResult, Timeline
 
@@ -29,7 +30,7 @@ def quality_notes(f: FeatureResult) -> list[str]:
     """`score: missing: fail: missing values rose from 0.9% to 25% ...`, a line per rule
     that did not come out ok."""
     return [
-        f"{f.name}: {q.rule.value}: {q.status.value}: {q.reason}"
+        f"{f.name}: {q.rule.value}: {q.status.value}: {flag_names(q.reason)}"
         for q in f.quality
         if q.status is not QualityStatus.OK and q.reason
     ]

@@ -21,6 +21,7 @@ import pyarrow as pa
 from driftcli.choices import Kind
 from driftcli.columns.times import ISO_TIME
 from driftcli.columns.values import PARTITION_KEY, UNTYPED_KEY, TypeClass, share_numeric, type_class
+from driftcli.errors import option
 from driftcli.results import NUMBER_TEXT
 from driftcli.settings import DEFAULT_BINS, DEFAULT_MAX_CATEGORIES, Settings, name_key
 
@@ -31,20 +32,20 @@ ID_MIN_ROWS = 100
 ID_DISTINCT_SHARE = 0.9
 """A categorical column with this share of distinct values is taken for an identifier."""
 
-UNNAMED = "an unnamed column (a saved row index?); name it in --features"
-PARTITION = "a hive partition directory; name it in --features to score it"
+UNNAMED = f"an unnamed column (a saved row index?); name it in {option('features')}"
+PARTITION = f"a hive partition directory; name it in {option('features')} to score it"
 NO_VALUES = "no values in the reference"
-IDENTIFIER = "nearly every value is distinct, like an identifier; --exclude it"
+IDENTIFIER = f"nearly every value is distinct, like an identifier; {option('exclude')} it"
 
 LOOKED_AT = 1000
 """How many distinct labels of an identifier-like column are read to tell what it holds."""
-BY_TIME = "the time column, used by --by"
+BY_TIME = f"the time column, used by {option('by')}"
 """Why the --by column of a chunked check is not a feature."""
 
 
 def time_reason(name: str) -> str:
     """Why a column of times is not a feature, and how to check over time with it."""
-    return f"a time; to check over time: --by {shlex.quote(name)} --every 1d"
+    return f"a time; to check over time: {option('by')} {shlex.quote(name)} {option('every')} 1d"
 
 
 _NUMBER_LIKE = re.compile(r"[+-]?[$€£¥]?\s?\d[\d.,'\s]*%?")

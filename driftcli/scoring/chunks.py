@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from driftcli.errors import option
 from driftcli.results import ChunkResult, Decision, Verdict
 
 
@@ -60,9 +61,11 @@ def decide_over_chunks(
             return Decision(
                 Verdict.DRIFT,
                 f"{len(drifted)} of {len(chunks)} chunks drifted, the first {drifted[0].name} "
-                "(--fail-on-any-chunk)",
+                f"({option('fail_on_any_chunk')})",
             ), latest.index
-        return Decision(Verdict.NO_DRIFT, "no chunk drifted (--fail-on-any-chunk)"), latest.index
+        return Decision(
+            Verdict.NO_DRIFT, f"no chunk drifted ({option('fail_on_any_chunk')})"
+        ), latest.index
     verdict = Verdict.DRIFT if latest.drift else Verdict.NO_DRIFT
     verb = "drifted" if latest.drift else "did not drift"
     later = chunks[latest.index + 1 :]

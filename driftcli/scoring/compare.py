@@ -27,7 +27,7 @@ import numpy.typing as npt
 from driftcli.choices import Correction, Kind
 from driftcli.counting.buckets import Feature, Profile
 from driftcli.counting.counts import Counts, FeatureCounts
-from driftcli.errors import SchemaError, UsageError
+from driftcli.errors import SchemaError, UsageError, option
 from driftcli.findings import PValuePart, QualityFinding
 from driftcli.results import FeatureResult, Status
 from driftcli.scoring.explain import explained
@@ -349,7 +349,7 @@ def _needs_samples(metric: Metric, samples: tuple[Values | None, Values | None])
     ):
         raise UsageError(
             f"metric {metric.name} needs raw reference values, and this reference has none",
-            hint="rebuild it with a sample: driftcli reference DATA --sample-size 10000",
+            hint=f"rebuild it with a sample: driftcli reference DATA {option('sample_size')} 10000",
         )
 
 

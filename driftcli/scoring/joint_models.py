@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from driftcli.choices import JointMethod
-from driftcli.errors import UsageError
+from driftcli.errors import UsageError, option
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -54,7 +54,9 @@ SHRINK = 0.05
 invertible when a column is constant on one side (a missing indicator, a category). More
 costs power on what the test is for: at 30%, beside 23 unchanged features, the flip's
 AUC fell by 0.014 and a +0.8 to +0.5 change's by 0.034 (docs/statistics.md)."""
-INSTALL_HINT = "install it with: pip install 'driftcli[joint]', or use --joint-method qda"
+INSTALL_HINT = (
+    f"install it with: pip install 'driftcli[joint]', or use {option('joint_method')} qda"
+)
 
 
 def require_sklearn() -> None:
@@ -66,7 +68,7 @@ def require_sklearn() -> None:
         found = False
     if not found:
         raise UsageError(
-            "--joint-method boosting needs scikit-learn, which is not installed",
+            f"{option('joint_method')} boosting needs scikit-learn, which is not installed",
             hint=INSTALL_HINT,
         )
 
@@ -113,7 +115,8 @@ def _boosting(
         from sklearn.ensemble import HistGradientBoostingClassifier
     except ImportError as error:
         raise UsageError(
-            f"--joint-method boosting needs scikit-learn, which does not import ({error})",
+            f"{option('joint_method')} boosting needs scikit-learn, which does not import "
+            f"({error})",
             hint=INSTALL_HINT,
         ) from None
     from threadpoolctl import threadpool_limits

@@ -22,6 +22,7 @@ from driftcli.choices import Kind
 from driftcli.columns.values import TypeClass
 from driftcli.counting.buckets import Feature
 from driftcli.counting.counts import FeatureCounts
+from driftcli.errors import option
 from driftcli.results import Decision, FeatureResult, Status, Verdict
 from driftcli.scoring.significance import Method
 from driftcli.settings import Settings, name_key
@@ -40,7 +41,7 @@ def judge(
     if changed:
         return Status.TYPE_CHANGED, None, False
     if settings.min_rows is not None and rows < settings.min_rows:
-        reason = f"{rows_text(rows)}, fewer than --min-rows {settings.min_rows:,}"
+        reason = f"{rows_text(rows)}, fewer than {option('min_rows')} {settings.min_rows:,}"
         return Status.INSUFFICIENT, reason, False
     if floor >= level:
         need = (
@@ -167,7 +168,7 @@ def _chance_why(result: FeatureResult, p: float | None, settings: Settings) -> s
                 result
             )
     else:
-        why = f"the adjusted p {relation} {p_text} is above --alpha {settings.alpha:g}"
+        why = f"the adjusted p {relation} {p_text} is above {option('alpha')} {settings.alpha:g}"
         if result.p_bound:
             why += f" ({_unresolved_why(result)})"
     return (
@@ -200,7 +201,7 @@ def decide(results: list[FeatureResult], settings: Settings) -> Decision:
     critical = [r.name for r in failed if name_key(r.name) in watched]
     if critical:
         return Decision(
-            Verdict.DRIFT, f"--fail-on feature {_failure(failed)}: {', '.join(critical)}"
+            Verdict.DRIFT, f"{option('fail_on')} feature {_failure(failed)}: {', '.join(critical)}"
         )
     if settings.max_drift_share is not None:
         share = len(failed) / len(judged)
@@ -210,7 +211,7 @@ def decide(results: list[FeatureResult], settings: Settings) -> Decision:
             Verdict.DRIFT if over else Verdict.NO_DRIFT,
             f"{len(failed)} of {len(judged)} feature{'' if len(judged) == 1 else 's'} "
             f"{_failure(failed) if failed else 'drifted'} ({share:.0%}), "
-            f"{verb} --max-drift-share {settings.max_drift_share:.0%}",
+            f"{verb} {option('max_drift_share')} {settings.max_drift_share:.0%}",
         )
     if failed:
         return Decision(Verdict.DRIFT, f"a feature {_failure(failed)}")

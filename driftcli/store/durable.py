@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from driftcli.errors import StoreError, StoreNotWritable, os_reason, path_shown
+from driftcli.errors import StoreError, StoreNotWritable, option, os_reason, path_shown
 from driftcli.interrupts import stop_if_asked
 
 TEMP_PREFIX = ".tmp-"
@@ -328,7 +328,7 @@ def is_directory(path: Path) -> bool:
     if not stat.S_ISDIR(mode):
         raise StoreError(
             f"{path}: is not a directory ({_kind(mode)}); driftcli keeps a directory there",
-            hint="remove it, or point --store at another directory",
+            hint=f"remove it, or point {option('store')} at another directory",
         )
     return True
 
@@ -364,7 +364,7 @@ def regular_stat(path: Path) -> os.stat_result | None:
         raise StoreError(
             f"{path}: is not a regular file ({_kind(status.st_mode)}); driftcli opens only "
             "regular files in its store",
-            hint="remove it, or point --store at another directory",
+            hint=f"remove it, or point {option('store')} at another directory",
         )
     return status
 

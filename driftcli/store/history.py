@@ -28,7 +28,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
-from driftcli.errors import StoreError, StoreNotWritable, UsageError, os_reason
+from driftcli.errors import StoreError, StoreNotWritable, UsageError, option, os_reason
 from driftcli.records import CheckedBy, CheckRecord, RecordedFeature
 from driftcli.results import Status, Verdict
 from driftcli.settings import size_text
@@ -75,7 +75,7 @@ class History:
         except (ValueError, RecursionError) as exc:
             raise StoreError(
                 f"{self.settings_path}: corrupt history settings ({_why(exc)})",
-                hint="set the bound anew: driftcli history --keep N",
+                hint=f"set the bound anew: driftcli history {option('keep')} N",
             ) from None
 
     def check_entries(self) -> None:
@@ -105,7 +105,7 @@ class History:
                     try:
                         records.append(self._decode(line))
                     except CorruptRecord as exc:
-                        warnings.add(line.number, exc.message)
+                        warnings.add(line.number, exc.said)
                 warnings.close()
         return records
 
@@ -122,7 +122,7 @@ class History:
                 error = StoreNotWritable if exc.errno in CANNOT_WRITE else StoreError
                 raise error(
                     f"{self.checks_path}: cannot record the check: {os_reason(exc)}",
-                    hint="driftcli history --keep 0 stops recording checks",
+                    hint=f"driftcli history {option('keep')} 0 stops recording checks",
                 ) from exc
 
     def _append(self, line: bytes, keep: int) -> None:
@@ -142,7 +142,7 @@ class History:
     def set_keep(self, keep: int) -> int:
         """Keep the last `keep` checks from now on (0: record none); returns how many went."""
         if keep < 0:
-            raise UsageError(f"--keep must be at least 0, not {keep}")
+            raise UsageError(f"{option('keep')} must be at least 0, not {keep}")
         with self.store.locked(exclusive=True):
             self._make_directory()
             regular_file(self.settings_path)  # a named pipe there is refused, not replaced

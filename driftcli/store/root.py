@@ -25,7 +25,7 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from driftcli.errors import NothingStored, StoreError, UsageError, os_reason, path_shown
+from driftcli.errors import NothingStored, StoreError, UsageError, option, os_reason, path_shown
 from driftcli.settings import DEFAULT_MAX_LINE_BYTES
 from driftcli.store.codec import FORMAT_VERSION, Damaged, field, whole
 from driftcli.store.durable import (
@@ -129,12 +129,12 @@ class Store:
         if _foreign_files(root):
             raise StoreError(
                 f"{root}: is not a driftcli store (it has files but no {MARKER})",
-                hint="pick an empty or new directory with --store",
+                hint=f"pick an empty or new directory with {option('store')}",
             )
         if not create:
             raise NothingStored(
                 f"no driftcli store at {root}",
-                hint="build one with: driftcli reference DATA (or pass --store DIR)",
+                hint=f"build one with: driftcli reference DATA (or pass {option('store')} DIR)",
             )
         store._create_pending = True
         if not when_written:

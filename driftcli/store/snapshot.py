@@ -21,7 +21,7 @@ import pyarrow as pa
 from driftcli import __version__
 from driftcli.counting.buckets import Profile
 from driftcli.counting.slicing import SliceProfile
-from driftcli.errors import StoreError
+from driftcli.errors import StoreError, flag_names, named_flags
 from driftcli.results import SourceInfo
 from driftcli.store.codec import (
     FORMAT_VERSION,
@@ -100,7 +100,8 @@ def encode_snapshot(snapshot: Snapshot) -> dict[str, Any]:
         "settings": {"bins": snapshot.bins, "max_categories": snapshot.max_categories},
         "features": [encode_feature(f) for f in snapshot.profile.features],
         "counts": encode_counts(snapshot.profile.counts),
-        "skipped": snapshot.profile.skipped,
+        # As the command line says them: the words older driftclis wrote and read.
+        "skipped": {name: flag_names(why) for name, why in snapshot.profile.skipped.items()},
         "sample_rows": snapshot.sample.num_rows,
         "file_checksum": FILE_CHECKSUM,
     } | ({"slices": encode_slices(snapshot.slices)} if snapshot.slices is not None else {})
@@ -121,7 +122,7 @@ def decode_snapshot(doc: Any, sample: pa.Table) -> Snapshot:
         profile=Profile(
             features,
             counts,
-            {text(k, "skipped"): text(v, f"skipped.{k}") for k, v in skipped.items()},
+            {text(k, "skipped"): named_flags(text(v, f"skipped.{k}")) for k, v in skipped.items()},
         ),
         source=SourceInfo(
             text(field(source, "name", "source"), "source.name"),

@@ -28,7 +28,7 @@ from driftcli.clock import now_utc
 from driftcli.counting.buckets import Feature
 from driftcli.counting.counter import count_batches
 from driftcli.counting.counts import Counts, FeatureCounts
-from driftcli.errors import StoreError, os_reason
+from driftcli.errors import StoreError, option, os_reason
 from driftcli.store.codec import MAX_COUNT, Damaged, field, whole
 from driftcli.store.durable import (
     atomic_write_bytes,
@@ -148,8 +148,8 @@ class Window:
         except (ValueError, RecursionError) as exc:
             raise StoreError(
                 f"{settings}: corrupt window settings ({_why(exc)})",
-                hint=f"set the bound again: driftcli ingest DATA --window {self.name} "
-                "--window-size N",
+                hint=f"set the bound again: driftcli ingest DATA {option('window')} {self.name} "
+                f"{option('window_size')} N",
             ) from None
 
     def counts(self, features: list[Feature], reference_id: str) -> Counts:
@@ -270,7 +270,7 @@ class Window:
         except StoreError:
             held = known
         return AppendUnfinished(
-            exc.message,
+            exc.said,
             "the rows of this flush are stored; the window is cut to its bound and its "
             "segments merged by the next ingest",
             window_rows=held,

@@ -4,6 +4,7 @@ feature. Every name and label from the data is escaped."""
 from __future__ import annotations
 
 from driftcli.choices import Kind, SortOrder
+from driftcli.errors import flag_names
 from driftcli.findings import QualityStatus
 from driftcli.output.html.charts import Buckets, bar_chart
 from driftcli.output.html.page import STATUS_TONE, VERDICT_TONE, VERDICT_WORD, page
@@ -57,6 +58,7 @@ def score_texts(scores: list[float | None]) -> dict[float, str]:
 
 def _verdict(result: CheckResult) -> str:
     live, ref = result.live, result.reference
+    decided = flag_names(result.decision.rule)
     drifted = len(result.drifted)
     counted = f"{drifted} of {plural(len(result.features), 'feature')} drifted"
     if quality := sum(bool(f.failed_quality) for f in result.features):
@@ -69,7 +71,7 @@ def _verdict(result: CheckResult) -> str:
     return (
         f'<section class="card verdict {VERDICT_TONE[result.verdict]}">'
         f"<h1>{escaped(VERDICT_WORD[result.verdict])}</h1>"
-        f"<p><strong>{escaped(counted)}</strong>. Decision: {escaped(result.decision.rule)}.</p>"
+        f"<p><strong>{escaped(counted)}</strong>. Decision: {escaped(decided)}.</p>"
         f'<p class="rule">{escaped(_rule(result))}</p>'
         f'<ul class="facts"><li>live: <span class="name">{escaped(live.name)}</span> '
         f"({escaped(plural(live.rows, 'row'))}, {escaped(live.format)})</li>"
@@ -196,7 +198,7 @@ def schema_section(result: CheckResult) -> str:
         for c in result.new_columns
     ]
     items += [
-        f"<li><strong>{escaped(name)}</strong>: not scored: {escaped(why)}</li>"
+        f"<li><strong>{escaped(name)}</strong>: not scored: {escaped(flag_names(why))}</li>"
         for name, why in result.skipped.items()
     ]
     listed = (

@@ -3,6 +3,7 @@ feature x slice matrix, then the whole check's page."""
 
 from __future__ import annotations
 
+from driftcli.errors import flag_names
 from driftcli.output.html.check import sections
 from driftcli.output.html.page import STATUS_TONE, VERDICT_TONE, VERDICT_WORD, page
 from driftcli.output.notes import slice_cell, slice_notes
@@ -29,7 +30,7 @@ def _verdict(result: SlicedCheck) -> str:
         f"<h1>{escaped(VERDICT_WORD[result.verdict])}</h1>"
         f"<p><strong>{escaped(plural(len(result.drifted), 'slice'))} of "
         f"{len(result.checked)} drifted, by {escaped(result.slicing.column)}</strong>. "
-        f"Decision: {escaped(result.decision.rule)}.</p>"
+        f"Decision: {escaped(flag_names(result.decision.rule))}.</p>"
         '<p class="rule">Each slice (the rows of one value) is checked against the '
         "reference's rows of the same value, as a whole check of its rows would be.</p>"
         f'<ul class="notes">{notes}</ul></section>'

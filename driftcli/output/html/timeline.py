@@ -7,6 +7,7 @@ chunk, the threshold drawn across, each point coloured by the chunk's status.
 
 from __future__ import annotations
 
+from driftcli.errors import flag_names
 from driftcli.numbers import readable
 from driftcli.output.html.charts import Point, line_chart
 from driftcli.output.html.check import schema_section
@@ -45,7 +46,7 @@ def _verdict(timeline: Timeline) -> str:
         f'<section class="card verdict {VERDICT_TONE[timeline.verdict]}">'
         f"<h1>{escaped(VERDICT_WORD[timeline.verdict])}</h1>"
         f"<p><strong>{escaped(describe_chunks(timeline))}</strong>. "
-        f"Decision: {escaped(timeline.decision.rule)}.</p>"
+        f"Decision: {escaped(flag_names(timeline.decision.rule))}.</p>"
         '<p class="rule">Each chunk is checked as a whole check of its rows would be: a '
         "feature drifts in a chunk when its change (its score less the noise of the chunk's "
         "counts) may be above its threshold and its p-value shows chance cannot explain "

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from driftcli import __version__
+from driftcli.errors import flag_names
 from driftcli.findings import QualityFinding, QualityStatus
 from driftcli.grouping import CHUNKING_KEYS
 from driftcli.output.joint import joint_json
@@ -51,7 +52,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         "decision": {
             "drift": result.decision.drift,
             "verdict": result.verdict.value,
-            "rule": result.decision.rule,
+            "rule": flag_names(result.decision.rule),
         },
         "summary": {
             "features": len(result.features),
@@ -91,7 +92,9 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         "live": source_json(result.live),
         "features": [_feature_json(f) for f in result.features],
         "new_columns": result.new_columns,
-        "skipped": [{"name": name, "reason": why} for name, why in result.skipped.items()],
+        "skipped": [
+            {"name": name, "reason": flag_names(why)} for name, why in result.skipped.items()
+        ],
     }
 
 
@@ -128,7 +131,7 @@ def _decided(document: dict[str, Any], decision: Decision) -> dict[str, Any]:
     document["decision"] = {
         "drift": decision.drift,
         "verdict": decision.verdict.value,
-        "rule": decision.rule,
+        "rule": flag_names(decision.rule),
     }
     return document
 
@@ -153,7 +156,11 @@ def sliced_json(result: SlicedCheck) -> dict[str, Any]:
         "alpha_per_slice": None
         if settings.alpha is None
         else settings.alpha / max(len(result.checked), 1),
-        "whole": {"drift": whole.drift, "verdict": whole.verdict.value, "rule": whole.rule},
+        "whole": {
+            "drift": whole.drift,
+            "verdict": whole.verdict.value,
+            "rule": flag_names(whole.rule),
+        },
     }
     document["slices"] = [_slice_json(s) for s in result.slices]
     return document
@@ -169,7 +176,7 @@ def _slice_json(s: SliceResult) -> dict[str, Any]:
         "reference_rows": s.reference_rows,
         "drift": None if check is None else check.drift,
         "verdict": None if check is None else check.verdict.value,
-        "rule": None if check is None else check.decision.rule,
+        "rule": None if check is None else flag_names(check.decision.rule),
         "features": []
         if check is None
         else [_chunk_feature_json(f, s.rows) | _explanation_json(f) for f in check.features],
@@ -210,7 +217,7 @@ def _chunk_json(chunk: ChunkResult) -> dict[str, Any]:
         "partial": chunk.partial,
         "drift": None if chunk.empty else check.drift,
         "verdict": check.verdict.value,
-        "rule": check.decision.rule,
+        "rule": flag_names(check.decision.rule),
         "features": [_chunk_feature_json(f, rows) for f in check.features],
         "new_columns": check.new_columns,
     }
@@ -237,7 +244,7 @@ def _chunk_feature_json(f: FeatureResult, rows: int) -> dict[str, Any]:
         "material": f.material,
         "p_value": finite(f.p_value),
         "p_value_adjusted": finite(f.p_adjusted),
-        "reason": f.reason,
+        "reason": f.reason and flag_names(f.reason),
         "quality": quality,
         "rows": rows,
         "missing": f.live_missing,
@@ -291,7 +298,7 @@ def _feature_json(f: FeatureResult) -> dict[str, Any]:
         ],
         "p_value_adjusted": finite(f.p_adjusted),
         "evidence_level": f.evidence_level,
-        "reason": f.reason,
+        "reason": f.reason and flag_names(f.reason),
         "quality": [_quality_json(q) for q in f.quality],
         "min_rows": f.min_rows,
         "rows": {"reference": f.reference_rows, "live": f.live_rows},
@@ -319,7 +326,7 @@ def _quality_json(q: QualityFinding) -> dict[str, Any]:
         "p_value_bound": q.p_bound,
         "ratio": _limit(q.ratio),
         "points": _limit(q.points),
-        "reason": q.reason,
+        "reason": q.reason and flag_names(q.reason),
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from driftcli.errors import flag_names
 from driftcli.output.json.check import JSON_SCHEMA_VERSION, finite, source_json
 from driftcli.output.texts import json_text
 from driftcli.records import CheckHistory, CheckRecord, StoreStatus
@@ -44,7 +45,9 @@ def reference_json(snapshot: Snapshot, where: str) -> str:
         "max_categories": snapshot.max_categories,
         "sample_rows": snapshot.sample.num_rows,
         "features": features,
-        "skipped": [{"name": n, "reason": why} for n, why in snapshot.profile.skipped.items()],
+        "skipped": [
+            {"name": n, "reason": flag_names(why)} for n, why in snapshot.profile.skipped.items()
+        ],
         "slicing": _slicing_json(snapshot),
     }
     return json_text(document, allow_nan=False)

@@ -14,6 +14,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from driftcli.errors import flag_names
 from driftcli.findings import QualityStatus
 from driftcli.output.joint import joint_line
 from driftcli.output.moves import MOVED_MARK, explained
@@ -233,9 +234,10 @@ def _summary(result: CheckResult) -> Text:
         )
         counted += f"; {len(quality)} failed a data-quality rule: {rules}"
     drifted = result.failed
-    rule = f" [{shown(result.decision.rule)}]" if _rule_worth_saying(result) else ""
+    decided = shown(flag_names(result.decision.rule))
+    rule = f" [{decided}]" if _rule_worth_saying(result) else ""
     if result.verdict is Verdict.NO_VERDICT:
-        return Text.assemble(("NO VERDICT", "bold yellow"), f": {shown(result.decision.rule)}")
+        return Text.assemble(("NO VERDICT", "bold yellow"), f": {decided}")
     if result.drift:
         return Text.assemble(("DRIFT", "bold red"), f": {counted}{tail}{rule}")
     if drifted:

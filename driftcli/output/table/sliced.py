@@ -11,6 +11,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from driftcli.errors import flag_names
 from driftcli.output.notes import slice_notes
 from driftcli.output.table.check import render_table
 from driftcli.output.table.timeline import cell
@@ -112,7 +113,7 @@ def _block(result: SlicedCheck, slices: list[SliceResult], name_width: int) -> T
 
 
 def _summary(result: SlicedCheck) -> Text:
-    rule = shown(result.decision.rule)
+    rule = shown(flag_names(result.decision.rule))
     if result.verdict is Verdict.NO_VERDICT:
         return Text.assemble(("NO VERDICT", "bold yellow"), f": {rule}")
     if result.drift:

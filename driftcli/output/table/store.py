@@ -6,6 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from driftcli.errors import flag_names
 from driftcli.output.texts import percent, plural, shown
 from driftcli.records import StoreStatus
 from driftcli.store.snapshot import Snapshot
@@ -40,7 +41,7 @@ def render_reference(snapshot: Snapshot, where: str) -> RenderableType:
         )
     ]
     lines += [
-        Text(shown(f"not scored: {n}: {why}"), style="dim")
+        Text(shown(f"not scored: {n}: {flag_names(why)}"), style="dim")
         for n, why in snapshot.profile.skipped.items()
     ]
     return Group(title, table, *lines)

@@ -9,6 +9,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from driftcli.errors import flag_names
 from driftcli.output.moves import MOVED_MARK, latest_moves
 from driftcli.output.notes import check_notes
 from driftcli.output.table.check import STATUS_STYLE
@@ -152,7 +153,7 @@ def header(timeline: Timeline, chunk: ChunkResult, previous: ChunkResult | None)
 
 
 def _summary(timeline: Timeline) -> Text:
-    rule = shown(timeline.decision.rule)
+    rule = shown(flag_names(timeline.decision.rule))
     if timeline.verdict is Verdict.NO_VERDICT:
         return Text.assemble(("NO VERDICT", "bold yellow"), f": {rule}")
     drifted = ", ".join(
