@@ -98,6 +98,8 @@ def flag_of(name: str) -> str:
 def flag_names(text: str) -> str:
     """A library's message as the command line says it: each setting it names (`option`)
     by the flag that sets it. The CLI's stderr and its reports read messages so."""
+    if SETTING_MARK not in text:  # most texts name none: a chunked check's JSON asks ~100k
+        return text
     return NAMED.sub(lambda found: flag_of(found.group(1)), text)
 
 
