@@ -57,11 +57,8 @@ QUALITY_DEFAULTS = {
 
 
 # The groupings a check may cut its live rows by live in `grouping/`, a module per rule;
-# named here too, where a library caller finds every setting.
-DEFAULT_MAX_SLICES = grouping.DEFAULT_MAX_SLICES
-MAX_EVERY_DAYS = grouping.MAX_EVERY_DAYS
-MAX_SLICES = grouping.MAX_SLICES
-UTC = grouping.UTC
+# named here too for a library caller, who finds every setting here (docs/timeline.md).
+# The package imports them from `grouping/`.
 ByRows = grouping.ByRows
 BySlice = grouping.BySlice
 ByTime = grouping.ByTime
@@ -69,7 +66,6 @@ Chunking = grouping.Chunking
 Every = grouping.Every
 chunking_of = grouping.chunking_of
 parse_every = grouping.parse_every
-slicing_of = grouping.slicing_of
 validate_timezone = grouping.validate_timezone
 
 

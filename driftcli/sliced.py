@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from driftcli.grouping import BySlice
 from driftcli.results import CheckResult, Decision, FeatureResult, SourceInfo, Verdict
-from driftcli.settings import BySlice, Settings
+from driftcli.settings import Settings
 
 
 class SliceKind(StrEnum):

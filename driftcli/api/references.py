@@ -24,12 +24,13 @@ from driftcli.counting.buckets import Profile
 from driftcli.counting.counts import Counts
 from driftcli.counting.slicing import SliceProfile, SliceTally, count_slices
 from driftcli.errors import InputError, UsageError, did_you_mean, option
+from driftcli.grouping import BySlice
 from driftcli.inputs import STDIN, Piece
 from driftcli.reference.builder import Reread, build_profile
 from driftcli.reference.kinds import Selection
 from driftcli.results import SourceInfo
 from driftcli.scoring.metrics import METRICS, Reads
-from driftcli.settings import DEFAULT_SETTINGS, BySlice, Settings, name_key
+from driftcli.settings import DEFAULT_SETTINGS, Settings, name_key
 from driftcli.store.snapshot import Snapshot, read_snapshot, snapshot_document
 
 if TYPE_CHECKING:  # engines and the store are imported where used: a check of files

@@ -31,9 +31,10 @@ from driftcli.counting.slicing import (
     count_slices,
 )
 from driftcli.errors import DriftcliError, InputError, UsageError, option
+from driftcli.grouping import BySlice
 from driftcli.records import CheckedBy
 from driftcli.results import CheckResult, Decision, SourceInfo, Status, Verdict
-from driftcli.settings import DEFAULT_SETTINGS, BySlice, Settings, name_key
+from driftcli.settings import DEFAULT_SETTINGS, Settings, name_key
 from driftcli.sliced import SlicedCheck, SliceKind, SliceResult
 from driftcli.store.snapshot import Snapshot
 

@@ -26,8 +26,9 @@ from driftcli.counting.buckets import Feature
 from driftcli.counting.counts import LOCATIONS_KEPT, Counts, FeatureCounts
 from driftcli.counting.featureless import Featureless
 from driftcli.counting.grouped import GroupedCounts
+from driftcli.grouping import BySlice
 from driftcli.inputs.piece import Piece
-from driftcli.settings import BySlice, name_key
+from driftcli.settings import name_key
 from driftcli.sliced import SliceKind
 
 IntArray = npt.NDArray[np.int64]

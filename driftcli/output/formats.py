@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from driftcli.choices import OutputFormat
+from driftcli.view import DEFAULT_VIEW, View
 
 if TYPE_CHECKING:
     from driftcli.records import CheckHistory, StoreStatus
     from driftcli.report import Renderer
     from driftcli.store.snapshot import Snapshot
-    from driftcli.view import View
 
 Out = TypeVar("Out", covariant=True)
 
@@ -102,15 +102,11 @@ class ListingRenderer(Protocol[Out]):
     def history(self, history: CheckHistory) -> Out: ...
 
 
-def renderer(name: OutputFormat, view: View | None = None) -> Renderer[Any]:
+def renderer(name: OutputFormat, view: View = DEFAULT_VIEW) -> Renderer[Any]:
     """The format's renderer (imported now), arranging features by `view` where it shows
     them to people."""
-    from driftcli.view import DEFAULT_VIEW
-
     found = FORMATS[name]
-    made: Renderer[Any] = getattr(importlib.import_module(found.module), found.renderer)(
-        view or DEFAULT_VIEW
-    )
+    made: Renderer[Any] = getattr(importlib.import_module(found.module), found.renderer)(view)
     return made
 
 

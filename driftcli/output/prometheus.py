@@ -107,7 +107,7 @@ def _slice_families(slices: list[SliceResult], window: str) -> list[_Family]:
     the slices checked (rows on both sides)."""
     at = {"window": window}
     rows = [({**at, "slice": s.label}, float(s.rows)) for s in slices]
-    checked = [({**at, "slice": s.label}, float(s.drift)) for s in slices if s.check]
+    checked = [({**at, "slice": s.label}, float(s.drift)) for s in slices if s.check is not None]
     cells = [
         ({**at, "slice": s.label, "feature": f.name}, f)
         for s in slices if s.check is not None
